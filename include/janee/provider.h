@@ -1,0 +1,132 @@
+/*
+ * The provider interface.
+ *
+ * A provider turns a long-lived credential into short-lived tokens.  It
+ * is a const struct janee_provider filled with designated initializers,
+ * one per file under providers/, listed in one NULL-terminated table
+ * (src/providers.c).  Providers never touch SQLite, the MCP server or the
+ * terminal: they get a narrow context (secret lookup, clock, logger) and
+ * fill a struct janee_token.  The broker owns every lease state change.
+ *
+ * Optional slots may be NULL; the core checks before calling and answers
+ * JANEE_ERR_UNSUPPORTED, which is distinct from a failure.
+ */
+#ifndef JANEE_PROVIDER_H
+#define JANEE_PROVIDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "janee/error.h"
+
+/* Bumped when a slot changes; the core refuses other versions. */
+#define JANEE_PROVIDER_VERSION 1
+
+/* A secret value: wiped before it is freed (janee_secret_free). */
+struct janee_secret {
+	unsigned char *data;	/* NUL-terminated for convenience */
+	size_t len;
+};
+
+/* Allocate a secret holding a copy of len bytes of p; NULL on ENOMEM. */
+struct janee_secret *janee_secret_new(const void *p, size_t len);
+/* Wipe and free; NULL is fine. */
+void janee_secret_free(struct janee_secret *s);
+
+/* A growable list of owned strings. */
+struct janee_strlist {
+	char **v;
+	size_t n;
+	size_t cap;
+};
+
+int janee_strlist_add(struct janee_strlist *l, const char *s)
+    __attribute__((warn_unused_result));
+int janee_strlist_has(const struct janee_strlist *l, const char *s);
+/* Sort and drop duplicates, so that lists compare and print canonically. */
+void janee_strlist_normalize(struct janee_strlist *l);
+void janee_strlist_free(struct janee_strlist *l);
+
+/* Capability bits. */
+#define JANEE_CAP_DEVICE_LOGIN	0x01u
+#define JANEE_CAP_BROWSER_LOGIN	0x02u
+#define JANEE_CAP_NARROW	0x04u	/* can mint below the full grant */
+#define JANEE_CAP_REFRESH	0x08u
+#define JANEE_CAP_REVOKE	0x10u	/* can end a token before it expires */
+
+/* What the broker asks a provider to mint, already within policy. */
+struct janee_mint_req {
+	const char *lease_id;
+	const struct janee_strlist *scopes;
+	const struct janee_strlist *repositories;	/* may be empty */
+	int64_t ttl_s;
+};
+
+/* What a provider answers; the broker owns it and wipes the token. */
+struct janee_token {
+	struct janee_secret *token;
+	char *token_type;		/* "bearer" when NULL */
+	struct janee_strlist granted;	/* scopes really granted */
+	int64_t expires_ms;		/* provider-side expiry, 0 unknown */
+};
+
+void janee_token_clear(struct janee_token *t);
+
+struct janee_cfg;		/* one provider entry of config.json */
+struct janee_ctx;
+
+/*
+ * Typed readers for a provider's configuration entry.  Each marks its key
+ * as used; after configure() the core refuses any key nobody read, naming
+ * it.  A missing optional key leaves *out untouched and returns 0; a key
+ * of the wrong type is JANEE_ERR_CONFIG with a message naming it.
+ */
+int janee_cfg_string(struct janee_cfg *c, const char *key, int required,
+    const char **out) __attribute__((warn_unused_result));
+int janee_cfg_bool(struct janee_cfg *c, const char *key, int *out)
+    __attribute__((warn_unused_result));
+int janee_cfg_int(struct janee_cfg *c, const char *key, int64_t *out)
+    __attribute__((warn_unused_result));
+/* "90s", "5m", "1h", "2d" or integer seconds. */
+int janee_cfg_duration(struct janee_cfg *c, const char *key, int64_t *out_s)
+    __attribute__((warn_unused_result));
+int janee_cfg_strlist(struct janee_cfg *c, const char *key,
+    struct janee_strlist *out) __attribute__((warn_unused_result));
+
+/* The services a provider may use; filled by the core. */
+struct janee_ctx {
+	const char *name;	/* the provider's entry name in config.json */
+	void *state;		/* what configure() returned */
+	/* Resolve a reference such as "secret:NAME"; caller frees. */
+	int (*secret_get)(struct janee_ctx *ctx, const char *ref,
+	    struct janee_secret **out);
+	int64_t (*now_ms)(void);
+	/* Diagnostics to stderr; never pass a secret. */
+	void (*log)(struct janee_ctx *ctx, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+	void *core;		/* opaque to providers */
+};
+
+struct janee_provider {
+	int version;		/* JANEE_PROVIDER_VERSION */
+	const char *type;	/* the "type" value in config.json */
+	const char *summary;
+	unsigned caps;
+
+	/* Read provider-specific keys; *state is passed back in ctx. */
+	int (*configure)(struct janee_ctx *ctx, struct janee_cfg *cfg,
+	    void **state);
+	void (*unconfigure)(void *state);
+
+	/* Mint one token for req; fill out.  Required. */
+	int (*mint)(struct janee_ctx *ctx, const struct janee_mint_req *req,
+	    struct janee_token *out);
+
+	/*
+	 * End a token before its natural expiry.  Optional.  Revoking a
+	 * token the provider no longer knows is success.
+	 */
+	int (*revoke)(struct janee_ctx *ctx, const struct janee_secret *token);
+};
+
+#endif

@@ -1,0 +1,319 @@
+/* The audit chain: append, verify, filtered reads. */
+#include "common.h"
+
+#include <openssl/evp.h>
+
+#include "audit.h"
+#include "buf.h"
+#include "util.h"
+
+#define HASH_LEN 32
+#define HEAD_KEY "audit.head"
+
+/*
+ * The canonical encoding of a row: each field as "<len>:<bytes>," with a
+ * NULL field as "-,", in a fixed order, the time in ISO 8601.  Lengths make
+ * it unambiguous whatever the fields contain.
+ */
+static int
+canon_field(struct buf *b, const char *s)
+{
+	if (s == NULL)
+		return buf_add(b, "-,", 2);
+	if (buf_printf(b, "%zu:", strlen(s)) != 0 || buf_addstr(b, s) != 0)
+		return JANEE_ERR_NOMEM;
+	return buf_add(b, ",", 1);
+}
+
+static int
+canon_row(struct buf *b, int64_t seq, int64_t ts_ms, const char *const f[8])
+{
+	char ts[JANEE_TIME_LEN];
+	int i, rc;
+
+	janee_time_fmt(ts_ms, ts);
+	buf_reset(b);
+	if ((rc = buf_printf(b, "janee-audit-v1,%lld,", (long long)seq)) != 0 ||
+	    (rc = canon_field(b, ts)) != 0)
+		return rc;
+	for (i = 0; i < 8; i++)
+		if ((rc = canon_field(b, f[i])) != 0)
+			return rc;
+	return 0;
+}
+
+static int
+chain_hash(EVP_MD_CTX *md, const unsigned char prev[HASH_LEN],
+    const struct buf *canon, unsigned char out[HASH_LEN])
+{
+	unsigned int n;
+
+	if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1 ||
+	    EVP_DigestUpdate(md, prev, HASH_LEN) != 1 ||
+	    EVP_DigestUpdate(md, canon->p, canon->len) != 1 ||
+	    EVP_DigestFinal_ex(md, out, &n) != 1)
+		return janee_err_set(JANEE_ERR_CRYPTO, "SHA-256 failed");
+	return 0;
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* Lowercase hex only: the form janee writes. */
+static int
+unhex(const char *s, unsigned char out[HASH_LEN])
+{
+	size_t i;
+	int hi, lo;
+
+	if (s == NULL || strlen(s) != 2 * HASH_LEN)
+		return -1;
+	for (i = 0; i < HASH_LEN; i++) {
+		if ((hi = hexval(s[2 * i])) < 0 ||
+		    (lo = hexval(s[2 * i + 1])) < 0)
+			return -1;
+		out[i] = (unsigned char)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+/* The head is "<seq>:<hex hash>"; absent means an empty chain. */
+static int
+head_get(struct ledger *lg, int64_t *seq, unsigned char hash[HASH_LEN])
+{
+	char *v = NULL, hex[2 * HASH_LEN + 1];
+	size_t len;
+	long long s;
+	int rc;
+
+	rc = ledger_meta_get(lg, HEAD_KEY, (void **)&v, &len);
+	if (rc == JANEE_ERR_NOT_FOUND) {
+		*seq = 0;
+		memset(hash, 0, HASH_LEN);
+		return 0;
+	}
+	if (rc != 0)
+		return rc;
+	if (sscanf(v, "%lld:%64s", &s, hex) != 2 || unhex(hex, hash) != 0)
+		rc = janee_err_set(JANEE_ERR_SCHEMA, "ledger '%s': the audit "
+		    "head is damaged; run: janee audit verify", lg->path);
+	*seq = s;
+	free(v);
+	return rc;
+}
+
+int
+audit_append(struct ledger *lg, const struct audit_event *ev)
+{
+	unsigned char prev[HASH_LEN], hash[HASH_LEN];
+	char hex[2 * HASH_LEN + 1], head[2 * HASH_LEN + 32];
+	const char *f[8] = { ev->event, ev->actor, ev->client, ev->provider,
+		ev->lease_id, ev->scopes, ev->outcome, ev->detail };
+	sqlite3_stmt *st = NULL;
+	EVP_MD_CTX *md = NULL;
+	struct buf canon;
+	int64_t seq, ts;
+	int rc, i;
+
+	if (sqlite3_get_autocommit(lg->db))
+		return janee_err_set(JANEE_ERR_INTERNAL,
+		    "audit_append outside a transaction");
+	buf_init(&canon, 1 << 20);
+	ts = ev->ts_ms ? ev->ts_ms : janee_now_ms();
+	if ((rc = head_get(lg, &seq, prev)) != 0)
+		goto out;
+	seq++;
+	if ((md = EVP_MD_CTX_new()) == NULL) {
+		rc = janee_err_set(JANEE_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = canon_row(&canon, seq, ts, f)) != 0 ||
+	    (rc = chain_hash(md, prev, &canon, hash)) != 0)
+		goto out;
+	janee_hex(hash, HASH_LEN, hex);
+	if ((rc = ledger_prepare(lg, "INSERT INTO audit (seq, ts_ms, event, "
+	    "actor, client, provider, lease_id, scopes, outcome, detail, hash) "
+	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &st)) != 0)
+		goto out;
+	sqlite3_bind_int64(st, 1, seq);
+	sqlite3_bind_int64(st, 2, ts);
+	for (i = 0; i < 8; i++)
+		sqlite3_bind_text(st, 3 + i, f[i], -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 11, hex, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		rc = ledger_fail(lg, "cannot append to the audit chain");
+		goto out;
+	}
+	snprintf(head, sizeof(head), "%lld:%s", (long long)seq, hex);
+	rc = ledger_meta_set(lg, HEAD_KEY, head, strlen(head));
+out:
+	sqlite3_finalize(st);
+	EVP_MD_CTX_free(md);
+	buf_free(&canon);
+	return rc;
+}
+
+int
+audit_record(struct ledger *lg, const struct audit_event *ev)
+{
+	int rc;
+
+	if ((rc = ledger_begin(lg)) != 0)
+		return rc;
+	if ((rc = audit_append(lg, ev)) != 0) {
+		ledger_rollback(lg);
+		return rc;
+	}
+	return ledger_commit(lg);
+}
+
+static const char *
+col(sqlite3_stmt *st, int i)
+{
+	return (const char *)sqlite3_column_text(st, i);
+}
+
+static void
+verify_bad(struct audit_verify *v, int64_t seq, const char *why)
+{
+	if (v->bad_seq == 0) {
+		v->bad_seq = seq;
+		snprintf(v->why, sizeof(v->why), "%s", why);
+	}
+}
+
+int
+audit_verify(struct ledger *lg, struct audit_verify *v)
+{
+	unsigned char prev[HASH_LEN], hash[HASH_LEN], stored[HASH_LEN],
+	    head[HASH_LEN];
+	const char *f[8];
+	sqlite3_stmt *st = NULL;
+	EVP_MD_CTX *md = NULL;
+	struct buf canon;
+	int64_t seq, expect = 1, head_seq;
+	int rc, step, i;
+
+	memset(v, 0, sizeof(*v));
+	memset(prev, 0, sizeof(prev));
+	buf_init(&canon, 1 << 20);
+	if ((md = EVP_MD_CTX_new()) == NULL)
+		return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
+	/* One read transaction: a consistent snapshot under concurrent use. */
+	if ((rc = ledger_exec(lg, "BEGIN")) != 0)
+		goto out;
+	if ((rc = head_get(lg, &head_seq, head)) != 0 ||
+	    (rc = ledger_prepare(lg, "SELECT seq, ts_ms, event, actor, client, "
+	    "provider, lease_id, scopes, outcome, detail, hash FROM audit "
+	    "ORDER BY seq", &st)) != 0)
+		goto out;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		seq = sqlite3_column_int64(st, 0);
+		for (i = 0; i < 8; i++)
+			f[i] = col(st, 2 + i);
+		if (seq != expect)
+			verify_bad(v, seq, seq > expect ?
+			    "a row before it is missing" :
+			    "an extra row was inserted");
+		if ((rc = canon_row(&canon, seq, sqlite3_column_int64(st, 1),
+		    f)) != 0 || (rc = chain_hash(md, prev, &canon, hash)) != 0)
+			goto out;
+		if (unhex(col(st, 10), stored) != 0 ||
+		    memcmp(stored, hash, HASH_LEN) != 0)
+			verify_bad(v, seq, "its content or position does not "
+			    "match its hash");
+		/* Chain on the stored hash: one edit is reported once. */
+		if (unhex(col(st, 10), stored) == 0)
+			memcpy(prev, stored, HASH_LEN);
+		else
+			memcpy(prev, hash, HASH_LEN);
+		expect = seq + 1;
+		v->rows++;
+	}
+	if (step != SQLITE_DONE) {
+		rc = ledger_fail(lg, "cannot read the audit chain");
+		goto out;
+	}
+	if (head_seq != expect - 1 || memcmp(head, prev, HASH_LEN) != 0)
+		verify_bad(v, expect - 1 < head_seq ? expect : head_seq,
+		    expect - 1 < head_seq ? "rows at the end of the chain "
+		    "were removed" : "the chain does not end at the recorded "
+		    "head");
+	janee_hex(prev, HASH_LEN, v->head);
+out:
+	sqlite3_finalize(st);
+	ledger_rollback(lg);	/* ends the read transaction */
+	EVP_MD_CTX_free(md);
+	buf_free(&canon);
+	return rc;
+}
+
+void
+audit_filter_init(struct audit_filter *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->since_ms = INT64_MIN;
+	f->until_ms = INT64_MAX;
+}
+
+int
+audit_each(struct ledger *lg, const struct audit_filter *f,
+    int (*fn)(const struct audit_row *row, void *arg), void *arg)
+{
+	struct audit_row r;
+	sqlite3_stmt *st;
+	const char *sql;
+	int rc = 0, step;
+
+	/*
+	 * With a limit, take the newest rows (a subquery), still printed
+	 * oldest first.  Filters on NULL parameters match everything.
+	 */
+	sql = f->limit > 0 ?
+	    "SELECT * FROM (SELECT seq, ts_ms, event, actor, client, provider, "
+	    "lease_id, scopes, outcome, detail, hash FROM audit "
+	    "WHERE ts_ms >= ?1 AND ts_ms < ?2 "
+	    "AND (?3 IS NULL OR provider = ?3) AND (?4 IS NULL OR event = ?4) "
+	    "AND (?5 IS NULL OR lease_id = ?5) ORDER BY seq DESC LIMIT ?6) "
+	    "ORDER BY seq" :
+	    "SELECT seq, ts_ms, event, actor, client, provider, lease_id, "
+	    "scopes, outcome, detail, hash FROM audit "
+	    "WHERE ts_ms >= ?1 AND ts_ms < ?2 "
+	    "AND (?3 IS NULL OR provider = ?3) AND (?4 IS NULL OR event = ?4) "
+	    "AND (?5 IS NULL OR lease_id = ?5) ORDER BY seq";
+	if ((rc = ledger_prepare(lg, sql, &st)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, f->since_ms);
+	sqlite3_bind_int64(st, 2, f->until_ms);
+	sqlite3_bind_text(st, 3, f->provider, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, f->event, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, f->lease_id, -1, SQLITE_STATIC);
+	if (f->limit > 0)
+		sqlite3_bind_int64(st, 6, f->limit);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		r.seq = sqlite3_column_int64(st, 0);
+		r.ts_ms = sqlite3_column_int64(st, 1);
+		r.event = col(st, 2);
+		r.actor = col(st, 3);
+		r.client = col(st, 4);
+		r.provider = col(st, 5);
+		r.lease_id = col(st, 6);
+		r.scopes = col(st, 7);
+		r.outcome = col(st, 8);
+		r.detail = col(st, 9);
+		r.hash = col(st, 10);
+		if ((rc = fn(&r, arg)) != 0)
+			break;
+	}
+	if (rc == 0 && step != SQLITE_DONE)
+		rc = ledger_fail(lg, "cannot read the audit chain");
+	sqlite3_finalize(st);
+	return rc;
+}

@@ -1,0 +1,568 @@
+/* The broker: requests, approval, durable leases, minting, expiry. */
+#include "common.h"
+
+#include "audit.h"
+#include "broker.h"
+#include "policy.h"
+#include "secrets.h"
+#include "util.h"
+
+static int64_t
+clock_ms(void)
+{
+	return janee_now_ms();
+}
+
+/* Failures of the store, not of the provider: no attempt was made. */
+static int
+store_trouble(int rc)
+{
+	return rc == JANEE_ERR_LOCKED || rc == JANEE_ERR_BAD_KEY;
+}
+
+static void
+prov_log(struct janee_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "janee: %s: ", ctx->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* Providers resolve "secret:NAME" references through this. */
+static int
+prov_secret_get(struct janee_ctx *ctx, const char *ref,
+    struct janee_secret **out)
+{
+	struct broker *b = ctx->core;
+	int rc;
+
+	*out = NULL;
+	if (strncmp(ref, "secret:", 7) != 0)
+		return janee_err_set(JANEE_ERR_CONFIG, "provider '%s': "
+		    "unsupported secret reference '%.*s'; use secret:NAME",
+		    ctx->name, (int)strcspn(ref, ":"), ref);
+	if ((rc = broker_unlock(b)) != 0)
+		return rc;
+	return secret_get(b->lg, b->store, ref + 7, out);
+}
+
+void
+broker_init(struct broker *b, struct ledger *lg, const struct home *h,
+    struct config *cfg, struct keysrc *ks)
+{
+	size_t i;
+
+	memset(b, 0, sizeof(*b));
+	b->lg = lg;
+	b->home = h;
+	b->cfg = cfg;
+	b->ks = ks;
+	b->actor = "user";
+	b->client = "cli";
+	for (i = 0; cfg != NULL && i < cfg->n; i++) {
+		cfg->provs[i].ctx.core = b;
+		cfg->provs[i].ctx.secret_get = prov_secret_get;
+		cfg->provs[i].ctx.now_ms = clock_ms;
+		cfg->provs[i].ctx.log = prov_log;
+	}
+}
+
+void
+broker_free(struct broker *b)
+{
+	store_free(b->store);
+	b->store = NULL;
+}
+
+int
+broker_unlock(struct broker *b)
+{
+	if (b->store != NULL)
+		return 0;
+	return store_unlock(b->lg, b->home, b->ks, &b->store);
+}
+
+void
+broker_grant_free(struct broker_grant *g)
+{
+	janee_token_clear(&g->tok);
+	free(g->granted);
+	memset(g, 0, sizeof(*g));
+}
+
+int64_t
+broker_backoff_ms(int64_t attempts)
+{
+	int64_t d = 30000;
+
+	while (--attempts > 0 && d < 3600000)
+		d *= 2;
+	return d < 3600000 ? d : 3600000;
+}
+
+/* Apply the state change and its audit event in one transaction. */
+static int
+transition(struct broker *b, struct lease *l, enum lease_state to,
+    const char *event, const char *outcome, const char *detail)
+{
+	struct audit_event ev = { .event = event, .actor = b->actor,
+		.client = l->client, .provider = l->provider,
+		.lease_id = l->id, .outcome = outcome, .detail = detail };
+	enum lease_state from = l->state;
+	int rc;
+
+	ev.scopes = l->granted ? l->granted : l->requested;
+	l->state = to;
+	if ((rc = ledger_begin(b->lg)) != 0)
+		goto fail;
+	if ((rc = lease_save(b->lg, l, from)) != 0 ||
+	    (rc = audit_append(b->lg, &ev)) != 0 ||
+	    (rc = ledger_commit(b->lg)) != 0)
+		goto fail;
+	return 0;
+fail:
+	ledger_rollback(b->lg);
+	l->state = from;
+	return rc;
+}
+
+/*
+ * Record the request and the decision durably: requested, then approved
+ * and minting, or denied; with their audit events, in one transaction.
+ */
+static int
+record_request(struct broker *b, struct lease *l, int decision,
+    const char *why)
+{
+	struct audit_event ev = { .actor = b->actor, .client = l->client,
+		.provider = l->provider, .lease_id = l->id,
+		.scopes = l->requested, .outcome = "ok" };
+	int rc;
+
+	if ((rc = ledger_begin(b->lg)) != 0)
+		return rc;
+	ev.event = "requested";
+	ev.detail = l->reason;
+	if ((rc = lease_insert(b->lg, l)) != 0 ||
+	    (rc = audit_append(b->lg, &ev)) != 0)
+		goto fail;
+	ev.detail = why;
+	if (decision == 0) {
+		l->state = LEASE_APPROVED;
+		l->approved_ms = clock_ms();
+		ev.event = "approved";
+		if ((rc = lease_save(b->lg, l, LEASE_REQUESTED)) != 0 ||
+		    (rc = audit_append(b->lg, &ev)) != 0)
+			goto fail;
+		l->state = LEASE_MINTING;
+		if ((rc = lease_save(b->lg, l, LEASE_APPROVED)) != 0)
+			goto fail;
+	} else {
+		l->state = LEASE_DENIED;
+		l->ended_ms = clock_ms();
+		if ((rc = lease_set_str(&l->detail, why)) != 0)
+			goto fail;
+		ev.event = "denied";
+		ev.outcome = "denied";
+		if ((rc = lease_save(b->lg, l, LEASE_REQUESTED)) != 0 ||
+		    (rc = audit_append(b->lg, &ev)) != 0)
+			goto fail;
+	}
+	return ledger_commit(b->lg);
+fail:
+	ledger_rollback(b->lg);
+	return rc;
+}
+
+/* Decide per the policy's approval mode; 0 approves. */
+static int
+decide(struct broker *b, const struct prov *pv, const struct lease *l)
+{
+	switch (pv->pol.approval) {
+	case APPROVAL_AUTO:
+		return 0;
+	case APPROVAL_DENY:
+		return janee_err_set(JANEE_ERR_DENIED, "provider '%s' is set "
+		    "to deny every request (approval: deny)", pv->name);
+	case APPROVAL_ASK:
+		if (b->ask != NULL)
+			return b->ask(pv, l, b->ask_arg);
+		return janee_err_set(JANEE_ERR_DENIED, "provider '%s' needs a "
+		    "person to approve (approval: ask) and there is no "
+		    "terminal to ask on", pv->name);
+	case APPROVAL_OUT_OF_BAND:
+		break;
+	}
+	return janee_err_set(JANEE_ERR_DENIED, "provider '%s' needs "
+	    "out-of-band approval, which this janee cannot take yet; set "
+	    "approval to ask or auto", pv->name);
+}
+
+static int
+revoke_at_provider(struct broker *b, struct prov *pv,
+    const struct janee_secret *tok)
+{
+	if (pv->impl->revoke == NULL)
+		return JANEE_ERR_UNSUPPORTED;
+	return pv->impl->revoke(&pv->ctx, tok);
+}
+
+/* The token was minted but cannot be recorded: revoke it, return none. */
+static int
+fail_closed(struct broker *b, struct prov *pv, struct lease *l,
+    struct janee_token *tok, int rc)
+{
+	char *msg;
+
+	msg = janee_strdup(janee_err_msg(rc));
+	if (revoke_at_provider(b, pv, tok->token) != 0)
+		fprintf(stderr, "janee: could not revoke the unrecorded token "
+		    "of lease %s at '%s'; it ends at its provider expiry\n",
+		    l->id, pv->name);
+	janee_token_clear(tok);
+	janee_err_clear();
+	return janee_err_set(rc, "%s; no token was issued",
+	    msg ? msg : "the ledger refused the lease");
+}
+
+int
+broker_issue(struct broker *b, struct broker_req *req, struct broker_grant *g)
+{
+	struct janee_mint_req mr;
+	struct lease l;
+	struct prov *pv;
+	char fp[STORE_FP_HEX], *why = NULL;
+	int64_t now;
+	int rc, decision;
+
+	memset(g, 0, sizeof(*g));
+	memset(&l, 0, sizeof(l));
+	if ((pv = config_find(b->cfg, req->provider)) == NULL)
+		return janee_err_set(JANEE_ERR_NOT_FOUND, "no provider '%s' in "
+		    "%s; list them with: janee provider list", req->provider,
+		    b->cfg->path);
+	/*
+	 * Unlock first: a token that cannot be sealed for revocation must
+	 * not be minted.
+	 */
+	if ((rc = broker_unlock(b)) != 0)
+		return rc;
+	now = clock_ms();
+	if ((rc = janee_lease_id_new(l.id)) != 0 ||
+	    (rc = lease_set_str(&l.provider, pv->name)) != 0 ||
+	    (rc = lease_set_str(&l.client, b->client)) != 0 ||
+	    (rc = lease_set_str(&l.session, b->session)) != 0 ||
+	    (rc = lease_set_str(&l.reason, req->reason)) != 0)
+		goto out;
+	l.state = LEASE_REQUESTED;
+	l.created_ms = now;
+	decision = policy_check(pv, &req->scopes, &req->ttl_s);
+	l.ttl_s = req->ttl_s > 0 ? req->ttl_s : 1;
+	if ((l.requested = lease_scopes_json(&req->scopes)) == NULL) {
+		rc = JANEE_ERR_NOMEM;
+		goto out;
+	}
+	if (decision == 0)
+		decision = decide(b, pv, &l);
+	if (decision != 0 && (why = janee_strdup(janee_err_msg(decision))) ==
+	    NULL) {
+		rc = JANEE_ERR_NOMEM;
+		goto out;
+	}
+	janee_err_clear();
+	if ((rc = record_request(b, &l, decision, why)) != 0)
+		goto out;
+	if (decision != 0) {
+		rc = janee_err_set(decision, "%s", why);
+		goto out;
+	}
+
+	mr.lease_id = l.id;
+	mr.scopes = &req->scopes;
+	mr.repositories = &req->repositories;
+	mr.ttl_s = l.ttl_s;
+	if ((rc = pv->impl->mint(&pv->ctx, &mr, &g->tok)) != 0 ||
+	    g->tok.token == NULL || g->tok.token->len == 0) {
+		if (rc == 0)
+			rc = janee_err_set(JANEE_ERR_PROVIDER, "provider '%s' "
+			    "returned no token", pv->name);
+		free(why);
+		why = janee_strdup(janee_err_msg(rc));
+		janee_token_clear(&g->tok);
+		janee_err_clear();
+		l.ended_ms = clock_ms();
+		if (lease_set_str(&l.detail, why) != 0 ||
+		    transition(b, &l, LEASE_FAILED, "mint_failed", "error",
+		    why) != 0)
+			janee_err_clear();	/* the mint error matters more */
+		rc = janee_err_set(rc, "%s", why ? why : "mint failed");
+		goto out;
+	}
+
+	/* What was granted: the provider's word, else what was asked. */
+	if (g->tok.granted.n == 0) {
+		for (size_t i = 0; i < req->scopes.n; i++)
+			if ((rc = janee_strlist_add(&g->tok.granted,
+			    req->scopes.v[i])) != 0)
+				return fail_closed(b, pv, &l, &g->tok, rc);
+	}
+	janee_strlist_normalize(&g->tok.granted);
+	now = clock_ms();
+	l.issued_ms = now;
+	l.expires_ms = now + l.ttl_s * 1000;
+	/* Never promise longer than the provider's own expiry. */
+	if (g->tok.expires_ms > 0 && g->tok.expires_ms < l.expires_ms)
+		l.expires_ms = g->tok.expires_ms;
+	l.next_attempt_ms = l.expires_ms;
+	if ((rc = store_fingerprint(b->store, g->tok.token->data,
+	    g->tok.token->len, fp)) != 0 ||
+	    (rc = lease_set_str(&l.fingerprint, fp)) != 0 ||
+	    (l.granted = lease_scopes_json(&g->tok.granted)) == NULL ||
+	    (rc = store_seal(b->store, "lease-token", l.id, g->tok.token->data,
+	    g->tok.token->len, &l.sealed, &l.sealed_len)) != 0 ||
+	    (rc = transition(b, &l, LEASE_ACTIVE, "issued", "ok",
+	    NULL)) != 0) {
+		if (rc == 0)
+			rc = JANEE_ERR_NOMEM;
+		rc = fail_closed(b, pv, &l, &g->tok, rc);
+		goto out;
+	}
+	memcpy(g->lease_id, l.id, sizeof(g->lease_id));
+	g->expires_ms = l.expires_ms;
+	g->granted = l.granted;
+	l.granted = NULL;
+	g->revocable = pv->impl->revoke != NULL;
+out:
+	if (rc != 0)
+		broker_grant_free(g);
+	free(why);
+	lease_free(&l);
+	return rc;
+}
+
+/*
+ * Take a due lease for this process: push its next attempt past the claim
+ * window, so that another sweeper does not revoke it at the same time.
+ */
+static int
+claim(struct broker *b, struct lease *l)
+{
+	int64_t now = clock_ms();
+	int rc;
+
+	l->next_attempt_ms = now + BROKER_CLAIM_MS;
+	if ((rc = ledger_begin(b->lg)) != 0)
+		return rc;
+	if ((rc = lease_save(b->lg, l, LEASE_ACTIVE)) != 0) {
+		ledger_rollback(b->lg);
+		return rc;
+	}
+	return ledger_commit(b->lg);
+}
+
+/* Revoke l's token at its provider; 0, JANEE_ERR_UNSUPPORTED or failure. */
+static int
+end_at_provider(struct broker *b, struct lease *l)
+{
+	struct janee_secret *tok = NULL;
+	struct prov *pv;
+	int rc;
+
+	if ((pv = config_find(b->cfg, l->provider)) == NULL)
+		return janee_err_set(JANEE_ERR_CONFIG, "provider '%s' is no "
+		    "longer configured, so its token cannot be revoked",
+		    l->provider);
+	if (pv->impl->revoke == NULL || l->sealed == NULL)
+		return JANEE_ERR_UNSUPPORTED;
+	if ((rc = broker_unlock(b)) != 0)
+		return rc;
+	if ((rc = store_open(b->store, "lease-token", l->id, l->sealed,
+	    l->sealed_len, &tok)) != 0)
+		return rc;
+	rc = revoke_at_provider(b, pv, tok);
+	janee_secret_free(tok);
+	return rc;
+}
+
+/* After end_at_provider: close the lease as `to`, or schedule a retry. */
+static int
+settle(struct broker *b, struct lease *l, enum lease_state to, int rc,
+    struct sweep_report *r)
+{
+	char *msg = NULL;
+	int64_t now = clock_ms();
+
+	if (rc == 0 || rc == JANEE_ERR_UNSUPPORTED) {
+		janee_err_clear();
+		l->ended_ms = now;
+		free(l->sealed);
+		l->sealed = NULL;
+		l->sealed_len = 0;
+		if (rc == JANEE_ERR_UNSUPPORTED && lease_set_str(&l->detail,
+		    "the provider cannot revoke; the token lives until its "
+		    "own expiry") != 0)
+			return JANEE_ERR_NOMEM;
+		if (r != NULL)
+			r->expired++;
+		return transition(b, l, to, lease_state_name(to), "ok",
+		    l->detail);
+	}
+	if ((msg = janee_strdup(janee_err_msg(rc))) == NULL)
+		return JANEE_ERR_NOMEM;
+	janee_err_clear();
+	l->attempts++;
+	if (lease_set_str(&l->detail, msg) != 0) {
+		free(msg);
+		return JANEE_ERR_NOMEM;
+	}
+	if (l->attempts >= BROKER_MAX_ATTEMPTS) {
+		l->ended_ms = now;
+		free(l->sealed);
+		l->sealed = NULL;
+		l->sealed_len = 0;
+		if (r != NULL)
+			r->irrevocable++;
+		rc = transition(b, l, LEASE_IRREVOCABLE, "irrevocable", "error",
+		    msg);
+	} else {
+		l->next_attempt_ms = now + broker_backoff_ms(l->attempts);
+		if (r != NULL)
+			r->retrying++;
+		rc = transition(b, l, LEASE_ACTIVE, "revoke_failed", "error",
+		    msg);
+	}
+	free(msg);
+	return rc;
+}
+
+int
+broker_end(struct broker *b, const char *lease_id, const char *why)
+{
+	struct lease l;
+	int rc, prc;
+
+	if ((rc = lease_load(b->lg, lease_id, &l)) != 0)
+		return rc;
+	switch (l.state) {
+	case LEASE_REQUESTED:
+	case LEASE_APPROVED:
+		l.ended_ms = clock_ms();
+		if ((rc = lease_set_str(&l.detail, why)) == 0)
+			rc = transition(b, &l, LEASE_DENIED, "denied", "denied",
+			    why);
+		break;
+	case LEASE_ACTIVE:
+		if ((rc = claim(b, &l)) != 0)
+			break;
+		prc = end_at_provider(b, &l);
+		if (store_trouble(prc)) {
+			rc = prc;	/* nothing was tried: not an attempt */
+			break;
+		}
+		if ((prc == 0 || prc == JANEE_ERR_UNSUPPORTED) &&
+		    (rc = lease_set_str(&l.detail, why)) != 0)
+			break;
+		rc = settle(b, &l, LEASE_REVOKED, prc, NULL);
+		if (rc == 0 && prc != 0 && prc != JANEE_ERR_UNSUPPORTED)
+			rc = janee_err_set(JANEE_ERR_PROVIDER, "lease %s: "
+			    "revocation at '%s' failed (%s); janee retries it",
+			    l.id, l.provider, l.detail ? l.detail : "");
+		break;
+	default:
+		rc = janee_err_set(JANEE_ERR_STATE, "lease %s is already %s",
+		    l.id, lease_state_name(l.state));
+	}
+	lease_free(&l);
+	return rc;
+}
+
+/*
+ * The ids of up to n due active leases after the cursor (due time, id),
+ * oldest due first.  Claimed leases move out of the window by themselves;
+ * the cursor steps over the ones left waiting.
+ */
+static int
+due_batch(struct broker *b, int64_t now, int64_t *cur_ms, char *cur_id,
+    char ids[][JANEE_LEASE_ID_LEN], int n, int *got)
+{
+	sqlite3_stmt *st;
+	int rc, step;
+
+	*got = 0;
+	if ((rc = ledger_prepare(b->lg, "SELECT id, next_attempt_ms "
+	    "FROM leases WHERE state = 'active' AND next_attempt_ms <= ?1 "
+	    "AND (next_attempt_ms, id) > (?2, ?3) "
+	    "ORDER BY next_attempt_ms, id LIMIT ?4", &st)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int64(st, 2, *cur_ms);
+	sqlite3_bind_text(st, 3, cur_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, n);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		snprintf(ids[*got], JANEE_LEASE_ID_LEN, "%s",
+		    (const char *)sqlite3_column_text(st, 0));
+		*cur_ms = sqlite3_column_int64(st, 1);
+		(*got)++;
+	}
+	if (*got > 0)
+		memcpy(cur_id, ids[*got - 1], JANEE_LEASE_ID_LEN);
+	if (step != SQLITE_DONE)
+		rc = ledger_fail(b->lg, "cannot find overdue leases");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* One due lease: claim it, revoke it at the provider, settle it. */
+static int
+sweep_one(struct broker *b, const char *id, int quiet,
+    struct sweep_report *r)
+{
+	struct lease l;
+	struct prov *pv;
+	int rc, prc;
+
+	if ((rc = lease_load(b->lg, id, &l)) != 0)
+		return rc;
+	pv = config_find(b->cfg, l.provider);
+	if (!quiet && l.sealed != NULL && pv != NULL &&
+	    pv->impl->revoke != NULL) {
+		r->waiting++;	/* needs the store: leave it for later */
+		lease_free(&l);
+		return 0;
+	}
+	if ((rc = claim(b, &l)) != 0) {
+		lease_free(&l);
+		if (rc != JANEE_ERR_STATE)
+			return rc;
+		janee_err_clear();	/* another process took it */
+		return 0;
+	}
+	prc = end_at_provider(b, &l);
+	rc = store_trouble(prc) ? prc : settle(b, &l, LEASE_EXPIRED, prc, r);
+	lease_free(&l);
+	return rc;
+}
+
+int
+broker_sweep(struct broker *b, int may_unlock, struct sweep_report *r)
+{
+	char ids[64][JANEE_LEASE_ID_LEN], cur_id[JANEE_LEASE_ID_LEN] = "";
+	int64_t now = clock_ms(), cur_ms = INT64_MIN;
+	int i, n, rc, quiet;
+
+	memset(r, 0, sizeof(*r));
+	quiet = may_unlock || b->store != NULL || store_quiet(b->lg, b->ks);
+	do {
+		if ((rc = due_batch(b, now, &cur_ms, cur_id, ids,
+		    (int)nitems(ids), &n)) != 0)
+			return rc;
+		for (i = 0; i < n; i++)
+			if ((rc = sweep_one(b, ids[i], quiet, r)) != 0)
+				return rc;
+	} while (n == (int)nitems(ids));
+	return 0;
+}

@@ -1,0 +1,173 @@
+/* Option parsing and on-demand state for commands. */
+#include "common.h"
+
+#include <unistd.h>
+
+#include "cli.h"
+#include "util.h"
+
+int
+cli_opt_index(const struct cli *c, const char *name)
+{
+	int i;
+
+	for (i = 0; c->cmd->opts != NULL && c->cmd->opts[i].name != NULL; i++)
+		if (strcmp(c->cmd->opts[i].name, name) == 0)
+			return i;
+	abort();	/* a command asked for an option it does not declare */
+}
+
+const char *
+cli_get(const struct cli *c, const char *name)
+{
+	const struct janee_strlist *l = cli_all(c, name);
+
+	return l->n ? l->v[l->n - 1] : NULL;
+}
+
+const struct janee_strlist *
+cli_all(const struct cli *c, const char *name)
+{
+	return &c->vals[cli_opt_index(c, name)];
+}
+
+int
+cli_has(const struct cli *c, const char *name)
+{
+	return c->seen[cli_opt_index(c, name)];
+}
+
+void
+cli_usage(const struct cmd *cmd, FILE *fp)
+{
+	fprintf(fp, "usage: janee %s%s%s%s%s\n", cmd->group ? cmd->group : "",
+	    cmd->group ? " " : "", cmd->name, *cmd->args ? " " : "",
+	    cmd->args);
+}
+
+int
+cli_usage_error(const struct cli *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("janee: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	cli_usage(c->cmd, stderr);
+	return JANEE_ERR_USAGE;
+}
+
+int
+cli_want_args(const struct cli *c, int n, const char *what)
+{
+	if (c->npos < n)
+		return cli_usage_error(c, "missing %s", what);
+	if (c->npos > n)
+		return cli_usage_error(c, "unexpected argument '%s'",
+		    c->pos[n]);
+	return 0;
+}
+
+int
+cli_interactive(void)
+{
+	return isatty(STDIN_FILENO) && isatty(STDERR_FILENO);
+}
+
+static void
+sweep_notice(struct cli *c)
+{
+	struct sweep_report r;
+	int rc;
+
+	if ((rc = broker_sweep(&c->broker, 0, &r)) != 0) {
+		fprintf(stderr, "janee: warning: could not expire overdue "
+		    "leases: %s\n", janee_err_msg(rc));
+		janee_err_clear();
+		return;
+	}
+	if (r.waiting > 0)
+		fprintf(stderr, "janee: %lld lease(s) past their end wait for "
+		    "revocation, which needs the store's passphrase; run: "
+		    "janee lease sweep\n", (long long)r.waiting);
+	if (r.retrying > 0)
+		fprintf(stderr, "janee: warning: %lld revocation(s) failed and "
+		    "will be retried; see: janee lease list\n",
+		    (long long)r.retrying);
+	if (r.irrevocable > 0)
+		fprintf(stderr, "janee: warning: %lld lease(s) could not be "
+		    "revoked and are now irrevocable; see: janee lease list "
+		    "--all\n", (long long)r.irrevocable);
+}
+
+int
+cli_broker(struct cli *c)
+{
+	int rc;
+
+	if (c->have_broker)
+		return 0;
+	if ((rc = config_load(c->home.config, janee_providers, &c->cfg)) != 0)
+		return rc;
+	broker_init(&c->broker, c->lg, &c->home, c->cfg, &c->ks);
+	c->have_broker = 1;
+	return 0;
+}
+
+int
+cli_open(struct cli *c, unsigned flags)
+{
+	int rc;
+
+	if ((rc = home_resolve(c->home_opt, &c->home)) != 0)
+		return rc;
+	if (!(flags & CMD_LEDGER))
+		return 0;
+	if ((rc = home_check(&c->home)) != 0 ||
+	    (rc = ledger_open(c->home.db, 0, &c->lg)) != 0)
+		return rc;
+	if ((rc = cli_broker(c)) != 0) {
+		if (flags & CMD_CONFIG)
+			return rc;
+		/* Let status, audit and the like work on a broken config. */
+		fprintf(stderr, "janee: warning: %s\n", janee_err_msg(rc));
+		janee_err_clear();
+		return 0;
+	}
+	if (!(flags & CMD_NO_SWEEP))
+		sweep_notice(c);
+	return 0;
+}
+
+void
+cli_close(struct cli *c)
+{
+	int i;
+
+	if (c->have_broker)
+		broker_free(&c->broker);
+	config_free(c->cfg);
+	ledger_close(c->lg);
+	home_free(&c->home);
+	for (i = 0; i < CLI_MAX_OPTS; i++)
+		janee_strlist_free(&c->vals[i]);
+}
+
+int
+cli_print_json(cJSON *v)
+{
+	char *s;
+	int rc = 0;
+
+	if (v == NULL || (s = cJSON_PrintUnformatted(v)) == NULL) {
+		cJSON_Delete(v);
+		return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
+	}
+	if (puts(s) == EOF)
+		rc = janee_err_set(JANEE_ERR_IO, "cannot write output");
+	free(s);
+	cJSON_Delete(v);
+	return rc;
+}

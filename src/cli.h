@@ -1,0 +1,124 @@
+/*
+ * The command-line front: one table of commands (main.c), one option
+ * parser, and the state a command may ask for (home, ledger, config,
+ * broker), opened on demand.
+ */
+#ifndef JANEE_CLI_H
+#define JANEE_CLI_H
+
+#include "common.h"
+
+#include <cjson/cJSON.h>
+
+#include "broker.h"
+#include "config.h"
+#include "home.h"
+#include "keysrc.h"
+#include "ledger.h"
+
+#define CLI_MAX_OPTS 16
+
+/* Options every command takes; listed in --help. */
+#define CLI_GLOBAL_HELP \
+	"  --home DIR            the janee home (default $JANEE_HOME, " \
+	"then ~/.janee)\n" \
+	"  --passphrase-fd N     read the store's passphrase from descriptor " \
+	"N\n" \
+	"  -h, --help            show this help\n"
+
+struct cli_opt {
+	const char *name;	/* long name, without "--" */
+	char shortname;		/* or 0 */
+	int has_arg;
+};
+
+struct cmd;
+
+struct cli {
+	const struct cmd *cmd;
+	/* parsed */
+	struct janee_strlist vals[CLI_MAX_OPTS];	/* per cmd option */
+	int seen[CLI_MAX_OPTS];
+	char **pos;
+	int npos;
+	const char *home_opt;
+	struct keysrc ks;
+	/* opened on demand by cli_open */
+	struct home home;
+	struct ledger *lg;
+	struct config *cfg;
+	struct broker broker;
+	int have_broker;
+};
+
+/* State a command needs before it runs. */
+#define CMD_LEDGER	0x01	/* an initialised home and its ledger */
+#define CMD_CONFIG	0x02	/* config.json must load (else warn) */
+#define CMD_NO_SWEEP	0x04	/* do not sweep overdue leases first */
+
+struct cmd {
+	const char *group;	/* "secret", or NULL for a top-level command */
+	const char *name;
+	const char *args;	/* usage after the command words */
+	const char *summary;
+	const char *help;	/* the command's own options, one per line */
+	const struct cli_opt *opts;	/* NULL-name terminated, or NULL */
+	unsigned flags;
+	int (*exec)(struct cli *c);
+};
+
+extern const struct cmd cmd_table[];
+
+/* Index of option `name` in the command's table (it must exist). */
+int cli_opt_index(const struct cli *c, const char *name);
+/* The last value given for an option, or NULL. */
+const char *cli_get(const struct cli *c, const char *name);
+const struct janee_strlist *cli_all(const struct cli *c, const char *name);
+int cli_has(const struct cli *c, const char *name);
+
+/* Print usage of c's command to fp. */
+void cli_usage(const struct cmd *cmd, FILE *fp);
+/* A usage error: message, usage line, JANEE_ERR_USAGE (exit 2). */
+int cli_usage_error(const struct cli *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Exactly n positional arguments, named for the message. */
+int cli_want_args(const struct cli *c, int n, const char *what) JANEE_WUR;
+
+/* Open the home, the ledger, the config and the broker as flags ask. */
+int cli_open(struct cli *c, unsigned flags) JANEE_WUR;
+/* Load config.json and start the broker (for commands that mint). */
+int cli_broker(struct cli *c) JANEE_WUR;
+void cli_close(struct cli *c);
+
+/* Print a JSON value to stdout on one line, then free it. */
+int cli_print_json(cJSON *v) JANEE_WUR;
+/* Whether stdin and stderr are a terminal (for prompts). */
+int cli_interactive(void);
+
+/* A lease for people (one table row) and for programs (never a token). */
+struct lease;
+void cli_lease_header(void);
+void cli_lease_row(const struct lease *l);
+cJSON *cli_lease_json(const struct lease *l);
+
+/* Commands, one file per group (cmd-*.c). */
+int cmd_init(struct cli *c);
+int cmd_status(struct cli *c);
+int cmd_version(struct cli *c);
+int cmd_help(struct cli *c);
+int cmd_secret_set(struct cli *c);
+int cmd_secret_list(struct cli *c);
+int cmd_secret_rm(struct cli *c);
+int cmd_secret_rekey(struct cli *c);
+int cmd_lease_list(struct cli *c);
+int cmd_lease_show(struct cli *c);
+int cmd_lease_revoke(struct cli *c);
+int cmd_lease_sweep(struct cli *c);
+int cmd_audit_list(struct cli *c);
+int cmd_audit_export(struct cli *c);
+int cmd_audit_verify(struct cli *c);
+int cmd_audit_lookup(struct cli *c);
+int cmd_token(struct cli *c);
+int cmd_provider_list(struct cli *c);
+
+#endif

@@ -1,0 +1,286 @@
+/* janee audit list | export | verify | lookup. */
+#include "common.h"
+
+#include <unistd.h>
+
+#include "audit.h"
+#include "buf.h"
+#include "cli.h"
+#include "csv.h"
+#include "lease.h"
+#include "store.h"
+#include "util.h"
+
+static int
+read_filter(struct cli *c, struct audit_filter *f)
+{
+	const char *v;
+	int64_t now = janee_now_ms();
+	int rc;
+
+	audit_filter_init(f);
+	if ((v = cli_get(c, "since")) != NULL &&
+	    (rc = janee_time_parse(v, now, &f->since_ms)) != 0)
+		return rc;
+	if ((v = cli_get(c, "until")) != NULL &&
+	    (rc = janee_time_parse(v, now, &f->until_ms)) != 0)
+		return rc;
+	f->provider = cli_get(c, "provider");
+	f->event = cli_get(c, "event");
+	f->lease_id = cli_get(c, "lease");
+	return 0;
+}
+
+static cJSON *
+row_json(const struct audit_row *r)
+{
+	char t[JANEE_TIME_LEN];
+	cJSON *o, *sc;
+
+	if ((o = cJSON_CreateObject()) == NULL)
+		return NULL;
+	janee_time_fmt(r->ts_ms, t);
+	cJSON_AddNumberToObject(o, "seq", (double)r->seq);
+	cJSON_AddStringToObject(o, "time", t);
+	cJSON_AddStringToObject(o, "event", r->event);
+	cJSON_AddStringToObject(o, "actor", r->actor);
+#define OPT(k, v) ((v) ? (void)cJSON_AddStringToObject(o, k, v) : \
+	(void)cJSON_AddNullToObject(o, k))
+	OPT("client", r->client);
+	OPT("provider", r->provider);
+	OPT("lease_id", r->lease_id);
+	sc = r->scopes ? cJSON_Parse(r->scopes) : NULL;
+	if (sc != NULL)
+		cJSON_AddItemToObject(o, "scopes", sc);
+	else
+		OPT("scopes", r->scopes);
+	cJSON_AddStringToObject(o, "outcome", r->outcome);
+	OPT("detail", r->detail);
+#undef OPT
+	cJSON_AddStringToObject(o, "hash", r->hash);
+	return o;
+}
+
+static int
+list_one(const struct audit_row *r, void *arg)
+{
+	cJSON *arr = arg, *o;
+	char t[JANEE_TIME_LEN];
+
+	if (arr != NULL) {
+		if ((o = row_json(r)) == NULL || !cJSON_AddItemToArray(arr, o))
+			return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
+		return 0;
+	}
+	janee_time_fmt(r->ts_ms, t);
+	printf("%6lld  %s  %-12s %-6s %-10s %-30s %-7s %s\n",
+	    (long long)r->seq, t, r->event, r->actor,
+	    r->provider ? r->provider : "-", r->lease_id ? r->lease_id : "-",
+	    r->outcome, r->detail ? r->detail : "");
+	return 0;
+}
+
+int
+cmd_audit_list(struct cli *c)
+{
+	struct audit_filter f;
+	cJSON *arr = NULL;
+	const char *v;
+	int rc;
+
+	if ((rc = cli_want_args(c, 0, "")) != 0 ||
+	    (rc = read_filter(c, &f)) != 0)
+		return rc;
+	if ((v = cli_get(c, "limit")) != NULL &&
+	    janee_parse_int(v, 1, INT64_MAX, &f.limit) != 0)
+		return cli_usage_error(c, "--limit takes a positive number, "
+		    "not '%s'", v);
+	if (cli_has(c, "json") && (arr = cJSON_CreateArray()) == NULL)
+		return JANEE_ERR_NOMEM;
+	if (arr == NULL)
+		printf("%6s  %-24s  %-12s %-6s %-10s %-30s %-7s %s\n", "SEQ",
+		    "TIME", "EVENT", "ACTOR", "PROVIDER", "LEASE", "OUTCOME",
+		    "DETAIL");
+	if ((rc = audit_each(c->lg, &f, list_one, arr)) != 0) {
+		cJSON_Delete(arr);
+		return rc;
+	}
+	return arr ? cli_print_json(arr) : 0;
+}
+
+struct export_ctx {
+	struct csv csv;
+	int64_t rows;
+};
+
+static int
+export_one(const struct audit_row *r, void *arg)
+{
+	struct export_ctx *ec = arg;
+	char t[JANEE_TIME_LEN];
+
+	janee_time_fmt(r->ts_ms, t);
+	csv_field_int(&ec->csv, r->seq);
+	csv_field(&ec->csv, t);
+	csv_field(&ec->csv, r->event);
+	csv_field(&ec->csv, r->actor);
+	csv_field(&ec->csv, r->client);
+	csv_field(&ec->csv, r->provider);
+	csv_field(&ec->csv, r->lease_id);
+	csv_field(&ec->csv, r->scopes);
+	csv_field(&ec->csv, r->outcome);
+	csv_field(&ec->csv, r->detail);
+	csv_field(&ec->csv, r->hash);
+	csv_end_row(&ec->csv);
+	ec->rows++;
+	/* Stop early on a closed pipe or a full disk. */
+	return ec->csv.err ? janee_err_set(JANEE_ERR_IO, "cannot write CSV: "
+	    "%s", strerror(errno ? errno : EIO)) : 0;
+}
+
+static const char *const csv_header[] = { "seq", "time", "event", "actor",
+	"client", "provider", "lease_id", "scopes", "outcome", "detail",
+	"hash" };
+
+int
+cmd_audit_export(struct cli *c)
+{
+	struct audit_event ev = { .event = "export", .actor = "user",
+		.outcome = "ok" };
+	struct audit_filter f;
+	struct export_ctx ec;
+	struct atomic_file af;
+	const char *fmt = cli_get(c, "format"), *out = cli_get(c, "output");
+	char *detail = NULL;
+	size_t i;
+	int rc;
+
+	memset(&af, 0, sizeof(af));
+	if ((rc = cli_want_args(c, 0, "")) != 0 ||
+	    (rc = read_filter(c, &f)) != 0)
+		return rc;
+	if (fmt == NULL || strcmp(fmt, "csv") != 0)
+		return cli_usage_error(c, "%s; the format there is: --format "
+		    "csv", fmt ? "unknown format" : "no format given");
+	if (out != NULL && (rc = atomic_begin(out, &af)) != 0)
+		return rc;
+	memset(&ec, 0, sizeof(ec));
+	csv_init(&ec.csv, out ? af.fp : stdout);
+	for (i = 0; i < nitems(csv_header); i++)
+		csv_field(&ec.csv, csv_header[i]);
+	csv_end_row(&ec.csv);
+	if ((rc = audit_each(c->lg, &f, export_one, &ec)) != 0 ||
+	    (rc = csv_finish(&ec.csv)) != 0 ||
+	    (out != NULL && (rc = atomic_commit(&af)) != 0)) {
+		atomic_abort(&af);
+		return rc;
+	}
+	if ((detail = janee_asprintf("format=csv rows=%lld to=%s%s%s%s%s",
+	    (long long)ec.rows, out ? out : "stdout",
+	    f.provider ? " provider=" : "", f.provider ? f.provider : "",
+	    f.event ? " event=" : "", f.event ? f.event : "")) == NULL)
+		return JANEE_ERR_NOMEM;
+	ev.detail = detail;
+	rc = audit_record(c->lg, &ev);
+	free(detail);
+	if (rc == 0 && out != NULL)
+		fprintf(stderr, "janee: exported %lld event(s) to '%s'\n",
+		    (long long)ec.rows, out);
+	return rc;
+}
+
+int
+cmd_audit_verify(struct cli *c)
+{
+	struct audit_verify v;
+	cJSON *o;
+	int rc;
+
+	if ((rc = cli_want_args(c, 0, "")) != 0 ||
+	    (rc = audit_verify(c->lg, &v)) != 0)
+		return rc;
+	if (cli_has(c, "json")) {
+		o = cJSON_CreateObject();
+		cJSON_AddBoolToObject(o, "ok", v.bad_seq == 0);
+		cJSON_AddNumberToObject(o, "rows", (double)v.rows);
+		cJSON_AddStringToObject(o, "head", v.head);
+		if (v.bad_seq != 0) {
+			cJSON_AddNumberToObject(o, "first_bad_seq",
+			    (double)v.bad_seq);
+			cJSON_AddStringToObject(o, "problem", v.why);
+		}
+		if ((rc = cli_print_json(o)) != 0)
+			return rc;
+	} else if (v.bad_seq == 0)
+		printf("audit chain ok: %lld events, head %s\n",
+		    (long long)v.rows, v.head);
+	if (v.bad_seq != 0)
+		return janee_err_set(JANEE_ERR_TAMPERED, "audit chain broken "
+		    "at row %lld: %s", (long long)v.bad_seq, v.why);
+	return 0;
+}
+
+struct lookup_ctx {
+	cJSON *arr;
+	int n;
+};
+
+static int
+lookup_one(const struct lease *l, void *arg)
+{
+	struct lookup_ctx *lc = arg;
+	cJSON *o;
+
+	if (lc->arr == NULL) {
+		if (lc->n == 0)
+			cli_lease_header();
+		cli_lease_row(l);
+	} else if ((o = cli_lease_json(l)) == NULL ||
+	    !cJSON_AddItemToArray(lc->arr, o))
+		return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
+	lc->n++;
+	return 0;
+}
+
+int
+cmd_audit_lookup(struct cli *c)
+{
+	struct lease_filter f = { 0, NULL, NULL };
+	struct lookup_ctx lc = { NULL, 0 };
+	char fp[STORE_FP_HEX];
+	struct buf b;
+	int rc;
+
+	if ((rc = cli_want_args(c, 0, "")) != 0)
+		return rc;
+	if (isatty(STDIN_FILENO))
+		fprintf(stderr, "janee: paste the token, then Ctrl-D\n");
+	buf_init(&b, 64 * 1024);
+	if ((rc = buf_read_fd(&b, STDIN_FILENO)) != 0)
+		return rc;
+	while (b.len > 0 && (b.p[b.len - 1] == '\n' || b.p[b.len - 1] == '\r'))
+		b.p[--b.len] = '\0';
+	if (b.len == 0) {
+		buf_free(&b);
+		return janee_err_set(JANEE_ERR_USAGE, "no token on stdin");
+	}
+	rc = broker_unlock(&c->broker);
+	if (rc == 0)
+		rc = store_fingerprint(c->broker.store, b.p, b.len, fp);
+	buf_free(&b);
+	if (rc != 0)
+		return rc;
+	f.fingerprint = fp;
+	if (cli_has(c, "json") && (lc.arr = cJSON_CreateArray()) == NULL)
+		return JANEE_ERR_NOMEM;
+	if ((rc = lease_each(c->lg, &f, lookup_one, &lc)) != 0) {
+		cJSON_Delete(lc.arr);
+		return rc;
+	}
+	if (lc.arr != NULL && (rc = cli_print_json(lc.arr)) != 0)
+		return rc;
+	if (lc.n == 0)
+		return janee_err_set(JANEE_ERR_NOT_FOUND, "no lease holds this "
+		    "token (fingerprint hmac-sha256:%s)", fp);
+	return 0;
+}

@@ -1,0 +1,276 @@
+/* janee lease list | show | revoke | sweep. */
+#include "common.h"
+
+#include "cli.h"
+#include "lease.h"
+#include "util.h"
+
+/* "active", or "active (overdue)" once its end has passed. */
+static const char *
+shown_state(const struct lease *l, char *buf, size_t n)
+{
+	if (l->state == LEASE_ACTIVE && l->attempts > 0)
+		snprintf(buf, n, "active (revoke retry %lld)",
+		    (long long)l->attempts);
+	else if (l->state == LEASE_ACTIVE && l->expires_ms <= janee_now_ms())
+		snprintf(buf, n, "active (overdue)");
+	else
+		snprintf(buf, n, "%s", lease_state_name(l->state));
+	return buf;
+}
+
+void
+cli_lease_header(void)
+{
+	printf("%-30s  %-12s  %-20s  %-24s  %s\n", "ID", "PROVIDER", "STATE",
+	    "EXPIRES", "SCOPES");
+}
+
+void
+cli_lease_row(const struct lease *l)
+{
+	char exp[JANEE_TIME_LEN], st[48];
+
+	if (l->expires_ms)
+		janee_time_fmt(l->expires_ms, exp);
+	else
+		snprintf(exp, sizeof(exp), "-");
+	printf("%-30s  %-12s  %-20s  %-24s  %s\n", l->id, l->provider,
+	    shown_state(l, st, sizeof(st)), exp,
+	    l->granted ? l->granted : l->requested);
+}
+
+static void
+add_time(cJSON *o, const char *key, int64_t ms)
+{
+	char t[JANEE_TIME_LEN];
+
+	if (ms == 0) {
+		cJSON_AddNullToObject(o, key);
+		return;
+	}
+	janee_time_fmt(ms, t);
+	cJSON_AddStringToObject(o, key, t);
+}
+
+static void
+add_str(cJSON *o, const char *key, const char *v)
+{
+	if (v == NULL)
+		cJSON_AddNullToObject(o, key);
+	else
+		cJSON_AddStringToObject(o, key, v);
+}
+
+static void
+add_scopes(cJSON *o, const char *key, const char *json)
+{
+	cJSON *a = json ? cJSON_Parse(json) : NULL;
+
+	if (a == NULL)
+		a = cJSON_CreateArray();
+	cJSON_AddItemToObject(o, key, a);
+}
+
+cJSON *
+cli_lease_json(const struct lease *l)
+{
+	cJSON *o;
+
+	if ((o = cJSON_CreateObject()) == NULL)
+		return NULL;
+	add_str(o, "id", l->id);
+	add_str(o, "provider", l->provider);
+	add_str(o, "state", lease_state_name(l->state));
+	cJSON_AddBoolToObject(o, "overdue", l->state == LEASE_ACTIVE &&
+	    l->expires_ms <= janee_now_ms());
+	add_str(o, "account", l->account);
+	add_str(o, "client", l->client);
+	add_str(o, "session", l->session);
+	add_str(o, "reason", l->reason);
+	add_scopes(o, "requested_scopes", l->requested);
+	add_scopes(o, "granted_scopes", l->granted);
+	cJSON_AddNumberToObject(o, "ttl_seconds", (double)l->ttl_s);
+	add_time(o, "created_at", l->created_ms);
+	add_time(o, "approved_at", l->approved_ms);
+	add_time(o, "issued_at", l->issued_ms);
+	add_time(o, "expires_at", l->expires_ms);
+	add_time(o, "ended_at", l->ended_ms);
+	add_str(o, "fingerprint", l->fingerprint);
+	cJSON_AddNumberToObject(o, "revoke_attempts", (double)l->attempts);
+	add_time(o, "next_attempt_at", l->state == LEASE_ACTIVE &&
+	    l->attempts > 0 ? l->next_attempt_ms : 0);
+	add_str(o, "detail", l->detail);
+	return o;
+}
+
+struct each_ctx {
+	cJSON *arr;
+	int n;
+};
+
+static int
+list_one(const struct lease *l, void *arg)
+{
+	struct each_ctx *ec = arg;
+	cJSON *o;
+
+	ec->n++;
+	if (ec->arr == NULL) {
+		cli_lease_row(l);
+		return 0;
+	}
+	if ((o = cli_lease_json(l)) == NULL || !cJSON_AddItemToArray(ec->arr,
+	    o))
+		return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
+	return 0;
+}
+
+int
+cmd_lease_list(struct cli *c)
+{
+	struct lease_filter f = { 1, NULL, NULL };
+	struct each_ctx ec = { NULL, 0 };
+	int rc;
+
+	if ((rc = cli_want_args(c, 0, "")) != 0)
+		return rc;
+	if (cli_has(c, "active") && cli_has(c, "all"))
+		return cli_usage_error(c, "--active and --all exclude each "
+		    "other");
+	f.active_only = !cli_has(c, "all");
+	f.provider = cli_get(c, "provider");
+	if (cli_has(c, "json") && (ec.arr = cJSON_CreateArray()) == NULL)
+		return JANEE_ERR_NOMEM;
+	if (ec.arr == NULL)
+		cli_lease_header();
+	if ((rc = lease_each(c->lg, &f, list_one, &ec)) != 0) {
+		cJSON_Delete(ec.arr);
+		return rc;
+	}
+	return ec.arr ? cli_print_json(ec.arr) : 0;
+}
+
+int
+cmd_lease_show(struct cli *c)
+{
+	struct lease l;
+	char t[JANEE_TIME_LEN], st[48];
+	int rc;
+
+	if ((rc = cli_want_args(c, 1, "lease ID")) != 0)
+		return rc;
+	if ((rc = lease_load(c->lg, c->pos[0], &l)) != 0)
+		return rc;
+	if (cli_has(c, "json")) {
+		rc = cli_print_json(cli_lease_json(&l));
+		lease_free(&l);
+		return rc;
+	}
+	printf("id:         %s\n", l.id);
+	printf("provider:   %s\n", l.provider);
+	printf("state:      %s\n", shown_state(&l, st, sizeof(st)));
+	printf("client:     %s%s%s\n", l.client, l.session ? " session " : "",
+	    l.session ? l.session : "");
+	printf("reason:     %s\n", l.reason ? l.reason : "-");
+	printf("requested:  %s\n", l.requested);
+	printf("granted:    %s\n", l.granted ? l.granted : "-");
+	printf("ttl:        %llds\n", (long long)l.ttl_s);
+	janee_time_fmt(l.created_ms, t);
+	printf("created:    %s\n", t);
+	if (l.issued_ms) {
+		janee_time_fmt(l.issued_ms, t);
+		printf("issued:     %s\n", t);
+	}
+	if (l.expires_ms) {
+		janee_time_fmt(l.expires_ms, t);
+		printf("expires:    %s\n", t);
+	}
+	if (l.ended_ms) {
+		janee_time_fmt(l.ended_ms, t);
+		printf("ended:      %s\n", t);
+	}
+	if (l.fingerprint)
+		printf("token:      hmac-sha256:%s\n", l.fingerprint);
+	if (l.attempts)
+		printf("revocation: %lld failed attempt(s)\n",
+		    (long long)l.attempts);
+	if (l.detail)
+		printf("detail:     %s\n", l.detail);
+	lease_free(&l);
+	return 0;
+}
+
+struct revoke_ctx {
+	struct janee_strlist ids;
+};
+
+static int
+collect(const struct lease *l, void *arg)
+{
+	struct revoke_ctx *rcx = arg;
+
+	return janee_strlist_add(&rcx->ids, l->id);
+}
+
+int
+cmd_lease_revoke(struct cli *c)
+{
+	struct lease_filter f = { 1, NULL, NULL };
+	struct revoke_ctx rcx;
+	size_t i, ok = 0, failed = 0;
+	int rc, byfilter = cli_has(c, "all") || cli_has(c, "provider");
+
+	memset(&rcx, 0, sizeof(rcx));
+	if (byfilter == (c->npos == 1) || c->npos > 1 ||
+	    (cli_has(c, "all") && cli_has(c, "provider")))
+		return cli_usage_error(c, "name one lease ID, or --provider P, "
+		    "or --all");
+	if (!byfilter) {
+		if ((rc = broker_end(&c->broker, c->pos[0],
+		    "revoked by the user")) != 0)
+			return rc;
+		fprintf(stderr, "janee: revoked lease %s\n", c->pos[0]);
+		return 0;
+	}
+	f.provider = cli_get(c, "provider");
+	if ((rc = lease_each(c->lg, &f, collect, &rcx)) != 0)
+		goto out;
+	for (i = 0; i < rcx.ids.n; i++) {
+		if ((rc = broker_end(&c->broker, rcx.ids.v[i],
+		    "revoked by the user")) == 0) {
+			ok++;
+			continue;
+		}
+		fprintf(stderr, "janee: %s\n", janee_err_msg(rc));
+		janee_err_clear();
+		failed++;
+		if (rc == JANEE_ERR_LOCKED || rc == JANEE_ERR_BAD_KEY)
+			break;
+	}
+	fprintf(stderr, "janee: revoked %zu lease(s)%s", ok,
+	    failed ? "" : "\n");
+	if (failed)
+		fprintf(stderr, ", %zu failed\n", failed);
+	rc = failed ? janee_err_set(JANEE_ERR_PROVIDER, "%zu lease(s) were "
+	    "not revoked", failed) : 0;
+out:
+	janee_strlist_free(&rcx.ids);
+	return rc;
+}
+
+int
+cmd_lease_sweep(struct cli *c)
+{
+	struct sweep_report r;
+	int rc;
+
+	if ((rc = cli_want_args(c, 0, "")) != 0)
+		return rc;
+	if ((rc = broker_sweep(&c->broker, 1, &r)) != 0)
+		return rc;
+	printf("expired %lld, retrying %lld, irrevocable %lld\n",
+	    (long long)r.expired, (long long)r.retrying,
+	    (long long)r.irrevocable);
+	return 0;
+}

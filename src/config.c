@@ -1,0 +1,413 @@
+/* config.json: parsing, validation, typed readers for providers. */
+#include "common.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "buf.h"
+#include "config.h"
+#include "home.h"
+#include "util.h"
+
+#define CONFIG_MAX (1 << 20)
+#define MAX_KEYS 64
+
+struct janee_cfg {
+	const cJSON *obj;
+	const char *where;	/* "config.json: providers.NAME" */
+	const char *used[MAX_KEYS];
+	size_t nused;
+};
+
+static const char *const approval_names[] = {
+	[APPROVAL_AUTO] = "auto",
+	[APPROVAL_ASK] = "ask",
+	[APPROVAL_OUT_OF_BAND] = "out-of-band",
+	[APPROVAL_DENY] = "deny",
+};
+
+const char *
+approval_name(enum approval a)
+{
+	return approval_names[a];
+}
+
+static const cJSON *
+cfg_take(struct janee_cfg *c, const char *key)
+{
+	if (c->nused < MAX_KEYS)
+		c->used[c->nused++] = key;
+	return cJSON_GetObjectItemCaseSensitive(c->obj, key);
+}
+
+static int
+cfg_type(struct janee_cfg *c, const char *key, const char *want)
+{
+	return janee_err_set(JANEE_ERR_CONFIG, "%s: key '%s' must be %s",
+	    c->where, key, want);
+}
+
+int
+janee_cfg_string(struct janee_cfg *c, const char *key, int required,
+    const char **out)
+{
+	const cJSON *v = cfg_take(c, key);
+
+	if (v == NULL) {
+		if (required)
+			return janee_err_set(JANEE_ERR_CONFIG,
+			    "%s: key '%s' is required", c->where, key);
+		return 0;
+	}
+	if (!cJSON_IsString(v) || v->valuestring[0] == '\0')
+		return cfg_type(c, key, "a non-empty string");
+	*out = v->valuestring;
+	return 0;
+}
+
+int
+janee_cfg_bool(struct janee_cfg *c, const char *key, int *out)
+{
+	const cJSON *v = cfg_take(c, key);
+
+	if (v == NULL)
+		return 0;
+	if (!cJSON_IsBool(v))
+		return cfg_type(c, key, "true or false");
+	*out = cJSON_IsTrue(v);
+	return 0;
+}
+
+int
+janee_cfg_int(struct janee_cfg *c, const char *key, int64_t *out)
+{
+	const cJSON *v = cfg_take(c, key);
+
+	if (v == NULL)
+		return 0;
+	/* Whole numbers only, within what a double holds exactly. */
+	if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int64_t)
+	    v->valuedouble || v->valuedouble > 9007199254740992.0 ||
+	    v->valuedouble < -9007199254740992.0)
+		return cfg_type(c, key, "an integer");
+	*out = (int64_t)v->valuedouble;
+	return 0;
+}
+
+int
+janee_cfg_duration(struct janee_cfg *c, const char *key, int64_t *out_s)
+{
+	const cJSON *v = cfg_take(c, key);
+	int64_t s;
+
+	if (v == NULL)
+		return 0;
+	if (cJSON_IsString(v)) {
+		if (janee_duration_parse(v->valuestring, &s) != 0) {
+			janee_err_clear();
+			return cfg_type(c, key, "a duration such as \"90s\", "
+			    "\"5m\" or \"1h\"");
+		}
+	} else if (cJSON_IsNumber(v) && v->valuedouble >= 1 &&
+	    v->valuedouble <= 315360000 &&
+	    v->valuedouble == (double)(int64_t)v->valuedouble)
+		s = (int64_t)v->valuedouble;
+	else
+		return cfg_type(c, key, "a duration such as \"90s\", \"5m\", "
+		    "\"1h\" or whole seconds");
+	*out_s = s;
+	return 0;
+}
+
+int
+janee_cfg_strlist(struct janee_cfg *c, const char *key,
+    struct janee_strlist *out)
+{
+	const cJSON *v = cfg_take(c, key), *e;
+	int rc;
+
+	if (v == NULL)
+		return 0;
+	if (!cJSON_IsArray(v))
+		return cfg_type(c, key, "an array of strings");
+	cJSON_ArrayForEach(e, v) {
+		if (!cJSON_IsString(e) || e->valuestring[0] == '\0')
+			return cfg_type(c, key, "an array of non-empty strings");
+		if ((rc = janee_strlist_add(out, e->valuestring)) != 0)
+			return rc;
+	}
+	janee_strlist_normalize(out);
+	return 0;
+}
+
+static int
+cfg_check_unused(struct janee_cfg *c)
+{
+	const cJSON *e;
+	size_t i;
+
+	cJSON_ArrayForEach(e, c->obj) {
+		for (i = 0; i < c->nused; i++)
+			if (strcmp(c->used[i], e->string) == 0)
+				break;
+		if (i == c->nused)
+			return janee_err_set(JANEE_ERR_CONFIG,
+			    "%s: unknown key '%s'", c->where, e->string);
+	}
+	return 0;
+}
+
+static int
+read_policy(struct janee_cfg *c, struct policy *p)
+{
+	const char *appr = NULL;
+	size_t i;
+	int rc;
+
+	p->max_ttl_s = 3600;
+	p->approval = APPROVAL_ASK;
+	p->default_ttl_s = 0;
+	if ((rc = janee_cfg_strlist(c, "scopes", &p->ceiling)) != 0 ||
+	    (rc = janee_cfg_strlist(c, "default_scopes", &p->defaults)) != 0 ||
+	    (rc = janee_cfg_duration(c, "max_ttl", &p->max_ttl_s)) != 0 ||
+	    (rc = janee_cfg_duration(c, "default_ttl",
+	    &p->default_ttl_s)) != 0 ||
+	    (rc = janee_cfg_string(c, "approval", 0, &appr)) != 0)
+		return rc;
+	/* An empty ceiling would read as "everything": refuse it. */
+	if (p->ceiling.n == 0)
+		return janee_err_set(JANEE_ERR_CONFIG, "%s: key 'scopes' (the "
+		    "ceiling of what may be granted) is required and must not "
+		    "be empty", c->where);
+	for (i = 0; i < p->defaults.n; i++)
+		if (!janee_strlist_has(&p->ceiling, p->defaults.v[i]))
+			return janee_err_set(JANEE_ERR_CONFIG, "%s: default "
+			    "scope '%s' is not in 'scopes'", c->where,
+			    p->defaults.v[i]);
+	if (p->default_ttl_s == 0)
+		p->default_ttl_s = p->max_ttl_s < 900 ? p->max_ttl_s : 900;
+	if (p->default_ttl_s > p->max_ttl_s)
+		return janee_err_set(JANEE_ERR_CONFIG, "%s: 'default_ttl' is "
+		    "longer than 'max_ttl'", c->where);
+	if (appr != NULL) {
+		for (i = 0; i < nitems(approval_names); i++)
+			if (strcmp(appr, approval_names[i]) == 0)
+				break;
+		if (i == nitems(approval_names))
+			return janee_err_set(JANEE_ERR_CONFIG, "%s: 'approval' "
+			    "must be auto, ask, out-of-band or deny, not '%s'",
+			    c->where, appr);
+		p->approval = (enum approval)i;
+	}
+	return 0;
+}
+
+static const struct janee_provider *
+find_impl(const struct janee_provider *const *table, const char *type)
+{
+	for (; *table != NULL; table++)
+		if (strcmp((*table)->type, type) == 0)
+			return *table;
+	return NULL;
+}
+
+static int
+valid_name(const char *s)
+{
+	size_t i;
+
+	if (*s == '\0' || strlen(s) > 64)
+		return 0;
+	for (i = 0; s[i] != '\0'; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' &&
+		    s[i] <= '9') || (i > 0 && (s[i] == '-' || s[i] == '_'))))
+			return 0;
+	return 1;
+}
+
+static int
+load_provider(struct config *cfg, const char *origin, const cJSON *e,
+    const struct janee_provider *const *table)
+{
+	struct prov *p = &cfg->provs[cfg->n];
+	struct janee_cfg c;
+	const char *type = NULL;
+	char *where;
+	int rc;
+
+	if ((where = janee_asprintf("%s: providers.%s", origin,
+	    e->string)) == NULL)
+		return JANEE_ERR_NOMEM;
+	memset(&c, 0, sizeof(c));
+	c.obj = e;
+	c.where = where;
+	if (!valid_name(e->string)) {
+		rc = janee_err_set(JANEE_ERR_CONFIG, "%s: a provider name is "
+		    "1-64 lowercase letters, digits, '-' or '_'", where);
+		goto out;
+	}
+	if (!cJSON_IsObject(e)) {
+		rc = janee_err_set(JANEE_ERR_CONFIG, "%s: must be an object",
+		    where);
+		goto out;
+	}
+	if ((rc = janee_cfg_string(&c, "type", 1, &type)) != 0)
+		goto out;
+	if ((p->impl = find_impl(table, type)) == NULL) {
+		rc = janee_err_set(JANEE_ERR_CONFIG, "%s: unknown provider "
+		    "type '%s'", where, type);
+		goto out;
+	}
+	if (p->impl->version != JANEE_PROVIDER_VERSION) {
+		rc = janee_err_set(JANEE_ERR_CONFIG, "%s: provider '%s' was "
+		    "built for interface %d, not %d", where, type,
+		    p->impl->version, JANEE_PROVIDER_VERSION);
+		goto out;
+	}
+	if ((p->name = janee_strdup(e->string)) == NULL) {
+		rc = JANEE_ERR_NOMEM;
+		goto out;
+	}
+	cfg->n++;	/* from here on config_free cleans this entry up */
+	p->ctx.name = p->name;
+	if ((rc = read_policy(&c, &p->pol)) != 0)
+		goto out;
+	if (p->impl->configure != NULL &&
+	    (rc = p->impl->configure(&p->ctx, &c, &p->ctx.state)) != 0) {
+		if (rc != JANEE_ERR_CONFIG)
+			rc = janee_err_set(JANEE_ERR_CONFIG, "%s: %s", where,
+			    janee_err_msg(rc));
+		goto out;
+	}
+	rc = cfg_check_unused(&c);
+out:
+	free(where);
+	return rc;
+}
+
+int
+config_parse(const char *text, const char *origin,
+    const struct janee_provider *const *table, struct config **out)
+{
+	const cJSON *provs, *e;
+	struct config *cfg;
+	cJSON *root;
+	int rc = 0;
+
+	*out = NULL;
+	if ((cfg = calloc(1, sizeof(*cfg))) == NULL ||
+	    (cfg->path = janee_strdup(origin)) == NULL) {
+		free(cfg);
+		return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
+	}
+	if ((root = cJSON_Parse(text)) == NULL) {
+		rc = janee_err_set(JANEE_ERR_CONFIG, "%s: not valid JSON near "
+		    "byte %td", origin, cJSON_GetErrorPtr() ?
+		    cJSON_GetErrorPtr() - text : (ptrdiff_t)0);
+		goto out;
+	}
+	if (!cJSON_IsObject(root)) {
+		rc = janee_err_set(JANEE_ERR_CONFIG, "%s: the top level must "
+		    "be an object", origin);
+		goto out;
+	}
+	cJSON_ArrayForEach(e, root)
+		if (strcmp(e->string, "providers") != 0) {
+			rc = janee_err_set(JANEE_ERR_CONFIG, "%s: unknown key "
+			    "'%s'", origin, e->string);
+			goto out;
+		}
+	provs = cJSON_GetObjectItemCaseSensitive(root, "providers");
+	if (provs == NULL)
+		goto out;
+	if (!cJSON_IsObject(provs)) {
+		rc = janee_err_set(JANEE_ERR_CONFIG, "%s: 'providers' must be "
+		    "an object", origin);
+		goto out;
+	}
+	if ((cfg->provs = calloc((size_t)cJSON_GetArraySize(provs) + 1,
+	    sizeof(*cfg->provs))) == NULL) {
+		rc = janee_err_set(JANEE_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	cJSON_ArrayForEach(e, provs) {
+		if (config_find(cfg, e->string) != NULL) {
+			rc = janee_err_set(JANEE_ERR_CONFIG, "%s: provider "
+			    "'%s' appears twice", origin, e->string);
+			goto out;
+		}
+		if ((rc = load_provider(cfg, origin, e, table)) != 0)
+			goto out;
+	}
+out:
+	cJSON_Delete(root);
+	if (rc != 0)
+		config_free(cfg);
+	else
+		*out = cfg;
+	return rc;
+}
+
+int
+config_load(const char *path, const struct janee_provider *const *table,
+    struct config **out)
+{
+	struct buf b;
+	int fd, rc;
+
+	*out = NULL;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
+		if (errno == ENOENT)
+			return config_parse("{}", path, table, out);
+		return janee_err_set(JANEE_ERR_CONFIG, "cannot open '%s': %s",
+		    path, strerror(errno));
+	}
+	/* Policy lives here: others must not be able to widen it. */
+	if ((rc = path_check_private(path, 0, 0)) != 0) {
+		close(fd);
+		return rc;
+	}
+	buf_init(&b, CONFIG_MAX);
+	rc = buf_read_fd(&b, fd);
+	close(fd);
+	if (rc != 0)
+		return janee_err_set(JANEE_ERR_CONFIG, "cannot read '%s': %s",
+		    path, janee_err_msg(rc));
+	rc = config_parse(b.p, path, table, out);
+	buf_free(&b);
+	return rc;
+}
+
+struct prov *
+config_find(struct config *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		if (strcmp(c->provs[i].name, name) == 0)
+			return &c->provs[i];
+	return NULL;
+}
+
+void
+config_free(struct config *c)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < c->n; i++) {
+		struct prov *p = &c->provs[i];
+
+		if (p->impl->unconfigure != NULL && p->ctx.state != NULL)
+			p->impl->unconfigure(p->ctx.state);
+		free(p->name);
+		janee_strlist_free(&p->pol.ceiling);
+		janee_strlist_free(&p->pol.defaults);
+	}
+	free(c->provs);
+	free(c->path);
+	free(c);
+}

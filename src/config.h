@@ -1,0 +1,63 @@
+/*
+ * config.json: providers and their policies.  No secret values live
+ * here, only references ("secret:NAME").  Shape:
+ *
+ *   {"providers": {"NAME": {"type": "...", "scopes": [...],
+ *       "default_scopes": [...], "max_ttl": "1h", "default_ttl": "15m",
+ *       "approval": "auto" | "ask" | "out-of-band" | "deny", ...}}}
+ *
+ * Keys common to all providers are read here; the provider's configure()
+ * reads its own; any key nobody read is an error that names it.
+ */
+#ifndef JANEE_CONFIG_H
+#define JANEE_CONFIG_H
+
+#include "common.h"
+
+enum approval {
+	APPROVAL_AUTO,
+	APPROVAL_ASK,
+	APPROVAL_OUT_OF_BAND,
+	APPROVAL_DENY,
+};
+
+const char *approval_name(enum approval a);
+
+struct policy {
+	struct janee_strlist ceiling;	/* never empty */
+	struct janee_strlist defaults;	/* within the ceiling; may be empty */
+	int64_t max_ttl_s;
+	int64_t default_ttl_s;
+	enum approval approval;
+};
+
+struct prov {
+	char *name;
+	const struct janee_provider *impl;
+	struct janee_ctx ctx;
+	struct policy pol;
+};
+
+struct config {
+	char *path;
+	struct prov *provs;
+	size_t n;
+};
+
+/*
+ * Load and validate path against the provider table (NULL-terminated).
+ * A missing file is an empty configuration.
+ */
+int config_load(const char *path, const struct janee_provider *const *table,
+    struct config **out) JANEE_WUR;
+/* Parse a configuration from memory; `origin` names it in messages. */
+int config_parse(const char *text, const char *origin,
+    const struct janee_provider *const *table, struct config **out)
+    JANEE_WUR;
+struct prov *config_find(struct config *c, const char *name);
+void config_free(struct config *c);
+
+/* The provider table compiled into this binary (src/providers.c). */
+extern const struct janee_provider *const janee_providers[];
+
+#endif

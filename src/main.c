@@ -1,0 +1,493 @@
+/*
+ * janee: short-lived, scope-narrowed tokens from long-lived credentials.
+ * The command table and the dispatcher; each command lives in cmd-*.c.
+ */
+#include "common.h"
+
+#include "cli.h"
+#include "home.h"
+#include "util.h"
+
+static const struct cli_opt opts_none[] = { { NULL, 0, 0 } };
+static const struct cli_opt opts_json[] = { { "json", 0, 0 },
+	{ NULL, 0, 0 } };
+static const struct cli_opt opts_init[] = {
+	{ "key-backend", 0, 1 }, { "new-passphrase-fd", 0, 1 },
+	{ NULL, 0, 0 } };
+static const struct cli_opt opts_secret_set[] = { { "from-file", 0, 1 },
+	{ NULL, 0, 0 } };
+static const struct cli_opt opts_rekey[] = { { "key-backend", 0, 1 },
+	{ "new-passphrase-fd", 0, 1 }, { NULL, 0, 0 } };
+static const struct cli_opt opts_lease_list[] = { { "active", 0, 0 },
+	{ "all", 0, 0 }, { "provider", 0, 1 }, { "json", 0, 0 },
+	{ NULL, 0, 0 } };
+static const struct cli_opt opts_lease_revoke[] = { { "provider", 0, 1 },
+	{ "all", 0, 0 }, { NULL, 0, 0 } };
+static const struct cli_opt opts_audit_list[] = { { "since", 0, 1 },
+	{ "until", 0, 1 }, { "provider", 0, 1 }, { "event", 0, 1 },
+	{ "lease", 0, 1 }, { "limit", 0, 1 }, { "json", 0, 0 },
+	{ NULL, 0, 0 } };
+static const struct cli_opt opts_audit_export[] = { { "format", 0, 1 },
+	{ "since", 0, 1 }, { "until", 0, 1 }, { "provider", 0, 1 },
+	{ "event", 0, 1 }, { "lease", 0, 1 }, { "output", 'o', 1 },
+	{ NULL, 0, 0 } };
+static const struct cli_opt opts_token[] = { { "scope", 0, 1 },
+	{ "repo", 0, 1 }, { "ttl", 0, 1 }, { "reason", 0, 1 },
+	{ "json", 0, 0 }, { NULL, 0, 0 } };
+
+#define FILTER_HELP \
+	"  --since T             from time T (ISO 8601, or a duration ago: " \
+	"24h)\n" \
+	"  --until T             before time T\n" \
+	"  --provider P          only provider P\n" \
+	"  --event E             only events E (requested, issued, ...)\n" \
+	"  --lease ID            only lease ID\n"
+
+const struct cmd cmd_table[] = {
+	{ NULL, "init", "[--key-backend passphrase|keyfile]",
+	    "create the janee home, its ledger and secret store",
+	    "  --key-backend B       passphrase (default): the store's key "
+	    "comes from\n"
+	    "                        a passphrase through scrypt; keyfile: a "
+	    "random key\n"
+	    "                        in master.key, weaker (whoever reads the "
+	    "home\n"
+	    "                        reads every secret)\n"
+	    "  --new-passphrase-fd N read the new passphrase from descriptor "
+	    "N\n"
+	    "                        (or JANEE_NEW_PASSPHRASE, "
+	    "JANEE_PASSPHRASE)\n",
+	    opts_init, CMD_NO_SWEEP, cmd_init },
+	{ NULL, "status", "[--json]",
+	    "check the home, permissions, key backend, schema and ledger",
+	    "  --json                print as JSON\n",
+	    opts_json, CMD_LEDGER, cmd_status },
+	{ NULL, "token", "PROVIDER [--scope S]... [--repo R]... [--ttl T] "
+	    "[--reason TEXT] [--json]",
+	    "mint a short-lived token as a lease; the token alone goes to "
+	    "stdout",
+	    "  --scope S             a scope to grant (repeat; default: the "
+	    "provider's\n"
+	    "                        default_scopes)\n"
+	    "  --repo R              narrow to repository R (providers that "
+	    "support it)\n"
+	    "  --ttl T               lifetime such as 90s, 5m, 1h (default: the "
+	    "policy's)\n"
+	    "  --reason TEXT         why, recorded in the audit trail\n"
+	    "  --json                print token, lease_id, expires_at and "
+	    "scopes as JSON\n",
+	    opts_token, CMD_LEDGER | CMD_CONFIG, cmd_token },
+	{ "secret", "set", "NAME [--from-file PATH]",
+	    "store a secret sealed; the value comes from stdin, never argv",
+	    "  --from-file PATH      read the value from PATH, byte for byte\n"
+	    "                        (from stdin one trailing newline is "
+	    "dropped)\n",
+	    opts_secret_set, CMD_LEDGER, cmd_secret_set },
+	{ "secret", "list", "[--json]", "list secret names and dates",
+	    "  --json                print as JSON\n",
+	    opts_json, CMD_LEDGER, cmd_secret_list },
+	{ "secret", "rm", "NAME", "remove a secret", "", opts_none,
+	    CMD_LEDGER, cmd_secret_rm },
+	{ "secret", "rekey", "[--key-backend passphrase|keyfile]",
+	    "wrap the store's data key under a new passphrase or key file",
+	    "  --key-backend B       switch to backend B while rekeying\n"
+	    "  --new-passphrase-fd N read the new passphrase from descriptor N\n"
+	    "                        (or JANEE_NEW_PASSPHRASE)\n",
+	    opts_rekey, CMD_LEDGER, cmd_secret_rekey },
+	{ "lease", "list", "[--active | --all] [--provider P] [--json]",
+	    "list leases (active ones by default)",
+	    "  --active              leases not yet ended (the default)\n"
+	    "  --all                 every lease, ended ones too\n"
+	    "  --provider P          only provider P\n"
+	    "  --json                print as JSON\n",
+	    opts_lease_list, CMD_LEDGER, cmd_lease_list },
+	{ "lease", "show", "ID [--json]", "show one lease",
+	    "  --json                print as JSON\n",
+	    opts_json, CMD_LEDGER, cmd_lease_show },
+	{ "lease", "revoke", "ID | --provider P | --all",
+	    "end leases now and revoke their tokens at the provider",
+	    "  --provider P          every active lease of provider P\n"
+	    "  --all                 every active lease\n",
+	    opts_lease_revoke, CMD_LEDGER | CMD_CONFIG, cmd_lease_revoke },
+	{ "lease", "sweep", "",
+	    "expire overdue leases now, asking for the passphrase if needed",
+	    "", opts_none, CMD_LEDGER | CMD_CONFIG | CMD_NO_SWEEP,
+	    cmd_lease_sweep },
+	{ "audit", "list", "[filters] [--limit N] [--json]",
+	    "show audit events, oldest first",
+	    FILTER_HELP
+	    "  --limit N             only the newest N events\n"
+	    "  --json                print as JSON\n",
+	    opts_audit_list, CMD_LEDGER, cmd_audit_list },
+	{ "audit", "export", "--format csv [filters] [-o FILE]",
+	    "export audit events as RFC 4180 CSV",
+	    "  --format csv          the format (csv is the one there is)\n"
+	    FILTER_HELP
+	    "  -o, --output FILE     write FILE (0600, atomically) instead of "
+	    "stdout\n",
+	    opts_audit_export, CMD_LEDGER, cmd_audit_export },
+	{ "audit", "verify", "[--json]",
+	    "recompute the audit hash chain and name the first bad row",
+	    "  --json                print as JSON\n",
+	    opts_json, CMD_LEDGER, cmd_audit_verify },
+	{ "audit", "lookup", "[--json]",
+	    "read a token on stdin and show the leases it belongs to",
+	    "  --json                print as JSON\n",
+	    opts_json, CMD_LEDGER, cmd_audit_lookup },
+	{ "provider", "list", "[--json]",
+	    "list configured providers and their policies",
+	    "  --json                print as JSON\n",
+	    opts_json, CMD_LEDGER | CMD_CONFIG, cmd_provider_list },
+	{ NULL, "version", "", "print the version", "", opts_none,
+	    CMD_NO_SWEEP, cmd_version },
+	{ NULL, "help", "[COMMAND...]", "show help for janee or a command", "",
+	    opts_none, CMD_NO_SWEEP, cmd_help },
+	{ NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL },
+};
+
+static void
+main_usage(FILE *fp)
+{
+	const struct cmd *cmd;
+
+	fprintf(fp, "usage: janee [--home DIR] [--passphrase-fd N] COMMAND "
+	    "[ARGS]\n\n"
+	    "janee keeps long-lived credentials sealed and hands out "
+	    "short-lived,\n"
+	    "scope-narrowed tokens as leases: approved, audited, expired on "
+	    "time.\n\ncommands:\n");
+	for (cmd = cmd_table; cmd->name != NULL; cmd++) {
+		char words[32];
+
+		snprintf(words, sizeof(words), "%s%s%s",
+		    cmd->group ? cmd->group : "", cmd->group ? " " : "",
+		    cmd->name);
+		fprintf(fp, "  %-16s %s\n", words, cmd->summary);
+	}
+	fprintf(fp, "\nglobal options:\n" CLI_GLOBAL_HELP
+	    "  --version             print the version\n"
+	    "\n'janee help COMMAND' or 'janee COMMAND --help' for more.\n");
+}
+
+static void
+group_usage(const char *group, FILE *fp)
+{
+	const struct cmd *cmd;
+
+	fprintf(fp, "usage: janee %s SUBCOMMAND\n\nsubcommands:\n", group);
+	for (cmd = cmd_table; cmd->name != NULL; cmd++)
+		if (cmd->group != NULL && strcmp(cmd->group, group) == 0)
+			fprintf(fp, "  %-10s %s\n", cmd->name, cmd->summary);
+}
+
+static void
+cmd_help_text(const struct cmd *cmd, FILE *fp)
+{
+	cli_usage(cmd, fp);
+	fprintf(fp, "\n%s\n\noptions:\n%s" CLI_GLOBAL_HELP, cmd->summary,
+	    cmd->help);
+}
+
+static int
+is_group(const char *word)
+{
+	const struct cmd *cmd;
+
+	for (cmd = cmd_table; cmd->name != NULL; cmd++)
+		if (cmd->group != NULL && strcmp(cmd->group, word) == 0)
+			return 1;
+	return 0;
+}
+
+/* Find the command named by argv; *used is how many words it took. */
+static const struct cmd *
+find_cmd(int argc, char **argv, int *used)
+{
+	const struct cmd *cmd;
+
+	for (cmd = cmd_table; cmd->name != NULL; cmd++) {
+		if (cmd->group == NULL && strcmp(cmd->name, argv[0]) == 0) {
+			*used = 1;
+			return cmd;
+		}
+		if (cmd->group != NULL && argc > 1 &&
+		    strcmp(cmd->group, argv[0]) == 0 &&
+		    strcmp(cmd->name, argv[1]) == 0) {
+			*used = 2;
+			return cmd;
+		}
+	}
+	return NULL;
+}
+
+int
+cmd_version(struct cli *c)
+{
+	int rc;
+
+	if ((rc = cli_want_args(c, 0, "")) != 0)
+		return rc;
+	printf("janee %s\n", PACKAGE_VERSION);
+	return 0;
+}
+
+int
+cmd_help(struct cli *c)
+{
+	const struct cmd *cmd;
+	int used;
+
+	if (c->npos == 0) {
+		main_usage(stdout);
+		return 0;
+	}
+	if ((cmd = find_cmd(c->npos, c->pos, &used)) != NULL &&
+	    used == c->npos) {
+		cmd_help_text(cmd, stdout);
+		return 0;
+	}
+	if (c->npos == 1 && is_group(c->pos[0])) {
+		group_usage(c->pos[0], stdout);
+		return 0;
+	}
+	return cli_usage_error(c, "no help for '%s'", c->pos[0]);
+}
+
+static const struct cli_opt *
+find_opt(const struct cli_opt *opts, const char *name, size_t len, char sn,
+    int *idx)
+{
+	int i;
+
+	for (i = 0; opts != NULL && opts[i].name != NULL; i++)
+		if ((sn && opts[i].shortname == sn) || (!sn &&
+		    strlen(opts[i].name) == len &&
+		    strncmp(opts[i].name, name, len) == 0)) {
+			*idx = i;
+			return &opts[i];
+		}
+	return NULL;
+}
+
+static const struct cli_opt global_opts[] = { { "home", 0, 1 },
+	{ "passphrase-fd", 0, 1 }, { "help", 'h', 0 }, { "version", 0, 0 },
+	{ NULL, 0, 0 } };
+
+/* Apply a global option; 1 when --help was asked for. */
+static int
+apply_global(struct cli *c, int idx, const char *val)
+{
+	int64_t fd;
+
+	switch (idx) {
+	case 0:
+		c->home_opt = val;
+		return 0;
+	case 1:
+		if (janee_parse_int(val, 0, 1024, &fd) != 0)
+			return janee_err_set(JANEE_ERR_USAGE,
+			    "--passphrase-fd takes a descriptor number, not "
+			    "'%s'", val);
+		c->ks.fd = (int)fd;
+		return 0;
+	case 2:
+		return 1;
+	default:
+		return 2;	/* --version */
+	}
+}
+
+/*
+ * Parse argv (after the command words).  Returns 0, 1 for --help, 2 for
+ * --version, or an error.  "--" ends the options.
+ */
+static int
+parse_opts(struct cli *c, const struct cli_opt *opts, int argc, char **argv)
+{
+	const struct cli_opt *o;
+	const char *arg, *name, *eq, *val;
+	int i, idx, global, rc, ask = 0;
+	size_t len;
+	char sn;
+
+	if ((c->pos = calloc((size_t)argc + 1, sizeof(*c->pos))) == NULL)
+		return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
+	for (i = 0; i < argc; i++) {
+		arg = argv[i];
+		if (strcmp(arg, "--") == 0) {
+			while (++i < argc)
+				c->pos[c->npos++] = argv[i];
+			break;
+		}
+		if (arg[0] != '-' || arg[1] == '\0') {
+			c->pos[c->npos++] = argv[i];
+			continue;
+		}
+		sn = 0;
+		if (arg[1] == '-') {
+			name = arg + 2;
+			eq = strchr(name, '=');
+			len = eq ? (size_t)(eq - name) : strlen(name);
+		} else {
+			if (arg[2] != '\0')
+				return janee_err_set(JANEE_ERR_USAGE,
+				    "unknown option '%s'", arg);
+			name = arg + 1;
+			eq = NULL;
+			len = 1;
+			sn = arg[1];
+		}
+		global = 0;
+		if ((o = find_opt(opts, name, len, sn, &idx)) == NULL) {
+			if ((o = find_opt(global_opts, name, len, sn,
+			    &idx)) == NULL)
+				return janee_err_set(JANEE_ERR_USAGE,
+				    "unknown option '%s'", arg);
+			global = 1;
+		}
+		val = NULL;
+		if (o->has_arg) {
+			if (eq != NULL)
+				val = eq + 1;
+			else if (i + 1 < argc)
+				val = argv[++i];
+			else
+				return janee_err_set(JANEE_ERR_USAGE,
+				    "option '--%s' needs a value", o->name);
+		} else if (eq != NULL)
+			return janee_err_set(JANEE_ERR_USAGE,
+			    "option '--%s' takes no value", o->name);
+		if (global) {
+			if ((rc = apply_global(c, idx, val)) < 0)
+				return rc;
+			if (rc > 0)
+				ask = rc;
+			continue;
+		}
+		c->seen[idx]++;
+		if (val != NULL &&
+		    (rc = janee_strlist_add(&c->vals[idx], val)) != 0)
+			return rc;
+	}
+	return ask;
+}
+
+static int
+exit_code(int rc)
+{
+	if (rc == 0)
+		return 0;
+	return rc == JANEE_ERR_USAGE ? 2 : 1;
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct cmd *cmd;
+	struct cli c;
+	int rc, used, first;
+
+	process_harden();
+	memset(&c, 0, sizeof(c));
+	c.ks.fd = -1;
+	c.ks.new_fd = -1;
+	c.ks.may_prompt = 1;
+
+	/* Global options before the command. */
+	for (first = 1; first < argc && argv[first][0] == '-'; first++) {
+		int idx;
+		const struct cli_opt *o;
+		const char *arg = argv[first], *name, *eq;
+		size_t len;
+
+		if (strcmp(arg, "--") == 0) {
+			first++;
+			break;
+		}
+		name = arg + (arg[1] == '-' ? 2 : 1);
+		eq = strchr(name, '=');
+		len = eq ? (size_t)(eq - name) : strlen(name);
+		o = find_opt(global_opts, name, len, arg[1] == '-' ? 0 :
+		    (arg[2] == '\0' ? arg[1] : '?'), &idx);
+		if (o == NULL) {
+			fprintf(stderr, "janee: unknown option '%s'\n", arg);
+			main_usage(stderr);
+			return 2;
+		}
+		if (o->has_arg && eq == NULL && first + 1 >= argc) {
+			fprintf(stderr, "janee: option '%s' needs a value\n",
+			    arg);
+			return 2;
+		}
+		rc = apply_global(&c, idx, o->has_arg ? (eq ? eq + 1 :
+		    argv[++first]) : NULL);
+		if (rc < 0) {
+			fprintf(stderr, "janee: %s\n", janee_err_msg(rc));
+			return 2;
+		}
+		if (rc == 1) {
+			main_usage(stdout);
+			return 0;
+		}
+		if (rc == 2) {
+			printf("janee %s\n", PACKAGE_VERSION);
+			return 0;
+		}
+	}
+	if (first >= argc) {
+		main_usage(stderr);
+		return 2;
+	}
+	if ((cmd = find_cmd(argc - first, argv + first, &used)) == NULL) {
+		if (is_group(argv[first])) {
+			if (first + 1 < argc && strcmp(argv[first + 1],
+			    "--help") != 0 && strcmp(argv[first + 1], "-h") != 0) {
+				fprintf(stderr, "janee: unknown command "
+				    "'%s %s'\n", argv[first], argv[first + 1]);
+				group_usage(argv[first], stderr);
+				return 2;
+			}
+			group_usage(argv[first], first + 1 < argc ? stdout :
+			    stderr);
+			return first + 1 < argc ? 0 : 2;
+		}
+		fprintf(stderr, "janee: unknown command '%s'\n", argv[first]);
+		main_usage(stderr);
+		return 2;
+	}
+	c.cmd = cmd;
+	rc = parse_opts(&c, cmd->opts, argc - first - used,
+	    argv + first + used);
+	if (rc < 0) {
+		fprintf(stderr, "janee: %s\n", janee_err_msg(rc));
+		cli_usage(cmd, stderr);
+		rc = JANEE_ERR_USAGE;
+		goto out;
+	}
+	if (rc == 1) {
+		cmd_help_text(cmd, stdout);
+		rc = 0;
+		goto out;
+	}
+	if (rc == 2) {
+		printf("janee %s\n", PACKAGE_VERSION);
+		rc = 0;
+		goto out;
+	}
+	if ((rc = cli_open(&c, cmd->flags)) == 0)
+		rc = cmd->exec(&c);
+	if (rc != 0 && rc != JANEE_ERR_USAGE)
+		fprintf(stderr, "janee: %s\n", janee_err_msg(rc));
+	else if (rc == JANEE_ERR_USAGE && janee_err_msg(rc) !=
+	    janee_strerror(rc))
+		fprintf(stderr, "janee: %s\n", janee_err_msg(rc));
+out:
+	if (fflush(stdout) != 0 && rc == 0) {
+		fprintf(stderr, "janee: cannot write output: %s\n",
+		    strerror(errno));
+		rc = JANEE_ERR_IO;
+	}
+	cli_close(&c);
+	free(c.pos);
+	return exit_code(rc);
+}

@@ -1,0 +1,52 @@
+/* Policy checks: scopes within the ceiling, TTL within bounds. */
+#include "common.h"
+
+#include "buf.h"
+#include "policy.h"
+#include "util.h"
+
+int
+policy_check(const struct prov *pv, struct janee_strlist *scopes,
+    int64_t *ttl_s)
+{
+	const struct policy *p = &pv->pol;
+	char max[32];
+	struct buf allowed;
+	size_t i;
+	int rc;
+
+	if (scopes->n == 0) {
+		if (p->defaults.n == 0)
+			return janee_err_set(JANEE_ERR_POLICY, "no scope "
+			    "requested and provider '%s' has no default_scopes;"
+			    " name the scopes you need", pv->name);
+		for (i = 0; i < p->defaults.n; i++)
+			if ((rc = janee_strlist_add(scopes,
+			    p->defaults.v[i])) != 0)
+				return rc;
+	}
+	janee_strlist_normalize(scopes);
+	for (i = 0; i < scopes->n; i++) {
+		if (janee_strlist_has(&p->ceiling, scopes->v[i]))
+			continue;
+		buf_init(&allowed, 1 << 16);
+		for (size_t j = 0; j < p->ceiling.n; j++)
+			if (buf_printf(&allowed, "%s%s", j ? ", " : "",
+			    p->ceiling.v[j]) != 0)
+				break;
+		rc = janee_err_set(JANEE_ERR_POLICY, "scope '%s' is not within "
+		    "the policy of provider '%s' (allowed: %s)", scopes->v[i],
+		    pv->name, allowed.p ? allowed.p : "");
+		buf_free(&allowed);
+		return rc;
+	}
+	if (*ttl_s == 0)
+		*ttl_s = p->default_ttl_s;
+	if (*ttl_s < 1 || *ttl_s > p->max_ttl_s) {
+		janee_duration_fmt(p->max_ttl_s, max, sizeof(max));
+		return janee_err_set(JANEE_ERR_POLICY, "ttl %llds is outside "
+		    "1s..%s, the limit of provider '%s'", (long long)*ttl_s,
+		    max, pv->name);
+	}
+	return 0;
+}

@@ -1,0 +1,32 @@
+/* Named secrets, sealed in the ledger's secrets table. */
+#ifndef JANEE_SECRETS_H
+#define JANEE_SECRETS_H
+
+#include "common.h"
+
+#include "ledger.h"
+#include "store.h"
+
+/* Names: 1-128 of [A-Za-z0-9._-], not starting with '.' or '-'. */
+int secret_name_valid(const char *name);
+
+/* Seal and store (replacing any earlier value); audited as secret_set. */
+int secret_put(struct ledger *lg, struct store *s, const char *name,
+    const void *val, size_t len, const char *actor) JANEE_WUR;
+/* JANEE_ERR_NOT_FOUND with a message when absent. */
+int secret_get(struct ledger *lg, struct store *s, const char *name,
+    struct janee_secret **out) JANEE_WUR;
+/* Audited as secret_rm. */
+int secret_rm(struct ledger *lg, const char *name, const char *actor)
+    JANEE_WUR;
+
+struct secret_info {
+	const char *name;
+	int64_t created_ms, updated_ms;
+	int64_t size;		/* sealed bytes, not the value's length */
+};
+
+int secret_each(struct ledger *lg,
+    int (*fn)(const struct secret_info *si, void *arg), void *arg) JANEE_WUR;
+
+#endif

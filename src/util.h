@@ -1,0 +1,57 @@
+/* Small helpers: clock, time formats, durations, randomness, encodings. */
+#ifndef JANEE_UTIL_H
+#define JANEE_UTIL_H
+
+#include "common.h"
+
+/* Wall-clock milliseconds since the epoch (UTC), plus the offset. */
+int64_t janee_now_ms(void);
+/* Zero except in the test binary, which moves time to test expiry. */
+extern int64_t janee_clock_offset_ms;
+
+/* ISO 8601 UTC with milliseconds: "2026-11-28T10:01:39.123Z" (24 chars). */
+#define JANEE_TIME_LEN 25
+void janee_time_fmt(int64_t ms, char out[JANEE_TIME_LEN]);
+
+/*
+ * Parse a time given by a person: ISO 8601 ("2026-11-28",
+ * "2026-11-28T10:00:00Z", with ".mmm" or a "+HH:MM" offset) or a
+ * duration before now ("24h", "7d").
+ */
+int janee_time_parse(const char *s, int64_t now_ms, int64_t *out_ms)
+    JANEE_WUR;
+
+/* "90s", "5m", "1h", "2d", "1h30m" or bare seconds; > 0, <= 10 years. */
+int janee_duration_parse(const char *s, int64_t *out_s) JANEE_WUR;
+/* The shortest exact form: "90s" -> "1m30s", 3600 -> "1h". */
+void janee_duration_fmt(int64_t s, char *out, size_t outsz);
+
+/* Strict decimal integer in [min, max]. */
+int janee_parse_int(const char *s, int64_t min, int64_t max, int64_t *out)
+    JANEE_WUR;
+
+/* Cryptographically secure random bytes (OpenSSL RAND_bytes). */
+int janee_random(void *p, size_t n) JANEE_WUR;
+
+/* A lease id: "lse_" and 26 base32 characters of 128 random bits. */
+#define JANEE_LEASE_ID_LEN 31
+int janee_lease_id_new(char out[JANEE_LEASE_ID_LEN]) JANEE_WUR;
+int janee_lease_id_valid(const char *s);
+
+/* Lowercase hex; out must hold 2 * n + 1 bytes. */
+void janee_hex(const unsigned char *p, size_t n, char *out);
+
+/* Wipe then free; NULL is fine. */
+void janee_freezero(void *p, size_t n);
+void janee_wipe(void *p, size_t n);
+
+/* Constant-time comparison of equal-length buffers; 0 when equal. */
+int janee_ct_cmp(const void *a, const void *b, size_t n);
+
+/* strdup that records ENOMEM through janee_err_set; NULL on failure. */
+char *janee_strdup(const char *s);
+/* malloc'd printf; NULL on ENOMEM. */
+char *janee_asprintf(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+#endif

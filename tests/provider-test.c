@@ -1,0 +1,212 @@
+/*
+ * A provider for the tests only, linked into tests/janee-test in place of
+ * src/providers.c.  It mints random tokens and keeps "the provider's side"
+ * as files in state_dir, one per live token, named by SHA-256 of the token:
+ * a test can count live tokens and see revocations without any token
+ * in a file name or content.  Failure injection comes from its config:
+ *
+ *   "state_dir": "/path"           required
+ *   "credential": "secret:NAME"    read on every mint; missing -> failure
+ *   "fail_mint": true              mint fails (after being called)
+ *   "revoke": "ok" | "fail" | "unsupported"
+ *   "expires_in": "10m"            the provider's own expiry
+ *   "grant": [...]                 grant only these of the requested scopes
+ *   "token_length": 520            length of minted tokens (default 44)
+ *
+ * JANEE_TEST_CLOCK_OFFSET (seconds) moves janee's clock, to test expiry.
+ */
+#include "common.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "config.h"
+#include "util.h"
+
+struct tp {
+	char *state_dir;
+	char *credential;
+	int fail_mint;
+	int revoke;	/* 0 ok, 1 fail, 2 unsupported */
+	int64_t expires_in;
+	int64_t token_length;
+	struct janee_strlist grant;
+};
+
+__attribute__((constructor)) static void
+test_clock(void)
+{
+	const char *v = getenv("JANEE_TEST_CLOCK_OFFSET");
+	int64_t off;
+
+	if (v != NULL && janee_parse_int(v, -1000000000, 1000000000,
+	    &off) == 0)
+		janee_clock_offset_ms = off * 1000;
+}
+
+static void
+tp_free(void *state)
+{
+	struct tp *t = state;
+
+	free(t->state_dir);
+	free(t->credential);
+	janee_strlist_free(&t->grant);
+	free(t);
+}
+
+static int
+tp_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state)
+{
+	struct tp *t;
+	const char *dir = NULL, *cred = NULL, *revoke = NULL;
+	int rc;
+
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return JANEE_ERR_NOMEM;
+	t->token_length = 44;
+	*state = t;
+	if ((rc = janee_cfg_string(cfg, "state_dir", 1, &dir)) != 0 ||
+	    (rc = janee_cfg_string(cfg, "credential", 0, &cred)) != 0 ||
+	    (rc = janee_cfg_bool(cfg, "fail_mint", &t->fail_mint)) != 0 ||
+	    (rc = janee_cfg_string(cfg, "revoke", 0, &revoke)) != 0 ||
+	    (rc = janee_cfg_duration(cfg, "expires_in", &t->expires_in)) != 0 ||
+	    (rc = janee_cfg_int(cfg, "token_length", &t->token_length)) != 0 ||
+	    (rc = janee_cfg_strlist(cfg, "grant", &t->grant)) != 0)
+		return rc;
+	if (t->token_length < 8 || t->token_length > 4096)
+		return janee_err_set(JANEE_ERR_CONFIG, "token_length must be "
+		    "8..4096");
+	if (revoke != NULL && strcmp(revoke, "fail") == 0)
+		t->revoke = 1;
+	else if (revoke != NULL && strcmp(revoke, "unsupported") == 0)
+		t->revoke = 2;
+	else if (revoke != NULL && strcmp(revoke, "ok") != 0)
+		return janee_err_set(JANEE_ERR_CONFIG, "revoke must be ok, fail "
+		    "or unsupported");
+	if ((t->state_dir = janee_strdup(dir)) == NULL ||
+	    (cred != NULL && (t->credential = janee_strdup(cred)) == NULL))
+		return JANEE_ERR_NOMEM;
+	return 0;
+}
+
+/* state_dir/<sha256 hex of the token> */
+static char *
+token_path(const struct tp *t, const struct janee_secret *tok)
+{
+	unsigned char md[32];
+	char hex[65];
+
+	EVP_Digest(tok->data, tok->len, md, NULL, EVP_sha256(), NULL);
+	janee_hex(md, sizeof(md), hex);
+	return janee_asprintf("%s/%s", t->state_dir, hex);
+}
+
+static void
+log_line(const struct tp *t, const char *what, const char *arg)
+{
+	char *p = janee_asprintf("%s/calls.log", t->state_dir);
+	FILE *fp;
+
+	if (p != NULL && (fp = fopen(p, "a")) != NULL) {
+		fprintf(fp, "%s %s\n", what, arg);
+		fclose(fp);
+	}
+	free(p);
+}
+
+static int
+tp_mint(struct janee_ctx *ctx, const struct janee_mint_req *req,
+    struct janee_token *out)
+{
+	static const char alnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
+	    "qrstuvwxyz0123456789";
+	struct tp *t = ctx->state;
+	struct janee_secret *cred = NULL;
+	unsigned char r[4096];
+	char *tok = NULL, *path = NULL;
+	size_t i, n = (size_t)t->token_length;
+	FILE *fp;
+	int rc;
+
+	log_line(t, "mint", req->lease_id);
+	if (t->credential != NULL &&
+	    (rc = ctx->secret_get(ctx, t->credential, &cred)) != 0)
+		return rc;
+	janee_secret_free(cred);
+	if (t->fail_mint)
+		return janee_err_set(JANEE_ERR_PROVIDER, "test provider: mint "
+		    "failed as configured");
+	if ((tok = malloc(n + 1)) == NULL)
+		return JANEE_ERR_NOMEM;
+	if ((rc = janee_random(r, n)) != 0)
+		goto out;
+	memcpy(tok, "tst_", 4);
+	for (i = 4; i < n; i++)
+		tok[i] = alnum[r[i] % (sizeof(alnum) - 1)];
+	tok[n] = '\0';
+	if ((out->token = janee_secret_new(tok, n)) == NULL) {
+		rc = JANEE_ERR_NOMEM;
+		goto out;
+	}
+	for (i = 0; i < req->scopes->n; i++)
+		if ((t->grant.n == 0 || janee_strlist_has(&t->grant,
+		    req->scopes->v[i])) && (rc = janee_strlist_add(&out->granted,
+		    req->scopes->v[i])) != 0)
+			goto out;
+	if (t->expires_in > 0)
+		out->expires_ms = ctx->now_ms() + t->expires_in * 1000;
+	if ((path = token_path(t, out->token)) == NULL ||
+	    (fp = fopen(path, "w")) == NULL) {
+		rc = janee_err_set(JANEE_ERR_PROVIDER, "test provider: cannot "
+		    "write its state in '%s'", t->state_dir);
+		goto out;
+	}
+	fprintf(fp, "%s\n", req->lease_id);
+	fclose(fp);
+out:
+	janee_freezero(tok, n + 1);
+	janee_wipe(r, sizeof(r));
+	free(path);
+	return rc;
+}
+
+static int
+tp_revoke(struct janee_ctx *ctx, const struct janee_secret *token)
+{
+	struct tp *t = ctx->state;
+	char *path;
+	int rc = 0;
+
+	if (t->revoke == 2)
+		return JANEE_ERR_UNSUPPORTED;
+	if ((path = token_path(t, token)) == NULL)
+		return JANEE_ERR_NOMEM;
+	log_line(t, "revoke", strrchr(path, '/') + 1);
+	if (t->revoke == 1)
+		rc = janee_err_set(JANEE_ERR_NETWORK, "test provider: revoke "
+		    "failed as configured");
+	else if (unlink(path) != 0 && errno != ENOENT)
+		rc = janee_err_set(JANEE_ERR_PROVIDER, "test provider: %s",
+		    strerror(errno));
+	free(path);
+	return rc;
+}
+
+const struct janee_provider test_provider = {
+	.version = JANEE_PROVIDER_VERSION,
+	.type = "test",
+	.summary = "test-only provider with failure injection",
+	.caps = JANEE_CAP_NARROW | JANEE_CAP_REVOKE,
+	.configure = tp_configure,
+	.unconfigure = tp_free,
+	.mint = tp_mint,
+	.revoke = tp_revoke,
+};
+
+const struct janee_provider *const janee_providers[] = {
+	&test_provider,
+	NULL,
+};
