@@ -90,7 +90,7 @@ head_get(struct ledger *lg, int64_t *seq, unsigned char hash[HASH_LEN])
 {
 	char *v = NULL, hex[2 * HASH_LEN + 1];
 	size_t len;
-	long long s;
+	long long s = 0;
 	int rc;
 
 	rc = ledger_meta_get(lg, HEAD_KEY, (void **)&v, &len);
@@ -102,8 +102,10 @@ head_get(struct ledger *lg, int64_t *seq, unsigned char hash[HASH_LEN])
 	if (rc != 0)
 		return rc;
 	if (sscanf(v, "%lld:%64s", &s, hex) != 2 || unhex(hex, hash) != 0)
-		rc = janee_err_set(JANEE_ERR_SCHEMA, "ledger '%s': the audit "
-		    "head is damaged; run: janee audit verify", lg->path);
+		rc = janee_err_set(JANEE_ERR_SCHEMA,
+		    "ledger '%s': the audit "
+		    "head is damaged; run: janee audit verify",
+		    lg->path);
 	*seq = s;
 	free(v);
 	return rc;
@@ -123,8 +125,8 @@ audit_append(struct ledger *lg, const struct audit_event *ev)
 	int rc, i;
 
 	if (sqlite3_get_autocommit(lg->db))
-		return janee_err_set(JANEE_ERR_INTERNAL,
-		    "audit_append outside a transaction");
+		return janee_err_set(
+		    JANEE_ERR_INTERNAL, "audit_append outside a transaction");
 	buf_init(&canon, 1 << 20);
 	ts = ev->ts_ms ? ev->ts_ms : janee_now_ms();
 	if ((rc = head_get(lg, &seq, prev)) != 0)
@@ -138,9 +140,12 @@ audit_append(struct ledger *lg, const struct audit_event *ev)
 	    (rc = chain_hash(md, prev, &canon, hash)) != 0)
 		goto out;
 	janee_hex(hash, HASH_LEN, hex);
-	if ((rc = ledger_prepare(lg, "INSERT INTO audit (seq, ts_ms, event, "
-	    "actor, client, provider, lease_id, scopes, outcome, detail, hash) "
-	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &st)) != 0)
+	if ((rc = ledger_prepare(lg,
+		 "INSERT INTO audit (seq, ts_ms, event, "
+		 "actor, client, provider, lease_id, scopes, outcome, detail, "
+		 "hash) "
+		 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		 &st)) != 0)
 		goto out;
 	sqlite3_bind_int64(st, 1, seq);
 	sqlite3_bind_int64(st, 2, ts);
@@ -180,13 +185,24 @@ col(sqlite3_stmt *st, int i)
 	return (const char *)sqlite3_column_text(st, i);
 }
 
+/*
+ * Keep the first finding.  "Found" is a non-empty why, not bad_seq != 0:
+ * a row numbered 0 must not be mistaken for "nothing found yet".
+ */
+static void verify_bad(struct audit_verify *, int64_t, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+
 static void
-verify_bad(struct audit_verify *v, int64_t seq, const char *why)
+verify_bad(struct audit_verify *v, int64_t seq, const char *fmt, ...)
 {
-	if (v->bad_seq == 0) {
-		v->bad_seq = seq;
-		snprintf(v->why, sizeof(v->why), "%s", why);
-	}
+	va_list ap;
+
+	if (v->why[0] != '\0')
+		return;
+	v->bad_seq = seq;
+	va_start(ap, fmt);
+	vsnprintf(v->why, sizeof(v->why), fmt, ap);
+	va_end(ap);
 }
 
 int
@@ -194,40 +210,73 @@ audit_verify(struct ledger *lg, struct audit_verify *v)
 {
 	unsigned char prev[HASH_LEN], hash[HASH_LEN], stored[HASH_LEN],
 	    head[HASH_LEN];
-	const char *f[8];
+	const char *f[8], *s;
 	sqlite3_stmt *st = NULL;
 	EVP_MD_CTX *md = NULL;
 	struct buf canon;
 	int64_t seq, expect = 1, head_seq;
-	int rc, step, i;
+	int rc, step, i, began = 0;
 
 	memset(v, 0, sizeof(*v));
 	memset(prev, 0, sizeof(prev));
+	/*
+	 * The read transaction below is ours to end: inside a caller's, its
+	 * BEGIN would fail and the ROLLBACK would undo the caller's work.
+	 */
+	if (!sqlite3_get_autocommit(lg->db))
+		return janee_err_set(
+		    JANEE_ERR_INTERNAL, "audit_verify inside a transaction");
 	buf_init(&canon, 1 << 20);
 	if ((md = EVP_MD_CTX_new()) == NULL)
 		return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
 	/* One read transaction: a consistent snapshot under concurrent use. */
 	if ((rc = ledger_exec(lg, "BEGIN")) != 0)
 		goto out;
+	began = 1;
 	if ((rc = head_get(lg, &head_seq, head)) != 0 ||
-	    (rc = ledger_prepare(lg, "SELECT seq, ts_ms, event, actor, client, "
-	    "provider, lease_id, scopes, outcome, detail, hash FROM audit "
-	    "ORDER BY seq", &st)) != 0)
+	    (rc = ledger_prepare(lg,
+		 "SELECT seq, ts_ms, event, actor, client, "
+		 "provider, lease_id, scopes, outcome, detail, hash FROM audit "
+		 "ORDER BY seq",
+		 &st)) != 0)
 		goto out;
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		seq = sqlite3_column_int64(st, 0);
-		for (i = 0; i < 8; i++)
-			f[i] = col(st, 2 + i);
-		if (seq != expect)
-			verify_bad(v, seq, seq > expect ?
-			    "a row before it is missing" :
-			    "an extra row was inserted");
-		if ((rc = canon_row(&canon, seq, sqlite3_column_int64(st, 1),
-		    f)) != 0 || (rc = chain_hash(md, prev, &canon, hash)) != 0)
+		/*
+		 * The encoding reads fields as C strings: bytes hidden after a
+		 * NUL would not be covered by the hash, so such a field is an
+		 * edit in itself (janee never writes one).
+		 */
+		for (i = 0; i < 9; i++) {
+			s = col(st, 2 + i);
+			if (i < 8)
+				f[i] = s;
+			if (s != NULL &&
+			    (size_t)sqlite3_column_bytes(st, 2 + i) !=
+				strlen(s))
+				verify_bad(v, seq, "a field holds a NUL byte");
+		}
+		/*
+		 * seq is the primary key, read in order, so it can only fall
+		 * short of expect on the first row, numbered 0 or less.  That
+		 * row cannot be named by its seq (0 reads as "the chain
+		 * holds"): name row 1, where the chain should start.
+		 */
+		if (seq > expect)
+			verify_bad(v, seq, "a row before it is missing");
+		else if (seq < expect)
+			verify_bad(v, expect,
+			    "a row numbered %lld was "
+			    "inserted before it",
+			    (long long)seq);
+		if ((rc = canon_row(
+			 &canon, seq, sqlite3_column_int64(st, 1), f)) != 0 ||
+		    (rc = chain_hash(md, prev, &canon, hash)) != 0)
 			goto out;
 		if (unhex(col(st, 10), stored) != 0 ||
 		    memcmp(stored, hash, HASH_LEN) != 0)
-			verify_bad(v, seq, "its content or position does not "
+			verify_bad(v, seq,
+			    "its content or position does not "
 			    "match its hash");
 		/* Chain on the stored hash: one edit is reported once. */
 		if (unhex(col(st, 10), stored) == 0)
@@ -241,15 +290,28 @@ audit_verify(struct ledger *lg, struct audit_verify *v)
 		rc = ledger_fail(lg, "cannot read the audit chain");
 		goto out;
 	}
-	if (head_seq != expect - 1 || memcmp(head, prev, HASH_LEN) != 0)
-		verify_bad(v, expect - 1 < head_seq ? expect : head_seq,
-		    expect - 1 < head_seq ? "rows at the end of the chain "
-		    "were removed" : "the chain does not end at the recorded "
-		    "head");
+	/*
+	 * The head catches what the chain cannot: rows cut off the end, or
+	 * rows added after it with valid hashes.  Name the first row that
+	 * differs from what the head records, not the last good one.
+	 */
+	if (expect - 1 < head_seq)
+		verify_bad(v, expect,
+		    "rows at the end of the chain were "
+		    "removed");
+	else if (expect - 1 > head_seq)
+		verify_bad(v, head_seq + 1,
+		    "rows were added after the "
+		    "recorded head");
+	else if (memcmp(head, prev, HASH_LEN) != 0)
+		verify_bad(v, head_seq,
+		    "the chain does not end at the "
+		    "recorded head");
 	janee_hex(prev, HASH_LEN, v->head);
 out:
 	sqlite3_finalize(st);
-	ledger_rollback(lg);	/* ends the read transaction */
+	if (began)
+		ledger_rollback(lg); /* ends the read transaction */
 	EVP_MD_CTX_free(md);
 	buf_free(&canon);
 	return rc;
@@ -276,18 +338,21 @@ audit_each(struct ledger *lg, const struct audit_filter *f,
 	 * With a limit, take the newest rows (a subquery), still printed
 	 * oldest first.  Filters on NULL parameters match everything.
 	 */
-	sql = f->limit > 0 ?
-	    "SELECT * FROM (SELECT seq, ts_ms, event, actor, client, provider, "
-	    "lease_id, scopes, outcome, detail, hash FROM audit "
-	    "WHERE ts_ms >= ?1 AND ts_ms < ?2 "
-	    "AND (?3 IS NULL OR provider = ?3) AND (?4 IS NULL OR event = ?4) "
-	    "AND (?5 IS NULL OR lease_id = ?5) ORDER BY seq DESC LIMIT ?6) "
-	    "ORDER BY seq" :
-	    "SELECT seq, ts_ms, event, actor, client, provider, lease_id, "
-	    "scopes, outcome, detail, hash FROM audit "
-	    "WHERE ts_ms >= ?1 AND ts_ms < ?2 "
-	    "AND (?3 IS NULL OR provider = ?3) AND (?4 IS NULL OR event = ?4) "
-	    "AND (?5 IS NULL OR lease_id = ?5) ORDER BY seq";
+	sql = f->limit > 0
+	    ? "SELECT * FROM (SELECT seq, ts_ms, event, actor, client, "
+	      "provider, "
+	      "lease_id, scopes, outcome, detail, hash FROM audit "
+	      "WHERE ts_ms >= ?1 AND ts_ms < ?2 "
+	      "AND (?3 IS NULL OR provider = ?3) AND (?4 IS NULL OR event = "
+	      "?4) "
+	      "AND (?5 IS NULL OR lease_id = ?5) ORDER BY seq DESC LIMIT ?6) "
+	      "ORDER BY seq"
+	    : "SELECT seq, ts_ms, event, actor, client, provider, lease_id, "
+	      "scopes, outcome, detail, hash FROM audit "
+	      "WHERE ts_ms >= ?1 AND ts_ms < ?2 "
+	      "AND (?3 IS NULL OR provider = ?3) AND (?4 IS NULL OR event = "
+	      "?4) "
+	      "AND (?5 IS NULL OR lease_id = ?5) ORDER BY seq";
 	if ((rc = ledger_prepare(lg, sql, &st)) != 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, f->since_ms);

@@ -13,15 +13,15 @@
 #include "ledger.h"
 
 struct audit_event {
-	int64_t ts_ms;		/* 0: now */
-	const char *event;	/* requested, approved, issued, ... */
-	const char *actor;	/* user, agent, janee */
+	int64_t ts_ms; /* 0: now */
+	const char *event; /* requested, approved, issued, ... */
+	const char *actor; /* user, agent, janee */
 	const char *client;
 	const char *provider;
 	const char *lease_id;
-	const char *scopes;	/* normalized JSON array */
-	const char *outcome;	/* ok, denied, error */
-	const char *detail;	/* never a secret */
+	const char *scopes; /* normalized JSON array */
+	const char *outcome; /* ok, denied, error */
+	const char *detail; /* never a secret */
 };
 
 /*
@@ -35,10 +35,11 @@ int audit_append(struct ledger *lg, const struct audit_event *ev) JANEE_WUR;
 int audit_record(struct ledger *lg, const struct audit_event *ev) JANEE_WUR;
 
 struct audit_verify {
-	int64_t rows;		/* rows checked */
-	int64_t bad_seq;	/* first bad row, 0 when the chain holds */
-	char why[160];		/* what is wrong with it */
-	char head[65];		/* hash of the last row */
+	int64_t rows; /* rows checked */
+	int64_t bad_seq; /* first bad row, 0 when the chain holds;
+				 * rows numbered below 1 are reported at 1 */
+	char why[160]; /* what is wrong with it */
+	char head[65]; /* hash of the last row */
 };
 
 /* Recompute the chain.  0 with bad_seq == 0 when it holds. */
@@ -46,12 +47,12 @@ int audit_verify(struct ledger *lg, struct audit_verify *out) JANEE_WUR;
 
 /* Filters shared by `audit list` and `audit export`. */
 struct audit_filter {
-	int64_t since_ms;	/* INT64_MIN: none */
-	int64_t until_ms;	/* INT64_MAX: none */
+	int64_t since_ms; /* INT64_MIN: none */
+	int64_t until_ms; /* INT64_MAX: none */
 	const char *provider;
 	const char *event;
 	const char *lease_id;
-	int64_t limit;		/* 0: no limit; newest rows when set */
+	int64_t limit; /* 0: no limit; newest rows when set */
 };
 
 void audit_filter_init(struct audit_filter *f);

@@ -34,15 +34,16 @@ prov_log(struct janee_ctx *ctx, const char *fmt, ...)
 
 /* Providers resolve "secret:NAME" references through this. */
 static int
-prov_secret_get(struct janee_ctx *ctx, const char *ref,
-    struct janee_secret **out)
+prov_secret_get(
+    struct janee_ctx *ctx, const char *ref, struct janee_secret **out)
 {
 	struct broker *b = ctx->core;
 	int rc;
 
 	*out = NULL;
 	if (strncmp(ref, "secret:", 7) != 0)
-		return janee_err_set(JANEE_ERR_CONFIG, "provider '%s': "
+		return janee_err_set(JANEE_ERR_CONFIG,
+		    "provider '%s': "
 		    "unsupported secret reference '%.*s'; use secret:NAME",
 		    ctx->name, (int)strcspn(ref, ":"), ref);
 	if ((rc = broker_unlock(b)) != 0)
@@ -109,9 +110,13 @@ static int
 transition(struct broker *b, struct lease *l, enum lease_state to,
     const char *event, const char *outcome, const char *detail)
 {
-	struct audit_event ev = { .event = event, .actor = b->actor,
-		.client = l->client, .provider = l->provider,
-		.lease_id = l->id, .outcome = outcome, .detail = detail };
+	struct audit_event ev = { .event = event,
+		.actor = b->actor,
+		.client = l->client,
+		.provider = l->provider,
+		.lease_id = l->id,
+		.outcome = outcome,
+		.detail = detail };
 	enum lease_state from = l->state;
 	int rc;
 
@@ -135,12 +140,14 @@ fail:
  * and minting, or denied; with their audit events, in one transaction.
  */
 static int
-record_request(struct broker *b, struct lease *l, int decision,
-    const char *why)
+record_request(struct broker *b, struct lease *l, int decision, const char *why)
 {
-	struct audit_event ev = { .actor = b->actor, .client = l->client,
-		.provider = l->provider, .lease_id = l->id,
-		.scopes = l->requested, .outcome = "ok" };
+	struct audit_event ev = { .actor = b->actor,
+		.client = l->client,
+		.provider = l->provider,
+		.lease_id = l->id,
+		.scopes = l->requested,
+		.outcome = "ok" };
 	int rc;
 
 	if ((rc = ledger_begin(b->lg)) != 0)
@@ -186,25 +193,31 @@ decide(struct broker *b, const struct prov *pv, const struct lease *l)
 	case APPROVAL_AUTO:
 		return 0;
 	case APPROVAL_DENY:
-		return janee_err_set(JANEE_ERR_DENIED, "provider '%s' is set "
-		    "to deny every request (approval: deny)", pv->name);
+		return janee_err_set(JANEE_ERR_DENIED,
+		    "provider '%s' is set "
+		    "to deny every request (approval: deny)",
+		    pv->name);
 	case APPROVAL_ASK:
 		if (b->ask != NULL)
 			return b->ask(pv, l, b->ask_arg);
-		return janee_err_set(JANEE_ERR_DENIED, "provider '%s' needs a "
+		return janee_err_set(JANEE_ERR_DENIED,
+		    "provider '%s' needs a "
 		    "person to approve (approval: ask) and there is no "
-		    "terminal to ask on", pv->name);
+		    "terminal to ask on",
+		    pv->name);
 	case APPROVAL_OUT_OF_BAND:
 		break;
 	}
-	return janee_err_set(JANEE_ERR_DENIED, "provider '%s' needs "
+	return janee_err_set(JANEE_ERR_DENIED,
+	    "provider '%s' needs "
 	    "out-of-band approval, which this janee cannot take yet; set "
-	    "approval to ask or auto", pv->name);
+	    "approval to ask or auto",
+	    pv->name);
 }
 
 static int
-revoke_at_provider(struct broker *b, struct prov *pv,
-    const struct janee_secret *tok)
+revoke_at_provider(
+    struct broker *b, struct prov *pv, const struct janee_secret *tok)
 {
 	if (pv->impl->revoke == NULL)
 		return JANEE_ERR_UNSUPPORTED;
@@ -220,13 +233,16 @@ fail_closed(struct broker *b, struct prov *pv, struct lease *l,
 
 	msg = janee_strdup(janee_err_msg(rc));
 	if (revoke_at_provider(b, pv, tok->token) != 0)
-		fprintf(stderr, "janee: could not revoke the unrecorded token "
+		fprintf(stderr,
+		    "janee: could not revoke the unrecorded token "
 		    "of lease %s at '%s'; it ends at its provider expiry\n",
 		    l->id, pv->name);
 	janee_token_clear(tok);
 	janee_err_clear();
-	return janee_err_set(rc, "%s; no token was issued",
+	rc = janee_err_set(rc, "%s; no token was issued",
 	    msg ? msg : "the ledger refused the lease");
+	free(msg);
+	return rc;
 }
 
 int
@@ -242,9 +258,10 @@ broker_issue(struct broker *b, struct broker_req *req, struct broker_grant *g)
 	memset(g, 0, sizeof(*g));
 	memset(&l, 0, sizeof(l));
 	if ((pv = config_find(b->cfg, req->provider)) == NULL)
-		return janee_err_set(JANEE_ERR_NOT_FOUND, "no provider '%s' in "
-		    "%s; list them with: janee provider list", req->provider,
-		    b->cfg->path);
+		return janee_err_set(JANEE_ERR_NOT_FOUND,
+		    "no provider '%s' in "
+		    "%s; list them with: janee provider list",
+		    req->provider, b->cfg->path);
 	/*
 	 * Unlock first: a token that cannot be sealed for revocation must
 	 * not be minted.
@@ -268,8 +285,8 @@ broker_issue(struct broker *b, struct broker_req *req, struct broker_grant *g)
 	}
 	if (decision == 0)
 		decision = decide(b, pv, &l);
-	if (decision != 0 && (why = janee_strdup(janee_err_msg(decision))) ==
-	    NULL) {
+	if (decision != 0 &&
+	    (why = janee_strdup(janee_err_msg(decision))) == NULL) {
 		rc = JANEE_ERR_NOMEM;
 		goto out;
 	}
@@ -288,17 +305,19 @@ broker_issue(struct broker *b, struct broker_req *req, struct broker_grant *g)
 	if ((rc = pv->impl->mint(&pv->ctx, &mr, &g->tok)) != 0 ||
 	    g->tok.token == NULL || g->tok.token->len == 0) {
 		if (rc == 0)
-			rc = janee_err_set(JANEE_ERR_PROVIDER, "provider '%s' "
-			    "returned no token", pv->name);
+			rc = janee_err_set(JANEE_ERR_PROVIDER,
+			    "provider '%s' "
+			    "returned no token",
+			    pv->name);
 		free(why);
 		why = janee_strdup(janee_err_msg(rc));
 		janee_token_clear(&g->tok);
 		janee_err_clear();
 		l.ended_ms = clock_ms();
 		if (lease_set_str(&l.detail, why) != 0 ||
-		    transition(b, &l, LEASE_FAILED, "mint_failed", "error",
-		    why) != 0)
-			janee_err_clear();	/* the mint error matters more */
+		    transition(
+			b, &l, LEASE_FAILED, "mint_failed", "error", why) != 0)
+			janee_err_clear(); /* the mint error matters more */
 		rc = janee_err_set(rc, "%s", why ? why : "mint failed");
 		goto out;
 	}
@@ -306,8 +325,8 @@ broker_issue(struct broker *b, struct broker_req *req, struct broker_grant *g)
 	/* What was granted: the provider's word, else what was asked. */
 	if (g->tok.granted.n == 0) {
 		for (size_t i = 0; i < req->scopes.n; i++)
-			if ((rc = janee_strlist_add(&g->tok.granted,
-			    req->scopes.v[i])) != 0)
+			if ((rc = janee_strlist_add(
+				 &g->tok.granted, req->scopes.v[i])) != 0)
 				return fail_closed(b, pv, &l, &g->tok, rc);
 	}
 	janee_strlist_normalize(&g->tok.granted);
@@ -318,14 +337,13 @@ broker_issue(struct broker *b, struct broker_req *req, struct broker_grant *g)
 	if (g->tok.expires_ms > 0 && g->tok.expires_ms < l.expires_ms)
 		l.expires_ms = g->tok.expires_ms;
 	l.next_attempt_ms = l.expires_ms;
-	if ((rc = store_fingerprint(b->store, g->tok.token->data,
-	    g->tok.token->len, fp)) != 0 ||
+	if ((rc = store_fingerprint(
+		 b->store, g->tok.token->data, g->tok.token->len, fp)) != 0 ||
 	    (rc = lease_set_str(&l.fingerprint, fp)) != 0 ||
 	    (l.granted = lease_scopes_json(&g->tok.granted)) == NULL ||
 	    (rc = store_seal(b->store, "lease-token", l.id, g->tok.token->data,
-	    g->tok.token->len, &l.sealed, &l.sealed_len)) != 0 ||
-	    (rc = transition(b, &l, LEASE_ACTIVE, "issued", "ok",
-	    NULL)) != 0) {
+		 g->tok.token->len, &l.sealed, &l.sealed_len)) != 0 ||
+	    (rc = transition(b, &l, LEASE_ACTIVE, "issued", "ok", NULL)) != 0) {
 		if (rc == 0)
 			rc = JANEE_ERR_NOMEM;
 		rc = fail_closed(b, pv, &l, &g->tok, rc);
@@ -373,7 +391,8 @@ end_at_provider(struct broker *b, struct lease *l)
 	int rc;
 
 	if ((pv = config_find(b->cfg, l->provider)) == NULL)
-		return janee_err_set(JANEE_ERR_CONFIG, "provider '%s' is no "
+		return janee_err_set(JANEE_ERR_CONFIG,
+		    "provider '%s' is no "
 		    "longer configured, so its token cannot be revoked",
 		    l->provider);
 	if (pv->impl->revoke == NULL || l->sealed == NULL)
@@ -381,7 +400,7 @@ end_at_provider(struct broker *b, struct lease *l)
 	if ((rc = broker_unlock(b)) != 0)
 		return rc;
 	if ((rc = store_open(b->store, "lease-token", l->id, l->sealed,
-	    l->sealed_len, &tok)) != 0)
+		 l->sealed_len, &tok)) != 0)
 		return rc;
 	rc = revoke_at_provider(b, pv, tok);
 	janee_secret_free(tok);
@@ -402,14 +421,15 @@ settle(struct broker *b, struct lease *l, enum lease_state to, int rc,
 		free(l->sealed);
 		l->sealed = NULL;
 		l->sealed_len = 0;
-		if (rc == JANEE_ERR_UNSUPPORTED && lease_set_str(&l->detail,
-		    "the provider cannot revoke; the token lives until its "
-		    "own expiry") != 0)
+		if (rc == JANEE_ERR_UNSUPPORTED &&
+		    lease_set_str(&l->detail,
+			"the provider cannot revoke; the token lives until its "
+			"own expiry") != 0)
 			return JANEE_ERR_NOMEM;
 		if (r != NULL)
 			r->expired++;
-		return transition(b, l, to, lease_state_name(to), "ok",
-		    l->detail);
+		return transition(
+		    b, l, to, lease_state_name(to), "ok", l->detail);
 	}
 	if ((msg = janee_strdup(janee_err_msg(rc))) == NULL)
 		return JANEE_ERR_NOMEM;
@@ -426,14 +446,14 @@ settle(struct broker *b, struct lease *l, enum lease_state to, int rc,
 		l->sealed_len = 0;
 		if (r != NULL)
 			r->irrevocable++;
-		rc = transition(b, l, LEASE_IRREVOCABLE, "irrevocable", "error",
-		    msg);
+		rc = transition(
+		    b, l, LEASE_IRREVOCABLE, "irrevocable", "error", msg);
 	} else {
 		l->next_attempt_ms = now + broker_backoff_ms(l->attempts);
 		if (r != NULL)
 			r->retrying++;
-		rc = transition(b, l, LEASE_ACTIVE, "revoke_failed", "error",
-		    msg);
+		rc = transition(
+		    b, l, LEASE_ACTIVE, "revoke_failed", "error", msg);
 	}
 	free(msg);
 	return rc;
@@ -452,15 +472,15 @@ broker_end(struct broker *b, const char *lease_id, const char *why)
 	case LEASE_APPROVED:
 		l.ended_ms = clock_ms();
 		if ((rc = lease_set_str(&l.detail, why)) == 0)
-			rc = transition(b, &l, LEASE_DENIED, "denied", "denied",
-			    why);
+			rc = transition(
+			    b, &l, LEASE_DENIED, "denied", "denied", why);
 		break;
 	case LEASE_ACTIVE:
 		if ((rc = claim(b, &l)) != 0)
 			break;
 		prc = end_at_provider(b, &l);
 		if (store_trouble(prc)) {
-			rc = prc;	/* nothing was tried: not an attempt */
+			rc = prc; /* nothing was tried: not an attempt */
 			break;
 		}
 		if ((prc == 0 || prc == JANEE_ERR_UNSUPPORTED) &&
@@ -468,7 +488,8 @@ broker_end(struct broker *b, const char *lease_id, const char *why)
 			break;
 		rc = settle(b, &l, LEASE_REVOKED, prc, NULL);
 		if (rc == 0 && prc != 0 && prc != JANEE_ERR_UNSUPPORTED)
-			rc = janee_err_set(JANEE_ERR_PROVIDER, "lease %s: "
+			rc = janee_err_set(JANEE_ERR_PROVIDER,
+			    "lease %s: "
 			    "revocation at '%s' failed (%s); janee retries it",
 			    l.id, l.provider, l.detail ? l.detail : "");
 		break;
@@ -493,10 +514,12 @@ due_batch(struct broker *b, int64_t now, int64_t *cur_ms, char *cur_id,
 	int rc, step;
 
 	*got = 0;
-	if ((rc = ledger_prepare(b->lg, "SELECT id, next_attempt_ms "
-	    "FROM leases WHERE state = 'active' AND next_attempt_ms <= ?1 "
-	    "AND (next_attempt_ms, id) > (?2, ?3) "
-	    "ORDER BY next_attempt_ms, id LIMIT ?4", &st)) != 0)
+	if ((rc = ledger_prepare(b->lg,
+		 "SELECT id, next_attempt_ms "
+		 "FROM leases WHERE state = 'active' AND next_attempt_ms <= ?1 "
+		 "AND (next_attempt_ms, id) > (?2, ?3) "
+		 "ORDER BY next_attempt_ms, id LIMIT ?4",
+		 &st)) != 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, now);
 	sqlite3_bind_int64(st, 2, *cur_ms);
@@ -518,8 +541,7 @@ due_batch(struct broker *b, int64_t now, int64_t *cur_ms, char *cur_id,
 
 /* One due lease: claim it, revoke it at the provider, settle it. */
 static int
-sweep_one(struct broker *b, const char *id, int quiet,
-    struct sweep_report *r)
+sweep_one(struct broker *b, const char *id, int quiet, struct sweep_report *r)
 {
 	struct lease l;
 	struct prov *pv;
@@ -530,7 +552,7 @@ sweep_one(struct broker *b, const char *id, int quiet,
 	pv = config_find(b->cfg, l.provider);
 	if (!quiet && l.sealed != NULL && pv != NULL &&
 	    pv->impl->revoke != NULL) {
-		r->waiting++;	/* needs the store: leave it for later */
+		r->waiting++; /* needs the store: leave it for later */
 		lease_free(&l);
 		return 0;
 	}
@@ -538,7 +560,7 @@ sweep_one(struct broker *b, const char *id, int quiet,
 		lease_free(&l);
 		if (rc != JANEE_ERR_STATE)
 			return rc;
-		janee_err_clear();	/* another process took it */
+		janee_err_clear(); /* another process took it */
 		return 0;
 	}
 	prc = end_at_provider(b, &l);
@@ -551,18 +573,22 @@ int
 broker_sweep(struct broker *b, int may_unlock, struct sweep_report *r)
 {
 	char ids[64][JANEE_LEASE_ID_LEN], cur_id[JANEE_LEASE_ID_LEN] = "";
+	const char *actor;
 	int64_t now = clock_ms(), cur_ms = INT64_MIN;
 	int i, n, rc, quiet;
 
 	memset(r, 0, sizeof(*r));
 	quiet = may_unlock || b->store != NULL || store_quiet(b->lg, b->ks);
+	/* Expiry is janee's own act, whoever ran the command. */
+	actor = b->actor;
+	b->actor = "janee";
 	do {
 		if ((rc = due_batch(b, now, &cur_ms, cur_id, ids,
-		    (int)nitems(ids), &n)) != 0)
-			return rc;
-		for (i = 0; i < n; i++)
-			if ((rc = sweep_one(b, ids[i], quiet, r)) != 0)
-				return rc;
-	} while (n == (int)nitems(ids));
-	return 0;
+			 (int)nitems(ids), &n)) != 0)
+			break;
+		for (i = 0; i < n && rc == 0; i++)
+			rc = sweep_one(b, ids[i], quiet, r);
+	} while (rc == 0 && n == (int)nitems(ids));
+	b->actor = actor;
+	return rc;
 }

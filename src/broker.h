@@ -28,19 +28,19 @@
 struct broker;
 
 /* Answer 0 to approve, JANEE_ERR_DENIED (with a message) to deny. */
-typedef int (*broker_ask_fn)(const struct prov *pv, const struct lease *l,
-    void *arg);
+typedef int (*broker_ask_fn)(
+    const struct prov *pv, const struct lease *l, void *arg);
 
 struct broker {
 	struct ledger *lg;
 	const struct home *home;
 	struct config *cfg;
 	struct keysrc *ks;
-	struct store *store;	/* unlocked on first need */
-	const char *actor;	/* who acts: "user" at the CLI */
-	const char *client;	/* who asks: "cli", an MCP client's name */
-	const char *session;	/* per-process id */
-	broker_ask_fn ask;	/* the "ask" approval channel, or NULL */
+	struct store *store; /* unlocked on first need */
+	const char *actor; /* who acts: "user" at the CLI */
+	const char *client; /* who asks: "cli", an MCP client's name */
+	const char *session; /* per-process id */
+	broker_ask_fn ask; /* the "ask" approval channel, or NULL */
 	void *ask_arg;
 };
 
@@ -55,7 +55,7 @@ struct broker_req {
 	const char *provider;
 	struct janee_strlist scopes;
 	struct janee_strlist repositories;
-	int64_t ttl_s;		/* 0: the policy's default */
+	int64_t ttl_s; /* 0: the policy's default */
 	const char *reason;
 };
 
@@ -63,29 +63,29 @@ struct broker_grant {
 	char lease_id[JANEE_LEASE_ID_LEN];
 	struct janee_token tok;
 	int64_t expires_ms;
-	char *granted;		/* JSON array */
+	char *granted; /* JSON array */
 	int revocable;
 };
 
 void broker_grant_free(struct broker_grant *g);
 
 /* Issue a token for req; on success the caller owns g (and the token). */
-int broker_issue(struct broker *b, struct broker_req *req,
-    struct broker_grant *g) JANEE_WUR;
+int broker_issue(
+    struct broker *b, struct broker_req *req, struct broker_grant *g) JANEE_WUR;
 
 /*
  * End a lease now: revoke at the provider, then state revoked.  A pending
  * lease is denied instead.  A failed revocation stays active and is
  * retried by the sweep.
  */
-int broker_end(struct broker *b, const char *lease_id, const char *why)
-    JANEE_WUR;
+int
+broker_end(struct broker *b, const char *lease_id, const char *why) JANEE_WUR;
 
 struct sweep_report {
-	int64_t expired;	/* revoked at the provider and closed */
-	int64_t retrying;	/* revocation failed, will retry */
-	int64_t irrevocable;	/* gave up */
-	int64_t waiting;	/* due, but the store is locked */
+	int64_t expired; /* revoked at the provider and closed */
+	int64_t retrying; /* revocation failed, will retry */
+	int64_t irrevocable; /* gave up */
+	int64_t waiting; /* due, but the store is locked */
 };
 
 /*
@@ -93,8 +93,8 @@ struct sweep_report {
  * is unlocked only when that needs nobody (key file, passphrase from the
  * environment or a descriptor); leases that need it then wait.
  */
-int broker_sweep(struct broker *b, int may_unlock, struct sweep_report *r)
-    JANEE_WUR;
+int broker_sweep(
+    struct broker *b, int may_unlock, struct sweep_report *r) JANEE_WUR;
 
 /* The backoff before revocation attempt n + 1 (n >= 1). */
 int64_t broker_backoff_ms(int64_t attempts);

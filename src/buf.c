@@ -21,8 +21,8 @@ buf_grow(struct buf *b, size_t need)
 
 	if (need > b->max || need + 1 < need) {
 		buf_free(b);
-		return janee_err_set(JANEE_ERR_INVALID,
-		    "input longer than %zu bytes", b->max);
+		return janee_err_set(
+		    JANEE_ERR_INVALID, "input longer than %zu bytes", b->max);
 	}
 	if (need + 1 <= b->cap)
 		return 0;
@@ -99,8 +99,8 @@ buf_read_fd(struct buf *b, int fd)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			rc = janee_err_set(JANEE_ERR_IO, "read failed: %s",
-			    strerror(errno));
+			rc = janee_err_set(
+			    JANEE_ERR_IO, "read failed: %s", strerror(errno));
 			buf_free(b);
 			break;
 		}

@@ -9,10 +9,10 @@
 #include "common.h"
 
 struct buf {
-	char *p;	/* always NUL-terminated when non-NULL */
+	char *p; /* always NUL-terminated when non-NULL */
 	size_t len;
 	size_t cap;
-	size_t max;	/* appends past this fail */
+	size_t max; /* appends past this fail */
 };
 
 void buf_init(struct buf *b, size_t max);
@@ -22,7 +22,7 @@ int buf_printf(struct buf *b, const char *fmt, ...) JANEE_WUR
     __attribute__((format(printf, 2, 3)));
 /* Read fd to EOF into b; the bound still applies. */
 int buf_read_fd(struct buf *b, int fd) JANEE_WUR;
-void buf_reset(struct buf *b);	/* wipe contents, keep storage */
-void buf_free(struct buf *b);	/* wipe and free */
+void buf_reset(struct buf *b); /* wipe contents, keep storage */
+void buf_free(struct buf *b); /* wipe and free */
 
 #endif

@@ -14,7 +14,7 @@ cli_opt_index(const struct cli *c, const char *name)
 	for (i = 0; c->cmd->opts != NULL && c->cmd->opts[i].name != NULL; i++)
 		if (strcmp(c->cmd->opts[i].name, name) == 0)
 			return i;
-	abort();	/* a command asked for an option it does not declare */
+	abort(); /* a command asked for an option it does not declare */
 }
 
 const char *
@@ -41,8 +41,7 @@ void
 cli_usage(const struct cmd *cmd, FILE *fp)
 {
 	fprintf(fp, "usage: janee %s%s%s%s%s\n", cmd->group ? cmd->group : "",
-	    cmd->group ? " " : "", cmd->name, *cmd->args ? " " : "",
-	    cmd->args);
+	    cmd->group ? " " : "", cmd->name, *cmd->args ? " " : "", cmd->args);
 }
 
 int
@@ -60,14 +59,50 @@ cli_usage_error(const struct cli *c, const char *fmt, ...)
 }
 
 int
-cli_want_args(const struct cli *c, int n, const char *what)
+cli_check_args(const struct cli *c)
 {
-	if (c->npos < n)
-		return cli_usage_error(c, "missing %s", what);
-	if (c->npos > n)
-		return cli_usage_error(c, "unexpected argument '%s'",
-		    c->pos[n]);
+	const char *a = c->cmd->args;
+	int len;
+
+	if (c->npos < c->cmd->min_args) {
+		/* Name the first missing word of the usage: "PROVIDER". */
+		len = (int)strcspn(a, " ");
+		return cli_usage_error(c, "missing %.*s", len, a);
+	}
+	if (c->cmd->max_args >= 0 && c->npos > c->cmd->max_args)
+		return cli_usage_error(
+		    c, "unexpected argument '%s'", c->pos[c->cmd->max_args]);
 	return 0;
+}
+
+/*
+ * Print a field for a person, padded to width.  Fields such as a reason
+ * come from agents: a raw newline would let one forge a line that looks
+ * like another event, and an escape sequence would reach the terminal.
+ * Control bytes are shown escaped; JSON and CSV keep the exact text.
+ */
+void
+cli_put_text(const char *s, int width)
+{
+	const unsigned char *p;
+	int n = 0;
+
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p == '\n')
+			n += printf("\\n");
+		else if (*p == '\r')
+			n += printf("\\r");
+		else if (*p == '\t')
+			n += printf("\\t");
+		else if (*p < 0x20 || *p == 0x7f)
+			n += printf("\\x%02x", *p);
+		else {
+			putchar(*p);
+			n++;
+		}
+	}
+	for (; n < width; n++)
+		putchar(' ');
 }
 
 int
@@ -83,23 +118,30 @@ sweep_notice(struct cli *c)
 	int rc;
 
 	if ((rc = broker_sweep(&c->broker, 0, &r)) != 0) {
-		fprintf(stderr, "janee: warning: could not expire overdue "
-		    "leases: %s\n", janee_err_msg(rc));
+		fprintf(stderr,
+		    "janee: warning: could not expire overdue "
+		    "leases: %s\n",
+		    janee_err_msg(rc));
 		janee_err_clear();
 		return;
 	}
 	if (r.waiting > 0)
-		fprintf(stderr, "janee: %lld lease(s) past their end wait for "
+		fprintf(stderr,
+		    "janee: %lld lease(s) past their end wait for "
 		    "revocation, which needs the store's passphrase; run: "
-		    "janee lease sweep\n", (long long)r.waiting);
+		    "janee lease sweep\n",
+		    (long long)r.waiting);
 	if (r.retrying > 0)
-		fprintf(stderr, "janee: warning: %lld revocation(s) failed and "
+		fprintf(stderr,
+		    "janee: warning: %lld revocation(s) failed and "
 		    "will be retried; see: janee lease list\n",
 		    (long long)r.retrying);
 	if (r.irrevocable > 0)
-		fprintf(stderr, "janee: warning: %lld lease(s) could not be "
+		fprintf(stderr,
+		    "janee: warning: %lld lease(s) could not be "
 		    "revoked and are now irrevocable; see: janee lease list "
-		    "--all\n", (long long)r.irrevocable);
+		    "--all\n",
+		    (long long)r.irrevocable);
 }
 
 int
@@ -167,7 +209,7 @@ cli_print_json(cJSON *v)
 	}
 	if (puts(s) == EOF)
 		rc = janee_err_set(JANEE_ERR_IO, "cannot write output");
-	free(s);
+	cJSON_free(s);
 	cJSON_Delete(v);
 	return rc;
 }

@@ -27,8 +27,8 @@
 	"  -h, --help            show this help\n"
 
 struct cli_opt {
-	const char *name;	/* long name, without "--" */
-	char shortname;		/* or 0 */
+	const char *name; /* long name, without "--" */
+	char shortname; /* or 0 */
 	int has_arg;
 };
 
@@ -37,7 +37,7 @@ struct cmd;
 struct cli {
 	const struct cmd *cmd;
 	/* parsed */
-	struct janee_strlist vals[CLI_MAX_OPTS];	/* per cmd option */
+	struct janee_strlist vals[CLI_MAX_OPTS]; /* per cmd option */
 	int seen[CLI_MAX_OPTS];
 	char **pos;
 	int npos;
@@ -52,17 +52,18 @@ struct cli {
 };
 
 /* State a command needs before it runs. */
-#define CMD_LEDGER	0x01	/* an initialised home and its ledger */
-#define CMD_CONFIG	0x02	/* config.json must load (else warn) */
-#define CMD_NO_SWEEP	0x04	/* do not sweep overdue leases first */
+#define CMD_LEDGER 0x01 /* an initialised home and its ledger */
+#define CMD_CONFIG 0x02 /* config.json must load (else warn) */
+#define CMD_NO_SWEEP 0x04 /* do not sweep overdue leases first */
 
 struct cmd {
-	const char *group;	/* "secret", or NULL for a top-level command */
+	const char *group; /* "secret", or NULL for a top-level command */
 	const char *name;
-	const char *args;	/* usage after the command words */
+	const char *args; /* usage after the command words */
 	const char *summary;
-	const char *help;	/* the command's own options, one per line */
-	const struct cli_opt *opts;	/* NULL-name terminated, or NULL */
+	const char *help; /* the command's own options, one per line */
+	const struct cli_opt *opts; /* NULL-name terminated, or NULL */
+	int min_args, max_args; /* positional arguments; -1: no limit */
 	unsigned flags;
 	int (*exec)(struct cli *c);
 };
@@ -81,8 +82,8 @@ void cli_usage(const struct cmd *cmd, FILE *fp);
 /* A usage error: message, usage line, JANEE_ERR_USAGE (exit 2). */
 int cli_usage_error(const struct cli *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* Exactly n positional arguments, named for the message. */
-int cli_want_args(const struct cli *c, int n, const char *what) JANEE_WUR;
+/* Check the positional argument count against the command's table. */
+int cli_check_args(const struct cli *c) JANEE_WUR;
 
 /* Open the home, the ledger, the config and the broker as flags ask. */
 int cli_open(struct cli *c, unsigned flags) JANEE_WUR;
@@ -92,6 +93,12 @@ void cli_close(struct cli *c);
 
 /* Print a JSON value to stdout on one line, then free it. */
 int cli_print_json(cJSON *v) JANEE_WUR;
+/*
+ * Print text that came from elsewhere (an agent's reason) for a person,
+ * padded to width: control bytes escaped, so that a newline cannot forge
+ * a line and an escape sequence cannot reach the terminal.
+ */
+void cli_put_text(const char *s, int width);
 /* Whether stdin and stderr are a terminal (for prompts). */
 int cli_interactive(void);
 

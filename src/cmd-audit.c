@@ -7,6 +7,7 @@
 #include "buf.h"
 #include "cli.h"
 #include "csv.h"
+#include "keysrc.h"
 #include "lease.h"
 #include "store.h"
 #include "util.h"
@@ -44,8 +45,9 @@ row_json(const struct audit_row *r)
 	cJSON_AddStringToObject(o, "time", t);
 	cJSON_AddStringToObject(o, "event", r->event);
 	cJSON_AddStringToObject(o, "actor", r->actor);
-#define OPT(k, v) ((v) ? (void)cJSON_AddStringToObject(o, k, v) : \
-	(void)cJSON_AddNullToObject(o, k))
+#define OPT(k, v) \
+	((v) ? (void)cJSON_AddStringToObject(o, k, v) \
+	     : (void)cJSON_AddNullToObject(o, k))
 	OPT("client", r->client);
 	OPT("provider", r->provider);
 	OPT("lease_id", r->lease_id);
@@ -73,10 +75,19 @@ list_one(const struct audit_row *r, void *arg)
 		return 0;
 	}
 	janee_time_fmt(r->ts_ms, t);
-	printf("%6lld  %s  %-12s %-6s %-10s %-30s %-7s %s\n",
-	    (long long)r->seq, t, r->event, r->actor,
-	    r->provider ? r->provider : "-", r->lease_id ? r->lease_id : "-",
-	    r->outcome, r->detail ? r->detail : "");
+	printf("%6lld  %s  ", (long long)r->seq, t);
+	cli_put_text(r->event, 12);
+	putchar(' ');
+	cli_put_text(r->actor, 6);
+	putchar(' ');
+	cli_put_text(r->provider ? r->provider : "-", 10);
+	putchar(' ');
+	cli_put_text(r->lease_id ? r->lease_id : "-", 30);
+	putchar(' ');
+	cli_put_text(r->outcome, 7);
+	putchar(' ');
+	cli_put_text(r->detail ? r->detail : "", 0);
+	putchar('\n');
 	return 0;
 }
 
@@ -88,13 +99,14 @@ cmd_audit_list(struct cli *c)
 	const char *v;
 	int rc;
 
-	if ((rc = cli_want_args(c, 0, "")) != 0 ||
-	    (rc = read_filter(c, &f)) != 0)
+	if ((rc = read_filter(c, &f)) != 0)
 		return rc;
 	if ((v = cli_get(c, "limit")) != NULL &&
 	    janee_parse_int(v, 1, INT64_MAX, &f.limit) != 0)
-		return cli_usage_error(c, "--limit takes a positive number, "
-		    "not '%s'", v);
+		return cli_usage_error(c,
+		    "--limit takes a positive number, "
+		    "not '%s'",
+		    v);
 	if (cli_has(c, "json") && (arr = cJSON_CreateArray()) == NULL)
 		return JANEE_ERR_NOMEM;
 	if (arr == NULL)
@@ -134,19 +146,51 @@ export_one(const struct audit_row *r, void *arg)
 	csv_end_row(&ec->csv);
 	ec->rows++;
 	/* Stop early on a closed pipe or a full disk. */
-	return ec->csv.err ? janee_err_set(JANEE_ERR_IO, "cannot write CSV: "
-	    "%s", strerror(errno ? errno : EIO)) : 0;
+	return ec->csv.err ? janee_err_set(JANEE_ERR_IO,
+				 "cannot write CSV: "
+				 "%s",
+				 strerror(errno ? errno : EIO))
+			   : 0;
 }
 
 static const char *const csv_header[] = { "seq", "time", "event", "actor",
 	"client", "provider", "lease_id", "scopes", "outcome", "detail",
 	"hash" };
 
+/* What an export took, for its own audit event: every filter. */
+static char *
+export_detail(const struct audit_filter *f, int64_t rows, const char *out)
+{
+	char t[JANEE_TIME_LEN];
+	struct buf b;
+	int rc;
+
+	buf_init(&b, 1 << 16);
+	rc = buf_printf(&b, "format=csv rows=%lld to=%s", (long long)rows,
+	    out ? out : "stdout");
+	if (rc == 0 && f->since_ms != INT64_MIN) {
+		janee_time_fmt(f->since_ms, t);
+		rc = buf_printf(&b, " since=%s", t);
+	}
+	if (rc == 0 && f->until_ms != INT64_MAX) {
+		janee_time_fmt(f->until_ms, t);
+		rc = buf_printf(&b, " until=%s", t);
+	}
+	if (rc == 0 && f->provider)
+		rc = buf_printf(&b, " provider=%s", f->provider);
+	if (rc == 0 && f->event)
+		rc = buf_printf(&b, " event=%s", f->event);
+	if (rc == 0 && f->lease_id)
+		rc = buf_printf(&b, " lease=%s", f->lease_id);
+	return rc == 0 ? b.p : NULL;
+}
+
 int
 cmd_audit_export(struct cli *c)
 {
-	struct audit_event ev = { .event = "export", .actor = "user",
-		.outcome = "ok" };
+	struct audit_event ev = {
+		.event = "export", .actor = "user", .outcome = "ok"
+	};
 	struct audit_filter f;
 	struct export_ctx ec;
 	struct atomic_file af;
@@ -156,12 +200,23 @@ cmd_audit_export(struct cli *c)
 	int rc;
 
 	memset(&af, 0, sizeof(af));
-	if ((rc = cli_want_args(c, 0, "")) != 0 ||
-	    (rc = read_filter(c, &f)) != 0)
+	if ((rc = read_filter(c, &f)) != 0)
 		return rc;
-	if (fmt == NULL || strcmp(fmt, "csv") != 0)
-		return cli_usage_error(c, "%s; the format there is: --format "
-		    "csv", fmt ? "unknown format" : "no format given");
+	if (fmt == NULL)
+		return cli_usage_error(c,
+		    "no format given; the format there "
+		    "is: --format csv");
+	if (strcmp(fmt, "csv") != 0)
+		return cli_usage_error(c,
+		    "unknown format '%s'; the format "
+		    "there is: --format csv",
+		    fmt);
+	/* Never let an export replace janee's own state. */
+	if (out != NULL && home_contains(&c->home, out))
+		return janee_err_set(JANEE_ERR_USAGE,
+		    "refusing to write the "
+		    "export into the janee home '%s'; choose another path",
+		    c->home.dir);
 	if (out != NULL && (rc = atomic_begin(out, &af)) != 0)
 		return rc;
 	memset(&ec, 0, sizeof(ec));
@@ -175,10 +230,7 @@ cmd_audit_export(struct cli *c)
 		atomic_abort(&af);
 		return rc;
 	}
-	if ((detail = janee_asprintf("format=csv rows=%lld to=%s%s%s%s%s",
-	    (long long)ec.rows, out ? out : "stdout",
-	    f.provider ? " provider=" : "", f.provider ? f.provider : "",
-	    f.event ? " event=" : "", f.event ? f.event : "")) == NULL)
+	if ((detail = export_detail(&f, ec.rows, out)) == NULL)
 		return JANEE_ERR_NOMEM;
 	ev.detail = detail;
 	rc = audit_record(c->lg, &ev);
@@ -196,8 +248,7 @@ cmd_audit_verify(struct cli *c)
 	cJSON *o;
 	int rc;
 
-	if ((rc = cli_want_args(c, 0, "")) != 0 ||
-	    (rc = audit_verify(c->lg, &v)) != 0)
+	if ((rc = audit_verify(c->lg, &v)) != 0)
 		return rc;
 	if (cli_has(c, "json")) {
 		o = cJSON_CreateObject();
@@ -205,8 +256,8 @@ cmd_audit_verify(struct cli *c)
 		cJSON_AddNumberToObject(o, "rows", (double)v.rows);
 		cJSON_AddStringToObject(o, "head", v.head);
 		if (v.bad_seq != 0) {
-			cJSON_AddNumberToObject(o, "first_bad_seq",
-			    (double)v.bad_seq);
+			cJSON_AddNumberToObject(
+			    o, "first_bad_seq", (double)v.bad_seq);
 			cJSON_AddStringToObject(o, "problem", v.why);
 		}
 		if ((rc = cli_print_json(o)) != 0)
@@ -215,8 +266,10 @@ cmd_audit_verify(struct cli *c)
 		printf("audit chain ok: %lld events, head %s\n",
 		    (long long)v.rows, v.head);
 	if (v.bad_seq != 0)
-		return janee_err_set(JANEE_ERR_TAMPERED, "audit chain broken "
-		    "at row %lld: %s", (long long)v.bad_seq, v.why);
+		return janee_err_set(JANEE_ERR_TAMPERED,
+		    "audit chain broken "
+		    "at row %lld: %s",
+		    (long long)v.bad_seq, v.why);
 	return 0;
 }
 
@@ -251,12 +304,16 @@ cmd_audit_lookup(struct cli *c)
 	struct buf b;
 	int rc;
 
-	if ((rc = cli_want_args(c, 0, "")) != 0)
-		return rc;
+	/* At a terminal the token is read hidden, never echoed. */
 	if (isatty(STDIN_FILENO))
-		fprintf(stderr, "janee: paste the token, then Ctrl-D\n");
-	buf_init(&b, 64 * 1024);
-	if ((rc = buf_read_fd(&b, STDIN_FILENO)) != 0)
+		rc = tty_read_hidden("paste the token, then Ctrl-D (input is "
+				     "hidden)\n",
+		    1, 64 * 1024, &b);
+	else {
+		buf_init(&b, 64 * 1024);
+		rc = buf_read_fd(&b, STDIN_FILENO);
+	}
+	if (rc != 0)
 		return rc;
 	while (b.len > 0 && (b.p[b.len - 1] == '\n' || b.p[b.len - 1] == '\r'))
 		b.p[--b.len] = '\0';
@@ -280,7 +337,9 @@ cmd_audit_lookup(struct cli *c)
 	if (lc.arr != NULL && (rc = cli_print_json(lc.arr)) != 0)
 		return rc;
 	if (lc.n == 0)
-		return janee_err_set(JANEE_ERR_NOT_FOUND, "no lease holds this "
-		    "token (fingerprint hmac-sha256:%s)", fp);
+		return janee_err_set(JANEE_ERR_NOT_FOUND,
+		    "no lease holds this "
+		    "token (fingerprint hmac-sha256:%s)",
+		    fp);
 	return 0;
 }

@@ -41,8 +41,9 @@ init_cleanup(const struct home *h, int made_dir)
 int
 cmd_init(struct cli *c)
 {
-	struct audit_event ev = { .event = "init", .actor = "user",
-		.outcome = "ok" };
+	struct audit_event ev = {
+		.event = "init", .actor = "user", .outcome = "ok"
+	};
 	const char *backend = cli_get(c, "key-backend"), *fdarg;
 	struct ledger *lg = NULL;
 	struct stat st;
@@ -50,31 +51,36 @@ cmd_init(struct cli *c)
 	int64_t fd;
 	int rc, made_dir;
 
-	if ((rc = cli_want_args(c, 0, "")) != 0)
-		return rc;
 	if (backend == NULL)
 		backend = "passphrase";
 	if (!valid_backend(backend))
-		return cli_usage_error(c, "unknown key backend '%s'; use "
-		    "passphrase or keyfile", backend);
+		return cli_usage_error(c,
+		    "unknown key backend '%s'; use "
+		    "passphrase or keyfile",
+		    backend);
 	if ((fdarg = cli_get(c, "new-passphrase-fd")) != NULL) {
 		if (janee_parse_int(fdarg, 0, 1024, &fd) != 0)
-			return cli_usage_error(c, "--new-passphrase-fd takes a "
+			return cli_usage_error(c,
+			    "--new-passphrase-fd takes a "
 			    "descriptor number");
 		c->ks.new_fd = (int)fd;
 	}
 	if (stat(c->home.db, &st) == 0)
-		return janee_err_set(JANEE_ERR_EXISTS, "'%s' is already "
-		    "initialised; nothing was changed", c->home.dir);
+		return janee_err_set(JANEE_ERR_EXISTS,
+		    "'%s' is already "
+		    "initialised; nothing was changed",
+		    c->home.dir);
 	made_dir = stat(c->home.dir, &st) != 0;
 	if ((rc = home_create(&c->home)) != 0 ||
 	    (rc = path_check_private(c->home.keyfile, 0, 1)) != 0)
 		return rc;
 	if (access(c->home.keyfile, F_OK) == 0)
-		return janee_err_set(JANEE_ERR_EXISTS, "'%s' exists without a "
-		    "ledger; move it away before running init", c->home.keyfile);
+		return janee_err_set(JANEE_ERR_EXISTS,
+		    "'%s' exists without a "
+		    "ledger; move it away before running init",
+		    c->home.keyfile);
 	if ((detail = janee_asprintf("key_backend=%s schema=%d", backend,
-	    LEDGER_SCHEMA_VERSION)) == NULL)
+		 LEDGER_SCHEMA_VERSION)) == NULL)
 		return JANEE_ERR_NOMEM;
 	ev.detail = detail;
 	if ((rc = ledger_open(c->home.db, 1, &lg)) != 0)
@@ -89,12 +95,14 @@ cmd_init(struct cli *c)
 	}
 	ledger_close(lg);
 	free(detail);
-	printf("initialised janee home '%s' (key backend: %s)\n",
-	    c->home.dir, backend);
+	printf("initialised janee home '%s' (key backend: %s)\n", c->home.dir,
+	    backend);
 	if (strcmp(backend, "keyfile") == 0)
-		fprintf(stderr, "janee: note: the key file '%s' sits beside "
+		fprintf(stderr,
+		    "janee: note: the key file '%s' sits beside "
 		    "the ledger; whoever can read the home can read every "
-		    "secret\n", c->home.keyfile);
+		    "secret\n",
+		    c->home.keyfile);
 	return 0;
 fail:
 	ledger_close(lg);
@@ -123,32 +131,37 @@ cmd_status(struct cli *c)
 	size_t len;
 	int rc = 0, schema, json = cli_has(c, "json"), ok;
 
-	if ((rc = cli_want_args(c, 0, "")) != 0)
-		return rc;
 	if ((rc = ledger_schema_version(lg, &schema)) != 0 ||
 	    (rc = store_describe(lg, &backend, &params)) != 0)
 		goto out;
-	active = count(lg, "SELECT count(*) FROM leases WHERE state IN "
-	    "('requested', 'approved', 'minting', 'active')", &rc);
-	irrev = count(lg, "SELECT count(*) FROM leases WHERE state = "
-	    "'irrevocable'", &rc);
+	active = count(lg,
+	    "SELECT count(*) FROM leases WHERE state IN "
+	    "('requested', 'approved', 'minting', 'active')",
+	    &rc);
+	irrev = count(lg,
+	    "SELECT count(*) FROM leases WHERE state = "
+	    "'irrevocable'",
+	    &rc);
 	total = count(lg, "SELECT count(*) FROM leases", &rc);
 	secrets = count(lg, "SELECT count(*) FROM secrets", &rc);
 	events = count(lg, "SELECT max(seq) FROM audit", &rc);
 	if (rc != 0)
 		goto out;
-	if ((rc = ledger_prepare(lg, "SELECT count(*) FROM leases WHERE state "
-	    "= 'active' AND expires_ms <= ?", &st)) != 0)
+	if ((rc = ledger_prepare(lg,
+		 "SELECT count(*) FROM leases WHERE state "
+		 "= 'active' AND expires_ms <= ?",
+		 &st)) != 0)
 		goto out;
 	sqlite3_bind_int64(st, 1, janee_now_ms());
-	overdue = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) :
-	    0;
+	overdue =
+	    sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 	sqlite3_finalize(st);
 	/* integrity_check reads every page: the one slow line here. */
 	if ((rc = ledger_prepare(lg, "PRAGMA integrity_check", &st)) != 0)
 		goto out;
-	if (sqlite3_step(st) == SQLITE_ROW && (ic = janee_strdup((const char *)
-	    sqlite3_column_text(st, 0))) == NULL)
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    (ic = janee_strdup((const char *)sqlite3_column_text(st, 0))) ==
+		NULL)
 		rc = JANEE_ERR_NOMEM;
 	sqlite3_finalize(st);
 	if (rc != 0)
@@ -167,8 +180,8 @@ cmd_status(struct cli *c)
 		cJSON_AddStringToObject(o, "key_backend", backend);
 		cJSON_AddStringToObject(o, "key_params", params);
 		cJSON_AddStringToObject(o, "config", c->home.config);
-		cJSON_AddNumberToObject(o, "providers",
-		    c->cfg ? (double)c->cfg->n : 0);
+		cJSON_AddNumberToObject(
+		    o, "providers", c->cfg ? (double)c->cfg->n : 0);
 		cJSON_AddNumberToObject(o, "secrets", (double)secrets);
 		l = cJSON_AddObjectToObject(o, "leases");
 		cJSON_AddNumberToObject(l, "active", (double)active);
@@ -189,13 +202,15 @@ cmd_status(struct cli *c)
 		    c->cfg ? "" : ", not loaded");
 		printf("secrets:      %lld\n", (long long)secrets);
 		printf("leases:       %lld active (%lld overdue), %lld "
-		    "irrevocable, %lld in all\n", (long long)active,
-		    (long long)overdue, (long long)irrev, (long long)total);
+		       "irrevocable, %lld in all\n",
+		    (long long)active, (long long)overdue, (long long)irrev,
+		    (long long)total);
 		printf("audit:        %lld events, head %s\n",
 		    (long long)events, head ? head : "(empty)");
 	}
 	if (rc == 0 && !ok)
-		rc = janee_err_set(JANEE_ERR_DB, "ledger '%s' failed its "
+		rc = janee_err_set(JANEE_ERR_DB,
+		    "ledger '%s' failed its "
 		    "integrity check: %s; restore it from a backup",
 		    c->home.db, ic ? ic : "unknown");
 out:

@@ -82,8 +82,8 @@ cli_lease_json(const struct lease *l)
 	add_str(o, "id", l->id);
 	add_str(o, "provider", l->provider);
 	add_str(o, "state", lease_state_name(l->state));
-	cJSON_AddBoolToObject(o, "overdue", l->state == LEASE_ACTIVE &&
-	    l->expires_ms <= janee_now_ms());
+	cJSON_AddBoolToObject(o, "overdue",
+	    l->state == LEASE_ACTIVE && l->expires_ms <= janee_now_ms());
 	add_str(o, "account", l->account);
 	add_str(o, "client", l->client);
 	add_str(o, "session", l->session);
@@ -98,8 +98,9 @@ cli_lease_json(const struct lease *l)
 	add_time(o, "ended_at", l->ended_ms);
 	add_str(o, "fingerprint", l->fingerprint);
 	cJSON_AddNumberToObject(o, "revoke_attempts", (double)l->attempts);
-	add_time(o, "next_attempt_at", l->state == LEASE_ACTIVE &&
-	    l->attempts > 0 ? l->next_attempt_ms : 0);
+	add_time(o, "next_attempt_at",
+	    l->state == LEASE_ACTIVE && l->attempts > 0 ? l->next_attempt_ms
+							: 0);
 	add_str(o, "detail", l->detail);
 	return o;
 }
@@ -120,8 +121,8 @@ list_one(const struct lease *l, void *arg)
 		cli_lease_row(l);
 		return 0;
 	}
-	if ((o = cli_lease_json(l)) == NULL || !cJSON_AddItemToArray(ec->arr,
-	    o))
+	if ((o = cli_lease_json(l)) == NULL ||
+	    !cJSON_AddItemToArray(ec->arr, o))
 		return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
 	return 0;
 }
@@ -133,10 +134,9 @@ cmd_lease_list(struct cli *c)
 	struct each_ctx ec = { NULL, 0 };
 	int rc;
 
-	if ((rc = cli_want_args(c, 0, "")) != 0)
-		return rc;
 	if (cli_has(c, "active") && cli_has(c, "all"))
-		return cli_usage_error(c, "--active and --all exclude each "
+		return cli_usage_error(c,
+		    "--active and --all exclude each "
 		    "other");
 	f.active_only = !cli_has(c, "all");
 	f.provider = cli_get(c, "provider");
@@ -151,6 +151,15 @@ cmd_lease_list(struct cli *c)
 	return ec.arr ? cli_print_json(ec.arr) : 0;
 }
 
+/* A labelled line whose value may come from an agent. */
+static void
+show_text(const char *label, const char *v)
+{
+	fputs(label, stdout);
+	cli_put_text(v, 0);
+	putchar('\n');
+}
+
 int
 cmd_lease_show(struct cli *c)
 {
@@ -158,8 +167,6 @@ cmd_lease_show(struct cli *c)
 	char t[JANEE_TIME_LEN], st[48];
 	int rc;
 
-	if ((rc = cli_want_args(c, 1, "lease ID")) != 0)
-		return rc;
 	if ((rc = lease_load(c->lg, c->pos[0], &l)) != 0)
 		return rc;
 	if (cli_has(c, "json")) {
@@ -170,9 +177,10 @@ cmd_lease_show(struct cli *c)
 	printf("id:         %s\n", l.id);
 	printf("provider:   %s\n", l.provider);
 	printf("state:      %s\n", shown_state(&l, st, sizeof(st)));
-	printf("client:     %s%s%s\n", l.client, l.session ? " session " : "",
-	    l.session ? l.session : "");
-	printf("reason:     %s\n", l.reason ? l.reason : "-");
+	show_text("client:     ", l.client);
+	if (l.session)
+		show_text("session:    ", l.session);
+	show_text("reason:     ", l.reason ? l.reason : "-");
 	printf("requested:  %s\n", l.requested);
 	printf("granted:    %s\n", l.granted ? l.granted : "-");
 	printf("ttl:        %llds\n", (long long)l.ttl_s);
@@ -196,7 +204,7 @@ cmd_lease_show(struct cli *c)
 		printf("revocation: %lld failed attempt(s)\n",
 		    (long long)l.attempts);
 	if (l.detail)
-		printf("detail:     %s\n", l.detail);
+		show_text("detail:     ", l.detail);
 	lease_free(&l);
 	return 0;
 }
@@ -224,11 +232,12 @@ cmd_lease_revoke(struct cli *c)
 	memset(&rcx, 0, sizeof(rcx));
 	if (byfilter == (c->npos == 1) || c->npos > 1 ||
 	    (cli_has(c, "all") && cli_has(c, "provider")))
-		return cli_usage_error(c, "name one lease ID, or --provider P, "
+		return cli_usage_error(c,
+		    "name one lease ID, or --provider P, "
 		    "or --all");
 	if (!byfilter) {
-		if ((rc = broker_end(&c->broker, c->pos[0],
-		    "revoked by the user")) != 0)
+		if ((rc = broker_end(
+			 &c->broker, c->pos[0], "revoked by the user")) != 0)
 			return rc;
 		fprintf(stderr, "janee: revoked lease %s\n", c->pos[0]);
 		return 0;
@@ -238,7 +247,7 @@ cmd_lease_revoke(struct cli *c)
 		goto out;
 	for (i = 0; i < rcx.ids.n; i++) {
 		if ((rc = broker_end(&c->broker, rcx.ids.v[i],
-		    "revoked by the user")) == 0) {
+			 "revoked by the user")) == 0) {
 			ok++;
 			continue;
 		}
@@ -248,12 +257,15 @@ cmd_lease_revoke(struct cli *c)
 		if (rc == JANEE_ERR_LOCKED || rc == JANEE_ERR_BAD_KEY)
 			break;
 	}
-	fprintf(stderr, "janee: revoked %zu lease(s)%s", ok,
-	    failed ? "" : "\n");
+	fprintf(
+	    stderr, "janee: revoked %zu lease(s)%s", ok, failed ? "" : "\n");
 	if (failed)
 		fprintf(stderr, ", %zu failed\n", failed);
-	rc = failed ? janee_err_set(JANEE_ERR_PROVIDER, "%zu lease(s) were "
-	    "not revoked", failed) : 0;
+	rc = failed ? janee_err_set(JANEE_ERR_PROVIDER,
+			  "%zu lease(s) were "
+			  "not revoked",
+			  failed)
+		    : 0;
 out:
 	janee_strlist_free(&rcx.ids);
 	return rc;
@@ -265,8 +277,6 @@ cmd_lease_sweep(struct cli *c)
 	struct sweep_report r;
 	int rc;
 
-	if ((rc = cli_want_args(c, 0, "")) != 0)
-		return rc;
 	if ((rc = broker_sweep(&c->broker, 1, &r)) != 0)
 		return rc;
 	printf("expired %lld, retrying %lld, irrevocable %lld\n",

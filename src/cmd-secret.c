@@ -21,28 +21,33 @@ read_value(struct cli *c, struct buf *b)
 
 	buf_init(b, SECRET_MAX);
 	if (path == NULL) {
+		/* At a terminal: hidden input, so the value is not on screen. */
 		if (isatty(STDIN_FILENO))
-			fprintf(stderr, "janee: reading the secret from stdin; "
-			    "end with Ctrl-D\n");
-		if ((rc = buf_read_fd(b, STDIN_FILENO)) != 0)
+			rc = tty_read_hidden("paste the value, then Ctrl-D "
+					     "(input is hidden)\n",
+			    1, SECRET_MAX, b);
+		else
+			rc = buf_read_fd(b, STDIN_FILENO);
+		if (rc != 0)
 			return rc;
 		/* One trailing newline, as `echo value |` adds. */
 		if (b->len > 0 && b->p[b->len - 1] == '\n')
 			b->p[--b->len] = '\0';
 		return 0;
 	}
-	if ((rc = path_check_private(path, 0, 0)) != 0 &&
-	    rc != JANEE_ERR_PERM)
+	if ((rc = path_check_private(path, 0, 0)) != 0 && rc != JANEE_ERR_PERM)
 		return rc;
 	if (rc == JANEE_ERR_PERM) {
 		/* The value gets sealed all the same; the file is the risk. */
-		fprintf(stderr, "janee: warning: %s; once stored, remove the "
-		    "file\n", janee_err_msg(rc));
+		fprintf(stderr,
+		    "janee: warning: %s; once stored, remove the "
+		    "file\n",
+		    janee_err_msg(rc));
 		janee_err_clear();
 	}
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return janee_err_set(JANEE_ERR_IO, "cannot open '%s': %s",
-		    path, strerror(errno));
+		return janee_err_set(JANEE_ERR_IO, "cannot open '%s': %s", path,
+		    strerror(errno));
 	rc = buf_read_fd(b, fd);
 	close(fd);
 	return rc;
@@ -54,24 +59,27 @@ cmd_secret_set(struct cli *c)
 	struct buf b;
 	int rc;
 
-	if ((rc = cli_want_args(c, 1, "secret NAME")) != 0)
-		return rc;
 	if (!secret_name_valid(c->pos[0]))
-		return cli_usage_error(c, "invalid secret name '%s'; use "
-		    "letters, digits, '.', '_' and '-'", c->pos[0]);
-	if ((rc = read_value(c, &b)) != 0)
+		return cli_usage_error(c,
+		    "invalid secret name '%s'; use "
+		    "letters, digits, '.', '_' and '-'",
+		    c->pos[0]);
+	/* Unlock first: nobody types a secret only to hear the key is wrong. */
+	if ((rc = broker_unlock(&c->broker)) != 0 ||
+	    (rc = read_value(c, &b)) != 0)
 		return rc;
 	if (b.len == 0) {
 		buf_free(&b);
-		return janee_err_set(JANEE_ERR_INVALID, "the value for secret "
-		    "'%s' is empty; nothing was stored", c->pos[0]);
+		return janee_err_set(JANEE_ERR_INVALID,
+		    "the value for secret "
+		    "'%s' is empty; nothing was stored",
+		    c->pos[0]);
 	}
-	if ((rc = broker_unlock(&c->broker)) == 0)
-		rc = secret_put(c->lg, c->broker.store, c->pos[0], b.p, b.len,
-		    "user");
+	rc = secret_put(c->lg, c->broker.store, c->pos[0], b.p, b.len, "user");
 	buf_free(&b);
 	if (rc == 0)
-		fprintf(stderr, "janee: stored secret '%s' sealed\n", c->pos[0]);
+		fprintf(
+		    stderr, "janee: stored secret '%s' sealed\n", c->pos[0]);
 	return rc;
 }
 
@@ -107,8 +115,6 @@ cmd_secret_list(struct cli *c)
 	struct list_ctx lc = { NULL };
 	int rc;
 
-	if ((rc = cli_want_args(c, 0, "")) != 0)
-		return rc;
 	if (cli_has(c, "json") && (lc.arr = cJSON_CreateArray()) == NULL)
 		return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
 	if (lc.arr == NULL)
@@ -125,8 +131,6 @@ cmd_secret_rm(struct cli *c)
 {
 	int rc;
 
-	if ((rc = cli_want_args(c, 1, "secret NAME")) != 0)
-		return rc;
 	if ((rc = secret_rm(c->lg, c->pos[0], "user")) == 0)
 		fprintf(stderr, "janee: removed secret '%s'\n", c->pos[0]);
 	return rc;
@@ -135,27 +139,29 @@ cmd_secret_rm(struct cli *c)
 int
 cmd_secret_rekey(struct cli *c)
 {
-	struct audit_event ev = { .event = "secret_rekey", .actor = "user",
-		.outcome = "ok" };
+	struct audit_event ev = {
+		.event = "secret_rekey", .actor = "user", .outcome = "ok"
+	};
 	const char *backend = cli_get(c, "key-backend"), *fdarg;
 	int64_t fd;
 	int rc;
 
-	if ((rc = cli_want_args(c, 0, "")) != 0)
-		return rc;
 	if (backend != NULL && strcmp(backend, "passphrase") != 0 &&
 	    strcmp(backend, "keyfile") != 0)
-		return cli_usage_error(c, "unknown key backend '%s'; use "
-		    "passphrase or keyfile", backend);
+		return cli_usage_error(c,
+		    "unknown key backend '%s'; use "
+		    "passphrase or keyfile",
+		    backend);
 	if ((fdarg = cli_get(c, "new-passphrase-fd")) != NULL) {
 		if (janee_parse_int(fdarg, 0, 1024, &fd) != 0)
-			return cli_usage_error(c, "--new-passphrase-fd takes a "
+			return cli_usage_error(c,
+			    "--new-passphrase-fd takes a "
 			    "descriptor number");
 		c->ks.new_fd = (int)fd;
 	}
 	if ((rc = broker_unlock(&c->broker)) != 0 ||
-	    (rc = store_rekey(c->broker.store, c->lg, &c->home, backend,
-	    &c->ks, &ev)) != 0)
+	    (rc = store_rekey(
+		 c->broker.store, c->lg, &c->home, backend, &c->ks, &ev)) != 0)
 		return rc;
 	fprintf(stderr, "janee: the store's key is rewrapped%s%s\n",
 	    backend ? "; key backend is now " : "", backend ? backend : "");

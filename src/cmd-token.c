@@ -17,12 +17,14 @@ ask_tty(const struct prov *pv, const struct lease *l, void *arg)
 	int fd;
 
 	if ((fd = open("/dev/tty", O_RDWR | O_CLOEXEC)) < 0)
-		return janee_err_set(JANEE_ERR_DENIED, "provider '%s' needs a "
+		return janee_err_set(JANEE_ERR_DENIED,
+		    "provider '%s' needs a "
 		    "person to approve (approval: ask) and there is no "
-		    "terminal to ask on", pv->name);
+		    "terminal to ask on",
+		    pv->name);
 	janee_duration_fmt(l->ttl_s, ttl, sizeof(ttl));
-	dprintf(fd, "janee: grant %s on '%s' for %s%s%s? [y/N] ",
-	    l->requested, pv->name, ttl, l->reason ? ", reason: " : "",
+	dprintf(fd, "janee: grant %s on '%s' for %s%s%s? [y/N] ", l->requested,
+	    pv->name, ttl, l->reason ? ", reason: " : "",
 	    l->reason ? l->reason : "");
 	n = read(fd, line, sizeof(line) - 1);
 	close(fd);
@@ -44,8 +46,6 @@ cmd_token(struct cli *c)
 	int rc;
 
 	memset(&req, 0, sizeof(req));
-	if ((rc = cli_want_args(c, 1, "provider name")) != 0)
-		return rc;
 	if (ttl != NULL && (rc = janee_duration_parse(ttl, &req.ttl_s)) != 0)
 		return rc;
 	req.provider = c->pos[0];
@@ -65,8 +65,8 @@ cmd_token(struct cli *c)
 	if (cli_has(c, "json")) {
 		o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "token", (char *)g.tok.token->data);
-		cJSON_AddStringToObject(o, "token_type", g.tok.token_type ?
-		    g.tok.token_type : "bearer");
+		cJSON_AddStringToObject(o, "token_type",
+		    g.tok.token_type ? g.tok.token_type : "bearer");
 		cJSON_AddStringToObject(o, "lease_id", g.lease_id);
 		cJSON_AddStringToObject(o, "provider", req.provider);
 		cJSON_AddItemToObject(o, "scopes", cJSON_Parse(g.granted));
@@ -104,15 +104,12 @@ cmd_provider_list(struct cli *c)
 	char max[32], def[32];
 	cJSON *arr = NULL, *o;
 	size_t i, j;
-	int rc;
 
-	if ((rc = cli_want_args(c, 0, "")) != 0)
-		return rc;
 	if (cli_has(c, "json"))
 		arr = cJSON_CreateArray();
 	else
-		printf("%-16s %-12s %-12s %-8s %s\n", "NAME", "TYPE", "APPROVAL",
-		    "MAX TTL", "SCOPES");
+		printf("%-16s %-12s %-12s %-8s %s\n", "NAME", "TYPE",
+		    "APPROVAL", "MAX TTL", "SCOPES");
 	for (i = 0; i < c->cfg->n; i++) {
 		pv = &c->cfg->provs[i];
 		janee_duration_fmt(pv->pol.max_ttl_s, max, sizeof(max));
@@ -122,26 +119,25 @@ cmd_provider_list(struct cli *c)
 			    pv->impl->type, approval_name(pv->pol.approval),
 			    max);
 			for (j = 0; j < pv->pol.ceiling.n; j++)
-				printf("%s%s", j ? "," : "",
-				    pv->pol.ceiling.v[j]);
+				printf(
+				    "%s%s", j ? "," : "", pv->pol.ceiling.v[j]);
 			putchar('\n');
 			continue;
 		}
 		o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "name", pv->name);
 		cJSON_AddStringToObject(o, "type", pv->impl->type);
-		cJSON_AddStringToObject(o, "approval",
-		    approval_name(pv->pol.approval));
-		cJSON_AddNumberToObject(o, "max_ttl_seconds",
-		    (double)pv->pol.max_ttl_s);
-		cJSON_AddNumberToObject(o, "default_ttl_seconds",
-		    (double)pv->pol.default_ttl_s);
-		cJSON_AddItemToObject(o, "scopes",
-		    strlist_json(&pv->pol.ceiling));
-		cJSON_AddItemToObject(o, "default_scopes",
-		    strlist_json(&pv->pol.defaults));
-		cJSON_AddBoolToObject(o, "revocable",
-		    pv->impl->revoke != NULL);
+		cJSON_AddStringToObject(
+		    o, "approval", approval_name(pv->pol.approval));
+		cJSON_AddNumberToObject(
+		    o, "max_ttl_seconds", (double)pv->pol.max_ttl_s);
+		cJSON_AddNumberToObject(
+		    o, "default_ttl_seconds", (double)pv->pol.default_ttl_s);
+		cJSON_AddItemToObject(
+		    o, "scopes", strlist_json(&pv->pol.ceiling));
+		cJSON_AddItemToObject(
+		    o, "default_scopes", strlist_json(&pv->pol.defaults));
+		cJSON_AddBoolToObject(o, "revocable", pv->impl->revoke != NULL);
 		cJSON_AddItemToArray(arr, o);
 	}
 	return arr ? cli_print_json(arr) : 0;

@@ -16,7 +16,7 @@
 
 struct janee_cfg {
 	const cJSON *obj;
-	const char *where;	/* "config.json: providers.NAME" */
+	const char *where; /* "config.json: providers.NAME" */
 	const char *used[MAX_KEYS];
 	size_t nused;
 };
@@ -45,13 +45,13 @@ cfg_take(struct janee_cfg *c, const char *key)
 static int
 cfg_type(struct janee_cfg *c, const char *key, const char *want)
 {
-	return janee_err_set(JANEE_ERR_CONFIG, "%s: key '%s' must be %s",
-	    c->where, key, want);
+	return janee_err_set(
+	    JANEE_ERR_CONFIG, "%s: key '%s' must be %s", c->where, key, want);
 }
 
 int
-janee_cfg_string(struct janee_cfg *c, const char *key, int required,
-    const char **out)
+janee_cfg_string(
+    struct janee_cfg *c, const char *key, int required, const char **out)
 {
 	const cJSON *v = cfg_take(c, key);
 
@@ -88,8 +88,9 @@ janee_cfg_int(struct janee_cfg *c, const char *key, int64_t *out)
 	if (v == NULL)
 		return 0;
 	/* Whole numbers only, within what a double holds exactly. */
-	if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int64_t)
-	    v->valuedouble || v->valuedouble > 9007199254740992.0 ||
+	if (!cJSON_IsNumber(v) ||
+	    v->valuedouble != (double)(int64_t)v->valuedouble ||
+	    v->valuedouble > 9007199254740992.0 ||
 	    v->valuedouble < -9007199254740992.0)
 		return cfg_type(c, key, "an integer");
 	*out = (int64_t)v->valuedouble;
@@ -107,7 +108,8 @@ janee_cfg_duration(struct janee_cfg *c, const char *key, int64_t *out_s)
 	if (cJSON_IsString(v)) {
 		if (janee_duration_parse(v->valuestring, &s) != 0) {
 			janee_err_clear();
-			return cfg_type(c, key, "a duration such as \"90s\", "
+			return cfg_type(c, key,
+			    "a duration such as \"90s\", "
 			    "\"5m\" or \"1h\"");
 		}
 	} else if (cJSON_IsNumber(v) && v->valuedouble >= 1 &&
@@ -115,15 +117,16 @@ janee_cfg_duration(struct janee_cfg *c, const char *key, int64_t *out_s)
 	    v->valuedouble == (double)(int64_t)v->valuedouble)
 		s = (int64_t)v->valuedouble;
 	else
-		return cfg_type(c, key, "a duration such as \"90s\", \"5m\", "
+		return cfg_type(c, key,
+		    "a duration such as \"90s\", \"5m\", "
 		    "\"1h\" or whole seconds");
 	*out_s = s;
 	return 0;
 }
 
 int
-janee_cfg_strlist(struct janee_cfg *c, const char *key,
-    struct janee_strlist *out)
+janee_cfg_strlist(
+    struct janee_cfg *c, const char *key, struct janee_strlist *out)
 {
 	const cJSON *v = cfg_take(c, key), *e;
 	int rc;
@@ -132,9 +135,11 @@ janee_cfg_strlist(struct janee_cfg *c, const char *key,
 		return 0;
 	if (!cJSON_IsArray(v))
 		return cfg_type(c, key, "an array of strings");
-	cJSON_ArrayForEach(e, v) {
+	cJSON_ArrayForEach(e, v)
+	{
 		if (!cJSON_IsString(e) || e->valuestring[0] == '\0')
-			return cfg_type(c, key, "an array of non-empty strings");
+			return cfg_type(
+			    c, key, "an array of non-empty strings");
 		if ((rc = janee_strlist_add(out, e->valuestring)) != 0)
 			return rc;
 	}
@@ -148,7 +153,8 @@ cfg_check_unused(struct janee_cfg *c)
 	const cJSON *e;
 	size_t i;
 
-	cJSON_ArrayForEach(e, c->obj) {
+	cJSON_ArrayForEach(e, c->obj)
+	{
 		for (i = 0; i < c->nused; i++)
 			if (strcmp(c->used[i], e->string) == 0)
 				break;
@@ -172,31 +178,37 @@ read_policy(struct janee_cfg *c, struct policy *p)
 	if ((rc = janee_cfg_strlist(c, "scopes", &p->ceiling)) != 0 ||
 	    (rc = janee_cfg_strlist(c, "default_scopes", &p->defaults)) != 0 ||
 	    (rc = janee_cfg_duration(c, "max_ttl", &p->max_ttl_s)) != 0 ||
-	    (rc = janee_cfg_duration(c, "default_ttl",
-	    &p->default_ttl_s)) != 0 ||
+	    (rc = janee_cfg_duration(c, "default_ttl", &p->default_ttl_s)) !=
+		0 ||
 	    (rc = janee_cfg_string(c, "approval", 0, &appr)) != 0)
 		return rc;
 	/* An empty ceiling would read as "everything": refuse it. */
 	if (p->ceiling.n == 0)
-		return janee_err_set(JANEE_ERR_CONFIG, "%s: key 'scopes' (the "
+		return janee_err_set(JANEE_ERR_CONFIG,
+		    "%s: key 'scopes' (the "
 		    "ceiling of what may be granted) is required and must not "
-		    "be empty", c->where);
+		    "be empty",
+		    c->where);
 	for (i = 0; i < p->defaults.n; i++)
 		if (!janee_strlist_has(&p->ceiling, p->defaults.v[i]))
-			return janee_err_set(JANEE_ERR_CONFIG, "%s: default "
-			    "scope '%s' is not in 'scopes'", c->where,
-			    p->defaults.v[i]);
+			return janee_err_set(JANEE_ERR_CONFIG,
+			    "%s: default "
+			    "scope '%s' is not in 'scopes'",
+			    c->where, p->defaults.v[i]);
 	if (p->default_ttl_s == 0)
 		p->default_ttl_s = p->max_ttl_s < 900 ? p->max_ttl_s : 900;
 	if (p->default_ttl_s > p->max_ttl_s)
-		return janee_err_set(JANEE_ERR_CONFIG, "%s: 'default_ttl' is "
-		    "longer than 'max_ttl'", c->where);
+		return janee_err_set(JANEE_ERR_CONFIG,
+		    "%s: 'default_ttl' is "
+		    "longer than 'max_ttl'",
+		    c->where);
 	if (appr != NULL) {
 		for (i = 0; i < nitems(approval_names); i++)
 			if (strcmp(appr, approval_names[i]) == 0)
 				break;
 		if (i == nitems(approval_names))
-			return janee_err_set(JANEE_ERR_CONFIG, "%s: 'approval' "
+			return janee_err_set(JANEE_ERR_CONFIG,
+			    "%s: 'approval' "
 			    "must be auto, ask, out-of-band or deny, not '%s'",
 			    c->where, appr);
 		p->approval = (enum approval)i;
@@ -221,8 +233,9 @@ valid_name(const char *s)
 	if (*s == '\0' || strlen(s) > 64)
 		return 0;
 	for (i = 0; s[i] != '\0'; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' &&
-		    s[i] <= '9') || (i > 0 && (s[i] == '-' || s[i] == '_'))))
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+			(s[i] >= '0' && s[i] <= '9') ||
+			(i > 0 && (s[i] == '-' || s[i] == '_'))))
 			return 0;
 	return 1;
 }
@@ -237,40 +250,45 @@ load_provider(struct config *cfg, const char *origin, const cJSON *e,
 	char *where;
 	int rc;
 
-	if ((where = janee_asprintf("%s: providers.%s", origin,
-	    e->string)) == NULL)
+	if ((where = janee_asprintf("%s: providers.%s", origin, e->string)) ==
+	    NULL)
 		return JANEE_ERR_NOMEM;
 	memset(&c, 0, sizeof(c));
 	c.obj = e;
 	c.where = where;
 	if (!valid_name(e->string)) {
-		rc = janee_err_set(JANEE_ERR_CONFIG, "%s: a provider name is "
-		    "1-64 lowercase letters, digits, '-' or '_'", where);
+		rc = janee_err_set(JANEE_ERR_CONFIG,
+		    "%s: a provider name is "
+		    "1-64 lowercase letters, digits, '-' or '_'",
+		    where);
 		goto out;
 	}
 	if (!cJSON_IsObject(e)) {
-		rc = janee_err_set(JANEE_ERR_CONFIG, "%s: must be an object",
-		    where);
+		rc = janee_err_set(
+		    JANEE_ERR_CONFIG, "%s: must be an object", where);
 		goto out;
 	}
 	if ((rc = janee_cfg_string(&c, "type", 1, &type)) != 0)
 		goto out;
 	if ((p->impl = find_impl(table, type)) == NULL) {
-		rc = janee_err_set(JANEE_ERR_CONFIG, "%s: unknown provider "
-		    "type '%s'", where, type);
+		rc = janee_err_set(JANEE_ERR_CONFIG,
+		    "%s: unknown provider "
+		    "type '%s'",
+		    where, type);
 		goto out;
 	}
 	if (p->impl->version != JANEE_PROVIDER_VERSION) {
-		rc = janee_err_set(JANEE_ERR_CONFIG, "%s: provider '%s' was "
-		    "built for interface %d, not %d", where, type,
-		    p->impl->version, JANEE_PROVIDER_VERSION);
+		rc = janee_err_set(JANEE_ERR_CONFIG,
+		    "%s: provider '%s' was "
+		    "built for interface %d, not %d",
+		    where, type, p->impl->version, JANEE_PROVIDER_VERSION);
 		goto out;
 	}
 	if ((p->name = janee_strdup(e->string)) == NULL) {
 		rc = JANEE_ERR_NOMEM;
 		goto out;
 	}
-	cfg->n++;	/* from here on config_free cleans this entry up */
+	cfg->n++; /* from here on config_free cleans this entry up */
 	p->ctx.name = p->name;
 	if ((rc = read_policy(&c, &p->pol)) != 0)
 		goto out;
@@ -303,39 +321,51 @@ config_parse(const char *text, const char *origin,
 		return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
 	}
 	if ((root = cJSON_Parse(text)) == NULL) {
-		rc = janee_err_set(JANEE_ERR_CONFIG, "%s: not valid JSON near "
-		    "byte %td", origin, cJSON_GetErrorPtr() ?
-		    cJSON_GetErrorPtr() - text : (ptrdiff_t)0);
+		rc = janee_err_set(JANEE_ERR_CONFIG,
+		    "%s: not valid JSON near "
+		    "byte %td",
+		    origin,
+		    cJSON_GetErrorPtr() ? cJSON_GetErrorPtr() - text
+					: (ptrdiff_t)0);
 		goto out;
 	}
 	if (!cJSON_IsObject(root)) {
-		rc = janee_err_set(JANEE_ERR_CONFIG, "%s: the top level must "
-		    "be an object", origin);
+		rc = janee_err_set(JANEE_ERR_CONFIG,
+		    "%s: the top level must "
+		    "be an object",
+		    origin);
 		goto out;
 	}
-	cJSON_ArrayForEach(e, root)
-		if (strcmp(e->string, "providers") != 0) {
-			rc = janee_err_set(JANEE_ERR_CONFIG, "%s: unknown key "
-			    "'%s'", origin, e->string);
-			goto out;
-		}
+	cJSON_ArrayForEach(e, root) if (strcmp(e->string, "providers") != 0)
+	{
+		rc = janee_err_set(JANEE_ERR_CONFIG,
+		    "%s: unknown key "
+		    "'%s'",
+		    origin, e->string);
+		goto out;
+	}
 	provs = cJSON_GetObjectItemCaseSensitive(root, "providers");
 	if (provs == NULL)
 		goto out;
 	if (!cJSON_IsObject(provs)) {
-		rc = janee_err_set(JANEE_ERR_CONFIG, "%s: 'providers' must be "
-		    "an object", origin);
+		rc = janee_err_set(JANEE_ERR_CONFIG,
+		    "%s: 'providers' must be "
+		    "an object",
+		    origin);
 		goto out;
 	}
 	if ((cfg->provs = calloc((size_t)cJSON_GetArraySize(provs) + 1,
-	    sizeof(*cfg->provs))) == NULL) {
+		 sizeof(*cfg->provs))) == NULL) {
 		rc = janee_err_set(JANEE_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	cJSON_ArrayForEach(e, provs) {
+	cJSON_ArrayForEach(e, provs)
+	{
 		if (config_find(cfg, e->string) != NULL) {
-			rc = janee_err_set(JANEE_ERR_CONFIG, "%s: provider "
-			    "'%s' appears twice", origin, e->string);
+			rc = janee_err_set(JANEE_ERR_CONFIG,
+			    "%s: provider "
+			    "'%s' appears twice",
+			    origin, e->string);
 			goto out;
 		}
 		if ((rc = load_provider(cfg, origin, e, table)) != 0)

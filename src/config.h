@@ -24,8 +24,8 @@ enum approval {
 const char *approval_name(enum approval a);
 
 struct policy {
-	struct janee_strlist ceiling;	/* never empty */
-	struct janee_strlist defaults;	/* within the ceiling; may be empty */
+	struct janee_strlist ceiling; /* never empty */
+	struct janee_strlist defaults; /* within the ceiling; may be empty */
 	int64_t max_ttl_s;
 	int64_t default_ttl_s;
 	enum approval approval;
@@ -52,8 +52,7 @@ int config_load(const char *path, const struct janee_provider *const *table,
     struct config **out) JANEE_WUR;
 /* Parse a configuration from memory; `origin` names it in messages. */
 int config_parse(const char *text, const char *origin,
-    const struct janee_provider *const *table, struct config **out)
-    JANEE_WUR;
+    const struct janee_provider *const *table, struct config **out) JANEE_WUR;
 struct prov *config_find(struct config *c, const char *name);
 void config_free(struct config *c);
 

@@ -53,13 +53,18 @@ csv_field(struct csv *c, const char *s)
 		c->err = 1;
 }
 
+/*
+ * Digits and a sign need no quotes, and a number is data, not a formula:
+ * through csv_field a negative one would gain an apostrophe and stop
+ * being a number.
+ */
 void
 csv_field_int(struct csv *c, int64_t v)
 {
-	char buf[24];
-
-	snprintf(buf, sizeof(buf), "%lld", (long long)v);
-	csv_field(c, buf);
+	if (c->nfields++ > 0 && putc(',', c->fp) == EOF)
+		c->err = 1;
+	if (fprintf(c->fp, "%lld", (long long)v) < 0)
+		c->err = 1;
 }
 
 void

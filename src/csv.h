@@ -12,8 +12,8 @@
 
 struct csv {
 	FILE *fp;
-	int nfields;	/* in the current row */
-	int err;	/* a write failed */
+	int nfields; /* in the current row */
+	int err; /* a write failed */
 };
 
 void csv_init(struct csv *c, FILE *fp);

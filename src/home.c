@@ -2,6 +2,7 @@
 #include "common.h"
 
 #include <fcntl.h>
+#include <libgen.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -56,8 +57,8 @@ int
 home_create(const struct home *h)
 {
 	if (mkdir(h->dir, 0700) != 0 && errno != EEXIST)
-		return janee_err_set(JANEE_ERR_IO,
-		    "cannot create '%s': %s", h->dir, strerror(errno));
+		return janee_err_set(JANEE_ERR_IO, "cannot create '%s': %s",
+		    h->dir, strerror(errno));
 	return path_check_private(h->dir, 1, 0);
 }
 
@@ -70,14 +71,14 @@ path_check_private(const char *path, int is_dir, int may_be_absent)
 		if (errno == ENOENT && may_be_absent)
 			return 0;
 		if (errno == ENOENT)
-			return janee_err_set(JANEE_ERR_NOT_FOUND,
-			    "'%s' does not exist", path);
+			return janee_err_set(
+			    JANEE_ERR_NOT_FOUND, "'%s' does not exist", path);
 		return janee_err_set(JANEE_ERR_IO, "cannot inspect '%s': %s",
 		    path, strerror(errno));
 	}
 	if (is_dir && !S_ISDIR(st.st_mode))
-		return janee_err_set(JANEE_ERR_PERM,
-		    "'%s' is not a directory", path);
+		return janee_err_set(
+		    JANEE_ERR_PERM, "'%s' is not a directory", path);
 	if (!is_dir && !S_ISREG(st.st_mode))
 		return janee_err_set(JANEE_ERR_PERM,
 		    "'%s' is not a regular file (a symbolic link is refused)",
@@ -85,12 +86,14 @@ path_check_private(const char *path, int is_dir, int may_be_absent)
 	if (st.st_uid != geteuid())
 		return janee_err_set(JANEE_ERR_PERM,
 		    "'%s' is owned by uid %u, not by you (uid %u); "
-		    "run: chown %u '%s'", path, (unsigned)st.st_uid,
-		    (unsigned)geteuid(), (unsigned)geteuid(), path);
+		    "run: chown %u '%s'",
+		    path, (unsigned)st.st_uid, (unsigned)geteuid(),
+		    (unsigned)geteuid(), path);
 	if ((st.st_mode & 077) != 0)
 		return janee_err_set(JANEE_ERR_PERM,
 		    "'%s' is accessible by group or others (mode %04o); "
-		    "run: chmod %s '%s'", path, (unsigned)(st.st_mode & 07777),
+		    "run: chmod %s '%s'",
+		    path, (unsigned)(st.st_mode & 07777),
 		    is_dir ? "700" : "600", path);
 	return 0;
 }
@@ -127,6 +130,26 @@ home_check(const struct home *h)
 	return 0;
 }
 
+int
+home_contains(const struct home *h, const char *path)
+{
+	char *copy, *dir, *rdir = NULL, *rhome = NULL;
+	int in;
+
+	if ((copy = janee_strdup(path)) == NULL)
+		return 1; /* refuse when unsure */
+	dir = dirname(copy);
+	rdir = realpath(dir, NULL);
+	rhome = realpath(h->dir, NULL);
+	in = rdir != NULL && rhome != NULL &&
+	    strncmp(rdir, rhome, strlen(rhome)) == 0 &&
+	    (rdir[strlen(rhome)] == '\0' || rdir[strlen(rhome)] == '/');
+	free(rdir);
+	free(rhome);
+	free(copy);
+	return in;
+}
+
 void
 process_harden(void)
 {
@@ -149,8 +172,10 @@ atomic_begin(const char *path, struct atomic_file *af)
 	if ((fd = mkstemp(af->tmp)) < 0) {
 		free(af->tmp);
 		af->tmp = NULL;
-		return janee_err_set(JANEE_ERR_IO, "cannot create a file next "
-		    "to '%s': %s", path, strerror(errno));
+		return janee_err_set(JANEE_ERR_IO,
+		    "cannot create a file next "
+		    "to '%s': %s",
+		    path, strerror(errno));
 	}
 	if (fchmod(fd, 0600) != 0 || (af->fp = fdopen(fd, "w")) == NULL) {
 		close(fd);
@@ -167,8 +192,7 @@ atomic_commit(struct atomic_file *af)
 {
 	int rc = 0;
 
-	if (fflush(af->fp) != 0 || ferror(af->fp) || fsync(fileno(af->fp)) !=
-	    0)
+	if (fflush(af->fp) != 0 || ferror(af->fp) || fsync(fileno(af->fp)) != 0)
 		rc = janee_err_set(JANEE_ERR_IO, "cannot write '%s': %s",
 		    af->path, strerror(errno ? errno : EIO));
 	if (fclose(af->fp) != 0 && rc == 0)

@@ -9,9 +9,9 @@
 
 struct home {
 	char *dir;
-	char *db;		/* janee.db */
-	char *config;		/* config.json */
-	char *keyfile;		/* master.key, for the keyfile backend */
+	char *db; /* janee.db */
+	char *config; /* config.json */
+	char *keyfile; /* master.key, for the keyfile backend */
 };
 
 /* From --home (opt, may be NULL), then JANEE_HOME, then $HOME/.janee. */
@@ -33,8 +33,11 @@ int home_check(const struct home *h) JANEE_WUR;
  * any access.  Missing is fine when may_be_absent; the message names the
  * path and the chmod that fixes it.
  */
-int path_check_private(const char *path, int is_dir, int may_be_absent)
-    JANEE_WUR;
+int
+path_check_private(const char *path, int is_dir, int may_be_absent) JANEE_WUR;
+
+/* Whether path would land in the home (or below it). */
+int home_contains(const struct home *h, const char *path);
 
 /* umask 077, no core dumps, not ptrace-able by other same-user processes. */
 void process_harden(void);
@@ -57,7 +60,6 @@ void atomic_abort(struct atomic_file *af);
  * Write data to path atomically and privately: a 0600 temporary file in
  * the same directory, fsync, rename over path.
  */
-int write_file_atomic(const char *path, const void *data, size_t len)
-    JANEE_WUR;
+int write_file_atomic(const char *path, const void *data, size_t len) JANEE_WUR;
 
 #endif

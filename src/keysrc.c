@@ -30,8 +30,8 @@ to_secret(struct buf *b, const char *from, struct janee_secret **out)
 	chomp(b);
 	if (b->len == 0) {
 		buf_free(b);
-		return janee_err_set(JANEE_ERR_USAGE,
-		    "the passphrase from %s is empty", from);
+		return janee_err_set(
+		    JANEE_ERR_USAGE, "the passphrase from %s is empty", from);
 	}
 	*out = janee_secret_new(b->p, b->len);
 	buf_free(b);
@@ -40,13 +40,13 @@ to_secret(struct buf *b, const char *from, struct janee_secret **out)
 
 /* Read one line (up to EOF or newline) from fd without buffering past it. */
 static int
-read_fd_line(int fd, struct buf *b)
+read_fd_line(int fd, struct buf *b, size_t max)
 {
 	char c;
 	ssize_t n;
 	int rc;
 
-	buf_init(b, PASSPHRASE_MAX);
+	buf_init(b, max);
 	for (;;) {
 		n = read(fd, &c, 1);
 		if (n < 0 && errno == EINTR)
@@ -59,8 +59,10 @@ read_fd_line(int fd, struct buf *b)
 		if (n == 0 || c == '\n')
 			break;
 		if ((rc = buf_add(b, &c, 1)) != 0)
-			return janee_err_set(rc, "the passphrase is longer "
-			    "than %d bytes", PASSPHRASE_MAX);
+			return janee_err_set(rc,
+			    "the passphrase is longer "
+			    "than %d bytes",
+			    PASSPHRASE_MAX);
 	}
 	c = 0;
 	return buf_add(b, "", 0);
@@ -69,15 +71,14 @@ read_fd_line(int fd, struct buf *b)
 static void
 on_signal(int sig)
 {
-	(void)sig;	/* only interrupts read(2) */
+	(void)sig; /* only interrupts read(2) */
 }
 
-static int
-tty_ask(const char *prompt, struct janee_secret **out)
+int
+tty_read_hidden(const char *prompt, int to_eof, size_t max, struct buf *b)
 {
 	struct sigaction sa, old_int, old_term;
 	struct termios t, saved;
-	struct buf b;
 	int fd, rc;
 
 	if ((fd = open("/dev/tty", O_RDWR | O_CLOEXEC)) < 0)
@@ -87,24 +88,39 @@ tty_ask(const char *prompt, struct janee_secret **out)
 		return JANEE_ERR_LOCKED;
 	}
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;	/* no SA_RESTART: read sees EINTR */
+	sa.sa_handler = on_signal; /* no SA_RESTART: read sees EINTR */
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
 	t = saved;
 	t.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
 	t.c_lflag |= ICANON;
+	buf_init(b, max);
 	if (write(fd, prompt, strlen(prompt)) < 0 ||
 	    tcsetattr(fd, TCSAFLUSH, &t) != 0)
 		rc = janee_err_set(JANEE_ERR_IO, "cannot use the terminal");
+	else if (to_eof)
+		rc = buf_read_fd(b, fd);
 	else
-		rc = read_fd_line(fd, &b);
+		rc = read_fd_line(fd, b, max);
+	/* Restore echo whatever happened, Ctrl-C included. */
 	tcsetattr(fd, TCSAFLUSH, &saved);
 	if (write(fd, "\n", 1) < 0)
 		(void)0;
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	close(fd);
-	if (rc != 0)
+	if (rc == JANEE_ERR_IO && errno == EINTR)
+		rc = janee_err_set(JANEE_ERR_USAGE, "cancelled");
+	return rc;
+}
+
+static int
+tty_ask(const char *prompt, struct janee_secret **out)
+{
+	struct buf b;
+	int rc;
+
+	if ((rc = tty_read_hidden(prompt, 0, PASSPHRASE_MAX, &b)) != 0)
 		return rc;
 	return to_secret(&b, "the terminal", out);
 }
@@ -123,7 +139,7 @@ from_fd(int fd, struct janee_secret **out)
 	struct buf b;
 	int rc;
 
-	if ((rc = read_fd_line(fd, &b)) != 0)
+	if ((rc = read_fd_line(fd, &b, PASSPHRASE_MAX)) != 0)
 		return rc;
 	return to_secret(&b, "the passphrase descriptor", out);
 }
@@ -168,7 +184,8 @@ check_new(struct janee_secret **out)
 		*out = NULL;
 		return janee_err_set(JANEE_ERR_USAGE,
 		    "the new passphrase is shorter than %d bytes; choose a "
-		    "longer one", PASSPHRASE_MIN);
+		    "longer one",
+		    PASSPHRASE_MIN);
 	}
 	return 0;
 }
@@ -185,8 +202,7 @@ keysrc_get_new(struct keysrc *ks, int for_init, struct janee_secret **out)
 		ks->new_fd = -1;
 		return rc ? rc : check_new(out);
 	}
-	if ((rc = from_env("JANEE_NEW_PASSPHRASE", out)) !=
-	    JANEE_ERR_NOT_FOUND)
+	if ((rc = from_env("JANEE_NEW_PASSPHRASE", out)) != JANEE_ERR_NOT_FOUND)
 		return rc ? rc : check_new(out);
 	if (for_init && (ks->fd >= 0 || getenv("JANEE_PASSPHRASE") != NULL)) {
 		if ((rc = keysrc_get(ks, "", out)) != 0)
@@ -211,7 +227,8 @@ keysrc_get_new(struct keysrc *ks, int for_init, struct janee_secret **out)
 	return 0;
 fail:
 	if (rc == JANEE_ERR_LOCKED)
-		rc = janee_err_set(JANEE_ERR_USAGE, "no terminal to ask for a "
+		rc = janee_err_set(JANEE_ERR_USAGE,
+		    "no terminal to ask for a "
 		    "new passphrase; pass --new-passphrase-fd N or set "
 		    "JANEE_NEW_PASSPHRASE");
 	janee_secret_free(again);

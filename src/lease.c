@@ -22,8 +22,8 @@ static const unsigned transitions[LEASE_NSTATES] = {
 	[LEASE_REQUESTED] = T(LEASE_APPROVED) | T(LEASE_DENIED),
 	[LEASE_APPROVED] = T(LEASE_MINTING) | T(LEASE_DENIED),
 	[LEASE_MINTING] = T(LEASE_ACTIVE) | T(LEASE_FAILED),
-	[LEASE_ACTIVE] = T(LEASE_EXPIRED) | T(LEASE_REVOKED) |
-	    T(LEASE_IRREVOCABLE),
+	[LEASE_ACTIVE] =
+	    T(LEASE_EXPIRED) | T(LEASE_REVOKED) | T(LEASE_IRREVOCABLE),
 };
 #undef T
 
@@ -107,12 +107,14 @@ lease_insert(struct ledger *lg, const struct lease *l)
 	int rc;
 
 	if (l->state != LEASE_REQUESTED)
-		return janee_err_set(JANEE_ERR_STATE,
-		    "a new lease starts as requested");
-	if ((rc = ledger_prepare(lg, "INSERT INTO leases (id, provider, "
-	    "account, client, session, reason, requested_scopes, state, ttl_s, "
-	    "created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, 'requested', ?, ?)",
-	    &st)) != 0)
+		return janee_err_set(
+		    JANEE_ERR_STATE, "a new lease starts as requested");
+	if ((rc = ledger_prepare(lg,
+		 "INSERT INTO leases (id, provider, "
+		 "account, client, session, reason, requested_scopes, state, "
+		 "ttl_s, "
+		 "created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, 'requested', ?, ?)",
+		 &st)) != 0)
 		return rc;
 	sqlite3_bind_text(st, 1, l->id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, l->provider, -1, SQLITE_STATIC);
@@ -136,17 +138,21 @@ lease_save(struct ledger *lg, const struct lease *l, enum lease_state from)
 	int rc;
 
 	if (from != l->state && !lease_transition_ok(from, l->state))
-		return janee_err_set(JANEE_ERR_STATE, "lease %s cannot go from "
-		    "%s to %s", l->id, lease_state_name(from),
-		    lease_state_name(l->state));
-	if ((rc = ledger_prepare(lg, "UPDATE leases SET state = ?, "
-	    "account = ?, granted_scopes = ?, approved_ms = ?, issued_ms = ?, "
-	    "expires_ms = ?, ended_ms = ?, fingerprint = ?, sealed_token = ?, "
-	    "revoke_attempts = ?, next_attempt_ms = ?, detail = ? "
-	    "WHERE id = ? AND state = ?", &st)) != 0)
+		return janee_err_set(JANEE_ERR_STATE,
+		    "lease %s cannot go from "
+		    "%s to %s",
+		    l->id, lease_state_name(from), lease_state_name(l->state));
+	if ((rc = ledger_prepare(lg,
+		 "UPDATE leases SET state = ?, "
+		 "account = ?, granted_scopes = ?, approved_ms = ?, issued_ms "
+		 "= ?, "
+		 "expires_ms = ?, ended_ms = ?, fingerprint = ?, sealed_token "
+		 "= ?, "
+		 "revoke_attempts = ?, next_attempt_ms = ?, detail = ? "
+		 "WHERE id = ? AND state = ?",
+		 &st)) != 0)
 		return rc;
-	sqlite3_bind_text(st, 1, lease_state_name(l->state), -1,
-	    SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, lease_state_name(l->state), -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, l->account, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, l->granted, -1, SQLITE_STATIC);
 	bind_opt_int(st, 4, l->approved_ms);
@@ -155,8 +161,8 @@ lease_save(struct ledger *lg, const struct lease *l, enum lease_state from)
 	bind_opt_int(st, 7, l->ended_ms);
 	sqlite3_bind_text(st, 8, l->fingerprint, -1, SQLITE_STATIC);
 	if (l->sealed != NULL)
-		sqlite3_bind_blob(st, 9, l->sealed, (int)l->sealed_len,
-		    SQLITE_STATIC);
+		sqlite3_bind_blob(
+		    st, 9, l->sealed, (int)l->sealed_len, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, 9);
 	sqlite3_bind_int64(st, 10, l->attempts);
@@ -173,8 +179,10 @@ lease_save(struct ledger *lg, const struct lease *l, enum lease_state from)
 	return rc;
 }
 
-#define LEASE_COLS "id, provider, account, client, session, reason, " \
-	"requested_scopes, granted_scopes, fingerprint, detail, state, ttl_s, " \
+#define LEASE_COLS \
+	"id, provider, account, client, session, reason, " \
+	"requested_scopes, granted_scopes, fingerprint, detail, state, " \
+	"ttl_s, " \
 	"created_ms, approved_ms, issued_ms, expires_ms, ended_ms, " \
 	"revoke_attempts, next_attempt_ms, sealed_token"
 
@@ -207,8 +215,8 @@ lease_from_row(sqlite3_stmt *st, struct lease *l)
 	    (rc = dup_col(st, 7, &l->granted)) != 0 ||
 	    (rc = dup_col(st, 8, &l->fingerprint)) != 0 ||
 	    (rc = dup_col(st, 9, &l->detail)) != 0 ||
-	    (rc = lease_state_parse((const char *)sqlite3_column_text(st, 10),
-	    &l->state)) != 0)
+	    (rc = lease_state_parse(
+		 (const char *)sqlite3_column_text(st, 10), &l->state)) != 0)
 		goto fail;
 	l->ttl_s = sqlite3_column_int64(st, 11);
 	l->created_ms = sqlite3_column_int64(st, 12);
@@ -240,8 +248,10 @@ lease_load(struct ledger *lg, const char *id, struct lease *out)
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = ledger_prepare(lg, "SELECT " LEASE_COLS " FROM leases "
-	    "WHERE id = ?", &st)) != 0)
+	if ((rc = ledger_prepare(lg,
+		 "SELECT " LEASE_COLS " FROM leases "
+		 "WHERE id = ?",
+		 &st)) != 0)
 		return rc;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	switch (sqlite3_step(st)) {
@@ -249,8 +259,10 @@ lease_load(struct ledger *lg, const char *id, struct lease *out)
 		rc = lease_from_row(st, out);
 		break;
 	case SQLITE_DONE:
-		rc = janee_err_set(JANEE_ERR_NOT_FOUND, "no lease '%s'; "
-		    "list them with: janee lease list --all", id);
+		rc = janee_err_set(JANEE_ERR_NOT_FOUND,
+		    "no lease '%s'; "
+		    "list them with: janee lease list --all",
+		    id);
 		break;
 	default:
 		rc = ledger_fail(lg, "cannot read the lease");
@@ -267,11 +279,14 @@ lease_each(struct ledger *lg, const struct lease_filter *f,
 	sqlite3_stmt *st;
 	int rc, step;
 
-	if ((rc = ledger_prepare(lg, "SELECT " LEASE_COLS " FROM leases "
-	    "WHERE (?1 = 0 OR state IN ('requested', 'approved', 'minting', "
-	    "'active')) AND (?2 IS NULL OR provider = ?2) "
-	    "AND (?3 IS NULL OR fingerprint = ?3) "
-	    "ORDER BY created_ms DESC, id", &st)) != 0)
+	if ((rc = ledger_prepare(lg,
+		 "SELECT " LEASE_COLS " FROM leases "
+		 "WHERE (?1 = 0 OR state IN ('requested', 'approved', "
+		 "'minting', "
+		 "'active')) AND (?2 IS NULL OR provider = ?2) "
+		 "AND (?3 IS NULL OR fingerprint = ?3) "
+		 "ORDER BY created_ms DESC, id",
+		 &st)) != 0)
 		return rc;
 	sqlite3_bind_int(st, 1, f->active_only);
 	sqlite3_bind_text(st, 2, f->provider, -1, SQLITE_STATIC);
@@ -300,7 +315,8 @@ lease_scopes_json(const struct janee_strlist *scopes)
 	if ((a = cJSON_CreateArray()) == NULL)
 		return NULL;
 	for (i = 0; i < scopes->n; i++)
-		if (!cJSON_AddItemToArray(a, cJSON_CreateString(scopes->v[i]))) {
+		if (!cJSON_AddItemToArray(
+			a, cJSON_CreateString(scopes->v[i]))) {
 			cJSON_Delete(a);
 			return NULL;
 		}

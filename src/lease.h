@@ -37,15 +37,15 @@ int lease_state_final(enum lease_state s);
 struct lease {
 	char id[JANEE_LEASE_ID_LEN];
 	char *provider, *account, *client, *session, *reason;
-	char *requested;	/* normalized JSON array */
-	char *granted;		/* normalized JSON array, once issued */
-	char *fingerprint;	/* HMAC-SHA256 hex of the token */
+	char *requested; /* normalized JSON array */
+	char *granted; /* normalized JSON array, once issued */
+	char *fingerprint; /* HMAC-SHA256 hex of the token */
 	char *detail;
 	enum lease_state state;
 	int64_t ttl_s;
 	int64_t created_ms, approved_ms, issued_ms, expires_ms, ended_ms;
 	int64_t attempts, next_attempt_ms;
-	unsigned char *sealed;	/* the token, sealed, while revocable */
+	unsigned char *sealed; /* the token, sealed, while revocable */
 	size_t sealed_len;
 };
 
@@ -56,19 +56,18 @@ int lease_set_str(char **field, const char *v) JANEE_WUR;
 int lease_insert(struct ledger *lg, const struct lease *l) JANEE_WUR;
 
 /* JANEE_ERR_NOT_FOUND with a message when there is no such lease. */
-int lease_load(struct ledger *lg, const char *id, struct lease *out)
-    JANEE_WUR;
+int lease_load(struct ledger *lg, const char *id, struct lease *out) JANEE_WUR;
 
 /*
  * Write l's mutable fields, moving the row from `from` to l->state.  The
  * update only matches a row still in `from`; otherwise JANEE_ERR_STATE.
  * Within the caller's transaction.
  */
-int lease_save(struct ledger *lg, const struct lease *l,
-    enum lease_state from) JANEE_WUR;
+int lease_save(
+    struct ledger *lg, const struct lease *l, enum lease_state from) JANEE_WUR;
 
 struct lease_filter {
-	int active_only;	/* requested, approved, minting, active */
+	int active_only; /* requested, approved, minting, active */
 	const char *provider;
 	const char *fingerprint;
 };

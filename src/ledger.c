@@ -77,21 +77,27 @@ int
 ledger_fail(struct ledger *lg, const char *what)
 {
 	int ec = sqlite3_extended_errcode(lg->db);
+	int sys = sqlite3_system_errno(lg->db);
 	const char *hint = "";
 
+	/* A write that hits ENOSPC surfaces as an I/O error, not FULL. */
+	if ((ec & 0xff) == SQLITE_IOERR && (sys == ENOSPC || sys == EDQUOT))
+		ec = SQLITE_FULL;
+	if ((ec & 0xff) == SQLITE_IOERR && sys == EROFS)
+		ec = SQLITE_READONLY;
 	switch (ec & 0xff) {
 	case SQLITE_FULL:
 		hint = "; the disk or the ledger's size limit is full: free "
-		    "space and try again";
+		       "space and try again";
 		break;
 	case SQLITE_READONLY:
 		hint = "; the ledger is read-only: check the file and its "
-		    "directory";
+		       "directory";
 		break;
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
 		hint = "; another janee process held the ledger too long: "
-		    "try again";
+		       "try again";
 		break;
 	case SQLITE_CORRUPT:
 	case SQLITE_NOTADB:
@@ -186,8 +192,8 @@ ledger_migrate(struct ledger *lg, int target)
 	if (v > (int)nitems(migrations))
 		return janee_err_set(JANEE_ERR_SCHEMA,
 		    "ledger '%s' has schema version %d, newer than this janee "
-		    "knows (%d); upgrade janee", lg->path, v,
-		    (int)nitems(migrations));
+		    "knows (%d); upgrade janee",
+		    lg->path, v, (int)nitems(migrations));
 	while (v < target) {
 		if ((rc = ledger_begin(lg)) != 0)
 			return rc;
@@ -204,8 +210,7 @@ ledger_migrate(struct ledger *lg, int target)
 }
 
 int
-ledger_open_at(const char *path, int create, int version,
-    struct ledger **out)
+ledger_open_at(const char *path, int create, int version, struct ledger **out)
 {
 	struct ledger *lg;
 	int flags, rc;
@@ -235,11 +240,12 @@ ledger_open_at(const char *path, int create, int version,
 	 * tokens do not linger in free pages; a small page cache keeps
 	 * memory flat however large the ledger grows.
 	 */
-	if ((rc = ledger_exec(lg, "PRAGMA journal_mode = WAL;"
-	    "PRAGMA synchronous = FULL;"
-	    "PRAGMA foreign_keys = ON;"
-	    "PRAGMA secure_delete = ON;"
-	    "PRAGMA cache_size = -2048;")) != 0 ||
+	if ((rc = ledger_exec(lg,
+		 "PRAGMA journal_mode = WAL;"
+		 "PRAGMA synchronous = FULL;"
+		 "PRAGMA foreign_keys = ON;"
+		 "PRAGMA secure_delete = ON;"
+		 "PRAGMA cache_size = -2048;")) != 0 ||
 	    (rc = ledger_migrate(lg, version)) != 0) {
 		ledger_close(lg);
 		return rc;
@@ -274,8 +280,8 @@ ledger_meta_get(struct ledger *lg, const char *key, void **val, size_t *len)
 
 	*val = NULL;
 	*len = 0;
-	if ((rc = ledger_prepare(lg, "SELECT value FROM meta WHERE key = ?",
-	    &st)) != 0)
+	if ((rc = ledger_prepare(
+		 lg, "SELECT value FROM meta WHERE key = ?", &st)) != 0)
 		return rc;
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	switch (sqlite3_step(st)) {
@@ -302,16 +308,15 @@ ledger_meta_get(struct ledger *lg, const char *key, void **val, size_t *len)
 }
 
 int
-ledger_meta_set(struct ledger *lg, const char *key, const void *val,
-    size_t len)
+ledger_meta_set(struct ledger *lg, const char *key, const void *val, size_t len)
 {
 	sqlite3_stmt *st;
 	int rc;
 
 	if ((rc = ledger_prepare(lg,
-	    "INSERT INTO meta (key, value) VALUES (?, ?) "
-	    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-	    &st)) != 0)
+		 "INSERT INTO meta (key, value) VALUES (?, ?) "
+		 "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+		 &st)) != 0)
 		return rc;
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 2, val, (int)len, SQLITE_STATIC);

@@ -25,8 +25,8 @@ struct ledger {
 int ledger_open(const char *path, int create, struct ledger **out) JANEE_WUR;
 
 /* As ledger_open, but migrate only up to `version` (for tests). */
-int ledger_open_at(const char *path, int create, int version,
-    struct ledger **out) JANEE_WUR;
+int ledger_open_at(
+    const char *path, int create, int version, struct ledger **out) JANEE_WUR;
 void ledger_close(struct ledger *lg);
 
 int ledger_schema_version(struct ledger *lg, int *out) JANEE_WUR;
@@ -43,8 +43,8 @@ int ledger_commit(struct ledger *lg) JANEE_WUR;
 void ledger_rollback(struct ledger *lg);
 
 int ledger_exec(struct ledger *lg, const char *sql) JANEE_WUR;
-int ledger_prepare(struct ledger *lg, const char *sql, sqlite3_stmt **st)
-    JANEE_WUR;
+int
+ledger_prepare(struct ledger *lg, const char *sql, sqlite3_stmt **st) JANEE_WUR;
 
 /*
  * Record SQLite's failure as a janee error: "ledger 'PATH': WHAT: why",
@@ -53,10 +53,10 @@ int ledger_prepare(struct ledger *lg, const char *sql, sqlite3_stmt **st)
 int ledger_fail(struct ledger *lg, const char *what);
 
 /* Small key/value table for the store's parameters and the chain head. */
-int ledger_meta_get(struct ledger *lg, const char *key, void **val,
-    size_t *len) JANEE_WUR;
-int ledger_meta_set(struct ledger *lg, const char *key, const void *val,
-    size_t len) JANEE_WUR;
+int ledger_meta_get(
+    struct ledger *lg, const char *key, void **val, size_t *len) JANEE_WUR;
+int ledger_meta_set(
+    struct ledger *lg, const char *key, const void *val, size_t len) JANEE_WUR;
 
 /* One integer from a query with no parameters. */
 int ledger_count(struct ledger *lg, const char *sql, int64_t *out) JANEE_WUR;

@@ -4,16 +4,16 @@
  */
 #include "common.h"
 
+#include <malloc.h>
+
 #include "cli.h"
 #include "home.h"
 #include "util.h"
 
 static const struct cli_opt opts_none[] = { { NULL, 0, 0 } };
-static const struct cli_opt opts_json[] = { { "json", 0, 0 },
-	{ NULL, 0, 0 } };
-static const struct cli_opt opts_init[] = {
-	{ "key-backend", 0, 1 }, { "new-passphrase-fd", 0, 1 },
-	{ NULL, 0, 0 } };
+static const struct cli_opt opts_json[] = { { "json", 0, 0 }, { NULL, 0, 0 } };
+static const struct cli_opt opts_init[] = { { "key-backend", 0, 1 },
+	{ "new-passphrase-fd", 0, 1 }, { NULL, 0, 0 } };
 static const struct cli_opt opts_secret_set[] = { { "from-file", 0, 1 },
 	{ NULL, 0, 0 } };
 static const struct cli_opt opts_rekey[] = { { "key-backend", 0, 1 },
@@ -32,8 +32,8 @@ static const struct cli_opt opts_audit_export[] = { { "format", 0, 1 },
 	{ "event", 0, 1 }, { "lease", 0, 1 }, { "output", 'o', 1 },
 	{ NULL, 0, 0 } };
 static const struct cli_opt opts_token[] = { { "scope", 0, 1 },
-	{ "repo", 0, 1 }, { "ttl", 0, 1 }, { "reason", 0, 1 },
-	{ "json", 0, 0 }, { NULL, 0, 0 } };
+	{ "repo", 0, 1 }, { "ttl", 0, 1 }, { "reason", 0, 1 }, { "json", 0, 0 },
+	{ NULL, 0, 0 } };
 
 #define FILTER_HELP \
 	"  --since T             from time T (ISO 8601, or a duration ago: " \
@@ -57,12 +57,13 @@ const struct cmd cmd_table[] = {
 	    "N\n"
 	    "                        (or JANEE_NEW_PASSPHRASE, "
 	    "JANEE_PASSPHRASE)\n",
-	    opts_init, CMD_NO_SWEEP, cmd_init },
+	    opts_init, 0, 0, CMD_NO_SWEEP, cmd_init },
 	{ NULL, "status", "[--json]",
 	    "check the home, permissions, key backend, schema and ledger",
-	    "  --json                print as JSON\n",
-	    opts_json, CMD_LEDGER, cmd_status },
-	{ NULL, "token", "PROVIDER [--scope S]... [--repo R]... [--ttl T] "
+	    "  --json                print as JSON\n", opts_json, 0, 0,
+	    CMD_LEDGER, cmd_status },
+	{ NULL, "token",
+	    "PROVIDER [--scope S]... [--repo R]... [--ttl T] "
 	    "[--reason TEXT] [--json]",
 	    "mint a short-lived token as a lease; the token alone goes to "
 	    "stdout",
@@ -71,78 +72,80 @@ const struct cmd cmd_table[] = {
 	    "                        default_scopes)\n"
 	    "  --repo R              narrow to repository R (providers that "
 	    "support it)\n"
-	    "  --ttl T               lifetime such as 90s, 5m, 1h (default: the "
+	    "  --ttl T               lifetime such as 90s, 5m, 1h (default: "
+	    "the "
 	    "policy's)\n"
 	    "  --reason TEXT         why, recorded in the audit trail\n"
 	    "  --json                print token, lease_id, expires_at and "
 	    "scopes as JSON\n",
-	    opts_token, CMD_LEDGER | CMD_CONFIG, cmd_token },
+	    opts_token, 1, 1, CMD_LEDGER | CMD_CONFIG, cmd_token },
 	{ "secret", "set", "NAME [--from-file PATH]",
 	    "store a secret sealed; the value comes from stdin, never argv",
 	    "  --from-file PATH      read the value from PATH, byte for byte\n"
 	    "                        (from stdin one trailing newline is "
 	    "dropped)\n",
-	    opts_secret_set, CMD_LEDGER, cmd_secret_set },
+	    opts_secret_set, 1, 1, CMD_LEDGER, cmd_secret_set },
 	{ "secret", "list", "[--json]", "list secret names and dates",
-	    "  --json                print as JSON\n",
-	    opts_json, CMD_LEDGER, cmd_secret_list },
-	{ "secret", "rm", "NAME", "remove a secret", "", opts_none,
+	    "  --json                print as JSON\n", opts_json, 0, 0,
+	    CMD_LEDGER, cmd_secret_list },
+	{ "secret", "rm", "NAME", "remove a secret", "", opts_none, 1, 1,
 	    CMD_LEDGER, cmd_secret_rm },
 	{ "secret", "rekey", "[--key-backend passphrase|keyfile]",
 	    "wrap the store's data key under a new passphrase or key file",
 	    "  --key-backend B       switch to backend B while rekeying\n"
-	    "  --new-passphrase-fd N read the new passphrase from descriptor N\n"
+	    "  --new-passphrase-fd N read the new passphrase from descriptor "
+	    "N\n"
 	    "                        (or JANEE_NEW_PASSPHRASE)\n",
-	    opts_rekey, CMD_LEDGER, cmd_secret_rekey },
+	    opts_rekey, 0, 0, CMD_LEDGER, cmd_secret_rekey },
 	{ "lease", "list", "[--active | --all] [--provider P] [--json]",
 	    "list leases (active ones by default)",
 	    "  --active              leases not yet ended (the default)\n"
 	    "  --all                 every lease, ended ones too\n"
 	    "  --provider P          only provider P\n"
 	    "  --json                print as JSON\n",
-	    opts_lease_list, CMD_LEDGER, cmd_lease_list },
+	    opts_lease_list, 0, 0, CMD_LEDGER, cmd_lease_list },
 	{ "lease", "show", "ID [--json]", "show one lease",
-	    "  --json                print as JSON\n",
-	    opts_json, CMD_LEDGER, cmd_lease_show },
+	    "  --json                print as JSON\n", opts_json, 1, 1,
+	    CMD_LEDGER, cmd_lease_show },
 	{ "lease", "revoke", "ID | --provider P | --all",
 	    "end leases now and revoke their tokens at the provider",
 	    "  --provider P          every active lease of provider P\n"
 	    "  --all                 every active lease\n",
-	    opts_lease_revoke, CMD_LEDGER | CMD_CONFIG, cmd_lease_revoke },
+	    opts_lease_revoke, 0, 1, CMD_LEDGER | CMD_CONFIG,
+	    cmd_lease_revoke },
 	{ "lease", "sweep", "",
 	    "expire overdue leases now, asking for the passphrase if needed",
-	    "", opts_none, CMD_LEDGER | CMD_CONFIG | CMD_NO_SWEEP,
+	    "", opts_none, 0, 0, CMD_LEDGER | CMD_CONFIG | CMD_NO_SWEEP,
 	    cmd_lease_sweep },
 	{ "audit", "list", "[filters] [--limit N] [--json]",
 	    "show audit events, oldest first",
-	    FILTER_HELP
-	    "  --limit N             only the newest N events\n"
-	    "  --json                print as JSON\n",
-	    opts_audit_list, CMD_LEDGER, cmd_audit_list },
+	    FILTER_HELP "  --limit N             only the newest N events\n"
+			"  --json                print as JSON\n",
+	    opts_audit_list, 0, 0, CMD_LEDGER, cmd_audit_list },
 	{ "audit", "export", "--format csv [filters] [-o FILE]",
 	    "export audit events as RFC 4180 CSV",
-	    "  --format csv          the format (csv is the one there is)\n"
-	    FILTER_HELP
+	    "  --format csv          the format (csv is the one there "
+	    "is)\n" FILTER_HELP
 	    "  -o, --output FILE     write FILE (0600, atomically) instead of "
 	    "stdout\n",
-	    opts_audit_export, CMD_LEDGER, cmd_audit_export },
+	    opts_audit_export, 0, 0, CMD_LEDGER, cmd_audit_export },
 	{ "audit", "verify", "[--json]",
 	    "recompute the audit hash chain and name the first bad row",
-	    "  --json                print as JSON\n",
-	    opts_json, CMD_LEDGER, cmd_audit_verify },
+	    "  --json                print as JSON\n", opts_json, 0, 0,
+	    CMD_LEDGER, cmd_audit_verify },
 	{ "audit", "lookup", "[--json]",
 	    "read a token on stdin and show the leases it belongs to",
-	    "  --json                print as JSON\n",
-	    opts_json, CMD_LEDGER, cmd_audit_lookup },
+	    "  --json                print as JSON\n", opts_json, 0, 0,
+	    CMD_LEDGER, cmd_audit_lookup },
 	{ "provider", "list", "[--json]",
 	    "list configured providers and their policies",
-	    "  --json                print as JSON\n",
-	    opts_json, CMD_LEDGER | CMD_CONFIG, cmd_provider_list },
-	{ NULL, "version", "", "print the version", "", opts_none,
+	    "  --json                print as JSON\n", opts_json, 0, 0,
+	    CMD_LEDGER | CMD_CONFIG, cmd_provider_list },
+	{ NULL, "version", "", "print the version", "", opts_none, 0, 0,
 	    CMD_NO_SWEEP, cmd_version },
 	{ NULL, "help", "[COMMAND...]", "show help for janee or a command", "",
-	    opts_none, CMD_NO_SWEEP, cmd_help },
-	{ NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL },
+	    opts_none, 0, -1, CMD_NO_SWEEP, cmd_help },
+	{ NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, NULL },
 };
 
 static void
@@ -150,7 +153,8 @@ main_usage(FILE *fp)
 {
 	const struct cmd *cmd;
 
-	fprintf(fp, "usage: janee [--home DIR] [--passphrase-fd N] COMMAND "
+	fprintf(fp,
+	    "usage: janee [--home DIR] [--passphrase-fd N] COMMAND "
 	    "[ARGS]\n\n"
 	    "janee keeps long-lived credentials sealed and hands out "
 	    "short-lived,\n"
@@ -164,7 +168,8 @@ main_usage(FILE *fp)
 		    cmd->name);
 		fprintf(fp, "  %-16s %s\n", words, cmd->summary);
 	}
-	fprintf(fp, "\nglobal options:\n" CLI_GLOBAL_HELP
+	fprintf(fp,
+	    "\nglobal options:\n" CLI_GLOBAL_HELP
 	    "  --version             print the version\n"
 	    "\n'janee help COMMAND' or 'janee COMMAND --help' for more.\n");
 }
@@ -223,10 +228,6 @@ find_cmd(int argc, char **argv, int *used)
 int
 cmd_version(struct cli *c)
 {
-	int rc;
-
-	if ((rc = cli_want_args(c, 0, "")) != 0)
-		return rc;
 	printf("janee %s\n", PACKAGE_VERSION);
 	return 0;
 }
@@ -254,15 +255,15 @@ cmd_help(struct cli *c)
 }
 
 static const struct cli_opt *
-find_opt(const struct cli_opt *opts, const char *name, size_t len, char sn,
-    int *idx)
+find_opt(
+    const struct cli_opt *opts, const char *name, size_t len, char sn, int *idx)
 {
 	int i;
 
 	for (i = 0; opts != NULL && opts[i].name != NULL; i++)
-		if ((sn && opts[i].shortname == sn) || (!sn &&
-		    strlen(opts[i].name) == len &&
-		    strncmp(opts[i].name, name, len) == 0)) {
+		if ((sn && opts[i].shortname == sn) ||
+		    (!sn && strlen(opts[i].name) == len &&
+			strncmp(opts[i].name, name, len) == 0)) {
 			*idx = i;
 			return &opts[i];
 		}
@@ -287,13 +288,14 @@ apply_global(struct cli *c, int idx, const char *val)
 		if (janee_parse_int(val, 0, 1024, &fd) != 0)
 			return janee_err_set(JANEE_ERR_USAGE,
 			    "--passphrase-fd takes a descriptor number, not "
-			    "'%s'", val);
+			    "'%s'",
+			    val);
 		c->ks.fd = (int)fd;
 		return 0;
 	case 2:
 		return 1;
 	default:
-		return 2;	/* --version */
+		return 2; /* --version */
 	}
 }
 
@@ -339,8 +341,8 @@ parse_opts(struct cli *c, const struct cli_opt *opts, int argc, char **argv)
 		}
 		global = 0;
 		if ((o = find_opt(opts, name, len, sn, &idx)) == NULL) {
-			if ((o = find_opt(global_opts, name, len, sn,
-			    &idx)) == NULL)
+			if ((o = find_opt(global_opts, name, len, sn, &idx)) ==
+			    NULL)
 				return janee_err_set(JANEE_ERR_USAGE,
 				    "unknown option '%s'", arg);
 			global = 1;
@@ -380,14 +382,30 @@ exit_code(int rc)
 	return rc == JANEE_ERR_USAGE ? 2 : 1;
 }
 
+/*
+ * cJSON holds copies of tokens (a --json answer) in its nodes and printed
+ * strings; wipe every block it frees.
+ */
+static void
+json_free_wipe(void *p)
+{
+	if (p == NULL)
+		return;
+	janee_wipe(p, malloc_usable_size(p));
+	free(p);
+}
+
 int
 main(int argc, char **argv)
 {
+	cJSON_Hooks hooks = { malloc, json_free_wipe };
+
 	const struct cmd *cmd;
 	struct cli c;
 	int rc, used, first;
 
 	process_harden();
+	cJSON_InitHooks(&hooks);
 	memset(&c, 0, sizeof(c));
 	c.ks.fd = -1;
 	c.ks.new_fd = -1;
@@ -407,20 +425,20 @@ main(int argc, char **argv)
 		name = arg + (arg[1] == '-' ? 2 : 1);
 		eq = strchr(name, '=');
 		len = eq ? (size_t)(eq - name) : strlen(name);
-		o = find_opt(global_opts, name, len, arg[1] == '-' ? 0 :
-		    (arg[2] == '\0' ? arg[1] : '?'), &idx);
+		o = find_opt(global_opts, name, len,
+		    arg[1] == '-' ? 0 : (arg[2] == '\0' ? arg[1] : '?'), &idx);
 		if (o == NULL) {
 			fprintf(stderr, "janee: unknown option '%s'\n", arg);
 			main_usage(stderr);
 			return 2;
 		}
 		if (o->has_arg && eq == NULL && first + 1 >= argc) {
-			fprintf(stderr, "janee: option '%s' needs a value\n",
-			    arg);
+			fprintf(
+			    stderr, "janee: option '%s' needs a value\n", arg);
 			return 2;
 		}
-		rc = apply_global(&c, idx, o->has_arg ? (eq ? eq + 1 :
-		    argv[++first]) : NULL);
+		rc = apply_global(
+		    &c, idx, o->has_arg ? (eq ? eq + 1 : argv[++first]) : NULL);
 		if (rc < 0) {
 			fprintf(stderr, "janee: %s\n", janee_err_msg(rc));
 			return 2;
@@ -440,15 +458,18 @@ main(int argc, char **argv)
 	}
 	if ((cmd = find_cmd(argc - first, argv + first, &used)) == NULL) {
 		if (is_group(argv[first])) {
-			if (first + 1 < argc && strcmp(argv[first + 1],
-			    "--help") != 0 && strcmp(argv[first + 1], "-h") != 0) {
-				fprintf(stderr, "janee: unknown command "
-				    "'%s %s'\n", argv[first], argv[first + 1]);
+			if (first + 1 < argc &&
+			    strcmp(argv[first + 1], "--help") != 0 &&
+			    strcmp(argv[first + 1], "-h") != 0) {
+				fprintf(stderr,
+				    "janee: unknown command "
+				    "'%s %s'\n",
+				    argv[first], argv[first + 1]);
 				group_usage(argv[first], stderr);
 				return 2;
 			}
-			group_usage(argv[first], first + 1 < argc ? stdout :
-			    stderr);
+			group_usage(
+			    argv[first], first + 1 < argc ? stdout : stderr);
 			return first + 1 < argc ? 0 : 2;
 		}
 		fprintf(stderr, "janee: unknown command '%s'\n", argv[first]);
@@ -456,8 +477,8 @@ main(int argc, char **argv)
 		return 2;
 	}
 	c.cmd = cmd;
-	rc = parse_opts(&c, cmd->opts, argc - first - used,
-	    argv + first + used);
+	rc =
+	    parse_opts(&c, cmd->opts, argc - first - used, argv + first + used);
 	if (rc < 0) {
 		fprintf(stderr, "janee: %s\n", janee_err_msg(rc));
 		cli_usage(cmd, stderr);
@@ -474,12 +495,13 @@ main(int argc, char **argv)
 		rc = 0;
 		goto out;
 	}
-	if ((rc = cli_open(&c, cmd->flags)) == 0)
+	if ((rc = cli_check_args(&c)) == 0 &&
+	    (rc = cli_open(&c, cmd->flags)) == 0)
 		rc = cmd->exec(&c);
 	if (rc != 0 && rc != JANEE_ERR_USAGE)
 		fprintf(stderr, "janee: %s\n", janee_err_msg(rc));
-	else if (rc == JANEE_ERR_USAGE && janee_err_msg(rc) !=
-	    janee_strerror(rc))
+	else if (rc == JANEE_ERR_USAGE &&
+	    janee_err_msg(rc) != janee_strerror(rc))
 		fprintf(stderr, "janee: %s\n", janee_err_msg(rc));
 out:
 	if (fflush(stdout) != 0 && rc == 0) {

@@ -6,8 +6,8 @@
 #include "util.h"
 
 int
-policy_check(const struct prov *pv, struct janee_strlist *scopes,
-    int64_t *ttl_s)
+policy_check(
+    const struct prov *pv, struct janee_strlist *scopes, int64_t *ttl_s)
 {
 	const struct policy *p = &pv->pol;
 	char max[32];
@@ -17,12 +17,14 @@ policy_check(const struct prov *pv, struct janee_strlist *scopes,
 
 	if (scopes->n == 0) {
 		if (p->defaults.n == 0)
-			return janee_err_set(JANEE_ERR_POLICY, "no scope "
+			return janee_err_set(JANEE_ERR_POLICY,
+			    "no scope "
 			    "requested and provider '%s' has no default_scopes;"
-			    " name the scopes you need", pv->name);
+			    " name the scopes you need",
+			    pv->name);
 		for (i = 0; i < p->defaults.n; i++)
-			if ((rc = janee_strlist_add(scopes,
-			    p->defaults.v[i])) != 0)
+			if ((rc = janee_strlist_add(
+				 scopes, p->defaults.v[i])) != 0)
 				return rc;
 	}
 	janee_strlist_normalize(scopes);
@@ -32,11 +34,12 @@ policy_check(const struct prov *pv, struct janee_strlist *scopes,
 		buf_init(&allowed, 1 << 16);
 		for (size_t j = 0; j < p->ceiling.n; j++)
 			if (buf_printf(&allowed, "%s%s", j ? ", " : "",
-			    p->ceiling.v[j]) != 0)
+				p->ceiling.v[j]) != 0)
 				break;
-		rc = janee_err_set(JANEE_ERR_POLICY, "scope '%s' is not within "
-		    "the policy of provider '%s' (allowed: %s)", scopes->v[i],
-		    pv->name, allowed.p ? allowed.p : "");
+		rc = janee_err_set(JANEE_ERR_POLICY,
+		    "scope '%s' is not within "
+		    "the policy of provider '%s' (allowed: %s)",
+		    scopes->v[i], pv->name, allowed.p ? allowed.p : "");
 		buf_free(&allowed);
 		return rc;
 	}
@@ -44,9 +47,10 @@ policy_check(const struct prov *pv, struct janee_strlist *scopes,
 		*ttl_s = p->default_ttl_s;
 	if (*ttl_s < 1 || *ttl_s > p->max_ttl_s) {
 		janee_duration_fmt(p->max_ttl_s, max, sizeof(max));
-		return janee_err_set(JANEE_ERR_POLICY, "ttl %llds is outside "
-		    "1s..%s, the limit of provider '%s'", (long long)*ttl_s,
-		    max, pv->name);
+		return janee_err_set(JANEE_ERR_POLICY,
+		    "ttl %llds is outside "
+		    "1s..%s, the limit of provider '%s'",
+		    (long long)*ttl_s, max, pv->name);
 	}
 	return 0;
 }

@@ -16,9 +16,9 @@ secret_name_valid(const char *name)
 		return 0;
 	for (i = 0; i < n; i++)
 		if (!((name[i] >= 'a' && name[i] <= 'z') ||
-		    (name[i] >= 'A' && name[i] <= 'Z') ||
-		    (name[i] >= '0' && name[i] <= '9') || name[i] == '.' ||
-		    name[i] == '_' || name[i] == '-'))
+			(name[i] >= 'A' && name[i] <= 'Z') ||
+			(name[i] >= '0' && name[i] <= '9') || name[i] == '.' ||
+			name[i] == '_' || name[i] == '-'))
 			return 0;
 	return 1;
 }
@@ -26,16 +26,19 @@ secret_name_valid(const char *name)
 static int
 bad_name(const char *name)
 {
-	return janee_err_set(JANEE_ERR_USAGE, "invalid secret name '%s'; use "
-	    "letters, digits, '.', '_' and '-'", name);
+	return janee_err_set(JANEE_ERR_USAGE,
+	    "invalid secret name '%s'; use "
+	    "letters, digits, '.', '_' and '-'",
+	    name);
 }
 
 int
 secret_put(struct ledger *lg, struct store *s, const char *name,
     const void *val, size_t len, const char *actor)
 {
-	struct audit_event ev = { .event = "secret_set", .actor = actor,
-		.outcome = "ok" };
+	struct audit_event ev = {
+		.event = "secret_set", .actor = actor, .outcome = "ok"
+	};
 	sqlite3_stmt *st = NULL;
 	unsigned char *blob = NULL;
 	size_t bloblen;
@@ -45,8 +48,7 @@ secret_put(struct ledger *lg, struct store *s, const char *name,
 
 	if (!secret_name_valid(name))
 		return bad_name(name);
-	if ((rc = store_seal(s, PURPOSE, name, val, len, &blob,
-	    &bloblen)) != 0)
+	if ((rc = store_seal(s, PURPOSE, name, val, len, &blob, &bloblen)) != 0)
 		return rc;
 	if ((detail = janee_asprintf("name=%s", name)) == NULL) {
 		free(blob);
@@ -55,10 +57,12 @@ secret_put(struct ledger *lg, struct store *s, const char *name,
 	ev.detail = detail;
 	if ((rc = ledger_begin(lg)) != 0)
 		goto out;
-	if ((rc = ledger_prepare(lg, "INSERT INTO secrets (name, sealed, "
-	    "created_ms, updated_ms) VALUES (?1, ?2, ?3, ?3) "
-	    "ON CONFLICT (name) DO UPDATE SET sealed = excluded.sealed, "
-	    "updated_ms = excluded.updated_ms", &st)) != 0)
+	if ((rc = ledger_prepare(lg,
+		 "INSERT INTO secrets (name, sealed, "
+		 "created_ms, updated_ms) VALUES (?1, ?2, ?3, ?3) "
+		 "ON CONFLICT (name) DO UPDATE SET sealed = excluded.sealed, "
+		 "updated_ms = excluded.updated_ms",
+		 &st)) != 0)
 		goto fail;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 2, blob, (int)bloblen, SQLITE_STATIC);
@@ -92,8 +96,10 @@ secret_get(struct ledger *lg, struct store *s, const char *name,
 	*out = NULL;
 	if (!secret_name_valid(name))
 		return bad_name(name);
-	if ((rc = ledger_prepare(lg, "SELECT sealed FROM secrets "
-	    "WHERE name = ?", &st)) != 0)
+	if ((rc = ledger_prepare(lg,
+		 "SELECT sealed FROM secrets "
+		 "WHERE name = ?",
+		 &st)) != 0)
 		return rc;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	switch (sqlite3_step(st)) {
@@ -102,8 +108,10 @@ secret_get(struct ledger *lg, struct store *s, const char *name,
 		    (size_t)sqlite3_column_bytes(st, 0), out);
 		break;
 	case SQLITE_DONE:
-		rc = janee_err_set(JANEE_ERR_NOT_FOUND, "no secret '%s'; set "
-		    "it with: janee secret set %s", name, name);
+		rc = janee_err_set(JANEE_ERR_NOT_FOUND,
+		    "no secret '%s'; set "
+		    "it with: janee secret set %s",
+		    name, name);
 		break;
 	default:
 		rc = ledger_fail(lg, "cannot read the secret");
@@ -115,8 +123,9 @@ secret_get(struct ledger *lg, struct store *s, const char *name,
 int
 secret_rm(struct ledger *lg, const char *name, const char *actor)
 {
-	struct audit_event ev = { .event = "secret_rm", .actor = actor,
-		.outcome = "ok" };
+	struct audit_event ev = {
+		.event = "secret_rm", .actor = actor, .outcome = "ok"
+	};
 	sqlite3_stmt *st = NULL;
 	char *detail;
 	int rc;
@@ -128,8 +137,8 @@ secret_rm(struct ledger *lg, const char *name, const char *actor)
 	ev.detail = detail;
 	if ((rc = ledger_begin(lg)) != 0)
 		goto out;
-	if ((rc = ledger_prepare(lg, "DELETE FROM secrets WHERE name = ?",
-	    &st)) != 0)
+	if ((rc = ledger_prepare(
+		 lg, "DELETE FROM secrets WHERE name = ?", &st)) != 0)
 		goto fail;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE) {
@@ -137,8 +146,10 @@ secret_rm(struct ledger *lg, const char *name, const char *actor)
 		goto fail;
 	}
 	if (sqlite3_changes(lg->db) == 0) {
-		rc = janee_err_set(JANEE_ERR_NOT_FOUND, "no secret '%s'; list "
-		    "them with: janee secret list", name);
+		rc = janee_err_set(JANEE_ERR_NOT_FOUND,
+		    "no secret '%s'; list "
+		    "them with: janee secret list",
+		    name);
 		goto fail;
 	}
 	if ((rc = audit_append(lg, &ev)) != 0)
@@ -163,8 +174,10 @@ secret_each(struct ledger *lg,
 	sqlite3_stmt *st;
 	int rc, step;
 
-	if ((rc = ledger_prepare(lg, "SELECT name, created_ms, updated_ms, "
-	    "length(sealed) FROM secrets ORDER BY name", &st)) != 0)
+	if ((rc = ledger_prepare(lg,
+		 "SELECT name, created_ms, updated_ms, "
+		 "length(sealed) FROM secrets ORDER BY name",
+		 &st)) != 0)
 		return rc;
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		si.name = (const char *)sqlite3_column_text(st, 0);

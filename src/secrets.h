@@ -17,13 +17,12 @@ int secret_put(struct ledger *lg, struct store *s, const char *name,
 int secret_get(struct ledger *lg, struct store *s, const char *name,
     struct janee_secret **out) JANEE_WUR;
 /* Audited as secret_rm. */
-int secret_rm(struct ledger *lg, const char *name, const char *actor)
-    JANEE_WUR;
+int secret_rm(struct ledger *lg, const char *name, const char *actor) JANEE_WUR;
 
 struct secret_info {
 	const char *name;
 	int64_t created_ms, updated_ms;
-	int64_t size;		/* sealed bytes, not the value's length */
+	int64_t size; /* sealed bytes, not the value's length */
 };
 
 int secret_each(struct ledger *lg,

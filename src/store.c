@@ -61,12 +61,12 @@ seal_raw(const unsigned char key[STORE_KEY_LEN], const char *aad,
 	if ((c = EVP_CIPHER_CTX_new()) == NULL ||
 	    EVP_EncryptInit_ex(c, EVP_aes_256_gcm(), NULL, key, out + 1) != 1 ||
 	    EVP_EncryptUpdate(c, NULL, &n, (const unsigned char *)aad,
-	    (int)strlen(aad)) != 1 ||
-	    EVP_EncryptUpdate(c, out + 1 + NONCE_LEN, &n, pt,
-	    (int)ptlen) != 1 ||
+		(int)strlen(aad)) != 1 ||
+	    EVP_EncryptUpdate(c, out + 1 + NONCE_LEN, &n, pt, (int)ptlen) !=
+		1 ||
 	    EVP_EncryptFinal_ex(c, out + 1 + NONCE_LEN + n, &n) != 1 ||
 	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, TAG_LEN,
-	    out + 1 + NONCE_LEN + ptlen) != 1) {
+		out + 1 + NONCE_LEN + ptlen) != 1) {
 		rc = ossl_fail("sealing");
 		goto fail;
 	}
@@ -97,13 +97,14 @@ open_raw(const unsigned char key[STORE_KEY_LEN], const char *aad,
 	if ((out = malloc(len + 1)) == NULL)
 		return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
 	ok = (c = EVP_CIPHER_CTX_new()) != NULL &&
-	    EVP_DecryptInit_ex(c, EVP_aes_256_gcm(), NULL, key, blob + 1) == 1 &&
+	    EVP_DecryptInit_ex(c, EVP_aes_256_gcm(), NULL, key, blob + 1) ==
+		1 &&
 	    EVP_DecryptUpdate(c, NULL, &n, (const unsigned char *)aad,
-	    (int)strlen(aad)) == 1 &&
-	    EVP_DecryptUpdate(c, out, &n, blob + 1 + NONCE_LEN,
-	    (int)len) == 1 &&
+		(int)strlen(aad)) == 1 &&
+	    EVP_DecryptUpdate(c, out, &n, blob + 1 + NONCE_LEN, (int)len) ==
+		1 &&
 	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, TAG_LEN,
-	    (void *)(uintptr_t)(blob + bloblen - TAG_LEN)) == 1 &&
+		(void *)(uintptr_t)(blob + bloblen - TAG_LEN)) == 1 &&
 	    EVP_DecryptFinal_ex(c, out + n, &n) == 1;
 	EVP_CIPHER_CTX_free(c);
 	if (!ok) {
@@ -151,7 +152,8 @@ store_open(struct store *s, const char *purpose, const char *name,
 	rc = open_raw(s->dek, aad, blob, bloblen, &pt, &ptlen);
 	free(aad);
 	if (rc == JANEE_ERR_TAMPERED)
-		return janee_err_set(rc, "sealed %s '%s' failed authentication: "
+		return janee_err_set(rc,
+		    "sealed %s '%s' failed authentication: "
 		    "it was altered or moved; restore the ledger from a backup",
 		    purpose, name);
 	if (rc != 0)
@@ -166,14 +168,14 @@ store_open(struct store *s, const char *purpose, const char *name,
 }
 
 int
-store_fingerprint(struct store *s, const void *p, size_t n,
-    char out[STORE_FP_HEX])
+store_fingerprint(
+    struct store *s, const void *p, size_t n, char out[STORE_FP_HEX])
 {
 	unsigned char mac[32];
 	size_t maclen = 0;
 
 	if (EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, s->fpkey,
-	    sizeof(s->fpkey), p, n, mac, sizeof(mac), &maclen) == NULL ||
+		sizeof(s->fpkey), p, n, mac, sizeof(mac), &maclen) == NULL ||
 	    maclen != sizeof(mac))
 		return ossl_fail("HMAC-SHA256");
 	janee_hex(mac, sizeof(mac), out);
@@ -194,15 +196,15 @@ derive_fpkey(struct store *s)
 		return ossl_fail("HKDF");
 	kc = EVP_KDF_CTX_new(kdf);
 	EVP_KDF_free(kdf);
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
-	    (char *)(uintptr_t)"SHA256", 0);
-	params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY,
-	    s->dek, sizeof(s->dek));
-	params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO,
-	    (void *)(uintptr_t)info, sizeof(info) - 1);
+	params[0] = OSSL_PARAM_construct_utf8_string(
+	    OSSL_KDF_PARAM_DIGEST, (char *)(uintptr_t) "SHA256", 0);
+	params[1] = OSSL_PARAM_construct_octet_string(
+	    OSSL_KDF_PARAM_KEY, s->dek, sizeof(s->dek));
+	params[2] = OSSL_PARAM_construct_octet_string(
+	    OSSL_KDF_PARAM_INFO, (void *)(uintptr_t)info, sizeof(info) - 1);
 	params[3] = OSSL_PARAM_construct_end();
-	ok = kc != NULL && EVP_KDF_derive(kc, s->fpkey, sizeof(s->fpkey),
-	    params) == 1;
+	ok = kc != NULL &&
+	    EVP_KDF_derive(kc, s->fpkey, sizeof(s->fpkey), params) == 1;
 	EVP_KDF_CTX_free(kc);
 	return ok ? 0 : ossl_fail("HKDF");
 }
@@ -222,8 +224,8 @@ kek_from_passphrase(const struct janee_secret *pw, const struct kdf_params *kp,
 	uint64_t maxmem = 128 * kp->n * kp->r * kp->p + (16u << 20);
 
 	if (EVP_PBE_scrypt((const char *)pw->data, pw->len, kp->salt,
-	    sizeof(kp->salt), kp->n, kp->r, kp->p, maxmem, kek,
-	    STORE_KEY_LEN) != 1)
+		sizeof(kp->salt), kp->n, kp->r, kp->p, maxmem, kek,
+		STORE_KEY_LEN) != 1)
 		return ossl_fail("scrypt");
 	return 0;
 }
@@ -238,14 +240,18 @@ keyfile_read(const char *path, unsigned char kek[STORE_KEY_LEN])
 	if ((rc = path_check_private(path, 0, 0)) != 0)
 		return rc;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
-		return janee_err_set(JANEE_ERR_IO, "cannot open key file '%s': "
-		    "%s", path, strerror(errno));
+		return janee_err_set(JANEE_ERR_IO,
+		    "cannot open key file '%s': "
+		    "%s",
+		    path, strerror(errno));
 	n = read(fd, tmp, sizeof(tmp));
 	close(fd);
 	if (n != STORE_KEY_LEN) {
 		janee_wipe(tmp, sizeof(tmp));
-		return janee_err_set(JANEE_ERR_BAD_KEY, "key file '%s' is not "
-		    "a janee key (%d bytes expected)", path, STORE_KEY_LEN);
+		return janee_err_set(JANEE_ERR_BAD_KEY,
+		    "key file '%s' is not "
+		    "a janee key (%d bytes expected)",
+		    path, STORE_KEY_LEN);
 	}
 	memcpy(kek, tmp, STORE_KEY_LEN);
 	janee_wipe(tmp, sizeof(tmp));
@@ -261,8 +267,7 @@ keyfile_next(const struct home *h)
 /* Make a KEK for backend (a new salt or key file) and wrap dek under it. */
 static int
 wrap_new(struct ledger *lg, const struct home *h, const char *backend,
-    struct keysrc *ks, const unsigned char dek[STORE_KEY_LEN],
-    int for_init)
+    struct keysrc *ks, const unsigned char dek[STORE_KEY_LEN], int for_init)
 {
 	unsigned char kek[STORE_KEY_LEN], *blob = NULL;
 	struct janee_secret *pw = NULL;
@@ -282,10 +287,10 @@ wrap_new(struct ledger *lg, const struct home *h, const char *backend,
 		snprintf(kdf, sizeof(kdf), "scrypt:%llu:%llu:%llu",
 		    (unsigned long long)kp.n, (unsigned long long)kp.r,
 		    (unsigned long long)kp.p);
-		if ((rc = ledger_meta_set(lg, "store.kdf", kdf,
-		    strlen(kdf))) != 0 ||
-		    (rc = ledger_meta_set(lg, "store.salt", kp.salt,
-		    sizeof(kp.salt))) != 0)
+		if ((rc = ledger_meta_set(lg, "store.kdf", kdf, strlen(kdf))) !=
+			0 ||
+		    (rc = ledger_meta_set(
+			 lg, "store.salt", kp.salt, sizeof(kp.salt))) != 0)
 			goto out;
 	} else if (strcmp(backend, "keyfile") == 0) {
 		/*
@@ -299,19 +304,21 @@ wrap_new(struct ledger *lg, const struct home *h, const char *backend,
 			goto out;
 		}
 		if ((rc = janee_random(kek, sizeof(kek))) != 0 ||
-		    (rc = write_file_atomic(for_init ? h->keyfile : next, kek,
-		    sizeof(kek))) != 0)
+		    (rc = write_file_atomic(
+			 for_init ? h->keyfile : next, kek, sizeof(kek))) != 0)
 			goto out;
 	} else {
-		rc = janee_err_set(JANEE_ERR_USAGE, "unknown key backend '%s'; "
-		    "use passphrase or keyfile", backend);
+		rc = janee_err_set(JANEE_ERR_USAGE,
+		    "unknown key backend '%s'; "
+		    "use passphrase or keyfile",
+		    backend);
 		goto out;
 	}
-	if ((rc = seal_raw(kek, DEK_AAD, dek, STORE_KEY_LEN, &blob,
-	    &bloblen)) != 0 ||
+	if ((rc = seal_raw(
+		 kek, DEK_AAD, dek, STORE_KEY_LEN, &blob, &bloblen)) != 0 ||
 	    (rc = ledger_meta_set(lg, "store.dek", blob, bloblen)) != 0 ||
-	    (rc = ledger_meta_set(lg, "store.backend", backend,
-	    strlen(backend))) != 0)
+	    (rc = ledger_meta_set(
+		 lg, "store.backend", backend, strlen(backend))) != 0)
 		goto out;
 out:
 	janee_wipe(kek, sizeof(kek));
@@ -343,9 +350,10 @@ meta_str(struct ledger *lg, const char *key, char **out)
 
 	rc = ledger_meta_get(lg, key, (void **)out, &len);
 	if (rc == JANEE_ERR_NOT_FOUND)
-		return janee_err_set(JANEE_ERR_NOT_INIT, "ledger '%s' has no "
-		    "secret store (%s missing); run: janee init", lg->path,
-		    key);
+		return janee_err_set(JANEE_ERR_NOT_INIT,
+		    "ledger '%s' has no "
+		    "secret store (%s missing); run: janee init",
+		    lg->path, key);
 	return rc;
 }
 
@@ -364,7 +372,7 @@ store_describe(struct ledger *lg, char **backend, char **params)
 		*params = kdf;
 	} else
 		*params = janee_strdup("key in master.key, readable by "
-		    "whoever can read the home");
+				       "whoever can read the home");
 	return *params ? 0 : JANEE_ERR_NOMEM;
 }
 
@@ -392,8 +400,10 @@ parse_kdf(const char *s, struct kdf_params *kp)
 	if (sscanf(s, "scrypt:%llu:%llu:%llu%c", &n, &r, &p, &tail) != 3 ||
 	    n < 2 || (n & (n - 1)) != 0 || n > (1u << 24) || r < 1 || r > 64 ||
 	    p < 1 || p > 16)
-		return janee_err_set(JANEE_ERR_SCHEMA, "unknown key derivation "
-		    "'%s' in the ledger", s);
+		return janee_err_set(JANEE_ERR_SCHEMA,
+		    "unknown key derivation "
+		    "'%s' in the ledger",
+		    s);
 	kp->n = n;
 	kp->r = r;
 	kp->p = p;
@@ -415,12 +425,14 @@ current_kek(struct ledger *lg, const struct home *h, struct keysrc *ks,
 	if (strcmp(backend, "keyfile") == 0)
 		return keyfile_read(h->keyfile, kek);
 	if (strcmp(backend, "passphrase") != 0)
-		return janee_err_set(JANEE_ERR_SCHEMA, "unknown key backend "
-		    "'%s' in the ledger", backend);
+		return janee_err_set(JANEE_ERR_SCHEMA,
+		    "unknown key backend "
+		    "'%s' in the ledger",
+		    backend);
 	if ((rc = meta_str(lg, "store.kdf", &kdf)) != 0 ||
 	    (rc = parse_kdf(kdf, &kp)) != 0 ||
-	    (rc = ledger_meta_get(lg, "store.salt", (void **)&salt,
-	    &saltlen)) != 0)
+	    (rc = ledger_meta_get(
+		 lg, "store.salt", (void **)&salt, &saltlen)) != 0)
 		goto out;
 	if (saltlen != SALT_LEN) {
 		rc = janee_err_set(JANEE_ERR_SCHEMA, "bad salt in the ledger");
@@ -449,8 +461,8 @@ store_unlock(struct ledger *lg, const struct home *h, struct keysrc *ks,
 
 	*out = NULL;
 	if ((rc = meta_str(lg, "store.backend", &backend)) != 0 ||
-	    (rc = ledger_meta_get(lg, "store.dek", (void **)&blob,
-	    &bloblen)) != 0 ||
+	    (rc = ledger_meta_get(lg, "store.dek", (void **)&blob, &bloblen)) !=
+		0 ||
 	    (rc = current_kek(lg, h, ks, backend, kek)) != 0)
 		goto out;
 	rc = open_raw(kek, DEK_AAD, blob, bloblen, &dek, &deklen);
@@ -458,17 +470,20 @@ store_unlock(struct ledger *lg, const struct home *h, struct keysrc *ks,
 	    (next = keyfile_next(h)) != NULL && access(next, F_OK) == 0) {
 		/* A rekey committed but crashed before renaming its key. */
 		if ((rc = keyfile_read(next, kek)) == 0 &&
-		    (rc = open_raw(kek, DEK_AAD, blob, bloblen, &dek,
-		    &deklen)) == 0 && rename(next, h->keyfile) != 0)
-			rc = janee_err_set(JANEE_ERR_IO, "cannot rename '%s': "
-			    "%s", next, strerror(errno));
+		    (rc = open_raw(
+			 kek, DEK_AAD, blob, bloblen, &dek, &deklen)) == 0 &&
+		    rename(next, h->keyfile) != 0)
+			rc = janee_err_set(JANEE_ERR_IO,
+			    "cannot rename '%s': "
+			    "%s",
+			    next, strerror(errno));
 	}
 	if (rc == JANEE_ERR_TAMPERED) {
 		rc = janee_err_set(JANEE_ERR_BAD_KEY,
-		    strcmp(backend, "keyfile") == 0 ?
-		    "key file '%s' does not open this ledger" :
-		    "wrong passphrase for '%s'", strcmp(backend,
-		    "keyfile") == 0 ? h->keyfile : h->dir);
+		    strcmp(backend, "keyfile") == 0
+			? "key file '%s' does not open this ledger"
+			: "wrong passphrase for '%s'",
+		    strcmp(backend, "keyfile") == 0 ? h->keyfile : h->dir);
 		goto out;
 	}
 	if (rc != 0)
@@ -521,22 +536,23 @@ store_rekey(struct store *s, struct ledger *lg, const struct home *h,
 	if ((rc = ledger_begin(lg)) != 0)
 		goto out;
 	if ((rc = wrap_new(lg, h, backend, ks, s->dek, 0)) != 0 ||
-	    (rc = audit_append(lg, ev)) != 0 ||
-	    (rc = ledger_commit(lg)) != 0) {
+	    (rc = audit_append(lg, ev)) != 0 || (rc = ledger_commit(lg)) != 0) {
 		ledger_rollback(lg);
 		unlink(next);
 		goto out;
 	}
 	if (strcmp(backend, "keyfile") == 0) {
 		if (rename(next, h->keyfile) != 0)
-			rc = janee_err_set(JANEE_ERR_IO, "cannot rename '%s': "
-			    "%s; janee will finish it on the next unlock", next,
-			    strerror(errno));
+			rc = janee_err_set(JANEE_ERR_IO,
+			    "cannot rename '%s': "
+			    "%s; janee will finish it on the next unlock",
+			    next, strerror(errno));
 	} else if (strcmp(old, "keyfile") == 0 && unlink(h->keyfile) != 0 &&
 	    errno != ENOENT)
-		rc = janee_err_set(JANEE_ERR_IO, "cannot remove the old key "
-		    "file '%s': %s; remove it by hand", h->keyfile,
-		    strerror(errno));
+		rc = janee_err_set(JANEE_ERR_IO,
+		    "cannot remove the old key "
+		    "file '%s': %s; remove it by hand",
+		    h->keyfile, strerror(errno));
 out:
 	free(old);
 	free(next);

@@ -19,7 +19,7 @@
 #include "ledger.h"
 
 #define STORE_KEY_LEN 32
-#define STORE_FP_HEX 65		/* HMAC-SHA256 as hex, with NUL */
+#define STORE_FP_HEX 65 /* HMAC-SHA256 as hex, with NUL */
 
 struct store;
 
@@ -31,12 +31,11 @@ extern const char *const store_backends[];
  * the ledger (within the caller's transaction).  Writes master.key for
  * the keyfile backend.
  */
-int store_create(struct ledger *lg, const struct home *h,
-    const char *backend, struct keysrc *ks) JANEE_WUR;
+int store_create(struct ledger *lg, const struct home *h, const char *backend,
+    struct keysrc *ks) JANEE_WUR;
 
 /* The backend's name and a description of its parameters; caller frees. */
-int store_describe(struct ledger *lg, char **backend, char **params)
-    JANEE_WUR;
+int store_describe(struct ledger *lg, char **backend, char **params) JANEE_WUR;
 
 /* Whether store_unlock can succeed without asking a person. */
 int store_quiet(struct ledger *lg, const struct keysrc *ks);
@@ -54,15 +53,15 @@ void store_free(struct store *s);
  * *blob is malloc'd: version byte, 12-byte nonce, ciphertext, 16-byte tag.
  */
 int store_seal(struct store *s, const char *purpose, const char *name,
-    const void *pt, size_t ptlen, unsigned char **blob, size_t *bloblen)
-    JANEE_WUR;
+    const void *pt, size_t ptlen, unsigned char **blob,
+    size_t *bloblen) JANEE_WUR;
 /* Open a sealed blob; JANEE_ERR_TAMPERED when it does not authenticate. */
 int store_open(struct store *s, const char *purpose, const char *name,
     const void *blob, size_t bloblen, struct janee_secret **out) JANEE_WUR;
 
 /* The keyed fingerprint of a token: HMAC-SHA256 under a derived key. */
-int store_fingerprint(struct store *s, const void *p, size_t n,
-    char out[STORE_FP_HEX]) JANEE_WUR;
+int store_fingerprint(
+    struct store *s, const void *p, size_t n, char out[STORE_FP_HEX]) JANEE_WUR;
 
 /*
  * Re-wrap the data key under a new key-encryption key (new passphrase,
@@ -71,7 +70,7 @@ int store_fingerprint(struct store *s, const void *p, size_t n,
  */
 struct audit_event;
 int store_rekey(struct store *s, struct ledger *lg, const struct home *h,
-    const char *backend, struct keysrc *ks, const struct audit_event *ev)
-    JANEE_WUR;
+    const char *backend, struct keysrc *ks,
+    const struct audit_event *ev) JANEE_WUR;
 
 #endif

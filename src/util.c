@@ -143,7 +143,8 @@ janee_time_parse(const char *s, int64_t now_ms, int64_t *out_ms)
 	janee_err_clear();
 	return janee_err_set(JANEE_ERR_USAGE,
 	    "invalid time '%s'; use ISO 8601 such as 2026-11-28T10:00:00Z "
-	    "or a duration before now such as 24h", s);
+	    "or a duration before now such as 24h",
+	    s);
 }
 
 #define MAX_DURATION_S (10LL * 366 * 24 * 3600)
@@ -158,8 +159,10 @@ janee_duration_parse(const char *s, int64_t *out_s)
 	if (s == NULL || *s == '\0')
 		goto bad;
 	if (strspn(s, "0123456789") == strlen(s))
-		return janee_parse_int(s, 1, MAX_DURATION_S, out_s) == 0 ? 0 :
-		    janee_err_set(JANEE_ERR_USAGE, "invalid duration '%s'", s);
+		return janee_parse_int(s, 1, MAX_DURATION_S, out_s) == 0
+		    ? 0
+		    : janee_err_set(
+			  JANEE_ERR_USAGE, "invalid duration '%s'", s);
 	while (*p != '\0') {
 		if (*p < '0' || *p > '9')
 			goto bad;
@@ -197,7 +200,8 @@ janee_duration_parse(const char *s, int64_t *out_s)
 bad:
 	return janee_err_set(JANEE_ERR_USAGE,
 	    "invalid duration '%s'; use a number with a unit, such as 90s, "
-	    "5m, 1h or 2d", s ? s : "");
+	    "5m, 1h or 2d",
+	    s ? s : "");
 }
 
 void
@@ -247,8 +251,8 @@ int
 janee_random(void *p, size_t n)
 {
 	if (n > INT32_MAX || RAND_bytes(p, (int)n) != 1)
-		return janee_err_set(JANEE_ERR_CRYPTO,
-		    "cannot get random bytes from OpenSSL");
+		return janee_err_set(
+		    JANEE_ERR_CRYPTO, "cannot get random bytes from OpenSSL");
 	return 0;
 }
 

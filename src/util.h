@@ -18,8 +18,7 @@ void janee_time_fmt(int64_t ms, char out[JANEE_TIME_LEN]);
  * "2026-11-28T10:00:00Z", with ".mmm" or a "+HH:MM" offset) or a
  * duration before now ("24h", "7d").
  */
-int janee_time_parse(const char *s, int64_t now_ms, int64_t *out_ms)
-    JANEE_WUR;
+int janee_time_parse(const char *s, int64_t now_ms, int64_t *out_ms) JANEE_WUR;
 
 /* "90s", "5m", "1h", "2d", "1h30m" or bare seconds; > 0, <= 10 years. */
 int janee_duration_parse(const char *s, int64_t *out_s) JANEE_WUR;
@@ -27,8 +26,8 @@ int janee_duration_parse(const char *s, int64_t *out_s) JANEE_WUR;
 void janee_duration_fmt(int64_t s, char *out, size_t outsz);
 
 /* Strict decimal integer in [min, max]. */
-int janee_parse_int(const char *s, int64_t min, int64_t max, int64_t *out)
-    JANEE_WUR;
+int janee_parse_int(
+    const char *s, int64_t min, int64_t max, int64_t *out) JANEE_WUR;
 
 /* Cryptographically secure random bytes (OpenSSL RAND_bytes). */
 int janee_random(void *p, size_t n) JANEE_WUR;
@@ -51,7 +50,7 @@ int janee_ct_cmp(const void *a, const void *b, size_t n);
 /* strdup that records ENOMEM through janee_err_set; NULL on failure. */
 char *janee_strdup(const char *s);
 /* malloc'd printf; NULL on ENOMEM. */
-char *janee_asprintf(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
+char *
+janee_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

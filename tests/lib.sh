@@ -82,7 +82,7 @@ setup_home() {
 # JSON members (e.g. '"revoke": "fail",').
 write_config() {
 	cat >"$JANEE_HOME/config.json" <<JSON
-{"providers": {"t": {$1 "type": "test", "state_dir": "$TMP/prov",
+{"providers": {"t": {${1:-} "type": "test", "state_dir": "$TMP/prov",
   "scopes": ["read", "write", "admin"], "default_scopes": ["read"],
   "max_ttl": "1h", "approval": "auto"}}}
 JSON

@@ -29,7 +29,7 @@ struct tp {
 	char *state_dir;
 	char *credential;
 	int fail_mint;
-	int revoke;	/* 0 ok, 1 fail, 2 unsupported */
+	int revoke; /* 0 ok, 1 fail, 2 unsupported */
 	int64_t expires_in;
 	int64_t token_length;
 	struct janee_strlist grant;
@@ -41,8 +41,7 @@ test_clock(void)
 	const char *v = getenv("JANEE_TEST_CLOCK_OFFSET");
 	int64_t off;
 
-	if (v != NULL && janee_parse_int(v, -1000000000, 1000000000,
-	    &off) == 0)
+	if (v != NULL && janee_parse_int(v, -1000000000, 1000000000, &off) == 0)
 		janee_clock_offset_ms = off * 1000;
 }
 
@@ -77,14 +76,16 @@ tp_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state)
 	    (rc = janee_cfg_strlist(cfg, "grant", &t->grant)) != 0)
 		return rc;
 	if (t->token_length < 8 || t->token_length > 4096)
-		return janee_err_set(JANEE_ERR_CONFIG, "token_length must be "
+		return janee_err_set(JANEE_ERR_CONFIG,
+		    "token_length must be "
 		    "8..4096");
 	if (revoke != NULL && strcmp(revoke, "fail") == 0)
 		t->revoke = 1;
 	else if (revoke != NULL && strcmp(revoke, "unsupported") == 0)
 		t->revoke = 2;
 	else if (revoke != NULL && strcmp(revoke, "ok") != 0)
-		return janee_err_set(JANEE_ERR_CONFIG, "revoke must be ok, fail "
+		return janee_err_set(JANEE_ERR_CONFIG,
+		    "revoke must be ok, fail "
 		    "or unsupported");
 	if ((t->state_dir = janee_strdup(dir)) == NULL ||
 	    (cred != NULL && (t->credential = janee_strdup(cred)) == NULL))
@@ -122,7 +123,7 @@ tp_mint(struct janee_ctx *ctx, const struct janee_mint_req *req,
     struct janee_token *out)
 {
 	static const char alnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
-	    "qrstuvwxyz0123456789";
+				    "qrstuvwxyz0123456789";
 	struct tp *t = ctx->state;
 	struct janee_secret *cred = NULL;
 	unsigned char r[4096];
@@ -137,7 +138,8 @@ tp_mint(struct janee_ctx *ctx, const struct janee_mint_req *req,
 		return rc;
 	janee_secret_free(cred);
 	if (t->fail_mint)
-		return janee_err_set(JANEE_ERR_PROVIDER, "test provider: mint "
+		return janee_err_set(JANEE_ERR_PROVIDER,
+		    "test provider: mint "
 		    "failed as configured");
 	if ((tok = malloc(n + 1)) == NULL)
 		return JANEE_ERR_NOMEM;
@@ -152,16 +154,19 @@ tp_mint(struct janee_ctx *ctx, const struct janee_mint_req *req,
 		goto out;
 	}
 	for (i = 0; i < req->scopes->n; i++)
-		if ((t->grant.n == 0 || janee_strlist_has(&t->grant,
-		    req->scopes->v[i])) && (rc = janee_strlist_add(&out->granted,
-		    req->scopes->v[i])) != 0)
+		if ((t->grant.n == 0 ||
+			janee_strlist_has(&t->grant, req->scopes->v[i])) &&
+		    (rc = janee_strlist_add(
+			 &out->granted, req->scopes->v[i])) != 0)
 			goto out;
 	if (t->expires_in > 0)
 		out->expires_ms = ctx->now_ms() + t->expires_in * 1000;
 	if ((path = token_path(t, out->token)) == NULL ||
 	    (fp = fopen(path, "w")) == NULL) {
-		rc = janee_err_set(JANEE_ERR_PROVIDER, "test provider: cannot "
-		    "write its state in '%s'", t->state_dir);
+		rc = janee_err_set(JANEE_ERR_PROVIDER,
+		    "test provider: cannot "
+		    "write its state in '%s'",
+		    t->state_dir);
 		goto out;
 	}
 	fprintf(fp, "%s\n", req->lease_id);
@@ -186,11 +191,12 @@ tp_revoke(struct janee_ctx *ctx, const struct janee_secret *token)
 		return JANEE_ERR_NOMEM;
 	log_line(t, "revoke", strrchr(path, '/') + 1);
 	if (t->revoke == 1)
-		rc = janee_err_set(JANEE_ERR_NETWORK, "test provider: revoke "
+		rc = janee_err_set(JANEE_ERR_NETWORK,
+		    "test provider: revoke "
 		    "failed as configured");
 	else if (unlink(path) != 0 && errno != ENOENT)
-		rc = janee_err_set(JANEE_ERR_PROVIDER, "test provider: %s",
-		    strerror(errno));
+		rc = janee_err_set(
+		    JANEE_ERR_PROVIDER, "test provider: %s", strerror(errno));
 	free(path);
 	return rc;
 }

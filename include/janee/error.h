@@ -19,28 +19,28 @@ enum janee_err {
 
 	/* state on disk */
 	JANEE_ERR_IO = -10,
-	JANEE_ERR_PERM = -11,		/* unsafe permissions or owner */
-	JANEE_ERR_NOT_INIT = -12,	/* no janee home here yet */
+	JANEE_ERR_PERM = -11, /* unsafe permissions or owner */
+	JANEE_ERR_NOT_INIT = -12, /* no janee home here yet */
 	JANEE_ERR_EXISTS = -13,
 	JANEE_ERR_NOT_FOUND = -14,
-	JANEE_ERR_DB = -15,		/* SQLite refused: full, read-only, locked */
-	JANEE_ERR_SCHEMA = -16,		/* database from a newer janee */
+	JANEE_ERR_DB = -15, /* SQLite refused: full, read-only, locked */
+	JANEE_ERR_SCHEMA = -16, /* database from a newer janee */
 	JANEE_ERR_CONFIG = -17,
 
 	/* keys and sealing */
 	JANEE_ERR_CRYPTO = -20,
-	JANEE_ERR_BAD_KEY = -21,	/* wrong passphrase or key file */
-	JANEE_ERR_TAMPERED = -22,	/* authentication tag did not verify */
-	JANEE_ERR_LOCKED = -23,		/* no key available without asking */
+	JANEE_ERR_BAD_KEY = -21, /* wrong passphrase or key file */
+	JANEE_ERR_TAMPERED = -22, /* authentication tag did not verify */
+	JANEE_ERR_LOCKED = -23, /* no key available without asking */
 
 	/* policy and lease state */
 	JANEE_ERR_POLICY = -30,
 	JANEE_ERR_DENIED = -31,
-	JANEE_ERR_STATE = -32,		/* illegal lease transition */
+	JANEE_ERR_STATE = -32, /* illegal lease transition */
 
 	/* providers */
 	JANEE_ERR_PROVIDER = -40,
-	JANEE_ERR_UNSUPPORTED = -41,	/* "not supported" is not a failure */
+	JANEE_ERR_UNSUPPORTED = -41, /* "not supported" is not a failure */
 	JANEE_ERR_NETWORK = -42,
 
 	/* internal */

@@ -24,7 +24,7 @@
 
 /* A secret value: wiped before it is freed (janee_secret_free). */
 struct janee_secret {
-	unsigned char *data;	/* NUL-terminated for convenience */
+	unsigned char *data; /* NUL-terminated for convenience */
 	size_t len;
 };
 
@@ -48,31 +48,31 @@ void janee_strlist_normalize(struct janee_strlist *l);
 void janee_strlist_free(struct janee_strlist *l);
 
 /* Capability bits. */
-#define JANEE_CAP_DEVICE_LOGIN	0x01u
-#define JANEE_CAP_BROWSER_LOGIN	0x02u
-#define JANEE_CAP_NARROW	0x04u	/* can mint below the full grant */
-#define JANEE_CAP_REFRESH	0x08u
-#define JANEE_CAP_REVOKE	0x10u	/* can end a token before it expires */
+#define JANEE_CAP_DEVICE_LOGIN 0x01u
+#define JANEE_CAP_BROWSER_LOGIN 0x02u
+#define JANEE_CAP_NARROW 0x04u /* can mint below the full grant */
+#define JANEE_CAP_REFRESH 0x08u
+#define JANEE_CAP_REVOKE 0x10u /* can end a token before it expires */
 
 /* What the broker asks a provider to mint, already within policy. */
 struct janee_mint_req {
 	const char *lease_id;
 	const struct janee_strlist *scopes;
-	const struct janee_strlist *repositories;	/* may be empty */
+	const struct janee_strlist *repositories; /* may be empty */
 	int64_t ttl_s;
 };
 
 /* What a provider answers; the broker owns it and wipes the token. */
 struct janee_token {
 	struct janee_secret *token;
-	char *token_type;		/* "bearer" when NULL */
-	struct janee_strlist granted;	/* scopes really granted */
-	int64_t expires_ms;		/* provider-side expiry, 0 unknown */
+	char *token_type; /* "bearer" when NULL */
+	struct janee_strlist granted; /* scopes really granted */
+	int64_t expires_ms; /* provider-side expiry, 0 unknown */
 };
 
 void janee_token_clear(struct janee_token *t);
 
-struct janee_cfg;		/* one provider entry of config.json */
+struct janee_cfg; /* one provider entry of config.json */
 struct janee_ctx;
 
 /*
@@ -95,27 +95,27 @@ int janee_cfg_strlist(struct janee_cfg *c, const char *key,
 
 /* The services a provider may use; filled by the core. */
 struct janee_ctx {
-	const char *name;	/* the provider's entry name in config.json */
-	void *state;		/* what configure() returned */
+	const char *name; /* the provider's entry name in config.json */
+	void *state; /* what configure() returned */
 	/* Resolve a reference such as "secret:NAME"; caller frees. */
-	int (*secret_get)(struct janee_ctx *ctx, const char *ref,
-	    struct janee_secret **out);
+	int (*secret_get)(
+	    struct janee_ctx *ctx, const char *ref, struct janee_secret **out);
 	int64_t (*now_ms)(void);
 	/* Diagnostics to stderr; never pass a secret. */
 	void (*log)(struct janee_ctx *ctx, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
-	void *core;		/* opaque to providers */
+	void *core; /* opaque to providers */
 };
 
 struct janee_provider {
-	int version;		/* JANEE_PROVIDER_VERSION */
-	const char *type;	/* the "type" value in config.json */
+	int version; /* JANEE_PROVIDER_VERSION */
+	const char *type; /* the "type" value in config.json */
 	const char *summary;
 	unsigned caps;
 
 	/* Read provider-specific keys; *state is passed back in ctx. */
-	int (*configure)(struct janee_ctx *ctx, struct janee_cfg *cfg,
-	    void **state);
+	int (*configure)(
+	    struct janee_ctx *ctx, struct janee_cfg *cfg, void **state);
 	void (*unconfigure)(void *state);
 
 	/* Mint one token for req; fill out.  Required. */

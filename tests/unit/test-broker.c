@@ -1,1 +1,638 @@
-int main(void){return 0;}
+/*
+ * Unit tests: the broker.  Requests against the test provider, policy
+ * and approval, the durable lease, minting failures, the sweep with due,
+ * not-yet-due and failing leases, early revocation, and failing closed
+ * when the ledger cannot record a step.
+ */
+#include "common.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include "audit.h"
+#include "broker.h"
+#include "util.h"
+
+#include "t.h"
+
+extern const struct janee_provider test_provider;
+
+struct fx {
+	char *dir, *prov;
+	struct home h;
+	struct ledger *lg;
+	struct config *cfg;
+	struct keysrc ks;
+	struct broker b;
+};
+
+/*
+ * The "wrapped" provider is the test provider with two hooks: it can
+ * look at the lease from another connection while it is being minted
+ * (what another process would see), and it can turn the ledger read-only
+ * once it has minted.
+ */
+static const char *observe_db;
+static char observed[32];
+static struct ledger *wrap_lg;
+
+static void
+observe(const char *lease_id)
+{
+	sqlite3 *o = NULL;
+	sqlite3_stmt *st;
+
+	snprintf(observed, sizeof(observed), "absent");
+	if (sqlite3_open_v2(observe_db, &o, SQLITE_OPEN_READONLY, NULL) ==
+		SQLITE_OK &&
+	    sqlite3_prepare_v2(o, "SELECT state FROM leases WHERE id = ?", -1,
+		&st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, lease_id, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			snprintf(observed, sizeof(observed), "%s",
+			    sqlite3_column_text(st, 0));
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(o);
+}
+
+static int
+wrap_mint(struct janee_ctx *ctx, const struct janee_mint_req *req,
+    struct janee_token *out)
+{
+	int rc;
+
+	if (observe_db != NULL)
+		observe(req->lease_id);
+	rc = test_provider.mint(ctx, req, out);
+	if (rc == 0 && wrap_lg != NULL)
+		sqlite3_exec(
+		    wrap_lg->db, "PRAGMA query_only = 1", NULL, NULL, NULL);
+	return rc;
+}
+
+static struct janee_provider wrap_provider;
+static const struct janee_provider *fx_table[3];
+
+static void
+fx_open(struct fx *f, const char *extra)
+{
+	char *json;
+
+	memset(f, 0, sizeof(*f));
+	wrap_provider = test_provider;
+	wrap_provider.type = "test-wrapped";
+	wrap_provider.mint = wrap_mint;
+	fx_table[0] = &test_provider;
+	fx_table[1] = &wrap_provider;
+	f->dir = t_tmpdir();
+	f->prov = janee_asprintf("%s/prov", f->dir);
+	mkdir(f->prov, 0700);
+	f->ks.fd = f->ks.new_fd = -1;
+	json = janee_asprintf(
+	    "{\"providers\": {"
+	    "\"t\": {\"type\": \"test\", \"state_dir\": \"%s\", \"scopes\": "
+	    "[\"read\", \"write\"], \"default_scopes\": [\"read\"], "
+	    "\"max_ttl\": \"1h\", \"approval\": \"auto\"},"
+	    "\"nodef\": {\"type\": \"test\", \"state_dir\": \"%s\", "
+	    "\"scopes\": "
+	    "[\"read\"], \"approval\": \"auto\"},"
+	    "\"failrev\": {\"type\": \"test\", \"state_dir\": \"%s\", "
+	    "\"revoke\": \"fail\", \"scopes\": [\"read\"], \"approval\": "
+	    "\"auto\"},"
+	    "\"norev\": {\"type\": \"test\", \"state_dir\": \"%s\", "
+	    "\"revoke\": \"unsupported\", \"scopes\": [\"read\"], "
+	    "\"approval\": \"auto\"},"
+	    "\"failmint\": {\"type\": \"test\", \"state_dir\": \"%s\", "
+	    "\"fail_mint\": true, \"scopes\": [\"read\"], \"approval\": "
+	    "\"auto\"},"
+	    "\"short\": {\"type\": \"test\", \"state_dir\": \"%s\", "
+	    "\"expires_in\": \"30s\", \"scopes\": [\"read\"], \"approval\": "
+	    "\"auto\"},"
+	    "\"denied\": {\"type\": \"test\", \"state_dir\": \"%s\", "
+	    "\"scopes\": [\"read\"], \"approval\": \"deny\"},"
+	    "\"asked\": {\"type\": \"test\", \"state_dir\": \"%s\", "
+	    "\"scopes\": [\"read\"], \"approval\": \"ask\"},"
+	    "\"oob\": {\"type\": \"test\", \"state_dir\": \"%s\", "
+	    "\"scopes\": [\"read\"], \"approval\": \"out-of-band\"},"
+	    "\"wrapped\": {\"type\": \"test-wrapped\", \"state_dir\": "
+	    "\"%s\", \"scopes\": [\"read\"], \"approval\": \"auto\"}"
+	    "%s}}",
+	    f->prov, f->prov, f->prov, f->prov, f->prov, f->prov, f->prov,
+	    f->prov, f->prov, f->prov, extra ? extra : "");
+	if (home_resolve(f->dir, &f->h) != 0 ||
+	    ledger_open(f->h.db, 1, &f->lg) != 0 || ledger_begin(f->lg) != 0 ||
+	    store_create(f->lg, &f->h, "keyfile", &f->ks) != 0 ||
+	    ledger_commit(f->lg) != 0 ||
+	    config_parse(json, "test", fx_table, &f->cfg) != 0) {
+		fprintf(stderr, "fixture: %s\n", janee_err_msg(-1));
+		abort();
+	}
+	free(json);
+	broker_init(&f->b, f->lg, &f->h, f->cfg, &f->ks);
+	janee_clock_offset_ms = 0;
+	wrap_lg = NULL;
+	observe_db = NULL;
+}
+
+static void
+fx_close(struct fx *f)
+{
+	broker_free(&f->b);
+	config_free(f->cfg);
+	ledger_close(f->lg);
+	home_free(&f->h);
+	free(f->prov);
+	free(f->dir);
+	janee_clock_offset_ms = 0;
+	janee_err_clear();
+}
+
+/* Files on the provider's side that stand for live tokens. */
+static int
+live_tokens(const struct fx *f)
+{
+	struct dirent *e;
+	DIR *d = opendir(f->prov);
+	int n = 0;
+
+	while (d != NULL && (e = readdir(d)) != NULL)
+		if (strlen(e->d_name) == 64)
+			n++;
+	if (d != NULL)
+		closedir(d);
+	return n;
+}
+
+static int
+mint_calls(const struct fx *f)
+{
+	char *p = janee_asprintf("%s/calls.log", f->prov), line[256];
+	FILE *fp = fopen(p, "r");
+	int n = 0;
+
+	while (fp != NULL && fgets(line, sizeof(line), fp) != NULL)
+		n += strncmp(line, "mint ", 5) == 0;
+	if (fp != NULL)
+		fclose(fp);
+	free(p);
+	return n;
+}
+
+static int
+issue(struct fx *f, const char *prov, const char *scope, int64_t ttl,
+    struct broker_grant *g)
+{
+	struct broker_req req;
+	int rc;
+
+	memset(&req, 0, sizeof(req));
+	req.provider = prov;
+	req.ttl_s = ttl;
+	req.reason = "unit test";
+	if (scope != NULL && janee_strlist_add(&req.scopes, scope) != 0)
+		abort();
+	janee_err_clear();
+	rc = broker_issue(&f->b, &req, g);
+	janee_strlist_free(&req.scopes);
+	return rc;
+}
+
+/* One number from SQL built with printf arguments; -1 on error. */
+#define count(f, ...) count_sql((f), janee_asprintf(__VA_ARGS__))
+
+static int64_t
+count_sql(struct fx *f, char *sql)
+{
+	int64_t n = -1;
+
+	if (ledger_count(f->lg, sql, &n) != 0)
+		n = -1;
+	free(sql);
+	return n;
+}
+
+static const char *
+state_of(struct fx *f, const char *id, char *buf, size_t n)
+{
+	struct lease l;
+
+	if (lease_load(f->lg, id, &l) != 0)
+		return "missing";
+	snprintf(buf, n, "%s", lease_state_name(l.state));
+	lease_free(&l);
+	return buf;
+}
+
+static void
+auto_approval_issues_a_recorded_sealed_token(void)
+{
+	struct fx f;
+	struct broker_grant g;
+	struct lease l;
+	char fp[STORE_FP_HEX];
+	int64_t before = janee_now_ms();
+
+	fx_open(&f, NULL);
+	T_EQ_INT(issue(&f, "t", "read", 600, &g), 0);
+	T_ASSERT(g.tok.token != NULL &&
+	    strncmp((char *)g.tok.token->data, "tst_", 4) == 0);
+	T_EQ_STR(g.granted, "[\"read\"]");
+	T_ASSERT(g.expires_ms >= before + 600000 &&
+	    g.expires_ms <= janee_now_ms() + 600000);
+	T_EQ_INT(live_tokens(&f), 1);
+	T_EQ_INT(lease_load(f.lg, g.lease_id, &l), 0);
+	T_EQ_INT(l.state, LEASE_ACTIVE);
+	T_EQ_INT(store_fingerprint(
+		     f.b.store, g.tok.token->data, g.tok.token->len, fp),
+	    0);
+	T_EQ_STR(l.fingerprint, fp);
+	T_ASSERT(l.sealed != NULL);
+	/* The sealed copy is not the token. */
+	T_ASSERT(memmem(l.sealed, l.sealed_len, g.tok.token->data,
+		     g.tok.token->len) == NULL);
+	T_EQ_INT(l.expires_ms, g.expires_ms);
+	T_EQ_STR(l.reason, "unit test");
+	/* requested, approved, issued: in that order. */
+	T_EQ_INT(count(&f, "SELECT count(*) FROM audit WHERE lease_id = '%s'",
+		     g.lease_id),
+	    3);
+	T_EQ_INT(
+	    count(&f,
+		"SELECT count(*) FROM audit WHERE lease_id = '%s' "
+		"AND event = 'issued' AND seq = (SELECT max(seq) FROM audit)",
+		g.lease_id),
+	    1);
+	lease_free(&l);
+	broker_grant_free(&g);
+	fx_close(&f);
+}
+
+static void
+invariant_8_scope_outside_ceiling_is_refused_before_minting(void)
+{
+	struct fx f;
+	struct broker_grant g;
+
+	fx_open(&f, NULL);
+	T_EQ_INT(issue(&f, "t", "admin", 60, &g), JANEE_ERR_POLICY);
+	T_ASSERT(strstr(janee_err_msg(JANEE_ERR_POLICY), "'admin'") != NULL);
+	T_ASSERT(g.tok.token == NULL);
+	T_EQ_INT(mint_calls(&f), 0);
+	/* The refusal is on the record. */
+	T_EQ_INT(count(&f, "SELECT count(*) FROM leases WHERE state = '%s'",
+		     "denied"),
+	    1);
+	T_EQ_INT(count(&f, "SELECT count(*) FROM audit WHERE event = '%s'",
+		     "denied"),
+	    1);
+	fx_close(&f);
+}
+
+static void
+invariant_8_ttl_is_bounded_and_no_scope_is_never_everything(void)
+{
+	struct fx f;
+	struct broker_grant g;
+	int64_t now;
+
+	fx_open(&f, NULL);
+	T_EQ_INT(issue(&f, "t", "read", 7200, &g), JANEE_ERR_POLICY);
+	T_EQ_INT(issue(&f, "t", "read", -5, &g), JANEE_ERR_POLICY);
+	T_EQ_INT(mint_calls(&f), 0);
+	now = janee_now_ms();
+	T_EQ_INT(issue(&f, "t", NULL, 0, &g), 0); /* defaults */
+	T_EQ_STR(g.granted, "[\"read\"]");
+	T_ASSERT(g.expires_ms >= now + 900000 - 1000 &&
+	    g.expires_ms <= janee_now_ms() + 900000);
+	broker_grant_free(&g);
+	/* No scopes asked and none by default: an error, not everything. */
+	T_EQ_INT(issue(&f, "nodef", NULL, 60, &g), JANEE_ERR_POLICY);
+	T_EQ_INT(issue(&f, "nosuch", "read", 60, &g), JANEE_ERR_NOT_FOUND);
+	fx_close(&f);
+}
+
+static int
+ask_yes(const struct prov *pv, const struct lease *l, void *arg)
+{
+	(*(int *)arg)++;
+	return 0;
+}
+
+static int
+ask_no(const struct prov *pv, const struct lease *l, void *arg)
+{
+	(*(int *)arg)++;
+	return janee_err_set(JANEE_ERR_DENIED, "said no");
+}
+
+static void
+approval_modes_are_honoured(void)
+{
+	struct fx f;
+	struct broker_grant g;
+	int asked = 0;
+
+	fx_open(&f, NULL);
+	T_EQ_INT(issue(&f, "denied", "read", 60, &g), JANEE_ERR_DENIED);
+	/* ask with nobody to ask: denied, never auto-approved */
+	T_EQ_INT(issue(&f, "asked", "read", 60, &g), JANEE_ERR_DENIED);
+	T_EQ_INT(issue(&f, "oob", "read", 60, &g), JANEE_ERR_DENIED);
+	T_EQ_INT(mint_calls(&f), 0);
+	f.b.ask = ask_no;
+	f.b.ask_arg = &asked;
+	T_EQ_INT(issue(&f, "asked", "read", 60, &g), JANEE_ERR_DENIED);
+	T_EQ_INT(asked, 1);
+	f.b.ask = ask_yes;
+	T_EQ_INT(issue(&f, "asked", "read", 60, &g), 0);
+	T_EQ_INT(asked, 2);
+	broker_grant_free(&g);
+	T_EQ_INT(count(&f, "SELECT count(*) FROM leases WHERE state = '%s'",
+		     "denied"),
+	    4);
+	fx_close(&f);
+}
+
+static void
+mint_failure_is_recorded_as_failed(void)
+{
+	struct fx f;
+	struct broker_grant g;
+
+	fx_open(&f, NULL);
+	T_EQ_INT(issue(&f, "failmint", "read", 60, &g), JANEE_ERR_PROVIDER);
+	T_ASSERT(
+	    strstr(janee_err_msg(JANEE_ERR_PROVIDER), "mint failed") != NULL);
+	T_EQ_INT(mint_calls(&f), 1);
+	T_EQ_INT(count(&f, "SELECT count(*) FROM leases WHERE state = '%s'",
+		     "failed"),
+	    1);
+	T_EQ_INT(count(&f, "SELECT count(*) FROM audit WHERE event = '%s'",
+		     "mint_failed"),
+	    1);
+	fx_close(&f);
+}
+
+static void
+lease_never_outlives_the_providers_expiry(void)
+{
+	struct fx f;
+	struct broker_grant g;
+	int64_t now = janee_now_ms();
+
+	fx_open(&f, NULL);
+	T_EQ_INT(issue(&f, "short", "read", 600, &g), 0);
+	T_ASSERT(g.expires_ms <= janee_now_ms() + 30000 &&
+	    g.expires_ms >= now + 29000);
+	broker_grant_free(&g);
+	fx_close(&f);
+}
+
+static void
+sweep_handles_due_not_due_and_failing_leases(void)
+{
+	struct fx f;
+	struct broker_grant a, b, c, d, e;
+	struct sweep_report r;
+	char st[32];
+	int i;
+
+	fx_open(&f, NULL);
+	T_EQ_INT(issue(&f, "t", "read", 60, &a), 0);
+	T_EQ_INT(issue(&f, "t", "read", 60, &b), 0);
+	T_EQ_INT(issue(&f, "t", "read", 3600, &c), 0);
+	T_EQ_INT(issue(&f, "failrev", "read", 60, &d), 0);
+	T_EQ_INT(issue(&f, "norev", "read", 60, &e), 0);
+	T_EQ_INT(live_tokens(&f), 5);
+	T_EQ_INT(broker_sweep(&f.b, 0, &r), 0);
+	T_EQ_INT(r.expired + r.retrying + r.irrevocable, 0);
+
+	janee_clock_offset_ms = 120000;
+	T_EQ_INT(broker_sweep(&f.b, 0, &r), 0);
+	T_EQ_INT(r.expired, 3); /* a, b and e (cannot revoke) */
+	T_EQ_INT(r.retrying, 1); /* d */
+	T_EQ_STR(state_of(&f, a.lease_id, st, sizeof(st)), "expired");
+	T_EQ_STR(state_of(&f, b.lease_id, st, sizeof(st)), "expired");
+	T_EQ_STR(state_of(&f, c.lease_id, st, sizeof(st)), "active");
+	T_EQ_STR(state_of(&f, d.lease_id, st, sizeof(st)), "active");
+	T_EQ_STR(state_of(&f, e.lease_id, st, sizeof(st)), "expired");
+	/* a and b revoked at the provider; c, d and e still live there. */
+	T_EQ_INT(live_tokens(&f), 3);
+	T_EQ_INT(count(&f,
+		     "SELECT count(*) FROM leases WHERE id = '%s' AND "
+		     "sealed_token IS NULL AND detail LIKE '%%cannot revoke%%'",
+		     e.lease_id),
+	    1);
+	/* Sealed copies are dropped once no longer needed. */
+	T_EQ_INT(count(&f,
+		     "SELECT count(*) FROM leases WHERE id = '%s' AND "
+		     "sealed_token IS NULL",
+		     a.lease_id),
+	    1);
+
+	/* Not due again until its backoff passes. */
+	T_EQ_INT(broker_sweep(&f.b, 0, &r), 0);
+	T_EQ_INT(r.retrying, 0);
+	for (i = 2; i <= BROKER_MAX_ATTEMPTS; i++) {
+		janee_clock_offset_ms += broker_backoff_ms(i - 1) + 1000;
+		T_EQ_INT(broker_sweep(&f.b, 0, &r), 0);
+		T_EQ_INT(r.retrying + r.irrevocable, 1);
+	}
+	T_EQ_INT(r.irrevocable, 1);
+	T_EQ_STR(state_of(&f, d.lease_id, st, sizeof(st)), "irrevocable");
+	/* The backoffs add up past c's hour: it expired on its own time. */
+	T_EQ_STR(state_of(&f, c.lease_id, st, sizeof(st)), "expired");
+	T_EQ_INT(count(&f,
+		     "SELECT count(*) FROM audit WHERE lease_id = '%s' "
+		     "AND event = 'revoke_failed'",
+		     d.lease_id),
+	    BROKER_MAX_ATTEMPTS - 1);
+	T_EQ_INT(count(&f,
+		     "SELECT count(*) FROM audit WHERE lease_id = '%s' "
+		     "AND event = 'irrevocable'",
+		     d.lease_id),
+	    1);
+	broker_grant_free(&a);
+	broker_grant_free(&b);
+	broker_grant_free(&c);
+	broker_grant_free(&d);
+	broker_grant_free(&e);
+	fx_close(&f);
+}
+
+static void
+sweep_reads_only_overdue_leases(void)
+{
+	struct fx f;
+	sqlite3_stmt *st;
+	char plan[512] = "";
+
+	fx_open(&f, NULL);
+	/* The query the sweep runs must use the partial due index. */
+	T_EQ_INT(ledger_prepare(f.lg,
+		     "EXPLAIN QUERY PLAN SELECT id, "
+		     "next_attempt_ms FROM leases WHERE state = 'active' AND "
+		     "next_attempt_ms <= 1 AND (next_attempt_ms, id) > (0, '') "
+		     "ORDER BY next_attempt_ms, id LIMIT 64",
+		     &st),
+	    0);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		size_t n = strlen(plan);
+
+		snprintf(plan + n, sizeof(plan) - n, "%s;",
+		    sqlite3_column_text(st, 3));
+	}
+	sqlite3_finalize(st);
+	T_ASSERT(strstr(plan, "leases_due") != NULL);
+	T_ASSERT(strstr(plan, "SCAN") == NULL);
+	fx_close(&f);
+}
+
+static void
+ending_a_lease_revokes_it_now(void)
+{
+	struct fx f;
+	struct broker_grant g;
+	char st[32];
+
+	fx_open(&f, NULL);
+	T_EQ_INT(issue(&f, "t", "read", 600, &g), 0);
+	T_EQ_INT(live_tokens(&f), 1);
+	T_EQ_INT(broker_end(&f.b, g.lease_id, "done"), 0);
+	T_EQ_STR(state_of(&f, g.lease_id, st, sizeof(st)), "revoked");
+	T_EQ_INT(live_tokens(&f), 0);
+	janee_err_clear();
+	T_EQ_INT(broker_end(&f.b, g.lease_id, "again"), JANEE_ERR_STATE);
+	janee_err_clear();
+	T_EQ_INT(broker_end(&f.b, "lse_nosuchleaseaaaaaaaaaaaaaa", "x"),
+	    JANEE_ERR_NOT_FOUND);
+	broker_grant_free(&g);
+	fx_close(&f);
+}
+
+static void
+failing_revocation_keeps_the_lease_active_for_retry(void)
+{
+	struct fx f;
+	struct broker_grant g;
+	char st[32];
+
+	fx_open(&f, NULL);
+	T_EQ_INT(issue(&f, "failrev", "read", 600, &g), 0);
+	T_EQ_INT(broker_end(&f.b, g.lease_id, "done"), JANEE_ERR_PROVIDER);
+	T_EQ_STR(state_of(&f, g.lease_id, st, sizeof(st)), "active");
+	T_EQ_INT(count(&f,
+		     "SELECT revoke_attempts FROM leases WHERE id = "
+		     "'%s'",
+		     g.lease_id),
+	    1);
+	broker_grant_free(&g);
+	fx_close(&f);
+}
+
+static void
+invariant_5_read_only_ledger_fails_closed_before_minting(void)
+{
+	struct fx f;
+	struct broker_grant g;
+
+	fx_open(&f, NULL);
+	T_EQ_INT(ledger_exec(f.lg, "PRAGMA query_only = 1"), 0);
+	T_EQ_INT(issue(&f, "t", "read", 60, &g), JANEE_ERR_DB);
+	T_ASSERT(g.tok.token == NULL);
+	T_EQ_INT(mint_calls(&f), 0);
+	T_EQ_INT(live_tokens(&f), 0);
+	fx_close(&f);
+}
+
+static void
+invariant_5_ledger_failing_after_mint_returns_no_token(void)
+{
+	struct fx f;
+	struct broker_grant g;
+
+	fx_open(&f, NULL);
+	wrap_lg = f.lg;
+	T_EQ_INT(issue(&f, "wrapped", "read", 60, &g), JANEE_ERR_DB);
+	T_ASSERT(
+	    strstr(janee_err_msg(JANEE_ERR_DB), "no token was issued") != NULL);
+	T_ASSERT(g.tok.token == NULL);
+	T_EQ_INT(mint_calls(&f), 1);
+	/* The minted token was revoked at the provider at once. */
+	T_EQ_INT(live_tokens(&f), 0);
+	/* The ledger still knows a lease was being minted. */
+	T_EQ_INT(ledger_exec(f.lg, "PRAGMA query_only = 0"), 0);
+	T_EQ_INT(count(&f, "SELECT count(*) FROM leases WHERE state = '%s'",
+		     "minting"),
+	    1);
+	wrap_lg = NULL;
+	fx_close(&f);
+}
+
+static void
+invariant_5_full_ledger_fails_closed(void)
+{
+	struct fx f;
+	struct broker_grant g;
+	struct audit_event filler = {
+		.event = "x", .actor = "t", .outcome = "ok"
+	};
+	int64_t pages = 0;
+	char sql[64];
+
+	fx_open(&f, NULL);
+	T_EQ_INT(ledger_exec(f.lg, "PRAGMA wal_checkpoint(TRUNCATE)"), 0);
+	T_EQ_INT(ledger_count(f.lg, "PRAGMA page_count", &pages), 0);
+	snprintf(
+	    sql, sizeof(sql), "PRAGMA max_page_count = %lld", (long long)pages);
+	T_EQ_INT(ledger_exec(f.lg, sql), 0);
+	/*
+	 * Fill the audit table's last page (rows append there) with small
+	 * events: the request's own audit row cannot fit after that.
+	 */
+	while (audit_record(f.lg, &filler) == 0)
+		;
+	janee_err_clear();
+	T_EQ_INT(issue(&f, "t", "read", 60, &g), JANEE_ERR_DB);
+	T_ASSERT(strstr(janee_err_msg(JANEE_ERR_DB), "full") != NULL);
+	T_ASSERT(g.tok.token == NULL);
+	T_EQ_INT(mint_calls(&f), 0);
+	T_EQ_INT(live_tokens(&f), 0);
+	fx_close(&f);
+}
+
+static void
+invariant_6_lease_is_durable_before_the_provider_is_called(void)
+{
+	struct fx f;
+	struct broker_grant g;
+
+	fx_open(&f, NULL);
+	observe_db = f.h.db;
+	observed[0] = '\0';
+	T_EQ_INT(issue(&f, "wrapped", "read", 60, &g), 0);
+	/* Another connection saw the committed lease, already minting. */
+	T_EQ_STR(observed, "minting");
+	broker_grant_free(&g);
+	fx_close(&f);
+}
+
+int
+main(void)
+{
+	T_RUN(auto_approval_issues_a_recorded_sealed_token);
+	T_RUN(invariant_8_scope_outside_ceiling_is_refused_before_minting);
+	T_RUN(invariant_8_ttl_is_bounded_and_no_scope_is_never_everything);
+	T_RUN(approval_modes_are_honoured);
+	T_RUN(mint_failure_is_recorded_as_failed);
+	T_RUN(lease_never_outlives_the_providers_expiry);
+	T_RUN(sweep_handles_due_not_due_and_failing_leases);
+	T_RUN(sweep_reads_only_overdue_leases);
+	T_RUN(ending_a_lease_revokes_it_now);
+	T_RUN(failing_revocation_keeps_the_lease_active_for_retry);
+	T_RUN(invariant_5_read_only_ledger_fails_closed_before_minting);
+	T_RUN(invariant_5_ledger_failing_after_mint_returns_no_token);
+	T_RUN(invariant_5_full_ledger_fails_closed);
+	T_RUN(invariant_6_lease_is_durable_before_the_provider_is_called);
+	return t_done();
+}

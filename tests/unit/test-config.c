@@ -1,1 +1,149 @@
-int main(void){return 0;}
+/* Unit tests: config.json validation. */
+#include "common.h"
+
+#include "config.h"
+
+#include "t.h"
+
+static int
+parse(const char *json, struct config **out)
+{
+	*out = NULL;
+	janee_err_clear();
+	return config_parse(json, "config.json", janee_providers, out);
+}
+
+/* Parsing fails with JANEE_ERR_CONFIG and a message holding `needle`. */
+static void
+refused(const char *json, const char *needle)
+{
+	struct config *c;
+	int rc = parse(json, &c);
+
+	T_EQ_INT(rc, JANEE_ERR_CONFIG);
+	T_ASSERT(c == NULL);
+	if (strstr(janee_err_msg(rc), needle) == NULL) {
+		fprintf(stderr, "  message \"%s\" lacks \"%s\"\n",
+		    janee_err_msg(rc), needle);
+		t_case_failed = 1;
+	}
+	janee_err_clear();
+}
+
+#define PROV(extra) \
+	"{\"providers\": {\"gh\": {\"type\": \"test\", " \
+	"\"state_dir\": \"/tmp\", \"scopes\": [\"read\", \"write\"]" extra \
+	"}}}"
+
+static void
+valid_config_loads_with_defaults(void)
+{
+	struct config *c;
+	struct prov *p;
+
+	T_EQ_INT(parse(PROV(""), &c), 0);
+	T_ASSERT(c != NULL && c->n == 1);
+	p = config_find(c, "gh");
+	T_ASSERT(p != NULL);
+	T_EQ_INT(p->pol.max_ttl_s, 3600);
+	T_EQ_INT(p->pol.default_ttl_s, 900);
+	T_EQ_INT(p->pol.approval, APPROVAL_ASK);
+	T_EQ_INT(p->pol.ceiling.n, 2);
+	T_ASSERT(config_find(c, "nope") == NULL);
+	config_free(c);
+	T_EQ_INT(parse("{}", &c), 0);
+	T_EQ_INT(c->n, 0);
+	config_free(c);
+}
+
+static void
+durations_take_strings_and_seconds(void)
+{
+	struct config *c;
+
+	T_EQ_INT(
+	    parse(PROV(", \"max_ttl\": \"5m\", \"default_ttl\": 90"), &c), 0);
+	T_EQ_INT(c->provs[0].pol.max_ttl_s, 300);
+	T_EQ_INT(c->provs[0].pol.default_ttl_s, 90);
+	config_free(c);
+	refused(PROV(", \"max_ttl\": \"5 minutes\""), "'max_ttl'");
+	refused(PROV(", \"max_ttl\": 0"), "'max_ttl'");
+	refused(PROV(", \"max_ttl\": 1.5"), "'max_ttl'");
+	refused(PROV(", \"max_ttl\": \"5m\", \"default_ttl\": \"10m\""),
+	    "'default_ttl' is longer");
+}
+
+static void
+unknown_keys_are_named(void)
+{
+	refused(PROV(", \"scope\": [\"read\"]"), "unknown key 'scope'");
+	refused("{\"provider\": {}}", "unknown key 'provider'");
+	/* a key only the provider reads, misspelt */
+	refused(PROV(", \"fail_mnt\": true"), "unknown key 'fail_mnt'");
+}
+
+static void
+wrong_types_are_named(void)
+{
+	refused(PROV(", \"approval\": true"), "'approval'");
+	refused(PROV(", \"fail_mint\": \"yes\""), "'fail_mint'");
+	refused(PROV(", \"token_length\": \"44\""), "'token_length'");
+	refused("{\"providers\": {\"gh\": {\"type\": \"test\", \"state_dir\": "
+		"\"/tmp\", \"scopes\": \"read\"}}}",
+	    "'scopes' must be an array");
+	refused("{\"providers\": {\"gh\": {\"type\": \"test\", \"state_dir\": "
+		"\"/tmp\", \"scopes\": [\"read\", 5]}}}",
+	    "'scopes'");
+	refused("{\"providers\": []}", "'providers' must be an object");
+	refused("[]", "top level");
+	refused("{\"providers\": {\"gh\": 5}}", "must be an object");
+}
+
+static void
+invariant_8_empty_ceiling_is_an_error_not_everything(void)
+{
+	refused("{\"providers\": {\"gh\": {\"type\": \"test\", \"state_dir\": "
+		"\"/tmp\", \"scopes\": []}}}",
+	    "'scopes'");
+	refused("{\"providers\": {\"gh\": {\"type\": \"test\", \"state_dir\": "
+		"\"/tmp\"}}}",
+	    "'scopes'");
+	refused(PROV(", \"default_scopes\": [\"admin\"]"),
+	    "default scope 'admin' is not in 'scopes'");
+}
+
+static void
+bad_documents_and_names_are_refused(void)
+{
+	refused("{\"providers\": ", "not valid JSON");
+	refused("", "not valid JSON");
+	refused(PROV(", \"approval\": \"sometimes\""),
+	    "auto, ask, "
+	    "out-of-band or deny");
+	refused("{\"providers\": {\"gh\": {\"type\": \"gitlab\", \"scopes\": "
+		"[\"x\"]}}}",
+	    "unknown provider type 'gitlab'");
+	refused("{\"providers\": {\"gh\": {\"scopes\": [\"x\"]}}}",
+	    "'type' is required");
+	refused("{\"providers\": {\"Bad Name\": {\"type\": \"test\"}}}",
+	    "provider name");
+	refused("{\"providers\": {\"gh\": {\"type\": \"test\", \"scopes\": "
+		"[\"x\"]}}}",
+	    "'state_dir' is required");
+	refused("{\"providers\": {\"a\": {\"type\": \"test\", \"state_dir\": "
+		"\"/tmp\", \"scopes\": [\"x\"]}, \"a\": {\"type\": \"test\", "
+		"\"state_dir\": \"/tmp\", \"scopes\": [\"x\"]}}}",
+	    "twice");
+}
+
+int
+main(void)
+{
+	T_RUN(valid_config_loads_with_defaults);
+	T_RUN(durations_take_strings_and_seconds);
+	T_RUN(unknown_keys_are_named);
+	T_RUN(wrong_types_are_named);
+	T_RUN(invariant_8_empty_ceiling_is_an_error_not_everything);
+	T_RUN(bad_documents_and_names_are_refused);
+	return t_done();
+}
