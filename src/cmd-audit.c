@@ -76,17 +76,17 @@ list_one(const struct audit_row *r, void *arg)
 	}
 	janee_time_fmt(r->ts_ms, t);
 	printf("%6lld  %s  ", (long long)r->seq, t);
-	cli_put_text(r->event, 12);
+	cli_put_text(stdout, r->event, 12);
 	putchar(' ');
-	cli_put_text(r->actor, 6);
+	cli_put_text(stdout, r->actor, 6);
 	putchar(' ');
-	cli_put_text(r->provider ? r->provider : "-", 10);
+	cli_put_text(stdout, r->provider ? r->provider : "-", 10);
 	putchar(' ');
-	cli_put_text(r->lease_id ? r->lease_id : "-", 30);
+	cli_put_text(stdout, r->lease_id ? r->lease_id : "-", 30);
 	putchar(' ');
-	cli_put_text(r->outcome, 7);
+	cli_put_text(stdout, r->outcome, 7);
 	putchar(' ');
-	cli_put_text(r->detail ? r->detail : "", 0);
+	cli_put_text(stdout, r->detail ? r->detail : "", 0);
 	putchar('\n');
 	return 0;
 }
@@ -220,6 +220,8 @@ cmd_audit_export(struct cli *c)
 	if (out != NULL && (rc = atomic_begin(out, &af)) != 0)
 		return rc;
 	memset(&ec, 0, sizeof(ec));
+	/* 64 KiB writes rather than stdio's 4 KiB: 1/16 of the syscalls. */
+	setvbuf(out ? af.fp : stdout, NULL, _IOFBF, 1 << 16);
 	csv_init(&ec.csv, out ? af.fp : stdout);
 	for (i = 0; i < nitems(csv_header); i++)
 		csv_field(&ec.csv, csv_header[i]);
