@@ -3,6 +3,8 @@
 
 #include "audit.h"
 #include "broker.h"
+#include "credentials.h"
+#include "janee/http.h"
 #include "policy.h"
 #include "secrets.h"
 #include "util.h"
@@ -11,6 +13,12 @@ static int64_t
 clock_ms(void)
 {
 	return janee_now_ms();
+}
+
+static int
+collect_id(const struct lease *l, void *arg)
+{
+	return janee_strlist_add(arg, l->id);
 }
 
 /* Failures of the store, not of the provider: no attempt was made. */
@@ -51,6 +59,63 @@ prov_secret_get(
 	return secret_get(b->lg, b->store, ref + 7, out);
 }
 
+static int
+prov_cred_get(struct janee_ctx *ctx, struct janee_secret **out)
+{
+	struct broker *b = ctx->core;
+	int rc;
+
+	*out = NULL;
+	if ((rc = broker_unlock(b)) != 0)
+		return rc;
+	return cred_get(b->lg, b->store, ctx->name, out);
+}
+
+static int
+prov_cred_put(
+    struct janee_ctx *ctx, const struct janee_secret *val, const char *account)
+{
+	struct broker *b = ctx->core;
+	int rc;
+
+	if ((rc = broker_unlock(b)) != 0)
+		return rc;
+	/* A login is audited as such; a rotation is routine. */
+	return cred_put(b->lg, b->store, ctx->name, val, account,
+	    b->logging_in ? "login" : NULL);
+}
+
+static int
+prov_cred_broken(struct janee_ctx *ctx, const char *why)
+{
+	struct broker *b = ctx->core;
+
+	return cred_mark_broken(b->lg, ctx->name, why);
+}
+
+static int
+prov_cred_lock(struct janee_ctx *ctx)
+{
+	struct broker *b = ctx->core;
+	struct prov *pv = config_find(b->cfg, ctx->name);
+
+	if (pv == NULL || pv->login_fd >= 0)
+		return janee_err_set(JANEE_ERR_INTERNAL, "login lock misuse");
+	return cred_lock(b->home, ctx->name, 60, &pv->login_fd);
+}
+
+static void
+prov_cred_unlock(struct janee_ctx *ctx)
+{
+	struct broker *b = ctx->core;
+	struct prov *pv = config_find(b->cfg, ctx->name);
+
+	if (pv != NULL) {
+		cred_unlock(pv->login_fd);
+		pv->login_fd = -1;
+	}
+}
+
 void
 broker_init(struct broker *b, struct ledger *lg, const struct home *h,
     struct config *cfg, struct keysrc *ks)
@@ -67,6 +132,11 @@ broker_init(struct broker *b, struct ledger *lg, const struct home *h,
 	for (i = 0; cfg != NULL && i < cfg->n; i++) {
 		cfg->provs[i].ctx.core = b;
 		cfg->provs[i].ctx.secret_get = prov_secret_get;
+		cfg->provs[i].ctx.cred_get = prov_cred_get;
+		cfg->provs[i].ctx.cred_put = prov_cred_put;
+		cfg->provs[i].ctx.cred_broken = prov_cred_broken;
+		cfg->provs[i].ctx.cred_lock = prov_cred_lock;
+		cfg->provs[i].ctx.cred_unlock = prov_cred_unlock;
 		cfg->provs[i].ctx.now_ms = clock_ms;
 		cfg->provs[i].ctx.log = prov_log;
 	}
@@ -77,6 +147,19 @@ broker_free(struct broker *b)
 {
 	store_free(b->store);
 	b->store = NULL;
+	janee_http_free(b->http);
+	b->http = NULL;
+}
+
+/* Give the provider its HTTP client, made on first need (start-up stays
+ * cheap for commands that never call a provider). */
+static int
+prov_ready(struct broker *b, struct prov *pv)
+{
+	if (b->http == NULL && (b->http = janee_http_new()) == NULL)
+		return JANEE_ERR_NETWORK;
+	pv->ctx.http = b->http;
+	return 0;
 }
 
 int
@@ -219,8 +302,12 @@ static int
 revoke_at_provider(
     struct broker *b, struct prov *pv, const struct janee_secret *tok)
 {
-	if (pv->impl->revoke == NULL)
+	int rc;
+
+	if (pv->impl->revoke == NULL || pv->ctx.no_revoke)
 		return JANEE_ERR_UNSUPPORTED;
+	if ((rc = prov_ready(b, pv)) != 0)
+		return rc;
 	return pv->impl->revoke(&pv->ctx, tok);
 }
 
@@ -253,7 +340,7 @@ broker_issue(struct broker *b, struct broker_req *req, struct broker_grant *g)
 	struct prov *pv;
 	char fp[STORE_FP_HEX], *why = NULL;
 	int64_t now;
-	int rc, decision;
+	int rc, decision, revocable;
 
 	memset(g, 0, sizeof(*g));
 	memset(&l, 0, sizeof(l));
@@ -302,7 +389,8 @@ broker_issue(struct broker *b, struct broker_req *req, struct broker_grant *g)
 	mr.scopes = &req->scopes;
 	mr.repositories = &req->repositories;
 	mr.ttl_s = l.ttl_s;
-	if ((rc = pv->impl->mint(&pv->ctx, &mr, &g->tok)) != 0 ||
+	if ((rc = prov_ready(b, pv)) != 0 ||
+	    (rc = pv->impl->mint(&pv->ctx, &mr, &g->tok)) != 0 ||
 	    g->tok.token == NULL || g->tok.token->len == 0) {
 		if (rc == 0)
 			rc = janee_err_set(JANEE_ERR_PROVIDER,
@@ -333,17 +421,33 @@ broker_issue(struct broker *b, struct broker_req *req, struct broker_grant *g)
 	now = clock_ms();
 	l.issued_ms = now;
 	l.expires_ms = now + l.ttl_s * 1000;
-	/* Never promise longer than the provider's own expiry. */
-	if (g->tok.expires_ms > 0 && g->tok.expires_ms < l.expires_ms)
+	revocable = pv->impl->revoke != NULL && !pv->ctx.no_revoke;
+	/*
+	 * Never promise longer than the provider's own expiry; and a token
+	 * that cannot be revoked lives as long as the provider says, which
+	 * is what the lease must record.
+	 */
+	if (g->tok.expires_ms > 0 &&
+	    (g->tok.expires_ms < l.expires_ms || !revocable))
 		l.expires_ms = g->tok.expires_ms;
 	l.next_attempt_ms = l.expires_ms;
+	if (!revocable &&
+	    (rc = lease_set_str(&l.detail,
+		 "not revocable: the "
+		 "token lives until the provider's own expiry")) != 0) {
+		rc = fail_closed(b, pv, &l, &g->tok, rc);
+		goto out;
+	}
 	if ((rc = store_fingerprint(
 		 b->store, g->tok.token->data, g->tok.token->len, fp)) != 0 ||
 	    (rc = lease_set_str(&l.fingerprint, fp)) != 0 ||
 	    (l.granted = lease_scopes_json(&g->tok.granted)) == NULL ||
-	    (rc = store_seal(b->store, "lease-token", l.id, g->tok.token->data,
-		 g->tok.token->len, &l.sealed, &l.sealed_len)) != 0 ||
-	    (rc = transition(b, &l, LEASE_ACTIVE, "issued", "ok", NULL)) != 0) {
+	    (revocable &&
+		(rc = store_seal(b->store, "lease-token", l.id,
+		     g->tok.token->data, g->tok.token->len, &l.sealed,
+		     &l.sealed_len)) != 0) ||
+	    (rc = transition(b, &l, LEASE_ACTIVE, "issued", "ok", l.detail)) !=
+		0) {
 		if (rc == 0)
 			rc = JANEE_ERR_NOMEM;
 		rc = fail_closed(b, pv, &l, &g->tok, rc);
@@ -353,7 +457,7 @@ broker_issue(struct broker *b, struct broker_req *req, struct broker_grant *g)
 	g->expires_ms = l.expires_ms;
 	g->granted = l.granted;
 	l.granted = NULL;
-	g->revocable = pv->impl->revoke != NULL;
+	g->revocable = revocable;
 out:
 	if (rc != 0)
 		broker_grant_free(g);
@@ -590,5 +694,78 @@ broker_sweep(struct broker *b, int may_unlock, struct sweep_report *r)
 			rc = sweep_one(b, ids[i], quiet, r);
 	} while (rc == 0 && n == (int)nitems(ids));
 	b->actor = actor;
+	return rc;
+}
+
+int
+broker_login(
+    struct broker *b, const char *provider, const struct janee_login_ui *ui)
+{
+	struct prov *pv;
+	int rc;
+
+	if ((pv = config_find(b->cfg, provider)) == NULL)
+		return janee_err_set(JANEE_ERR_NOT_FOUND,
+		    "no provider '%s' in "
+		    "%s; list them with: janee provider list",
+		    provider, b->cfg->path);
+	if (pv->impl->login == NULL)
+		return janee_err_set(JANEE_ERR_UNSUPPORTED,
+		    "provider '%s' "
+		    "(type %s) has no interactive login; it is configured in "
+		    "config.json alone",
+		    provider, pv->impl->type);
+	/* The login is stored sealed: have the key before asking anyone. */
+	if ((rc = broker_unlock(b)) != 0 || (rc = prov_ready(b, pv)) != 0)
+		return rc;
+	b->logging_in = 1;
+	rc = pv->impl->login(&pv->ctx, ui);
+	b->logging_in = 0;
+	return rc;
+}
+
+int
+broker_logout(struct broker *b, const char *provider)
+{
+	struct lease_filter f = { 1, NULL, NULL };
+	struct janee_strlist ids;
+	struct prov *pv;
+	size_t i;
+	int rc = 0, prc;
+
+	memset(&ids, 0, sizeof(ids));
+	if ((pv = config_find(b->cfg, provider)) == NULL)
+		return janee_err_set(JANEE_ERR_NOT_FOUND,
+		    "no provider '%s' in "
+		    "%s",
+		    provider, b->cfg->path);
+	if ((rc = broker_unlock(b)) != 0)
+		return rc;
+	/* Everything minted from the login goes first. */
+	f.provider = provider;
+	if ((rc = lease_each(b->lg, &f, collect_id, &ids)) != 0)
+		goto out;
+	for (i = 0; i < ids.n; i++)
+		if ((prc = broker_end(b, ids.v[i], "logout")) != 0) {
+			fprintf(stderr, "janee: %s\n", janee_err_msg(prc));
+			janee_err_clear();
+		}
+	if (pv->impl->logout != NULL) {
+		if ((rc = prov_ready(b, pv)) != 0)
+			goto out;
+		if ((prc = pv->impl->logout(&pv->ctx)) != 0 &&
+		    prc != JANEE_ERR_NOT_FOUND) {
+			/* Forget it anyway: the person asked to log out. */
+			fprintf(stderr,
+			    "janee: warning: %s; the login is "
+			    "forgotten here all the same\n",
+			    janee_err_msg(prc));
+			janee_err_clear();
+		}
+		janee_err_clear();
+	}
+	rc = cred_delete(b->lg, provider);
+out:
+	janee_strlist_free(&ids);
 	return rc;
 }

@@ -41,6 +41,8 @@ struct broker {
 	const char *client; /* who asks: "cli", an MCP client's name */
 	const char *session; /* per-process id */
 	broker_ask_fn ask; /* the "ask" approval channel, or NULL */
+	struct janee_http *http; /* created on first need */
+	int logging_in; /* a login stores the credential */
 	void *ask_arg;
 };
 
@@ -95,6 +97,16 @@ struct sweep_report {
  */
 int broker_sweep(
     struct broker *b, int may_unlock, struct sweep_report *r) JANEE_WUR;
+
+/*
+ * Run the provider's interactive login (`janee login NAME`); the provider
+ * stores what it got through ctx->cred_put, audited as a login.
+ */
+int broker_login(struct broker *b, const char *provider,
+    const struct janee_login_ui *ui) JANEE_WUR;
+
+/* End every lease of the provider, revoke the login there, forget it. */
+int broker_logout(struct broker *b, const char *provider) JANEE_WUR;
 
 /* The backoff before revocation attempt n + 1 (n >= 1). */
 int64_t broker_backoff_ms(int64_t attempts);

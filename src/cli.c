@@ -82,27 +82,27 @@ cli_check_args(const struct cli *c)
  * Control bytes are shown escaped; JSON and CSV keep the exact text.
  */
 void
-cli_put_text(const char *s, int width)
+cli_put_text(FILE *fp, const char *s, int width)
 {
 	const unsigned char *p;
 	int n = 0;
 
 	for (p = (const unsigned char *)s; *p != '\0'; p++) {
 		if (*p == '\n')
-			n += printf("\\n");
+			n += fprintf(fp, "\\n");
 		else if (*p == '\r')
-			n += printf("\\r");
+			n += fprintf(fp, "\\r");
 		else if (*p == '\t')
-			n += printf("\\t");
+			n += fprintf(fp, "\\t");
 		else if (*p < 0x20 || *p == 0x7f)
-			n += printf("\\x%02x", *p);
+			n += fprintf(fp, "\\x%02x", *p);
 		else {
-			putchar(*p);
+			putc(*p, fp);
 			n++;
 		}
 	}
 	for (; n < width; n++)
-		putchar(' ');
+		putc(' ', fp);
 }
 
 int

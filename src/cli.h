@@ -98,7 +98,7 @@ int cli_print_json(cJSON *v) JANEE_WUR;
  * padded to width: control bytes escaped, so that a newline cannot forge
  * a line and an escape sequence cannot reach the terminal.
  */
-void cli_put_text(const char *s, int width);
+void cli_put_text(FILE *fp, const char *s, int width);
 /* Whether stdin and stderr are a terminal (for prompts). */
 int cli_interactive(void);
 
@@ -127,5 +127,9 @@ int cmd_audit_verify(struct cli *c);
 int cmd_audit_lookup(struct cli *c);
 int cmd_token(struct cli *c);
 int cmd_provider_list(struct cli *c);
+int cmd_provider_show(struct cli *c);
+int cmd_provider_add(struct cli *c);
+int cmd_login(struct cli *c);
+int cmd_logout(struct cli *c);
 
 #endif

@@ -156,7 +156,7 @@ static void
 show_text(const char *label, const char *v)
 {
 	fputs(label, stdout);
-	cli_put_text(v, 0);
+	cli_put_text(stdout, v, 0);
 	putchar('\n');
 }
 

@@ -72,7 +72,7 @@ cmd_token(struct cli *c)
 		cJSON_AddItemToObject(o, "scopes", cJSON_Parse(g.granted));
 		cJSON_AddStringToObject(o, "expires_at", exp);
 		cJSON_AddBoolToObject(o, "revocable", g.revocable);
-		/* cJSON's copy of the token is freed unwiped: keep it short. */
+		/* cJSON's blocks are wiped on free (main.c's hooks). */
 		rc = cli_print_json(o);
 	} else if (puts((char *)g.tok.token->data) == EOF)
 		rc = janee_err_set(JANEE_ERR_IO, "cannot write the token");
@@ -84,61 +84,4 @@ out:
 	janee_strlist_free(&req.scopes);
 	janee_strlist_free(&req.repositories);
 	return rc;
-}
-
-static cJSON *
-strlist_json(const struct janee_strlist *l)
-{
-	cJSON *a = cJSON_CreateArray();
-	size_t i;
-
-	for (i = 0; a != NULL && i < l->n; i++)
-		cJSON_AddItemToArray(a, cJSON_CreateString(l->v[i]));
-	return a;
-}
-
-int
-cmd_provider_list(struct cli *c)
-{
-	const struct prov *pv;
-	char max[32], def[32];
-	cJSON *arr = NULL, *o;
-	size_t i, j;
-
-	if (cli_has(c, "json"))
-		arr = cJSON_CreateArray();
-	else
-		printf("%-16s %-12s %-12s %-8s %s\n", "NAME", "TYPE",
-		    "APPROVAL", "MAX TTL", "SCOPES");
-	for (i = 0; i < c->cfg->n; i++) {
-		pv = &c->cfg->provs[i];
-		janee_duration_fmt(pv->pol.max_ttl_s, max, sizeof(max));
-		janee_duration_fmt(pv->pol.default_ttl_s, def, sizeof(def));
-		if (arr == NULL) {
-			printf("%-16s %-12s %-12s %-8s ", pv->name,
-			    pv->impl->type, approval_name(pv->pol.approval),
-			    max);
-			for (j = 0; j < pv->pol.ceiling.n; j++)
-				printf(
-				    "%s%s", j ? "," : "", pv->pol.ceiling.v[j]);
-			putchar('\n');
-			continue;
-		}
-		o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "name", pv->name);
-		cJSON_AddStringToObject(o, "type", pv->impl->type);
-		cJSON_AddStringToObject(
-		    o, "approval", approval_name(pv->pol.approval));
-		cJSON_AddNumberToObject(
-		    o, "max_ttl_seconds", (double)pv->pol.max_ttl_s);
-		cJSON_AddNumberToObject(
-		    o, "default_ttl_seconds", (double)pv->pol.default_ttl_s);
-		cJSON_AddItemToObject(
-		    o, "scopes", strlist_json(&pv->pol.ceiling));
-		cJSON_AddItemToObject(
-		    o, "default_scopes", strlist_json(&pv->pol.defaults));
-		cJSON_AddBoolToObject(o, "revocable", pv->impl->revoke != NULL);
-		cJSON_AddItemToArray(arr, o);
-	}
-	return arr ? cli_print_json(arr) : 0;
 }

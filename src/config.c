@@ -290,6 +290,7 @@ load_provider(struct config *cfg, const char *origin, const cJSON *e,
 	}
 	cfg->n++; /* from here on config_free cleans this entry up */
 	p->ctx.name = p->name;
+	p->login_fd = -1;
 	if ((rc = read_policy(&c, &p->pol)) != 0)
 		goto out;
 	if (p->impl->configure != NULL &&

@@ -36,6 +36,7 @@ struct prov {
 	const struct janee_provider *impl;
 	struct janee_ctx ctx;
 	struct policy pol;
+	int login_fd; /* held login lock, or -1 */
 };
 
 struct config {

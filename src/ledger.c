@@ -71,6 +71,16 @@ static const char *const migrations[] = {
 	"CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN"
 	"  SELECT RAISE(ABORT, 'audit rows are append-only');"
 	"END;",
+	/* 2: provider logins (refresh tokens), sealed */
+	"CREATE TABLE credentials ("
+	"  provider TEXT PRIMARY KEY,"
+	"  account TEXT,"
+	"  sealed BLOB NOT NULL,"
+	"  state TEXT NOT NULL DEFAULT 'ok' CHECK (state IN ('ok', 'broken')),"
+	"  detail TEXT,"
+	"  created_ms INTEGER NOT NULL,"
+	"  updated_ms INTEGER NOT NULL"
+	");",
 };
 
 int

@@ -31,6 +31,16 @@ static const struct cli_opt opts_audit_export[] = { { "format", 0, 1 },
 	{ "since", 0, 1 }, { "until", 0, 1 }, { "provider", 0, 1 },
 	{ "event", 0, 1 }, { "lease", 0, 1 }, { "output", 'o', 1 },
 	{ NULL, 0, 0 } };
+static const struct cli_opt opts_login[] = { { "no-browser", 0, 0 },
+	{ NULL, 0, 0 } };
+static const struct cli_opt opts_provider_add[] = { { "type", 0, 1 },
+	{ "issuer", 0, 1 }, { "token-endpoint", 0, 1 },
+	{ "device-endpoint", 0, 1 }, { "revocation-endpoint", 0, 1 },
+	{ "introspection-endpoint", 0, 1 }, { "client-id", 0, 1 },
+	{ "client-secret", 0, 1 }, { "auth-method", 0, 1 }, { "grant", 0, 1 },
+	{ "ca-file", 0, 1 }, { "scope", 0, 1 }, { "default-scope", 0, 1 },
+	{ "login-scope", 0, 1 }, { "max-ttl", 0, 1 }, { "default-ttl", 0, 1 },
+	{ "approval", 0, 1 }, { "lease-end", 0, 1 }, { NULL, 0, 0 } };
 static const struct cli_opt opts_token[] = { { "scope", 0, 1 },
 	{ "repo", 0, 1 }, { "ttl", 0, 1 }, { "reason", 0, 1 }, { "json", 0, 0 },
 	{ NULL, 0, 0 } };
@@ -137,10 +147,51 @@ const struct cmd cmd_table[] = {
 	    "read a token on stdin and show the leases it belongs to",
 	    "  --json                print as JSON\n", opts_json, 0, 0,
 	    CMD_LEDGER, cmd_audit_lookup },
+	{ NULL, "login", "PROVIDER [--no-browser]",
+	    "sign in to a provider (device flow) and keep the login sealed",
+	    "  --no-browser          do not open a browser; print the URL "
+	    "only\n"
+	    "                        (also the case when not on a terminal)\n",
+	    opts_login, 1, 1, CMD_LEDGER | CMD_CONFIG, cmd_login },
+	{ NULL, "logout", "PROVIDER",
+	    "end the provider's leases, revoke its login there, forget it", "",
+	    opts_none, 1, 1, CMD_LEDGER | CMD_CONFIG, cmd_logout },
+	{ "provider", "add",
+	    "NAME --type oauth2 --issuer URL --client-id ID --scope S... "
+	    "[options]",
+	    "add a provider to config.json (validated before it is written)",
+	    "  --type T              the provider type: oauth2\n"
+	    "  --issuer URL          the issuer (endpoints by discovery), or:\n"
+	    "  --token-endpoint URL, --device-endpoint URL,\n"
+	    "  --revocation-endpoint URL, --introspection-endpoint URL\n"
+	    "  --client-id ID        the OAuth client id\n"
+	    "  --client-secret REF   a reference such as secret:NAME, never "
+	    "a value\n"
+	    "  --auth-method M       client_secret_basic, client_secret_post "
+	    "or none\n"
+	    "  --grant G             device_code (default), "
+	    "client_credentials,\n"
+	    "                        token_exchange\n"
+	    "  --scope S             a scope that may be granted (repeat; the "
+	    "ceiling)\n"
+	    "  --default-scope S     granted when a request names none "
+	    "(repeat)\n"
+	    "  --login-scope S       asked for at login (repeat; default: the "
+	    "ceiling)\n"
+	    "  --max-ttl T, --default-ttl T   lease lifetimes (90s, 5m, 1h)\n"
+	    "  --approval A          auto, ask, out-of-band or deny\n"
+	    "  --lease-end E         revoke (default) or expire\n"
+	    "  --ca-file PATH        trust this CA for the provider's TLS\n",
+	    opts_provider_add, 1, 1, CMD_LEDGER | CMD_NO_SWEEP,
+	    cmd_provider_add },
 	{ "provider", "list", "[--json]",
-	    "list configured providers and their policies",
+	    "list configured providers, their policies and login state",
 	    "  --json                print as JSON\n", opts_json, 0, 0,
 	    CMD_LEDGER | CMD_CONFIG, cmd_provider_list },
+	{ "provider", "show", "NAME [--json]",
+	    "show one provider: policy, lease end, login state",
+	    "  --json                print as JSON\n", opts_json, 1, 1,
+	    CMD_LEDGER | CMD_CONFIG, cmd_provider_show },
 	{ NULL, "version", "", "print the version", "", opts_none, 0, 0,
 	    CMD_NO_SWEEP, cmd_version },
 	{ NULL, "help", "[COMMAND...]", "show help for janee or a command", "",

@@ -23,6 +23,7 @@
 #include <openssl/evp.h>
 
 #include "config.h"
+#include "providers.h"
 #include "util.h"
 
 struct tp {
@@ -212,7 +213,8 @@ const struct janee_provider test_provider = {
 	.revoke = tp_revoke,
 };
 
+/* The built-in providers and the test provider. */
 const struct janee_provider *const janee_providers[] = {
-	&test_provider,
+	JANEE_BUILTIN_PROVIDERS & test_provider,
 	NULL,
 };

@@ -93,18 +93,50 @@ int janee_cfg_duration(struct janee_cfg *c, const char *key, int64_t *out_s)
 int janee_cfg_strlist(struct janee_cfg *c, const char *key,
     struct janee_strlist *out) __attribute__((warn_unused_result));
 
+struct janee_http;
+
 /* The services a provider may use; filled by the core. */
 struct janee_ctx {
 	const char *name; /* the provider's entry name in config.json */
 	void *state; /* what configure() returned */
+	struct janee_http *http; /* the process's HTTP client */
+	/*
+	 * Set by configure() when this entry's tokens must not be revoked
+	 * at lease end (they then live to the provider's own expiry, and
+	 * the lease says so).
+	 */
+	int no_revoke;
 	/* Resolve a reference such as "secret:NAME"; caller frees. */
 	int (*secret_get)(
 	    struct janee_ctx *ctx, const char *ref, struct janee_secret **out);
+	/*
+	 * The login `janee login NAME` stored for this entry, as the
+	 * provider's own bytes (sealed by the core).  cred_get answers
+	 * JANEE_ERR_NOT_FOUND with a message saying which command to run.
+	 * Hold cred_lock around read-refresh-store: it serializes refreshes
+	 * of one login across processes.
+	 */
+	int (*cred_get)(struct janee_ctx *ctx, struct janee_secret **out);
+	int (*cred_put)(struct janee_ctx *ctx, const struct janee_secret *val,
+	    const char *account);
+	int (*cred_broken)(struct janee_ctx *ctx, const char *why);
+	int (*cred_lock)(struct janee_ctx *ctx);
+	void (*cred_unlock)(struct janee_ctx *ctx);
 	int64_t (*now_ms)(void);
 	/* Diagnostics to stderr; never pass a secret. */
 	void (*log)(struct janee_ctx *ctx, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 	void *core; /* opaque to providers */
+};
+
+/* What a login may show the person; filled by the CLI. */
+struct janee_login_ui {
+	/* The one-time code and where to enter it. */
+	void (*show_code)(void *arg, const char *user_code, const char *uri,
+	    const char *uri_complete, int64_t expires_in);
+	/* Called about every 100 ms while waiting; non-zero cancels. */
+	int (*waiting)(void *arg);
+	void *arg;
 };
 
 struct janee_provider {
@@ -127,6 +159,11 @@ struct janee_provider {
 	 * token the provider no longer knows is success.
 	 */
 	int (*revoke)(struct janee_ctx *ctx, const struct janee_secret *token);
+
+	/* Interactive login by a person (`janee login NAME`).  Optional. */
+	int (*login)(struct janee_ctx *ctx, const struct janee_login_ui *ui);
+	/* Revoke the stored login at the provider.  Optional. */
+	int (*logout)(struct janee_ctx *ctx);
 };
 
 #endif

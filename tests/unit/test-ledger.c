@@ -48,6 +48,13 @@ migrates_empty_database_to_latest(void)
 static void
 fill_at(struct ledger *lg, int v)
 {
+	if (v >= 2)
+		T_EQ_INT(ledger_exec(lg,
+			     "INSERT INTO credentials (provider, "
+			     "sealed, created_ms, updated_ms) VALUES ('probe', "
+			     "x'00', 1, "
+			     "1)"),
+		    0);
 	if (v >= 1)
 		T_EQ_INT(
 		    ledger_exec(lg,

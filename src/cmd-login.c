@@ -1,0 +1,137 @@
+/* janee login, janee logout: a person's own sign-in for a provider. */
+#include "common.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "util.h"
+
+extern char **environ;
+
+static volatile sig_atomic_t interrupted;
+
+static void
+on_interrupt(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+struct login_tty {
+	int tty; /* stderr is a terminal */
+	int browser; /* may open a browser */
+	int64_t deadline_ms;
+	int64_t last_draw_ms;
+};
+
+/* Start xdg-open on url, quietly; it is only a convenience. */
+static void
+open_browser(const char *url)
+{
+	posix_spawn_file_actions_t fa;
+	char *argv[] = { (char *)(uintptr_t) "xdg-open", (char *)(uintptr_t)url,
+		NULL };
+	pid_t pid;
+
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	if (posix_spawnp(&pid, "xdg-open", &fa, NULL, argv, environ) == 0)
+		fprintf(stderr, "janee: opening the page in your browser\n");
+	else
+		fprintf(
+		    stderr, "janee: open the page yourself (no xdg-open)\n");
+	posix_spawn_file_actions_destroy(&fa);
+}
+
+static void
+show_code(void *arg, const char *user_code, const char *uri,
+    const char *uri_complete, int64_t expires_in)
+{
+	struct login_tty *lt = arg;
+
+	lt->deadline_ms = janee_now_ms() + expires_in * 1000;
+	/* The code first, as gh does: the person types it on the page. */
+	fprintf(stderr, "! First copy your one-time code: ");
+	cli_put_text(stderr, user_code, 0);
+	fprintf(stderr, "\n  Then open: ");
+	fflush(stdout);
+	fprintf(stderr, "%s\n", uri);
+	if (uri_complete != NULL)
+		fprintf(stderr, "  (or, with the code filled in: %s)\n",
+		    uri_complete);
+	if (lt->browser)
+		open_browser(uri_complete ? uri_complete : uri);
+	if (!lt->tty)
+		fprintf(stderr, "janee: waiting for approval\n");
+}
+
+/* Called about every 100 ms while the login waits. */
+static int
+waiting(void *arg)
+{
+	static const char spin[] = "|/-\\";
+	struct login_tty *lt = arg;
+	int64_t now = janee_now_ms(), left;
+
+	if (interrupted)
+		return 1;
+	if (lt->tty && now - lt->last_draw_ms >= 250) {
+		left = (lt->deadline_ms - now) / 1000;
+		if (left < 0)
+			left = 0;
+		fprintf(stderr,
+		    "\r%c waiting for approval (code expires in "
+		    "%lld:%02lld; Ctrl-C cancels) ",
+		    spin[(now / 250) % 4], (long long)(left / 60),
+		    (long long)(left % 60));
+		lt->last_draw_ms = now;
+	}
+	return 0;
+}
+
+int
+cmd_login(struct cli *c)
+{
+	struct sigaction sa, old_int, old_term;
+	struct login_tty lt;
+	struct janee_login_ui ui = { show_code, waiting, &lt };
+	int rc;
+
+	memset(&lt, 0, sizeof(lt));
+	lt.tty = isatty(STDERR_FILENO);
+	lt.browser = lt.tty && !cli_has(c, "no-browser");
+	/* Ctrl-C cancels the wait cleanly instead of killing janee. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_interrupt;
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	rc = broker_login(&c->broker, c->pos[0], &ui);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	if (lt.tty && lt.last_draw_ms)
+		fputc('\n', stderr);
+	if (rc == 0)
+		fprintf(
+		    stderr, "janee: logged in to provider '%s'\n", c->pos[0]);
+	else if (interrupted)
+		janee_err_set(rc, "login cancelled; nothing was stored");
+	return rc;
+}
+
+int
+cmd_logout(struct cli *c)
+{
+	int rc;
+
+	if ((rc = broker_logout(&c->broker, c->pos[0])) == 0)
+		fprintf(stderr,
+		    "janee: logged out of provider '%s'; its "
+		    "leases are ended\n",
+		    c->pos[0]);
+	return rc;
+}

@@ -1,0 +1,273 @@
+/* Provider logins, sealed in the ledger, with a per-login lock. */
+#include "common.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "audit.h"
+#include "credentials.h"
+#include "util.h"
+
+#define PURPOSE "login"
+
+void
+cred_info_free(struct cred_info *ci)
+{
+	free(ci->account);
+	free(ci->detail);
+	memset(ci, 0, sizeof(*ci));
+}
+
+int
+cred_info(struct ledger *lg, const char *provider, struct cred_info *ci)
+{
+	sqlite3_stmt *st;
+	const char *a, *d;
+	int rc;
+
+	memset(ci, 0, sizeof(*ci));
+	if ((rc = ledger_prepare(lg,
+		 "SELECT account, state, detail, "
+		 "updated_ms FROM credentials WHERE provider = ?",
+		 &st)) != 0)
+		return rc;
+	sqlite3_bind_text(st, 1, provider, -1, SQLITE_STATIC);
+	switch (sqlite3_step(st)) {
+	case SQLITE_ROW:
+		a = (const char *)sqlite3_column_text(st, 0);
+		d = (const char *)sqlite3_column_text(st, 2);
+		ci->broken = strcmp((const char *)sqlite3_column_text(st, 1),
+				 "broken") == 0;
+		ci->updated_ms = sqlite3_column_int64(st, 3);
+		if ((a != NULL && (ci->account = janee_strdup(a)) == NULL) ||
+		    (d != NULL && (ci->detail = janee_strdup(d)) == NULL))
+			rc = JANEE_ERR_NOMEM;
+		break;
+	case SQLITE_DONE:
+		rc = JANEE_ERR_NOT_FOUND;
+		break;
+	default:
+		rc = ledger_fail(lg, "cannot read the login");
+	}
+	sqlite3_finalize(st);
+	if (rc != 0)
+		cred_info_free(ci);
+	return rc;
+}
+
+int
+cred_get(struct ledger *lg, struct store *s, const char *provider,
+    struct janee_secret **out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*out = NULL;
+	if ((rc = ledger_prepare(lg,
+		 "SELECT sealed, state, detail FROM "
+		 "credentials WHERE provider = ?",
+		 &st)) != 0)
+		return rc;
+	sqlite3_bind_text(st, 1, provider, -1, SQLITE_STATIC);
+	switch (sqlite3_step(st)) {
+	case SQLITE_ROW:
+		if (strcmp((const char *)sqlite3_column_text(st, 1),
+			"broken") == 0) {
+			rc = janee_err_set(JANEE_ERR_NOT_FOUND,
+			    "the login of "
+			    "provider '%s' no longer works (%s); run: janee "
+			    "login %s",
+			    provider,
+			    sqlite3_column_text(st, 2)
+				? (const char *)sqlite3_column_text(st, 2)
+				: "broken",
+			    provider);
+			break;
+		}
+		rc =
+		    store_open(s, PURPOSE, provider, sqlite3_column_blob(st, 0),
+			(size_t)sqlite3_column_bytes(st, 0), out);
+		break;
+	case SQLITE_DONE:
+		rc = janee_err_set(JANEE_ERR_NOT_FOUND,
+		    "provider '%s' has no "
+		    "login; run: janee login %s",
+		    provider, provider);
+		break;
+	default:
+		rc = ledger_fail(lg, "cannot read the login");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
+cred_put(struct ledger *lg, struct store *s, const char *provider,
+    const struct janee_secret *val, const char *account, const char *event)
+{
+	struct audit_event ev = { .event = event,
+		.actor = "user",
+		.provider = provider,
+		.outcome = "ok" };
+	sqlite3_stmt *st = NULL;
+	unsigned char *blob = NULL;
+	size_t bloblen;
+	char *detail = NULL;
+	int rc;
+
+	if ((rc = store_seal(s, PURPOSE, provider, val->data, val->len, &blob,
+		 &bloblen)) != 0)
+		return rc;
+	if (account != NULL &&
+	    (detail = janee_asprintf("account=%s", account)) == NULL) {
+		free(blob);
+		return JANEE_ERR_NOMEM;
+	}
+	ev.detail = detail;
+	if ((rc = ledger_begin(lg)) != 0)
+		goto out;
+	if ((rc = ledger_prepare(lg,
+		 "INSERT INTO credentials (provider, "
+		 "account, sealed, state, detail, created_ms, updated_ms) "
+		 "VALUES "
+		 "(?1, ?2, ?3, 'ok', NULL, ?4, ?4) ON CONFLICT (provider) DO "
+		 "UPDATE SET account = coalesce(excluded.account, account), "
+		 "sealed = excluded.sealed, state = 'ok', detail = NULL, "
+		 "updated_ms = excluded.updated_ms",
+		 &st)) != 0)
+		goto fail;
+	sqlite3_bind_text(st, 1, provider, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, account, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 3, blob, (int)bloblen, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, janee_now_ms());
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		rc = ledger_fail(lg, "cannot store the login");
+		goto fail;
+	}
+	if (event != NULL && (rc = audit_append(lg, &ev)) != 0)
+		goto fail;
+	sqlite3_finalize(st);
+	st = NULL;
+	rc = ledger_commit(lg);
+	goto out;
+fail:
+	ledger_rollback(lg);
+out:
+	sqlite3_finalize(st);
+	free(blob);
+	free(detail);
+	return rc;
+}
+
+static int
+exec_one(struct ledger *lg, const char *sql, const char *a, const char *b,
+    const struct audit_event *ev, int *changed)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if ((rc = ledger_begin(lg)) != 0)
+		return rc;
+	if ((rc = ledger_prepare(lg, sql, &st)) != 0)
+		goto fail;
+	sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
+	if (b != NULL)
+		sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		rc = ledger_fail(lg, "cannot update the login");
+		goto fail;
+	}
+	*changed = sqlite3_changes(lg->db);
+	if (*changed && ev != NULL && (rc = audit_append(lg, ev)) != 0)
+		goto fail;
+	sqlite3_finalize(st);
+	return ledger_commit(lg);
+fail:
+	sqlite3_finalize(st);
+	ledger_rollback(lg);
+	return rc;
+}
+
+int
+cred_mark_broken(struct ledger *lg, const char *provider, const char *why)
+{
+	struct audit_event ev = { .event = "login_broken",
+		.actor = "janee",
+		.provider = provider,
+		.outcome = "error",
+		.detail = why };
+	int changed;
+
+	return exec_one(lg,
+	    "UPDATE credentials SET state = 'broken', detail "
+	    "= ?2 WHERE provider = ?1",
+	    provider, why, &ev, &changed);
+}
+
+int
+cred_delete(struct ledger *lg, const char *provider)
+{
+	struct audit_event ev = { .event = "logout",
+		.actor = "user",
+		.provider = provider,
+		.outcome = "ok" };
+	int changed = 0, rc;
+
+	/* Overwrite the sealed value before the row goes (secure_delete). */
+	if ((rc = exec_one(lg, "DELETE FROM credentials WHERE provider = ?1",
+		 provider, NULL, &ev, &changed)) != 0)
+		return rc;
+	if (!changed)
+		return janee_err_set(JANEE_ERR_NOT_FOUND,
+		    "provider '%s' has no "
+		    "login",
+		    provider);
+	return 0;
+}
+
+int
+cred_lock(const struct home *h, const char *provider, int timeout_s, int *fd)
+{
+	struct timespec ts = { 0, 50000000L };
+	char *path;
+	int i;
+
+	*fd = -1;
+	if ((path = janee_asprintf("%s/%s.login.lock", h->dir, provider)) ==
+	    NULL)
+		return JANEE_ERR_NOMEM;
+	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (*fd < 0) {
+		int rc = janee_err_set(JANEE_ERR_IO, "cannot open '%s': %s",
+		    path, strerror(errno));
+
+		free(path);
+		return rc;
+	}
+	for (i = 0; i < timeout_s * 20; i++) {
+		if (flock(*fd, LOCK_EX | LOCK_NB) == 0) {
+			free(path);
+			return 0;
+		}
+		nanosleep(&ts, NULL);
+	}
+	close(*fd);
+	*fd = -1;
+	i = janee_err_set(JANEE_ERR_DB,
+	    "the login of provider '%s' is busy "
+	    "in another janee process (%s); try again",
+	    provider, path);
+	free(path);
+	return i;
+}
+
+void
+cred_unlock(int fd)
+{
+	if (fd >= 0) {
+		flock(fd, LOCK_UN);
+		close(fd);
+	}
+}

@@ -1,0 +1,208 @@
+#!/bin/sh
+# The generic OAuth 2.0 provider against the fake server (a fixture strict
+# to the RFCs with switchable faults): the device grant's interval and
+# slow_down, denial and expiry, no polling after success; retries with
+# Retry-After; client authentication methods; refresh rotation; RFC 7009
+# revocation; token exchange; redacted HTTP traces; and bad answers
+# (malformed JSON, HTML errors, oversize bodies, missing fields, redirects,
+# a closed connection, a wrong issuer, plain http) that must each give a
+# clear error naming the provider and the endpoint, never a token.
+. "$JANEE_SRCDIR/tests/lib.sh"
+. "$JANEE_SRCDIR/tests/lib/fake-oauth.sh"
+
+fake_oauth_start || { not_ok "the fake OAuth server starts"; exit 1; }
+ok "the fake OAuth server starts"
+"$JANEE" init --key-backend keyfile >/dev/null 2>&1
+printf 'fake-basic-secret' | "$JANEE" secret set basic 2>/dev/null
+printf 'fake-post-secret' | "$JANEE" secret set post 2>/dev/null
+# The subject of the token exchange: a live token of the fake's.
+fake_oauth_grant conf-basic a:read | fake_oauth_json 'j["access_token"]' |
+    tr -d '\n' >"$TMP/tok.subject"
+"$JANEE" secret set subject <"$TMP/tok.subject" 2>/dev/null
+
+write_fake_config() { # write_fake_config ISSUER
+	cat >"$JANEE_HOME/config.json" <<JSON
+{"providers": {
+ "dev": {"type": "oauth2", "issuer": "$1", "ca_file": "$FAKE_CA",
+   "client_id": "pub", "scopes": ["a:read", "a:write"],
+   "login_scopes": ["a:read", "a:write"], "approval": "auto"},
+ "cc": {"type": "oauth2", "issuer": "$1", "ca_file": "$FAKE_CA",
+   "client_id": "conf-basic", "client_secret": "secret:basic",
+   "grant": "client_credentials", "scopes": ["a:read", "b:read"],
+   "approval": "auto"},
+ "ccpost": {"type": "oauth2", "issuer": "$1", "ca_file": "$FAKE_CA",
+   "client_id": "conf-post", "client_secret": "secret:post",
+   "auth_method": "client_secret_post", "grant": "client_credentials",
+   "scopes": ["a:read"], "approval": "auto"},
+ "wrongauth": {"type": "oauth2", "issuer": "$1", "ca_file": "$FAKE_CA",
+   "client_id": "conf-basic", "client_secret": "secret:basic",
+   "auth_method": "client_secret_post", "grant": "client_credentials",
+   "scopes": ["a:read"], "approval": "auto"},
+ "xchg": {"type": "oauth2", "issuer": "$1", "ca_file": "$FAKE_CA",
+   "client_id": "conf-basic", "client_secret": "secret:basic",
+   "grant": "token_exchange", "subject_token": "secret:subject",
+   "audience": "api", "scopes": ["a:read"], "approval": "auto"}}}
+JSON
+	chmod 600 "$JANEE_HOME/config.json"
+}
+write_fake_config "$FAKE_ISSUER"
+
+calls_json() { fake_oauth_calls "$@" >"$TMP/calls.json"; }
+calls_check() { # calls_check NAME PYTHON-EXPR over c (the call list)
+	check "$1" "$PYTHON3" -c "
+import json, sys
+c = json.load(open(sys.argv[1]))
+assert $2, c" "$TMP/calls.json"
+}
+login() { # login: janee login dev, waited for (bounded)
+	timeout 60 "$JANEE" login dev --no-browser >"$TMP/login.out" 2>"$TMP/login.err"
+}
+
+# The device grant: no interval sent means 5 s.
+fake_oauth_control '{"device": {"script": ["ok"]}}' >/dev/null
+login
+check "login with the default interval" [ $? -eq 0 ]
+calls_json /token
+calls_check "without an interval janee waits 5 s before polling (RFC 8628 3.2)" \
+    '[x["poll"]["waited_ms"] >= 5000 for x in c if "poll" in x] == [True]'
+
+# interval 1, then slow_down: +5 s for this and every later poll.
+fake_oauth_control '{"clear_calls": true, "device": {"interval": 1, "script": ["authorization_pending", "slow_down", "authorization_pending", "ok"]}}' >/dev/null
+login
+check "login through authorization_pending and slow_down" [ $? -eq 0 ]
+calls_json /token
+calls_check "four polls, none too early" \
+    'len([x for x in c if "poll" in x]) == 4 and not any(x["poll"]["too_early"] for x in c if "poll" in x)'
+calls_check "after slow_down each poll waits interval + 5 s" \
+    '[x["poll"]["waited_ms"] >= 6000 for x in c if "poll" in x][2:] == [True, True]'
+calls_json
+calls_check "janee never polls again after success" \
+    'not any(x.get("note") in ("device_code_reused", "poll_after_end") for x in c)'
+
+fake_oauth_control '{"device": {"interval": 1, "script": ["authorization_pending", "access_denied"]}}' >/dev/null
+login
+check "a denied login fails" [ $? -ne 0 ]
+expect_in "$TMP/login.err" 'the login was denied' "and says it was denied"
+fake_oauth_control '{"device": {"interval": 1, "script": ["expired_token"]}}' >/dev/null
+login
+check "an expired code fails" [ $? -ne 0 ]
+expect_in "$TMP/login.err" 'expired' "and says the code expired"
+
+# Refresh rotation: each mint rotates; the rotated token is kept.
+fake_oauth_control '{"clear_calls": true, "device": {"interval": 1, "script": ["ok"]}, "revoke": {"access_kills_grant": false}}' >/dev/null
+login
+for i in 1 2 3; do
+	"$JANEE" token dev --scope a:read --ttl 5m >"$TMP/tok.dev.$i" 2>"$TMP/err"
+	check "refresh-narrowed token $i" [ -s "$TMP/tok.dev.$i" ]
+done
+calls_json /token
+calls_check "every refresh rotated, none replayed" \
+    '[x.get("note") for x in c if x.get("grant_type") == "refresh_token"] == ["rotated"] * 3'
+calls_check "each refresh asked for the narrowed scope" \
+    '[x.get("scope") for x in c if x.get("grant_type") == "refresh_token"] == ["a:read"] * 3'
+jr token dev --scope b:read
+expect_rc 1 "a scope outside the policy is refused"
+check "and never reaches the server" [ "$(fake_oauth_count /token refresh_token)" -eq 3 ]
+
+# RFC 7009 revocation with the hint, at lease end.
+lease=$("$JANEE" lease list --json | "$PYTHON3" -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+jr lease revoke "$lease"
+expect_rc 0 "lease revoke"
+calls_json /revoke
+calls_check "revocation sent the token with token_type_hint=access_token" \
+    'len(c) == 1 and c[0]["token_type_hint"] == "access_token" and c[0]["revoked"] == "access_token"'
+jr provider show dev
+expect_in "$TMP/out" 'login: +logged in' "the login survives when the server keeps the grant"
+
+# Client authentication methods.
+fake_oauth_control '{"clear_calls": true}' >/dev/null
+jr token cc --scope a:read --scope b:read --ttl 5m
+expect_rc 0 "client credentials, client_secret_basic"
+jr token ccpost --scope a:read --ttl 5m
+expect_rc 0 "client credentials, client_secret_post"
+calls_json /token
+calls_check "basic and post were used as configured" \
+    '[x["auth"] for x in c] == ["basic", "post"]'
+jr token wrongauth --scope a:read
+expect_rc 1 "the wrong auth method is refused by the server"
+expect_in "$TMP/err" "provider 'wrongauth': token endpoint refused: invalid_client" "with the server's error"
+
+# Token exchange.
+fake_oauth_control '{"clear_calls": true}' >/dev/null
+jr token xchg --scope a:read --ttl 5m
+expect_rc 0 "token exchange (RFC 8693)"
+calls_json /token
+calls_check "exchange sent subject_token_type and audience" \
+    'c[0]["subject_token_type"] == "urn:ietf:params:oauth:token-type:access_token" and c[0]["audience"] == ["api"]'
+
+# Retries: a 503 with Retry-After is retried; a 429 storm ends bounded.
+fake_oauth_control '{"clear_calls": true}' >/dev/null
+fake_oauth_fault /token retry_503 1 >/dev/null
+jr token cc --scope a:read --ttl 5m
+expect_rc 0 "a 503 with Retry-After is retried and succeeds"
+check "exactly one retry" [ "$(fake_oauth_count /token)" -eq 2 ]
+fake_oauth_control '{"clear_calls": true}' >/dev/null
+fake_oauth_fault /token rate_429 10 >/dev/null
+jr token cc --scope a:read --ttl 5m
+expect_rc 1 "a server that keeps answering 429 fails"
+check "after a bounded number of tries" [ "$(fake_oauth_count /token)" -eq 3 ]
+fake_oauth_control '{"clear_faults": true}' >/dev/null
+
+# Bad answers: each a clear error naming provider and endpoint.
+bad() { # bad KIND PATTERN [COUNT]
+	# libcurl itself retries once when a reused connection dies silently.
+	fake_oauth_fault /token "$1" "${3:-1}" >/dev/null
+	jr token cc --scope a:read --ttl 5m
+	expect_rc 1 "$1: janee token fails"
+	check "$1: no token on stdout" [ ! -s "$TMP/out" ]
+	expect_in "$TMP/err" "provider 'cc'.*token endpoint.*$2" "$1: the error names provider, endpoint and cause"
+}
+bad malformed_json 'malformed JSON'
+bad html_500 'HTTP 500 with text/html'
+bad status_500_json 'HTTP 500'
+bad missing_field 'no access_token'
+bad oversize 'larger than'
+bad redirect 'redirect'
+bad close 'Server returned nothing' 2
+bad wrong_content_type 'not a JSON document'
+jr lease list --all --json
+check "failed mints are recorded as failed leases" "$PYTHON3" -c '
+import json, sys
+assert sum(1 for l in json.load(open(sys.argv[1])) if l["state"] == "failed") >= 8' "$TMP/out"
+
+# A discovery document naming another issuer is refused.
+fake_oauth_start --issuer-override "https://evil.example" >/dev/null
+write_fake_config "$FAKE_ISSUER"
+jr token cc --scope a:read
+expect_rc 1 "a discovery document with the wrong issuer is refused"
+expect_in "$TMP/err" "names issuer 'https://evil.example', not the configured" "and the error says why"
+
+# Plain http: allowed to loopback only.
+fake_oauth_start --plain-http >/dev/null
+write_fake_config "$FAKE_ISSUER"
+jr token cc --scope a:read --ttl 5m
+expect_rc 0 "plain http to 127.0.0.1 is allowed"
+sed -i "s#$FAKE_ISSUER#http://auth.example.com#" "$JANEE_HOME/config.json"
+jr provider list
+expect_rc 1 "plain http to another host is refused when the config loads"
+expect_in "$TMP/err" "plain http to 'auth.example.com' is refused" "and the error says to use https"
+
+# JANEE_DEBUG=http traces requests with credentials redacted.
+write_fake_config "$FAKE_ISSUER"
+JANEE_DEBUG=http "$JANEE" token cc --scope a:read --ttl 5m >"$TMP/tok.trace" 2>"$TMP/trace.err"
+expect_in "$TMP/trace.err" '> POST .*/token \(basic auth: \[redacted\]\)' "the trace shows the request, auth redacted"
+expect_in "$TMP/trace.err" '"access_token":"\[redacted\]"' "the trace redacts the token in the answer"
+check "the trace holds neither the token nor the secret" sh -c \
+    "! grep -qaF -f '$TMP/tok.trace' '$TMP/trace.err' && ! grep -qa fake-basic-secret '$TMP/trace.err'"
+
+# Leak check over everything janee printed and stored here.
+cat "$TMP"/tok.* >"$TMP/needles"
+printf 'fake-basic-secret\nfake-post-secret\n' >>"$TMP/needles"
+if grep -rqaFf "$TMP/needles" "$TMP/err" "$TMP/out" "$TMP/login.err" \
+    "$TMP/trace.err" "$JANEE_HOME"; then
+	not_ok "invariant 1: no token or secret in janee's output or state"
+else
+	ok "invariant 1: no token or secret in janee's output or state"
+fi
+
+done_testing
