@@ -364,7 +364,8 @@ broker_issue(struct broker *b, struct broker_req *req, struct broker_grant *g)
 		goto out;
 	l.state = LEASE_REQUESTED;
 	l.created_ms = now;
-	decision = policy_check(pv, &req->scopes, &req->ttl_s);
+	decision =
+	    policy_check(pv, &req->scopes, &req->repositories, &req->ttl_s);
 	l.ttl_s = req->ttl_s > 0 ? req->ttl_s : 1;
 	if ((l.requested = lease_scopes_json(&req->scopes)) == NULL) {
 		rc = JANEE_ERR_NOMEM;

@@ -177,24 +177,12 @@ read_policy(struct janee_cfg *c, struct policy *p)
 	p->default_ttl_s = 0;
 	if ((rc = janee_cfg_strlist(c, "scopes", &p->ceiling)) != 0 ||
 	    (rc = janee_cfg_strlist(c, "default_scopes", &p->defaults)) != 0 ||
+	    (rc = janee_cfg_strlist(c, "repositories", &p->repos)) != 0 ||
 	    (rc = janee_cfg_duration(c, "max_ttl", &p->max_ttl_s)) != 0 ||
 	    (rc = janee_cfg_duration(c, "default_ttl", &p->default_ttl_s)) !=
 		0 ||
 	    (rc = janee_cfg_string(c, "approval", 0, &appr)) != 0)
 		return rc;
-	/* An empty ceiling would read as "everything": refuse it. */
-	if (p->ceiling.n == 0)
-		return janee_err_set(JANEE_ERR_CONFIG,
-		    "%s: key 'scopes' (the "
-		    "ceiling of what may be granted) is required and must not "
-		    "be empty",
-		    c->where);
-	for (i = 0; i < p->defaults.n; i++)
-		if (!janee_strlist_has(&p->ceiling, p->defaults.v[i]))
-			return janee_err_set(JANEE_ERR_CONFIG,
-			    "%s: default "
-			    "scope '%s' is not in 'scopes'",
-			    c->where, p->defaults.v[i]);
 	if (p->default_ttl_s == 0)
 		p->default_ttl_s = p->max_ttl_s < 900 ? p->max_ttl_s : 900;
 	if (p->default_ttl_s > p->max_ttl_s)
@@ -213,6 +201,31 @@ read_policy(struct janee_cfg *c, struct policy *p)
 			    c->where, appr);
 		p->approval = (enum approval)i;
 	}
+	return 0;
+}
+
+/*
+ * After the provider's configure(), which may add to the ceiling (GitHub
+ * turns its "permissions" map into scopes): it must not be empty, and
+ * the defaults must lie within it.
+ */
+static int
+check_policy(struct janee_cfg *c, struct policy *p)
+{
+	size_t i;
+
+	/* An empty ceiling would read as "everything": refuse it. */
+	if (p->ceiling.n == 0)
+		return janee_err_set(JANEE_ERR_CONFIG,
+		    "%s: key 'scopes' (the ceiling of what may be granted) is "
+		    "required and must not be empty",
+		    c->where);
+	janee_strlist_normalize(&p->ceiling);
+	for (i = 0; i < p->defaults.n; i++)
+		if (!janee_strlist_has(&p->ceiling, p->defaults.v[i]))
+			return janee_err_set(JANEE_ERR_CONFIG,
+			    "%s: default scope '%s' is not in 'scopes'",
+			    c->where, p->defaults.v[i]);
 	return 0;
 }
 
@@ -293,6 +306,8 @@ load_provider(struct config *cfg, const char *origin, const cJSON *e,
 	p->login_fd = -1;
 	if ((rc = read_policy(&c, &p->pol)) != 0)
 		goto out;
+	p->ctx.ceiling = &p->pol.ceiling;
+	p->ctx.repositories = &p->pol.repos;
 	if (p->impl->configure != NULL &&
 	    (rc = p->impl->configure(&p->ctx, &c, &p->ctx.state)) != 0) {
 		if (rc != JANEE_ERR_CONFIG)
@@ -300,6 +315,8 @@ load_provider(struct config *cfg, const char *origin, const cJSON *e,
 			    janee_err_msg(rc));
 		goto out;
 	}
+	if ((rc = check_policy(&c, &p->pol)) != 0)
+		goto out;
 	rc = cfg_check_unused(&c);
 out:
 	free(where);
@@ -437,6 +454,7 @@ config_free(struct config *c)
 		free(p->name);
 		janee_strlist_free(&p->pol.ceiling);
 		janee_strlist_free(&p->pol.defaults);
+		janee_strlist_free(&p->pol.repos);
 	}
 	free(c->provs);
 	free(c->path);

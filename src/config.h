@@ -4,7 +4,8 @@
  *
  *   {"providers": {"NAME": {"type": "...", "scopes": [...],
  *       "default_scopes": [...], "max_ttl": "1h", "default_ttl": "15m",
- *       "approval": "auto" | "ask" | "out-of-band" | "deny", ...}}}
+ *       "approval": "auto" | "ask" | "out-of-band" | "deny",
+ *       "repositories": [...], ...}}}
  *
  * Keys common to all providers are read here; the provider's configure()
  * reads its own; any key nobody read is an error that names it.
@@ -26,6 +27,7 @@ const char *approval_name(enum approval a);
 struct policy {
 	struct janee_strlist ceiling; /* never empty */
 	struct janee_strlist defaults; /* within the ceiling; may be empty */
+	struct janee_strlist repos; /* repository allow-list; may be empty */
 	int64_t max_ttl_s;
 	int64_t default_ttl_s;
 	enum approval approval;

@@ -1,13 +1,42 @@
-/* Policy checks: scopes within the ceiling, TTL within bounds. */
+/* Policy checks: scopes and repositories within bounds, TTL too. */
 #include "common.h"
 
 #include "buf.h"
 #include "policy.h"
 #include "util.h"
 
+/*
+ * Repositories asked for must be on the allow-list; with an allow-list and
+ * none asked for, the allow-list itself is asked for (never "all").
+ */
+static int
+check_repos(const struct prov *pv, struct janee_strlist *repos)
+{
+	const struct janee_strlist *allow = &pv->pol.repos;
+	size_t i;
+	int rc;
+
+	if (repos->n == 0) {
+		for (i = 0; i < allow->n; i++)
+			if ((rc = janee_strlist_add(repos, allow->v[i])) != 0)
+				return rc;
+		return 0;
+	}
+	janee_strlist_normalize(repos);
+	if (allow->n == 0)
+		return 0;
+	for (i = 0; i < repos->n; i++)
+		if (!janee_strlist_has(allow, repos->v[i]))
+			return janee_err_set(JANEE_ERR_POLICY,
+			    "repository '%s' is not on the allow-list of "
+			    "provider '%s'",
+			    repos->v[i], pv->name);
+	return 0;
+}
+
 int
-policy_check(
-    const struct prov *pv, struct janee_strlist *scopes, int64_t *ttl_s)
+policy_check(const struct prov *pv, struct janee_strlist *scopes,
+    struct janee_strlist *repos, int64_t *ttl_s)
 {
 	const struct policy *p = &pv->pol;
 	char max[32];
@@ -43,6 +72,8 @@ policy_check(
 		buf_free(&allowed);
 		return rc;
 	}
+	if ((rc = check_repos(pv, repos)) != 0)
+		return rc;
 	if (*ttl_s == 0)
 		*ttl_s = p->default_ttl_s;
 	if (*ttl_s < 1 || *ttl_s > p->max_ttl_s) {

@@ -134,6 +134,8 @@ tp_mint(struct janee_ctx *ctx, const struct janee_mint_req *req,
 	int rc;
 
 	log_line(t, "mint", req->lease_id);
+	for (i = 0; i < req->repositories->n; i++)
+		log_line(t, "repo", req->repositories->v[i]);
 	if (t->credential != NULL &&
 	    (rc = ctx->secret_get(ctx, t->credential, &cred)) != 0)
 		return rc;

@@ -106,6 +106,14 @@ struct janee_ctx {
 	 * the lease says so).
 	 */
 	int no_revoke;
+	/*
+	 * The policy's ceiling ("scopes") and repository allow-list
+	 * ("repositories"), which configure() may extend from its own keys
+	 * (GitHub's "permissions" map).  The core refuses an empty ceiling
+	 * after configure().
+	 */
+	struct janee_strlist *ceiling;
+	struct janee_strlist *repositories;
 	/* Resolve a reference such as "secret:NAME"; caller frees. */
 	int (*secret_get)(
 	    struct janee_ctx *ctx, const char *ref, struct janee_secret **out);

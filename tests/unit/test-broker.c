@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "audit.h"
+#include "buf.h"
 #include "broker.h"
 #include "util.h"
 
@@ -115,11 +116,14 @@ fx_open(struct fx *f, const char *extra)
 	    "\"scopes\": [\"read\"], \"approval\": \"ask\"},"
 	    "\"oob\": {\"type\": \"test\", \"state_dir\": \"%s\", "
 	    "\"scopes\": [\"read\"], \"approval\": \"out-of-band\"},"
+	    "\"repos\": {\"type\": \"test\", \"state_dir\": \"%s\", "
+	    "\"scopes\": [\"read\"], \"repositories\": [\"api\", \"web\"], "
+	    "\"approval\": \"auto\"},"
 	    "\"wrapped\": {\"type\": \"test-wrapped\", \"state_dir\": "
 	    "\"%s\", \"scopes\": [\"read\"], \"approval\": \"auto\"}"
 	    "%s}}",
 	    f->prov, f->prov, f->prov, f->prov, f->prov, f->prov, f->prov,
-	    f->prov, f->prov, f->prov, extra ? extra : "");
+	    f->prov, f->prov, f->prov, f->prov, extra ? extra : "");
 	if (home_resolve(f->dir, &f->h) != 0 ||
 	    ledger_open(f->h.db, 1, &f->lg) != 0 || ledger_begin(f->lg) != 0 ||
 	    store_create(f->lg, &f->h, "keyfile", &f->ks) != 0 ||
@@ -180,8 +184,8 @@ mint_calls(const struct fx *f)
 }
 
 static int
-issue(struct fx *f, const char *prov, const char *scope, int64_t ttl,
-    struct broker_grant *g)
+issue_repos(struct fx *f, const char *prov, const char *scope, int64_t ttl,
+    const char *repo, struct broker_grant *g)
 {
 	struct broker_req req;
 	int rc;
@@ -190,12 +194,46 @@ issue(struct fx *f, const char *prov, const char *scope, int64_t ttl,
 	req.provider = prov;
 	req.ttl_s = ttl;
 	req.reason = "unit test";
-	if (scope != NULL && janee_strlist_add(&req.scopes, scope) != 0)
+	if ((scope != NULL && janee_strlist_add(&req.scopes, scope) != 0) ||
+	    (repo != NULL && janee_strlist_add(&req.repositories, repo) != 0))
 		abort();
 	janee_err_clear();
 	rc = broker_issue(&f->b, &req, g);
 	janee_strlist_free(&req.scopes);
+	janee_strlist_free(&req.repositories);
 	return rc;
+}
+
+static int
+issue(struct fx *f, const char *prov, const char *scope, int64_t ttl,
+    struct broker_grant *g)
+{
+	return issue_repos(f, prov, scope, ttl, NULL, g);
+}
+
+/* The repositories the provider was last asked for, from its log. */
+static char *
+repos_asked(const struct fx *f)
+{
+	char *p = janee_asprintf("%s/calls.log", f->prov), line[256];
+	FILE *fp = fopen(p, "r");
+	struct buf b;
+
+	buf_init(&b, 4096);
+	while (fp != NULL && fgets(line, sizeof(line), fp) != NULL) {
+		if (strncmp(line, "mint ", 5) == 0)
+			buf_reset(&b);
+		else if (strncmp(line, "repo ", 5) == 0 &&
+		    (buf_add(&b, line + 5, strcspn(line + 5, "\n")) != 0 ||
+			buf_add(&b, ",", 1) != 0))
+			abort();
+	}
+	if (fp != NULL)
+		fclose(fp);
+	free(p);
+	if (b.p == NULL && buf_add(&b, "", 0) != 0)
+		abort();
+	return b.p;
 }
 
 /* One number from SQL built with printf arguments; -1 on error. */
@@ -602,6 +640,32 @@ invariant_5_full_ledger_fails_closed(void)
 }
 
 static void
+invariant_8_repositories_stay_within_the_allow_list(void)
+{
+	struct fx f;
+	struct broker_grant g;
+	char *r;
+
+	fx_open(&f, NULL);
+	T_EQ_INT(issue_repos(&f, "repos", "read", 60, "api", &g), 0);
+	r = repos_asked(&f);
+	T_EQ_STR(r, "api,");
+	free(r);
+	broker_grant_free(&g);
+	T_EQ_INT(issue_repos(&f, "repos", "read", 60, "secret-repo", &g),
+	    JANEE_ERR_POLICY);
+	T_ASSERT(
+	    strstr(janee_err_msg(JANEE_ERR_POLICY), "'secret-repo'") != NULL);
+	/* None asked for: the allow-list, never "all repositories". */
+	T_EQ_INT(issue_repos(&f, "repos", "read", 60, NULL, &g), 0);
+	r = repos_asked(&f);
+	T_EQ_STR(r, "api,web,");
+	free(r);
+	broker_grant_free(&g);
+	fx_close(&f);
+}
+
+static void
 invariant_6_lease_is_durable_before_the_provider_is_called(void)
 {
 	struct fx f;
@@ -634,5 +698,6 @@ main(void)
 	T_RUN(invariant_5_ledger_failing_after_mint_returns_no_token);
 	T_RUN(invariant_5_full_ledger_fails_closed);
 	T_RUN(invariant_6_lease_is_durable_before_the_provider_is_called);
+	T_RUN(invariant_8_repositories_stay_within_the_allow_list);
 	return t_done();
 }
