@@ -21,6 +21,22 @@ collect_id(const struct lease *l, void *arg)
 	return janee_strlist_add(arg, l->id);
 }
 
+int
+broker_next_due(struct broker *b, int64_t *due_ms)
+{
+	int64_t n = 0;
+	int rc;
+
+	/* The partial index on due active leases answers this directly. */
+	if ((rc = ledger_count(b->lg,
+		 "SELECT coalesce(min(next_attempt_ms), 0) FROM leases "
+		 "WHERE state = 'active'",
+		 &n)) != 0)
+		return rc;
+	*due_ms = n ? n : INT64_MAX;
+	return 0;
+}
+
 /* Failures of the store, not of the provider: no attempt was made. */
 static int
 store_trouble(int rc)
@@ -332,45 +348,149 @@ fail_closed(struct broker *b, struct prov *pv, struct lease *l,
 	return rc;
 }
 
+/*
+ * A new lease for req on pv, in state requested (not yet recorded), and
+ * the policy's verdict on it in *refusal (0: within policy).
+ */
+static int
+lease_new(struct broker *b, struct prov *pv, struct broker_req *req,
+    struct lease *l, int *refusal)
+{
+	int rc;
+
+	memset(l, 0, sizeof(*l));
+	if ((rc = janee_lease_id_new(l->id)) != 0 ||
+	    (rc = lease_set_str(&l->provider, pv->name)) != 0 ||
+	    (rc = lease_set_str(&l->client, b->client)) != 0 ||
+	    (rc = lease_set_str(&l->session, b->session)) != 0 ||
+	    (rc = lease_set_str(&l->reason, req->reason)) != 0)
+		return rc;
+	l->state = LEASE_REQUESTED;
+	l->created_ms = clock_ms();
+	*refusal =
+	    policy_check(pv, &req->scopes, &req->repositories, &req->ttl_s);
+	l->ttl_s = req->ttl_s > 0 ? req->ttl_s : 1;
+	if ((l->requested = lease_scopes_json(&req->scopes)) == NULL ||
+	    (req->repositories.n > 0 &&
+		(l->repositories = lease_scopes_json(&req->repositories)) ==
+		    NULL))
+		return JANEE_ERR_NOMEM;
+	return 0;
+}
+
+/*
+ * minting -> active: ask the provider, then record the token's
+ * fingerprint, its sealed copy and its end.  Fail closed: a token that
+ * cannot be recorded is revoked and not returned.
+ */
+static int
+mint_lease(struct broker *b, struct prov *pv, struct lease *l,
+    const struct janee_strlist *scopes, const struct janee_strlist *repos,
+    struct broker_grant *g)
+{
+	struct janee_mint_req mr;
+	char fp[STORE_FP_HEX], *why;
+	int64_t now;
+	size_t i;
+	int rc, revocable;
+
+	mr.lease_id = l->id;
+	mr.scopes = scopes;
+	mr.repositories = repos;
+	mr.ttl_s = l->ttl_s;
+	if ((rc = prov_ready(b, pv)) != 0 ||
+	    (rc = pv->impl->mint(&pv->ctx, &mr, &g->tok)) != 0 ||
+	    g->tok.token == NULL || g->tok.token->len == 0) {
+		if (rc == 0)
+			rc = janee_err_set(JANEE_ERR_PROVIDER,
+			    "provider '%s' returned no token", pv->name);
+		why = janee_strdup(janee_err_msg(rc));
+		janee_token_clear(&g->tok);
+		janee_err_clear();
+		l->ended_ms = clock_ms();
+		if (lease_set_str(&l->detail, why) != 0 ||
+		    transition(
+			b, l, LEASE_FAILED, "mint_failed", "error", why) != 0)
+			janee_err_clear(); /* the mint error matters more */
+		rc = janee_err_set(rc, "%s", why ? why : "mint failed");
+		free(why);
+		return rc;
+	}
+	/* What was granted: the provider's word, else what was asked. */
+	for (i = 0; g->tok.granted.n == 0 && i < scopes->n; i++)
+		if ((rc = janee_strlist_add(&g->tok.granted, scopes->v[i])) !=
+		    0)
+			return fail_closed(b, pv, l, &g->tok, rc);
+	janee_strlist_normalize(&g->tok.granted);
+	now = clock_ms();
+	l->issued_ms = now;
+	l->expires_ms = now + l->ttl_s * 1000;
+	revocable = pv->impl->revoke != NULL && !pv->ctx.no_revoke;
+	/*
+	 * Never promise longer than the provider's own expiry; and a token
+	 * that cannot be revoked lives as long as the provider says, which
+	 * is what the lease must record.
+	 */
+	if (g->tok.expires_ms > 0 &&
+	    (g->tok.expires_ms < l->expires_ms || !revocable))
+		l->expires_ms = g->tok.expires_ms;
+	l->next_attempt_ms = l->expires_ms;
+	if ((!revocable &&
+		(rc = lease_set_str(&l->detail,
+		     "not revocable: the token lives until the provider's "
+		     "own expiry")) != 0) ||
+	    (rc = store_fingerprint(
+		 b->store, g->tok.token->data, g->tok.token->len, fp)) != 0 ||
+	    (rc = lease_set_str(&l->fingerprint, fp)) != 0 ||
+	    (l->granted = lease_scopes_json(&g->tok.granted)) == NULL ||
+	    (revocable &&
+		(rc = store_seal(b->store, "lease-token", l->id,
+		     g->tok.token->data, g->tok.token->len, &l->sealed,
+		     &l->sealed_len)) != 0) ||
+	    (rc = transition(b, l, LEASE_ACTIVE, "issued", "ok", l->detail)) !=
+		0)
+		return fail_closed(
+		    b, pv, l, &g->tok, rc ? rc : JANEE_ERR_NOMEM);
+	memcpy(g->lease_id, l->id, sizeof(g->lease_id));
+	g->expires_ms = l->expires_ms;
+	if ((g->granted = janee_strdup(l->granted)) == NULL)
+		return JANEE_ERR_NOMEM;
+	g->revocable = revocable;
+	return 0;
+}
+
+static struct prov *
+find_prov(struct broker *b, const char *name)
+{
+	struct prov *pv = config_find(b->cfg, name);
+
+	if (pv == NULL)
+		janee_err_set(JANEE_ERR_NOT_FOUND,
+		    "no provider '%s' in %s; list them with: janee provider "
+		    "list",
+		    name, b->cfg->path);
+	return pv;
+}
+
 int
 broker_issue(struct broker *b, struct broker_req *req, struct broker_grant *g)
 {
-	struct janee_mint_req mr;
 	struct lease l;
 	struct prov *pv;
-	char fp[STORE_FP_HEX], *why = NULL;
-	int64_t now;
-	int rc, decision, revocable;
+	char *why = NULL;
+	int rc, decision;
 
 	memset(g, 0, sizeof(*g));
 	memset(&l, 0, sizeof(l));
-	if ((pv = config_find(b->cfg, req->provider)) == NULL)
-		return janee_err_set(JANEE_ERR_NOT_FOUND,
-		    "no provider '%s' in "
-		    "%s; list them with: janee provider list",
-		    req->provider, b->cfg->path);
+	if ((pv = find_prov(b, req->provider)) == NULL)
+		return JANEE_ERR_NOT_FOUND;
 	/*
 	 * Unlock first: a token that cannot be sealed for revocation must
 	 * not be minted.
 	 */
-	if ((rc = broker_unlock(b)) != 0)
-		return rc;
-	now = clock_ms();
-	if ((rc = janee_lease_id_new(l.id)) != 0 ||
-	    (rc = lease_set_str(&l.provider, pv->name)) != 0 ||
-	    (rc = lease_set_str(&l.client, b->client)) != 0 ||
-	    (rc = lease_set_str(&l.session, b->session)) != 0 ||
-	    (rc = lease_set_str(&l.reason, req->reason)) != 0)
+	if ((rc = broker_unlock(b)) != 0 ||
+	    (rc = lease_new(b, pv, req, &l, &decision)) != 0)
 		goto out;
-	l.state = LEASE_REQUESTED;
-	l.created_ms = now;
-	decision =
-	    policy_check(pv, &req->scopes, &req->repositories, &req->ttl_s);
-	l.ttl_s = req->ttl_s > 0 ? req->ttl_s : 1;
-	if ((l.requested = lease_scopes_json(&req->scopes)) == NULL) {
-		rc = JANEE_ERR_NOMEM;
-		goto out;
-	}
 	if (decision == 0)
 		decision = decide(b, pv, &l);
 	if (decision != 0 &&
@@ -379,90 +499,163 @@ broker_issue(struct broker *b, struct broker_req *req, struct broker_grant *g)
 		goto out;
 	}
 	janee_err_clear();
+	/* Request and decision in one transaction: one commit, not two. */
 	if ((rc = record_request(b, &l, decision, why)) != 0)
 		goto out;
 	if (decision != 0) {
 		rc = janee_err_set(decision, "%s", why);
 		goto out;
 	}
-
-	mr.lease_id = l.id;
-	mr.scopes = &req->scopes;
-	mr.repositories = &req->repositories;
-	mr.ttl_s = l.ttl_s;
-	if ((rc = prov_ready(b, pv)) != 0 ||
-	    (rc = pv->impl->mint(&pv->ctx, &mr, &g->tok)) != 0 ||
-	    g->tok.token == NULL || g->tok.token->len == 0) {
-		if (rc == 0)
-			rc = janee_err_set(JANEE_ERR_PROVIDER,
-			    "provider '%s' "
-			    "returned no token",
-			    pv->name);
-		free(why);
-		why = janee_strdup(janee_err_msg(rc));
-		janee_token_clear(&g->tok);
-		janee_err_clear();
-		l.ended_ms = clock_ms();
-		if (lease_set_str(&l.detail, why) != 0 ||
-		    transition(
-			b, &l, LEASE_FAILED, "mint_failed", "error", why) != 0)
-			janee_err_clear(); /* the mint error matters more */
-		rc = janee_err_set(rc, "%s", why ? why : "mint failed");
-		goto out;
-	}
-
-	/* What was granted: the provider's word, else what was asked. */
-	if (g->tok.granted.n == 0) {
-		for (size_t i = 0; i < req->scopes.n; i++)
-			if ((rc = janee_strlist_add(
-				 &g->tok.granted, req->scopes.v[i])) != 0)
-				return fail_closed(b, pv, &l, &g->tok, rc);
-	}
-	janee_strlist_normalize(&g->tok.granted);
-	now = clock_ms();
-	l.issued_ms = now;
-	l.expires_ms = now + l.ttl_s * 1000;
-	revocable = pv->impl->revoke != NULL && !pv->ctx.no_revoke;
-	/*
-	 * Never promise longer than the provider's own expiry; and a token
-	 * that cannot be revoked lives as long as the provider says, which
-	 * is what the lease must record.
-	 */
-	if (g->tok.expires_ms > 0 &&
-	    (g->tok.expires_ms < l.expires_ms || !revocable))
-		l.expires_ms = g->tok.expires_ms;
-	l.next_attempt_ms = l.expires_ms;
-	if (!revocable &&
-	    (rc = lease_set_str(&l.detail,
-		 "not revocable: the "
-		 "token lives until the provider's own expiry")) != 0) {
-		rc = fail_closed(b, pv, &l, &g->tok, rc);
-		goto out;
-	}
-	if ((rc = store_fingerprint(
-		 b->store, g->tok.token->data, g->tok.token->len, fp)) != 0 ||
-	    (rc = lease_set_str(&l.fingerprint, fp)) != 0 ||
-	    (l.granted = lease_scopes_json(&g->tok.granted)) == NULL ||
-	    (revocable &&
-		(rc = store_seal(b->store, "lease-token", l.id,
-		     g->tok.token->data, g->tok.token->len, &l.sealed,
-		     &l.sealed_len)) != 0) ||
-	    (rc = transition(b, &l, LEASE_ACTIVE, "issued", "ok", l.detail)) !=
-		0) {
-		if (rc == 0)
-			rc = JANEE_ERR_NOMEM;
-		rc = fail_closed(b, pv, &l, &g->tok, rc);
-		goto out;
-	}
-	memcpy(g->lease_id, l.id, sizeof(g->lease_id));
-	g->expires_ms = l.expires_ms;
-	g->granted = l.granted;
-	l.granted = NULL;
-	g->revocable = revocable;
+	rc = mint_lease(b, pv, &l, &req->scopes, &req->repositories, g);
 out:
 	if (rc != 0)
 		broker_grant_free(g);
 	free(why);
+	lease_free(&l);
+	return rc;
+}
+
+int
+broker_request(
+    struct broker *b, struct broker_req *req, char lease_id[JANEE_LEASE_ID_LEN])
+{
+	struct audit_event ev = { .event = "requested", .outcome = "ok" };
+	struct lease l;
+	struct prov *pv;
+	char *why = NULL;
+	int rc, refusal;
+
+	if ((pv = find_prov(b, req->provider)) == NULL)
+		return JANEE_ERR_NOT_FOUND;
+	if ((rc = broker_unlock(b)) != 0 ||
+	    (rc = lease_new(b, pv, req, &l, &refusal)) != 0)
+		goto out;
+	if (refusal != 0) {
+		/* A refused request is on the record too. */
+		if ((why = janee_strdup(janee_err_msg(refusal))) == NULL) {
+			rc = JANEE_ERR_NOMEM;
+			goto out;
+		}
+		janee_err_clear();
+		if ((rc = record_request(b, &l, refusal, why)) == 0)
+			rc = janee_err_set(refusal, "%s", why);
+		goto out;
+	}
+	ev.actor = b->actor;
+	ev.client = l.client;
+	ev.provider = l.provider;
+	ev.lease_id = l.id;
+	ev.scopes = l.requested;
+	ev.detail = l.reason;
+	if ((rc = ledger_begin(b->lg)) != 0)
+		goto out;
+	if ((rc = lease_insert(b->lg, &l)) != 0 ||
+	    (rc = audit_append(b->lg, &ev)) != 0 ||
+	    (rc = ledger_commit(b->lg)) != 0) {
+		ledger_rollback(b->lg);
+		goto out;
+	}
+	memcpy(lease_id, l.id, JANEE_LEASE_ID_LEN);
+out:
+	free(why);
+	lease_free(&l);
+	return rc;
+}
+
+int
+broker_decide(struct broker *b, const char *lease_id, int approve,
+    const char *actor, const char *why, int64_t ttl_s)
+{
+	const char *saved = b->actor;
+	char t[32];
+	struct lease l;
+	int rc;
+
+	if ((rc = lease_load(b->lg, lease_id, &l)) != 0)
+		return rc;
+	if (l.state != LEASE_REQUESTED) {
+		rc = janee_err_set(JANEE_ERR_STATE,
+		    "lease %s is not waiting for approval (it is %s)", l.id,
+		    lease_state_name(l.state));
+		goto out;
+	}
+	/* A decision may shorten a grant, never lengthen it. */
+	if (approve && ttl_s > l.ttl_s) {
+		janee_duration_fmt(l.ttl_s, t, sizeof(t));
+		rc = janee_err_set(JANEE_ERR_POLICY,
+		    "an approval cannot extend lease %s beyond the %s it asked "
+		    "for",
+		    l.id, t);
+		goto out;
+	}
+	if (approve && ttl_s > 0)
+		l.ttl_s = ttl_s;
+	b->actor = actor;
+	if (approve) {
+		l.approved_ms = clock_ms();
+		rc = transition(b, &l, LEASE_APPROVED, "approved", "ok", why);
+	} else {
+		l.ended_ms = clock_ms();
+		if ((rc = lease_set_str(&l.detail, why)) == 0)
+			rc = transition(
+			    b, &l, LEASE_DENIED, "denied", "denied", why);
+	}
+	b->actor = saved;
+out:
+	lease_free(&l);
+	return rc;
+}
+
+int
+broker_collect(struct broker *b, const char *lease_id, struct broker_grant *g)
+{
+	struct janee_strlist scopes, repos;
+	struct lease l;
+	struct prov *pv;
+	int rc;
+
+	memset(g, 0, sizeof(*g));
+	memset(&scopes, 0, sizeof(scopes));
+	memset(&repos, 0, sizeof(repos));
+	if ((rc = lease_load(b->lg, lease_id, &l)) != 0)
+		return rc;
+	switch (l.state) {
+	case LEASE_REQUESTED:
+		rc = janee_err_set(JANEE_ERR_PENDING,
+		    "lease %s waits for a person to approve it: janee approve "
+		    "%s",
+		    l.id, l.id);
+		goto out;
+	case LEASE_DENIED:
+		rc = janee_err_set(JANEE_ERR_DENIED, "lease %s was denied%s%s",
+		    l.id, l.detail ? ": " : "", l.detail ? l.detail : "");
+		goto out;
+	case LEASE_APPROVED:
+		break;
+	default:
+		rc = janee_err_set(JANEE_ERR_STATE,
+		    "lease %s is %s; a token is handed out once, when it is "
+		    "issued",
+		    l.id, lease_state_name(l.state));
+		goto out;
+	}
+	if ((pv = find_prov(b, l.provider)) == NULL) {
+		rc = JANEE_ERR_NOT_FOUND;
+		goto out;
+	}
+	if ((rc = broker_unlock(b)) != 0 ||
+	    (rc = lease_scopes_parse(l.requested, &scopes)) != 0 ||
+	    (rc = lease_scopes_parse(l.repositories, &repos)) != 0)
+		goto out;
+	/* Durable before the provider is called (invariant 6). */
+	if ((rc = transition(b, &l, LEASE_MINTING, "minting", "ok", NULL)) != 0)
+		goto out;
+	rc = mint_lease(b, pv, &l, &scopes, &repos, g);
+out:
+	if (rc != 0)
+		broker_grant_free(g);
+	janee_strlist_free(&scopes);
+	janee_strlist_free(&repos);
 	lease_free(&l);
 	return rc;
 }
@@ -670,6 +863,8 @@ sweep_one(struct broker *b, const char *id, int quiet, struct sweep_report *r)
 	}
 	prc = end_at_provider(b, &l);
 	rc = store_trouble(prc) ? prc : settle(b, &l, LEASE_EXPIRED, prc, r);
+	if (rc == 0 && lease_state_final(l.state) && r->ended != NULL)
+		r->ended(r->arg, &l);
 	lease_free(&l);
 	return rc;
 }
@@ -682,7 +877,7 @@ broker_sweep(struct broker *b, int may_unlock, struct sweep_report *r)
 	int64_t now = clock_ms(), cur_ms = INT64_MIN;
 	int i, n, rc, quiet;
 
-	memset(r, 0, sizeof(*r));
+	r->expired = r->retrying = r->irrevocable = r->waiting = 0;
 	quiet = may_unlock || b->store != NULL || store_quiet(b->lg, b->ks);
 	/* Expiry is janee's own act, whoever ran the command. */
 	actor = b->actor;
@@ -728,7 +923,7 @@ broker_login(
 int
 broker_logout(struct broker *b, const char *provider)
 {
-	struct lease_filter f = { 1, NULL, NULL };
+	struct lease_filter f = { .active_only = 1 };
 	struct janee_strlist ids;
 	struct prov *pv;
 	size_t i;

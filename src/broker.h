@@ -76,6 +76,23 @@ int broker_issue(
     struct broker *b, struct broker_req *req, struct broker_grant *g) JANEE_WUR;
 
 /*
+ * The three steps of issue, for approvals that come later (an MCP
+ * elicitation, `janee approve` from a terminal):
+ *   broker_request  check policy, record the lease as requested (a
+ *                   refusal is recorded as denied and returned)
+ *   broker_decide   requested -> approved (ttl_s > 0 may shorten it,
+ *                   never lengthen) or denied, as `actor`
+ *   broker_collect  approved -> minting -> active, the token to the
+ *                   caller; JANEE_ERR_PENDING while still requested
+ */
+int broker_request(struct broker *b, struct broker_req *req,
+    char lease_id[JANEE_LEASE_ID_LEN]) JANEE_WUR;
+int broker_decide(struct broker *b, const char *lease_id, int approve,
+    const char *actor, const char *why, int64_t ttl_s) JANEE_WUR;
+int broker_collect(
+    struct broker *b, const char *lease_id, struct broker_grant *g) JANEE_WUR;
+
+/*
  * End a lease now: revoke at the provider, then state revoked.  A pending
  * lease is denied instead.  A failed revocation stays active and is
  * retried by the sweep.
@@ -88,10 +105,17 @@ struct sweep_report {
 	int64_t retrying; /* revocation failed, will retry */
 	int64_t irrevocable; /* gave up */
 	int64_t waiting; /* due, but the store is locked */
+	/* Told of each lease the sweep ended (expired or irrevocable). */
+	void (*ended)(void *arg, const struct lease *l);
+	void *arg;
 };
 
+/* The earliest time the sweep has work (INT64_MAX: none). */
+int broker_next_due(struct broker *b, int64_t *due_ms) JANEE_WUR;
+
 /*
- * Expire every lease whose end has come.  With may_unlock == 0 the store
+ * Expire every lease whose end has come.  r->ended and r->arg are kept
+ * (set them before the call); the counts are reset.  With may_unlock == 0 the store
  * is unlocked only when that needs nobody (key file, passphrase from the
  * environment or a descriptor); leases that need it then wait.
  */

@@ -114,7 +114,7 @@ cli_interactive(void)
 static void
 sweep_notice(struct cli *c)
 {
-	struct sweep_report r;
+	struct sweep_report r = { 0 };
 	int rc;
 
 	if ((rc = broker_sweep(&c->broker, 0, &r)) != 0) {
@@ -163,8 +163,12 @@ cli_open(struct cli *c, unsigned flags)
 {
 	int rc;
 
-	if ((rc = home_resolve(c->home_opt, &c->home)) != 0)
+	/* Opened in steps (janee serve opens the ledger later): once each. */
+	if (c->home.dir == NULL &&
+	    (rc = home_resolve(c->home_opt, &c->home)) != 0)
 		return rc;
+	if (c->lg != NULL)
+		return 0;
 	if (!(flags & CMD_LEDGER))
 		return 0;
 	if ((rc = home_check(&c->home)) != 0 ||

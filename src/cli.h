@@ -130,6 +130,11 @@ int cmd_provider_list(struct cli *c);
 int cmd_provider_show(struct cli *c);
 int cmd_provider_add(struct cli *c);
 int cmd_login(struct cli *c);
+int cmd_serve(struct cli *c);
+int cmd_mcp_config(struct cli *c);
+int cmd_approvals(struct cli *c);
+int cmd_approve(struct cli *c);
+int cmd_deny(struct cli *c);
 int cmd_logout(struct cli *c);
 
 #endif

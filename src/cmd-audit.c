@@ -300,7 +300,7 @@ lookup_one(const struct lease *l, void *arg)
 int
 cmd_audit_lookup(struct cli *c)
 {
-	struct lease_filter f = { 0, NULL, NULL };
+	struct lease_filter f = { .active_only = 0 };
 	struct lookup_ctx lc = { NULL, 0 };
 	char fp[STORE_FP_HEX];
 	struct buf b;

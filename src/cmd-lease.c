@@ -130,7 +130,7 @@ list_one(const struct lease *l, void *arg)
 int
 cmd_lease_list(struct cli *c)
 {
-	struct lease_filter f = { 1, NULL, NULL };
+	struct lease_filter f = { .active_only = 1 };
 	struct each_ctx ec = { NULL, 0 };
 	int rc;
 
@@ -224,7 +224,7 @@ collect(const struct lease *l, void *arg)
 int
 cmd_lease_revoke(struct cli *c)
 {
-	struct lease_filter f = { 1, NULL, NULL };
+	struct lease_filter f = { .active_only = 1 };
 	struct revoke_ctx rcx;
 	size_t i, ok = 0, failed = 0;
 	int rc, byfilter = cli_has(c, "all") || cli_has(c, "provider");
@@ -274,7 +274,7 @@ out:
 int
 cmd_lease_sweep(struct cli *c)
 {
-	struct sweep_report r;
+	struct sweep_report r = { 0 };
 	int rc;
 
 	if ((rc = broker_sweep(&c->broker, 1, &r)) != 0)

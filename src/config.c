@@ -34,6 +34,27 @@ approval_name(enum approval a)
 	return approval_names[a];
 }
 
+int
+policy_needs_oob(const struct policy *p, const struct janee_strlist *scopes)
+{
+	const char *pat, *colon;
+	size_t i, j;
+
+	for (i = 0; i < p->oob_scopes.n; i++) {
+		pat = p->oob_scopes.v[i];
+		for (j = 0; j < scopes->n; j++) {
+			if (strcmp(pat, scopes->v[j]) == 0)
+				return 1;
+			/* "*:write" matches any scope whose level is write. */
+			if (strncmp(pat, "*:", 2) == 0 &&
+			    (colon = strrchr(scopes->v[j], ':')) != NULL &&
+			    strcmp(colon + 1, pat + 2) == 0)
+				return 1;
+		}
+	}
+	return 0;
+}
+
 static const cJSON *
 cfg_take(struct janee_cfg *c, const char *key)
 {
@@ -147,6 +168,19 @@ janee_cfg_strlist(
 	return 0;
 }
 
+int
+janee_cfg_object(struct janee_cfg *c, const char *key, const cJSON **out)
+{
+	const cJSON *v = cfg_take(c, key);
+
+	if (v == NULL)
+		return 0;
+	if (!cJSON_IsObject(v))
+		return cfg_type(c, key, "an object");
+	*out = v;
+	return 0;
+}
+
 static int
 cfg_check_unused(struct janee_cfg *c)
 {
@@ -174,10 +208,15 @@ read_policy(struct janee_cfg *c, struct policy *p)
 
 	p->max_ttl_s = 3600;
 	p->approval = APPROVAL_ASK;
+	p->approval_wait_s = 120;
 	p->default_ttl_s = 0;
 	if ((rc = janee_cfg_strlist(c, "scopes", &p->ceiling)) != 0 ||
 	    (rc = janee_cfg_strlist(c, "default_scopes", &p->defaults)) != 0 ||
 	    (rc = janee_cfg_strlist(c, "repositories", &p->repos)) != 0 ||
+	    (rc = janee_cfg_strlist(
+		 c, "require_out_of_band", &p->oob_scopes)) != 0 ||
+	    (rc = janee_cfg_duration(
+		 c, "approval_wait", &p->approval_wait_s)) != 0 ||
 	    (rc = janee_cfg_duration(c, "max_ttl", &p->max_ttl_s)) != 0 ||
 	    (rc = janee_cfg_duration(c, "default_ttl", &p->default_ttl_s)) !=
 		0 ||
@@ -455,6 +494,7 @@ config_free(struct config *c)
 		janee_strlist_free(&p->pol.ceiling);
 		janee_strlist_free(&p->pol.defaults);
 		janee_strlist_free(&p->pol.repos);
+		janee_strlist_free(&p->pol.oob_scopes);
 	}
 	free(c->provs);
 	free(c->path);

@@ -24,10 +24,19 @@ enum approval {
 
 const char *approval_name(enum approval a);
 
+struct policy;
+/* Whether any of scopes needs out-of-band approval under p. */
+int
+policy_needs_oob(const struct policy *p, const struct janee_strlist *scopes);
+
 struct policy {
 	struct janee_strlist ceiling; /* never empty */
 	struct janee_strlist defaults; /* within the ceiling; may be empty */
 	struct janee_strlist repos; /* repository allow-list; may be empty */
+	/* Scopes ("issues:write", or "*:write" for any) that need a person
+	 * at a terminal (`janee approve`), whatever "approval" says. */
+	struct janee_strlist oob_scopes;
+	int64_t approval_wait_s; /* how long request_token waits for it */
 	int64_t max_ttl_s;
 	int64_t default_ttl_s;
 	enum approval approval;

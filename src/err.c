@@ -23,6 +23,7 @@ static const struct {
 	{ JANEE_ERR_POLICY, "refused by policy" },
 	{ JANEE_ERR_DENIED, "denied" },
 	{ JANEE_ERR_STATE, "illegal lease state change" },
+	{ JANEE_ERR_PENDING, "waiting for approval" },
 	{ JANEE_ERR_PROVIDER, "provider failure" },
 	{ JANEE_ERR_UNSUPPORTED, "not supported by this provider" },
 	{ JANEE_ERR_NETWORK, "network failure" },

@@ -73,6 +73,7 @@ lease_free(struct lease *l)
 	free(l->reason);
 	free(l->requested);
 	free(l->granted);
+	free(l->repositories);
 	free(l->fingerprint);
 	free(l->detail);
 	free(l->sealed);
@@ -110,10 +111,11 @@ lease_insert(struct ledger *lg, const struct lease *l)
 		return janee_err_set(
 		    JANEE_ERR_STATE, "a new lease starts as requested");
 	if ((rc = ledger_prepare(lg,
-		 "INSERT INTO leases (id, provider, "
-		 "account, client, session, reason, requested_scopes, state, "
-		 "ttl_s, "
-		 "created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, 'requested', ?, ?)",
+		 "INSERT INTO leases (id, provider, account, client, session, "
+		 "reason, requested_scopes, state, ttl_s, created_ms, "
+		 "repositories) VALUES (?, ?, ?, ?, ?, ?, ?, 'requested', ?, "
+		 "?, "
+		 "?)",
 		 &st)) != 0)
 		return rc;
 	sqlite3_bind_text(st, 1, l->id, -1, SQLITE_STATIC);
@@ -125,6 +127,7 @@ lease_insert(struct ledger *lg, const struct lease *l)
 	sqlite3_bind_text(st, 7, l->requested, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 8, l->ttl_s);
 	sqlite3_bind_int64(st, 9, l->created_ms);
+	sqlite3_bind_text(st, 10, l->repositories, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		rc = ledger_fail(lg, "cannot record the lease");
 	sqlite3_finalize(st);
@@ -148,8 +151,8 @@ lease_save(struct ledger *lg, const struct lease *l, enum lease_state from)
 		 "= ?, "
 		 "expires_ms = ?, ended_ms = ?, fingerprint = ?, sealed_token "
 		 "= ?, "
-		 "revoke_attempts = ?, next_attempt_ms = ?, detail = ? "
-		 "WHERE id = ? AND state = ?",
+		 "revoke_attempts = ?, next_attempt_ms = ?, detail = ?, "
+		 "ttl_s = ? WHERE id = ? AND state = ?",
 		 &st)) != 0)
 		return rc;
 	sqlite3_bind_text(st, 1, lease_state_name(l->state), -1, SQLITE_STATIC);
@@ -168,8 +171,9 @@ lease_save(struct ledger *lg, const struct lease *l, enum lease_state from)
 	sqlite3_bind_int64(st, 10, l->attempts);
 	bind_opt_int(st, 11, l->next_attempt_ms);
 	sqlite3_bind_text(st, 12, l->detail, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 13, l->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 14, lease_state_name(from), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 13, l->ttl_s);
+	sqlite3_bind_text(st, 14, l->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 15, lease_state_name(from), -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		rc = ledger_fail(lg, "cannot update the lease");
 	else if (sqlite3_changes(lg->db) != 1)
@@ -184,7 +188,7 @@ lease_save(struct ledger *lg, const struct lease *l, enum lease_state from)
 	"requested_scopes, granted_scopes, fingerprint, detail, state, " \
 	"ttl_s, " \
 	"created_ms, approved_ms, issued_ms, expires_ms, ended_ms, " \
-	"revoke_attempts, next_attempt_ms, sealed_token"
+	"revoke_attempts, next_attempt_ms, sealed_token, repositories"
 
 static int
 dup_col(sqlite3_stmt *st, int i, char **out)
@@ -226,6 +230,8 @@ lease_from_row(sqlite3_stmt *st, struct lease *l)
 	l->ended_ms = sqlite3_column_int64(st, 16);
 	l->attempts = sqlite3_column_int64(st, 17);
 	l->next_attempt_ms = sqlite3_column_int64(st, 18);
+	if ((rc = dup_col(st, 20, &l->repositories)) != 0)
+		goto fail;
 	if ((blob = sqlite3_column_blob(st, 19)) != NULL) {
 		n = sqlite3_column_bytes(st, 19);
 		if ((l->sealed = malloc((size_t)n)) == NULL) {
@@ -285,12 +291,16 @@ lease_each(struct ledger *lg, const struct lease_filter *f,
 		 "'minting', "
 		 "'active')) AND (?2 IS NULL OR provider = ?2) "
 		 "AND (?3 IS NULL OR fingerprint = ?3) "
+		 "AND (?4 IS NULL OR session = ?4) "
+		 "AND (?5 = 0 OR state = 'requested') "
 		 "ORDER BY created_ms DESC, id",
 		 &st)) != 0)
 		return rc;
 	sqlite3_bind_int(st, 1, f->active_only);
 	sqlite3_bind_text(st, 2, f->provider, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, f->fingerprint, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, f->session, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 5, f->requested_only);
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		if ((rc = lease_from_row(st, &l)) != 0)
 			break;
@@ -302,6 +312,26 @@ lease_each(struct ledger *lg, const struct lease_filter *f,
 	if (rc == 0 && step != SQLITE_DONE)
 		rc = ledger_fail(lg, "cannot read leases");
 	sqlite3_finalize(st);
+	return rc;
+}
+
+int
+lease_scopes_parse(const char *json, struct janee_strlist *l)
+{
+	cJSON *a = json ? cJSON_Parse(json) : NULL, *e;
+	int rc = 0;
+
+	if (json == NULL)
+		return 0;
+	if (!cJSON_IsArray(a)) {
+		cJSON_Delete(a);
+		return janee_err_set(JANEE_ERR_SCHEMA,
+		    "a lease's scope list is "
+		    "damaged");
+	}
+	cJSON_ArrayForEach(e, a) if (rc == 0 && cJSON_IsString(e)) rc =
+	    janee_strlist_add(l, e->valuestring);
+	cJSON_Delete(a);
 	return rc;
 }
 

@@ -39,6 +39,7 @@ struct lease {
 	char *provider, *account, *client, *session, *reason;
 	char *requested; /* normalized JSON array */
 	char *granted; /* normalized JSON array, once issued */
+	char *repositories; /* JSON array asked for, or NULL */
 	char *fingerprint; /* HMAC-SHA256 hex of the token */
 	char *detail;
 	enum lease_state state;
@@ -70,6 +71,8 @@ struct lease_filter {
 	int active_only; /* requested, approved, minting, active */
 	const char *provider;
 	const char *fingerprint;
+	const char *session; /* one MCP session's leases */
+	int requested_only; /* waiting for approval */
 };
 
 /* Stream matching leases, newest first; fn's non-zero return stops. */
@@ -78,5 +81,7 @@ int lease_each(struct ledger *lg, const struct lease_filter *f,
 
 /* Scopes as a normalized JSON array string; caller frees. */
 char *lease_scopes_json(const struct janee_strlist *scopes);
+/* The reverse: a JSON array of strings into l (appended). */
+int lease_scopes_parse(const char *json, struct janee_strlist *l) JANEE_WUR;
 
 #endif

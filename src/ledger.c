@@ -81,6 +81,8 @@ static const char *const migrations[] = {
 	"  created_ms INTEGER NOT NULL,"
 	"  updated_ms INTEGER NOT NULL"
 	");",
+	/* 3: the repositories a lease asked for (JSON), for approval later */
+	"ALTER TABLE leases ADD COLUMN repositories TEXT;",
 };
 
 int

@@ -41,6 +41,12 @@ static const struct cli_opt opts_provider_add[] = { { "type", 0, 1 },
 	{ "ca-file", 0, 1 }, { "scope", 0, 1 }, { "default-scope", 0, 1 },
 	{ "login-scope", 0, 1 }, { "max-ttl", 0, 1 }, { "default-ttl", 0, 1 },
 	{ "approval", 0, 1 }, { "lease-end", 0, 1 }, { NULL, 0, 0 } };
+static const struct cli_opt opts_mcp_config[] = { { "client", 0, 1 },
+	{ NULL, 0, 0 } };
+static const struct cli_opt opts_approve[] = { { "ttl", 0, 1 },
+	{ NULL, 0, 0 } };
+static const struct cli_opt opts_deny[] = { { "reason", 0, 1 },
+	{ NULL, 0, 0 } };
 static const struct cli_opt opts_token[] = { { "scope", 0, 1 },
 	{ "repo", 0, 1 }, { "ttl", 0, 1 }, { "reason", 0, 1 }, { "json", 0, 0 },
 	{ NULL, 0, 0 } };
@@ -147,6 +153,25 @@ const struct cmd cmd_table[] = {
 	    "read a token on stdin and show the leases it belongs to",
 	    "  --json                print as JSON\n", opts_json, 0, 0,
 	    CMD_LEDGER, cmd_audit_lookup },
+	{ NULL, "serve", "",
+	    "run the MCP server on stdin/stdout (started by an MCP client)",
+	    "  (no options of its own; the client speaks JSON-RPC on stdin)\n",
+	    opts_none, 0, 0, CMD_NO_SWEEP, cmd_serve },
+	{ NULL, "mcp-config", "[--client claude|cursor|vscode]",
+	    "print the JSON that makes an MCP client start janee serve",
+	    "  --client C            claude (default), cursor or vscode\n",
+	    opts_mcp_config, 0, 0, CMD_NO_SWEEP, cmd_mcp_config },
+	{ NULL, "approvals", "[--json]",
+	    "list requests waiting for a person's approval",
+	    "  --json                print as JSON\n", opts_json, 0, 0,
+	    CMD_LEDGER, cmd_approvals },
+	{ NULL, "approve", "ID [--ttl T]",
+	    "approve a waiting request (out-of-band approval)",
+	    "  --ttl T               grant a shorter lifetime than asked\n",
+	    opts_approve, 1, 1, CMD_LEDGER | CMD_CONFIG, cmd_approve },
+	{ NULL, "deny", "ID [--reason TEXT]", "deny a waiting request",
+	    "  --reason TEXT         why, for the audit trail and the agent\n",
+	    opts_deny, 1, 1, CMD_LEDGER | CMD_CONFIG, cmd_deny },
 	{ NULL, "login", "PROVIDER [--no-browser]",
 	    "sign in to a provider (device flow) and keep the login sealed",
 	    "  --no-browser          do not open a browser; print the URL "

@@ -37,6 +37,7 @@ enum janee_err {
 	JANEE_ERR_POLICY = -30,
 	JANEE_ERR_DENIED = -31,
 	JANEE_ERR_STATE = -32, /* illegal lease transition */
+	JANEE_ERR_PENDING = -33, /* waits for a person's approval */
 
 	/* providers */
 	JANEE_ERR_PROVIDER = -40,

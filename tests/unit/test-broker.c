@@ -431,7 +431,7 @@ sweep_handles_due_not_due_and_failing_leases(void)
 {
 	struct fx f;
 	struct broker_grant a, b, c, d, e;
-	struct sweep_report r;
+	struct sweep_report r = { 0 };
 	char st[32];
 	int i;
 

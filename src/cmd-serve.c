@@ -1,0 +1,139 @@
+/* janee serve (the MCP server's loop), janee mcp-config. */
+#include "common.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include "mcp.h"
+#include "store.h"
+#include "util.h"
+
+static volatile sig_atomic_t stopping;
+
+static void
+on_stop(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+int
+cmd_serve(struct cli *c)
+{
+	struct sigaction sa;
+	struct pollfd pfd = { STDIN_FILENO, POLLIN, 0 };
+	struct mcp m;
+	char buf[65536];
+	int64_t wait;
+	ssize_t n;
+	int rc, started = 0;
+
+	if ((rc = mcp_init(&m, c)) != 0)
+		return rc;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop; /* no SA_RESTART: poll sees EINTR */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	/* A prompt on the terminal would hang an MCP client: never ask. */
+	c->ks.may_prompt = 0;
+	while (!stopping) {
+		/*
+		 * Answer the handshake first; open the ledger and sweep
+		 * overdue leases once the client pauses (or a tool needs it).
+		 */
+		wait = started ? mcp_tick(&m) : 50;
+		if (wait > 3600000)
+			wait = 3600000;
+		pfd.revents = 0;
+		rc = poll(&pfd, 1, (int)wait);
+		if (rc < 0 && errno == EINTR)
+			continue;
+		if (rc < 0) {
+			fprintf(
+			    stderr, "janee serve: poll: %s\n", strerror(errno));
+			break;
+		}
+		if (rc == 0) {
+			if (!started) {
+				started = 1;
+				if (mcp_ready(&m) != 0)
+					janee_err_clear();
+			}
+			continue;
+		}
+		n = read(STDIN_FILENO, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break; /* the client closed stdin: the session ends */
+		mcp_feed(&m, buf, (size_t)n);
+		if (m.ready)
+			started = 1;
+	}
+	mcp_shutdown(&m,
+	    stopping ? "cancelled: janee serve was stopped"
+		     : "cancelled: the MCP client closed the "
+		       "session");
+	mcp_free(&m);
+	return 0;
+}
+
+int
+cmd_mcp_config(struct cli *c)
+{
+	const char *client = cli_get(c, "client");
+	char exe[4096], *backend = NULL, *params = NULL, *text;
+	struct ledger *lg = NULL;
+	cJSON *root, *servers, *s, *args, *env;
+	ssize_t n;
+	int vscode;
+
+	if (client == NULL)
+		client = "claude";
+	if (strcmp(client, "claude") != 0 && strcmp(client, "cursor") != 0 &&
+	    strcmp(client, "vscode") != 0)
+		return cli_usage_error(c,
+		    "unknown client '%s'; use claude, "
+		    "cursor or vscode",
+		    client);
+	vscode = strcmp(client, "vscode") == 0;
+	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) < 0)
+		return janee_err_set(JANEE_ERR_IO,
+		    "cannot find janee's own "
+		    "path: %s",
+		    strerror(errno));
+	exe[n] = '\0';
+	root = cJSON_CreateObject();
+	servers =
+	    cJSON_AddObjectToObject(root, vscode ? "servers" : "mcpServers");
+	s = cJSON_AddObjectToObject(servers, "janee");
+	if (vscode)
+		cJSON_AddStringToObject(s, "type", "stdio");
+	cJSON_AddStringToObject(s, "command", exe);
+	args = cJSON_AddArrayToObject(s, "args");
+	cJSON_AddItemToArray(args, cJSON_CreateString("serve"));
+	/* The home, never a secret: clients start servers with little env. */
+	env = cJSON_AddObjectToObject(s, "env");
+	cJSON_AddStringToObject(env, "JANEE_HOME", c->home.dir);
+	/* A passphrase store cannot be unlocked without a person. */
+	if (ledger_open(c->home.db, 0, &lg) == 0 &&
+	    store_describe(lg, &backend, &params) == 0 &&
+	    strcmp(backend, "passphrase") == 0)
+		fprintf(stderr,
+		    "janee: note: this home uses the passphrase "
+		    "backend; janee serve cannot ask for it, so "
+		    "minting will fail until you switch with: janee "
+		    "secret rekey --key-backend keyfile (never put "
+		    "the passphrase in the client's config)\n");
+	janee_err_clear();
+	ledger_close(lg);
+	free(backend);
+	free(params);
+	text = cJSON_Print(root);
+	printf("%s\n", text ? text : "");
+	cJSON_free(text);
+	cJSON_Delete(root);
+	return 0;
+}

@@ -1,0 +1,558 @@
+/* The MCP server: framing, JSON-RPC validation, lifecycle, both eras. */
+#include "common.h"
+
+#include <unistd.h>
+
+#include "broker.h"
+#include "mcp.h"
+#include "util.h"
+
+static const char *const versions[] = { "2025-11-25", "2025-06-18",
+	"2025-03-26", "2024-11-05" };
+
+static const char *const levels[] = { "debug", "info", "notice", "warning",
+	"error", "critical", "alert", "emergency" };
+
+#define INSTRUCTIONS \
+	"janee hands out short-lived, scope-narrowed tokens. Call " \
+	"list_providers to see what may be asked for, then request_token " \
+	"with the provider, the scopes you need, a short ttl_seconds and " \
+	"a reason a person will read. A person may have to approve. Tokens " \
+	"end on time; revoke_token ends one early."
+
+cJSON *
+mcp_result(cJSON *id, cJSON *result)
+{
+	cJSON *r = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(r, "jsonrpc", "2.0");
+	cJSON_AddItemToObject(
+	    r, "id", id ? cJSON_Duplicate(id, 1) : cJSON_CreateNull());
+	cJSON_AddItemToObject(r, "result", result);
+	return r;
+}
+
+cJSON *
+mcp_error(cJSON *id, int code, const char *msg)
+{
+	cJSON *r = cJSON_CreateObject(), *e;
+
+	cJSON_AddStringToObject(r, "jsonrpc", "2.0");
+	cJSON_AddItemToObject(
+	    r, "id", id ? cJSON_Duplicate(id, 1) : cJSON_CreateNull());
+	e = cJSON_AddObjectToObject(r, "error");
+	cJSON_AddNumberToObject(e, "code", code);
+	cJSON_AddStringToObject(e, "message", msg);
+	return r;
+}
+
+void
+mcp_send(struct mcp *m, cJSON *v)
+{
+	char *s;
+
+	(void)m;
+	if (v == NULL)
+		return;
+	/* cJSON escapes control characters: one message, one line. */
+	if ((s = cJSON_PrintUnformatted(v)) != NULL) {
+		fputs(s, stdout);
+		fputc('\n', stdout);
+		fflush(stdout);
+		cJSON_free(s);
+	}
+	cJSON_Delete(v);
+}
+
+void
+mcp_notify_log(struct mcp *m, int level, cJSON *data)
+{
+	cJSON *n, *p;
+
+	if (level < m->log_level) {
+		cJSON_Delete(data);
+		return;
+	}
+	n = cJSON_CreateObject();
+	cJSON_AddStringToObject(n, "jsonrpc", "2.0");
+	cJSON_AddStringToObject(n, "method", "notifications/message");
+	p = cJSON_AddObjectToObject(n, "params");
+	cJSON_AddStringToObject(p, "level", levels[level]);
+	cJSON_AddStringToObject(p, "logger", "janee");
+	cJSON_AddItemToObject(p, "data", data);
+	mcp_send(m, n);
+}
+
+int
+mcp_init(struct mcp *m, struct cli *c)
+{
+	unsigned char r[16];
+	int rc;
+
+	memset(m, 0, sizeof(*m));
+	m->c = c;
+	m->log_level = 1; /* info */
+	buf_init(&m->line, MCP_MAX_LINE);
+	if ((rc = janee_random(r, sizeof(r))) != 0 ||
+	    (rc = janee_random(m->state_key, sizeof(m->state_key))) != 0)
+		return rc;
+	janee_hex(r, sizeof(r), m->session);
+	return 0;
+}
+
+void
+mcp_free(struct mcp *m)
+{
+	buf_free(&m->line);
+	free(m->client);
+	janee_wipe(m->state_key, sizeof(m->state_key));
+}
+
+int
+mcp_ready(struct mcp *m)
+{
+	int rc;
+
+	if (m->ready)
+		return 0;
+	if (m->ready_failed)
+		return janee_err_set(JANEE_ERR_NOT_INIT, "%s", m->ready_error);
+	/* The broker is made for this session: who asks is the client. */
+	if ((rc = cli_open(m->c, CMD_LEDGER | CMD_CONFIG | CMD_NO_SWEEP)) !=
+	    0) {
+		snprintf(m->ready_error, sizeof(m->ready_error), "%s",
+		    janee_err_msg(rc));
+		m->ready_failed = 1;
+		fprintf(stderr, "janee serve: %s\n", m->ready_error);
+		return rc;
+	}
+	m->c->broker.client = m->client ? m->client : "mcp";
+	m->c->broker.session = m->session;
+	m->c->broker.actor = "agent";
+	m->ready = 1;
+	return 0;
+}
+
+/* Strict UTF-8: no overlongs, no surrogates, nothing past U+10FFFF. */
+static int
+utf8_valid(const unsigned char *p, size_t n)
+{
+	size_t i = 0, k, len;
+	uint32_t cp;
+
+	while (i < n) {
+		if (p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if ((p[i] & 0xe0) == 0xc0)
+			len = 2, cp = p[i] & 0x1f;
+		else if ((p[i] & 0xf0) == 0xe0)
+			len = 3, cp = p[i] & 0x0f;
+		else if ((p[i] & 0xf8) == 0xf0)
+			len = 4, cp = p[i] & 0x07;
+		else
+			return 0;
+		if (i + len > n)
+			return 0;
+		for (k = 1; k < len; k++) {
+			if ((p[i + k] & 0xc0) != 0x80)
+				return 0;
+			cp = cp << 6 | (p[i + k] & 0x3f);
+		}
+		if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
+		    (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		i += len;
+	}
+	return 1;
+}
+
+/* The stateless era's protocol version from params._meta, or NULL. */
+static const char *
+meta_version(const cJSON *params)
+{
+	const cJSON *meta = cJSON_GetObjectItemCaseSensitive(params, "_meta");
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(
+	    meta, "io.modelcontextprotocol/protocolVersion");
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static void
+set_client(struct mcp *m, const cJSON *info)
+{
+	const cJSON *n = cJSON_GetObjectItemCaseSensitive(info, "name");
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(info, "version");
+	char *s;
+
+	if (!cJSON_IsString(n))
+		return;
+	/* Self-reported: kept for the record, never trusted. */
+	s = janee_asprintf("%.64s%s%.32s", n->valuestring,
+	    cJSON_IsString(v) ? "/" : "",
+	    cJSON_IsString(v) ? v->valuestring : "");
+	if (s == NULL)
+		return;
+	free(m->client);
+	m->client = s;
+	if (m->ready)
+		m->c->broker.client = m->client;
+}
+
+/* Whether the client's capabilities offer form elicitation. */
+static int
+offers_elicitation(const cJSON *caps)
+{
+	const cJSON *e = cJSON_GetObjectItemCaseSensitive(caps, "elicitation");
+
+	if (!cJSON_IsObject(e))
+		return 0;
+	/* {} means form; {url: {}} alone means no form. */
+	return e->child == NULL ||
+	    cJSON_GetObjectItemCaseSensitive(e, "form") != NULL;
+}
+
+static cJSON *
+server_capabilities(void)
+{
+	cJSON *c = cJSON_CreateObject();
+
+	cJSON_AddItemToObject(c, "tools", cJSON_CreateObject());
+	cJSON_AddBoolToObject(
+	    cJSON_GetObjectItem(c, "tools"), "listChanged", 0);
+	cJSON_AddItemToObject(c, "logging", cJSON_CreateObject());
+	return c;
+}
+
+static cJSON *
+server_info(void)
+{
+	cJSON *i = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(i, "name", "janee");
+	cJSON_AddStringToObject(i, "title", "janee credential broker");
+	cJSON_AddStringToObject(i, "version", PACKAGE_VERSION);
+	return i;
+}
+
+static cJSON *
+do_initialize(struct mcp *m, const cJSON *params)
+{
+	const cJSON *v =
+	    cJSON_GetObjectItemCaseSensitive(params, "protocolVersion");
+	cJSON *r;
+	size_t i;
+
+	/* Echo a version we speak; otherwise offer our latest. */
+	snprintf(m->protocol, sizeof(m->protocol), "%s", versions[0]);
+	for (i = 0; cJSON_IsString(v) && i < nitems(versions); i++)
+		if (strcmp(v->valuestring, versions[i]) == 0)
+			snprintf(m->protocol, sizeof(m->protocol), "%s",
+			    versions[i]);
+	set_client(m, cJSON_GetObjectItemCaseSensitive(params, "clientInfo"));
+	m->can_elicit = offers_elicitation(
+	    cJSON_GetObjectItemCaseSensitive(params, "capabilities"));
+	m->initialized = 1;
+	r = cJSON_CreateObject();
+	cJSON_AddStringToObject(r, "protocolVersion", m->protocol);
+	cJSON_AddItemToObject(r, "capabilities", server_capabilities());
+	cJSON_AddItemToObject(r, "serverInfo", server_info());
+	cJSON_AddStringToObject(r, "instructions", INSTRUCTIONS);
+	return r;
+}
+
+static cJSON *
+do_discover(void)
+{
+	cJSON *r = cJSON_CreateObject(), *sv;
+	size_t i;
+
+	sv = cJSON_AddArrayToObject(r, "supportedVersions");
+	cJSON_AddItemToArray(sv, cJSON_CreateString(MCP_STATELESS));
+	for (i = 0; i < nitems(versions); i++)
+		cJSON_AddItemToArray(sv, cJSON_CreateString(versions[i]));
+	cJSON_AddItemToObject(r, "capabilities", server_capabilities());
+	cJSON_AddItemToObject(r, "serverInfo", server_info());
+	cJSON_AddStringToObject(r, "instructions", INSTRUCTIONS);
+	cJSON_AddNumberToObject(r, "ttlMs", 3600000);
+	cJSON_AddStringToObject(r, "cacheScope", "process");
+	cJSON_AddStringToObject(r, "resultType", "complete");
+	return r;
+}
+
+/* In the stateless era every request says who asks, in _meta. */
+static void
+take_meta(struct mcp *m, const cJSON *params)
+{
+	const cJSON *meta = cJSON_GetObjectItemCaseSensitive(params, "_meta");
+
+	set_client(m,
+	    cJSON_GetObjectItemCaseSensitive(
+		meta, "io.modelcontextprotocol/clientInfo"));
+	m->can_elicit = offers_elicitation(cJSON_GetObjectItemCaseSensitive(
+	    meta, "io.modelcontextprotocol/clientCapabilities"));
+}
+
+static void
+request(struct mcp *m, cJSON *id, const char *method, cJSON *params)
+{
+	const char *ver = meta_version(params);
+	int stateless = ver != NULL;
+	cJSON *r = NULL, *lv;
+	size_t i;
+
+	if (stateless && strcmp(ver, MCP_STATELESS) != 0) {
+		char msg[160];
+
+		snprintf(msg, sizeof(msg),
+		    "unsupported protocol version "
+		    "'%.32s'; janee speaks " MCP_STATELESS " and, with "
+		    "initialize, %s",
+		    ver, versions[0]);
+		mcp_send(m, mcp_error(id, -32602, msg));
+		return;
+	}
+	if (stateless)
+		take_meta(m, params);
+	if (strcmp(method, "initialize") == 0)
+		r = do_initialize(m, params);
+	else if (strcmp(method, "server/discover") == 0)
+		r = do_discover();
+	else if (strcmp(method, "ping") == 0)
+		r = cJSON_CreateObject();
+	else if (!stateless && !m->initialized) {
+		mcp_send(m,
+		    mcp_error(id, -32600,
+			"not initialized: send initialize first (or "
+			"use the " MCP_STATELESS " _meta fields)"));
+		return;
+	} else if (strcmp(method, "tools/list") == 0) {
+		r = cJSON_CreateObject();
+		cJSON_AddItemToObject(r, "tools", mcp_tools_list());
+	} else if (strcmp(method, "tools/call") == 0) {
+		/* Answers now, or later when an approval arrives. */
+		mcp_tools_call(m, id, params, stateless);
+		return;
+	} else if (strcmp(method, "logging/setLevel") == 0) {
+		lv = cJSON_GetObjectItemCaseSensitive(params, "level");
+		for (i = 0; cJSON_IsString(lv) && i < nitems(levels); i++)
+			if (strcmp(lv->valuestring, levels[i]) == 0)
+				break;
+		if (!cJSON_IsString(lv) || i == nitems(levels)) {
+			mcp_send(m,
+			    mcp_error(id, -32602,
+				"level must be one of debug, info, "
+				"notice, warning, error, critical, "
+				"alert, emergency"));
+			return;
+		}
+		m->log_level = (int)i;
+		r = cJSON_CreateObject();
+	} else {
+		char msg[128];
+
+		snprintf(msg, sizeof(msg), "method '%.64s' not found", method);
+		mcp_send(m, mcp_error(id, -32601, msg));
+		return;
+	}
+	if (stateless && r != NULL)
+		cJSON_AddStringToObject(r, "resultType", "complete");
+	mcp_send(m, mcp_result(id, r));
+}
+
+static void
+notification(struct mcp *m, const char *method, cJSON *params)
+{
+	if (strcmp(method, "notifications/cancelled") == 0)
+		mcp_tools_cancel(
+		    m, cJSON_GetObjectItemCaseSensitive(params, "requestId"));
+	/* initialized, progress, roots/list_changed...: nothing to do. */
+}
+
+/* One complete line: validate per JSON-RPC 2.0 and dispatch. */
+static void
+message(struct mcp *m, const char *p, size_t n)
+{
+	cJSON *msg, *id, *method, *params, *ver;
+
+	while (
+	    n > 0 && (p[n - 1] == '\r' || p[n - 1] == ' ' || p[n - 1] == '\t'))
+		n--;
+	if (n == 0)
+		return; /* blank lines are not messages */
+	if (!utf8_valid((const unsigned char *)p, n)) {
+		mcp_send(m,
+		    mcp_error(NULL, -32700,
+			"parse error: the message is not valid UTF-8"));
+		return;
+	}
+	if ((msg = cJSON_ParseWithLength(p, n)) == NULL) {
+		mcp_send(m,
+		    mcp_error(
+			NULL, -32700, "parse error: not a JSON document"));
+		return;
+	}
+	if (cJSON_IsArray(msg)) {
+		mcp_send(m,
+		    mcp_error(NULL, -32600,
+			"invalid request: batches are not supported"));
+		goto out;
+	}
+	id = cJSON_GetObjectItemCaseSensitive(msg, "id");
+	ver = cJSON_GetObjectItemCaseSensitive(msg, "jsonrpc");
+	method = cJSON_GetObjectItemCaseSensitive(msg, "method");
+	params = cJSON_GetObjectItemCaseSensitive(msg, "params");
+	/* Ids are strings or integers; anything else is not a request. */
+	if (id != NULL &&
+	    !(cJSON_IsString(id) ||
+		(cJSON_IsNumber(id) &&
+		    id->valuedouble == (double)(int64_t)id->valuedouble)))
+		id = NULL;
+	if (!cJSON_IsObject(msg) || !cJSON_IsString(ver) ||
+	    strcmp(ver->valuestring, "2.0") != 0) {
+		mcp_send(m,
+		    mcp_error(id, -32600,
+			"invalid request: not a JSON-RPC 2.0 object"));
+		goto out;
+	}
+	if (method == NULL && id != NULL &&
+	    (cJSON_GetObjectItemCaseSensitive(msg, "result") != NULL ||
+		cJSON_GetObjectItemCaseSensitive(msg, "error") != NULL)) {
+		mcp_tools_response(m, msg);
+		goto out;
+	}
+	if (!cJSON_IsString(method)) {
+		mcp_send(m,
+		    mcp_error(id, -32600,
+			"invalid request: 'method' must be a string"));
+		goto out;
+	}
+	if (cJSON_GetObjectItemCaseSensitive(msg, "id") != NULL && id == NULL) {
+		mcp_send(m,
+		    mcp_error(NULL, -32600,
+			"invalid request: 'id' must be a string or an "
+			"integer"));
+		goto out;
+	}
+	if (params != NULL && !cJSON_IsObject(params)) {
+		if (id != NULL)
+			mcp_send(m,
+			    mcp_error(id, -32602,
+				"invalid params: 'params' must be an "
+				"object"));
+		goto out;
+	}
+	if (strncmp(method->valuestring, "notifications/", 14) == 0) {
+		if (id != NULL)
+			mcp_send(m,
+			    mcp_error(id, -32600,
+				"invalid request: a notification must "
+				"not carry an id"));
+		else
+			notification(m, method->valuestring, params);
+		goto out;
+	}
+	if (id == NULL)
+		goto out; /* an unknown notification: ignored, per JSON-RPC */
+	request(m, id, method->valuestring, params);
+out:
+	cJSON_Delete(msg);
+}
+
+void
+mcp_feed(struct mcp *m, const char *p, size_t n)
+{
+	const char *nl;
+	size_t take;
+
+	while (n > 0) {
+		nl = memchr(p, '\n', n);
+		take = nl ? (size_t)(nl - p) : n;
+		if (m->discarding) {
+			/* The rest of an oversize line: skip to its end. */
+			if (nl != NULL)
+				m->discarding = 0;
+		} else if (m->line.len + take > MCP_MAX_LINE) {
+			buf_reset(&m->line);
+			m->discarding = nl == NULL;
+			janee_err_clear();
+			mcp_send(m,
+			    mcp_error(NULL, -32600,
+				"invalid request: a message is longer "
+				"than 1 MiB"));
+		} else if (buf_add(&m->line, p, take) != 0) {
+			janee_err_clear();
+			buf_init(&m->line, MCP_MAX_LINE);
+		} else if (nl != NULL) {
+			message(m, m->line.p, m->line.len);
+			buf_reset(&m->line);
+		}
+		if (nl == NULL)
+			return;
+		p = nl + 1;
+		n -= take + 1;
+	}
+}
+
+static void
+lease_ended(void *arg, const struct lease *l)
+{
+	struct mcp *m = arg;
+	cJSON *d;
+
+	/* Only this session's leases; never a token. */
+	if (l->session == NULL || strcmp(l->session, m->session) != 0)
+		return;
+	d = cJSON_CreateObject();
+	cJSON_AddStringToObject(d, "event", "lease_ended");
+	cJSON_AddStringToObject(d, "lease_id", l->id);
+	cJSON_AddStringToObject(d, "provider", l->provider);
+	cJSON_AddStringToObject(d, "state", lease_state_name(l->state));
+	cJSON_AddStringToObject(d, "message",
+	    l->state == LEASE_EXPIRED
+		? "the lease ended and its token was revoked; request a new "
+		  "one if you still need access"
+		: "the lease ended but its token could not be revoked at the "
+		  "provider");
+	mcp_notify_log(m, l->state == LEASE_EXPIRED ? 1 : 3, d);
+}
+
+int64_t
+mcp_tick(struct mcp *m)
+{
+	struct sweep_report r = { 0 };
+	int64_t due, now, wait = 3600000, tw;
+	int rc;
+
+	if (m->ready) {
+		r.ended = lease_ended;
+		r.arg = m;
+		if ((rc = broker_sweep(&m->c->broker, 0, &r)) != 0) {
+			fprintf(stderr, "janee serve: sweep: %s\n",
+			    janee_err_msg(rc));
+			janee_err_clear();
+		}
+		if (broker_next_due(&m->c->broker, &due) == 0) {
+			now = janee_now_ms();
+			if (due != INT64_MAX)
+				wait = due > now ? due - now : 0;
+		} else
+			janee_err_clear();
+		/* Leases other janee processes make: look again now and then. */
+		if (wait > 30000)
+			wait = 30000;
+		/* A waiting store (passphrase) must not spin: retry slowly. */
+		if (r.waiting > 0 && wait < 30000)
+			wait = 30000;
+	}
+	tw = mcp_tools_tick(m);
+	return tw < wait ? tw : wait;
+}
+
+void
+mcp_shutdown(struct mcp *m, const char *why)
+{
+	mcp_tools_shutdown(m, why);
+}

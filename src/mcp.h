@@ -1,0 +1,80 @@
+/*
+ * The MCP server behind `janee serve`: newline-delimited JSON-RPC 2.0 on
+ * stdin/stdout, both protocol eras in one process (the initialize
+ * handshake of 2024-11-05 .. 2025-11-25, and the stateless 2026-07-28 era
+ * with server/discover and _meta on every request).  stdout carries
+ * protocol only; diagnostics go to stderr.
+ */
+#ifndef JANEE_MCP_H
+#define JANEE_MCP_H
+
+#include "common.h"
+
+#include <cjson/cJSON.h>
+
+#include "buf.h"
+#include "cli.h"
+
+#define MCP_MAX_LINE (1024 * 1024)
+#define MCP_STATELESS "2026-07-28"
+
+struct mcp_pending;
+
+struct mcp {
+	struct cli *c;
+	int ready; /* home, ledger, config and broker are open */
+	int ready_failed; /* and could not be: ready_error says why */
+	char ready_error[512];
+	int initialized; /* the handshake-era initialize was answered */
+	char protocol[16]; /* negotiated version (handshake era) */
+	int can_elicit; /* the client offers form elicitation */
+	int log_level; /* notifications/message at or above this */
+	char *client; /* clientInfo "name/version", self-reported */
+	char session[33]; /* this process's session id */
+	unsigned char state_key[32]; /* MACs requestState */
+	int64_t next_req; /* ids of our requests to the client */
+	struct mcp_pending *pending;
+	struct buf line; /* the line being read */
+	int discarding; /* skipping the rest of an oversize line */
+};
+
+int mcp_init(struct mcp *m, struct cli *c) JANEE_WUR;
+void mcp_free(struct mcp *m);
+
+/* Handle the bytes read from stdin; complete lines are processed. */
+void mcp_feed(struct mcp *m, const char *p, size_t n);
+
+/* Open janee's state if not yet (lazy: after the handshake). */
+int mcp_ready(struct mcp *m);
+
+/*
+ * Timers: expire leases whose end has come (notifying the client of its
+ * own), and move pending approvals on.  Returns the milliseconds until
+ * the next timer is due.
+ */
+int64_t mcp_tick(struct mcp *m);
+
+/* The client went away (EOF, SIGTERM): cancel and audit what waits. */
+void mcp_shutdown(struct mcp *m, const char *why);
+
+/* Send one JSON-RPC message (consumes v). */
+void mcp_send(struct mcp *m, cJSON *v);
+
+/* Log to the client (notifications/message) when its level allows. */
+void mcp_notify_log(struct mcp *m, int level, cJSON *data);
+
+/* tools (mcp-tools.c) */
+cJSON *mcp_tools_list(void);
+/* Run a tools/call; answers through mcp_send now or later (pending). */
+void mcp_tools_call(struct mcp *m, cJSON *id, cJSON *params, int stateless);
+/* A response from the client to one of our requests. */
+void mcp_tools_response(struct mcp *m, cJSON *msg);
+void mcp_tools_cancel(struct mcp *m, cJSON *request_id);
+int64_t mcp_tools_tick(struct mcp *m);
+void mcp_tools_shutdown(struct mcp *m, const char *why);
+
+/* JSON-RPC helpers */
+cJSON *mcp_result(cJSON *id, cJSON *result);
+cJSON *mcp_error(cJSON *id, int code, const char *msg);
+
+#endif
