@@ -92,6 +92,15 @@ int janee_cfg_duration(struct janee_cfg *c, const char *key, int64_t *out_s)
     __attribute__((warn_unused_result));
 int janee_cfg_strlist(struct janee_cfg *c, const char *key,
     struct janee_strlist *out) __attribute__((warn_unused_result));
+/*
+ * An object-valued key (Slack's "profiles" map): *out is the cJSON object,
+ * owned by the configuration and valid only during configure(); copy what
+ * is kept.  The provider checks the members itself (the unknown-key check
+ * does not look inside).
+ */
+struct cJSON;
+int janee_cfg_object(struct janee_cfg *c, const char *key,
+    const struct cJSON **out) __attribute__((warn_unused_result));
 
 struct janee_http;
 
