@@ -136,6 +136,34 @@ bad_documents_and_names_are_refused(void)
 	    "twice");
 }
 
+static void
+out_of_band_patterns_match_levels_and_names(void)
+{
+	struct config *c;
+	struct janee_strlist sc;
+
+	memset(&sc, 0, sizeof(sc));
+	T_EQ_INT(parse("{\"providers\": {\"gh\": {\"type\": \"test\", "
+		       "\"state_dir\": \"/tmp\", \"scopes\": [\"issues:read\", "
+		       "\"issues:write\", \"admin\"], \"require_out_of_band\": "
+		       "[\"*:write\", \"admin\"]}}}",
+		     &c),
+	    0);
+	T_EQ_INT(janee_strlist_add(&sc, "issues:read"), 0);
+	T_ASSERT(!policy_needs_oob(&c->provs[0].pol, &sc));
+	T_EQ_INT(janee_strlist_add(&sc, "issues:write"), 0);
+	T_ASSERT(policy_needs_oob(&c->provs[0].pol, &sc));
+	janee_strlist_free(&sc);
+	T_EQ_INT(janee_strlist_add(&sc, "admin"), 0);
+	T_ASSERT(policy_needs_oob(&c->provs[0].pol, &sc));
+	janee_strlist_free(&sc);
+	/* "*:write" is about levels: a bare "write" is not "x:write". */
+	T_EQ_INT(janee_strlist_add(&sc, "write"), 0);
+	T_ASSERT(!policy_needs_oob(&c->provs[0].pol, &sc));
+	janee_strlist_free(&sc);
+	config_free(c);
+}
+
 int
 main(void)
 {
@@ -145,5 +173,6 @@ main(void)
 	T_RUN(wrong_types_are_named);
 	T_RUN(invariant_8_empty_ceiling_is_an_error_not_everything);
 	T_RUN(bad_documents_and_names_are_refused);
+	T_RUN(out_of_band_patterns_match_levels_and_names);
 	return t_done();
 }
