@@ -359,6 +359,23 @@ fail:
 }
 
 int
+oauth_parse_token_answer(const struct oauth_client *c,
+    const struct janee_http_resp *r, struct oauth_token *out,
+    struct oauth_error *err)
+{
+	cJSON *j;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = parse_answer(c, "token endpoint", "(test)", r, &j, err)) !=
+	    0)
+		return rc;
+	rc = parse_token(c, "token endpoint", j, out);
+	cJSON_Delete(j);
+	return rc;
+}
+
+int
 oauth_token_request(const struct oauth_client *c, const char *url,
     struct oauth_form *f, struct oauth_token *out, struct oauth_error *err)
 {

@@ -81,6 +81,11 @@ int oauth_token_request(const struct oauth_client *c, const char *url,
     struct oauth_form *f, struct oauth_token *out,
     struct oauth_error *err) JANEE_WUR;
 
+/* Parse a token endpoint's answer as oauth_token_request does (fuzzing). */
+int oauth_parse_token_answer(const struct oauth_client *c,
+    const struct janee_http_resp *r, struct oauth_token *out,
+    struct oauth_error *err) JANEE_WUR;
+
 int oauth_refresh(const struct oauth_client *c, const char *url,
     const struct janee_secret *refresh_token, const char *scope,
     struct oauth_token *out, struct oauth_error *err) JANEE_WUR;
