@@ -667,17 +667,18 @@ out:
 static int
 claim(struct broker *b, struct lease *l)
 {
-	int64_t now = clock_ms();
+	int64_t until = clock_ms() + BROKER_CLAIM_MS;
 	int rc;
 
-	l->next_attempt_ms = now + BROKER_CLAIM_MS;
-	if ((rc = ledger_begin(b->lg)) != 0)
+	/*
+	 * Compare and swap on the due time read with the lease: a sweeper
+	 * that loaded it before another claimed it loses here, instead of
+	 * revoking the same token a second time.
+	 */
+	if ((rc = lease_claim(b->lg, l->id, l->next_attempt_ms, until)) != 0)
 		return rc;
-	if ((rc = lease_save(b->lg, l, LEASE_ACTIVE)) != 0) {
-		ledger_rollback(b->lg);
-		return rc;
-	}
-	return ledger_commit(b->lg);
+	l->next_attempt_ms = until;
+	return 0;
 }
 
 /* Revoke l's token at its provider; 0, JANEE_ERR_UNSUPPORTED or failure. */
@@ -847,6 +848,11 @@ sweep_one(struct broker *b, const char *id, int quiet, struct sweep_report *r)
 
 	if ((rc = lease_load(b->lg, id, &l)) != 0)
 		return rc;
+	/* Claimed or settled by another process since the batch was read. */
+	if (l.state != LEASE_ACTIVE || l.next_attempt_ms > clock_ms()) {
+		lease_free(&l);
+		return 0;
+	}
 	pv = config_find(b->cfg, l.provider);
 	if (!quiet && l.sealed != NULL && pv != NULL &&
 	    pv->impl->revoke != NULL) {

@@ -183,6 +183,32 @@ lease_save(struct ledger *lg, const struct lease *l, enum lease_state from)
 	return rc;
 }
 
+int
+lease_claim(struct ledger *lg, const char *id, int64_t due_ms, int64_t until)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = ledger_prepare(lg,
+		 "UPDATE leases SET next_attempt_ms = ? WHERE id = ? AND "
+		 "state = 'active' AND next_attempt_ms IS ?",
+		 &st)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, until);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	if (due_ms != 0)
+		sqlite3_bind_int64(st, 3, due_ms);
+	else
+		sqlite3_bind_null(st, 3);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = ledger_fail(lg, "cannot claim the lease");
+	else if (sqlite3_changes(lg->db) != 1)
+		rc = janee_err_set(JANEE_ERR_STATE,
+		    "lease %s was taken by another janee process", id);
+	sqlite3_finalize(st);
+	return rc;
+}
+
 #define LEASE_COLS \
 	"id, provider, account, client, session, reason, " \
 	"requested_scopes, granted_scopes, fingerprint, detail, state, " \

@@ -67,6 +67,14 @@ int lease_load(struct ledger *lg, const char *id, struct lease *out) JANEE_WUR;
 int lease_save(
     struct ledger *lg, const struct lease *l, enum lease_state from) JANEE_WUR;
 
+/*
+ * Take an active lease for revocation: move its next attempt from due_ms
+ * to until, only if nobody moved it since it was read (one statement, so
+ * it is atomic); JANEE_ERR_STATE when another process got there first.
+ */
+int lease_claim(
+    struct ledger *lg, const char *id, int64_t due_ms, int64_t until) JANEE_WUR;
+
 struct lease_filter {
 	int active_only; /* requested, approved, minting, active */
 	const char *provider;
