@@ -394,6 +394,7 @@ mint_lease(struct broker *b, struct prov *pv, struct lease *l,
 	size_t i;
 	int rc, revocable;
 
+	janee_crash_point("after_record");
 	mr.lease_id = l->id;
 	mr.scopes = scopes;
 	mr.repositories = repos;
@@ -416,6 +417,7 @@ mint_lease(struct broker *b, struct prov *pv, struct lease *l,
 		free(why);
 		return rc;
 	}
+	janee_crash_point("after_mint");
 	/* What was granted: the provider's word, else what was asked. */
 	for (i = 0; g->tok.granted.n == 0 && i < scopes->n; i++)
 		if ((rc = janee_strlist_add(&g->tok.granted, scopes->v[i])) !=
@@ -435,6 +437,7 @@ mint_lease(struct broker *b, struct prov *pv, struct lease *l,
 	    (g->tok.expires_ms < l->expires_ms || !revocable))
 		l->expires_ms = g->tok.expires_ms;
 	l->next_attempt_ms = l->expires_ms;
+	janee_crash_point("before_active");
 	if ((!revocable &&
 		(rc = lease_set_str(&l->detail,
 		     "not revocable: the token lives until the provider's "
@@ -703,6 +706,7 @@ end_at_provider(struct broker *b, struct lease *l)
 		return rc;
 	rc = revoke_at_provider(b, pv, tok);
 	janee_secret_free(tok);
+	janee_crash_point("during_revoke");
 	return rc;
 }
 
@@ -838,6 +842,71 @@ due_batch(struct broker *b, int64_t now, int64_t *cur_ms, char *cur_id,
 	return rc;
 }
 
+/*
+ * Leases a janee process left in state minting when it died: the lease
+ * was durable before the provider was asked (invariant 6), so janee knows
+ * to look.  The provider's reconcile() revokes what it issued for the
+ * lease, where it can; the lease is closed as failed either way, saying
+ * which.  MINTING_STALE_MS is far beyond any mint's HTTP timeouts.
+ */
+#define MINTING_STALE_MS (5 * 60 * 1000)
+
+static int
+reconcile_stale(struct broker *b, int64_t now)
+{
+	char ids[32][JANEE_LEASE_ID_LEN], why[256];
+	struct lease l;
+	struct prov *pv;
+	sqlite3_stmt *st;
+	int i, n = 0, rc, found, step;
+
+	if ((rc = ledger_prepare(b->lg,
+		 "SELECT id FROM leases WHERE state = 'minting' AND "
+		 "created_ms < ? ORDER BY created_ms LIMIT 32",
+		 &st)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, now - MINTING_STALE_MS);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW)
+		snprintf(ids[n++], JANEE_LEASE_ID_LEN, "%s",
+		    (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	if (step != SQLITE_DONE)
+		return ledger_fail(b->lg, "cannot find interrupted leases");
+	for (i = 0; i < n; i++) {
+		if ((rc = lease_load(b->lg, ids[i], &l)) != 0)
+			return rc;
+		pv = config_find(b->cfg, l.provider);
+		found = -1;
+		if (pv != NULL && pv->impl->reconcile != NULL &&
+		    prov_ready(b, pv) == 0 &&
+		    pv->impl->reconcile(&pv->ctx, l.id, &found) != 0) {
+			janee_err_clear();
+			found = -1;
+		}
+		if (found >= 0)
+			snprintf(why, sizeof(why),
+			    "janee stopped while minting; "
+			    "%d token(s) the provider issued for this lease "
+			    "were revoked",
+			    found);
+		else
+			snprintf(why, sizeof(why),
+			    "janee stopped while minting; "
+			    "a token the provider may have issued cannot be "
+			    "found and lives until the provider's own expiry");
+		l.ended_ms = now;
+		if ((rc = lease_set_str(&l.detail, why)) == 0)
+			rc = transition(
+			    b, &l, LEASE_FAILED, "reconciled", "error", why);
+		lease_free(&l);
+		if (rc == JANEE_ERR_STATE)
+			janee_err_clear(); /* another process did it */
+		else if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
 /* One due lease: claim it, revoke it at the provider, settle it. */
 static int
 sweep_one(struct broker *b, const char *id, int quiet, struct sweep_report *r)
@@ -888,6 +957,10 @@ broker_sweep(struct broker *b, int may_unlock, struct sweep_report *r)
 	/* Expiry is janee's own act, whoever ran the command. */
 	actor = b->actor;
 	b->actor = "janee";
+	if ((rc = reconcile_stale(b, now)) != 0) {
+		b->actor = actor;
+		return rc;
+	}
 	do {
 		if ((rc = due_batch(b, now, &cur_ms, cur_id, ids,
 			 (int)nitems(ids), &n)) != 0)

@@ -83,6 +83,9 @@ static const char *const migrations[] = {
 	");",
 	/* 3: the repositories a lease asked for (JSON), for approval later */
 	"ALTER TABLE leases ADD COLUMN repositories TEXT;",
+	/* 4: finding leases a crashed janee left minting, without a scan */
+	"CREATE INDEX leases_minting ON leases (created_ms)"
+	"  WHERE state = 'minting';",
 };
 
 int

@@ -9,6 +9,14 @@
 #include "util.h"
 
 int64_t janee_clock_offset_ms;
+void (*janee_crash_hook)(const char *point);
+
+void
+janee_crash_point(const char *point)
+{
+	if (janee_crash_hook != NULL)
+		janee_crash_hook(point);
+}
 
 int64_t
 janee_now_ms(void)

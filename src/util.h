@@ -9,6 +9,13 @@ int64_t janee_now_ms(void);
 /* Zero except in the test binary, which moves time to test expiry. */
 extern int64_t janee_clock_offset_ms;
 
+/*
+ * Fault injection for the crash-safety tests: the test binary sets the
+ * hook, which may end the process at a named point.  NULL in janee.
+ */
+extern void (*janee_crash_hook)(const char *point);
+void janee_crash_point(const char *point);
+
 /* ISO 8601 UTC with milliseconds: "2026-11-28T10:01:39.123Z" (24 chars). */
 #define JANEE_TIME_LEN 25
 void janee_time_fmt(int64_t ms, char out[JANEE_TIME_LEN]);

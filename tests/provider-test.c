@@ -17,6 +17,7 @@
  */
 #include "common.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -36,16 +37,27 @@ struct tp {
 	struct janee_strlist grant;
 };
 
+/* JANEE_TEST_CRASH_AT=POINT: die there as kill -9 would (no cleanup). */
+static void
+crash_at(const char *point)
+{
+	const char *want = getenv("JANEE_TEST_CRASH_AT");
+
+	if (want != NULL && strcmp(want, point) == 0)
+		_exit(137);
+}
+
 __attribute__((constructor)) static void
-test_clock(void)
+test_hooks(void)
 {
 	const char *v = getenv("JANEE_TEST_CLOCK_OFFSET");
 	int64_t off;
 
 	if (v != NULL && janee_parse_int(v, -1000000000, 1000000000, &off) == 0)
 		janee_clock_offset_ms = off * 1000;
+	if (getenv("JANEE_TEST_CRASH_AT") != NULL)
+		janee_crash_hook = crash_at;
 }
-
 static void
 tp_free(void *state)
 {
@@ -204,6 +216,39 @@ tp_revoke(struct janee_ctx *ctx, const struct janee_secret *token)
 	return rc;
 }
 
+/* Every token file whose content names lease_id: revoke (remove) it. */
+static int
+tp_reconcile(struct janee_ctx *ctx, const char *lease_id, int *found)
+{
+	struct tp *t = ctx->state;
+	struct dirent *e;
+	char line[64], *p;
+	DIR *d;
+	FILE *fp;
+
+	*found = 0;
+	if ((d = opendir(t->state_dir)) == NULL)
+		return janee_err_set(
+		    JANEE_ERR_PROVIDER, "test provider: %s", strerror(errno));
+	while ((e = readdir(d)) != NULL) {
+		if (strlen(e->d_name) != 64 ||
+		    (p = janee_asprintf("%s/%s", t->state_dir, e->d_name)) ==
+			NULL)
+			continue;
+		if ((fp = fopen(p, "r")) != NULL) {
+			if (fgets(line, sizeof(line), fp) != NULL &&
+			    strncmp(line, lease_id, strlen(lease_id)) == 0 &&
+			    unlink(p) == 0)
+				(*found)++;
+			fclose(fp);
+		}
+		free(p);
+	}
+	closedir(d);
+	log_line(t, "reconcile", lease_id);
+	return 0;
+}
+
 const struct janee_provider test_provider = {
 	.version = JANEE_PROVIDER_VERSION,
 	.type = "test",
@@ -213,6 +258,7 @@ const struct janee_provider test_provider = {
 	.unconfigure = tp_free,
 	.mint = tp_mint,
 	.revoke = tp_revoke,
+	.reconcile = tp_reconcile,
 };
 
 /* The built-in providers and the test provider. */

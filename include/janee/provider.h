@@ -177,6 +177,14 @@ struct janee_provider {
 	 */
 	int (*revoke)(struct janee_ctx *ctx, const struct janee_secret *token);
 
+	/*
+	 * A janee process died while minting lease_id: revoke any token the
+	 * provider issued for it and say how many in *found.  Optional:
+	 * without it such a token lives until the provider's own expiry.
+	 */
+	int (*reconcile)(
+	    struct janee_ctx *ctx, const char *lease_id, int *found);
+
 	/* Interactive login by a person (`janee login NAME`).  Optional. */
 	int (*login)(struct janee_ctx *ctx, const struct janee_login_ui *ui);
 	/* Revoke the stored login at the provider.  Optional. */
