@@ -367,8 +367,7 @@ oauth_parse_token_answer(const struct oauth_client *c,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = parse_answer(c, "token endpoint", "(test)", r, &j, err)) !=
-	    0)
+	if ((rc = parse_answer(c, "token endpoint", "(test)", r, &j, err)) != 0)
 		return rc;
 	rc = parse_token(c, "token endpoint", j, out);
 	cJSON_Delete(j);
