@@ -7,6 +7,8 @@ set -u
 : "${JANEE_BUILDDIR:?run through tests/run.sh or make check}"
 : "${JANEE_SRCDIR:?run through tests/run.sh or make check}"
 JANEE="$JANEE_BUILDDIR/tests/janee-test"
+# JANEE_VALGRIND=1: every janee command runs under valgrind memcheck.
+[ -n "${JANEE_VALGRIND:-}" ] && JANEE="$JANEE_SRCDIR/tests/vg-janee.sh"
 PYTHON3=${PYTHON3:-python3}
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/janee-t.XXXXXX")

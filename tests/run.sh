@@ -17,7 +17,12 @@ trap 'rm -f "$log"' EXIT
 for t in "$@"; do
 	case "$t" in
 	*.sh) cmd="$JANEE_SRCDIR/$t"; run="sh" ;;
-	*) cmd="$JANEE_BUILDDIR/$t"; run="" ;;
+	*)
+		cmd="$JANEE_BUILDDIR/$t"
+		run=""
+		# JANEE_VALGRIND=1: unit tests under memcheck too.
+		[ -n "${JANEE_VALGRIND:-}" ] && run="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite"
+		;;
 	esac
 	printf '# %s\n' "$t"
 	$run "$cmd" >"$log" 2>&1

@@ -66,4 +66,16 @@ jr status
 expect_rc 1 "status without a home fails"
 expect_in "$TMP/err" "run: janee init" "status without a home says to run init"
 
+# The manual is written from the command table: every command is in it.
+sh "$JANEE_SRCDIR/scripts/gen-man" "$JANEE" >"$TMP/janee.1" 2>"$TMP/man.err"
+check "gen-man writes janee(1)" grep -q '^\.TH JANEE 1' "$TMP/janee.1"
+missing=0
+while read -r cmd; do
+	grep -q "^\.SS $cmd\$" "$TMP/janee.1" || { echo "  no $cmd" >&2; missing=1; }
+done <"$TMP/cmds"
+check "janee(1) covers every command" [ $missing -eq 0 ]
+if command -v man >/dev/null 2>&1; then
+	check "janee(1) renders without errors" sh -c "man -l '$TMP/janee.1' >/dev/null 2>'$TMP/man.warn' && [ ! -s '$TMP/man.warn' ]"
+fi
+
 done_testing
