@@ -6,6 +6,7 @@
 #include "credentials.h"
 #include "janee/http.h"
 #include "policy.h"
+#include "secretref.h"
 #include "secrets.h"
 #include "util.h"
 
@@ -56,23 +57,25 @@ prov_log(struct janee_ctx *ctx, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-/* Providers resolve "secret:NAME" references through this. */
+/*
+ * Providers resolve their secret references (secret:, env:, file:,
+ * keyring:, vault://; src/secretref.h) through this.
+ */
 static int
 prov_secret_get(
     struct janee_ctx *ctx, const char *ref, struct janee_secret **out)
 {
-	struct broker *b = ctx->core;
-	int rc;
-
 	*out = NULL;
-	if (strncmp(ref, "secret:", 7) != 0)
+	/* Only the scheme is shown: the string may be a pasted secret. */
+	if (secretref_kind(ref) == SECRETREF_NONE)
 		return janee_err_set(JANEE_ERR_CONFIG,
-		    "provider '%s': "
-		    "unsupported secret reference '%.*s'; use secret:NAME",
-		    ctx->name, (int)strcspn(ref, ":"), ref);
-	if ((rc = broker_unlock(b)) != 0)
-		return rc;
-	return secret_get(b->lg, b->store, ref + 7, out);
+		    "provider '%s': %s%.*s%s is not a secret reference; use "
+		    "secret:NAME, env:VAR, file:PATH, keyring:SERVICE/ACCOUNT "
+		    "or vault://MOUNT/PATH#FIELD",
+		    ctx->name, strchr(ref, ':') ? "'" : "a value",
+		    strchr(ref, ':') ? (int)strcspn(ref, ":") + 1 : 0, ref,
+		    strchr(ref, ':') ? "...'" : " (not shown)");
+	return secretref_resolve(ref, secretref_broker_sealed, ctx->core, out);
 }
 
 static int

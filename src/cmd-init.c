@@ -9,17 +9,6 @@
 #include "store.h"
 #include "util.h"
 
-static int
-valid_backend(const char *b)
-{
-	size_t i;
-
-	for (i = 0; store_backends[i] != NULL; i++)
-		if (strcmp(b, store_backends[i]) == 0)
-			return 1;
-	return 0;
-}
-
 /* Undo a failed init: remove only what this init created. */
 static void
 init_cleanup(const struct home *h, int made_dir)
@@ -53,10 +42,10 @@ cmd_init(struct cli *c)
 
 	if (backend == NULL)
 		backend = "passphrase";
-	if (!valid_backend(backend))
+	if (!store_backend_known(backend))
 		return cli_usage_error(c,
 		    "unknown key backend '%s'; use "
-		    "passphrase or keyfile",
+		    "passphrase, keyfile or keyring",
 		    backend);
 	if ((fdarg = cli_get(c, "new-passphrase-fd")) != NULL) {
 		if (janee_parse_int(fdarg, 0, 1024, &fd) != 0)

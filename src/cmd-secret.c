@@ -146,11 +146,10 @@ cmd_secret_rekey(struct cli *c)
 	int64_t fd;
 	int rc;
 
-	if (backend != NULL && strcmp(backend, "passphrase") != 0 &&
-	    strcmp(backend, "keyfile") != 0)
+	if (backend != NULL && !store_backend_known(backend))
 		return cli_usage_error(c,
 		    "unknown key backend '%s'; use "
-		    "passphrase or keyfile",
+		    "passphrase, keyfile or keyring",
 		    backend);
 	if ((fdarg = cli_get(c, "new-passphrase-fd")) != NULL) {
 		if (janee_parse_int(fdarg, 0, 1024, &fd) != 0)

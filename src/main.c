@@ -7,6 +7,7 @@
 #include <malloc.h>
 
 #include "cli.h"
+#include "cmd-exec.h"
 #include "home.h"
 #include "util.h"
 
@@ -47,6 +48,11 @@ static const struct cli_opt opts_approve[] = { { "ttl", 0, 1 },
 	{ NULL, 0, 0 } };
 static const struct cli_opt opts_deny[] = { { "reason", 0, 1 },
 	{ NULL, 0, 0 } };
+static const struct cli_opt opts_exec[] = { { "scope", 0, 1 }, { "repo", 0, 1 },
+	{ "ttl", 0, 1 }, { "env", 0, 1 }, { "lease", 0, 1 }, { "reason", 0, 1 },
+	{ "on-expiry", 0, 1 }, { "expand-args", 0, 0 }, { NULL, 0, 0 } };
+static const struct cli_opt opts_import[] = { { "dry-run", 0, 0 },
+	{ "command", 0, 1 }, { NULL, 0, 0 } };
 static const struct cli_opt opts_token[] = { { "scope", 0, 1 },
 	{ "repo", 0, 1 }, { "ttl", 0, 1 }, { "reason", 0, 1 }, { "json", 0, 0 },
 	{ NULL, 0, 0 } };
@@ -60,7 +66,7 @@ static const struct cli_opt opts_token[] = { { "scope", 0, 1 },
 	"  --lease ID            only lease ID\n"
 
 const struct cmd cmd_table[] = {
-	{ NULL, "init", "[--key-backend passphrase|keyfile]",
+	{ NULL, "init", "[--key-backend passphrase|keyfile|keyring]",
 	    "create the janee home, its ledger and secret store",
 	    "  --key-backend B       passphrase (default): the store's key "
 	    "comes from\n"
@@ -68,7 +74,10 @@ const struct cmd cmd_table[] = {
 	    "random key\n"
 	    "                        in master.key, weaker (whoever reads the "
 	    "home\n"
-	    "                        reads every secret)\n"
+	    "                        reads every secret); keyring: a random "
+	    "key kept\n"
+	    "                        in the desktop's Secret Service "
+	    "(libsecret)\n"
 	    "  --new-passphrase-fd N read the new passphrase from descriptor "
 	    "N\n"
 	    "                        (or JANEE_NEW_PASSPHRASE, "
@@ -95,6 +104,47 @@ const struct cmd cmd_table[] = {
 	    "  --json                print token, lease_id, expires_at and "
 	    "scopes as JSON\n",
 	    opts_token, 1, 1, CMD_LEDGER | CMD_CONFIG, cmd_token },
+	{ NULL, "exec",
+	    "[PROVIDER] [--scope S]... [--env NAME[=REF]]... "
+	    "[--lease P:ENV:SCOPES]... [options] -- CMD [ARGS...]",
+	    "run CMD with short-lived tokens and secrets in its environment "
+	    "only",
+	    "  PROVIDER              mint a lease of this provider for CMD\n"
+	    "  --scope S, --repo R   what PROVIDER's lease grants (repeat)\n"
+	    "  --env NAME            the variable for PROVIDER's token "
+	    "(default per\n"
+	    "                        provider: GITHUB_PERSONAL_ACCESS_TOKEN, "
+	    "SLACK_BOT_TOKEN,\n"
+	    "                        else NAME_TOKEN)\n"
+	    "  --env NAME=REF        a secret reference for CMD: secret:NAME, "
+	    "env:VAR,\n"
+	    "                        file:PATH, keyring:SERVICE/ACCOUNT, "
+	    "vault://MOUNT/PATH#FIELD\n"
+	    "                        (or plain text, with ${VAR} expanded)\n"
+	    "  --lease P:ENV:SCOPES  one more lease: provider P, variable ENV, "
+	    "scopes\n"
+	    "                        S1,S2 (ENV and scopes may be empty)\n"
+	    "  --ttl T               the leases' lifetime (default: the "
+	    "policy's)\n"
+	    "  --reason TEXT         why, recorded in the audit trail\n"
+	    "  --on-expiry kill|keep at a lease's end: stop CMD (default) or "
+	    "let it run\n"
+	    "  --expand-args         replace ${NAME} in ARGS by --env NAME's "
+	    "value\n"
+	    "                        (arguments are visible to local users: "
+	    "prefer env)\n",
+	    opts_exec, 1, -1, CMD_LEDGER | CMD_CONFIG, cmd_exec },
+	{ NULL, "import-config", "PATH [--dry-run]",
+	    "move plaintext secrets out of an MCP client's config into janee",
+	    "  PATH                  claude_desktop_config.json, Cursor's "
+	    "mcp.json,\n"
+	    "                        VS Code's mcp.json or settings.json\n"
+	    "  --dry-run             show the change, values masked; change "
+	    "nothing\n"
+	    "  --command PATH        the janee to write into the config "
+	    "(default:\n"
+	    "                        this one)\n",
+	    opts_import, 1, 1, CMD_LEDGER, cmd_import_config },
 	{ "secret", "set", "NAME [--from-file PATH]",
 	    "store a secret sealed; the value comes from stdin, never argv",
 	    "  --from-file PATH      read the value from PATH, byte for byte\n"
@@ -106,7 +156,7 @@ const struct cmd cmd_table[] = {
 	    CMD_LEDGER, cmd_secret_list },
 	{ "secret", "rm", "NAME", "remove a secret", "", opts_none, 1, 1,
 	    CMD_LEDGER, cmd_secret_rm },
-	{ "secret", "rekey", "[--key-backend passphrase|keyfile]",
+	{ "secret", "rekey", "[--key-backend passphrase|keyfile|keyring]",
 	    "wrap the store's data key under a new passphrase or key file",
 	    "  --key-backend B       switch to backend B while rekeying\n"
 	    "  --new-passphrase-fd N read the new passphrase from descriptor "

@@ -10,6 +10,7 @@
 #include <openssl/kdf.h>
 
 #include "audit.h"
+#include "keyring.h"
 #include "store.h"
 #include "util.h"
 
@@ -28,7 +29,8 @@
 #define SCRYPT_R 8
 #define SCRYPT_P 1
 
-const char *const store_backends[] = { "passphrase", "keyfile", NULL };
+const char *const store_backends[] = { "passphrase", "keyfile", "keyring",
+	NULL };
 
 struct store {
 	unsigned char dek[STORE_KEY_LEN];
@@ -264,6 +266,33 @@ keyfile_next(const struct home *h)
 	return janee_asprintf("%s.new", h->keyfile);
 }
 
+/*
+ * The keyring backend keeps the KEK in the Secret Service, one item per
+ * home, named by the home's absolute path; a rekey writes the "next"
+ * slot first and promotes it once the ledger committed, as the keyfile
+ * backend does with master.key.new.
+ */
+static int
+keyring_home(const struct home *h, char **abs)
+{
+	if ((*abs = realpath(h->dir, NULL)) == NULL)
+		return janee_err_set(JANEE_ERR_IO, "cannot resolve '%s': %s",
+		    h->dir, strerror(errno));
+	return 0;
+}
+
+/* next -> current, after a commit (or found so at unlock). */
+static int
+keyring_promote(const char *abs, const unsigned char kek[STORE_KEY_LEN])
+{
+	int rc;
+
+	if ((rc = keyring_kek_put(
+		 abs, KEYRING_SLOT_CURRENT, kek, STORE_KEY_LEN)) != 0)
+		return rc;
+	return keyring_kek_delete(abs, KEYRING_SLOT_NEXT);
+}
+
 /* Make a KEK for backend (a new salt or key file) and wrap dek under it. */
 static int
 wrap_new(struct ledger *lg, const struct home *h, const char *backend,
@@ -307,10 +336,18 @@ wrap_new(struct ledger *lg, const struct home *h, const char *backend,
 		    (rc = write_file_atomic(
 			 for_init ? h->keyfile : next, kek, sizeof(kek))) != 0)
 			goto out;
+	} else if (strcmp(backend, "keyring") == 0) {
+		/* A rekey writes the next slot; store_rekey promotes it. */
+		if ((rc = keyring_home(h, &next)) != 0 ||
+		    (rc = janee_random(kek, sizeof(kek))) != 0 ||
+		    (rc = keyring_kek_put(next,
+			 for_init ? KEYRING_SLOT_CURRENT : KEYRING_SLOT_NEXT,
+			 kek, sizeof(kek))) != 0)
+			goto out;
 	} else {
 		rc = janee_err_set(JANEE_ERR_USAGE,
 		    "unknown key backend '%s'; "
-		    "use passphrase or keyfile",
+		    "use passphrase, keyfile or keyring",
 		    backend);
 		goto out;
 	}
@@ -326,6 +363,17 @@ out:
 	free(blob);
 	free(next);
 	return rc;
+}
+
+int
+store_backend_known(const char *name)
+{
+	size_t i;
+
+	for (i = 0; store_backends[i] != NULL; i++)
+		if (strcmp(name, store_backends[i]) == 0)
+			return 1;
+	return 0;
 }
 
 int
@@ -370,7 +418,10 @@ store_describe(struct ledger *lg, char **backend, char **params)
 		if ((rc = meta_str(lg, "store.kdf", &kdf)) != 0)
 			return rc;
 		*params = kdf;
-	} else
+	} else if (strcmp(*backend, "keyring") == 0)
+		*params = janee_strdup("key in the Secret Service (libsecret), "
+				       "unlocked with the desktop session");
+	else
 		*params = janee_strdup("key in master.key, readable by "
 				       "whoever can read the home");
 	return *params ? 0 : JANEE_ERR_NOMEM;
@@ -386,7 +437,8 @@ store_quiet(struct ledger *lg, const struct keysrc *ks)
 		janee_err_clear();
 		return 0;
 	}
-	quiet = strcmp(backend, "keyfile") == 0 || keysrc_quiet(ks);
+	quiet = strcmp(backend, "keyfile") == 0 ||
+	    strcmp(backend, "keyring") == 0 || keysrc_quiet(ks);
 	free(backend);
 	return quiet;
 }
@@ -424,6 +476,16 @@ current_kek(struct ledger *lg, const struct home *h, struct keysrc *ks,
 
 	if (strcmp(backend, "keyfile") == 0)
 		return keyfile_read(h->keyfile, kek);
+	if (strcmp(backend, "keyring") == 0) {
+		if ((rc = keyring_home(h, &kdf)) != 0)
+			return rc;
+		rc = keyring_kek_get(
+		    kdf, KEYRING_SLOT_CURRENT, kek, STORE_KEY_LEN);
+		if (rc == JANEE_ERR_NOT_FOUND)
+			rc = JANEE_ERR_TAMPERED; /* store_unlock tries "next" */
+		free(kdf);
+		return rc;
+	}
 	if (strcmp(backend, "passphrase") != 0)
 		return janee_err_set(JANEE_ERR_SCHEMA,
 		    "unknown key backend "
@@ -462,10 +524,32 @@ store_unlock(struct ledger *lg, const struct home *h, struct keysrc *ks,
 	*out = NULL;
 	if ((rc = meta_str(lg, "store.backend", &backend)) != 0 ||
 	    (rc = ledger_meta_get(lg, "store.dek", (void **)&blob, &bloblen)) !=
-		0 ||
-	    (rc = current_kek(lg, h, ks, backend, kek)) != 0)
+		0)
 		goto out;
-	rc = open_raw(kek, DEK_AAD, blob, bloblen, &dek, &deklen);
+	rc = current_kek(lg, h, ks, backend, kek);
+	if (rc == 0)
+		rc = open_raw(kek, DEK_AAD, blob, bloblen, &dek, &deklen);
+	else if (rc != JANEE_ERR_TAMPERED || strcmp(backend, "keyring") != 0)
+		goto out;
+	if (rc == JANEE_ERR_TAMPERED && strcmp(backend, "keyring") == 0) {
+		/* A rekey committed but did not promote its key. */
+		janee_err_clear();
+		if ((rc = keyring_home(h, &next)) == 0 &&
+		    (rc = keyring_kek_get(
+			 next, KEYRING_SLOT_NEXT, kek, STORE_KEY_LEN)) == 0 &&
+		    (rc = open_raw(
+			 kek, DEK_AAD, blob, bloblen, &dek, &deklen)) == 0)
+			rc = keyring_promote(next, kek);
+		if (rc == JANEE_ERR_NOT_FOUND) {
+			janee_err_clear();
+			rc = janee_err_set(JANEE_ERR_BAD_KEY,
+			    "the Secret Service has no janee store key that "
+			    "opens '%s'; was the home moved, or the keyring "
+			    "reset?",
+			    h->dir);
+			goto out;
+		}
+	}
 	if (rc == JANEE_ERR_TAMPERED && strcmp(backend, "keyfile") == 0 &&
 	    (next = keyfile_next(h)) != NULL && access(next, F_OK) == 0) {
 		/* A rekey committed but crashed before renaming its key. */
@@ -482,6 +566,9 @@ store_unlock(struct ledger *lg, const struct home *h, struct keysrc *ks,
 		rc = janee_err_set(JANEE_ERR_BAD_KEY,
 		    strcmp(backend, "keyfile") == 0
 			? "key file '%s' does not open this ledger"
+			: strcmp(backend, "keyring") == 0
+			? "the store key in the Secret Service does not open "
+			  "'%s'"
 			: "wrong passphrase for '%s'",
 		    strcmp(backend, "keyfile") == 0 ? h->keyfile : h->dir);
 		goto out;
@@ -522,7 +609,8 @@ int
 store_rekey(struct store *s, struct ledger *lg, const struct home *h,
     const char *backend, struct keysrc *ks, const struct audit_event *ev)
 {
-	char *old = NULL, *next = NULL;
+	unsigned char kek[STORE_KEY_LEN];
+	char *old = NULL, *next = NULL, *abs = NULL;
 	int rc;
 
 	if ((rc = meta_str(lg, "store.backend", &old)) != 0)
@@ -539,7 +627,32 @@ store_rekey(struct store *s, struct ledger *lg, const struct home *h,
 	    (rc = audit_append(lg, ev)) != 0 || (rc = ledger_commit(lg)) != 0) {
 		ledger_rollback(lg);
 		unlink(next);
+		if (strcmp(backend, "keyring") == 0 &&
+		    keyring_home(h, &abs) == 0 &&
+		    keyring_kek_delete(abs, KEYRING_SLOT_NEXT) != 0)
+			janee_err_clear(); /* the first failure's text wins */
 		goto out;
+	}
+	if (strcmp(old, "keyring") == 0 && strcmp(backend, "keyring") != 0) {
+		/* The key now lives elsewhere: forget the keyring's copy. */
+		if ((rc = keyring_home(h, &abs)) == 0 &&
+		    (rc = keyring_kek_delete(abs, KEYRING_SLOT_CURRENT)) != 0)
+			rc = janee_err_set(rc,
+			    "the old store key is still in the Secret Service; "
+			    "remove it with: secret-tool clear home '%s'",
+			    abs);
+	}
+	if (strcmp(backend, "keyring") == 0) {
+		if ((rc = keyring_home(h, &abs)) == 0 &&
+		    (rc = keyring_kek_get(
+			 abs, KEYRING_SLOT_NEXT, kek, sizeof(kek))) == 0)
+			rc = keyring_promote(abs, kek);
+		janee_wipe(kek, sizeof(kek));
+		if (rc != 0)
+			rc = janee_err_set(rc,
+			    "the new store key is in the Secret Service but "
+			    "not yet in place; janee finishes it on the next "
+			    "unlock");
 	}
 	if (strcmp(backend, "keyfile") == 0) {
 		if (rename(next, h->keyfile) != 0)
@@ -556,5 +669,6 @@ store_rekey(struct store *s, struct ledger *lg, const struct home *h,
 out:
 	free(old);
 	free(next);
+	free(abs);
 	return rc;
 }

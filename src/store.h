@@ -25,6 +25,8 @@ struct store;
 
 /* Backends by name; NULL-terminated. */
 extern const char *const store_backends[];
+/* Whether name is one of them. */
+int store_backend_known(const char *name);
 
 /*
  * Create a new data key, wrap it with the backend's key and record it in

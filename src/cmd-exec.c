@@ -1,0 +1,1054 @@
+/*
+ * janee exec: mint leases, run a command with the tokens (and resolved
+ * secret references) only in its environment, and end the leases when it
+ * exits.  janee writes nothing to stdout and reads nothing from stdin:
+ * the command inherits both, so it can be an MCP stdio server.
+ */
+#include "common.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "audit.h"
+#include "cli.h"
+#include "cmd-exec.h"
+#include "janee/http.h"
+#include "lease.h"
+#include "secretref.h"
+#include "util.h"
+
+extern char **environ;
+
+#define APPROVAL_POLL_MS 250
+#define LEDGER_POLL_MS 1000
+#define KILL_GRACE_MS 5000
+#define MAX_LEASES 16
+#define MAX_VARS 64
+
+struct exec_lease {
+	char *provider;
+	char *env; /* the variable that gets the token */
+	struct janee_strlist scopes;
+	struct janee_strlist repos;
+	char id[JANEE_LEASE_ID_LEN];
+	int64_t expires_ms;
+	struct janee_secret *token; /* until the command runs */
+	int minted;
+	int ended; /* its end was seen while the command ran */
+};
+
+struct exec_var {
+	char *name;
+	const char *ref; /* as given: a reference, or a plain string */
+	struct janee_secret *val;
+};
+
+struct exec {
+	struct cli *c;
+	struct exec_lease leases[MAX_LEASES];
+	size_t nleases;
+	struct exec_var vars[MAX_VARS];
+	size_t nvars;
+	char **cmd; /* the command and its arguments (in c->pos) */
+	int ncmd;
+	char *path; /* the command's file */
+	int64_t ttl_s;
+	const char *reason;
+	int keep; /* --on-expiry keep */
+	int expand; /* --expand-args */
+};
+
+/* --- signals before the command runs -------------------------------- */
+
+static volatile sig_atomic_t got_signal;
+
+static void
+on_signal(int sig)
+{
+	if (!got_signal)
+		got_signal = sig;
+}
+
+static const int fwd_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1,
+	SIGUSR2, SIGWINCH };
+
+/*
+ * While janee waits (a prompt, an approval, a provider), a signal that
+ * would end it is noted, so that what was minted is ended first.  A signal
+ * ignored when janee started stays ignored, for the command too.
+ */
+static void
+catch_signals(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+	struct sigaction sa, old;
+	size_t i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < nitems(sigs); i++) {
+		if (sigaction(sigs[i], NULL, &old) == 0 &&
+		    old.sa_handler == SIG_IGN)
+			continue;
+		sigaction(sigs[i], &sa, NULL);
+	}
+}
+
+/* --- parsing -------------------------------------------------------- */
+
+static int
+valid_name(const char *s)
+{
+	size_t i;
+
+	if (!((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z') ||
+		s[0] == '_'))
+		return 0;
+	for (i = 1; s[i] != '\0'; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') ||
+			(s[i] >= 'a' && s[i] <= 'z') ||
+			(s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return 0;
+	return 1;
+}
+
+/* The variable a provider's token goes to when --env does not say. */
+static char *
+default_env(struct exec *x, const char *provider)
+{
+	struct prov *pv = config_find(x->c->cfg, provider);
+	const char *type = pv ? pv->impl->type : "";
+	char *s;
+	size_t i;
+
+	if (strncmp(type, "github", 6) == 0)
+		return janee_strdup("GITHUB_PERSONAL_ACCESS_TOKEN");
+	if (strcmp(type, "slack") == 0)
+		return janee_strdup("SLACK_BOT_TOKEN");
+	/* Otherwise NAME_TOKEN, from the provider's entry name. */
+	if ((s = janee_asprintf("%s_TOKEN", provider)) == NULL)
+		return NULL;
+	for (i = 0; s[i] != '\0'; i++) {
+		if (s[i] >= 'a' && s[i] <= 'z')
+			s[i] = (char)(s[i] - 'a' + 'A');
+		else if (!((s[i] >= 'A' && s[i] <= 'Z') ||
+			     (s[i] >= '0' && s[i] <= '9')))
+			s[i] = '_';
+	}
+	if (s[0] >= '0' && s[0] <= '9')
+		s[0] = '_';
+	return s;
+}
+
+static struct exec_lease *
+add_lease(struct exec *x, const char *provider)
+{
+	struct exec_lease *l;
+
+	if (x->nleases >= MAX_LEASES) {
+		janee_err_set(
+		    JANEE_ERR_USAGE, "at most %d leases at once", MAX_LEASES);
+		return NULL;
+	}
+	if (config_find(x->c->cfg, provider) == NULL) {
+		janee_err_set(JANEE_ERR_NOT_FOUND,
+		    "no provider '%s' in %s; list them with: janee provider "
+		    "list",
+		    provider, x->c->cfg->path);
+		return NULL;
+	}
+	l = &x->leases[x->nleases];
+	if ((l->provider = janee_strdup(provider)) == NULL)
+		return NULL;
+	x->nleases++;
+	return l;
+}
+
+static int
+set_lease_env(struct exec *x, struct exec_lease *l, const char *name)
+{
+	if (name == NULL || *name == '\0') {
+		if ((l->env = default_env(x, l->provider)) == NULL)
+			return JANEE_ERR_NOMEM;
+	} else if (!valid_name(name))
+		return janee_err_set(JANEE_ERR_USAGE,
+		    "'%s' is not an environment variable name", name);
+	else if ((l->env = janee_strdup(name)) == NULL)
+		return JANEE_ERR_NOMEM;
+	return 0;
+}
+
+/* --lease PROVIDER:ENV:SCOPE,SCOPE (ENV and the scopes may be empty). */
+static int
+parse_lease(struct exec *x, const char *spec)
+{
+	const char *c1 = strchr(spec, ':'), *c2, *p, *comma;
+	struct exec_lease *l;
+	char *prov, *env, *scope;
+	int rc;
+
+	if (c1 == NULL || c1 == spec || (c2 = strchr(c1 + 1, ':')) == NULL)
+		return janee_err_set(JANEE_ERR_USAGE,
+		    "--lease takes PROVIDER:ENV:SCOPES (such as "
+		    "github:GITHUB_TOKEN:issues:read,contents:read), not "
+		    "'%s'",
+		    spec);
+	if ((prov = janee_asprintf("%.*s", (int)(c1 - spec), spec)) == NULL)
+		return JANEE_ERR_NOMEM;
+	l = add_lease(x, prov);
+	free(prov);
+	if (l == NULL)
+		return JANEE_ERR_NOT_FOUND;
+	if ((env = janee_asprintf("%.*s", (int)(c2 - c1 - 1), c1 + 1)) == NULL)
+		return JANEE_ERR_NOMEM;
+	rc = set_lease_env(x, l, env);
+	free(env);
+	for (p = c2 + 1; rc == 0 && *p != '\0';
+	     p = *comma ? comma + 1 : comma) {
+		comma = p + strcspn(p, ",");
+		if (comma == p)
+			continue;
+		if ((scope = janee_asprintf("%.*s", (int)(comma - p), p)) ==
+		    NULL)
+			return JANEE_ERR_NOMEM;
+		rc = janee_strlist_add(&l->scopes, scope);
+		free(scope);
+	}
+	return rc;
+}
+
+/* --env NAME=REF (a secret reference) or NAME=TEXT (${VAR} expanded). */
+static int
+parse_var(struct exec *x, const char *spec)
+{
+	const char *eq = strchr(spec, '=');
+	struct exec_var *v;
+	const char *what;
+
+	if (x->nvars >= MAX_VARS)
+		return janee_err_set(
+		    JANEE_ERR_USAGE, "at most %d --env variables", MAX_VARS);
+	v = &x->vars[x->nvars];
+	if ((v->name = janee_asprintf("%.*s", (int)(eq - spec), spec)) == NULL)
+		return JANEE_ERR_NOMEM;
+	x->nvars++;
+	if (!valid_name(v->name))
+		return janee_err_set(JANEE_ERR_USAGE,
+		    "'%s' is not an environment variable name", v->name);
+	v->ref = eq + 1;
+	if (secretref_kind(v->ref) == SECRETREF_NONE &&
+	    (what = secretref_looks_secret(v->name, v->ref)) != NULL)
+		/* A pasted secret would sit in janee's argv, seen by ps. */
+		return janee_err_set(JANEE_ERR_USAGE,
+		    "the value of --env %s looks like a secret (%s), and "
+		    "command lines are visible to every local user; store it "
+		    "with 'janee secret set NAME' and give --env "
+		    "%s=secret:NAME",
+		    v->name, what, v->name);
+	return 0;
+}
+
+static int
+parse(struct exec *x)
+{
+	struct cli *c = x->c;
+	const struct janee_strlist *l;
+	const char *onexp = cli_get(c, "on-expiry"), *ttl = cli_get(c, "ttl");
+	struct exec_lease *main_lease = NULL;
+	const char *tokenvar = NULL;
+	size_t i;
+	int rc, first = 0;
+
+	if (ttl != NULL && (rc = janee_duration_parse(ttl, &x->ttl_s)) != 0)
+		return rc;
+	x->reason = cli_get(c, "reason");
+	x->expand = cli_has(c, "expand-args");
+	if (onexp != NULL && strcmp(onexp, "keep") == 0)
+		x->keep = 1;
+	else if (onexp != NULL && strcmp(onexp, "kill") != 0)
+		return cli_usage_error(
+		    c, "--on-expiry takes kill or keep, not '%s'", onexp);
+	/*
+	 * The words before "--" and after it arrive as one list: the first
+	 * is the provider when it names one and a command follows.
+	 */
+	if (c->npos >= 2 && config_find(c->cfg, c->pos[0]) != NULL)
+		first = 1;
+	else if (c->npos == 1 && config_find(c->cfg, c->pos[0]) != NULL)
+		return cli_usage_error(c,
+		    "missing the command to run after '--' (janee exec %s "
+		    "-- CMD ARGS...)",
+		    c->pos[0]);
+	if (c->npos <= first)
+		return cli_usage_error(
+		    c, "missing the command to run after '--'");
+	x->cmd = c->pos + first;
+	x->ncmd = c->npos - first;
+	l = cli_all(c, "env");
+	for (i = 0; i < l->n; i++) {
+		if (strchr(l->v[i], '=') != NULL) {
+			if ((rc = parse_var(x, l->v[i])) != 0)
+				return rc;
+		} else if (tokenvar != NULL)
+			return cli_usage_error(c,
+			    "--env NAME (the token's variable) is given twice; "
+			    "use --lease PROVIDER:ENV:SCOPES for more tokens");
+		else
+			tokenvar = l->v[i];
+	}
+	if (first) {
+		if ((main_lease = add_lease(x, c->pos[0])) == NULL)
+			return JANEE_ERR_NOT_FOUND;
+		l = cli_all(c, "scope");
+		for (i = 0; i < l->n; i++)
+			if ((rc = janee_strlist_add(
+				 &main_lease->scopes, l->v[i])) != 0)
+				return rc;
+		l = cli_all(c, "repo");
+		for (i = 0; i < l->n; i++)
+			if ((rc = janee_strlist_add(
+				 &main_lease->repos, l->v[i])) != 0)
+				return rc;
+		if ((rc = set_lease_env(x, main_lease, tokenvar)) != 0)
+			return rc;
+	} else if (tokenvar != NULL || cli_has(c, "scope") ||
+	    cli_has(c, "repo"))
+		return cli_usage_error(c,
+		    "--env NAME, --scope and --repo need a provider: janee "
+		    "exec PROVIDER [options] -- CMD");
+	l = cli_all(c, "lease");
+	for (i = 0; i < l->n; i++)
+		if ((rc = parse_lease(x, l->v[i])) != 0)
+			return rc;
+	/* Names given twice, across leases and variables. */
+	for (i = 0; i < x->nvars; i++) {
+		size_t j;
+
+		for (j = i + 1; j < x->nvars; j++)
+			if (strcmp(x->vars[i].name, x->vars[j].name) == 0)
+				return cli_usage_error(c,
+				    "the variable %s is given twice",
+				    x->vars[i].name);
+		for (j = 0; j < x->nleases; j++)
+			if (strcmp(x->vars[i].name, x->leases[j].env) == 0)
+				return cli_usage_error(c,
+				    "the variable %s is given twice",
+				    x->vars[i].name);
+	}
+	for (i = 0; i < x->nleases; i++) {
+		size_t j;
+
+		for (j = i + 1; j < x->nleases; j++)
+			if (strcmp(x->leases[i].env, x->leases[j].env) == 0)
+				return cli_usage_error(c,
+				    "the variable %s gets two tokens; name "
+				    "another with --lease PROVIDER:ENV:SCOPES",
+				    x->leases[i].env);
+	}
+	if (x->nleases == 0 && x->nvars == 0 && c->npos >= 2)
+		return cli_usage_error(c,
+		    "'%s' is not a provider (list them with: janee provider "
+		    "list), and there is no --lease or --env NAME=REF to give "
+		    "the command",
+		    c->pos[0]);
+	if (x->nleases == 0 && x->nvars == 0)
+		return cli_usage_error(c,
+		    "nothing to put in the command's environment: name a "
+		    "provider, --lease or --env NAME=REF");
+	return 0;
+}
+
+/* --- the command's file --------------------------------------------- */
+
+static int
+executable(const char *p)
+{
+	struct stat st;
+
+	return stat(p, &st) == 0 && S_ISREG(st.st_mode) && access(p, X_OK) == 0;
+}
+
+/* As execvp would search it, done before anything is minted. */
+static int
+find_command(struct exec *x)
+{
+	const char *cmd = x->cmd[0], *path = getenv("PATH"), *p, *colon;
+	char *cand;
+
+	if (strchr(cmd, '/') != NULL) {
+		if (!executable(cmd))
+			return janee_err_set(JANEE_ERR_NOT_FOUND,
+			    "cannot run '%s': not an executable file", cmd);
+		return (x->path = janee_strdup(cmd)) ? 0 : JANEE_ERR_NOMEM;
+	}
+	if (path == NULL || *path == '\0')
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (p = path;; p = colon + 1) {
+		colon = p + strcspn(p, ":");
+		cand = janee_asprintf("%.*s%s%s", (int)(colon - p), p,
+		    colon == p ? "./" : "/", cmd);
+		if (cand == NULL)
+			return JANEE_ERR_NOMEM;
+		if (executable(cand)) {
+			x->path = cand;
+			return 0;
+		}
+		free(cand);
+		if (*colon == '\0')
+			break;
+	}
+	return janee_err_set(
+	    JANEE_ERR_NOT_FOUND, "cannot run '%s': not found in PATH", cmd);
+}
+
+/* --- secrets and tokens --------------------------------------------- */
+
+/* Resolve --env values; each secret reference is audited, never its value. */
+static int
+resolve_vars(struct exec *x)
+{
+	struct audit_event ev = {
+		.event = "secret_resolved", .actor = "user", .client = "exec"
+	};
+	struct exec_var *v;
+	char *detail, *text;
+	size_t i;
+	int rc, arc;
+
+	for (i = 0; i < x->nvars; i++) {
+		v = &x->vars[i];
+		if (secretref_kind(v->ref) == SECRETREF_NONE) {
+			/* Not secret: ${VAR} expanded, not audited. */
+			if ((rc = secretref_expand(v->ref, &text)) != 0)
+				return rc;
+			v->val = janee_secret_new(text, strlen(text));
+			free(text);
+			if (v->val == NULL)
+				return JANEE_ERR_NOMEM;
+			continue;
+		}
+		rc = secretref_resolve(
+		    v->ref, secretref_broker_sealed, &x->c->broker, &v->val);
+		if ((detail = janee_asprintf("%s=%.200s", v->name, v->ref)) ==
+		    NULL)
+			return JANEE_ERR_NOMEM;
+		ev.outcome = rc == 0 ? "ok" : "error";
+		ev.detail = detail;
+		arc = audit_record(x->c->lg, &ev);
+		free(detail);
+		if (rc != 0)
+			return rc;
+		/* Fail closed: a resolution that is not on record is unused. */
+		if (arc != 0)
+			return arc;
+	}
+	return 0;
+}
+
+static int
+tty_available(void)
+{
+	int fd = open("/dev/tty", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	close(fd);
+	return 1;
+}
+
+/* approval "ask" on the terminal: a y/N question. */
+static int
+ask_tty(const struct prov *pv, const struct lease *l, void *arg)
+{
+	struct exec *x = arg;
+	char line[16], ttl[32];
+	ssize_t n;
+	int fd;
+
+	if ((fd = open("/dev/tty", O_RDWR | O_CLOEXEC)) < 0)
+		return janee_err_set(JANEE_ERR_DENIED,
+		    "provider '%s' needs a person to approve (approval: ask) "
+		    "and there is no terminal to ask on",
+		    pv->name);
+	janee_duration_fmt(l->ttl_s, ttl, sizeof(ttl));
+	dprintf(fd, "janee exec: grant %s on '%s' for %s to run '%s'? [y/N] ",
+	    l->requested, pv->name, ttl, x->cmd[0]);
+	n = read(fd, line, sizeof(line) - 1);
+	close(fd);
+	if (n > 0 && (line[0] == 'y' || line[0] == 'Y'))
+		return 0;
+	return janee_err_set(JANEE_ERR_DENIED, "denied at the terminal");
+}
+
+static void
+sleep_ms(int64_t ms)
+{
+	struct timespec ts = { (time_t)(ms / 1000),
+		(long)(ms % 1000) * 1000000 };
+
+	/* A caught signal ends the nap early: got_signal is looked at. */
+	nanosleep(&ts, NULL);
+}
+
+/*
+ * Out-of-band approval: the request waits in the ledger until a person
+ * runs `janee approve ID` (or deny), as janee serve's requests do.
+ */
+static int
+wait_approval(struct exec *x, struct exec_lease *el, struct broker_req *req,
+    const struct prov *pv, struct broker_grant *g)
+{
+	struct broker *b = &x->c->broker;
+	int64_t deadline;
+	struct lease l;
+	char why[96];
+	int rc;
+
+	if ((rc = broker_request(b, req, el->id)) != 0)
+		return rc;
+	fprintf(stderr,
+	    "janee exec: lease %s for '%s' waits for your approval: run "
+	    "'janee approve %s' (or 'janee deny %s') in a terminal\n",
+	    el->id, pv->name, el->id, el->id);
+	deadline = janee_now_ms() + pv->pol.approval_wait_s * 1000;
+	for (;;) {
+		if ((rc = lease_load(b->lg, el->id, &l)) != 0)
+			return rc;
+		rc = l.state != LEASE_REQUESTED;
+		lease_free(&l);
+		/* Approved: the token; denied or else: why not. */
+		if (rc)
+			return broker_collect(b, el->id, g);
+		if (got_signal || janee_now_ms() >= deadline) {
+			snprintf(why, sizeof(why), "%s",
+			    got_signal ? "janee exec was interrupted"
+				       : "no approval in time");
+			if (broker_decide(b, el->id, 0, "janee", why, 0) != 0)
+				janee_err_clear();
+			return janee_err_set(JANEE_ERR_DENIED,
+			    "lease %s was not approved: %s", el->id, why);
+		}
+		sleep_ms(APPROVAL_POLL_MS);
+	}
+}
+
+static int
+mint_one(struct exec *x, struct exec_lease *el)
+{
+	struct broker *b = &x->c->broker;
+	struct prov *pv = config_find(x->c->cfg, el->provider);
+	const struct janee_strlist *check;
+	struct broker_req req;
+	struct broker_grant g;
+	enum approval mode;
+	char *reason = NULL;
+	int rc;
+
+	memset(&req, 0, sizeof(req));
+	memset(&g, 0, sizeof(g));
+	req.provider = el->provider;
+	req.scopes = el->scopes; /* borrowed; policy_check normalizes it */
+	req.repositories = el->repos;
+	req.ttl_s = x->ttl_s;
+	if (x->reason == NULL &&
+	    (reason = janee_asprintf("janee exec %s", x->cmd[0])) == NULL)
+		return JANEE_ERR_NOMEM;
+	req.reason = x->reason ? x->reason : reason;
+	mode = pv->pol.approval;
+	check = el->scopes.n ? &el->scopes : &pv->pol.defaults;
+	if (mode != APPROVAL_DENY && policy_needs_oob(&pv->pol, check))
+		mode = APPROVAL_OUT_OF_BAND;
+	if (mode == APPROVAL_ASK && !tty_available())
+		mode = APPROVAL_OUT_OF_BAND;
+	if (mode == APPROVAL_OUT_OF_BAND)
+		rc = wait_approval(x, el, &req, pv, &g);
+	else {
+		b->ask = ask_tty;
+		b->ask_arg = x;
+		rc = broker_issue(b, &req, &g);
+	}
+	el->scopes = req.scopes;
+	el->repos = req.repositories;
+	free(reason);
+	if (rc != 0)
+		return rc;
+	el->minted = 1;
+	memcpy(el->id, g.lease_id, sizeof(el->id));
+	el->expires_ms = g.expires_ms;
+	el->token = g.tok.token;
+	g.tok.token = NULL;
+	broker_grant_free(&g);
+	return 0;
+}
+
+/* End what was minted and is still active; quiet about ended ones. */
+static void
+end_leases(struct exec *x, const char *why)
+{
+	struct lease l;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < x->nleases; i++) {
+		if (!x->leases[i].minted)
+			continue;
+		if (lease_load(x->c->lg, x->leases[i].id, &l) != 0) {
+			janee_err_clear();
+			continue;
+		}
+		rc = l.state == LEASE_ACTIVE ? 1 : 0;
+		lease_free(&l);
+		if (rc &&
+		    (rc = broker_end(&x->c->broker, x->leases[i].id, why)) !=
+			0) {
+			fprintf(
+			    stderr, "janee: warning: %s\n", janee_err_msg(rc));
+			janee_err_clear();
+		}
+	}
+}
+
+/* --- the command ----------------------------------------------------- */
+
+static void
+free_strv(char **v, int wipe)
+{
+	size_t i;
+
+	for (i = 0; v != NULL && v[i] != NULL; i++) {
+		if (wipe)
+			janee_wipe(v[i], strlen(v[i]));
+		free(v[i]);
+	}
+	free(v);
+}
+
+static int
+our_name(struct exec *x, const char *entry)
+{
+	static const char *const drop[] = { "JANEE_PASSPHRASE",
+		"JANEE_NEW_PASSPHRASE", NULL };
+	size_t i, n = strcspn(entry, "=");
+
+	for (i = 0; drop[i] != NULL; i++)
+		if (strlen(drop[i]) == n && strncmp(entry, drop[i], n) == 0)
+			return 1;
+	for (i = 0; i < x->nleases; i++)
+		if (strlen(x->leases[i].env) == n &&
+		    strncmp(entry, x->leases[i].env, n) == 0)
+			return 1;
+	for (i = 0; i < x->nvars; i++)
+		if (strlen(x->vars[i].name) == n &&
+		    strncmp(entry, x->vars[i].name, n) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The command's environment: janee's own, less the passphrase variables
+ * and the names janee sets, plus the tokens and the resolved variables.
+ */
+static char **
+child_env(struct exec *x)
+{
+	size_t n = 0, i, k = 0;
+	char **env;
+
+	while (environ[n] != NULL)
+		n++;
+	if ((env = calloc(n + x->nleases + x->nvars + 1, sizeof(*env))) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++)
+		if (!our_name(x, environ[i]) &&
+		    (env[k++] = janee_strdup(environ[i])) == NULL)
+			goto fail;
+	for (i = 0; i < x->nleases; i++)
+		if ((env[k++] = janee_asprintf("%s=%s", x->leases[i].env,
+			 (char *)x->leases[i].token->data)) == NULL)
+			goto fail;
+	for (i = 0; i < x->nvars; i++)
+		if ((env[k++] = janee_asprintf("%s=%s", x->vars[i].name,
+			 (char *)x->vars[i].val->data)) == NULL)
+			goto fail;
+	return env;
+fail:
+	free_strv(env, 1);
+	return NULL;
+}
+
+/* ${NAME} in the arguments, for --env names only (--expand-args). */
+static char *
+expand_arg(struct exec *x, const char *a)
+{
+	size_t i, n, cap = strlen(a) + 1, len = 0;
+	const char *p, *end;
+	char *out, *tmp;
+
+	if ((out = malloc(cap)) == NULL)
+		return NULL;
+	for (p = a; *p != '\0';) {
+		const char *val = NULL;
+
+		if (p[0] == '$' && p[1] == '{' &&
+		    (end = strchr(p + 2, '}')) != NULL) {
+			n = (size_t)(end - p - 2);
+			for (i = 0; i < x->nvars; i++)
+				if (strlen(x->vars[i].name) == n &&
+				    strncmp(p + 2, x->vars[i].name, n) == 0)
+					val = (char *)x->vars[i].val->data;
+		}
+		if (val == NULL) {
+			n = 1;
+			val = p;
+		} else {
+			p = end + 1;
+			n = strlen(val);
+		}
+		if (len + n + 1 > cap) {
+			cap = 2 * (len + n + 1);
+			if ((tmp = malloc(cap)) == NULL) {
+				janee_freezero(out, len);
+				return NULL;
+			}
+			memcpy(tmp, out, len);
+			janee_freezero(out, len);
+			out = tmp;
+		}
+		memcpy(out + len, val, n);
+		len += n;
+		if (val == p)
+			p++;
+	}
+	out[len] = '\0';
+	return out;
+}
+
+static char **
+child_argv(struct exec *x)
+{
+	char **v;
+	int i;
+
+	if ((v = calloc((size_t)x->ncmd + 1, sizeof(*v))) == NULL)
+		return NULL;
+	for (i = 0; i < x->ncmd; i++)
+		if ((v[i] = x->expand ? expand_arg(x, x->cmd[i])
+				      : janee_strdup(x->cmd[i])) == NULL) {
+			free_strv(v, 1);
+			return NULL;
+		}
+	return v;
+}
+
+/* The tokens and values now live in envp alone: wipe janee's copies. */
+static void
+drop_secrets(struct exec *x)
+{
+	size_t i;
+
+	for (i = 0; i < x->nleases; i++) {
+		janee_secret_free(x->leases[i].token);
+		x->leases[i].token = NULL;
+	}
+	for (i = 0; i < x->nvars; i++) {
+		janee_secret_free(x->vars[i].val);
+		x->vars[i].val = NULL;
+	}
+}
+
+/*
+ * fork and execve; the child sets the signal mask back and runs only
+ * async-signal-safe calls (janee may have threads from libsecret).  An
+ * exec failure comes back through a close-on-exec pipe.
+ */
+static int
+spawn(
+    struct exec *x, char **argv, char **envp, const sigset_t *old, pid_t *pidp)
+{
+	int ep[2], e, ksfd = x->c->ks.fd, st;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe2(ep, O_CLOEXEC) != 0)
+		return janee_err_set(
+		    JANEE_ERR_IO, "cannot make a pipe: %s", strerror(errno));
+	if ((pid = fork()) < 0) {
+		e = errno;
+		close(ep[0]);
+		close(ep[1]);
+		return janee_err_set(
+		    JANEE_ERR_IO, "cannot fork: %s", strerror(e));
+	}
+	if (pid == 0) {
+		close(ep[0]);
+		sigprocmask(SIG_SETMASK, old, NULL);
+		/* The passphrase descriptor is janee's, not the command's. */
+		if (ksfd > 2)
+			close(ksfd);
+		execve(x->path, argv, envp);
+		e = errno;
+		while (write(ep[1], &e, sizeof(e)) < 0 && errno == EINTR)
+			;
+		_exit(127);
+	}
+	close(ep[1]);
+	while ((n = read(ep[0], &e, sizeof(e))) < 0 && errno == EINTR)
+		;
+	close(ep[0]);
+	if (n == (ssize_t)sizeof(e)) {
+		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+			;
+		return janee_err_set(
+		    e == ENOENT ? JANEE_ERR_NOT_FOUND : JANEE_ERR_IO,
+		    "cannot run '%s': %s", x->path, strerror(e));
+	}
+	*pidp = pid;
+	return 0;
+}
+
+/* A lease ended while the command runs: say so, and act per --on-expiry. */
+static void
+lease_ended(struct exec *x, struct exec_lease *el, const char *how, pid_t pid,
+    int64_t *kill_at)
+{
+	el->ended = 1;
+	if (x->keep) {
+		fprintf(stderr,
+		    "janee: lease %s (%s) %s; '%s' keeps running, its token "
+		    "no longer works (--on-expiry keep)\n",
+		    el->id, el->provider, how, x->cmd[0]);
+		return;
+	}
+	fprintf(stderr,
+	    "janee: lease %s (%s) %s; stopping '%s' (--on-expiry kill)\n",
+	    el->id, el->provider, how, x->cmd[0]);
+	if (*kill_at == 0) {
+		kill(pid, SIGTERM);
+		*kill_at = janee_now_ms() + KILL_GRACE_MS;
+	}
+}
+
+/* Expired leases are revoked now, by the sweep (janee's own act). */
+static void
+sweep_now(struct exec *x)
+{
+	struct sweep_report r;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	if ((rc = broker_sweep(&x->c->broker, 1, &r)) != 0) {
+		fprintf(stderr, "janee: warning: %s\n", janee_err_msg(rc));
+		janee_err_clear();
+	}
+}
+
+/* Look at each lease: its end time, and (now and then) the ledger. */
+static void
+check_leases(struct exec *x, pid_t pid, int64_t *kill_at, int64_t *next_poll)
+{
+	int64_t now = janee_now_ms();
+	struct exec_lease *el;
+	struct lease l;
+	size_t i;
+	int poll_db = now >= *next_poll, swept = 0;
+
+	if (poll_db)
+		*next_poll = now + LEDGER_POLL_MS;
+	for (i = 0; i < x->nleases; i++) {
+		el = &x->leases[i];
+		if (el->ended)
+			continue;
+		if (now >= el->expires_ms) {
+			if (!swept++)
+				sweep_now(x);
+			lease_ended(x, el, "expired", pid, kill_at);
+			continue;
+		}
+		if (!poll_db)
+			continue;
+		if (lease_load(x->c->lg, el->id, &l) != 0) {
+			janee_err_clear();
+			continue;
+		}
+		if (l.state != LEASE_ACTIVE) {
+			char how[64];
+
+			snprintf(how, sizeof(how), "was %s",
+			    lease_state_name(l.state));
+			lease_ended(x, el, how, pid, kill_at);
+		}
+		lease_free(&l);
+	}
+}
+
+/* Wait for the command; forward signals; watch the leases.  The status. */
+static int
+supervise(struct exec *x, pid_t pid, int sfd)
+{
+	struct signalfd_siginfo si;
+	struct pollfd pfd = { .fd = sfd, .events = POLLIN };
+	int64_t now, wait, kill_at = 0, next_poll = 0;
+	int st = 0, killed = 0;
+	size_t i;
+	pid_t w;
+
+	for (;;) {
+		check_leases(x, pid, &kill_at, &next_poll);
+		now = janee_now_ms();
+		if (kill_at != 0 && now >= kill_at && !killed) {
+			kill(pid, SIGKILL);
+			killed = 1;
+		}
+		wait = next_poll - now;
+		for (i = 0; i < x->nleases; i++)
+			if (!x->leases[i].ended &&
+			    x->leases[i].expires_ms - now < wait)
+				wait = x->leases[i].expires_ms - now;
+		if (kill_at != 0 && !killed && kill_at - now < wait)
+			wait = kill_at - now;
+		if (wait < 0)
+			wait = 0;
+		if (poll(&pfd, 1, (int)(wait + 1)) < 0 && errno != EINTR)
+			break;
+		while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+			if (si.ssi_signo == SIGCHLD)
+				continue;
+			/*
+			 * Only what was sent to janee itself: a terminal's
+			 * ^C or window change reached the whole foreground
+			 * process group, the command included (si_code is
+			 * SI_KERNEL then; kill(2) gives SI_USER).
+			 */
+			if ((int)si.ssi_code <= 0)
+				kill(pid, (int)si.ssi_signo);
+		}
+		while ((w = waitpid(pid, &st, WNOHANG)) < 0 && errno == EINTR)
+			;
+		if (w == pid)
+			break;
+	}
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	if (WIFSIGNALED(st))
+		return 128 + WTERMSIG(st);
+	return 1;
+}
+
+static void
+exec_free(struct exec *x)
+{
+	size_t i;
+
+	drop_secrets(x);
+	for (i = 0; i < x->nleases; i++) {
+		free(x->leases[i].provider);
+		free(x->leases[i].env);
+		janee_strlist_free(&x->leases[i].scopes);
+		janee_strlist_free(&x->leases[i].repos);
+	}
+	for (i = 0; i < x->nvars; i++)
+		free(x->vars[i].name);
+	free(x->path);
+}
+
+/* Run the command; janee exits here with its status. */
+static void
+run(struct exec *x)
+{
+	sigset_t set, old;
+	char **argv = NULL, **envp = NULL;
+	size_t i;
+	pid_t pid = -1;
+	int sfd = -1, status, rc;
+
+	sigemptyset(&set);
+	for (i = 0; i < nitems(fwd_signals); i++)
+		sigaddset(&set, fwd_signals[i]);
+	sigaddset(&set, SIGCHLD);
+	/* Blocked before fork: nothing is lost between fork and the loop. */
+	sigprocmask(SIG_BLOCK, &set, &old);
+	if ((sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) < 0)
+		rc = janee_err_set(
+		    JANEE_ERR_IO, "cannot watch signals: %s", strerror(errno));
+	else if ((argv = child_argv(x)) == NULL ||
+	    (envp = child_env(x)) == NULL)
+		rc = JANEE_ERR_NOMEM;
+	else if (got_signal)
+		rc = janee_err_set(JANEE_ERR_USAGE, "interrupted");
+	else {
+		/* No HTTP connections for the command to inherit. */
+		janee_http_free(x->c->broker.http);
+		x->c->broker.http = NULL;
+		rc = spawn(x, argv, envp, &old, &pid);
+	}
+	free_strv(envp, 1);
+	free_strv(argv, 1);
+	drop_secrets(x);
+	if (rc != 0) {
+		fprintf(stderr, "janee: %s\n", janee_err_msg(rc));
+		janee_err_clear();
+		end_leases(x, "janee exec could not start the command");
+		status = rc == JANEE_ERR_NOT_FOUND ? 127 : 126;
+		if (got_signal)
+			status = 128 + got_signal;
+	} else
+		status = supervise(x, pid, sfd);
+	if (sfd >= 0)
+		close(sfd);
+	if (rc == 0)
+		end_leases(x, "the command run by janee exec exited");
+	exec_free(x);
+	fflush(stderr);
+	cli_close(x->c);
+	exit(status);
+}
+
+int
+cmd_exec(struct cli *c)
+{
+	struct exec x;
+	char *msg;
+	size_t i;
+	int rc;
+
+	memset(&x, 0, sizeof(x));
+	x.c = c;
+	c->broker.client = "exec";
+	catch_signals();
+	if ((rc = parse(&x)) != 0 || (rc = find_command(&x)) != 0 ||
+	    (rc = resolve_vars(&x)) != 0)
+		goto fail;
+	for (i = 0; i < x.nleases; i++) {
+		if (got_signal) {
+			rc = janee_err_set(JANEE_ERR_USAGE, "interrupted");
+			goto fail;
+		}
+		if ((rc = mint_one(&x, &x.leases[i])) != 0)
+			goto fail;
+	}
+	run(&x); /* does not return */
+	return 0;
+fail:
+	/* What was minted before the failure is ended at once. */
+	msg = janee_strdup(janee_err_msg(rc));
+	janee_err_clear();
+	end_leases(&x, "janee exec did not run the command");
+	exec_free(&x);
+	if (got_signal) {
+		fprintf(stderr, "janee: %s\n", msg ? msg : "interrupted");
+		free(msg);
+		cli_close(c);
+		exit(128 + got_signal);
+	}
+	if (msg != NULL && strcmp(msg, janee_strerror(rc)) != 0)
+		janee_err_set(rc, "%s", msg);
+	free(msg);
+	return rc;
+}

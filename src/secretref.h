@@ -1,0 +1,79 @@
+/*
+ * Secret references: where a secret is configured, janee keeps a
+ * reference to it, never the value.
+ *
+ *   secret:NAME               janee's sealed store
+ *   env:VAR                   the environment variable VAR
+ *   file:PATH                 a file only its owner can read (~/ allowed);
+ *                             one trailing newline is dropped
+ *   keyring:SERVICE/ACCOUNT   the Secret Service (libsecret), items with
+ *                             service=SERVICE, account=ACCOUNT
+ *   vault://MOUNT/PATH#FIELD  HashiCorp Vault KV version 2: GET
+ *                             $VAULT_ADDR/v1/MOUNT/data/PATH, field FIELD
+ *                             (VAULT_TOKEN, else VAULT_TOKEN_FILE, else
+ *                             ~/.vault-token; VAULT_NAMESPACE;
+ *                             VAULT_CACERT)
+ *
+ * and ${VAR} expansion for strings that are not secret.  A reference
+ * that cannot be resolved is an error whose message names the reference
+ * and never holds a value.
+ */
+#ifndef JANEE_SECRETREF_H
+#define JANEE_SECRETREF_H
+
+#include "common.h"
+
+enum secretref_kind {
+	SECRETREF_NONE = 0, /* not a reference */
+	SECRETREF_SECRET,
+	SECRETREF_ENV,
+	SECRETREF_FILE,
+	SECRETREF_KEYRING,
+	SECRETREF_VAULT,
+};
+
+/* The kind of reference s is, by its scheme; SECRETREF_NONE if none. */
+enum secretref_kind secretref_kind(const char *s);
+
+/*
+ * How secret:NAME is looked up (janee's sealed store, which may need
+ * unlocking); the caller frees *out.  NULL: secret: is refused.
+ */
+typedef int (*secretref_sealed_fn)(
+    void *arg, const char *name, struct janee_secret **out);
+
+/* secret:NAME from a struct broker's store (arg), unlocked on need. */
+int secretref_broker_sealed(
+    void *broker, const char *name, struct janee_secret **out) JANEE_WUR;
+
+/*
+ * Resolve ref to its value; the caller frees *out (janee_secret_free).
+ * A string that is not a reference is JANEE_ERR_CONFIG.
+ */
+int secretref_resolve(const char *ref, secretref_sealed_fn sealed, void *arg,
+    struct janee_secret **out) JANEE_WUR;
+
+/*
+ * Expand ${VAR} in s from the environment, for strings that are not
+ * secret ("$${" stands for a literal "${").  An unset variable is
+ * JANEE_ERR_CONFIG naming it.  *out is malloc'd.
+ */
+int secretref_expand(const char *s, char **out) JANEE_WUR;
+
+/*
+ * Whether value looks like a plaintext secret, configured under name
+ * (an environment variable or option name; NULL when there is none):
+ * a known token prefix (ghp_, github_pat_, gho_, xoxb-, xoxp-, sk-,
+ * AKIA, ...), a URL with a password, or a high-entropy value under a
+ * name such as *TOKEN, *SECRET, *KEY, *PASSWORD.  NULL when not, else
+ * a short description ("a GitHub token") that holds no part of value.
+ */
+const char *secretref_looks_secret(const char *name, const char *value);
+
+/*
+ * value for showing to a person: the known prefix or the URL around the
+ * password kept, the rest replaced by "********".  Caller frees.
+ */
+char *secretref_mask(const char *value);
+
+#endif
