@@ -207,14 +207,30 @@ broker_backoff_ms(int64_t attempts)
 	return d < 3600000 ? d : 3600000;
 }
 
+/*
+ * Who asked, for an audit row: the client and, for an MCP session, its
+ * session id ("claude-code/1.2 session 3f2a..."), so that audit rows can
+ * be tied to one server process as leases are.
+ */
+static const char *
+audit_client(const struct lease *l, char *buf, size_t n)
+{
+	if (l->session == NULL)
+		return l->client;
+	snprintf(
+	    buf, n, "%s session %s", l->client ? l->client : "?", l->session);
+	return buf;
+}
+
 /* Apply the state change and its audit event in one transaction. */
 static int
 transition(struct broker *b, struct lease *l, enum lease_state to,
     const char *event, const char *outcome, const char *detail)
 {
+	char who[256];
 	struct audit_event ev = { .event = event,
 		.actor = b->actor,
-		.client = l->client,
+		.client = audit_client(l, who, sizeof(who)),
 		.provider = l->provider,
 		.lease_id = l->id,
 		.outcome = outcome,
@@ -244,8 +260,9 @@ fail:
 static int
 record_request(struct broker *b, struct lease *l, int decision, const char *why)
 {
+	char who[256];
 	struct audit_event ev = { .actor = b->actor,
-		.client = l->client,
+		.client = audit_client(l, who, sizeof(who)),
 		.provider = l->provider,
 		.lease_id = l->id,
 		.scopes = l->requested,
@@ -528,7 +545,7 @@ broker_request(
 	struct audit_event ev = { .event = "requested", .outcome = "ok" };
 	struct lease l;
 	struct prov *pv;
-	char *why = NULL;
+	char *why = NULL, who[256];
 	int rc, refusal;
 
 	if ((pv = find_prov(b, req->provider)) == NULL)
@@ -548,7 +565,7 @@ broker_request(
 		goto out;
 	}
 	ev.actor = b->actor;
-	ev.client = l.client;
+	ev.client = audit_client(&l, who, sizeof(who));
 	ev.provider = l.provider;
 	ev.lease_id = l.id;
 	ev.scopes = l.requested;

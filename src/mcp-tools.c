@@ -19,10 +19,17 @@
 #define STATE_TTL_MS (10 * 60 * 1000)
 #define OOB_POLL_MS 250
 
-enum pending_kind { PENDING_ELICIT, PENDING_OOB };
+/*
+ * What a lease of this session waits for: the answer to our
+ * elicitation/create (handshake era), a person at a terminal, or the
+ * repeated call with the requestState we answered (2026-07-28 era; the
+ * call itself was answered already, with input_required).
+ */
+enum pending_kind { PENDING_ELICIT, PENDING_OOB, PENDING_STATE };
 
 struct mcp_pending {
 	enum pending_kind kind;
+	int stateless; /* the call came in the 2026-07-28 era */
 	cJSON *id; /* the tools/call request's id */
 	char lease_id[JANEE_LEASE_ID_LEN];
 	char elicit_id[48]; /* our elicitation/create request's id */
@@ -559,7 +566,7 @@ mcp_tools_response(struct mcp *m, cJSON *msg)
 		cJSON_Delete(deny);
 	} else
 		r = elicit_answer(m, p->lease_id, res);
-	answer(m, p->id, r, 0);
+	answer(m, p->id, r, p->stateless);
 	pending_free(p);
 }
 
@@ -569,7 +576,7 @@ mcp_tools_cancel(struct mcp *m, cJSON *request_id)
 	struct mcp_pending *p;
 
 	for (p = m->pending; p != NULL; p = p->next)
-		if (same_id(p->id, request_id))
+		if (p->kind != PENDING_STATE && same_id(p->id, request_id))
 			break;
 	if (p == NULL)
 		return;
@@ -636,7 +643,7 @@ oob_check(struct mcp *m, struct mcp_pending *p, int64_t now)
 	lease_free(&l);
 	if (r != NULL) {
 		pending_unlink(m, p);
-		answer(m, p->id, r, 0);
+		answer(m, p->id, r, p->stateless);
 		pending_free(p);
 	}
 }
@@ -663,7 +670,10 @@ mcp_tools_tick(struct mcp *m)
 			if (broker_decide(&m->c->broker, p->lease_id, 0,
 				"janee", why, 0) != 0)
 				janee_err_clear();
-			answer(m, p->id, tool_error("denied: %s", why), 0);
+			/* An input_required call was answered already. */
+			if (p->kind == PENDING_ELICIT)
+				answer(m, p->id, tool_error("denied: %s", why),
+				    p->stateless);
 			pending_free(p);
 		}
 	}
@@ -682,6 +692,7 @@ mcp_tools_shutdown(struct mcp *m, const char *why)
 {
 	struct mcp_pending *p;
 
+	/* In flight: elicitations, out-of-band waits, input_required. */
 	while ((p = m->pending) != NULL) {
 		m->pending = p->next;
 		if (broker_decide(
@@ -748,6 +759,13 @@ request_token(
 		if (state_check(m, state->valuestring, digest, lease_id, err,
 			sizeof(err)) != 0)
 			return tool_error("%s", err);
+		for (p = m->pending; p != NULL; p = p->next)
+			if (p->kind == PENDING_STATE &&
+			    strcmp(p->lease_id, lease_id) == 0) {
+				pending_unlink(m, p);
+				pending_free(p);
+				break;
+			}
 		return elicit_answer(m, lease_id,
 		    cJSON_GetObjectItemCaseSensitive(inputs, "approval"));
 	}
@@ -812,6 +830,7 @@ request_token(
 			r = tool_error("out of memory");
 			goto out;
 		}
+		p->stateless = stateless;
 		p->deadline_ms =
 		    janee_now_ms() + pv->pol.approval_wait_s * 1000;
 		fprintf(stderr,
@@ -844,6 +863,12 @@ request_token(
 		cJSON_AddStringToObject(r, "requestState", st);
 		free(st);
 		lease_free(&l);
+		/* Until the state expires: then, or at exit, deny the lease. */
+		if ((p = pending_new(m, PENDING_STATE, id, lease_id, params)) !=
+		    NULL) {
+			p->stateless = 1;
+			p->deadline_ms = janee_now_ms() + STATE_TTL_MS;
+		}
 		mcp_send(m, mcp_result(id, r));
 		r = NULL;
 		*pending = 1; /* answered already */
@@ -1113,7 +1138,17 @@ mcp_tools_call(struct mcp *m, cJSON *id, cJSON *params, int stateless)
 	if (check_args(args, t->args, err, sizeof(err)) != 0) {
 		snprintf(msg, sizeof(msg), "invalid arguments for %s: %s",
 		    t->name, err);
-		mcp_send(m, mcp_error(id, -32602, msg));
+		/*
+		 * From 2025-11-25 (SEP-1303), arguments that fail the tool's
+		 * inputSchema are a tool error the model can correct; before,
+		 * and for a malformed tools/call (arguments not an object),
+		 * they are invalid params.
+		 */
+		if ((args == NULL || cJSON_IsObject(args)) &&
+		    (stateless || strcmp(m->protocol, "2025-11-25") >= 0))
+			answer(m, id, tool_error("%s", msg), stateless);
+		else
+			mcp_send(m, mcp_error(id, -32602, msg));
 		return;
 	}
 	if ((rc = mcp_ready(m)) != 0) {

@@ -46,19 +46,23 @@ mcp_error(cJSON *id, int code, const char *msg)
 	return r;
 }
 
+static char *utf8_repair(const char *s);
+
 void
 mcp_send(struct mcp *m, cJSON *v)
 {
-	char *s;
+	char *s, *fixed;
 
 	(void)m;
 	if (v == NULL)
 		return;
 	/* cJSON escapes control characters: one message, one line. */
 	if ((s = cJSON_PrintUnformatted(v)) != NULL) {
-		fputs(s, stdout);
+		fixed = utf8_repair(s);
+		fputs(fixed ? fixed : s, stdout);
 		fputc('\n', stdout);
 		fflush(stdout);
+		free(fixed);
 		cJSON_free(s);
 	}
 	cJSON_Delete(v);
@@ -133,40 +137,89 @@ mcp_ready(struct mcp *m)
 	return 0;
 }
 
-/* Strict UTF-8: no overlongs, no surrogates, nothing past U+10FFFF. */
+/*
+ * The length of the strict UTF-8 sequence at p (no overlongs, no
+ * surrogates, nothing past U+10FFFF), or 0 when there is none.
+ */
+static size_t
+utf8_seq(const unsigned char *p, size_t n)
+{
+	size_t k, len;
+	uint32_t cp;
+
+	if (p[0] < 0x80)
+		return 1;
+	if ((p[0] & 0xe0) == 0xc0)
+		len = 2, cp = p[0] & 0x1f;
+	else if ((p[0] & 0xf0) == 0xe0)
+		len = 3, cp = p[0] & 0x0f;
+	else if ((p[0] & 0xf8) == 0xf0)
+		len = 4, cp = p[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (k = 1; k < len; k++) {
+		if ((p[k] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[k] & 0x3f);
+	}
+	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
+	    (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
 static int
 utf8_valid(const unsigned char *p, size_t n)
 {
-	size_t i = 0, k, len;
-	uint32_t cp;
+	size_t i = 0, len;
 
-	while (i < n) {
-		if (p[i] < 0x80) {
-			i++;
-			continue;
-		}
-		if ((p[i] & 0xe0) == 0xc0)
-			len = 2, cp = p[i] & 0x1f;
-		else if ((p[i] & 0xf0) == 0xe0)
-			len = 3, cp = p[i] & 0x0f;
-		else if ((p[i] & 0xf8) == 0xf0)
-			len = 4, cp = p[i] & 0x07;
-		else
+	for (; i < n; i += len)
+		if ((len = utf8_seq(p + i, n - i)) == 0)
 			return 0;
-		if (i + len > n)
-			return 0;
-		for (k = 1; k < len; k++) {
-			if ((p[i + k] & 0xc0) != 0x80)
-				return 0;
-			cp = cp << 6 | (p[i + k] & 0x3f);
-		}
-		if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
-		    (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-		i += len;
-	}
 	return 1;
+}
+
+/* The bytes of s, at most max, that end on a character boundary. */
+static int
+utf8_prefix(const char *s, size_t max)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strnlen(s, max), i = 0, len;
+
+	while (i < n && (len = utf8_seq(p + i, n - i)) != 0)
+		i += len;
+	return (int)i;
+}
+
+/*
+ * s with every byte that starts no valid sequence replaced by U+FFFD, or
+ * NULL when s is valid already.  What we send can hold text cut short by
+ * a byte count (a client's name, a reason, an error quoting a tool name)
+ * in the middle of a character; stdout must stay UTF-8.
+ */
+static char *
+utf8_repair(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s), i, len;
+	char *out, *o;
+
+	if (utf8_valid(p, n) || (out = malloc(3 * n + 1)) == NULL)
+		return NULL;
+	for (i = 0, o = out; i < n; i += len)
+		if ((len = utf8_seq(p + i, n - i)) == 0) {
+			memcpy(o, "\xef\xbf\xbd", 3);
+			o += 3;
+			len = 1;
+		} else {
+			memcpy(o, p + i, len);
+			o += len;
+		}
+	*o = '\0';
+	return out;
 }
 
 /* The stateless era's protocol version from params._meta, or NULL. */
@@ -189,9 +242,11 @@ set_client(struct mcp *m, const cJSON *info)
 
 	if (!cJSON_IsString(n))
 		return;
-	/* Self-reported: kept for the record, never trusted. */
-	s = janee_asprintf("%.64s%s%.32s", n->valuestring,
-	    cJSON_IsString(v) ? "/" : "",
+	/* Self-reported: kept for the record, never trusted; cut short on
+	 * a character boundary (the ledger and the audit hold it). */
+	s = janee_asprintf("%.*s%s%.*s", utf8_prefix(n->valuestring, 64),
+	    n->valuestring, cJSON_IsString(v) ? "/" : "",
+	    cJSON_IsString(v) ? utf8_prefix(v->valuestring, 32) : 0,
 	    cJSON_IsString(v) ? v->valuestring : "");
 	if (s == NULL)
 		return;
@@ -263,6 +318,18 @@ do_initialize(struct mcp *m, const cJSON *params)
 	return r;
 }
 
+/*
+ * The 2026-07-28 era's cache hints (SEP-2549), required on server/discover
+ * and tools/list: what janee answers there is the same for every caller
+ * and changes only with the binary.  cacheScope is "public" or "private".
+ */
+static void
+add_cache_hint(cJSON *r)
+{
+	cJSON_AddNumberToObject(r, "ttlMs", 3600000);
+	cJSON_AddStringToObject(r, "cacheScope", "public");
+}
+
 static cJSON *
 do_discover(void)
 {
@@ -275,9 +342,11 @@ do_discover(void)
 		cJSON_AddItemToArray(sv, cJSON_CreateString(versions[i]));
 	cJSON_AddItemToObject(r, "capabilities", server_capabilities());
 	cJSON_AddItemToObject(r, "serverInfo", server_info());
+	/* Where 2026-07-28 clients look for it (a SHOULD of the spec). */
+	cJSON_AddItemToObject(cJSON_AddObjectToObject(r, "_meta"),
+	    "io.modelcontextprotocol/serverInfo", server_info());
 	cJSON_AddStringToObject(r, "instructions", INSTRUCTIONS);
-	cJSON_AddNumberToObject(r, "ttlMs", 3600000);
-	cJSON_AddStringToObject(r, "cacheScope", "process");
+	add_cache_hint(r);
 	cJSON_AddStringToObject(r, "resultType", "complete");
 	return r;
 }
@@ -305,13 +374,22 @@ request(struct mcp *m, cJSON *id, const char *method, cJSON *params)
 
 	if (stateless && strcmp(ver, MCP_STATELESS) != 0) {
 		char msg[160];
+		cJSON *e, *d;
 
+		/* -32022 UnsupportedProtocolVersion, with what we do speak. */
 		snprintf(msg, sizeof(msg),
 		    "unsupported protocol version "
 		    "'%.32s'; janee speaks " MCP_STATELESS " and, with "
 		    "initialize, %s",
 		    ver, versions[0]);
-		mcp_send(m, mcp_error(id, -32602, msg));
+		e = mcp_error(id, -32022, msg);
+		d = cJSON_AddObjectToObject(
+		    cJSON_GetObjectItemCaseSensitive(e, "error"), "data");
+		cJSON_AddItemToObject(d, "supported",
+		    cJSON_CreateStringArray(
+			(const char *const[]){ MCP_STATELESS }, 1));
+		cJSON_AddStringToObject(d, "requested", ver);
+		mcp_send(m, e);
 		return;
 	}
 	if (stateless)
@@ -331,6 +409,8 @@ request(struct mcp *m, cJSON *id, const char *method, cJSON *params)
 	} else if (strcmp(method, "tools/list") == 0) {
 		r = cJSON_CreateObject();
 		cJSON_AddItemToObject(r, "tools", mcp_tools_list());
+		if (stateless)
+			add_cache_hint(r);
 	} else if (strcmp(method, "tools/call") == 0) {
 		/* Answers now, or later when an approval arrives. */
 		mcp_tools_call(m, id, params, stateless);
@@ -357,7 +437,8 @@ request(struct mcp *m, cJSON *id, const char *method, cJSON *params)
 		mcp_send(m, mcp_error(id, -32601, msg));
 		return;
 	}
-	if (stateless && r != NULL)
+	/* Once: server/discover carries it in either era. */
+	if (stateless && r != NULL && !cJSON_HasObjectItem(r, "resultType"))
 		cJSON_AddStringToObject(r, "resultType", "complete");
 	mcp_send(m, mcp_result(id, r));
 }
@@ -376,6 +457,7 @@ static void
 message(struct mcp *m, const char *p, size_t n)
 {
 	cJSON *msg, *id, *method, *params, *ver;
+	const char *end = NULL;
 
 	while (
 	    n > 0 && (p[n - 1] == '\r' || p[n - 1] == ' ' || p[n - 1] == '\t'))
@@ -388,7 +470,13 @@ message(struct mcp *m, const char *p, size_t n)
 			"parse error: the message is not valid UTF-8"));
 		return;
 	}
-	if ((msg = cJSON_ParseWithLength(p, n)) == NULL) {
+	/* One JSON value and nothing after it (cJSON would stop early). */
+	if ((msg = cJSON_ParseWithLengthOpts(p, n, &end, 0)) != NULL)
+		while (end < p + n &&
+		    (*end == ' ' || *end == '\t' || *end == '\r'))
+			end++;
+	if (msg == NULL || end != p + n) {
+		cJSON_Delete(msg);
 		mcp_send(m,
 		    mcp_error(
 			NULL, -32700, "parse error: not a JSON document"));
