@@ -70,6 +70,19 @@ show_code(void *arg, const char *user_code, const char *uri,
 		fprintf(stderr, "janee: waiting for approval\n");
 }
 
+static void
+show_url(void *arg, const char *url)
+{
+	struct login_tty *lt = arg;
+
+	fprintf(stderr, "! Open this address in a browser and approve:\n  %s\n",
+	    url);
+	if (lt->browser)
+		open_browser(url);
+	/* The listener waits five minutes at most (providers/slack.c). */
+	lt->deadline_ms = janee_now_ms() + 5 * 60 * 1000;
+}
+
 /* Called about every 100 ms while the login waits. */
 static int
 waiting(void *arg)
@@ -99,7 +112,12 @@ cmd_login(struct cli *c)
 {
 	struct sigaction sa, old_int, old_term;
 	struct login_tty lt;
-	struct janee_login_ui ui = { show_code, waiting, &lt };
+	struct janee_login_ui ui = { .show_code = show_code,
+		.waiting = waiting,
+		.arg = &lt,
+		.show_url = show_url,
+		.profile = cli_get(c, "profile"),
+		.paste = cli_has(c, "paste") };
 	int rc;
 
 	memset(&lt, 0, sizeof(lt));

@@ -154,6 +154,10 @@ struct janee_login_ui {
 	/* Called about every 100 ms while waiting; non-zero cancels. */
 	int (*waiting)(void *arg);
 	void *arg;
+	/* A browser flow's address: shown, and opened unless told not to. */
+	void (*show_url)(void *arg, const char *url);
+	const char *profile; /* --profile NAME, or NULL */
+	int paste; /* --paste: read the answer, do not listen */
 };
 
 struct janee_provider {
