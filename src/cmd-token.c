@@ -50,7 +50,12 @@ cmd_token(struct cli *c)
 		return rc;
 	req.provider = c->pos[0];
 	req.reason = cli_get(c, "reason");
+	/* --permission is --scope by the name GitHub people use. */
 	l = cli_all(c, "scope");
+	for (i = 0; i < l->n; i++)
+		if ((rc = janee_strlist_add(&req.scopes, l->v[i])) != 0)
+			goto out;
+	l = cli_all(c, "permission");
 	for (i = 0; i < l->n; i++)
 		if ((rc = janee_strlist_add(&req.scopes, l->v[i])) != 0)
 			goto out;

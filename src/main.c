@@ -33,7 +33,7 @@ static const struct cli_opt opts_audit_export[] = { { "format", 0, 1 },
 	{ "event", 0, 1 }, { "lease", 0, 1 }, { "output", 'o', 1 },
 	{ NULL, 0, 0 } };
 static const struct cli_opt opts_login[] = { { "no-browser", 0, 0 },
-	{ NULL, 0, 0 } };
+	{ "profile", 0, 1 }, { "paste", 0, 0 }, { NULL, 0, 0 } };
 static const struct cli_opt opts_provider_add[] = { { "type", 0, 1 },
 	{ "issuer", 0, 1 }, { "token-endpoint", 0, 1 },
 	{ "device-endpoint", 0, 1 }, { "revocation-endpoint", 0, 1 },
@@ -54,8 +54,8 @@ static const struct cli_opt opts_exec[] = { { "scope", 0, 1 }, { "repo", 0, 1 },
 static const struct cli_opt opts_import[] = { { "dry-run", 0, 0 },
 	{ "command", 0, 1 }, { NULL, 0, 0 } };
 static const struct cli_opt opts_token[] = { { "scope", 0, 1 },
-	{ "repo", 0, 1 }, { "ttl", 0, 1 }, { "reason", 0, 1 }, { "json", 0, 0 },
-	{ NULL, 0, 0 } };
+	{ "permission", 0, 1 }, { "repo", 0, 1 }, { "ttl", 0, 1 },
+	{ "reason", 0, 1 }, { "json", 0, 0 }, { NULL, 0, 0 } };
 
 #define FILTER_HELP \
 	"  --since T             from time T (ISO 8601, or a duration ago: " \
@@ -95,6 +95,8 @@ const struct cmd cmd_table[] = {
 	    "  --scope S             a scope to grant (repeat; default: the "
 	    "provider's\n"
 	    "                        default_scopes)\n"
+	    "  --permission P        the same as --scope (GitHub: "
+	    "issues:read)\n"
 	    "  --repo R              narrow to repository R (providers that "
 	    "support it)\n"
 	    "  --ttl T               lifetime such as 90s, 5m, 1h (default: "
@@ -222,11 +224,16 @@ const struct cmd cmd_table[] = {
 	{ NULL, "deny", "ID [--reason TEXT]", "deny a waiting request",
 	    "  --reason TEXT         why, for the audit trail and the agent\n",
 	    opts_deny, 1, 1, CMD_LEDGER | CMD_CONFIG, cmd_deny },
-	{ NULL, "login", "PROVIDER [--no-browser]",
+	{ NULL, "login", "PROVIDER [--no-browser] [--profile NAME] [--paste]",
 	    "sign in to a provider (device flow) and keep the login sealed",
 	    "  --no-browser          do not open a browser; print the URL "
 	    "only\n"
-	    "                        (also the case when not on a terminal)\n",
+	    "                        (also the case when not on a terminal)\n"
+	    "  --profile NAME        Slack: the install profile to log in\n"
+	    "  --paste               Slack: read the redirect address (or the "
+	    "code)\n"
+	    "                        from stdin instead of listening on "
+	    "127.0.0.1\n",
 	    opts_login, 1, 1, CMD_LEDGER | CMD_CONFIG, cmd_login },
 	{ NULL, "logout", "PROVIDER",
 	    "end the provider's leases, revoke its login there, forget it", "",

@@ -10,7 +10,10 @@
 #include "janee/provider.h"
 
 extern const struct janee_provider oauth2_provider;
+extern const struct janee_provider github_provider;
+extern const struct janee_provider slack_provider;
 
-#define JANEE_BUILTIN_PROVIDERS &oauth2_provider,
+#define JANEE_BUILTIN_PROVIDERS \
+	&oauth2_provider, &github_provider, &slack_provider,
 
 #endif
