@@ -402,7 +402,8 @@ cfg_fail(int rc)
 }
 
 /*
- * The ceiling: the policy's "scopes" and the "permissions" list, each a
+ * The ceiling: the policy's "scopes" and "permissions" (a list of
+ * "name:level" or, as GitHub writes it, a map of name to level), each a
  * permission of GitHub's catalogue, with the lower levels they imply.
  */
 static int
@@ -512,7 +513,7 @@ gh_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state)
 	    (rc = janee_cfg_string(cfg, "base_url", 0, &api)) != 0 ||
 	    (rc = janee_cfg_string(cfg, "oauth_base_url", 0, &web)) != 0 ||
 	    (rc = janee_cfg_string(cfg, "ca_file", 0, &ca)) != 0 ||
-	    (rc = janee_cfg_strlist(cfg, "permissions", &perms)) != 0 ||
+	    (rc = janee_cfg_scopes(cfg, "permissions", &perms)) != 0 ||
 	    (rc = janee_cfg_bool(
 		 cfg, "all_repositories", &g->all_repositories)) != 0 ||
 	    /* A policy key, read again to hold it to GitHub's limits. */

@@ -169,6 +169,35 @@ janee_cfg_strlist(
 }
 
 int
+janee_cfg_scopes(
+    struct janee_cfg *c, const char *key, struct janee_strlist *out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(c->obj, key), *e;
+	char *s;
+	int rc;
+
+	if (!cJSON_IsObject(v))
+		return janee_cfg_strlist(c, key, out);
+	(void)cfg_take(c, key);
+	cJSON_ArrayForEach(e, v)
+	{
+		if (!cJSON_IsString(e) || e->valuestring[0] == '\0')
+			return cfg_type(c, key,
+			    "a list of \"name:level\" or an object of name to "
+			    "level");
+		if ((s = janee_asprintf("%s:%s", e->string, e->valuestring)) ==
+		    NULL)
+			return JANEE_ERR_NOMEM;
+		rc = janee_strlist_add(out, s);
+		free(s);
+		if (rc != 0)
+			return rc;
+	}
+	janee_strlist_normalize(out);
+	return 0;
+}
+
+int
 janee_cfg_object(struct janee_cfg *c, const char *key, const cJSON **out)
 {
 	const cJSON *v = cfg_take(c, key);

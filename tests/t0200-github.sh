@@ -63,7 +63,7 @@ write_config() { # write_config [ALLOW-LIST of provider github, JSON]
 {"providers": {
  "github": {"type": "github-app", "client_id": "$CLIENT_ID",
    "private_key": "secret:app-key", "installation_id": 4242,
-   "permissions": ["issues:write", "contents:read", "pull_requests:read"],
+   "permissions": {"issues": "write", "contents": "read", "pull_requests": "read"},
    "repositories": $_allow, "max_ttl": "1h", $COMMON},
  "gh-repo": {"type": "github-app", "app_id": 1234567,
    "private_key": "secret:app-key", "repository": "acme/api",
@@ -253,7 +253,7 @@ expect_in "$TMP/err" "repository allow-list is empty; list the repositories" "it
 jg token github --scope issues:read
 expect_rc 1 "and no token is minted from it"
 write_config '["api"]'
-sed -i 's/"pull_requests:read"\]/"pull-requests:read"]/' "$JANEE_HOME/config.json"
+sed -i 's/"pull_requests": "read"/"pull-requests": "read"/' "$JANEE_HOME/config.json"
 jg provider list
 expect_rc 1 "an unknown permission name is refused"
 expect_in "$TMP/err" "'pull-requests:read' is not a GitHub App permission; .*underscores, one of: .*pull_requests" "the error lists the valid names"

@@ -93,6 +93,12 @@ int janee_cfg_duration(struct janee_cfg *c, const char *key, int64_t *out_s)
 int janee_cfg_strlist(struct janee_cfg *c, const char *key,
     struct janee_strlist *out) __attribute__((warn_unused_result));
 /*
+ * Scopes as a list ["issues:read"] or as a map {"issues": "read"} (GitHub's
+ * "permissions"); the map's pairs become "name:level".
+ */
+int janee_cfg_scopes(struct janee_cfg *c, const char *key,
+    struct janee_strlist *out) __attribute__((warn_unused_result));
+/*
  * An object-valued key (Slack's "profiles" map): *out is the cJSON object,
  * owned by the configuration and valid only during configure(); copy what
  * is kept.  The provider checks the members itself (the unknown-key check
