@@ -520,9 +520,10 @@ gh_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state)
 	    (rc = janee_cfg_duration(cfg, "max_ttl", &max_ttl)) != 0)
 		goto out;
 	rc = JANEE_ERR_CONFIG;
-	if (mint == NULL || strcmp(mint, "installation") == 0)
+	if (mint == NULL || strcmp(mint, "installation") == 0) {
 		g->mode = MINT_INSTALLATION;
-	else if (strcmp(mint, "user") == 0)
+		ctx->no_login = 1;
+	} else if (strcmp(mint, "user") == 0)
 		g->mode = MINT_USER;
 	else {
 		janee_err_set(rc,

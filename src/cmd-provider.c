@@ -26,7 +26,7 @@ login_state(struct cli *c, const struct prov *pv, struct cred_info *ci)
 	int rc;
 
 	memset(ci, 0, sizeof(*ci));
-	if (pv->impl->login == NULL)
+	if (pv->impl->login == NULL || pv->ctx.no_login)
 		return "-";
 	rc = cred_info(c->lg, pv->name, ci);
 	if (rc == JANEE_ERR_NOT_FOUND)

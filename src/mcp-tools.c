@@ -927,7 +927,7 @@ list_providers(struct mcp *m)
 		    p, "max_ttl_seconds", (double)pv->pol.max_ttl_s);
 		cJSON_AddStringToObject(
 		    p, "approval", approval_name(pv->pol.approval));
-		if (pv->impl->login != NULL) {
+		if (pv->impl->login != NULL && !pv->ctx.no_login) {
 			rc = cred_info(m->c->lg, pv->name, &ci);
 			login = rc == 0 ? (ci.broken ? "broken" : "logged_in")
 					: "not_logged_in";

@@ -570,6 +570,8 @@ assert "user" not in s["live"] and "refresh" not in s["live"], s' "$TMP/state.js
 jg provider show gh-me
 expect_in "$TMP/out" 'login: +not logged in' "the login is forgotten"
 
+jg provider show github
+expect_in "$TMP/out" '^login: +-$' "an installation-token entry needs no login, and says so"
 login_ok gh-me2
 check "a login without client_secret" [ $? -eq 0 ]
 jg token gh-me2 --ttl 5m

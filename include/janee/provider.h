@@ -121,6 +121,10 @@ struct janee_ctx {
 	 * the lease says so).
 	 */
 	int no_revoke;
+	/* Set by configure() when this entry mints without a login (a
+	 * GitHub App's installation tokens): listings then say none is
+	 * needed. */
+	int no_login;
 	/*
 	 * The policy's ceiling ("scopes") and repository allow-list
 	 * ("repositories"), which configure() may extend from its own keys
