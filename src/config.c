@@ -9,6 +9,7 @@
 #include "buf.h"
 #include "config.h"
 #include "home.h"
+#include "secretref.h"
 #include "util.h"
 
 #define CONFIG_MAX (1 << 20)
@@ -84,6 +85,29 @@ janee_cfg_string(
 	}
 	if (!cJSON_IsString(v) || v->valuestring[0] == '\0')
 		return cfg_type(c, key, "a non-empty string");
+	/* ${VAR} from the environment: config.json holds no secrets, so
+	 * every string may use it ("$${" is a literal "${"). */
+	if (strstr(v->valuestring, "${") != NULL) {
+		char *exp = NULL;
+		int rc;
+
+		if ((rc = secretref_expand(v->valuestring, &exp)) != 0) {
+			char *msg = janee_strdup(janee_err_msg(rc));
+
+			janee_err_clear();
+			rc = janee_err_set(JANEE_ERR_CONFIG, "%s: key '%s': %s",
+			    c->where, key, msg ? msg : "cannot expand");
+			free(msg);
+			return rc;
+		}
+		/* The tree is this parse's own; the value lives as long. */
+		rc = cJSON_SetValuestring((cJSON *)(uintptr_t)v, exp) == NULL
+		    ? JANEE_ERR_NOMEM
+		    : 0;
+		free(exp);
+		if (rc != 0)
+			return janee_err_set(rc, "out of memory");
+	}
 	*out = v->valuestring;
 	return 0;
 }

@@ -164,6 +164,31 @@ out_of_band_patterns_match_levels_and_names(void)
 	config_free(c);
 }
 
+static void
+strings_expand_environment_variables(void)
+{
+	struct config *c;
+
+	setenv("JANEE_T_STATE", "/tmp", 1);
+	T_EQ_INT(parse("{\"providers\": {\"gh\": {\"type\": \"oauth2\", "
+		       "\"issuer\": \"https://${JANEE_T_HOST}/x\", "
+		       "\"client_id\": \"c\", \"scopes\": [\"a\"]}}}",
+		     &c),
+	    JANEE_ERR_CONFIG);
+	T_ASSERT(
+	    strstr(janee_err_msg(JANEE_ERR_CONFIG), "JANEE_T_HOST") != NULL);
+	janee_err_clear();
+	setenv("JANEE_T_HOST", "auth.example.com", 1);
+	T_EQ_INT(parse("{\"providers\": {\"gh\": {\"type\": \"test\", "
+		       "\"state_dir\": \"${JANEE_T_STATE}\", \"scopes\": "
+		       "[\"a\"]}}}",
+		     &c),
+	    0);
+	config_free(c);
+	unsetenv("JANEE_T_HOST");
+	unsetenv("JANEE_T_STATE");
+}
+
 int
 main(void)
 {
@@ -174,5 +199,6 @@ main(void)
 	T_RUN(invariant_8_empty_ceiling_is_an_error_not_everything);
 	T_RUN(bad_documents_and_names_are_refused);
 	T_RUN(out_of_band_patterns_match_levels_and_names);
+	T_RUN(strings_expand_environment_variables);
 	return t_done();
 }
