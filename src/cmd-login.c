@@ -2,6 +2,7 @@
 #include "common.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -22,6 +23,8 @@ on_interrupt(int sig)
 }
 
 struct login_tty {
+	int ttyfd; /* watched for Enter, or -1 */
+	char url[1024]; /* opened on Enter */
 	int tty; /* stderr is a terminal */
 	int browser; /* may open a browser */
 	int64_t deadline_ms;
@@ -64,10 +67,39 @@ show_code(void *arg, const char *user_code, const char *uri,
 	if (uri_complete != NULL)
 		fprintf(stderr, "  (or, with the code filled in: %s)\n",
 		    uri_complete);
-	if (lt->browser)
-		open_browser(uri_complete ? uri_complete : uri);
+	/*
+	 * As gh does: the browser opens when the person presses Enter,
+	 * once the code is copied; the wait watches the terminal for it.
+	 */
+	if (lt->browser &&
+	    (lt->ttyfd = open("/dev/tty", O_RDONLY | O_CLOEXEC | O_NONBLOCK)) >=
+		0) {
+		snprintf(lt->url, sizeof(lt->url), "%s",
+		    uri_complete ? uri_complete : uri);
+		fprintf(
+		    stderr, "- Press Enter to open it in your browser...\n");
+	}
 	if (!lt->tty)
 		fprintf(stderr, "janee: waiting for approval\n");
+}
+
+/* Enter pressed on the terminal (device flow): open the browser. */
+static void
+enter_pressed(struct login_tty *lt)
+{
+	struct pollfd pfd = { lt->ttyfd, POLLIN, 0 };
+	char buf[256];
+	ssize_t n;
+
+	if (lt->ttyfd < 0 || poll(&pfd, 1, 0) != 1)
+		return;
+	if ((n = read(lt->ttyfd, buf, sizeof(buf))) > 0 &&
+	    memchr(buf, '\n', (size_t)n) != NULL) {
+		fputc('\n', stderr);
+		open_browser(lt->url);
+		close(lt->ttyfd);
+		lt->ttyfd = -1;
+	}
 }
 
 static void
@@ -93,6 +125,7 @@ waiting(void *arg)
 
 	if (interrupted)
 		return 1;
+	enter_pressed(lt);
 	if (lt->tty && now - lt->last_draw_ms >= 250) {
 		left = (lt->deadline_ms - now) / 1000;
 		if (left < 0)
@@ -121,6 +154,7 @@ cmd_login(struct cli *c)
 	int rc;
 
 	memset(&lt, 0, sizeof(lt));
+	lt.ttyfd = -1;
 	lt.tty = isatty(STDERR_FILENO);
 	lt.browser = lt.tty && !cli_has(c, "no-browser");
 	/* Ctrl-C cancels the wait cleanly instead of killing janee. */
@@ -133,6 +167,8 @@ cmd_login(struct cli *c)
 	sigaction(SIGTERM, &old_term, NULL);
 	if (lt.tty && lt.last_draw_ms)
 		fputc('\n', stderr);
+	if (lt.ttyfd >= 0)
+		close(lt.ttyfd);
 	if (rc == 0)
 		fprintf(
 		    stderr, "janee: logged in to provider '%s'\n", c->pos[0]);
