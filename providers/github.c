@@ -364,14 +364,6 @@ gh_free(void *state)
 	free(g);
 }
 
-static int
-dup_opt(const char *v, char **out)
-{
-	*out = NULL;
-	return v == NULL || (*out = janee_strdup(v)) != NULL ? 0
-							     : JANEE_ERR_NOMEM;
-}
-
 /* A base URL janee may use, without its trailing slashes. */
 static int
 base_url(struct janee_ctx *ctx, const char *key, const char *v,
@@ -386,7 +378,7 @@ base_url(struct janee_ctx *ctx, const char *key, const char *v,
 	snprintf(what, sizeof(what), "provider '%s': key '%s'", ctx->name, key);
 	if ((rc = janee_http_url_ok(v, what)) != 0)
 		return janee_err_set(JANEE_ERR_CONFIG, "%s", janee_err_msg(rc));
-	if ((rc = dup_opt(v, out)) != 0)
+	if ((rc = janee_strdup_opt(v, out)) != 0)
 		return rc;
 	for (n = strlen(*out); n > 0 && (*out)[n - 1] == '/'; n--)
 		(*out)[n - 1] = '\0';
@@ -636,7 +628,7 @@ gh_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state)
 			    ctx->name, repo);
 			goto out;
 		}
-	} else if ((rc = dup_opt(owner, &g->owner)) != 0)
+	} else if ((rc = janee_strdup_opt(owner, &g->owner)) != 0)
 		goto out;
 	limit = g->mode == MINT_USER ? USER_MAX_TTL_S : INSTALL_MAX_TTL_S;
 	if (max_ttl > limit) {
@@ -651,10 +643,10 @@ gh_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state)
 	if ((rc = base_url(ctx, "base_url", api, API_DEFAULT, &g->api)) != 0 ||
 	    (rc = base_url(ctx, "oauth_base_url", web, WEB_DEFAULT, &g->web)) !=
 		0 ||
-	    (rc = dup_opt(cid, &g->client_id)) != 0 ||
-	    (rc = dup_opt(key, &g->key_ref)) != 0 ||
-	    (rc = dup_opt(secret, &g->secret_ref)) != 0 ||
-	    (rc = dup_opt(ca, &g->ca_file)) != 0)
+	    (rc = janee_strdup_opt(cid, &g->client_id)) != 0 ||
+	    (rc = janee_strdup_opt(key, &g->key_ref)) != 0 ||
+	    (rc = janee_strdup_opt(secret, &g->secret_ref)) != 0 ||
+	    (rc = janee_strdup_opt(ca, &g->ca_file)) != 0)
 		goto out;
 	if ((rc = ceiling(ctx, g, &perms)) != 0 ||
 	    (rc = allow_list(ctx, g)) != 0)

@@ -69,14 +69,6 @@ o2_free(void *state)
 	free(t);
 }
 
-static int
-dup_opt(const char *v, char **out)
-{
-	*out = NULL;
-	return v == NULL || (*out = janee_strdup(v)) != NULL ? 0
-							     : JANEE_ERR_NOMEM;
-}
-
 /* An endpoint key: optional, a URL janee may use. */
 static int
 url_key(
@@ -91,7 +83,7 @@ url_key(
 	snprintf(what, sizeof(what), "provider '%s': key '%s'", ctx->name, key);
 	if ((rc = janee_http_url_ok(v, what)) != 0)
 		return janee_err_set(JANEE_ERR_CONFIG, "%s", janee_err_msg(rc));
-	return dup_opt(v, out);
+	return janee_strdup_opt(v, out);
 }
 
 static int
@@ -181,16 +173,16 @@ o2_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state)
 		    "'lease_end' must be revoke or expire, not '%s'",
 		    ctx->name, lease_end);
 	ctx->no_revoke = lease_end != NULL && strcmp(lease_end, "expire") == 0;
-	if ((rc = dup_opt(client_id, &t->client_id)) != 0 ||
-	    (rc = dup_opt(secret, &t->client_secret_ref)) != 0 ||
-	    (rc = dup_opt(ca, &t->ca_file)) != 0 ||
-	    (rc = dup_opt(subject, &t->subject_token_ref)) != 0 ||
-	    (rc = dup_opt(stype
+	if ((rc = janee_strdup_opt(client_id, &t->client_id)) != 0 ||
+	    (rc = janee_strdup_opt(secret, &t->client_secret_ref)) != 0 ||
+	    (rc = janee_strdup_opt(ca, &t->ca_file)) != 0 ||
+	    (rc = janee_strdup_opt(subject, &t->subject_token_ref)) != 0 ||
+	    (rc = janee_strdup_opt(stype
 		     ? stype
 		     : "urn:ietf:params:oauth:token-type:access_token",
 		 &t->subject_token_type)) != 0 ||
-	    (rc = dup_opt(aud, &t->audience)) != 0 ||
-	    (rc = dup_opt(res, &t->resource)) != 0)
+	    (rc = janee_strdup_opt(aud, &t->audience)) != 0 ||
+	    (rc = janee_strdup_opt(res, &t->resource)) != 0)
 		return rc;
 	return 0;
 }

@@ -123,14 +123,6 @@ slack_free(void *state)
 }
 
 static int
-dup_opt(const char *v, char **out)
-{
-	*out = NULL;
-	return v == NULL || (*out = janee_strdup(v)) != NULL ? 0
-							     : JANEE_ERR_NOMEM;
-}
-
-static int
 profile_name_ok(const char *s)
 {
 	size_t i;
@@ -159,7 +151,7 @@ prof_string(struct janee_ctx *ctx, const char *prof, const cJSON *o,
 		return janee_err_set(JANEE_ERR_CONFIG,
 		    "provider '%s': profiles.%s.%s must be a non-empty string",
 		    ctx->name, prof, key);
-	return dup_opt(v->valuestring, out);
+	return janee_strdup_opt(v->valuestring, out);
 }
 
 static int
@@ -346,11 +338,11 @@ slack_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state)
 	t->revoke_at_end =
 	    lease_end != NULL && strcmp(lease_end, "revoke") == 0;
 	ctx->no_revoke = !t->revoke_at_end;
-	if ((rc = dup_opt(base, &t->base)) != 0 ||
-	    (rc = dup_opt(client_id, &t->client_id)) != 0 ||
-	    (rc = dup_opt(secret, &t->client_secret_ref)) != 0 ||
-	    (rc = dup_opt(ca, &t->ca_file)) != 0 ||
-	    (rc = dup_opt(redirect, &t->redirect_uri)) != 0)
+	if ((rc = janee_strdup_opt(base, &t->base)) != 0 ||
+	    (rc = janee_strdup_opt(client_id, &t->client_id)) != 0 ||
+	    (rc = janee_strdup_opt(secret, &t->client_secret_ref)) != 0 ||
+	    (rc = janee_strdup_opt(ca, &t->ca_file)) != 0 ||
+	    (rc = janee_strdup_opt(redirect, &t->redirect_uri)) != 0)
 		return rc;
 	n = strlen(t->base);
 	while (n > 0 && t->base[n - 1] == '/')

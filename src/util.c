@@ -345,6 +345,15 @@ janee_strdup(const char *s)
 	return d;
 }
 
+int
+janee_strdup_opt(const char *v, char **out)
+{
+	*out = NULL;
+	if (v != NULL && (*out = janee_strdup(v)) == NULL)
+		return JANEE_ERR_NOMEM;
+	return 0;
+}
+
 char *
 janee_asprintf(const char *fmt, ...)
 {

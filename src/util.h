@@ -56,6 +56,8 @@ int janee_ct_cmp(const void *a, const void *b, size_t n);
 
 /* strdup that records ENOMEM through janee_err_set; NULL on failure. */
 char *janee_strdup(const char *s);
+/* *out = a copy of v, or NULL when v is NULL; JANEE_ERR_NOMEM. */
+int janee_strdup_opt(const char *v, char **out) JANEE_WUR;
 /* malloc'd printf; NULL on ENOMEM. */
 char *
 janee_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
