@@ -23,10 +23,22 @@ expect_rc 2 "an unknown client is a usage error"
 # Requests that wait: made through janee serve with out-of-band approval.
 write_config '"approval_wait": "1s", "require_out_of_band": ["write"],'
 serve_request() { # serve_request SCOPE TTL: one request_token, answered pending
+	rm -f "$TMP/in"
+	mkfifo "$TMP/in"
+	"$JANEE" serve <"$TMP/in" >"$TMP/serve.out" 2>"$TMP/serve.err" &
+	spid=$!
+	exec 6>"$TMP/in"
 	printf '%s\n' \
 	    '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t0090","version":"1"}}}' \
-	    "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":\"request_token\",\"arguments\":{\"provider\":\"t\",\"scopes\":[\"$1\"],\"ttl_seconds\":$2,\"reason\":\"t0090\"}}}" |
-	    { cat; sleep 2; } | "$JANEE" serve >"$TMP/serve.out" 2>"$TMP/serve.err"
+	    "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":\"request_token\",\"arguments\":{\"provider\":\"t\",\"scopes\":[\"$1\"],\"ttl_seconds\":$2,\"reason\":\"t0090\"}}}" >&6
+	# Keep the session open until the answer came (slow under valgrind).
+	n=0
+	until grep -q '"id":2' "$TMP/serve.out" || [ $n -ge 300 ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	exec 6>&-
+	wait $spid
 }
 serve_request write 600
 expect_in "$TMP/serve.out" 'pending: lease lse_' "a write scope waits for out-of-band approval"
