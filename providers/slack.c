@@ -122,21 +122,6 @@ slack_free(void *state)
 	free(t);
 }
 
-static int
-profile_name_ok(const char *s)
-{
-	size_t i;
-
-	if (*s == '\0' || strlen(s) > 64)
-		return 0;
-	for (i = 0; s[i] != '\0'; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') ||
-			(s[i] >= '0' && s[i] <= '9') ||
-			(i > 0 && (s[i] == '-' || s[i] == '_'))))
-			return 0;
-	return 1;
-}
-
 /* A member that must be a non-empty string, when present. */
 static int
 prof_string(struct janee_ctx *ctx, const char *prof, const cJSON *o,
@@ -192,7 +177,7 @@ read_profile(struct janee_ctx *ctx, const cJSON *o, struct profile *p)
 	size_t i;
 	int rc;
 
-	if (!profile_name_ok(o->string))
+	if (!janee_name_valid(o->string))
 		return janee_err_set(JANEE_ERR_CONFIG,
 		    "provider '%s': profile name '%s': use 1-64 lowercase "
 		    "letters, digits, '-' or '_'",

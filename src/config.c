@@ -331,21 +331,6 @@ find_impl(const struct janee_provider *const *table, const char *type)
 }
 
 static int
-valid_name(const char *s)
-{
-	size_t i;
-
-	if (*s == '\0' || strlen(s) > 64)
-		return 0;
-	for (i = 0; s[i] != '\0'; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') ||
-			(s[i] >= '0' && s[i] <= '9') ||
-			(i > 0 && (s[i] == '-' || s[i] == '_'))))
-			return 0;
-	return 1;
-}
-
-static int
 load_provider(struct config *cfg, const char *origin, const cJSON *e,
     const struct janee_provider *const *table)
 {
@@ -361,7 +346,7 @@ load_provider(struct config *cfg, const char *origin, const cJSON *e,
 	memset(&c, 0, sizeof(c));
 	c.obj = e;
 	c.where = where;
-	if (!valid_name(e->string)) {
+	if (!janee_name_valid(e->string)) {
 		rc = janee_err_set(JANEE_ERR_CONFIG,
 		    "%s: a provider name is "
 		    "1-64 lowercase letters, digits, '-' or '_'",

@@ -300,6 +300,21 @@ janee_lease_id_valid(const char *s)
 	return 1;
 }
 
+int
+janee_name_valid(const char *s)
+{
+	size_t i;
+
+	if (*s == '\0' || strlen(s) > 64)
+		return 0;
+	for (i = 0; s[i] != '\0'; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+			(s[i] >= '0' && s[i] <= '9') ||
+			(i > 0 && (s[i] == '-' || s[i] == '_'))))
+			return 0;
+	return 1;
+}
+
 void
 janee_hex(const unsigned char *p, size_t n, char *out)
 {

@@ -39,6 +39,10 @@ int janee_parse_int(
 /* Cryptographically secure random bytes (OpenSSL RAND_bytes). */
 int janee_random(void *p, size_t n) JANEE_WUR;
 
+/* A name janee gives to things (providers, Slack profiles): 1-64 of
+ * lowercase letters and digits, '-' and '_' after the first. */
+int janee_name_valid(const char *s);
+
 /* A lease id: "lse_" and 26 base32 characters of 128 random bits. */
 #define JANEE_LEASE_ID_LEN 31
 int janee_lease_id_new(char out[JANEE_LEASE_ID_LEN]) JANEE_WUR;
