@@ -8,6 +8,7 @@
 
 #include "buf.h"
 #include "janee/http.h"
+#include "lazylib.h"
 #include "util.h"
 
 #define CONNECT_TIMEOUT_MS 10000L
@@ -46,6 +47,8 @@ janee_http_new(void)
 	const char *dbg = getenv("JANEE_DEBUG");
 
 	if (!inited) {
+		if (janee_curl_load() != 0)
+			return NULL;
 		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 			janee_err_set(
 			    JANEE_ERR_NETWORK, "cannot start libcurl");

@@ -8,6 +8,60 @@
 
 #include <libsecret/secret.h>
 
+#include "lazylib.h"
+
+/*
+ * libsecret (and GLib under it) is opened on first use: see lazylib.h.
+ * The calls go through these, typed as libsecret declares them.
+ */
+enum { LOOKUP, STORE, CLEAR, PW_FREE, ERROR_FREE, NSYMS };
+
+static const char *const syms[] = {
+	[LOOKUP] = "secret_password_lookup_sync",
+	[STORE] = "secret_password_store_sync",
+	[CLEAR] = "secret_password_clear_sync",
+	[PW_FREE] = "secret_password_free",
+	[ERROR_FREE] = "g_error_free", /* GLib, found through libsecret */
+	[NSYMS] = NULL,
+};
+
+static const char *const files[] = { JANEE_SECRET_SONAME,
+	JANEE_SECRET_LIBDIR "/" JANEE_SECRET_SONAME, NULL };
+
+static void *addr[NSYMS];
+
+static struct lazylib libsecret = { "libsecret", files, syms, addr, 0, "" };
+
+static struct {
+	gchar *(*lookup)(const SecretSchema *, GCancellable *, GError **, ...);
+	gboolean (*store)(const SecretSchema *, const gchar *, const gchar *,
+	    const gchar *, GCancellable *, GError **, ...);
+	gboolean (*clear)(const SecretSchema *, GCancellable *, GError **, ...);
+	void (*pw_free)(gchar *);
+	void (*error_free)(GError *);
+} fn;
+
+/* 0, or the error naming what to install. */
+static int
+load(void)
+{
+	int rc;
+
+	if ((rc = lazylib_load(&libsecret)) != 0)
+		return rc;
+	fn.lookup =
+	    (gchar * (*)(const SecretSchema *, GCancellable *, GError **, ...))
+		addr[LOOKUP];
+	fn.store =
+	    (gboolean(*)(const SecretSchema *, const gchar *, const gchar *,
+		const gchar *, GCancellable *, GError **, ...))addr[STORE];
+	fn.clear = (gboolean(*)(
+	    const SecretSchema *, GCancellable *, GError **, ...))addr[CLEAR];
+	fn.pw_free = (void (*)(gchar *))addr[PW_FREE];
+	fn.error_free = (void (*)(GError *))addr[ERROR_FREE];
+	return 0;
+}
+
 /*
  * Items made by secret-tool and most programs: the generic schema, with
  * the schema name not matched (secret-tool sets none of its own).
@@ -51,7 +105,7 @@ gerr(GError *e, const char *what)
 	    "session?",
 	    what, e && e->message ? e->message : "unknown error");
 	if (e != NULL)
-		g_error_free(e);
+		fn.error_free(e);
 	return rc;
 }
 
@@ -63,10 +117,14 @@ keyring_lookup(
 	gchar *pw;
 	char what[300];
 
+	int rc;
+
 	*out = NULL;
+	if ((rc = load()) != 0)
+		return rc;
 	snprintf(what, sizeof(what), "keyring:%s/%s", service, account);
-	pw = secret_password_lookup_sync(&ref_schema, NULL, &e, "service",
-	    service, "account", account, NULL);
+	pw = fn.lookup(&ref_schema, NULL, &e, "service", service, "account",
+	    account, NULL);
 	if (e != NULL)
 		return gerr(e, what);
 	if (pw == NULL)
@@ -76,8 +134,20 @@ keyring_lookup(
 		    "--label=NAME service '%s' account '%s'",
 		    what, service, account, service, account);
 	*out = janee_secret_new(pw, strlen(pw));
-	secret_password_free(pw);
+	fn.pw_free(pw);
 	return *out ? 0 : janee_err_set(JANEE_ERR_NOMEM, "out of memory");
+}
+
+static int
+xdigit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
 }
 
 static int
@@ -89,8 +159,8 @@ unhex(const char *s, unsigned char *out, size_t len)
 	if (strlen(s) != 2 * len)
 		return -1;
 	for (i = 0; i < len; i++) {
-		hi = g_ascii_xdigit_value(s[2 * i]);
-		lo = g_ascii_xdigit_value(s[2 * i + 1]);
+		hi = xdigit(s[2 * i]);
+		lo = xdigit(s[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return -1;
 		out[i] = (unsigned char)(hi << 4 | lo);
@@ -106,8 +176,9 @@ keyring_kek_get(
 	gchar *pw;
 	int bad;
 
-	pw = secret_password_lookup_sync(
-	    &kek_schema, NULL, &e, "home", home, "slot", slot, NULL);
+	if ((bad = load()) != 0)
+		return bad;
+	pw = fn.lookup(&kek_schema, NULL, &e, "home", home, "slot", slot, NULL);
 	if (e != NULL)
 		return gerr(e, "the store key");
 	if (pw == NULL)
@@ -116,7 +187,7 @@ keyring_kek_get(
 		    "was the home moved, or the keyring reset?",
 		    home, slot);
 	bad = unhex(pw, kek, len);
-	secret_password_free(pw);
+	fn.pw_free(pw);
 	if (bad) {
 		janee_wipe(kek, len);
 		return janee_err_set(JANEE_ERR_BAD_KEY,
@@ -134,7 +205,10 @@ keyring_kek_put(
 	GError *e = NULL;
 	char *hex, *label;
 	gboolean ok;
+	int rc;
 
+	if ((rc = load()) != 0)
+		return rc;
 	if ((hex = malloc(2 * len + 1)) == NULL)
 		return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
 	janee_hex(kek, len, hex);
@@ -142,8 +216,8 @@ keyring_kek_put(
 		janee_freezero(hex, 2 * len + 1);
 		return JANEE_ERR_NOMEM;
 	}
-	ok = secret_password_store_sync(&kek_schema, SECRET_COLLECTION_DEFAULT,
-	    label, hex, NULL, &e, "home", home, "slot", slot, NULL);
+	ok = fn.store(&kek_schema, SECRET_COLLECTION_DEFAULT, label, hex, NULL,
+	    &e, "home", home, "slot", slot, NULL);
 	janee_freezero(hex, 2 * len + 1);
 	free(label);
 	if (!ok || e != NULL)
@@ -155,10 +229,12 @@ int
 keyring_kek_delete(const char *home, const char *slot)
 {
 	GError *e = NULL;
+	int rc;
 
+	if ((rc = load()) != 0)
+		return rc;
 	/* FALSE without an error: there was nothing to remove. */
-	(void)secret_password_clear_sync(
-	    &kek_schema, NULL, &e, "home", home, "slot", slot, NULL);
+	(void)fn.clear(&kek_schema, NULL, &e, "home", home, "slot", slot, NULL);
 	if (e != NULL)
 		return gerr(e, "removing the store key");
 	return 0;

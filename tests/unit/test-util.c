@@ -1,7 +1,10 @@
-/* Unit tests: durations, times, ids, hex, the wiping buffer, lists. */
+/* Unit tests: durations, times, ids, hex, buffers, lists, lazy libraries. */
 #include "common.h"
 
+#include <curl/curl.h>
+
 #include "buf.h"
+#include "lazylib.h"
 #include "util.h"
 
 #include "t.h"
@@ -174,6 +177,70 @@ first_error_message_wins(void)
 	T_EQ_STR(janee_err_msg(JANEE_ERR_PERM), "unsafe permissions");
 }
 
+static void
+lazylib_missing_file_is_a_clear_lasting_error(void)
+{
+	static const char *const files[] = { "libjanee-no-such.so.9", NULL };
+	static const char *const syms[] = { "strlen", NULL };
+	void *addr[1];
+	struct lazylib lib = { "libnothing", files, syms, addr, 0, "" };
+
+	janee_err_clear();
+	T_EQ_INT(lazylib_load(&lib), JANEE_ERR_UNSUPPORTED);
+	T_ASSERT(strstr(janee_err_msg(JANEE_ERR_UNSUPPORTED),
+		     "cannot load libnothing (libjanee-no-such.so.9)") != NULL);
+	janee_err_clear();
+	/* Not tried again, and said again. */
+	T_EQ_INT(lazylib_load(&lib), JANEE_ERR_UNSUPPORTED);
+	T_ASSERT(
+	    strstr(janee_err_msg(JANEE_ERR_UNSUPPORTED), "libnothing") != NULL);
+	janee_err_clear();
+}
+
+static void
+lazylib_missing_symbol_names_it(void)
+{
+	static const char *const files[] = { "libc.so.6", NULL };
+	static const char *const syms[] = { "strlen", "janee_no_such_fn",
+		NULL };
+	void *addr[2];
+	struct lazylib lib = { "libc", files, syms, addr, 0, "" };
+
+	janee_err_clear();
+	T_EQ_INT(lazylib_load(&lib), JANEE_ERR_UNSUPPORTED);
+	T_ASSERT(strstr(janee_err_msg(JANEE_ERR_UNSUPPORTED),
+		     "libc has no janee_no_such_fn") != NULL);
+	janee_err_clear();
+}
+
+static void
+lazylib_tries_files_in_order_and_resolves(void)
+{
+	static const char *const files[] = { "libjanee-no-such.so.9",
+		"libc.so.6", NULL };
+	static const char *const syms[] = { "strlen", NULL };
+	void *addr[1] = { NULL };
+	struct lazylib lib = { "libc", files, syms, addr, 0, "" };
+	size_t (*len)(const char *);
+
+	T_EQ_INT(lazylib_load(&lib), 0);
+	T_ASSERT(addr[0] != NULL);
+	len = (size_t(*)(const char *))addr[0];
+	T_EQ_INT(len("janee"), 5);
+	T_EQ_INT(lazylib_load(&lib), 0);
+}
+
+static void
+libcurl_opens_on_first_use(void)
+{
+	char *e;
+
+	T_EQ_INT(janee_curl_load(), 0);
+	e = curl_easy_escape(NULL, "a b&c", 0);
+	T_ASSERT(e != NULL && strcmp(e, "a%20b%26c") == 0);
+	curl_free(e);
+}
+
 int
 main(void)
 {
@@ -187,5 +254,9 @@ main(void)
 	T_RUN(buf_grows_and_enforces_its_bound);
 	T_RUN(strlist_normalizes_sorted_unique);
 	T_RUN(first_error_message_wins);
+	T_RUN(lazylib_missing_file_is_a_clear_lasting_error);
+	T_RUN(lazylib_missing_symbol_names_it);
+	T_RUN(lazylib_tries_files_in_order_and_resolves);
+	T_RUN(libcurl_opens_on_first_use);
 	return t_done();
 }
