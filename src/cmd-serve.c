@@ -31,8 +31,7 @@ cmd_serve(struct cli *c)
 	ssize_t n;
 	int rc, started = 0;
 
-	if ((rc = mcp_init(&m, c)) != 0)
-		return rc;
+	mcp_init(&m, c);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop; /* no SA_RESTART: ppoll sees EINTR */
 	sigaction(SIGTERM, &sa, NULL);

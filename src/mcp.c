@@ -87,21 +87,13 @@ mcp_notify_log(struct mcp *m, int level, cJSON *data)
 	mcp_send(m, n);
 }
 
-int
+void
 mcp_init(struct mcp *m, struct cli *c)
 {
-	unsigned char r[16];
-	int rc;
-
 	memset(m, 0, sizeof(*m));
 	m->c = c;
 	m->log_level = 1; /* info */
 	buf_init(&m->line, MCP_MAX_LINE);
-	if ((rc = janee_random(r, sizeof(r))) != 0 ||
-	    (rc = janee_random(m->state_key, sizeof(m->state_key))) != 0)
-		return rc;
-	janee_hex(r, sizeof(r), m->session);
-	return 0;
 }
 
 void
@@ -115,12 +107,22 @@ mcp_free(struct mcp *m)
 int
 mcp_ready(struct mcp *m)
 {
+	unsigned char r[16];
 	int rc;
 
 	if (m->ready)
 		return 0;
 	if (m->ready_failed)
 		return janee_err_set(JANEE_ERR_NOT_INIT, "%s", m->ready_error);
+	/*
+	 * Made here, not at start: the first use of OpenSSL's generator
+	 * reads its configuration, which the handshake need not wait for.
+	 * Every use of the session id and the key comes after this.
+	 */
+	if ((rc = janee_random(r, sizeof(r))) != 0 ||
+	    (rc = janee_random(m->state_key, sizeof(m->state_key))) != 0)
+		return rc;
+	janee_hex(r, sizeof(r), m->session);
 	/* The broker is made for this session: who asks is the client. */
 	if ((rc = cli_open(m->c, CMD_LEDGER | CMD_CONFIG | CMD_NO_SWEEP)) !=
 	    0) {

@@ -38,7 +38,7 @@ struct mcp {
 	int discarding; /* skipping the rest of an oversize line */
 };
 
-int mcp_init(struct mcp *m, struct cli *c) JANEE_WUR;
+void mcp_init(struct mcp *m, struct cli *c);
 void mcp_free(struct mcp *m);
 
 /* Handle the bytes read from stdin; complete lines are processed. */
