@@ -1,9 +1,10 @@
 /*
- * Shared libraries opened on first use instead of at start.  libcurl and
- * libsecret bring about 45 more shared objects (GLib, GnuTLS, Kerberos,
- * LDAP, ...); loading and relocating them was 95% of the start-up of
- * every janee process, while most commands (and `janee serve` until its
- * first HTTP request) need neither.  See docs/PERFORMANCE.md.
+ * Shared libraries opened on first use instead of at start.  libcurl,
+ * libjwt and libsecret bring about 45 more shared objects (GLib, GnuTLS,
+ * Kerberos, LDAP, ...); loading and relocating them was 95% of the
+ * start-up of every janee process, while most commands (and `janee serve`
+ * until its first request to a provider) need none of them.  See
+ * docs/PERFORMANCE.md.
  */
 #ifndef JANEE_LAZYLIB_H
 #define JANEE_LAZYLIB_H

@@ -78,13 +78,13 @@ if command -v man >/dev/null 2>&1; then
 	check "janee(1) renders without errors" sh -c "man -l '$TMP/janee.1' >/dev/null 2>'$TMP/man.warn' && [ ! -s '$TMP/man.warn' ]"
 fi
 
-# libcurl and libsecret (with GLib, GnuTLS, Kerberos...) are opened on
-# first use, not at start: a command that needs neither loads neither.
+# libcurl, libjwt and libsecret (with GLib, GnuTLS, Kerberos...) are
+# opened on first use, not at start: a command that needs none loads none.
 LD_DEBUG=files "$JANEE_BUILDDIR/janee" --version >/dev/null 2>"$TMP/ld.log"
 check "the loader log was written" grep -q 'file=libcjson' "$TMP/ld.log"
-check "janee --version loads no libcurl, libsecret or GLib" \
-	sh -c "! grep -E 'file=lib(curl|secret|glib)' '$TMP/ld.log'"
-check "janee is not linked with libcurl or libsecret" \
-	sh -c "! objdump -p '$JANEE_BUILDDIR/janee' | grep -E 'NEEDED.*lib(curl|secret|glib)'"
+check "janee --version loads no libcurl, libjwt, libsecret or GLib" \
+	sh -c "! grep -E 'file=lib(curl|jwt|secret|glib)' '$TMP/ld.log'"
+check "janee is not linked with libcurl, libjwt or libsecret" \
+	sh -c "! objdump -p '$JANEE_BUILDDIR/janee' | grep -E 'NEEDED.*lib(curl|jwt|secret|glib)'"
 
 done_testing
