@@ -39,26 +39,18 @@ is_secret_field(const char *name, size_t len)
 	return 0;
 }
 
+/*
+ * libcurl is opened and started at the first request, not here: every
+ * provider gets a client, and a session that only uses providers without
+ * HTTP (or none) never loads libcurl and its dependencies.
+ */
 struct janee_http *
 janee_http_new(void)
 {
-	static int inited;
 	struct janee_http *h;
 	const char *dbg = getenv("JANEE_DEBUG");
 
-	if (!inited) {
-		if (janee_curl_load() != 0)
-			return NULL;
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-			janee_err_set(
-			    JANEE_ERR_NETWORK, "cannot start libcurl");
-			return NULL;
-		}
-		inited = 1;
-	}
-	if ((h = calloc(1, sizeof(*h))) == NULL ||
-	    (h->easy = curl_easy_init()) == NULL) {
-		free(h);
+	if ((h = calloc(1, sizeof(*h))) == NULL) {
 		janee_err_set(JANEE_ERR_NOMEM, "out of memory");
 		return NULL;
 	}
@@ -66,12 +58,33 @@ janee_http_new(void)
 	return h;
 }
 
+static int
+easy_start(struct janee_http *h)
+{
+	static int inited;
+
+	if (h->easy != NULL)
+		return 0;
+	if (!inited) {
+		if (janee_curl_load() != 0)
+			return JANEE_ERR_UNSUPPORTED;
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+			return janee_err_set(
+			    JANEE_ERR_NETWORK, "cannot start libcurl");
+		inited = 1;
+	}
+	if ((h->easy = curl_easy_init()) == NULL)
+		return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
+	return 0;
+}
+
 void
 janee_http_free(struct janee_http *h)
 {
 	if (h == NULL)
 		return;
-	curl_easy_cleanup(h->easy);
+	if (h->easy != NULL)
+		curl_easy_cleanup(h->easy);
 	free(h);
 }
 
@@ -358,7 +371,8 @@ janee_http_do(struct janee_http *h, const struct janee_http_req *req,
 
 	memset(resp, 0, sizeof(*resp));
 	resp->retry_after_s = -1;
-	if ((rc = janee_http_url_ok(req->url, req->what)) != 0)
+	if ((rc = janee_http_url_ok(req->url, req->what)) != 0 ||
+	    (rc = easy_start(h)) != 0)
 		return rc;
 	for (tries = 0;; tries++) {
 		rc = attempt(h, req, resp, &transient);
