@@ -22,6 +22,40 @@ collect_id(const struct lease *l, void *arg)
 	return janee_strlist_add(arg, l->id);
 }
 
+static int
+collect_waiting(const struct lease *l, void *arg)
+{
+	if (l->state != LEASE_REQUESTED && l->state != LEASE_APPROVED)
+		return 0;
+	return janee_strlist_add(arg, l->id);
+}
+
+int
+broker_end_session(struct broker *b, const char *session, const char *why)
+{
+	struct lease_filter f = { .active_only = 1, .session = session };
+	struct janee_strlist ids;
+	const char *saved = b->actor;
+	size_t i;
+	int rc, erc;
+
+	memset(&ids, 0, sizeof(ids));
+	if ((rc = lease_each(b->lg, &f, collect_waiting, &ids)) != 0)
+		goto out;
+	b->actor = "janee";
+	for (i = 0; i < ids.n; i++) {
+		/* A person's decision may have come first: that one stands. */
+		if ((erc = broker_end(b, ids.v[i], why)) != 0 &&
+		    erc != JANEE_ERR_STATE)
+			fprintf(stderr, "janee: %s\n", janee_err_msg(erc));
+		janee_err_clear();
+	}
+	b->actor = saved;
+out:
+	janee_strlist_free(&ids);
+	return rc;
+}
+
 int
 broker_next_due(struct broker *b, int64_t *due_ms)
 {

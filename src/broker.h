@@ -132,6 +132,14 @@ int broker_login(struct broker *b, const char *provider,
 /* End every lease of the provider, revoke the login there, forget it. */
 int broker_logout(struct broker *b, const char *provider) JANEE_WUR;
 
+/*
+ * An MCP session ended: deny its leases still waiting for approval or
+ * approved but not collected, since only that session could collect them.
+ * Its active leases run their course.
+ */
+int broker_end_session(
+    struct broker *b, const char *session, const char *why) JANEE_WUR;
+
 /* The backoff before revocation attempt n + 1 (n >= 1). */
 int64_t broker_backoff_ms(int64_t attempts);
 

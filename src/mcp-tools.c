@@ -691,6 +691,7 @@ void
 mcp_tools_shutdown(struct mcp *m, const char *why)
 {
 	struct mcp_pending *p;
+	int rc;
 
 	/* In flight: elicitations, out-of-band waits, input_required. */
 	while ((p = m->pending) != NULL) {
@@ -699,6 +700,12 @@ mcp_tools_shutdown(struct mcp *m, const char *why)
 			&m->c->broker, p->lease_id, 0, "janee", why, 0) != 0)
 			janee_err_clear();
 		pending_free(p);
+	}
+	/* And what the agent was told to come back for. */
+	if (m->ready &&
+	    (rc = broker_end_session(&m->c->broker, m->session, why)) != 0) {
+		fprintf(stderr, "janee serve: %s\n", janee_err_msg(rc));
+		janee_err_clear();
 	}
 }
 

@@ -22,6 +22,8 @@ expect_rc 2 "an unknown client is a usage error"
 
 # Requests that wait: made through janee serve with out-of-band approval.
 write_config '"approval_wait": "1s", "require_out_of_band": ["write"],'
+# The session stays open (as an agent's would) until serve_close: when it
+# ends, janee denies what it left waiting, since only it could collect.
 serve_request() { # serve_request SCOPE TTL: one request_token, answered pending
 	rm -f "$TMP/in"
 	mkfifo "$TMP/in"
@@ -37,6 +39,8 @@ serve_request() { # serve_request SCOPE TTL: one request_token, answered pending
 		sleep 0.1
 		n=$((n + 1))
 	done
+}
+serve_close() {
 	exec 6>&-
 	wait $spid
 }
@@ -66,6 +70,13 @@ check "the approval is audited with actor user" "$PYTHON3" -c '
 import json, sys
 ev = [e for e in json.load(open(sys.argv[1])) if e["event"] == "approved"]
 assert len(ev) == 1 and ev[0]["actor"] == "user", ev' "$TMP/out"
+serve_close
+jr lease show "$lease" --json
+check "the approved lease its session never collected is denied at the end" \
+	"$PYTHON3" -c '
+import json, sys
+l = json.load(open(sys.argv[1]))
+assert l["state"] == "denied" and "closed the session" in l["detail"], l' "$TMP/out"
 
 serve_request write 600
 lease2=$(sed -n 's/.*pending: lease \(lse_[a-z2-7]*\).*/\1/p' "$TMP/serve.out" | head -n 1)
@@ -74,6 +85,9 @@ expect_rc 0 "deny"
 jr lease show "$lease2"
 expect_in "$TMP/out" '^state: +denied' "the denied lease is closed"
 expect_in "$TMP/out" 'not today' "with the reason"
+serve_close
+jr lease show "$lease2"
+expect_in "$TMP/out" 'not today' "the person's denial stands after the session ends"
 check "nothing was minted for waiting or denied requests" [ "$(mints)" -eq 0 ]
 
 done_testing

@@ -67,6 +67,30 @@ check "and revoked at the provider" [ ! -f "$file" ]
 check "so is the raw session's lease: no live token left" [ "$(live_tokens)" -eq 0 ]
 check "serve wrote nothing to stdout for other sessions' leases" [ ! -s "$TMP/serve.out" ]
 
+# A request_token that outlived its approval_wait is answered "pending";
+# the agent may call again to collect, but only from this session.  When
+# the session ends, janee denies the lease: nobody else could collect it.
+cp "$JANEE_HOME/config.json" "$TMP/config.saved"
+cat >"$JANEE_HOME/config.json" <<JSON
+{"providers": {$(test_prov oob out-of-band ', "approval_wait": "1s"')}}
+JSON
+init='{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"sh","version":"1"}}}'
+call='{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"request_token","arguments":{"provider":"oob","scopes":["read"],"ttl_seconds":60,"reason":"left pending"}}}'
+{
+	printf '%s\n' "$init" '{"jsonrpc":"2.0","method":"notifications/initialized"}' "$call"
+	sleep 3
+} | "$JANEE" serve >"$TMP/pend.out" 2>"$TMP/pend.err"
+check "serve exits 0 when the client leaves a pending lease" [ $? -eq 0 ]
+plid=$(sed -n 's/.*still waits.*lease_id \\"\(lse_[a-z2-7]*\)\\".*/\1/p' "$TMP/pend.out")
+check "request_token answered pending with the lease to collect" [ -n "$plid" ]
+jr lease show "$plid"
+expect_in "$TMP/out" 'state: +denied' "the pending lease is denied when its session ends"
+expect_in "$TMP/out" 'closed the session' "and says why"
+jr audit list --json
+check "the denial is audited, by janee" sh -c "grep -q '\"lease_id\":\"$plid\"' '$TMP/out' &&
+	tr '{' '\n' <'$TMP/out' | grep '$plid' | grep '\"event\":\"denied\"' | grep -q '\"actor\":\"janee\"'"
+cp "$TMP/config.saved" "$JANEE_HOME/config.json"
+
 jr approvals --json
 check "no approval is left waiting after the sessions ended" [ "$(out)" = "[]" ]
 jr audit verify
