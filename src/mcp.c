@@ -51,6 +51,13 @@ static char *utf8_repair(const char *s);
 void
 mcp_send(struct mcp *m, cJSON *v)
 {
+	if (v != NULL && !mcp_batch_take(m, v))
+		mcp_emit(m, v);
+}
+
+void
+mcp_emit(struct mcp *m, cJSON *v)
+{
 	char *s, *fixed;
 
 	(void)m;
@@ -99,6 +106,7 @@ mcp_init(struct mcp *m, struct cli *c)
 void
 mcp_free(struct mcp *m)
 {
+	mcp_batch_free_all(m);
 	buf_free(&m->line);
 	free(m->client);
 	janee_wipe(m->state_key, sizeof(m->state_key));
@@ -445,12 +453,19 @@ request(struct mcp *m, cJSON *id, const char *method, cJSON *params)
 	mcp_send(m, mcp_result(id, r));
 }
 
+static void dispatch(struct mcp *m, cJSON *msg);
+
 static void
 notification(struct mcp *m, const char *method, cJSON *params)
 {
-	if (strcmp(method, "notifications/cancelled") == 0)
-		mcp_tools_cancel(
-		    m, cJSON_GetObjectItemCaseSensitive(params, "requestId"));
+	cJSON *rid;
+
+	if (strcmp(method, "notifications/cancelled") == 0) {
+		rid = cJSON_GetObjectItemCaseSensitive(params, "requestId");
+		mcp_tools_cancel(m, rid);
+		/* No answer will come: a batch holding it must not wait. */
+		mcp_batch_forget(m, rid);
+	}
 	/* initialized, progress, roots/list_changed...: nothing to do. */
 }
 
@@ -458,7 +473,7 @@ notification(struct mcp *m, const char *method, cJSON *params)
 static void
 message(struct mcp *m, const char *p, size_t n)
 {
-	cJSON *msg, *id, *method, *params, *ver;
+	cJSON *msg;
 	const char *end = NULL;
 
 	while (
@@ -484,12 +499,25 @@ message(struct mcp *m, const char *p, size_t n)
 			NULL, -32700, "parse error: not a JSON document"));
 		return;
 	}
-	if (cJSON_IsArray(msg)) {
+	if (!cJSON_IsArray(msg))
+		dispatch(m, msg);
+	else if (m->initialized && strcmp(m->protocol, "2025-03-26") == 0)
+		mcp_batch(m, msg, dispatch);
+	else
 		mcp_send(m,
 		    mcp_error(NULL, -32600,
-			"invalid request: batches are not supported"));
-		goto out;
-	}
+			"invalid request: JSON-RPC batches belong to "
+			"protocol 2025-03-26 only; send one message per "
+			"line"));
+	cJSON_Delete(msg);
+}
+
+/* One JSON-RPC message (alone or from a batch): validate and dispatch. */
+static void
+dispatch(struct mcp *m, cJSON *msg)
+{
+	cJSON *id, *method, *params, *ver;
+
 	id = cJSON_GetObjectItemCaseSensitive(msg, "id");
 	ver = cJSON_GetObjectItemCaseSensitive(msg, "jsonrpc");
 	method = cJSON_GetObjectItemCaseSensitive(msg, "method");
@@ -505,26 +533,26 @@ message(struct mcp *m, const char *p, size_t n)
 		mcp_send(m,
 		    mcp_error(id, -32600,
 			"invalid request: not a JSON-RPC 2.0 object"));
-		goto out;
+		return;
 	}
 	if (method == NULL && id != NULL &&
 	    (cJSON_GetObjectItemCaseSensitive(msg, "result") != NULL ||
 		cJSON_GetObjectItemCaseSensitive(msg, "error") != NULL)) {
 		mcp_tools_response(m, msg);
-		goto out;
+		return;
 	}
 	if (!cJSON_IsString(method)) {
 		mcp_send(m,
 		    mcp_error(id, -32600,
 			"invalid request: 'method' must be a string"));
-		goto out;
+		return;
 	}
 	if (cJSON_GetObjectItemCaseSensitive(msg, "id") != NULL && id == NULL) {
 		mcp_send(m,
 		    mcp_error(NULL, -32600,
 			"invalid request: 'id' must be a string or an "
 			"integer"));
-		goto out;
+		return;
 	}
 	if (params != NULL && !cJSON_IsObject(params)) {
 		if (id != NULL)
@@ -532,7 +560,7 @@ message(struct mcp *m, const char *p, size_t n)
 			    mcp_error(id, -32602,
 				"invalid params: 'params' must be an "
 				"object"));
-		goto out;
+		return;
 	}
 	if (strncmp(method->valuestring, "notifications/", 14) == 0) {
 		if (id != NULL)
@@ -542,13 +570,11 @@ message(struct mcp *m, const char *p, size_t n)
 				"not carry an id"));
 		else
 			notification(m, method->valuestring, params);
-		goto out;
+		return;
 	}
 	if (id == NULL)
-		goto out; /* an unknown notification: ignored, per JSON-RPC */
+		return; /* an unknown notification: ignored, per JSON-RPC */
 	request(m, id, method->valuestring, params);
-out:
-	cJSON_Delete(msg);
 }
 
 void

@@ -19,6 +19,7 @@
 #define MCP_STATELESS "2026-07-28"
 
 struct mcp_pending;
+struct mcp_batch;
 
 struct mcp {
 	struct cli *c;
@@ -34,6 +35,8 @@ struct mcp {
 	unsigned char state_key[32]; /* MACs requestState */
 	int64_t next_req; /* ids of our requests to the client */
 	struct mcp_pending *pending;
+	struct mcp_batch *batches; /* 2025-03-26 batches not answered yet */
+	struct mcp_batch *filling; /* the batch being run now */
 	struct buf line; /* the line being read */
 	int discarding; /* skipping the rest of an oversize line */
 };
@@ -57,8 +60,21 @@ int64_t mcp_tick(struct mcp *m);
 /* The client went away (EOF, SIGTERM): cancel and audit what waits. */
 void mcp_shutdown(struct mcp *m, const char *why);
 
-/* Send one JSON-RPC message (consumes v). */
+/*
+ * Send one JSON-RPC message (consumes v).  An answer to a request of a
+ * batch is kept for the batch's array; mcp_emit writes v out as it is.
+ */
 void mcp_send(struct mcp *m, cJSON *v);
+void mcp_emit(struct mcp *m, cJSON *v);
+
+/* batches (mcp-batch.c): run each element through dispatch */
+void
+mcp_batch(struct mcp *m, cJSON *arr, void (*dispatch)(struct mcp *, cJSON *));
+/* 1 when v, an answer, was kept for a batch (which it may complete). */
+int mcp_batch_take(struct mcp *m, cJSON *v);
+/* A cancelled request: its batch stops waiting for it. */
+void mcp_batch_forget(struct mcp *m, const cJSON *id);
+void mcp_batch_free_all(struct mcp *m);
 
 /* Log to the client (notifications/message) when its level allows. */
 void mcp_notify_log(struct mcp *m, int level, cJSON *data);

@@ -5,7 +5,9 @@
 # invalid requests (-32600), unknown methods (-32601), bad params and
 # unknown tools (-32602), invalid tool arguments (a tool error since
 # 2025-11-25), a line over 1 MiB, requests before initialize,
-# notifications with an id, batches.  Then the end of a session with
+# notifications with an id, batches (refused, except in protocol
+# 2025-03-26, where they are answered as one array).  Then the end of a
+# session with
 # approvals waiting (EOF, SIGTERM, SIGINT, an elicitation in flight) and
 # busy revoking at a slow provider: a clean exit, each cancelled and
 # audited; and the start-up sweep of overdue leases.  The scenarios are

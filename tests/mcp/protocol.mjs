@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { TMP, check, failed, janeeJson, notOk, sleep, waitFor } from './common.mjs';
+import { TMP, check, failed, janee, janeeJson, notOk, sleep, tokenLive, waitFor } from './common.mjs';
 import { Raw, rpc } from './raw.mjs';
 
 process.on('uncaughtException', (e) => {
@@ -234,6 +234,56 @@ await expectError(s, 'a batch of one notification', JSON.stringify([{ jsonrpc: '
 {
 	const pending = s.pending();
 	check('no stray answers were left over (one answer per request)', pending.length === 0, show(pending));
+}
+
+// --- batches in protocol 2025-03-26, which requires accepting them -------
+
+{
+	const b = new Raw();
+	const r = await b.initialize({}, '2025-03-26', 'b-init');
+	check('2025-03-26: initialize echoes the version', r?.result?.protocolVersion === '2025-03-26', show(r));
+	const isArr = (m) => Array.isArray(m);
+	const byId = (arr, id) => (Array.isArray(arr) ? arr.filter((x) => x?.id === id) : []);
+
+	b.send(JSON.stringify([rpc('b1', 'ping'), { jsonrpc: '2.0', method: 'notifications/roots/list_changed' }, rpc('b2', 'tools/list')]));
+	let a = await b.next(isArr);
+	check('2025-03-26: a batch is answered with one array, one answer per request', a?.length === 2 && byId(a, 'b1')[0]?.result && byId(a, 'b2')[0]?.result?.tools?.length === 4, show(a));
+
+	await expectSilence(b, '2025-03-26: a batch of notifications only', JSON.stringify([{ jsonrpc: '2.0', method: 'notifications/roots/list_changed' }]));
+	await expectError(b, '2025-03-26: an empty batch', '[]', -32600, null);
+
+	b.send(JSON.stringify([1, rpc('b3', 'ping'), rpc('b4', 'no/such'), rpc('b5', 'initialize', { protocolVersion: '2025-03-26', capabilities: {}, clientInfo: { name: 'x', version: '1' } })]));
+	a = await b.next(isArr);
+	check('2025-03-26: a bad element gets its error inside the array (id null)', a?.length === 4 && a.some((x) => isError(x, -32600, null)) && byId(a, 'b3')[0]?.result, show(a));
+	check('2025-03-26: an unknown method in a batch: -32601 in the array', isError(byId(a, 'b4')[0], -32601, 'b4'), show(a));
+	check('2025-03-26: initialize inside a batch is refused', isError(byId(a, 'b5')[0], -32600, 'b5'), show(a));
+
+	// A request that waits for a person holds its batch's answer; what the
+	// server sends meanwhile (progress) goes out on its own.
+	b.send(JSON.stringify([
+		rpc('b6', 'tools/call', { name: 'request_token', arguments: { provider: 'oob', scopes: ['read'], ttl_seconds: 60, reason: 'batched oob' }, _meta: { progressToken: 'pb6' } }),
+		rpc('b7', 'ping'),
+	]));
+	const prog = await b.next((m) => m.method === 'notifications/progress', 10000);
+	const lid = /janee approve (lse_[a-z2-7]+)/.exec(prog?.params?.message ?? '')?.[1];
+	check('2025-03-26: progress for a batched request comes on its own line', prog?.params?.progressToken === 'pb6' && lid, show(prog));
+	const early = await b.next(isArr, 300);
+	check('2025-03-26: the batch is not answered while one request waits', early === undefined, show(early));
+	const ap = lid ? await janee(['approve', lid]) : { code: -1 };
+	check('2025-03-26: a second janee process approves', ap.code === 0, show(ap));
+	a = await b.next(isArr, 10000);
+	const tok = byId(a, 'b6')[0]?.result?.structuredContent?.token;
+	if (tok) tokens.push(tok);
+	check('2025-03-26: then one array answers both, with the token', a?.length === 2 && tok && byId(a, 'b7')[0]?.result, show(a));
+	b.send(JSON.stringify([rpc('b8', 'tools/call', { name: 'revoke_token', arguments: { lease_id: lid } })]));
+	a = await b.next(isArr, 10000);
+	check('2025-03-26: revoke_token in a batch', a?.length === 1 && byId(a, 'b8')[0]?.result?.isError === false, show(a));
+	check('2025-03-26: and the token is revoked at the provider', tok && !tokenLive(join(TMP, 'prov'), tok));
+
+	const left = b.pending().filter((m) => m.method !== 'notifications/progress');
+	check('2025-03-26: no stray answers', left.length === 0, show(left));
+	await b.close();
+	check('2025-03-26: the batch session exits 0', b.exit?.code === 0, show(b.exit));
 }
 
 // --- stdout carries protocol only ---------------------------------------
