@@ -1610,7 +1610,7 @@ user_refresh(struct janee_ctx *ctx, struct ucred *u, int *dead)
 	struct oauth_client c;
 	struct oauth_error err;
 	struct oauth_token tok;
-	char *url = NULL, *why;
+	char *url = NULL;
 	int rc;
 
 	*dead = 0;
@@ -1626,17 +1626,9 @@ user_refresh(struct janee_ctx *ctx, struct ucred *u, int *dead)
 	rc = oauth_refresh(&c, url, u->rt, NULL, &tok, &err);
 	if (rc != 0 && strcmp(err.code, "bad_refresh_token") == 0) {
 		*dead = 1;
-		why = janee_strdup(janee_err_msg(rc));
-		janee_err_clear();
-		if (ctx->cred_broken(ctx,
-			"GitHub refused its refresh token "
-			"(bad_refresh_token)") != 0)
-			janee_err_clear();
-		rc = janee_err_set(JANEE_ERR_PROVIDER,
-		    "%s; the login no "
-		    "longer works: run: janee login %s",
-		    why ? why : "bad_refresh_token", ctx->name);
-		free(why);
+		rc = ctx->login_gone(ctx, rc,
+		    "GitHub refused its refresh token (bad_refresh_token)",
+		    NULL);
 		goto out;
 	}
 	if (rc != 0)

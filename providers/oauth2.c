@@ -335,18 +335,9 @@ mint_by_refresh(struct janee_ctx *ctx, struct oauth_client *c,
 		goto out;
 	rc = oauth_refresh(c, ep->token, rt, scope, tok, &err);
 	if (rc != 0 && strcmp(err.code, "invalid_grant") == 0) {
-		/* The login itself is gone: say so once, for everyone. */
-		why = janee_strdup(janee_err_msg(rc));
-		janee_err_clear();
-		if (ctx->cred_broken(ctx,
-			"the server refused its refresh "
-			"token (invalid_grant)") != 0)
-			janee_err_clear();
-		rc = janee_err_set(JANEE_ERR_PROVIDER,
-		    "%s; the login no longer "
-		    "works: run: janee login %s",
-		    why ? why : "invalid_grant", ctx->name);
-		free(why);
+		rc = ctx->login_gone(ctx, rc,
+		    "the server refused its refresh token (invalid_grant)",
+		    NULL);
 		goto out;
 	}
 	if (rc != 0)

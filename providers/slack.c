@@ -1193,13 +1193,8 @@ refresh(struct janee_ctx *ctx, const struct profile *p, enum kind k,
 				   "was revoked, uninstalled, expired or "
 				   "ended by a lease_end \"revoke\"",
 			kind_names[k], p->name, code);
-		janee_err_clear();
-		if (ctx->cred_broken(ctx, why ? why : code) != 0)
-			janee_err_clear();
-		rc = janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': %s; the login no longer works: run: janee "
-		    "login %s (profile %s)",
-		    ctx->name, why ? why : code, ctx->name, p->name);
+		janee_err_clear(); /* why says it better than the answer */
+		rc = ctx->login_gone(ctx, rc, why ? why : code, p->name);
 		free(why);
 		goto out;
 	}

@@ -147,6 +147,27 @@ prov_cred_broken(struct janee_ctx *ctx, const char *why)
 }
 
 static int
+prov_login_gone(
+    struct janee_ctx *ctx, int rc, const char *why, const char *profile)
+{
+	char *said;
+
+	said = janee_err_pending()
+	    ? janee_strdup(janee_err_msg(rc))
+	    : janee_asprintf("provider '%s': %s", ctx->name, why);
+	janee_err_clear();
+	/* Said once, for everyone: the next request sees it at once. */
+	if (prov_cred_broken(ctx, why) != 0)
+		janee_err_clear();
+	rc = janee_err_set(JANEE_ERR_PROVIDER,
+	    "%s; the login no longer works: run: janee login %s%s%s",
+	    said ? said : why, ctx->name, profile ? " --profile " : "",
+	    profile ? profile : "");
+	free(said);
+	return rc;
+}
+
+static int
 prov_cred_lock(struct janee_ctx *ctx)
 {
 	struct broker *b = ctx->core;
@@ -188,6 +209,7 @@ broker_init(struct broker *b, struct ledger *lg, const struct home *h,
 		cfg->provs[i].ctx.cred_get = prov_cred_get;
 		cfg->provs[i].ctx.cred_put = prov_cred_put;
 		cfg->provs[i].ctx.cred_broken = prov_cred_broken;
+		cfg->provs[i].ctx.login_gone = prov_login_gone;
 		cfg->provs[i].ctx.cred_lock = prov_cred_lock;
 		cfg->provs[i].ctx.cred_unlock = prov_cred_unlock;
 		cfg->provs[i].ctx.now_ms = clock_ms;

@@ -67,6 +67,12 @@ janee_err_msg(int code)
 	return janee_strerror(code);
 }
 
+int
+janee_err_pending(void)
+{
+	return err_isset;
+}
+
 void
 janee_err_clear(void)
 {

@@ -385,7 +385,7 @@ token poster2 slack --scope chat:write --ttl 1m
 check "uninstall at Slack (auth.revoke of the install's token)" [ "$(slack_api auth.revoke poster2 'j["revoked"]')" = true ]
 jr token slack --scope chat:write
 expect_rc 1 "a token of an ended install is not handed out"
-expect_in "$TMP/err" "invalid_refresh_token.*run: janee login slack \(profile poster\)" "the error says to log in again"
+expect_in "$TMP/err" "invalid_refresh_token.*run: janee login slack --profile poster" "the error says to log in again"
 jr provider show slack
 expect_in "$TMP/out" 'login: +login broken' "and the login is marked broken"
 

@@ -63,6 +63,8 @@ int janee_err_set(int code, const char *fmt, ...)
 
 /* The kept message, or janee_strerror(code) when none was set. */
 const char *janee_err_msg(int code);
+/* Whether a message is kept. */
+int janee_err_pending(void);
 
 void janee_err_clear(void);
 

@@ -147,6 +147,15 @@ struct janee_ctx {
 	int (*cred_put)(struct janee_ctx *ctx, const struct janee_secret *val,
 	    const char *account);
 	int (*cred_broken)(struct janee_ctx *ctx, const char *why);
+	/*
+	 * The provider refused the login's refresh token: mark the login
+	 * broken with why, and return JANEE_ERR_PROVIDER with the pending
+	 * message of rc (or why, when none is pending), saying the login no
+	 * longer works and which `janee login` to run (with --profile when
+	 * profile is not NULL).
+	 */
+	int (*login_gone)(struct janee_ctx *ctx, int rc, const char *why,
+	    const char *profile);
 	int (*cred_lock)(struct janee_ctx *ctx);
 	void (*cred_unlock)(struct janee_ctx *ctx);
 	int64_t (*now_ms)(void);
