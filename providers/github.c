@@ -1378,6 +1378,7 @@ take_token(struct janee_ctx *ctx, const struct narrow *n,
     const struct janee_http_resp *resp, struct janee_token *out)
 {
 	const char *tok, *exp;
+	int64_t now, at;
 	cJSON *j;
 	int rc = 0;
 
@@ -1394,11 +1395,20 @@ take_token(struct janee_ctx *ctx, const struct narrow *n,
 		rc = janee_err_set(JANEE_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	/* GitHub's tokens live one hour; expires_at says exactly. */
-	out->expires_ms = ctx->now_ms() + INSTALL_MAX_TTL_S * 1000LL;
+	/*
+	 * GitHub's tokens live one hour; expires_at says exactly.  What it
+	 * says is kept within [now, now + 1 h]: never later than GitHub's
+	 * own limit (a lease must not outlive its token in the ledger), and
+	 * never before now (not 1474, not before 1970).
+	 */
+	now = ctx->now_ms();
+	out->expires_ms = now + INSTALL_MAX_TTL_S * 1000LL;
 	if ((exp = jstr(j, "expires_at")) != NULL &&
-	    janee_time_parse(exp, ctx->now_ms(), &out->expires_ms) != 0)
-		janee_err_clear();
+	    janee_time_parse(exp, now, &at) == 0)
+		out->expires_ms = at < now ? now
+		    : at < out->expires_ms ? at
+					   : out->expires_ms;
+	janee_err_clear();
 	rc = check_grant(ctx, n, j, out);
 out:
 	cJSON_Delete(j);
