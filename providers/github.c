@@ -1325,6 +1325,13 @@ check_grant(struct janee_ctx *ctx, const struct narrow *n, const cJSON *j,
 
 	for (i = 0; i < GH_PERM_MAX; i++)
 		got[i] = GH_NONE;
+	/* An array's items have no names: never read them as permissions. */
+	if (perms != NULL && !cJSON_IsObject(perms))
+		return janee_err_set(JANEE_ERR_PROVIDER,
+		    "provider '%s': GitHub's token answer has \"permissions\" "
+		    "that is not an object; the token was revoked and not "
+		    "issued",
+		    ctx->name);
 	cJSON_ArrayForEach(e, perms)
 	{
 		p = gh_perm_find(e->string);

@@ -329,8 +329,9 @@ expiry_of(struct prov *p, const char *expires_at)
  * The token answer (POST .../access_tokens), as the fuzzer drives it:
  * expires_at is kept within [now, now + 1 h] (found by fuzz-github: an
  * expires_at of 1474 gave the lease an expiry before 1970), a grant wider
- * than asked is refused, and a 422 names the permissions the installation
- * lacks.
+ * than asked is refused (also "permissions" as an array, whose items have no
+ * name: a NULL dereference found by fuzz-github), and a 422 names the
+ * permissions the installation lacks.
  */
 static void
 token_answers(void)
@@ -365,6 +366,16 @@ token_answers(void)
 	T_ASSERT(tok.token == NULL);
 	T_ASSERT(strstr(janee_err_msg(JANEE_ERR_PROVIDER),
 		     "'administration:write', which was not asked") != NULL);
+
+	/* Found by fuzz-github: items of an array have no name. */
+	T_EQ_INT(token_answer(p, 201,
+		     "{\"token\": \"ghs_x\", \"permissions\": "
+		     "[{\"issues\": \"write\"}, \"issues\"]}",
+		     NULL, &tok),
+	    JANEE_ERR_PROVIDER);
+	T_ASSERT(tok.token == NULL);
+	T_ASSERT(strstr(janee_err_msg(JANEE_ERR_PROVIDER),
+		     "\"permissions\" that is not an object") != NULL);
 
 	T_EQ_INT(
 	    token_answer(p, 422,
