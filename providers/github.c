@@ -921,23 +921,17 @@ out:
 
 /* ------------------------------------------------------ installations */
 
-/* GET one installation look-up URL: 0 and *id, or *status 404. */
-static int
-lookup_one(struct janee_ctx *ctx, const struct janee_secret *jwt,
-    const char *url, const char *what, int64_t *id, long *status)
+int
+gh_lookup_answer(struct janee_ctx *ctx, const char *what,
+    const struct janee_http_resp *r, int64_t *id)
 {
-	struct janee_http_resp resp;
 	struct gh_err e;
 	cJSON *j;
-	int rc;
+	int rc = 0;
 
 	*id = 0;
-	*status = 0;
-	if ((rc = api_call(ctx, "GET", url, what, NULL, jwt, NULL, &resp)) != 0)
-		return rc;
-	*status = resp.status;
-	if (resp.status == 200) {
-		if ((j = answer_json(ctx, what, &resp)) == NULL)
+	if (r->status == 200) {
+		if ((j = answer_json(ctx, what, r)) == NULL)
 			rc = JANEE_ERR_PROVIDER;
 		else if ((*id = jid(j, "id")) == 0)
 			rc = janee_err_set(JANEE_ERR_PROVIDER,
@@ -945,10 +939,27 @@ lookup_one(struct janee_ctx *ctx, const struct janee_secret *jwt,
 			    "GitHub's answer to %s has no installation id",
 			    ctx->name, what);
 		cJSON_Delete(j);
-	} else if (resp.status != 404) {
-		err_read(&resp, &e);
+	} else if (r->status != 404) {
+		err_read(r, &e);
 		rc = api_fail(ctx, what, &e);
 	}
+	return rc;
+}
+
+/* GET one installation look-up URL: 0 and *id, or *status 404. */
+static int
+lookup_one(struct janee_ctx *ctx, const struct janee_secret *jwt,
+    const char *url, const char *what, int64_t *id, long *status)
+{
+	struct janee_http_resp resp;
+	int rc;
+
+	*id = 0;
+	*status = 0;
+	if ((rc = api_call(ctx, "GET", url, what, NULL, jwt, NULL, &resp)) != 0)
+		return rc;
+	*status = resp.status;
+	rc = gh_lookup_answer(ctx, what, &resp, id);
 	janee_http_resp_free(&resp);
 	return rc;
 }
@@ -1181,30 +1192,25 @@ revoke_installation_token(struct janee_ctx *ctx, const struct janee_secret *t)
 	return rc;
 }
 
-/* The installation's own permissions, to say which one is missing. */
+/*
+ * A 422 about permissions: inst, the installation's answer to GET
+ * /app/installations/{id} (NULL when there is none), says which ones it
+ * lacks.
+ */
 static int
-explain_422_permissions(struct janee_ctx *ctx, const struct janee_secret *jwt,
-    int64_t id, const struct narrow *n, const struct gh_err *e)
+perm_gap(struct janee_ctx *ctx, const struct narrow *n, int64_t id,
+    const struct gh_err *e, const struct janee_http_resp *inst)
 {
-	struct gh *g = ctx->state;
-	struct janee_http_resp resp;
 	enum gh_level have;
 	const cJSON *perms;
 	cJSON *j = NULL;
-	char *url, missing[512], what[96], asked[512];
+	char missing[512], asked[512];
 	size_t i, k = 0;
-	int rc, count = 0;
+	int count = 0;
 
 	missing[0] = '\0';
-	snprintf(what, sizeof(what),
-	    "installation (GET /app/installations/%lld)", (long long)id);
-	if ((url = janee_asprintf(
-		 "%s/app/installations/%lld", g->api, (long long)id)) == NULL)
-		return JANEE_ERR_NOMEM;
-	rc = api_call(ctx, "GET", url, what, NULL, jwt, NULL, &resp);
-	free(url);
-	if (rc == 0 && resp.status == 200 &&
-	    (j = cJSON_ParseWithLength(resp.body, resp.len)) != NULL) {
+	if (inst != NULL && inst->status == 200 &&
+	    (j = cJSON_ParseWithLength(inst->body, inst->len)) != NULL) {
 		perms = cJSON_GetObjectItemCaseSensitive(j, "permissions");
 		for (i = 0; i < gh_perm_count(); i++) {
 			if (n->lv[i] == GH_NONE)
@@ -1228,8 +1234,6 @@ explain_422_permissions(struct janee_ctx *ctx, const struct janee_secret *jwt,
 				    have == GH_NONE ? "" : gh_level_name(have));
 		}
 	}
-	if (rc == 0)
-		janee_http_resp_free(&resp);
 	cJSON_Delete(j);
 	janee_err_clear(); /* the 422 is what matters */
 	if (count > 0)
@@ -1250,15 +1254,38 @@ explain_422_permissions(struct janee_ctx *ctx, const struct janee_secret *jwt,
 	    ctx->name, asked, (long long)id, e->msg);
 }
 
+/* The installation's own permissions, to say which one is missing. */
 static int
-explain_422(struct janee_ctx *ctx, const struct janee_secret *jwt, int64_t id,
-    const struct narrow *n, const struct gh_err *e)
+explain_422_permissions(struct janee_ctx *ctx, const struct janee_secret *jwt,
+    int64_t id, const struct narrow *n, const struct gh_err *e)
+{
+	struct gh *g = ctx->state;
+	struct janee_http_resp resp;
+	char *url, what[96];
+	int rc;
+
+	snprintf(what, sizeof(what),
+	    "installation (GET /app/installations/%lld)", (long long)id);
+	if ((url = janee_asprintf(
+		 "%s/app/installations/%lld", g->api, (long long)id)) == NULL)
+		return JANEE_ERR_NOMEM;
+	if (api_call(ctx, "GET", url, what, NULL, jwt, NULL, &resp) == 0) {
+		rc = perm_gap(ctx, n, id, e, &resp);
+		janee_http_resp_free(&resp);
+	} else
+		rc = perm_gap(ctx, n, id, e, NULL);
+	free(url);
+	return rc;
+}
+
+/* A 422 that names repositories, or another one. */
+static int
+explain_422(struct janee_ctx *ctx, int64_t id, const struct narrow *n,
+    const struct gh_err *e)
 {
 	char asked[1024];
 	size_t i, k = 0;
 
-	if (strstr(e->msg, "permissions requested are not granted"))
-		return explain_422_permissions(ctx, jwt, id, n, e);
 	if (strstr(e->msg, "repository that does not exist")) {
 		asked[0] = '\0';
 		for (i = 0; i < n->names.n && k < sizeof(asked); i++)
@@ -1298,6 +1325,13 @@ check_grant(struct janee_ctx *ctx, const struct narrow *n, const cJSON *j,
 
 	for (i = 0; i < GH_PERM_MAX; i++)
 		got[i] = GH_NONE;
+	/* An array's items have no names: never read them as permissions. */
+	if (perms != NULL && !cJSON_IsObject(perms))
+		return janee_err_set(JANEE_ERR_PROVIDER,
+		    "provider '%s': GitHub's token answer has \"permissions\" "
+		    "that is not an object; the token was revoked and not "
+		    "issued",
+		    ctx->name);
 	cJSON_ArrayForEach(e, perms)
 	{
 		p = gh_perm_find(e->string);
@@ -1341,13 +1375,17 @@ check_grant(struct janee_ctx *ctx, const struct narrow *n, const cJSON *j,
 	return gh_levels_to_scopes(got, &out->granted);
 }
 
-/* A 201 answer: the token, its expiry, what it may do. */
+/*
+ * A 201 answer: the token, its expiry, what it may do.  When the grant is
+ * wider than asked, the error comes with out->token set: the caller
+ * revokes it.
+ */
 static int
 take_token(struct janee_ctx *ctx, const struct narrow *n,
     const struct janee_http_resp *resp, struct janee_token *out)
 {
 	const char *tok, *exp;
-	char *msg;
+	int64_t now, at;
 	cJSON *j;
 	int rc = 0;
 
@@ -1364,23 +1402,81 @@ take_token(struct janee_ctx *ctx, const struct narrow *n,
 		rc = janee_err_set(JANEE_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	/* GitHub's tokens live one hour; expires_at says exactly. */
-	out->expires_ms = ctx->now_ms() + INSTALL_MAX_TTL_S * 1000LL;
+	/*
+	 * GitHub's tokens live one hour; expires_at says exactly.  What it
+	 * says is kept within [now, now + 1 h]: never later than GitHub's
+	 * own limit (a lease must not outlive its token in the ledger), and
+	 * never before now (not 1474, not before 1970).
+	 */
+	now = ctx->now_ms();
+	out->expires_ms = now + INSTALL_MAX_TTL_S * 1000LL;
 	if ((exp = jstr(j, "expires_at")) != NULL &&
-	    janee_time_parse(exp, ctx->now_ms(), &out->expires_ms) != 0)
-		janee_err_clear();
-	if ((rc = check_grant(ctx, n, j, out)) != 0) {
-		/* Never hand out more than asked: kill it at once. */
-		msg = janee_strdup(janee_err_msg(rc));
-		janee_err_clear();
-		if (revoke_installation_token(ctx, out->token) != 0)
-			janee_err_clear();
-		rc = janee_err_set(rc, "%s", msg ? msg : "grant too wide");
-		free(msg);
-		janee_token_clear(out);
-	}
+	    janee_time_parse(exp, now, &at) == 0)
+		out->expires_ms = at < now ? now
+		    : at < out->expires_ms ? at
+					   : out->expires_ms;
+	janee_err_clear();
+	rc = check_grant(ctx, n, j, out);
 out:
 	cJSON_Delete(j);
+	return rc;
+}
+
+/*
+ * The token request's answer, with no network: 201 (take_token), or
+ * GitHub's error as a message a person can act on.  *perms is set for a
+ * 422 about permissions: the installation's own permissions
+ * (explain_422_permissions) can then name the missing ones.
+ */
+static int
+token_answer(struct janee_ctx *ctx, const struct narrow *n, int64_t id,
+    const struct janee_http_resp *resp, struct janee_token *out,
+    struct gh_err *e, int *perms)
+{
+	struct gh *g = ctx->state;
+	char what[96];
+
+	*perms = 0;
+	if (resp->status == 201)
+		return take_token(ctx, n, resp, out);
+	err_read(resp, e);
+	if (e->status == 404 && !e->rate)
+		return janee_err_set(JANEE_ERR_PROVIDER,
+		    "provider '%s': "
+		    "installation %lld of the app was not found (HTTP 404: "
+		    "%s); the app was uninstalled there, or '%s' is wrong: "
+		    "see the installation's settings (its URL ends with the "
+		    "ID), or set 'owner' or 'repository' instead",
+		    ctx->name, (long long)id, e->msg,
+		    g->installation_id > 0 ? "installation_id" : "owner");
+	if (e->status == 422 &&
+	    strstr(e->msg, "permissions requested are not granted")) {
+		*perms = 1;
+		return perm_gap(ctx, n, id, e, NULL);
+	}
+	if (e->status == 422)
+		return explain_422(ctx, id, n, e);
+	snprintf(what, sizeof(what), "token request for installation %lld",
+	    (long long)id);
+	return api_fail(ctx, what, e);
+}
+
+int
+gh_token_answer(struct janee_ctx *ctx, const struct janee_mint_req *req,
+    int64_t id, const struct janee_http_resp *resp,
+    const struct janee_http_resp *inst, struct janee_token *out)
+{
+	struct narrow n;
+	struct gh_err e;
+	int rc, perms = 0;
+
+	if ((rc = narrow_read(ctx, req, &n)) == 0 &&
+	    (rc = token_answer(ctx, &n, id, resp, out, &e, &perms)) != 0 &&
+	    perms && inst != NULL)
+		rc = perm_gap(ctx, &n, id, &e, inst);
+	if (rc != 0)
+		janee_token_clear(out);
+	narrow_free(&n);
 	return rc;
 }
 
@@ -1393,9 +1489,9 @@ mint_installation(struct janee_ctx *ctx, const struct janee_mint_req *req,
 	struct janee_http_resp resp;
 	struct narrow n;
 	struct gh_err e;
-	char *body = NULL, *url = NULL, what[96];
+	char *body = NULL, *url = NULL, *msg, what[96];
 	int64_t id;
-	int rc, cached, tries;
+	int rc, cached, tries, perms;
 
 	memset(&resp, 0, sizeof(resp));
 	if ((rc = narrow_read(ctx, req, &n)) != 0 ||
@@ -1427,24 +1523,19 @@ mint_installation(struct janee_ctx *ctx, const struct janee_mint_req *req,
 		}
 		break;
 	}
-	if (resp.status == 201) {
-		rc = take_token(ctx, &n, &resp, out);
-		goto out;
+	rc = token_answer(ctx, &n, id, &resp, out, &e, &perms);
+	if (perms)
+		rc = explain_422_permissions(ctx, jwt, id, &n, &e);
+	else if (rc != 0 && out->token != NULL) {
+		/* Never hand out more than asked: kill it at once. */
+		msg = janee_strdup(janee_err_msg(rc));
+		janee_err_clear();
+		if (revoke_installation_token(ctx, out->token) != 0)
+			janee_err_clear();
+		rc = janee_err_set(rc, "%s", msg ? msg : "grant too wide");
+		free(msg);
+		janee_token_clear(out);
 	}
-	err_read(&resp, &e);
-	if (e.status == 404 && !e.rate)
-		rc = janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': "
-		    "installation %lld of the app was not found (HTTP 404: "
-		    "%s); the app was uninstalled there, or '%s' is wrong: "
-		    "see the installation's settings (its URL ends with the "
-		    "ID), or set 'owner' or 'repository' instead",
-		    ctx->name, (long long)id, e.msg,
-		    g->installation_id > 0 ? "installation_id" : "owner");
-	else if (e.status == 422)
-		rc = explain_422(ctx, jwt, id, &n, &e);
-	else
-		rc = api_fail(ctx, what, &e);
 out:
 	janee_http_resp_free(&resp);
 	json_done(body);
@@ -1884,6 +1975,22 @@ out:
 	return rc;
 }
 
+char *
+gh_user_answer(const struct janee_http_resp *r)
+{
+	char *name = NULL;
+	const char *s;
+	cJSON *j;
+
+	if (r->status == 200 &&
+	    (j = cJSON_ParseWithLength(r->body, r->len)) != NULL) {
+		if ((s = jstr(j, "login")) != NULL && gh_owner_ok(s))
+			name = janee_strdup(s);
+		cJSON_Delete(j);
+	}
+	return name;
+}
+
 /* Who logged in: GET /user with the new token; NULL when unknown. */
 static char *
 user_login_name(struct janee_ctx *ctx, const struct janee_secret *at)
@@ -1891,19 +1998,12 @@ user_login_name(struct janee_ctx *ctx, const struct janee_secret *at)
 	struct gh *g = ctx->state;
 	struct janee_http_resp resp;
 	char *url, *name = NULL;
-	const char *s;
-	cJSON *j;
 
 	if ((url = janee_asprintf("%s/user", g->api)) == NULL)
 		return NULL;
 	if (api_call(ctx, "GET", url, "user look-up (GET /user)", NULL, at,
 		NULL, &resp) == 0) {
-		if (resp.status == 200 &&
-		    (j = cJSON_ParseWithLength(resp.body, resp.len)) != NULL) {
-			if ((s = jstr(j, "login")) != NULL && gh_owner_ok(s))
-				name = janee_strdup(s);
-			cJSON_Delete(j);
-		}
+		name = gh_user_answer(&resp);
 		janee_http_resp_free(&resp);
 	}
 	free(url);

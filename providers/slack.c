@@ -698,19 +698,15 @@ answer(int fd, const char *status, const char *text)
 	shutdown(fd, SHUT_WR);
 }
 
-/*
- * Read one request head (to the blank line, at most MAX_REQUEST bytes,
- * 5 s) and return its target when it is "GET <target> HTTP/1.x".
- */
+/* Read one request head (to the blank line, at most MAX_REQUEST bytes, 5 s). */
 static int
-read_request(int fd, struct buf *b, const char **target, size_t *tlen)
+read_request(int fd, struct buf *b)
 {
 	struct pollfd pfd = { fd, POLLIN, 0 };
-	char tmp[1024], *sp;
+	char tmp[1024];
 	ssize_t n;
 	int i;
 
-	*target = NULL;
 	for (i = 0; i < 50 && (b->p == NULL || !strstr(b->p, "\r\n\r\n"));) {
 		if (poll(&pfd, 1, 100) <= 0) {
 			i++;
@@ -723,14 +719,34 @@ read_request(int fd, struct buf *b, const char **target, size_t *tlen)
 			return 0; /* too long: not ours */
 		}
 	}
-	if (b->p == NULL || strncmp(b->p, "GET ", 4) != 0)
-		return 0;
-	if ((sp = strchr(b->p + 4, ' ')) == NULL ||
+	return 1;
+}
+
+int
+slack_request_parse(
+    const char *head, const char *path, struct slack_redirect *r, int *ours)
+{
+	const char *target, *sp;
+	size_t tlen, plen = strlen(path);
+	char *copy;
+	int rc;
+
+	*ours = 0;
+	if (head == NULL || strncmp(head, "GET ", 4) != 0 ||
+	    (sp = strchr(head + 4, ' ')) == NULL ||
 	    strncmp(sp + 1, "HTTP/1.", 7) != 0)
 		return 0;
-	*target = b->p + 4;
-	*tlen = (size_t)(sp - *target);
-	return 1;
+	target = head + 4;
+	tlen = (size_t)(sp - target);
+	if (tlen < plen || strncmp(target, path, plen) != 0 ||
+	    (tlen != plen && target[plen] != '?'))
+		return 0;
+	*ours = 1;
+	if ((copy = janee_asprintf("%.*s", (int)tlen, target)) == NULL)
+		return JANEE_ERR_NOMEM;
+	rc = slack_redirect_parse(copy, path, r);
+	janee_freezero(copy, strlen(copy));
+	return rc;
 }
 
 int
@@ -740,11 +756,8 @@ slack_listen_wait(struct slack_listener *l, const char *path,
 {
 	struct pollfd pfd = { l->fd, POLLIN, 0 };
 	int64_t deadline = janee_now_ms() + timeout_ms;
-	const char *target;
-	size_t tlen, plen = strlen(path);
 	struct buf b;
-	char *copy;
-	int fd, rc, strays = 0;
+	int fd, rc, ours, strays = 0;
 
 	memset(r, 0, sizeof(r[0]));
 	for (;;) {
@@ -759,9 +772,11 @@ slack_listen_wait(struct slack_listener *l, const char *path,
 		if ((fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC)) < 0)
 			continue;
 		buf_init(&b, MAX_REQUEST);
-		if (!read_request(fd, &b, &target, &tlen) || tlen < plen ||
-		    strncmp(target, path, plen) != 0 ||
-		    (tlen != plen && target[plen] != '?')) {
+		rc = 0;
+		ours = 0;
+		if (read_request(fd, &b))
+			rc = slack_request_parse(b.p, path, r, &ours);
+		if (!ours) {
 			answer(fd, "404 Not Found", "<p>Not found.</p>\n");
 			close(fd);
 			buf_free(&b);
@@ -772,18 +787,12 @@ slack_listen_wait(struct slack_listener *l, const char *path,
 				    l->port);
 			continue;
 		}
-		if ((copy = janee_asprintf("%.*s", (int)tlen, target)) == NULL)
-			rc = JANEE_ERR_NOMEM;
-		else
-			rc = slack_redirect_parse(copy, path, r);
 		answer(fd, rc == 0 ? "200 OK" : "400 Bad Request",
 		    rc == 0 ? "<p>janee received Slack's answer. You can close "
 			      "this tab and return to the terminal.</p>\n"
 			    : "<p>janee could not read this answer; see the "
 			      "terminal.</p>\n");
 		close(fd);
-		if (copy != NULL)
-			janee_freezero(copy, strlen(copy));
 		buf_free(&b);
 		return rc;
 	}
@@ -901,30 +910,23 @@ client_auth(const struct client *cl, struct oauth_form *f,
 
 /*
  * POST a Web API method (BASE/api/METHOD) with form f, authenticated as
- * the client cl or by the bearer token, and take the answer: *out on
- * "ok": true; otherwise an actionable message, and the error in code.
- * The HTTP layer has honoured Retry-After on 429 already.
+ * the client cl or by the bearer token; 0 when an answer came.  The HTTP
+ * layer has honoured Retry-After on 429 already.
  */
 static int
-slack_api(struct janee_ctx *ctx, const char *method, struct oauth_form *f,
-    const struct client *cl, const struct janee_secret *bearer, cJSON **out,
-    char *code, size_t codesz)
+slack_post(struct janee_ctx *ctx, const char *method, struct oauth_form *f,
+    const struct client *cl, const struct janee_secret *bearer,
+    struct janee_http_resp *resp)
 {
 	struct slack *t = ctx->state;
 	struct janee_http_req req;
-	struct janee_http_resp resp;
 	struct janee_secret *pass = NULL;
 	struct oauth_form empty;
 	char *url = NULL, *user = NULL, label[160];
-	const cJSON *ok;
-	cJSON *j = NULL;
 	int rc;
 
-	*out = NULL;
-	if (code != NULL)
-		*code = '\0';
 	memset(&req, 0, sizeof(req));
-	memset(&resp, 0, sizeof(resp));
+	memset(resp, 0, sizeof(*resp));
 	oauth_form_init(&empty);
 	if (f == NULL)
 		f = &empty;
@@ -947,33 +949,52 @@ slack_api(struct janee_ctx *ctx, const char *method, struct oauth_form *f,
 	req.body = f->b.p;
 	req.body_len = f->b.len;
 	req.bearer = bearer;
-	if ((rc = janee_http_do(ctx->http, &req, &resp)) != 0)
-		goto out;
-	if (resp.status == 429) {
-		rc = janee_err_set(JANEE_ERR_PROVIDER,
+	rc = janee_http_do(ctx->http, &req, resp);
+out:
+	free(url);
+	free(user);
+	janee_secret_free(pass);
+	oauth_form_free(&empty);
+	return rc;
+}
+
+int
+slack_answer(struct janee_ctx *ctx, const char *method,
+    const struct janee_http_resp *r, cJSON **out, char *code, size_t codesz)
+{
+	struct slack *t = ctx->state;
+	char label[160];
+	const cJSON *ok;
+	cJSON *j = NULL;
+	int rc;
+
+	*out = NULL;
+	if (code != NULL)
+		*code = '\0';
+	snprintf(
+	    label, sizeof(label), "provider '%s': Slack %s", ctx->name, method);
+	if (r->status == 429)
+		return janee_err_set(JANEE_ERR_PROVIDER,
 		    "%s: Slack's rate limit (HTTP 429, Retry-After %lld s) "
 		    "held after janee waited as told and retried; try again "
 		    "later",
-		    label, (long long)resp.retry_after_s);
-		goto out;
-	}
-	if (resp.content_type == NULL ||
-	    strncmp(resp.content_type, "application/json", 16) != 0 ||
-	    (j = cJSON_ParseWithLength(resp.body, resp.len)) == NULL ||
+		    label, (long long)r->retry_after_s);
+	if (r->content_type == NULL ||
+	    strncmp(r->content_type, "application/json", 16) != 0 ||
+	    (j = cJSON_ParseWithLength(r->body, r->len)) == NULL ||
 	    !cJSON_IsObject(j)) {
 		rc = janee_err_set(JANEE_ERR_PROVIDER,
-		    "%s (%s) answered HTTP %ld without a JSON object; check "
-		    "'base_url'",
-		    label, url, resp.status);
+		    "%s (%s/api/%s) answered HTTP %ld without a JSON object; "
+		    "check 'base_url'",
+		    label, t->base, method, r->status);
 		goto out;
 	}
 	ok = cJSON_GetObjectItemCaseSensitive(j, "ok");
 	if (!cJSON_IsBool(ok)) {
 		rc = janee_err_set(JANEE_ERR_PROVIDER,
-		    "%s (%s) answered HTTP %ld without \"ok\"; it is not "
-		    "Slack's "
-		    "Web API",
-		    label, url, resp.status);
+		    "%s (%s/api/%s) answered HTTP %ld without \"ok\"; it is "
+		    "not Slack's Web API",
+		    label, t->base, method, r->status);
 		goto out;
 	}
 	if (cJSON_IsFalse(ok)) {
@@ -982,13 +1003,30 @@ slack_api(struct janee_ctx *ctx, const char *method, struct oauth_form *f,
 	}
 	*out = j;
 	j = NULL;
+	rc = 0;
 out:
 	cJSON_Delete(j);
+	return rc;
+}
+
+/*
+ * A Web API call (slack_post) and its answer (slack_answer): *out on
+ * "ok": true; otherwise an actionable message, and the error in code.
+ */
+static int
+slack_api(struct janee_ctx *ctx, const char *method, struct oauth_form *f,
+    const struct client *cl, const struct janee_secret *bearer, cJSON **out,
+    char *code, size_t codesz)
+{
+	struct janee_http_resp resp;
+	int rc;
+
+	*out = NULL;
+	if (code != NULL)
+		*code = '\0';
+	if ((rc = slack_post(ctx, method, f, cl, bearer, &resp)) == 0)
+		rc = slack_answer(ctx, method, &resp, out, code, codesz);
 	janee_http_resp_free(&resp);
-	free(url);
-	free(user);
-	janee_secret_free(pass);
-	oauth_form_free(&empty);
 	return rc;
 }
 
@@ -1009,18 +1047,14 @@ auth_test(struct janee_ctx *ctx, const struct janee_secret *token, cJSON **out,
 	return rc;
 }
 
-/*
- * auth.revoke; a token Slack no longer accepts counts as revoked (code
- * says why, e.g. token_expired: the token, not the install, is over).
- */
-static int
-auth_revoke(struct janee_ctx *ctx, const struct janee_secret *token, char *code,
-    size_t codesz)
+int
+slack_revoke_answer(struct janee_ctx *ctx, const struct janee_http_resp *r,
+    char *code, size_t codesz)
 {
 	cJSON *j = NULL;
 	int rc;
 
-	rc = slack_api(ctx, "auth.revoke", NULL, NULL, token, &j, code, codesz);
+	rc = slack_answer(ctx, "auth.revoke", r, &j, code, codesz);
 	if (rc != 0 && in_list(code, dead_codes)) {
 		janee_err_clear();
 		rc = 0;
@@ -1031,6 +1065,25 @@ auth_revoke(struct janee_ctx *ctx, const struct janee_secret *token, char *code,
 		    "\"revoked\": true; the token may still work",
 		    ctx->name);
 	cJSON_Delete(j);
+	return rc;
+}
+
+/*
+ * auth.revoke; a token Slack no longer accepts counts as revoked (code
+ * says why, e.g. token_expired: the token, not the install, is over).
+ */
+static int
+auth_revoke(struct janee_ctx *ctx, const struct janee_secret *token, char *code,
+    size_t codesz)
+{
+	struct janee_http_resp resp;
+	int rc;
+
+	*code = '\0';
+	if ((rc = slack_post(ctx, "auth.revoke", NULL, NULL, token, &resp)) ==
+	    0)
+		rc = slack_revoke_answer(ctx, &resp, code, codesz);
+	janee_http_resp_free(&resp);
 	return rc;
 }
 
@@ -1769,9 +1822,11 @@ check_grant(struct janee_ctx *ctx, const struct profile *p, enum kind k,
 /*
  * Check one token of a fresh install with auth.test and record whose it
  * is: the bot or user id, and the app; the team must be the install's.
+ * test: auth.test's answer already at hand (the fuzzer's), NULL: ask Slack.
  */
 static int
-identify(struct janee_ctx *ctx, cJSON *ent, cJSON *tk, enum kind k)
+identify(struct janee_ctx *ctx, cJSON *ent, cJSON *tk, enum kind k,
+    const struct janee_http_resp *test)
 {
 	struct janee_secret *tok;
 	const char *at = jstr(tk, "access_token"), *id, *team;
@@ -1779,10 +1834,15 @@ identify(struct janee_ctx *ctx, cJSON *ent, cJSON *tk, enum kind k)
 	char code[64];
 	int rc;
 
-	if ((tok = janee_secret_new(at, strlen(at))) == NULL)
-		return JANEE_ERR_NOMEM;
-	rc = auth_test(ctx, tok, &who, code, sizeof(code));
-	janee_secret_free(tok);
+	if (test != NULL)
+		rc = slack_answer(
+		    ctx, "auth.test", test, &who, code, sizeof(code));
+	else {
+		if ((tok = janee_secret_new(at, strlen(at))) == NULL)
+			return JANEE_ERR_NOMEM;
+		rc = auth_test(ctx, tok, &who, code, sizeof(code));
+		janee_secret_free(tok);
+	}
 	if (rc != 0)
 		return rc;
 	team = jstr(who, "team_id");
@@ -1803,10 +1863,13 @@ identify(struct janee_ctx *ctx, cJSON *ent, cJSON *tk, enum kind k)
 	return rc;
 }
 
-/* The install's entry from an oauth.v2.access or oauth.v2.exchange answer. */
+/*
+ * The install's entry from an oauth.v2.access or oauth.v2.exchange answer;
+ * test as for identify.
+ */
 static int
 take_install(struct janee_ctx *ctx, const struct profile *p, const cJSON *a,
-    int exchange, cJSON *ent)
+    int exchange, cJSON *ent, const struct janee_http_resp *test)
 {
 	const cJSON *team = cJSON_GetObjectItemCaseSensitive(a, "team"),
 		    *ent_o = cJSON_GetObjectItemCaseSensitive(a, "enterprise"),
@@ -1876,10 +1939,51 @@ take_install(struct janee_ctx *ctx, const struct profile *p, const cJSON *a,
 			 tk)) != 0 ||
 		    (rc = check_grant(
 			 ctx, p, (enum kind)k, jstr(src[k], "scope"))) != 0 ||
-		    (rc = identify(ctx, ent, tk, (enum kind)k)) != 0)
+		    (rc = identify(ctx, ent, tk, (enum kind)k, test)) != 0)
 			return rc;
 	}
 	return 0;
+}
+
+int
+slack_install_answer(struct janee_ctx *ctx, const char *profile, int exchange,
+    const struct janee_http_resp *r, const struct janee_http_resp *test)
+{
+	const struct profile *p = find_profile(ctx->state, profile);
+	cJSON *a = NULL, *ent;
+	char code[64];
+	int rc;
+
+	if (p == NULL)
+		return janee_err_set(JANEE_ERR_USAGE,
+		    "provider '%s': there is no profile '%s'", ctx->name,
+		    profile);
+	if ((ent = cJSON_CreateObject()) == NULL)
+		return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
+	if ((rc = slack_answer(ctx,
+		 exchange ? "oauth.v2.exchange" : "oauth.v2.access", r, &a,
+		 code, sizeof(code))) == 0)
+		rc = take_install(ctx, p, a, exchange, ent, test);
+	cJSON_Delete(a);
+	cJSON_Delete(ent);
+	return rc;
+}
+
+int
+slack_refresh_answer(struct janee_ctx *ctx, const struct janee_http_resp *r)
+{
+	cJSON *a = NULL, *tk;
+	char code[64];
+	int rc;
+
+	if ((tk = cJSON_CreateObject()) == NULL)
+		return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
+	if ((rc = slack_answer(
+		 ctx, "oauth.v2.access", r, &a, code, sizeof(code))) == 0)
+		rc = take_token(ctx, "refresh", a, tk);
+	cJSON_Delete(a);
+	cJSON_Delete(tk);
+	return rc;
 }
 
 /* Keep the install under the login lock, beside the other profiles. */
@@ -1939,7 +2043,7 @@ login_exchange(struct janee_ctx *ctx, const struct profile *p, cJSON *ent)
 		0 ||
 	    (rc = slack_api(ctx, "oauth.v2.exchange", &f, &cl, NULL, &a, code,
 		 sizeof(code))) != 0 ||
-	    (rc = take_install(ctx, p, a, 1, ent)) != 0)
+	    (rc = take_install(ctx, p, a, 1, ent, NULL)) != 0)
 		goto out;
 	ctx->log(ctx,
 	    "converted the legacy token of profile '%s' (oauth.v2.exchange); "
@@ -2098,7 +2202,7 @@ login_browser(struct janee_ctx *ctx, const struct janee_login_ui *ui,
 	    (rc = oauth_form_add(&f, "redirect_uri", redirect)) == 0 &&
 	    (rc = slack_api(ctx, "oauth.v2.access", &f, &cl, NULL, &a, code,
 		 sizeof(code))) == 0)
-		rc = take_install(ctx, p, a, 0, ent);
+		rc = take_install(ctx, p, a, 0, ent, NULL);
 out:
 	slack_listener_close(&l);
 	slack_redirect_free(&r);

@@ -70,4 +70,38 @@ int gh_owner_ok(const char *owner);
  */
 int gh_repo_id_parse(const char *s, int64_t *id);
 
+/*
+ * GitHub's answers as the provider (providers/github.c) takes them, with
+ * no network: the mint path calls these after its HTTP request, and the
+ * fuzzer (tests/fuzz/fuzz-github.c) calls them on its inputs.  ctx is a
+ * configured "github-app" entry; messages name it, never a token.
+ */
+struct janee_http_resp;
+
+/*
+ * An installation look-up (GET /repos/{owner}/{repo}/installation and the
+ * like; what names it in messages): 200 is 0 with the installation's id
+ * in *id, 404 is 0 with *id 0 (not installed there), anything else is
+ * JANEE_ERR_PROVIDER saying what GitHub said (rate limits too).
+ */
+int gh_lookup_answer(struct janee_ctx *ctx, const char *what,
+    const struct janee_http_resp *r, int64_t *id) JANEE_WUR;
+
+/*
+ * The answer to POST /app/installations/{id}/access_tokens for req, as
+ * mint narrows it: on 201, 0 with out's token, expiry and granted scopes,
+ * checked to be no wider than asked; otherwise JANEE_ERR_PROVIDER (or the
+ * request's own error) and out cleared.  A 422 about permissions is
+ * explained with inst, the installation's answer to GET
+ * /app/installations/{id} (NULL: none).  Unlike mint, a grant that is too
+ * wide is not revoked (there is no network here).  The caller frees out
+ * with janee_token_clear.  For the fuzzer.
+ */
+int gh_token_answer(struct janee_ctx *ctx, const struct janee_mint_req *req,
+    int64_t id, const struct janee_http_resp *resp,
+    const struct janee_http_resp *inst, struct janee_token *out) JANEE_WUR;
+
+/* GET /user's answer: the login when it is one (gh_owner_ok), or NULL. */
+char *gh_user_answer(const struct janee_http_resp *r);
+
 #endif

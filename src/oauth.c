@@ -605,6 +605,34 @@ out:
 	return rc;
 }
 
+/* A device authorization answer (RFC 8628 section 3.2) into out. */
+static int
+take_device(
+    const struct oauth_client *c, const cJSON *j, struct oauth_device *out)
+{
+	int rc;
+
+	if ((rc = dup_secret(j, "device_code", &out->device_code)) != 0 ||
+	    (rc = dup_str(j, "user_code", &out->user_code)) != 0 ||
+	    (rc = dup_str(j, "verification_uri", &out->verification_uri)) !=
+		0 ||
+	    (rc = dup_str(j, "verification_uri_complete",
+		 &out->verification_uri_complete)) != 0)
+		return rc;
+	out->expires_in = jint(j, "expires_in", -1);
+	out->interval = jint(j, "interval", 5);
+	if (out->interval < 1)
+		out->interval = 5;
+	if (out->device_code == NULL || out->user_code == NULL ||
+	    out->verification_uri == NULL || out->expires_in <= 0)
+		return janee_err_set(JANEE_ERR_PROVIDER,
+		    "provider '%s': the "
+		    "device authorization answer lacks device_code, user_code, "
+		    "verification_uri or expires_in (RFC 8628 section 3.2)",
+		    c->name);
+	return 0;
+}
+
 int
 oauth_device_start(const struct oauth_client *c, const char *url,
     const char *scope, struct oauth_device *out)
@@ -620,29 +648,29 @@ oauth_device_start(const struct oauth_client *c, const char *url,
 	    (rc = post_form(c, "device authorization endpoint", url, &f, 1, 0,
 		 &j, NULL, NULL)) != 0)
 		goto out;
-	if ((rc = dup_secret(j, "device_code", &out->device_code)) != 0 ||
-	    (rc = dup_str(j, "user_code", &out->user_code)) != 0 ||
-	    (rc = dup_str(j, "verification_uri", &out->verification_uri)) !=
-		0 ||
-	    (rc = dup_str(j, "verification_uri_complete",
-		 &out->verification_uri_complete)) != 0)
-		goto out;
-	out->expires_in = jint(j, "expires_in", -1);
-	out->interval = jint(j, "interval", 5);
-	if (out->interval < 1)
-		out->interval = 5;
-	if (out->device_code == NULL || out->user_code == NULL ||
-	    out->verification_uri == NULL || out->expires_in <= 0)
-		rc = janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': the "
-		    "device authorization answer lacks device_code, user_code, "
-		    "verification_uri or expires_in (RFC 8628 section 3.2)",
-		    c->name);
+	rc = take_device(c, j, out);
 out:
 	if (rc != 0)
 		oauth_device_free(out);
 	cJSON_Delete(j);
 	oauth_form_free(&f);
+	return rc;
+}
+
+int
+oauth_parse_device_answer(const struct oauth_client *c,
+    const struct janee_http_resp *r, struct oauth_device *out)
+{
+	cJSON *j;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = parse_answer(c, "device authorization endpoint", "(test)", r,
+		 &j, NULL)) != 0)
+		return rc;
+	if ((rc = take_device(c, j, out)) != 0)
+		oauth_device_free(out);
+	cJSON_Delete(j);
 	return rc;
 }
 

@@ -118,6 +118,10 @@ void oauth_device_free(struct oauth_device *d);
 int oauth_device_start(const struct oauth_client *c, const char *url,
     const char *scope, struct oauth_device *out) JANEE_WUR;
 
+/* Parse a device authorization answer as oauth_device_start does (fuzzing). */
+int oauth_parse_device_answer(const struct oauth_client *c,
+    const struct janee_http_resp *r, struct oauth_device *out) JANEE_WUR;
+
 /*
  * Poll the token endpoint until the person approves, denies, or the code
  * expires.  waiting(arg) is called about every 100 ms while waiting; a

@@ -307,35 +307,118 @@ quiet_http(void)
 	return h;
 }
 
+/*
+ * MOUNT/PATH#FIELD: *plen is the length of MOUNT/PATH, *slash its first
+ * '/', *field the FIELD (malloc'd) or NULL without one.
+ */
+static int
+vault_spec(const char *spec, size_t *plen, const char **slash, char **field)
+{
+	const char *hash = strchr(spec, '#');
+
+	*field = NULL;
+	*plen = hash ? (size_t)(hash - spec) : strlen(spec);
+	*slash = memchr(spec, '/', *plen);
+	if (*slash == NULL || !vault_path_ok(spec, *plen) ||
+	    (hash != NULL && hash[1] == '\0'))
+		return janee_err_set(JANEE_ERR_CONFIG,
+		    "a Vault reference is vault://MOUNT/PATH#FIELD (letters, "
+		    "digits and ._~- in the path)");
+	if (hash != NULL && (*field = janee_strdup(hash + 1)) == NULL)
+		return JANEE_ERR_NOMEM;
+	return 0;
+}
+
+/* Vault's answer to GET /v1/MOUNT/data/PATH: the field's value, or why not. */
+static int
+vault_answer(const char *spec, size_t plen, const char *slash,
+    const char *field, const struct janee_http_resp *resp,
+    struct janee_secret **out)
+{
+	char errs[512];
+	cJSON *j = NULL, *data, *meta;
+	int rc;
+
+	if (resp->status != 200) {
+		vault_errors(resp, errs, sizeof(errs));
+		j = cJSON_ParseWithLength(resp->body, resp->len);
+		meta = cJSON_GetObjectItemCaseSensitive(
+		    cJSON_GetObjectItemCaseSensitive(j, "data"), "metadata");
+		if (resp->status == 404 && cJSON_IsObject(meta))
+			rc = janee_err_set(JANEE_ERR_NOT_FOUND,
+			    "the latest version of the secret at %.*s was "
+			    "deleted or destroyed (Vault answered 404)",
+			    (int)plen, spec);
+		else if (resp->status == 404)
+			rc = janee_err_set(JANEE_ERR_NOT_FOUND,
+			    "no secret at %.*s (Vault answered 404%s%s); is "
+			    "the mount a KV version 2 engine?",
+			    (int)plen, spec, *errs ? ": " : "", errs);
+		else if (resp->status == 403)
+			rc = janee_err_set(JANEE_ERR_DENIED,
+			    "Vault refused the token (403%s%s); check its "
+			    "policy allows read on %.*s/data/%.*s, and "
+			    "VAULT_NAMESPACE",
+			    *errs ? ": " : "", errs, (int)(slash - spec), spec,
+			    (int)(plen - (size_t)(slash - spec) - 1),
+			    slash + 1);
+		else
+			rc = janee_err_set(JANEE_ERR_PROVIDER,
+			    "Vault answered HTTP %ld%s%s", resp->status,
+			    *errs ? ": " : "", errs);
+		goto out;
+	}
+	j = cJSON_ParseWithLength(resp->body, resp->len);
+	data = cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(j, "data"), "data");
+	if (!cJSON_IsObject(data)) {
+		rc = janee_err_set(JANEE_ERR_PROVIDER,
+		    "Vault's answer has no data.data object; is the mount a "
+		    "KV version 2 engine?");
+		goto out;
+	}
+	rc = vault_field(data, field, out);
+out:
+	cJSON_Delete(j);
+	return rc;
+}
+
+int
+secretref_vault_answer(const char *spec, const struct janee_http_resp *resp,
+    struct janee_secret **out)
+{
+	const char *slash;
+	char *field = NULL;
+	size_t plen;
+	int rc;
+
+	*out = NULL;
+	if ((rc = vault_spec(spec, &plen, &slash, &field)) == 0)
+		rc = vault_answer(spec, plen, slash, field, resp, out);
+	free(field);
+	return rc;
+}
+
 static int
 from_vault(const char *spec, struct janee_secret **out)
 {
 	const char *addr = getenv("VAULT_ADDR"),
 		   *ns = getenv("VAULT_NAMESPACE");
-	const char *ca = getenv("VAULT_CACERT"), *hash, *slash, *hdrs[4];
+	const char *ca = getenv("VAULT_CACERT"), *slash, *hdrs[4];
 	struct janee_secret *tok = NULL;
 	struct janee_http_resp resp;
 	struct janee_http_req req;
 	struct janee_http *h = NULL;
 	struct buf th, nh;
-	char *url = NULL, *field = NULL, errs[512];
+	char *url = NULL, *field = NULL;
 	size_t alen, plen;
-	cJSON *j = NULL, *data, *meta;
 	int rc, n = 0;
 
 	memset(&resp, 0, sizeof(resp));
 	buf_init(&th, 64 * 1024);
 	buf_init(&nh, 4096);
-	hash = strchr(spec, '#');
-	plen = hash ? (size_t)(hash - spec) : strlen(spec);
-	slash = memchr(spec, '/', plen);
-	if (slash == NULL || !vault_path_ok(spec, plen) ||
-	    (hash != NULL && hash[1] == '\0')) {
-		rc = janee_err_set(JANEE_ERR_CONFIG,
-		    "a Vault reference is vault://MOUNT/PATH#FIELD (letters, "
-		    "digits and ._~- in the path)");
+	if ((rc = vault_spec(spec, &plen, &slash, &field)) != 0)
 		goto out;
-	}
 	if (addr == NULL || *addr == '\0') {
 		rc = janee_err_set(JANEE_ERR_CONFIG,
 		    "VAULT_ADDR is not set (the Vault server, such as "
@@ -348,8 +431,7 @@ from_vault(const char *spec, struct janee_secret **out)
 	if ((url = janee_asprintf("%.*s/v1/%.*s/data/%.*s", (int)alen, addr,
 		 (int)(slash - spec), spec,
 		 (int)(plen - (size_t)(slash - spec) - 1), slash + 1)) ==
-		NULL ||
-	    (hash != NULL && (field = janee_strdup(hash + 1)) == NULL)) {
+	    NULL) {
 		rc = JANEE_ERR_NOMEM;
 		goto out;
 	}
@@ -382,47 +464,8 @@ from_vault(const char *spec, struct janee_secret **out)
 	req.headers = hdrs;
 	if ((rc = janee_http_do(h, &req, &resp)) != 0)
 		goto out;
-	if (resp.status != 200) {
-		vault_errors(&resp, errs, sizeof(errs));
-		j = cJSON_ParseWithLength(resp.body, resp.len);
-		meta = cJSON_GetObjectItemCaseSensitive(
-		    cJSON_GetObjectItemCaseSensitive(j, "data"), "metadata");
-		if (resp.status == 404 && cJSON_IsObject(meta))
-			rc = janee_err_set(JANEE_ERR_NOT_FOUND,
-			    "the latest version of the secret at %.*s was "
-			    "deleted or destroyed (Vault answered 404)",
-			    (int)plen, spec);
-		else if (resp.status == 404)
-			rc = janee_err_set(JANEE_ERR_NOT_FOUND,
-			    "no secret at %.*s (Vault answered 404%s%s); is "
-			    "the mount a KV version 2 engine?",
-			    (int)plen, spec, *errs ? ": " : "", errs);
-		else if (resp.status == 403)
-			rc = janee_err_set(JANEE_ERR_DENIED,
-			    "Vault refused the token (403%s%s); check its "
-			    "policy allows read on %.*s/data/%.*s, and "
-			    "VAULT_NAMESPACE",
-			    *errs ? ": " : "", errs, (int)(slash - spec), spec,
-			    (int)(plen - (size_t)(slash - spec) - 1),
-			    slash + 1);
-		else
-			rc = janee_err_set(JANEE_ERR_PROVIDER,
-			    "Vault answered HTTP %ld%s%s", resp.status,
-			    *errs ? ": " : "", errs);
-		goto out;
-	}
-	j = cJSON_ParseWithLength(resp.body, resp.len);
-	data = cJSON_GetObjectItemCaseSensitive(
-	    cJSON_GetObjectItemCaseSensitive(j, "data"), "data");
-	if (!cJSON_IsObject(data)) {
-		rc = janee_err_set(JANEE_ERR_PROVIDER,
-		    "Vault's answer has no data.data object; is the mount a "
-		    "KV version 2 engine?");
-		goto out;
-	}
-	rc = vault_field(data, field, out);
+	rc = vault_answer(spec, plen, slash, field, &resp, out);
 out:
-	cJSON_Delete(j);
 	janee_http_resp_free(&resp);
 	janee_http_free(h);
 	janee_secret_free(tok);

@@ -76,4 +76,16 @@ const char *secretref_looks_secret(const char *name, const char *value);
  */
 char *secretref_mask(const char *value);
 
+/*
+ * Vault's answer to the GET of a vault:// reference, with no network:
+ * spec is the reference after "vault://" (MOUNT/PATH#FIELD), resp the
+ * answer (status and JSON body).  0 and *out (janee_secret_free) with the
+ * field's value; otherwise an error whose message names the path and
+ * says what Vault said, never a value.  secretref_resolve takes answers
+ * so; the fuzzer (tests/fuzz/fuzz-secretref.c) calls this directly.
+ */
+struct janee_http_resp;
+int secretref_vault_answer(const char *spec, const struct janee_http_resp *resp,
+    struct janee_secret **out) JANEE_WUR;
+
 #endif

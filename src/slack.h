@@ -49,6 +49,15 @@ void slack_redirect_free(struct slack_redirect *r);
 int slack_redirect_parse(
     const char *in, const char *path, struct slack_redirect *r) JANEE_WUR;
 
+/*
+ * A request head the loopback listener read ("GET /path?code=...
+ * HTTP/1.1\r\n..."; NULL when nothing usable came): *ours is 0 when it is
+ * not a GET of path (with or without a query), which the listener answers
+ * with 404; else the target's slack_redirect_parse.
+ */
+int slack_request_parse(const char *head, const char *path,
+    struct slack_redirect *r, int *ours) JANEE_WUR;
+
 /* A one-shot HTTP listener on 127.0.0.1 for the loopback redirect. */
 struct slack_listener {
 	int fd;
@@ -69,5 +78,45 @@ void slack_listener_close(struct slack_listener *l);
 int slack_listen_wait(struct slack_listener *l, const char *path,
     int64_t timeout_ms, int (*waiting)(void *arg), void *arg,
     struct slack_redirect *r) JANEE_WUR;
+
+/*
+ * Slack's answers as the provider (providers/slack.c) takes them, with no
+ * network: the provider calls them after its HTTP request, the fuzzer
+ * (tests/fuzz/fuzz-slack.c) on its inputs.  ctx is a configured "slack"
+ * entry; messages name it and never hold a token.
+ */
+struct cJSON;
+struct janee_http_resp;
+
+/*
+ * A Web API answer to method: HTTP 200 JSON with "ok".  0 and *out (the
+ * caller's, cJSON_Delete) on "ok": true; otherwise JANEE_ERR_PROVIDER with
+ * an actionable message (a 429 that held, no JSON object, no "ok",
+ * Slack's error and what to do about it), the error code in code.
+ */
+int slack_answer(struct janee_ctx *ctx, const char *method,
+    const struct janee_http_resp *r, struct cJSON **out, char *code,
+    size_t codesz) JANEE_WUR;
+
+/*
+ * auth.revoke's answer: 0 on "revoked": true, or when Slack no longer
+ * accepts the token (code says why); else JANEE_ERR_PROVIDER.
+ */
+int slack_revoke_answer(struct janee_ctx *ctx, const struct janee_http_resp *r,
+    char *code, size_t codesz) JANEE_WUR;
+
+/*
+ * For the fuzzer: an install of profile, oauth.v2.access's answer r (or
+ * oauth.v2.exchange's, with exchange set) and auth.test's answer test for
+ * each token in it, taken as `janee login` does, but nothing is stored.
+ */
+int slack_install_answer(struct janee_ctx *ctx, const char *profile,
+    int exchange, const struct janee_http_resp *r,
+    const struct janee_http_resp *test) JANEE_WUR;
+
+/* For the fuzzer: a refresh's answer (oauth.v2.access), taken as a mint
+ * takes it, but nothing is stored. */
+int slack_refresh_answer(
+    struct janee_ctx *ctx, const struct janee_http_resp *r) JANEE_WUR;
 
 #endif

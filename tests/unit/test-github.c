@@ -271,6 +271,124 @@ config_refusals(void)
 	    "key 'scopes'");
 }
 
+/* ------------------------------------------ GitHub's answers, no network */
+
+#define NOW_MS 1790000000000LL /* 2026-09-21T14:13:20Z */
+
+static int64_t
+fixed_now(void)
+{
+	return NOW_MS;
+}
+
+static int
+token_answer(struct prov *p, long status, const char *body,
+    const char *inst_body, struct janee_token *tok)
+{
+	struct janee_strlist scopes, repos;
+	struct janee_mint_req req = { "lse_aaaaaaaaaaaaaaaaaaaaaaaaaa", &scopes,
+		&repos, 600 };
+	struct janee_http_resp r = { status, (char *)(uintptr_t)body,
+		strlen(body), NULL, -1 };
+	struct janee_http_resp inst = { 200, (char *)(uintptr_t)inst_body,
+		inst_body ? strlen(inst_body) : 0, NULL, -1 };
+	int rc;
+
+	memset(&scopes, 0, sizeof(scopes));
+	memset(&repos, 0, sizeof(repos));
+	memset(tok, 0, sizeof(*tok));
+	T_EQ_INT(janee_strlist_add(&scopes, "issues:write"), 0);
+	T_EQ_INT(janee_strlist_add(&repos, "api"), 0);
+	janee_err_clear();
+	rc = gh_token_answer(
+	    &p->ctx, &req, 77, &r, inst_body ? &inst : NULL, tok);
+	janee_strlist_free(&scopes);
+	janee_strlist_free(&repos);
+	return rc;
+}
+
+static int64_t
+expiry_of(struct prov *p, const char *expires_at)
+{
+	struct janee_token tok;
+	char *body = janee_asprintf("{\"token\": \"ghs_x\", \"expires_at\": "
+				    "\"%s\", \"permissions\": {\"issues\": "
+				    "\"write\", \"metadata\": \"read\"}}",
+	    expires_at);
+	int64_t ms = -1;
+
+	T_EQ_INT(token_answer(p, 201, body, NULL, &tok), 0);
+	if (tok.token != NULL)
+		ms = tok.expires_ms;
+	janee_token_clear(&tok);
+	free(body);
+	return ms;
+}
+
+/*
+ * The token answer (POST .../access_tokens), as the fuzzer drives it:
+ * expires_at is kept within [now, now + 1 h] (found by fuzz-github: an
+ * expires_at of 1474 gave the lease an expiry before 1970), a grant wider
+ * than asked is refused (also "permissions" as an array, whose items have no
+ * name: a NULL dereference found by fuzz-github), and a 422 names the
+ * permissions the installation lacks.
+ */
+static void
+token_answers(void)
+{
+	struct janee_token tok;
+	struct config *c = NULL;
+	struct prov *p;
+
+	T_EQ_INT(parse("{\"providers\": {\"gh\": {\"type\": "
+		       "\"github-app\", \"client_id\": \"Iv1\", "
+		       "\"private_key\": \"secret:k\", \"installation_id\": "
+		       "77, \"permissions\": [\"issues:write\"], "
+		       "\"repositories\": [\"api\"]}}}",
+		     &c),
+	    0);
+	if (c == NULL)
+		return;
+	p = config_find(c, "gh");
+	p->ctx.now_ms = fixed_now;
+	T_ASSERT(expiry_of(p, "2026-09-21T14:43:20Z") == NOW_MS + 1800000);
+	T_ASSERT(expiry_of(p, "2026-09-21T15:13:20Z") == NOW_MS + 3600000);
+	T_ASSERT(expiry_of(p, "2027-01-01T00:00:00Z") == NOW_MS + 3600000);
+	T_ASSERT(expiry_of(p, "1474-09-21T14:13:20Z") == NOW_MS);
+	T_ASSERT(expiry_of(p, "2026-09-21T14:13:19Z") == NOW_MS);
+	T_ASSERT(expiry_of(p, "soon") == NOW_MS + 3600000);
+
+	T_EQ_INT(token_answer(p, 201,
+		     "{\"token\": \"ghs_x\", \"permissions\": "
+		     "{\"administration\": \"write\"}}",
+		     NULL, &tok),
+	    JANEE_ERR_PROVIDER);
+	T_ASSERT(tok.token == NULL);
+	T_ASSERT(strstr(janee_err_msg(JANEE_ERR_PROVIDER),
+		     "'administration:write', which was not asked") != NULL);
+
+	/* Found by fuzz-github: items of an array have no name. */
+	T_EQ_INT(token_answer(p, 201,
+		     "{\"token\": \"ghs_x\", \"permissions\": "
+		     "[{\"issues\": \"write\"}, \"issues\"]}",
+		     NULL, &tok),
+	    JANEE_ERR_PROVIDER);
+	T_ASSERT(tok.token == NULL);
+	T_ASSERT(strstr(janee_err_msg(JANEE_ERR_PROVIDER),
+		     "\"permissions\" that is not an object") != NULL);
+
+	T_EQ_INT(
+	    token_answer(p, 422,
+		"{\"message\": \"The permissions requested are not "
+		"granted to this installation.\"}",
+		"{\"id\": 77, \"permissions\": {\"issues\": \"read\"}}", &tok),
+	    JANEE_ERR_PROVIDER);
+	T_ASSERT(strstr(janee_err_msg(JANEE_ERR_PROVIDER),
+		     "'issues:write' (it has issues:read)") != NULL);
+	janee_err_clear();
+	config_free(c);
+}
+
 /* ------------------------------------------ against the fake GitHub */
 
 static const char *key_path;
@@ -401,6 +519,7 @@ main(void)
 	T_RUN(repository_and_owner_names);
 	T_RUN(config_extends_the_ceiling);
 	T_RUN(config_refusals);
+	T_RUN(token_answers);
 	key_path = getenv("JANEE_GH_TEST_KEY");
 	if (key_path != NULL && getenv("JANEE_GH_TEST_URL") != NULL &&
 	    getenv("JANEE_GH_TEST_CA") != NULL)
