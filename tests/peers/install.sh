@@ -1,49 +1,8 @@
 #!/bin/sh
-# Install the test peers' npm dependencies (tests/peers/node_modules) from
-# package-lock.json with `npm ci`, only when they are missing or stale.
-# Idempotent and quiet: prints nothing when all is in place, and only a
-# short error (with npm's log) when the install fails.  Needs node >= 20
-# and npm, and reaches only the npm registry.
+# Install the test peers' npm dependencies (tests/peers/node_modules): the
+# oidc-provider authorization server, pinned by package-lock.json; see
+# tests/lib/npm-ci.sh.
 #
 # usage: sh tests/peers/install.sh
-set -u
-
-dir=$(cd "$(dirname "$0")" && pwd) || exit 1
-stamp="$dir/node_modules/.janee-install-stamp"
-
-fail() {
-	echo "tests/peers/install.sh: $*" >&2
-	exit 1
-}
-
-command -v node >/dev/null 2>&1 || fail "node not found (Node.js 20 or later is needed)"
-command -v npm >/dev/null 2>&1 || fail "npm not found"
-major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null) ||
-	fail "cannot run node"
-[ "$major" -ge 20 ] 2>/dev/null || fail "node $major is too old (20 or later is needed)"
-[ -f "$dir/package-lock.json" ] || fail "$dir/package-lock.json is missing"
-
-# What the installed tree was made from: the lock file and node's major
-# version.  npm ci again whenever either changed.
-want=$({
-	cat "$dir/package.json" "$dir/package-lock.json"
-	echo "node $major"
-} | cksum | tr -d ' ')
-
-if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] &&
-	[ -f "$dir/node_modules/oidc-provider/package.json" ]; then
-	exit 0
-fi
-
-log=$(mktemp "${TMPDIR:-/tmp}/janee-npm.XXXXXX") || fail "mktemp failed"
-trap 'rm -f "$log"' EXIT
-if ! (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error \
-	--prefer-offline >"$log" 2>&1); then
-	echo "tests/peers/install.sh: npm ci failed in $dir (is the npm registry reachable?):" >&2
-	sed 's/^/  /' "$log" >&2
-	exit 1
-fi
-[ -f "$dir/node_modules/oidc-provider/package.json" ] ||
-	fail "npm ci left no node_modules/oidc-provider"
-echo "$want" >"$stamp" || fail "cannot write $stamp"
-exit 0
+here=$(cd "$(dirname "$0")" && pwd) || exit 1
+exec sh "$here/../lib/npm-ci.sh" "$here" oidc-provider
