@@ -571,8 +571,11 @@ actor_for(const char *event)
 }
 
 /*
- * Fill the audit chain to `total` rows with the real audit_append, so
- * that the chain and its head are what janee itself would have written.
+ * Fill the audit chain to `total` rows with janee's own appender (what
+ * audit_append uses for each event), so that the chain and its head are
+ * what janee itself would have written.  One appender per transaction:
+ * the INSERT stays prepared and the head is written once per batch, not
+ * read and written for every row as audit_append does.
  */
 static void
 fill_audit(struct ledger *lg, const struct plan *pl, int64_t total)
@@ -580,6 +583,7 @@ fill_audit(struct ledger *lg, const struct plan *pl, int64_t total)
 	static const char *const events[] = { "requested", "approved", "issued",
 		"expired", "requested", "approved", "issued", "revoked",
 		"requested", "denied", "revoke_failed", "export" };
+	struct audit_appender a;
 	struct audit_event ev;
 	char id[JANEE_LEASE_ID_LEN];
 	int64_t have, i, n, step;
@@ -590,7 +594,9 @@ fill_audit(struct ledger *lg, const struct plan *pl, int64_t total)
 	n = total - have;
 	step = n > 0 ? 365 * DAY_MS / n : 1;
 	for (i = 0; i < n; i++) {
-		if (i % FILL_BATCH == 0 && (rc = ledger_begin(lg)) != 0)
+		if (i % FILL_BATCH == 0 &&
+		    ((rc = ledger_begin(lg)) != 0 ||
+			(rc = audit_appender_init(lg, &a)) != 0))
 			die_janee(rc, "begin");
 		memset(&ev, 0, sizeof(ev));
 		ev.ts_ms = pl->t0 - 365 * DAY_MS + i * step;
@@ -618,11 +624,14 @@ fill_audit(struct ledger *lg, const struct plan *pl, int64_t total)
 			} else if (x == 0)
 				ev.detail = "triage issues for the release";
 		}
-		if ((rc = audit_append(lg, &ev)) != 0)
-			die_janee(rc, "audit_append");
-		if ((i + 1) % FILL_BATCH == 0 || i + 1 == n)
-			if ((rc = ledger_commit(lg)) != 0)
+		if ((rc = audit_appender_add(&a, &ev)) != 0)
+			die_janee(rc, "audit_appender_add");
+		if ((i + 1) % FILL_BATCH == 0 || i + 1 == n) {
+			if ((rc = audit_appender_finish(&a)) != 0 ||
+			    (rc = ledger_commit(lg)) != 0)
 				die_janee(rc, "commit");
+			audit_appender_free(&a);
+		}
 	}
 }
 
