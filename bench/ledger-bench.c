@@ -1,10 +1,11 @@
 /*
  * ledger-bench: how the janee CLI copes with a large ledger.
  *
- * It fills a fresh janee home with N leases and M audit rows, then runs
- * the real CLI (tests/janee-test: janee with the test provider) in child
- * processes and measures each command from outside: wall time, CPU time
- * and peak RSS from wait4().  Measured:
+ * It fills a fresh janee home with N leases and M audit rows (by default
+ * the issue's 1,000,000 and 10,000,000), then runs the real CLI
+ * (tests/janee-test: janee with the test provider) in child processes
+ * and measures each command from outside: wall time, CPU time and peak
+ * RSS from wait4().  Measured:
  *
  *   audit verify              rows/s, peak RSS
  *   audit export --format csv rows/s, peak RSS
@@ -1027,7 +1028,7 @@ cleanup(const struct opts *o, const struct paths *p)
 		printf("\nkept %s\n", p->work);
 		return;
 	}
-	/* The home holds a million-row ledger: let rm(1) take it away. */
+	/* The home holds a ledger of gigabytes: let rm(1) take it away. */
 	if ((pid = fork()) == 0) {
 		execv("/bin/rm", (char *const *)(uintptr_t)argv);
 		_exit(127);
@@ -1045,7 +1046,7 @@ usage(void)
 	    "                    [-j janee-test] [-d workdir]\n"
 	    "  -n N   leases in the ledger (default 1000000)\n"
 	    "  -a N   audit rows in the chain, init's included (default "
-	    "1000000)\n"
+	    "10000000)\n"
 	    "  -r N   runs of verify and export; the median is shown "
 	    "(default 3)\n"
 	    "  -j P   the test build of the CLI (default tests/janee-test)\n"
@@ -1069,7 +1070,7 @@ main(int argc, char **argv)
 {
 	const char *argv_init[] = { "janee-test", "--home", NULL, "init",
 		"--key-backend", "keyfile", NULL };
-	struct opts o = { 1000000, 1000000, 3, "tests/janee-test", NULL, 0 };
+	struct opts o = { 1000000, 10000000, 3, "tests/janee-test", NULL, 0 };
 	struct paths p;
 	struct plan pl;
 	struct run r;
