@@ -3,7 +3,7 @@
 # the fill and a results table.  Arguments go to bench/ledger-bench
 # (-n leases, -a audit rows, -r repeats, -d workdir, -k keep).
 #
-#   bench/run.sh                 1,000,000 leases, 1,000,000 audit rows
+#   bench/run.sh                 1,000,000 leases, 10,000,000 audit rows
 #   bench/run.sh -n 100000 -a 100000
 #
 # BUILDDIR (default: build-bench beside this tree's configure) is a

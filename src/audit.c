@@ -73,9 +73,9 @@ canon_row(struct buf *b, int64_t seq, int64_t ts_ms, const char *const f[8])
 }
 
 /*
- * sha256 is EVP_sha256() or, where many rows are hashed, one fetched with
- * EVP_MD_fetch: OpenSSL 3 looks EVP_sha256() up again, under a lock, on
- * every init (the "Performance" section of crypto(7)).
+ * sha256 is fetched once with EVP_MD_fetch by the caller, not
+ * EVP_sha256(): OpenSSL 3 looks that up again, under a lock, on every
+ * init (the "Performance" section of crypto(7)).
  */
 static int
 chain_hash(EVP_MD_CTX *md, const EVP_MD *sha256,
@@ -148,56 +148,102 @@ head_get(struct ledger *lg, int64_t *seq, unsigned char hash[HASH_LEN])
 }
 
 int
-audit_append(struct ledger *lg, const struct audit_event *ev)
+audit_appender_init(struct ledger *lg, struct audit_appender *a)
 {
-	unsigned char prev[HASH_LEN], hash[HASH_LEN];
-	char hex[2 * HASH_LEN + 1], head[2 * HASH_LEN + 32];
-	const char *f[8] = { ev->event, ev->actor, ev->client, ev->provider,
-		ev->lease_id, ev->scopes, ev->outcome, ev->detail };
-	sqlite3_stmt *st = NULL;
-	EVP_MD_CTX *md = NULL;
-	struct buf canon;
-	int64_t seq, ts;
-	int rc, i;
+	int rc;
 
+	memset(a, 0, sizeof(*a));
+	a->lg = lg;
+	buf_init(&a->canon, 1 << 20);
 	if (sqlite3_get_autocommit(lg->db))
 		return janee_err_set(
 		    JANEE_ERR_INTERNAL, "audit_append outside a transaction");
-	buf_init(&canon, 1 << 20);
+	if ((a->md = EVP_MD_CTX_new()) == NULL)
+		return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
+	if ((a->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL)
+		return janee_err_set(
+		    JANEE_ERR_CRYPTO, "SHA-256 is unavailable");
+	if ((rc = head_get(lg, &a->seq, a->prev)) != 0)
+		return rc;
+	return ledger_prepare(lg,
+	    "INSERT INTO audit (seq, ts_ms, event, actor, client, provider, "
+	    "lease_id, scopes, outcome, detail, hash) "
+	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	    &a->insert);
+}
+
+int
+audit_appender_add(struct audit_appender *a, const struct audit_event *ev)
+{
+	unsigned char hash[HASH_LEN];
+	char hex[2 * HASH_LEN + 1];
+	const char *f[8] = { ev->event, ev->actor, ev->client, ev->provider,
+		ev->lease_id, ev->scopes, ev->outcome, ev->detail };
+	sqlite3_stmt *st = a->insert;
+	int64_t seq = a->seq + 1, ts;
+	int rc, i;
+
+	if (st == NULL || sqlite3_get_autocommit(a->lg->db))
+		return janee_err_set(
+		    JANEE_ERR_INTERNAL, "audit_append outside a transaction");
 	ts = ev->ts_ms ? ev->ts_ms : janee_now_ms();
-	if ((rc = head_get(lg, &seq, prev)) != 0)
-		goto out;
-	seq++;
-	if ((md = EVP_MD_CTX_new()) == NULL) {
-		rc = janee_err_set(JANEE_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	if ((rc = canon_row(&canon, seq, ts, f)) != 0 ||
-	    (rc = chain_hash(md, EVP_sha256(), prev, &canon, hash)) != 0)
-		goto out;
+	if ((rc = canon_row(&a->canon, seq, ts, f)) != 0 ||
+	    (rc = chain_hash(a->md, a->sha256, a->prev, &a->canon, hash)) != 0)
+		return rc;
 	janee_hex(hash, HASH_LEN, hex);
-	if ((rc = ledger_prepare(lg,
-		 "INSERT INTO audit (seq, ts_ms, event, "
-		 "actor, client, provider, lease_id, scopes, outcome, detail, "
-		 "hash) "
-		 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		 &st)) != 0)
-		goto out;
 	sqlite3_bind_int64(st, 1, seq);
 	sqlite3_bind_int64(st, 2, ts);
 	for (i = 0; i < 8; i++)
 		sqlite3_bind_text(st, 3 + i, f[i], -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 11, hex, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		rc = ledger_fail(lg, "cannot append to the audit chain");
-		goto out;
-	}
-	snprintf(head, sizeof(head), "%lld:%s", (long long)seq, hex);
-	rc = ledger_meta_set(lg, HEAD_KEY, head, strlen(head));
-out:
-	sqlite3_finalize(st);
-	EVP_MD_CTX_free(md);
-	buf_free(&canon);
+	rc = sqlite3_step(st) == SQLITE_DONE
+	    ? 0
+	    : ledger_fail(a->lg, "cannot append to the audit chain");
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != 0)
+		return rc;
+	a->seq = seq;
+	memcpy(a->prev, hash, HASH_LEN);
+	a->dirty = 1;
+	return 0;
+}
+
+int
+audit_appender_finish(struct audit_appender *a)
+{
+	char hex[2 * HASH_LEN + 1], head[2 * HASH_LEN + 32];
+	int rc;
+
+	if (!a->dirty)
+		return 0;
+	janee_hex(a->prev, HASH_LEN, hex);
+	snprintf(head, sizeof(head), "%lld:%s", (long long)a->seq, hex);
+	if ((rc = ledger_meta_set(a->lg, HEAD_KEY, head, strlen(head))) == 0)
+		a->dirty = 0;
+	return rc;
+}
+
+void
+audit_appender_free(struct audit_appender *a)
+{
+	sqlite3_finalize(a->insert);
+	EVP_MD_CTX_free(a->md);
+	EVP_MD_free(a->sha256);
+	buf_free(&a->canon);
+	memset(a, 0, sizeof(*a));
+}
+
+int
+audit_append(struct ledger *lg, const struct audit_event *ev)
+{
+	struct audit_appender a;
+	int rc;
+
+	if ((rc = audit_appender_init(lg, &a)) == 0 &&
+	    (rc = audit_appender_add(&a, ev)) == 0)
+		rc = audit_appender_finish(&a);
+	audit_appender_free(&a);
 	return rc;
 }
 

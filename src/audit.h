@@ -10,7 +10,12 @@
 
 #include "common.h"
 
+#include "buf.h"
 #include "ledger.h"
+
+/* OpenSSL's EVP_MD_CTX and EVP_MD, without its headers. */
+struct evp_md_ctx_st;
+struct evp_md_st;
 
 struct audit_event {
 	int64_t ts_ms; /* 0: now */
@@ -30,6 +35,35 @@ struct audit_event {
  * or not at all.
  */
 int audit_append(struct ledger *lg, const struct audit_event *ev) JANEE_WUR;
+
+/*
+ * Many events in one write transaction: the INSERT stays prepared and the
+ * chain's head stays in memory between events, and is written to meta
+ * once, by audit_appender_finish, which must run before the transaction
+ * commits.  audit_append is an appender around a single event; the rows
+ * and the head are the same either way.
+ *
+ *   ledger_begin; audit_appender_init; audit_appender_add...;
+ *   audit_appender_finish; ledger_commit; audit_appender_free
+ *
+ * audit_appender_free releases what init took (also after a failure).
+ */
+struct audit_appender {
+	struct ledger *lg;
+	sqlite3_stmt *insert;
+	struct evp_md_ctx_st *md; /* OpenSSL's EVP_MD_CTX */
+	struct evp_md_st *sha256; /* EVP_MD, fetched once */
+	struct buf canon;
+	int64_t seq; /* of the last row appended */
+	unsigned char prev[32]; /* its hash */
+	int dirty; /* rows appended since the head was written */
+};
+
+int audit_appender_init(struct ledger *lg, struct audit_appender *a) JANEE_WUR;
+int audit_appender_add(
+    struct audit_appender *a, const struct audit_event *ev) JANEE_WUR;
+int audit_appender_finish(struct audit_appender *a) JANEE_WUR;
+void audit_appender_free(struct audit_appender *a);
 
 /* Append one event in a transaction of its own. */
 int audit_record(struct ledger *lg, const struct audit_event *ev) JANEE_WUR;

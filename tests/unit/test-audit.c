@@ -299,6 +299,83 @@ row_hash_covers_previous_hash_and_fields(void)
 	fixture_close(&fx);
 }
 
+/* The rows and head, as text, for comparing two ledgers. */
+static char *
+chain_dump(struct fixture *fx)
+{
+	sqlite3_stmt *st;
+	struct buf b;
+	int i;
+
+	buf_init(&b, 1 << 16);
+	T_EQ_INT(ledger_prepare(fx->lg,
+		     "SELECT seq, ts_ms, event, actor, client, provider, "
+		     "lease_id, scopes, outcome, detail, hash FROM audit "
+		     "UNION ALL SELECT 0, 0, NULL, NULL, NULL, NULL, NULL, "
+		     "NULL, NULL, NULL, value FROM meta "
+		     "WHERE key = 'audit.head' ORDER BY 1, 2",
+		     &st),
+	    0);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		for (i = 0; i < 11; i++)
+			T_EQ_INT(
+			    buf_printf(&b, "%s%c",
+				sqlite3_column_type(st, i) == SQLITE_NULL
+				    ? "(null)"
+				    : (const char *)sqlite3_column_text(st, i),
+				i == 10 ? '\n' : '|'),
+			    0);
+	sqlite3_finalize(st);
+	return b.p;
+}
+
+/*
+ * An appender over several transactions writes what audit_append writes
+ * event by event: the same rows, hashes and head.
+ */
+static void
+appender_matches_append(void)
+{
+	struct fixture one, many;
+	struct audit_appender a;
+	struct audit_verify v;
+	char *x, *y;
+	int i;
+
+	fixture_chain(&one);
+	fixture_open(&many);
+	/* Two batches: the second picks the head up from the first. */
+	T_EQ_INT(ledger_begin(many.lg), 0);
+	T_EQ_INT(audit_appender_init(many.lg, &a), 0);
+	for (i = 0; i < 2; i++)
+		T_EQ_INT(audit_appender_add(&a, &chain_ev[i]), 0);
+	T_EQ_INT(audit_appender_finish(&a), 0);
+	T_EQ_INT(ledger_commit(many.lg), 0);
+	audit_appender_free(&a);
+	T_EQ_INT(ledger_begin(many.lg), 0);
+	T_EQ_INT(audit_appender_init(many.lg, &a), 0);
+	for (i = 2; i < NEV; i++)
+		T_EQ_INT(audit_appender_add(&a, &chain_ev[i]), 0);
+	T_EQ_INT(audit_appender_finish(&a), 0);
+	T_EQ_INT(ledger_commit(many.lg), 0);
+	audit_appender_free(&a);
+	/* Outside a transaction, neither init nor add takes an event. */
+	T_EQ_INT(audit_appender_init(many.lg, &a), JANEE_ERR_INTERNAL);
+	T_EQ_INT(audit_appender_add(&a, &chain_ev[0]), JANEE_ERR_INTERNAL);
+	audit_appender_free(&a);
+	janee_err_clear();
+	x = chain_dump(&one);
+	y = chain_dump(&many);
+	T_ASSERT(x != NULL && y != NULL);
+	T_EQ_STR(x, y);
+	free(x);
+	free(y);
+	T_EQ_INT(verify_bad_seq(&many, &v), 0);
+	T_EQ_INT(v.rows, NEV);
+	fixture_close(&one);
+	fixture_close(&many);
+}
+
 static void
 append_outside_a_transaction_is_refused(void)
 {
@@ -800,6 +877,7 @@ main(void)
 	T_RUN(chain_of_appended_events_verifies);
 	T_RUN(empty_chain_verifies);
 	T_RUN(row_hash_covers_previous_hash_and_fields);
+	T_RUN(appender_matches_append);
 	T_RUN(append_outside_a_transaction_is_refused);
 	T_RUN(verify_inside_a_transaction_leaves_it_alone);
 	T_RUN(triggers_refuse_update_and_delete);
