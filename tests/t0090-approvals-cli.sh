@@ -35,10 +35,15 @@ serve_request() { # serve_request SCOPE TTL: one request_token, answered pending
 	    "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":\"request_token\",\"arguments\":{\"provider\":\"t\",\"scopes\":[\"$1\"],\"ttl_seconds\":$2,\"reason\":\"t0090\"}}}" >&6
 	# Keep the session open until the answer came (slow under valgrind).
 	n=0
-	until grep -q '"id":2' "$TMP/serve.out" || [ $n -ge 300 ]; do
+	until grep -q '"id":2' "$TMP/serve.out" || [ $n -ge 600 ]; do
 		sleep 0.1
 		n=$((n + 1))
 	done
+	if ! grep -q '"id":2' "$TMP/serve.out"; then
+		not_ok "janee serve answered request_token within 60 s"
+		sed 's/^/  serve stdout: /' "$TMP/serve.out" >&2
+		sed 's/^/  serve stderr: /' "$TMP/serve.err" >&2
+	fi
 }
 serve_close() {
 	exec 6>&-
