@@ -10,6 +10,8 @@
 
 int64_t janee_clock_offset_ms;
 void (*janee_crash_hook)(const char *point);
+void (*janee_file_hook)(const char *path, int is_home);
+void (*janee_secret_hook)(const char *kind, const void *value, size_t len);
 
 void
 janee_crash_point(const char *point)

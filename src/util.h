@@ -16,6 +16,21 @@ extern int64_t janee_clock_offset_ms;
 extern void (*janee_crash_hook)(const char *point);
 void janee_crash_point(const char *point);
 
+/*
+ * For the test binary's output capture (tests/capture.c): told the janee
+ * home of each command (is_home 1) and each file janee wrote through
+ * atomic_commit (is_home 0), so that the suite-wide leak sweep can
+ * search them.  NULL in janee.
+ */
+extern void (*janee_file_hook)(const char *path, int is_home);
+/*
+ * Also for the leak sweep: told each value janee seals (kind: the
+ * store's purpose) and each passphrase it derives a key from, so that
+ * the sweep searches for every secret janee was given.  NULL in janee.
+ */
+extern void (*janee_secret_hook)(
+    const char *kind, const void *value, size_t len);
+
 /* ISO 8601 UTC with milliseconds: "2026-11-28T10:01:39.123Z" (24 chars). */
 #define JANEE_TIME_LEN 25
 void janee_time_fmt(int64_t ms, char out[JANEE_TIME_LEN]);

@@ -12,7 +12,7 @@ JANEE="$JANEE_BUILDDIR/tests/janee-test"
 PYTHON3=${PYTHON3:-python3}
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/janee-t.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
+trap 'capture_keep; rm -rf "$TMP"' EXIT
 export HOME="$TMP/home"
 export JANEE_HOME="$TMP/janee"
 mkdir -p "$HOME"
@@ -20,6 +20,55 @@ unset JANEE_PASSPHRASE JANEE_NEW_PASSPHRASE JANEE_TEST_CLOCK_OFFSET
 umask 022
 
 _failures=0
+
+# The suite-wide leak sweep (tests/leak-sweep.py, run by tests/run.sh).
+# tests/run.sh sets JANEE_TEST_CAPTURE_DIR (this script's part of the
+# capture: janee-test copies out its stdout, stderr and the files it
+# writes, see tests/capture.c) and JANEE_LEAK_SECRETS_FILE (every secret
+# used, one "KIND<TAB>VALUE" line each; janee-test, the fakes and the
+# peers add what they issue, seal or are given).  Without them these do
+# nothing.
+#
+# leak_secret KIND VALUE: a secret this script uses (a client secret, a
+# passphrase) that no fake or peer would see.
+leak_secret() {
+	[ -n "${JANEE_LEAK_SECRETS_FILE:-}" ] || return 0
+	case $2 in
+	*'
+'*) printf '%s:b64\t%s\n' "$1" "$(printf '%s' "$2" | base64 | tr -d '\n')" ;;
+	*) printf '%s\t%s\n' "$1" "$2" ;;
+	esac >>"$JANEE_LEAK_SECRETS_FILE"
+}
+
+# leak_secret_file KIND FILE: a secret held in a file (a private key).
+leak_secret_file() {
+	[ -n "${JANEE_LEAK_SECRETS_FILE:-}" ] || return 0
+	printf '%s:b64\t%s\n' "$1" "$(base64 <"$2" | tr -d '\n')" \
+	    >>"$JANEE_LEAK_SECRETS_FILE"
+}
+
+# capture_keep (in the EXIT trap, before $TMP goes): copy every janee
+# home a janee-test process of this script used, as it is at the end
+# (ledger, WAL, config, key file), into the capture.  Homes outside $TMP
+# are not copied.
+capture_keep() {
+	[ -n "${JANEE_TEST_CAPTURE_DIR:-}" ] &&
+	    [ -d "$JANEE_TEST_CAPTURE_DIR" ] || return 0
+	_ck_tmp=$(cd "$TMP" && pwd -P) || return 0
+	_ck_n=0
+	cat "$JANEE_TEST_CAPTURE_DIR"/*.paths 2>/dev/null |
+	    sed -n 's/^home	//p' | sort -u | while IFS= read -r _ck_d; do
+		case $_ck_d in
+		"$_ck_tmp"/*) ;;
+		*) continue ;;
+		esac
+		[ -d "$_ck_d" ] || continue
+		_ck_n=$((_ck_n + 1))
+		mkdir -p "$JANEE_TEST_CAPTURE_DIR/homes"
+		cp -R "$_ck_d" "$JANEE_TEST_CAPTURE_DIR/homes/$_ck_n" 2>/dev/null
+		printf '%s\n' "$_ck_d" >"$JANEE_TEST_CAPTURE_DIR/homes/$_ck_n.path"
+	done
+}
 
 ok() { echo "ok - $1"; }
 not_ok() { echo "not ok - $1"; _failures=$((_failures + 1)); }

@@ -12,7 +12,7 @@ if ! mount -t tmpfs -o size=512k,mode=700 tmpfs "$SMALL" 2>/dev/null; then
 	skip "fail closed on a read-only filesystem" "cannot mount a tmpfs here (needs root)"
 	exit 0
 fi
-trap 'umount "$SMALL" 2>/dev/null; rm -rf "$TMP"' EXIT
+trap 'capture_keep; umount "$SMALL" 2>/dev/null; rm -rf "$TMP"' EXIT
 
 export JANEE_HOME="$SMALL/janee"
 setup_home

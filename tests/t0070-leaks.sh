@@ -20,9 +20,12 @@ chmod 600 "$JANEE_HOME/config.json"
 
 CLIENT_SECRET="cs-CANARY-7d1e6a0b94f2"
 PEM_LINE="MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcCANARY"
+leak_secret client-secret "$CLIENT_SECRET"
+leak_secret passphrase "$JANEE_PASSPHRASE"
 printf '%s' "$CLIENT_SECRET" | "$JANEE" secret set client-secret >"$TMP/o.set1" 2>"$TMP/e.set1"
 printf -- '-----BEGIN PRIVATE KEY-----\n%s\n-----END PRIVATE KEY-----\n' "$PEM_LINE" >"$TMP/key.pem"
 chmod 600 "$TMP/key.pem"
+leak_secret_file private-key "$TMP/key.pem"
 "$JANEE" secret set app-key --from-file "$TMP/key.pem" >"$TMP/o.set2" 2>"$TMP/e.set2"
 rm -f "$TMP/key.pem"
 

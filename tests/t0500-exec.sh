@@ -51,6 +51,7 @@ ls "$TMP/prov" | grep -vc calls.log >"$TMP/live-during"
 exit 7
 EOF
 export TMP
+leak_secret passphrase not-for-the-child
 JANEE_PASSPHRASE=not-for-the-child jr exec t --scope read --ttl 10m -- sh "$TMP/child.sh"
 expect_rc 7 "exec exits with the command's status"
 tok=$(cat "$TMP/token")

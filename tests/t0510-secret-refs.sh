@@ -19,6 +19,7 @@ V_FILE="file-$(rnd)"
 V_VAULT="vault-$(rnd)"
 V_OTHER="other-$(rnd)"
 printf '%s\n' "$V_STORE" "$V_ENV" "$V_FILE" "$V_VAULT" "$V_OTHER" >"$TMP/needles"
+while read -r v; do leak_secret secret-ref-value "$v"; done <"$TMP/needles"
 
 no_leak() { # NAME FILE...
 	_name=$1

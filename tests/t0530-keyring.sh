@@ -38,7 +38,7 @@ printf 'keyring password for tests' |
 	gnome-keyring-daemon --foreground --unlock --components=secrets \
 		>"$TMP/gk.out" 2>"$TMP/gk.err" &
 gk_pid=$!
-trap 'kill $gk_pid $dbus_pid 2>/dev/null; rm -rf "$TMP"' EXIT
+trap 'kill $gk_pid $dbus_pid 2>/dev/null; capture_keep; rm -rf "$TMP"' EXIT
 # Wait until our daemon owns the Secret Service's bus name: a client's
 # call before that would start another daemon through D-Bus activation,
 # whose keyring nobody unlocked.
@@ -82,6 +82,7 @@ check "an exec with a keyring-sealed secret mints and revokes" \
 	[ "$(out)" = "$V1" ] && [ "$(live_tokens)" -eq 0 ]
 
 # --- keyring:SERVICE/ACCOUNT references -----------------------------------
+leak_secret keyring-value "$V2"
 printf '%s' "$V2" | secret-tool store --label='janee test' service mcp-db account app
 jr exec --env DB=keyring:mcp-db/app -- sh -c 'printf "%s" "$DB"'
 check "keyring: references give the item's value" [ "$(out)" = "$V2" ]

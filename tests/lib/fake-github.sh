@@ -50,7 +50,7 @@ fake_github_app_key() {
 				-out "$_kd/app.pem" 2>"$_kd/err.log" &&
 			openssl pkey -in "$_kd/app.pem" -pubout \
 				-out "$_kd/app.pub" 2>>"$_kd/err.log"
-	) || {
+	) && leak_secret_file github-app-key "$_kd/app.pem" || {
 		echo "fake_github_app_key: openssl failed:" >&2
 		sed 's/^/  /' "$_kd/err.log" >&2
 		return 1
@@ -70,7 +70,7 @@ _fake_github_chain_trap() {
 	eval "$(sed 's/^trap -- /_fake_github_grab_trap -- /' \
 		"$TMP/.fake-github-traps")"
 	rm -f "$TMP/.fake-github-traps"
-	[ -n "$_fake_github_old_trap" ] || _fake_github_old_trap='rm -rf "$TMP"'
+	[ -n "$_fake_github_old_trap" ] || _fake_github_old_trap='capture_keep; rm -rf "$TMP"'
 	trap "fake_github_stop_all; $_fake_github_old_trap" EXIT
 	_fake_github_trapped=1
 }

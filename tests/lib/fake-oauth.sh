@@ -65,7 +65,7 @@ _fake_oauth_chain_trap() {
 	eval "$(sed 's/^trap -- /_fake_oauth_grab_trap -- /' \
 		"$TMP/.fake-oauth-traps")"
 	rm -f "$TMP/.fake-oauth-traps"
-	[ -n "$_fake_oauth_old_trap" ] || _fake_oauth_old_trap='rm -rf "$TMP"'
+	[ -n "$_fake_oauth_old_trap" ] || _fake_oauth_old_trap='capture_keep; rm -rf "$TMP"'
 	trap "fake_oauth_stop_all; $_fake_oauth_old_trap" EXIT
 	_fake_oauth_trapped=1
 }

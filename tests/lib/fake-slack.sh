@@ -44,7 +44,7 @@ _fake_slack_chain_trap() {
 	eval "$(sed 's/^trap -- /_fake_slack_grab_trap -- /' \
 		"$TMP/.fake-slack-traps")"
 	rm -f "$TMP/.fake-slack-traps"
-	[ -n "$_fake_slack_old_trap" ] || _fake_slack_old_trap='rm -rf "$TMP"'
+	[ -n "$_fake_slack_old_trap" ] || _fake_slack_old_trap='capture_keep; rm -rf "$TMP"'
 	trap "fake_slack_stop_all; $_fake_slack_old_trap" EXIT
 	_fake_slack_trapped=1
 }

@@ -35,7 +35,7 @@ _fake_vault_chain_trap() {
 	eval "$(sed 's/^trap -- /_fake_vault_grab_trap -- /' \
 		"$TMP/.fake-vault-traps")"
 	rm -f "$TMP/.fake-vault-traps"
-	[ -n "$_fake_vault_old_trap" ] || _fake_vault_old_trap='rm -rf "$TMP"'
+	[ -n "$_fake_vault_old_trap" ] || _fake_vault_old_trap='capture_keep; rm -rf "$TMP"'
 	trap "fake_vault_stop_all; $_fake_vault_old_trap" EXIT
 	_fake_vault_trapped=1
 }

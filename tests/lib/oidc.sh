@@ -51,6 +51,8 @@
 
 OIDC_BASIC_SECRET=basic-secret-0123456789abcdef
 OIDC_POST_SECRET=post-secret-0123456789abcdef
+leak_secret oidc-client-secret "$OIDC_BASIC_SECRET"
+leak_secret oidc-client-secret "$OIDC_POST_SECRET"
 OIDC_DEVICE_GRANT=urn:ietf:params:oauth:grant-type:device_code
 : "${PYTHON3:=python3}"
 
@@ -62,7 +64,7 @@ _oidc_err() { echo "oidc: $*" >&2; }
 # Keep lib.sh's EXIT trap (rm -rf "$TMP") and stop the server first.
 _oidc_chain_exit_trap() {
 	[ -n "$_oidc_trap_set" ] && return 0
-	_oidc_prev_exit='rm -rf "$TMP"'
+	_oidc_prev_exit='capture_keep; rm -rf "$TMP"'
 	trap >"$TMP/.oidc-traps"
 	_oidc_line=$(grep ' EXIT$' "$TMP/.oidc-traps" | head -n 1)
 	rm -f "$TMP/.oidc-traps"

@@ -11,6 +11,8 @@
 // SIGINT stop it cleanly; so does the end of --parent-pid (a safety net
 // for test scripts killed before their EXIT trap could run).
 
+// Secrets seen here go to the suite-wide leak sweep (see the module).
+import '../fixtures/leak-record.mjs';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as https from 'node:https';
