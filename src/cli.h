@@ -16,7 +16,7 @@
 #include "keysrc.h"
 #include "ledger.h"
 
-#define CLI_MAX_OPTS 16
+#define CLI_MAX_OPTS 32 /* per command; parse_opts refuses a longer table */
 
 /* Options every command takes; listed in --help. */
 #define CLI_GLOBAL_HELP \

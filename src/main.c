@@ -445,6 +445,13 @@ parse_opts(struct cli *c, const struct cli_opt *opts, int argc, char **argv)
 	size_t len;
 	char sn;
 
+	/* c->vals has a slot per option: a longer table would overrun it. */
+	for (i = 0; opts != NULL && opts[i].name != NULL; i++)
+		if (i >= CLI_MAX_OPTS)
+			return janee_err_set(JANEE_ERR_INTERNAL,
+			    "this command has more than %d options; raise "
+			    "CLI_MAX_OPTS",
+			    CLI_MAX_OPTS);
 	if ((c->pos = calloc((size_t)argc + 1, sizeof(*c->pos))) == NULL)
 		return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
 	for (i = 0; i < argc; i++) {
