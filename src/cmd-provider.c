@@ -177,6 +177,53 @@ static const struct {
 	{ "lease-end", "lease_end", 0 },
 };
 
+/*
+ * --set KEY=VALUE, for the keys of every provider type: VALUE is JSON when
+ * it is true, false, null, an integer, or starts with [, { or " (as the
+ * -F fields of `gh api`); otherwise a string.  0, or a usage error.
+ */
+static int
+set_key(struct cli *c, cJSON *e, const char *kv)
+{
+	const char *eq = strchr(kv, '='), *v, *p;
+	cJSON *val;
+	char *key;
+	int integer;
+
+	if (eq == NULL || eq == kv)
+		return cli_usage_error(
+		    c, "--set wants KEY=VALUE, not '%s'", kv);
+	v = eq + 1;
+	integer = *v != '\0';
+	for (p = *v == '-' ? v + 1 : v; *p != '\0'; p++)
+		if (*p < '0' || *p > '9')
+			integer = 0;
+	if (strcmp(v, "true") == 0 || strcmp(v, "false") == 0 ||
+	    strcmp(v, "null") == 0 || (integer && strcmp(v, "-") != 0) ||
+	    *v == '[' || *v == '{' || *v == '"') {
+		if ((val = cJSON_Parse(v)) == NULL)
+			return cli_usage_error(c,
+			    "--set %.*s: '%s' is not valid JSON",
+			    (int)(eq - kv), kv, v);
+	} else if ((val = cJSON_CreateString(v)) == NULL)
+		return JANEE_ERR_NOMEM;
+	if ((key = janee_strdup(kv)) == NULL) {
+		cJSON_Delete(val);
+		return JANEE_ERR_NOMEM;
+	}
+	key[eq - kv] = '\0';
+	if (strcmp(key, "type") == 0) {
+		free(key);
+		cJSON_Delete(val);
+		return cli_usage_error(c, "give the type with --type");
+	}
+	/* The last word wins, over an option of the same key too. */
+	cJSON_DeleteItemFromObjectCaseSensitive(e, key);
+	cJSON_AddItemToObject(e, key, val);
+	free(key);
+	return 0;
+}
+
 static int
 read_config_json(const char *path, cJSON **out)
 {
@@ -221,7 +268,8 @@ cmd_provider_add(struct cli *c)
 	int rc;
 
 	if (type == NULL)
-		return cli_usage_error(c, "--type is required (oauth2, ...)");
+		return cli_usage_error(
+		    c, "--type is required (oauth2, github-app or slack)");
 	if ((rc = read_config_json(c->home.config, &root)) != 0)
 		return rc;
 	if ((provs = cJSON_GetObjectItemCaseSensitive(root, "providers")) ==
@@ -256,6 +304,10 @@ cmd_provider_add(struct cli *c)
 		for (j = 0; j < vals->n; j++)
 			cJSON_AddItemToArray(a, cJSON_CreateString(vals->v[j]));
 	}
+	vals = cli_all(c, "set");
+	for (j = 0; j < vals->n; j++)
+		if ((rc = set_key(c, e, vals->v[j])) != 0)
+			goto out;
 	/* The same validation as every load: refuse before writing. */
 	if ((text = cJSON_Print(root)) == NULL) {
 		rc = JANEE_ERR_NOMEM;

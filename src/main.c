@@ -41,7 +41,8 @@ static const struct cli_opt opts_provider_add[] = { { "type", 0, 1 },
 	{ "client-secret", 0, 1 }, { "auth-method", 0, 1 }, { "grant", 0, 1 },
 	{ "ca-file", 0, 1 }, { "scope", 0, 1 }, { "default-scope", 0, 1 },
 	{ "login-scope", 0, 1 }, { "max-ttl", 0, 1 }, { "default-ttl", 0, 1 },
-	{ "approval", 0, 1 }, { "lease-end", 0, 1 }, { NULL, 0, 0 } };
+	{ "approval", 0, 1 }, { "lease-end", 0, 1 }, { "set", 0, 1 },
+	{ NULL, 0, 0 } };
 static const struct cli_opt opts_mcp_config[] = { { "client", 0, 1 },
 	{ NULL, 0, 0 } };
 static const struct cli_opt opts_approve[] = { { "ttl", 0, 1 },
@@ -239,10 +240,11 @@ const struct cmd cmd_table[] = {
 	    "end the provider's leases, revoke its login there, forget it", "",
 	    opts_none, 1, 1, CMD_LEDGER | CMD_CONFIG, cmd_logout },
 	{ "provider", "add",
-	    "NAME --type oauth2 --issuer URL --client-id ID --scope S... "
-	    "[options]",
+	    "NAME --type T [--issuer URL --client-id ID --scope S...] "
+	    "[--set KEY=VALUE...] [options]",
 	    "add a provider to config.json (validated before it is written)",
-	    "  --type T              the provider type: oauth2\n"
+	    "  --type T              the provider type: oauth2, github-app or "
+	    "slack\n"
 	    "  --issuer URL          the issuer (endpoints by discovery), or:\n"
 	    "  --token-endpoint URL, --device-endpoint URL,\n"
 	    "  --revocation-endpoint URL, --introspection-endpoint URL\n"
@@ -263,7 +265,18 @@ const struct cmd cmd_table[] = {
 	    "  --max-ttl T, --default-ttl T   lease lifetimes (90s, 5m, 1h)\n"
 	    "  --approval A          auto, ask, out-of-band or deny\n"
 	    "  --lease-end E         revoke (default) or expire\n"
-	    "  --ca-file PATH        trust this CA for the provider's TLS\n",
+	    "  --ca-file PATH        trust this CA for the provider's TLS\n"
+	    "  --set KEY=VALUE       any config.json key of the type "
+	    "(repeat),\n"
+	    "                        e.g. for github-app: --set "
+	    "installation_id=123456\n"
+	    "                        --set private_key=secret:gh-key\n"
+	    "                        --set 'permissions=[\"issues:write\"]'; "
+	    "VALUE is JSON\n"
+	    "                        when true, false, null, an integer or "
+	    "[...] {...} \"...\",\n"
+	    "                        else a string (docs/GITHUB.md, "
+	    "docs/SLACK.md)\n",
 	    opts_provider_add, 1, 1, CMD_LEDGER | CMD_NO_SWEEP,
 	    cmd_provider_add },
 	{ "provider", "list", "[--json]",
