@@ -96,7 +96,7 @@ mkdir -p "$TMP/c3"
 : >"$TMP/c3/secrets"
 sweep "$TMP/c3"
 check "an empty capture is a failure (is the capture on?)" \
-    grep -q '^not ok - leak sweep: nothing to do' "$TMP/sweep.out"
+    grep -q '^not ok - leak sweep: nothing was captured' "$TMP/sweep.out"
 
 # --- the real capture of tests/janee-test ----------------------------------
 export JANEE_TEST_CAPTURE_DIR="$TMP/real/t0075"
