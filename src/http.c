@@ -355,7 +355,11 @@ attempt(struct janee_http *h, const struct janee_http_req *req,
 	resp->len = sink.b.len;
 	sink.b.p = NULL;
 	*transient = resp->status == 429 || resp->status == 503;
-	if (h->trace)
+	if (h->trace && req->secret_answer)
+		fprintf(stderr,
+		    "janee: http: < %ld, %zu bytes (a secret: not traced)\n",
+		    resp->status, resp->len);
+	else if (h->trace)
 		trace_answer(resp);
 out:
 	buf_free(&sink.b);

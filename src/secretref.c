@@ -287,26 +287,6 @@ vault_field(cJSON *data, const char *field, struct janee_secret **out)
 	return *out ? 0 : JANEE_ERR_NOMEM;
 }
 
-/* A client of our own: see the note in from_vault. */
-static struct janee_http *
-quiet_http(void)
-{
-	struct janee_http *h;
-	char *dbg = NULL;
-	const char *v = getenv("JANEE_DEBUG");
-
-	if (v != NULL && (dbg = janee_strdup(v)) == NULL)
-		return NULL;
-	if (dbg != NULL)
-		unsetenv("JANEE_DEBUG");
-	h = janee_http_new();
-	if (dbg != NULL) {
-		setenv("JANEE_DEBUG", dbg, 1);
-		free(dbg);
-	}
-	return h;
-}
-
 /*
  * MOUNT/PATH#FIELD: *plen is the length of MOUNT/PATH, *slash its first
  * '/', *field the FIELD (malloc'd) or NULL without one.
@@ -448,12 +428,7 @@ from_vault(const char *spec, struct janee_secret **out)
 	}
 	hdrs[n++] = "X-Vault-Request: true";
 	hdrs[n] = NULL;
-	/*
-	 * Our own client with tracing off: JANEE_DEBUG=http prints JSON
-	 * answers with only well-known credential fields redacted, and a
-	 * KV secret's fields can have any name.
-	 */
-	if ((h = quiet_http()) == NULL) {
+	if ((h = janee_http_new()) == NULL) {
 		rc = JANEE_ERR_NETWORK;
 		goto out;
 	}
@@ -462,6 +437,8 @@ from_vault(const char *spec, struct janee_secret **out)
 	req.what = "Vault";
 	req.ca_file = ca != NULL && *ca != '\0' ? ca : NULL;
 	req.headers = hdrs;
+	/* A KV secret's fields can have any name: never trace the answer. */
+	req.secret_answer = 1;
 	if ((rc = janee_http_do(h, &req, &resp)) != 0)
 		goto out;
 	rc = vault_answer(spec, plen, slash, field, &resp, out);

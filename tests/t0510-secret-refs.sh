@@ -205,6 +205,9 @@ else
 	VAULT_TOKEN=tok-reader JANEE_DEBUG=http jr exec --env K=vault://kv/ci#key -- true
 	expect_rc 0 "vault:// with JANEE_DEBUG=http"
 	no_leak "the HTTP trace shows no secret value" "$TMP/err"
+	expect_in "$TMP/err" 'janee: http: > GET .*/v1/kv/data/ci' "the trace shows the request"
+	expect_in "$TMP/err" 'janee: http: < 200, [0-9]+ bytes \(a secret: not traced\)' \
+		"and only the size of Vault's answer"
 	check "and no token" sh -c "! grep -q tok-reader '$TMP/err'"
 	unset VAULT_NAMESPACE
 fi

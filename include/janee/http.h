@@ -37,6 +37,12 @@ struct janee_http_req {
 	const struct janee_secret *basic_pass;
 	const struct janee_secret *bearer;
 	int no_retry; /* e.g. device polling: never resend */
+	/*
+	 * The answer's body is a secret whatever its field names (a Vault KV
+	 * read): JANEE_DEBUG=http traces its size only, not its redacted
+	 * JSON, whose redaction knows only the usual credential fields.
+	 */
+	int secret_answer;
 };
 
 struct janee_http_resp {
