@@ -114,6 +114,11 @@ FILENAME ~ /mcp.txt$/ &&
 	if (after($0, "(median of the cold runs)", a) >= 1)
 		hwm = a[1]
 }
+FILENAME ~ /mcp.txt$/ &&
+    index($0, "janee-test serve, at the end of the session") == 1 {
+	if (after($0, "at the end of the session", a) >= 1)
+		hwm_end = a[1]
+}
 FILENAME ~ /mcp.txt$/ && index($0, ": janee adds (p50 / p99 / mean)") {
 	who = substr($0, 1, index($0, ": janee adds") - 1)
 	sub(/^oauth2 cc, /, "", who)
@@ -184,6 +189,11 @@ END {
 	else
 		line("janee serve: peak RSS after tools/list", "not measured",
 		    "<= 8 MB (7.63 MiB)", "?")
+	# After 2,100 request_tokens, libcurl loaded for the HTTP providers.
+	if (hwm_end != "")
+		line("janee serve: peak RSS, end of a session with HTTP",
+		    sprintf("%.1f MiB", hwm_end), "<= 8 MB (7.63 MiB)",
+		    verdict(hwm_end * 1048576 <= 8000000))
 	for (i = 1; i <= nadd; i++)
 		line("request_token, janee adds (p50): " addwho[i],
 		    sprintf("%.3f ms", addp50[i]), "<= 1 ms",
