@@ -187,6 +187,15 @@ def without_token_results(data):
         if is_token_result(msg):
             out.append(b" " * len(line))
             n += 1
+        elif isinstance(msg, list) and any(map(is_token_result, msg)):
+            # A JSON-RPC batch's answer (protocol 2025-03-26): keep the
+            # other answers, searched as janee wrote them re-encoded,
+            # padded to the line's length so later offsets stay true.
+            rest = [m for m in msg if not is_token_result(m)]
+            n += len(msg) - len(rest)
+            kept = json.dumps(rest, separators=(",", ":"),
+                              ensure_ascii=False).encode() if rest else b""
+            out.append(kept.ljust(len(line)))
         else:
             out.append(line)
     return b"\n".join(out), n
@@ -274,10 +283,14 @@ def main(argv):
     search, excluded, blanked, tmp = classify(capdir)
     search = [(p, label) for p, label in search if os.path.getsize(p) > 0]
     nbytes = sum(os.path.getsize(p) for p, _ in search)
-    if not search:
+    if not search and secrets:
         print("not ok - leak sweep: nothing was captured (%d secrets): "
               "is the capture on?" % len(secrets))
         return 1
+    if not search:
+        print("ok - leak sweep # SKIP nothing captured and no secret "
+              "recorded (t0075 alone sweeps its own captures)")
+        return 0
     if not secrets:
         # Scripts that handle no secret (t0001, t0025 run alone): there is
         # nothing to look for.  The whole suite always records some, and

@@ -91,11 +91,26 @@ check "the request_token result in serve's stdout is not reported" \
 check "no report holds a secret in full" \
     sh -c "! grep -Fq -e '$TOK_C' -e '$PEM_BODY' -e 'Secret value' '$TMP/sweep.out'"
 
+# --- a batch answer (protocol 2025-03-26): its request_token result is an
+# intended place, a token elsewhere in the same array is not
+make_capture "$TMP/c4"
+d=$TMP/c4/t9999-x
+res='{"jsonrpc":"2.0","id":%d,"result":{"structuredContent":{"token":"%s"},"isError":false}}'
+printf "[$res,$res]\n" 7 "$TOK_C" 8 "$TOK_A" >>"$d/serve.11.out"
+sweep "$TMP/c4"
+check "request_token results inside a batch answer are not reported" swept_ok
+printf "[$res,%s]\n" 9 "$TOK_C" \
+    "{\"jsonrpc\":\"2.0\",\"id\":10,\"result\":{\"isError\":true,\"text\":\"$TOK_B\"}}" \
+    >>"$d/serve.11.out"
+sweep "$TMP/c4"
+check "a token in another answer of the same batch is found" \
+    hit 'token (plain, .*) in t9999-x/serve.11.out at offset [0-9]'
+
 # --- it refuses to pass on nothing -----------------------------------------
 mkdir -p "$TMP/c3"
-: >"$TMP/c3/secrets"
+printf 'token\t%s\n' "$TOK_A" >"$TMP/c3/secrets"
 sweep "$TMP/c3"
-check "an empty capture is a failure (is the capture on?)" \
+check "an empty capture with secrets recorded is a failure (capture off?)" \
     grep -q '^not ok - leak sweep: nothing was captured' "$TMP/sweep.out"
 
 # --- the real capture of tests/janee-test ----------------------------------
