@@ -1020,6 +1020,47 @@ sweep_one(struct broker *b, const char *id, int quiet, struct sweep_report *r)
 	return rc;
 }
 
+/*
+ * Requests nobody settled or collected in a day: a person never answered
+ * an out-of-band approval, or the MCP session that could collect it died
+ * without ending (killed; one that ends denies its own).  Denied, so that
+ * `janee approvals` does not list them for ever.  The partial index makes
+ * this free when there are none.
+ */
+#define WAITING_STALE_MS (24 * 3600 * 1000LL)
+
+static int
+abandon_stale(struct broker *b, int64_t now, struct sweep_report *r)
+{
+	char ids[32][JANEE_LEASE_ID_LEN];
+	sqlite3_stmt *st;
+	int i, n = 0, rc, step;
+
+	if ((rc = ledger_prepare(b->lg,
+		 "SELECT id FROM leases WHERE state IN ('requested', "
+		 "'approved') AND created_ms < ? ORDER BY created_ms LIMIT 32",
+		 &st)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, now - WAITING_STALE_MS);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW)
+		snprintf(ids[n++], JANEE_LEASE_ID_LEN, "%s",
+		    (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	if (step != SQLITE_DONE)
+		return ledger_fail(b->lg, "cannot find abandoned requests");
+	for (i = 0; i < n; i++) {
+		rc = broker_end(b, ids[i],
+		    "abandoned: not approved and collected within 24 hours");
+		if (rc == 0)
+			r->abandoned++;
+		else if (rc == JANEE_ERR_STATE)
+			janee_err_clear(); /* settled meanwhile */
+		else
+			return rc;
+	}
+	return 0;
+}
+
 int
 broker_sweep(struct broker *b, int may_unlock, struct sweep_report *r)
 {
@@ -1029,11 +1070,13 @@ broker_sweep(struct broker *b, int may_unlock, struct sweep_report *r)
 	int i, n, rc, quiet;
 
 	r->expired = r->retrying = r->irrevocable = r->waiting = 0;
+	r->abandoned = 0;
 	quiet = may_unlock || b->store != NULL || store_quiet(b->lg, b->ks);
 	/* Expiry is janee's own act, whoever ran the command. */
 	actor = b->actor;
 	b->actor = "janee";
-	if ((rc = reconcile_stale(b, now)) != 0) {
+	if ((rc = reconcile_stale(b, now)) != 0 ||
+	    (rc = abandon_stale(b, now, r)) != 0) {
 		b->actor = actor;
 		return rc;
 	}

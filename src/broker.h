@@ -105,6 +105,7 @@ struct sweep_report {
 	int64_t retrying; /* revocation failed, will retry */
 	int64_t irrevocable; /* gave up */
 	int64_t waiting; /* due, but the store is locked */
+	int64_t abandoned; /* requests left unsettled or uncollected */
 	/* Told of each lease the sweep ended (expired or irrevocable). */
 	void (*ended)(void *arg, const struct lease *l);
 	void *arg;

@@ -279,8 +279,9 @@ cmd_lease_sweep(struct cli *c)
 
 	if ((rc = broker_sweep(&c->broker, 1, &r)) != 0)
 		return rc;
-	printf("expired %lld, retrying %lld, irrevocable %lld\n",
+	printf(
+	    "expired %lld, retrying %lld, irrevocable %lld, abandoned %lld\n",
 	    (long long)r.expired, (long long)r.retrying,
-	    (long long)r.irrevocable);
+	    (long long)r.irrevocable, (long long)r.abandoned);
 	return 0;
 }

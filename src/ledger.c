@@ -86,6 +86,9 @@ static const char *const migrations[] = {
 	/* 4: finding leases a crashed janee left minting, without a scan */
 	"CREATE INDEX leases_minting ON leases (created_ms)"
 	"  WHERE state = 'minting';",
+	/* 5: finding requests nobody settled or collected, without a scan */
+	"CREATE INDEX leases_waiting ON leases (created_ms)"
+	"  WHERE state IN ('requested', 'approved');",
 };
 
 int

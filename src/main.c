@@ -183,7 +183,8 @@ const struct cmd cmd_table[] = {
 	    opts_lease_revoke, 0, 1, CMD_LEDGER | CMD_CONFIG,
 	    cmd_lease_revoke },
 	{ "lease", "sweep", "",
-	    "expire overdue leases now, asking for the passphrase if needed",
+	    "expire overdue leases and deny requests left unsettled for a "
+	    "day, now, asking for the passphrase if needed",
 	    "", opts_none, 0, 0, CMD_LEDGER | CMD_CONFIG | CMD_NO_SWEEP,
 	    cmd_lease_sweep },
 	{ "audit", "list", "[filters] [--limit N] [--json]",

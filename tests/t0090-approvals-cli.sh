@@ -95,4 +95,29 @@ jr lease show "$lease2"
 expect_in "$TMP/out" 'not today' "the person's denial stands after the session ends"
 check "nothing was minted for waiting or denied requests" [ "$(mints)" -eq 0 ]
 
+# A session killed outright cannot deny what it left waiting: the sweep
+# of any later janee command denies requests older than a day.
+serve_request write 600
+lease3=$(sed -n 's/.*pending: lease \(lse_[a-z2-7]*\).*/\1/p' "$TMP/serve.out" | head -n 1)
+check "a third request waits" [ -n "$lease3" ]
+kill -9 "$spid"
+exec 6>&-
+wait "$spid" 2>/dev/null
+jr approvals --json
+check "a killed session's request still waits" grep -q "$lease3" "$TMP/out"
+JANEE_TEST_CLOCK_OFFSET=3600 jr lease sweep
+expect_in "$TMP/out" 'abandoned 0$' "an hour later the sweep leaves it"
+JANEE_TEST_CLOCK_OFFSET=90000 jr lease sweep
+expect_in "$TMP/out" 'abandoned 1$' "after a day the sweep denies it"
+jr lease show "$lease3"
+expect_in "$TMP/out" '^state: +denied' "the abandoned request is denied"
+expect_in "$TMP/out" 'abandoned: not approved and collected within 24 hours' "saying why"
+jr audit list --lease "$lease3" --json
+check "and audited as denied by janee" "$PYTHON3" -c '
+import json, sys
+ev = [e for e in json.load(open(sys.argv[1])) if e["event"] == "denied"]
+assert len(ev) == 1 and ev[0]["actor"] == "janee", ev' "$TMP/out"
+jr approvals --json
+check "janee approvals lists it no more" [ "$(out)" = "[]" ]
+
 done_testing
