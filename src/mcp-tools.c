@@ -256,7 +256,15 @@ unb64url(const char *s, unsigned char *out, size_t cap, size_t *outlen)
 		return -1;
 	/* DecodeBlock counts padding as zero bytes: take them off. */
 	*outlen = (size_t)len - (n % 4 == 2 ? 2 : n % 4 == 3 ? 1 : 0);
-	return 0;
+	/*
+	 * Only the one canonical spelling: a last character whose unused
+	 * bits are set decodes to the same bytes, and would make one
+	 * requestState many strings.
+	 */
+	if (*outlen > (sizeof(tmp) - 1) / 4 * 3)
+		return -1;
+	b64url(out, *outlen, tmp);
+	return strcmp(tmp, s) == 0 ? 0 : -1;
 }
 
 /* A copy of v with object members sorted by name, for a stable digest. */

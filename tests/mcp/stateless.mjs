@@ -197,13 +197,19 @@ async function refused(name, args, state, pattern, inputs = accept) {
 	const payload = Buffer.from(p64, 'base64url').toString();
 	const longer = payload.replace(/\.(\d+)$/, (_, e) => `.${Number(e) + 3600000}`);
 	const forged = `${Buffer.from(longer).toString('base64url')}.${m64}`;
-	const lastMac = m64.slice(-1) === 'A' ? 'B' : 'A';
+	// The MAC's first character is six bits of the MAC: flipping it
+	// always changes the MAC.  Its last carries four bits and two unused
+	// ones: setting an unused bit spells the same MAC another way.
+	const firstMac = m64[0] === 'A' ? 'B' : 'A';
+	const b64u = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+	const sloppyLast = b64u[b64u.indexOf(m64.slice(-1)) | 1];
 	const lY = idOf(stateY);
 	const otherLease = payload.replace(/^lse_[a-z2-7]{26}/, lY);
 	const notIssued = /not one this server issued/;
 	check('(the requestState payload names the lease, the digest and the expiry)', /^lse_[a-z2-7]{26}\.[0-9a-f]{64}\.\d+$/.test(payload), payload);
 	await refused('a requestState with its expiry pushed back', argsX, forged, notIssued);
-	await refused('a requestState with a flipped MAC', argsX, `${p64}.${m64.slice(0, -1)}${lastMac}`, notIssued);
+	await refused('a requestState with a flipped MAC', argsX, `${p64}.${firstMac}${m64.slice(1)}`, notIssued);
+	await refused('a requestState whose MAC is spelled with its unused bits set', argsX, `${p64}.${m64.slice(0, -1)}${sloppyLast}`, notIssued);
 	await refused("a requestState naming another lease (Y's)", argsY, `${Buffer.from(otherLease).toString('base64url')}.${m64}`, notIssued);
 	await refused('a requestState with no MAC', argsX, p64, notIssued);
 	await refused('garbage as requestState', argsX, 'not.base64!', notIssued);
