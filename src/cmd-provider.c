@@ -201,7 +201,7 @@ set_key(struct cli *c, cJSON *e, const char *kv)
 	if (strcmp(v, "true") == 0 || strcmp(v, "false") == 0 ||
 	    strcmp(v, "null") == 0 || (integer && strcmp(v, "-") != 0) ||
 	    *v == '[' || *v == '{' || *v == '"') {
-		if ((val = cJSON_Parse(v)) == NULL)
+		if ((val = cJSON_ParseWithOpts(v, NULL, 1)) == NULL)
 			return cli_usage_error(c,
 			    "--set %.*s: '%s' is not valid JSON",
 			    (int)(eq - kv), kv, v);

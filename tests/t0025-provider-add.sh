@@ -82,6 +82,8 @@ expect_rc 2 "--set without = is a usage error"
 jr provider add x --type oauth2 --set 'scopes=[unclosed'
 expect_rc 2 "--set with broken JSON is a usage error"
 expect_in "$TMP/err" "not valid JSON" "and says so"
+jr provider add x --type oauth2 --set 'scopes=["a"] and more'
+expect_rc 2 "--set with JSON followed by more is a usage error"
 jr provider add x --type oauth2 --set type=slack
 expect_rc 2 "--set type is refused (use --type)"
 check "config.json is unchanged after usage errors" unchanged
