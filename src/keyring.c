@@ -116,7 +116,6 @@ keyring_lookup(
 	GError *e = NULL;
 	gchar *pw;
 	char what[300];
-
 	int rc;
 
 	*out = NULL;
