@@ -658,9 +658,13 @@ out:
 
 /* ------------------------------------------------------------ the API */
 
-/* Server text for a message: bounded, one line, no control bytes. */
+/*
+ * Server text for a message: bounded, one line.  Unlike janee_clean_text,
+ * each run of control bytes becomes one space: GitHub's messages span
+ * lines, and their words must stay apart.
+ */
 static void
-clean_text(const char *in, char *out, size_t outsz)
+one_line_text(const char *in, char *out, size_t outsz)
 {
 	size_t j = 0;
 
@@ -693,7 +697,7 @@ err_read(const struct janee_http_resp *r, struct gh_err *e)
 	e->status = r->status;
 	e->retry_after = r->retry_after_s;
 	if (cJSON_IsString(m))
-		clean_text(m->valuestring, e->msg, sizeof(e->msg));
+		one_line_text(m->valuestring, e->msg, sizeof(e->msg));
 	else
 		snprintf(e->msg, sizeof(e->msg), "%s",
 		    j == NULL ? "no JSON error body" : "no message");

@@ -371,18 +371,6 @@ jnum(const cJSON *o, const char *k)
 	return -1;
 }
 
-/* Text from Slack for a message: bounded, control bytes dropped. */
-static void
-clean_text(const char *in, char *out, size_t outsz)
-{
-	size_t j = 0;
-
-	for (; in != NULL && *in != '\0' && j + 1 < outsz; in++)
-		if ((unsigned char)*in >= 0x20 && *in != 0x7f)
-			out[j++] = *in;
-	out[j] = '\0';
-}
-
 static int
 in_list(const char *s, const char *const *list)
 {
@@ -840,14 +828,15 @@ slack_fail(struct janee_ctx *ctx, const char *method, const cJSON *j,
 	const char *hint = NULL;
 	size_t i;
 
-	clean_text(jstr(j, "error"), err, sizeof(err));
+	janee_clean_text(jstr(j, "error"), err, sizeof(err));
 	if (*err == '\0')
 		snprintf(err, sizeof(err), "unknown_error");
 	if (code != NULL)
 		snprintf(code, codesz, "%s", err);
 	if (strcmp(err, "missing_scope") == 0) {
-		clean_text(jstr(j, "needed"), needed, sizeof(needed));
-		clean_text(jstr(j, "provided"), provided, sizeof(provided));
+		janee_clean_text(jstr(j, "needed"), needed, sizeof(needed));
+		janee_clean_text(
+		    jstr(j, "provided"), provided, sizeof(provided));
 		return janee_err_set(JANEE_ERR_PROVIDER,
 		    "provider '%s': Slack refused %s: missing_scope: the token "
 		    "lacks a scope (needed: %s; provided: %s); add it to the "
@@ -2170,7 +2159,7 @@ login_browser(struct janee_ctx *ctx, const struct janee_login_ui *ui,
 	if (r.error != NULL) {
 		char e[64];
 
-		clean_text(r.error, e, sizeof(e));
+		janee_clean_text(r.error, e, sizeof(e));
 		rc = strcmp(e, "access_denied") == 0
 		    ? janee_err_set(JANEE_ERR_DENIED,
 			  "provider '%s': the install of profile '%s' was "

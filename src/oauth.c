@@ -114,18 +114,6 @@ oauth_scope_join(const struct janee_strlist *l)
 	return b.p;
 }
 
-/* Server-supplied text for a message: bounded, control bytes dropped. */
-static void
-clean_text(const char *in, char *out, size_t outsz)
-{
-	size_t j = 0;
-
-	for (; in != NULL && *in != '\0' && j + 1 < outsz; in++)
-		if ((unsigned char)*in >= 0x20 && *in != 0x7f)
-			out[j++] = *in;
-	out[j] = '\0';
-}
-
 static int
 is_json(const struct janee_http_resp *r)
 {
@@ -222,8 +210,9 @@ parse_answer(const struct oauth_client *c, const char *what, const char *url,
 		    c->name, what, url, r->status);
 	}
 	if (jstr(j, "error") != NULL) {
-		clean_text(jstr(j, "error"), code, sizeof(code));
-		clean_text(jstr(j, "error_description"), desc, sizeof(desc));
+		janee_clean_text(jstr(j, "error"), code, sizeof(code));
+		janee_clean_text(
+		    jstr(j, "error_description"), desc, sizeof(desc));
 		if (err != NULL)
 			snprintf(err->code, sizeof(err->code), "%s", code);
 		cJSON_Delete(j);
