@@ -496,8 +496,8 @@ gh_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state)
 	    (rc = janee_cfg_int(cfg, "app_id", &g->app_id)) != 0 ||
 	    (rc = janee_cfg_string(cfg, "client_id", 0, &cid)) != 0 ||
 	    (rc = janee_cfg_string(cfg, "jwt_issuer", 0, &iss)) != 0 ||
-	    (rc = janee_cfg_string(cfg, "private_key", 0, &key)) != 0 ||
-	    (rc = janee_cfg_string(cfg, "client_secret", 0, &secret)) != 0 ||
+	    (rc = janee_cfg_ref(cfg, "private_key", 0, &key)) != 0 ||
+	    (rc = janee_cfg_ref(cfg, "client_secret", 0, &secret)) != 0 ||
 	    (rc = janee_cfg_int(cfg, "installation_id", &g->installation_id)) !=
 		0 ||
 	    (rc = janee_cfg_string(cfg, "owner", 0, &owner)) != 0 ||

@@ -109,13 +109,13 @@ o2_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state)
 	    (rc = url_key(ctx, cfg, "introspection_endpoint",
 		 &t->explicit_ep.introspection)) != 0 ||
 	    (rc = janee_cfg_string(cfg, "client_id", 1, &client_id)) != 0 ||
-	    (rc = janee_cfg_string(cfg, "client_secret", 0, &secret)) != 0 ||
+	    (rc = janee_cfg_ref(cfg, "client_secret", 0, &secret)) != 0 ||
 	    (rc = janee_cfg_string(cfg, "auth_method", 0, &auth)) != 0 ||
 	    (rc = janee_cfg_string(cfg, "grant", 0, &grant)) != 0 ||
 	    (rc = janee_cfg_string(cfg, "ca_file", 0, &ca)) != 0 ||
 	    (rc = janee_cfg_strlist(cfg, "login_scopes", &t->login_scopes)) !=
 		0 ||
-	    (rc = janee_cfg_string(cfg, "subject_token", 0, &subject)) != 0 ||
+	    (rc = janee_cfg_ref(cfg, "subject_token", 0, &subject)) != 0 ||
 	    (rc = janee_cfg_string(cfg, "subject_token_type", 0, &stype)) !=
 		0 ||
 	    (rc = janee_cfg_string(cfg, "audience", 0, &aud)) != 0 ||

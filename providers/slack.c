@@ -45,6 +45,7 @@
 #include "janee/http.h"
 #include "oauth.h"
 #include "providers.h"
+#include "secretref.h"
 #include "slack.h"
 #include "util.h"
 
@@ -174,6 +175,7 @@ read_profile(struct janee_ctx *ctx, const cJSON *o, struct profile *p)
 	static const char *const keys[] = { "scopes", "user_scopes",
 		"client_id", "client_secret", "legacy_token", NULL };
 	const cJSON *e;
+	char where[160];
 	size_t i;
 	int rc;
 
@@ -208,6 +210,15 @@ read_profile(struct janee_ctx *ctx, const cJSON *o, struct profile *p)
 		 &p->client_secret_ref)) != 0 ||
 	    (rc = prof_string(
 		 ctx, p->name, o, "legacy_token", &p->legacy_token_ref)) != 0)
+		return rc;
+	snprintf(where, sizeof(where), "provider '%s': profiles.%s", ctx->name,
+	    p->name);
+	if ((p->client_secret_ref != NULL &&
+		(rc = secretref_require(
+		     where, "client_secret", p->client_secret_ref)) != 0) ||
+	    (p->legacy_token_ref != NULL &&
+		(rc = secretref_require(
+		     where, "legacy_token", p->legacy_token_ref)) != 0))
 		return rc;
 	if (p->scopes[KIND_BOT].n == 0 && p->scopes[KIND_USER].n == 0)
 		return janee_err_set(JANEE_ERR_CONFIG,
@@ -299,7 +310,7 @@ slack_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state)
 		return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
 	*state = t;
 	if ((rc = janee_cfg_string(cfg, "client_id", 1, &client_id)) != 0 ||
-	    (rc = janee_cfg_string(cfg, "client_secret", 0, &secret)) != 0 ||
+	    (rc = janee_cfg_ref(cfg, "client_secret", 0, &secret)) != 0 ||
 	    (rc = janee_cfg_string(cfg, "base_url", 0, &base)) != 0 ||
 	    (rc = janee_cfg_string(cfg, "ca_file", 0, &ca)) != 0 ||
 	    (rc = janee_cfg_string(cfg, "redirect_uri", 0, &redirect)) != 0 ||

@@ -113,6 +113,21 @@ janee_cfg_string(
 }
 
 int
+janee_cfg_ref(
+    struct janee_cfg *c, const char *key, int required, const char **out)
+{
+	const char *v = NULL;
+	int rc;
+
+	if ((rc = janee_cfg_string(c, key, required, &v)) != 0 || v == NULL)
+		return rc;
+	if ((rc = secretref_require(c->where, key, v)) != 0)
+		return rc;
+	*out = v;
+	return 0;
+}
+
+int
 janee_cfg_bool(struct janee_cfg *c, const char *key, int *out)
 {
 	const cJSON *v = cfg_take(c, key);

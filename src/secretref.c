@@ -745,6 +745,19 @@ secretref_looks_secret(const char *name, const char *value)
 	return NULL;
 }
 
+int
+secretref_require(const char *where, const char *key, const char *value)
+{
+	if (secretref_kind(value) != SECRETREF_NONE)
+		return 0;
+	return janee_err_set(JANEE_ERR_CONFIG,
+	    "%s: key '%s' must be a reference to the secret (secret:NAME, "
+	    "env:VAR, file:PATH, keyring:SERVICE/ACCOUNT or vault://...), "
+	    "not the secret itself: store it with 'janee secret set NAME' "
+	    "and write secret:NAME",
+	    where, key);
+}
+
 char *
 secretref_mask(const char *value)
 {

@@ -71,6 +71,14 @@ int secretref_expand(const char *s, char **out) JANEE_WUR;
 const char *secretref_looks_secret(const char *name, const char *value);
 
 /*
+ * A configuration value that stands for a secret (a client secret, a
+ * private key) must be a reference: 0, or JANEE_ERR_CONFIG saying so
+ * under where and key, never quoting value.
+ */
+int secretref_require(
+    const char *where, const char *key, const char *value) JANEE_WUR;
+
+/*
  * value for showing to a person: the known prefix or the URL around the
  * password kept, the rest replaced by "********".  Caller frees.
  */

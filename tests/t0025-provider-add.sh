@@ -77,6 +77,13 @@ e = json.load(open(sys.argv[1]))["providers"]["sl"]
 assert e["client_id"] == "123.456" and e["profiles"]["reader"]["scopes"] == ["channels:read"], e' "$cfg"
 cp "$cfg" "$TMP/config.before"
 
+jr provider add pl --type oauth2 --issuer https://auth.example.com \
+	--client-id c1 --client-secret 'plain-Client-Secret-77' --scope a:read
+expect_rc 1 "a client secret given as a value is refused"
+expect_in "$TMP/err" "must be a reference to the secret" "saying to give a reference"
+check "the value is not repeated on stderr" sh -c "! grep -q plain-Client-Secret '$TMP/err'"
+check "config.json is unchanged after a secret value" unchanged
+
 jr provider add x --type oauth2 --set novalue
 expect_rc 2 "--set without = is a usage error"
 jr provider add x --type oauth2 --set 'scopes=[unclosed'

@@ -83,6 +83,9 @@ struct janee_ctx;
  */
 int janee_cfg_string(struct janee_cfg *c, const char *key, int required,
     const char **out) __attribute__((warn_unused_result));
+/* A string that must be a secret reference (secret:, env:, ...). */
+int janee_cfg_ref(struct janee_cfg *c, const char *key, int required,
+    const char **out) __attribute__((warn_unused_result));
 int janee_cfg_bool(struct janee_cfg *c, const char *key, int *out)
     __attribute__((warn_unused_result));
 int janee_cfg_int(struct janee_cfg *c, const char *key, int64_t *out)

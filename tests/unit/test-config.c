@@ -189,6 +189,57 @@ strings_expand_environment_variables(void)
 	unsetenv("JANEE_T_STATE");
 }
 
+/* A key that stands for a secret takes a reference, never the value. */
+static void
+secret_keys_take_references_only(void)
+{
+	static const char *const entries[] = {
+		"\"o\": {\"type\": \"oauth2\", \"issuer\": "
+		"\"https://a.example\", "
+		"\"client_id\": \"c\", \"scopes\": [\"a\"], "
+		"\"client_secret\": \"plain-Value-9x\"}",
+		"\"o\": {\"type\": \"oauth2\", \"issuer\": "
+		"\"https://a.example\", "
+		"\"client_id\": \"c\", \"scopes\": [\"a\"], "
+		"\"grant\": \"token_exchange\", "
+		"\"subject_token\": \"plain-Value-9x\"}",
+		"\"g\": {\"type\": \"github-app\", \"client_id\": \"Iv1\", "
+		"\"installation_id\": 1, \"permissions\": [\"issues:read\"], "
+		"\"repositories\": [\"r\"], "
+		"\"private_key\": \"plain-Value-9x\"}",
+		"\"s\": {\"type\": \"slack\", \"client_id\": \"1.2\", "
+		"\"client_secret\": \"plain-Value-9x\", "
+		"\"profiles\": {\"p\": {\"scopes\": [\"chat:write\"]}}}",
+		"\"s\": {\"type\": \"slack\", \"client_id\": \"1.2\", "
+		"\"client_secret\": \"secret:s\", \"profiles\": {\"p\": "
+		"{\"scopes\": [\"chat:write\"], "
+		"\"legacy_token\": \"plain-Value-9x\"}}}",
+	};
+	struct config *c;
+	const char *msg;
+	char json[1024];
+	size_t i;
+
+	for (i = 0; i < nitems(entries); i++) {
+		snprintf(
+		    json, sizeof(json), "{\"providers\": {%s}}", entries[i]);
+		T_EQ_INT(parse(json, &c), JANEE_ERR_CONFIG);
+		T_ASSERT(c == NULL);
+		msg = janee_err_msg(JANEE_ERR_CONFIG);
+		T_ASSERT(
+		    strstr(msg, "must be a reference to the secret") != NULL);
+		/* The message names the key, never the value. */
+		T_ASSERT(strstr(msg, "plain-Value") == NULL);
+		janee_err_clear();
+	}
+	snprintf(json, sizeof(json), "{\"providers\": {%s}}",
+	    "\"o\": {\"type\": \"oauth2\", \"issuer\": \"https://a.example\", "
+	    "\"client_id\": \"c\", \"scopes\": [\"a\"], "
+	    "\"client_secret\": \"env:O_SECRET\"}");
+	T_EQ_INT(parse(json, &c), 0);
+	config_free(c);
+}
+
 int
 main(void)
 {
@@ -200,5 +251,6 @@ main(void)
 	T_RUN(bad_documents_and_names_are_refused);
 	T_RUN(out_of_band_patterns_match_levels_and_names);
 	T_RUN(strings_expand_environment_variables);
+	T_RUN(secret_keys_take_references_only);
 	return t_done();
 }
