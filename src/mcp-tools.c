@@ -729,22 +729,6 @@ static const struct arg request_args[] = {
 	{ NULL, 0, 0 },
 };
 
-/* The effective approval mode: sensitive scopes and clients that cannot
- * ask move a request to a person at a terminal, never to auto. */
-static enum approval
-mode_for(struct mcp *m, const struct prov *pv, const struct janee_strlist *sc)
-{
-	enum approval a = pv->pol.approval;
-
-	if (a == APPROVAL_DENY)
-		return a;
-	if (policy_needs_oob(&pv->pol, sc))
-		return APPROVAL_OUT_OF_BAND;
-	if (a == APPROVAL_ASK && !m->can_elicit)
-		return APPROVAL_OUT_OF_BAND;
-	return a;
-}
-
 static cJSON *
 request_token(
     struct mcp *m, cJSON *id, const cJSON *params, int stateless, int *pending)
@@ -758,6 +742,7 @@ request_token(
 	const cJSON *inputs =
 	    cJSON_GetObjectItemCaseSensitive(params, "inputResponses");
 	struct broker_req req;
+	struct broker_grant g;
 	struct mcp_pending *p;
 	struct prov *pv;
 	struct lease l;
@@ -768,6 +753,7 @@ request_token(
 
 	*pending = 0;
 	memset(&req, 0, sizeof(req));
+	memset(&g, 0, sizeof(g));
 	/* The stateless era's second round: the person's answer. */
 	if (stateless && cJSON_IsString(state)) {
 		call_digest("request_token", args, digest);
@@ -815,31 +801,25 @@ request_token(
 		r = tool_error("out of memory");
 		goto out;
 	}
-	switch (mode_for(m, pv, &req.scopes)) {
-	case APPROVAL_AUTO:
-	case APPROVAL_DENY: {
-		struct broker_grant g;
-
-		/* Decided by policy alone: one transaction, then the mint. */
-		if ((rc = broker_issue(&m->c->broker, &req, &g)) != 0) {
-			r = tool_error("%s", janee_err_msg(rc));
-			janee_err_clear();
-			goto out;
-		}
+	/*
+	 * The broker decides how this is approved; janee serve can ask
+	 * through the client when it offers elicitation, and can always
+	 * wait for a person at a terminal.
+	 */
+	rc = broker_submit(&m->c->broker, &req,
+	    BROKER_CAN_WAIT | (m->can_elicit ? BROKER_CAN_ELICIT : 0), &g);
+	if (rc == 0) {
 		r = grant_result(prov, &g);
-		broker_grant_free(&g);
 		goto out;
 	}
-	case APPROVAL_ASK:
-	case APPROVAL_OUT_OF_BAND:
-		break;
-	}
-	if ((rc = broker_request(&m->c->broker, &req, lease_id)) != 0) {
+	if (rc != JANEE_ERR_PENDING) {
 		r = tool_error("%s", janee_err_msg(rc));
 		janee_err_clear();
 		goto out;
 	}
-	if (mode_for(m, pv, &req.scopes) == APPROVAL_OUT_OF_BAND) {
+	janee_err_clear();
+	memcpy(lease_id, g.lease_id, JANEE_LEASE_ID_LEN);
+	if (g.route == BROKER_OUT_OF_BAND) {
 		if ((p = pending_new(m, PENDING_OOB, id, lease_id, params)) ==
 		    NULL) {
 			r = tool_error("out of memory");
@@ -912,6 +892,7 @@ request_token(
 	lease_free(&l);
 	*pending = 1;
 out:
+	broker_grant_free(&g);
 	janee_strlist_free(&req.scopes);
 	janee_strlist_free(&req.repositories);
 	return r;
