@@ -19,34 +19,22 @@ JSON
 policy '"approval": "auto", "default_scopes": ["read", "write"],
   "require_out_of_band": ["write", "admin"], "approval_wait": "2s"'
 
-# serve_call ARGS: one request_token over a fresh session; the answer in
-# $TMP/serve.out.  The session stays open until the answer came.
-serve_call() {
-	rm -f "$TMP/in"
-	mkfifo "$TMP/in"
-	"$JANEE" serve <"$TMP/in" >"$TMP/serve.out" 2>"$TMP/serve.err" &
-	spid=$!
-	exec 6>"$TMP/in"
-	printf '%s\n' \
-	    '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t0095","version":"1"}}}' \
-	    "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":\"request_token\",\"arguments\":$1}}" >&6
-	n=0
-	until grep -q '"id":2' "$TMP/serve.out" || [ $n -ge 600 ]; do
-		sleep 0.1
-		n=$((n + 1))
-	done
-	exec 6>&-
-	wait $spid
+# request ARGS: one request_token over a fresh session (answer in
+# $TMP/serve.out)
+request() {
+	serve_open t0095
+	serve_call 2 "$1"
+	serve_close
 }
 
 # Finding 1: no scopes asked for means the defaults, and the defaults hold
 # a scope that needs out-of-band approval: the request waits for a person.
-serve_call '{"provider":"t","reason":"finding 1"}'
+request '{"provider":"t","reason":"finding 1"}'
 expect_in "$TMP/serve.out" 'pending: lease lse_' \
     "finding 1: request_token without scopes waits when a default scope needs out-of-band approval"
 expect_not_in "$TMP/serve.out" '"token":' "finding 1: and no token comes back"
 check "finding 1: nothing was minted" [ "$(mints)" -eq 0 ]
-serve_call '{"provider":"t","scopes":["read"],"reason":"read only"}'
+request '{"provider":"t","scopes":["read"],"reason":"read only"}'
 expect_in "$TMP/serve.out" '"token":"' "request_token for read alone is approved by policy"
 check "and minted once" [ "$(mints)" -eq 1 ]
 jr audit list --provider t --event approved --json
