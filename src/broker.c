@@ -1,6 +1,8 @@
 /* The broker: requests, approval, durable leases, minting, expiry. */
 #include "common.h"
 
+#include <time.h>
+
 #include "audit.h"
 #include "broker.h"
 #include "credentials.h"
@@ -309,12 +311,17 @@ fail:
 	return rc;
 }
 
+/* What record_request writes after "requested". */
+enum verdict { VERDICT_APPROVED, VERDICT_PENDING, VERDICT_DENIED };
+
 /*
  * Record the request and the decision durably: requested, then approved
- * and minting, or denied; with their audit events, in one transaction.
+ * and minting, or denied, or nothing more while a person decides; with
+ * their audit events, in one transaction.
  */
 static int
-record_request(struct broker *b, struct lease *l, int decision, const char *why)
+record_request(
+    struct broker *b, struct lease *l, enum verdict v, const char *why)
 {
 	char who[256];
 	struct audit_event ev = { .actor = b->actor,
@@ -333,7 +340,8 @@ record_request(struct broker *b, struct lease *l, int decision, const char *why)
 	    (rc = audit_append(b->lg, &ev)) != 0)
 		goto fail;
 	ev.detail = why;
-	if (decision == 0) {
+	switch (v) {
+	case VERDICT_APPROVED:
 		l->state = LEASE_APPROVED;
 		l->approved_ms = clock_ms();
 		ev.event = "approved";
@@ -343,7 +351,8 @@ record_request(struct broker *b, struct lease *l, int decision, const char *why)
 		l->state = LEASE_MINTING;
 		if ((rc = lease_save(b->lg, l, LEASE_APPROVED)) != 0)
 			goto fail;
-	} else {
+		break;
+	case VERDICT_DENIED:
 		l->state = LEASE_DENIED;
 		l->ended_ms = clock_ms();
 		if ((rc = lease_set_str(&l->detail, why)) != 0)
@@ -353,6 +362,9 @@ record_request(struct broker *b, struct lease *l, int decision, const char *why)
 		if ((rc = lease_save(b->lg, l, LEASE_REQUESTED)) != 0 ||
 		    (rc = audit_append(b->lg, &ev)) != 0)
 			goto fail;
+		break;
+	case VERDICT_PENDING:
+		break;
 	}
 	return ledger_commit(b->lg);
 fail:
@@ -360,34 +372,44 @@ fail:
 	return rc;
 }
 
-/* Decide per the policy's approval mode; 0 approves. */
-static int
-decide(struct broker *b, const struct prov *pv, const struct lease *l)
+enum broker_route
+broker_route(
+    const struct prov *pv, const struct janee_strlist *scopes, unsigned can)
 {
-	switch (pv->pol.approval) {
-	case APPROVAL_AUTO:
-		return 0;
-	case APPROVAL_DENY:
-		return janee_err_set(JANEE_ERR_DENIED,
-		    "provider '%s' is set "
-		    "to deny every request (approval: deny)",
+	enum broker_route r = BROKER_DENY;
+
+	if (pv->pol.approval == APPROVAL_DENY) {
+		janee_err_set(JANEE_ERR_DENIED,
+		    "provider '%s' is set to deny every request (approval: "
+		    "deny)",
 		    pv->name);
-	case APPROVAL_ASK:
-		if (b->ask != NULL)
-			return b->ask(pv, l, b->ask_arg);
-		return janee_err_set(JANEE_ERR_DENIED,
-		    "provider '%s' needs a "
-		    "person to approve (approval: ask) and there is no "
-		    "terminal to ask on",
-		    pv->name);
-	case APPROVAL_OUT_OF_BAND:
-		break;
+		return BROKER_DENY;
 	}
-	return janee_err_set(JANEE_ERR_DENIED,
-	    "provider '%s' needs "
-	    "out-of-band approval, which this janee cannot take yet; set "
-	    "approval to ask or auto",
-	    pv->name);
+	/* Checked on the scopes as granted: defaults are applied by now. */
+	if (policy_needs_oob(&pv->pol, scopes))
+		r = BROKER_OUT_OF_BAND;
+	else if (pv->pol.approval == APPROVAL_AUTO)
+		return BROKER_AUTO;
+	else if (pv->pol.approval == APPROVAL_ASK)
+		r = can & BROKER_CAN_PROMPT   ? BROKER_PROMPT
+		    : can & BROKER_CAN_ELICIT ? BROKER_ELICIT
+					      : BROKER_OUT_OF_BAND;
+	else
+		r = BROKER_OUT_OF_BAND;
+	if (r != BROKER_OUT_OF_BAND || (can & BROKER_CAN_WAIT))
+		return r;
+	if (pv->pol.approval == APPROVAL_ASK &&
+	    !policy_needs_oob(&pv->pol, scopes))
+		janee_err_set(JANEE_ERR_DENIED,
+		    "provider '%s' needs a person to approve (approval: ask) "
+		    "and there is nobody to ask here",
+		    pv->name);
+	else
+		janee_err_set(JANEE_ERR_DENIED,
+		    "provider '%s' needs a person to approve with 'janee "
+		    "approve' and nothing here can wait for that",
+		    pv->name);
+	return BROKER_DENY;
 }
 
 static int
@@ -552,15 +574,22 @@ find_prov(struct broker *b, const char *name)
 }
 
 int
-broker_issue(struct broker *b, struct broker_req *req, struct broker_grant *g)
+broker_submit(struct broker *b, struct broker_req *req, unsigned can,
+    struct broker_grant *g)
 {
+	static const char *const how[] = {
+		[BROKER_AUTO] = "by policy (approval: auto)",
+		[BROKER_PROMPT] = "at the terminal",
+	};
 	struct lease l;
 	struct prov *pv;
+	enum verdict v;
 	char *why = NULL;
-	int rc, decision;
+	int rc, refusal;
 
 	memset(g, 0, sizeof(*g));
 	memset(&l, 0, sizeof(l));
+	g->route = BROKER_DENY;
 	if ((pv = find_prov(b, req->provider)) == NULL)
 		return JANEE_ERR_NOT_FOUND;
 	/*
@@ -568,77 +597,59 @@ broker_issue(struct broker *b, struct broker_req *req, struct broker_grant *g)
 	 * not be minted.
 	 */
 	if ((rc = broker_unlock(b)) != 0 ||
-	    (rc = lease_new(b, pv, req, &l, &decision)) != 0)
+	    (rc = lease_new(b, pv, req, &l, &refusal)) != 0)
 		goto out;
-	if (decision == 0)
-		decision = decide(b, pv, &l);
-	if (decision != 0 &&
-	    (why = janee_strdup(janee_err_msg(decision))) == NULL) {
+	if (b->ask == NULL)
+		can &= ~BROKER_CAN_PROMPT;
+	if (refusal == 0) {
+		g->route = broker_route(pv, &req->scopes, can);
+		if (g->route == BROKER_DENY)
+			refusal = JANEE_ERR_DENIED;
+		else if (g->route == BROKER_PROMPT)
+			refusal = b->ask(pv, &l, b->ask_arg);
+	}
+	if (refusal != 0) {
+		v = VERDICT_DENIED;
+		why = janee_strdup(janee_err_msg(refusal));
+	} else if (g->route == BROKER_ELICIT ||
+	    g->route == BROKER_OUT_OF_BAND) {
+		v = VERDICT_PENDING;
+	} else {
+		v = VERDICT_APPROVED;
+		why = janee_strdup(how[g->route]);
+	}
+	if (v != VERDICT_PENDING && why == NULL) {
 		rc = JANEE_ERR_NOMEM;
 		goto out;
 	}
 	janee_err_clear();
 	/* Request and decision in one transaction: one commit, not two. */
-	if ((rc = record_request(b, &l, decision, why)) != 0)
+	if ((rc = record_request(b, &l, v, why)) != 0)
 		goto out;
-	if (decision != 0) {
-		rc = janee_err_set(decision, "%s", why);
-		goto out;
-	}
-	rc = mint_lease(b, pv, &l, &req->scopes, &req->repositories, g);
+	memcpy(g->lease_id, l.id, JANEE_LEASE_ID_LEN);
+	if (v == VERDICT_DENIED)
+		rc = janee_err_set(refusal, "%s", why);
+	else if (v == VERDICT_PENDING)
+		rc = janee_err_set(JANEE_ERR_PENDING,
+		    "lease %s waits for a person to approve it", l.id);
+	else
+		rc = mint_lease(b, pv, &l, &req->scopes, &req->repositories, g);
 out:
-	if (rc != 0)
-		broker_grant_free(g);
+	if (rc != 0) {
+		/* What a caller needs of a refused or pending lease stays. */
+		janee_token_clear(&g->tok);
+		free(g->granted);
+		g->granted = NULL;
+	}
 	free(why);
 	lease_free(&l);
 	return rc;
 }
 
 int
-broker_request(
-    struct broker *b, struct broker_req *req, char lease_id[JANEE_LEASE_ID_LEN])
+broker_issue(struct broker *b, struct broker_req *req, struct broker_grant *g)
 {
-	struct audit_event ev = { .event = "requested", .outcome = "ok" };
-	struct lease l;
-	struct prov *pv;
-	char *why = NULL, who[256];
-	int rc, refusal;
-
-	if ((pv = find_prov(b, req->provider)) == NULL)
-		return JANEE_ERR_NOT_FOUND;
-	if ((rc = broker_unlock(b)) != 0 ||
-	    (rc = lease_new(b, pv, req, &l, &refusal)) != 0)
-		goto out;
-	if (refusal != 0) {
-		/* A refused request is on the record too. */
-		if ((why = janee_strdup(janee_err_msg(refusal))) == NULL) {
-			rc = JANEE_ERR_NOMEM;
-			goto out;
-		}
-		janee_err_clear();
-		if ((rc = record_request(b, &l, refusal, why)) == 0)
-			rc = janee_err_set(refusal, "%s", why);
-		goto out;
-	}
-	ev.actor = b->actor;
-	ev.client = audit_client(&l, who, sizeof(who));
-	ev.provider = l.provider;
-	ev.lease_id = l.id;
-	ev.scopes = l.requested;
-	ev.detail = l.reason;
-	if ((rc = ledger_begin(b->lg)) != 0)
-		goto out;
-	if ((rc = lease_insert(b->lg, &l)) != 0 ||
-	    (rc = audit_append(b->lg, &ev)) != 0 ||
-	    (rc = ledger_commit(b->lg)) != 0) {
-		ledger_rollback(b->lg);
-		goto out;
-	}
-	memcpy(lease_id, l.id, JANEE_LEASE_ID_LEN);
-out:
-	free(why);
-	lease_free(&l);
-	return rc;
+	return broker_submit(b, req, b->ask != NULL ? BROKER_CAN_PROMPT : 0, g);
 }
 
 int
@@ -737,6 +748,58 @@ out:
 	janee_strlist_free(&repos);
 	lease_free(&l);
 	return rc;
+}
+
+#define AWAIT_POLL_MS 250
+
+int
+broker_await(struct broker *b, const char *id,
+    const char *(*waiting)(void *arg, int64_t left_ms), void *arg,
+    struct broker_grant *g)
+{
+	struct timespec nap = { 0, AWAIT_POLL_MS * 1000000L };
+	char lease_id[JANEE_LEASE_ID_LEN];
+	const char *stop;
+	struct prov *pv;
+	int64_t deadline;
+	struct lease l;
+	enum lease_state st;
+	int rc;
+
+	/* id may point into g (a pending submit's answer): keep a copy. */
+	snprintf(lease_id, sizeof(lease_id), "%s", id);
+	broker_grant_free(g);
+	if ((rc = lease_load(b->lg, lease_id, &l)) != 0)
+		return rc;
+	pv = config_find(b->cfg, l.provider);
+	deadline = l.created_ms + (pv ? pv->pol.approval_wait_s : 0) * 1000;
+	lease_free(&l);
+	for (;;) {
+		if ((rc = lease_load(b->lg, lease_id, &l)) != 0)
+			return rc;
+		st = l.state;
+		lease_free(&l);
+		/* Approved: the token; denied or anything else: why not. */
+		if (st != LEASE_REQUESTED)
+			return broker_collect(b, lease_id, g);
+		stop = waiting ? waiting(arg, deadline - clock_ms()) : NULL;
+		if (stop == NULL && clock_ms() >= deadline)
+			stop = "no approval in time";
+		if (stop != NULL) {
+			/* A person's decision may have come first: it stands. */
+			rc = broker_decide(b, lease_id, 0, "janee", stop, 0);
+			if (rc == JANEE_ERR_STATE) {
+				janee_err_clear();
+				continue;
+			}
+			if (rc != 0)
+				return rc;
+			return janee_err_set(JANEE_ERR_DENIED,
+			    "lease %s was not approved: %s", lease_id, stop);
+		}
+		/* A caught signal ends the nap early; waiting() sees it. */
+		nanosleep(&nap, NULL);
+	}
 }
 
 /*

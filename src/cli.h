@@ -102,6 +102,20 @@ void cli_put_text(FILE *fp, const char *s, int width);
 /* Whether stdin and stderr are a terminal (for prompts). */
 int cli_interactive(void);
 
+/*
+ * Approval at the CLI (cli-ask.c).  cli_obtain submits req to the broker
+ * saying what the CLI can do: a y/N question on the terminal when there
+ * is one (purpose, such as the command janee exec runs, is shown), else
+ * a wait for `janee approve`, with waiting() called as broker_await
+ * says.  Returns as broker_submit does, never JANEE_ERR_PENDING.
+ */
+struct prov;
+int cli_can_prompt(void);
+int cli_ask_tty(const struct prov *pv, const struct lease *l, void *arg);
+int cli_obtain(struct cli *c, struct broker_req *req, const char *purpose,
+    const char *(*waiting)(void *arg, int64_t left_ms), void *arg,
+    struct broker_grant *g) JANEE_WUR;
+
 /* A lease for people (one table row) and for programs (never a token). */
 struct lease;
 void cli_lease_header(void);

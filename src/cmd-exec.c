@@ -25,7 +25,6 @@
 
 extern char **environ;
 
-#define APPROVAL_POLL_MS 250
 #define LEDGER_POLL_MS 1000
 #define KILL_GRACE_MS 5000
 #define MAX_LEASES 16
@@ -452,107 +451,24 @@ resolve_vars(struct exec *x)
 	return 0;
 }
 
-static int
-tty_available(void)
+/* While an approval is awaited: a caught signal stops the wait. */
+static const char *
+exec_waiting(void *arg, int64_t left_ms)
 {
-	int fd = open("/dev/tty", O_RDWR | O_CLOEXEC);
-
-	if (fd < 0)
-		return 0;
-	close(fd);
-	return 1;
-}
-
-/* approval "ask" on the terminal: a y/N question. */
-static int
-ask_tty(const struct prov *pv, const struct lease *l, void *arg)
-{
-	struct exec *x = arg;
-	char line[16], ttl[32];
-	ssize_t n;
-	int fd;
-
-	if ((fd = open("/dev/tty", O_RDWR | O_CLOEXEC)) < 0)
-		return janee_err_set(JANEE_ERR_DENIED,
-		    "provider '%s' needs a person to approve (approval: ask) "
-		    "and there is no terminal to ask on",
-		    pv->name);
-	janee_duration_fmt(l->ttl_s, ttl, sizeof(ttl));
-	dprintf(fd, "janee exec: grant %s on '%s' for %s to run '%s'? [y/N] ",
-	    l->requested, pv->name, ttl, x->cmd[0]);
-	n = read(fd, line, sizeof(line) - 1);
-	close(fd);
-	if (n > 0 && (line[0] == 'y' || line[0] == 'Y'))
-		return 0;
-	return janee_err_set(JANEE_ERR_DENIED, "denied at the terminal");
-}
-
-static void
-sleep_ms(int64_t ms)
-{
-	struct timespec ts = { (time_t)(ms / 1000),
-		(long)(ms % 1000) * 1000000 };
-
-	/* A caught signal ends the nap early: got_signal is looked at. */
-	nanosleep(&ts, NULL);
-}
-
-/*
- * Out-of-band approval: the request waits in the ledger until a person
- * runs `janee approve ID` (or deny), as janee serve's requests do.
- */
-static int
-wait_approval(struct exec *x, struct exec_lease *el, struct broker_req *req,
-    const struct prov *pv, struct broker_grant *g)
-{
-	struct broker *b = &x->c->broker;
-	int64_t deadline;
-	struct lease l;
-	char why[96];
-	int rc;
-
-	if ((rc = broker_request(b, req, el->id)) != 0)
-		return rc;
-	fprintf(stderr,
-	    "janee exec: lease %s for '%s' waits for your approval: run "
-	    "'janee approve %s' (or 'janee deny %s') in a terminal\n",
-	    el->id, pv->name, el->id, el->id);
-	deadline = janee_now_ms() + pv->pol.approval_wait_s * 1000;
-	for (;;) {
-		if ((rc = lease_load(b->lg, el->id, &l)) != 0)
-			return rc;
-		rc = l.state != LEASE_REQUESTED;
-		lease_free(&l);
-		/* Approved: the token; denied or else: why not. */
-		if (rc)
-			return broker_collect(b, el->id, g);
-		if (got_signal || janee_now_ms() >= deadline) {
-			snprintf(why, sizeof(why), "%s",
-			    got_signal ? "janee exec was interrupted"
-				       : "no approval in time");
-			if (broker_decide(b, el->id, 0, "janee", why, 0) != 0)
-				janee_err_clear();
-			return janee_err_set(JANEE_ERR_DENIED,
-			    "lease %s was not approved: %s", el->id, why);
-		}
-		sleep_ms(APPROVAL_POLL_MS);
-	}
+	(void)arg;
+	(void)left_ms;
+	return got_signal ? "janee exec was interrupted" : NULL;
 }
 
 static int
 mint_one(struct exec *x, struct exec_lease *el)
 {
-	struct broker *b = &x->c->broker;
-	struct prov *pv = config_find(x->c->cfg, el->provider);
-	const struct janee_strlist *check;
 	struct broker_req req;
 	struct broker_grant g;
-	enum approval mode;
 	char *reason = NULL;
 	int rc;
 
 	memset(&req, 0, sizeof(req));
-	memset(&g, 0, sizeof(g));
 	req.provider = el->provider;
 	req.scopes = el->scopes; /* borrowed; policy_check normalizes it */
 	req.repositories = el->repos;
@@ -561,24 +477,14 @@ mint_one(struct exec *x, struct exec_lease *el)
 	    (reason = janee_asprintf("janee exec %s", x->cmd[0])) == NULL)
 		return JANEE_ERR_NOMEM;
 	req.reason = x->reason ? x->reason : reason;
-	mode = pv->pol.approval;
-	check = el->scopes.n ? &el->scopes : &pv->pol.defaults;
-	if (mode != APPROVAL_DENY && policy_needs_oob(&pv->pol, check))
-		mode = APPROVAL_OUT_OF_BAND;
-	if (mode == APPROVAL_ASK && !tty_available())
-		mode = APPROVAL_OUT_OF_BAND;
-	if (mode == APPROVAL_OUT_OF_BAND)
-		rc = wait_approval(x, el, &req, pv, &g);
-	else {
-		b->ask = ask_tty;
-		b->ask_arg = x;
-		rc = broker_issue(b, &req, &g);
-	}
+	rc = cli_obtain(x->c, &req, x->cmd[0], exec_waiting, x, &g);
 	el->scopes = req.scopes;
 	el->repos = req.repositories;
 	free(reason);
-	if (rc != 0)
+	if (rc != 0) {
+		broker_grant_free(&g);
 		return rc;
+	}
 	el->minted = 1;
 	memcpy(el->id, g.lease_id, sizeof(el->id));
 	el->expires_ms = g.expires_ms;

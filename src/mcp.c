@@ -46,6 +46,51 @@ mcp_error(cJSON *id, int code, const char *msg)
 	return r;
 }
 
+cJSON *
+mcp_tool_error(const char *fmt, ...)
+{
+	cJSON *r = cJSON_CreateObject(), *c, *t;
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	c = cJSON_AddArrayToObject(r, "content");
+	t = cJSON_CreateObject();
+	cJSON_AddStringToObject(t, "type", "text");
+	cJSON_AddStringToObject(t, "text", msg);
+	cJSON_AddItemToArray(c, t);
+	cJSON_AddBoolToObject(r, "isError", 1);
+	return r;
+}
+
+/* A result with structuredContent, and the same as text. */
+cJSON *
+mcp_tool_ok(cJSON *structured)
+{
+	cJSON *r = cJSON_CreateObject(), *c, *t;
+	char *s = cJSON_PrintUnformatted(structured);
+
+	c = cJSON_AddArrayToObject(r, "content");
+	t = cJSON_CreateObject();
+	cJSON_AddStringToObject(t, "type", "text");
+	cJSON_AddStringToObject(t, "text", s ? s : "");
+	cJSON_AddItemToArray(c, t);
+	cJSON_free(s);
+	cJSON_AddItemToObject(r, "structuredContent", structured);
+	cJSON_AddBoolToObject(r, "isError", 0);
+	return r;
+}
+
+void
+mcp_answer(struct mcp *m, cJSON *id, cJSON *result, int stateless)
+{
+	if (stateless)
+		cJSON_AddStringToObject(result, "resultType", "complete");
+	mcp_send(m, mcp_result(id, result));
+}
+
 static char *utf8_repair(const char *s);
 
 void
