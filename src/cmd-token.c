@@ -12,7 +12,7 @@
 static int
 ask_tty(const struct prov *pv, const struct lease *l, void *arg)
 {
-	char line[16], ttl[32];
+	char line[16], ttl[32], *reason;
 	ssize_t n;
 	int fd;
 
@@ -22,10 +22,14 @@ ask_tty(const struct prov *pv, const struct lease *l, void *arg)
 		    "person to approve (approval: ask) and there is no "
 		    "terminal to ask on",
 		    pv->name);
+	if ((reason = janee_text_escape(l->reason)) == NULL) {
+		close(fd);
+		return JANEE_ERR_NOMEM;
+	}
 	janee_duration_fmt(l->ttl_s, ttl, sizeof(ttl));
 	dprintf(fd, "janee: grant %s on '%s' for %s%s%s? [y/N] ", l->requested,
-	    pv->name, ttl, l->reason ? ", reason: " : "",
-	    l->reason ? l->reason : "");
+	    pv->name, ttl, l->reason ? ", reason: " : "", reason);
+	free(reason);
 	n = read(fd, line, sizeof(line) - 1);
 	close(fd);
 	if (n > 0 && (line[0] == 'y' || line[0] == 'Y'))

@@ -652,11 +652,14 @@ main(int argc, char **argv)
 	if ((rc = cli_check_args(&c)) == 0 &&
 	    (rc = cli_open(&c, cmd->flags)) == 0)
 		rc = cmd->exec(&c);
-	if (rc != 0 && rc != JANEE_ERR_USAGE)
-		fprintf(stderr, "janee: %s\n", janee_err_msg(rc));
-	else if (rc == JANEE_ERR_USAGE &&
-	    janee_err_msg(rc) != janee_strerror(rc))
-		fprintf(stderr, "janee: %s\n", janee_err_msg(rc));
+	/* A message may quote a lease's or a server's text: escaped. */
+	if ((rc != 0 && rc != JANEE_ERR_USAGE) ||
+	    (rc == JANEE_ERR_USAGE &&
+		janee_err_msg(rc) != janee_strerror(rc))) {
+		fputs("janee: ", stderr);
+		cli_put_text(stderr, janee_err_msg(rc), 0);
+		fputc('\n', stderr);
+	}
 out:
 	if (fflush(stdout) != 0 && rc == 0) {
 		fprintf(stderr, "janee: cannot write output: %s\n",

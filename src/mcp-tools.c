@@ -419,7 +419,7 @@ static cJSON *
 elicit_params(struct mcp *m, const struct lease *l, int with_mode)
 {
 	cJSON *p = cJSON_CreateObject(), *s, *props, *ap, *tt, *req;
-	char d[32], msg[1400];
+	char d[32], msg[1400], *shown;
 
 	janee_duration_fmt(l->ttl_s, d, sizeof(d));
 	snprintf(msg, sizeof(msg),
@@ -431,7 +431,11 @@ elicit_params(struct mcp *m, const struct lease *l, int with_mode)
 	    l->reason ? l->reason : "(none)");
 	if (with_mode)
 		cJSON_AddStringToObject(p, "mode", "form");
-	cJSON_AddStringToObject(p, "message", msg);
+	/* The client's name and the reason are the agent's: a person reads
+	 * the message, so no control or bidi character reaches it raw. */
+	shown = janee_text_escape(msg);
+	cJSON_AddStringToObject(p, "message", shown ? shown : "out of memory");
+	free(shown);
 	s = cJSON_AddObjectToObject(p, "requestedSchema");
 	cJSON_AddStringToObject(s, "type", "object");
 	props = cJSON_AddObjectToObject(s, "properties");

@@ -76,6 +76,20 @@ mcp_emit(struct mcp *m, cJSON *v)
 }
 
 void
+mcp_warn(const char *fmt, ...)
+{
+	char line[1024], *shown;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	shown = janee_text_escape(line);
+	fprintf(stderr, "janee serve: %s\n", shown ? shown : "out of memory");
+	free(shown);
+}
+
+void
 mcp_notify_log(struct mcp *m, int level, cJSON *data)
 {
 	cJSON *n, *p;
@@ -137,7 +151,7 @@ mcp_ready(struct mcp *m)
 		snprintf(m->ready_error, sizeof(m->ready_error), "%s",
 		    janee_err_msg(rc));
 		m->ready_failed = 1;
-		fprintf(stderr, "janee serve: %s\n", m->ready_error);
+		mcp_warn("%s", m->ready_error);
 		return rc;
 	}
 	m->c->broker.client = m->client ? m->client : "mcp";
@@ -147,47 +161,13 @@ mcp_ready(struct mcp *m)
 	return 0;
 }
 
-/*
- * The length of the strict UTF-8 sequence at p (no overlongs, no
- * surrogates, nothing past U+10FFFF), or 0 when there is none.
- */
-static size_t
-utf8_seq(const unsigned char *p, size_t n)
-{
-	size_t k, len;
-	uint32_t cp;
-
-	if (p[0] < 0x80)
-		return 1;
-	if ((p[0] & 0xe0) == 0xc0)
-		len = 2, cp = p[0] & 0x1f;
-	else if ((p[0] & 0xf0) == 0xe0)
-		len = 3, cp = p[0] & 0x0f;
-	else if ((p[0] & 0xf8) == 0xf0)
-		len = 4, cp = p[0] & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (k = 1; k < len; k++) {
-		if ((p[k] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[k] & 0x3f);
-	}
-	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
-	    (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
 static int
 utf8_valid(const unsigned char *p, size_t n)
 {
 	size_t i = 0, len;
 
 	for (; i < n; i += len)
-		if ((len = utf8_seq(p + i, n - i)) == 0)
+		if ((len = janee_utf8_seq(p + i, n - i, NULL)) == 0)
 			return 0;
 	return 1;
 }
@@ -199,7 +179,7 @@ utf8_prefix(const char *s, size_t max)
 	const unsigned char *p = (const unsigned char *)s;
 	size_t n = strnlen(s, max), i = 0, len;
 
-	while (i < n && (len = utf8_seq(p + i, n - i)) != 0)
+	while (i < n && (len = janee_utf8_seq(p + i, n - i, NULL)) != 0)
 		i += len;
 	return (int)i;
 }
@@ -220,7 +200,7 @@ utf8_repair(const char *s)
 	if (utf8_valid(p, n) || (out = malloc(3 * n + 1)) == NULL)
 		return NULL;
 	for (i = 0, o = out; i < n; i += len)
-		if ((len = utf8_seq(p + i, n - i)) == 0) {
+		if ((len = janee_utf8_seq(p + i, n - i, NULL)) == 0) {
 			memcpy(o, "\xef\xbf\xbd", 3);
 			o += 3;
 			len = 1;
@@ -646,8 +626,7 @@ mcp_tick(struct mcp *m)
 		r.ended = lease_ended;
 		r.arg = m;
 		if ((rc = broker_sweep(&m->c->broker, 0, &r)) != 0) {
-			fprintf(stderr, "janee serve: sweep: %s\n",
-			    janee_err_msg(rc));
+			mcp_warn("sweep: %s", janee_err_msg(rc));
 			janee_err_clear();
 		}
 		if (broker_next_due(&m->c->broker, &due) == 0) {

@@ -318,17 +318,6 @@ janee_name_valid(const char *s)
 }
 
 void
-janee_clean_text(const char *in, char *out, size_t outsz)
-{
-	size_t j = 0;
-
-	for (; in != NULL && *in != '\0' && j + 1 < outsz; in++)
-		if ((unsigned char)*in >= 0x20 && *in != 0x7f)
-			out[j++] = *in;
-	out[j] = '\0';
-}
-
-void
 janee_hex(const unsigned char *p, size_t n, char *out)
 {
 	static const char hx[] = "0123456789abcdef";

@@ -4,6 +4,8 @@
 
 #include "common.h"
 
+#include "text.h" /* janee_clean_text, janee_text_escape */
+
 /* Wall-clock milliseconds since the epoch (UTC), plus the offset. */
 int64_t janee_now_ms(void);
 /* Zero except in the test binary, which moves time to test expiry. */
@@ -65,12 +67,6 @@ int janee_lease_id_valid(const char *s);
 
 /* Lowercase hex; out must hold 2 * n + 1 bytes. */
 void janee_hex(const unsigned char *p, size_t n, char *out);
-
-/*
- * Text a server sent, for a message: at most outsz - 1 bytes, control
- * bytes dropped (NULL in: empty out).
- */
-void janee_clean_text(const char *in, char *out, size_t outsz);
 
 /* Wipe then free; NULL is fine. */
 void janee_freezero(void *p, size_t n);
