@@ -8,6 +8,7 @@
 
 #include "util.h"
 
+#ifdef JANEE_TEST_HOOKS
 int64_t janee_clock_offset_ms;
 void (*janee_crash_hook)(const char *point);
 void (*janee_file_hook)(const char *path, int is_home);
@@ -19,15 +20,20 @@ janee_crash_point(const char *point)
 	if (janee_crash_hook != NULL)
 		janee_crash_hook(point);
 }
+#endif
 
 int64_t
 janee_now_ms(void)
 {
 	struct timespec ts;
+	int64_t ms;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 +
-	    janee_clock_offset_ms;
+	ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+#ifdef JANEE_TEST_HOOKS
+	ms += janee_clock_offset_ms;
+#endif
+	return ms;
 }
 
 void
