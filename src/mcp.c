@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "broker.h"
+#include "json-check.h"
 #include "mcp.h"
 #include "util.h"
 
@@ -449,6 +450,87 @@ notification(struct mcp *m, const char *method, cJSON *params)
 	/* initialized, progress, roots/list_changed...: nothing to do. */
 }
 
+/* A message's id when it is one a request may have (string, integer). */
+static cJSON *
+msg_id(const cJSON *msg)
+{
+	cJSON *id = cJSON_GetObjectItemCaseSensitive(msg, "id");
+
+	if (id != NULL &&
+	    (cJSON_IsString(id) ||
+		(cJSON_IsNumber(id) &&
+		    id->valuedouble == (double)(int64_t)id->valuedouble)))
+		return id;
+	return NULL;
+}
+
+/*
+ * Refuse a message that janee and a strict reader (a gateway, a filter in
+ * front of janee) would read apart (json-check.h): a string holding NUL
+ * ("request_token\u0000zzz" is request_token to cJSON), a raw control
+ * character, an object with a name twice (cJSON answers with the first,
+ * others with the last).  Answered -32700 (not JSON), -32602 when the
+ * place is in params, else -32600; with the request's id unless the id
+ * itself, or a name at the top, is what cannot be read one way.  Returns
+ * 1 when refused.
+ */
+static int
+refuse_ambiguous(struct mcp *m, const char *p, size_t n, const cJSON *msg)
+{
+	char where[96], text[256];
+	const char *kind;
+	enum json_check k;
+	cJSON *id = NULL;
+	int rc, top, in_params;
+
+	k = json_check_strings(p, n, where, sizeof(where));
+	if (k == JSON_CHECK_CONTROL || k == JSON_CHECK_DEEP) {
+		snprintf(text, sizeof(text), "parse error: %s at %s",
+		    k == JSON_CHECK_DEEP
+			? "nested too deeply"
+			: "a raw control character (JSON requires it escaped) "
+			  "in the string",
+		    where);
+		mcp_send(m, mcp_error(NULL, -32700, text));
+		return 1;
+	}
+	if (k == JSON_CHECK_OK) {
+		if ((rc = json_check_duplicates(msg, where, sizeof(where))) <
+		    0) {
+			janee_err_clear();
+			mcp_send(m, mcp_error(NULL, -32603, "out of memory"));
+			return 1;
+		}
+		k = (enum json_check)rc;
+	}
+	if (k == JSON_CHECK_OK)
+		return 0;
+	top = strpbrk(where, ".[") == NULL;
+	/* Inside params: invalid params; in the envelope: invalid request. */
+	in_params = cJSON_IsObject(msg) && strncmp(where, "params", 6) == 0 &&
+	    (where[6] == '.' || where[6] == '[');
+	kind = in_params ? "invalid params" : "invalid request";
+	/* The id of a request (never of a response: that id is ours). */
+	if (cJSON_IsObject(msg) && cJSON_HasObjectItem(msg, "method") &&
+	    !(top &&
+		(strstr(where, " (a member name)") != NULL ||
+		    (strncmp(where, "id", 2) == 0 &&
+			(where[2] == '\0' || where[2] == ' ')))))
+		id = msg_id(msg);
+	if (k == JSON_CHECK_NUL)
+		snprintf(text, sizeof(text),
+		    "%s: %s holds a NUL character (\\u0000); janee refuses "
+		    "it, as readers disagree on where such a string ends",
+		    kind, where);
+	else
+		snprintf(text, sizeof(text),
+		    "%s: the key %s appears twice; janee refuses it, as "
+		    "readers disagree on which one counts",
+		    kind, where);
+	mcp_send(m, mcp_error(id, in_params ? -32602 : -32600, text));
+	return 1;
+}
+
 /* One complete line: validate per JSON-RPC 2.0 and dispatch. */
 static void
 message(struct mcp *m, const char *p, size_t n)
@@ -479,6 +561,10 @@ message(struct mcp *m, const char *p, size_t n)
 			NULL, -32700, "parse error: not a JSON document"));
 		return;
 	}
+	if (refuse_ambiguous(m, p, n, msg)) {
+		cJSON_Delete(msg);
+		return;
+	}
 	if (!cJSON_IsArray(msg))
 		dispatch(m, msg);
 	else if (m->initialized && strcmp(m->protocol, "2025-03-26") == 0)
@@ -498,16 +584,11 @@ dispatch(struct mcp *m, cJSON *msg)
 {
 	cJSON *id, *method, *params, *ver;
 
-	id = cJSON_GetObjectItemCaseSensitive(msg, "id");
 	ver = cJSON_GetObjectItemCaseSensitive(msg, "jsonrpc");
 	method = cJSON_GetObjectItemCaseSensitive(msg, "method");
 	params = cJSON_GetObjectItemCaseSensitive(msg, "params");
 	/* Ids are strings or integers; anything else is not a request. */
-	if (id != NULL &&
-	    !(cJSON_IsString(id) ||
-		(cJSON_IsNumber(id) &&
-		    id->valuedouble == (double)(int64_t)id->valuedouble)))
-		id = NULL;
+	id = msg_id(msg);
 	if (!cJSON_IsObject(msg) || !cJSON_IsString(ver) ||
 	    strcmp(ver->valuestring, "2.0") != 0) {
 		mcp_send(m,
