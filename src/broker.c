@@ -7,6 +7,7 @@
 #include "broker.h"
 #include "credentials.h"
 #include "janee/http.h"
+#include "login-guard.h"
 #include "policy.h"
 #include "secretref.h"
 #include "secrets.h"
@@ -1152,6 +1153,7 @@ int
 broker_login(
     struct broker *b, const char *provider, const struct janee_login_ui *ui)
 {
+	struct login_guard g;
 	struct prov *pv;
 	int rc;
 
@@ -1167,7 +1169,9 @@ broker_login(
 	if ((rc = broker_unlock(b)) != 0 || (rc = prov_ready(b, pv)) != 0)
 		return rc;
 	b->logging_in = 1;
-	rc = pv->impl->login(&pv->ctx, ui);
+	/* What the provider shows a person is checked here (login-guard.h). */
+	login_guard_init(&g, ui);
+	rc = login_guard_end(&g, pv->impl->login(&pv->ctx, &g.ui));
 	b->logging_in = 0;
 	return rc;
 }

@@ -44,8 +44,9 @@ cli_ask_tty(const struct prov *pv, const struct lease *l, void *arg)
 		cli_put_text(tty, l->reason, 0);
 		fputc('\n', tty);
 	}
-	fprintf(
-	    tty, "janee: grant %s on '%s' for %s", l->requested, pv->name, ttl);
+	fputs("janee: grant ", tty);
+	cli_put_text(tty, l->requested, 0);
+	fprintf(tty, " on '%s' for %s", pv->name, ttl);
 	if (purpose != NULL) {
 		fputs(" to run '", tty);
 		cli_put_text(tty, purpose, 0);

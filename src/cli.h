@@ -101,8 +101,9 @@ void cli_close(struct cli *c);
 int cli_print_json(cJSON *v) JANEE_WUR;
 /*
  * Print text that came from elsewhere (an agent's reason) for a person,
- * padded to width: control bytes escaped, so that a newline cannot forge
- * a line and an escape sequence cannot reach the terminal.
+ * padded to width: unsafe characters escaped (janee_text_char), so that
+ * a newline cannot forge a line, an escape sequence cannot reach the
+ * terminal and a bidi control cannot reorder the line.
  */
 void cli_put_text(FILE *fp, const char *s, int width);
 /* Whether stdin and stderr are a terminal (for prompts). */
