@@ -119,6 +119,13 @@ int cli_interactive(void);
 struct prov;
 int cli_can_prompt(void);
 int cli_ask_tty(const struct prov *pv, const struct lease *l, void *arg);
+/*
+ * The line people see while janee waits for them (login, token, exec):
+ * a spinner, what is awaited and the time left, redrawn at most every
+ * 250 ms, on a terminal only; cli_wait_done clears it.
+ */
+void cli_wait_line(const char *what, int64_t left_ms);
+void cli_wait_done(void);
 int cli_obtain(struct cli *c, struct broker_req *req, const char *purpose,
     const char *(*waiting)(void *arg, int64_t left_ms), void *arg,
     struct broker_grant *g) JANEE_WUR;

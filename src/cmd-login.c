@@ -25,7 +25,6 @@ struct login_tty {
 	int tty; /* stderr is a terminal */
 	int browser; /* may open a browser */
 	int64_t deadline_ms;
-	int64_t last_draw_ms;
 	/* Kept out of the browser's environment (config's references). */
 	const struct janee_strlist *deny;
 };
@@ -118,24 +117,14 @@ show_url(void *arg, const char *url)
 static int
 waiting(void *arg)
 {
-	static const char spin[] = "|/-\\";
 	struct login_tty *lt = arg;
-	int64_t now = janee_now_ms(), left;
 
 	if (interrupted)
 		return 1;
 	enter_pressed(lt);
-	if (lt->tty && now - lt->last_draw_ms >= 250) {
-		left = (lt->deadline_ms - now) / 1000;
-		if (left < 0)
-			left = 0;
-		fprintf(stderr,
-		    "\r%c waiting for approval (code expires in "
-		    "%lld:%02lld; Ctrl-C cancels) ",
-		    spin[(now / 250) % 4], (long long)(left / 60),
-		    (long long)(left % 60));
-		lt->last_draw_ms = now;
-	}
+	if (lt->tty)
+		cli_wait_line("waiting for approval (the code expires)",
+		    lt->deadline_ms - janee_now_ms());
 	return 0;
 }
 
@@ -165,8 +154,8 @@ cmd_login(struct cli *c)
 	rc = broker_login(&c->broker, c->pos[0], &ui);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
-	if (lt.tty && lt.last_draw_ms)
-		fputc('\n', stderr);
+	if (lt.tty)
+		cli_wait_done();
 	if (lt.ttyfd >= 0)
 		close(lt.ttyfd);
 	if (rc == 0)
