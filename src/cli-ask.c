@@ -62,29 +62,36 @@ cli_ask_tty(const struct prov *pv, const struct lease *l, void *arg)
 		   : janee_err_set(JANEE_ERR_DENIED, "denied at the terminal");
 }
 
+/* How much of the terminal line the wait line drew, for cli_wait_done. */
+static int wait_drawn;
+
 void
 cli_wait_line(const char *what, int64_t left_ms)
 {
 	static const char spin[] = "|/-\\";
 	static int64_t last_draw_ms;
 	int64_t now = janee_now_ms(), left = left_ms / 1000;
+	int n;
 
 	if (!isatty(STDERR_FILENO) || now - last_draw_ms < 250)
 		return;
 	if (left < 0)
 		left = 0;
-	fprintf(stderr, "\r%c %s (%lld:%02lld left; Ctrl-C cancels) ",
+	n = fprintf(stderr, "\r%c %s (%lld:%02lld left; Ctrl-C cancels) ",
 	    spin[(now / 250) % 4], what, (long long)(left / 60),
 	    (long long)(left % 60));
+	if (n > wait_drawn)
+		wait_drawn = n;
 	last_draw_ms = now;
 }
 
 void
 cli_wait_done(void)
 {
-	/* Clear what the line drew: the next message starts clean. */
-	if (isatty(STDERR_FILENO))
-		fputs("\r\033[K", stderr);
+	/* Blank what the line drew (no escape sequence: plain spaces). */
+	if (wait_drawn > 0)
+		fprintf(stderr, "\r%*s\r", wait_drawn, "");
+	wait_drawn = 0;
 }
 
 static volatile sig_atomic_t interrupted;
