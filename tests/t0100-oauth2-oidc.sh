@@ -158,14 +158,10 @@ check "log in for the crash test" [ $? -eq 0 ]
 JANEE_LEAK_SECRETS_FILE="$TMP/sealed" JANEE_TEST_CRASH_AT=after_mint \
     jr token oidc --scope issues:read --ttl 10m
 check "a mint cut short after oidc-provider answered (janee killed)" [ "$(rc)" -eq 137 ] && [ ! -s "$TMP/out" ]
-[ -n "${JANEE_LEAK_SECRETS_FILE:-}" ] && cat "$TMP/sealed" >>"$JANEE_LEAK_SECRETS_FILE"
-(umask 077 && "$PYTHON3" -c '
-import json, sys
-logins = [l.split("\t", 1)[1] for l in open(sys.argv[1]) if l.startswith("sealed-login\t")]
-sys.stdout.write(json.loads(logins[-1])["minted"][-1]["access_token"])' "$TMP/sealed" >"$TMP/tokE")
+(umask 077 && kept_token "$TMP/sealed" >"$TMP/tokE")
 introspect "$TMP/tokE"
 intro_is "the token of the cut-short lease is live at oidc-provider" 'd["active"] is True'
-cut=$("$JANEE" lease list --json | "$PYTHON3" -c 'import json,sys; print([l["id"] for l in json.load(sys.stdin) if l["state"] == "minting"][0])')
+cut=$(minting_lease)
 JANEE_TEST_CLOCK_OFFSET=600 jr lease show "$cut"
 expect_in "$TMP/out" 'janee stopped while minting; 1 token\(s\) the provider issued for this lease were revoked' \
     "finding 8 (oidc-provider): the lease is reconciled, its token found and revoked"

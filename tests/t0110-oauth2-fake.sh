@@ -118,17 +118,7 @@ expect_in "$TMP/out" 'login: +logged in' "the login survives when the server kee
 # refresh-narrowed token is kept in the login the rotation writes anyway,
 # so the next janee command after the stale window finds it, asks the
 # introspection endpoint and revokes it (RFC 7662, RFC 7009).
-minting_lease() {
-	"$JANEE" lease list --json | "$PYTHON3" -c 'import json,sys; print([l["id"] for l in json.load(sys.stdin) if l["state"] == "minting"][0])'
-}
 live_access() { fake_oauth_tokens | fake_oauth_json 'j["active_access"]'; }
-span() { # span: seconds from the lease's creation to its expires_at ($TMP/out)
-	"$PYTHON3" -c '
-import json, sys, datetime as d
-l = json.load(open(sys.argv[1]))
-t = lambda s: d.datetime.fromisoformat(s.replace("Z", "+00:00"))
-print(int((t(l["expires_at"]) - t(l["created_at"])).total_seconds()))' "$TMP/out"
-}
 jr lease revoke --all # what the sweep would end meanwhile: not counted here
 live0=$(live_access)
 JANEE_TEST_CRASH_AT=after_mint jr token dev --scope a:read --ttl 5m
@@ -163,7 +153,7 @@ expect_in "$TMP/out" '^state: +orphaned: may be live until 20' "a token lost bef
 expect_in "$TMP/out" 'refresh token no longer works' "saying why"
 check "honestly: the server still holds it" [ "$(live_access)" -eq $((live0 + 1)) ]
 JANEE_TEST_CLOCK_OFFSET=600 jr lease show "$cut" --json
-s=$(span)
+s=$(lease_span "$TMP/out")
 check "until the minting start + 5 min + the server's expires_in (3600 s) seen before" [ "$s" -ge 3900 ] && [ "$s" -le 3910 ]
 JANEE_TEST_CLOCK_OFFSET=600 jr status
 expect_in "$TMP/out" '1 orphaned \(may be live\)' "status counts the orphan"
@@ -197,7 +187,7 @@ expect_in "$TMP/out" '^state: +orphaned: may be live until 20' "finding 8 (clien
 expect_in "$TMP/out" 'client_credentials token is kept nowhere but in its lease' "saying why it cannot be found"
 check "and its token is indeed live at the server" [ "$(live_access)" -eq $((live0 + 1)) ]
 JANEE_TEST_CLOCK_OFFSET=600 jr lease show "$cut" --json
-s=$(span)
+s=$(lease_span "$TMP/out")
 check "until the minting start + 5 min + the lifetime seen at earlier mints" [ "$s" -ge 3900 ] && [ "$s" -le 3910 ]
 
 # Token exchange.

@@ -387,17 +387,7 @@ calls_check "auth.test, auth.revoke, then the refresh Slack refused" \
 # auth.test and revokes it with auth.revoke.  (The test learns the token
 # from what janee-test sealed: JANEE_LEAK_SECRETS_FILE for that command,
 # passed on to the suite's leak sweep.)
-minting_lease() {
-	"$JANEE" lease list --json | "$PYTHON3" -c 'import json,sys; print([l["id"] for l in json.load(sys.stdin) if l["state"] == "minting"][0])'
-}
 slack_live() { fake_slack_state | fake_slack_json 'j["live_access_tokens"]'; }
-span() { # span: seconds from the lease's creation to its expires_at ($TMP/out)
-	"$PYTHON3" -c '
-import json, sys, datetime as d
-l = json.load(open(sys.argv[1]))
-t = lambda s: d.datetime.fromisoformat(s.replace("Z", "+00:00"))
-print(int((t(l["expires_at"]) - t(l["created_at"])).total_seconds()))' "$TMP/out"
-}
 install rv me
 check "install again for the crash tests" [ "$lrc" -eq 0 ]
 fake_slack_control '{"clear_calls": true, "revoke_ends_install": false}' >/dev/null
@@ -405,11 +395,7 @@ rm -f "$TMP/sealed"
 JANEE_LEAK_SECRETS_FILE="$TMP/sealed" JANEE_TEST_CRASH_AT=after_mint \
     jr token rv --scope users:read --ttl 10m
 check "a lease_end revoke mint cut short after Slack's answer (janee killed)" [ "$(rc)" -eq 137 ] && [ ! -s "$TMP/out" ]
-[ -n "${JANEE_LEAK_SECRETS_FILE:-}" ] && cat "$TMP/sealed" >>"$JANEE_LEAK_SECRETS_FILE"
-"$PYTHON3" -c '
-import json, sys
-logins = [l.split("\t", 1)[1] for l in open(sys.argv[1]) if l.startswith("sealed-login\t")]
-sys.stdout.write(json.loads(logins[-1])["minted"][-1]["access_token"])' "$TMP/sealed" >"$TMP/tok.cut"
+kept_token "$TMP/sealed" >"$TMP/tok.cut"
 cat "$TMP/tok.cut" >>"$TMP/tokens"
 check "Slack holds the cut-short lease's token, live" [ "$(slack_api auth.test cut 'j["ok"]')" = true ]
 cut=$(minting_lease)
@@ -433,7 +419,7 @@ expect_in "$TMP/out" '^state: +orphaned: may be live until 20' "finding 8 (Slack
 expect_in "$TMP/out" 'a refresh for it may have been answered and never stored' "saying why"
 check "and janee did not pretend to revoke it" [ "$(slack_live)" -eq $((live0 + 1)) ]
 JANEE_TEST_CLOCK_OFFSET=600 jr lease show "$cut" --json
-s=$(span)
+s=$(lease_span "$TMP/out")
 check "until the minting start + 5 min + Slack's 12 h" [ "$s" -ge 43500 ] && [ "$s" -le 43510 ]
 JANEE_TEST_CLOCK_OFFSET=600 jr status
 expect_in "$TMP/out" '1 orphaned \(may be live\)' "status counts the orphan"

@@ -50,17 +50,6 @@ check "during_revoke: nothing live at the provider" [ "$(live_tokens)" -eq 0 ]
 # left live, the lease is orphaned, not just failed: with the time until
 # which its token may be live, in lease show, lease list, status and the
 # audit; it cannot be "revoked" (janee never had the token).
-minting_lease() {
-	"$JANEE" lease list --json | "$PYTHON3" -c 'import json,sys; print([l["id"] for l in json.load(sys.stdin) if l["state"] == "minting"][0])'
-}
-# span LEASE-JSON-FILE: seconds from the lease's creation to its expires_at
-span() {
-	"$PYTHON3" -c '
-import json, sys, datetime as d
-l = json.load(open(sys.argv[1]))
-t = lambda s: d.datetime.fromisoformat(s.replace("Z", "+00:00"))
-print(int((t(l["expires_at"]) - t(l["created_at"])).total_seconds()))' "$1"
-}
 write_config '"reconcile": "blind", "expires_in": "30m",'
 JANEE_TEST_CRASH_AT=after_mint jr token t --scope read --ttl 10m
 orphan=$(minting_lease)
@@ -71,7 +60,7 @@ expect_in "$TMP/out" '^state: +orphaned: may be live until [0-9]{4}-[0-9]{2}-[0-
 expect_in "$TMP/out" 'janee stopped while minting: test provider: cannot look' "and says why"
 expect_in "$TMP/err" '1 lease\(s\) were cut short by a crash while minting and are orphaned' "the sweep that found it warns"
 JANEE_TEST_CLOCK_OFFSET=600 jr lease show "$orphan" --json
-s=$(span "$TMP/out")
+s=$(lease_span "$TMP/out")
 check "the time is the minting start + the 5 min window + the provider's 30 min" \
     [ "$s" -ge 2100 ] && [ "$s" -le 2110 ]
 check "orphaned is honest: the token is still live at the provider" [ "$(live_tokens)" -eq "$before" ] && [ "$before" -ge 1 ]
@@ -103,7 +92,7 @@ write_config '"reconcile": "blind",'
 JANEE_TEST_CRASH_AT=after_mint jr token t --scope read --ttl 10m
 orphan=$(minting_lease)
 JANEE_TEST_CLOCK_OFFSET=600 jr lease show "$orphan" --json
-s=$(span "$TMP/out")
+s=$(lease_span "$TMP/out")
 check "an orphan's time from the lifetime the ledger saw before (20 min + 5 min)" \
     [ "$s" -ge 1500 ] && [ "$s" -le 1510 ]
 # Nothing known at all: "until its own expiry" (a new home: no lifetime seen).
