@@ -304,26 +304,6 @@ login_load(struct janee_ctx *ctx, cJSON **root, struct janee_secret **rt)
 	return 0;
 }
 
-static int
-login_save(struct janee_ctx *ctx, const cJSON *root)
-{
-	struct janee_secret *val = NULL;
-	char *s;
-	int rc;
-
-	if ((s = cJSON_PrintUnformatted(root)) == NULL ||
-	    (val = janee_secret_new(s, strlen(s))) == NULL)
-		rc = janee_err_set(JANEE_ERR_NOMEM, "out of memory");
-	else
-		rc = ctx->cred_put(ctx, val, NULL);
-	if (s != NULL) {
-		janee_wipe(s, strlen(s));
-		cJSON_free(s);
-	}
-	janee_secret_free(val);
-	return rc;
-}
-
 /* Replace (or add) member k of o with v (NULL: out of memory). */
 static int
 put(cJSON *o, const char *k, cJSON *v)
@@ -364,7 +344,7 @@ login_new(
 		rc = put(root, "minted", m);
 	janee_err_clear(); /* no earlier login, or a damaged one */
 	if (rc == 0)
-		rc = login_save(ctx, root);
+		rc = oauth_login_put(ctx, root, NULL);
 	ctx->cred_unlock(ctx);
 out:
 	cJSON_Delete(root);
@@ -406,7 +386,7 @@ login_after_refresh(struct janee_ctx *ctx, cJSON *root, const char *lease_id,
 	    (rc = oauth_minted_add(
 		 ctx, root, lease_id, tok->access_token, exp)) != 0)
 		return rc;
-	return login_save(ctx, root);
+	return oauth_login_put(ctx, root, NULL);
 }
 
 /* A refresh with the narrowed scope, the rotated token stored at once. */

@@ -1129,26 +1129,6 @@ login_load(struct janee_ctx *ctx, cJSON **root)
 	return 0;
 }
 
-static int
-login_save(struct janee_ctx *ctx, const cJSON *root, const char *account)
-{
-	struct janee_secret *val = NULL;
-	char *s;
-	int rc;
-
-	if ((s = cJSON_PrintUnformatted(root)) == NULL ||
-	    (val = janee_secret_new(s, strlen(s))) == NULL)
-		rc = janee_err_set(JANEE_ERR_NOMEM, "out of memory");
-	else
-		rc = ctx->cred_put(ctx, val, account);
-	if (s != NULL) {
-		janee_wipe(s, strlen(s));
-		cJSON_free(s);
-	}
-	janee_secret_free(val);
-	return rc;
-}
-
 static cJSON *
 profile_entry(cJSON *root, const char *profile)
 {
@@ -1273,7 +1253,7 @@ refresh(struct janee_ctx *ctx, const struct profile *p, enum kind k,
 		rc = rc ? rc : janee_err_set(JANEE_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = login_save(ctx, root, NULL)) != 0) {
+	if ((rc = oauth_login_put(ctx, root, NULL)) != 0) {
 		why = janee_strdup(janee_err_msg(rc));
 		janee_err_clear();
 		rc = janee_err_set(rc,
@@ -2143,7 +2123,7 @@ store_install(struct janee_ctx *ctx, const struct profile *p, cJSON *ent)
 	/* The team's id names the account in the audit trail. */
 	account = janee_strdup(
 	    jstr(ent, "team_id") ? jstr(ent, "team_id") : "unknown team");
-	rc = login_save(ctx, root, account);
+	rc = oauth_login_put(ctx, root, account);
 out:
 	ctx->cred_unlock(ctx);
 	cJSON_Delete(root);

@@ -757,6 +757,26 @@ oauth_device_poll(const struct oauth_client *c, const char *url,
 
 /* ---- tokens kept in the login until the ledger has them ---- */
 
+int
+oauth_login_put(struct janee_ctx *ctx, const cJSON *root, const char *account)
+{
+	struct janee_secret *val = NULL;
+	char *s;
+	int rc;
+
+	if ((s = cJSON_PrintUnformatted(root)) == NULL ||
+	    (val = janee_secret_new(s, strlen(s))) == NULL)
+		rc = janee_err_set(JANEE_ERR_NOMEM, "out of memory");
+	else
+		rc = ctx->cred_put(ctx, val, account);
+	if (s != NULL) {
+		janee_wipe(s, strlen(s));
+		cJSON_free(s);
+	}
+	janee_secret_free(val);
+	return rc;
+}
+
 static int64_t
 entry_expiry(const cJSON *e)
 {

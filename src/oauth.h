@@ -156,6 +156,9 @@ char *oauth_scope_join(const struct janee_strlist *l);
  * (no message) when none is kept.
  */
 #define OAUTH_MINTED_MAX 64
+/* Store the login JSON root through ctx->cred_put, the text wiped after. */
+int oauth_login_put(struct janee_ctx *ctx, const struct cJSON *root,
+    const char *account) JANEE_WUR;
 struct cJSON;
 void oauth_minted_prune(struct janee_ctx *ctx, struct cJSON *root);
 int oauth_minted_add(struct janee_ctx *ctx, struct cJSON *root,
