@@ -228,38 +228,6 @@ set_key(struct cli *c, cJSON *e, const char *kv)
 	return 0;
 }
 
-static int
-read_config_json(const char *path, cJSON **out)
-{
-	struct buf b;
-	FILE *fp;
-	char tmp[4096];
-	size_t n;
-	int rc = 0;
-
-	*out = NULL;
-	if ((fp = fopen(path, "r")) == NULL) {
-		if (errno != ENOENT)
-			return janee_err_set(JANEE_ERR_IO,
-			    "cannot open '%s': %s", path, strerror(errno));
-		*out = cJSON_CreateObject();
-		return 0;
-	}
-	buf_init(&b, 1 << 20);
-	while (rc == 0 && (n = fread(tmp, 1, sizeof(tmp), fp)) > 0)
-		rc = buf_add(&b, tmp, n);
-	fclose(fp);
-	if (rc == 0 && b.p != NULL && (*out = cJSON_Parse(b.p)) == NULL)
-		rc = janee_err_set(JANEE_ERR_CONFIG,
-		    "%s: not valid JSON; fix "
-		    "it by hand first",
-		    path);
-	if (rc == 0 && *out == NULL)
-		*out = cJSON_CreateObject();
-	buf_free(&b);
-	return rc;
-}
-
 int
 cmd_provider_add(struct cli *c)
 {
@@ -274,7 +242,7 @@ cmd_provider_add(struct cli *c)
 	if (type == NULL)
 		return cli_usage_error(
 		    c, "--type is required (oauth2, github-app or slack)");
-	if ((rc = read_config_json(c->home.config, &root)) != 0)
+	if ((rc = config_read_json(c->home.config, &root)) != 0)
 		return rc;
 	if ((provs = cJSON_GetObjectItemCaseSensitive(root, "providers")) ==
 	    NULL)

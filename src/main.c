@@ -94,6 +94,18 @@ const struct cmd cmd_table[] = {
 	    "check the home, permissions, key backend, schema and ledger",
 	    "  --json                print as JSON\n", opts_json, 0, 0,
 	    CMD_LEDGER, cmd_status },
+	{ NULL, "doctor", "[--json]",
+	    "check everything a working setup needs; say how to fix each "
+	    "problem",
+	    "  checks the home's and its files' modes, the ledger's "
+	    "integrity, the\n"
+	    "  audit chain, config.json, that every secret reference "
+	    "resolves, that\n"
+	    "  the store unlocks with no terminal (as for an MCP client), "
+	    "and that\n"
+	    "  libcurl and libjwt load; exits 1 on any problem\n"
+	    "  --json                print as JSON\n",
+	    opts_json, 0, 0, CMD_NO_SWEEP, cmd_doctor },
 	{ NULL, "token",
 	    "PROVIDER [--scope S]... [--repo R]... [--ttl T] "
 	    "[--reason TEXT] [--json]",
