@@ -13,6 +13,7 @@
 #include "lazylib.h"
 #include "ledger.h"
 #include "secretref.h"
+#include "secrets.h"
 #include "store.h"
 
 struct doctor {
@@ -88,27 +89,6 @@ check_audit(struct doctor *d, struct ledger *lg)
 	report(d, "audit", rc, detail);
 }
 
-/* Whether secret:NAME is in the store, without unlocking it. */
-static int
-sealed_exists(struct ledger *lg, const char *name)
-{
-	sqlite3_stmt *st = NULL;
-	int rc, found;
-
-	if ((rc = ledger_prepare(
-		 lg, "SELECT 1 FROM secrets WHERE name = ?1", &st)) != 0)
-		return rc;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	found = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
-	if (!found)
-		return janee_err_set(JANEE_ERR_NOT_FOUND,
-		    "secret:%s names no stored secret; run: janee secret set "
-		    "%s",
-		    name, name);
-	return 0;
-}
-
 /* Each reference among v's strings resolves; *n counts them. */
 static int
 walk_refs(struct ledger *lg, const cJSON *v, int *n)
@@ -123,7 +103,7 @@ walk_refs(struct ledger *lg, const cJSON *v, int *n)
 			return 0;
 		(*n)++;
 		if (k == SECRETREF_SECRET)
-			return sealed_exists(lg, v->valuestring + 7);
+			return secret_exists(lg, v->valuestring + 7);
 		rc = secretref_resolve(v->valuestring, NULL, NULL, &s);
 		janee_secret_free(s);
 		return rc;

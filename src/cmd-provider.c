@@ -6,6 +6,8 @@
 #include "buf.h"
 #include "cli.h"
 #include "credentials.h"
+#include "secretref.h"
+#include "secrets.h"
 #include "util.h"
 
 static cJSON *
@@ -228,6 +230,30 @@ set_key(struct cli *c, cJSON *e, const char *kv)
 	return 0;
 }
 
+/*
+ * Each secret:NAME the entry names that is not stored yet, with the
+ * command that stores it; one that is stored needs no word.
+ */
+static void
+say_missing_secrets(struct cli *c, const cJSON *entry)
+{
+	const cJSON *v;
+
+	cJSON_ArrayForEach(v, entry)
+	{
+		if (!cJSON_IsString(v) ||
+		    secretref_kind(v->valuestring) != SECRETREF_SECRET)
+			continue;
+		if (secret_exists(c->lg, v->valuestring + 7) == 0)
+			continue;
+		janee_err_clear();
+		fprintf(stderr,
+		    "janee: '%s' names %s, which is not stored yet; store it "
+		    "with: janee secret set %s\n",
+		    v->string, v->valuestring, v->valuestring + 7);
+	}
+}
+
 int
 cmd_provider_add(struct cli *c)
 {
@@ -292,12 +318,7 @@ cmd_provider_add(struct cli *c)
 		goto out;
 	fprintf(
 	    stderr, "janee: added provider '%s' to %s\n", name, c->home.config);
-	e = cJSON_GetObjectItemCaseSensitive(e, "client_secret");
-	if (cJSON_IsString(e) && strncmp(e->valuestring, "secret:", 7) == 0)
-		fprintf(stderr,
-		    "janee: store its client secret with: janee "
-		    "secret set %s\n",
-		    e->valuestring + 7);
+	say_missing_secrets(c, e);
 	if (config_find(check, name)->impl->login != NULL)
 		fprintf(
 		    stderr, "janee: then log in with: janee login %s\n", name);
