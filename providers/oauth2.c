@@ -16,6 +16,8 @@
  */
 #include "common.h"
 
+#include <ctype.h>
+
 #include <cjson/cJSON.h>
 
 #include "oauth.h"
@@ -456,7 +458,7 @@ o2_mint(struct janee_ctx *ctx, const struct janee_mint_req *req,
 	struct oauth_client c;
 	struct oauth_error err;
 	struct oauth_token tok;
-	char *scope = NULL;
+	char *scope = NULL, *p;
 	int rc;
 
 	memset(&tok, 0, sizeof(tok));
@@ -503,6 +505,9 @@ o2_mint(struct janee_ctx *ctx, const struct janee_mint_req *req,
 		rc = JANEE_ERR_NOMEM;
 		goto out;
 	}
+	/* Case-insensitive (RFC 6749 section 7.1): janee says "bearer". */
+	for (p = out->token_type; p != NULL && *p != '\0'; p++)
+		*p = (char)tolower((unsigned char)*p);
 	if (tok.expires_in > 0)
 		out->expires_ms = ctx->now_ms() + tok.expires_in * 1000;
 out:

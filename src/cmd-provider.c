@@ -21,30 +21,19 @@ strlist_json(const struct janee_strlist *l)
 	return a;
 }
 
-/* "logged in", "login broken", "not logged in", or "-" (needs none). */
-static const char *
-login_state(struct cli *c, const struct prov *pv, struct cred_info *ci)
+/* Whether pv keeps a login (janee login NAME): else "not needed". */
+static enum login_state
+prov_login(struct cli *c, const struct prov *pv, struct cred_info *ci)
 {
-	int rc;
-
-	memset(ci, 0, sizeof(*ci));
-	if (pv->impl->login == NULL || pv->ctx.no_login)
-		return "-";
-	rc = cred_info(c->lg, pv->name, ci);
-	if (rc == JANEE_ERR_NOT_FOUND)
-		return "not logged in";
-	if (rc != 0) {
-		janee_err_clear();
-		return "unknown";
-	}
-	return ci->broken ? "login broken" : "logged in";
+	return login_state(
+	    c->lg, pv->name, pv->impl->login != NULL && !pv->ctx.no_login, ci);
 }
 
 static cJSON *
 prov_json(struct cli *c, const struct prov *pv)
 {
 	struct cred_info ci;
-	const char *st = login_state(c, pv, &ci);
+	enum login_state st = prov_login(c, pv, &ci);
 	cJSON *o = cJSON_CreateObject();
 	char cmd[128];
 
@@ -60,11 +49,10 @@ prov_json(struct cli *c, const struct prov *pv)
 	    o, "default_scopes", strlist_json(&pv->pol.defaults));
 	cJSON_AddBoolToObject(
 	    o, "revocable", pv->impl->revoke != NULL && !pv->ctx.no_revoke);
-	cJSON_AddStringToObject(o, "login", st);
+	cJSON_AddStringToObject(o, "login", login_state_name[st]);
 	if (ci.detail != NULL)
 		cJSON_AddStringToObject(o, "login_detail", ci.detail);
-	if (strcmp(st, "not logged in") == 0 ||
-	    strcmp(st, "login broken") == 0) {
+	if (st == LOGIN_NOT_LOGGED_IN || st == LOGIN_BROKEN) {
 		snprintf(cmd, sizeof(cmd), "janee login %s", pv->name);
 		cJSON_AddStringToObject(o, "login_command", cmd);
 	}
@@ -95,7 +83,7 @@ cmd_provider_list(struct cli *c)
 		janee_duration_fmt(pv->pol.max_ttl_s, max, sizeof(max));
 		printf("%-16s %-10s %-12s %-8s %-14s ", pv->name,
 		    pv->impl->type, approval_name(pv->pol.approval), max,
-		    login_state(c, pv, &ci));
+		    login_state_text[prov_login(c, pv, &ci)]);
 		cred_info_free(&ci);
 		for (j = 0; j < pv->pol.ceiling.n; j++)
 			printf("%s%s", j ? "," : "", pv->pol.ceiling.v[j]);
@@ -110,7 +98,7 @@ cmd_provider_show(struct cli *c)
 	const struct prov *pv;
 	struct cred_info ci;
 	char t[JANEE_TIME_LEN], d[32];
-	const char *st;
+	enum login_state st;
 	size_t j;
 
 	if ((pv = config_lookup(c->cfg, c->pos[0], 1,
@@ -142,10 +130,10 @@ cmd_provider_show(struct cli *c)
 	    pv->impl->revoke == NULL || pv->ctx.no_revoke
 		? "tokens run to the provider's own expiry (not revocable)"
 		: "revoked at the provider");
-	st = login_state(c, pv, &ci);
+	st = prov_login(c, pv, &ci);
 	if (ci.updated_ms)
 		janee_time_fmt(ci.updated_ms, t);
-	printf("login:        %s%s%s%s%s\n", st,
+	printf("login:        %s%s%s%s%s\n", login_state_text[st],
 	    ci.updated_ms ? " (since " : "", ci.updated_ms ? t : "",
 	    ci.updated_ms ? ")" : "", "");
 	if (ci.detail != NULL) {
@@ -153,7 +141,7 @@ cmd_provider_show(struct cli *c)
 		cli_put_text(stdout, ci.detail, 0);
 		putchar('\n');
 	}
-	if (strcmp(st, "not logged in") == 0 || strcmp(st, "login broken") == 0)
+	if (st == LOGIN_NOT_LOGGED_IN || st == LOGIN_BROKEN)
 		printf("              run: janee login %s\n", pv->name);
 	cred_info_free(&ci);
 	return 0;
@@ -259,6 +247,7 @@ cmd_provider_add(struct cli *c)
 {
 	const char *name = c->pos[0], *type = cli_get(c, "type");
 	const struct janee_strlist *vals;
+	const struct prov *pv;
 	struct config *check = NULL;
 	cJSON *root = NULL, *provs, *e;
 	char *text = NULL;
@@ -319,7 +308,8 @@ cmd_provider_add(struct cli *c)
 	fprintf(
 	    stderr, "janee: added provider '%s' to %s\n", name, c->home.config);
 	say_missing_secrets(c, e);
-	if (config_find(check, name)->impl->login != NULL)
+	pv = config_find(check, name);
+	if (pv->impl->login != NULL && !pv->ctx.no_login)
 		fprintf(
 		    stderr, "janee: then log in with: janee login %s\n", name);
 out:

@@ -111,4 +111,31 @@ jr provider add x --type oauth2 --set type=slack
 expect_rc 2 "--set type is refused (use --type)"
 check "config.json is unchanged after usage errors" unchanged
 
+# Issue 16, item 3: one login state everywhere. An installation-token
+# GitHub App needs no login: provider add does not say to log in, and list,
+# show and --json say "not needed" (JSON and MCP: not_needed).
+jr provider add ghapp --type github-app --set client_id=Iv1.x \
+	--set private_key=secret:gh-key --set installation_id=1 \
+	--set 'permissions=["issues:read"]' --set 'repositories=["hello"]'
+expect_rc 0 "provider add: a github-app with installation tokens"
+expect_not_in "$TMP/err" "janee login" "does not say to log in"
+jr provider list
+expect_in "$TMP/out" '^ghapp +github-app .* not needed ' "provider list: login not needed"
+jr provider show ghapp
+expect_in "$TMP/out" '^login: +not needed' "provider show: login not needed"
+jr provider show ghapp --json
+check "provider show --json: login not_needed, no login_command" "$PYTHON3" -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["login"] == "not_needed" and "login_command" not in d, d' "$TMP/out"
+jr provider add dev2 --type oauth2 --issuer https://auth.example.com \
+	--client-id d2 --scope a:read
+expect_in "$TMP/err" "then log in with: janee login dev2" \
+    "a device-code provider is told to log in"
+jr provider show dev2 --json
+check "provider show --json: not_logged_in with the command, as MCP says it" "$PYTHON3" -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["login"] == "not_logged_in" and d["login_command"] == "janee login dev2", d' "$TMP/out"
+
 done_testing

@@ -206,8 +206,10 @@ login_bg nols
 check "no login_scopes: the person approves the code" oidc_approve "$USER_CODE"
 login_wait
 check "no login_scopes: the login succeeds, with a refresh token" [ $? -eq 0 ]
-jr token nols --scope contents:read
+jr token nols --scope contents:read --json
 expect_rc 0 "and mints a token of a ceiling scope the login asked for"
+check "oidc-provider's token_type Bearer is said as janee says it: bearer" \
+    "$PYTHON3" -c 'import json, sys; assert json.load(open(sys.argv[1]))["token_type"] == "bearer"' "$TMP/out"
 jr lease revoke --provider nols
 
 # Client credentials, both client authentication methods.
