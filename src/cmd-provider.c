@@ -242,6 +242,44 @@ say_missing_secrets(struct cli *c, const cJSON *entry)
 	}
 }
 
+/*
+ * Validate root as every load does, then write it: the one way add, edit
+ * and rm change config.json (refused before anything is written).
+ */
+static int
+config_write_checked(struct cli *c, cJSON *root, struct config **check)
+{
+	char *text;
+	int rc;
+
+	if ((text = cJSON_Print(root)) == NULL)
+		return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
+	if ((rc = config_parse(text, c->home.config, janee_providers, check)) ==
+	    0)
+		rc = write_file_atomic(c->home.config, text, strlen(text));
+	cJSON_free(text);
+	return rc;
+}
+
+/* root's providers.NAME, or NULL with the error saying so. */
+static cJSON *
+entry_of(struct cli *c, cJSON *root, const char *name)
+{
+	cJSON *e = cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(root, "providers"), name);
+
+	if (!cJSON_IsObject(e)) {
+		/* The loaded config names the closest ones. */
+		if (c->cfg == NULL ||
+		    config_lookup(c->cfg, name, 1,
+			"list them with: janee provider list") != NULL)
+			janee_err_set(JANEE_ERR_NOT_FOUND,
+			    "no provider '%s' in %s", name, c->home.config);
+		return NULL;
+	}
+	return e;
+}
+
 int
 cmd_provider_add(struct cli *c)
 {
@@ -250,7 +288,6 @@ cmd_provider_add(struct cli *c)
 	const struct prov *pv;
 	struct config *check = NULL;
 	cJSON *root = NULL, *provs, *e;
-	char *text = NULL;
 	size_t i, j;
 	int rc;
 
@@ -295,15 +332,7 @@ cmd_provider_add(struct cli *c)
 	for (j = 0; j < vals->n; j++)
 		if ((rc = set_key(c, e, vals->v[j])) != 0)
 			goto out;
-	/* The same validation as every load: refuse before writing. */
-	if ((text = cJSON_Print(root)) == NULL) {
-		rc = JANEE_ERR_NOMEM;
-		goto out;
-	}
-	if ((rc = config_parse(
-		 text, c->home.config, janee_providers, &check)) != 0)
-		goto out;
-	if ((rc = write_file_atomic(c->home.config, text, strlen(text))) != 0)
+	if ((rc = config_write_checked(c, root, &check)) != 0)
 		goto out;
 	fprintf(
 	    stderr, "janee: added provider '%s' to %s\n", name, c->home.config);
@@ -314,7 +343,109 @@ cmd_provider_add(struct cli *c)
 		    stderr, "janee: then log in with: janee login %s\n", name);
 out:
 	config_free(check);
-	cJSON_free(text);
+	cJSON_Delete(root);
+	return rc;
+}
+
+int
+cmd_provider_edit(struct cli *c)
+{
+	const struct janee_strlist *set = cli_all(c, "set"),
+				   *unset = cli_all(c, "unset");
+	struct config *check = NULL;
+	cJSON *root = NULL, *e;
+	size_t j;
+	int rc;
+
+	if (set->n == 0 && unset->n == 0)
+		return cli_usage_error(c,
+		    "say what to change: --set KEY=VALUE "
+		    "or --unset KEY");
+	if ((rc = config_read_json(c->home.config, &root)) != 0)
+		return rc;
+	if ((e = entry_of(c, root, c->pos[0])) == NULL) {
+		rc = JANEE_ERR_NOT_FOUND;
+		goto out;
+	}
+	for (j = 0; j < unset->n; j++) {
+		if (strcmp(unset->v[j], "type") == 0) {
+			rc = cli_usage_error(c,
+			    "the type cannot be unset; remove the provider "
+			    "with: janee provider rm %s",
+			    c->pos[0]);
+			goto out;
+		}
+		if (cJSON_GetObjectItemCaseSensitive(e, unset->v[j]) == NULL) {
+			rc = cli_usage_error(c,
+			    "provider '%s' has no key '%s' to unset", c->pos[0],
+			    unset->v[j]);
+			goto out;
+		}
+		cJSON_DeleteItemFromObjectCaseSensitive(e, unset->v[j]);
+	}
+	for (j = 0; j < set->n; j++)
+		if ((rc = set_key(c, e, set->v[j])) != 0)
+			goto out;
+	if ((rc = config_write_checked(c, root, &check)) != 0)
+		goto out;
+	fprintf(stderr, "janee: changed provider '%s' in %s\n", c->pos[0],
+	    c->home.config);
+	say_missing_secrets(c, e);
+out:
+	config_free(check);
+	cJSON_Delete(root);
+	return rc;
+}
+
+int
+cmd_provider_rm(struct cli *c)
+{
+	const char *name = c->pos[0];
+	struct config *check = NULL;
+	struct cred_info ci;
+	enum login_state st;
+	cJSON *root = NULL, *e;
+	int rc, yes;
+
+	if ((rc = config_read_json(c->home.config, &root)) != 0)
+		return rc;
+	if ((e = entry_of(c, root, name)) == NULL) {
+		rc = JANEE_ERR_NOT_FOUND;
+		goto out;
+	}
+	if (!cli_has(c, "yes")) {
+		yes = cli_confirm("remove provider '%s', ending its leases and "
+				  "its login",
+		    name);
+		if (yes < 0) {
+			rc = cli_usage_error(c,
+			    "no terminal to confirm on; pass --yes to remove "
+			    "provider '%s'",
+			    name);
+			goto out;
+		}
+		if (!yes) {
+			rc = janee_err_set(JANEE_ERR_DENIED, "nothing removed");
+			goto out;
+		}
+	}
+	/* Leases first: once the entry is gone nothing could revoke them. */
+	st = login_state(c->lg, name, 1, &ci);
+	cred_info_free(&ci);
+	/* A login is revoked at the provider too (as janee logout does). */
+	rc = st == LOGIN_LOGGED_IN || st == LOGIN_BROKEN
+	    ? broker_logout(&c->broker, name)
+	    : cli_end_leases(c, name);
+	if (rc != 0)
+		goto out;
+	cJSON_DeleteItemFromObjectCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(root, "providers"), name);
+	if ((rc = config_write_checked(c, root, &check)) != 0)
+		goto out;
+	fprintf(stderr, "janee: removed provider '%s' from %s\n", name,
+	    c->home.config);
+out:
+	config_free(check);
 	cJSON_Delete(root);
 	return rc;
 }
