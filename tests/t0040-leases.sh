@@ -153,8 +153,18 @@ check "--json keeps RFC 3339 times and arrays" "$PYTHON3" -c '
 import json, sys
 d = json.load(open(sys.argv[1]))[0]
 assert d["expires_at"].endswith("Z") and d["granted_scopes"] == ["read", "write"], d' "$TMP/out"
-jr lease revoke --all
-expect_in "$TMP/err" '^janee: revoked 1 lease$' "one lease, no (s)"
+jr token t -s read -s write -t 5m -j
+expect_rc 0 "short flags: -s, -t, -j"
+check "they mean --scope, --ttl and --json" "$PYTHON3" -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["scopes"] == ["read", "write"], d' "$TMP/out"
+jr lease list -j
+check "lease list -j is JSON" "$PYTHON3" -c '
+import json, sys
+assert len(json.load(open(sys.argv[1]))) == 2' "$TMP/out"
+jr lease revoke --provider t
+expect_in "$TMP/err" '^janee: revoked 2 leases$' "two leases, no (s)"
 
 done_testing
 
