@@ -71,6 +71,23 @@ cli_scope_list(const char *json)
 	return b.p;
 }
 
+/* A state's colour: live green, waiting yellow, failed red, ended none. */
+static const char *
+state_colour(const char *cell)
+{
+	if (strncmp(cell, "active (", 8) == 0 ||
+	    strncmp(cell, "orphaned", 8) == 0)
+		return "33";
+	if (strcmp(cell, "active") == 0)
+		return "32";
+	if (strcmp(cell, "requested") == 0 || strcmp(cell, "approved") == 0 ||
+	    strcmp(cell, "minting") == 0)
+		return "33";
+	if (strcmp(cell, "failed") == 0 || strcmp(cell, "irrevocable") == 0)
+		return "31";
+	return NULL;
+}
+
 void
 cli_lease_table(struct table *t)
 {
@@ -78,6 +95,7 @@ cli_lease_table(struct table *t)
 		"EXPIRES", "SCOPES", NULL };
 
 	table_init(t, head);
+	table_colour(t, 2, state_colour);
 }
 
 int

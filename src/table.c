@@ -1,6 +1,8 @@
 /* Tables and relative times for people (table.h). */
 #include "common.h"
 
+#include <unistd.h>
+
 #include "table.h"
 #include "text.h"
 #include "util.h"
@@ -9,6 +11,7 @@ void
 table_init(struct table *t, const char *const *head)
 {
 	memset(t, 0, sizeof(*t));
+	t->colour_col = -1;
 	while (t->ncols < TABLE_MAX_COLS && head[t->ncols] != NULL) {
 		t->head[t->ncols] = head[t->ncols];
 		t->width[t->ncols] = strlen(head[t->ncols]);
@@ -57,13 +60,37 @@ table_add(struct table *t, const char *const *cells)
 	return 0;
 }
 
-static void
-put_row(const struct table *t, FILE *fp, const char *const *cells)
+void
+table_colour(struct table *t, size_t col, const char *(*pick)(const char *))
 {
+	if (col < t->ncols) {
+		t->colour_col = (ssize_t)col;
+		t->colour = pick;
+	}
+}
+
+/* Whether fp shows colour: a terminal, and NO_COLOR unset or empty. */
+static int
+colour_on(FILE *fp)
+{
+	const char *nc = getenv("NO_COLOR");
+
+	return isatty(fileno(fp)) && (nc == NULL || *nc == '\0');
+}
+
+static void
+put_row(const struct table *t, FILE *fp, const char *const *cells, int paint)
+{
+	const char *sgr;
 	size_t i, w;
 
 	for (i = 0; i < t->ncols; i++) {
-		fputs(cells[i], fp);
+		sgr = paint && (ssize_t)i == t->colour_col ? t->colour(cells[i])
+							   : NULL;
+		if (sgr != NULL)
+			fprintf(fp, "\033[%sm%s\033[0m", sgr, cells[i]);
+		else
+			fputs(cells[i], fp);
 		if (i + 1 == t->ncols)
 			break;
 		for (w = columns(cells[i]); w < t->width[i] + 2; w++)
@@ -75,15 +102,17 @@ put_row(const struct table *t, FILE *fp, const char *const *cells)
 void
 table_print(const struct table *t, FILE *fp, const char *empty)
 {
+	int paint = t->colour != NULL && colour_on(fp);
 	size_t r;
 
 	if (t->nrows == 0) {
 		fprintf(fp, "%s\n", empty);
 		return;
 	}
-	put_row(t, fp, t->head);
+	put_row(t, fp, t->head, 0);
 	for (r = 0; r < t->nrows; r++)
-		put_row(t, fp, (const char *const *)&t->cells[r * t->ncols]);
+		put_row(
+		    t, fp, (const char *const *)&t->cells[r * t->ncols], paint);
 }
 
 void

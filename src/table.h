@@ -16,6 +16,9 @@ struct table {
 	size_t width[TABLE_MAX_COLS]; /* in characters, escapes counted */
 	char **cells; /* nrows * ncols, each escaped for the terminal */
 	size_t nrows, cap;
+	/* Colour for one column's cells (a state), chosen by their text. */
+	ssize_t colour_col; /* -1: none */
+	const char *(*colour)(const char *cell); /* an SGR code, or NULL */
 };
 
 /* A table with these column heads (NULL-ended, at most TABLE_MAX_COLS). */
@@ -25,6 +28,13 @@ void table_init(struct table *t, const char *const *head);
  * it is escaped (janee_text_escape) before it is measured.  NULL is "-".
  */
 int table_add(struct table *t, const char *const *cells) JANEE_WUR;
+/*
+ * Colour column col's cells by pick(cell): an SGR parameter string such
+ * as "32" (green), or NULL for none.  Only on a terminal, and never when
+ * NO_COLOR is set (no-color.org).
+ */
+void table_colour(
+    struct table *t, size_t col, const char *(*pick)(const char *cell));
 /*
  * Print the heads and rows, each column as wide as its widest cell, the
  * last unpadded; with no row, print `empty` ("no leases") alone.

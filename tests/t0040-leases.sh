@@ -163,6 +163,22 @@ jr lease list -j
 check "lease list -j is JSON" "$PYTHON3" -c '
 import json, sys
 assert len(json.load(open(sys.argv[1]))) == 2' "$TMP/out"
+# Colour for states: on a terminal only, never with NO_COLOR.
+esc=$(printf '\033')
+jr lease list
+check "no colour when stdout is not a terminal" \
+    sh -c "! grep -q '$esc' '$TMP/out'"
+if command -v script >/dev/null 2>&1; then
+	script -qec "'$JANEE' lease list" /dev/null >"$TMP/tty.out" 2>&1
+	check "on a terminal an active state is green" \
+	    grep -q "${esc}\[32mactive${esc}\[0m" "$TMP/tty.out"
+	NO_COLOR=1 script -qec "'$JANEE' lease list" /dev/null >"$TMP/tty.out" 2>&1
+	check "NO_COLOR: no colour on a terminal either" \
+	    sh -c "grep -q active '$TMP/tty.out' && ! grep -q '$esc' '$TMP/tty.out'"
+else
+	skip "on a terminal an active state is green" "no script(1)"
+	skip "NO_COLOR: no colour on a terminal either" "no script(1)"
+fi
 jr lease revoke --provider t
 expect_in "$TMP/err" '^janee: revoked 2 leases$' "two leases, no (s)"
 
