@@ -156,6 +156,20 @@ cJSON *cli_lease_json(const struct lease *l);
 int cmd_init(struct cli *c);
 int cmd_status(struct cli *c);
 int cmd_doctor(struct cli *c);
+
+/* Checks that go on after a failure (doctor, provider test). */
+struct checklist {
+	cJSON *checks; /* with --json */
+	int problems;
+};
+/*
+ * Record one check: rc 0 passes with detail, else the current error
+ * message (which says what to run) is the problem; the error is cleared.
+ */
+void
+check_report(struct checklist *d, const char *name, int rc, const char *detail);
+/* Each secret reference among v's strings resolves; *n counts them. */
+int check_refs(struct ledger *lg, const cJSON *v, int *n) JANEE_WUR;
 int cmd_version(struct cli *c);
 int cmd_help(struct cli *c);
 int cmd_secret_set(struct cli *c);
@@ -176,6 +190,7 @@ int cmd_provider_show(struct cli *c);
 int cmd_provider_add(struct cli *c);
 int cmd_provider_edit(struct cli *c);
 int cmd_provider_rm(struct cli *c);
+int cmd_provider_test(struct cli *c);
 int cmd_login(struct cli *c);
 int cmd_serve(struct cli *c);
 int cmd_mcp_config(struct cli *c);

@@ -467,3 +467,107 @@ out:
 	cJSON_Delete(root);
 	return rc;
 }
+
+/*
+ * One token of req, minted as janee token would and ended at once; detail
+ * says which lease and what became of its token.
+ */
+static int
+test_mint(struct cli *c, struct broker_req *req, char *detail, size_t n)
+{
+	struct broker_grant g;
+	char *shown;
+	int rc;
+
+	memset(&g, 0, sizeof(g));
+	if ((rc = cli_obtain(c, req, NULL, NULL, NULL, &g)) == 0) {
+		shown = cli_scope_list(g.granted);
+		rc = broker_end(&c->broker, g.lease_id, "janee provider test");
+		snprintf(detail, n, "%s (%s), %s", g.lease_id,
+		    shown ? shown : "?",
+		    g.revocable ? "revoked at once" : "left to expire");
+		free(shown);
+	}
+	broker_grant_free(&g);
+	return rc;
+}
+
+int
+cmd_provider_test(struct cli *c)
+{
+	const struct janee_strlist *scopes = cli_all(c, "scope");
+	struct checklist cl = { NULL, 0 };
+	struct broker_req req;
+	struct cred_info ci;
+	enum login_state st;
+	const struct prov *pv;
+	cJSON *root = NULL;
+	char detail[160];
+	size_t i;
+	int rc, refs = 0;
+
+	if ((pv = config_lookup(c->cfg, c->pos[0], 1,
+		 "list them with: janee provider list")) == NULL)
+		return JANEE_ERR_NOT_FOUND;
+	snprintf(detail, sizeof(detail), "type %s, validated", pv->impl->type);
+	check_report(&cl, "config", 0, detail);
+	if ((rc = config_read_json(c->home.config, &root)) == 0)
+		rc = check_refs(c->lg,
+		    cJSON_GetObjectItemCaseSensitive(
+			cJSON_GetObjectItemCaseSensitive(root, "providers"),
+			pv->name),
+		    &refs);
+	cJSON_Delete(root);
+	snprintf(detail, sizeof(detail), "%d secret reference%s resolve%s",
+	    refs, refs == 1 ? "" : "s", refs == 1 ? "s" : "");
+	check_report(&cl, "references", rc, detail);
+	st = prov_login(c, pv, &ci);
+	cred_info_free(&ci);
+	rc = st == LOGIN_NOT_LOGGED_IN || st == LOGIN_BROKEN
+	    ? janee_err_set(JANEE_ERR_NOT_FOUND, "%s; run: janee login %s",
+		  login_state_text[st], pv->name)
+	    : 0;
+	check_report(&cl, "login", rc, login_state_text[st]);
+	if (cli_has(c, "no-mint") || cl.problems > 0)
+		goto out;
+	/*
+	 * The real path (discovery, the app JWT or client authentication,
+	 * the installation, the narrowing), approved as janee token is.
+	 */
+	memset(&req, 0, sizeof(req));
+	req.provider = pv->name;
+	req.ttl_s = 60;
+	req.reason = "janee provider test";
+	for (i = 0; i < scopes->n && rc == 0; i++)
+		rc = janee_strlist_add(&req.scopes, scopes->v[i]);
+	if (rc == 0)
+		rc = test_mint(c, &req, detail, sizeof(detail));
+	check_report(&cl, "mint", rc, detail);
+	if (rc == 0 && st == LOGIN_LOGGED_IN && pv->impl->revoke != NULL &&
+	    !pv->ctx.no_revoke) {
+		/*
+		 * Some servers end the whole grant when one token of it is
+		 * revoked (oidc-provider does; RFC 7009 section 2.1 allows
+		 * it): then each lease's end would break the login.
+		 */
+		rc = test_mint(c, &req, detail, sizeof(detail));
+		if (rc != 0 && prov_login(c, pv, &ci) == LOGIN_BROKEN) {
+			janee_err_clear();
+			rc = janee_err_set(JANEE_ERR_PROVIDER,
+			    "revoking one token ended the whole login at the "
+			    "provider; set lease_end to expire (janee provider "
+			    "edit %s --set lease_end=expire) or give janee a "
+			    "login of its own, then: janee login %s",
+			    pv->name, pv->name);
+		}
+		cred_info_free(&ci);
+		check_report(
+		    &cl, "grant", rc, "the login outlives a revoked token");
+	}
+	janee_strlist_free(&req.scopes);
+out:
+	if (cl.problems > 0)
+		return janee_err_set(JANEE_ERR_INVALID, "%d problem%s found",
+		    cl.problems, cl.problems == 1 ? "" : "s");
+	return 0;
+}

@@ -51,6 +51,8 @@ static const struct cli_opt opts_provider_edit[] = { { "set", 0, 1 },
 	{ "unset", 0, 1 }, { NULL, 0, 0 } };
 static const struct cli_opt opts_provider_rm[] = { { "yes", 'y', 0 },
 	{ NULL, 0, 0 } };
+static const struct cli_opt opts_provider_test[] = { { "scope", 's', 1 },
+	{ "no-mint", 0, 0 }, { NULL, 0, 0 } };
 static const struct cli_opt opts_provider_show[] = { { "json", 'j', 0 },
 	{ "scopes", 0, 0 }, { NULL, 0, 0 } };
 static const struct cli_opt opts_mcp_config[] = { { "client", 0, 1 },
@@ -331,6 +333,22 @@ const struct cmd cmd_table[] = {
 	    "remove a provider: end its leases, log out, then drop its entry",
 	    "  -y, --yes             do not ask (needed without a terminal)\n",
 	    opts_provider_rm, 1, 1, CMD_LEDGER | CMD_CONFIG, cmd_provider_rm },
+	{ "provider", "test", "NAME [--scope S]... [--no-mint]",
+	    "check a provider end to end: its config, secrets, login, a "
+	    "real mint",
+	    "  checks the entry, that each secret reference resolves and the "
+	    "login;\n"
+	    "  then mints a 60-second token (approved as janee token is) and "
+	    "ends it\n"
+	    "  at once, and, for a login the provider revokes tokens of, "
+	    "mints again\n"
+	    "  to find a server that ends the whole login with one token\n"
+	    "  -s, --scope S         the scopes to mint (default: the "
+	    "provider's\n"
+	    "                        default_scopes)\n"
+	    "  --no-mint             stop before minting\n",
+	    opts_provider_test, 1, 1, CMD_LEDGER | CMD_CONFIG,
+	    cmd_provider_test },
 	{ "provider", "list", "[--json]",
 	    "list configured providers, their policies and login state",
 	    "  -j, --json            print as JSON\n", opts_json, 0, 0,
