@@ -415,6 +415,33 @@ out:
 	return rc;
 }
 
+/* "audit": {"syslog": true|false}: the audit trail's witness. */
+static int
+load_audit(struct config *cfg, const char *origin, const cJSON *a)
+{
+	const cJSON *e;
+
+	if (a == NULL)
+		return 0;
+	if (!cJSON_IsObject(a))
+		return janee_err_set(JANEE_ERR_CONFIG,
+		    "%s: 'audit' must be an object, like {\"syslog\": true}",
+		    origin);
+	cJSON_ArrayForEach(e, a)
+	{
+		if (strcmp(e->string, "syslog") != 0)
+			return janee_err_set(JANEE_ERR_CONFIG,
+			    "%s: audit: unknown key '%s'; the key there is: "
+			    "syslog",
+			    origin, e->string);
+		if (!cJSON_IsBool(e))
+			return janee_err_set(JANEE_ERR_CONFIG,
+			    "%s: audit.syslog must be true or false", origin);
+		cfg->audit_syslog = cJSON_IsTrue(e);
+	}
+	return 0;
+}
+
 int
 config_parse(const char *text, const char *origin,
     const struct janee_provider *const *table, struct config **out)
@@ -446,7 +473,8 @@ config_parse(const char *text, const char *origin,
 		    origin);
 		goto out;
 	}
-	cJSON_ArrayForEach(e, root) if (strcmp(e->string, "providers") != 0)
+	cJSON_ArrayForEach(e, root) if (strcmp(e->string, "providers") != 0 &&
+	    strcmp(e->string, "audit") != 0)
 	{
 		rc = janee_err_set(JANEE_ERR_CONFIG,
 		    "%s: unknown key "
@@ -454,6 +482,9 @@ config_parse(const char *text, const char *origin,
 		    origin, e->string);
 		goto out;
 	}
+	if ((rc = load_audit(cfg, origin,
+		 cJSON_GetObjectItemCaseSensitive(root, "audit"))) != 0)
+		goto out;
 	provs = cJSON_GetObjectItemCaseSensitive(root, "providers");
 	if (provs == NULL)
 		goto out;

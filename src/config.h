@@ -5,7 +5,8 @@
  *   {"providers": {"NAME": {"type": "...", "scopes": [...],
  *       "default_scopes": [...], "max_ttl": "1h", "default_ttl": "15m",
  *       "approval": "auto" | "ask" | "out-of-band" | "deny",
- *       "repositories": [...], ...}}}
+ *       "repositories": [...], ...}},
+ *    "audit": {"syslog": true}}
  *
  * Keys common to all providers are read here; the provider's configure()
  * reads its own; any key nobody read is an error that names it.
@@ -54,6 +55,7 @@ struct config {
 	char *path;
 	struct prov *provs;
 	size_t n;
+	int audit_syslog; /* "audit": {"syslog": true} (src/audit-witness.c) */
 };
 
 /*

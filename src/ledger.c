@@ -1,6 +1,7 @@
 /* The ledger: opening janee.db, pragmas, migrations, small helpers. */
 #include "common.h"
 
+#include "audit.h"
 #include "ledger.h"
 #include "util.h"
 
@@ -89,6 +90,19 @@ static const char *const migrations[] = {
 	/* 5: finding requests nobody settled or collected, without a scan */
 	"CREATE INDEX leases_waiting ON leases (created_ms)"
 	"  WHERE state IN ('requested', 'approved');",
+	/*
+	 * 6: each audit row records the lease it names as it stands then,
+	 * for `audit verify` to compare with the lease; a lease's last event
+	 * and its snapshot's digest (the last 32 characters; audit-lease.c)
+	 * from the index alone; and, for a chain that already has rows, a note
+	 * that it predates keyed checkpoints (src/audit-seal.c: the first
+	 * janee with the key seals it).
+	 */
+	"ALTER TABLE audit ADD COLUMN lease TEXT;"
+	"CREATE INDEX audit_lease ON audit (lease_id, seq, substr(lease, -32))"
+	"  WHERE lease_id IS NOT NULL;"
+	"INSERT INTO meta (key, value) SELECT 'audit.unkeyed', "
+	"  CAST(seq AS TEXT) FROM audit ORDER BY seq DESC LIMIT 1;",
 };
 
 int
@@ -177,6 +191,8 @@ ledger_commit(struct ledger *lg)
 		ledger_rollback(lg);
 		return rc;
 	}
+	/* Events reach the witness once they are on record, never before. */
+	audit_witness_end(lg, 1);
 	return 0;
 }
 
@@ -185,6 +201,7 @@ ledger_rollback(struct ledger *lg)
 {
 	if (!sqlite3_get_autocommit(lg->db))
 		sqlite3_exec(lg->db, "ROLLBACK", NULL, NULL, NULL);
+	audit_witness_end(lg, 0);
 }
 
 int
@@ -285,6 +302,8 @@ ledger_close(struct ledger *lg)
 		return;
 	if (lg->db != NULL)
 		sqlite3_close_v2(lg->db);
+	audit_witness_free(lg);
+	janee_wipe(lg->audit_key, sizeof(lg->audit_key));
 	free(lg->path);
 	free(lg);
 }

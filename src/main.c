@@ -32,6 +32,8 @@ static const struct cli_opt opts_audit_export[] = { { "format", 0, 1 },
 	{ "since", 0, 1 }, { "until", 0, 1 }, { "provider", 0, 1 },
 	{ "event", 0, 1 }, { "lease", 0, 1 }, { "output", 'o', 1 },
 	{ NULL, 0, 0 } };
+static const struct cli_opt opts_audit_verify[] = { { "expect", 0, 1 },
+	{ "no-key", 0, 0 }, { "json", 0, 0 }, { NULL, 0, 0 } };
 static const struct cli_opt opts_login[] = { { "no-browser", 0, 0 },
 	{ "profile", 0, 1 }, { "paste", 0, 0 }, { NULL, 0, 0 } };
 static const struct cli_opt opts_provider_add[] = { { "type", 0, 1 },
@@ -199,10 +201,22 @@ const struct cmd cmd_table[] = {
 	    "  -o, --output FILE     write FILE (0600, atomically) instead of "
 	    "stdout\n",
 	    opts_audit_export, 0, 0, CMD_LEDGER, cmd_audit_export },
-	{ "audit", "verify", "[--json]",
-	    "recompute the audit hash chain and name the first bad row",
+	{ "audit", "verify", "[--expect SEQ:HASH] [--no-key] [--json]",
+	    "recompute the audit chain, check its keyed checkpoint and every "
+	    "lease against its last event; name what differs",
+	    "  --expect SEQ:HASH     fail unless the chain still holds that "
+	    "row\n"
+	    "                        with that hash (from janee audit head)\n"
+	    "  --no-key              do not unlock the store: the keyed "
+	    "checkpoint\n"
+	    "                        is not checked\n"
+	    "  --json                print as JSON\n",
+	    opts_audit_verify, 0, 0, CMD_LEDGER, cmd_audit_verify },
+	{ "audit", "head", "[--json]",
+	    "print the audit chain's head as SEQ:HASH, to write down "
+	    "elsewhere for audit verify --expect",
 	    "  --json                print as JSON\n", opts_json, 0, 0,
-	    CMD_LEDGER, cmd_audit_verify },
+	    CMD_LEDGER, cmd_audit_head },
 	{ "audit", "lookup", "[--json]",
 	    "read a token on stdin and show the leases it belongs to",
 	    "  --json                print as JSON\n", opts_json, 0, 0,

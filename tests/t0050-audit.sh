@@ -7,7 +7,7 @@
 . "$JANEE_SRCDIR/tests/lib.sh"
 
 CSVCHECK="$JANEE_SRCDIR/tests/csvcheck.py"
-HEADER=seq,time,event,actor,client,provider,lease_id,scopes,outcome,detail,hash
+HEADER=seq,time,event,actor,client,provider,lease_id,scopes,outcome,detail,hash,lease
 DB="$JANEE_HOME/janee.db"
 
 # Reasons that are hard on every output format: a comma and quotes; a

@@ -565,8 +565,8 @@ inserted_middle_row_is_named(void)
 		"UPDATE audit SET seq = seq + 100 WHERE seq >= 3;"
 		"UPDATE audit SET seq = seq - 99 WHERE seq >= 100;"
 		"INSERT INTO audit SELECT 3, ts_ms, event, actor, client, "
-		"provider, lease_id, scopes, outcome, detail, hash FROM audit "
-		"WHERE seq = 2;"
+		"provider, lease_id, scopes, outcome, detail, hash, lease "
+		"FROM audit WHERE seq = 2;"
 		"UPDATE meta SET value = '6:' || (SELECT hash FROM audit WHERE "
 		"seq = 6) WHERE key = 'audit.head';"),
 	    SQLITE_OK);
@@ -587,7 +587,7 @@ appended_duplicate_row_is_named(void)
 	T_EQ_INT(raw(&fx,
 		     "INSERT INTO audit SELECT 6, ts_ms, event, actor, "
 		     "client, provider, lease_id, scopes, outcome, detail, "
-		     "hash FROM "
+		     "hash, lease FROM "
 		     "audit WHERE seq = 2"),
 	    SQLITE_OK);
 	T_EQ_INT(verify_bad_seq(&fx, &v), NEV + 1);
@@ -597,8 +597,8 @@ appended_duplicate_row_is_named(void)
 	T_EQ_INT(
 	    raw(&fx,
 		"INSERT INTO audit SELECT 6, ts_ms, event, actor, "
-		"client, provider, lease_id, scopes, outcome, detail, hash "
-		"FROM "
+		"client, provider, lease_id, scopes, outcome, detail, hash, "
+		"lease FROM "
 		"audit WHERE seq = 2;"
 		"UPDATE meta SET value = '6:' || (SELECT hash FROM audit WHERE "
 		"seq = 6) WHERE key = 'audit.head';"),
@@ -666,7 +666,7 @@ inserted_row_before_the_first_is_found(void)
 		snprintf(sql, sizeof(sql),
 		    "INSERT INTO audit VALUES (%s, 1, "
 		    "'issued', 'user', NULL, 'gh', 'lse_x', NULL, 'ok', NULL, "
-		    "'%064d')",
+		    "'%064d', NULL)",
 		    seqs[i], 0);
 		T_EQ_INT(raw(&fx, sql), SQLITE_OK);
 		T_ASSERT(verify_bad_seq(&fx, &v) != 0);
@@ -692,7 +692,8 @@ reordered_pair_is_found(void)
 		"DELETE FROM audit WHERE seq IN (2, 4);"
 		"INSERT INTO audit SELECT 6 - seq, ts_ms, event, actor, "
 		"client, "
-		"provider, lease_id, scopes, outcome, detail, hash FROM pair;"),
+		"provider, lease_id, scopes, outcome, detail, hash, lease "
+		"FROM pair;"),
 	    SQLITE_OK);
 	T_EQ_INT(count(&fx,
 		     "SELECT count(*) FROM audit WHERE seq = 2 AND "
