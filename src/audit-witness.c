@@ -62,7 +62,8 @@ audit_witness_line(const char *ledger, int64_t seq, const char *hash,
 	o = out + k;
 	end = out + n - 1;
 	for (i = 0; i < nitems(names); i++) {
-		o = put(o, end, names[i], 16);
+		for (k = 0; names[i][k] != '\0' && o < end; k++)
+			*o++ = names[i][k];
 		o = put(o, end, vals[i], i == 5 ? 240 : 80);
 	}
 	*o = '\0';
