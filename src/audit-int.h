@@ -10,9 +10,12 @@
 #include "audit.h"
 #include "buf.h"
 #include "ledger.h"
+#include "util.h"
 
 #define AUDIT_HASH_LEN 32
 #define AUDIT_HEX_LEN (2 * AUDIT_HASH_LEN)
+/* A lease snapshot's digest: 128 bits as hex (src/audit-lease.c). */
+#define AUDIT_DIGEST_HEX 32
 
 /* Lowercase hex of AUDIT_HASH_LEN bytes only (the form janee writes). */
 int audit_unhex(const char *s, unsigned char out[AUDIT_HASH_LEN]);
@@ -25,9 +28,15 @@ size_t audit_dec(int64_t v, char sep, char out[24]);
 struct evp_md_ctx_st;
 struct evp_md_st;
 
-/* Row seq's canonical encoding into b; lease NULL for no snapshot. */
-int audit_canon_row(struct buf *b, int64_t seq, int64_t ts_ms,
-    const char *const f[8], const char *lease) JANEE_WUR;
+/* janee_time_fmt, with the date worked out once a day (zero it first). */
+void audit_time_fmt(struct audit_day *d, int64_t ms, char out[JANEE_TIME_LEN]);
+/*
+ * Row seq's canonical encoding into b; lease (and its digest) NULL for a
+ * row with no snapshot.
+ */
+int
+audit_canon_row(struct buf *b, struct audit_day *d, int64_t seq, int64_t ts_ms,
+    const char *const f[8], const char *lease, const char *digest) JANEE_WUR;
 /* SHA-256(prev || canon) into out; sha256 fetched by the caller. */
 int audit_chain_hash(struct evp_md_ctx_st *md, const struct evp_md_st *sha256,
     const unsigned char prev[AUDIT_HASH_LEN], const struct buf *canon,

@@ -131,9 +131,10 @@ audit_verify_with(struct ledger *lg, const struct audit_verify_opts *o,
 	unsigned char prev[HASH_LEN], hash[HASH_LEN], stored[HASH_LEN],
 	    head[HASH_LEN];
 	char hex[2 * HASH_LEN + 1];
-	const char *f[8], *s, *lease;
+	const char *f[8], *s, *lease, *digest;
 	struct audit_lease_pass lp;
 	struct audit_ckpt ck;
+	struct audit_day day;
 	struct seen sn;
 	sqlite3_stmt *st = NULL;
 	EVP_MD_CTX *md = NULL;
@@ -146,6 +147,7 @@ audit_verify_with(struct ledger *lg, const struct audit_verify_opts *o,
 		o = &none;
 	memset(v, 0, sizeof(*v));
 	memset(&sn, 0, sizeof(sn));
+	memset(&day, 0, sizeof(day));
 	memset(&lp, 0, sizeof(lp));
 	memset(prev, 0, sizeof(prev));
 	lp.now_ms = o->now_ms ? o->now_ms : janee_now_ms();
@@ -175,9 +177,9 @@ audit_verify_with(struct ledger *lg, const struct audit_verify_opts *o,
 	else if ((rc = ck_rc) != 0)
 		goto out;
 	if ((rc = ledger_prepare(lg,
-		 "SELECT seq, ts_ms, event, actor, client, "
-		 "provider, lease_id, scopes, outcome, detail, hash, lease "
-		 "FROM audit ORDER BY seq",
+		 "SELECT seq, ts_ms, event, actor, client, provider, "
+		 "lease_id, scopes, outcome, detail, hash, lease, "
+		 "lease_digest FROM audit ORDER BY seq",
 		 &st)) != 0)
 		goto out;
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -187,7 +189,7 @@ audit_verify_with(struct ledger *lg, const struct audit_verify_opts *o,
 		 * NUL would not be covered by the hash, so such a field is an
 		 * edit in itself (janee never writes one).
 		 */
-		for (i = 0; i < 10; i++) {
+		for (i = 0; i < 11; i++) {
 			s = col(st, 2 + i);
 			if (i < 8)
 				f[i] = s;
@@ -197,6 +199,7 @@ audit_verify_with(struct ledger *lg, const struct audit_verify_opts *o,
 				verify_bad(v, seq, "a field holds a NUL byte");
 		}
 		lease = col(st, 11);
+		digest = col(st, 12);
 		/* Every lease starts with one (src/broker.c). */
 		if (f[0] != NULL && f[4] != NULL &&
 		    strcmp(f[0], "requested") == 0)
@@ -214,8 +217,8 @@ audit_verify_with(struct ledger *lg, const struct audit_verify_opts *o,
 			    "a row numbered %lld was "
 			    "inserted before it",
 			    (long long)seq);
-		if ((rc = audit_canon_row(&canon, seq,
-			 sqlite3_column_int64(st, 1), f, lease)) != 0 ||
+		if ((rc = audit_canon_row(&canon, &day, seq,
+			 sqlite3_column_int64(st, 1), f, lease, digest)) != 0 ||
 		    (rc = audit_chain_hash(md, sha256, prev, &canon, hash)) !=
 			0)
 			goto out;

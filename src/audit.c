@@ -40,9 +40,10 @@ audit_dec(int64_t v, char sep, char out[24])
  * The canonical encoding of a row: each field as "<len>:<bytes>," with a
  * NULL field as "-,", in a fixed order, the time in ISO 8601.  Lengths make
  * it unambiguous whatever the fields contain.  A row that records a lease
- * snapshot (schema 6) is "janee-audit-v2," with the snapshot as a ninth
- * field; one without is encoded as before, so rows written before the
- * snapshot existed keep their hashes, and no v1 encoding equals a v2 one.
+ * snapshot (schema 6) is "janee-audit-v2," with the snapshot and its
+ * digest as a ninth and tenth field; one without is encoded as before, so
+ * rows written before the snapshot existed keep their hashes, and no v1
+ * encoding equals a v2 one.
  */
 static int
 canon_field(struct buf *b, const char *s)
@@ -59,14 +60,77 @@ canon_field(struct buf *b, const char *s)
 	return buf_add(b, ",", 1);
 }
 
+/* v as n decimal digits into p. */
+static char *
+digits(char *p, unsigned v, int n)
+{
+	while (n-- > 0) {
+		p[n] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	return p;
+}
+
+/*
+ * janee_time_fmt, for the chain: rows come in time order, so the date is
+ * worked out once a day (days to civil date as in H. Hinnant, "chrono-
+ * Compatible Low-Level Date Algorithms") and only the time of day for
+ * each row; formatting the time was a tenth of verify.  The bytes are
+ * janee_time_fmt's (tests/unit/test-audit.c compares them); times it
+ * would not print as a date go to it.
+ */
+void
+audit_time_fmt(struct audit_day *d, int64_t ms, char out[JANEE_TIME_LEN])
+{
+	int64_t day, z, era, doe, yoe, doy, mp, y;
+	unsigned rem;
+
+	/* 0000-01-01 to 9999-12-31, as janee_time_fmt's range. */
+	if (ms < 0 || ms >= 253402300800000LL) {
+		janee_time_fmt(ms, out);
+		return;
+	}
+	day = ms / 86400000;
+	rem = (unsigned)(ms % 86400000);
+	if (!d->valid || d->day != day) {
+		z = day + 719468;
+		era = z / 146097;
+		doe = z - era * 146097;
+		yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+		y = yoe + era * 400;
+		doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+		mp = (5 * doy + 2) / 153;
+		digits(
+		    d->date + 8, (unsigned)(doy - (153 * mp + 2) / 5 + 1), 2);
+		mp = mp < 10 ? mp + 3 : mp - 9;
+		y += mp <= 2;
+		digits(d->date, (unsigned)y, 4);
+		digits(d->date + 5, (unsigned)mp, 2);
+		d->date[4] = d->date[7] = '-';
+		d->date[10] = 'T';
+		d->day = day;
+		d->valid = 1;
+	}
+	memcpy(out, d->date, 11);
+	digits(out + 11, rem / 3600000, 2);
+	out[13] = ':';
+	digits(out + 14, rem / 60000 % 60, 2);
+	out[16] = ':';
+	digits(out + 17, rem / 1000 % 60, 2);
+	out[19] = '.';
+	digits(out + 20, rem % 1000, 3);
+	out[23] = 'Z';
+	out[24] = '\0';
+}
+
 int
-audit_canon_row(struct buf *b, int64_t seq, int64_t ts_ms,
-    const char *const f[8], const char *lease)
+audit_canon_row(struct buf *b, struct audit_day *d, int64_t seq, int64_t ts_ms,
+    const char *const f[8], const char *lease, const char *digest)
 {
 	char ts[JANEE_TIME_LEN], num[24];
 	int i, rc;
 
-	janee_time_fmt(ts_ms, ts);
+	audit_time_fmt(d, ts_ms, ts);
 	buf_reset(b);
 	if ((rc = buf_add(
 		 b, lease ? "janee-audit-v2," : "janee-audit-v1,", 15)) != 0 ||
@@ -76,7 +140,11 @@ audit_canon_row(struct buf *b, int64_t seq, int64_t ts_ms,
 	for (i = 0; i < 8; i++)
 		if ((rc = canon_field(b, f[i])) != 0)
 			return rc;
-	return lease ? canon_field(b, lease) : 0;
+	if (lease == NULL)
+		return 0;
+	if ((rc = canon_field(b, lease)) != 0)
+		return rc;
+	return canon_field(b, digest);
 }
 
 /*
@@ -181,8 +249,8 @@ audit_appender_init(struct ledger *lg, struct audit_appender *a)
 		return rc;
 	return ledger_prepare(lg,
 	    "INSERT INTO audit (seq, ts_ms, event, actor, client, provider, "
-	    "lease_id, scopes, outcome, detail, hash, lease) "
-	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	    "lease_id, scopes, outcome, detail, hash, lease, lease_digest) "
+	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	    &a->insert);
 }
 
@@ -194,7 +262,7 @@ audit_appender_add(struct audit_appender *a, const struct audit_event *ev)
 	const char *f[8] = { ev->event, ev->actor, ev->client, ev->provider,
 		ev->lease_id, ev->scopes, ev->outcome, ev->detail };
 	sqlite3_stmt *st = a->insert;
-	const char *lease = NULL;
+	const char *lease = NULL, *digest = NULL;
 	int64_t seq = a->seq + 1, ts;
 	int rc, i, found = 0;
 
@@ -207,9 +275,14 @@ audit_appender_add(struct audit_appender *a, const struct audit_event *ev)
 	    (rc = audit_snap_take(a->lg, &a->snapper, a->lease, ev->lease_id,
 		 &a->snap, &found)) != 0)
 		return rc;
-	if (found)
+	/* "WORDS DIGEST": the words, and the digest in a column of its own. */
+	if (found && a->snap.len > AUDIT_DIGEST_HEX + 1) {
 		lease = a->snap.p;
-	if ((rc = audit_canon_row(&a->canon, seq, ts, f, lease)) != 0 ||
+		digest = a->snap.p + a->snap.len - AUDIT_DIGEST_HEX;
+		a->snap.p[a->snap.len - AUDIT_DIGEST_HEX - 1] = '\0';
+	}
+	if ((rc = audit_canon_row(
+		 &a->canon, &a->day, seq, ts, f, lease, digest)) != 0 ||
 	    (rc = audit_chain_hash(
 		 a->md, a->sha256, a->prev, &a->canon, hash)) != 0)
 		return rc;
@@ -220,6 +293,7 @@ audit_appender_add(struct audit_appender *a, const struct audit_event *ev)
 		sqlite3_bind_text(st, 3 + i, f[i], -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 11, hex, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 12, lease, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 13, digest, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st) == SQLITE_DONE
 	    ? 0
 	    : ledger_fail(a->lg, "cannot append to the audit chain");
@@ -314,7 +388,8 @@ audit_filter_init(struct audit_filter *f)
 
 #define AUDIT_SELECT \
 	"SELECT seq, ts_ms, event, actor, client, provider, lease_id, " \
-	"scopes, outcome, detail, hash, lease FROM audit "
+	"scopes, outcome, detail, hash, lease || ' ' || lease_digest " \
+	"FROM audit "
 #define AUDIT_WHERE(ts) \
 	"WHERE " ts " >= ?1 AND " ts " < ?2 " \
 	"AND (?3 IS NULL OR provider = ?3) AND (?4 IS NULL OR event = ?4) " \

@@ -67,6 +67,13 @@ struct audit_snapper {
 	struct buf canon; /* the fields the digest covers */
 };
 
+/* The date of the last time formatted, for the next (src/audit.c). */
+struct audit_day {
+	int64_t day;
+	int valid;
+	char date[12]; /* "YYYY-MM-DDT" */
+};
+
 struct audit_appender {
 	struct ledger *lg;
 	sqlite3_stmt *insert;
@@ -74,6 +81,7 @@ struct audit_appender {
 	struct evp_md_ctx_st *md; /* OpenSSL's EVP_MD_CTX */
 	struct evp_md_st *sha256; /* EVP_MD, fetched once */
 	struct buf canon;
+	struct audit_day day;
 	struct audit_snapper snapper;
 	struct buf snap; /* a lease snapshot */
 	int64_t seq; /* of the last row appended */
@@ -132,6 +140,7 @@ struct audit_verify {
 	int64_t ckpt_first; /* the row of the first checkpoint there was */
 	int64_t unkeyed; /* rows after the checkpoint: only hash-chained */
 	int64_t leases; /* lease rows compared with their events */
+	int leases_summed; /* all at once, by keyed sums (audit-lease.c) */
 	int64_t lease_bad; /* of which differ (each told to lease_bad) */
 };
 

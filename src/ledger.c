@@ -93,13 +93,14 @@ static const char *const migrations[] = {
 	/*
 	 * 6: each audit row records the lease it names as it stands then,
 	 * for `audit verify` to compare with the lease; a lease's last event
-	 * and its snapshot's digest (the last 32 characters; audit-lease.c)
-	 * from the index alone; and, for a chain that already has rows, a note
+	 * and its snapshot's digest from the index alone (audit-lease.c);
+	 * and, for a chain that already has rows, a note
 	 * that it predates keyed checkpoints (src/audit-seal.c: the first
 	 * janee with the key seals it).
 	 */
 	"ALTER TABLE audit ADD COLUMN lease TEXT;"
-	"CREATE INDEX audit_lease ON audit (lease_id, seq, substr(lease, -32))"
+	"ALTER TABLE audit ADD COLUMN lease_digest TEXT;"
+	"CREATE INDEX audit_lease ON audit (lease_id, seq, lease_digest)"
 	"  WHERE lease_id IS NOT NULL;"
 	"INSERT INTO meta (key, value) SELECT 'audit.unkeyed', "
 	"  CAST(seq AS TEXT) FROM audit ORDER BY seq DESC LIMIT 1;",

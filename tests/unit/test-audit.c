@@ -583,8 +583,8 @@ inserted_middle_row_is_named(void)
 		"UPDATE audit SET seq = seq + 100 WHERE seq >= 3;"
 		"UPDATE audit SET seq = seq - 99 WHERE seq >= 100;"
 		"INSERT INTO audit SELECT 3, ts_ms, event, actor, client, "
-		"provider, lease_id, scopes, outcome, detail, hash, lease "
-		"FROM audit WHERE seq = 2;"
+		"provider, lease_id, scopes, outcome, detail, hash, lease, "
+		"lease_digest FROM audit WHERE seq = 2;"
 		"UPDATE meta SET value = '6:' || (SELECT hash FROM audit WHERE "
 		"seq = 6) WHERE key = 'audit.head';"),
 	    SQLITE_OK);
@@ -605,7 +605,7 @@ appended_duplicate_row_is_named(void)
 	T_EQ_INT(raw(&fx,
 		     "INSERT INTO audit SELECT 6, ts_ms, event, actor, "
 		     "client, provider, lease_id, scopes, outcome, detail, "
-		     "hash, lease FROM "
+		     "hash, lease, lease_digest FROM "
 		     "audit WHERE seq = 2"),
 	    SQLITE_OK);
 	T_EQ_INT(verify_bad_seq(&fx, &v), NEV + 1);
@@ -616,7 +616,7 @@ appended_duplicate_row_is_named(void)
 	    raw(&fx,
 		"INSERT INTO audit SELECT 6, ts_ms, event, actor, "
 		"client, provider, lease_id, scopes, outcome, detail, hash, "
-		"lease FROM "
+		"lease, lease_digest FROM "
 		"audit WHERE seq = 2;"
 		"UPDATE meta SET value = '6:' || (SELECT hash FROM audit WHERE "
 		"seq = 6) WHERE key = 'audit.head';"),
@@ -684,7 +684,7 @@ inserted_row_before_the_first_is_found(void)
 		snprintf(sql, sizeof(sql),
 		    "INSERT INTO audit VALUES (%s, 1, "
 		    "'issued', 'user', NULL, 'gh', 'lse_x', NULL, 'ok', NULL, "
-		    "'%064d', NULL)",
+		    "'%064d', NULL, NULL)",
 		    seqs[i], 0);
 		T_EQ_INT(raw(&fx, sql), SQLITE_OK);
 		T_ASSERT(verify_bad_seq(&fx, &v) != 0);
@@ -710,8 +710,8 @@ reordered_pair_is_found(void)
 		"DELETE FROM audit WHERE seq IN (2, 4);"
 		"INSERT INTO audit SELECT 6 - seq, ts_ms, event, actor, "
 		"client, "
-		"provider, lease_id, scopes, outcome, detail, hash, lease "
-		"FROM pair;"),
+		"provider, lease_id, scopes, outcome, detail, hash, lease, "
+		"lease_digest FROM pair;"),
 	    SQLITE_OK);
 	T_EQ_INT(count(&fx,
 		     "SELECT count(*) FROM audit WHERE seq = 2 AND "
@@ -1359,12 +1359,14 @@ lease_update_behind_janees_back_is_named(void)
 	T_EQ_INT(v.bad_seq, 0);
 	T_EQ_INT(v.leases, 2);
 	T_EQ_INT(v.lease_bad, 0);
+	T_EQ_INT(v.leases_summed, 1); /* the keyed sums agreed */
 	T_EQ_STR(t.text, "");
 	raw_ok(&fx,
 	    "UPDATE leases SET state = 'expired', sealed_token = NULL "
 	    "WHERE state = 'active'");
 	verify_told(&fx, &v, &t);
 	T_EQ_INT(v.bad_seq, 0); /* the chain itself is intact */
+	T_EQ_INT(v.leases_summed, 0); /* they differ: one by one */
 	T_EQ_INT(v.lease_bad, 2);
 	expect_told(&t,
 	    "lse_aaaaaaaaaaaaaaaaaaaaaaaaaa: its state is expired "
@@ -1526,7 +1528,7 @@ active_lease_that_would_never_come_due_is_named(void)
 
 /*
  * A row with a lease snapshot is "janee-audit-v2,": the v1 fields, then
- * the snapshot as a ninth; recomputed here independently.
+ * the snapshot and its digest; recomputed here independently.
  */
 static void
 v2_row_hash_covers_the_lease_snapshot(void)
@@ -1547,7 +1549,8 @@ v2_row_hash_covers_the_lease_snapshot(void)
 	T_EQ_INT(ledger_prepare(fx.lg,
 		     "SELECT a.seq, a.ts_ms, a.event, a.actor, a.client, "
 		     "a.provider, a.lease_id, a.scopes, a.outcome, a.detail, "
-		     "a.lease, a.hash, p.hash FROM audit a JOIN audit p ON "
+		     "a.lease, a.lease_digest, a.hash, p.hash FROM audit a "
+		     "JOIN audit p ON "
 		     "p.seq = a.seq - 1 WHERE a.lease IS NOT NULL",
 		     &st),
 	    0);
@@ -1559,17 +1562,17 @@ v2_row_hash_covers_the_lease_snapshot(void)
 			     (long long)sqlite3_column_int64(st, 0)),
 		    0);
 		canon_add(&b, ts);
-		for (i = 2; i <= 10; i++)
+		for (i = 2; i <= 11; i++)
 			canon_add(&b, (const char *)sqlite3_column_text(st, i));
 		T_EQ_INT(audit_unhex(
-			     (const char *)sqlite3_column_text(st, 12), prev),
+			     (const char *)sqlite3_column_text(st, 13), prev),
 		    0);
 		T_EQ_INT(EVP_DigestInit_ex(md, EVP_sha256(), NULL), 1);
 		T_EQ_INT(EVP_DigestUpdate(md, prev, sizeof(prev)), 1);
 		T_EQ_INT(EVP_DigestUpdate(md, b.p, b.len), 1);
 		T_EQ_INT(EVP_DigestFinal_ex(md, h, NULL), 1);
 		janee_hex(h, sizeof(h), hex);
-		T_EQ_STR((const char *)sqlite3_column_text(st, 11), hex);
+		T_EQ_STR((const char *)sqlite3_column_text(st, 12), hex);
 		n++;
 	}
 	sqlite3_finalize(st);
@@ -1577,8 +1580,8 @@ v2_row_hash_covers_the_lease_snapshot(void)
 	/* The snapshot of the issued row: what the lease looked like. */
 	T_EQ_INT(count(&fx,
 		     "SELECT count(*) FROM audit WHERE event = "
-		     "'issued' AND lease LIKE 'active % 01234567 "
-		     "sealed %'"),
+		     "'issued' AND lease GLOB 'active [0-9]* 01234567 "
+		     "sealed' AND length(lease_digest) = 32"),
 	    1);
 	EVP_MD_CTX_free(md);
 	buf_free(&b);
@@ -1712,6 +1715,44 @@ ledger_from_schema_5_upgrades_and_is_keyed_by_the_first_keyed_append(void)
 	fixture_close(&fx);
 }
 
+/* The chain's own time formatting writes what janee_time_fmt writes. */
+static void
+chain_time_format_is_janee_time_fmt(void)
+{
+	static const int64_t edges[] = { 0, 1, 999, 1000, 86399999, 86400000,
+		951782399999, 951782400000, 951868800000, 4107542400000,
+		4107628800000, 253402300799999, 253402300800000, -1, -86400000,
+		INT64_MAX, INT64_MIN };
+	struct audit_day d;
+	char a[JANEE_TIME_LEN], b[JANEE_TIME_LEN];
+	uint64_t x = 0x9e3779b97f4a7c15ULL;
+	int64_t ms;
+	size_t i;
+	int bad = 0;
+
+	memset(&d, 0, sizeof(d));
+	for (i = 0; i < nitems(edges) + 200000 && bad < 5; i++) {
+		if (i < nitems(edges))
+			ms = edges[i];
+		else if (i % 2) { /* anywhere, the cached day changing */
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			ms = (int64_t)(x % 253402300800000ULL);
+		} else /* in order, a few hours apart, as rows come */
+			ms = 1700000000000 + (int64_t)i * 7777777;
+		audit_time_fmt(&d, ms, a);
+		janee_time_fmt(ms, b);
+		if (strcmp(a, b) != 0) {
+			fprintf(stderr,
+			    "  %lld: \"%s\", janee_time_fmt \"%s\"\n",
+			    (long long)ms, a, b);
+			bad++;
+		}
+	}
+	T_EQ_INT(bad, 0);
+}
+
 /* --- the witness ------------------------------------------------------ */
 
 static void
@@ -1783,6 +1824,7 @@ main(void)
 	T_RUN(v2_row_hash_covers_the_lease_snapshot);
 	T_RUN(
 	    ledger_from_schema_5_upgrades_and_is_keyed_by_the_first_keyed_append);
+	T_RUN(chain_time_format_is_janee_time_fmt);
 	T_RUN(witness_line_names_seq_hash_event_and_never_a_secret);
 	return t_done();
 }
