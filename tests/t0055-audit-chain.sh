@@ -221,6 +221,22 @@ check "a keyed append does not make a new one" \
 cp "$TMP/db.keyed" "$DB"
 rm -f "$DB-wal" "$DB-shm"
 
+# The documented limit of trust on first use: the note migration 6
+# leaves on an old ledger, planted with the checkpoint removed, lets the
+# next keyed append seal the chain as it then is.  Verify passes, and
+# the only trace is where keying starts.
+sq "DELETE FROM meta WHERE key = 'audit.checkpoint';
+    INSERT INTO meta VALUES ('audit.unkeyed', '6')"
+jr audit verify
+expect_rc 0 "documented limit: a removed checkpoint with a planted upgrade note passes"
+expect_in "$TMP/out" '^keyed checkpoint: none yet' "and says there is no checkpoint yet"
+mint t 10m >/dev/null
+jr audit verify
+expect_in "$TMP/out" '^keyed checkpoint: row 9 \(keyed since row 7\)' \
+    "a planted upgrade note is sealed over, and shows as keyed since a later row"
+cp "$TMP/db.keyed" "$DB"
+rm -f "$DB-wal" "$DB-shm"
+
 sq "UPDATE leases SET state = 'expired', sealed_token = NULL
     WHERE state = 'active'"
 jr audit verify

@@ -1589,6 +1589,41 @@ v2_row_hash_covers_the_lease_snapshot(void)
 	fixture_close(&fx);
 }
 
+/*
+ * Rows, head and checkpoint all deleted: found while the home has a
+ * lease (it has no event left) or no keyed append came since; after one,
+ * a fresh chain keyed from its row 1 is all there is (the documented
+ * limit: only a head written down elsewhere tells).
+ */
+static void
+emptied_chain_is_found_until_a_keyed_append(void)
+{
+	struct fixture fx;
+	struct audit_verify v;
+	struct lease l;
+	struct told t;
+
+	fixture_keyed(&fx);
+	lease_active(fx.lg, &l, "lse_jjjjjjjjjjjjjjjjjjjjjjjjjj");
+	raw_ok(&fx,
+	    DROP_TRIGGERS "DELETE FROM audit; DELETE FROM meta WHERE "
+			  "key IN ('audit.head', 'audit.checkpoint');");
+	verify_told(&fx, &v, &t);
+	T_EQ_INT(v.bad_seq, 1);
+	expect_why(&v, "missing");
+	T_EQ_INT(v.lease_bad, 1);
+	expect_told(&t, "no audit event records it");
+	raw_ok(&fx, "DELETE FROM leases");
+	append_n(fx.lg, 1);
+	verify_told(&fx, &v, &t);
+	T_EQ_INT(v.bad_seq, 0);
+	T_EQ_INT(v.rows, 1);
+	T_EQ_INT(v.keyed, AUDIT_KEYED_OK);
+	T_EQ_INT(v.ckpt_first, 1);
+	lease_free(&l);
+	fixture_close(&fx);
+}
+
 /* --- an old ledger ----------------------------------------------------- */
 
 /*
@@ -1814,6 +1849,7 @@ main(void)
 	T_RUN(chain_rebuilt_without_the_key_fails_the_checkpoint);
 	T_RUN(forged_checkpoint_under_another_key_is_refused);
 	T_RUN(removed_checkpoint_is_found_and_never_remade);
+	T_RUN(emptied_chain_is_found_until_a_keyed_append);
 	T_RUN(expect_finds_truncation_and_rewrite);
 	T_RUN(head_parses_only_what_audit_head_prints);
 	T_RUN(lease_update_behind_janees_back_is_named);
