@@ -202,8 +202,8 @@ const struct cmd cmd_table[] = {
 	    "stdout\n",
 	    opts_audit_export, 0, 0, CMD_LEDGER, cmd_audit_export },
 	{ "audit", "verify", "[--expect SEQ:HASH] [--no-key] [--json]",
-	    "recompute the audit chain, check its keyed checkpoint and every "
-	    "lease against its last event; name what differs",
+	    "recompute the audit chain, check its keyed checkpoint and each "
+	    "lease",
 	    "  --expect SEQ:HASH     fail unless the chain still holds that "
 	    "row\n"
 	    "                        with that hash (from janee audit head)\n"
@@ -213,8 +213,7 @@ const struct cmd cmd_table[] = {
 	    "  --json                print as JSON\n",
 	    opts_audit_verify, 0, 0, CMD_LEDGER, cmd_audit_verify },
 	{ "audit", "head", "[--json]",
-	    "print the audit chain's head as SEQ:HASH, to write down "
-	    "elsewhere for audit verify --expect",
+	    "print the audit chain's head as SEQ:HASH (for verify --expect)",
 	    "  --json                print as JSON\n", opts_json, 0, 0,
 	    CMD_LEDGER, cmd_audit_head },
 	{ "audit", "lookup", "[--json]",
