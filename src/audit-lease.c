@@ -940,7 +940,8 @@ audit_verify_leases(struct ledger *lg, const struct audit_verify_opts *o,
 	struct lease_check lc = { .lg = lg, .o = o, .v = v };
 	int rc, done = 0;
 
-	if (lg->audit_keyed && (rc = fast_pass(&lc, p, &done)) != 0)
+	if (lg->audit_keyed && !o->no_key &&
+	    (rc = fast_pass(&lc, p, &done)) != 0)
 		return rc;
 	if (!done) {
 		v->leases = v->lease_bad = 0;

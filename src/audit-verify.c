@@ -52,11 +52,11 @@ struct seen {
  * without the key, however consistently the unkeyed chain is rebuilt.
  */
 static void
-check_ckpt(struct ledger *lg, struct audit_verify *v, int ck_rc, int found,
-    const struct audit_ckpt *ck, int note, const struct seen *sn)
+check_ckpt(struct ledger *lg, int keyed, struct audit_verify *v, int ck_rc,
+    int found, const struct audit_ckpt *ck, int note, const struct seen *sn)
 {
 	v->unkeyed = sn->last;
-	if (!lg->audit_keyed) {
+	if (!keyed) {
 		v->keyed = AUDIT_KEYED_UNCHECKED;
 		return;
 	}
@@ -271,7 +271,8 @@ audit_verify_with(struct ledger *lg, const struct audit_verify_opts *o,
 		verify_bad(v, head_seq,
 		    "the chain does not end at the "
 		    "recorded head");
-	check_ckpt(lg, v, ck_rc, found, &ck, note, &sn);
+	check_ckpt(
+	    lg, lg->audit_keyed && !o->no_key, v, ck_rc, found, &ck, note, &sn);
 	check_expect(v, o, &sn);
 	janee_hex(prev, HASH_LEN, v->head);
 	rc = audit_verify_leases(lg, o, &lp, v);

@@ -123,6 +123,7 @@ struct audit_verify_opts {
 	int64_t expect_seq;
 	const char *expect_hash;
 	int64_t now_ms; /* 0: now */
+	int no_key; /* as if the connection had no key (--no-key) */
 	/* Told of each lease that differs from its last audit event. */
 	void (*lease_bad)(
 	    void *arg, const char *lease_id, int64_t seq, const char *what);

@@ -359,7 +359,8 @@ cmd_audit_verify(struct cli *c)
 			return cli_usage_error(c, "%s", janee_err_msg(rc));
 		vo.expect_hash = want;
 	}
-	if (!cli_has(c, "no-key") && (rc = verify_unlock(c)) != 0)
+	vo.no_key = cli_has(c, "no-key");
+	if (!vo.no_key && (rc = verify_unlock(c)) != 0)
 		return rc;
 	if (cli_has(c, "json") &&
 	    ((o = cJSON_CreateObject()) == NULL ||
