@@ -85,8 +85,16 @@ audit_time_fmt(struct audit_day *d, int64_t ms, char out[JANEE_TIME_LEN])
 	int64_t day, z, era, doe, yoe, doy, mp, y;
 	unsigned rem;
 
-	/* 0000-01-01 to 9999-12-31, as janee_time_fmt's range. */
-	if (ms < 0 || ms >= 253402300800000LL) {
+	/*
+	 * Outside 0000-01-01 to 9999-12-31 janee_time_fmt writes
+	 * "invalid-time"; said here, since it would overflow near INT64_MIN
+	 * (a ts_ms someone set in the ledger).  Before 1970 it formats.
+	 */
+	if (ms < -62167219200000LL || ms >= 253402300800000LL) {
+		snprintf(out, JANEE_TIME_LEN, "invalid-time");
+		return;
+	}
+	if (ms < 0) {
 		janee_time_fmt(ms, out);
 		return;
 	}

@@ -1757,7 +1757,9 @@ chain_time_format_is_janee_time_fmt(void)
 	static const int64_t edges[] = { 0, 1, 999, 1000, 86399999, 86400000,
 		951782399999, 951782400000, 951868800000, 4107542400000,
 		4107628800000, 253402300799999, 253402300800000, -1, -86400000,
-		INT64_MAX, INT64_MIN };
+		-62167219200000, -62167219200001 };
+	/* Where janee_time_fmt would overflow: the same answer, said early. */
+	static const int64_t wild[] = { INT64_MAX, INT64_MIN, INT64_MIN + 999 };
 	struct audit_day d;
 	char a[JANEE_TIME_LEN], b[JANEE_TIME_LEN];
 	uint64_t x = 0x9e3779b97f4a7c15ULL;
@@ -1786,6 +1788,10 @@ chain_time_format_is_janee_time_fmt(void)
 		}
 	}
 	T_EQ_INT(bad, 0);
+	for (i = 0; i < nitems(wild); i++) {
+		audit_time_fmt(&d, wild[i], a);
+		T_EQ_STR(a, "invalid-time");
+	}
 }
 
 /* --- the witness ------------------------------------------------------ */
