@@ -300,7 +300,7 @@ audit_lease_json(const char *s)
 
 /*
  * Each lease with its last event's seq and digest.  The digest comes
- * from the index (migration 6 indexes lease_id, seq, lease_digest), so
+ * from the index (migration 7 indexes lease_id, seq, lease_digest), so
  * the common case, a lease that matches, costs one index seek and no
  * read of the audit row; that row is read only to explain a difference,
  * or for an active lease's due time.

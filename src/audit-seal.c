@@ -14,7 +14,7 @@
  * A checkpoint is moved only when the one there still holds (it
  * authenticates, its row is in the chain with its hash): otherwise the
  * evidence stays for verify.  The first one is made on an empty chain
- * (janee init) or on a ledger that migration 6 noted as older than
+ * (janee init) or on a ledger that migration 7 noted as older than
  * checkpoints; never silently on a chain that lost its checkpoint.
  */
 #include "common.h"

@@ -40,7 +40,7 @@ audit_dec(int64_t v, char sep, char out[24])
  * The canonical encoding of a row: each field as "<len>:<bytes>," with a
  * NULL field as "-,", in a fixed order, the time in ISO 8601.  Lengths make
  * it unambiguous whatever the fields contain.  A row that records a lease
- * snapshot (schema 6) is "janee-audit-v2," with the snapshot and its
+ * snapshot (schema 7) is "janee-audit-v2," with the snapshot and its
  * digest as a ninth and tenth field; one without is encoded as before, so
  * rows written before the snapshot existed keep their hashes, and no v1
  * encoding equals a v2 one.
@@ -460,4 +460,22 @@ audit_each(struct ledger *lg, const struct audit_filter *f,
 		rc = ledger_fail(lg, "cannot read the audit chain");
 	sqlite3_finalize(st);
 	return rc;
+}
+
+const char *const audit_event_names[] = { "requested", "approved", "denied",
+	"minting", "issued", "mint_failed", "expired", "revoked",
+	"revoke_failed", "irrevocable", "reconciled", "reconcile_failed",
+	"orphaned", "login", "login_broken", "logout", "secret_set",
+	"secret_rm", "secret_rekey", "secret_resolved", "init", "export",
+	NULL };
+
+int
+audit_event_known(const char *name)
+{
+	size_t i;
+
+	for (i = 0; audit_event_names[i] != NULL; i++)
+		if (strcmp(audit_event_names[i], name) == 0)
+			return 1;
+	return 0;
 }

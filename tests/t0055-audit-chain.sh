@@ -221,7 +221,7 @@ check "a keyed append does not make a new one" \
 cp "$TMP/db.keyed" "$DB"
 rm -f "$DB-wal" "$DB-shm"
 
-# The documented limit of trust on first use: the note migration 6
+# The documented limit of trust on first use: the note migration 7
 # leaves on an old ledger, planted with the checkpoint removed, lets the
 # next keyed append seal the chain as it then is.  Verify passes, and
 # the only trace is where keying starts.
@@ -285,7 +285,7 @@ check "the fixture is at schema 5" [ "$(sq 'PRAGMA user_version')" = 5 ]
 old_active=$(sq "SELECT id FROM leases WHERE state = 'active'")
 jr audit verify
 expect_rc 0 "a schema-5 ledger upgrades and verifies"
-check "it is at schema 6 after" [ "$(sq 'PRAGMA user_version')" = 6 ]
+check "it is at schema 7 after" [ "$(sq 'PRAGMA user_version')" = 7 ]
 expect_in "$TMP/out" '^audit chain ok: 11 events' "its 11 rows keep their hashes"
 expect_in "$TMP/out" \
     '^keyed checkpoint: none yet \(the ledger predates them\); 11 events after the last keyed checkpoint' \

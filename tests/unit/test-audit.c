@@ -1719,7 +1719,7 @@ ledger_from_schema_5_upgrades_and_is_keyed_by_the_first_keyed_append(void)
 	T_EQ_INT(ledger_commit(fx.lg), 0);
 	ledger_close(fx.lg);
 
-	/* Opened by this janee: migration 6, and the note it leaves. */
+	/* Opened by this janee: migrations 6 and 7, and the note it leaves. */
 	T_EQ_INT(ledger_open(fx.h.db, 0, &fx.lg), 0);
 	note = meta(&fx, "audit.unkeyed");
 	T_EQ_STR(note, "4");
