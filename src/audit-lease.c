@@ -371,6 +371,7 @@ static const struct {
 	{ "approved", " approved minting " },
 	{ "denied", " denied " },
 	{ "minting", " minting " },
+	{ "reconcile_failed", " minting " },
 	{ "issued", " active " },
 	{ "revoke_failed", " active " },
 	{ "mint_failed", " failed " },
@@ -378,6 +379,7 @@ static const struct {
 	{ "expired", " expired " },
 	{ "revoked", " revoked " },
 	{ "irrevocable", " irrevocable " },
+	{ "orphaned", " orphaned " },
 };
 
 struct lease_check {

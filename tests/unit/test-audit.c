@@ -1750,6 +1750,93 @@ ledger_from_schema_5_upgrades_and_is_keyed_by_the_first_keyed_append(void)
 	fixture_close(&fx);
 }
 
+/*
+ * A ledger at schema 6 (main before snapshots) where a crash mid-mint
+ * left one lease orphaned, one failed by reconciliation and one still
+ * minting after the provider could not be reached: the events of issue
+ * 12 finding 8 leave those states, so it verifies clean, and an orphan
+ * edited to failed (no longer warned about) is still named.
+ */
+static void
+ledger_from_schema_6_with_orphans_verifies_and_edits_are_named(void)
+{
+#define O "lse_orphorphorphorphorphorphor"
+#define R "lse_reconreconreconreconrecon"
+#define M "lse_mintmintmintmintmintmintm"
+	static const char *const rows[][8] = {
+		{ "init", "user", NULL, NULL, NULL, NULL, "ok", "schema=6" },
+		{ "requested", "agent", "cli", "t", O, "[\"read\"]", "ok",
+		    NULL },
+		{ "approved", "user", "cli", "t", O, "[\"read\"]", "ok", NULL },
+		{ "orphaned", "user", "cli", "t", O, "[\"read\"]", "error",
+		    "orphaned: may be live until its own expiry" },
+		{ "requested", "agent", "cli", "t", R, "[\"read\"]", "ok",
+		    NULL },
+		{ "approved", "user", "cli", "t", R, "[\"read\"]", "ok", NULL },
+		{ "reconciled", "user", "cli", "t", R, "[\"read\"]", "error",
+		    "janee stopped while minting" },
+		{ "requested", "agent", "cli", "t", M, "[\"read\"]", "ok",
+		    NULL },
+		{ "approved", "user", "cli", "t", M, "[\"read\"]", "ok", NULL },
+		{ "reconcile_failed", "user", "cli", "t", M, "[\"read\"]",
+		    "error", "unreachable" },
+	};
+	static const char *const leases[][2] = { { O, "orphaned" },
+		{ R, "failed" }, { M, "minting" } };
+	struct fixture fx;
+	struct audit_verify v;
+	unsigned char prev[32];
+	char head[100], hex[65], sql[512];
+	struct told t;
+	int64_t i;
+
+	memset(&fx, 0, sizeof(fx));
+	fx.dir = t_tmpdir();
+	fx.ks.fd = fx.ks.new_fd = -1;
+	T_EQ_INT(home_resolve(fx.dir, &fx.h), 0);
+	T_EQ_INT(ledger_open_at(fx.h.db, 1, 6, &fx.lg), 0);
+	T_EQ_INT(ledger_begin(fx.lg), 0);
+	T_EQ_INT(store_create(fx.lg, &fx.h, "keyfile", &fx.ks), 0);
+	memset(prev, 0, sizeof(prev));
+	for (i = 0; i < (int64_t)nitems(rows); i++)
+		old_row(fx.lg, i + 1, rows[i], prev);
+	janee_hex(prev, 32, hex);
+	snprintf(head, sizeof(head), "%d:%s", (int)nitems(rows), hex);
+	T_EQ_INT(ledger_meta_set(fx.lg, "audit.head", head, strlen(head)), 0);
+	for (i = 0; i < (int64_t)nitems(leases); i++) {
+		snprintf(sql, sizeof(sql),
+		    "INSERT INTO leases (id, provider, client, "
+		    "requested_scopes, granted_scopes, state, ttl_s, "
+		    "created_ms, minting_ms) VALUES ('%s', 't', 'cli', "
+		    "'[\"read\"]', '[\"read\"]', '%s', 600, 1, 2)",
+		    leases[i][0], leases[i][1]);
+		raw_ok(&fx, sql);
+	}
+	T_EQ_INT(ledger_commit(fx.lg), 0);
+	ledger_close(fx.lg);
+
+	T_EQ_INT(ledger_open(fx.h.db, 0, &fx.lg), 0);
+	unlock(&fx, fx.lg);
+	verify_told(&fx, &v, &t);
+	T_EQ_INT(v.bad_seq, 0);
+	T_EQ_INT(v.leases, 3);
+	T_EQ_INT(v.lease_bad, 0);
+	raw_ok(&fx, "UPDATE leases SET state = 'failed' WHERE id = '" O "'");
+	verify_told(&fx, &v, &t);
+	T_EQ_INT(v.lease_bad, 1);
+	expect_told(&t, "(row 4, orphaned) leaves it orphaned");
+	raw_ok(&fx,
+	    "UPDATE leases SET state = 'orphaned' WHERE id = '" O "';"
+	    "UPDATE leases SET state = 'failed' WHERE id = '" M "'");
+	verify_told(&fx, &v, &t);
+	T_EQ_INT(v.lease_bad, 1);
+	expect_told(&t, "(row 10, reconcile_failed) leaves it minting");
+	fixture_close(&fx);
+#undef O
+#undef R
+#undef M
+}
+
 /* The chain's own time formatting writes what janee_time_fmt writes. */
 static void
 chain_time_format_is_janee_time_fmt(void)
@@ -1866,6 +1953,7 @@ main(void)
 	T_RUN(v2_row_hash_covers_the_lease_snapshot);
 	T_RUN(
 	    ledger_from_schema_5_upgrades_and_is_keyed_by_the_first_keyed_append);
+	T_RUN(ledger_from_schema_6_with_orphans_verifies_and_edits_are_named);
 	T_RUN(chain_time_format_is_janee_time_fmt);
 	T_RUN(witness_line_names_seq_hash_event_and_never_a_secret);
 	return t_done();
