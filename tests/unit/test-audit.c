@@ -1669,6 +1669,37 @@ old_row(struct ledger *lg, int64_t seq, const char *const f[8],
 }
 
 /*
+ * A home whose ledger is at schema `schema`, its chain the n rows given
+ * (as a janee before snapshots wrote them), then `leases_sql`: left in a
+ * transaction that the caller commits.
+ */
+static void
+old_ledger(struct fixture *fx, int schema, const char *const rows[][8],
+    size_t n, const char *leases_sql)
+{
+	unsigned char prev[32];
+	char head[100], hex[65];
+	size_t i;
+
+	memset(fx, 0, sizeof(*fx));
+	fx->dir = t_tmpdir();
+	fx->ks.fd = fx->ks.new_fd = -1;
+	T_EQ_INT(home_resolve(fx->dir, &fx->h), 0);
+	T_EQ_INT(ledger_open_at(fx->h.db, 1, schema, &fx->lg), 0);
+	T_EQ_INT(ledger_begin(fx->lg), 0);
+	T_EQ_INT(store_create(fx->lg, &fx->h, "keyfile", &fx->ks), 0);
+	memset(prev, 0, sizeof(prev));
+	for (i = 0; i < n; i++)
+		old_row(fx->lg, (int64_t)i + 1, rows[i], prev);
+	janee_hex(prev, 32, hex);
+	snprintf(head, sizeof(head), "%zu:%s", n, hex);
+	T_EQ_INT(ledger_meta_set(fx->lg, "audit.head", head, strlen(head)), 0);
+	raw_ok(fx, leases_sql);
+	T_EQ_INT(ledger_commit(fx->lg), 0);
+	ledger_close(fx->lg);
+}
+
+/*
  * A ledger at schema 5 with a chain and leases as a657bfd left them:
  * it upgrades, still verifies (rows keep their hashes; leases are
  * checked by the state their last event implies), says it has no keyed
@@ -1691,33 +1722,16 @@ ledger_from_schema_5_upgrades_and_is_keyed_by_the_first_keyed_append(void)
 	};
 	struct fixture fx;
 	struct audit_verify v;
-	unsigned char prev[32];
-	char head[100], hex[65], *note;
 	struct told t;
-	int64_t i;
+	char *note;
 
-	memset(&fx, 0, sizeof(fx));
-	fx.dir = t_tmpdir();
-	fx.ks.fd = fx.ks.new_fd = -1;
-	T_EQ_INT(home_resolve(fx.dir, &fx.h), 0);
-	T_EQ_INT(ledger_open_at(fx.h.db, 1, 5, &fx.lg), 0);
-	T_EQ_INT(ledger_begin(fx.lg), 0);
-	T_EQ_INT(store_create(fx.lg, &fx.h, "keyfile", &fx.ks), 0);
-	memset(prev, 0, sizeof(prev));
-	for (i = 0; i < (int64_t)nitems(rows); i++)
-		old_row(fx.lg, i + 1, rows[i], prev);
-	janee_hex(prev, 32, hex);
-	snprintf(head, sizeof(head), "%d:%s", (int)nitems(rows), hex);
-	T_EQ_INT(ledger_meta_set(fx.lg, "audit.head", head, strlen(head)), 0);
-	raw_ok(&fx,
+	old_ledger(&fx, 5, rows, nitems(rows),
 	    "INSERT INTO leases (id, provider, client, "
 	    "requested_scopes, granted_scopes, state, ttl_s, "
 	    "created_ms, expires_ms, next_attempt_ms, fingerprint) "
 	    "VALUES ('lse_oldoldoldoldoldoldoldoldol', 't', 'cli', "
 	    "'[\"read\"]', '[\"read\"]', 'active', 600, 1, "
 	    "4102444800000, 4102444800000, 'ab')");
-	T_EQ_INT(ledger_commit(fx.lg), 0);
-	ledger_close(fx.lg);
 
 	/* Opened by this janee: migrations 6 and 7, and the note it leaves. */
 	T_EQ_INT(ledger_open(fx.h.db, 0, &fx.lg), 0);
@@ -1781,40 +1795,19 @@ ledger_from_schema_6_with_orphans_verifies_and_edits_are_named(void)
 		{ "reconcile_failed", "user", "cli", "t", M, "[\"read\"]",
 		    "error", "unreachable" },
 	};
-	static const char *const leases[][2] = { { O, "orphaned" },
-		{ R, "failed" }, { M, "minting" } };
 	struct fixture fx;
 	struct audit_verify v;
-	unsigned char prev[32];
-	char head[100], hex[65], sql[512];
 	struct told t;
-	int64_t i;
 
-	memset(&fx, 0, sizeof(fx));
-	fx.dir = t_tmpdir();
-	fx.ks.fd = fx.ks.new_fd = -1;
-	T_EQ_INT(home_resolve(fx.dir, &fx.h), 0);
-	T_EQ_INT(ledger_open_at(fx.h.db, 1, 6, &fx.lg), 0);
-	T_EQ_INT(ledger_begin(fx.lg), 0);
-	T_EQ_INT(store_create(fx.lg, &fx.h, "keyfile", &fx.ks), 0);
-	memset(prev, 0, sizeof(prev));
-	for (i = 0; i < (int64_t)nitems(rows); i++)
-		old_row(fx.lg, i + 1, rows[i], prev);
-	janee_hex(prev, 32, hex);
-	snprintf(head, sizeof(head), "%d:%s", (int)nitems(rows), hex);
-	T_EQ_INT(ledger_meta_set(fx.lg, "audit.head", head, strlen(head)), 0);
-	for (i = 0; i < (int64_t)nitems(leases); i++) {
-		snprintf(sql, sizeof(sql),
-		    "INSERT INTO leases (id, provider, client, "
-		    "requested_scopes, granted_scopes, state, ttl_s, "
-		    "created_ms, minting_ms) VALUES ('%s', 't', 'cli', "
-		    "'[\"read\"]', '[\"read\"]', '%s', 600, 1, 2)",
-		    leases[i][0], leases[i][1]);
-		raw_ok(&fx, sql);
-	}
-	T_EQ_INT(ledger_commit(fx.lg), 0);
-	ledger_close(fx.lg);
-
+	old_ledger(&fx, 6, rows, nitems(rows),
+	    "INSERT INTO leases (id, provider, client, requested_scopes, "
+	    "granted_scopes, state, ttl_s, created_ms, minting_ms) VALUES "
+	    "('" O "', 't', 'cli', '[\"read\"]', '[\"read\"]', 'orphaned', "
+	    "600, 1, 2), "
+	    "('" R "', 't', 'cli', '[\"read\"]', '[\"read\"]', 'failed', "
+	    "600, 1, 2), "
+	    "('" M "', 't', 'cli', '[\"read\"]', '[\"read\"]', 'minting', "
+	    "600, 1, 2)");
 	T_EQ_INT(ledger_open(fx.h.db, 0, &fx.lg), 0);
 	unlock(&fx, fx.lg);
 	verify_told(&fx, &v, &t);
