@@ -26,18 +26,6 @@ mint() {
 	sed -n 's/.*lease \(lse_[a-z2-7]*\).*/\1/p' "$TMP/err"
 }
 
-no_token() {
-	if [ ! -s "$TMP/tokens" ]; then
-		not_ok "$2"
-		echo "  no tokens were minted to look for" >&2
-	elif grep -qF -f "$TMP/tokens" "$1"; then
-		not_ok "$2"
-		echo "  a token was found in $1 (not shown)" >&2
-	else
-		ok "$2"
-	fi
-}
-
 setup_home || exit 1
 
 # --- a fresh home is keyed from its first event -------------------------
