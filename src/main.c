@@ -48,6 +48,10 @@ static const struct cli_opt opts_provider_add[] = { { "type", 0, 1 },
 	{ "default-scope", 0, 1 }, { "login-scope", 0, 1 }, { "max-ttl", 0, 1 },
 	{ "default-ttl", 0, 1 }, { "approval", 0, 1 }, { "lease-end", 0, 1 },
 	{ "set", 0, 1 }, { NULL, 0, 0 } };
+static const struct cli_opt opts_provider_edit[] = { { "set", 0, 1 },
+	{ "unset", 0, 1 }, { NULL, 0, 0 } };
+static const struct cli_opt opts_provider_rm[] = { { "yes", 'y', 0 },
+	{ NULL, 0, 0 } };
 static const struct cli_opt opts_provider_show[] = { { "json", 0, 0 },
 	{ "scopes", 0, 0 }, { NULL, 0, 0 } };
 static const struct cli_opt opts_mcp_config[] = { { "client", 0, 1 },
@@ -325,6 +329,18 @@ const struct cmd cmd_table[] = {
 	    "docs/SLACK.md)\n",
 	    opts_provider_add, 1, 1, CMD_LEDGER | CMD_NO_SWEEP,
 	    cmd_provider_add },
+	{ "provider", "edit", "NAME (--set KEY=VALUE | --unset KEY)...",
+	    "change a provider's keys in config.json (validated before it is "
+	    "written)",
+	    "  --set KEY=VALUE       set KEY (repeat); VALUE as for provider "
+	    "add --set\n"
+	    "  --unset KEY           remove KEY (repeat)\n",
+	    opts_provider_edit, 1, 1, CMD_LEDGER | CMD_NO_SWEEP,
+	    cmd_provider_edit },
+	{ "provider", "rm", "NAME [--yes]",
+	    "remove a provider: end its leases, log out, then drop its entry",
+	    "  -y, --yes             do not ask (needed without a terminal)\n",
+	    opts_provider_rm, 1, 1, CMD_LEDGER | CMD_CONFIG, cmd_provider_rm },
 	{ "provider", "list", "[--json]",
 	    "list configured providers, their policies and login state",
 	    "  --json                print as JSON\n", opts_json, 0, 0,
