@@ -573,10 +573,16 @@ actor_for(const char *event)
 
 /*
  * Fill the audit chain to `total` rows with janee's own appender (what
- * audit_append uses for each event), so that the chain and its head are
- * what janee itself would have written.  One appender per transaction:
- * the INSERT stays prepared and the head is written once per batch, not
- * read and written for every row as audit_append does.
+ * audit_append uses for each event), so that the chain, its head, its
+ * keyed checkpoint and the lease snapshots are what janee itself would
+ * have written.  One appender per transaction: the INSERT stays prepared
+ * and the head is written once per batch, not read and written for every
+ * row as audit_append does.
+ *
+ * `audit verify` compares every lease with its last event and counts one
+ * "requested" event per lease, as the broker writes them: the first
+ * rows request each lease once, the rest cycle through the other events
+ * (a request there becomes an approval).
  */
 static void
 fill_audit(struct ledger *lg, const struct plan *pl, int64_t total)
@@ -593,6 +599,10 @@ fill_audit(struct ledger *lg, const struct plan *pl, int64_t total)
 	if ((rc = ledger_count(lg, "SELECT count(*) FROM audit", &have)) != 0)
 		die_janee(rc, "count");
 	n = total - have;
+	if (n < pl->n)
+		die("%lld audit rows cannot record %lld leases: ask for at "
+		    "least as many rows as leases",
+		    (long long)total, (long long)pl->n);
 	step = n > 0 ? 365 * DAY_MS / n : 1;
 	for (i = 0; i < n; i++) {
 		if (i % FILL_BATCH == 0 &&
@@ -601,13 +611,16 @@ fill_audit(struct ledger *lg, const struct plan *pl, int64_t total)
 			die_janee(rc, "begin");
 		memset(&ev, 0, sizeof(ev));
 		ev.ts_ms = pl->t0 - 365 * DAY_MS + i * step;
-		ev.event = events[i % nitems(events)];
+		ev.event = i < pl->n ? "requested" : events[i % nitems(events)];
+		if (i >= pl->n && strcmp(ev.event, "requested") == 0)
+			ev.event = "approved";
 		ev.outcome = "ok";
-		if (strcmp(ev.event, "export") == 0) {
+		if (i >= pl->n && strcmp(ev.event, "export") == 0) {
 			ev.actor = "user";
 			ev.detail = "format=csv rows=1200 to=audit.csv";
 		} else {
-			lease_id_for(i / 4 % pl->n, id);
+			lease_id_for(
+			    i < pl->n ? i : (i - pl->n) / 4 % pl->n, id);
 			ev.actor = actor_for(ev.event);
 			ev.client = clients[i % nitems(clients)];
 			ev.provider = "t";

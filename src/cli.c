@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include "audit.h"
 #include "cli.h"
 #include "util.h"
 
@@ -153,6 +154,10 @@ cli_broker(struct cli *c)
 	if (c->have_broker)
 		return 0;
 	if ((rc = config_load(c->home.config, janee_providers, &c->cfg)) != 0)
+		return rc;
+	/* Before the sweep: its events go to the witness too. */
+	if (c->cfg->audit_syslog && c->lg != NULL &&
+	    (rc = audit_witness_syslog(c->lg)) != 0)
 		return rc;
 	broker_init(&c->broker, c->lg, &c->home, c->cfg, &c->ks);
 	c->have_broker = 1;

@@ -183,6 +183,7 @@ int cmd_lease_sweep(struct cli *c);
 int cmd_audit_list(struct cli *c);
 int cmd_audit_export(struct cli *c);
 int cmd_audit_verify(struct cli *c);
+int cmd_audit_head(struct cli *c);
 int cmd_audit_lookup(struct cli *c);
 int cmd_token(struct cli *c);
 int cmd_provider_list(struct cli *c);

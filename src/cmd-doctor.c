@@ -75,8 +75,17 @@ check_audit(struct checklist *d, struct ledger *lg)
 		    "the audit chain breaks at event %lld (%s); see: janee "
 		    "audit verify",
 		    (long long)v.bad_seq, v.why);
-	snprintf(detail, sizeof(detail), "the chain of %lld event%s holds",
-	    (long long)v.rows, v.rows == 1 ? "" : "s");
+	else if (rc == 0 && v.lease_bad != 0)
+		rc = janee_err_set(JANEE_ERR_IO,
+		    "%lld lease%s differ%s from %s last audit event (edited "
+		    "behind janee's back?); see: janee audit verify",
+		    (long long)v.lease_bad, v.lease_bad == 1 ? "" : "s",
+		    v.lease_bad == 1 ? "s" : "",
+		    v.lease_bad == 1 ? "its" : "their");
+	snprintf(detail, sizeof(detail),
+	    "the chain of %lld event%s holds; %lld lease%s match%s it",
+	    (long long)v.rows, v.rows == 1 ? "" : "s", (long long)v.leases,
+	    v.leases == 1 ? "" : "s", v.leases == 1 ? "es" : "");
 	check_report(d, "audit", rc, detail);
 }
 

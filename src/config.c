@@ -251,7 +251,10 @@ janee_cfg_object(struct janee_cfg *c, const char *key, const cJSON **out)
 }
 
 /* The keys config.json's top level may hold. */
-static const char *const top_keys[] = { "providers" };
+static const char *const top_keys[] = { "providers", "audit" };
+
+/* The keys config.json's "audit" object may hold. */
+static const char *const audit_keys[] = { "syslog" };
 
 /* "unknown key 'aproval'; did you mean 'approval'?" */
 static int
@@ -437,6 +440,54 @@ out:
 	return rc;
 }
 
+static int
+key_known(const char *key, const char *const *known, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(key, known[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+audit_unknown_key(const char *origin, const char *key)
+{
+	char *where;
+	int rc;
+
+	if ((where = janee_asprintf("%s: audit", origin)) == NULL)
+		return JANEE_ERR_NOMEM;
+	rc = unknown_key(where, key, audit_keys, nitems(audit_keys));
+	free(where);
+	return rc;
+}
+
+/* "audit": {"syslog": true|false}: the audit trail's witness. */
+static int
+load_audit(struct config *cfg, const char *origin, const cJSON *a)
+{
+	const cJSON *e;
+
+	if (a == NULL)
+		return 0;
+	if (!cJSON_IsObject(a))
+		return janee_err_set(JANEE_ERR_CONFIG,
+		    "%s: 'audit' must be an object, like {\"syslog\": true}",
+		    origin);
+	cJSON_ArrayForEach(e, a)
+	{
+		if (!key_known(e->string, audit_keys, nitems(audit_keys)))
+			return audit_unknown_key(origin, e->string);
+		if (!cJSON_IsBool(e))
+			return janee_err_set(JANEE_ERR_CONFIG,
+			    "%s: audit.syslog must be true or false", origin);
+		cfg->audit_syslog = cJSON_IsTrue(e);
+	}
+	return 0;
+}
+
 /* Every string of v (a reference where it is a member's value). */
 static int
 env_names_in(const cJSON *v, int member, struct janee_strlist *out)
@@ -487,11 +538,15 @@ config_parse(const char *text, const char *origin,
 		    origin);
 		goto out;
 	}
-	cJSON_ArrayForEach(e, root) if (strcmp(e->string, "providers") != 0)
+	cJSON_ArrayForEach(
+	    e, root) if (!key_known(e->string, top_keys, nitems(top_keys)))
 	{
 		rc = unknown_key(origin, e->string, top_keys, nitems(top_keys));
 		goto out;
 	}
+	if ((rc = load_audit(cfg, origin,
+		 cJSON_GetObjectItemCaseSensitive(root, "audit"))) != 0)
+		goto out;
 	provs = cJSON_GetObjectItemCaseSensitive(root, "providers");
 	if (provs == NULL)
 		goto out;

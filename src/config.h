@@ -5,7 +5,8 @@
  *   {"providers": {"NAME": {"type": "...", "scopes": [...],
  *       "default_scopes": [...], "max_ttl": "1h", "default_ttl": "15m",
  *       "approval": "auto" | "ask" | "out-of-band" | "deny",
- *       "repositories": [...], ...}}}
+ *       "repositories": [...], ...}},
+ *    "audit": {"syslog": true}}
  *
  * Keys common to all providers are read here; the provider's configure()
  * reads its own; any key nobody read is an error that names it.
@@ -62,6 +63,7 @@ struct config {
 	 * runs (janee exec's command, a browser opener).
 	 */
 	struct janee_strlist env_names;
+	int audit_syslog; /* "audit": {"syslog": true} (src/audit-witness.c) */
 };
 
 /*

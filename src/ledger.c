@@ -1,6 +1,7 @@
 /* The ledger: opening janee.db, pragmas, migrations, small helpers. */
 #include "common.h"
 
+#include "audit.h"
 #include "ledger.h"
 #include "util.h"
 
@@ -142,6 +143,20 @@ static const char *const migrations[] = {
 	"  WHERE state = 'minting';"
 	"CREATE INDEX leases_waiting ON leases (created_ms)"
 	"  WHERE state IN ('requested', 'approved');",
+	/*
+	 * 7: each audit row records the lease it names as it stands then,
+	 * for `audit verify` to compare with the lease; a lease's last event
+	 * and its snapshot's digest from the index alone (audit-lease.c);
+	 * and, for a chain that already has rows, a note
+	 * that it predates keyed checkpoints (src/audit-seal.c: the first
+	 * janee with the key seals it).
+	 */
+	"ALTER TABLE audit ADD COLUMN lease TEXT;"
+	"ALTER TABLE audit ADD COLUMN lease_digest TEXT;"
+	"CREATE INDEX audit_lease ON audit (lease_id, seq, lease_digest)"
+	"  WHERE lease_id IS NOT NULL;"
+	"INSERT INTO meta (key, value) SELECT 'audit.unkeyed', "
+	"  CAST(seq AS TEXT) FROM audit ORDER BY seq DESC LIMIT 1;",
 };
 
 int
@@ -230,6 +245,8 @@ ledger_commit(struct ledger *lg)
 		ledger_rollback(lg);
 		return rc;
 	}
+	/* Events reach the witness once they are on record, never before. */
+	audit_witness_end(lg, 1);
 	return 0;
 }
 
@@ -238,6 +255,7 @@ ledger_rollback(struct ledger *lg)
 {
 	if (!sqlite3_get_autocommit(lg->db))
 		sqlite3_exec(lg->db, "ROLLBACK", NULL, NULL, NULL);
+	audit_witness_end(lg, 0);
 }
 
 int
@@ -338,6 +356,8 @@ ledger_close(struct ledger *lg)
 		return;
 	if (lg->db != NULL)
 		sqlite3_close_v2(lg->db);
+	audit_witness_free(lg);
+	janee_wipe(lg->audit_key, sizeof(lg->audit_key));
 	free(lg->path);
 	free(lg);
 }

@@ -36,6 +36,8 @@ static const struct cli_opt opts_audit_export[] = { { "format", 0, 1 },
 	{ "since", 0, 1 }, { "until", 0, 1 }, { "provider", 0, 1 },
 	{ "event", 0, 1 }, { "lease", 0, 1 }, { "output", 'o', CLI_ARG_FILE },
 	{ NULL, 0, 0 } };
+static const struct cli_opt opts_audit_verify[] = { { "expect", 0, 1 },
+	{ "no-key", 0, 0 }, { "json", 'j', 0 }, { NULL, 0, 0 } };
 static const struct cli_opt opts_login[] = { { "no-browser", 0, 0 },
 	{ "profile", 0, 1 }, { "paste", 0, 0 }, { NULL, 0, 0 } };
 static const struct cli_opt opts_provider_add[] = { { "type", 0, 1 },
@@ -238,10 +240,21 @@ const struct cmd cmd_table[] = {
 	    "  -o, --output FILE     write FILE (0600, atomically) instead of "
 	    "stdout\n",
 	    opts_audit_export, 0, 0, CMD_LEDGER, cmd_audit_export },
-	{ "audit", "verify", "[--json]",
-	    "recompute the audit hash chain and name the first bad row",
+	{ "audit", "verify", "[--expect SEQ:HASH] [--no-key] [--json]",
+	    "recompute the audit chain, check its keyed checkpoint and each "
+	    "lease",
+	    "  --expect SEQ:HASH     fail unless the chain still holds that "
+	    "row\n"
+	    "                        with that hash (from janee audit head)\n"
+	    "  --no-key              do not unlock the store: the keyed "
+	    "checkpoint\n"
+	    "                        is not checked\n"
+	    "  -j, --json            print as JSON\n",
+	    opts_audit_verify, 0, 0, CMD_LEDGER, cmd_audit_verify },
+	{ "audit", "head", "[--json]",
+	    "print the audit chain's head as SEQ:HASH (for verify --expect)",
 	    "  -j, --json            print as JSON\n", opts_json, 0, 0,
-	    CMD_LEDGER, cmd_audit_verify },
+	    CMD_LEDGER, cmd_audit_head },
 	{ "audit", "lookup", "[--json]",
 	    "read a token on stdin and show the leases it belongs to",
 	    "  -j, --json            print as JSON\n", opts_json, 0, 0,

@@ -185,14 +185,14 @@ store_fingerprint(
 	return 0;
 }
 
-/* HKDF-SHA256(dek, info) -> the fingerprint key; stable across rekeys. */
+/* HKDF-SHA256(dek, info): keys for other purposes, stable across rekeys. */
 static int
-derive_fpkey(struct store *s)
+hkdf_dek(const unsigned char dek[STORE_KEY_LEN], const char *info,
+    unsigned char out[STORE_KEY_LEN])
 {
 	EVP_KDF *kdf;
 	EVP_KDF_CTX *kc = NULL;
 	OSSL_PARAM params[4];
-	static const char info[] = "janee/v1/token-fingerprint";
 	int ok;
 
 	if ((kdf = EVP_KDF_fetch(NULL, "HKDF", NULL)) == NULL)
@@ -202,14 +202,33 @@ derive_fpkey(struct store *s)
 	params[0] = OSSL_PARAM_construct_utf8_string(
 	    OSSL_KDF_PARAM_DIGEST, (char *)(uintptr_t) "SHA256", 0);
 	params[1] = OSSL_PARAM_construct_octet_string(
-	    OSSL_KDF_PARAM_KEY, s->dek, sizeof(s->dek));
+	    OSSL_KDF_PARAM_KEY, (void *)(uintptr_t)dek, STORE_KEY_LEN);
 	params[2] = OSSL_PARAM_construct_octet_string(
-	    OSSL_KDF_PARAM_INFO, (void *)(uintptr_t)info, sizeof(info) - 1);
+	    OSSL_KDF_PARAM_INFO, (void *)(uintptr_t)info, strlen(info));
 	params[3] = OSSL_PARAM_construct_end();
-	ok = kc != NULL &&
-	    EVP_KDF_derive(kc, s->fpkey, sizeof(s->fpkey), params) == 1;
+	ok = kc != NULL && EVP_KDF_derive(kc, out, STORE_KEY_LEN, params) == 1;
 	EVP_KDF_CTX_free(kc);
 	return ok ? 0 : ossl_fail("HKDF");
+}
+
+static int
+derive_fpkey(struct store *s)
+{
+	return hkdf_dek(s->dek, "janee/v1/token-fingerprint", s->fpkey);
+}
+
+int
+store_derive_key(
+    struct store *s, const char *label, unsigned char out[STORE_KEY_LEN])
+{
+	char *info;
+	int rc;
+
+	if ((info = janee_asprintf("janee/v1/%s", label)) == NULL)
+		return JANEE_ERR_NOMEM;
+	rc = hkdf_dek(s->dek, info, out);
+	free(info);
+	return rc;
 }
 
 /* --- key-encryption keys ------------------------------------------- */
@@ -382,13 +401,15 @@ int
 store_create(struct ledger *lg, const struct home *h, const char *backend,
     struct keysrc *ks)
 {
-	unsigned char dek[STORE_KEY_LEN];
+	struct store s;
 	int rc;
 
-	if ((rc = janee_random(dek, sizeof(dek))) != 0)
+	if ((rc = janee_random(s.dek, sizeof(s.dek))) != 0)
 		return rc;
-	rc = wrap_new(lg, h, backend, ks, dek, 1);
-	janee_wipe(dek, sizeof(dek));
+	/* The new chain's first event is keyed from the start. */
+	if ((rc = wrap_new(lg, h, backend, ks, s.dek, 1)) == 0)
+		rc = audit_key_use(lg, &s);
+	janee_wipe(&s, sizeof(s));
 	return rc;
 }
 
@@ -586,7 +607,7 @@ store_unlock(struct ledger *lg, const struct home *h, struct keysrc *ks,
 		goto out;
 	}
 	memcpy(s->dek, dek, STORE_KEY_LEN);
-	if ((rc = derive_fpkey(s)) != 0)
+	if ((rc = derive_fpkey(s)) != 0 || (rc = audit_key_use(lg, s)) != 0)
 		goto out;
 	*out = s;
 	s = NULL;

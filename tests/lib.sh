@@ -81,6 +81,20 @@ check() {
 	if "$@"; then ok "$name"; else not_ok "$name"; fi
 }
 
+# no_token FILE NAME: no token of $TMP/tokens (those the test minted, one
+# a line) occurs in FILE; a hit is reported without showing the token
+no_token() {
+	if [ ! -s "$TMP/tokens" ]; then
+		not_ok "$2"
+		echo "  no tokens were minted to look for" >&2
+	elif grep -qF -f "$TMP/tokens" "$1"; then
+		not_ok "$2"
+		echo "  a token was found in $1 (not shown)" >&2
+	else
+		ok "$2"
+	fi
+}
+
 # run janee, keeping stdout, stderr and the status for the checks after
 jr() {
 	"$JANEE" "$@" >"$TMP/out" 2>"$TMP/err"

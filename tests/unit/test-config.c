@@ -240,6 +240,29 @@ secret_keys_take_references_only(void)
 	config_free(c);
 }
 
+/* The audit trail's witness: "audit": {"syslog": true} (issue 12, #5). */
+static void
+audit_syslog_is_read_and_other_audit_keys_refused(void)
+{
+	struct config *c;
+
+	T_EQ_INT(parse("{\"audit\": {\"syslog\": true}}", &c), 0);
+	T_ASSERT(c != NULL && c->audit_syslog == 1);
+	config_free(c);
+	T_EQ_INT(
+	    parse("{\"audit\": {\"syslog\": false}, \"providers\": {}}", &c),
+	    0);
+	T_ASSERT(c != NULL && c->audit_syslog == 0);
+	config_free(c);
+	T_EQ_INT(parse("{}", &c), 0);
+	T_ASSERT(c != NULL && c->audit_syslog == 0);
+	config_free(c);
+	refused("{\"audit\": {\"sylog\": true}}", "audit: unknown key 'sylog'");
+	refused("{\"audit\": {\"syslog\": \"yes\"}}",
+	    "audit.syslog must be true or false");
+	refused("{\"audit\": true}", "'audit' must be an object");
+}
+
 /* What janee exec and the browser opener keep out: every reference's
  * variables, in any provider, and ${VAR} expansions. */
 static void
@@ -278,6 +301,7 @@ main(void)
 	T_RUN(valid_config_loads_with_defaults);
 	T_RUN(durations_take_strings_and_seconds);
 	T_RUN(unknown_keys_are_named);
+	T_RUN(audit_syslog_is_read_and_other_audit_keys_refused);
 	T_RUN(wrong_types_are_named);
 	T_RUN(invariant_8_empty_ceiling_is_an_error_not_everything);
 	T_RUN(bad_documents_and_names_are_refused);
