@@ -377,7 +377,7 @@ base_url(struct janee_ctx *ctx, const char *key, const char *v,
 		v = dflt;
 	snprintf(what, sizeof(what), "provider '%s': key '%s'", ctx->name, key);
 	if ((rc = janee_http_url_ok(v, what)) != 0)
-		return janee_err_set(JANEE_ERR_CONFIG, "%s", janee_err_msg(rc));
+		return janee_err_wrap(JANEE_ERR_CONFIG, "%s", janee_err_msg(rc));
 	if ((rc = janee_strdup_opt(v, out)) != 0)
 		return rc;
 	for (n = strlen(*out); n > 0 && (*out)[n - 1] == '/'; n--)
@@ -390,7 +390,7 @@ cfg_fail(int rc)
 {
 	return rc == JANEE_ERR_CONFIG || rc == JANEE_ERR_NOMEM
 	    ? rc
-	    : janee_err_set(JANEE_ERR_CONFIG, "%s", janee_err_msg(rc));
+	    : janee_err_wrap(JANEE_ERR_CONFIG, "%s", janee_err_msg(rc));
 }
 
 /*
@@ -1073,7 +1073,7 @@ narrow_read(
 	memset(n, 0, sizeof(*n));
 	snprintf(who, sizeof(who), "provider '%s': request", ctx->name);
 	if ((rc = gh_levels_from_scopes(who, req->scopes, n->lv)) != 0)
-		return janee_err_set(JANEE_ERR_POLICY, "%s", janee_err_msg(rc));
+		return janee_err_wrap(JANEE_ERR_POLICY, "%s", janee_err_msg(rc));
 	/* An empty "permissions" could read as "all of them": never. */
 	for (i = 0; i < gh_perm_count() && n->lv[i] == GH_NONE; i++)
 		;
@@ -1811,7 +1811,7 @@ user_request_ok(struct janee_ctx *ctx, const struct janee_mint_req *req)
 
 	snprintf(who, sizeof(who), "provider '%s': request", ctx->name);
 	if ((rc = gh_levels_from_scopes(who, req->scopes, lv)) != 0)
-		return janee_err_set(JANEE_ERR_POLICY, "%s", janee_err_msg(rc));
+		return janee_err_wrap(JANEE_ERR_POLICY, "%s", janee_err_msg(rc));
 	levels_text(g->full, all, sizeof(all));
 	for (i = 0; i < gh_perm_count(); i++)
 		if (lv[i] != g->full[i])
@@ -1872,16 +1872,11 @@ mint_user(struct janee_ctx *ctx, const struct janee_mint_req *req,
 	snprintf(u.holder, sizeof(u.holder), "%s", req->lease_id);
 	u.holder_until_ms =
 	    u.at_exp_ms > 0 && u.at_exp_ms < end ? u.at_exp_ms : end;
-	if ((rc = ucred_store(ctx, &u, NULL)) != 0) {
-		char *why = janee_strdup(janee_err_msg(rc));
-
-		janee_err_clear();
-		rc = janee_err_set(rc,
+	if ((rc = ucred_store(ctx, &u, NULL)) != 0)
+		rc = janee_err_wrap(rc,
 		    "provider '%s': could not store the "
 		    "rotated login (%s); run: janee login %s",
-		    ctx->name, why ? why : "", ctx->name);
-		free(why);
-	}
+		    ctx->name, janee_err_msg(rc), ctx->name);
 out:
 	if (rc != 0)
 		janee_token_clear(out);

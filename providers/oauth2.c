@@ -82,7 +82,7 @@ url_key(
 		return rc;
 	snprintf(what, sizeof(what), "provider '%s': key '%s'", ctx->name, key);
 	if ((rc = janee_http_url_ok(v, what)) != 0)
-		return janee_err_set(JANEE_ERR_CONFIG, "%s", janee_err_msg(rc));
+		return janee_err_wrap(JANEE_ERR_CONFIG, "%s", janee_err_msg(rc));
 	return janee_strdup_opt(v, out);
 }
 
@@ -325,7 +325,6 @@ mint_by_refresh(struct janee_ctx *ctx, struct oauth_client *c,
 {
 	struct janee_secret *cred = NULL, *rt = NULL;
 	struct oauth_error err;
-	char *why;
 	int rc;
 
 	if ((rc = ctx->cred_lock(ctx)) != 0)
@@ -344,16 +343,12 @@ mint_by_refresh(struct janee_ctx *ctx, struct oauth_client *c,
 		goto out;
 	/* Rotation: the old refresh token is dead now; keep the new one. */
 	if (tok->refresh_token != NULL &&
-	    (rc = login_store(ctx, tok->refresh_token, NULL)) != 0) {
-		why = janee_strdup(janee_err_msg(rc));
-		janee_err_clear();
-		rc = janee_err_set(rc,
+	    (rc = login_store(ctx, tok->refresh_token, NULL)) != 0)
+		rc = janee_err_wrap(rc,
 		    "provider '%s': could not store the "
 		    "rotated refresh token (%s); the login may need: janee "
 		    "login %s",
-		    ctx->name, why ? why : "", ctx->name);
-		free(why);
-	}
+		    ctx->name, janee_err_msg(rc), ctx->name);
 out:
 	ctx->cred_unlock(ctx);
 	janee_secret_free(cred);

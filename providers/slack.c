@@ -322,7 +322,7 @@ slack_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state)
 	snprintf(
 	    what, sizeof(what), "provider '%s': key 'base_url'", ctx->name);
 	if ((rc = janee_http_url_ok(base, what)) != 0)
-		return janee_err_set(JANEE_ERR_CONFIG, "%s", janee_err_msg(rc));
+		return janee_err_wrap(JANEE_ERR_CONFIG, "%s", janee_err_msg(rc));
 	if (redirect != NULL && (rc = redirect_ok(ctx, redirect)) != 0)
 		return rc;
 	if (lease_end != NULL && strcmp(lease_end, "revoke") != 0 &&
@@ -1253,15 +1253,11 @@ refresh(struct janee_ctx *ctx, const struct profile *p, enum kind k,
 	}
 	if (rc != 0 || (rc = take_token(ctx, "refresh", a, tk)) != 0)
 		goto out;
-	if ((rc = login_save(ctx, root, NULL)) != 0) {
-		why = janee_strdup(janee_err_msg(rc));
-		janee_err_clear();
-		rc = janee_err_set(rc,
+	if ((rc = login_save(ctx, root, NULL)) != 0)
+		rc = janee_err_wrap(rc,
 		    "provider '%s': could not store the rotated refresh token "
 		    "(%s); the login may need: janee login %s",
-		    ctx->name, why ? why : "", ctx->name);
-		free(why);
-	}
+		    ctx->name, janee_err_msg(rc), ctx->name);
 out:
 	cJSON_Delete(a);
 	janee_secret_free(cl.secret);
@@ -2061,16 +2057,10 @@ out:
 static int
 nothing_stored(struct janee_ctx *ctx, int rc)
 {
-	char *m;
-
 	if (rc == JANEE_ERR_USAGE)
 		return rc;
-	m = janee_strdup(janee_err_msg(rc));
-	janee_err_clear();
-	rc = janee_err_set(rc, "provider '%s': %s; nothing was stored",
-	    ctx->name, m ? m : "the answer was not usable");
-	free(m);
-	return rc;
+	return janee_err_wrap(rc, "provider '%s': %s; nothing was stored",
+	    ctx->name, janee_err_msg(rc));
 }
 
 /*

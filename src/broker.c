@@ -157,11 +157,10 @@ prov_login_gone(
 	said = janee_err_pending()
 	    ? janee_strdup(janee_err_msg(rc))
 	    : janee_asprintf("provider '%s': %s", ctx->name, why);
-	janee_err_clear();
 	/* Said once, for everyone: the next request sees it at once. */
 	if (prov_cred_broken(ctx, why) != 0)
 		janee_err_clear();
-	rc = janee_err_set(JANEE_ERR_PROVIDER,
+	rc = janee_err_wrap(JANEE_ERR_PROVIDER,
 	    "%s; the login no longer works: run: janee login %s%s%s",
 	    said ? said : why, ctx->name, profile ? " --profile " : "",
 	    profile ? profile : "");

@@ -91,15 +91,10 @@ janee_cfg_string(
 		char *exp = NULL;
 		int rc;
 
-		if ((rc = secretref_expand(v->valuestring, &exp)) != 0) {
-			char *msg = janee_strdup(janee_err_msg(rc));
-
-			janee_err_clear();
-			rc = janee_err_set(JANEE_ERR_CONFIG, "%s: key '%s': %s",
-			    c->where, key, msg ? msg : "cannot expand");
-			free(msg);
-			return rc;
-		}
+		if ((rc = secretref_expand(v->valuestring, &exp)) != 0)
+			return janee_err_wrap(JANEE_ERR_CONFIG,
+			    "%s: key '%s': %s", c->where, key,
+			    janee_err_msg(rc));
 		/* The tree is this parse's own; the value lives as long. */
 		rc = cJSON_SetValuestring((cJSON *)(uintptr_t)v, exp) == NULL
 		    ? JANEE_ERR_NOMEM
@@ -402,9 +397,10 @@ load_provider(struct config *cfg, const char *origin, const cJSON *e,
 	p->ctx.repositories = &p->pol.repos;
 	if (p->impl->configure != NULL &&
 	    (rc = p->impl->configure(&p->ctx, &c, &p->ctx.state)) != 0) {
+		/* The provider's own messages name the entry already. */
 		if (rc != JANEE_ERR_CONFIG)
-			rc = janee_err_set(JANEE_ERR_CONFIG, "%s: %s", where,
-			    janee_err_msg(rc));
+			rc = janee_err_wrap(
+			    JANEE_ERR_CONFIG, "%s", janee_err_msg(rc));
 		goto out;
 	}
 	if ((rc = check_policy(&c, &p->pol)) != 0)

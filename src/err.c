@@ -59,6 +59,21 @@ janee_err_set(int code, const char *fmt, ...)
 	return code;
 }
 
+int
+janee_err_wrap(int code, const char *fmt, ...)
+{
+	char tmp[sizeof(err_msg)];
+	va_list ap;
+
+	/* Formatted aside first: the arguments may point into err_msg. */
+	va_start(ap, fmt);
+	vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	memcpy(err_msg, tmp, sizeof(err_msg));
+	err_isset = 1;
+	return code;
+}
+
 const char *
 janee_err_msg(int code)
 {

@@ -473,7 +473,6 @@ secretref_resolve(const char *ref, secretref_sealed_fn sealed, void *arg,
 {
 	enum secretref_kind k = secretref_kind(ref);
 	const char *rest;
-	char *msg;
 	int rc;
 
 	*out = NULL;
@@ -508,12 +507,8 @@ secretref_resolve(const char *ref, secretref_sealed_fn sealed, void *arg,
 	janee_secret_free(*out);
 	*out = NULL;
 	/* Name the reference in front of the cause. */
-	msg = janee_strdup(janee_err_msg(rc));
-	janee_err_clear();
-	janee_err_set(rc, "cannot resolve '%.*s': %s", REF_SHOW, ref,
-	    msg ? msg : janee_strerror(rc));
-	free(msg);
-	return rc;
+	return janee_err_wrap(rc, "cannot resolve '%.*s': %s", REF_SHOW, ref,
+	    janee_err_msg(rc));
 }
 
 int
