@@ -981,6 +981,33 @@ due_batch(struct broker *b, int64_t now, int64_t *cur_ms, char *cur_id,
 }
 
 /*
+ * The ids of up to BROKER_BATCH leases that sql selects (its ?1 is a
+ * time, its ?2 the limit), for the sweep's passes over stale leases.
+ */
+#define BROKER_BATCH 32
+
+static int
+ids_before(struct broker *b, const char *sql, int64_t before,
+    char ids[BROKER_BATCH][JANEE_LEASE_ID_LEN], int *n, const char *what)
+{
+	sqlite3_stmt *st;
+	int rc, step;
+
+	*n = 0;
+	if ((rc = ledger_prepare(b->lg, sql, &st)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, before);
+	sqlite3_bind_int(st, 2, BROKER_BATCH);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW && *n < BROKER_BATCH)
+		snprintf(ids[(*n)++], JANEE_LEASE_ID_LEN, "%s",
+		    (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	if (step != SQLITE_DONE && step != SQLITE_ROW)
+		return ledger_fail(b->lg, what);
+	return 0;
+}
+
+/*
  * Leases a janee process left in state minting when it died: the lease
  * was durable before the provider was asked (invariant 6), so janee knows
  * to look.  The provider's reconcile() revokes what it issued for the
@@ -992,24 +1019,17 @@ due_batch(struct broker *b, int64_t now, int64_t *cur_ms, char *cur_id,
 static int
 reconcile_stale(struct broker *b, int64_t now)
 {
-	char ids[32][JANEE_LEASE_ID_LEN], why[256];
+	char ids[BROKER_BATCH][JANEE_LEASE_ID_LEN], why[256];
 	struct lease l;
 	struct prov *pv;
-	sqlite3_stmt *st;
-	int i, n = 0, rc, found, step;
+	int i, n = 0, rc, found;
 
-	if ((rc = ledger_prepare(b->lg,
+	if ((rc = ids_before(b,
 		 "SELECT id FROM leases WHERE state = 'minting' AND "
-		 "created_ms < ? ORDER BY created_ms LIMIT 32",
-		 &st)) != 0)
+		 "created_ms < ?1 ORDER BY created_ms LIMIT ?2",
+		 now - MINTING_STALE_MS, ids, &n,
+		 "cannot find interrupted leases")) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, now - MINTING_STALE_MS);
-	while ((step = sqlite3_step(st)) == SQLITE_ROW)
-		snprintf(ids[n++], JANEE_LEASE_ID_LEN, "%s",
-		    (const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	if (step != SQLITE_DONE)
-		return ledger_fail(b->lg, "cannot find interrupted leases");
 	for (i = 0; i < n; i++) {
 		if ((rc = lease_load(b->lg, ids[i], &l)) != 0)
 			return rc;
@@ -1094,22 +1114,15 @@ sweep_one(struct broker *b, const char *id, int quiet, struct sweep_report *r)
 static int
 abandon_stale(struct broker *b, int64_t now, struct sweep_report *r)
 {
-	char ids[32][JANEE_LEASE_ID_LEN];
-	sqlite3_stmt *st;
-	int i, n = 0, rc, step;
+	char ids[BROKER_BATCH][JANEE_LEASE_ID_LEN];
+	int i, n = 0, rc;
 
-	if ((rc = ledger_prepare(b->lg,
+	if ((rc = ids_before(b,
 		 "SELECT id FROM leases WHERE state IN ('requested', "
-		 "'approved') AND created_ms < ? ORDER BY created_ms LIMIT 32",
-		 &st)) != 0)
+		 "'approved') AND created_ms < ?1 ORDER BY created_ms LIMIT ?2",
+		 now - WAITING_STALE_MS, ids, &n,
+		 "cannot find abandoned requests")) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, now - WAITING_STALE_MS);
-	while ((step = sqlite3_step(st)) == SQLITE_ROW)
-		snprintf(ids[n++], JANEE_LEASE_ID_LEN, "%s",
-		    (const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	if (step != SQLITE_DONE)
-		return ledger_fail(b->lg, "cannot find abandoned requests");
 	for (i = 0; i < n; i++) {
 		rc = broker_end(b, ids[i],
 		    "abandoned: not approved and collected within 24 hours");
