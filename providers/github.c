@@ -34,6 +34,7 @@
 #include "buf.h"
 #include "github.h"
 #include "janee/http.h"
+#include "json.h"
 #include "oauth.h"
 #include "util.h"
 
@@ -817,14 +818,6 @@ answer_json(
 	return j;
 }
 
-static const char *
-jstr(const cJSON *o, const char *k)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 static int64_t
 jid(const cJSON *o, const char *k)
 {
@@ -1220,8 +1213,8 @@ perm_gap(struct janee_ctx *ctx, const struct narrow *n, int64_t id,
 			if (n->lv[i] == GH_NONE)
 				continue;
 			have = gh_level_parse(
-			    jstr(perms, gh_perm_name((int)i)) != NULL
-				? jstr(perms, gh_perm_name((int)i))
+			    json_str(perms, gh_perm_name((int)i)) != NULL
+				? json_str(perms, gh_perm_name((int)i))
 				: "");
 			if (have >= n->lv[i])
 				continue;
@@ -1320,7 +1313,7 @@ check_grant(struct janee_ctx *ctx, const struct narrow *n, const cJSON *j,
 	const cJSON *perms = cJSON_GetObjectItemCaseSensitive(j, "permissions");
 	const cJSON *repos =
 	    cJSON_GetObjectItemCaseSensitive(j, "repositories");
-	const char *sel = jstr(j, "repository_selection"), *name;
+	const char *sel = json_str(j, "repository_selection"), *name;
 	enum gh_level got[GH_PERM_MAX], l;
 	const cJSON *e;
 	int64_t id;
@@ -1363,7 +1356,7 @@ check_grant(struct janee_ctx *ctx, const struct narrow *n, const cJSON *j,
 			    ctx->name, sel);
 		cJSON_ArrayForEach(e, repos)
 		{
-			name = jstr(e, "name");
+			name = json_str(e, "name");
 			id = jid(e, "id");
 			ok = name != NULL && janee_strlist_has(&n->names, name);
 			for (i = 0; !ok && i < n->nids; i++)
@@ -1395,7 +1388,7 @@ take_token(struct janee_ctx *ctx, const struct narrow *n,
 
 	if ((j = answer_json(ctx, "the token request", resp)) == NULL)
 		return JANEE_ERR_PROVIDER;
-	if ((tok = jstr(j, "token")) == NULL || *tok == '\0') {
+	if ((tok = json_str(j, "token")) == NULL || *tok == '\0') {
 		rc = janee_err_set(JANEE_ERR_PROVIDER,
 		    "provider '%s': "
 		    "GitHub's token answer has no token",
@@ -1414,7 +1407,7 @@ take_token(struct janee_ctx *ctx, const struct narrow *n,
 	 */
 	now = ctx->now_ms();
 	out->expires_ms = now + INSTALL_MAX_TTL_S * 1000LL;
-	if ((exp = jstr(j, "expires_at")) != NULL &&
+	if ((exp = json_str(j, "expires_at")) != NULL &&
 	    janee_time_parse(exp, now, &at) == 0)
 		out->expires_ms = at < now ? now
 		    : at < out->expires_ms ? at
@@ -1589,9 +1582,9 @@ ucred_load(struct janee_ctx *ctx, struct ucred *u)
 	if ((rc = ctx->cred_get(ctx, &raw)) != 0)
 		return rc;
 	j = cJSON_ParseWithLength((const char *)raw->data, raw->len);
-	at = jstr(j, "access_token");
-	rt = jstr(j, "refresh_token");
-	h = jstr(j, "holder");
+	at = json_str(j, "access_token");
+	rt = json_str(j, "refresh_token");
+	h = json_str(j, "holder");
 	if (at == NULL || rt == NULL) {
 		rc = janee_err_set(JANEE_ERR_PROVIDER,
 		    "provider '%s': the "
@@ -1983,7 +1976,7 @@ gh_user_answer(const struct janee_http_resp *r)
 
 	if (r->status == 200 &&
 	    (j = cJSON_ParseWithLength(r->body, r->len)) != NULL) {
-		if ((s = jstr(j, "login")) != NULL && gh_owner_ok(s))
+		if ((s = json_str(j, "login")) != NULL && gh_owner_ok(s))
 			name = janee_strdup(s);
 		cJSON_Delete(j);
 	}

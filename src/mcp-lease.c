@@ -64,49 +64,6 @@ collect(struct mcp *m, const struct mcp_lease_tool *t, const cJSON *args,
 
 /* --- requestState (stateless-era elicitation) ----------------------- */
 
-static void
-b64url(const unsigned char *p, size_t n, char *out)
-{
-	int len = EVP_EncodeBlock((unsigned char *)out, p, (int)n), i;
-
-	for (i = 0; i < len; i++)
-		out[i] = out[i] == '+' ? '-' : out[i] == '/' ? '_' : out[i];
-	while (len > 0 && out[len - 1] == '=')
-		out[--len] = '\0';
-}
-
-static int
-unb64url(const char *s, unsigned char *out, size_t cap, size_t *outlen)
-{
-	char tmp[512];
-	size_t n = strlen(s), i;
-	int len;
-
-	if (n + 4 >= sizeof(tmp) || (n + 3) / 4 * 3 > cap)
-		return -1;
-	for (i = 0; i < n; i++) {
-		if (s[i] == '+' || s[i] == '/' || s[i] == '=')
-			return -1;
-		tmp[i] = s[i] == '-' ? '+' : s[i] == '_' ? '/' : s[i];
-	}
-	while (i % 4 != 0)
-		tmp[i++] = '=';
-	tmp[i] = '\0';
-	if ((len = EVP_DecodeBlock(out, (unsigned char *)tmp, (int)i)) < 0)
-		return -1;
-	/* DecodeBlock counts padding as zero bytes: take them off. */
-	*outlen = (size_t)len - (n % 4 == 2 ? 2 : n % 4 == 3 ? 1 : 0);
-	/*
-	 * Only the one canonical spelling: a last character whose unused
-	 * bits are set decodes to the same bytes, and would make one
-	 * requestState many strings.
-	 */
-	if (*outlen > (sizeof(tmp) - 1) / 4 * 3)
-		return -1;
-	b64url(out, *outlen, tmp);
-	return strcmp(tmp, s) == 0 ? 0 : -1;
-}
-
 /* A copy of v with object members sorted by name, for a stable digest. */
 static cJSON *
 sorted(const cJSON *v)
@@ -168,8 +125,9 @@ state_make(struct mcp *m, const char *lease_id, const char *digest)
 		sizeof(m->state_key), (unsigned char *)payload, strlen(payload),
 		mac, sizeof(mac), &maclen) == NULL)
 		return NULL;
-	b64url((unsigned char *)payload, strlen(payload), p64);
-	b64url(mac, sizeof(mac), m64);
+	if (janee_b64url(payload, strlen(payload), p64, sizeof(p64)) != 0 ||
+	    janee_b64url(mac, sizeof(mac), m64, sizeof(m64)) != 0)
+		return NULL;
 	return janee_asprintf("%s.%s", p64, m64);
 }
 
@@ -192,8 +150,8 @@ state_check(struct mcp *m, const char *state, const char *digest,
 	if ((dot = strchr(copy, '.')) == NULL)
 		goto bad;
 	*dot = '\0';
-	if (unb64url(copy, payload, sizeof(payload) - 1, &plen) != 0 ||
-	    unb64url(dot + 1, mac, sizeof(mac), &maclen) != 0 || maclen != 32)
+	if (janee_unb64url(copy, payload, sizeof(payload) - 1, &plen) != 0 ||
+	    janee_unb64url(dot + 1, mac, sizeof(mac), &maclen) != 0 || maclen != 32)
 		goto bad;
 	payload[plen] = '\0';
 	if (EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, m->state_key,

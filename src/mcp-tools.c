@@ -10,6 +10,7 @@
 
 #include "broker.h"
 #include "credentials.h"
+#include "json.h"
 #include "mcp.h"
 #include "util.h"
 
@@ -87,14 +88,6 @@ check_args(const cJSON *args, const struct arg *spec, char *err, size_t n)
 	return 0;
 }
 
-static const char *
-arg_str(const cJSON *args, const char *k)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(args, k);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 static int
 arg_strings(const cJSON *args, const char *k, struct janee_strlist *out)
 {
@@ -113,7 +106,7 @@ arg_strings(const cJSON *args, const char *k, struct janee_strlist *out)
 static cJSON *
 token_granted(struct mcp *m, const cJSON *args, const struct broker_grant *g)
 {
-	const char *provider = arg_str(args, "provider");
+	const char *provider = json_str(args, "provider");
 	char exp[JANEE_TIME_LEN];
 	cJSON *o = cJSON_CreateObject();
 
@@ -154,7 +147,7 @@ request_token(
 	    cJSON_GetObjectItemCaseSensitive(params, "arguments");
 	const cJSON *ttl =
 	    cJSON_GetObjectItemCaseSensitive(args, "ttl_seconds");
-	const char *prov = arg_str(args, "provider"), *lid;
+	const char *prov = json_str(args, "provider"), *lid;
 	struct broker_req req;
 	cJSON *r = NULL;
 
@@ -164,7 +157,7 @@ request_token(
 	    cJSON_GetObjectItemCaseSensitive(params, "requestState") != NULL)
 		return mcp_lease_resume(m, &request_token_tool, params);
 	/* Collect an approved lease of this session. */
-	if ((lid = arg_str(args, "lease_id")) != NULL)
+	if ((lid = json_str(args, "lease_id")) != NULL)
 		return mcp_lease_collect(m, &request_token_tool, args, lid);
 	if (config_find(m->c->cfg, prov) == NULL)
 		return mcp_tool_error("no provider '%s'; call list_providers "
@@ -172,7 +165,7 @@ request_token(
 		    prov);
 	memset(&req, 0, sizeof(req));
 	req.provider = prov;
-	req.reason = arg_str(args, "reason");
+	req.reason = json_str(args, "reason");
 	req.ttl_s = cJSON_IsNumber(ttl) ? (int64_t)ttl->valuedouble : 0;
 	if (req.ttl_s < 0 || (cJSON_IsNumber(ttl) && req.ttl_s == 0))
 		r = mcp_tool_error("ttl_seconds must be at least 1");
@@ -272,7 +265,7 @@ list_leases(struct mcp *m)
 static cJSON *
 revoke_token(struct mcp *m, const cJSON *args)
 {
-	const char *lid = arg_str(args, "lease_id");
+	const char *lid = json_str(args, "lease_id");
 	struct lease l;
 	cJSON *o, *r;
 	int rc;

@@ -6,6 +6,7 @@
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 
+#include "json.h"
 #include "oauth.h"
 #include "util.h"
 
@@ -121,14 +122,6 @@ is_json(const struct janee_http_resp *r)
 	    strncmp(r->content_type, "application/json", 16) == 0;
 }
 
-static const char *
-jstr(const cJSON *o, const char *k)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 /* Numbers, or numeric strings as some servers send. */
 static int64_t
 jint(const cJSON *o, const char *k, int64_t dflt)
@@ -147,7 +140,7 @@ jint(const cJSON *o, const char *k, int64_t dflt)
 static int
 dup_str(const cJSON *o, const char *k, char **out)
 {
-	const char *s = jstr(o, k);
+	const char *s = json_str(o, k);
 
 	*out = NULL;
 	if (s != NULL && (*out = janee_strdup(s)) == NULL)
@@ -158,7 +151,7 @@ dup_str(const cJSON *o, const char *k, char **out)
 static int
 dup_secret(const cJSON *o, const char *k, struct janee_secret **out)
 {
-	const char *s = jstr(o, k);
+	const char *s = json_str(o, k);
 
 	*out = NULL;
 	if (s == NULL || *s == '\0')
@@ -209,10 +202,10 @@ parse_answer(const struct oauth_client *c, const char *what, const char *url,
 		    "answered HTTP %ld with JSON that is not an object",
 		    c->name, what, url, r->status);
 	}
-	if (jstr(j, "error") != NULL) {
-		janee_clean_text(jstr(j, "error"), code, sizeof(code));
+	if (json_str(j, "error") != NULL) {
+		janee_clean_text(json_str(j, "error"), code, sizeof(code));
 		janee_clean_text(
-		    jstr(j, "error_description"), desc, sizeof(desc));
+		    json_str(j, "error_description"), desc, sizeof(desc));
 		if (err != NULL)
 			snprintf(err->code, sizeof(err->code), "%s", code);
 		cJSON_Delete(j);
@@ -232,12 +225,36 @@ parse_answer(const struct oauth_client *c, const char *what, const char *url,
 	return 0;
 }
 
+int
+oauth_basic_auth(const char *client_id, const struct janee_secret *secret,
+    struct janee_http_req *req, char **user, struct janee_secret **pass)
+{
+	char *u, *p;
+	int rc = 0;
+
+	*user = NULL;
+	*pass = NULL;
+	/* Both parts are form-urlencoded before Basic encoding. */
+	u = curl_easy_escape(NULL, client_id, 0);
+	p = curl_easy_escape(NULL, secret ? (const char *)secret->data : "", 0);
+	if (u == NULL || p == NULL || (*user = janee_strdup(u)) == NULL ||
+	    (*pass = janee_secret_new(p, strlen(p))) == NULL)
+		rc = janee_err_set(JANEE_ERR_NOMEM, "out of memory");
+	curl_free(u);
+	if (p != NULL) {
+		janee_wipe(p, strlen(p));
+		curl_free(p);
+	}
+	req->basic_user = *user;
+	req->basic_pass = *pass;
+	return rc;
+}
+
 /* Add the client's credentials per its method (RFC 6749 section 2.3.1). */
 static int
 client_auth(const struct oauth_client *c, struct oauth_form *f,
     struct janee_http_req *req, char **user, struct janee_secret **pass)
 {
-	char *u, *p;
 	int rc;
 
 	*user = NULL;
@@ -252,26 +269,8 @@ client_auth(const struct oauth_client *c, struct oauth_form *f,
 		    c->client_secret ? (const char *)c->client_secret->data
 				     : "");
 	case OAUTH_AUTH_BASIC:
-		/* Both parts are form-urlencoded before Basic encoding. */
-		u = curl_easy_escape(NULL, c->client_id, 0);
-		p = curl_easy_escape(NULL,
-		    c->client_secret ? (const char *)c->client_secret->data
-				     : "",
-		    0);
-		if (u == NULL || p == NULL ||
-		    (*user = janee_strdup(u)) == NULL ||
-		    (*pass = janee_secret_new(p, strlen(p))) == NULL)
-			rc = janee_err_set(JANEE_ERR_NOMEM, "out of memory");
-		else
-			rc = 0;
-		curl_free(u);
-		if (p != NULL) {
-			janee_wipe(p, strlen(p));
-			curl_free(p);
-		}
-		req->basic_user = *user;
-		req->basic_pass = *pass;
-		return rc;
+		return oauth_basic_auth(
+		    c->client_id, c->client_secret, req, user, pass);
 	}
 	return janee_err_set(JANEE_ERR_INTERNAL, "bad auth method");
 }
@@ -514,7 +513,7 @@ static int
 take_url(
     const struct oauth_client *c, const cJSON *j, const char *k, char **out)
 {
-	const char *s = jstr(j, k);
+	const char *s = json_str(j, k);
 	char what[96];
 
 	*out = NULL;
@@ -564,7 +563,7 @@ oauth_discover(const struct oauth_client *c, const char *issuer,
 		    c->name, issuer, first);
 		goto out;
 	}
-	if ((got = jstr(j, "issuer")) == NULL || strcmp(got, issuer) != 0) {
+	if ((got = json_str(j, "issuer")) == NULL || strcmp(got, issuer) != 0) {
 		rc = janee_err_set(JANEE_ERR_PROVIDER,
 		    "provider '%s': the "
 		    "discovery document at %s names issuer '%s', not the "

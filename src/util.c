@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include "util.h"
@@ -326,6 +327,67 @@ janee_clean_text(const char *in, char *out, size_t outsz)
 		if ((unsigned char)*in >= 0x20 && *in != 0x7f)
 			out[j++] = *in;
 	out[j] = '\0';
+}
+
+int
+janee_b64url(const void *p, size_t n, char *out, size_t outsz)
+{
+	char tmp[4 * 1024 + 1];
+	size_t i, j;
+	int len;
+
+	/* EVP_EncodeBlock pads with '=' and adds a NUL: encode aside. */
+	if (n > 3 * 1024)
+		return janee_err_set(JANEE_ERR_INTERNAL, "base64url overflow");
+	len = EVP_EncodeBlock((unsigned char *)tmp, p, (int)n);
+	for (i = j = 0; i < (size_t)len && tmp[i] != '='; i++) {
+		if (j + 1 >= outsz) {
+			janee_wipe(tmp, sizeof(tmp));
+			return janee_err_set(
+			    JANEE_ERR_INTERNAL, "base64url overflow");
+		}
+		out[j++] = tmp[i] == '+' ? '-' : tmp[i] == '/' ? '_' : tmp[i];
+	}
+	out[j] = '\0';
+	janee_wipe(tmp, sizeof(tmp));
+	return 0;
+}
+
+int
+janee_unb64url(const char *s, unsigned char *out, size_t cap, size_t *outlen)
+{
+	char tmp[4 * 1024 + 4], again[4 * 1024 + 1];
+	size_t n = strlen(s), i;
+	int len, rc = -1;
+
+	if (n + 4 >= sizeof(tmp) || (n + 3) / 4 * 3 > cap)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (s[i] == '+' || s[i] == '/' || s[i] == '=')
+			return -1;
+		tmp[i] = s[i] == '-' ? '+' : s[i] == '_' ? '/' : s[i];
+	}
+	while (i % 4 != 0)
+		tmp[i++] = '=';
+	tmp[i] = '\0';
+	if ((len = EVP_DecodeBlock(out, (unsigned char *)tmp, (int)i)) < 0)
+		goto out;
+	/* DecodeBlock counts padding as zero bytes: take them off. */
+	*outlen = (size_t)len - (n % 4 == 2 ? 2 : n % 4 == 3 ? 1 : 0);
+	/*
+	 * Only the one canonical spelling: a last character whose unused
+	 * bits are set decodes to the same bytes, and would make one value
+	 * many strings.
+	 */
+	if (janee_b64url(out, *outlen, again, sizeof(again)) != 0) {
+		janee_err_clear();
+		goto out;
+	}
+	rc = strcmp(again, s) == 0 ? 0 : -1;
+out:
+	janee_wipe(tmp, sizeof(tmp));
+	janee_wipe(again, sizeof(again));
+	return rc;
 }
 
 void

@@ -19,6 +19,7 @@
 
 #include "config.h"
 #include "janee/http.h"
+#include "oauth-loopback.h"
 #include "slack.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -65,7 +66,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct janee_http_resp r, test;
-	struct slack_redirect red;
+	struct oauth_redirect red;
 	struct prov *p;
 	char *body, *nul, code[64];
 	cJSON *j;
@@ -125,15 +126,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)slack_refresh_answer(&p->ctx, &r);
 		break;
 	case 5:
-		if (slack_request_parse(body, "/slack/callback", &red, &ours) ==
+		if (oauth_request_parse(body, "/slack/callback", &red, &ours) ==
 			0 &&
 		    ours)
-			slack_redirect_free(&red);
+			oauth_redirect_free(&red);
 		break;
 	default:
-		if (slack_redirect_parse(body,
+		if (oauth_redirect_parse(body,
 			data[1] % 2 ? "/slack/callback" : NULL, &red) == 0)
-			slack_redirect_free(&red);
+			oauth_redirect_free(&red);
 		break;
 	}
 	free(body);
