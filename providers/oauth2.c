@@ -82,7 +82,8 @@ url_key(
 		return rc;
 	snprintf(what, sizeof(what), "provider '%s': key '%s'", ctx->name, key);
 	if ((rc = janee_http_url_ok(v, what)) != 0)
-		return janee_err_wrap(JANEE_ERR_CONFIG, "%s", janee_err_msg(rc));
+		return janee_err_wrap(
+		    JANEE_ERR_CONFIG, "%s", janee_err_msg(rc));
 	return janee_strdup_opt(v, out);
 }
 

@@ -317,7 +317,8 @@ slack_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state)
 	snprintf(
 	    what, sizeof(what), "provider '%s': key 'base_url'", ctx->name);
 	if ((rc = janee_http_url_ok(base, what)) != 0)
-		return janee_err_wrap(JANEE_ERR_CONFIG, "%s", janee_err_msg(rc));
+		return janee_err_wrap(
+		    JANEE_ERR_CONFIG, "%s", janee_err_msg(rc));
 	if (redirect != NULL && (rc = redirect_ok(ctx, redirect)) != 0)
 		return rc;
 	if (lease_end != NULL && strcmp(lease_end, "revoke") != 0 &&
@@ -800,8 +801,8 @@ take_token(struct janee_ctx *ctx, const char *what, const cJSON *a, cJSON *tk)
 		 cJSON_CreateNumber((double)(ctx->now_ms() + in * 1000)))) !=
 		0 ||
 	    (json_str(a, "scope") != NULL &&
-		(rc = put(tk, "scope", cJSON_CreateString(json_str(a, "scope")))) !=
-		    0))
+		(rc = put(tk, "scope",
+		     cJSON_CreateString(json_str(a, "scope")))) != 0))
 		return rc;
 	return 0;
 }
@@ -1104,7 +1105,8 @@ static const struct profile *
 owner_of(struct janee_ctx *ctx, const cJSON *who, cJSON *root, enum kind *k)
 {
 	struct slack *t = ctx->state;
-	const char *app = json_str(who, "app_id"), *bot = json_str(who, "bot_id"),
+	const char *app = json_str(who, "app_id"),
+		   *bot = json_str(who, "bot_id"),
 		   *user = json_str(who, "user_id"), *id, *sapp;
 	cJSON *ent, *tk;
 	size_t i;
@@ -1117,7 +1119,8 @@ owner_of(struct janee_ctx *ctx, const cJSON *who, cJSON *root, enum kind *k)
 			 ent, kind_names[*k])) == NULL)
 			continue;
 		sapp = json_str(ent, "app_id");
-		if (json_str(tk, "id") != NULL && strcmp(json_str(tk, "id"), id) == 0 &&
+		if (json_str(tk, "id") != NULL &&
+		    strcmp(json_str(tk, "id"), id) == 0 &&
 		    (app == NULL || sapp == NULL || strcmp(app, sapp) == 0))
 			return &t->profiles[i];
 	}
@@ -1453,8 +1456,8 @@ identify(struct janee_ctx *ctx, cJSON *ent, cJSON *tk, enum kind k,
 		rc = put(tk, "id", cJSON_CreateString(id));
 	if (rc == 0 && json_str(who, "app_id") != NULL &&
 	    json_str(ent, "app_id") == NULL)
-		rc =
-		    put(ent, "app_id", cJSON_CreateString(json_str(who, "app_id")));
+		rc = put(
+		    ent, "app_id", cJSON_CreateString(json_str(who, "app_id")));
 	cJSON_Delete(who);
 	return rc;
 }
@@ -1478,8 +1481,8 @@ take_install(struct janee_ctx *ctx, const struct profile *p, const cJSON *a,
 	if (json_str(team, "id") == NULL)
 		return janee_err_set(JANEE_ERR_PROVIDER,
 		    "provider '%s': Slack's answer names no team", ctx->name);
-	if ((rc = put(ent, "team_id", cJSON_CreateString(json_str(team, "id")))) !=
-		0 ||
+	if ((rc = put(ent, "team_id",
+		 cJSON_CreateString(json_str(team, "id")))) != 0 ||
 	    (json_str(team, "name") != NULL &&
 		(rc = put(ent, "team_name",
 		     cJSON_CreateString(json_str(team, "name")))) != 0) ||
@@ -1533,8 +1536,8 @@ take_install(struct janee_ctx *ctx, const struct profile *p, const cJSON *a,
 		if ((rc = take_token(ctx,
 			 exchange ? "oauth.v2.exchange" : "install", src[k],
 			 tk)) != 0 ||
-		    (rc = check_grant(
-			 ctx, p, (enum kind)k, json_str(src[k], "scope"))) != 0 ||
+		    (rc = check_grant(ctx, p, (enum kind)k,
+			 json_str(src[k], "scope"))) != 0 ||
 		    (rc = identify(ctx, ent, tk, (enum kind)k, test)) != 0)
 			return rc;
 	}
@@ -1611,8 +1614,9 @@ store_install(struct janee_ctx *ctx, const struct profile *p, cJSON *ent)
 	if ((rc = put(profiles, p->name, ent)) != 0)
 		goto out;
 	/* The team's id names the account in the audit trail. */
-	account = janee_strdup(
-	    json_str(ent, "team_id") ? json_str(ent, "team_id") : "unknown team");
+	account =
+	    janee_strdup(json_str(ent, "team_id") ? json_str(ent, "team_id")
+						  : "unknown team");
 	rc = login_save(ctx, root, account);
 out:
 	ctx->cred_unlock(ctx);
@@ -1837,7 +1841,7 @@ slack_login(struct janee_ctx *ctx, const struct janee_login_ui *ui)
 			    "rotates by itself",
 			    p->name, kind_names[k], json_str(ent, "team_id"),
 			    json_str(tk, "scope") ? json_str(tk, "scope")
-					      : "(not said)");
+						  : "(not said)");
 	return store_install(ctx, p, ent);
 }
 

@@ -151,7 +151,8 @@ state_check(struct mcp *m, const char *state, const char *digest,
 		goto bad;
 	*dot = '\0';
 	if (janee_unb64url(copy, payload, sizeof(payload) - 1, &plen) != 0 ||
-	    janee_unb64url(dot + 1, mac, sizeof(mac), &maclen) != 0 || maclen != 32)
+	    janee_unb64url(dot + 1, mac, sizeof(mac), &maclen) != 0 ||
+	    maclen != 32)
 		goto bad;
 	payload[plen] = '\0';
 	if (EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, m->state_key,

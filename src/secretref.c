@@ -507,8 +507,8 @@ secretref_resolve(const char *ref, secretref_sealed_fn sealed, void *arg,
 	janee_secret_free(*out);
 	*out = NULL;
 	/* Name the reference in front of the cause. */
-	return janee_err_wrap(rc, "cannot resolve '%.*s': %s", REF_SHOW, ref,
-	    janee_err_msg(rc));
+	return janee_err_wrap(
+	    rc, "cannot resolve '%.*s': %s", REF_SHOW, ref, janee_err_msg(rc));
 }
 
 int

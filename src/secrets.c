@@ -43,8 +43,8 @@ sealed_row_write(struct ledger *lg, struct store *s, const char *sql,
 	size_t bloblen = 0;
 	int rc, n;
 
-	if (val != NULL && (rc = store_seal(s, purpose, name, val, len, &blob,
-				&bloblen)) != 0)
+	if (val != NULL &&
+	    (rc = store_seal(s, purpose, name, val, len, &blob, &bloblen)) != 0)
 		return rc;
 	if ((rc = ledger_begin(lg)) != 0)
 		goto out;

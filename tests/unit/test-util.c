@@ -191,7 +191,8 @@ err_wrap_adds_context_around_the_kept_message(void)
 	    "provider 'x': connection refused; retry");
 	/* Nothing kept: the code's text is wrapped. */
 	janee_err_clear();
-	janee_err_wrap(JANEE_ERR_IO, "reading: %s", janee_err_msg(JANEE_ERR_IO));
+	janee_err_wrap(
+	    JANEE_ERR_IO, "reading: %s", janee_err_msg(JANEE_ERR_IO));
 	T_EQ_STR(janee_err_msg(JANEE_ERR_IO), "reading: input/output error");
 	/* And what is wrapped stays the first message for set. */
 	janee_err_set(JANEE_ERR_IO, "later");
