@@ -29,12 +29,12 @@
 #include "common.h"
 
 #include <cjson/cJSON.h>
-#include <jwt.h>
 
 #include "buf.h"
 #include "github.h"
 #include "janee/http.h"
 #include "json.h"
+#include "jwt.h"
 #include "oauth.h"
 #include "util.h"
 
@@ -378,7 +378,8 @@ base_url(struct janee_ctx *ctx, const char *key, const char *v,
 		v = dflt;
 	snprintf(what, sizeof(what), "provider '%s': key '%s'", ctx->name, key);
 	if ((rc = janee_http_url_ok(v, what)) != 0)
-		return janee_err_wrap(JANEE_ERR_CONFIG, "%s", janee_err_msg(rc));
+		return janee_err_wrap(
+		    JANEE_ERR_CONFIG, "%s", janee_err_msg(rc));
 	if ((rc = janee_strdup_opt(v, out)) != 0)
 		return rc;
 	for (n = strlen(*out); n > 0 && (*out)[n - 1] == '/'; n--)
@@ -863,9 +864,14 @@ app_jwt(struct janee_ctx *ctx, const struct janee_secret **out)
 	struct gh *g = ctx->state;
 	struct janee_secret *pem = NULL;
 	int64_t now = ctx->now_ms() / 1000;
-	jwt_t *j = NULL;
-	char *s = NULL;
-	int rc = 0;
+	struct janee_jwt_claim claims[] = {
+		{ "iat", NULL, now - JWT_BACKDATE_S },
+		{ "exp", NULL, now + JWT_AHEAD_S },
+		{ "iss", g->iss_app_id ? NULL : g->client_id, g->app_id },
+		{ NULL, NULL, 0 },
+	};
+	char what[256];
+	int rc;
 
 	*out = NULL;
 	if (g->jwt != NULL && now + JWT_MARGIN_S < g->jwt_exp_s) {
@@ -876,42 +882,13 @@ app_jwt(struct janee_ctx *ctx, const struct janee_secret **out)
 	g->jwt = NULL;
 	if ((rc = ctx->secret_get(ctx, g->key_ref, &pem)) != 0)
 		return rc;
-	if (jwt_new(&j) != 0) {
-		rc = janee_err_set(JANEE_ERR_NOMEM, "out of memory");
-		goto out;
+	snprintf(what, sizeof(what),
+	    "provider '%s': the app's private key '%s'", ctx->name, g->key_ref);
+	if ((rc = janee_jwt_sign(
+		 JANEE_JWT_RS256, pem, what, NULL, claims, &g->jwt)) == 0) {
+		g->jwt_exp_s = now + JWT_AHEAD_S;
+		*out = g->jwt;
 	}
-	if (jwt_set_alg(j, JWT_ALG_RS256, pem->data, (int)pem->len) != 0 ||
-	    jwt_add_grant_int(j, "iat", (long)(now - JWT_BACKDATE_S)) != 0 ||
-	    jwt_add_grant_int(j, "exp", (long)(now + JWT_AHEAD_S)) != 0 ||
-	    (g->iss_app_id ? jwt_add_grant_int(j, "iss", (long)g->app_id)
-			   : jwt_add_grant(j, "iss", g->client_id)) != 0) {
-		rc = janee_err_set(JANEE_ERR_CRYPTO,
-		    "provider '%s': cannot "
-		    "build the app JWT",
-		    ctx->name);
-		goto out;
-	}
-	/* libjwt signs with OpenSSL; NULL when the key is not RSA PEM. */
-	if ((s = jwt_encode_str(j)) == NULL) {
-		rc = janee_err_set(JANEE_ERR_CRYPTO,
-		    "provider '%s': cannot "
-		    "sign the app JWT with '%s': it must hold the app's RSA "
-		    "private key in PEM form, as GitHub gives it",
-		    ctx->name, g->key_ref);
-		goto out;
-	}
-	if ((g->jwt = janee_secret_new(s, strlen(s))) == NULL) {
-		rc = janee_err_set(JANEE_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	g->jwt_exp_s = now + JWT_AHEAD_S;
-	*out = g->jwt;
-out:
-	if (s != NULL) {
-		janee_wipe(s, strlen(s));
-		free(s);
-	}
-	jwt_free(j); /* scrubs its copy of the key */
 	janee_secret_free(pem);
 	return rc;
 }
@@ -1066,7 +1043,8 @@ narrow_read(
 	memset(n, 0, sizeof(*n));
 	snprintf(who, sizeof(who), "provider '%s': request", ctx->name);
 	if ((rc = gh_levels_from_scopes(who, req->scopes, n->lv)) != 0)
-		return janee_err_wrap(JANEE_ERR_POLICY, "%s", janee_err_msg(rc));
+		return janee_err_wrap(
+		    JANEE_ERR_POLICY, "%s", janee_err_msg(rc));
 	/* An empty "permissions" could read as "all of them": never. */
 	for (i = 0; i < gh_perm_count() && n->lv[i] == GH_NONE; i++)
 		;
@@ -1804,7 +1782,8 @@ user_request_ok(struct janee_ctx *ctx, const struct janee_mint_req *req)
 
 	snprintf(who, sizeof(who), "provider '%s': request", ctx->name);
 	if ((rc = gh_levels_from_scopes(who, req->scopes, lv)) != 0)
-		return janee_err_wrap(JANEE_ERR_POLICY, "%s", janee_err_msg(rc));
+		return janee_err_wrap(
+		    JANEE_ERR_POLICY, "%s", janee_err_msg(rc));
 	levels_text(g->full, all, sizeof(all));
 	for (i = 0; i < gh_perm_count(); i++)
 		if (lv[i] != g->full[i])
