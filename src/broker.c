@@ -93,6 +93,25 @@ prov_log(struct janee_ctx *ctx, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/* secret:NAME for secretref_resolve: the store, unlocked on need. */
+static int
+sealed_lookup(void *arg, const char *name, struct janee_secret **out)
+{
+	struct broker *b = arg;
+	int rc;
+
+	*out = NULL;
+	if ((rc = broker_unlock(b)) != 0)
+		return rc;
+	return secret_get(b->lg, b->store, name, out);
+}
+
+int
+broker_resolve(struct broker *b, const char *ref, struct janee_secret **out)
+{
+	return secretref_resolve(ref, sealed_lookup, b, out);
+}
+
 /*
  * Providers resolve their secret references (secret:, env:, file:,
  * keyring:, vault://; src/secretref.h) through this.
@@ -111,7 +130,7 @@ prov_secret_get(
 		    ctx->name, strchr(ref, ':') ? "'" : "a value",
 		    strchr(ref, ':') ? (int)strcspn(ref, ":") + 1 : 0, ref,
 		    strchr(ref, ':') ? "...'" : " (not shown)");
-	return secretref_resolve(ref, secretref_broker_sealed, ctx->core, out);
+	return broker_resolve(ctx->core, ref, out);
 }
 
 static int

@@ -71,6 +71,13 @@ void broker_free(struct broker *b);
 /* Unlock the store if it is not yet (may prompt, per b->ks). */
 int broker_unlock(struct broker *b) JANEE_WUR;
 
+/*
+ * Resolve a secret reference (src/secretref.h); secret:NAME comes from
+ * the broker's store, unlocked on need.  The caller frees *out.
+ */
+int broker_resolve(
+    struct broker *b, const char *ref, struct janee_secret **out) JANEE_WUR;
+
 struct broker_req {
 	const char *provider;
 	struct janee_strlist scopes;

@@ -433,8 +433,7 @@ resolve_vars(struct exec *x)
 				return JANEE_ERR_NOMEM;
 			continue;
 		}
-		rc = secretref_resolve(
-		    v->ref, secretref_broker_sealed, &x->c->broker, &v->val);
+		rc = broker_resolve(&x->c->broker, v->ref, &v->val);
 		if ((detail = janee_asprintf("%s=%.200s", v->name, v->ref)) ==
 		    NULL)
 			return JANEE_ERR_NOMEM;

@@ -7,13 +7,11 @@
 
 #include <cjson/cJSON.h>
 
-#include "broker.h"
 #include "buf.h"
 #include "home.h"
 #include "janee/http.h"
 #include "keyring.h"
 #include "secretref.h"
-#include "secrets.h"
 #include "util.h"
 
 #define FILE_MAX (1024 * 1024)
@@ -454,18 +452,6 @@ out:
 }
 
 /* --- resolution ---------------------------------------------------- */
-
-int
-secretref_broker_sealed(
-    void *broker, const char *name, struct janee_secret **out)
-{
-	struct broker *b = broker;
-	int rc;
-
-	if ((rc = broker_unlock(b)) != 0)
-		return rc;
-	return secret_get(b->lg, b->store, name, out);
-}
 
 int
 secretref_resolve(const char *ref, secretref_sealed_fn sealed, void *arg,

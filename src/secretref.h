@@ -42,10 +42,6 @@ enum secretref_kind secretref_kind(const char *s);
 typedef int (*secretref_sealed_fn)(
     void *arg, const char *name, struct janee_secret **out);
 
-/* secret:NAME from a struct broker's store (arg), unlocked on need. */
-int secretref_broker_sealed(
-    void *broker, const char *name, struct janee_secret **out) JANEE_WUR;
-
 /*
  * Resolve ref to its value; the caller frees *out (janee_secret_free).
  * A string that is not a reference is JANEE_ERR_CONFIG.
