@@ -59,6 +59,60 @@ out:
 }
 
 int
+broker_session_leases(struct broker *b, const char *session,
+    int (*fn)(const struct lease *l, void *arg), void *arg)
+{
+	struct lease_filter f = { .active_only = 1, .session = session };
+
+	return lease_each(b->lg, &f, fn, arg);
+}
+
+/* JANEE_ERR_NOT_FOUND unless lease_id is one of session's leases. */
+static int
+session_owns(struct broker *b, const char *session, const char *lease_id)
+{
+	struct lease l;
+	int mine;
+
+	if (session == NULL || lease_load(b->lg, lease_id, &l) != 0) {
+		janee_err_clear();
+		mine = 0;
+	} else {
+		mine = l.session != NULL && strcmp(l.session, session) == 0;
+		lease_free(&l);
+	}
+	if (!mine)
+		return janee_err_set(JANEE_ERR_NOT_FOUND,
+		    "lease '%s' is not one of this session's; list_leases "
+		    "shows them",
+		    lease_id);
+	return 0;
+}
+
+int
+broker_session_end(struct broker *b, const char *session, const char *lease_id,
+    const char *why)
+{
+	int rc;
+
+	if ((rc = session_owns(b, session, lease_id)) != 0)
+		return rc;
+	return broker_end(b, lease_id, why);
+}
+
+int
+broker_session_collect(struct broker *b, const char *session,
+    const char *lease_id, struct broker_grant *g)
+{
+	int rc;
+
+	memset(g, 0, sizeof(*g));
+	if ((rc = session_owns(b, session, lease_id)) != 0)
+		return rc;
+	return broker_collect(b, lease_id, g);
+}
+
+int
 broker_next_due(struct broker *b, int64_t *due_ms)
 {
 	int64_t n = 0;

@@ -205,6 +205,25 @@ int broker_logout(struct broker *b, const char *provider) JANEE_WUR;
 int broker_end_session(
     struct broker *b, const char *session, const char *why) JANEE_WUR;
 
+/*
+ * One MCP session's leases, for the tools that show and end them: the
+ * broker checks that a lease is the session's, so that no front end
+ * needs to.
+ *   broker_session_leases  fn for each of session's leases that has not
+ *                          ended, newest first; fn's non-zero stops
+ *   broker_session_end     end one of them (broker_end), as `why`
+ *   broker_session_collect collect one that was approved after its call
+ *                          was answered pending (broker_collect)
+ * A lease that is not the session's is JANEE_ERR_NOT_FOUND, said the
+ * same way whether or not it exists.
+ */
+int broker_session_leases(struct broker *b, const char *session,
+    int (*fn)(const struct lease *l, void *arg), void *arg) JANEE_WUR;
+int broker_session_end(struct broker *b, const char *session,
+    const char *lease_id, const char *why) JANEE_WUR;
+int broker_session_collect(struct broker *b, const char *session,
+    const char *lease_id, struct broker_grant *g) JANEE_WUR;
+
 /* The backoff before revocation attempt n + 1 (n >= 1). */
 int64_t broker_backoff_ms(int64_t attempts);
 

@@ -65,7 +65,7 @@ cli_obtain(struct cli *c, struct broker_req *req, const char *purpose,
     const char *(*waiting)(void *arg, int64_t left_ms), void *arg,
     struct broker_grant *g)
 {
-	struct broker *b = &c->broker;
+	struct broker *b = &c->core.broker;
 	int rc;
 
 	b->ask = cli_can_prompt() ? cli_ask_tty : NULL;

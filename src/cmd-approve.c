@@ -41,7 +41,7 @@ cmd_approvals(struct cli *c)
 
 	if (cli_has(c, "json") && (arr = cJSON_CreateArray()) == NULL)
 		return JANEE_ERR_NOMEM;
-	if ((rc = lease_each(c->lg, &f, show_pending, arr)) != 0) {
+	if ((rc = lease_each(c->core.lg, &f, show_pending, arr)) != 0) {
 		cJSON_Delete(arr);
 		return rc;
 	}
@@ -57,7 +57,7 @@ cmd_approve(struct cli *c)
 
 	if (t != NULL && (rc = janee_duration_parse(t, &ttl)) != 0)
 		return rc;
-	if ((rc = broker_decide(&c->broker, c->pos[0], 1, "user",
+	if ((rc = broker_decide(&c->core.broker, c->pos[0], 1, "user",
 		 "approved at the terminal", ttl)) != 0)
 		return rc;
 	fprintf(stderr,
@@ -77,7 +77,7 @@ cmd_deny(struct cli *c)
 	if ((msg = janee_asprintf("denied at the terminal%s%s", why ? ": " : "",
 		 why ? why : "")) == NULL)
 		return JANEE_ERR_NOMEM;
-	rc = broker_decide(&c->broker, c->pos[0], 0, "user", msg, 0);
+	rc = broker_decide(&c->core.broker, c->pos[0], 0, "user", msg, 0);
 	free(msg);
 	if (rc == 0)
 		fprintf(stderr, "janee: denied lease %s\n", c->pos[0]);

@@ -113,7 +113,7 @@ cmd_audit_list(struct cli *c)
 		printf("%6s  %-24s  %-12s %-6s %-10s %-30s %-7s %s\n", "SEQ",
 		    "TIME", "EVENT", "ACTOR", "PROVIDER", "LEASE", "OUTCOME",
 		    "DETAIL");
-	if ((rc = audit_each(c->lg, &f, list_one, arr)) != 0) {
+	if ((rc = audit_each(c->core.lg, &f, list_one, arr)) != 0) {
 		cJSON_Delete(arr);
 		return rc;
 	}
@@ -212,11 +212,11 @@ cmd_audit_export(struct cli *c)
 		    "there is: --format csv",
 		    fmt);
 	/* Never let an export replace janee's own state. */
-	if (out != NULL && home_contains(&c->home, out))
+	if (out != NULL && home_contains(&c->core.home, out))
 		return janee_err_set(JANEE_ERR_USAGE,
 		    "refusing to write the "
 		    "export into the janee home '%s'; choose another path",
-		    c->home.dir);
+		    c->core.home.dir);
 	if (out != NULL && (rc = atomic_begin(out, &af)) != 0)
 		return rc;
 	memset(&ec, 0, sizeof(ec));
@@ -226,7 +226,7 @@ cmd_audit_export(struct cli *c)
 	for (i = 0; i < nitems(csv_header); i++)
 		csv_field(&ec.csv, csv_header[i]);
 	csv_end_row(&ec.csv);
-	if ((rc = audit_each(c->lg, &f, export_one, &ec)) != 0 ||
+	if ((rc = audit_each(c->core.lg, &f, export_one, &ec)) != 0 ||
 	    (rc = csv_finish(&ec.csv)) != 0 ||
 	    (out != NULL && (rc = atomic_commit(&af)) != 0)) {
 		atomic_abort(&af);
@@ -235,7 +235,7 @@ cmd_audit_export(struct cli *c)
 	if ((detail = export_detail(&f, ec.rows, out)) == NULL)
 		return JANEE_ERR_NOMEM;
 	ev.detail = detail;
-	rc = audit_record(c->lg, &ev);
+	rc = audit_record(c->core.lg, &ev);
 	free(detail);
 	if (rc == 0 && out != NULL)
 		fprintf(stderr, "janee: exported %lld event(s) to '%s'\n",
@@ -250,7 +250,7 @@ cmd_audit_verify(struct cli *c)
 	cJSON *o;
 	int rc;
 
-	if ((rc = audit_verify(c->lg, &v)) != 0)
+	if ((rc = audit_verify(c->core.lg, &v)) != 0)
 		return rc;
 	if (cli_has(c, "json")) {
 		o = cJSON_CreateObject();
@@ -323,16 +323,16 @@ cmd_audit_lookup(struct cli *c)
 		buf_free(&b);
 		return janee_err_set(JANEE_ERR_USAGE, "no token on stdin");
 	}
-	rc = broker_unlock(&c->broker);
+	rc = broker_unlock(&c->core.broker);
 	if (rc == 0)
-		rc = store_fingerprint(c->broker.store, b.p, b.len, fp);
+		rc = store_fingerprint(c->core.broker.store, b.p, b.len, fp);
 	buf_free(&b);
 	if (rc != 0)
 		return rc;
 	f.fingerprint = fp;
 	if (cli_has(c, "json") && (lc.arr = cJSON_CreateArray()) == NULL)
 		return JANEE_ERR_NOMEM;
-	if ((rc = lease_each(c->lg, &f, lookup_one, &lc)) != 0) {
+	if ((rc = lease_each(c->core.lg, &f, lookup_one, &lc)) != 0) {
 		cJSON_Delete(lc.arr);
 		return rc;
 	}

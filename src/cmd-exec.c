@@ -122,7 +122,7 @@ valid_name(const char *s)
 static char *
 default_env(struct exec *x, const char *provider)
 {
-	struct prov *pv = config_find(x->c->cfg, provider);
+	struct prov *pv = config_find(x->c->core.cfg, provider);
 	const char *type = pv ? pv->impl->type : "";
 	char *s;
 	size_t i;
@@ -156,11 +156,11 @@ add_lease(struct exec *x, const char *provider)
 		    JANEE_ERR_USAGE, "at most %d leases at once", MAX_LEASES);
 		return NULL;
 	}
-	if (config_find(x->c->cfg, provider) == NULL) {
+	if (config_find(x->c->core.cfg, provider) == NULL) {
 		janee_err_set(JANEE_ERR_NOT_FOUND,
 		    "no provider '%s' in %s; list them with: janee provider "
 		    "list",
-		    provider, x->c->cfg->path);
+		    provider, x->c->core.cfg->path);
 		return NULL;
 	}
 	l = &x->leases[x->nleases];
@@ -278,9 +278,9 @@ parse(struct exec *x)
 	 * The words before "--" and after it arrive as one list: the first
 	 * is the provider when it names one and a command follows.
 	 */
-	if (c->npos >= 2 && config_find(c->cfg, c->pos[0]) != NULL)
+	if (c->npos >= 2 && config_find(c->core.cfg, c->pos[0]) != NULL)
 		first = 1;
-	else if (c->npos == 1 && config_find(c->cfg, c->pos[0]) != NULL)
+	else if (c->npos == 1 && config_find(c->core.cfg, c->pos[0]) != NULL)
 		return cli_usage_error(c,
 		    "missing the command to run after '--' (janee exec %s "
 		    "-- CMD ARGS...)",
@@ -433,13 +433,13 @@ resolve_vars(struct exec *x)
 				return JANEE_ERR_NOMEM;
 			continue;
 		}
-		rc = broker_resolve(&x->c->broker, v->ref, &v->val);
+		rc = broker_resolve(&x->c->core.broker, v->ref, &v->val);
 		if ((detail = janee_asprintf("%s=%.200s", v->name, v->ref)) ==
 		    NULL)
 			return JANEE_ERR_NOMEM;
 		ev.outcome = rc == 0 ? "ok" : "error";
 		ev.detail = detail;
-		arc = audit_record(x->c->lg, &ev);
+		arc = audit_record(x->c->core.lg, &ev);
 		free(detail);
 		if (rc != 0)
 			return rc;
@@ -504,15 +504,15 @@ end_leases(struct exec *x, const char *why)
 	for (i = 0; i < x->nleases; i++) {
 		if (!x->leases[i].minted)
 			continue;
-		if (lease_load(x->c->lg, x->leases[i].id, &l) != 0) {
+		if (lease_load(x->c->core.lg, x->leases[i].id, &l) != 0) {
 			janee_err_clear();
 			continue;
 		}
 		rc = l.state == LEASE_ACTIVE ? 1 : 0;
 		lease_free(&l);
 		if (rc &&
-		    (rc = broker_end(&x->c->broker, x->leases[i].id, why)) !=
-			0) {
+		    (rc = broker_end(
+			 &x->c->core.broker, x->leases[i].id, why)) != 0) {
 			fprintf(
 			    stderr, "janee: warning: %s\n", janee_err_msg(rc));
 			janee_err_clear();
@@ -677,7 +677,7 @@ static int
 spawn(
     struct exec *x, char **argv, char **envp, const sigset_t *old, pid_t *pidp)
 {
-	int ep[2], e, ksfd = x->c->ks.fd, st;
+	int ep[2], e, ksfd = x->c->core.ks.fd, st;
 	ssize_t n;
 	pid_t pid;
 
@@ -748,7 +748,7 @@ sweep_now(struct exec *x)
 	int rc;
 
 	memset(&r, 0, sizeof(r));
-	if ((rc = broker_sweep(&x->c->broker, 1, &r)) != 0) {
+	if ((rc = broker_sweep(&x->c->core.broker, 1, &r)) != 0) {
 		fprintf(stderr, "janee: warning: %s\n", janee_err_msg(rc));
 		janee_err_clear();
 	}
@@ -778,7 +778,7 @@ check_leases(struct exec *x, pid_t pid, int64_t *kill_at, int64_t *next_poll)
 		}
 		if (!poll_db)
 			continue;
-		if (lease_load(x->c->lg, el->id, &l) != 0) {
+		if (lease_load(x->c->core.lg, el->id, &l) != 0) {
 			janee_err_clear();
 			continue;
 		}
@@ -889,8 +889,8 @@ run(struct exec *x)
 		rc = janee_err_set(JANEE_ERR_USAGE, "interrupted");
 	else {
 		/* No HTTP connections for the command to inherit. */
-		janee_http_free(x->c->broker.http);
-		x->c->broker.http = NULL;
+		janee_http_free(x->c->core.broker.http);
+		x->c->core.broker.http = NULL;
 		rc = spawn(x, argv, envp, &old, &pid);
 	}
 	free_strv(envp, 1);
@@ -925,7 +925,7 @@ cmd_exec(struct cli *c)
 
 	memset(&x, 0, sizeof(x));
 	x.c = c;
-	c->broker.client = "exec";
+	c->core.broker.client = "exec";
 	catch_signals();
 	if ((rc = parse(&x)) != 0 || (rc = find_command(&x)) != 0 ||
 	    (rc = resolve_vars(&x)) != 0)

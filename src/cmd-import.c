@@ -347,7 +347,7 @@ choose_name(struct import *im, size_t k, int dry)
 			free(cand);
 			continue;
 		}
-		rc = secret_get(im->c->lg, im->store, cand, &have);
+		rc = secret_get(im->c->core.lg, im->store, cand, &have);
 		if (rc == JANEE_ERR_NOT_FOUND) {
 			janee_err_clear();
 			break;
@@ -840,15 +840,16 @@ cmd_import_config(struct cli *c)
 		    im.path, im.warnings ? " (see the warnings above)" : "");
 		goto out;
 	}
-	if ((home = realpath(c->home.dir, NULL)) == NULL) {
+	if ((home = realpath(c->core.home.dir, NULL)) == NULL) {
 		rc = janee_err_set(JANEE_ERR_IO, "cannot resolve '%s': %s",
-		    c->home.dir, strerror(errno));
+		    c->core.home.dir, strerror(errno));
 		goto out;
 	}
 	if (dry)
-		rc = secret_each(c->lg, list_name, &im.existing);
+		rc = secret_each(c->core.lg, list_name, &im.existing);
 	else
-		rc = store_unlock(c->lg, &c->home, &c->ks, &im.store);
+		rc = store_unlock(
+		    c->core.lg, &c->core.home, &c->core.ks, &im.store);
 	if (rc != 0)
 		goto out;
 	for (i = 0; i < im.nfinds; i++)
@@ -876,7 +877,7 @@ cmd_import_config(struct cli *c)
 		struct find *f = &im.finds[i];
 
 		if (!f->reused &&
-		    (rc = secret_put(c->lg, im.store, f->name,
+		    (rc = secret_put(c->core.lg, im.store, f->name,
 			 f->value + f->off, strlen(f->value + f->off),
 			 "user")) != 0)
 			goto out;

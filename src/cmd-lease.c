@@ -144,7 +144,7 @@ cmd_lease_list(struct cli *c)
 		return JANEE_ERR_NOMEM;
 	if (ec.arr == NULL)
 		cli_lease_header();
-	if ((rc = lease_each(c->lg, &f, list_one, &ec)) != 0) {
+	if ((rc = lease_each(c->core.lg, &f, list_one, &ec)) != 0) {
 		cJSON_Delete(ec.arr);
 		return rc;
 	}
@@ -167,7 +167,7 @@ cmd_lease_show(struct cli *c)
 	char t[JANEE_TIME_LEN], st[48];
 	int rc;
 
-	if ((rc = lease_load(c->lg, c->pos[0], &l)) != 0)
+	if ((rc = lease_load(c->core.lg, c->pos[0], &l)) != 0)
 		return rc;
 	if (cli_has(c, "json")) {
 		rc = cli_print_json(cli_lease_json(&l));
@@ -236,17 +236,17 @@ cmd_lease_revoke(struct cli *c)
 		    "name one lease ID, or --provider P, "
 		    "or --all");
 	if (!byfilter) {
-		if ((rc = broker_end(
-			 &c->broker, c->pos[0], "revoked by the user")) != 0)
+		if ((rc = broker_end(&c->core.broker, c->pos[0],
+			 "revoked by the user")) != 0)
 			return rc;
 		fprintf(stderr, "janee: revoked lease %s\n", c->pos[0]);
 		return 0;
 	}
 	f.provider = cli_get(c, "provider");
-	if ((rc = lease_each(c->lg, &f, collect, &rcx)) != 0)
+	if ((rc = lease_each(c->core.lg, &f, collect, &rcx)) != 0)
 		goto out;
 	for (i = 0; i < rcx.ids.n; i++) {
-		if ((rc = broker_end(&c->broker, rcx.ids.v[i],
+		if ((rc = broker_end(&c->core.broker, rcx.ids.v[i],
 			 "revoked by the user")) == 0) {
 			ok++;
 			continue;
@@ -277,7 +277,7 @@ cmd_lease_sweep(struct cli *c)
 	struct sweep_report r = { 0 };
 	int rc;
 
-	if ((rc = broker_sweep(&c->broker, 1, &r)) != 0)
+	if ((rc = broker_sweep(&c->core.broker, 1, &r)) != 0)
 		return rc;
 	printf(
 	    "expired %lld, retrying %lld, irrevocable %lld, abandoned %lld\n",

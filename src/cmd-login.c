@@ -162,7 +162,7 @@ cmd_login(struct cli *c)
 	sa.sa_handler = on_interrupt;
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
-	rc = broker_login(&c->broker, c->pos[0], &ui);
+	rc = broker_login(&c->core.broker, c->pos[0], &ui);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	if (lt.tty && lt.last_draw_ms)
@@ -182,7 +182,7 @@ cmd_logout(struct cli *c)
 {
 	int rc;
 
-	if ((rc = broker_logout(&c->broker, c->pos[0])) == 0)
+	if ((rc = broker_logout(&c->core.broker, c->pos[0])) == 0)
 		fprintf(stderr,
 		    "janee: logged out of provider '%s'; its "
 		    "leases are ended\n",

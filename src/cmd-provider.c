@@ -28,7 +28,7 @@ login_state(struct cli *c, const struct prov *pv, struct cred_info *ci)
 	memset(ci, 0, sizeof(*ci));
 	if (pv->impl->login == NULL || pv->ctx.no_login)
 		return "-";
-	rc = cred_info(c->lg, pv->name, ci);
+	rc = cred_info(c->core.lg, pv->name, ci);
 	if (rc == JANEE_ERR_NOT_FOUND)
 		return "not logged in";
 	if (rc != 0) {
@@ -84,8 +84,8 @@ cmd_provider_list(struct cli *c)
 	else
 		printf("%-16s %-10s %-12s %-8s %-14s %s\n", "NAME", "TYPE",
 		    "APPROVAL", "MAX TTL", "LOGIN", "SCOPES");
-	for (i = 0; i < c->cfg->n; i++) {
-		pv = &c->cfg->provs[i];
+	for (i = 0; i < c->core.cfg->n; i++) {
+		pv = &c->core.cfg->provs[i];
 		if (arr != NULL) {
 			cJSON_AddItemToArray(arr, prov_json(c, pv));
 			continue;
@@ -111,11 +111,11 @@ cmd_provider_show(struct cli *c)
 	const char *st;
 	size_t j;
 
-	if ((pv = config_find(c->cfg, c->pos[0])) == NULL)
+	if ((pv = config_find(c->core.cfg, c->pos[0])) == NULL)
 		return janee_err_set(JANEE_ERR_NOT_FOUND,
 		    "no provider '%s' in "
 		    "%s; list them with: janee provider list",
-		    c->pos[0], c->cfg->path);
+		    c->pos[0], c->core.cfg->path);
 	if (cli_has(c, "json"))
 		return cli_print_json(prov_json(c, pv));
 	printf("name:         %s\n", pv->name);
@@ -270,7 +270,7 @@ cmd_provider_add(struct cli *c)
 	if (type == NULL)
 		return cli_usage_error(
 		    c, "--type is required (oauth2, github-app or slack)");
-	if ((rc = read_config_json(c->home.config, &root)) != 0)
+	if ((rc = read_config_json(c->core.home.config, &root)) != 0)
 		return rc;
 	if ((provs = cJSON_GetObjectItemCaseSensitive(root, "providers")) ==
 	    NULL)
@@ -279,14 +279,14 @@ cmd_provider_add(struct cli *c)
 		rc = janee_err_set(JANEE_ERR_CONFIG,
 		    "%s: 'providers' is not an "
 		    "object; fix it by hand first",
-		    c->home.config);
+		    c->core.home.config);
 		goto out;
 	}
 	if (cJSON_GetObjectItemCaseSensitive(provs, name) != NULL) {
 		rc = janee_err_set(JANEE_ERR_EXISTS,
 		    "provider '%s' already "
 		    "exists in %s; edit it there",
-		    name, c->home.config);
+		    name, c->core.home.config);
 		goto out;
 	}
 	e = cJSON_AddObjectToObject(provs, name);
@@ -314,12 +314,13 @@ cmd_provider_add(struct cli *c)
 		goto out;
 	}
 	if ((rc = config_parse(
-		 text, c->home.config, janee_providers, &check)) != 0)
+		 text, c->core.home.config, janee_providers, &check)) != 0)
 		goto out;
-	if ((rc = write_file_atomic(c->home.config, text, strlen(text))) != 0)
+	if ((rc = write_file_atomic(c->core.home.config, text, strlen(text))) !=
+	    0)
 		goto out;
-	fprintf(
-	    stderr, "janee: added provider '%s' to %s\n", name, c->home.config);
+	fprintf(stderr, "janee: added provider '%s' to %s\n", name,
+	    c->core.home.config);
 	e = cJSON_GetObjectItemCaseSensitive(e, "client_secret");
 	if (cJSON_IsString(e) && strncmp(e->valuestring, "secret:", 7) == 0)
 		fprintf(stderr,

@@ -65,7 +65,7 @@ cmd_secret_set(struct cli *c)
 		    "letters, digits, '.', '_' and '-'",
 		    c->pos[0]);
 	/* Unlock first: nobody types a secret only to hear the key is wrong. */
-	if ((rc = broker_unlock(&c->broker)) != 0 ||
+	if ((rc = broker_unlock(&c->core.broker)) != 0 ||
 	    (rc = read_value(c, &b)) != 0)
 		return rc;
 	if (b.len == 0) {
@@ -75,7 +75,8 @@ cmd_secret_set(struct cli *c)
 		    "'%s' is empty; nothing was stored",
 		    c->pos[0]);
 	}
-	rc = secret_put(c->lg, c->broker.store, c->pos[0], b.p, b.len, "user");
+	rc = secret_put(
+	    c->core.lg, c->core.broker.store, c->pos[0], b.p, b.len, "user");
 	buf_free(&b);
 	if (rc == 0)
 		fprintf(
@@ -119,7 +120,7 @@ cmd_secret_list(struct cli *c)
 		return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
 	if (lc.arr == NULL)
 		printf("%-32s  %-24s  %s\n", "NAME", "CREATED", "UPDATED");
-	if ((rc = secret_each(c->lg, list_one, &lc)) != 0) {
+	if ((rc = secret_each(c->core.lg, list_one, &lc)) != 0) {
 		cJSON_Delete(lc.arr);
 		return rc;
 	}
@@ -131,7 +132,7 @@ cmd_secret_rm(struct cli *c)
 {
 	int rc;
 
-	if ((rc = secret_rm(c->lg, c->pos[0], "user")) == 0)
+	if ((rc = secret_rm(c->core.lg, c->pos[0], "user")) == 0)
 		fprintf(stderr, "janee: removed secret '%s'\n", c->pos[0]);
 	return rc;
 }
@@ -156,11 +157,11 @@ cmd_secret_rekey(struct cli *c)
 			return cli_usage_error(c,
 			    "--new-passphrase-fd takes a "
 			    "descriptor number");
-		c->ks.new_fd = (int)fd;
+		c->core.ks.new_fd = (int)fd;
 	}
-	if ((rc = broker_unlock(&c->broker)) != 0 ||
-	    (rc = store_rekey(
-		 c->broker.store, c->lg, &c->home, backend, &c->ks, &ev)) != 0)
+	if ((rc = broker_unlock(&c->core.broker)) != 0 ||
+	    (rc = store_rekey(c->core.broker.store, c->core.lg, &c->core.home,
+		 backend, &c->core.ks, &ev)) != 0)
 		return rc;
 	fprintf(stderr, "janee: the store's key is rewrapped%s%s\n",
 	    backend ? "; key backend is now " : "", backend ? backend : "");

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "mcp.h"
 #include "store.h"
 #include "util.h"
@@ -31,7 +32,7 @@ cmd_serve(struct cli *c)
 	ssize_t n;
 	int rc, started = 0;
 
-	mcp_init(&m, c);
+	mcp_init(&m, &c->core);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop; /* no SA_RESTART: ppoll sees EINTR */
 	sigaction(SIGTERM, &sa, NULL);
@@ -48,7 +49,7 @@ cmd_serve(struct cli *c)
 	sigprocmask(SIG_BLOCK, &stop, &orig);
 	signal(SIGPIPE, SIG_IGN);
 	/* A prompt on the terminal would hang an MCP client: never ask. */
-	c->ks.may_prompt = 0;
+	c->core.ks.may_prompt = 0;
 	while (!stopping) {
 		/*
 		 * Answer the handshake first; open the ledger and sweep
@@ -130,9 +131,9 @@ cmd_mcp_config(struct cli *c)
 	cJSON_AddItemToArray(args, cJSON_CreateString("serve"));
 	/* The home, never a secret: clients start servers with little env. */
 	env = cJSON_AddObjectToObject(s, "env");
-	cJSON_AddStringToObject(env, "JANEE_HOME", c->home.dir);
+	cJSON_AddStringToObject(env, "JANEE_HOME", c->core.home.dir);
 	/* A passphrase store cannot be unlocked without a person. */
-	if (ledger_open(c->home.db, 0, &lg) == 0 &&
+	if (ledger_open(c->core.home.db, 0, &lg) == 0 &&
 	    store_describe(lg, &backend, &params) == 0 &&
 	    strcmp(backend, "passphrase") == 0)
 		fprintf(stderr,

@@ -10,3 +10,21 @@ json_str(const cJSON *o, const char *k)
 
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
+
+int
+json_put(cJSON *o, const char *k, cJSON *v)
+{
+	if (o != NULL && v != NULL && cJSON_AddItemToObject(o, k, v))
+		return 0;
+	cJSON_Delete(v);
+	return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
+}
+
+int
+json_push(cJSON *a, cJSON *v)
+{
+	if (a != NULL && v != NULL && cJSON_AddItemToArray(a, v))
+		return 0;
+	cJSON_Delete(v);
+	return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
+}

@@ -429,7 +429,7 @@ apply_global(struct cli *c, int idx, const char *val)
 
 	switch (idx) {
 	case 0:
-		c->home_opt = val;
+		c->core.home_opt = val;
 		return 0;
 	case 1:
 		if (janee_parse_int(val, 0, 1024, &fd) != 0)
@@ -437,7 +437,7 @@ apply_global(struct cli *c, int idx, const char *val)
 			    "--passphrase-fd takes a descriptor number, not "
 			    "'%s'",
 			    val);
-		c->ks.fd = (int)fd;
+		c->core.ks.fd = (int)fd;
 		return 0;
 	case 2:
 		return 1;
@@ -561,9 +561,9 @@ main(int argc, char **argv)
 	process_harden();
 	cJSON_InitHooks(&hooks);
 	memset(&c, 0, sizeof(c));
-	c.ks.fd = -1;
-	c.ks.new_fd = -1;
-	c.ks.may_prompt = 1;
+	c.core.ks.fd = -1;
+	c.core.ks.new_fd = -1;
+	c.core.ks.may_prompt = 1;
 
 	/* Global options before the command. */
 	for (first = 1; first < argc && argv[first][0] == '-'; first++) {

@@ -43,6 +43,18 @@ struct mcp_pending {
 	struct mcp_pending *next;
 };
 
+/* The tool's result for an issued lease. */
+static cJSON *
+finish(struct mcp *m, const struct mcp_lease_tool *t, const cJSON *args,
+    const struct broker_grant *g)
+{
+	cJSON *out = NULL;
+	int rc;
+
+	rc = t->granted(m, args, g, &out);
+	return mcp_tool_result(rc, out);
+}
+
 /* Collect an approved lease and let the tool finish; the error otherwise. */
 static cJSON *
 collect(struct mcp *m, const struct mcp_lease_tool *t, const cJSON *args,
@@ -52,12 +64,9 @@ collect(struct mcp *m, const struct mcp_lease_tool *t, const cJSON *args,
 	cJSON *r;
 	int rc;
 
-	if ((rc = broker_collect(&m->c->broker, lease_id, &g)) != 0) {
-		r = mcp_tool_error("%s", janee_err_msg(rc));
-		janee_err_clear();
-		return r;
-	}
-	r = t->granted(m, args, &g);
+	if ((rc = broker_collect(&m->core->broker, lease_id, &g)) != 0)
+		return mcp_tool_result(rc, NULL);
+	r = finish(m, t, args, &g);
 	broker_grant_free(&g);
 	return r;
 }
@@ -268,7 +277,7 @@ elicit_answer(struct mcp *m, const struct mcp_lease_tool *t, const cJSON *args,
 	cJSON *r;
 	int rc;
 
-	if (lease_load(m->c->broker.lg, lease_id, &l) != 0) {
+	if (lease_load(m->core->broker.lg, lease_id, &l) != 0) {
 		r = mcp_tool_error("%s", janee_err_msg(JANEE_ERR_NOT_FOUND));
 		janee_err_clear();
 		return r;
@@ -282,7 +291,7 @@ elicit_answer(struct mcp *m, const struct mcp_lease_tool *t, const cJSON *args,
 		/* Never longer than asked, whatever the form says. */
 		if (ttl > l.ttl_s)
 			ttl = l.ttl_s;
-		rc = broker_decide(&m->c->broker, lease_id, 1, "user",
+		rc = broker_decide(&m->core->broker, lease_id, 1, "user",
 		    "approved in the MCP client (elicitation)", ttl);
 		r = rc == 0 ? collect(m, t, args, lease_id)
 			    : mcp_tool_error("%s", janee_err_msg(rc));
@@ -291,7 +300,8 @@ elicit_answer(struct mcp *m, const struct mcp_lease_tool *t, const cJSON *args,
 		    "the person answered '%s' in the "
 		    "MCP client",
 		    strcmp(act, "accept") == 0 ? "no" : act);
-		rc = broker_decide(&m->c->broker, lease_id, 0, "user", why, 0);
+		rc = broker_decide(
+		    &m->core->broker, lease_id, 0, "user", why, 0);
 		r = mcp_tool_error(
 		    "denied: %s; lease %s is closed", why, lease_id);
 	}
@@ -396,7 +406,7 @@ mcp_tools_cancel(struct mcp *m, cJSON *request_id)
 		return;
 	pending_unlink(m, p);
 	/* A cancelled request gets no answer; its lease is closed. */
-	if (broker_decide(&m->c->broker, p->lease_id, 0, "agent",
+	if (broker_decide(&m->core->broker, p->lease_id, 0, "agent",
 		"cancelled by the MCP client", 0) != 0)
 		janee_err_clear();
 	pending_free(p);
@@ -428,7 +438,7 @@ oob_check(struct mcp *m, struct mcp_pending *p, int64_t now)
 	cJSON *r = NULL;
 	char msg[200];
 
-	if (lease_load(m->c->broker.lg, p->lease_id, &l) != 0) {
+	if (lease_load(m->core->broker.lg, p->lease_id, &l) != 0) {
 		janee_err_clear();
 		return;
 	}
@@ -482,7 +492,7 @@ mcp_tools_tick(struct mcp *m)
 			    "no answer to the approval "
 			    "form in time");
 			pending_unlink(m, p);
-			if (broker_decide(&m->c->broker, p->lease_id, 0,
+			if (broker_decide(&m->core->broker, p->lease_id, 0,
 				"janee", why, 0) != 0)
 				janee_err_clear();
 			/* An input_required call was answered already. */
@@ -513,13 +523,13 @@ mcp_tools_shutdown(struct mcp *m, const char *why)
 	while ((p = m->pending) != NULL) {
 		m->pending = p->next;
 		if (broker_decide(
-			&m->c->broker, p->lease_id, 0, "janee", why, 0) != 0)
+			&m->core->broker, p->lease_id, 0, "janee", why, 0) != 0)
 			janee_err_clear();
 		pending_free(p);
 	}
 	/* And what the agent was told to come back for. */
 	if (m->ready &&
-	    (rc = broker_end_session(&m->c->broker, m->session, why)) != 0) {
+	    (rc = broker_end_session(&m->core->broker, m->session, why)) != 0) {
 		fprintf(stderr, "janee serve: %s\n", janee_err_msg(rc));
 		janee_err_clear();
 	}
@@ -560,19 +570,16 @@ cJSON *
 mcp_lease_collect(struct mcp *m, const struct mcp_lease_tool *t,
     const cJSON *args, const char *lease_id)
 {
-	struct lease l;
+	struct broker_grant g;
 	cJSON *r;
+	int rc;
 
-	if (lease_load(m->c->broker.lg, lease_id, &l) != 0) {
-		r = mcp_tool_error("%s", janee_err_msg(JANEE_ERR_NOT_FOUND));
-		janee_err_clear();
-		return r;
-	}
-	r = l.session && strcmp(l.session, m->session) == 0
-	    ? collect(m, t, args, lease_id)
-	    : mcp_tool_error(
-		  "lease %s was not requested in this session", lease_id);
-	lease_free(&l);
+	/* The broker says whether the lease is this session's. */
+	if ((rc = broker_session_collect(
+		 &m->core->broker, m->session, lease_id, &g)) != 0)
+		return mcp_tool_result(rc, NULL);
+	r = finish(m, t, args, &g);
+	broker_grant_free(&g);
 	return r;
 }
 
@@ -582,7 +589,7 @@ wait_out_of_band(struct mcp *m, const struct mcp_lease_tool *t, cJSON *id,
     const cJSON *params, const struct broker_grant *g,
     const struct broker_req *req, int stateless, int *pending)
 {
-	struct prov *pv = config_find(m->c->cfg, req->provider);
+	struct prov *pv = config_find(m->core->cfg, req->provider);
 	struct mcp_pending *p;
 
 	if ((p = pending_new(m, PENDING_OOB, t, id, g->lease_id, params)) ==
@@ -616,7 +623,7 @@ elicit(struct mcp *m, const struct mcp_lease_tool *t, cJSON *id,
 	cJSON *r, *ir, *sp, *q;
 	int rc;
 
-	if ((rc = lease_load(m->c->broker.lg, lease_id, &l)) != 0) {
+	if ((rc = lease_load(m->core->broker.lg, lease_id, &l)) != 0) {
 		r = mcp_tool_error("%s", janee_err_msg(rc));
 		janee_err_clear();
 		return r;
@@ -680,10 +687,10 @@ mcp_lease_obtain(struct mcp *m, const struct mcp_lease_tool *t, cJSON *id,
 	 * through the client when it offers elicitation, and can always
 	 * wait for a person at a terminal.
 	 */
-	rc = broker_submit(&m->c->broker, req,
+	rc = broker_submit(&m->core->broker, req,
 	    BROKER_CAN_WAIT | (m->can_elicit ? BROKER_CAN_ELICIT : 0), &g);
 	if (rc == 0)
-		r = t->granted(m,
+		r = finish(m, t,
 		    cJSON_GetObjectItemCaseSensitive(params, "arguments"), &g);
 	else if (rc != JANEE_ERR_PENDING) {
 		r = mcp_tool_error("%s", janee_err_msg(rc));

@@ -103,23 +103,36 @@ arg_strings(const cJSON *args, const char *k, struct janee_strlist *out)
 }
 
 /* request_token's result: the token, its lease and its bounds. */
-static cJSON *
-token_granted(struct mcp *m, const cJSON *args, const struct broker_grant *g)
+static int
+token_granted(
+    struct mcp *m, const cJSON *args, const struct broker_grant *g, cJSON **out)
 {
 	const char *provider = json_str(args, "provider");
 	char exp[JANEE_TIME_LEN];
-	cJSON *o = cJSON_CreateObject();
+	cJSON *o;
+	int rc;
 
+	(void)m;
 	janee_time_fmt(g->expires_ms, exp);
-	cJSON_AddStringToObject(o, "token", (const char *)g->tok.token->data);
-	cJSON_AddStringToObject(
-	    o, "token_type", g->tok.token_type ? g->tok.token_type : "bearer");
-	cJSON_AddStringToObject(o, "lease_id", g->lease_id);
-	cJSON_AddStringToObject(o, "provider", provider);
-	cJSON_AddItemToObject(o, "scopes", cJSON_Parse(g->granted));
-	cJSON_AddStringToObject(o, "expires_at", exp);
-	cJSON_AddBoolToObject(o, "revocable", g->revocable);
-	return mcp_tool_ok(o);
+	if ((o = cJSON_CreateObject()) == NULL)
+		return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
+	if ((rc = json_put(o, "token",
+		 cJSON_CreateString((const char *)g->tok.token->data))) != 0 ||
+	    (rc = json_put(o, "token_type",
+		 cJSON_CreateString(
+		     g->tok.token_type ? g->tok.token_type : "bearer"))) != 0 ||
+	    (rc = json_put(o, "lease_id", cJSON_CreateString(g->lease_id))) !=
+		0 ||
+	    (rc = json_put(o, "provider", cJSON_CreateString(provider))) != 0 ||
+	    (rc = json_put(o, "scopes", cJSON_Parse(g->granted))) != 0 ||
+	    (rc = json_put(o, "expires_at", cJSON_CreateString(exp))) != 0 ||
+	    (rc = json_put(o, "revocable", cJSON_CreateBool(g->revocable))) !=
+		0) {
+		cJSON_Delete(o);
+		return rc;
+	}
+	*out = o;
+	return 0;
 }
 
 /* --- the tools ----------------------------------------------------- */
@@ -159,7 +172,7 @@ request_token(
 	/* Collect an approved lease of this session. */
 	if ((lid = json_str(args, "lease_id")) != NULL)
 		return mcp_lease_collect(m, &request_token_tool, args, lid);
-	if (config_find(m->c->cfg, prov) == NULL)
+	if (config_find(m->core->cfg, prov) == NULL)
 		return mcp_tool_error("no provider '%s'; call list_providers "
 				      "to see which there are",
 		    prov);
@@ -180,130 +193,158 @@ request_token(
 	return r;
 }
 
-static cJSON *
-list_providers(struct mcp *m)
+/* One provider for list_providers; never a secret. */
+static int
+provider_item(struct mcp *m, const struct prov *pv, cJSON *arr)
 {
 	struct cred_info ci;
-	cJSON *o = cJSON_CreateObject(), *arr, *p, *a;
+	const char *login = "not_needed";
+	cJSON *p, *a;
 	char cmd[128];
-	size_t i, j;
+	size_t j;
 	int rc;
 
-	arr = cJSON_AddArrayToObject(o, "providers");
-	for (i = 0; i < m->c->cfg->n; i++) {
-		const struct prov *pv = &m->c->cfg->provs[i];
-		const char *login = "not_needed";
-
-		p = cJSON_CreateObject();
-		cJSON_AddStringToObject(p, "name", pv->name);
-		cJSON_AddStringToObject(p, "kind", pv->impl->type);
-		a = cJSON_AddArrayToObject(p, "scopes");
-		for (j = 0; j < pv->pol.ceiling.n; j++)
-			cJSON_AddItemToArray(
-			    a, cJSON_CreateString(pv->pol.ceiling.v[j]));
-		cJSON_AddNumberToObject(
-		    p, "max_ttl_seconds", (double)pv->pol.max_ttl_s);
-		cJSON_AddStringToObject(
-		    p, "approval", approval_name(pv->pol.approval));
-		if (pv->impl->login != NULL && !pv->ctx.no_login) {
-			rc = cred_info(m->c->lg, pv->name, &ci);
-			login = rc == 0 ? (ci.broken ? "broken" : "logged_in")
-					: "not_logged_in";
-			if (rc == 0)
-				cred_info_free(&ci);
-			janee_err_clear();
-		}
-		cJSON_AddStringToObject(p, "login", login);
-		if (strcmp(login, "broken") == 0 ||
-		    strcmp(login, "not_logged_in") == 0) {
-			/* For the person: an agent never starts a login. */
-			snprintf(cmd, sizeof(cmd), "janee login %s", pv->name);
-			cJSON_AddStringToObject(p, "login_command", cmd);
-		}
-		cJSON_AddItemToArray(arr, p);
+	if (pv->impl->login != NULL && !pv->ctx.no_login) {
+		rc = cred_info(m->core->lg, pv->name, &ci);
+		login = rc == 0 ? (ci.broken ? "broken" : "logged_in")
+				: "not_logged_in";
+		if (rc == 0)
+			cred_info_free(&ci);
+		janee_err_clear();
 	}
-	return mcp_tool_ok(o);
+	if ((rc = json_push(arr, p = cJSON_CreateObject())) != 0 ||
+	    (rc = json_put(p, "name", cJSON_CreateString(pv->name))) != 0 ||
+	    (rc = json_put(p, "kind", cJSON_CreateString(pv->impl->type))) !=
+		0 ||
+	    (rc = json_put(p, "scopes", a = cJSON_CreateArray())) != 0)
+		return rc;
+	for (j = 0; j < pv->pol.ceiling.n; j++)
+		if ((rc = json_push(
+			 a, cJSON_CreateString(pv->pol.ceiling.v[j]))) != 0)
+			return rc;
+	if ((rc = json_put(p, "max_ttl_seconds",
+		 cJSON_CreateNumber((double)pv->pol.max_ttl_s))) != 0 ||
+	    (rc = json_put(p, "approval",
+		 cJSON_CreateString(approval_name(pv->pol.approval)))) != 0 ||
+	    (rc = json_put(p, "login", cJSON_CreateString(login))) != 0)
+		return rc;
+	if (strcmp(login, "broken") == 0 ||
+	    strcmp(login, "not_logged_in") == 0) {
+		/* For the person: an agent never starts a login. */
+		snprintf(cmd, sizeof(cmd), "janee login %s", pv->name);
+		if ((rc = json_put(
+			 p, "login_command", cJSON_CreateString(cmd))) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int
+list_providers(struct mcp *m, const cJSON *args, cJSON **out)
+{
+	cJSON *o, *arr;
+	size_t i;
+	int rc;
+
+	(void)args;
+	if ((o = cJSON_CreateObject()) == NULL ||
+	    (arr = cJSON_AddArrayToObject(o, "providers")) == NULL) {
+		cJSON_Delete(o);
+		return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
+	}
+	for (i = 0; i < m->core->cfg->n; i++)
+		if ((rc = provider_item(m, &m->core->cfg->provs[i], arr)) !=
+		    0) {
+			cJSON_Delete(o);
+			return rc;
+		}
+	*out = o;
+	return 0;
 }
 
 static int
 lease_item(const struct lease *l, void *arg)
 {
-	cJSON *arr = arg, *o = cJSON_CreateObject();
+	cJSON *arr = arg, *o;
 	char t[JANEE_TIME_LEN];
+	int rc;
 
-	cJSON_AddStringToObject(o, "lease_id", l->id);
-	cJSON_AddStringToObject(o, "provider", l->provider);
-	cJSON_AddStringToObject(o, "state", lease_state_name(l->state));
-	cJSON_AddItemToObject(
-	    o, "scopes", cJSON_Parse(l->granted ? l->granted : l->requested));
+	if ((rc = json_push(arr, o = cJSON_CreateObject())) != 0 ||
+	    (rc = json_put(o, "lease_id", cJSON_CreateString(l->id))) != 0 ||
+	    (rc = json_put(o, "provider", cJSON_CreateString(l->provider))) !=
+		0 ||
+	    (rc = json_put(o, "state",
+		 cJSON_CreateString(lease_state_name(l->state)))) != 0 ||
+	    (rc = json_put(o, "scopes",
+		 cJSON_Parse(l->granted ? l->granted : l->requested))) != 0)
+		return rc;
 	if (l->expires_ms) {
 		janee_time_fmt(l->expires_ms, t);
-		cJSON_AddStringToObject(o, "expires_at", t);
+		if ((rc = json_put(o, "expires_at", cJSON_CreateString(t))) !=
+		    0)
+			return rc;
 	}
-	cJSON_AddItemToArray(arr, o);
 	return 0;
 }
 
-static cJSON *
-list_leases(struct mcp *m)
+static int
+list_leases(struct mcp *m, const cJSON *args, cJSON **out)
 {
-	struct lease_filter f = { .active_only = 1 };
-	cJSON *o = cJSON_CreateObject(), *arr, *r;
+	cJSON *o, *arr;
 	int rc;
 
-	f.session = m->session;
-	arr = cJSON_AddArrayToObject(o, "leases");
-	if ((rc = lease_each(m->c->lg, &f, lease_item, arr)) != 0) {
+	(void)args;
+	if ((o = cJSON_CreateObject()) == NULL ||
+	    (arr = cJSON_AddArrayToObject(o, "leases")) == NULL) {
 		cJSON_Delete(o);
-		r = mcp_tool_error("%s", janee_err_msg(rc));
-		janee_err_clear();
-		return r;
+		return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
 	}
-	return mcp_tool_ok(o);
+	if ((rc = broker_session_leases(
+		 &m->core->broker, m->session, lease_item, arr)) != 0) {
+		cJSON_Delete(o);
+		return rc;
+	}
+	*out = o;
+	return 0;
 }
 
-static cJSON *
-revoke_token(struct mcp *m, const cJSON *args)
+static int
+revoke_token(struct mcp *m, const cJSON *args, cJSON **out)
 {
 	const char *lid = json_str(args, "lease_id");
-	struct lease l;
-	cJSON *o, *r;
+	cJSON *o;
 	int rc;
 
-	if (lease_load(m->c->lg, lid, &l) != 0 || l.session == NULL ||
-	    strcmp(l.session, m->session) != 0) {
-		if (l.id[0] != '\0')
-			lease_free(&l);
-		janee_err_clear();
-		return mcp_tool_error(
-		    "lease '%s' is not one of this session's; "
-		    "list_leases shows them",
-		    lid);
+	if ((rc = broker_session_end(&m->core->broker, m->session, lid,
+		 "revoked by the agent")) != 0)
+		return rc;
+	if ((o = cJSON_CreateObject()) == NULL)
+		return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
+	if ((rc = json_put(o, "lease_id", cJSON_CreateString(lid))) != 0 ||
+	    (rc = json_put(o, "state", cJSON_CreateString("revoked"))) != 0) {
+		cJSON_Delete(o);
+		return rc;
 	}
-	lease_free(&l);
-	if ((rc = broker_end(&m->c->broker, lid, "revoked by the agent")) !=
-	    0) {
-		r = mcp_tool_error("%s", janee_err_msg(rc));
-		janee_err_clear();
-		return r;
-	}
-	o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "lease_id", lid);
-	cJSON_AddStringToObject(o, "state", "revoked");
-	return mcp_tool_ok(o);
+	*out = o;
+	return 0;
 }
 
 static const struct arg no_args[] = { { NULL, 0, 0 } };
 static const struct arg revoke_args[] = { { "lease_id", ARG_STRING, 1 },
 	{ NULL, 0, 0 } };
 
-/* Tool metadata as JSON text: schemas, annotations. */
+/*
+ * The tools: each answers through call() (a return code and the
+ * structured result) but request_token (call NULL), which may answer
+ * later; and its metadata as JSON text: schemas, annotations.
+ */
 static const struct tool {
 	const char *name;
 	const struct arg *args;
+	int (*call)(struct mcp *m, const cJSON *args, cJSON **out);
 	const char *json;
 } tools[] = {
-	{ "request_token", request_args,
+	{ "request_token", request_args, NULL,
 	    "{\"name\":\"request_token\",\"title\":\"Request a short-lived "
 	    "token\",\"description\":\"Ask janee for a token from a "
 	    "provider, narrowed to the scopes (and, for GitHub, "
@@ -335,7 +376,7 @@ static const struct tool {
 	    "\"annotations\":{\"title\":\"Request a token\",\"readOnlyHint\":"
 	    "false,\"destructiveHint\":false,\"idempotentHint\":false,"
 	    "\"openWorldHint\":true}}" },
-	{ "list_providers", no_args,
+	{ "list_providers", no_args, list_providers,
 	    "{\"name\":\"list_providers\",\"title\":\"List providers\","
 	    "\"description\":\"The providers janee can mint tokens from, the "
 	    "scopes each may grant, its maximum lifetime, its approval mode, "
@@ -353,7 +394,7 @@ static const struct tool {
 	    "\"providers\"]},\"annotations\":{\"title\":\"List providers\","
 	    "\"readOnlyHint\":true,\"destructiveHint\":false,"
 	    "\"idempotentHint\":true,\"openWorldHint\":false}}" },
-	{ "list_leases", no_args,
+	{ "list_leases", no_args, list_leases,
 	    "{\"name\":\"list_leases\",\"title\":\"List my leases\","
 	    "\"description\":\"This session's leases that have not ended. "
 	    "Never shows tokens.\",\"inputSchema\":{\"type\":\"object\","
@@ -368,7 +409,7 @@ static const struct tool {
 	    "\"annotations\":{\"title\":\"List my leases\",\"readOnlyHint\":"
 	    "true,\"destructiveHint\":false,\"idempotentHint\":true,"
 	    "\"openWorldHint\":false}}" },
-	{ "revoke_token", revoke_args,
+	{ "revoke_token", revoke_args, revoke_token,
 	    "{\"name\":\"revoke_token\",\"title\":\"Revoke a token\","
 	    "\"description\":\"End one of this session's leases now; its "
 	    "token is revoked at the provider.\",\"inputSchema\":{\"type\":"
@@ -388,8 +429,11 @@ mcp_tools_list(void)
 	cJSON *a = cJSON_CreateArray();
 	size_t i;
 
-	for (i = 0; i < nitems(tools); i++)
-		cJSON_AddItemToArray(a, cJSON_Parse(tools[i].json));
+	for (i = 0; a != NULL && i < nitems(tools); i++)
+		if (!cJSON_AddItemToArray(a, cJSON_Parse(tools[i].json))) {
+			cJSON_Delete(a);
+			return NULL;
+		}
 	return a;
 }
 
@@ -401,7 +445,7 @@ mcp_tools_call(struct mcp *m, cJSON *id, cJSON *params, int stateless)
 	    cJSON_GetObjectItemCaseSensitive(params, "arguments");
 	const struct tool *t = NULL;
 	char err[200], msg[260];
-	cJSON *r = NULL;
+	cJSON *r = NULL, *out = NULL;
 	size_t i;
 	int pending = 0, rc;
 
@@ -433,15 +477,17 @@ mcp_tools_call(struct mcp *m, cJSON *id, cJSON *params, int stateless)
 	if ((rc = mcp_ready(m)) != 0) {
 		r = mcp_tool_error("janee cannot serve: %s", janee_err_msg(rc));
 		janee_err_clear();
-	} else if (strcmp(t->name, "request_token") == 0)
+	} else if (t->call == NULL)
 		r = request_token(m, id, params, stateless, &pending);
-	else if (strcmp(t->name, "list_providers") == 0)
-		r = list_providers(m);
-	else if (strcmp(t->name, "list_leases") == 0)
-		r = list_leases(m);
-	else
-		r = revoke_token(m, args);
+	else {
+		rc = t->call(m, args, &out);
+		r = mcp_tool_result(rc, out);
+	}
 	if (pending)
 		return;
+	if (r == NULL) {
+		mcp_send(m, mcp_error(id, -32603, "out of memory"));
+		return;
+	}
 	mcp_answer(m, id, r, stateless);
 }

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "broker.h"
+#include "json.h"
 #include "mcp.h"
 #include "util.h"
 
@@ -20,74 +21,127 @@ static const char *const levels[] = { "debug", "info", "notice", "warning",
 	"a reason a person will read. A person may have to approve. Tokens " \
 	"end on time; revoke_token ends one early."
 
-cJSON *
-mcp_result(cJSON *id, cJSON *result)
+/* The request's id, copied; JSON null when there is none. */
+static cJSON *
+id_copy(const cJSON *id)
 {
-	cJSON *r = cJSON_CreateObject();
-
-	cJSON_AddStringToObject(r, "jsonrpc", "2.0");
-	cJSON_AddItemToObject(
-	    r, "id", id ? cJSON_Duplicate(id, 1) : cJSON_CreateNull());
-	cJSON_AddItemToObject(r, "result", result);
-	return r;
+	return id ? cJSON_Duplicate(id, 1) : cJSON_CreateNull();
 }
 
 cJSON *
 mcp_error(cJSON *id, int code, const char *msg)
 {
-	cJSON *r = cJSON_CreateObject(), *e;
+	cJSON *r, *e;
 
-	cJSON_AddStringToObject(r, "jsonrpc", "2.0");
-	cJSON_AddItemToObject(
-	    r, "id", id ? cJSON_Duplicate(id, 1) : cJSON_CreateNull());
-	e = cJSON_AddObjectToObject(r, "error");
-	cJSON_AddNumberToObject(e, "code", code);
-	cJSON_AddStringToObject(e, "message", msg);
+	if ((r = cJSON_CreateObject()) == NULL ||
+	    json_put(r, "jsonrpc", cJSON_CreateString("2.0")) != 0 ||
+	    json_put(r, "id", id_copy(id)) != 0 ||
+	    json_put(r, "error", e = cJSON_CreateObject()) != 0 ||
+	    json_put(e, "code", cJSON_CreateNumber(code)) != 0 ||
+	    json_put(e, "message", cJSON_CreateString(msg)) != 0) {
+		cJSON_Delete(r);
+		janee_err_clear();
+		return NULL;
+	}
+	return r;
+}
+
+cJSON *
+mcp_result(cJSON *id, cJSON *result)
+{
+	cJSON *r;
+
+	/* A result that could not be made is an internal error. */
+	if (result == NULL)
+		return mcp_error(id, -32603, "out of memory");
+	if ((r = cJSON_CreateObject()) == NULL ||
+	    json_put(r, "jsonrpc", cJSON_CreateString("2.0")) != 0 ||
+	    json_put(r, "id", id_copy(id)) != 0) {
+		cJSON_Delete(r);
+		cJSON_Delete(result);
+		janee_err_clear();
+		return mcp_error(id, -32603, "out of memory");
+	}
+	if (json_put(r, "result", result) != 0) {
+		cJSON_Delete(r);
+		janee_err_clear();
+		return mcp_error(id, -32603, "out of memory");
+	}
+	return r;
+}
+
+/* {"content": [{"type": "text", "text": text}], "isError": is_error} */
+static cJSON *
+tool_answer(const char *text, int is_error)
+{
+	cJSON *r, *c, *t;
+
+	if ((r = cJSON_CreateObject()) == NULL ||
+	    json_put(r, "content", c = cJSON_CreateArray()) != 0 ||
+	    json_push(c, t = cJSON_CreateObject()) != 0 ||
+	    json_put(t, "type", cJSON_CreateString("text")) != 0 ||
+	    json_put(t, "text", cJSON_CreateString(text)) != 0 ||
+	    json_put(r, "isError", cJSON_CreateBool(is_error)) != 0) {
+		cJSON_Delete(r);
+		janee_err_clear();
+		return NULL;
+	}
 	return r;
 }
 
 cJSON *
 mcp_tool_error(const char *fmt, ...)
 {
-	cJSON *r = cJSON_CreateObject(), *c, *t;
 	char msg[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	c = cJSON_AddArrayToObject(r, "content");
-	t = cJSON_CreateObject();
-	cJSON_AddStringToObject(t, "type", "text");
-	cJSON_AddStringToObject(t, "text", msg);
-	cJSON_AddItemToArray(c, t);
-	cJSON_AddBoolToObject(r, "isError", 1);
-	return r;
+	return tool_answer(msg, 1);
 }
 
 /* A result with structuredContent, and the same as text. */
 cJSON *
 mcp_tool_ok(cJSON *structured)
 {
-	cJSON *r = cJSON_CreateObject(), *c, *t;
 	char *s = cJSON_PrintUnformatted(structured);
+	cJSON *r = s != NULL ? tool_answer(s, 0) : NULL;
 
-	c = cJSON_AddArrayToObject(r, "content");
-	t = cJSON_CreateObject();
-	cJSON_AddStringToObject(t, "type", "text");
-	cJSON_AddStringToObject(t, "text", s ? s : "");
-	cJSON_AddItemToArray(c, t);
 	cJSON_free(s);
-	cJSON_AddItemToObject(r, "structuredContent", structured);
-	cJSON_AddBoolToObject(r, "isError", 0);
+	if (r == NULL || json_put(r, "structuredContent", structured) != 0) {
+		if (r == NULL)
+			cJSON_Delete(structured);
+		cJSON_Delete(r);
+		janee_err_clear();
+		return NULL;
+	}
+	return r;
+}
+
+cJSON *
+mcp_tool_result(int rc, cJSON *structured)
+{
+	cJSON *r;
+
+	if (rc == 0)
+		return mcp_tool_ok(structured);
+	cJSON_Delete(structured);
+	r = mcp_tool_error("%s", janee_err_msg(rc));
+	janee_err_clear();
 	return r;
 }
 
 void
 mcp_answer(struct mcp *m, cJSON *id, cJSON *result, int stateless)
 {
-	if (stateless)
-		cJSON_AddStringToObject(result, "resultType", "complete");
+	if (stateless && result != NULL &&
+	    json_put(result, "resultType", cJSON_CreateString("complete")) !=
+		0) {
+		cJSON_Delete(result);
+		result = NULL;
+		janee_err_clear();
+	}
 	mcp_send(m, mcp_result(id, result));
 }
 
@@ -140,10 +194,10 @@ mcp_notify_log(struct mcp *m, int level, cJSON *data)
 }
 
 void
-mcp_init(struct mcp *m, struct cli *c)
+mcp_init(struct mcp *m, struct core *core)
 {
 	memset(m, 0, sizeof(*m));
-	m->c = c;
+	m->core = core;
 	m->log_level = 1; /* info */
 	buf_init(&m->line, MCP_MAX_LINE);
 }
@@ -177,17 +231,16 @@ mcp_ready(struct mcp *m)
 		return rc;
 	janee_hex(r, sizeof(r), m->session);
 	/* The broker is made for this session: who asks is the client. */
-	if ((rc = cli_open(m->c, CMD_LEDGER | CMD_CONFIG | CMD_NO_SWEEP)) !=
-	    0) {
+	if ((rc = core_open(m->core, CORE_LEDGER | CORE_CONFIG, NULL)) != 0) {
 		snprintf(m->ready_error, sizeof(m->ready_error), "%s",
 		    janee_err_msg(rc));
 		m->ready_failed = 1;
 		fprintf(stderr, "janee serve: %s\n", m->ready_error);
 		return rc;
 	}
-	m->c->broker.client = m->client ? m->client : "mcp";
-	m->c->broker.session = m->session;
-	m->c->broker.actor = "agent";
+	m->core->broker.client = m->client ? m->client : "mcp";
+	m->core->broker.session = m->session;
+	m->core->broker.actor = "agent";
 	m->ready = 1;
 	return 0;
 }
@@ -308,7 +361,7 @@ set_client(struct mcp *m, const cJSON *info)
 	free(m->client);
 	m->client = s;
 	if (m->ready)
-		m->c->broker.client = m->client;
+		m->core->broker.client = m->client;
 }
 
 /* Whether the client's capabilities offer form elicitation. */
@@ -690,12 +743,12 @@ mcp_tick(struct mcp *m)
 	if (m->ready) {
 		r.ended = lease_ended;
 		r.arg = m;
-		if ((rc = broker_sweep(&m->c->broker, 0, &r)) != 0) {
+		if ((rc = broker_sweep(&m->core->broker, 0, &r)) != 0) {
 			fprintf(stderr, "janee serve: sweep: %s\n",
 			    janee_err_msg(rc));
 			janee_err_clear();
 		}
-		if (broker_next_due(&m->c->broker, &due) == 0) {
+		if (broker_next_due(&m->core->broker, &due) == 0) {
 			now = janee_now_ms();
 			if (due != INT64_MAX)
 				wait = due > now ? due - now : 0;

@@ -548,6 +548,90 @@ ending_a_lease_revokes_it_now(void)
 	fx_close(&f);
 }
 
+static int
+count_lease(const struct lease *l, void *arg)
+{
+	(void)l;
+	++*(int *)arg;
+	return 0;
+}
+
+static void
+a_session_sees_and_ends_only_its_own_leases(void)
+{
+	struct fx f;
+	struct broker_grant a, b, c;
+	char st[32];
+	int n = 0;
+
+	fx_open(&f, NULL);
+	f.b.session = "sess-a";
+	T_EQ_INT(issue(&f, "t", "read", 600, &a), 0);
+	T_EQ_INT(issue(&f, "t", "read", 600, &c), 0);
+	f.b.session = "sess-b";
+	T_EQ_INT(issue(&f, "t", "read", 600, &b), 0);
+	T_EQ_INT(broker_session_leases(&f.b, "sess-a", count_lease, &n), 0);
+	T_EQ_INT(n, 2);
+	n = 0;
+	T_EQ_INT(broker_session_leases(&f.b, "sess-b", count_lease, &n), 0);
+	T_EQ_INT(n, 1);
+	/* Another session's lease is refused as a missing one is. */
+	janee_err_clear();
+	T_EQ_INT(broker_session_end(&f.b, "sess-b", a.lease_id, "x"),
+	    JANEE_ERR_NOT_FOUND);
+	T_ASSERT(strstr(janee_err_msg(JANEE_ERR_NOT_FOUND),
+		     "not one of this session's") != NULL);
+	janee_err_clear();
+	T_EQ_INT(broker_session_end(
+		     &f.b, "sess-b", "lse_nosuchleaseaaaaaaaaaaaaaa", "x"),
+	    JANEE_ERR_NOT_FOUND);
+	janee_err_clear();
+	T_EQ_STR(state_of(&f, a.lease_id, st, sizeof(st)), "active");
+	T_EQ_INT(broker_session_end(&f.b, "sess-a", a.lease_id, "done"), 0);
+	T_EQ_STR(state_of(&f, a.lease_id, st, sizeof(st)), "revoked");
+	/* Ended leases are not listed; a NULL session owns nothing. */
+	n = 0;
+	T_EQ_INT(broker_session_leases(&f.b, "sess-a", count_lease, &n), 0);
+	T_EQ_INT(n, 1);
+	T_EQ_INT(broker_session_end(&f.b, NULL, c.lease_id, "x"),
+	    JANEE_ERR_NOT_FOUND);
+	janee_err_clear();
+	broker_grant_free(&a);
+	broker_grant_free(&b);
+	broker_grant_free(&c);
+	fx_close(&f);
+}
+
+static void
+a_session_collects_only_its_own_approved_lease(void)
+{
+	struct fx f;
+	struct broker_req req;
+	struct broker_grant g, got;
+
+	fx_open(&f, NULL);
+	memset(&req, 0, sizeof(req));
+	req.provider = "oob";
+	req.reason = "unit test";
+	if (janee_strlist_add(&req.scopes, "read") != 0)
+		abort();
+	f.b.session = "sess-a";
+	T_EQ_INT(
+	    broker_submit(&f.b, &req, BROKER_CAN_WAIT, &g), JANEE_ERR_PENDING);
+	janee_err_clear();
+	T_EQ_INT(broker_decide(&f.b, g.lease_id, 1, "user", "ok", 0), 0);
+	T_EQ_INT(broker_session_collect(&f.b, "sess-b", g.lease_id, &got),
+	    JANEE_ERR_NOT_FOUND);
+	T_ASSERT(got.tok.token == NULL);
+	janee_err_clear();
+	T_EQ_INT(broker_session_collect(&f.b, "sess-a", g.lease_id, &got), 0);
+	T_ASSERT(got.tok.token != NULL);
+	broker_grant_free(&got);
+	broker_grant_free(&g);
+	janee_strlist_free(&req.scopes);
+	fx_close(&f);
+}
+
 static void
 failing_revocation_keeps_the_lease_active_for_retry(void)
 {
@@ -762,6 +846,8 @@ main(void)
 	T_RUN(sweep_handles_due_not_due_and_failing_leases);
 	T_RUN(sweep_reads_only_overdue_leases);
 	T_RUN(ending_a_lease_revokes_it_now);
+	T_RUN(a_session_sees_and_ends_only_its_own_leases);
+	T_RUN(a_session_collects_only_its_own_approved_lease);
 	T_RUN(failing_revocation_keeps_the_lease_active_for_retry);
 	T_RUN(invariant_5_read_only_ledger_fails_closed_before_minting);
 	T_RUN(invariant_5_ledger_failing_after_mint_returns_no_token);
