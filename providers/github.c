@@ -431,7 +431,7 @@ ceiling(struct janee_ctx *ctx, struct gh *g, const struct janee_strlist *perms)
 static int
 allow_list(struct janee_ctx *ctx, struct gh *g)
 {
-	const struct janee_strlist *r = ctx->repositories;
+	const struct janee_strlist *r = ctx->resources;
 	int64_t id;
 	size_t i;
 
@@ -478,8 +478,15 @@ allow_list(struct janee_ctx *ctx, struct gh *g)
 	return 0;
 }
 
+/* The token's variable for janee exec: what GitHub's MCP server reads. */
+static const struct janee_part_info gh_parts[] = {
+	{ "token", "GITHUB_PERSONAL_ACCESS_TOKEN", JANEE_PART_SECRET },
+	{ NULL, NULL, 0 },
+};
+
 static int
-gh_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state)
+gh_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state,
+    struct janee_info *info)
 {
 	const char *mint = NULL, *cid = NULL, *iss = NULL, *key = NULL,
 		   *secret = NULL, *owner = NULL, *repo = NULL, *api = NULL,
@@ -514,10 +521,9 @@ gh_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state)
 	    (rc = janee_cfg_duration(cfg, "max_ttl", &max_ttl)) != 0)
 		goto out;
 	rc = JANEE_ERR_CONFIG;
-	if (mint == NULL || strcmp(mint, "installation") == 0) {
+	if (mint == NULL || strcmp(mint, "installation") == 0)
 		g->mode = MINT_INSTALLATION;
-		ctx->no_login = 1;
-	} else if (strcmp(mint, "user") == 0)
+	else if (strcmp(mint, "user") == 0)
 		g->mode = MINT_USER;
 	else {
 		janee_err_set(rc,
@@ -653,6 +659,14 @@ gh_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state)
 	if ((rc = ceiling(ctx, g, &perms)) != 0 ||
 	    (rc = allow_list(ctx, g)) != 0)
 		goto out;
+	/* Installation tokens need the app's key alone; user tokens a login. */
+	info->needs_login = g->mode == MINT_USER;
+	info->revocable = 1;
+	info->reconcilable = g->mode == MINT_USER;
+	info->parts = gh_parts;
+	info->api_base = g->api;
+	info->auth_header = "Authorization";
+	info->auth_scheme = "Bearer";
 out:
 	janee_strlist_free(&perms);
 	return rc == 0 ? 0 : cfg_fail(rc);
@@ -1054,14 +1068,14 @@ narrow_read(
 		    "permission asked for; name one (janee token %s --scope "
 		    "issues:read)",
 		    ctx->name, ctx->name);
-	if (req->repositories->n > MAX_REPOS)
+	if (req->resources->n > MAX_REPOS)
 		return janee_err_set(JANEE_ERR_POLICY,
 		    "provider '%s': %zu "
 		    "repositories asked for; GitHub takes at most %d in one "
 		    "token",
-		    ctx->name, req->repositories->n, MAX_REPOS);
-	for (i = 0; i < req->repositories->n; i++) {
-		r = req->repositories->v[i];
+		    ctx->name, req->resources->n, MAX_REPOS);
+	for (i = 0; i < req->resources->n; i++) {
+		r = req->resources->v[i];
 		if (gh_repo_id_parse(r, &n->ids[n->nids])) {
 			n->nids++;
 			continue;
@@ -1352,7 +1366,7 @@ check_grant(struct janee_ctx *ctx, const struct narrow *n, const cJSON *j,
 
 /*
  * A 201 answer: the token, its expiry, what it may do.  When the grant is
- * wider than asked, the error comes with out->token set: the caller
+ * wider than asked, the error comes with out's token set: the caller
  * revokes it.
  */
 static int
@@ -1373,10 +1387,9 @@ take_token(struct janee_ctx *ctx, const struct narrow *n,
 		    ctx->name);
 		goto out;
 	}
-	if ((out->token = janee_secret_new(tok, strlen(tok))) == NULL) {
-		rc = janee_err_set(JANEE_ERR_NOMEM, "out of memory");
+	if ((rc = janee_token_put(out, "token",
+		 janee_secret_new(tok, strlen(tok)), JANEE_PART_SECRET)) != 0)
 		goto out;
-	}
 	/*
 	 * GitHub's tokens live one hour; expires_at says exactly.  What it
 	 * says is kept within [now, now + 1 h]: never later than GitHub's
@@ -1501,11 +1514,12 @@ mint_installation(struct janee_ctx *ctx, const struct janee_mint_req *req,
 	rc = token_answer(ctx, &n, id, &resp, out, &e, &perms);
 	if (perms)
 		rc = explain_422_permissions(ctx, jwt, id, &n, &e);
-	else if (rc != 0 && out->token != NULL) {
+	else if (rc != 0 && janee_token_get(out, "token") != NULL) {
 		/* Never hand out more than asked: kill it at once. */
 		msg = janee_strdup(janee_err_msg(rc));
 		janee_err_clear();
-		if (revoke_installation_token(ctx, out->token) != 0)
+		if (revoke_installation_token(
+			ctx, janee_token_get(out, "token")) != 0)
 			janee_err_clear();
 		rc = janee_err_set(rc, "%s", msg ? msg : "grant too wide");
 		free(msg);
@@ -1795,7 +1809,7 @@ user_request_ok(struct janee_ctx *ctx, const struct janee_mint_req *req)
 			    "'default_scopes'), or use a provider with "
 			    "\"mint\": \"installation\" for narrower tokens",
 			    ctx->name, all);
-	if (req->repositories->n > 0)
+	if (req->resources->n > 0)
 		return janee_err_set(JANEE_ERR_POLICY,
 		    "provider '%s' mints "
 		    "user tokens, which GitHub cannot narrow to repositories; "
@@ -1834,11 +1848,11 @@ mint_user(struct janee_ctx *ctx, const struct janee_mint_req *req,
 	}
 	if ((rc = user_refresh(ctx, &u, &dead)) != 0)
 		goto out;
-	if ((out->token = janee_secret_new(u.at->data, u.at->len)) == NULL ||
-	    (rc = gh_levels_to_scopes(g->full, &out->granted)) != 0) {
-		rc = rc ? rc : janee_err_set(JANEE_ERR_NOMEM, "out of memory");
+	if ((rc = janee_token_put(out, "token",
+		 janee_secret_new(u.at->data, u.at->len), JANEE_PART_SECRET)) !=
+		0 ||
+	    (rc = gh_levels_to_scopes(g->full, &out->granted)) != 0)
 		goto out;
-	}
 	out->expires_ms = u.at_exp_ms;
 	end = now + req->ttl_s * 1000;
 	snprintf(u.holder, sizeof(u.holder), "%s", req->lease_id);
@@ -2173,10 +2187,15 @@ gh_mint(struct janee_ctx *ctx, const struct janee_mint_req *req,
 }
 
 static int
-gh_revoke(struct janee_ctx *ctx, const struct janee_secret *token)
+gh_revoke(
+    struct janee_ctx *ctx, const char *lease_id, const struct janee_token *tok)
 {
+	const struct janee_secret *token = janee_token_get(tok, "token");
 	struct gh *g = ctx->state;
 
+	(void)lease_id;
+	if (token == NULL)
+		return 0; /* nothing of ours to end */
 	if (g->mode == MINT_USER)
 		return revoke_user(ctx, token);
 	return revoke_installation_token(ctx, token);
@@ -2187,8 +2206,8 @@ const struct janee_provider github_provider = {
 	.type = "github-app",
 	.summary = "GitHub App: installation tokens narrowed per lease, and "
 		   "the user's own login",
-	.caps = JANEE_CAP_DEVICE_LOGIN | JANEE_CAP_NARROW | JANEE_CAP_REFRESH |
-	    JANEE_CAP_REVOKE,
+	.resources = "repositories",
+	.resource = "repository",
 	.configure = gh_configure,
 	.unconfigure = gh_free,
 	.mint = gh_mint,

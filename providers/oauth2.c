@@ -88,7 +88,8 @@ url_key(
 }
 
 static int
-o2_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state)
+o2_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state,
+    struct janee_info *info)
 {
 	const char *client_id = NULL, *secret = NULL, *auth = NULL,
 		   *grant = NULL, *ca = NULL, *subject = NULL, *stype = NULL,
@@ -173,7 +174,10 @@ o2_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state)
 		    "provider '%s': "
 		    "'lease_end' must be revoke or expire, not '%s'",
 		    ctx->name, lease_end);
-	ctx->no_revoke = lease_end != NULL && strcmp(lease_end, "expire") == 0;
+	info->needs_login = t->grant == GRANT_DEVICE_CODE;
+	info->revocable = lease_end == NULL || strcmp(lease_end, "expire") != 0;
+	info->auth_header = "Authorization";
+	info->auth_scheme = "Bearer";
 	if ((rc = janee_strdup_opt(client_id, &t->client_id)) != 0 ||
 	    (rc = janee_strdup_opt(secret, &t->client_secret_ref)) != 0 ||
 	    (rc = janee_strdup_opt(ca, &t->ca_file)) != 0 ||
@@ -420,8 +424,10 @@ o2_mint(struct janee_ctx *ctx, const struct janee_mint_req *req,
 		free(msg);
 		goto out;
 	}
-	out->token = tok.access_token;
+	rc = janee_token_put(out, "token", tok.access_token, JANEE_PART_SECRET);
 	tok.access_token = NULL;
+	if (rc != 0)
+		goto out;
 	if (tok.token_type != NULL &&
 	    (out->token_type = janee_strdup(tok.token_type)) == NULL) {
 		rc = JANEE_ERR_NOMEM;
@@ -438,14 +444,19 @@ out:
 }
 
 static int
-o2_revoke(struct janee_ctx *ctx, const struct janee_secret *token)
+o2_revoke(
+    struct janee_ctx *ctx, const char *lease_id, const struct janee_token *tok)
 {
+	const struct janee_secret *token = janee_token_get(tok, "token");
 	struct o2 *t = ctx->state;
 	struct janee_secret *secret = NULL, *cred = NULL, *rt = NULL;
 	struct oauth_endpoints ep;
 	struct oauth_client c;
 	int rc, active = 1;
 
+	(void)lease_id;
+	if (token == NULL)
+		return 0; /* nothing of ours to end */
 	if ((rc = client(ctx, &c, &secret)) != 0 ||
 	    (rc = endpoints(ctx, &c, &ep)) != 0 ||
 	    (rc = o2_revoke_token(ctx, &c, &ep, token, "access_token")) != 0)
@@ -561,8 +572,6 @@ const struct janee_provider oauth2_provider = {
 	.version = JANEE_PROVIDER_VERSION,
 	.type = "oauth2",
 	.summary = "any OAuth 2.0 / OIDC authorization server",
-	.caps = JANEE_CAP_DEVICE_LOGIN | JANEE_CAP_NARROW | JANEE_CAP_REFRESH |
-	    JANEE_CAP_REVOKE,
 	.configure = o2_configure,
 	.unconfigure = o2_free,
 	.mint = o2_mint,

@@ -73,6 +73,7 @@ struct profile {
 
 struct slack {
 	char *base; /* no trailing slash */
+	char *api; /* BASE/api */
 	char *client_id;
 	char *client_secret_ref; /* NULL: a public (PKCE) client */
 	char *ca_file;
@@ -111,6 +112,7 @@ slack_free(void *state)
 	}
 	free(t->profiles);
 	free(t->base);
+	free(t->api);
 	free(t->client_id);
 	free(t->client_secret_ref);
 	free(t->ca_file);
@@ -290,8 +292,15 @@ redirect_ok(struct janee_ctx *ctx, const char *uri)
 	return rc;
 }
 
+/* The token's variable for janee exec: what Slack's MCP server reads. */
+static const struct janee_part_info slack_parts[] = {
+	{ "token", "SLACK_BOT_TOKEN", JANEE_PART_SECRET },
+	{ NULL, NULL, 0 },
+};
+
 static int
-slack_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state)
+slack_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state,
+    struct janee_info *info)
 {
 	const char *client_id = NULL, *secret = NULL, *base = NULL, *ca = NULL,
 		   *redirect = NULL, *lease_end = NULL;
@@ -329,7 +338,11 @@ slack_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state)
 		    ctx->name, lease_end);
 	t->revoke_at_end =
 	    lease_end != NULL && strcmp(lease_end, "revoke") == 0;
-	ctx->no_revoke = !t->revoke_at_end;
+	info->needs_login = 1;
+	info->revocable = t->revoke_at_end;
+	info->parts = slack_parts;
+	info->auth_header = "Authorization";
+	info->auth_scheme = "Bearer";
 	if ((rc = janee_strdup_opt(base, &t->base)) != 0 ||
 	    (rc = janee_strdup_opt(client_id, &t->client_id)) != 0 ||
 	    (rc = janee_strdup_opt(secret, &t->client_secret_ref)) != 0 ||
@@ -339,6 +352,10 @@ slack_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state)
 	n = strlen(t->base);
 	while (n > 0 && t->base[n - 1] == '/')
 		t->base[--n] = '\0';
+	/* The Web API's methods are under BASE/api/. */
+	if ((t->api = janee_asprintf("%s/api", t->base)) == NULL)
+		return JANEE_ERR_NOMEM;
+	info->api_base = t->api;
 	if (profiles == NULL || cJSON_GetArraySize(profiles) == 0)
 		return janee_err_set(JANEE_ERR_CONFIG,
 		    "provider '%s': 'profiles' is required: name each install "
@@ -1084,8 +1101,10 @@ slack_mint(struct janee_ctx *ctx, const struct janee_mint_req *req,
 			free(w);
 			goto out;
 		}
-	out->token = c.token;
+	rc = janee_token_put(out, "token", c.token, JANEE_PART_SECRET);
 	c.token = NULL;
+	if (rc != 0)
+		goto out;
 	out->granted = granted;
 	memset(&granted, 0, sizeof(granted));
 	out->expires_ms = c.expires_ms;
@@ -1135,8 +1154,10 @@ owner_of(struct janee_ctx *ctx, const cJSON *who, cJSON *root, enum kind *k)
  * request.
  */
 static int
-slack_revoke(struct janee_ctx *ctx, const struct janee_secret *token)
+slack_revoke(
+    struct janee_ctx *ctx, const char *lease_id, const struct janee_token *tok)
 {
+	const struct janee_secret *token = janee_token_get(tok, "token");
 	const struct profile *p = NULL;
 	struct current c;
 	cJSON *who = NULL, *root = NULL;
@@ -1144,6 +1165,9 @@ slack_revoke(struct janee_ctx *ctx, const struct janee_secret *token)
 	enum kind k = KIND_BOT;
 	int rc;
 
+	(void)lease_id;
+	if (token == NULL)
+		return 0; /* nothing of ours to end */
 	if ((rc = auth_test(ctx, token, &who, code, sizeof(code))) != 0) {
 		if (!in_list(code, dead_codes))
 			return rc;
@@ -1849,8 +1873,6 @@ const struct janee_provider slack_provider = {
 	.version = JANEE_PROVIDER_VERSION,
 	.type = "slack",
 	.summary = "Slack app installs with rotating tokens",
-	.caps = JANEE_CAP_BROWSER_LOGIN | JANEE_CAP_NARROW | JANEE_CAP_REFRESH |
-	    JANEE_CAP_REVOKE,
 	.configure = slack_configure,
 	.unconfigure = slack_free,
 	.mint = slack_mint,

@@ -7,6 +7,7 @@
 #include "broker.h"
 #include "credentials.h"
 #include "janee/http.h"
+#include "json.h"
 #include "policy.h"
 #include "secretref.h"
 #include "secrets.h"
@@ -245,7 +246,7 @@ static int
 prov_cred_lock(struct janee_ctx *ctx)
 {
 	struct broker *b = ctx->core;
-	struct prov *pv = config_find(b->cfg, ctx->name);
+	struct prov *pv = b->cfg ? config_find(b->cfg, ctx->name) : NULL;
 
 	if (pv == NULL || pv->login_fd >= 0)
 		return janee_err_set(JANEE_ERR_INTERNAL, "login lock misuse");
@@ -256,7 +257,7 @@ static void
 prov_cred_unlock(struct janee_ctx *ctx)
 {
 	struct broker *b = ctx->core;
-	struct prov *pv = config_find(b->cfg, ctx->name);
+	struct prov *pv = b->cfg ? config_find(b->cfg, ctx->name) : NULL;
 
 	if (pv != NULL) {
 		cred_unlock(pv->login_fd);
@@ -264,12 +265,27 @@ prov_cred_unlock(struct janee_ctx *ctx)
 	}
 }
 
+/* Whether janee holds the lease live; 1 when the ledger cannot say. */
+static int
+prov_lease_live(struct janee_ctx *ctx, const char *lease_id)
+{
+	struct broker *b = ctx->core;
+	struct lease l;
+	int rc, live;
+
+	if ((rc = lease_load(b->lg, lease_id, &l)) != 0) {
+		janee_err_clear();
+		return rc != JANEE_ERR_NOT_FOUND;
+	}
+	live = !lease_state_final(l.state);
+	lease_free(&l);
+	return live;
+}
+
 void
 broker_init(struct broker *b, struct ledger *lg, const struct home *h,
     struct config *cfg, struct keysrc *ks)
 {
-	size_t i;
-
 	memset(b, 0, sizeof(*b));
 	b->lg = lg;
 	b->home = h;
@@ -277,18 +293,23 @@ broker_init(struct broker *b, struct ledger *lg, const struct home *h,
 	b->ks = ks;
 	b->actor = "user";
 	b->client = "cli";
-	for (i = 0; cfg != NULL && i < cfg->n; i++) {
-		cfg->provs[i].ctx.core = b;
-		cfg->provs[i].ctx.secret_get = prov_secret_get;
-		cfg->provs[i].ctx.cred_get = prov_cred_get;
-		cfg->provs[i].ctx.cred_put = prov_cred_put;
-		cfg->provs[i].ctx.cred_broken = prov_cred_broken;
-		cfg->provs[i].ctx.login_gone = prov_login_gone;
-		cfg->provs[i].ctx.cred_lock = prov_cred_lock;
-		cfg->provs[i].ctx.cred_unlock = prov_cred_unlock;
-		cfg->provs[i].ctx.now_ms = clock_ms;
-		cfg->provs[i].ctx.log = prov_log;
-	}
+}
+
+void
+broker_services(struct broker *b, struct janee_ctx *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->core = b;
+	out->secret_get = prov_secret_get;
+	out->cred_get = prov_cred_get;
+	out->cred_put = prov_cred_put;
+	out->cred_broken = prov_cred_broken;
+	out->login_gone = prov_login_gone;
+	out->cred_lock = prov_cred_lock;
+	out->cred_unlock = prov_cred_unlock;
+	out->lease_live = prov_lease_live;
+	out->now_ms = clock_ms;
+	out->log = prov_log;
 }
 
 void
@@ -485,16 +506,16 @@ broker_route(
 }
 
 static int
-revoke_at_provider(
-    struct broker *b, struct prov *pv, const struct janee_secret *tok)
+revoke_at_provider(struct broker *b, struct prov *pv, const char *lease_id,
+    const struct janee_token *tok)
 {
 	int rc;
 
-	if (pv->impl->revoke == NULL || pv->ctx.no_revoke)
+	if (!pv->info.revocable)
 		return JANEE_ERR_UNSUPPORTED;
 	if ((rc = prov_ready(b, pv)) != 0)
 		return rc;
-	return pv->impl->revoke(&pv->ctx, tok);
+	return pv->impl->revoke(&pv->ctx, lease_id, tok);
 }
 
 /* The token was minted but cannot be recorded: revoke it, return none. */
@@ -505,7 +526,7 @@ fail_closed(struct broker *b, struct prov *pv, struct lease *l,
 	char *msg;
 
 	msg = janee_strdup(janee_err_msg(rc));
-	if (revoke_at_provider(b, pv, tok->token) != 0)
+	if (revoke_at_provider(b, pv, l->id, tok) != 0)
 		fprintf(stderr,
 		    "janee: could not revoke the unrecorded token "
 		    "of lease %s at '%s'; it ends at its provider expiry\n",
@@ -537,29 +558,202 @@ lease_new(struct broker *b, struct prov *pv, struct broker_req *req,
 		return rc;
 	l->state = LEASE_REQUESTED;
 	l->created_ms = clock_ms();
-	*refusal =
-	    policy_check(pv, &req->scopes, &req->repositories, &req->ttl_s);
+	*refusal = policy_check(pv, &req->scopes, &req->resources, &req->ttl_s);
 	l->ttl_s = req->ttl_s > 0 ? req->ttl_s : 1;
 	if ((l->requested = lease_scopes_json(&req->scopes)) == NULL ||
-	    (req->repositories.n > 0 &&
-		(l->repositories = lease_scopes_json(&req->repositories)) ==
-		    NULL))
+	    (req->resources.n > 0 &&
+		(l->repositories = lease_scopes_json(&req->resources)) == NULL))
 		return JANEE_ERR_NOMEM;
 	return 0;
 }
 
 /*
+ * A token as the provider's info describes it: the primary part there
+ * and not empty, no part the info does not name; a part the info calls
+ * secret is secret, whatever the provider flagged.
+ */
+static int
+token_check(struct prov *pv, struct janee_token *t)
+{
+	const struct janee_part_info *pi, *prim = prov_primary(pv);
+	const struct janee_secret *v = janee_token_get(t, prim->name);
+	size_t i;
+
+	if (v == NULL || v->len == 0)
+		return janee_err_set(JANEE_ERR_PROVIDER,
+		    "provider '%s' returned no token", pv->name);
+	for (i = 0; i < t->nparts; i++) {
+		if ((pi = prov_part(pv, t->parts[i].name)) == NULL)
+			return janee_err_set(JANEE_ERR_PROVIDER,
+			    "provider '%s' returned a token part '%s' it does "
+			    "not declare",
+			    pv->name, t->parts[i].name);
+		t->parts[i].flags |= pi->flags;
+	}
+	return 0;
+}
+
+/* A token sealed as the one part "token": its bytes alone, as ever. */
+static int
+token_is_plain(const struct janee_token *t)
+{
+	return t->nparts == 1 && strcmp(t->parts[0].name, "token") == 0;
+}
+
+/*
+ * Seal every part of t for revocation: a one-part "token" as its bytes
+ * (what janee has always sealed), other tokens as a NUL byte (which no
+ * token starts with: tokens are text) and {"parts": [{"name", "value",
+ * "secret"}]}.
+ */
+static int
+seal_token(struct broker *b, struct lease *l, const struct janee_token *t)
+{
+	cJSON *o, *a, *e;
+	char *s = NULL, *blob = NULL;
+	size_t i, n = 0;
+	int rc = 0;
+
+	if (token_is_plain(t))
+		return store_seal(b->store, "lease-token", l->id,
+		    t->parts[0].value->data, t->parts[0].value->len, &l->sealed,
+		    &l->sealed_len);
+	if ((o = cJSON_CreateObject()) == NULL ||
+	    (rc = json_put(o, "parts", a = cJSON_CreateArray())) != 0)
+		goto out;
+	for (i = 0; i < t->nparts && rc == 0; i++)
+		if ((rc = json_push(a, e = cJSON_CreateObject())) != 0 ||
+		    (rc = json_put(e, "name",
+			 cJSON_CreateString(t->parts[i].name))) != 0 ||
+		    (rc = json_put(e, "value",
+			 cJSON_CreateString(
+			     (const char *)t->parts[i].value->data))) != 0 ||
+		    (rc = json_put(e, "secret",
+			 cJSON_CreateBool(
+			     t->parts[i].flags & JANEE_PART_SECRET))) != 0)
+			goto out;
+	if ((s = cJSON_PrintUnformatted(o)) == NULL ||
+	    (blob = malloc((n = strlen(s) + 1))) == NULL) {
+		rc = janee_err_set(JANEE_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	blob[0] = '\0';
+	memcpy(blob + 1, s, n - 1);
+	rc = store_seal(b->store, "lease-token", l->id, blob, n, &l->sealed,
+	    &l->sealed_len);
+out:
+	if (s != NULL) {
+		janee_wipe(s, strlen(s));
+		cJSON_free(s);
+	}
+	if (blob != NULL)
+		janee_freezero(blob, n);
+	/* cJSON's blocks are wiped on free in janee (main.c's hooks). */
+	cJSON_Delete(o);
+	return rc;
+}
+
+/* The reverse of seal_token, into t. */
+static int
+open_token(struct broker *b, const struct lease *l, struct janee_token *t)
+{
+	struct janee_secret *pt = NULL, *v;
+	const cJSON *e;
+	cJSON *o = NULL;
+	int rc;
+
+	memset(t, 0, sizeof(*t));
+	if ((rc = store_open(b->store, "lease-token", l->id, l->sealed,
+		 l->sealed_len, &pt)) != 0)
+		return rc;
+	if (pt->len == 0 || pt->data[0] != '\0') {
+		rc = janee_token_put(t, "token", pt, JANEE_PART_SECRET);
+		return rc;
+	}
+	o = cJSON_ParseWithLength((const char *)pt->data + 1, pt->len - 1);
+	janee_secret_free(pt);
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(o, "parts"))
+	{
+		if (json_str(e, "name") == NULL ||
+		    json_str(e, "value") == NULL) {
+			rc = JANEE_ERR_TAMPERED;
+			break;
+		}
+		v = janee_secret_new(
+		    json_str(e, "value"), strlen(json_str(e, "value")));
+		if ((rc = janee_token_put(t, json_str(e, "name"), v,
+			 cJSON_IsTrue(
+			     cJSON_GetObjectItemCaseSensitive(e, "secret"))
+			     ? JANEE_PART_SECRET
+			     : 0)) != 0)
+			break;
+	}
+	cJSON_Delete(o);
+	if (rc == 0 && t->nparts == 0)
+		rc = JANEE_ERR_TAMPERED;
+	if (rc == JANEE_ERR_TAMPERED)
+		rc = janee_err_set(rc,
+		    "the sealed token of lease %s is damaged; restore the "
+		    "ledger from a backup",
+		    l->id);
+	if (rc != 0)
+		janee_token_clear(t);
+	return rc;
+}
+
+/*
+ * The token's fingerprints (HMAC-SHA256 under the store's key): the
+ * primary part's for the lease row, the other secret parts' for
+ * `janee audit lookup` too.  The test binary's hook hears each secret
+ * part, so that the leak sweep looks for every one.
+ */
+static int
+fingerprint_token(struct broker *b, struct prov *pv, struct lease *l,
+    const struct janee_token *t)
+{
+	const char *prim = prov_primary(pv)->name;
+	char fp[STORE_FP_HEX], *pair;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < t->nparts; i++) {
+		if (!(t->parts[i].flags & JANEE_PART_SECRET) &&
+		    strcmp(t->parts[i].name, prim) != 0)
+			continue;
+		if (janee_secret_hook != NULL)
+			janee_secret_hook("lease-part", t->parts[i].value->data,
+			    t->parts[i].value->len);
+		if ((rc = store_fingerprint(b->store, t->parts[i].value->data,
+			 t->parts[i].value->len, fp)) != 0)
+			return rc;
+		if (strcmp(t->parts[i].name, prim) == 0) {
+			if ((rc = lease_set_str(&l->fingerprint, fp)) != 0)
+				return rc;
+			continue;
+		}
+		if ((pair = janee_asprintf("%s %s", t->parts[i].name, fp)) ==
+		    NULL)
+			return JANEE_ERR_NOMEM;
+		rc = janee_strlist_add(&l->part_fps, pair);
+		free(pair);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/*
  * minting -> active: ask the provider, then record the token's
- * fingerprint, its sealed copy and its end.  Fail closed: a token that
+ * fingerprints, its sealed copy and its end.  Fail closed: a token that
  * cannot be recorded is revoked and not returned.
  */
 static int
 mint_lease(struct broker *b, struct prov *pv, struct lease *l,
-    const struct janee_strlist *scopes, const struct janee_strlist *repos,
+    const struct janee_strlist *scopes, const struct janee_strlist *resources,
     struct broker_grant *g)
 {
 	struct janee_mint_req mr;
-	char fp[STORE_FP_HEX], *why;
+	char *why;
 	int64_t now;
 	size_t i;
 	int rc, revocable;
@@ -567,17 +761,18 @@ mint_lease(struct broker *b, struct prov *pv, struct lease *l,
 	janee_crash_point("after_record");
 	mr.lease_id = l->id;
 	mr.scopes = scopes;
-	mr.repositories = repos;
+	mr.resources = resources;
 	mr.ttl_s = l->ttl_s;
 	if ((rc = prov_ready(b, pv)) != 0 ||
 	    (rc = pv->impl->mint(&pv->ctx, &mr, &g->tok)) != 0 ||
-	    g->tok.token == NULL || g->tok.token->len == 0) {
-		if (rc == 0)
-			rc = janee_err_set(JANEE_ERR_PROVIDER,
-			    "provider '%s' returned no token", pv->name);
+	    (rc = token_check(pv, &g->tok)) != 0) {
 		why = janee_strdup(janee_err_msg(rc));
-		janee_token_clear(&g->tok);
 		janee_err_clear();
+		/* A token that came back wrong is ended, not kept. */
+		if (g->tok.nparts > 0 &&
+		    revoke_at_provider(b, pv, l->id, &g->tok) != 0)
+			janee_err_clear();
+		janee_token_clear(&g->tok);
 		l->ended_ms = clock_ms();
 		if (lease_set_str(&l->detail, why) != 0 ||
 		    transition(
@@ -597,7 +792,7 @@ mint_lease(struct broker *b, struct prov *pv, struct lease *l,
 	now = clock_ms();
 	l->issued_ms = now;
 	l->expires_ms = now + l->ttl_s * 1000;
-	revocable = pv->impl->revoke != NULL && !pv->ctx.no_revoke;
+	revocable = pv->info.revocable;
 	/*
 	 * Never promise longer than the provider's own expiry; and a token
 	 * that cannot be revoked lives as long as the provider says, which
@@ -612,14 +807,9 @@ mint_lease(struct broker *b, struct prov *pv, struct lease *l,
 		(rc = lease_set_str(&l->detail,
 		     "not revocable: the token lives until the provider's "
 		     "own expiry")) != 0) ||
-	    (rc = store_fingerprint(
-		 b->store, g->tok.token->data, g->tok.token->len, fp)) != 0 ||
-	    (rc = lease_set_str(&l->fingerprint, fp)) != 0 ||
+	    (rc = fingerprint_token(b, pv, l, &g->tok)) != 0 ||
 	    (l->granted = lease_scopes_json(&g->tok.granted)) == NULL ||
-	    (revocable &&
-		(rc = store_seal(b->store, "lease-token", l->id,
-		     g->tok.token->data, g->tok.token->len, &l->sealed,
-		     &l->sealed_len)) != 0) ||
+	    (revocable && (rc = seal_token(b, l, &g->tok)) != 0) ||
 	    (rc = transition(b, l, LEASE_ACTIVE, "issued", "ok", l->detail)) !=
 		0)
 		return fail_closed(
@@ -705,7 +895,7 @@ broker_submit(struct broker *b, struct broker_req *req, unsigned can,
 		rc = janee_err_set(JANEE_ERR_PENDING,
 		    "lease %s waits for a person to approve it", l.id);
 	else
-		rc = mint_lease(b, pv, &l, &req->scopes, &req->repositories, g);
+		rc = mint_lease(b, pv, &l, &req->scopes, &req->resources, g);
 out:
 	if (rc != 0) {
 		/* What a caller needs of a refused or pending lease stays. */
@@ -771,14 +961,14 @@ out:
 int
 broker_collect(struct broker *b, const char *lease_id, struct broker_grant *g)
 {
-	struct janee_strlist scopes, repos;
+	struct janee_strlist scopes, resources;
 	struct lease l;
 	struct prov *pv;
 	int rc;
 
 	memset(g, 0, sizeof(*g));
 	memset(&scopes, 0, sizeof(scopes));
-	memset(&repos, 0, sizeof(repos));
+	memset(&resources, 0, sizeof(resources));
 	if ((rc = lease_load(b->lg, lease_id, &l)) != 0)
 		return rc;
 	switch (l.state) {
@@ -807,17 +997,17 @@ broker_collect(struct broker *b, const char *lease_id, struct broker_grant *g)
 	}
 	if ((rc = broker_unlock(b)) != 0 ||
 	    (rc = lease_scopes_parse(l.requested, &scopes)) != 0 ||
-	    (rc = lease_scopes_parse(l.repositories, &repos)) != 0)
+	    (rc = lease_scopes_parse(l.repositories, &resources)) != 0)
 		goto out;
 	/* Durable before the provider is called (invariant 6). */
 	if ((rc = transition(b, &l, LEASE_MINTING, "minting", "ok", NULL)) != 0)
 		goto out;
-	rc = mint_lease(b, pv, &l, &scopes, &repos, g);
+	rc = mint_lease(b, pv, &l, &scopes, &resources, g);
 out:
 	if (rc != 0)
 		broker_grant_free(g);
 	janee_strlist_free(&scopes);
-	janee_strlist_free(&repos);
+	janee_strlist_free(&resources);
 	lease_free(&l);
 	return rc;
 }
@@ -899,7 +1089,7 @@ claim(struct broker *b, struct lease *l)
 static int
 end_at_provider(struct broker *b, struct lease *l)
 {
-	struct janee_secret *tok = NULL;
+	struct janee_token tok;
 	struct prov *pv;
 	int rc;
 
@@ -908,15 +1098,14 @@ end_at_provider(struct broker *b, struct lease *l)
 		    "provider '%s' is no "
 		    "longer configured, so its token cannot be revoked",
 		    l->provider);
-	if (pv->impl->revoke == NULL || l->sealed == NULL)
+	if (!pv->info.revocable || l->sealed == NULL)
 		return JANEE_ERR_UNSUPPORTED;
 	if ((rc = broker_unlock(b)) != 0)
 		return rc;
-	if ((rc = store_open(b->store, "lease-token", l->id, l->sealed,
-		 l->sealed_len, &tok)) != 0)
+	if ((rc = open_token(b, l, &tok)) != 0)
 		return rc;
-	rc = revoke_at_provider(b, pv, tok);
-	janee_secret_free(tok);
+	rc = revoke_at_provider(b, pv, l->id, &tok);
+	janee_token_clear(&tok);
 	janee_crash_point("during_revoke");
 	return rc;
 }
@@ -1108,7 +1297,7 @@ reconcile_stale(struct broker *b, int64_t now)
 			return rc;
 		pv = config_find(b->cfg, l.provider);
 		found = -1;
-		if (pv != NULL && pv->impl->reconcile != NULL &&
+		if (pv != NULL && pv->info.reconcilable &&
 		    prov_ready(b, pv) == 0 &&
 		    pv->impl->reconcile(&pv->ctx, l.id, &found) != 0) {
 			janee_err_clear();
@@ -1154,8 +1343,7 @@ sweep_one(struct broker *b, const char *id, int quiet, struct sweep_report *r)
 		return 0;
 	}
 	pv = config_find(b->cfg, l.provider);
-	if (!quiet && l.sealed != NULL && pv != NULL &&
-	    pv->impl->revoke != NULL) {
+	if (!quiet && l.sealed != NULL && pv != NULL && pv->info.revocable) {
 		r->waiting++; /* needs the store: leave it for later */
 		lease_free(&l);
 		return 0;

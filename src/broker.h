@@ -64,6 +64,12 @@ struct broker {
 	void *ask_arg;
 };
 
+/*
+ * The services of every provider context, bound to b: config_load copies
+ * them into each entry before its configure() runs.  b needs no more than
+ * broker_init (its cfg may come after the load).
+ */
+void broker_services(struct broker *b, struct janee_ctx *out);
 void broker_init(struct broker *b, struct ledger *lg, const struct home *h,
     struct config *cfg, struct keysrc *ks);
 void broker_free(struct broker *b);
@@ -81,7 +87,7 @@ int broker_resolve(
 struct broker_req {
 	const char *provider;
 	struct janee_strlist scopes;
-	struct janee_strlist repositories;
+	struct janee_strlist resources; /* GitHub: repositories */
 	int64_t ttl_s; /* 0: the policy's default */
 	const char *reason;
 };

@@ -136,6 +136,7 @@ int cmd_token(struct cli *c);
 int cmd_provider_list(struct cli *c);
 int cmd_provider_show(struct cli *c);
 int cmd_provider_add(struct cli *c);
+int cmd_provider_types(struct cli *c);
 int cmd_login(struct cli *c);
 int cmd_serve(struct cli *c);
 int cmd_mcp_config(struct cli *c);

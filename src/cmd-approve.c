@@ -23,7 +23,7 @@ show_pending(const struct lease *l, void *arg)
 	printf("%s  %s  provider %s, scopes %s", l->id, t, l->provider,
 	    l->requested);
 	if (l->repositories != NULL)
-		printf(", repositories %s", l->repositories);
+		printf(", on %s", l->repositories);
 	printf(", for %s\n    asked by ", d);
 	cli_put_text(stdout, l->client, 0);
 	fputs(", reason: ", stdout);

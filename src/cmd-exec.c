@@ -32,12 +32,18 @@ extern char **environ;
 
 struct exec_lease {
 	char *provider;
-	char *env; /* the variable that gets the token */
+	const struct prov *pv;
+	/*
+	 * The variable of each part the provider names (pv->info.parts, in
+	 * its order; NULL: none): the provider's, and for the primary part
+	 * --env NAME, --lease P:ENV or NAME_TOKEN when it names none.
+	 */
+	char *vars[JANEE_TOKEN_MAX_PARTS];
 	struct janee_strlist scopes;
-	struct janee_strlist repos;
+	struct janee_strlist resources;
 	char id[JANEE_LEASE_ID_LEN];
 	int64_t expires_ms;
-	struct janee_secret *token; /* until the command runs */
+	struct janee_token tok; /* until the command runs */
 	int minted;
 	int ended; /* its end was seen while the command ran */
 };
@@ -118,20 +124,13 @@ valid_name(const char *s)
 	return 1;
 }
 
-/* The variable a provider's token goes to when --env does not say. */
+/* NAME_TOKEN, from the provider's entry name: a primary with no variable. */
 static char *
-default_env(struct exec *x, const char *provider)
+default_env(const char *provider)
 {
-	struct prov *pv = config_find(x->c->core.cfg, provider);
-	const char *type = pv ? pv->impl->type : "";
 	char *s;
 	size_t i;
 
-	if (strncmp(type, "github", 6) == 0)
-		return janee_strdup("GITHUB_PERSONAL_ACCESS_TOKEN");
-	if (strcmp(type, "slack") == 0)
-		return janee_strdup("SLACK_BOT_TOKEN");
-	/* Otherwise NAME_TOKEN, from the provider's entry name. */
 	if ((s = janee_asprintf("%s_TOKEN", provider)) == NULL)
 		return NULL;
 	for (i = 0; s[i] != '\0'; i++) {
@@ -166,21 +165,54 @@ add_lease(struct exec *x, const char *provider)
 	l = &x->leases[x->nleases];
 	if ((l->provider = janee_strdup(provider)) == NULL)
 		return NULL;
+	l->pv = config_find(x->c->core.cfg, provider);
 	x->nleases++;
 	return l;
 }
 
+/*
+ * The variables of the lease's parts, as its provider names them; name
+ * (--env NAME, or --lease P:ENV; NULL or empty: none) is the primary's.
+ */
 static int
 set_lease_env(struct exec *x, struct exec_lease *l, const char *name)
 {
-	if (name == NULL || *name == '\0') {
-		if ((l->env = default_env(x, l->provider)) == NULL)
-			return JANEE_ERR_NOMEM;
-	} else if (!valid_name(name))
+	const struct janee_part_info *p, *prim = prov_primary(l->pv);
+	const char *v;
+	size_t i;
+
+	(void)x;
+	if (name != NULL && *name != '\0' && !valid_name(name))
 		return janee_err_set(JANEE_ERR_USAGE,
 		    "'%s' is not an environment variable name", name);
-	else if ((l->env = janee_strdup(name)) == NULL)
-		return JANEE_ERR_NOMEM;
+	for (i = 0, p = l->pv->info.parts; p->name != NULL; p++, i++) {
+		v = p->env;
+		if (p == prim && name != NULL && *name != '\0')
+			v = name;
+		if (v != NULL)
+			l->vars[i] = janee_strdup(v);
+		else if (p == prim)
+			l->vars[i] = default_env(l->provider);
+		else
+			continue;
+		if (l->vars[i] == NULL)
+			return JANEE_ERR_NOMEM;
+	}
+	return 0;
+}
+
+/* Call fn for each variable a lease sets, until it answers non-zero. */
+static int
+each_lease_var(struct exec *x, int (*fn)(const char *var, void *arg), void *arg)
+{
+	size_t i, k;
+	int rc;
+
+	for (i = 0; i < x->nleases; i++)
+		for (k = 0; k < JANEE_TOKEN_MAX_PARTS; k++)
+			if (x->leases[i].vars[k] != NULL &&
+			    (rc = fn(x->leases[i].vars[k], arg)) != 0)
+				return rc;
 	return 0;
 }
 
@@ -196,7 +228,7 @@ parse_lease(struct exec *x, const char *spec)
 	if (c1 == NULL || c1 == spec || (c2 = strchr(c1 + 1, ':')) == NULL)
 		return janee_err_set(JANEE_ERR_USAGE,
 		    "--lease takes PROVIDER:ENV:SCOPES (such as "
-		    "github:GITHUB_TOKEN:issues:read,contents:read), not "
+		    "ci:CI_TOKEN:issues:read,contents:read), not "
 		    "'%s'",
 		    spec);
 	if ((prov = janee_asprintf("%.*s", (int)(c1 - spec), spec)) == NULL)
@@ -251,6 +283,26 @@ parse_var(struct exec *x, const char *spec)
 		    "with 'janee secret set NAME' and give --env "
 		    "%s=secret:NAME",
 		    v->name, what, v->name);
+	return 0;
+}
+
+static int
+same_var(const char *var, void *arg)
+{
+	return strcmp(var, arg) == 0;
+}
+
+struct twice {
+	const char *var;
+	int n;
+};
+
+static int
+count_var(const char *var, void *arg)
+{
+	struct twice *tw = arg;
+
+	tw->n += strcmp(var, tw->var) == 0;
 	return 0;
 }
 
@@ -310,18 +362,23 @@ parse(struct exec *x)
 			if ((rc = janee_strlist_add(
 				 &main_lease->scopes, l->v[i])) != 0)
 				return rc;
+		l = cli_all(c, "resource");
+		for (i = 0; i < l->n; i++)
+			if ((rc = janee_strlist_add(
+				 &main_lease->resources, l->v[i])) != 0)
+				return rc;
 		l = cli_all(c, "repo");
 		for (i = 0; i < l->n; i++)
 			if ((rc = janee_strlist_add(
-				 &main_lease->repos, l->v[i])) != 0)
+				 &main_lease->resources, l->v[i])) != 0)
 				return rc;
 		if ((rc = set_lease_env(x, main_lease, tokenvar)) != 0)
 			return rc;
 	} else if (tokenvar != NULL || cli_has(c, "scope") ||
-	    cli_has(c, "repo"))
+	    cli_has(c, "repo") || cli_has(c, "resource"))
 		return cli_usage_error(c,
-		    "--env NAME, --scope and --repo need a provider: janee "
-		    "exec PROVIDER [options] -- CMD");
+		    "--env NAME, --scope and --resource (--repo) need a "
+		    "provider: janee exec PROVIDER [options] -- CMD");
 	l = cli_all(c, "lease");
 	for (i = 0; i < l->n; i++)
 		if ((rc = parse_lease(x, l->v[i])) != 0)
@@ -335,21 +392,24 @@ parse(struct exec *x)
 				return cli_usage_error(c,
 				    "the variable %s is given twice",
 				    x->vars[i].name);
-		for (j = 0; j < x->nleases; j++)
-			if (strcmp(x->vars[i].name, x->leases[j].env) == 0)
-				return cli_usage_error(c,
-				    "the variable %s is given twice",
-				    x->vars[i].name);
+		if (each_lease_var(x, same_var, x->vars[i].name) != 0)
+			return cli_usage_error(c,
+			    "the variable %s is given twice", x->vars[i].name);
 	}
 	for (i = 0; i < x->nleases; i++) {
-		size_t j;
+		size_t k;
 
-		for (j = i + 1; j < x->nleases; j++)
-			if (strcmp(x->leases[i].env, x->leases[j].env) == 0)
+		for (k = 0; k < JANEE_TOKEN_MAX_PARTS; k++) {
+			struct twice tw = { x->leases[i].vars[k], 0 };
+
+			if (tw.var == NULL)
+				continue;
+			if (each_lease_var(x, count_var, &tw) != 0 || tw.n > 1)
 				return cli_usage_error(c,
 				    "the variable %s gets two tokens; name "
 				    "another with --lease PROVIDER:ENV:SCOPES",
-				    x->leases[i].env);
+				    tw.var);
+		}
 	}
 	if (x->nleases == 0 && x->nvars == 0 && c->npos >= 2)
 		return cli_usage_error(c,
@@ -470,7 +530,7 @@ mint_one(struct exec *x, struct exec_lease *el)
 	memset(&req, 0, sizeof(req));
 	req.provider = el->provider;
 	req.scopes = el->scopes; /* borrowed; policy_check normalizes it */
-	req.repositories = el->repos;
+	req.resources = el->resources;
 	req.ttl_s = x->ttl_s;
 	if (x->reason == NULL &&
 	    (reason = janee_asprintf("janee exec %s", x->cmd[0])) == NULL)
@@ -478,7 +538,7 @@ mint_one(struct exec *x, struct exec_lease *el)
 	req.reason = x->reason ? x->reason : reason;
 	rc = cli_obtain(x->c, &req, x->cmd[0], exec_waiting, x, &g);
 	el->scopes = req.scopes;
-	el->repos = req.repositories;
+	el->resources = req.resources;
 	free(reason);
 	if (rc != 0) {
 		broker_grant_free(&g);
@@ -487,8 +547,8 @@ mint_one(struct exec *x, struct exec_lease *el)
 	el->minted = 1;
 	memcpy(el->id, g.lease_id, sizeof(el->id));
 	el->expires_ms = g.expires_ms;
-	el->token = g.tok.token;
-	g.tok.token = NULL;
+	el->tok = g.tok; /* its parts go to the command */
+	memset(&g.tok, 0, sizeof(g.tok));
 	broker_grant_free(&g);
 	return 0;
 }
@@ -535,20 +595,33 @@ free_strv(char **v, int wipe)
 	free(v);
 }
 
+struct entry_name {
+	const char *entry;
+	size_t n;
+};
+
+static int
+names_entry(const char *var, void *arg)
+{
+	const struct entry_name *e = arg;
+
+	return strlen(var) == e->n && strncmp(e->entry, var, e->n) == 0;
+}
+
 static int
 our_name(struct exec *x, const char *entry)
 {
 	static const char *const drop[] = { "JANEE_PASSPHRASE",
 		"JANEE_NEW_PASSPHRASE", NULL };
 	size_t i, n = strcspn(entry, "=");
+	struct entry_name e = { entry, n };
 
 	for (i = 0; drop[i] != NULL; i++)
 		if (strlen(drop[i]) == n && strncmp(entry, drop[i], n) == 0)
 			return 1;
-	for (i = 0; i < x->nleases; i++)
-		if (strlen(x->leases[i].env) == n &&
-		    strncmp(entry, x->leases[i].env, n) == 0)
-			return 1;
+	/* Every variable of a lease, also one its token lacks (PGPORT). */
+	if (each_lease_var(x, names_entry, &e) != 0)
+		return 1;
 	for (i = 0; i < x->nvars; i++)
 		if (strlen(x->vars[i].name) == n &&
 		    strncmp(entry, x->vars[i].name, n) == 0)
@@ -563,21 +636,31 @@ our_name(struct exec *x, const char *entry)
 static char **
 child_env(struct exec *x)
 {
-	size_t n = 0, i, k = 0;
+	const struct janee_part_info *p;
+	const struct janee_secret *v;
+	const struct exec_lease *el;
+	size_t n = 0, i, j, k = 0;
 	char **env;
 
 	while (environ[n] != NULL)
 		n++;
-	if ((env = calloc(n + x->nleases + x->nvars + 1, sizeof(*env))) == NULL)
+	if ((env = calloc(n + x->nleases * JANEE_TOKEN_MAX_PARTS + x->nvars + 1,
+		 sizeof(*env))) == NULL)
 		return NULL;
 	for (i = 0; i < n; i++)
 		if (!our_name(x, environ[i]) &&
 		    (env[k++] = janee_strdup(environ[i])) == NULL)
 			goto fail;
-	for (i = 0; i < x->nleases; i++)
-		if ((env[k++] = janee_asprintf("%s=%s", x->leases[i].env,
-			 (char *)x->leases[i].token->data)) == NULL)
-			goto fail;
+	/* Each part of a token in its variable; a part not minted, none. */
+	for (i = 0; i < x->nleases; i++) {
+		el = &x->leases[i];
+		for (j = 0, p = el->pv->info.parts; p->name != NULL; p++, j++)
+			if (el->vars[j] != NULL &&
+			    (v = janee_token_get(&el->tok, p->name)) != NULL &&
+			    (env[k++] = janee_asprintf("%s=%s", el->vars[j],
+				 (const char *)v->data)) == NULL)
+				goto fail;
+	}
 	for (i = 0; i < x->nvars; i++)
 		if ((env[k++] = janee_asprintf("%s=%s", x->vars[i].name,
 			 (char *)x->vars[i].val->data)) == NULL)
@@ -658,10 +741,8 @@ drop_secrets(struct exec *x)
 {
 	size_t i;
 
-	for (i = 0; i < x->nleases; i++) {
-		janee_secret_free(x->leases[i].token);
-		x->leases[i].token = NULL;
-	}
+	for (i = 0; i < x->nleases; i++)
+		janee_token_clear(&x->leases[i].tok);
 	for (i = 0; i < x->nvars; i++) {
 		janee_secret_free(x->vars[i].val);
 		x->vars[i].val = NULL;
@@ -849,14 +930,15 @@ supervise(struct exec *x, pid_t pid, int sfd)
 static void
 exec_free(struct exec *x)
 {
-	size_t i;
+	size_t i, k;
 
 	drop_secrets(x);
 	for (i = 0; i < x->nleases; i++) {
 		free(x->leases[i].provider);
-		free(x->leases[i].env);
+		for (k = 0; k < JANEE_TOKEN_MAX_PARTS; k++)
+			free(x->leases[i].vars[k]);
 		janee_strlist_free(&x->leases[i].scopes);
-		janee_strlist_free(&x->leases[i].repos);
+		janee_strlist_free(&x->leases[i].resources);
 	}
 	for (i = 0; i < x->nvars; i++)
 		free(x->vars[i].name);

@@ -6,6 +6,7 @@
 #include "buf.h"
 #include "cli.h"
 #include "credentials.h"
+#include "json.h"
 #include "util.h"
 
 static cJSON *
@@ -26,7 +27,7 @@ login_state(struct cli *c, const struct prov *pv, struct cred_info *ci)
 	int rc;
 
 	memset(ci, 0, sizeof(*ci));
-	if (pv->impl->login == NULL || pv->ctx.no_login)
+	if (!pv->info.needs_login)
 		return "-";
 	rc = cred_info(c->core.lg, pv->name, ci);
 	if (rc == JANEE_ERR_NOT_FOUND)
@@ -36,6 +37,28 @@ login_state(struct cli *c, const struct prov *pv, struct cred_info *ci)
 		return "unknown";
 	}
 	return ci->broken ? "login broken" : "logged in";
+}
+
+/* Each part of the provider's tokens and the variable janee exec sets. */
+static cJSON *
+parts_json(const struct prov *pv)
+{
+	const struct janee_part_info *p, *prim = prov_primary(pv);
+	cJSON *a = cJSON_CreateArray(), *e;
+
+	for (p = pv->info.parts; a != NULL && p->name != NULL; p++) {
+		if (json_push(a, e = cJSON_CreateObject()) != 0 ||
+		    json_put(e, "name", cJSON_CreateString(p->name)) != 0 ||
+		    json_put(e, "secret",
+			cJSON_CreateBool(p->flags & JANEE_PART_SECRET)) != 0 ||
+		    json_put(e, "primary", cJSON_CreateBool(p == prim)) != 0 ||
+		    (p->env != NULL &&
+			json_put(e, "env", cJSON_CreateString(p->env)) != 0)) {
+			cJSON_Delete(a);
+			return NULL;
+		}
+	}
+	return a;
 }
 
 static cJSON *
@@ -56,8 +79,17 @@ prov_json(struct cli *c, const struct prov *pv)
 	cJSON_AddItemToObject(o, "scopes", strlist_json(&pv->pol.ceiling));
 	cJSON_AddItemToObject(
 	    o, "default_scopes", strlist_json(&pv->pol.defaults));
-	cJSON_AddBoolToObject(
-	    o, "revocable", pv->impl->revoke != NULL && !pv->ctx.no_revoke);
+	cJSON_AddBoolToObject(o, "revocable", pv->info.revocable);
+	if (pv->impl->resources != NULL)
+		cJSON_AddItemToObject(
+		    o, pv->impl->resources, strlist_json(&pv->pol.resources));
+	cJSON_AddItemToObject(o, "parts", parts_json(pv));
+	if (pv->info.api_base != NULL)
+		cJSON_AddStringToObject(o, "api_base", pv->info.api_base);
+	if (pv->info.auth_header != NULL)
+		cJSON_AddStringToObject(o, "auth_header", pv->info.auth_header);
+	if (pv->info.auth_scheme != NULL)
+		cJSON_AddStringToObject(o, "auth_scheme", pv->info.auth_scheme);
 	cJSON_AddStringToObject(o, "login", st);
 	if (ci.detail != NULL)
 		cJSON_AddStringToObject(o, "login_detail", ci.detail);
@@ -105,6 +137,7 @@ cmd_provider_list(struct cli *c)
 int
 cmd_provider_show(struct cli *c)
 {
+	const struct janee_part_info *p;
 	const struct prov *pv;
 	struct cred_info ci;
 	char t[JANEE_TIME_LEN], d[32];
@@ -132,10 +165,24 @@ cmd_provider_show(struct cli *c)
 	for (j = 0; j < pv->pol.defaults.n; j++)
 		printf(" %s", pv->pol.defaults.v[j]);
 	printf("%s\n", pv->pol.defaults.n ? "" : " (none)");
+	if (pv->impl->resources != NULL) {
+		printf("%-14s", pv->impl->resources);
+		for (j = 0; j < pv->pol.resources.n; j++)
+			printf(" %s", pv->pol.resources.v[j]);
+		printf("%s\n", pv->pol.resources.n ? "" : " (any)");
+	}
 	printf("lease end:    %s\n",
-	    pv->impl->revoke == NULL || pv->ctx.no_revoke
-		? "tokens run to the provider's own expiry (not revocable)"
-		: "revoked at the provider");
+	    pv->info.revocable
+		? "revoked at the provider"
+		: "tokens run to the provider's own expiry (not revocable)");
+	printf("token:       ");
+	for (p = pv->info.parts; p->name != NULL; p++)
+		printf(" %s%s%s%s%s", p->name, p == prov_primary(pv) ? "*" : "",
+		    p->env ? " (" : "", p->env ? p->env : "",
+		    p->env ? ")" : "");
+	printf("\n");
+	if (pv->info.api_base != NULL)
+		printf("api:          %s\n", pv->info.api_base);
 	st = login_state(c, pv, &ci);
 	if (ci.updated_ms)
 		janee_time_fmt(ci.updated_ms, t);
@@ -256,6 +303,51 @@ read_config_json(const char *path, cJSON **out)
 	return rc;
 }
 
+/* A usage error that lists the types of the provider table. */
+static int
+type_list_error(const struct cli *c, const char *what)
+{
+	const struct janee_provider *const *t;
+	struct buf b;
+	int rc = 0;
+
+	buf_init(&b, 4096);
+	for (t = janee_providers; *t != NULL && rc == 0; t++)
+		rc = buf_printf(
+		    &b, "%s%s", t == janee_providers ? "" : ", ", (*t)->type);
+	rc = cli_usage_error(c, "%s (one of: %s; see: janee provider types)",
+	    what, b.p ? b.p : "");
+	buf_free(&b);
+	return rc;
+}
+
+int
+cmd_provider_types(struct cli *c)
+{
+	const struct janee_provider *const *t;
+	cJSON *arr = NULL, *o;
+
+	if (cli_has(c, "json") && (arr = cJSON_CreateArray()) == NULL)
+		return JANEE_ERR_NOMEM;
+	for (t = janee_providers; *t != NULL; t++) {
+		if (arr == NULL) {
+			printf("%-12s %s\n", (*t)->type, (*t)->summary);
+			continue;
+		}
+		if (json_push(arr, o = cJSON_CreateObject()) != 0 ||
+		    json_put(o, "type", cJSON_CreateString((*t)->type)) != 0 ||
+		    json_put(o, "summary", cJSON_CreateString((*t)->summary)) !=
+			0 ||
+		    ((*t)->resources != NULL &&
+			json_put(o, "resources",
+			    cJSON_CreateString((*t)->resources)) != 0)) {
+			cJSON_Delete(arr);
+			return JANEE_ERR_NOMEM;
+		}
+	}
+	return arr ? cli_print_json(arr) : 0;
+}
+
 int
 cmd_provider_add(struct cli *c)
 {
@@ -268,8 +360,7 @@ cmd_provider_add(struct cli *c)
 	int rc;
 
 	if (type == NULL)
-		return cli_usage_error(
-		    c, "--type is required (oauth2, github-app or slack)");
+		return type_list_error(c, "--type is required");
 	if ((rc = read_config_json(c->core.home.config, &root)) != 0)
 		return rc;
 	if ((provs = cJSON_GetObjectItemCaseSensitive(root, "providers")) ==
@@ -313,8 +404,8 @@ cmd_provider_add(struct cli *c)
 		rc = JANEE_ERR_NOMEM;
 		goto out;
 	}
-	if ((rc = config_parse(
-		 text, c->core.home.config, janee_providers, &check)) != 0)
+	if ((rc = config_parse(text, c->core.home.config, janee_providers, NULL,
+		 &check)) != 0)
 		goto out;
 	if ((rc = write_file_atomic(c->core.home.config, text, strlen(text))) !=
 	    0)
@@ -327,7 +418,7 @@ cmd_provider_add(struct cli *c)
 		    "janee: store its client secret with: janee "
 		    "secret set %s\n",
 		    e->valuestring + 7);
-	if (config_find(check, name)->impl->login != NULL)
+	if (config_find(check, name)->info.needs_login)
 		fprintf(
 		    stderr, "janee: then log in with: janee login %s\n", name);
 out:

@@ -1,7 +1,10 @@
 /* The core context (core.h): home, ledger, configuration, broker. */
 #include "common.h"
 
+#include <cjson/cJSON.h>
+
 #include "core.h"
+#include "json.h"
 #include "util.h"
 
 int
@@ -9,11 +12,19 @@ core_broker(struct core *k)
 {
 	int rc;
 
+	struct janee_ctx services;
+
 	if (k->have_broker)
 		return 0;
-	if ((rc = config_load(k->home.config, janee_providers, &k->cfg)) != 0)
+	/* The broker first: its services are the providers' at configure. */
+	broker_init(&k->broker, k->lg, &k->home, NULL, &k->ks);
+	broker_services(&k->broker, &services);
+	if ((rc = config_load(
+		 k->home.config, janee_providers, &services, &k->cfg)) != 0) {
+		broker_free(&k->broker);
 		return rc;
-	broker_init(&k->broker, k->lg, &k->home, k->cfg, &k->ks);
+	}
+	k->broker.cfg = k->cfg;
 	k->have_broker = 1;
 	return 0;
 }
@@ -58,4 +69,55 @@ core_close(struct core *k)
 	home_free(&k->home);
 	free(k->config_error);
 	k->config_error = NULL;
+}
+
+int
+core_grant_json(
+    const struct prov *pv, const struct broker_grant *g, cJSON **out)
+{
+	const struct janee_secret *tok =
+	    janee_token_get(&g->tok, prov_primary(pv)->name);
+	char exp[JANEE_TIME_LEN];
+	cJSON *o, *parts;
+	size_t i;
+	int rc;
+
+	*out = NULL;
+	if (tok == NULL)
+		return janee_err_set(
+		    JANEE_ERR_INTERNAL, "a grant with no token");
+	janee_time_fmt(g->expires_ms, exp);
+	if ((o = cJSON_CreateObject()) == NULL)
+		return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
+	if ((rc = json_put(o, "token",
+		 cJSON_CreateString((const char *)tok->data))) != 0 ||
+	    (rc = json_put(o, "token_type",
+		 cJSON_CreateString(
+		     g->tok.token_type ? g->tok.token_type : "bearer"))) != 0 ||
+	    (rc = json_put(o, "lease_id", cJSON_CreateString(g->lease_id))) !=
+		0 ||
+	    (rc = json_put(o, "provider", cJSON_CreateString(pv->name))) != 0 ||
+	    (rc = json_put(o, "scopes", cJSON_Parse(g->granted))) != 0 ||
+	    (rc = json_put(o, "expires_at", cJSON_CreateString(exp))) != 0 ||
+	    (rc = json_put(o, "revocable", cJSON_CreateBool(g->revocable))) !=
+		0)
+		goto fail;
+	if (g->tok.nparts > 1 || strcmp(g->tok.parts[0].name, "token") != 0) {
+		if ((rc = json_put(o, "primary",
+			 cJSON_CreateString(prov_primary(pv)->name))) != 0 ||
+		    (rc = json_put(o, "parts", parts = cJSON_CreateObject())) !=
+			0)
+			goto fail;
+		for (i = 0; i < g->tok.nparts; i++)
+			if ((rc = json_put(parts, g->tok.parts[i].name,
+				 cJSON_CreateString(
+				     (const char *)g->tok.parts[i]
+					 .value->data))) != 0)
+				goto fail;
+	}
+	*out = o;
+	return 0;
+fail:
+	cJSON_Delete(o);
+	return rc;
 }

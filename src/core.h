@@ -42,6 +42,17 @@ struct core {
  * part once; *opened is set when this call opened the ledger.
  */
 int core_open(struct core *k, unsigned flags, int *opened) JANEE_WUR;
+/*
+ * An issued lease as a client sees it (request_token, `janee token
+ * --json`): "token" (the primary part), "token_type", "lease_id",
+ * "provider", "scopes", "expires_at", "revocable"; for a token of more
+ * than one part also "primary" (its name) and "parts" (every part by
+ * name).  *out is the caller's; it holds the token: wipe it on free.
+ */
+struct cJSON;
+int core_grant_json(const struct prov *pv, const struct broker_grant *g,
+    struct cJSON **out) JANEE_WUR;
+
 /* Load config.json and start the broker (for commands that mint). */
 int core_broker(struct core *k) JANEE_WUR;
 void core_close(struct core *k);

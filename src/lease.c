@@ -73,6 +73,7 @@ lease_free(struct lease *l)
 	free(l->reason);
 	free(l->requested);
 	free(l->granted);
+	janee_strlist_free(&l->part_fps);
 	free(l->repositories);
 	free(l->fingerprint);
 	free(l->detail);
@@ -134,6 +135,35 @@ lease_insert(struct ledger *lg, const struct lease *l)
 	return rc;
 }
 
+/* The other secret parts' fingerprints ("PART FP"), for lookups. */
+static int
+save_part_fps(struct ledger *lg, const struct lease *l)
+{
+	sqlite3_stmt *st;
+	const char *sp;
+	size_t i;
+	int rc;
+
+	if ((rc = ledger_prepare(lg,
+		 "INSERT OR IGNORE INTO lease_fingerprints (fingerprint, "
+		 "lease_id, part) VALUES (?1, ?2, ?3)",
+		 &st)) != 0)
+		return rc;
+	for (i = 0; i < l->part_fps.n && rc == 0; i++) {
+		if ((sp = strchr(l->part_fps.v[i], ' ')) == NULL)
+			continue;
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, sp + 1, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, l->id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, l->part_fps.v[i],
+		    (int)(sp - l->part_fps.v[i]), SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			rc = ledger_fail(lg, "cannot record a token's part");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
 int
 lease_save(struct ledger *lg, const struct lease *l, enum lease_state from)
 {
@@ -180,6 +210,8 @@ lease_save(struct ledger *lg, const struct lease *l, enum lease_state from)
 		rc = janee_err_set(JANEE_ERR_STATE, "lease %s is no longer %s",
 		    l->id, lease_state_name(from));
 	sqlite3_finalize(st);
+	if (rc == 0 && l->part_fps.n > 0)
+		rc = save_part_fps(lg, l);
 	return rc;
 }
 
@@ -316,7 +348,8 @@ lease_each(struct ledger *lg, const struct lease_filter *f,
 		 "WHERE (?1 = 0 OR state IN ('requested', 'approved', "
 		 "'minting', "
 		 "'active')) AND (?2 IS NULL OR provider = ?2) "
-		 "AND (?3 IS NULL OR fingerprint = ?3) "
+		 "AND (?3 IS NULL OR fingerprint = ?3 OR id IN (SELECT "
+		 "lease_id FROM lease_fingerprints WHERE fingerprint = ?3)) "
 		 "AND (?4 IS NULL OR session = ?4) "
 		 "AND (?5 = 0 OR state = 'requested') "
 		 "ORDER BY created_ms DESC, id",

@@ -89,6 +89,17 @@ static const char *const migrations[] = {
 	/* 5: finding requests nobody settled or collected, without a scan */
 	"CREATE INDEX leases_waiting ON leases (created_ms)"
 	"  WHERE state IN ('requested', 'approved');",
+	/*
+	 * 6: a token's other secret parts (a database login's password as
+	 * well as its URL), so that `janee audit lookup` finds the lease by
+	 * any of them
+	 */
+	"CREATE TABLE lease_fingerprints ("
+	"  fingerprint TEXT NOT NULL,"
+	"  lease_id TEXT NOT NULL,"
+	"  part TEXT NOT NULL,"
+	"  PRIMARY KEY (fingerprint, lease_id, part)"
+	") WITHOUT ROWID;",
 };
 
 int

@@ -49,14 +49,15 @@ static const struct cli_opt opts_approve[] = { { "ttl", 0, 1 },
 	{ NULL, 0, 0 } };
 static const struct cli_opt opts_deny[] = { { "reason", 0, 1 },
 	{ NULL, 0, 0 } };
-static const struct cli_opt opts_exec[] = { { "scope", 0, 1 }, { "repo", 0, 1 },
-	{ "ttl", 0, 1 }, { "env", 0, 1 }, { "lease", 0, 1 }, { "reason", 0, 1 },
+static const struct cli_opt opts_exec[] = { { "scope", 0, 1 },
+	{ "resource", 0, 1 }, { "repo", 0, 1 }, { "ttl", 0, 1 },
+	{ "env", 0, 1 }, { "lease", 0, 1 }, { "reason", 0, 1 },
 	{ "on-expiry", 0, 1 }, { "expand-args", 0, 0 }, { NULL, 0, 0 } };
 static const struct cli_opt opts_import[] = { { "dry-run", 0, 0 },
 	{ "command", 0, 1 }, { NULL, 0, 0 } };
 static const struct cli_opt opts_token[] = { { "scope", 0, 1 },
-	{ "permission", 0, 1 }, { "repo", 0, 1 }, { "ttl", 0, 1 },
-	{ "reason", 0, 1 }, { "json", 0, 0 }, { NULL, 0, 0 } };
+	{ "permission", 0, 1 }, { "resource", 0, 1 }, { "repo", 0, 1 },
+	{ "ttl", 0, 1 }, { "reason", 0, 1 }, { "json", 0, 0 }, { NULL, 0, 0 } };
 
 #define FILTER_HELP \
 	"  --since T             from time T (ISO 8601, or a duration ago: " \
@@ -89,23 +90,28 @@ const struct cmd cmd_table[] = {
 	    "  --json                print as JSON\n", opts_json, 0, 0,
 	    CMD_LEDGER, cmd_status },
 	{ NULL, "token",
-	    "PROVIDER [--scope S]... [--repo R]... [--ttl T] "
+	    "PROVIDER [--scope S]... [--resource R]... [--ttl T] "
 	    "[--reason TEXT] [--json]",
 	    "mint a short-lived token as a lease; the token alone goes to "
 	    "stdout",
 	    "  --scope S             a scope to grant (repeat; default: the "
 	    "provider's\n"
 	    "                        default_scopes)\n"
-	    "  --permission P        the same as --scope (GitHub: "
+	    "  --permission P        the same as --scope (a permission such as "
 	    "issues:read)\n"
-	    "  --repo R              narrow to repository R (providers that "
-	    "support it)\n"
+	    "  --resource R          narrow to resource R, for providers that "
+	    "have them\n"
+	    "                        (repositories, databases: janee provider "
+	    "show NAME)\n"
+	    "  --repo R              the same as --resource (a repository)\n"
 	    "  --ttl T               lifetime such as 90s, 5m, 1h (default: "
 	    "the "
 	    "policy's)\n"
 	    "  --reason TEXT         why, recorded in the audit trail\n"
 	    "  --json                print token, lease_id, expires_at and "
-	    "scopes as JSON\n",
+	    "scopes as JSON\n"
+	    "                        (and every part of a token of several "
+	    "parts)\n",
 	    opts_token, 1, 1, CMD_LEDGER | CMD_CONFIG, cmd_token },
 	{ NULL, "exec",
 	    "[PROVIDER] [--scope S]... [--env NAME[=REF]]... "
@@ -113,12 +119,13 @@ const struct cmd cmd_table[] = {
 	    "run CMD with short-lived tokens and secrets in its environment "
 	    "only",
 	    "  PROVIDER              mint a lease of this provider for CMD\n"
-	    "  --scope S, --repo R   what PROVIDER's lease grants (repeat)\n"
-	    "  --env NAME            the variable for PROVIDER's token "
-	    "(default per\n"
-	    "                        provider: GITHUB_PERSONAL_ACCESS_TOKEN, "
-	    "SLACK_BOT_TOKEN,\n"
-	    "                        else NAME_TOKEN)\n"
+	    "  --scope S, --resource R (--repo R)\n"
+	    "                        what PROVIDER's lease grants (repeat)\n"
+	    "  --env NAME            the variable for PROVIDER's token (its "
+	    "primary part;\n"
+	    "                        default: the provider's variables, janee "
+	    "provider\n"
+	    "                        show NAME, else NAME_TOKEN)\n"
 	    "  --env NAME=REF        a secret reference for CMD: secret:NAME, "
 	    "env:VAR,\n"
 	    "                        file:PATH, keyring:SERVICE/ACCOUNT, "
@@ -231,11 +238,12 @@ const struct cmd cmd_table[] = {
 	    "  --no-browser          do not open a browser; print the URL "
 	    "only\n"
 	    "                        (also the case when not on a terminal)\n"
-	    "  --profile NAME        Slack: the install profile to log in\n"
-	    "  --paste               Slack: read the redirect address (or the "
-	    "code)\n"
-	    "                        from stdin instead of listening on "
-	    "127.0.0.1\n",
+	    "  --profile NAME        the install profile to log in (providers "
+	    "with profiles)\n"
+	    "  --paste               read the redirect address (or the code) "
+	    "from stdin\n"
+	    "                        instead of listening on 127.0.0.1 "
+	    "(browser logins)\n",
 	    opts_login, 1, 1, CMD_LEDGER | CMD_CONFIG, cmd_login },
 	{ NULL, "logout", "PROVIDER",
 	    "end the provider's leases, revoke its login there, forget it", "",
@@ -244,8 +252,8 @@ const struct cmd cmd_table[] = {
 	    "NAME --type T [--issuer URL --client-id ID --scope S...] "
 	    "[--set KEY=VALUE...] [options]",
 	    "add a provider to config.json (validated before it is written)",
-	    "  --type T              the provider type: oauth2, github-app or "
-	    "slack\n"
+	    "  --type T              the provider type (janee provider types "
+	    "lists them)\n"
 	    "  --issuer URL          the issuer (endpoints by discovery), or:\n"
 	    "  --token-endpoint URL, --device-endpoint URL,\n"
 	    "  --revocation-endpoint URL, --introspection-endpoint URL\n"
@@ -269,17 +277,20 @@ const struct cmd cmd_table[] = {
 	    "  --ca-file PATH        trust this CA for the provider's TLS\n"
 	    "  --set KEY=VALUE       any config.json key of the type "
 	    "(repeat),\n"
-	    "                        e.g. for github-app: --set "
-	    "installation_id=123456\n"
-	    "                        --set private_key=secret:gh-key\n"
+	    "                        e.g. --set installation_id=123456 --set "
+	    "private_key=secret:k\n"
 	    "                        --set 'permissions=[\"issues:write\"]'; "
 	    "VALUE is JSON\n"
 	    "                        when true, false, null, an integer or "
 	    "[...] {...} \"...\",\n"
-	    "                        else a string (docs/GITHUB.md, "
-	    "docs/SLACK.md)\n",
+	    "                        else a string (each type's keys: docs/, "
+	    "docs/PROVIDERS.md)\n",
 	    opts_provider_add, 1, 1, CMD_LEDGER | CMD_NO_SWEEP,
 	    cmd_provider_add },
+	{ "provider", "types", "[--json]",
+	    "list the provider types this janee has, and what each is",
+	    "  --json                print as JSON\n", opts_json, 0, 0,
+	    CMD_NO_SWEEP, cmd_provider_types },
 	{ "provider", "list", "[--json]",
 	    "list configured providers, their policies and login state",
 	    "  --json                print as JSON\n", opts_json, 0, 0,

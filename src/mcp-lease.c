@@ -234,7 +234,7 @@ elicit_params(struct mcp *m, const struct lease *l, int with_mode)
 	    "%s asks for a token from '%s' with scopes %s%s%s for %s. Reason "
 	    "given: %.800s",
 	    m->client ? m->client : "an MCP client", l->provider, l->requested,
-	    l->repositories ? " on repositories " : "",
+	    l->repositories ? " on " : "",
 	    l->repositories ? l->repositories : "", d,
 	    l->reason ? l->reason : "(none)");
 	if (with_mode)

@@ -9,6 +9,7 @@
 #include "common.h"
 
 #include "broker.h"
+#include "core.h"
 #include "credentials.h"
 #include "json.h"
 #include "mcp.h"
@@ -107,32 +108,13 @@ static int
 token_granted(
     struct mcp *m, const cJSON *args, const struct broker_grant *g, cJSON **out)
 {
-	const char *provider = json_str(args, "provider");
-	char exp[JANEE_TIME_LEN];
-	cJSON *o;
-	int rc;
+	const struct prov *pv =
+	    config_find(m->core->cfg, json_str(args, "provider"));
 
-	(void)m;
-	janee_time_fmt(g->expires_ms, exp);
-	if ((o = cJSON_CreateObject()) == NULL)
-		return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
-	if ((rc = json_put(o, "token",
-		 cJSON_CreateString((const char *)g->tok.token->data))) != 0 ||
-	    (rc = json_put(o, "token_type",
-		 cJSON_CreateString(
-		     g->tok.token_type ? g->tok.token_type : "bearer"))) != 0 ||
-	    (rc = json_put(o, "lease_id", cJSON_CreateString(g->lease_id))) !=
-		0 ||
-	    (rc = json_put(o, "provider", cJSON_CreateString(provider))) != 0 ||
-	    (rc = json_put(o, "scopes", cJSON_Parse(g->granted))) != 0 ||
-	    (rc = json_put(o, "expires_at", cJSON_CreateString(exp))) != 0 ||
-	    (rc = json_put(o, "revocable", cJSON_CreateBool(g->revocable))) !=
-		0) {
-		cJSON_Delete(o);
-		return rc;
-	}
-	*out = o;
-	return 0;
+	if (pv == NULL)
+		return janee_err_set(JANEE_ERR_NOT_FOUND, "no provider '%s'",
+		    json_str(args, "provider"));
+	return core_grant_json(pv, g, out);
 }
 
 /* --- the tools ----------------------------------------------------- */
@@ -140,6 +122,7 @@ token_granted(
 static const struct arg request_args[] = {
 	{ "provider", ARG_STRING, 1 },
 	{ "scopes", ARG_STRINGS, 0 },
+	{ "resources", ARG_STRINGS, 0 },
 	{ "repositories", ARG_STRINGS, 0 },
 	{ "ttl_seconds", ARG_INT, 0 },
 	{ "reason", ARG_STRING, 1 },
@@ -182,14 +165,19 @@ request_token(
 	req.ttl_s = cJSON_IsNumber(ttl) ? (int64_t)ttl->valuedouble : 0;
 	if (req.ttl_s < 0 || (cJSON_IsNumber(ttl) && req.ttl_s == 0))
 		r = mcp_tool_error("ttl_seconds must be at least 1");
+	else if (cJSON_GetObjectItemCaseSensitive(args, "resources") != NULL &&
+	    cJSON_GetObjectItemCaseSensitive(args, "repositories") != NULL)
+		r = mcp_tool_error("'repositories' and 'resources' are the "
+				   "same list: give one of them");
 	else if (arg_strings(args, "scopes", &req.scopes) != 0 ||
-	    arg_strings(args, "repositories", &req.repositories) != 0)
+	    arg_strings(args, "resources", &req.resources) != 0 ||
+	    arg_strings(args, "repositories", &req.resources) != 0)
 		r = mcp_tool_error("out of memory");
 	else
 		r = mcp_lease_obtain(m, &request_token_tool, id, params, &req,
 		    stateless, pending);
 	janee_strlist_free(&req.scopes);
-	janee_strlist_free(&req.repositories);
+	janee_strlist_free(&req.resources);
 	return r;
 }
 
@@ -204,7 +192,7 @@ provider_item(struct mcp *m, const struct prov *pv, cJSON *arr)
 	size_t j;
 	int rc;
 
-	if (pv->impl->login != NULL && !pv->ctx.no_login) {
+	if (pv->info.needs_login) {
 		rc = cred_info(m->core->lg, pv->name, &ci);
 		login = rc == 0 ? (ci.broken ? "broken" : "logged_in")
 				: "not_logged_in";
@@ -222,7 +210,10 @@ provider_item(struct mcp *m, const struct prov *pv, cJSON *arr)
 		if ((rc = json_push(
 			 a, cJSON_CreateString(pv->pol.ceiling.v[j]))) != 0)
 			return rc;
-	if ((rc = json_put(p, "max_ttl_seconds",
+	if ((pv->impl->resources != NULL &&
+		(rc = json_put(p, "resources",
+		     cJSON_CreateString(pv->impl->resources))) != 0) ||
+	    (rc = json_put(p, "max_ttl_seconds",
 		 cJSON_CreateNumber((double)pv->pol.max_ttl_s))) != 0 ||
 	    (rc = json_put(p, "approval",
 		 cJSON_CreateString(approval_name(pv->pol.approval)))) != 0 ||
@@ -347,18 +338,26 @@ static const struct tool {
 	{ "request_token", request_args, NULL,
 	    "{\"name\":\"request_token\",\"title\":\"Request a short-lived "
 	    "token\",\"description\":\"Ask janee for a token from a "
-	    "provider, narrowed to the scopes (and, for GitHub, "
-	    "repositories) you need, for ttl_seconds. A person may have to "
-	    "approve; the reason is shown to them. Never starts a login: if "
-	    "one is missing, the answer names the command the person should "
-	    "run. When approval is pending, call again with lease_id to "
-	    "collect.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{"
-	    "\"provider\":{\"type\":\"string\",\"description\":\"a provider "
-	    "name from list_providers\"},\"scopes\":{\"type\":\"array\","
-	    "\"items\":{\"type\":\"string\"},\"description\":\"scopes to "
-	    "grant; for GitHub permission:level such as issues:read\"},"
+	    "provider, narrowed to the scopes (and resources, where the "
+	    "provider has them) you need, for ttl_seconds. A person may have "
+	    "to approve; the reason is shown to them. Never starts a login: "
+	    "if one is missing, the answer names the command the person "
+	    "should run. When approval is pending, call again with lease_id "
+	    "to collect. The token is 'token'; a token of several parts (a "
+	    "database login: user, password, url) also has them in 'parts', "
+	    "'token' being the one 'primary' names.\",\"inputSchema\":{"
+	    "\"type\":\"object\",\"properties\":{\"provider\":{\"type\":"
+	    "\"string\",\"description\":\"a provider name from "
+	    "list_providers\"},\"scopes\":{\"type\":\"array\",\"items\":{"
+	    "\"type\":\"string\"},\"description\":\"scopes to grant, as "
+	    "list_providers names them (such as issues:read, or a database "
+	    "role)\"},\"resources\":{\"type\":\"array\",\"items\":{"
+	    "\"type\":\"string\"},\"description\":\"what the token may "
+	    "reach, for a provider that lists 'resources' in list_providers "
+	    "(repositories, databases); none: all its allow-list\"},"
 	    "\"repositories\":{\"type\":\"array\",\"items\":{\"type\":"
-	    "\"string\"},\"description\":\"GitHub only: bare repository "
+	    "\"string\"},\"description\":\"the same as resources, for "
+	    "providers whose resources are repositories: bare repository "
 	    "names\"},\"ttl_seconds\":{\"type\":\"integer\",\"minimum\":1,"
 	    "\"description\":\"lifetime; the provider's default when "
 	    "absent\"},\"reason\":{\"type\":\"string\",\"description\":\"why, "
@@ -366,12 +365,18 @@ static const struct tool {
 	    "\"string\",\"description\":\"collect a lease that was pending "
 	    "approval\"}},\"required\":[\"provider\",\"reason\"],"
 	    "\"additionalProperties\":false},\"outputSchema\":{\"type\":"
-	    "\"object\",\"properties\":{\"token\":{\"type\":\"string\"},"
+	    "\"object\",\"properties\":{\"token\":{\"type\":\"string\","
+	    "\"description\":\"the token, or its primary part\"},"
 	    "\"token_type\":{\"type\":\"string\"},\"lease_id\":{\"type\":"
 	    "\"string\"},\"provider\":{\"type\":\"string\"},\"scopes\":{"
 	    "\"type\":\"array\",\"items\":{\"type\":\"string\"}},"
 	    "\"expires_at\":{\"type\":\"string\"},\"revocable\":{\"type\":"
-	    "\"boolean\"}},\"required\":[\"token\",\"token_type\",\"lease_id\","
+	    "\"boolean\"},\"primary\":{\"type\":\"string\",\"description\":"
+	    "\"which part 'token' is, for a token of several parts\"},"
+	    "\"parts\":{\"type\":\"object\",\"additionalProperties\":{"
+	    "\"type\":\"string\"},\"description\":\"every part of a token "
+	    "of several parts, by name (user, password, url, host, ...)\"}},"
+	    "\"required\":[\"token\",\"token_type\",\"lease_id\","
 	    "\"provider\",\"scopes\",\"expires_at\",\"revocable\"]},"
 	    "\"annotations\":{\"title\":\"Request a token\",\"readOnlyHint\":"
 	    "false,\"destructiveHint\":false,\"idempotentHint\":false,"
@@ -389,7 +394,10 @@ static const struct tool {
 	    "\"array\",\"items\":{\"type\":\"string\"}},\"max_ttl_seconds\":{"
 	    "\"type\":\"integer\"},\"approval\":{\"type\":\"string\"},"
 	    "\"login\":{\"type\":\"string\"},\"login_command\":{\"type\":"
-	    "\"string\"}},\"required\":[\"name\",\"kind\",\"scopes\","
+	    "\"string\"},\"resources\":{\"type\":\"string\",\"description\":"
+	    "\"what request_token's resources are for this provider "
+	    "(repositories, databases); absent: it takes "
+	    "none\"}},\"required\":[\"name\",\"kind\",\"scopes\","
 	    "\"max_ttl_seconds\",\"approval\",\"login\"]}}},\"required\":["
 	    "\"providers\"]},\"annotations\":{\"title\":\"List providers\","
 	    "\"readOnlyHint\":true,\"destructiveHint\":false,"

@@ -1,4 +1,4 @@
-/* Policy checks: scopes and repositories within bounds, TTL too. */
+/* Policy checks: scopes and resources within bounds, TTL too. */
 #include "common.h"
 
 #include "buf.h"
@@ -6,16 +6,25 @@
 #include "util.h"
 
 /*
- * Repositories asked for must be on the allow-list; with an allow-list and
- * none asked for, the allow-list itself is asked for (never "all").
+ * Resources asked for must be on the allow-list; with an allow-list and
+ * none asked for, the allow-list itself is asked for (never "all").  A
+ * provider that narrows to no resources takes none.
  */
 static int
-check_repos(const struct prov *pv, struct janee_strlist *repos)
+check_resources(const struct prov *pv, struct janee_strlist *repos)
 {
-	const struct janee_strlist *allow = &pv->pol.repos;
+	const struct janee_strlist *allow = &pv->pol.resources;
 	size_t i;
 	int rc;
 
+	if (pv->impl->resources == NULL) {
+		if (repos->n == 0)
+			return 0;
+		return janee_err_set(JANEE_ERR_POLICY,
+		    "provider '%s' narrows tokens to scopes alone; it takes no "
+		    "resources ('%s')",
+		    pv->name, repos->v[0]);
+	}
 	if (repos->n == 0) {
 		for (i = 0; i < allow->n; i++)
 			if ((rc = janee_strlist_add(repos, allow->v[i])) != 0)
@@ -28,8 +37,9 @@ check_repos(const struct prov *pv, struct janee_strlist *repos)
 	for (i = 0; i < repos->n; i++)
 		if (!janee_strlist_has(allow, repos->v[i]))
 			return janee_err_set(JANEE_ERR_POLICY,
-			    "repository '%s' is not on the allow-list of "
-			    "provider '%s'",
+			    "%s '%s' is not on the allow-list of provider '%s'",
+			    pv->impl->resource ? pv->impl->resource
+					       : "resource",
 			    repos->v[i], pv->name);
 	return 0;
 }
@@ -72,7 +82,7 @@ policy_check(const struct prov *pv, struct janee_strlist *scopes,
 		buf_free(&allowed);
 		return rc;
 	}
-	if ((rc = check_repos(pv, repos)) != 0)
+	if ((rc = check_resources(pv, repos)) != 0)
 		return rc;
 	if (*ttl_s == 0)
 		*ttl_s = p->default_ttl_s;

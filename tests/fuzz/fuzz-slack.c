@@ -74,8 +74,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *prof;
 
 	if (cfg == NULL) {
-		if (config_parse(config_json, "fuzz", janee_providers, &cfg) !=
-		    0)
+		if (config_parse(
+			config_json, "fuzz", janee_providers, NULL, &cfg) != 0)
 			abort();
 		config_find(cfg, "slack")->ctx.now_ms = fixed_now_ms;
 	}

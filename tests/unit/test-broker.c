@@ -78,6 +78,7 @@ static const struct janee_provider *fx_table[3];
 static void
 fx_open(struct fx *f, const char *extra)
 {
+	struct janee_ctx services;
 	char *json;
 
 	memset(f, 0, sizeof(*f));
@@ -127,13 +128,19 @@ fx_open(struct fx *f, const char *extra)
 	if (home_resolve(f->dir, &f->h) != 0 ||
 	    ledger_open(f->h.db, 1, &f->lg) != 0 || ledger_begin(f->lg) != 0 ||
 	    store_create(f->lg, &f->h, "keyfile", &f->ks) != 0 ||
-	    ledger_commit(f->lg) != 0 ||
-	    config_parse(json, "test", fx_table, &f->cfg) != 0) {
+	    ledger_commit(f->lg) != 0) {
+		fprintf(stderr, "fixture: %s\n", janee_err_msg(-1));
+		abort();
+	}
+	/* As core_broker does: the broker's services before configure(). */
+	broker_init(&f->b, f->lg, &f->h, NULL, &f->ks);
+	broker_services(&f->b, &services);
+	if (config_parse(json, "test", fx_table, &services, &f->cfg) != 0) {
 		fprintf(stderr, "fixture: %s\n", janee_err_msg(-1));
 		abort();
 	}
 	free(json);
-	broker_init(&f->b, f->lg, &f->h, f->cfg, &f->ks);
+	f->b.cfg = f->cfg;
 	janee_clock_offset_ms = 0;
 	wrap_lg = NULL;
 	observe_db = NULL;
@@ -195,12 +202,12 @@ issue_repos(struct fx *f, const char *prov, const char *scope, int64_t ttl,
 	req.ttl_s = ttl;
 	req.reason = "unit test";
 	if ((scope != NULL && janee_strlist_add(&req.scopes, scope) != 0) ||
-	    (repo != NULL && janee_strlist_add(&req.repositories, repo) != 0))
+	    (repo != NULL && janee_strlist_add(&req.resources, repo) != 0))
 		abort();
 	janee_err_clear();
 	rc = broker_issue(&f->b, &req, g);
 	janee_strlist_free(&req.scopes);
-	janee_strlist_free(&req.repositories);
+	janee_strlist_free(&req.resources);
 	return rc;
 }
 
@@ -273,22 +280,25 @@ auto_approval_issues_a_recorded_sealed_token(void)
 
 	fx_open(&f, NULL);
 	T_EQ_INT(issue(&f, "t", "read", 600, &g), 0);
-	T_ASSERT(g.tok.token != NULL &&
-	    strncmp((char *)g.tok.token->data, "tst_", 4) == 0);
+	T_ASSERT(janee_token_get(&g.tok, "token") != NULL &&
+	    strncmp((char *)janee_token_get(&g.tok, "token")->data, "tst_",
+		4) == 0);
 	T_EQ_STR(g.granted, "[\"read\"]");
 	T_ASSERT(g.expires_ms >= before + 600000 &&
 	    g.expires_ms <= janee_now_ms() + 600000);
 	T_EQ_INT(live_tokens(&f), 1);
 	T_EQ_INT(lease_load(f.lg, g.lease_id, &l), 0);
 	T_EQ_INT(l.state, LEASE_ACTIVE);
-	T_EQ_INT(store_fingerprint(
-		     f.b.store, g.tok.token->data, g.tok.token->len, fp),
+	T_EQ_INT(
+	    store_fingerprint(f.b.store, janee_token_get(&g.tok, "token")->data,
+		janee_token_get(&g.tok, "token")->len, fp),
 	    0);
 	T_EQ_STR(l.fingerprint, fp);
 	T_ASSERT(l.sealed != NULL);
 	/* The sealed copy is not the token. */
-	T_ASSERT(memmem(l.sealed, l.sealed_len, g.tok.token->data,
-		     g.tok.token->len) == NULL);
+	T_ASSERT(memmem(l.sealed, l.sealed_len,
+		     janee_token_get(&g.tok, "token")->data,
+		     janee_token_get(&g.tok, "token")->len) == NULL);
 	T_EQ_INT(l.expires_ms, g.expires_ms);
 	T_EQ_STR(l.reason, "unit test");
 	/* requested, approved, issued: in that order. */
@@ -315,7 +325,7 @@ invariant_8_scope_outside_ceiling_is_refused_before_minting(void)
 	fx_open(&f, NULL);
 	T_EQ_INT(issue(&f, "t", "admin", 60, &g), JANEE_ERR_POLICY);
 	T_ASSERT(strstr(janee_err_msg(JANEE_ERR_POLICY), "'admin'") != NULL);
-	T_ASSERT(g.tok.token == NULL);
+	T_ASSERT(janee_token_get(&g.tok, "token") == NULL);
 	T_EQ_INT(mint_calls(&f), 0);
 	/* The refusal is on the record. */
 	T_EQ_INT(count(&f, "SELECT count(*) FROM leases WHERE state = '%s'",
@@ -622,10 +632,10 @@ a_session_collects_only_its_own_approved_lease(void)
 	T_EQ_INT(broker_decide(&f.b, g.lease_id, 1, "user", "ok", 0), 0);
 	T_EQ_INT(broker_session_collect(&f.b, "sess-b", g.lease_id, &got),
 	    JANEE_ERR_NOT_FOUND);
-	T_ASSERT(got.tok.token == NULL);
+	T_ASSERT(janee_token_get(&got.tok, "token") == NULL);
 	janee_err_clear();
 	T_EQ_INT(broker_session_collect(&f.b, "sess-a", g.lease_id, &got), 0);
-	T_ASSERT(got.tok.token != NULL);
+	T_ASSERT(janee_token_get(&got.tok, "token") != NULL);
 	broker_grant_free(&got);
 	broker_grant_free(&g);
 	janee_strlist_free(&req.scopes);
@@ -661,7 +671,7 @@ invariant_5_read_only_ledger_fails_closed_before_minting(void)
 	fx_open(&f, NULL);
 	T_EQ_INT(ledger_exec(f.lg, "PRAGMA query_only = 1"), 0);
 	T_EQ_INT(issue(&f, "t", "read", 60, &g), JANEE_ERR_DB);
-	T_ASSERT(g.tok.token == NULL);
+	T_ASSERT(janee_token_get(&g.tok, "token") == NULL);
 	T_EQ_INT(mint_calls(&f), 0);
 	T_EQ_INT(live_tokens(&f), 0);
 	fx_close(&f);
@@ -678,7 +688,7 @@ invariant_5_ledger_failing_after_mint_returns_no_token(void)
 	T_EQ_INT(issue(&f, "wrapped", "read", 60, &g), JANEE_ERR_DB);
 	T_ASSERT(
 	    strstr(janee_err_msg(JANEE_ERR_DB), "no token was issued") != NULL);
-	T_ASSERT(g.tok.token == NULL);
+	T_ASSERT(janee_token_get(&g.tok, "token") == NULL);
 	T_EQ_INT(mint_calls(&f), 1);
 	/* The minted token was revoked at the provider at once. */
 	T_EQ_INT(live_tokens(&f), 0);
@@ -717,7 +727,7 @@ invariant_5_full_ledger_fails_closed(void)
 	janee_err_clear();
 	T_EQ_INT(issue(&f, "t", "read", 60, &g), JANEE_ERR_DB);
 	T_ASSERT(strstr(janee_err_msg(JANEE_ERR_DB), "full") != NULL);
-	T_ASSERT(g.tok.token == NULL);
+	T_ASSERT(janee_token_get(&g.tok, "token") == NULL);
 	T_EQ_INT(mint_calls(&f), 0);
 	T_EQ_INT(live_tokens(&f), 0);
 	fx_close(&f);

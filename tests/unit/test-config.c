@@ -10,7 +10,7 @@ parse(const char *json, struct config **out)
 {
 	*out = NULL;
 	janee_err_clear();
-	return config_parse(json, "config.json", janee_providers, out);
+	return config_parse(json, "config.json", janee_providers, NULL, out);
 }
 
 /* Parsing fails with JANEE_ERR_CONFIG and a message holding `needle`. */

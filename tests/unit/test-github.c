@@ -27,7 +27,7 @@ parse(const char *json, struct config **out)
 {
 	*out = NULL;
 	janee_err_clear();
-	return config_parse(json, "config.json", table, out);
+	return config_parse(json, "config.json", table, NULL, out);
 }
 
 static void
@@ -208,7 +208,7 @@ config_extends_the_ceiling(void)
 	T_ASSERT(janee_strlist_has(&p->pol.ceiling, "issues:write"));
 	T_ASSERT(janee_strlist_has(&p->pol.ceiling, "contents:read"));
 	T_ASSERT(janee_strlist_has(&p->pol.ceiling, "checks:read"));
-	T_EQ_INT(p->pol.repos.n, 2);
+	T_EQ_INT(p->pol.resources.n, 2);
 	config_free(c);
 	/* The allow-list may be waived only by name. */
 	T_EQ_INT(parse(GH(", \"all_repositories\": true"), &c), 0);
@@ -318,7 +318,7 @@ expiry_of(struct prov *p, const char *expires_at)
 	int64_t ms = -1;
 
 	T_EQ_INT(token_answer(p, 201, body, NULL, &tok), 0);
-	if (tok.token != NULL)
+	if (janee_token_get(&tok, "token") != NULL)
 		ms = tok.expires_ms;
 	janee_token_clear(&tok);
 	free(body);
@@ -363,7 +363,7 @@ token_answers(void)
 		     "{\"administration\": \"write\"}}",
 		     NULL, &tok),
 	    JANEE_ERR_PROVIDER);
-	T_ASSERT(tok.token == NULL);
+	T_ASSERT(janee_token_get(&tok, "token") == NULL);
 	T_ASSERT(strstr(janee_err_msg(JANEE_ERR_PROVIDER),
 		     "'administration:write', which was not asked") != NULL);
 
@@ -373,7 +373,7 @@ token_answers(void)
 		     "[{\"issues\": \"write\"}, \"issues\"]}",
 		     NULL, &tok),
 	    JANEE_ERR_PROVIDER);
-	T_ASSERT(tok.token == NULL);
+	T_ASSERT(janee_token_get(&tok, "token") == NULL);
 	T_ASSERT(strstr(janee_err_msg(JANEE_ERR_PROVIDER),
 		     "\"permissions\" that is not an object") != NULL);
 
@@ -440,7 +440,8 @@ mint_one(struct prov *p, struct janee_strlist *scopes,
 	if (rc != 0)
 		fprintf(stderr, "  mint: %s\n", janee_err_msg(rc));
 	T_EQ_INT(rc, 0);
-	T_ASSERT(tok->token != NULL && tok->token->len >= 100);
+	T_ASSERT(janee_token_get(tok, "token") != NULL &&
+	    janee_token_get(tok, "token")->len >= 100);
 	T_ASSERT(janee_strlist_has(&tok->granted, "issues:read"));
 	T_ASSERT(janee_strlist_has(&tok->granted, "metadata:read"));
 	T_ASSERT(!janee_strlist_has(&tok->granted, "issues:write"));
@@ -492,15 +493,21 @@ several_mints_in_one_process(void)
 	mint_one(p, &scopes, &repos, &tok[1]);
 	janee_clock_offset_ms = 0;
 	mint_one(p, &scopes, &repos, &tok[2]);
-	T_ASSERT(tok[0].token && tok[1].token && tok[2].token &&
-	    strcmp((char *)tok[0].token->data, (char *)tok[1].token->data) &&
-	    strcmp((char *)tok[1].token->data, (char *)tok[2].token->data));
+	T_ASSERT(janee_token_get(&tok[0], "token") &&
+	    janee_token_get(&tok[1], "token") &&
+	    janee_token_get(&tok[2], "token") &&
+	    strcmp((char *)janee_token_get(&tok[0], "token")->data,
+		(char *)janee_token_get(&tok[1], "token")->data) &&
+	    strcmp((char *)janee_token_get(&tok[1], "token")->data,
+		(char *)janee_token_get(&tok[2], "token")->data));
 	for (i = 0; i < 3; i++) {
-		if (tok[i].token != NULL)
-			T_EQ_INT(p->impl->revoke(&p->ctx, tok[i].token), 0);
+		if (janee_token_get(&tok[i], "token") != NULL)
+			T_EQ_INT(
+			    p->impl->revoke(&p->ctx, "lse_test", &tok[i]), 0);
 		/* Revoking again: GitHub no longer knows it, which is done. */
-		if (i == 0 && tok[i].token != NULL)
-			T_EQ_INT(p->impl->revoke(&p->ctx, tok[i].token), 0);
+		if (i == 0 && janee_token_get(&tok[i], "token") != NULL)
+			T_EQ_INT(
+			    p->impl->revoke(&p->ctx, "lse_test", &tok[i]), 0);
 		janee_token_clear(&tok[i]);
 	}
 	janee_http_free(p->ctx.http);
