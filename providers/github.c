@@ -23,7 +23,7 @@
  *       (DELETE /applications/{client_id}/grant), which kills every token
  *       of the login, refresh tokens included.
  *
- * Scopes are "permission:level" (src/github.h).  Messages name the
+ * Scopes are "permission:level" (github.h).  Messages name the
  * provider and what to do; they never hold a token, JWT or key.
  */
 #include "common.h"

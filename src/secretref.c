@@ -548,24 +548,29 @@ secretref_expand(const char *s, char **out)
 
 /* --- recognising plaintext secrets ---------------------------------- */
 
+/*
+ * Known token forms, said by their prefix: the service a prefix belongs
+ * to is no business of the core (no file outside providers/ names a
+ * provider; t0002-layering).
+ */
 static const struct {
 	const char *prefix;
 	size_t min_rest; /* characters after the prefix */
 	const char *what;
 } prefixes[] = {
-	{ "github_pat_", 20, "a GitHub token" },
-	{ "ghp_", 20, "a GitHub token" },
-	{ "gho_", 20, "a GitHub token" },
-	{ "ghu_", 20, "a GitHub token" },
-	{ "ghs_", 20, "a GitHub token" },
-	{ "ghr_", 20, "a GitHub token" },
-	{ "xoxb-", 10, "a Slack token" },
-	{ "xoxp-", 10, "a Slack token" },
-	{ "xoxa-", 10, "a Slack token" },
-	{ "xoxe.", 10, "a Slack token" },
+	{ "github_pat_", 20, "a token of a known form (github_pat_...)" },
+	{ "ghp_", 20, "a token of a known form (ghp_...)" },
+	{ "gho_", 20, "a token of a known form (gho_...)" },
+	{ "ghu_", 20, "a token of a known form (ghu_...)" },
+	{ "ghs_", 20, "a token of a known form (ghs_...)" },
+	{ "ghr_", 20, "a token of a known form (ghr_...)" },
+	{ "xoxb-", 10, "a token of a known form (xoxb-...)" },
+	{ "xoxp-", 10, "a token of a known form (xoxp-...)" },
+	{ "xoxa-", 10, "a token of a known form (xoxa-...)" },
+	{ "xoxe.", 10, "a token of a known form (xoxe....)" },
 	{ "sk-", 20, "an API key (sk-)" },
 	{ "AKIA", 16, "an AWS access key" },
-	{ "glpat-", 20, "a GitLab token" },
+	{ "glpat-", 20, "a token of a known form (glpat-...)" },
 };
 
 /* Characters of tokens: letters, digits, and - _ . */

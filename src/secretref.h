@@ -62,7 +62,8 @@ int secretref_expand(const char *s, char **out) JANEE_WUR;
  * a known token prefix (ghp_, github_pat_, gho_, xoxb-, xoxp-, sk-,
  * AKIA, ...), a URL with a password, or a high-entropy value under a
  * name such as *TOKEN, *SECRET, *KEY, *PASSWORD.  NULL when not, else
- * a short description ("a GitHub token") that holds no part of value.
+ * a short description ("a token of a known form (ghp_...)") that holds
+ * no part of value but a public prefix.
  */
 const char *secretref_looks_secret(const char *name, const char *value);
 
