@@ -676,20 +676,24 @@ out:
 
 /*
  * Server text for a message: bounded, one line.  Unlike janee_clean_text,
- * each run of control bytes becomes one space: GitHub's messages span
- * lines, and their words must stay apart.
+ * each run of unsafe characters (text.h) becomes one space: GitHub's
+ * messages span lines, and their words must stay apart.
  */
 static void
 one_line_text(const char *in, char *out, size_t outsz)
 {
-	size_t j = 0;
+	char esc[JANEE_TEXT_ESC];
+	size_t j = 0, len;
 
-	for (; in != NULL && *in != '\0' && j + 1 < outsz; in++) {
-		if ((unsigned char)*in < 0x20 || *in == 0x7f) {
-			if (j > 0 && out[j - 1] != ' ')
+	for (; in != NULL && *in != '\0'; in += len) {
+		if (janee_text_char(in, &len, esc)) {
+			if (j > 0 && out[j - 1] != ' ' && j + 2 <= outsz)
 				out[j++] = ' ';
+		} else if (j + len + 1 <= outsz) {
+			memcpy(out + j, in, len);
+			j += len;
 		} else
-			out[j++] = *in;
+			break;
 	}
 	while (j > 0 && out[j - 1] == ' ')
 		j--;

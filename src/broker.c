@@ -8,6 +8,7 @@
 #include "credentials.h"
 #include "janee/http.h"
 #include "json.h"
+#include "login-guard.h"
 #include "policy.h"
 #include "secretref.h"
 #include "secrets.h"
@@ -720,9 +721,8 @@ fingerprint_token(struct broker *b, struct prov *pv, struct lease *l,
 		if (!(t->parts[i].flags & JANEE_PART_SECRET) &&
 		    strcmp(t->parts[i].name, prim) != 0)
 			continue;
-		if (janee_secret_hook != NULL)
-			janee_secret_hook("lease-part", t->parts[i].value->data,
-			    t->parts[i].value->len);
+		JANEE_SECRET_HOOK("lease-part", t->parts[i].value->data,
+		    t->parts[i].value->len);
 		if ((rc = store_fingerprint(b->store, t->parts[i].value->data,
 			 t->parts[i].value->len, fp)) != 0)
 			return rc;
@@ -825,14 +825,8 @@ mint_lease(struct broker *b, struct prov *pv, struct lease *l,
 static struct prov *
 find_prov(struct broker *b, const char *name)
 {
-	struct prov *pv = config_find(b->cfg, name);
-
-	if (pv == NULL)
-		janee_err_set(JANEE_ERR_NOT_FOUND,
-		    "no provider '%s' in %s; list them with: janee provider "
-		    "list",
-		    name, b->cfg->path);
-	return pv;
+	return config_lookup(
+	    b->cfg, name, 1, "list them with: janee provider list");
 }
 
 int
@@ -1431,14 +1425,12 @@ int
 broker_login(
     struct broker *b, const char *provider, const struct janee_login_ui *ui)
 {
+	struct login_guard g;
 	struct prov *pv;
 	int rc;
 
-	if ((pv = config_find(b->cfg, provider)) == NULL)
-		return janee_err_set(JANEE_ERR_NOT_FOUND,
-		    "no provider '%s' in "
-		    "%s; list them with: janee provider list",
-		    provider, b->cfg->path);
+	if ((pv = find_prov(b, provider)) == NULL)
+		return JANEE_ERR_NOT_FOUND;
 	if (pv->impl->login == NULL)
 		return janee_err_set(JANEE_ERR_UNSUPPORTED,
 		    "provider '%s' "
@@ -1449,7 +1441,9 @@ broker_login(
 	if ((rc = broker_unlock(b)) != 0 || (rc = prov_ready(b, pv)) != 0)
 		return rc;
 	b->logging_in = 1;
-	rc = pv->impl->login(&pv->ctx, ui);
+	/* What the provider shows a person is checked here (login-guard.h). */
+	login_guard_init(&g, ui);
+	rc = login_guard_end(&g, pv->impl->login(&pv->ctx, &g.ui));
 	b->logging_in = 0;
 	return rc;
 }
@@ -1464,11 +1458,8 @@ broker_logout(struct broker *b, const char *provider)
 	int rc = 0, prc;
 
 	memset(&ids, 0, sizeof(ids));
-	if ((pv = config_find(b->cfg, provider)) == NULL)
-		return janee_err_set(JANEE_ERR_NOT_FOUND,
-		    "no provider '%s' in "
-		    "%s",
-		    provider, b->cfg->path);
+	if ((pv = find_prov(b, provider)) == NULL)
+		return JANEE_ERR_NOT_FOUND;
 	if ((rc = broker_unlock(b)) != 0)
 		return rc;
 	/* Everything minted from the login goes first. */

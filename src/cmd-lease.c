@@ -35,9 +35,11 @@ cli_lease_row(const struct lease *l)
 		janee_time_fmt(l->expires_ms, exp);
 	else
 		snprintf(exp, sizeof(exp), "-");
-	printf("%-30s  %-12s  %-20s  %-24s  %s\n", l->id, l->provider,
-	    shown_state(l, st, sizeof(st)), exp,
-	    l->granted ? l->granted : l->requested);
+	/* The scopes an agent asked for may be anything: shown escaped. */
+	printf("%-30s  %-12s  %-20s  %-24s  ", l->id, l->provider,
+	    shown_state(l, st, sizeof(st)), exp);
+	cli_put_text(stdout, l->granted ? l->granted : l->requested, 0);
+	putchar('\n');
 }
 
 static void
@@ -181,8 +183,8 @@ cmd_lease_show(struct cli *c)
 	if (l.session)
 		show_text("session:    ", l.session);
 	show_text("reason:     ", l.reason ? l.reason : "-");
-	printf("requested:  %s\n", l.requested);
-	printf("granted:    %s\n", l.granted ? l.granted : "-");
+	show_text("requested:  ", l.requested);
+	show_text("granted:    ", l.granted ? l.granted : "-");
 	printf("ttl:        %llds\n", (long long)l.ttl_s);
 	janee_time_fmt(l.created_ms, t);
 	printf("created:    %s\n", t);

@@ -14,6 +14,7 @@
 
 #include "broker.h"
 #include "mcp.h"
+#include "text.h"
 #include "util.h"
 
 #define ELICIT_WAIT_MS (10 * 60 * 1000)
@@ -227,7 +228,7 @@ static cJSON *
 elicit_params(struct mcp *m, const struct lease *l, int with_mode)
 {
 	cJSON *p = cJSON_CreateObject(), *s, *props, *ap, *tt, *req;
-	char d[32], msg[1400];
+	char d[32], msg[1400], *shown;
 
 	janee_duration_fmt(l->ttl_s, d, sizeof(d));
 	snprintf(msg, sizeof(msg),
@@ -239,7 +240,11 @@ elicit_params(struct mcp *m, const struct lease *l, int with_mode)
 	    l->reason ? l->reason : "(none)");
 	if (with_mode)
 		cJSON_AddStringToObject(p, "mode", "form");
-	cJSON_AddStringToObject(p, "message", msg);
+	/* The client's name and the reason are the agent's: a person reads
+	 * the message, so no control or bidi character reaches it raw. */
+	shown = janee_text_escape(msg);
+	cJSON_AddStringToObject(p, "message", shown ? shown : "out of memory");
+	free(shown);
 	s = cJSON_AddObjectToObject(p, "requestedSchema");
 	cJSON_AddStringToObject(s, "type", "object");
 	props = cJSON_AddObjectToObject(s, "properties");
@@ -530,7 +535,7 @@ mcp_tools_shutdown(struct mcp *m, const char *why)
 	/* And what the agent was told to come back for. */
 	if (m->ready &&
 	    (rc = broker_end_session(&m->core->broker, m->session, why)) != 0) {
-		fprintf(stderr, "janee serve: %s\n", janee_err_msg(rc));
+		mcp_warn("%s", janee_err_msg(rc));
 		janee_err_clear();
 	}
 }
@@ -598,9 +603,8 @@ wait_out_of_band(struct mcp *m, const struct mcp_lease_tool *t, cJSON *id,
 	p->stateless = stateless;
 	p->deadline_ms =
 	    janee_now_ms() + (pv != NULL ? pv->pol.approval_wait_s : 0) * 1000;
-	fprintf(stderr,
-	    "janee serve: lease %s for '%s' waits for your approval: run "
-	    "'janee approve %s' or 'janee deny %s'\n",
+	mcp_warn("lease %s for '%s' waits for your approval: run 'janee "
+		 "approve %s' or 'janee deny %s'",
 	    g->lease_id, req->provider, g->lease_id, g->lease_id);
 	*pending = 1;
 	return NULL;

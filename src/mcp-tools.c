@@ -155,10 +155,12 @@ request_token(
 	/* Collect an approved lease of this session. */
 	if ((lid = json_str(args, "lease_id")) != NULL)
 		return mcp_lease_collect(m, &request_token_tool, args, lid);
-	if (config_find(m->core->cfg, prov) == NULL)
-		return mcp_tool_error("no provider '%s'; call list_providers "
-				      "to see which there are",
-		    prov);
+	if (config_lookup(m->core->cfg, prov, 0,
+		"call list_providers to see which there are") == NULL) {
+		r = mcp_tool_error("%s", janee_err_msg(JANEE_ERR_NOT_FOUND));
+		janee_err_clear();
+		return r;
+	}
 	memset(&req, 0, sizeof(req));
 	req.provider = prov;
 	req.reason = json_str(args, "reason");

@@ -28,6 +28,8 @@
  * JANEE_LEAK_SECRETS_FILE: every token minted and every credential read
  * is appended there for the suite-wide leak sweep (tests/leak-sweep.py).
  */
+/* The test hooks of src/util.h (linked from libjanee_testhooks.a). */
+#define JANEE_TEST_HOOKS 1
 #include "common.h"
 
 #include <dirent.h>

@@ -8,6 +8,8 @@
  * reconcile() only when the info says so, login(), the lease_live
  * service, and resources.
  */
+/* The clock offset of the test programs (src/util.h). */
+#define JANEE_TEST_HOOKS 1
 #include "common.h"
 
 #include <dirent.h>
