@@ -137,18 +137,6 @@ store_trouble(int rc)
 	return rc == JANEE_ERR_LOCKED || rc == JANEE_ERR_BAD_KEY;
 }
 
-static void
-prov_log(struct janee_ctx *ctx, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "janee: %s: ", ctx->name);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
 /* secret:NAME for secretref_resolve: the store, unlocked on need. */
 static int
 sealed_lookup(void *arg, const char *name, struct janee_secret **out)
@@ -310,7 +298,7 @@ broker_services(struct broker *b, struct janee_ctx *out)
 	out->cred_unlock = prov_cred_unlock;
 	out->lease_live = prov_lease_live;
 	out->now_ms = clock_ms;
-	out->log = prov_log;
+	out->log = config_ctx_log;
 }
 
 void

@@ -112,22 +112,6 @@ catch_signals(void)
 static const char *const passphrase_vars[] = { "JANEE_PASSPHRASE",
 	"JANEE_NEW_PASSPHRASE" };
 
-static int
-valid_name(const char *s)
-{
-	size_t i;
-
-	if (!((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z') ||
-		s[0] == '_'))
-		return 0;
-	for (i = 1; s[i] != '\0'; i++)
-		if (!((s[i] >= 'A' && s[i] <= 'Z') ||
-			(s[i] >= 'a' && s[i] <= 'z') ||
-			(s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
-			return 0;
-	return 1;
-}
-
 /* NAME_TOKEN, from the provider's entry name: a primary with no variable. */
 static char *
 default_env(const char *provider)
@@ -182,7 +166,7 @@ set_lease_env(struct exec *x, struct exec_lease *l, const char *name)
 	size_t i;
 
 	(void)x;
-	if (name != NULL && *name != '\0' && !valid_name(name))
+	if (name != NULL && *name != '\0' && !janee_env_name_valid(name))
 		return janee_err_set(JANEE_ERR_USAGE,
 		    "'%s' is not an environment variable name", name);
 	for (i = 0, p = l->pv->info.parts; p->name != NULL; p++, i++) {
@@ -270,7 +254,7 @@ parse_var(struct exec *x, const char *spec)
 	if ((v->name = janee_asprintf("%.*s", (int)(eq - spec), spec)) == NULL)
 		return JANEE_ERR_NOMEM;
 	x->nvars++;
-	if (!valid_name(v->name))
+	if (!janee_env_name_valid(v->name))
 		return janee_err_set(JANEE_ERR_USAGE,
 		    "'%s' is not an environment variable name", v->name);
 	v->ref = eq + 1;
@@ -413,7 +397,7 @@ parse(struct exec *x)
 	}
 	l = cli_all(c, "pass-env");
 	for (i = 0; i < l->n; i++) {
-		if (!valid_name(l->v[i]))
+		if (!janee_env_name_valid(l->v[i]))
 			return cli_usage_error(c,
 			    "--pass-env: '%s' is not an environment variable "
 			    "name",

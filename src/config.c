@@ -422,23 +422,6 @@ prov_primary(const struct prov *pv)
 				: pv->info.parts;
 }
 
-/* An environment variable's name: [A-Za-z_][A-Za-z0-9_]*. */
-static int
-env_name_ok(const char *s)
-{
-	size_t i;
-
-	if (!((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z') ||
-		s[0] == '_'))
-		return 0;
-	for (i = 1; s[i] != '\0'; i++)
-		if (!((s[i] >= 'A' && s[i] <= 'Z') ||
-			(s[i] >= 'a' && s[i] <= 'z') ||
-			(s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
-			return 0;
-	return 1;
-}
-
 /*
  * What configure() said must fit the provider's table: a promise with no
  * slot behind it (revocable without revoke()) is the provider's bug, and
@@ -466,7 +449,7 @@ check_info(const char *where, const struct prov *p)
 	for (a = in->parts; bad == NULL && a->name != NULL; a++) {
 		if (!janee_name_valid(a->name))
 			bad = "names a token part that is not a name";
-		else if (a->env != NULL && !env_name_ok(a->env))
+		else if (a->env != NULL && !janee_env_name_valid(a->env))
 			bad = "maps a token part to no variable name";
 		for (b = a + 1; bad == NULL && b->name != NULL; b++)
 			if (strcmp(a->name, b->name) == 0 ||
@@ -547,8 +530,8 @@ off_lease_live(struct janee_ctx *ctx, const char *lease_id)
 	return 1; /* cannot say: never let anything be dropped */
 }
 
-static void
-off_log(struct janee_ctx *ctx, const char *fmt, ...)
+void
+config_ctx_log(struct janee_ctx *ctx, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -569,7 +552,7 @@ static const struct janee_ctx offline = {
 	.cred_unlock = off_cred_unlock,
 	.lease_live = off_lease_live,
 	.now_ms = janee_now_ms,
-	.log = off_log,
+	.log = config_ctx_log,
 };
 
 static int

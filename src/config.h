@@ -81,6 +81,10 @@ int config_parse(const char *text, const char *origin,
     const struct janee_provider *const *table, const struct janee_ctx *services,
     struct config **out) JANEE_WUR;
 
+/* A provider's diagnostics: "janee: NAME: ..." on stderr (ctx->log). */
+void config_ctx_log(struct janee_ctx *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* The part of pv's tokens named name, or NULL; pv's primary part. */
 const struct janee_part_info *
 prov_part(const struct prov *pv, const char *name);

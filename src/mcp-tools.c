@@ -232,6 +232,21 @@ provider_item(struct mcp *m, const struct prov *pv, cJSON *arr)
 	return 0;
 }
 
+/* {"key": []}, the array in *arr; NULL (message set) on ENOMEM. */
+static cJSON *
+list_object(const char *key, cJSON **arr)
+{
+	cJSON *o;
+
+	if ((o = cJSON_CreateObject()) == NULL ||
+	    (*arr = cJSON_AddArrayToObject(o, key)) == NULL) {
+		cJSON_Delete(o);
+		janee_err_set(JANEE_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	return o;
+}
+
 static int
 list_providers(struct mcp *m, const cJSON *args, cJSON **out)
 {
@@ -240,11 +255,8 @@ list_providers(struct mcp *m, const cJSON *args, cJSON **out)
 	int rc;
 
 	(void)args;
-	if ((o = cJSON_CreateObject()) == NULL ||
-	    (arr = cJSON_AddArrayToObject(o, "providers")) == NULL) {
-		cJSON_Delete(o);
-		return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
-	}
+	if ((o = list_object("providers", &arr)) == NULL)
+		return JANEE_ERR_NOMEM;
 	for (i = 0; i < m->core->cfg->n; i++)
 		if ((rc = provider_item(m, &m->core->cfg->provs[i], arr)) !=
 		    0) {
@@ -287,11 +299,8 @@ list_leases(struct mcp *m, const cJSON *args, cJSON **out)
 	int rc;
 
 	(void)args;
-	if ((o = cJSON_CreateObject()) == NULL ||
-	    (arr = cJSON_AddArrayToObject(o, "leases")) == NULL) {
-		cJSON_Delete(o);
-		return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
-	}
+	if ((o = list_object("leases", &arr)) == NULL)
+		return JANEE_ERR_NOMEM;
 	if ((rc = broker_session_leases(
 		 &m->core->broker, m->session, lease_item, arr)) != 0) {
 		cJSON_Delete(o);

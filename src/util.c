@@ -325,6 +325,22 @@ janee_name_valid(const char *s)
 }
 
 int
+janee_env_name_valid(const char *s)
+{
+	size_t i;
+
+	if (!((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z') ||
+		s[0] == '_'))
+		return 0;
+	for (i = 1; s[i] != '\0'; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') ||
+			(s[i] >= 'a' && s[i] <= 'z') ||
+			(s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return 0;
+	return 1;
+}
+
+int
 janee_b64url(const void *p, size_t n, char *out, size_t outsz)
 {
 	char tmp[4 * 1024 + 1];

@@ -85,6 +85,9 @@ int janee_random(void *p, size_t n) JANEE_WUR;
  * lowercase letters and digits, '-' and '_' after the first. */
 int janee_name_valid(const char *s);
 
+/* An environment variable's name: [A-Za-z_][A-Za-z0-9_]*. */
+int janee_env_name_valid(const char *s);
+
 /* A lease id: "lse_" and 26 base32 characters of 128 random bits. */
 #define JANEE_LEASE_ID_LEN 31
 int janee_lease_id_new(char out[JANEE_LEASE_ID_LEN]) JANEE_WUR;

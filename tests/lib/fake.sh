@@ -30,20 +30,10 @@ _fake_trapped=
 
 . "$JANEE_SRCDIR/tests/lib/ca.sh"
 
-_fake_grab_trap() {
-	case "${3:-}" in EXIT | 0) _fake_old_trap=${2:-} ;; esac
-	return 0
-}
-
-# Put "stop the servers" in front of whatever EXIT trap is set now.
+# Put "stop the servers" in front of the EXIT trap, once.
 _fake_chain_trap() {
 	[ -n "$_fake_trapped" ] && return 0
-	_fake_old_trap=
-	trap >"$TMP/.fake-traps"
-	eval "$(sed 's/^trap -- /_fake_grab_trap -- /' "$TMP/.fake-traps")"
-	rm -f "$TMP/.fake-traps"
-	[ -n "$_fake_old_trap" ] || _fake_old_trap='capture_keep; rm -rf "$TMP"'
-	trap "fake_stop_all; $_fake_old_trap" EXIT
+	chain_exit_trap fake_stop_all
 	_fake_trapped=1
 }
 

@@ -52,20 +52,10 @@ _pg_as_owner() {
 	fi
 }
 
-_pg_grab_trap() {
-	case "${3:-}" in EXIT | 0) _pg_old_trap=${2:-} ;; esac
-	return 0
-}
-
-# Put "stop the server" in front of whatever EXIT trap is set now.
+# Put "stop the server" in front of the EXIT trap, once.
 _pg_chain_trap() {
 	[ -n "$_pg_trapped" ] && return 0
-	_pg_old_trap=
-	trap >"$TMP/.pg-traps"
-	eval "$(sed 's/^trap -- /_pg_grab_trap -- /' "$TMP/.pg-traps")"
-	rm -f "$TMP/.pg-traps"
-	[ -n "$_pg_old_trap" ] || _pg_old_trap='capture_keep; rm -rf "$TMP"'
-	trap "pg_stop; $_pg_old_trap" EXIT
+	chain_exit_trap pg_stop
 	_pg_trapped=1
 }
 
