@@ -207,9 +207,7 @@ gh_scope_parse(
 		    !gh_perm_has_level(p, gh_level_parse(colon + 1))) {
 			perm_levels_text(p, valid, sizeof(valid));
 			return janee_err_set(JANEE_ERR_INVALID,
-			    "%s: scope '%s' "
-			    "needs a level GitHub has for '%s': %s (as in "
-			    "\"%s:%s\")",
+			    "%s: scope '%s' needs a level GitHub has for '%s': %s (as in \"%s:%s\")",
 			    who, scope, name, valid, name,
 			    gh_perm_has_level(p, GH_READ) ? "read" : "write");
 		}
@@ -224,9 +222,7 @@ gh_scope_parse(
 			&all, "%s%s", i ? ", " : "", catalogue[i].name) != 0)
 			break;
 	rc = janee_err_set(JANEE_ERR_INVALID,
-	    "%s: '%s' is not a GitHub App "
-	    "permission; a scope is PERMISSION:LEVEL with a name that uses "
-	    "underscores, one of: %s",
+	    "%s: '%s' is not a GitHub App permission; a scope is PERMISSION:LEVEL with a name that uses underscores, one of: %s",
 	    who, scope, all.p ? all.p : "");
 	buf_free(&all);
 	return rc;
@@ -438,41 +434,28 @@ allow_list(struct janee_ctx *ctx, struct gh *g)
 	if (g->mode == MINT_USER) {
 		if (r->n > 0)
 			return janee_err_set(JANEE_ERR_CONFIG,
-			    "provider '%s': "
-			    "key 'repositories' cannot apply to \"mint\": "
-			    "\"user\": GitHub cannot narrow a user token to "
-			    "repositories",
+			    "provider '%s': key 'repositories' cannot apply to \"mint\": \"user\": GitHub cannot narrow a user token to repositories",
 			    ctx->name);
 		return 0;
 	}
 	if (r->n == 0 && !g->all_repositories)
 		return janee_err_set(JANEE_ERR_CONFIG,
-		    "provider '%s': the "
-		    "repository allow-list is empty; list the repositories "
-		    "tokens may cover in 'repositories' (bare names), or set "
-		    "\"all_repositories\": true to allow tokens for every "
+		    "provider '%s': the repository allow-list is empty; list the repositories tokens may cover in 'repositories' (bare names), or set \"all_repositories\": true to allow tokens for every "
 		    "repository of the installation",
 		    ctx->name);
 	if (r->n > MAX_REPOS)
 		return janee_err_set(JANEE_ERR_CONFIG,
-		    "provider '%s': key "
-		    "'repositories' lists %zu repositories; GitHub takes at "
-		    "most %d in one token",
+		    "provider '%s': key 'repositories' lists %zu repositories; GitHub takes at most %d in one token",
 		    ctx->name, r->n, MAX_REPOS);
 	for (i = 0; i < r->n; i++) {
 		if (gh_repo_name_ok(r->v[i]) || gh_repo_id_parse(r->v[i], &id))
 			continue;
 		if (strchr(r->v[i], '/') != NULL)
 			return janee_err_set(JANEE_ERR_CONFIG,
-			    "provider '%s': "
-			    "repository '%s' in 'repositories' must be a bare "
-			    "name, as GitHub wants it ('%s'); the owner is the "
-			    "installation's",
+			    "provider '%s': repository '%s' in 'repositories' must be a bare name, as GitHub wants it ('%s'); the owner is the installation's",
 			    ctx->name, r->v[i], strrchr(r->v[i], '/') + 1);
 		return janee_err_set(JANEE_ERR_CONFIG,
-		    "provider '%s': "
-		    "'%s' in 'repositories' is not a repository name (A-Z, "
-		    "a-z, 0-9, '.', '-', '_') nor \"id:NUMBER\"",
+		    "provider '%s': '%s' in 'repositories' is not a repository name (A-Z, a-z, 0-9, '.', '-', '_') nor \"id:NUMBER\"",
 		    ctx->name, r->v[i]);
 	}
 	return 0;
@@ -527,26 +510,23 @@ gh_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state,
 		g->mode = MINT_USER;
 	else {
 		janee_err_set(rc,
-		    "provider '%s': 'mint' must be installation "
-		    "or user, not '%s'",
+		    "provider '%s': 'mint' must be installation or user, not '%s'",
 		    ctx->name, mint);
 		goto out;
 	}
 	if (g->app_id < 0 || g->installation_id < 0) {
 		janee_err_set(rc,
-		    "provider '%s': 'app_id' and 'installation_id' "
-		    "are positive integers",
+		    "provider '%s': 'app_id' and 'installation_id' are positive integers",
 		    ctx->name);
 		goto out;
 	}
 	/* The client ID goes into URL paths: GitHub's are plain. */
 	if (cid != NULL &&
 	    strspn(cid,
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopq"
-		"rstuvwxyz0123456789._-") != strlen(cid)) {
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") !=
+		strlen(cid)) {
 		janee_err_set(rc,
-		    "provider '%s': 'client_id' '%s' is not a "
-		    "GitHub client ID",
+		    "provider '%s': 'client_id' '%s' is not a GitHub client ID",
 		    ctx->name, cid);
 		goto out;
 	}
@@ -554,44 +534,33 @@ gh_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state,
 	if (g->mode == MINT_INSTALLATION) {
 		if (key == NULL) {
 			janee_err_set(rc,
-			    "provider '%s': installation tokens "
-			    "need 'private_key', a reference to the app's "
-			    "key (\"secret:NAME\", stored with: janee secret "
-			    "set NAME --from-file KEY.pem); for tokens that "
+			    "provider '%s': installation tokens need 'private_key', a reference to the app's key (\"secret:NAME\", stored with: janee secret set NAME --from-file KEY.pem); for tokens that "
 			    "act as you, set \"mint\": \"user\"",
 			    ctx->name);
 			goto out;
 		}
 		if (g->app_id == 0 && cid == NULL) {
 			janee_err_set(rc,
-			    "provider '%s': set 'client_id' "
-			    "(preferred) or 'app_id': the app JWT names its "
-			    "issuer",
+			    "provider '%s': set 'client_id' (preferred) or 'app_id': the app JWT names its issuer",
 			    ctx->name);
 			goto out;
 		}
 		if (nsel != 1) {
 			janee_err_set(rc,
-			    "provider '%s': set exactly one of "
-			    "'installation_id', 'owner' (a user or "
-			    "organization) or 'repository' (\"owner/repo\") "
-			    "to find the installation",
+			    "provider '%s': set exactly one of 'installation_id', 'owner' (a user or organization) or 'repository' (\"owner/repo\") to find the installation",
 			    ctx->name);
 			goto out;
 		}
 	} else {
 		if (cid == NULL) {
 			janee_err_set(rc,
-			    "provider '%s': \"mint\": \"user\" "
-			    "needs the app's 'client_id' for the device login",
+			    "provider '%s': \"mint\": \"user\" needs the app's 'client_id' for the device login",
 			    ctx->name);
 			goto out;
 		}
 		if (nsel != 0 || g->all_repositories) {
 			janee_err_set(rc,
-			    "provider '%s': 'installation_id', "
-			    "'owner', 'repository' and 'all_repositories' are "
-			    "for installation tokens, not \"mint\": \"user\"",
+			    "provider '%s': 'installation_id', 'owner', 'repository' and 'all_repositories' are for installation tokens, not \"mint\": \"user\"",
 			    ctx->name);
 			goto out;
 		}
@@ -602,23 +571,20 @@ gh_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state,
 		g->iss_app_id = 0;
 	else if (iss != NULL) {
 		janee_err_set(rc,
-		    "provider '%s': 'jwt_issuer' must be "
-		    "client_id or app_id, and that key must be set",
+		    "provider '%s': 'jwt_issuer' must be client_id or app_id, and that key must be set",
 		    ctx->name);
 		goto out;
 	} else
 		g->iss_app_id = cid == NULL;
 	if (owner != NULL && !gh_owner_ok(owner)) {
 		janee_err_set(rc,
-		    "provider '%s': 'owner' '%s' is not a GitHub "
-		    "user or organization name",
+		    "provider '%s': 'owner' '%s' is not a GitHub user or organization name",
 		    ctx->name, owner);
 		goto out;
 	}
 	if (repo != NULL && (slash = strchr(repo, '/')) == NULL) {
 		janee_err_set(rc,
-		    "provider '%s': 'repository' must be "
-		    "\"owner/repo\", not '%s'",
+		    "provider '%s': 'repository' must be \"owner/repo\", not '%s'",
 		    ctx->name, repo);
 		goto out;
 	}
@@ -631,8 +597,7 @@ gh_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state,
 		g->owner[slash - repo] = '\0';
 		if (!gh_owner_ok(g->owner) || !gh_repo_name_ok(g->repo)) {
 			janee_err_set(rc,
-			    "provider '%s': 'repository' must be "
-			    "\"owner/repo\" with GitHub names, not '%s'",
+			    "provider '%s': 'repository' must be \"owner/repo\" with GitHub names, not '%s'",
 			    ctx->name, repo);
 			goto out;
 		}
@@ -641,9 +606,7 @@ gh_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state,
 	limit = g->mode == MINT_USER ? USER_MAX_TTL_S : INSTALL_MAX_TTL_S;
 	if (max_ttl > limit) {
 		rc = janee_err_set(JANEE_ERR_CONFIG,
-		    "provider '%s': "
-		    "'max_ttl' may be at most %s: GitHub's own life of %s "
-		    "tokens",
+		    "provider '%s': 'max_ttl' may be at most %s: GitHub's own life of %s tokens",
 		    ctx->name, g->mode == MINT_USER ? "8h" : "1h",
 		    g->mode == MINT_USER ? "user" : "installation");
 		goto out;
@@ -741,51 +704,35 @@ api_fail(struct janee_ctx *ctx, const char *what, const struct gh_err *e)
 		else
 			snprintf(wait, sizeof(wait), "try again later");
 		return janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': "
-		    "GitHub's rate limit stopped %s (HTTP %ld: %s); %s, as "
-		    "GitHub asks",
+		    "provider '%s': GitHub's rate limit stopped %s (HTTP %ld: %s); %s, as GitHub asks",
 		    ctx->name, what, e->status, e->msg, wait);
 	}
 	switch (e->status) {
 	case 401:
 		if (strstr(e->msg, "'exp'") || strstr(e->msg, "'iat'"))
 			return janee_err_set(JANEE_ERR_PROVIDER,
-			    "provider "
-			    "'%s': GitHub refused the app JWT for %s (HTTP "
-			    "401: %s); this machine's clock is probably off by "
-			    "more than a minute: set it right (e.g. enable "
-			    "NTP)",
+			    "provider '%s': GitHub refused the app JWT for %s (HTTP 401: %s); this machine's clock is probably off by more than a minute: set it right (e.g. enable NTP)",
 			    ctx->name, what, e->msg);
 		return janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': "
-		    "GitHub refused the app JWT for %s (HTTP 401: %s); check "
-		    "that 'private_key' is a current private key of the app "
-		    "and that '%s' is the app's",
+		    "provider '%s': GitHub refused the app JWT for %s (HTTP 401: %s); check that 'private_key' is a current private key of the app and that '%s' is the app's",
 		    ctx->name, what, e->msg,
 		    g->iss_app_id ? "app_id" : "client_id");
 	case 403:
 		return janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': "
-		    "GitHub forbids %s (HTTP 403: %s); the installation may "
-		    "be suspended, or a policy of its owner may block the "
-		    "app: see the installation's settings",
+		    "provider '%s': GitHub forbids %s (HTTP 403: %s); the installation may be suspended, or a policy of its owner may block the app: see the installation's settings",
 		    ctx->name, what, e->msg);
 	case 404:
 		return janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': "
-		    "GitHub found nothing for %s (HTTP 404: %s); check "
-		    "'base_url' and the installation",
+		    "provider '%s': GitHub found nothing for %s (HTTP 404: %s); check 'base_url' and the installation",
 		    ctx->name, what, e->msg);
 	case 422:
 		return janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': "
-		    "GitHub refused %s (HTTP 422: %s)",
+		    "provider '%s': GitHub refused %s (HTTP 422: %s)",
 		    ctx->name, what, e->msg);
 	}
 	return janee_err_set(JANEE_ERR_PROVIDER,
-	    "provider '%s': GitHub "
-	    "answered HTTP %ld to %s: %s",
-	    ctx->name, e->status, what, e->msg);
+	    "provider '%s': GitHub answered HTTP %ld to %s: %s", ctx->name,
+	    e->status, what, e->msg);
 }
 
 /* One REST call with GitHub's headers; 0 when any answer came. */
@@ -829,8 +776,7 @@ answer_json(
 	if (!cJSON_IsObject(j)) {
 		cJSON_Delete(j);
 		janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': GitHub "
-		    "answered %s with HTTP %ld but no JSON object",
+		    "provider '%s': GitHub answered %s with HTTP %ld but no JSON object",
 		    ctx->name, what, r->status);
 		return NULL;
 	}
@@ -927,8 +873,7 @@ gh_lookup_answer(struct janee_ctx *ctx, const char *what,
 			rc = JANEE_ERR_PROVIDER;
 		else if ((*id = jid(j, "id")) == 0)
 			rc = janee_err_set(JANEE_ERR_PROVIDER,
-			    "provider '%s': "
-			    "GitHub's answer to %s has no installation id",
+			    "provider '%s': GitHub's answer to %s has no installation id",
 			    ctx->name, what);
 		cJSON_Delete(j);
 	} else if (r->status != 404) {
@@ -985,8 +930,7 @@ installation(struct janee_ctx *ctx, const struct janee_secret *jwt, int64_t *id,
 		return janee_err_set(JANEE_ERR_PROVIDER, "%s", g->missing);
 	if (g->repo != NULL) {
 		snprintf(what, sizeof(what),
-		    "installation look-up (GET "
-		    "/repos/%s/%s/installation)",
+		    "installation look-up (GET /repos/%s/%s/installation)",
 		    g->owner, g->repo);
 		if ((url = janee_asprintf("%s/repos/%s/%s/installation", g->api,
 			 g->owner, g->repo)) == NULL)
@@ -994,8 +938,7 @@ installation(struct janee_ctx *ctx, const struct janee_secret *jwt, int64_t *id,
 		rc = lookup_one(ctx, jwt, url, what, id, &status);
 	} else {
 		snprintf(what, sizeof(what),
-		    "installation look-up (GET "
-		    "/orgs/%s/installation)",
+		    "installation look-up (GET /orgs/%s/installation)",
 		    g->owner);
 		if ((url = janee_asprintf(
 			 "%s/orgs/%s/installation", g->api, g->owner)) == NULL)
@@ -1004,8 +947,7 @@ installation(struct janee_ctx *ctx, const struct janee_secret *jwt, int64_t *id,
 		if (rc == 0 && status == 404) {
 			free(url);
 			snprintf(what, sizeof(what),
-			    "installation look-up "
-			    "(GET /users/%s/installation)",
+			    "installation look-up (GET /users/%s/installation)",
 			    g->owner);
 			if ((url = janee_asprintf("%s/users/%s/installation",
 				 g->api, g->owner)) == NULL)
@@ -1018,10 +960,7 @@ installation(struct janee_ctx *ctx, const struct janee_secret *jwt, int64_t *id,
 		return rc;
 	if (status == 404) {
 		snprintf(g->missing, sizeof(g->missing),
-		    "provider '%s': the GitHub App is not installed on "
-		    "'%s%s%s' "
-		    "(HTTP 404 from %s); install it (the app's public page, "
-		    "Install) on that %s, or set 'installation_id'",
+		    "provider '%s': the GitHub App is not installed on '%s%s%s' (HTTP 404 from %s); install it (the app's public page, Install) on that %s, or set 'installation_id'",
 		    ctx->name, g->owner, g->repo ? "/" : "",
 		    g->repo ? g->repo : "", what,
 		    g->repo ? "repository" : "account");
@@ -1068,15 +1007,11 @@ narrow_read(
 		;
 	if (i == gh_perm_count())
 		return janee_err_set(JANEE_ERR_POLICY,
-		    "provider '%s': no "
-		    "permission asked for; name one (janee token %s --scope "
-		    "issues:read)",
+		    "provider '%s': no permission asked for; name one (janee token %s --scope issues:read)",
 		    ctx->name, ctx->name);
 	if (req->resources->n > MAX_REPOS)
 		return janee_err_set(JANEE_ERR_POLICY,
-		    "provider '%s': %zu "
-		    "repositories asked for; GitHub takes at most %d in one "
-		    "token",
+		    "provider '%s': %zu repositories asked for; GitHub takes at most %d in one token",
 		    ctx->name, req->resources->n, MAX_REPOS);
 	for (i = 0; i < req->resources->n; i++) {
 		r = req->resources->v[i];
@@ -1086,10 +1021,7 @@ narrow_read(
 		}
 		if (!gh_repo_name_ok(r))
 			return janee_err_set(JANEE_ERR_POLICY,
-			    "provider '%s': "
-			    "repository '%s' is not a bare repository name "
-			    "(GitHub wants 'api', not 'owner/api') nor "
-			    "\"id:NUMBER\"",
+			    "provider '%s': repository '%s' is not a bare repository name (GitHub wants 'api', not 'owner/api') nor \"id:NUMBER\"",
 			    ctx->name, r);
 		if ((rc = janee_strlist_add(&n->names, r)) != 0)
 			return rc;
@@ -1097,11 +1029,7 @@ narrow_read(
 	/* Never "omit": that would mean every repository. */
 	if (n->names.n + n->nids == 0 && !g->all_repositories)
 		return janee_err_set(JANEE_ERR_POLICY,
-		    "provider '%s': no "
-		    "repository asked for and none allowed; name them (janee "
-		    "token %s --repo NAME) or list them in 'repositories': "
-		    "an empty list would give the token every repository of "
-		    "the installation",
+		    "provider '%s': no repository asked for and none allowed; name them (janee token %s --repo NAME) or list them in 'repositories': an empty list would give the token every repository of the installation",
 		    ctx->name, ctx->name);
 	return 0;
 }
@@ -1231,19 +1159,13 @@ perm_gap(struct janee_ctx *ctx, const struct narrow *n, int64_t id,
 	janee_err_clear(); /* the 422 is what matters */
 	if (count > 0)
 		return janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': "
-		    "permission%s %s %s not granted to installation %lld; add "
-		    "%s in the app's settings (Permissions), then have the "
-		    "installation's owner accept the new permissions",
+		    "provider '%s': permission%s %s %s not granted to installation %lld; add %s in the app's settings (Permissions), then have the installation's owner accept the new permissions",
 		    ctx->name, count > 1 ? "s" : "", missing,
 		    count > 1 ? "are" : "is", (long long)id,
 		    count > 1 ? "them" : "it");
 	levels_text(n->lv, asked, sizeof(asked));
 	return janee_err_set(JANEE_ERR_PROVIDER,
-	    "provider '%s': the "
-	    "permissions asked for (%s) are not all granted to installation "
-	    "%lld (HTTP 422: %s); compare them with the app's settings "
-	    "(Permissions)",
+	    "provider '%s': the permissions asked for (%s) are not all granted to installation %lld (HTTP 422: %s); compare them with the app's settings (Permissions)",
 	    ctx->name, asked, (long long)id, e->msg);
 }
 
@@ -1288,10 +1210,7 @@ explain_422(struct janee_ctx *ctx, int64_t id, const struct narrow *n,
 			k += (size_t)snprintf(asked + k, sizeof(asked) - k,
 			    "%sid:%lld", k ? ", " : "", (long long)n->ids[i]);
 		return janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': a "
-		    "repository asked for (%s) does not exist or is not "
-		    "accessible to installation %lld (HTTP 422: %s); check the "
-		    "names, or add it to the installation's repository access "
+		    "provider '%s': a repository asked for (%s) does not exist or is not accessible to installation %lld (HTTP 422: %s); check the names, or add it to the installation's repository access "
 		    "(the installation's Configure page)",
 		    ctx->name, asked, (long long)id, e->msg);
 	}
@@ -1321,9 +1240,7 @@ check_grant(struct janee_ctx *ctx, const struct narrow *n, const cJSON *j,
 	/* An array's items have no names: never read them as permissions. */
 	if (perms != NULL && !cJSON_IsObject(perms))
 		return janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': GitHub's token answer has \"permissions\" "
-		    "that is not an object; the token was revoked and not "
-		    "issued",
+		    "provider '%s': GitHub's token answer has \"permissions\" that is not an object; the token was revoked and not issued",
 		    ctx->name);
 	cJSON_ArrayForEach(e, perms)
 	{
@@ -1337,18 +1254,14 @@ check_grant(struct janee_ctx *ctx, const struct narrow *n, const cJSON *j,
 			continue;
 		}
 		return janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': "
-		    "GitHub granted permission '%s:%s', which was not asked "
-		    "for; the token was revoked and not issued",
+		    "provider '%s': GitHub granted permission '%s:%s', which was not asked for; the token was revoked and not issued",
 		    ctx->name, e->string,
 		    cJSON_IsString(e) ? e->valuestring : "?");
 	}
 	if (n->names.n + n->nids > 0) {
 		if (sel != NULL && strcmp(sel, "selected") != 0)
 			return janee_err_set(JANEE_ERR_PROVIDER,
-			    "provider '%s': GitHub granted repository "
-			    "selection '%s' where repositories were named; the "
-			    "token was revoked and not issued",
+			    "provider '%s': GitHub granted repository selection '%s' where repositories were named; the token was revoked and not issued",
 			    ctx->name, sel);
 		cJSON_ArrayForEach(e, repos)
 		{
@@ -1359,9 +1272,7 @@ check_grant(struct janee_ctx *ctx, const struct narrow *n, const cJSON *j,
 				ok = id == n->ids[i];
 			if (!ok)
 				return janee_err_set(JANEE_ERR_PROVIDER,
-				    "provider '%s': GitHub granted "
-				    "repository '%s', which was not asked for; "
-				    "the token was revoked and not issued",
+				    "provider '%s': GitHub granted repository '%s', which was not asked for; the token was revoked and not issued",
 				    ctx->name, name ? name : "?");
 		}
 	}
@@ -1386,8 +1297,7 @@ take_token(struct janee_ctx *ctx, const struct narrow *n,
 		return JANEE_ERR_PROVIDER;
 	if ((tok = json_str(j, "token")) == NULL || *tok == '\0') {
 		rc = janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': "
-		    "GitHub's token answer has no token",
+		    "provider '%s': GitHub's token answer has no token",
 		    ctx->name);
 		goto out;
 	}
@@ -1434,10 +1344,7 @@ token_answer(struct janee_ctx *ctx, const struct narrow *n, int64_t id,
 	err_read(resp, e);
 	if (e->status == 404 && !e->rate)
 		return janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': "
-		    "installation %lld of the app was not found (HTTP 404: "
-		    "%s); the app was uninstalled there, or '%s' is wrong: "
-		    "see the installation's settings (its URL ends with the "
+		    "provider '%s': installation %lld of the app was not found (HTTP 404: %s); the app was uninstalled there, or '%s' is wrong: see the installation's settings (its URL ends with the "
 		    "ID), or set 'owner' or 'repository' instead",
 		    ctx->name, (long long)id, e->msg,
 		    g->installation_id > 0 ? "installation_id" : "owner");
@@ -1496,9 +1403,9 @@ mint_installation(struct janee_ctx *ctx, const struct janee_mint_req *req,
 		    (rc = installation(ctx, jwt, &id, &cached)) != 0)
 			goto out;
 		free(url);
-		if ((url = janee_asprintf("%s/app/installations/%lld/"
-					  "access_tokens",
-			 g->api, (long long)id)) == NULL) {
+		if ((url = janee_asprintf(
+			 "%s/app/installations/%lld/access_tokens", g->api,
+			 (long long)id)) == NULL) {
 			rc = JANEE_ERR_NOMEM;
 			goto out;
 		}
@@ -1583,8 +1490,7 @@ ucred_load(struct janee_ctx *ctx, struct ucred *u)
 	h = json_str(j, "holder");
 	if (at == NULL || rt == NULL) {
 		rc = janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': the "
-		    "stored login is damaged; run: janee login %s",
+		    "provider '%s': the stored login is damaged; run: janee login %s",
 		    ctx->name, ctx->name);
 		goto out;
 	}
@@ -1719,9 +1625,7 @@ user_refresh(struct janee_ctx *ctx, struct ucred *u, int *dead)
 		goto out;
 	if (tok.refresh_token == NULL) {
 		rc = janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': "
-		    "GitHub sent no new refresh token; enable expiring user "
-		    "tokens in the app's settings and run: janee login %s",
+		    "provider '%s': GitHub sent no new refresh token; enable expiring user tokens in the app's settings and run: janee login %s",
 		    ctx->name, ctx->name);
 		goto out;
 	}
@@ -1748,14 +1652,11 @@ app_revoke(
 
 	memset(&resp, 0, sizeof(resp));
 	snprintf(what, sizeof(what),
-	    "user token revocation (DELETE "
-	    "/applications/%s/%s)",
-	    g->client_id, what_path);
+	    "user token revocation (DELETE /applications/%s/%s)", g->client_id,
+	    what_path);
 	if (g->secret_ref == NULL)
 		return janee_err_set(JANEE_ERR_UNSUPPORTED,
-		    "provider '%s': "
-		    "without 'client_secret' janee cannot revoke user tokens "
-		    "at GitHub",
+		    "provider '%s': without 'client_secret' janee cannot revoke user tokens at GitHub",
 		    ctx->name);
 	if ((rc = ctx->secret_get(ctx, g->secret_ref, &secret)) != 0)
 		return rc;
@@ -1806,18 +1707,12 @@ user_request_ok(struct janee_ctx *ctx, const struct janee_mint_req *req)
 	for (i = 0; i < gh_perm_count(); i++)
 		if (lv[i] != g->full[i])
 			return janee_err_set(JANEE_ERR_POLICY,
-			    "provider "
-			    "'%s' mints user tokens, which GitHub cannot "
-			    "narrow: each carries every permission of the app "
-			    "(%s); ask for all of them (or set "
-			    "'default_scopes'), or use a provider with "
+			    "provider '%s' mints user tokens, which GitHub cannot narrow: each carries every permission of the app (%s); ask for all of them (or set 'default_scopes'), or use a provider with "
 			    "\"mint\": \"installation\" for narrower tokens",
 			    ctx->name, all);
 	if (req->resources->n > 0)
 		return janee_err_set(JANEE_ERR_POLICY,
-		    "provider '%s' mints "
-		    "user tokens, which GitHub cannot narrow to repositories; "
-		    "use a provider with \"mint\": \"installation\"",
+		    "provider '%s' mints user tokens, which GitHub cannot narrow to repositories; use a provider with \"mint\": \"installation\"",
 		    ctx->name);
 	return 0;
 }
@@ -1843,10 +1738,7 @@ mint_user(struct janee_ctx *ctx, const struct janee_mint_req *req,
 	if (u.holder[0] != '\0' && u.holder_until_ms > now) {
 		janee_time_fmt(u.holder_until_ms, until);
 		rc = janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': the "
-		    "login's token is leased to %s until %s; GitHub keeps one "
-		    "live user token per login, and a new one would end that "
-		    "one early: end it first (janee lease revoke %s) or wait",
+		    "provider '%s': the login's token is leased to %s until %s; GitHub keeps one live user token per login, and a new one would end that one early: end it first (janee lease revoke %s) or wait",
 		    ctx->name, u.holder, until, u.holder);
 		goto out;
 	}
@@ -1864,8 +1756,7 @@ mint_user(struct janee_ctx *ctx, const struct janee_mint_req *req,
 	    u.at_exp_ms > 0 && u.at_exp_ms < end ? u.at_exp_ms : end;
 	if ((rc = ucred_store(ctx, &u, NULL)) != 0)
 		rc = janee_err_wrap(rc,
-		    "provider '%s': could not store the "
-		    "rotated login (%s); run: janee login %s",
+		    "provider '%s': could not store the rotated login (%s); run: janee login %s",
 		    ctx->name, janee_err_msg(rc), ctx->name);
 out:
 	if (rc != 0)
@@ -1909,10 +1800,7 @@ out:
 	if (rc == JANEE_ERR_UNSUPPORTED) {
 		janee_err_clear();
 		rc = janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': the "
-		    "login is gone, so janee cannot end this user token by a "
-		    "refresh, and without 'client_secret' it cannot revoke it "
-		    "either; it expires by itself within 8 hours",
+		    "provider '%s': the login is gone, so janee cannot end this user token by a refresh, and without 'client_secret' it cannot revoke it either; it expires by itself within 8 hours",
 		    ctx->name);
 	}
 	ctx->cred_unlock(ctx);
@@ -1940,9 +1828,7 @@ gh_reconcile(struct janee_ctx *ctx, const char *lease_id, int *found)
 	*found = 0;
 	if (g->mode != MINT_USER)
 		return janee_err_set(JANEE_ERR_UNSUPPORTED,
-		    "provider '%s': "
-		    "GitHub cannot list installation tokens; one minted for "
-		    "lease %s lives until its own expiry (one hour)",
+		    "provider '%s': GitHub cannot list installation tokens; one minted for lease %s lives until its own expiry (one hour)",
 		    ctx->name, lease_id);
 	if ((rc = ctx->cred_lock(ctx)) != 0)
 		return rc;
@@ -2009,10 +1895,7 @@ device_disabled(struct janee_ctx *ctx, int rc)
 		return rc;
 	janee_err_clear();
 	return janee_err_set(JANEE_ERR_PROVIDER,
-	    "provider '%s': the GitHub "
-	    "App does not allow the device flow; enable it in the app's "
-	    "settings (General, \"Enable Device Flow\"), then run: janee "
-	    "login %s",
+	    "provider '%s': the GitHub App does not allow the device flow; enable it in the app's settings (General, \"Enable Device Flow\"), then run: janee login %s",
 	    ctx->name, ctx->name);
 }
 
@@ -2029,9 +1912,7 @@ holder_check(struct janee_ctx *ctx)
 	if (ucred_load(ctx, &old) == 0 && old.holder[0] != '\0' &&
 	    old.holder_until_ms > ctx->now_ms())
 		rc = janee_err_set(JANEE_ERR_STATE,
-		    "provider '%s': lease %s "
-		    "holds a token of the current login; end it first (janee "
-		    "lease revoke %s) or run: janee logout %s",
+		    "provider '%s': lease %s holds a token of the current login; end it first (janee lease revoke %s) or run: janee logout %s",
 		    ctx->name, old.holder, old.holder, ctx->name);
 	else
 		janee_err_clear(); /* no login, or a broken one: replace it */
@@ -2068,10 +1949,7 @@ gh_login(struct janee_ctx *ctx, const struct janee_login_ui *ui)
 	memset(&u, 0, sizeof(u));
 	if (g->mode != MINT_USER)
 		return janee_err_set(JANEE_ERR_UNSUPPORTED,
-		    "provider '%s' "
-		    "mints installation tokens with the app's key and needs "
-		    "no login; for tokens that act as you, add a provider "
-		    "entry with \"mint\": \"user\"",
+		    "provider '%s' mints installation tokens with the app's key and needs no login; for tokens that act as you, add a provider entry with \"mint\": \"user\"",
 		    ctx->name);
 	if ((url = janee_asprintf("%s/login/device/code", g->web)) == NULL ||
 	    (turl = janee_asprintf("%s/login/oauth/access_token", g->web)) ==
@@ -2096,10 +1974,7 @@ gh_login(struct janee_ctx *ctx, const struct janee_login_ui *ui)
 		goto out;
 	if (tok.refresh_token == NULL) {
 		rc = janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': the "
-		    "app issues user tokens that never expire, and janee ends "
-		    "a lease's user token by a refresh: enable \"User-to-"
-		    "server token expiration\" in the app's settings "
+		    "provider '%s': the app issues user tokens that never expire, and janee ends a lease's user token by a refresh: enable \"User-to-server token expiration\" in the app's settings "
 		    "(Optional features), then run: janee login %s",
 		    ctx->name, ctx->name);
 		if (app_revoke(ctx, "token", tok.access_token) != 0)
@@ -2153,10 +2028,7 @@ gh_logout(struct janee_ctx *ctx)
 		if (u.rt_exp_ms > 0)
 			janee_time_fmt(u.rt_exp_ms, until);
 		rc = janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': "
-		    "without 'client_secret' janee cannot revoke the login at "
-		    "GitHub; revoke the app's authorization at "
-		    "https://github.com/settings/apps/authorizations (its "
+		    "provider '%s': without 'client_secret' janee cannot revoke the login at GitHub; revoke the app's authorization at https://github.com/settings/apps/authorizations (its "
 		    "refresh token would work until %s)",
 		    ctx->name, u.rt_exp_ms > 0 ? until : "it expires");
 		goto out;
@@ -2208,8 +2080,8 @@ gh_revoke(
 const struct janee_provider github_provider = {
 	.version = JANEE_PROVIDER_VERSION,
 	.type = "github-app",
-	.summary = "GitHub App: installation tokens narrowed per lease, and "
-		   "the user's own login",
+	.summary =
+	    "GitHub App: installation tokens narrowed per lease, and the user's own login",
 	.resources = "repositories",
 	.resource = "repository",
 	.configure = gh_configure,

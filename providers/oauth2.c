@@ -126,8 +126,7 @@ o2_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state,
 		return rc;
 	if (t->issuer == NULL && t->explicit_ep.token == NULL)
 		return janee_err_set(JANEE_ERR_CONFIG,
-		    "provider '%s': set "
-		    "'issuer' (discovery) or 'token_endpoint'",
+		    "provider '%s': set 'issuer' (discovery) or 'token_endpoint'",
 		    ctx->name);
 	t->grant = GRANT_DEVICE_CODE;
 	if (grant != NULL) {
@@ -136,9 +135,7 @@ o2_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state,
 				break;
 		if (i == nitems(grant_names))
 			return janee_err_set(JANEE_ERR_CONFIG,
-			    "provider '%s': "
-			    "'grant' must be device_code, client_credentials "
-			    "or token_exchange, not '%s'",
+			    "provider '%s': 'grant' must be device_code, client_credentials or token_exchange, not '%s'",
 			    ctx->name, grant);
 		t->grant = (enum grant)i;
 	}
@@ -146,33 +143,26 @@ o2_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state,
 	if (auth != NULL) {
 		if ((a = oauth_auth_parse(auth)) < 0)
 			return janee_err_set(JANEE_ERR_CONFIG,
-			    "provider '%s': "
-			    "'auth_method' must be client_secret_basic, "
-			    "client_secret_post or none, not '%s'",
+			    "provider '%s': 'auth_method' must be client_secret_basic, client_secret_post or none, not '%s'",
 			    ctx->name, auth);
 		t->auth = (enum oauth_auth)a;
 	}
 	if (t->auth != OAUTH_AUTH_NONE && secret == NULL)
 		return janee_err_set(JANEE_ERR_CONFIG,
-		    "provider '%s': "
-		    "auth_method %s needs 'client_secret' (a reference such "
-		    "as \"secret:NAME\")",
+		    "provider '%s': auth_method %s needs 'client_secret' (a reference such as \"secret:NAME\")",
 		    ctx->name, oauth_auth_name(t->auth));
 	if (t->grant != GRANT_DEVICE_CODE && t->auth == OAUTH_AUTH_NONE)
 		return janee_err_set(JANEE_ERR_CONFIG,
-		    "provider '%s': grant "
-		    "%s needs a confidential client ('client_secret')",
+		    "provider '%s': grant %s needs a confidential client ('client_secret')",
 		    ctx->name, grant_names[t->grant]);
 	if (t->grant == GRANT_TOKEN_EXCHANGE && subject == NULL)
 		return janee_err_set(JANEE_ERR_CONFIG,
-		    "provider '%s': grant "
-		    "token_exchange needs 'subject_token' (a reference)",
+		    "provider '%s': grant token_exchange needs 'subject_token' (a reference)",
 		    ctx->name);
 	if (lease_end != NULL && strcmp(lease_end, "revoke") != 0 &&
 	    strcmp(lease_end, "expire") != 0)
 		return janee_err_set(JANEE_ERR_CONFIG,
-		    "provider '%s': "
-		    "'lease_end' must be revoke or expire, not '%s'",
+		    "provider '%s': 'lease_end' must be revoke or expire, not '%s'",
 		    ctx->name, lease_end);
 	info->needs_login = t->grant == GRANT_DEVICE_CODE;
 	info->revocable = lease_end == NULL || strcmp(lease_end, "expire") != 0;
@@ -261,9 +251,7 @@ granted_scopes(struct janee_ctx *ctx, const struct janee_mint_req *req,
 	     w = strtok_r(NULL, " ", &save)) {
 		if (!janee_strlist_has(req->scopes, w))
 			rc = janee_err_set(JANEE_ERR_PROVIDER,
-			    "provider '%s' "
-			    "granted scope '%s', which was not asked for; the "
-			    "token was revoked and not issued",
+			    "provider '%s' granted scope '%s', which was not asked for; the token was revoked and not issued",
 			    ctx->name, w);
 		else
 			rc = janee_strlist_add(out, w);
@@ -284,8 +272,7 @@ login_parse(struct janee_ctx *ctx, const struct janee_secret *cred,
 	*rt = NULL;
 	if (!cJSON_IsString(v))
 		rc = janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': the "
-		    "stored login is damaged; run: janee login %s",
+		    "provider '%s': the stored login is damaged; run: janee login %s",
 		    ctx->name, ctx->name);
 	else if ((*rt = janee_secret_new(
 		      v->valuestring, strlen(v->valuestring))) == NULL)
@@ -350,9 +337,7 @@ mint_by_refresh(struct janee_ctx *ctx, struct oauth_client *c,
 	if (tok->refresh_token != NULL &&
 	    (rc = login_store(ctx, tok->refresh_token, NULL)) != 0)
 		rc = janee_err_wrap(rc,
-		    "provider '%s': could not store the "
-		    "rotated refresh token (%s); the login may need: janee "
-		    "login %s",
+		    "provider '%s': could not store the rotated refresh token (%s); the login may need: janee login %s",
 		    ctx->name, janee_err_msg(rc), ctx->name);
 out:
 	ctx->cred_unlock(ctx);
@@ -368,9 +353,7 @@ o2_revoke_token(struct janee_ctx *ctx, struct oauth_client *c,
 {
 	if (ep->revocation == NULL)
 		return janee_err_set(JANEE_ERR_UNSUPPORTED,
-		    "provider '%s' has "
-		    "no revocation endpoint",
-		    ctx->name);
+		    "provider '%s' has no revocation endpoint", ctx->name);
 	return oauth_revoke(c, ep->revocation, token, hint);
 }
 
@@ -473,10 +456,8 @@ o2_revoke(
 	    oauth_introspect(&c, ep.introspection, rt, &active) == 0 &&
 	    !active &&
 	    ctx->cred_broken(ctx,
-		"the server ended the whole login when a "
-		"leased token was revoked (RFC 7009 section "
-		"2.1); log in again, or set \"lease_end\": "
-		"\"expire\" to let tokens run out instead") != 0)
+		"the server ended the whole login when a leased token was revoked (RFC 7009 section 2.1); log in again, or set \"lease_end\": \"expire\" to let tokens run out instead") !=
+		0)
 		janee_err_clear();
 	janee_err_clear();
 	ctx->cred_unlock(ctx);
@@ -503,17 +484,14 @@ o2_login(struct janee_ctx *ctx, const struct janee_login_ui *ui)
 	memset(&tok, 0, sizeof(tok));
 	if (t->grant != GRANT_DEVICE_CODE)
 		return janee_err_set(JANEE_ERR_UNSUPPORTED,
-		    "provider '%s' uses "
-		    "grant %s, which needs no login",
+		    "provider '%s' uses grant %s, which needs no login",
 		    ctx->name, grant_names[t->grant]);
 	if ((rc = client(ctx, &c, &secret)) != 0 ||
 	    (rc = endpoints(ctx, &c, &ep)) != 0)
 		goto out;
 	if (ep.device == NULL) {
 		rc = janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s' has no "
-		    "device authorization endpoint; set "
-		    "'device_authorization_endpoint'",
+		    "provider '%s' has no device authorization endpoint; set 'device_authorization_endpoint'",
 		    ctx->name);
 		goto out;
 	}
@@ -530,10 +508,7 @@ o2_login(struct janee_ctx *ctx, const struct janee_login_ui *ui)
 		goto out;
 	if (tok.refresh_token == NULL) {
 		rc = janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s' issued no "
-		    "refresh token, which janee needs to mint narrowed tokens "
-		    "later; for an OIDC server add offline_access to "
-		    "'login_scopes'",
+		    "provider '%s' issued no refresh token, which janee needs to mint narrowed tokens later; for an OIDC server add offline_access to 'login_scopes'",
 		    ctx->name);
 		goto out;
 	}

@@ -138,19 +138,14 @@ pg_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state,
 		return rc;
 	if (dsn_has_password(dsn))
 		return janee_err_set(JANEE_ERR_CONFIG,
-		    "provider '%s': 'dsn' holds a password (not shown); "
-		    "config.json holds no secrets: store it with 'janee secret "
-		    "set NAME' and give \"password\": \"secret:NAME\"",
+		    "provider '%s': 'dsn' holds a password (not shown); config.json holds no secrets: store it with 'janee secret set NAME' and give \"password\": \"secret:NAME\"",
 		    ctx->name);
 	for (i = 0; mode != NULL && sslmodes[i] != NULL; i++)
 		if (strcmp(mode, sslmodes[i]) == 0)
 			break;
 	if (mode != NULL && sslmodes[i] == NULL)
 		return janee_err_set(JANEE_ERR_CONFIG,
-		    "provider '%s': 'sslmode' must be one of libpq's "
-		    "(verify-full, verify-ca, require, prefer, allow, "
-		    "disable), "
-		    "not '%s'",
+		    "provider '%s': 'sslmode' must be one of libpq's (verify-full, verify-ca, require, prefer, allow, disable), not '%s'",
 		    ctx->name, mode);
 	if (t->connection_limit < 1 || t->connection_limit > 10000)
 		return janee_err_set(JANEE_ERR_CONFIG,
@@ -159,21 +154,18 @@ pg_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state,
 	if (other != NULL && strcmp(other, "refuse") != 0 &&
 	    strcmp(other, "allow") != 0)
 		return janee_err_set(JANEE_ERR_CONFIG,
-		    "provider '%s': 'other_databases' must be refuse or allow, "
-		    "not '%s'",
+		    "provider '%s': 'other_databases' must be refuse or allow, not '%s'",
 		    ctx->name, other);
 	t->other_databases = other != NULL && strcmp(other, "allow") == 0;
 	/* An empty allow-list would read as "every database": refuse it. */
 	if (ctx->resources->n == 0)
 		return janee_err_set(JANEE_ERR_CONFIG,
-		    "provider '%s': 'databases' (the databases a lease may "
-		    "reach) is required and must not be empty",
+		    "provider '%s': 'databases' (the databases a lease may reach) is required and must not be empty",
 		    ctx->name);
 	for (i = 0; i < ctx->resources->n; i++)
 		if (strlen(ctx->resources->v[i]) > 63)
 			return janee_err_set(JANEE_ERR_CONFIG,
-			    "provider '%s': database '%.63s...' is longer than "
-			    "PostgreSQL's 63-byte names",
+			    "provider '%s': database '%.63s...' is longer than PostgreSQL's 63-byte names",
 			    ctx->name, ctx->resources->v[i]);
 	if ((rc = janee_strdup_opt(dsn, &t->dsn)) != 0 ||
 	    (rc = janee_strdup_opt(pw, &t->password_ref)) != 0 ||
@@ -245,9 +237,7 @@ tls_ok(struct janee_ctx *ctx)
 	PQconninfoFree(opts);
 	if (!ok)
 		return janee_err_set(JANEE_ERR_CONFIG,
-		    "provider '%s': sslmode %s to a server that is not local "
-		    "would not verify TLS; use verify-full (the default) with "
-		    "'ca_file'",
+		    "provider '%s': sslmode %s to a server that is not local would not verify TLS; use verify-full (the default) with 'ca_file'",
 		    ctx->name, t->sslmode);
 	return 0;
 }
@@ -471,9 +461,7 @@ reach_beyond(struct janee_ctx *ctx, PGconn *c, const char *role,
 
 	*beyond = NULL;
 	if ((rc = run(ctx, c, "the CONNECT check",
-		 "SELECT datname FROM pg_database WHERE datallowconn AND "
-		 "has_database_privilege($1::name, oid, 'CONNECT') "
-		 "ORDER BY datname",
+		 "SELECT datname FROM pg_database WHERE datallowconn AND has_database_privilege($1::name, oid, 'CONNECT') ORDER BY datname",
 		 params, &r)) != 0)
 		return rc;
 	buf_init(&b, 64 * 1024);
@@ -510,8 +498,7 @@ create_role(struct janee_ctx *ctx, PGconn *c, const char *role, const char *pw,
 		    "provider '%s': libpq cannot make the password's verifier",
 		    ctx->name);
 	sql = quoted(c,
-	    "CREATE ROLE %s WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE "
-	    "NOREPLICATION NOBYPASSRLS INHERIT PASSWORD %s",
+	    "CREATE ROLE %s WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT PASSWORD %s",
 	    role, 0, verifier, 1);
 	janee_wipe(verifier, strlen(verifier));
 	PQfreemem(verifier);
@@ -540,12 +527,8 @@ create_role(struct janee_ctx *ctx, PGconn *c, const char *role, const char *pw,
 		goto fail;
 	if (beyond != NULL && !t->other_databases) {
 		rc = janee_err_set(JANEE_ERR_POLICY,
-		    "provider '%s': the lease's role could also connect to "
-		    "database %s, beyond the databases asked for (PUBLIC, or a "
-		    "granted role, has CONNECT there); nothing was created: "
-		    "revoke it (REVOKE CONNECT ON DATABASE name FROM PUBLIC) "
-		    "or "
-		    "set \"other_databases\": \"allow\"",
+		    "provider '%s': the lease's role could also connect to database %s, beyond the databases asked for (PUBLIC, or a granted role, has CONNECT there); nothing was created: "
+		    "revoke it (REVOKE CONNECT ON DATABASE name FROM PUBLIC) or set \"other_databases\": \"allow\"",
 		    ctx->name, beyond);
 		goto fail;
 	}
@@ -611,14 +594,11 @@ drop_role(struct janee_ctx *ctx, PGconn *c, const char *role)
 	if ((rc = run_quoted(ctx, c, "ALTER ROLE NOLOGIN",
 		 quoted(c, "ALTER ROLE %s NOLOGIN", role, 0, NULL, 0))) != 0 ||
 	    (rc = run(ctx, c, "ending the role's sessions",
-		 "SELECT pg_terminate_backend(pid, " TERMINATE_WAIT_MS ") "
-		 "FROM pg_stat_activity WHERE usename = $1",
+		 "SELECT pg_terminate_backend(pid, " TERMINATE_WAIT_MS
+		 ") FROM pg_stat_activity WHERE usename = $1",
 		 params, NULL)) != 0 ||
 	    (rc = run(ctx, c, "the look-up of what the role owns",
-		 "SELECT DISTINCT d.datname FROM pg_shdepend s "
-		 "JOIN pg_database d ON d.oid = s.dbid "
-		 "JOIN pg_roles o ON o.oid = s.refobjid "
-		 "WHERE o.rolname = $1 AND s.dbid <> 0 AND d.datallowconn",
+		 "SELECT DISTINCT d.datname FROM pg_shdepend s JOIN pg_database d ON d.oid = s.dbid JOIN pg_roles o ON o.oid = s.refobjid WHERE o.rolname = $1 AND s.dbid <> 0 AND d.datallowconn",
 		 params, &r)) != 0)
 		return rc;
 	for (k = 0; k < PQntuples(r) && rc == 0; k++) {
@@ -690,8 +670,7 @@ pg_reconcile(struct janee_ctx *ctx, const char *lease_id, int *found)
 		*found = 1;
 	}
 	if ((rc = run(ctx, c, "the look-up of janee's roles",
-		 "SELECT rolname FROM pg_roles WHERE rolname LIKE $1 "
-		 "ORDER BY rolname",
+		 "SELECT rolname FROM pg_roles WHERE rolname LIKE $1 ORDER BY rolname",
 		 params, &r)) != 0)
 		goto out;
 	for (k = 0; k < PQntuples(r) && rc == 0; k++) {

@@ -139,8 +139,7 @@ head_get(struct ledger *lg, int64_t *seq, unsigned char hash[HASH_LEN])
 		return rc;
 	if (sscanf(v, "%lld:%64s", &s, hex) != 2 || unhex(hex, hash) != 0)
 		rc = janee_err_set(JANEE_ERR_SCHEMA,
-		    "ledger '%s': the audit "
-		    "head is damaged; run: janee audit verify",
+		    "ledger '%s': the audit head is damaged; run: janee audit verify",
 		    lg->path);
 	*seq = s;
 	free(v);
@@ -166,9 +165,7 @@ audit_appender_init(struct ledger *lg, struct audit_appender *a)
 	if ((rc = head_get(lg, &a->seq, a->prev)) != 0)
 		return rc;
 	return ledger_prepare(lg,
-	    "INSERT INTO audit (seq, ts_ms, event, actor, client, provider, "
-	    "lease_id, scopes, outcome, detail, hash) "
-	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	    "INSERT INTO audit (seq, ts_ms, event, actor, client, provider, lease_id, scopes, outcome, detail, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	    &a->insert);
 }
 
@@ -323,9 +320,7 @@ audit_verify(struct ledger *lg, struct audit_verify *v)
 	began = 1;
 	if ((rc = head_get(lg, &head_seq, head)) != 0 ||
 	    (rc = ledger_prepare(lg,
-		 "SELECT seq, ts_ms, event, actor, client, "
-		 "provider, lease_id, scopes, outcome, detail, hash FROM audit "
-		 "ORDER BY seq",
+		 "SELECT seq, ts_ms, event, actor, client, provider, lease_id, scopes, outcome, detail, hash FROM audit ORDER BY seq",
 		 &st)) != 0)
 		goto out;
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -354,8 +349,7 @@ audit_verify(struct ledger *lg, struct audit_verify *v)
 			verify_bad(v, seq, "a row before it is missing");
 		else if (seq < expect)
 			verify_bad(v, expect,
-			    "a row numbered %lld was "
-			    "inserted before it",
+			    "a row numbered %lld was inserted before it",
 			    (long long)seq);
 		if ((rc = canon_row(
 			 &canon, seq, sqlite3_column_int64(st, 1), f)) != 0 ||
@@ -372,8 +366,7 @@ audit_verify(struct ledger *lg, struct audit_verify *v)
 			memcpy(prev, hash, HASH_LEN);
 		else {
 			verify_bad(v, seq,
-			    "its content or position does not "
-			    "match its hash");
+			    "its content or position does not match its hash");
 			/* Chain on the stored hash: one edit is reported once. */
 			if (unhex(s, stored) == 0)
 				memcpy(prev, stored, HASH_LEN);
@@ -393,17 +386,14 @@ audit_verify(struct ledger *lg, struct audit_verify *v)
 	 * differs from what the head records, not the last good one.
 	 */
 	if (expect - 1 < head_seq)
-		verify_bad(v, expect,
-		    "rows at the end of the chain were "
-		    "removed");
+		verify_bad(
+		    v, expect, "rows at the end of the chain were removed");
 	else if (expect - 1 > head_seq)
-		verify_bad(v, head_seq + 1,
-		    "rows were added after the "
-		    "recorded head");
+		verify_bad(
+		    v, head_seq + 1, "rows were added after the recorded head");
 	else if (memcmp(head, prev, HASH_LEN) != 0)
-		verify_bad(v, head_seq,
-		    "the chain does not end at the "
-		    "recorded head");
+		verify_bad(
+		    v, head_seq, "the chain does not end at the recorded head");
 	janee_hex(prev, HASH_LEN, v->head);
 out:
 	sqlite3_finalize(st);

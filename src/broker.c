@@ -85,8 +85,7 @@ session_owns(struct broker *b, const char *session, const char *lease_id)
 	}
 	if (!mine)
 		return janee_err_set(JANEE_ERR_NOT_FOUND,
-		    "lease '%s' is not one of this session's; list_leases "
-		    "shows them",
+		    "lease '%s' is not one of this session's; list_leases shows them",
 		    lease_id);
 	return 0;
 }
@@ -122,8 +121,7 @@ broker_next_due(struct broker *b, int64_t *due_ms)
 
 	/* The partial index on due active leases answers this directly. */
 	if ((rc = ledger_count(b->lg,
-		 "SELECT coalesce(min(next_attempt_ms), 0) FROM leases "
-		 "WHERE state = 'active'",
+		 "SELECT coalesce(min(next_attempt_ms), 0) FROM leases WHERE state = 'active'",
 		 &n)) != 0)
 		return rc;
 	*due_ms = n ? n : INT64_MAX;
@@ -168,9 +166,7 @@ prov_secret_get(
 	/* Only the scheme is shown: the string may be a pasted secret. */
 	if (secretref_kind(ref) == SECRETREF_NONE)
 		return janee_err_set(JANEE_ERR_CONFIG,
-		    "provider '%s': %s%.*s%s is not a secret reference; use "
-		    "secret:NAME, env:VAR, file:PATH, keyring:SERVICE/ACCOUNT "
-		    "or vault://MOUNT/PATH#FIELD",
+		    "provider '%s': %s%.*s%s is not a secret reference; use secret:NAME, env:VAR, file:PATH, keyring:SERVICE/ACCOUNT or vault://MOUNT/PATH#FIELD",
 		    ctx->name, strchr(ref, ':') ? "'" : "a value",
 		    strchr(ref, ':') ? (int)strcspn(ref, ":") + 1 : 0, ref,
 		    strchr(ref, ':') ? "...'" : " (not shown)");
@@ -462,8 +458,7 @@ broker_route(
 
 	if (pv->pol.approval == APPROVAL_DENY) {
 		janee_err_set(JANEE_ERR_DENIED,
-		    "provider '%s' is set to deny every request (approval: "
-		    "deny)",
+		    "provider '%s' is set to deny every request (approval: deny)",
 		    pv->name);
 		return BROKER_DENY;
 	}
@@ -483,13 +478,11 @@ broker_route(
 	if (pv->pol.approval == APPROVAL_ASK &&
 	    !policy_needs_oob(&pv->pol, scopes))
 		janee_err_set(JANEE_ERR_DENIED,
-		    "provider '%s' needs a person to approve (approval: ask) "
-		    "and there is nobody to ask here",
+		    "provider '%s' needs a person to approve (approval: ask) and there is nobody to ask here",
 		    pv->name);
 	else
 		janee_err_set(JANEE_ERR_DENIED,
-		    "provider '%s' needs a person to approve with 'janee "
-		    "approve' and nothing here can wait for that",
+		    "provider '%s' needs a person to approve with 'janee approve' and nothing here can wait for that",
 		    pv->name);
 	return BROKER_DENY;
 }
@@ -517,8 +510,7 @@ fail_closed(struct broker *b, struct prov *pv, struct lease *l,
 	msg = janee_strdup(janee_err_msg(rc));
 	if (revoke_at_provider(b, pv, l->id, tok) != 0)
 		fprintf(stderr,
-		    "janee: could not revoke the unrecorded token "
-		    "of lease %s at '%s'; it ends at its provider expiry\n",
+		    "janee: could not revoke the unrecorded token of lease %s at '%s'; it ends at its provider expiry\n",
 		    l->id, pv->name);
 	janee_token_clear(tok);
 	janee_err_clear();
@@ -574,8 +566,7 @@ token_check(struct prov *pv, struct janee_token *t)
 	for (i = 0; i < t->nparts; i++) {
 		if ((pi = prov_part(pv, t->parts[i].name)) == NULL)
 			return janee_err_set(JANEE_ERR_PROVIDER,
-			    "provider '%s' returned a token part '%s' it does "
-			    "not declare",
+			    "provider '%s' returned a token part '%s' it does not declare",
 			    pv->name, t->parts[i].name);
 		t->parts[i].flags |= pi->flags;
 	}
@@ -682,8 +673,7 @@ open_token(struct broker *b, const struct lease *l, struct janee_token *t)
 		rc = JANEE_ERR_TAMPERED;
 	if (rc == JANEE_ERR_TAMPERED)
 		rc = janee_err_set(rc,
-		    "the sealed token of lease %s is damaged; restore the "
-		    "ledger from a backup",
+		    "the sealed token of lease %s is damaged; restore the ledger from a backup",
 		    l->id);
 	if (rc != 0)
 		janee_token_clear(t);
@@ -793,8 +783,8 @@ mint_lease(struct broker *b, struct prov *pv, struct lease *l,
 	janee_crash_point("before_active");
 	if ((!revocable &&
 		(rc = lease_set_str(&l->detail,
-		     "not revocable: the token lives until the provider's "
-		     "own expiry")) != 0) ||
+		     "not revocable: the token lives until the provider's own expiry")) !=
+		    0) ||
 	    (rc = fingerprint_token(b, pv, l, &g->tok)) != 0 ||
 	    (l->granted = lease_scopes_json(&g->tok.granted)) == NULL ||
 	    (revocable && (rc = seal_token(b, l, &g->tok)) != 0) ||
@@ -917,8 +907,7 @@ broker_decide(struct broker *b, const char *lease_id, int approve,
 	if (approve && ttl_s > l.ttl_s) {
 		janee_duration_fmt(l.ttl_s, t, sizeof(t));
 		rc = janee_err_set(JANEE_ERR_POLICY,
-		    "an approval cannot extend lease %s beyond the %s it asked "
-		    "for",
+		    "an approval cannot extend lease %s beyond the %s it asked for",
 		    l.id, t);
 		goto out;
 	}
@@ -956,8 +945,7 @@ broker_collect(struct broker *b, const char *lease_id, struct broker_grant *g)
 	switch (l.state) {
 	case LEASE_REQUESTED:
 		rc = janee_err_set(JANEE_ERR_PENDING,
-		    "lease %s waits for a person to approve it: janee approve "
-		    "%s",
+		    "lease %s waits for a person to approve it: janee approve %s",
 		    l.id, l.id);
 		goto out;
 	case LEASE_DENIED:
@@ -968,8 +956,7 @@ broker_collect(struct broker *b, const char *lease_id, struct broker_grant *g)
 		break;
 	default:
 		rc = janee_err_set(JANEE_ERR_STATE,
-		    "lease %s is %s; a token is handed out once, when it is "
-		    "issued",
+		    "lease %s is %s; a token is handed out once, when it is issued",
 		    l.id, lease_state_name(l.state));
 		goto out;
 	}
@@ -1077,8 +1064,7 @@ end_at_provider(struct broker *b, struct lease *l)
 
 	if ((pv = config_find(b->cfg, l->provider)) == NULL)
 		return janee_err_set(JANEE_ERR_CONFIG,
-		    "provider '%s' is no "
-		    "longer configured, so its token cannot be revoked",
+		    "provider '%s' is no longer configured, so its token cannot be revoked",
 		    l->provider);
 	if (!pv->info.revocable || l->sealed == NULL)
 		return JANEE_ERR_UNSUPPORTED;
@@ -1108,8 +1094,8 @@ settle(struct broker *b, struct lease *l, enum lease_state to, int rc,
 		l->sealed_len = 0;
 		if (rc == JANEE_ERR_UNSUPPORTED &&
 		    lease_set_str(&l->detail,
-			"the provider cannot revoke; the token lives until its "
-			"own expiry") != 0)
+			"the provider cannot revoke; the token lives until its own expiry") !=
+			0)
 			return JANEE_ERR_NOMEM;
 		if (r != NULL)
 			r->expired++;
@@ -1174,8 +1160,7 @@ broker_end(struct broker *b, const char *lease_id, const char *why)
 		rc = settle(b, &l, LEASE_REVOKED, prc, NULL);
 		if (rc == 0 && prc != 0 && prc != JANEE_ERR_UNSUPPORTED)
 			rc = janee_err_set(JANEE_ERR_PROVIDER,
-			    "lease %s: "
-			    "revocation at '%s' failed (%s); janee retries it",
+			    "lease %s: revocation at '%s' failed (%s); janee retries it",
 			    l.id, l.provider, l.detail ? l.detail : "");
 		break;
 	default:
@@ -1200,10 +1185,7 @@ due_batch(struct broker *b, int64_t now, int64_t *cur_ms, char *cur_id,
 
 	*got = 0;
 	if ((rc = ledger_prepare(b->lg,
-		 "SELECT id, next_attempt_ms "
-		 "FROM leases WHERE state = 'active' AND next_attempt_ms <= ?1 "
-		 "AND (next_attempt_ms, id) > (?2, ?3) "
-		 "ORDER BY next_attempt_ms, id LIMIT ?4",
+		 "SELECT id, next_attempt_ms FROM leases WHERE state = 'active' AND next_attempt_ms <= ?1 AND (next_attempt_ms, id) > (?2, ?3) ORDER BY next_attempt_ms, id LIMIT ?4",
 		 &st)) != 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, now);
@@ -1269,8 +1251,7 @@ reconcile_stale(struct broker *b, int64_t now)
 	int i, n = 0, rc, found;
 
 	if ((rc = ids_before(b,
-		 "SELECT id FROM leases WHERE state = 'minting' AND "
-		 "created_ms < ?1 ORDER BY created_ms LIMIT ?2",
+		 "SELECT id FROM leases WHERE state = 'minting' AND created_ms < ?1 ORDER BY created_ms LIMIT ?2",
 		 now - MINTING_STALE_MS, ids, &n,
 		 "cannot find interrupted leases")) != 0)
 		return rc;
@@ -1287,15 +1268,11 @@ reconcile_stale(struct broker *b, int64_t now)
 		}
 		if (found >= 0)
 			snprintf(why, sizeof(why),
-			    "janee stopped while minting; "
-			    "%d token(s) the provider issued for this lease "
-			    "were revoked",
+			    "janee stopped while minting; %d token(s) the provider issued for this lease were revoked",
 			    found);
 		else
 			snprintf(why, sizeof(why),
-			    "janee stopped while minting; "
-			    "a token the provider may have issued cannot be "
-			    "found and lives until the provider's own expiry");
+			    "janee stopped while minting; a token the provider may have issued cannot be found and lives until the provider's own expiry");
 		l.ended_ms = now;
 		if ((rc = lease_set_str(&l.detail, why)) == 0)
 			rc = transition(
@@ -1361,8 +1338,7 @@ abandon_stale(struct broker *b, int64_t now, struct sweep_report *r)
 	int i, n = 0, rc;
 
 	if ((rc = ids_before(b,
-		 "SELECT id FROM leases WHERE state IN ('requested', "
-		 "'approved') AND created_ms < ?1 ORDER BY created_ms LIMIT ?2",
+		 "SELECT id FROM leases WHERE state IN ('requested', 'approved') AND created_ms < ?1 ORDER BY created_ms LIMIT ?2",
 		 now - WAITING_STALE_MS, ids, &n,
 		 "cannot find abandoned requests")) != 0)
 		return rc;
@@ -1421,9 +1397,7 @@ broker_login(
 		return JANEE_ERR_NOT_FOUND;
 	if (pv->impl->login == NULL)
 		return janee_err_set(JANEE_ERR_UNSUPPORTED,
-		    "provider '%s' "
-		    "(type %s) has no interactive login; it is configured in "
-		    "config.json alone",
+		    "provider '%s' (type %s) has no interactive login; it is configured in config.json alone",
 		    provider, pv->impl->type);
 	/* The login is stored sealed: have the key before asking anyone. */
 	if ((rc = broker_unlock(b)) != 0 || (rc = prov_ready(b, pv)) != 0)
@@ -1466,8 +1440,7 @@ broker_logout(struct broker *b, const char *provider)
 		    prc != JANEE_ERR_NOT_FOUND) {
 			/* Forget it anyway: the person asked to log out. */
 			fprintf(stderr,
-			    "janee: warning: %s; the login is "
-			    "forgotten here all the same\n",
+			    "janee: warning: %s; the login is forgotten here all the same\n",
 			    janee_err_msg(prc));
 			janee_err_clear();
 		}

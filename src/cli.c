@@ -114,28 +114,22 @@ sweep_notice(struct cli *c)
 
 	if ((rc = broker_sweep(&c->core.broker, 0, &r)) != 0) {
 		fprintf(stderr,
-		    "janee: warning: could not expire overdue "
-		    "leases: %s\n",
+		    "janee: warning: could not expire overdue leases: %s\n",
 		    janee_err_msg(rc));
 		janee_err_clear();
 		return;
 	}
 	if (r.waiting > 0)
 		fprintf(stderr,
-		    "janee: %lld lease(s) past their end wait for "
-		    "revocation, which needs the store's passphrase; run: "
-		    "janee lease sweep\n",
+		    "janee: %lld lease(s) past their end wait for revocation, which needs the store's passphrase; run: janee lease sweep\n",
 		    (long long)r.waiting);
 	if (r.retrying > 0)
 		fprintf(stderr,
-		    "janee: warning: %lld revocation(s) failed and "
-		    "will be retried; see: janee lease list\n",
+		    "janee: warning: %lld revocation(s) failed and will be retried; see: janee lease list\n",
 		    (long long)r.retrying);
 	if (r.irrevocable > 0)
 		fprintf(stderr,
-		    "janee: warning: %lld lease(s) could not be "
-		    "revoked and are now irrevocable; see: janee lease list "
-		    "--all\n",
+		    "janee: warning: %lld lease(s) could not be revoked and are now irrevocable; see: janee lease list --all\n",
 		    (long long)r.irrevocable);
 }
 

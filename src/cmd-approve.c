@@ -64,8 +64,7 @@ cmd_approve(struct cli *c)
 		 "approved at the terminal", ttl)) != 0)
 		return rc;
 	fprintf(stderr,
-	    "janee: approved lease %s; the agent can collect it "
-	    "now\n",
+	    "janee: approved lease %s; the agent can collect it now\n",
 	    c->pos[0]);
 	return 0;
 }

@@ -119,10 +119,8 @@ cmd_audit_list(struct cli *c)
 		return rc;
 	if ((v = cli_get(c, "limit")) != NULL &&
 	    janee_parse_int(v, 1, INT64_MAX, &f.limit) != 0)
-		return cli_usage_error(c,
-		    "--limit takes a positive number, "
-		    "not '%s'",
-		    v);
+		return cli_usage_error(
+		    c, "--limit takes a positive number, not '%s'", v);
 	if (cli_has(c, "json") && (arr = cJSON_CreateArray()) == NULL)
 		return JANEE_ERR_NOMEM;
 	if (arr == NULL)
@@ -162,9 +160,7 @@ export_one(const struct audit_row *r, void *arg)
 	csv_end_row(&ec->csv);
 	ec->rows++;
 	/* Stop early on a closed pipe or a full disk. */
-	return ec->csv.err ? janee_err_set(JANEE_ERR_IO,
-				 "cannot write CSV: "
-				 "%s",
+	return ec->csv.err ? janee_err_set(JANEE_ERR_IO, "cannot write CSV: %s",
 				 strerror(errno ? errno : EIO))
 			   : 0;
 }
@@ -219,19 +215,16 @@ cmd_audit_export(struct cli *c)
 	if ((rc = read_filter(c, &f)) != 0)
 		return rc;
 	if (fmt == NULL)
-		return cli_usage_error(c,
-		    "no format given; the format there "
-		    "is: --format csv");
+		return cli_usage_error(
+		    c, "no format given; the format there is: --format csv");
 	if (strcmp(fmt, "csv") != 0)
 		return cli_usage_error(c,
-		    "unknown format '%s'; the format "
-		    "there is: --format csv",
+		    "unknown format '%s'; the format there is: --format csv",
 		    fmt);
 	/* Never let an export replace janee's own state. */
 	if (out != NULL && home_contains(&c->core.home, out))
 		return janee_err_set(JANEE_ERR_USAGE,
-		    "refusing to write the "
-		    "export into the janee home '%s'; choose another path",
+		    "refusing to write the export into the janee home '%s'; choose another path",
 		    c->core.home.dir);
 	if (out != NULL && (rc = atomic_begin(out, &af)) != 0)
 		return rc;
@@ -285,9 +278,8 @@ cmd_audit_verify(struct cli *c)
 		    (long long)v.rows, v.head);
 	if (v.bad_seq != 0)
 		return janee_err_set(JANEE_ERR_TAMPERED,
-		    "audit chain broken "
-		    "at row %lld: %s",
-		    (long long)v.bad_seq, v.why);
+		    "audit chain broken at row %lld: %s", (long long)v.bad_seq,
+		    v.why);
 	return 0;
 }
 
@@ -324,9 +316,9 @@ cmd_audit_lookup(struct cli *c)
 
 	/* At a terminal the token is read hidden, never echoed. */
 	if (isatty(STDIN_FILENO))
-		rc = tty_read_hidden("paste the token, then Ctrl-D (input is "
-				     "hidden)\n",
-		    1, 64 * 1024, &b);
+		rc = tty_read_hidden(
+		    "paste the token, then Ctrl-D (input is hidden)\n", 1,
+		    64 * 1024, &b);
 	else {
 		buf_init(&b, 64 * 1024);
 		rc = buf_read_fd(&b, STDIN_FILENO);
@@ -356,8 +348,7 @@ cmd_audit_lookup(struct cli *c)
 		return rc;
 	if (lc.n == 0)
 		return janee_err_set(JANEE_ERR_NOT_FOUND,
-		    "no lease holds this "
-		    "token (fingerprint hmac-sha256:%s)",
+		    "no lease holds this token (fingerprint hmac-sha256:%s)",
 		    fp);
 	return 0;
 }

@@ -330,27 +330,27 @@ cmd_completion(struct cli *c)
 		       "\tlocal prev=${COMP_WORDS[COMP_CWORD - 1]}\n"
 		       "\tcase $prev in\n\t");
 		file_opts(" | ", "--", "-", "");
-		printf(")\n"
-		       "\t\tCOMPREPLY=($(compgen -f -- \"$cur\"))\n"
-		       "\t\treturn\n\t\t;;\n\tesac\n"
-		       "\tlocal IFS=$'\\n'\n"
-		       "\tCOMPREPLY=($(janee __complete -- "
-		       "\"${COMP_WORDS[@]:1:COMP_CWORD}\" 2>/dev/null))\n"
-		       "}\ncomplete -F _janee janee\n");
+		printf(
+		    ")\n"
+		    "\t\tCOMPREPLY=($(compgen -f -- \"$cur\"))\n"
+		    "\t\treturn\n\t\t;;\n\tesac\n"
+		    "\tlocal IFS=$'\\n'\n"
+		    "\tCOMPREPLY=($(janee __complete -- \"${COMP_WORDS[@]:1:COMP_CWORD}\" 2>/dev/null))\n"
+		    "}\ncomplete -F _janee janee\n");
 	} else if (strcmp(sh, "zsh") == 0) {
 		printf("#compdef janee\n"
 		       "# zsh completion for janee: janee completion zsh\n"
 		       "_janee()\n{\n"
 		       "\tcase ${words[CURRENT-1]} in\n\t");
 		file_opts("|", "--", "-", "");
-		printf(")\n\t\t_files\n\t\treturn\n\t\t;;\n\tesac\n"
-		       "\tlocal -a c\n"
-		       "\tc=(\"${(@f)$(janee __complete -- "
-		       "\"${(@)words[2,CURRENT]}\" 2>/dev/null)}\")\n"
-		       "\tcompadd -- \"${(@)c:#}\"\n"
-		       "}\n"
-		       "if [[ $zsh_eval_context[-1] == loadautofunc ]]; then\n"
-		       "\t_janee \"$@\"\nelse\n\tcompdef _janee janee\nfi\n");
+		printf(
+		    ")\n\t\t_files\n\t\treturn\n\t\t;;\n\tesac\n"
+		    "\tlocal -a c\n"
+		    "\tc=(\"${(@f)$(janee __complete -- \"${(@)words[2,CURRENT]}\" 2>/dev/null)}\")\n"
+		    "\tcompadd -- \"${(@)c:#}\"\n"
+		    "}\n"
+		    "if [[ $zsh_eval_context[-1] == loadautofunc ]]; then\n"
+		    "\t_janee \"$@\"\nelse\n\tcompdef _janee janee\nfi\n");
 	} else if (strcmp(sh, "fish") == 0) {
 		printf("# fish completion for janee: janee completion fish\n"
 		       "function __janee_complete\n"

@@ -211,9 +211,7 @@ parse_lease(struct exec *x, const char *spec)
 
 	if (c1 == NULL || c1 == spec || (c2 = strchr(c1 + 1, ':')) == NULL)
 		return janee_err_set(JANEE_ERR_USAGE,
-		    "--lease takes PROVIDER:ENV:SCOPES (such as "
-		    "ci:CI_TOKEN:issues:read,contents:read), not "
-		    "'%s'",
+		    "--lease takes PROVIDER:ENV:SCOPES (such as ci:CI_TOKEN:issues:read,contents:read), not '%s'",
 		    spec);
 	if ((prov = janee_asprintf("%.*s", (int)(c1 - spec), spec)) == NULL)
 		return JANEE_ERR_NOMEM;
@@ -262,10 +260,7 @@ parse_var(struct exec *x, const char *spec)
 	    (what = secretref_looks_secret(v->name, v->ref)) != NULL)
 		/* A pasted secret would sit in janee's argv, seen by ps. */
 		return janee_err_set(JANEE_ERR_USAGE,
-		    "the value of --env %s looks like a secret (%s), and "
-		    "command lines are visible to every local user; store it "
-		    "with 'janee secret set NAME' and give --env "
-		    "%s=secret:NAME",
+		    "the value of --env %s looks like a secret (%s), and command lines are visible to every local user; store it with 'janee secret set NAME' and give --env %s=secret:NAME",
 		    v->name, what, v->name);
 	return 0;
 }
@@ -318,8 +313,7 @@ parse(struct exec *x)
 		first = 1;
 	else if (c->npos == 1 && config_find(c->core.cfg, c->pos[0]) != NULL)
 		return cli_usage_error(c,
-		    "missing the command to run after '--' (janee exec %s "
-		    "-- CMD ARGS...)",
+		    "missing the command to run after '--' (janee exec %s -- CMD ARGS...)",
 		    c->pos[0]);
 	if (c->npos <= first)
 		return cli_usage_error(
@@ -333,8 +327,7 @@ parse(struct exec *x)
 				return rc;
 		} else if (tokenvar != NULL)
 			return cli_usage_error(c,
-			    "--env NAME (the token's variable) is given twice; "
-			    "use --lease PROVIDER:ENV:SCOPES for more tokens");
+			    "--env NAME (the token's variable) is given twice; use --lease PROVIDER:ENV:SCOPES for more tokens");
 		else
 			tokenvar = l->v[i];
 	}
@@ -361,8 +354,7 @@ parse(struct exec *x)
 	} else if (tokenvar != NULL || cli_has(c, "scope") ||
 	    cli_has(c, "repo") || cli_has(c, "resource"))
 		return cli_usage_error(c,
-		    "--env NAME, --scope and --resource (--repo) need a "
-		    "provider: janee exec PROVIDER [options] -- CMD");
+		    "--env NAME, --scope and --resource (--repo) need a provider: janee exec PROVIDER [options] -- CMD");
 	l = cli_all(c, "lease");
 	for (i = 0; i < l->n; i++)
 		if ((rc = parse_lease(x, l->v[i])) != 0)
@@ -390,8 +382,7 @@ parse(struct exec *x)
 				continue;
 			if (each_lease_var(x, count_var, &tw) != 0 || tw.n > 1)
 				return cli_usage_error(c,
-				    "the variable %s gets two tokens; name "
-				    "another with --lease PROVIDER:ENV:SCOPES",
+				    "the variable %s gets two tokens; name another with --lease PROVIDER:ENV:SCOPES",
 				    tw.var);
 		}
 	}
@@ -399,8 +390,7 @@ parse(struct exec *x)
 	for (i = 0; i < l->n; i++) {
 		if (!janee_env_name_valid(l->v[i]))
 			return cli_usage_error(c,
-			    "--pass-env: '%s' is not an environment variable "
-			    "name",
+			    "--pass-env: '%s' is not an environment variable name",
 			    l->v[i]);
 		if (strcmp(l->v[i], passphrase_vars[0]) == 0 ||
 		    strcmp(l->v[i], passphrase_vars[1]) == 0)
@@ -410,14 +400,11 @@ parse(struct exec *x)
 	}
 	if (x->nleases == 0 && x->nvars == 0 && c->npos >= 2)
 		return cli_usage_error(c,
-		    "'%s' is not a provider (list them with: janee provider "
-		    "list), and there is no --lease or --env NAME=REF to give "
-		    "the command",
+		    "'%s' is not a provider (list them with: janee provider list), and there is no --lease or --env NAME=REF to give the command",
 		    c->pos[0]);
 	if (x->nleases == 0 && x->nvars == 0)
 		return cli_usage_error(c,
-		    "nothing to put in the command's environment: name a "
-		    "provider, --lease or --env NAME=REF");
+		    "nothing to put in the command's environment: name a provider, --lease or --env NAME=REF");
 	return 0;
 }
 
@@ -714,8 +701,7 @@ child_env(struct exec *x)
 		for (i = 0; i < told.n; i++)
 			fprintf(stderr, " %s", told.v[i]);
 		fprintf(stderr,
-		    " (secret references read them; --pass-env NAME "
-		    "passes one)\n");
+		    " (secret references read them; --pass-env NAME passes one)\n");
 	}
 	janee_strlist_free(&withheld);
 	janee_strlist_free(&told);
@@ -863,8 +849,7 @@ lease_ended(struct exec *x, struct exec_lease *el, const char *how, pid_t pid,
 	el->ended = 1;
 	if (x->keep) {
 		fprintf(stderr,
-		    "janee: lease %s (%s) %s; '%s' keeps running, its token "
-		    "no longer works (--on-expiry keep)\n",
+		    "janee: lease %s (%s) %s; '%s' keeps running, its token no longer works (--on-expiry keep)\n",
 		    el->id, el->provider, how, x->cmd[0]);
 		return;
 	}

@@ -44,20 +44,17 @@ cmd_init(struct cli *c)
 		backend = "passphrase";
 	if (!store_backend_known(backend))
 		return cli_usage_error(c,
-		    "unknown key backend '%s'; use "
-		    "passphrase, keyfile or keyring",
+		    "unknown key backend '%s'; use passphrase, keyfile or keyring",
 		    backend);
 	if ((fdarg = cli_get(c, "new-passphrase-fd")) != NULL) {
 		if (janee_parse_int(fdarg, 0, 1024, &fd) != 0)
-			return cli_usage_error(c,
-			    "--new-passphrase-fd takes a "
-			    "descriptor number");
+			return cli_usage_error(
+			    c, "--new-passphrase-fd takes a descriptor number");
 		c->core.ks.new_fd = (int)fd;
 	}
 	if (stat(c->core.home.db, &st) == 0)
 		return janee_err_set(JANEE_ERR_EXISTS,
-		    "'%s' is already "
-		    "initialised; nothing was changed",
+		    "'%s' is already initialised; nothing was changed",
 		    c->core.home.dir);
 	made_dir = stat(c->core.home.dir, &st) != 0;
 	if ((rc = home_create(&c->core.home)) != 0 ||
@@ -65,8 +62,7 @@ cmd_init(struct cli *c)
 		return rc;
 	if (access(c->core.home.keyfile, F_OK) == 0)
 		return janee_err_set(JANEE_ERR_EXISTS,
-		    "'%s' exists without a "
-		    "ledger; move it away before running init",
+		    "'%s' exists without a ledger; move it away before running init",
 		    c->core.home.keyfile);
 	if ((detail = janee_asprintf("key_backend=%s schema=%d", backend,
 		 LEDGER_SCHEMA_VERSION)) == NULL)
@@ -88,9 +84,7 @@ cmd_init(struct cli *c)
 	    c->core.home.dir, backend);
 	if (strcmp(backend, "keyfile") == 0)
 		fprintf(stderr,
-		    "janee: note: the key file '%s' sits beside "
-		    "the ledger; whoever can read the home can read every "
-		    "secret\n",
+		    "janee: note: the key file '%s' sits beside the ledger; whoever can read the home can read every secret\n",
 		    c->core.home.keyfile);
 	return 0;
 fail:
@@ -124,21 +118,17 @@ cmd_status(struct cli *c)
 	    (rc = store_describe(lg, &backend, &params)) != 0)
 		goto out;
 	active = count(lg,
-	    "SELECT count(*) FROM leases WHERE state IN "
-	    "('requested', 'approved', 'minting', 'active')",
+	    "SELECT count(*) FROM leases WHERE state IN ('requested', 'approved', 'minting', 'active')",
 	    &rc);
-	irrev = count(lg,
-	    "SELECT count(*) FROM leases WHERE state = "
-	    "'irrevocable'",
-	    &rc);
+	irrev = count(
+	    lg, "SELECT count(*) FROM leases WHERE state = 'irrevocable'", &rc);
 	total = count(lg, "SELECT count(*) FROM leases", &rc);
 	secrets = count(lg, "SELECT count(*) FROM secrets", &rc);
 	events = count(lg, "SELECT max(seq) FROM audit", &rc);
 	if (rc != 0)
 		goto out;
 	if ((rc = ledger_prepare(lg,
-		 "SELECT count(*) FROM leases WHERE state "
-		 "= 'active' AND expires_ms <= ?",
+		 "SELECT count(*) FROM leases WHERE state = 'active' AND expires_ms <= ?",
 		 &st)) != 0)
 		goto out;
 	sqlite3_bind_int64(st, 1, janee_now_ms());
@@ -191,8 +181,8 @@ cmd_status(struct cli *c)
 		    c->core.cfg && c->core.cfg->n == 1 ? "" : "s",
 		    c->core.cfg ? "" : ", not loaded");
 		printf("secrets:      %lld\n", (long long)secrets);
-		printf("leases:       %lld active (%lld overdue), %lld "
-		       "irrevocable, %lld in all\n",
+		printf(
+		    "leases:       %lld active (%lld overdue), %lld irrevocable, %lld in all\n",
 		    (long long)active, (long long)overdue, (long long)irrev,
 		    (long long)total);
 		printf("audit:        %lld events, head %s\n",
@@ -200,8 +190,7 @@ cmd_status(struct cli *c)
 	}
 	if (rc == 0 && !ok)
 		rc = janee_err_set(JANEE_ERR_DB,
-		    "ledger '%s' failed its "
-		    "integrity check: %s; restore it from a backup",
+		    "ledger '%s' failed its integrity check: %s; restore it from a backup",
 		    c->core.home.db, ic ? ic : "unknown");
 out:
 	free(backend);

@@ -137,9 +137,8 @@ cmd_lease_list(struct cli *c)
 	int rc;
 
 	if (cli_has(c, "active") && cli_has(c, "all"))
-		return cli_usage_error(c,
-		    "--active and --all exclude each "
-		    "other");
+		return cli_usage_error(
+		    c, "--active and --all exclude each other");
 	f.active_only = !cli_has(c, "all");
 	f.provider = cli_get(c, "provider");
 	if (cli_has(c, "json") && (ec.arr = cJSON_CreateArray()) == NULL)
@@ -234,9 +233,8 @@ cmd_lease_revoke(struct cli *c)
 	memset(&rcx, 0, sizeof(rcx));
 	if (byfilter == (c->npos == 1) || c->npos > 1 ||
 	    (cli_has(c, "all") && cli_has(c, "provider")))
-		return cli_usage_error(c,
-		    "name one lease ID, or --provider P, "
-		    "or --all");
+		return cli_usage_error(
+		    c, "name one lease ID, or --provider P, or --all");
 	if (!byfilter) {
 		if ((rc = broker_end(&c->core.broker, c->pos[0],
 			 "revoked by the user")) != 0)
@@ -264,9 +262,7 @@ cmd_lease_revoke(struct cli *c)
 	if (failed)
 		fprintf(stderr, ", %zu failed\n", failed);
 	rc = failed ? janee_err_set(JANEE_ERR_PROVIDER,
-			  "%zu lease(s) were "
-			  "not revoked",
-			  failed)
+			  "%zu lease(s) were not revoked", failed)
 		    : 0;
 out:
 	janee_strlist_free(&rcx.ids);

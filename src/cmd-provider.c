@@ -298,9 +298,7 @@ read_config_json(const char *path, cJSON **out)
 	fclose(fp);
 	if (rc == 0 && b.p != NULL && (*out = cJSON_Parse(b.p)) == NULL)
 		rc = janee_err_set(JANEE_ERR_CONFIG,
-		    "%s: not valid JSON; fix "
-		    "it by hand first",
-		    path);
+		    "%s: not valid JSON; fix it by hand first", path);
 	if (rc == 0 && *out == NULL)
 		*out = cJSON_CreateObject();
 	buf_free(&b);
@@ -372,16 +370,14 @@ cmd_provider_add(struct cli *c)
 		provs = cJSON_AddObjectToObject(root, "providers");
 	if (!cJSON_IsObject(provs)) {
 		rc = janee_err_set(JANEE_ERR_CONFIG,
-		    "%s: 'providers' is not an "
-		    "object; fix it by hand first",
+		    "%s: 'providers' is not an object; fix it by hand first",
 		    c->core.home.config);
 		goto out;
 	}
 	if (cJSON_GetObjectItemCaseSensitive(provs, name) != NULL) {
 		rc = janee_err_set(JANEE_ERR_EXISTS,
-		    "provider '%s' already "
-		    "exists in %s; edit it there",
-		    name, c->core.home.config);
+		    "provider '%s' already exists in %s; edit it there", name,
+		    c->core.home.config);
 		goto out;
 	}
 	e = cJSON_AddObjectToObject(provs, name);
@@ -419,8 +415,7 @@ cmd_provider_add(struct cli *c)
 	e = cJSON_GetObjectItemCaseSensitive(e, "client_secret");
 	if (cJSON_IsString(e) && strncmp(e->valuestring, "secret:", 7) == 0)
 		fprintf(stderr,
-		    "janee: store its client secret with: janee "
-		    "secret set %s\n",
+		    "janee: store its client secret with: janee secret set %s\n",
 		    e->valuestring + 7);
 	if (config_find(check, name)->info.needs_login)
 		fprintf(

@@ -23,8 +23,8 @@ read_value(struct cli *c, struct buf *b)
 	if (path == NULL) {
 		/* At a terminal: hidden input, so the value is not on screen. */
 		if (isatty(STDIN_FILENO))
-			rc = tty_read_hidden("paste the value, then Ctrl-D "
-					     "(input is hidden)\n",
+			rc = tty_read_hidden(
+			    "paste the value, then Ctrl-D (input is hidden)\n",
 			    1, SECRET_MAX, b);
 		else
 			rc = buf_read_fd(b, STDIN_FILENO);
@@ -40,8 +40,7 @@ read_value(struct cli *c, struct buf *b)
 	if (rc == JANEE_ERR_PERM) {
 		/* The value gets sealed all the same; the file is the risk. */
 		fprintf(stderr,
-		    "janee: warning: %s; once stored, remove the "
-		    "file\n",
+		    "janee: warning: %s; once stored, remove the file\n",
 		    janee_err_msg(rc));
 		janee_err_clear();
 	}
@@ -61,8 +60,7 @@ cmd_secret_set(struct cli *c)
 
 	if (!secret_name_valid(c->pos[0]))
 		return cli_usage_error(c,
-		    "invalid secret name '%s'; use "
-		    "letters, digits, '.', '_' and '-'",
+		    "invalid secret name '%s'; use letters, digits, '.', '_' and '-'",
 		    c->pos[0]);
 	/* Unlock first: nobody types a secret only to hear the key is wrong. */
 	if ((rc = broker_unlock(&c->core.broker)) != 0 ||
@@ -71,8 +69,7 @@ cmd_secret_set(struct cli *c)
 	if (b.len == 0) {
 		buf_free(&b);
 		return janee_err_set(JANEE_ERR_INVALID,
-		    "the value for secret "
-		    "'%s' is empty; nothing was stored",
+		    "the value for secret '%s' is empty; nothing was stored",
 		    c->pos[0]);
 	}
 	rc = secret_put(
@@ -149,14 +146,12 @@ cmd_secret_rekey(struct cli *c)
 
 	if (backend != NULL && !store_backend_known(backend))
 		return cli_usage_error(c,
-		    "unknown key backend '%s'; use "
-		    "passphrase, keyfile or keyring",
+		    "unknown key backend '%s'; use passphrase, keyfile or keyring",
 		    backend);
 	if ((fdarg = cli_get(c, "new-passphrase-fd")) != NULL) {
 		if (janee_parse_int(fdarg, 0, 1024, &fd) != 0)
-			return cli_usage_error(c,
-			    "--new-passphrase-fd takes a "
-			    "descriptor number");
+			return cli_usage_error(
+			    c, "--new-passphrase-fd takes a descriptor number");
 		c->core.ks.new_fd = (int)fd;
 	}
 	if ((rc = broker_unlock(&c->core.broker)) != 0 ||

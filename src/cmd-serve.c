@@ -88,8 +88,7 @@ cmd_serve(struct cli *c)
 	}
 	mcp_shutdown(&m,
 	    stopping ? "cancelled: janee serve was stopped"
-		     : "cancelled: the MCP client closed the "
-		       "session");
+		     : "cancelled: the MCP client closed the session");
 	mcp_free(&m);
 	sigprocmask(SIG_SETMASK, &orig, NULL);
 	return 0;
@@ -110,15 +109,12 @@ cmd_mcp_config(struct cli *c)
 	if (strcmp(client, "claude") != 0 && strcmp(client, "cursor") != 0 &&
 	    strcmp(client, "vscode") != 0)
 		return cli_usage_error(c,
-		    "unknown client '%s'; use claude, "
-		    "cursor or vscode",
+		    "unknown client '%s'; use claude, cursor or vscode",
 		    client);
 	vscode = strcmp(client, "vscode") == 0;
 	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) < 0)
 		return janee_err_set(JANEE_ERR_IO,
-		    "cannot find janee's own "
-		    "path: %s",
-		    strerror(errno));
+		    "cannot find janee's own path: %s", strerror(errno));
 	exe[n] = '\0';
 	root = cJSON_CreateObject();
 	servers =
@@ -137,10 +133,7 @@ cmd_mcp_config(struct cli *c)
 	    store_describe(lg, &backend, &params) == 0 &&
 	    strcmp(backend, "passphrase") == 0)
 		fprintf(stderr,
-		    "janee: note: this home uses the passphrase "
-		    "backend; janee serve cannot ask for it, so "
-		    "minting will fail until you switch with: janee "
-		    "secret rekey --key-backend keyfile (never put "
+		    "janee: note: this home uses the passphrase backend; janee serve cannot ask for it, so minting will fail until you switch with: janee secret rekey --key-backend keyfile (never put "
 		    "the passphrase in the client's config)\n");
 	janee_err_clear();
 	ledger_close(lg);

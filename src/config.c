@@ -165,8 +165,7 @@ janee_cfg_duration(struct janee_cfg *c, const char *key, int64_t *out_s)
 		if (janee_duration_parse(v->valuestring, &s) != 0) {
 			janee_err_clear();
 			return cfg_type(c, key,
-			    "a duration such as \"90s\", "
-			    "\"5m\" or \"1h\"");
+			    "a duration such as \"90s\", \"5m\" or \"1h\"");
 		}
 	} else if (cJSON_IsNumber(v) && v->valuedouble >= 1 &&
 	    v->valuedouble <= 315360000 &&
@@ -174,8 +173,7 @@ janee_cfg_duration(struct janee_cfg *c, const char *key, int64_t *out_s)
 		s = (int64_t)v->valuedouble;
 	else
 		return cfg_type(c, key,
-		    "a duration such as \"90s\", \"5m\", "
-		    "\"1h\" or whole seconds");
+		    "a duration such as \"90s\", \"5m\", \"1h\" or whole seconds");
 	*out_s = s;
 	return 0;
 }
@@ -218,8 +216,7 @@ janee_cfg_scopes(
 	{
 		if (!cJSON_IsString(e) || e->valuestring[0] == '\0')
 			return cfg_type(c, key,
-			    "a list of \"name:level\" or an object of name to "
-			    "level");
+			    "a list of \"name:level\" or an object of name to level");
 		if ((s = janee_asprintf("%s:%s", e->string, e->valuestring)) ==
 		    NULL)
 			return JANEE_ERR_NOMEM;
@@ -301,8 +298,7 @@ read_resources(
 
 	if (gen != NULL && impl->resources == NULL)
 		return janee_err_set(JANEE_ERR_CONFIG,
-		    "%s: key 'resources': a provider of type %s narrows "
-		    "tokens to scopes alone",
+		    "%s: key 'resources': a provider of type %s narrows tokens to scopes alone",
 		    c->where, impl->type);
 	if (gen != NULL && own != NULL)
 		return janee_err_set(JANEE_ERR_CONFIG,
@@ -344,8 +340,7 @@ read_policy(
 				break;
 		if (i == nitems(approval_names))
 			return janee_err_set(JANEE_ERR_CONFIG,
-			    "%s: 'approval' "
-			    "must be auto, ask, out-of-band or deny, not '%s'",
+			    "%s: 'approval' must be auto, ask, out-of-band or deny, not '%s'",
 			    c->where, appr);
 		p->approval = (enum approval)i;
 	}
@@ -370,15 +365,12 @@ check_policy(
 		p->default_ttl_s = p->max_ttl_s < 900 ? p->max_ttl_s : 900;
 	if (p->default_ttl_s > p->max_ttl_s)
 		return janee_err_set(JANEE_ERR_CONFIG,
-		    "%s: 'default_ttl' is "
-		    "longer than 'max_ttl'",
-		    c->where);
+		    "%s: 'default_ttl' is longer than 'max_ttl'", c->where);
 
 	/* An empty ceiling would read as "everything": refuse it. */
 	if (p->ceiling.n == 0)
 		return janee_err_set(JANEE_ERR_CONFIG,
-		    "%s: key 'scopes' (the ceiling of what may be granted) is "
-		    "required and must not be empty",
+		    "%s: key 'scopes' (the ceiling of what may be granted) is required and must not be empty",
 		    c->where);
 	janee_strlist_normalize(&p->ceiling);
 	for (i = 0; i < p->defaults.n; i++)
@@ -573,8 +565,7 @@ load_provider(struct config *cfg, const char *origin, const cJSON *e,
 	c.where = where;
 	if (!janee_name_valid(e->string)) {
 		rc = janee_err_set(JANEE_ERR_CONFIG,
-		    "%s: a provider name is "
-		    "1-64 lowercase letters, digits, '-' or '_'",
+		    "%s: a provider name is 1-64 lowercase letters, digits, '-' or '_'",
 		    where);
 		goto out;
 	}
@@ -587,15 +578,12 @@ load_provider(struct config *cfg, const char *origin, const cJSON *e,
 		goto out;
 	if ((p->impl = find_impl(table, type)) == NULL) {
 		rc = janee_err_set(JANEE_ERR_CONFIG,
-		    "%s: unknown provider "
-		    "type '%s'",
-		    where, type);
+		    "%s: unknown provider type '%s'", where, type);
 		goto out;
 	}
 	if (p->impl->version != JANEE_PROVIDER_VERSION) {
 		rc = janee_err_set(JANEE_ERR_CONFIG,
-		    "%s: provider '%s' was "
-		    "built for interface %d, not %d",
+		    "%s: provider '%s' was built for interface %d, not %d",
 		    where, type, p->impl->version, JANEE_PROVIDER_VERSION);
 		goto out;
 	}
@@ -677,18 +665,14 @@ config_parse(const char *text, const char *origin,
 	}
 	if ((root = cJSON_Parse(text)) == NULL) {
 		rc = janee_err_set(JANEE_ERR_CONFIG,
-		    "%s: not valid JSON near "
-		    "byte %td",
-		    origin,
+		    "%s: not valid JSON near byte %td", origin,
 		    cJSON_GetErrorPtr() ? cJSON_GetErrorPtr() - text
 					: (ptrdiff_t)0);
 		goto out;
 	}
 	if (!cJSON_IsObject(root)) {
 		rc = janee_err_set(JANEE_ERR_CONFIG,
-		    "%s: the top level must "
-		    "be an object",
-		    origin);
+		    "%s: the top level must be an object", origin);
 		goto out;
 	}
 	cJSON_ArrayForEach(e, root) if (strcmp(e->string, "providers") != 0)
@@ -704,9 +688,7 @@ config_parse(const char *text, const char *origin,
 		goto out;
 	if (!cJSON_IsObject(provs)) {
 		rc = janee_err_set(JANEE_ERR_CONFIG,
-		    "%s: 'providers' must be "
-		    "an object",
-		    origin);
+		    "%s: 'providers' must be an object", origin);
 		goto out;
 	}
 	if ((cfg->provs = calloc((size_t)cJSON_GetArraySize(provs) + 1,
@@ -718,9 +700,8 @@ config_parse(const char *text, const char *origin,
 	{
 		if (config_find(cfg, e->string) != NULL) {
 			rc = janee_err_set(JANEE_ERR_CONFIG,
-			    "%s: provider "
-			    "'%s' appears twice",
-			    origin, e->string);
+			    "%s: provider '%s' appears twice", origin,
+			    e->string);
 			goto out;
 		}
 		if ((rc = load_provider(cfg, origin, e, table, services)) != 0)

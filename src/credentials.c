@@ -30,8 +30,7 @@ cred_info(struct ledger *lg, const char *provider, struct cred_info *ci)
 
 	memset(ci, 0, sizeof(*ci));
 	if ((rc = ledger_prepare(lg,
-		 "SELECT account, state, detail, "
-		 "updated_ms FROM credentials WHERE provider = ?",
+		 "SELECT account, state, detail, updated_ms FROM credentials WHERE provider = ?",
 		 &st)) != 0)
 		return rc;
 	sqlite3_bind_text(st, 1, provider, -1, SQLITE_STATIC);
@@ -67,8 +66,7 @@ cred_get(struct ledger *lg, struct store *s, const char *provider,
 
 	*out = NULL;
 	if ((rc = ledger_prepare(lg,
-		 "SELECT sealed, state, detail FROM "
-		 "credentials WHERE provider = ?",
+		 "SELECT sealed, state, detail FROM credentials WHERE provider = ?",
 		 &st)) != 0)
 		return rc;
 	sqlite3_bind_text(st, 1, provider, -1, SQLITE_STATIC);
@@ -77,9 +75,7 @@ cred_get(struct ledger *lg, struct store *s, const char *provider,
 		if (strcmp((const char *)sqlite3_column_text(st, 1),
 			"broken") == 0) {
 			rc = janee_err_set(JANEE_ERR_NOT_FOUND,
-			    "the login of "
-			    "provider '%s' no longer works (%s); run: janee "
-			    "login %s",
+			    "the login of provider '%s' no longer works (%s); run: janee login %s",
 			    provider,
 			    sqlite3_column_text(st, 2)
 				? (const char *)sqlite3_column_text(st, 2)
@@ -93,9 +89,8 @@ cred_get(struct ledger *lg, struct store *s, const char *provider,
 		break;
 	case SQLITE_DONE:
 		rc = janee_err_set(JANEE_ERR_NOT_FOUND,
-		    "provider '%s' has no "
-		    "login; run: janee login %s",
-		    provider, provider);
+		    "provider '%s' has no login; run: janee login %s", provider,
+		    provider);
 		break;
 	default:
 		rc = ledger_fail(lg, "cannot read the login");
@@ -120,13 +115,8 @@ cred_put(struct ledger *lg, struct store *s, const char *provider,
 		return JANEE_ERR_NOMEM;
 	ev.detail = detail;
 	rc = sealed_row_write(lg, s,
-	    "INSERT INTO credentials (provider, "
-	    "account, sealed, state, detail, created_ms, updated_ms) "
-	    "VALUES "
-	    "(?1, ?4, ?2, 'ok', NULL, ?3, ?3) ON CONFLICT (provider) DO "
-	    "UPDATE SET account = coalesce(excluded.account, account), "
-	    "sealed = excluded.sealed, state = 'ok', detail = NULL, "
-	    "updated_ms = excluded.updated_ms",
+	    "INSERT INTO credentials (provider, account, sealed, state, detail, created_ms, updated_ms) VALUES (?1, ?4, ?2, 'ok', NULL, ?3, ?3) ON CONFLICT (provider) DO "
+	    "UPDATE SET account = coalesce(excluded.account, account), sealed = excluded.sealed, state = 'ok', detail = NULL, updated_ms = excluded.updated_ms",
 	    PURPOSE, provider, val->data, val->len, account,
 	    event != NULL ? &ev : NULL, "cannot store the login", NULL);
 	free(detail);
@@ -143,8 +133,7 @@ cred_mark_broken(struct ledger *lg, const char *provider, const char *why)
 		.detail = why };
 
 	return sealed_row_write(lg, NULL,
-	    "UPDATE credentials SET state = 'broken', detail "
-	    "= ?4 WHERE provider = ?1",
+	    "UPDATE credentials SET state = 'broken', detail = ?4 WHERE provider = ?1",
 	    PURPOSE, provider, NULL, 0, why, &ev, "cannot update the login",
 	    NULL);
 }
@@ -166,9 +155,7 @@ cred_delete(struct ledger *lg, const char *provider)
 		return rc;
 	if (!changed)
 		return janee_err_set(JANEE_ERR_NOT_FOUND,
-		    "provider '%s' has no "
-		    "login",
-		    provider);
+		    "provider '%s' has no login", provider);
 	return 0;
 }
 
@@ -201,8 +188,7 @@ cred_lock(const struct home *h, const char *provider, int timeout_s, int *fd)
 	close(*fd);
 	*fd = -1;
 	i = janee_err_set(JANEE_ERR_DB,
-	    "the login of provider '%s' is busy "
-	    "in another janee process (%s); try again",
+	    "the login of provider '%s' is busy in another janee process (%s); try again",
 	    provider, path);
 	free(path);
 	return i;

@@ -61,8 +61,7 @@ janee_jwt_sign(enum janee_jwt_alg alg, const struct janee_secret *pem,
 	/* libjwt signs with OpenSSL; NULL when the key does not fit alg. */
 	if ((s = jwt_encode_str(j)) == NULL) {
 		rc = janee_err_set(JANEE_ERR_CRYPTO,
-		    "%s cannot sign a JWT (%s): it must hold %s private key "
-		    "in PEM form",
+		    "%s cannot sign a JWT (%s): it must hold %s private key in PEM form",
 		    what, alg_names[alg],
 		    alg == JANEE_JWT_ES256 ? "an EC P-256" : "an RSA");
 		goto out;

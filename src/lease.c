@@ -112,11 +112,7 @@ lease_insert(struct ledger *lg, const struct lease *l)
 		return janee_err_set(
 		    JANEE_ERR_STATE, "a new lease starts as requested");
 	if ((rc = ledger_prepare(lg,
-		 "INSERT INTO leases (id, provider, account, client, session, "
-		 "reason, requested_scopes, state, ttl_s, created_ms, "
-		 "repositories) VALUES (?, ?, ?, ?, ?, ?, ?, 'requested', ?, "
-		 "?, "
-		 "?)",
+		 "INSERT INTO leases (id, provider, account, client, session, reason, requested_scopes, state, ttl_s, created_ms, repositories) VALUES (?, ?, ?, ?, ?, ?, ?, 'requested', ?, ?, ?)",
 		 &st)) != 0)
 		return rc;
 	sqlite3_bind_text(st, 1, l->id, -1, SQLITE_STATIC);
@@ -145,8 +141,7 @@ save_part_fps(struct ledger *lg, const struct lease *l)
 	int rc;
 
 	if ((rc = ledger_prepare(lg,
-		 "INSERT OR IGNORE INTO lease_fingerprints (fingerprint, "
-		 "lease_id, part) VALUES (?1, ?2, ?3)",
+		 "INSERT OR IGNORE INTO lease_fingerprints (fingerprint, lease_id, part) VALUES (?1, ?2, ?3)",
 		 &st)) != 0)
 		return rc;
 	for (i = 0; i < l->part_fps.n && rc == 0; i++) {
@@ -172,17 +167,11 @@ lease_save(struct ledger *lg, const struct lease *l, enum lease_state from)
 
 	if (from != l->state && !lease_transition_ok(from, l->state))
 		return janee_err_set(JANEE_ERR_STATE,
-		    "lease %s cannot go from "
-		    "%s to %s",
-		    l->id, lease_state_name(from), lease_state_name(l->state));
+		    "lease %s cannot go from %s to %s", l->id,
+		    lease_state_name(from), lease_state_name(l->state));
 	if ((rc = ledger_prepare(lg,
-		 "UPDATE leases SET state = ?, "
-		 "account = ?, granted_scopes = ?, approved_ms = ?, issued_ms "
-		 "= ?, "
-		 "expires_ms = ?, ended_ms = ?, fingerprint = ?, sealed_token "
-		 "= ?, "
-		 "revoke_attempts = ?, next_attempt_ms = ?, detail = ?, "
-		 "ttl_s = ? WHERE id = ? AND state = ?",
+		 "UPDATE leases SET state = ?, account = ?, granted_scopes = ?, approved_ms = ?, issued_ms = ?, expires_ms = ?, ended_ms = ?, fingerprint = ?, sealed_token = ?, "
+		 "revoke_attempts = ?, next_attempt_ms = ?, detail = ?, ttl_s = ? WHERE id = ? AND state = ?",
 		 &st)) != 0)
 		return rc;
 	sqlite3_bind_text(st, 1, lease_state_name(l->state), -1, SQLITE_STATIC);
@@ -222,8 +211,7 @@ lease_claim(struct ledger *lg, const char *id, int64_t due_ms, int64_t until)
 	int rc;
 
 	if ((rc = ledger_prepare(lg,
-		 "UPDATE leases SET next_attempt_ms = ? WHERE id = ? AND "
-		 "state = 'active' AND next_attempt_ms IS ?",
+		 "UPDATE leases SET next_attempt_ms = ? WHERE id = ? AND state = 'active' AND next_attempt_ms IS ?",
 		 &st)) != 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, until);
@@ -313,9 +301,7 @@ lease_load(struct ledger *lg, const char *id, struct lease *out)
 
 	memset(out, 0, sizeof(*out));
 	if ((rc = ledger_prepare(lg,
-		 "SELECT " LEASE_COLS " FROM leases "
-		 "WHERE id = ?",
-		 &st)) != 0)
+		 "SELECT " LEASE_COLS " FROM leases WHERE id = ?", &st)) != 0)
 		return rc;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	switch (sqlite3_step(st)) {
@@ -324,8 +310,7 @@ lease_load(struct ledger *lg, const char *id, struct lease *out)
 		break;
 	case SQLITE_DONE:
 		rc = janee_err_set(JANEE_ERR_NOT_FOUND,
-		    "no lease '%s'; "
-		    "list them with: janee lease list --all",
+		    "no lease '%s'; list them with: janee lease list --all",
 		    id);
 		break;
 	default:
@@ -344,15 +329,9 @@ lease_each(struct ledger *lg, const struct lease_filter *f,
 	int rc, step;
 
 	if ((rc = ledger_prepare(lg,
-		 "SELECT " LEASE_COLS " FROM leases "
-		 "WHERE (?1 = 0 OR state IN ('requested', 'approved', "
-		 "'minting', "
-		 "'active')) AND (?2 IS NULL OR provider = ?2) "
-		 "AND (?3 IS NULL OR fingerprint = ?3 OR id IN (SELECT "
-		 "lease_id FROM lease_fingerprints WHERE fingerprint = ?3)) "
-		 "AND (?4 IS NULL OR session = ?4) "
-		 "AND (?5 = 0 OR state = 'requested') "
-		 "ORDER BY created_ms DESC, id",
+		 "SELECT " LEASE_COLS
+		 " FROM leases WHERE (?1 = 0 OR state IN ('requested', 'approved', 'minting', 'active')) AND (?2 IS NULL OR provider = ?2) AND (?3 IS NULL OR fingerprint = ?3 OR id IN (SELECT "
+		 "lease_id FROM lease_fingerprints WHERE fingerprint = ?3)) AND (?4 IS NULL OR session = ?4) AND (?5 = 0 OR state = 'requested') ORDER BY created_ms DESC, id",
 		 &st)) != 0)
 		return rc;
 	sqlite3_bind_int(st, 1, f->active_only);
@@ -384,9 +363,8 @@ lease_scopes_parse(const char *json, struct janee_strlist *l)
 		return 0;
 	if (!cJSON_IsArray(a)) {
 		cJSON_Delete(a);
-		return janee_err_set(JANEE_ERR_SCHEMA,
-		    "a lease's scope list is "
-		    "damaged");
+		return janee_err_set(
+		    JANEE_ERR_SCHEMA, "a lease's scope list is damaged");
 	}
 	cJSON_ArrayForEach(e, a) if (rc == 0 && cJSON_IsString(e)) rc =
 	    janee_strlist_add(l, e->valuestring);

@@ -180,23 +180,19 @@ state_check(struct mcp *m, const char *state, const char *digest,
 		goto bad;
 	if (exp < janee_now_ms()) {
 		snprintf(err, errn,
-		    "the requestState has expired; call "
-		    "request_token again without it");
+		    "the requestState has expired; call request_token again without it");
 		goto out;
 	}
 	if (strcmp(f2 + 1, digest) != 0) {
 		snprintf(err, errn,
-		    "the requestState belongs to another "
-		    "call; repeat the original arguments unchanged");
+		    "the requestState belongs to another call; repeat the original arguments unchanged");
 		goto out;
 	}
 	memcpy(lease_id, payload, JANEE_LEASE_ID_LEN);
 	ok = 0;
 	goto out;
 bad:
-	snprintf(err, errn,
-	    "the requestState is not one this server "
-	    "issued");
+	snprintf(err, errn, "the requestState is not one this server issued");
 out:
 	free(copy);
 	return ok;
@@ -232,8 +228,7 @@ elicit_params(struct mcp *m, const struct lease *l, int with_mode)
 
 	janee_duration_fmt(l->ttl_s, d, sizeof(d));
 	snprintf(msg, sizeof(msg),
-	    "%s asks for a token from '%s' with scopes %s%s%s for %s. Reason "
-	    "given: %.800s",
+	    "%s asks for a token from '%s' with scopes %s%s%s for %s. Reason given: %.800s",
 	    m->client ? m->client : "an MCP client", l->provider, l->requested,
 	    l->repositories ? " on " : "",
 	    l->repositories ? l->repositories : "", d,
@@ -302,8 +297,7 @@ elicit_answer(struct mcp *m, const struct mcp_lease_tool *t, const cJSON *args,
 			    : mcp_tool_error("%s", janee_err_msg(rc));
 	} else {
 		snprintf(why, sizeof(why),
-		    "the person answered '%s' in the "
-		    "MCP client",
+		    "the person answered '%s' in the MCP client",
 		    strcmp(act, "accept") == 0 ? "no" : act);
 		rc = broker_decide(
 		    &m->core->broker, lease_id, 0, "user", why, 0);
@@ -457,16 +451,11 @@ oob_check(struct mcp *m, struct mcp_pending *p, int64_t now)
 		    "lease %s is %s", l.id, lease_state_name(l.state));
 	else if (now >= p->deadline_ms)
 		r = mcp_tool_error(
-		    "pending: lease %s still waits for a person to "
-		    "run 'janee approve %s' (or 'janee deny %s'). "
-		    "Call request_token again with lease_id \"%s\" "
-		    "to collect the token once it is approved.",
+		    "pending: lease %s still waits for a person to run 'janee approve %s' (or 'janee deny %s'). Call request_token again with lease_id \"%s\" to collect the token once it is approved.",
 		    l.id, l.id, l.id, l.id);
 	else if (now >= p->next_progress_ms) {
 		snprintf(msg, sizeof(msg),
-		    "waiting for a person to run "
-		    "'janee approve %s'",
-		    l.id);
+		    "waiting for a person to run 'janee approve %s'", l.id);
 		progress(m, p, msg);
 		p->next_progress_ms = now + 1000;
 	}
@@ -494,8 +483,7 @@ mcp_tools_tick(struct mcp *m)
 			}
 		} else if (now >= p->deadline_ms) {
 			snprintf(why, sizeof(why),
-			    "no answer to the approval "
-			    "form in time");
+			    "no answer to the approval form in time");
 			pending_unlink(m, p);
 			if (broker_decide(&m->core->broker, p->lease_id, 0,
 				"janee", why, 0) != 0)
@@ -603,8 +591,8 @@ wait_out_of_band(struct mcp *m, const struct mcp_lease_tool *t, cJSON *id,
 	p->stateless = stateless;
 	p->deadline_ms =
 	    janee_now_ms() + (pv != NULL ? pv->pol.approval_wait_s : 0) * 1000;
-	mcp_warn("lease %s for '%s' waits for your approval: run 'janee "
-		 "approve %s' or 'janee deny %s'",
+	mcp_warn(
+	    "lease %s for '%s' waits for your approval: run 'janee approve %s' or 'janee deny %s'",
 	    g->lease_id, req->provider, g->lease_id, g->lease_id);
 	*pending = 1;
 	return NULL;

@@ -64,16 +64,14 @@ check_args(const cJSON *args, const struct arg *spec, char *err, size_t n)
 		case ARG_STRINGS:
 			if (!cJSON_IsArray(v)) {
 				snprintf(err, n,
-				    "'%s' must be an array of "
-				    "strings",
+				    "'%s' must be an array of strings",
 				    a->name);
 				return -1;
 			}
 			cJSON_ArrayForEach(e, v) if (!cJSON_IsString(e))
 			{
 				snprintf(err, n,
-				    "'%s' must be an array of "
-				    "strings",
+				    "'%s' must be an array of strings",
 				    a->name);
 				return -1;
 			}
@@ -169,8 +167,8 @@ request_token(
 		r = mcp_tool_error("ttl_seconds must be at least 1");
 	else if (cJSON_GetObjectItemCaseSensitive(args, "resources") != NULL &&
 	    cJSON_GetObjectItemCaseSensitive(args, "repositories") != NULL)
-		r = mcp_tool_error("'repositories' and 'resources' are the "
-				   "same list: give one of them");
+		r = mcp_tool_error(
+		    "'repositories' and 'resources' are the same list: give one of them");
 	else if (arg_strings(args, "scopes", &req.scopes) != 0 ||
 	    arg_strings(args, "resources", &req.resources) != 0 ||
 	    arg_strings(args, "repositories", &req.resources) != 0)
@@ -347,99 +345,40 @@ static const struct tool {
 	const char *json;
 } tools[] = {
 	{ "request_token", request_args, NULL,
-	    "{\"name\":\"request_token\",\"title\":\"Request a short-lived "
-	    "token\",\"description\":\"Ask janee for a token from a "
-	    "provider, narrowed to the scopes (and resources, where the "
-	    "provider has them) you need, for ttl_seconds. A person may have "
-	    "to approve; the reason is shown to them. Never starts a login: "
-	    "if one is missing, the answer names the command the person "
-	    "should run. When approval is pending, call again with lease_id "
-	    "to collect. The token is 'token'; a token of several parts (a "
-	    "database login: user, password, url) also has them in 'parts', "
-	    "'token' being the one 'primary' names.\",\"inputSchema\":{"
-	    "\"type\":\"object\",\"properties\":{\"provider\":{\"type\":"
-	    "\"string\",\"description\":\"a provider name from "
-	    "list_providers\"},\"scopes\":{\"type\":\"array\",\"items\":{"
-	    "\"type\":\"string\"},\"description\":\"scopes to grant, as "
-	    "list_providers names them (such as issues:read, or a database "
-	    "role)\"},\"resources\":{\"type\":\"array\",\"items\":{"
-	    "\"type\":\"string\"},\"description\":\"what the token may "
-	    "reach, for a provider that lists 'resources' in list_providers "
-	    "(repositories, databases); none: all its allow-list\"},"
-	    "\"repositories\":{\"type\":\"array\",\"items\":{\"type\":"
-	    "\"string\"},\"description\":\"the same as resources, for "
-	    "providers whose resources are repositories: bare repository "
-	    "names\"},\"ttl_seconds\":{\"type\":\"integer\",\"minimum\":1,"
-	    "\"description\":\"lifetime; the provider's default when "
-	    "absent\"},\"reason\":{\"type\":\"string\",\"description\":\"why, "
-	    "in a sentence a person will read\"},\"lease_id\":{\"type\":"
-	    "\"string\",\"description\":\"collect a lease that was pending "
-	    "approval\"}},\"required\":[\"provider\",\"reason\"],"
-	    "\"additionalProperties\":false},\"outputSchema\":{\"type\":"
-	    "\"object\",\"properties\":{\"token\":{\"type\":\"string\","
-	    "\"description\":\"the token, or its primary part\"},"
-	    "\"token_type\":{\"type\":\"string\"},\"lease_id\":{\"type\":"
-	    "\"string\"},\"provider\":{\"type\":\"string\"},\"scopes\":{"
-	    "\"type\":\"array\",\"items\":{\"type\":\"string\"}},"
-	    "\"expires_at\":{\"type\":\"string\"},\"revocable\":{\"type\":"
-	    "\"boolean\"},\"primary\":{\"type\":\"string\",\"description\":"
-	    "\"which part 'token' is, for a token of several parts\"},"
-	    "\"parts\":{\"type\":\"object\",\"additionalProperties\":{"
-	    "\"type\":\"string\"},\"description\":\"every part of a token "
-	    "of several parts, by name (user, password, url, host, ...)\"}},"
-	    "\"required\":[\"token\",\"token_type\",\"lease_id\","
-	    "\"provider\",\"scopes\",\"expires_at\",\"revocable\"]},"
-	    "\"annotations\":{\"title\":\"Request a token\",\"readOnlyHint\":"
-	    "false,\"destructiveHint\":false,\"idempotentHint\":false,"
-	    "\"openWorldHint\":true}}" },
+	    "{\"name\":\"request_token\",\"title\":\"Request a short-lived token\",\"description\":\"Ask janee for a token from a provider, narrowed to the scopes (and resources, where the "
+	    "provider has them) you need, for ttl_seconds. A person may have to approve; the reason is shown to them. Never starts a login: if one is missing, the answer names the command the person "
+	    "should run. When approval is pending, call again with lease_id to collect. The token is 'token'; a token of several parts (a database login: user, password, url) also has them in 'parts', "
+	    "'token' being the one 'primary' names.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"provider\":{\"type\":\"string\",\"description\":\"a provider name from "
+	    "list_providers\"},\"scopes\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"scopes to grant, as list_providers names them (such as issues:read, or a database "
+	    "role)\"},\"resources\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"what the token may reach, for a provider that lists 'resources' in list_providers "
+	    "(repositories, databases); none: all its allow-list\"},\"repositories\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"the same as resources, for "
+	    "providers whose resources are repositories: bare repository names\"},\"ttl_seconds\":{\"type\":\"integer\",\"minimum\":1,\"description\":\"lifetime; the provider's default when "
+	    "absent\"},\"reason\":{\"type\":\"string\",\"description\":\"why, in a sentence a person will read\"},\"lease_id\":{\"type\":\"string\",\"description\":\"collect a lease that was pending "
+	    "approval\"}},\"required\":[\"provider\",\"reason\"],\"additionalProperties\":false},\"outputSchema\":{\"type\":\"object\",\"properties\":{\"token\":{\"type\":\"string\","
+	    "\"description\":\"the token, or its primary part\"},\"token_type\":{\"type\":\"string\"},\"lease_id\":{\"type\":\"string\"},\"provider\":{\"type\":\"string\"},\"scopes\":{"
+	    "\"type\":\"array\",\"items\":{\"type\":\"string\"}},\"expires_at\":{\"type\":\"string\"},\"revocable\":{\"type\":\"boolean\"},\"primary\":{\"type\":\"string\",\"description\":"
+	    "\"which part 'token' is, for a token of several parts\"},\"parts\":{\"type\":\"object\",\"additionalProperties\":{\"type\":\"string\"},\"description\":\"every part of a token "
+	    "of several parts, by name (user, password, url, host, ...)\"}},\"required\":[\"token\",\"token_type\",\"lease_id\",\"provider\",\"scopes\",\"expires_at\",\"revocable\"]},"
+	    "\"annotations\":{\"title\":\"Request a token\",\"readOnlyHint\":false,\"destructiveHint\":false,\"idempotentHint\":false,\"openWorldHint\":true}}" },
 	{ "list_providers", no_args, list_providers,
-	    "{\"name\":\"list_providers\",\"title\":\"List providers\","
-	    "\"description\":\"The providers janee can mint tokens from, the "
-	    "scopes each may grant, its maximum lifetime, its approval mode, "
-	    "and whether a person must log in first (with the command to "
-	    "run).\",\"inputSchema\":{\"type\":\"object\",\"properties\":{},"
-	    "\"additionalProperties\":false},\"outputSchema\":{\"type\":"
-	    "\"object\",\"properties\":{\"providers\":{\"type\":\"array\","
-	    "\"items\":{\"type\":\"object\",\"properties\":{\"name\":{\"type\":"
-	    "\"string\"},\"kind\":{\"type\":\"string\"},\"scopes\":{\"type\":"
-	    "\"array\",\"items\":{\"type\":\"string\"}},\"max_ttl_seconds\":{"
-	    "\"type\":\"integer\"},\"approval\":{\"type\":\"string\"},"
-	    "\"login\":{\"type\":\"string\"},\"login_command\":{\"type\":"
-	    "\"string\"},\"resources\":{\"type\":\"string\",\"description\":"
-	    "\"what request_token's resources are for this provider "
-	    "(repositories, databases); absent: it takes "
-	    "none\"}},\"required\":[\"name\",\"kind\",\"scopes\","
-	    "\"max_ttl_seconds\",\"approval\",\"login\"]}}},\"required\":["
-	    "\"providers\"]},\"annotations\":{\"title\":\"List providers\","
-	    "\"readOnlyHint\":true,\"destructiveHint\":false,"
-	    "\"idempotentHint\":true,\"openWorldHint\":false}}" },
+	    "{\"name\":\"list_providers\",\"title\":\"List providers\",\"description\":\"The providers janee can mint tokens from, the scopes each may grant, its maximum lifetime, its approval mode, "
+	    "and whether a person must log in first (with the command to run).\",\"inputSchema\":{\"type\":\"object\",\"properties\":{},\"additionalProperties\":false},\"outputSchema\":{\"type\":"
+	    "\"object\",\"properties\":{\"providers\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\"},\"kind\":{\"type\":\"string\"},\"scopes\":{\"type\":"
+	    "\"array\",\"items\":{\"type\":\"string\"}},\"max_ttl_seconds\":{\"type\":\"integer\"},\"approval\":{\"type\":\"string\"},\"login\":{\"type\":\"string\"},\"login_command\":{\"type\":"
+	    "\"string\"},\"resources\":{\"type\":\"string\",\"description\":\"what request_token's resources are for this provider (repositories, databases); absent: it takes "
+	    "none\"}},\"required\":[\"name\",\"kind\",\"scopes\",\"max_ttl_seconds\",\"approval\",\"login\"]}}},\"required\":[\"providers\"]},\"annotations\":{\"title\":\"List providers\","
+	    "\"readOnlyHint\":true,\"destructiveHint\":false,\"idempotentHint\":true,\"openWorldHint\":false}}" },
 	{ "list_leases", no_args, list_leases,
-	    "{\"name\":\"list_leases\",\"title\":\"List my leases\","
-	    "\"description\":\"This session's leases that have not ended. "
-	    "Never shows tokens.\",\"inputSchema\":{\"type\":\"object\","
-	    "\"properties\":{},\"additionalProperties\":false},"
-	    "\"outputSchema\":{\"type\":\"object\",\"properties\":{\"leases\":"
-	    "{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":"
-	    "{\"lease_id\":{\"type\":\"string\"},\"provider\":{\"type\":"
-	    "\"string\"},\"state\":{\"type\":\"string\"},\"scopes\":{\"type\":"
-	    "\"array\",\"items\":{\"type\":\"string\"}},\"expires_at\":{"
-	    "\"type\":\"string\"}},\"required\":[\"lease_id\",\"provider\","
-	    "\"state\",\"scopes\"]}}},\"required\":[\"leases\"]},"
-	    "\"annotations\":{\"title\":\"List my leases\",\"readOnlyHint\":"
-	    "true,\"destructiveHint\":false,\"idempotentHint\":true,"
-	    "\"openWorldHint\":false}}" },
+	    "{\"name\":\"list_leases\",\"title\":\"List my leases\",\"description\":\"This session's leases that have not ended. Never shows tokens.\",\"inputSchema\":{\"type\":\"object\","
+	    "\"properties\":{},\"additionalProperties\":false},\"outputSchema\":{\"type\":\"object\",\"properties\":{\"leases\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":"
+	    "{\"lease_id\":{\"type\":\"string\"},\"provider\":{\"type\":\"string\"},\"state\":{\"type\":\"string\"},\"scopes\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},\"expires_at\":{"
+	    "\"type\":\"string\"}},\"required\":[\"lease_id\",\"provider\",\"state\",\"scopes\"]}}},\"required\":[\"leases\"]},\"annotations\":{\"title\":\"List my leases\",\"readOnlyHint\":"
+	    "true,\"destructiveHint\":false,\"idempotentHint\":true,\"openWorldHint\":false}}" },
 	{ "revoke_token", revoke_args, revoke_token,
-	    "{\"name\":\"revoke_token\",\"title\":\"Revoke a token\","
-	    "\"description\":\"End one of this session's leases now; its "
-	    "token is revoked at the provider.\",\"inputSchema\":{\"type\":"
-	    "\"object\",\"properties\":{\"lease_id\":{\"type\":\"string\"}},"
-	    "\"required\":[\"lease_id\"],\"additionalProperties\":false},"
-	    "\"outputSchema\":{\"type\":\"object\",\"properties\":{"
-	    "\"lease_id\":{\"type\":\"string\"},\"state\":{\"type\":"
-	    "\"string\"}},\"required\":[\"lease_id\",\"state\"]},"
-	    "\"annotations\":{\"title\":\"Revoke a token\",\"readOnlyHint\":"
-	    "false,\"destructiveHint\":true,\"idempotentHint\":true,"
-	    "\"openWorldHint\":true}}" },
+	    "{\"name\":\"revoke_token\",\"title\":\"Revoke a token\",\"description\":\"End one of this session's leases now; its token is revoked at the provider.\",\"inputSchema\":{\"type\":"
+	    "\"object\",\"properties\":{\"lease_id\":{\"type\":\"string\"}},\"required\":[\"lease_id\"],\"additionalProperties\":false},\"outputSchema\":{\"type\":\"object\",\"properties\":{"
+	    "\"lease_id\":{\"type\":\"string\"},\"state\":{\"type\":\"string\"}},\"required\":[\"lease_id\",\"state\"]},\"annotations\":{\"title\":\"Revoke a token\",\"readOnlyHint\":"
+	    "false,\"destructiveHint\":true,\"idempotentHint\":true,\"openWorldHint\":true}}" },
 };
 
 cJSON *

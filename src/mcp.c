@@ -475,9 +475,8 @@ request(struct mcp *m, cJSON *id, const char *method, cJSON *params)
 
 		/* -32022 UnsupportedProtocolVersion, with what we do speak. */
 		snprintf(msg, sizeof(msg),
-		    "unsupported protocol version "
-		    "'%.32s'; janee speaks " MCP_STATELESS " and, with "
-		    "initialize, %s",
+		    "unsupported protocol version '%.32s'; janee speaks " MCP_STATELESS
+		    " and, with initialize, %s",
 		    ver, versions[0]);
 		e = mcp_error(id, -32022, msg);
 		d = cJSON_AddObjectToObject(
@@ -500,8 +499,8 @@ request(struct mcp *m, cJSON *id, const char *method, cJSON *params)
 	else if (!stateless && !m->initialized) {
 		mcp_send(m,
 		    mcp_error(id, -32600,
-			"not initialized: send initialize first (or "
-			"use the " MCP_STATELESS " _meta fields)"));
+			"not initialized: send initialize first (or use the " MCP_STATELESS
+			" _meta fields)"));
 		return;
 	} else if (strcmp(method, "tools/list") == 0) {
 		r = cJSON_CreateObject();
@@ -520,9 +519,7 @@ request(struct mcp *m, cJSON *id, const char *method, cJSON *params)
 		if (!cJSON_IsString(lv) || i == nitems(levels)) {
 			mcp_send(m,
 			    mcp_error(id, -32602,
-				"level must be one of debug, info, "
-				"notice, warning, error, critical, "
-				"alert, emergency"));
+				"level must be one of debug, info, notice, warning, error, critical, alert, emergency"));
 			return;
 		}
 		m->log_level = (int)i;
@@ -594,8 +591,7 @@ refuse_ambiguous(struct mcp *m, const char *p, size_t n, const cJSON *msg)
 		snprintf(text, sizeof(text), "parse error: %s at %s",
 		    k == JSON_CHECK_DEEP
 			? "nested too deeply"
-			: "a raw control character (JSON requires it escaped) "
-			  "in the string",
+			: "a raw control character (JSON requires it escaped) in the string",
 		    where);
 		mcp_send(m, mcp_error(NULL, -32700, text));
 		return 1;
@@ -625,13 +621,11 @@ refuse_ambiguous(struct mcp *m, const char *p, size_t n, const cJSON *msg)
 		id = msg_id(msg);
 	if (k == JSON_CHECK_NUL)
 		snprintf(text, sizeof(text),
-		    "%s: %s holds a NUL character (\\u0000); janee refuses "
-		    "it, as readers disagree on where such a string ends",
+		    "%s: %s holds a NUL character (\\u0000); janee refuses it, as readers disagree on where such a string ends",
 		    kind, where);
 	else
 		snprintf(text, sizeof(text),
-		    "%s: the key %s appears twice; janee refuses it, as "
-		    "readers disagree on which one counts",
+		    "%s: the key %s appears twice; janee refuses it, as readers disagree on which one counts",
 		    kind, where);
 	mcp_send(m, mcp_error(id, in_params ? -32602 : -32600, text));
 	return 1;
@@ -678,9 +672,7 @@ message(struct mcp *m, const char *p, size_t n)
 	else
 		mcp_send(m,
 		    mcp_error(NULL, -32600,
-			"invalid request: JSON-RPC batches belong to "
-			"protocol 2025-03-26 only; send one message per "
-			"line"));
+			"invalid request: JSON-RPC batches belong to protocol 2025-03-26 only; send one message per line"));
 	cJSON_Delete(msg);
 }
 
@@ -717,24 +709,21 @@ dispatch(struct mcp *m, cJSON *msg)
 	if (cJSON_GetObjectItemCaseSensitive(msg, "id") != NULL && id == NULL) {
 		mcp_send(m,
 		    mcp_error(NULL, -32600,
-			"invalid request: 'id' must be a string or an "
-			"integer"));
+			"invalid request: 'id' must be a string or an integer"));
 		return;
 	}
 	if (params != NULL && !cJSON_IsObject(params)) {
 		if (id != NULL)
 			mcp_send(m,
 			    mcp_error(id, -32602,
-				"invalid params: 'params' must be an "
-				"object"));
+				"invalid params: 'params' must be an object"));
 		return;
 	}
 	if (strncmp(method->valuestring, "notifications/", 14) == 0) {
 		if (id != NULL)
 			mcp_send(m,
 			    mcp_error(id, -32600,
-				"invalid request: a notification must "
-				"not carry an id"));
+				"invalid request: a notification must not carry an id"));
 		else
 			notification(m, method->valuestring, params);
 		return;
@@ -763,8 +752,7 @@ mcp_feed(struct mcp *m, const char *p, size_t n)
 			janee_err_clear();
 			mcp_send(m,
 			    mcp_error(NULL, -32600,
-				"invalid request: a message is longer "
-				"than 1 MiB"));
+				"invalid request: a message is longer than 1 MiB"));
 		} else if (buf_add(&m->line, p, take) != 0) {
 			janee_err_clear();
 			buf_init(&m->line, MCP_MAX_LINE);
@@ -795,10 +783,8 @@ lease_ended(void *arg, const struct lease *l)
 	cJSON_AddStringToObject(d, "state", lease_state_name(l->state));
 	cJSON_AddStringToObject(d, "message",
 	    l->state == LEASE_EXPIRED
-		? "the lease ended and its token was revoked; request a new "
-		  "one if you still need access"
-		: "the lease ended but its token could not be revoked at the "
-		  "provider");
+		? "the lease ended and its token was revoked; request a new one if you still need access"
+		: "the lease ended but its token could not be revoked at the provider");
 	mcp_notify_log(m, l->state == LEASE_EXPIRED ? 1 : 3, d);
 }
 

@@ -153,8 +153,7 @@ oauth_redirect_parse(const char *in, const char *path, struct oauth_redirect *r)
 		n--;
 	if (n == 0 || n > MAX_PASTE)
 		return janee_err_set(JANEE_ERR_INVALID,
-		    "nothing usable was given: paste the address the browser "
-		    "was sent to, or the code");
+		    "nothing usable was given: paste the address the browser was sent to, or the code");
 	if (memchr(in, '/', n) == NULL && memchr(in, '?', n) == NULL) {
 		if (!bare_code(in, n))
 			return janee_err_set(JANEE_ERR_INVALID,
@@ -172,8 +171,7 @@ oauth_redirect_parse(const char *in, const char *path, struct oauth_redirect *r)
 	}
 	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK) {
 		rc = janee_err_set(JANEE_ERR_INVALID,
-		    "that is not an address the browser could have been sent "
-		    "to");
+		    "that is not an address the browser could have been sent to");
 		goto out;
 	}
 	if (path != NULL &&
@@ -337,8 +335,7 @@ oauth_listen_wait(struct oauth_listener *l, const char *path,
 			return janee_err_set(JANEE_ERR_USAGE, "cancelled");
 		if (janee_now_ms() > deadline)
 			return janee_err_set(JANEE_ERR_DENIED,
-			    "no answer came back from the browser in time; "
-			    "run the login again");
+			    "no answer came back from the browser in time; run the login again");
 		if (poll(&pfd, 1, 100) <= 0)
 			continue; /* timeout, or EINTR: ask waiting() */
 		if ((fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC)) < 0)
@@ -354,16 +351,14 @@ oauth_listen_wait(struct oauth_listener *l, const char *path,
 			buf_free(&b);
 			if (++strays > 32)
 				return janee_err_set(JANEE_ERR_NETWORK,
-				    "too many stray requests on 127.0.0.1:%d; "
-				    "the login stopped",
+				    "too many stray requests on 127.0.0.1:%d; the login stopped",
 				    l->port);
 			continue;
 		}
 		answer(fd, rc == 0 ? "200 OK" : "400 Bad Request",
-		    rc == 0 ? "<p>janee received the answer. You can close "
-			      "this tab and return to the terminal.</p>\n"
-			    : "<p>janee could not read this answer; see the "
-			      "terminal.</p>\n");
+		    rc == 0
+			? "<p>janee received the answer. You can close this tab and return to the terminal.</p>\n"
+			: "<p>janee could not read this answer; see the terminal.</p>\n");
 		close(fd);
 		buf_free(&b);
 		return rc;

@@ -182,14 +182,10 @@ parse_answer(const struct oauth_client *c, const char *what, const char *url,
 	    (j = cJSON_ParseWithLength(r->body, r->len)) == NULL) {
 		if (r->status >= 300 && r->status < 400)
 			return janee_err_set(JANEE_ERR_PROVIDER,
-			    "provider '%s': "
-			    "%s (%s) answered with a redirect (HTTP %ld); "
-			    "janee "
-			    "does not follow redirects: check the URL",
+			    "provider '%s': %s (%s) answered with a redirect (HTTP %ld); janee does not follow redirects: check the URL",
 			    c->name, what, url, r->status);
 		return janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': %s "
-		    "(%s) answered HTTP %ld with %s, not a JSON document",
+		    "provider '%s': %s (%s) answered HTTP %ld with %s, not a JSON document",
 		    c->name, what, url, r->status,
 		    is_json(r)		  ? "malformed JSON"
 			: r->content_type ? r->content_type
@@ -198,8 +194,7 @@ parse_answer(const struct oauth_client *c, const char *what, const char *url,
 	if (!cJSON_IsObject(j)) {
 		cJSON_Delete(j);
 		return janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': %s (%s) "
-		    "answered HTTP %ld with JSON that is not an object",
+		    "provider '%s': %s (%s) answered HTTP %ld with JSON that is not an object",
 		    c->name, what, url, r->status);
 	}
 	if (json_str(j, "error") != NULL) {
@@ -210,16 +205,14 @@ parse_answer(const struct oauth_client *c, const char *what, const char *url,
 			snprintf(err->code, sizeof(err->code), "%s", code);
 		cJSON_Delete(j);
 		return janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': %s "
-		    "refused: %s%s%s (HTTP %ld)",
-		    c->name, what, code, *desc ? ": " : "", desc, r->status);
+		    "provider '%s': %s refused: %s%s%s (HTTP %ld)", c->name,
+		    what, code, *desc ? ": " : "", desc, r->status);
 	}
 	if (r->status < 200 || r->status > 299) {
 		cJSON_Delete(j);
 		return janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': %s (%s) "
-		    "answered HTTP %ld",
-		    c->name, what, url, r->status);
+		    "provider '%s': %s (%s) answered HTTP %ld", c->name, what,
+		    url, r->status);
 	}
 	*out = j;
 	return 0;
@@ -335,9 +328,8 @@ parse_token(const struct oauth_client *c, const char *what, cJSON *j,
 	out->refresh_expires_in = jint(j, "refresh_token_expires_in", -1);
 	if (out->access_token == NULL) {
 		rc = janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': the %s "
-		    "answer has no access_token",
-		    c->name, what);
+		    "provider '%s': the %s answer has no access_token", c->name,
+		    what);
 		goto fail;
 	}
 	return 0;
@@ -557,17 +549,13 @@ oauth_discover(const struct oauth_client *c, const char *issuer,
 	}
 	if (rc != 0) {
 		rc = janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': no "
-		    "discovery document at '%s' (%s); set the endpoints in "
-		    "config.json instead",
+		    "provider '%s': no discovery document at '%s' (%s); set the endpoints in config.json instead",
 		    c->name, issuer, first);
 		goto out;
 	}
 	if ((got = json_str(j, "issuer")) == NULL || strcmp(got, issuer) != 0) {
 		rc = janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': the "
-		    "discovery document at %s names issuer '%s', not the "
-		    "configured '%s'; refusing it (RFC 8414 section 3.3)",
+		    "provider '%s': the discovery document at %s names issuer '%s', not the configured '%s'; refusing it (RFC 8414 section 3.3)",
 		    c->name, url, got ? got : "(none)", issuer);
 		goto out;
 	}
@@ -582,8 +570,7 @@ oauth_discover(const struct oauth_client *c, const char *issuer,
 		goto out;
 	if (ep->token == NULL)
 		rc = janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': the "
-		    "discovery document at %s has no token_endpoint",
+		    "provider '%s': the discovery document at %s has no token_endpoint",
 		    c->name, url);
 out:
 	if (rc != 0)
@@ -614,9 +601,7 @@ take_device(
 	if (out->device_code == NULL || out->user_code == NULL ||
 	    out->verification_uri == NULL || out->expires_in <= 0)
 		return janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': the "
-		    "device authorization answer lacks device_code, user_code, "
-		    "verification_uri or expires_in (RFC 8628 section 3.2)",
+		    "provider '%s': the device authorization answer lacks device_code, user_code, verification_uri or expires_in (RFC 8628 section 3.2)",
 		    c->name);
 	return 0;
 }
@@ -695,9 +680,7 @@ oauth_device_poll(const struct oauth_client *c, const char *url,
 			return rc;
 		if (janee_now_ms() > deadline)
 			return janee_err_set(JANEE_ERR_DENIED,
-			    "provider '%s': "
-			    "the code expired before it was approved; run the "
-			    "login again",
+			    "provider '%s': the code expired before it was approved; run the login again",
 			    c->name);
 		oauth_form_init(&f);
 		j = NULL;
@@ -736,18 +719,13 @@ oauth_device_poll(const struct oauth_client *c, const char *url,
 		janee_err_clear();
 		if (strcmp(err.code, "access_denied") == 0)
 			return janee_err_set(JANEE_ERR_DENIED,
-			    "provider '%s': "
-			    "the login was denied",
-			    c->name);
+			    "provider '%s': the login was denied", c->name);
 		if (strcmp(err.code, "expired_token") == 0)
 			return janee_err_set(JANEE_ERR_DENIED,
-			    "provider '%s': "
-			    "the code expired before it was approved; run the "
-			    "login again",
+			    "provider '%s': the code expired before it was approved; run the login again",
 			    c->name);
 		return janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': the "
-		    "token endpoint refused the device code: %s",
+		    "provider '%s': the token endpoint refused the device code: %s",
 		    c->name, *err.code ? err.code : "unknown error");
 	}
 }

@@ -22,8 +22,7 @@ check_resources(const struct prov *pv, struct janee_strlist *repos)
 		if (repos->n == 0)
 			return 0;
 		return janee_err_set(JANEE_ERR_POLICY,
-		    "provider '%s' narrows tokens to scopes alone; it takes no "
-		    "resources ('%s')",
+		    "provider '%s' narrows tokens to scopes alone; it takes no resources ('%s')",
 		    pv->name, repos->v[0]);
 	}
 	if (repos->n == 0) {
@@ -58,9 +57,7 @@ policy_check(const struct prov *pv, struct janee_strlist *scopes,
 	if (scopes->n == 0) {
 		if (p->defaults.n == 0)
 			return janee_err_set(JANEE_ERR_POLICY,
-			    "no scope "
-			    "requested and provider '%s' has no default_scopes;"
-			    " name the scopes you need",
+			    "no scope requested and provider '%s' has no default_scopes; name the scopes you need",
 			    pv->name);
 		for (i = 0; i < p->defaults.n; i++)
 			if ((rc = janee_strlist_add(
@@ -77,8 +74,7 @@ policy_check(const struct prov *pv, struct janee_strlist *scopes,
 		    (const char *const *)p->ceiling.v, p->ceiling.n,
 		    "allowed scopes", &allowed);
 		rc = janee_err_set(JANEE_ERR_POLICY,
-		    "scope '%s' is not within the policy of provider '%s'; "
-		    "%s%s%s%s",
+		    "scope '%s' is not within the policy of provider '%s'; %s%s%s%s",
 		    scopes->v[i], pv->name, allowed.p ? allowed.p : "",
 		    open > 0 ? "; see them all with: janee provider show " : "",
 		    open > 0 ? pv->name : "", open > 0 ? " --scopes)" : "");
@@ -92,8 +88,7 @@ policy_check(const struct prov *pv, struct janee_strlist *scopes,
 	if (*ttl_s < 1 || *ttl_s > p->max_ttl_s) {
 		janee_duration_fmt(p->max_ttl_s, max, sizeof(max));
 		return janee_err_set(JANEE_ERR_POLICY,
-		    "ttl %llds is outside "
-		    "1s..%s, the limit of provider '%s'",
+		    "ttl %llds is outside 1s..%s, the limit of provider '%s'",
 		    (long long)*ttl_s, max, pv->name);
 	}
 	return 0;

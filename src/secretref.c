@@ -197,9 +197,7 @@ vault_token(struct janee_secret **tok)
 		if (access(path, F_OK) != 0) {
 			free(path);
 			return janee_err_set(JANEE_ERR_LOCKED,
-			    "no Vault token: set VAULT_TOKEN or "
-			    "VAULT_TOKEN_FILE, or log in with 'vault login' "
-			    "(~/.vault-token)");
+			    "no Vault token: set VAULT_TOKEN or VAULT_TOKEN_FILE, or log in with 'vault login' (~/.vault-token)");
 		}
 	}
 	if (path == NULL)
@@ -261,8 +259,7 @@ vault_field(cJSON *data, const char *field, struct janee_secret **out)
 		}
 		if (field == NULL)
 			return janee_err_set(JANEE_ERR_NOT_FOUND,
-			    "the secret has %d fields; name one with #FIELD "
-			    "(%s)",
+			    "the secret has %d fields; name one with #FIELD (%s)",
 			    count, names);
 		return janee_err_set(JANEE_ERR_NOT_FOUND,
 		    "the secret has no field '%s' (its fields: %s)", field,
@@ -300,8 +297,7 @@ vault_spec(const char *spec, size_t *plen, const char **slash, char **field)
 	if (*slash == NULL || !vault_path_ok(spec, *plen) ||
 	    (hash != NULL && hash[1] == '\0'))
 		return janee_err_set(JANEE_ERR_CONFIG,
-		    "a Vault reference is vault://MOUNT/PATH#FIELD (letters, "
-		    "digits and ._~- in the path)");
+		    "a Vault reference is vault://MOUNT/PATH#FIELD (letters, digits and ._~- in the path)");
 	if (hash != NULL && (*field = janee_strdup(hash + 1)) == NULL)
 		return JANEE_ERR_NOMEM;
 	return 0;
@@ -324,19 +320,15 @@ vault_answer(const char *spec, size_t plen, const char *slash,
 		    cJSON_GetObjectItemCaseSensitive(j, "data"), "metadata");
 		if (resp->status == 404 && cJSON_IsObject(meta))
 			rc = janee_err_set(JANEE_ERR_NOT_FOUND,
-			    "the latest version of the secret at %.*s was "
-			    "deleted or destroyed (Vault answered 404)",
+			    "the latest version of the secret at %.*s was deleted or destroyed (Vault answered 404)",
 			    (int)plen, spec);
 		else if (resp->status == 404)
 			rc = janee_err_set(JANEE_ERR_NOT_FOUND,
-			    "no secret at %.*s (Vault answered 404%s%s); is "
-			    "the mount a KV version 2 engine?",
+			    "no secret at %.*s (Vault answered 404%s%s); is the mount a KV version 2 engine?",
 			    (int)plen, spec, *errs ? ": " : "", errs);
 		else if (resp->status == 403)
 			rc = janee_err_set(JANEE_ERR_DENIED,
-			    "Vault refused the token (403%s%s); check its "
-			    "policy allows read on %.*s/data/%.*s, and "
-			    "VAULT_NAMESPACE",
+			    "Vault refused the token (403%s%s); check its policy allows read on %.*s/data/%.*s, and VAULT_NAMESPACE",
 			    *errs ? ": " : "", errs, (int)(slash - spec), spec,
 			    (int)(plen - (size_t)(slash - spec) - 1),
 			    slash + 1);
@@ -351,8 +343,7 @@ vault_answer(const char *spec, size_t plen, const char *slash,
 	    cJSON_GetObjectItemCaseSensitive(j, "data"), "data");
 	if (!cJSON_IsObject(data)) {
 		rc = janee_err_set(JANEE_ERR_PROVIDER,
-		    "Vault's answer has no data.data object; is the mount a "
-		    "KV version 2 engine?");
+		    "Vault's answer has no data.data object; is the mount a KV version 2 engine?");
 		goto out;
 	}
 	rc = vault_field(data, field, out);
@@ -399,8 +390,7 @@ from_vault(const char *spec, struct janee_secret **out)
 		goto out;
 	if (addr == NULL || *addr == '\0') {
 		rc = janee_err_set(JANEE_ERR_CONFIG,
-		    "VAULT_ADDR is not set (the Vault server, such as "
-		    "https://vault.example.com:8200)");
+		    "VAULT_ADDR is not set (the Vault server, such as https://vault.example.com:8200)");
 		goto out;
 	}
 	alen = strlen(addr);
@@ -464,9 +454,7 @@ secretref_resolve(const char *ref, secretref_sealed_fn sealed, void *arg,
 	*out = NULL;
 	if (k == SECRETREF_NONE)
 		return janee_err_set(JANEE_ERR_CONFIG,
-		    "not a secret reference; use secret:NAME, env:VAR, "
-		    "file:PATH, keyring:SERVICE/ACCOUNT or "
-		    "vault://MOUNT/PATH#FIELD");
+		    "not a secret reference; use secret:NAME, env:VAR, file:PATH, keyring:SERVICE/ACCOUNT or vault://MOUNT/PATH#FIELD");
 	rest = ref + strlen(schemes[k - 1].prefix);
 	switch (k) {
 	case SECRETREF_SECRET:
@@ -808,9 +796,7 @@ secretref_require(const char *where, const char *key, const char *value)
 	if (secretref_kind(value) != SECRETREF_NONE)
 		return 0;
 	return janee_err_set(JANEE_ERR_CONFIG,
-	    "%s: key '%s' must be a reference to the secret (secret:NAME, "
-	    "env:VAR, file:PATH, keyring:SERVICE/ACCOUNT or vault://...), "
-	    "not the secret itself: store it with 'janee secret set NAME' "
+	    "%s: key '%s' must be a reference to the secret (secret:NAME, env:VAR, file:PATH, keyring:SERVICE/ACCOUNT or vault://...), not the secret itself: store it with 'janee secret set NAME' "
 	    "and write secret:NAME",
 	    where, key);
 }

@@ -27,8 +27,7 @@ static int
 bad_name(const char *name)
 {
 	return janee_err_set(JANEE_ERR_USAGE,
-	    "invalid secret name '%s'; use "
-	    "letters, digits, '.', '_' and '-'",
+	    "invalid secret name '%s'; use letters, digits, '.', '_' and '-'",
 	    name);
 }
 
@@ -92,10 +91,7 @@ secret_put(struct ledger *lg, struct store *s, const char *name,
 		return JANEE_ERR_NOMEM;
 	ev.detail = detail;
 	rc = sealed_row_write(lg, s,
-	    "INSERT INTO secrets (name, sealed, "
-	    "created_ms, updated_ms) VALUES (?1, ?2, ?3, ?3) "
-	    "ON CONFLICT (name) DO UPDATE SET sealed = excluded.sealed, "
-	    "updated_ms = excluded.updated_ms",
+	    "INSERT INTO secrets (name, sealed, created_ms, updated_ms) VALUES (?1, ?2, ?3, ?3) ON CONFLICT (name) DO UPDATE SET sealed = excluded.sealed, updated_ms = excluded.updated_ms",
 	    PURPOSE, name, val, len, NULL, &ev, "cannot store the secret",
 	    NULL);
 	free(detail);
@@ -112,10 +108,8 @@ secret_get(struct ledger *lg, struct store *s, const char *name,
 	*out = NULL;
 	if (!secret_name_valid(name))
 		return bad_name(name);
-	if ((rc = ledger_prepare(lg,
-		 "SELECT sealed FROM secrets "
-		 "WHERE name = ?",
-		 &st)) != 0)
+	if ((rc = ledger_prepare(
+		 lg, "SELECT sealed FROM secrets WHERE name = ?", &st)) != 0)
 		return rc;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	switch (sqlite3_step(st)) {
@@ -125,9 +119,8 @@ secret_get(struct ledger *lg, struct store *s, const char *name,
 		break;
 	case SQLITE_DONE:
 		rc = janee_err_set(JANEE_ERR_NOT_FOUND,
-		    "no secret '%s'; set "
-		    "it with: janee secret set %s",
-		    name, name);
+		    "no secret '%s'; set it with: janee secret set %s", name,
+		    name);
 		break;
 	default:
 		rc = ledger_fail(lg, "cannot read the secret");
@@ -156,9 +149,7 @@ secret_rm(struct ledger *lg, const char *name, const char *actor)
 	free(detail);
 	if (rc == 0 && changed == 0)
 		rc = janee_err_set(JANEE_ERR_NOT_FOUND,
-		    "no secret '%s'; list "
-		    "them with: janee secret list",
-		    name);
+		    "no secret '%s'; list them with: janee secret list", name);
 	return rc;
 }
 
@@ -171,8 +162,7 @@ secret_each(struct ledger *lg,
 	int rc, step;
 
 	if ((rc = ledger_prepare(lg,
-		 "SELECT name, created_ms, updated_ms, "
-		 "length(sealed) FROM secrets ORDER BY name",
+		 "SELECT name, created_ms, updated_ms, length(sealed) FROM secrets ORDER BY name",
 		 &st)) != 0)
 		return rc;
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {

@@ -159,8 +159,7 @@ janee_time_parse(const char *s, int64_t now_ms, int64_t *out_ms)
 	}
 	janee_err_clear();
 	return janee_err_set(JANEE_ERR_USAGE,
-	    "invalid time '%s'; use ISO 8601 such as 2026-11-28T10:00:00Z "
-	    "or a duration before now such as 24h",
+	    "invalid time '%s'; use ISO 8601 such as 2026-11-28T10:00:00Z or a duration before now such as 24h",
 	    s);
 }
 
@@ -216,8 +215,7 @@ janee_duration_parse(const char *s, int64_t *out_s)
 	return 0;
 bad:
 	return janee_err_set(JANEE_ERR_USAGE,
-	    "invalid duration '%s'; use a number with a unit, such as 90s, "
-	    "5m, 1h or 2d",
+	    "invalid duration '%s'; use a number with a unit, such as 90s, 5m, 1h or 2d",
 	    s ? s : "");
 }
 

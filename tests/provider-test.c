@@ -167,8 +167,7 @@ tp_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state,
 	*state = t;
 	if (!services_there(ctx))
 		return janee_err_set(JANEE_ERR_INTERNAL,
-		    "test provider: a service of the context is missing in "
-		    "configure()");
+		    "test provider: a service of the context is missing in configure()");
 	if ((rc = janee_cfg_string(cfg, "state_dir", 1, &dir)) != 0 ||
 	    (rc = janee_cfg_string(cfg, "credential", 0, &cred)) != 0 ||
 	    (rc = janee_cfg_bool(cfg, "fail_mint", &t->fail_mint)) != 0 ||
@@ -184,17 +183,15 @@ tp_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state,
 	    (rc = janee_cfg_ref(cfg, "configure_secret", 0, &csec)) != 0)
 		return rc;
 	if (t->token_length < 8 || t->token_length > 4096)
-		return janee_err_set(JANEE_ERR_CONFIG,
-		    "token_length must be "
-		    "8..4096");
+		return janee_err_set(
+		    JANEE_ERR_CONFIG, "token_length must be 8..4096");
 	if (revoke != NULL && strcmp(revoke, "fail") == 0)
 		t->revoke = 1;
 	else if (revoke != NULL && strcmp(revoke, "unsupported") == 0)
 		t->revoke = 2;
 	else if (revoke != NULL && strcmp(revoke, "ok") != 0)
-		return janee_err_set(JANEE_ERR_CONFIG,
-		    "revoke must be ok, fail "
-		    "or unsupported");
+		return janee_err_set(
+		    JANEE_ERR_CONFIG, "revoke must be ok, fail or unsupported");
 	if (parts != NULL && strcmp(parts, "login") != 0)
 		return janee_err_set(JANEE_ERR_CONFIG, "parts must be login");
 	/* The services work in configure(), not only exist. */
@@ -253,8 +250,8 @@ log_line(const struct tp *t, const char *what, const char *arg)
 static struct janee_secret *
 random_text(const char *prefix, size_t n)
 {
-	static const char alnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
-				    "qrstuvwxyz0123456789";
+	static const char alnum[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 	unsigned char r[4096];
 	struct janee_secret *s = NULL;
 	size_t i, k = strlen(prefix);
@@ -337,8 +334,7 @@ tp_mint(struct janee_ctx *ctx, const struct janee_mint_req *req,
 	janee_secret_free(cred);
 	if (t->fail_mint)
 		return janee_err_set(JANEE_ERR_PROVIDER,
-		    "test provider: mint "
-		    "failed as configured");
+		    "test provider: mint failed as configured");
 	if (t->login_parts)
 		rc = mint_login(req, out);
 	else if ((tok = random_text("tst_", (size_t)t->token_length)) == NULL)
@@ -361,8 +357,7 @@ tp_mint(struct janee_ctx *ctx, const struct janee_mint_req *req,
 	if ((path = token_path(t, primary(out))) == NULL ||
 	    (fp = fopen(path, "w")) == NULL) {
 		rc = janee_err_set(JANEE_ERR_PROVIDER,
-		    "test provider: cannot "
-		    "write its state in '%s'",
+		    "test provider: cannot write its state in '%s'",
 		    t->state_dir);
 		goto out;
 	}
@@ -385,16 +380,14 @@ tp_revoke(
 		return JANEE_ERR_UNSUPPORTED;
 	if (primary(tok) == NULL)
 		return janee_err_set(JANEE_ERR_PROVIDER,
-		    "test provider: lease %s's token came back without its "
-		    "primary part",
+		    "test provider: lease %s's token came back without its primary part",
 		    lease_id);
 	if ((path = token_path(t, primary(tok))) == NULL)
 		return JANEE_ERR_NOMEM;
 	log_line(t, "revoke", strrchr(path, '/') + 1);
 	if (t->revoke == 1)
 		rc = janee_err_set(JANEE_ERR_NETWORK,
-		    "test provider: revoke "
-		    "failed as configured");
+		    "test provider: revoke failed as configured");
 	else if (unlink(path) != 0 && errno != ENOENT)
 		rc = janee_err_set(
 		    JANEE_ERR_PROVIDER, "test provider: %s", strerror(errno));

@@ -22,15 +22,9 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char config_json[] =
-    "{\"providers\": {"
-    "\"gh\": {\"type\": \"github-app\", \"client_id\": \"Iv23liFuzz\", "
-    "\"private_key\": \"secret:app-key\", \"repository\": \"acme/api\", "
-    "\"permissions\": [\"issues:write\", \"contents:read\", "
-    "\"pull_requests:write\", \"metadata:read\"], "
-    "\"repositories\": [\"api\", \"web\", \"id:42\"]},"
-    "\"ghid\": {\"type\": \"github-app\", \"app_id\": 123456, "
-    "\"private_key\": \"secret:app-key\", \"installation_id\": 77, "
-    "\"permissions\": {\"issues\": \"read\", \"administration\": "
+    "{\"providers\": {\"gh\": {\"type\": \"github-app\", \"client_id\": \"Iv23liFuzz\", \"private_key\": \"secret:app-key\", \"repository\": \"acme/api\", "
+    "\"permissions\": [\"issues:write\", \"contents:read\", \"pull_requests:write\", \"metadata:read\"], \"repositories\": [\"api\", \"web\", \"id:42\"]},"
+    "\"ghid\": {\"type\": \"github-app\", \"app_id\": 123456, \"private_key\": \"secret:app-key\", \"installation_id\": 77, \"permissions\": {\"issues\": \"read\", \"administration\": "
     "\"write\"}, \"all_repositories\": true}}}";
 
 static const long statuses[] = { 200, 201, 204, 302, 400, 401, 403, 404, 422,

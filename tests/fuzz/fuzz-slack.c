@@ -25,19 +25,10 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char config_json[] =
-    "{\"providers\": {\"slack\": {\"type\": \"slack\", "
-    "\"client_id\": \"1111.1111\", \"client_secret\": \"secret:slack-one\", "
-    "\"redirect_uri\": \"https://janee.example/slack/callback\", "
-    "\"scopes\": [\"channels:read\", \"chat:write\", \"search:read\", "
-    "\"users:read\"], "
-    "\"profiles\": {"
-    "\"reader\": {\"scopes\": [\"channels:read\"]}, "
-    "\"poster\": {\"scopes\": [\"channels:read\", \"chat:write\"], "
-    "\"client_id\": \"2222.2222\", \"client_secret\": \"secret:slack-two\"}, "
-    "\"searcher\": {\"user_scopes\": [\"search:read\"], "
-    "\"client_id\": \"3333.3333\"}, "
-    "\"both\": {\"scopes\": [\"chat:write\"], \"user_scopes\": "
-    "[\"users:read\"]}}}}}";
+    "{\"providers\": {\"slack\": {\"type\": \"slack\", \"client_id\": \"1111.1111\", \"client_secret\": \"secret:slack-one\", \"redirect_uri\": \"https://janee.example/slack/callback\", "
+    "\"scopes\": [\"channels:read\", \"chat:write\", \"search:read\", \"users:read\"], \"profiles\": {\"reader\": {\"scopes\": [\"channels:read\"]}, "
+    "\"poster\": {\"scopes\": [\"channels:read\", \"chat:write\"], \"client_id\": \"2222.2222\", \"client_secret\": \"secret:slack-two\"}, \"searcher\": {\"user_scopes\": [\"search:read\"], "
+    "\"client_id\": \"3333.3333\"}, \"both\": {\"scopes\": [\"chat:write\"], \"user_scopes\": [\"users:read\"]}}}}}";
 
 static const char *const profiles[] = { "reader", "poster", "searcher",
 	"both" };
@@ -48,11 +39,8 @@ static const char *const types[] = { "application/json",
 	"application/json; charset=utf-8", "text/html", NULL };
 
 static const char valid_test[] =
-    "{\"ok\": true, \"url\": \"https://fake-team.slack.example/\", "
-    "\"team\": \"Fake Team\", \"user\": \"janee-bot\", "
-    "\"team_id\": \"T0FAKETEAM\", \"user_id\": \"U0BOTONE\", "
-    "\"bot_id\": \"B0BOTONE\", \"app_id\": \"A0APPONE\", "
-    "\"expires_in\": 43200}";
+    "{\"ok\": true, \"url\": \"https://fake-team.slack.example/\", \"team\": \"Fake Team\", \"user\": \"janee-bot\", \"team_id\": \"T0FAKETEAM\", \"user_id\": \"U0BOTONE\", "
+    "\"bot_id\": \"B0BOTONE\", \"app_id\": \"A0APPONE\", \"expires_in\": 43200}";
 
 static struct config *cfg;
 

@@ -167,9 +167,8 @@ expect_why(const struct audit_verify *v, const char *word)
 {
 	if (strstr(v->why, word) == NULL) {
 		fprintf(stderr,
-		    "  why is \"%s\", expected it to mention "
-		    "\"%s\"\n",
-		    v->why, word);
+		    "  why is \"%s\", expected it to mention \"%s\"\n", v->why,
+		    word);
 		t_case_failed = 1;
 	}
 }
@@ -190,10 +189,10 @@ chain_of_appended_events_verifies(void)
 	T_EQ_STR(v.why, "");
 	T_EQ_INT(strlen(v.head), 64);
 	/* The head is the last row's hash, and meta records it with seq. */
-	T_EQ_INT(ledger_prepare(fx.lg,
-		     "SELECT hash FROM audit WHERE seq = "
-		     "(SELECT max(seq) FROM audit)",
-		     &st),
+	T_EQ_INT(
+	    ledger_prepare(fx.lg,
+		"SELECT hash FROM audit WHERE seq = (SELECT max(seq) FROM audit)",
+		&st),
 	    0);
 	T_EQ_INT(sqlite3_step(st), SQLITE_ROW);
 	T_EQ_STR(v.head, (const char *)sqlite3_column_text(st, 0));
@@ -201,21 +200,19 @@ chain_of_appended_events_verifies(void)
 	    (const char *)sqlite3_column_text(st, 0));
 	sqlite3_finalize(st);
 	T_EQ_INT(ledger_prepare(fx.lg,
-		     "SELECT value FROM meta WHERE key = "
-		     "'audit.head'",
-		     &st),
+		     "SELECT value FROM meta WHERE key = 'audit.head'", &st),
 	    0);
 	T_EQ_INT(sqlite3_step(st), SQLITE_ROW);
 	T_EQ_STR((const char *)sqlite3_column_text(st, 0), want);
 	sqlite3_finalize(st);
 	/* Fields come back as given: NULL stays NULL, "" stays "". */
-	T_EQ_INT(count(&fx,
-		     "SELECT count(*) FROM audit WHERE seq = 3 AND "
-		     "client IS NULL AND detail = ''"),
+	T_EQ_INT(
+	    count(&fx,
+		"SELECT count(*) FROM audit WHERE seq = 3 AND client IS NULL AND detail = ''"),
 	    1);
-	T_EQ_INT(count(&fx,
-		     "SELECT count(*) FROM audit WHERE seq = 1 AND "
-		     "detail = 'why, \"quoted\"' || char(10) || 'second line'"),
+	T_EQ_INT(
+	    count(&fx,
+		"SELECT count(*) FROM audit WHERE seq = 1 AND detail = 'why, \"quoted\"' || char(10) || 'second line'"),
 	    1);
 	fixture_close(&fx);
 }
@@ -262,10 +259,8 @@ row_hash_covers_previous_hash_and_fields(void)
 	fixture_chain(&fx);
 	memset(prev, 0, sizeof(prev));
 	buf_init(&b, 1 << 16);
-	T_EQ_INT(ledger_prepare(fx.lg,
-		     "SELECT seq, hash FROM audit ORDER BY "
-		     "seq",
-		     &st),
+	T_EQ_INT(ledger_prepare(
+		     fx.lg, "SELECT seq, hash FROM audit ORDER BY seq", &st),
 	    0);
 	for (i = 0; i < NEV; i++) {
 		e = &chain_ev[i];
@@ -308,13 +303,11 @@ chain_dump(struct fixture *fx)
 	int i;
 
 	buf_init(&b, 1 << 16);
-	T_EQ_INT(ledger_prepare(fx->lg,
-		     "SELECT seq, ts_ms, event, actor, client, provider, "
-		     "lease_id, scopes, outcome, detail, hash FROM audit "
-		     "UNION ALL SELECT 0, 0, NULL, NULL, NULL, NULL, NULL, "
-		     "NULL, NULL, NULL, value FROM meta "
-		     "WHERE key = 'audit.head' ORDER BY 1, 2",
-		     &st),
+	T_EQ_INT(
+	    ledger_prepare(fx->lg,
+		"SELECT seq, ts_ms, event, actor, client, provider, lease_id, scopes, outcome, detail, hash FROM audit UNION ALL SELECT 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, value FROM meta "
+		"WHERE key = 'audit.head' ORDER BY 1, 2",
+		&st),
 	    0);
 	while (sqlite3_step(st) == SQLITE_ROW)
 		for (i = 0; i < 11; i++)
@@ -385,9 +378,8 @@ append_outside_a_transaction_is_refused(void)
 	fixture_open(&fx);
 	T_EQ_INT(audit_append(fx.lg, &chain_ev[0]), JANEE_ERR_INTERNAL);
 	T_EQ_INT(count(&fx, "SELECT count(*) FROM audit"), 0);
-	T_EQ_INT(count(&fx,
-		     "SELECT count(*) FROM meta WHERE key = "
-		     "'audit.head'"),
+	T_EQ_INT(
+	    count(&fx, "SELECT count(*) FROM meta WHERE key = 'audit.head'"),
 	    0);
 	janee_err_clear();
 	/* Inside one it is taken... */
@@ -436,9 +428,9 @@ triggers_refuse_update_and_delete(void)
 	fixture_chain(&fx);
 	T_ASSERT(raw(&fx, "UPDATE audit SET detail = 'edited' WHERE seq = 3") !=
 	    SQLITE_OK);
-	T_EQ_INT(count(&fx,
-		     "SELECT count(*) FROM audit WHERE seq = 3 AND "
-		     "detail = ''"),
+	T_EQ_INT(
+	    count(&fx,
+		"SELECT count(*) FROM audit WHERE seq = 3 AND detail = ''"),
 	    1);
 	T_ASSERT(
 	    raw(&fx, "UPDATE audit SET seq = 9 WHERE seq = 5") != SQLITE_OK);
@@ -470,14 +462,11 @@ edited_row_is_named(void)
 		"UPDATE audit SET lease_id = 'lse_a' WHERE seq = 3",
 		"UPDATE audit SET scopes = '[\"admin\"]' WHERE seq = 3",
 		"UPDATE audit SET outcome = 'denied' WHERE seq = 3",
-		"UPDATE audit SET hash = (SELECT hash FROM audit WHERE seq = "
-		"2) "
-		"WHERE seq = 3",
+		"UPDATE audit SET hash = (SELECT hash FROM audit WHERE seq = 2) WHERE seq = 3",
 		"UPDATE audit SET hash = upper(hash) WHERE seq = 3",
 		/* Bytes after a NUL, invisible to a C string. */
 		"UPDATE audit SET detail = CAST(x'0041' AS TEXT) WHERE seq = 3",
-		"UPDATE audit SET outcome = CAST(CAST(outcome AS BLOB) || "
-		"x'0041' AS TEXT) WHERE seq = 3",
+		"UPDATE audit SET outcome = CAST(CAST(outcome AS BLOB) || x'0041' AS TEXT) WHERE seq = 3",
 	};
 	struct fixture fx;
 	struct audit_verify v;
@@ -491,8 +480,7 @@ edited_row_is_named(void)
 		T_EQ_INT(sqlite3_changes(fx.lg->db), 1);
 		if ((bad = verify_bad_seq(&fx, &v)) != 3) {
 			fprintf(stderr,
-			    "  after \"%s\": bad_seq %lld, "
-			    "expected 3\n",
+			    "  after \"%s\": bad_seq %lld, expected 3\n",
 			    edits[i], (long long)bad);
 			t_case_failed = 1;
 		}
@@ -508,10 +496,10 @@ first_of_several_edits_is_named(void)
 	struct audit_verify v;
 
 	fixture_chain(&fx);
-	T_EQ_INT(raw(&fx,
-		     DROP_TRIGGERS
-		     "UPDATE audit SET detail = 'late' WHERE seq = 4;"
-		     "UPDATE audit SET detail = 'early' WHERE seq = 2;"),
+	T_EQ_INT(
+	    raw(&fx,
+		DROP_TRIGGERS
+		"UPDATE audit SET detail = 'late' WHERE seq = 4;UPDATE audit SET detail = 'early' WHERE seq = 2;"),
 	    SQLITE_OK);
 	T_EQ_INT(verify_bad_seq(&fx, &v), 2);
 	expect_why(&v, "hash");
@@ -562,13 +550,8 @@ inserted_middle_row_is_named(void)
 	T_EQ_INT(
 	    raw(&fx,
 		DROP_TRIGGERS
-		"UPDATE audit SET seq = seq + 100 WHERE seq >= 3;"
-		"UPDATE audit SET seq = seq - 99 WHERE seq >= 100;"
-		"INSERT INTO audit SELECT 3, ts_ms, event, actor, client, "
-		"provider, lease_id, scopes, outcome, detail, hash FROM audit "
-		"WHERE seq = 2;"
-		"UPDATE meta SET value = '6:' || (SELECT hash FROM audit WHERE "
-		"seq = 6) WHERE key = 'audit.head';"),
+		"UPDATE audit SET seq = seq + 100 WHERE seq >= 3;UPDATE audit SET seq = seq - 99 WHERE seq >= 100;INSERT INTO audit SELECT 3, ts_ms, event, actor, client, "
+		"provider, lease_id, scopes, outcome, detail, hash FROM audit WHERE seq = 2;UPDATE meta SET value = '6:' || (SELECT hash FROM audit WHERE seq = 6) WHERE key = 'audit.head';"),
 	    SQLITE_OK);
 	T_EQ_INT(count(&fx, "SELECT count(*) FROM audit"), NEV + 1);
 	T_EQ_INT(verify_bad_seq(&fx, &v), 3);
@@ -584,11 +567,9 @@ appended_duplicate_row_is_named(void)
 	struct audit_verify v;
 
 	fixture_chain(&fx);
-	T_EQ_INT(raw(&fx,
-		     "INSERT INTO audit SELECT 6, ts_ms, event, actor, "
-		     "client, provider, lease_id, scopes, outcome, detail, "
-		     "hash FROM "
-		     "audit WHERE seq = 2"),
+	T_EQ_INT(
+	    raw(&fx,
+		"INSERT INTO audit SELECT 6, ts_ms, event, actor, client, provider, lease_id, scopes, outcome, detail, hash FROM audit WHERE seq = 2"),
 	    SQLITE_OK);
 	T_EQ_INT(verify_bad_seq(&fx, &v), NEV + 1);
 	fixture_close(&fx);
@@ -596,11 +577,7 @@ appended_duplicate_row_is_named(void)
 	fixture_chain(&fx);
 	T_EQ_INT(
 	    raw(&fx,
-		"INSERT INTO audit SELECT 6, ts_ms, event, actor, "
-		"client, provider, lease_id, scopes, outcome, detail, hash "
-		"FROM "
-		"audit WHERE seq = 2;"
-		"UPDATE meta SET value = '6:' || (SELECT hash FROM audit WHERE "
+		"INSERT INTO audit SELECT 6, ts_ms, event, actor, client, provider, lease_id, scopes, outcome, detail, hash FROM audit WHERE seq = 2;UPDATE meta SET value = '6:' || (SELECT hash FROM audit WHERE "
 		"seq = 6) WHERE key = 'audit.head';"),
 	    SQLITE_OK);
 	T_EQ_INT(verify_bad_seq(&fx, &v), NEV + 1);
@@ -623,9 +600,7 @@ row_added_after_the_head_is_named(void)
 
 	fixture_chain(&fx);
 	T_EQ_INT(ledger_prepare(fx.lg,
-		     "SELECT value FROM meta WHERE key = "
-		     "'audit.head'",
-		     &st),
+		     "SELECT value FROM meta WHERE key = 'audit.head'", &st),
 	    0);
 	T_EQ_INT(sqlite3_step(st), SQLITE_ROW);
 	snprintf(
@@ -634,9 +609,7 @@ row_added_after_the_head_is_named(void)
 	T_EQ_INT(audit_record(fx.lg, &chain_ev[1]), 0);
 	T_EQ_INT(verify_bad_seq(&fx, &v), 0); /* control: janee's own row */
 	T_EQ_INT(ledger_prepare(fx.lg,
-		     "UPDATE meta SET value = ? WHERE key = "
-		     "'audit.head'",
-		     &st),
+		     "UPDATE meta SET value = ? WHERE key = 'audit.head'", &st),
 	    0);
 	sqlite3_bind_text(st, 1, head, -1, SQLITE_STATIC);
 	T_EQ_INT(sqlite3_step(st), SQLITE_DONE);
@@ -664,9 +637,7 @@ inserted_row_before_the_first_is_found(void)
 	for (i = 0; i < nitems(seqs); i++) {
 		fixture_chain(&fx);
 		snprintf(sql, sizeof(sql),
-		    "INSERT INTO audit VALUES (%s, 1, "
-		    "'issued', 'user', NULL, 'gh', 'lse_x', NULL, 'ok', NULL, "
-		    "'%064d')",
+		    "INSERT INTO audit VALUES (%s, 1, 'issued', 'user', NULL, 'gh', 'lse_x', NULL, 'ok', NULL, '%064d')",
 		    seqs[i], 0);
 		T_EQ_INT(raw(&fx, sql), SQLITE_OK);
 		T_ASSERT(verify_bad_seq(&fx, &v) != 0);
@@ -687,16 +658,12 @@ reordered_pair_is_found(void)
 	T_EQ_INT(
 	    raw(&fx,
 		DROP_TRIGGERS
-		"CREATE TEMP TABLE pair AS SELECT * FROM audit WHERE seq IN "
-		"(2, 4);"
-		"DELETE FROM audit WHERE seq IN (2, 4);"
-		"INSERT INTO audit SELECT 6 - seq, ts_ms, event, actor, "
-		"client, "
+		"CREATE TEMP TABLE pair AS SELECT * FROM audit WHERE seq IN (2, 4);DELETE FROM audit WHERE seq IN (2, 4);INSERT INTO audit SELECT 6 - seq, ts_ms, event, actor, client, "
 		"provider, lease_id, scopes, outcome, detail, hash FROM pair;"),
 	    SQLITE_OK);
-	T_EQ_INT(count(&fx,
-		     "SELECT count(*) FROM audit WHERE seq = 2 AND "
-		     "ts_ms = 1700000004000"),
+	T_EQ_INT(
+	    count(&fx,
+		"SELECT count(*) FROM audit WHERE seq = 2 AND ts_ms = 1700000004000"),
 	    1);
 	T_EQ_INT(verify_bad_seq(&fx, &v), 2);
 	fixture_close(&fx);
@@ -737,9 +704,9 @@ damaged_head_is_an_error(void)
 	struct audit_verify v;
 
 	fixture_chain(&fx);
-	T_EQ_INT(raw(&fx,
-		     "UPDATE meta SET value = 'garbage' WHERE key = "
-		     "'audit.head'"),
+	T_EQ_INT(
+	    raw(&fx,
+		"UPDATE meta SET value = 'garbage' WHERE key = 'audit.head'"),
 	    SQLITE_OK);
 	T_EQ_INT(audit_verify(fx.lg, &v), JANEE_ERR_SCHEMA);
 	janee_err_clear();

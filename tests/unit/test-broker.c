@@ -94,36 +94,14 @@ fx_open(struct fx *f, const char *extra)
 	mkdir(f->prov, 0700);
 	f->ks.fd = f->ks.new_fd = -1;
 	json = janee_asprintf(
-	    "{\"providers\": {"
-	    "\"t\": {\"type\": \"test\", \"state_dir\": \"%s\", \"scopes\": "
-	    "[\"read\", \"write\"], \"default_scopes\": [\"read\"], "
-	    "\"max_ttl\": \"1h\", \"approval\": \"auto\"},"
-	    "\"nodef\": {\"type\": \"test\", \"state_dir\": \"%s\", "
-	    "\"scopes\": "
-	    "[\"read\"], \"approval\": \"auto\"},"
-	    "\"failrev\": {\"type\": \"test\", \"state_dir\": \"%s\", "
-	    "\"revoke\": \"fail\", \"scopes\": [\"read\"], \"approval\": "
-	    "\"auto\"},"
-	    "\"norev\": {\"type\": \"test\", \"state_dir\": \"%s\", "
-	    "\"revoke\": \"unsupported\", \"scopes\": [\"read\"], "
-	    "\"approval\": \"auto\"},"
-	    "\"failmint\": {\"type\": \"test\", \"state_dir\": \"%s\", "
-	    "\"fail_mint\": true, \"scopes\": [\"read\"], \"approval\": "
-	    "\"auto\"},"
-	    "\"short\": {\"type\": \"test\", \"state_dir\": \"%s\", "
-	    "\"expires_in\": \"30s\", \"scopes\": [\"read\"], \"approval\": "
-	    "\"auto\"},"
-	    "\"denied\": {\"type\": \"test\", \"state_dir\": \"%s\", "
-	    "\"scopes\": [\"read\"], \"approval\": \"deny\"},"
-	    "\"asked\": {\"type\": \"test\", \"state_dir\": \"%s\", "
-	    "\"scopes\": [\"read\"], \"approval\": \"ask\"},"
-	    "\"oob\": {\"type\": \"test\", \"state_dir\": \"%s\", "
-	    "\"scopes\": [\"read\"], \"approval\": \"out-of-band\"},"
-	    "\"repos\": {\"type\": \"test\", \"state_dir\": \"%s\", "
-	    "\"scopes\": [\"read\"], \"repositories\": [\"api\", \"web\"], "
-	    "\"approval\": \"auto\"},"
-	    "\"wrapped\": {\"type\": \"test-wrapped\", \"state_dir\": "
-	    "\"%s\", \"scopes\": [\"read\"], \"approval\": \"auto\"}"
+	    "{\"providers\": {\"t\": {\"type\": \"test\", \"state_dir\": \"%s\", \"scopes\": [\"read\", \"write\"], \"default_scopes\": [\"read\"], \"max_ttl\": \"1h\", \"approval\": \"auto\"},"
+	    "\"nodef\": {\"type\": \"test\", \"state_dir\": \"%s\", \"scopes\": [\"read\"], \"approval\": \"auto\"},\"failrev\": {\"type\": \"test\", \"state_dir\": \"%s\", "
+	    "\"revoke\": \"fail\", \"scopes\": [\"read\"], \"approval\": \"auto\"},\"norev\": {\"type\": \"test\", \"state_dir\": \"%s\", \"revoke\": \"unsupported\", \"scopes\": [\"read\"], "
+	    "\"approval\": \"auto\"},\"failmint\": {\"type\": \"test\", \"state_dir\": \"%s\", \"fail_mint\": true, \"scopes\": [\"read\"], \"approval\": \"auto\"},"
+	    "\"short\": {\"type\": \"test\", \"state_dir\": \"%s\", \"expires_in\": \"30s\", \"scopes\": [\"read\"], \"approval\": \"auto\"},\"denied\": {\"type\": \"test\", \"state_dir\": \"%s\", "
+	    "\"scopes\": [\"read\"], \"approval\": \"deny\"},\"asked\": {\"type\": \"test\", \"state_dir\": \"%s\", \"scopes\": [\"read\"], \"approval\": \"ask\"},"
+	    "\"oob\": {\"type\": \"test\", \"state_dir\": \"%s\", \"scopes\": [\"read\"], \"approval\": \"out-of-band\"},\"repos\": {\"type\": \"test\", \"state_dir\": \"%s\", "
+	    "\"scopes\": [\"read\"], \"repositories\": [\"api\", \"web\"], \"approval\": \"auto\"},\"wrapped\": {\"type\": \"test-wrapped\", \"state_dir\": \"%s\", \"scopes\": [\"read\"], \"approval\": \"auto\"}"
 	    "%s}}",
 	    f->prov, f->prov, f->prov, f->prov, f->prov, f->prov, f->prov,
 	    f->prov, f->prov, f->prov, f->prov, extra ? extra : "");
@@ -309,8 +287,7 @@ auto_approval_issues_a_recorded_sealed_token(void)
 	    3);
 	T_EQ_INT(
 	    count(&f,
-		"SELECT count(*) FROM audit WHERE lease_id = '%s' "
-		"AND event = 'issued' AND seq = (SELECT max(seq) FROM audit)",
+		"SELECT count(*) FROM audit WHERE lease_id = '%s' AND event = 'issued' AND seq = (SELECT max(seq) FROM audit)",
 		g.lease_id),
 	    1);
 	lease_free(&l);
@@ -468,16 +445,16 @@ sweep_handles_due_not_due_and_failing_leases(void)
 	T_EQ_STR(state_of(&f, e.lease_id, st, sizeof(st)), "expired");
 	/* a and b revoked at the provider; c, d and e still live there. */
 	T_EQ_INT(live_tokens(&f), 3);
-	T_EQ_INT(count(&f,
-		     "SELECT count(*) FROM leases WHERE id = '%s' AND "
-		     "sealed_token IS NULL AND detail LIKE '%%cannot revoke%%'",
-		     e.lease_id),
+	T_EQ_INT(
+	    count(&f,
+		"SELECT count(*) FROM leases WHERE id = '%s' AND sealed_token IS NULL AND detail LIKE '%%cannot revoke%%'",
+		e.lease_id),
 	    1);
 	/* Sealed copies are dropped once no longer needed. */
-	T_EQ_INT(count(&f,
-		     "SELECT count(*) FROM leases WHERE id = '%s' AND "
-		     "sealed_token IS NULL",
-		     a.lease_id),
+	T_EQ_INT(
+	    count(&f,
+		"SELECT count(*) FROM leases WHERE id = '%s' AND sealed_token IS NULL",
+		a.lease_id),
 	    1);
 
 	/* Not due again until its backoff passes. */
@@ -492,15 +469,15 @@ sweep_handles_due_not_due_and_failing_leases(void)
 	T_EQ_STR(state_of(&f, d.lease_id, st, sizeof(st)), "irrevocable");
 	/* The backoffs add up past c's hour: it expired on its own time. */
 	T_EQ_STR(state_of(&f, c.lease_id, st, sizeof(st)), "expired");
-	T_EQ_INT(count(&f,
-		     "SELECT count(*) FROM audit WHERE lease_id = '%s' "
-		     "AND event = 'revoke_failed'",
-		     d.lease_id),
+	T_EQ_INT(
+	    count(&f,
+		"SELECT count(*) FROM audit WHERE lease_id = '%s' AND event = 'revoke_failed'",
+		d.lease_id),
 	    BROKER_MAX_ATTEMPTS - 1);
-	T_EQ_INT(count(&f,
-		     "SELECT count(*) FROM audit WHERE lease_id = '%s' "
-		     "AND event = 'irrevocable'",
-		     d.lease_id),
+	T_EQ_INT(
+	    count(&f,
+		"SELECT count(*) FROM audit WHERE lease_id = '%s' AND event = 'irrevocable'",
+		d.lease_id),
 	    1);
 	broker_grant_free(&a);
 	broker_grant_free(&b);
@@ -519,12 +496,10 @@ sweep_reads_only_overdue_leases(void)
 
 	fx_open(&f, NULL);
 	/* The query the sweep runs must use the partial due index. */
-	T_EQ_INT(ledger_prepare(f.lg,
-		     "EXPLAIN QUERY PLAN SELECT id, "
-		     "next_attempt_ms FROM leases WHERE state = 'active' AND "
-		     "next_attempt_ms <= 1 AND (next_attempt_ms, id) > (0, '') "
-		     "ORDER BY next_attempt_ms, id LIMIT 64",
-		     &st),
+	T_EQ_INT(
+	    ledger_prepare(f.lg,
+		"EXPLAIN QUERY PLAN SELECT id, next_attempt_ms FROM leases WHERE state = 'active' AND next_attempt_ms <= 1 AND (next_attempt_ms, id) > (0, '') ORDER BY next_attempt_ms, id LIMIT 64",
+		&st),
 	    0);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		size_t n = strlen(plan);
@@ -655,9 +630,7 @@ failing_revocation_keeps_the_lease_active_for_retry(void)
 	T_EQ_INT(issue(&f, "failrev", "read", 600, &g), 0);
 	T_EQ_INT(broker_end(&f.b, g.lease_id, "done"), JANEE_ERR_PROVIDER);
 	T_EQ_STR(state_of(&f, g.lease_id, st, sizeof(st)), "active");
-	T_EQ_INT(count(&f,
-		     "SELECT revoke_attempts FROM leases WHERE id = "
-		     "'%s'",
+	T_EQ_INT(count(&f, "SELECT revoke_attempts FROM leases WHERE id = '%s'",
 		     g.lease_id),
 	    1);
 	broker_grant_free(&g);

@@ -93,8 +93,7 @@ scope_parse_refuses_with_help(void)
 		{ ":read", "not a GitHub App permission" },
 		{ "issues:read:x", "not a GitHub App permission" },
 		{ "", "not a GitHub App permission" },
-		{ "a_name_that_is_much_longer_than_sixty_four_characters_for_"
-		  "sure_x:read",
+		{ "a_name_that_is_much_longer_than_sixty_four_characters_for_sure_x:read",
 		    "not a GitHub App permission" },
 	};
 	enum gh_level l;
@@ -198,9 +197,10 @@ config_extends_the_ceiling(void)
 	struct config *c;
 	struct prov *p;
 
-	T_EQ_INT(parse(GH(", \"repositories\": [\"api\", \"id:99\"], "
-			  "\"scopes\": [\"checks:read\"]"),
-		     &c),
+	T_EQ_INT(
+	    parse(
+		GH(", \"repositories\": [\"api\", \"id:99\"], \"scopes\": [\"checks:read\"]"),
+		&c),
 	    0);
 	if (c == NULL)
 		return;
@@ -220,13 +220,10 @@ config_extends_the_ceiling(void)
 static void
 config_refusals(void)
 {
-	refused("{\"providers\": {\"gh\": {\"type\": \"github-app\", "
-		"\"client_id\": \"Iv1\", \"installation_id\": 7, "
-		"\"private_key\": \"secret:k\", \"permissions\": "
-		"[\"pull-requests:read\"], \"repositories\": [\"api\"]}}}",
-	    "key 'permissions': 'pull-requests:read' is not a GitHub App "
-	    "permission; a scope is PERMISSION:LEVEL with a name that uses "
-	    "underscores, one of: actions, administration");
+	refused(
+	    "{\"providers\": {\"gh\": {\"type\": \"github-app\", \"client_id\": \"Iv1\", \"installation_id\": 7, \"private_key\": \"secret:k\", \"permissions\": "
+	    "[\"pull-requests:read\"], \"repositories\": [\"api\"]}}}",
+	    "key 'permissions': 'pull-requests:read' is not a GitHub App permission; a scope is PERMISSION:LEVEL with a name that uses underscores, one of: actions, administration");
 	refused(GH(", \"repositories\": [\"api\"], \"scopes\": [\"repo\"]"),
 	    "key 'scopes': 'repo' is not a GitHub App permission");
 	refused(GH(""), "repository allow-list is empty");
@@ -238,38 +235,30 @@ config_refusals(void)
 	    "'max_ttl' may be at most 1h");
 	refused(GH(", \"repositories\": [\"api\"], \"owner\": \"acme\""),
 	    "exactly one of 'installation_id', 'owner'");
-	refused(GH(", \"repositories\": [\"api\"], \"base_url\": "
-		   "\"http://api.example.com\""),
+	refused(
+	    GH(", \"repositories\": [\"api\"], \"base_url\": \"http://api.example.com\""),
 	    "plain http to 'api.example.com' is refused");
 	refused(GH(", \"repositories\": [\"api\"], \"mint\": \"robot\""),
 	    "'mint' must be installation or user");
 	refused(GH(", \"repositories\": [\"api\"], \"jwt_issuer\": \"app_id\""),
 	    "'jwt_issuer' must be client_id or app_id");
-	refused("{\"providers\": {\"gh\": {\"type\": \"github-app\", "
-		"\"client_id\": \"Iv1\", \"installation_id\": 7, "
-		"\"permissions\": [\"issues:read\"], \"repositories\": "
-		"[\"api\"]}}}",
+	refused(
+	    "{\"providers\": {\"gh\": {\"type\": \"github-app\", \"client_id\": \"Iv1\", \"installation_id\": 7, \"permissions\": [\"issues:read\"], \"repositories\": [\"api\"]}}}",
 	    "installation tokens need 'private_key'");
-	refused("{\"providers\": {\"gh\": {\"type\": \"github-app\", "
-		"\"private_key\": \"secret:k\", \"repository\": \"acme\", "
-		"\"app_id\": 3, \"permissions\": [\"issues:read\"], "
-		"\"repositories\": [\"api\"]}}}",
+	refused(
+	    "{\"providers\": {\"gh\": {\"type\": \"github-app\", \"private_key\": \"secret:k\", \"repository\": \"acme\", \"app_id\": 3, \"permissions\": [\"issues:read\"], \"repositories\": [\"api\"]}}}",
 	    "'repository' must be \"owner/repo\"");
-	refused("{\"providers\": {\"gh\": {\"type\": \"github-app\", "
-		"\"mint\": \"user\", \"client_id\": \"Iv1\", "
-		"\"permissions\": [\"issues:read\"], \"repositories\": "
-		"[\"api\"]}}}",
+	refused(
+	    "{\"providers\": {\"gh\": {\"type\": \"github-app\", \"mint\": \"user\", \"client_id\": \"Iv1\", \"permissions\": [\"issues:read\"], \"repositories\": [\"api\"]}}}",
 	    "cannot narrow a user token to repositories");
-	refused("{\"providers\": {\"gh\": {\"type\": \"github-app\", "
-		"\"mint\": \"user\", \"client_id\": \"Iv1/x\", "
-		"\"permissions\": [\"issues:read\"]}}}",
+	refused(
+	    "{\"providers\": {\"gh\": {\"type\": \"github-app\", \"mint\": \"user\", \"client_id\": \"Iv1/x\", \"permissions\": [\"issues:read\"]}}}",
 	    "is not a GitHub client ID");
-	refused("{\"providers\": {\"gh\": {\"type\": \"github-app\", "
-		"\"mint\": \"user\", \"client_id\": \"Iv1\", "
-		"\"permissions\": [\"issues:read\"], \"max_ttl\": \"9h\"}}}",
+	refused(
+	    "{\"providers\": {\"gh\": {\"type\": \"github-app\", \"mint\": \"user\", \"client_id\": \"Iv1\", \"permissions\": [\"issues:read\"], \"max_ttl\": \"9h\"}}}",
 	    "'max_ttl' may be at most 8h");
-	refused("{\"providers\": {\"gh\": {\"type\": \"github-app\", "
-		"\"mint\": \"user\", \"client_id\": \"Iv1\"}}}",
+	refused(
+	    "{\"providers\": {\"gh\": {\"type\": \"github-app\", \"mint\": \"user\", \"client_id\": \"Iv1\"}}}",
 	    "key 'scopes'");
 }
 
@@ -313,9 +302,8 @@ static int64_t
 expiry_of(struct prov *p, const char *expires_at)
 {
 	struct janee_token tok;
-	char *body = janee_asprintf("{\"token\": \"ghs_x\", \"expires_at\": "
-				    "\"%s\", \"permissions\": {\"issues\": "
-				    "\"write\", \"metadata\": \"read\"}}",
+	char *body = janee_asprintf(
+	    "{\"token\": \"ghs_x\", \"expires_at\": \"%s\", \"permissions\": {\"issues\": \"write\", \"metadata\": \"read\"}}",
 	    expires_at);
 	int64_t ms = -1;
 
@@ -342,12 +330,10 @@ token_answers(void)
 	struct config *c = NULL;
 	struct prov *p;
 
-	T_EQ_INT(parse("{\"providers\": {\"gh\": {\"type\": "
-		       "\"github-app\", \"client_id\": \"Iv1\", "
-		       "\"private_key\": \"secret:k\", \"installation_id\": "
-		       "77, \"permissions\": [\"issues:write\"], "
-		       "\"repositories\": [\"api\"]}}}",
-		     &c),
+	T_EQ_INT(
+	    parse(
+		"{\"providers\": {\"gh\": {\"type\": \"github-app\", \"client_id\": \"Iv1\", \"private_key\": \"secret:k\", \"installation_id\": 77, \"permissions\": [\"issues:write\"], \"repositories\": [\"api\"]}}}",
+		&c),
 	    0);
 	if (c == NULL)
 		return;
@@ -360,20 +346,20 @@ token_answers(void)
 	T_ASSERT(expiry_of(p, "2026-09-21T14:13:19Z") == NOW_MS);
 	T_ASSERT(expiry_of(p, "soon") == NOW_MS + 3600000);
 
-	T_EQ_INT(token_answer(p, 201,
-		     "{\"token\": \"ghs_x\", \"permissions\": "
-		     "{\"administration\": \"write\"}}",
-		     NULL, &tok),
+	T_EQ_INT(
+	    token_answer(p, 201,
+		"{\"token\": \"ghs_x\", \"permissions\": {\"administration\": \"write\"}}",
+		NULL, &tok),
 	    JANEE_ERR_PROVIDER);
 	T_ASSERT(janee_token_get(&tok, "token") == NULL);
 	T_ASSERT(strstr(janee_err_msg(JANEE_ERR_PROVIDER),
 		     "'administration:write', which was not asked") != NULL);
 
 	/* Found by fuzz-github: items of an array have no name. */
-	T_EQ_INT(token_answer(p, 201,
-		     "{\"token\": \"ghs_x\", \"permissions\": "
-		     "[{\"issues\": \"write\"}, \"issues\"]}",
-		     NULL, &tok),
+	T_EQ_INT(
+	    token_answer(p, 201,
+		"{\"token\": \"ghs_x\", \"permissions\": [{\"issues\": \"write\"}, \"issues\"]}",
+		NULL, &tok),
 	    JANEE_ERR_PROVIDER);
 	T_ASSERT(janee_token_get(&tok, "token") == NULL);
 	T_ASSERT(strstr(janee_err_msg(JANEE_ERR_PROVIDER),
@@ -381,8 +367,7 @@ token_answers(void)
 
 	T_EQ_INT(
 	    token_answer(p, 422,
-		"{\"message\": \"The permissions requested are not "
-		"granted to this installation.\"}",
+		"{\"message\": \"The permissions requested are not granted to this installation.\"}",
 		"{\"id\": 77, \"permissions\": {\"issues\": \"read\"}}", &tok),
 	    JANEE_ERR_PROVIDER);
 	T_ASSERT(strstr(janee_err_msg(JANEE_ERR_PROVIDER),
@@ -471,11 +456,8 @@ several_mints_in_one_process(void)
 	memset(&scopes, 0, sizeof(scopes));
 	memset(&repos, 0, sizeof(repos));
 	json = janee_asprintf(
-	    "{\"providers\": {\"gh\": {\"type\": \"github-app\", "
-	    "\"client_id\": \"Iv23liJaneeFake0001\", \"private_key\": "
-	    "\"secret:app-key\", \"repository\": \"acme/api\", "
-	    "\"base_url\": \"%s\", \"ca_file\": \"%s\", \"permissions\": "
-	    "[\"issues:write\"], \"repositories\": [\"api\", \"web\"]}}}",
+	    "{\"providers\": {\"gh\": {\"type\": \"github-app\", \"client_id\": \"Iv23liJaneeFake0001\", \"private_key\": \"secret:app-key\", \"repository\": \"acme/api\", "
+	    "\"base_url\": \"%s\", \"ca_file\": \"%s\", \"permissions\": [\"issues:write\"], \"repositories\": [\"api\", \"web\"]}}}",
 	    url, ca);
 	T_EQ_INT(parse(json, &c), 0);
 	free(json);
@@ -534,7 +516,7 @@ main(void)
 	    getenv("JANEE_GH_TEST_CA") != NULL)
 		T_RUN(several_mints_in_one_process);
 	else
-		printf("ok - several_mints_in_one_process # SKIP run by "
-		       "tests/t0200-github.sh against its fake GitHub\n");
+		printf(
+		    "ok - several_mints_in_one_process # SKIP run by tests/t0200-github.sh against its fake GitHub\n");
 	return t_done();
 }

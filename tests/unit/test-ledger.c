@@ -27,11 +27,10 @@ migrates_empty_database_to_latest(void)
 	T_EQ_INT(ledger_open(p, 1, &lg), 0);
 	T_EQ_INT(ledger_schema_version(lg, &v), 0);
 	T_EQ_INT(v, LEDGER_SCHEMA_VERSION);
-	T_EQ_INT(ledger_count(lg,
-		     "SELECT count(*) FROM sqlite_master WHERE "
-		     "type = 'table' AND name IN ('meta', 'secrets', 'leases', "
-		     "'audit')",
-		     &n),
+	T_EQ_INT(
+	    ledger_count(lg,
+		"SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('meta', 'secrets', 'leases', 'audit')",
+		&n),
 	    0);
 	T_EQ_INT(n, 4);
 	T_EQ_INT(ledger_count(lg, "PRAGMA journal_mode", &n), 0);
@@ -49,20 +48,14 @@ static void
 fill_at(struct ledger *lg, int v)
 {
 	if (v >= 2)
-		T_EQ_INT(ledger_exec(lg,
-			     "INSERT INTO credentials (provider, "
-			     "sealed, created_ms, updated_ms) VALUES ('probe', "
-			     "x'00', 1, "
-			     "1)"),
+		T_EQ_INT(
+		    ledger_exec(lg,
+			"INSERT INTO credentials (provider, sealed, created_ms, updated_ms) VALUES ('probe', x'00', 1, 1)"),
 		    0);
 	if (v >= 1)
 		T_EQ_INT(
 		    ledger_exec(lg,
-			"INSERT INTO meta VALUES ('probe', "
-			"'kept');"
-			"INSERT INTO leases (id, provider, client, "
-			"requested_scopes, state, ttl_s, created_ms) VALUES "
-			"('lse_probe', 't', 'cli', '[]', 'requested', 60, 1)"),
+			"INSERT INTO meta VALUES ('probe', 'kept');INSERT INTO leases (id, provider, client, requested_scopes, state, ttl_s, created_ms) VALUES ('lse_probe', 't', 'cli', '[]', 'requested', 60, 1)"),
 		    0);
 }
 
@@ -86,10 +79,10 @@ migrates_from_every_earlier_version_keeping_data(void)
 		T_EQ_INT(ledger_schema_version(lg, &v), 0);
 		T_EQ_INT(v, LEDGER_SCHEMA_VERSION);
 		n = -1;
-		T_EQ_INT(ledger_count(lg,
-			     "SELECT count(*) FROM leases WHERE "
-			     "id = 'lse_probe'",
-			     &n),
+		T_EQ_INT(
+		    ledger_count(lg,
+			"SELECT count(*) FROM leases WHERE id = 'lse_probe'",
+			&n),
 		    0);
 		T_EQ_INT(n, from >= 1 ? 1 : 0);
 		T_EQ_INT(ledger_count(lg, "PRAGMA integrity_check = 1", &n), 0);
@@ -174,9 +167,9 @@ new_lease(struct lease *l, const char *scopes)
 static void
 force_state(struct ledger *lg, const char *id, enum lease_state s)
 {
-	char *sql = janee_asprintf("UPDATE leases SET state = '%s' WHERE id "
-				   "= '%s'",
-	    lease_state_name(s), id);
+	char *sql =
+	    janee_asprintf("UPDATE leases SET state = '%s' WHERE id = '%s'",
+		lease_state_name(s), id);
 
 	T_EQ_INT(ledger_exec(lg, sql), 0);
 	free(sql);
@@ -212,8 +205,7 @@ every_transition_is_legal_or_refused_as_specified(void)
 				T_EQ_INT(rc, JANEE_ERR_STATE);
 				/* the row did not move */
 				char *sql = janee_asprintf(
-				    "SELECT count(*) "
-				    "FROM leases WHERE state = '%s'",
+				    "SELECT count(*) FROM leases WHERE state = '%s'",
 				    lease_state_name(f));
 				T_EQ_INT(ledger_count(lg, sql, &n), 0);
 				T_EQ_INT(n, 1);

@@ -82,8 +82,8 @@ nonces_are_43_chars_and_differ(void)
 	/* RFC 7636 section 4.1: unreserved characters only. */
 	for (i = 0; a[i] != '\0'; i++)
 		T_ASSERT(
-		    strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuv"
-			   "wxyz0123456789-_",
+		    strchr(
+			"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
 			a[i]) != NULL);
 }
 

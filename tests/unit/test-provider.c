@@ -98,9 +98,8 @@ fx_open(struct fx *f, const char *entry)
 		f->lg, f->b.store, "cs", "configure-secret", 16, "test") != 0)
 		abort();
 	broker_services(&f->b, &services);
-	json = janee_asprintf("{\"providers\": {\"p\": {\"type\": \"%s\", "
-			      "\"state_dir\": \"%s\", \"scopes\": [\"read\"], "
-			      "\"approval\": \"auto\"%s}}}",
+	json = janee_asprintf(
+	    "{\"providers\": {\"p\": {\"type\": \"%s\", \"state_dir\": \"%s\", \"scopes\": [\"read\"], \"approval\": \"auto\"%s}}}",
 	    variant.type, f->prov, entry ? entry : "");
 	janee_err_clear();
 	rc = config_parse(json, "config.json", table, &services, &f->cfg);
@@ -232,17 +231,18 @@ configure_has_the_core_services_before_it_runs(void)
 	fx_close(&f);
 	/* A check-only parse has services too: they refuse, plainly. */
 	janee_err_clear();
-	T_EQ_INT(config_parse("{\"providers\": {\"p\": {\"type\": \"v\", "
-			      "\"state_dir\": \"/tmp\", \"scopes\": [\"r\"], "
-			      "\"configure_secret\": \"secret:cs\"}}}",
-		     "config.json", table, NULL, &c),
+	T_EQ_INT(
+	    config_parse(
+		"{\"providers\": {\"p\": {\"type\": \"v\", \"state_dir\": \"/tmp\", \"scopes\": [\"r\"], \"configure_secret\": \"secret:cs\"}}}",
+		"config.json", table, NULL, &c),
 	    JANEE_ERR_CONFIG);
 	T_ASSERT(strstr(janee_err_msg(JANEE_ERR_CONFIG),
 		     "no secret store while checking") != NULL);
 	janee_err_clear();
-	T_EQ_INT(config_parse("{\"providers\": {\"p\": {\"type\": \"v\", "
-			      "\"state_dir\": \"/tmp\", \"scopes\": [\"r\"]}}}",
-		     "config.json", table, NULL, &c),
+	T_EQ_INT(
+	    config_parse(
+		"{\"providers\": {\"p\": {\"type\": \"v\", \"state_dir\": \"/tmp\", \"scopes\": [\"r\"]}}}",
+		"config.json", table, NULL, &c),
 	    0);
 	config_free(c);
 }
@@ -626,9 +626,8 @@ resources_by_either_name_and_none_without(void)
 	T_EQ_INT(issue(&f, "api", &g), 0);
 	broker_grant_free(&g);
 	fx_close(&f);
-	T_EQ_INT(fx_open(&f,
-		     ", \"resources\": [\"a\"], \"repositories\": "
-		     "[\"a\"]"),
+	T_EQ_INT(
+	    fx_open(&f, ", \"resources\": [\"a\"], \"repositories\": [\"a\"]"),
 	    JANEE_ERR_CONFIG);
 	T_ASSERT(strstr(janee_err_msg(JANEE_ERR_CONFIG), "give one") != NULL);
 	fx_close(&f);
