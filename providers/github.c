@@ -1819,13 +1819,15 @@ out:
  * installation tokens: those live to their own expiry (one hour).
  */
 static int
-gh_reconcile(struct janee_ctx *ctx, const char *lease_id, int *found)
+gh_reconcile(
+    struct janee_ctx *ctx, const char *lease_id, struct janee_reconcile *r)
 {
 	struct gh *g = ctx->state;
 	struct ucred u;
 	int rc, dead = 0, other;
 
-	*found = 0;
+	r->lifetime_s =
+	    g->mode == MINT_USER ? USER_MAX_TTL_S : INSTALL_MAX_TTL_S;
 	if (g->mode != MINT_USER)
 		return janee_err_set(JANEE_ERR_UNSUPPORTED,
 		    "provider '%s': GitHub cannot list installation tokens; one minted for lease %s lives until its own expiry (one hour)",
@@ -1837,7 +1839,7 @@ gh_reconcile(struct janee_ctx *ctx, const char *lease_id, int *found)
 	if (strcmp(u.holder, lease_id) == 0) {
 		if ((rc = user_refresh(ctx, &u, &dead)) == 0 &&
 		    (rc = ucred_store(ctx, &u, NULL)) == 0)
-			*found = 1;
+			r->revoked = 1;
 		goto out;
 	}
 	/* Another lease holds the newest token: the chain worked since. */

@@ -645,7 +645,8 @@ pg_revoke(
  * up).  Only names janee makes are touched: janee_ and a lease id.
  */
 static int
-pg_reconcile(struct janee_ctx *ctx, const char *lease_id, int *found)
+pg_reconcile(
+    struct janee_ctx *ctx, const char *lease_id, struct janee_reconcile *rr)
 {
 	/* LIKE's '_' is any character: each is escaped, and the names are
 	 * checked again below. */
@@ -656,7 +657,7 @@ pg_reconcile(struct janee_ctx *ctx, const char *lease_id, int *found)
 	PGresult *r;
 	int rc, e, k;
 
-	*found = 0;
+	/* Unreachable: JANEE_ERR_NETWORK, and the broker asks again later. */
 	if ((rc = admin_connect(ctx, NULL, &c)) != 0)
 		return rc;
 	role_name(lease_id, role);
@@ -667,7 +668,7 @@ pg_reconcile(struct janee_ctx *ctx, const char *lease_id, int *found)
 	if (e > 0) {
 		if ((rc = drop_role(ctx, c, role)) != 0)
 			goto out;
-		*found = 1;
+		rr->revoked = 1;
 	}
 	if ((rc = run(ctx, c, "the look-up of janee's roles",
 		 "SELECT rolname FROM pg_roles WHERE rolname LIKE $1 ORDER BY rolname",

@@ -24,9 +24,11 @@
  * The stored login (sealed, one per provider entry):
  *   {"v": 1, "profiles": {"NAME": {"team_id", "team_name", "enterprise_id",
  *     "app_id", "bot_user_id", "user_id" (who installed), "bot": TOKEN,
- *     "user": TOKEN}}}
+ *     "user": TOKEN}}, "minted": [...]}
  *   TOKEN: {"access_token", "refresh_token", "expires_at" (ms), "scope"
  *     (Slack's comma-separated list), "id" (the bot or user id)}
+ *   "minted": the tokens refreshes made for leases, until the ledger has
+ *     them (oauth_minted_*): what slack_reconcile looks for after a crash.
  */
 #include "common.h"
 
@@ -49,6 +51,8 @@
 #define DEFAULT_REDIRECT "http://127.0.0.1:0/slack/callback"
 /* Slack's SDKs refresh 2 h before expiry; so does janee. */
 #define REFRESH_BEFORE_MS (2 * 3600 * 1000LL)
+/* Rotating tokens live 12 h (expires_in 43200, Slack's token rotation). */
+#define TOKEN_LIFETIME_S 43200
 #define LOGIN_TIMEOUT_MS (300 * 1000LL)
 #define MAX_PASTE 8192
 
@@ -156,7 +160,8 @@ prof_scopes(struct janee_ctx *ctx, const char *prof, const cJSON *o,
 		if (!cJSON_IsString(e) || e->valuestring[0] == '\0' ||
 		    strpbrk(e->valuestring, ", \t") != NULL)
 			return janee_err_set(JANEE_ERR_CONFIG,
-			    "provider '%s': profiles.%s.%s must hold non-empty scope names without commas or spaces",
+			    "provider '%s': profiles.%s.%s must hold "
+			    "non-empty scope names without commas or spaces",
 			    ctx->name, prof, key);
 		if ((rc = janee_strlist_add(out, e->valuestring)) != 0)
 			return rc;
@@ -177,7 +182,8 @@ read_profile(struct janee_ctx *ctx, const cJSON *o, struct profile *p)
 
 	if (!janee_name_valid(o->string))
 		return janee_err_set(JANEE_ERR_CONFIG,
-		    "provider '%s': profile name '%s': use 1-64 lowercase letters, digits, '-' or '_'",
+		    "provider '%s': profile name '%s': use 1-64 lowercase "
+		    "letters, digits, '-' or '_'",
 		    ctx->name, o->string);
 	if ((p->name = janee_strdup(o->string)) == NULL)
 		return JANEE_ERR_NOMEM;
@@ -217,7 +223,8 @@ read_profile(struct janee_ctx *ctx, const cJSON *o, struct profile *p)
 		return rc;
 	if (p->scopes[KIND_BOT].n == 0 && p->scopes[KIND_USER].n == 0)
 		return janee_err_set(JANEE_ERR_CONFIG,
-		    "provider '%s': profile '%s' needs 'scopes' (bot) or 'user_scopes'",
+		    "provider '%s': profile '%s' needs 'scopes' (bot) or "
+		    "'user_scopes'",
 		    ctx->name, p->name);
 	return 0;
 }
@@ -242,7 +249,13 @@ fit_ceiling(struct janee_ctx *ctx, struct slack *t)
 					continue;
 				if (!extend)
 					return janee_err_set(JANEE_ERR_CONFIG,
-					    "provider '%s': profile '%s' has %s scope '%s', which is not in 'scopes' (the ceiling); its tokens could do more than the policy allows: add the scope to 'scopes' or drop it from the profile",
+					    "provider '%s': profile '%s' has "
+					    "%s scope '%s', which is not in "
+					    "'scopes' (the ceiling); its "
+					    "tokens could do more than the "
+					    "policy allows: add the scope to "
+					    "'scopes' or drop it from the "
+					    "profile",
 					    ctx->name, t->profiles[i].name,
 					    kind_names[k], s);
 				if ((rc = janee_strlist_add(ctx->ceiling, s)) !=
@@ -273,7 +286,9 @@ redirect_ok(struct janee_ctx *ctx, const char *uri)
 		(strcmp(host, "127.0.0.1") == 0 ||
 		    strcmp(host, "localhost") == 0)))
 		rc = janee_err_set(JANEE_ERR_CONFIG,
-		    "provider '%s': 'redirect_uri' must be https://... (the code is then pasted) or http://127.0.0.1:PORT/PATH (janee listens there), not '%s'",
+		    "provider '%s': 'redirect_uri' must be https://... (the "
+		    "code is then pasted) or http://127.0.0.1:PORT/PATH (janee "
+		    "listens there), not '%s'",
 		    ctx->name, uri);
 	curl_free(scheme);
 	curl_free(host);
@@ -322,12 +337,14 @@ slack_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state,
 	if (lease_end != NULL && strcmp(lease_end, "revoke") != 0 &&
 	    strcmp(lease_end, "expire") != 0)
 		return janee_err_set(JANEE_ERR_CONFIG,
-		    "provider '%s': 'lease_end' must be expire or revoke, not '%s'",
+		    "provider '%s': 'lease_end' must be expire or revoke, not "
+		    "'%s'",
 		    ctx->name, lease_end);
 	t->revoke_at_end =
 	    lease_end != NULL && strcmp(lease_end, "revoke") == 0;
 	info->needs_login = 1;
 	info->revocable = t->revoke_at_end;
+	info->reconcilable = 1;
 	info->parts = slack_parts;
 	info->auth_header = "Authorization";
 	info->auth_scheme = "Bearer";
@@ -346,7 +363,9 @@ slack_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state,
 	info->api_base = t->api;
 	if (profiles == NULL || cJSON_GetArraySize(profiles) == 0)
 		return janee_err_set(JANEE_ERR_CONFIG,
-		    "provider '%s': 'profiles' is required: name each install and its scopes, e.g. {\"poster\": {\"scopes\": [\"chat:write\"]}}",
+		    "provider '%s': 'profiles' is required: name each install "
+		    "and its scopes, e.g. {\"poster\": {\"scopes\": "
+		    "[\"chat:write\"]}}",
 		    ctx->name);
 	if ((t->profiles = calloc((size_t)cJSON_GetArraySize(profiles),
 		 sizeof(*t->profiles))) == NULL)
@@ -433,15 +452,19 @@ static const struct {
 	{ "invalid_code",
 	    "the code was used already or has expired: run the login again" },
 	{ "bad_client_secret",
-	    "the client secret is wrong: check the secret that 'client_secret' names" },
+	    "the client secret is wrong: check the secret that "
+	    "'client_secret' names" },
 	{ "invalid_client_id", "the client_id is wrong: check 'client_id'" },
 	{ "bad_redirect_uri",
-	    "the redirect_uri does not match the authorize request or the app's settings (OAuth & Permissions, Redirect URLs)" },
+	    "the redirect_uri does not match the authorize request or the "
+	    "app's settings (OAuth & Permissions, Redirect URLs)" },
 	{ "invalid_grant_type", "Slack does not accept this grant_type" },
 	{ "token_already_exchanged",
-	    "the legacy token was converted already; log in in the browser instead" },
+	    "the legacy token was converted already; log in in the browser "
+	    "instead" },
 	{ "token_rotation_not_enabled",
-	    "turn on token rotation in the app's settings (OAuth & Permissions)" },
+	    "turn on token rotation in the app's settings (OAuth & "
+	    "Permissions)" },
 	{ "ratelimited", "Slack's rate limit: try again later" },
 };
 
@@ -464,7 +487,9 @@ slack_fail(struct janee_ctx *ctx, const char *method, const cJSON *j,
 		janee_clean_text(
 		    json_str(j, "provided"), provided, sizeof(provided));
 		return janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': Slack refused %s: missing_scope: the token lacks a scope (needed: %s; provided: %s); add it to the profile and install the profile again (janee login %s)",
+		    "provider '%s': Slack refused %s: missing_scope: the token "
+		    "lacks a scope (needed: %s; provided: %s); add it to the "
+		    "profile and install the profile again (janee login %s)",
 		    ctx->name, method, *needed ? needed : "not said",
 		    *provided ? provided : "not said", ctx->name);
 	}
@@ -573,21 +598,25 @@ slack_answer(struct janee_ctx *ctx, const char *method,
 	    label, sizeof(label), "provider '%s': Slack %s", ctx->name, method);
 	if (r->status == 429)
 		return janee_err_set(JANEE_ERR_PROVIDER,
-		    "%s: Slack's rate limit (HTTP 429, Retry-After %lld s) held after janee waited as told and retried; try again later",
+		    "%s: Slack's rate limit (HTTP 429, Retry-After %lld s) "
+		    "held after janee waited as told and retried; try again "
+		    "later",
 		    label, (long long)r->retry_after_s);
 	if (r->content_type == NULL ||
 	    strncmp(r->content_type, "application/json", 16) != 0 ||
 	    (j = cJSON_ParseWithLength(r->body, r->len)) == NULL ||
 	    !cJSON_IsObject(j)) {
 		rc = janee_err_set(JANEE_ERR_PROVIDER,
-		    "%s (%s/api/%s) answered HTTP %ld without a JSON object; check 'base_url'",
+		    "%s (%s/api/%s) answered HTTP %ld without a JSON object; "
+		    "check 'base_url'",
 		    label, t->base, method, r->status);
 		goto out;
 	}
 	ok = cJSON_GetObjectItemCaseSensitive(j, "ok");
 	if (!cJSON_IsBool(ok)) {
 		rc = janee_err_set(JANEE_ERR_PROVIDER,
-		    "%s (%s/api/%s) answered HTTP %ld without \"ok\"; it is not Slack's Web API",
+		    "%s (%s/api/%s) answered HTTP %ld without \"ok\"; it is "
+		    "not Slack's Web API",
 		    label, t->base, method, r->status);
 		goto out;
 	}
@@ -655,7 +684,8 @@ slack_revoke_answer(struct janee_ctx *ctx, const struct janee_http_resp *r,
 	} else if (rc == 0 &&
 	    !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "revoked")))
 		rc = janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': Slack answered auth.revoke without \"revoked\": true; the token may still work",
+		    "provider '%s': Slack answered auth.revoke without "
+		    "\"revoked\": true; the token may still work",
 		    ctx->name);
 	cJSON_Delete(j);
 	return rc;
@@ -711,30 +741,11 @@ login_load(struct janee_ctx *ctx, cJSON **root)
 		cJSON_Delete(*root);
 		*root = NULL;
 		return janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': the stored login is damaged; run: janee login %s",
+		    "provider '%s': the stored login is damaged; run: janee "
+		    "login %s",
 		    ctx->name, ctx->name);
 	}
 	return 0;
-}
-
-static int
-login_save(struct janee_ctx *ctx, const cJSON *root, const char *account)
-{
-	struct janee_secret *val = NULL;
-	char *s;
-	int rc;
-
-	if ((s = cJSON_PrintUnformatted(root)) == NULL ||
-	    (val = janee_secret_new(s, strlen(s))) == NULL)
-		rc = janee_err_set(JANEE_ERR_NOMEM, "out of memory");
-	else
-		rc = ctx->cred_put(ctx, val, account);
-	if (s != NULL) {
-		janee_wipe(s, strlen(s));
-		cJSON_free(s);
-	}
-	janee_secret_free(val);
-	return rc;
 }
 
 static cJSON *
@@ -781,7 +792,9 @@ take_token(struct janee_ctx *ctx, const char *what, const cJSON *a, cJSON *tk)
 		    ctx->name, what);
 	if (rt == NULL || *rt == '\0' || in <= 0)
 		return janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': Slack's %s answer has no refresh token or expiry: token rotation is off for this Slack app, and janee leases only expiring tokens; turn it on (OAuth & "
+		    "provider '%s': Slack's %s answer has no refresh token or "
+		    "expiry: token rotation is off for this Slack app, and "
+		    "janee leases only expiring tokens; turn it on (OAuth & "
 		    "Permissions, Advanced token security) and log in again",
 		    ctx->name, what);
 	if ((rc = put(tk, "access_token", cJSON_CreateString(at))) != 0 ||
@@ -800,11 +813,14 @@ take_token(struct janee_ctx *ctx, const char *what, const cJSON *a, cJSON *tk)
  * Refresh token kind k of profile p in root (oauth.v2.access,
  * grant_type=refresh_token; the caller holds the login lock) and store
  * the rotated pair at once: the old refresh token is dead from now on.
+ * A refresh for a lease (lease_id not NULL) keeps its token in the same
+ * write, until the ledger has it (oauth_minted_add).
  */
 static int
 refresh(struct janee_ctx *ctx, const struct profile *p, enum kind k,
-    cJSON *root, cJSON *tk)
+    cJSON *root, cJSON *tk, const char *lease_id)
 {
+	struct janee_secret *at = NULL;
 	struct oauth_form f;
 	struct client cl = { NULL, NULL };
 	const char *rt = json_str(tk, "refresh_token");
@@ -815,7 +831,8 @@ refresh(struct janee_ctx *ctx, const struct profile *p, enum kind k,
 	oauth_form_init(&f);
 	if (rt == NULL) {
 		rc = janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': the stored %s token of profile '%s' has no refresh token; run: janee login %s",
+		    "provider '%s': the stored %s token of profile '%s' has no "
+		    "refresh token; run: janee login %s",
 		    ctx->name, kind_names[k], p->name, ctx->name);
 		goto out;
 	}
@@ -829,23 +846,41 @@ refresh(struct janee_ctx *ctx, const struct profile *p, enum kind k,
 	    (strcmp(code, "invalid_refresh_token") == 0 ||
 		in_list(code, dead_codes))) {
 		/* The install is gone: say so once, for everyone. */
-		why = janee_asprintf(
-		    "Slack refused the refresh token of the %s token of profile '%s' (%s): the install was revoked, uninstalled, expired or ended by a lease_end \"revoke\"",
-		    kind_names[k], p->name, code);
+		why =
+		    janee_asprintf("Slack refused the refresh token of the %s "
+				   "token of profile '%s' (%s): the install "
+				   "was revoked, uninstalled, expired or "
+				   "ended by a lease_end \"revoke\"",
+			kind_names[k], p->name, code);
 		janee_err_clear(); /* why says it better than the answer */
 		rc = ctx->login_gone(ctx, rc, why ? why : code, p->name);
 		free(why);
 		goto out;
 	}
-	if (rc != 0 || (rc = take_token(ctx, "refresh", a, tk)) != 0)
+	if (rc != 0)
 		goto out;
-	if ((rc = login_save(ctx, root, NULL)) != 0)
+	/* Slack answered; nothing is stored yet (crash tests). */
+	janee_crash_point("after_refresh");
+	if ((rc = take_token(ctx, "refresh", a, tk)) != 0)
+		goto out;
+	if (lease_id == NULL)
+		oauth_minted_prune(ctx, root);
+	else if ((at = janee_secret_new(json_str(tk, "access_token"),
+		      strlen(json_str(tk, "access_token")))) == NULL ||
+	    (rc = oauth_minted_add(
+		 ctx, root, lease_id, at, jnum(tk, "expires_at"))) != 0) {
+		rc = rc ? rc : janee_err_set(JANEE_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = oauth_login_put(ctx, root, NULL)) != 0)
 		rc = janee_err_wrap(rc,
-		    "provider '%s': could not store the rotated refresh token (%s); the login may need: janee login %s",
+		    "provider '%s': could not store the rotated refresh token "
+		    "(%s); the login may need: janee login %s",
 		    ctx->name, janee_err_msg(rc), ctx->name);
 out:
 	cJSON_Delete(a);
 	janee_secret_free(cl.secret);
+	janee_secret_free(at);
 	oauth_form_free(&f);
 	return rc;
 }
@@ -872,13 +907,15 @@ current_free(struct current *c)
 
 /*
  * The token of kind k of profile p, refreshed first when `when` says so or
- * when it is still `stale` (a token Slack refused).  Takes the login lock
- * for the read, the refresh and the store: two processes never refresh
- * one token at once, and the second one finds the first one's token.
+ * when it is still `stale` (a token Slack refused); a refresh for a lease
+ * (lease_id) keeps its token for reconcile.  Takes the login lock for the
+ * read, the refresh and the store: two processes never refresh one token
+ * at once, and the second one finds the first one's token.
  */
 static int
 current_token(struct janee_ctx *ctx, const struct profile *p, enum kind k,
-    enum when when, const struct janee_secret *stale, struct current *c)
+    enum when when, const struct janee_secret *stale, const char *lease_id,
+    struct current *c)
 {
 	cJSON *root = NULL, *ent, *tk;
 	const char *at;
@@ -892,7 +929,8 @@ current_token(struct janee_ctx *ctx, const struct profile *p, enum kind k,
 		if (rc == JANEE_ERR_NOT_FOUND) {
 			janee_err_clear();
 			rc = janee_err_set(JANEE_ERR_NOT_FOUND,
-			    "provider '%s' has no usable login; install profile '%s' with: janee login %s --profile %s",
+			    "provider '%s' has no usable login; install "
+			    "profile '%s' with: janee login %s --profile %s",
 			    ctx->name, p->name, ctx->name, p->name);
 		}
 		goto out;
@@ -901,7 +939,8 @@ current_token(struct janee_ctx *ctx, const struct profile *p, enum kind k,
 	    (tk = cJSON_GetObjectItemCaseSensitive(ent, kind_names[k])) ==
 		NULL) {
 		rc = janee_err_set(JANEE_ERR_NOT_FOUND,
-		    "provider '%s': profile '%s' is not installed (no %s token); install it with: janee login %s --profile %s",
+		    "provider '%s': profile '%s' is not installed (no %s "
+		    "token); install it with: janee login %s --profile %s",
 		    ctx->name, p->name, kind_names[k], ctx->name, p->name);
 		goto out;
 	}
@@ -910,7 +949,7 @@ current_token(struct janee_ctx *ctx, const struct profile *p, enum kind k,
 	if (when == REFRESH_ALWAYS || at == NULL || exp < 0 ||
 	    exp - ctx->now_ms() < REFRESH_BEFORE_MS ||
 	    (stale != NULL && strcmp(at, (const char *)stale->data) == 0)) {
-		if ((rc = refresh(ctx, p, k, root, tk)) != 0)
+		if ((rc = refresh(ctx, p, k, root, tk, lease_id)) != 0)
 			goto out;
 		c->refreshed = 1;
 		at = json_str(tk, "access_token");
@@ -980,7 +1019,9 @@ pick(struct janee_ctx *ctx, const struct janee_strlist *want,
 		return JANEE_ERR_NOMEM;
 	}
 	rc = janee_err_set(JANEE_ERR_POLICY,
-	    "provider '%s': no install profile covers the scopes %s (one token comes from one profile; profiles: %s); ask for fewer scopes or add a profile",
+	    "provider '%s': no install profile covers the scopes %s (one "
+	    "token comes from one profile; profiles: %s); ask for fewer "
+	    "scopes or add a profile",
 	    ctx->name, w, b.p ? b.p : "none");
 	free(w);
 	buf_free(&b);
@@ -1010,7 +1051,7 @@ slack_mint(struct janee_ctx *ctx, const struct janee_mint_req *req,
 	 */
 	if ((rc = current_token(ctx, p, k,
 		 t->revoke_at_end ? REFRESH_ALWAYS : REFRESH_IF_DUE, NULL,
-		 &c)) != 0)
+		 req->lease_id, &c)) != 0)
 		return rc;
 	if (!c.refreshed &&
 	    (rc = auth_test(ctx, c.token, NULL, code, sizeof(code))) != 0) {
@@ -1021,7 +1062,8 @@ slack_mint(struct janee_ctx *ctx, const struct janee_mint_req *req,
 		stale = c.token;
 		c.token = NULL;
 		current_free(&c);
-		rc = current_token(ctx, p, k, REFRESH_IF_DUE, stale, &c);
+		rc = current_token(
+		    ctx, p, k, REFRESH_IF_DUE, stale, req->lease_id, &c);
 		janee_secret_free(stale);
 		if (rc != 0)
 			return rc;
@@ -1044,7 +1086,10 @@ slack_mint(struct janee_ctx *ctx, const struct janee_mint_req *req,
 	for (i = 0; i < granted.n; i++)
 		if (!janee_strlist_has(&p->scopes[k], granted.v[i])) {
 			rc = janee_err_set(JANEE_ERR_PROVIDER,
-			    "provider '%s': Slack now grants the %s token of profile '%s' the scope '%s', which the profile does not have (the app was installed again with more scopes); refused: remove the scope at Slack "
+			    "provider '%s': Slack now grants the %s token of "
+			    "profile '%s' the scope '%s', which the profile "
+			    "does not have (the app was installed again with "
+			    "more scopes); refused: remove the scope at Slack "
 			    "or add it to the profile",
 			    ctx->name, kind_names[k], p->name, granted.v[i]);
 			goto out;
@@ -1053,7 +1098,9 @@ slack_mint(struct janee_ctx *ctx, const struct janee_mint_req *req,
 		if (!janee_strlist_has(&granted, req->scopes->v[i])) {
 			w = join(&granted, " ");
 			rc = janee_err_set(JANEE_ERR_PROVIDER,
-			    "provider '%s': Slack granted the %s token of profile '%s' only %s, not '%s'; install the profile again (janee login %s)",
+			    "provider '%s': Slack granted the %s token of "
+			    "profile '%s' only %s, not '%s'; install the "
+			    "profile again (janee login %s)",
 			    ctx->name, kind_names[k], p->name, w ? w : "",
 			    req->scopes->v[i], ctx->name);
 			free(w);
@@ -1105,33 +1152,23 @@ owner_of(struct janee_ctx *ctx, const cJSON *who, cJSON *root, enum kind *k)
 }
 
 /*
- * lease_end "revoke": auth.revoke the lease's token.  Slack may end the
- * install with it (revoking a bot token deactivates the bot user), so
+ * lease_end "revoke": auth.revoke the lease's token, which still works
+ * (who: its auth.test answer).  Slack may end the install with it (revoking a bot token deactivates the bot user), so
  * janee then refreshes that install's token: when Slack refuses, the
  * login is marked broken at once, saying so, rather than at the next
  * request.
  */
 static int
-slack_revoke(
-    struct janee_ctx *ctx, const char *lease_id, const struct janee_token *tok)
+end_live(
+    struct janee_ctx *ctx, const struct janee_secret *token, const cJSON *who)
 {
-	const struct janee_secret *token = janee_token_get(tok, "token");
 	const struct profile *p = NULL;
 	struct current c;
-	cJSON *who = NULL, *root = NULL;
+	cJSON *root = NULL;
 	char code[64];
 	enum kind k = KIND_BOT;
 	int rc;
 
-	(void)lease_id;
-	if (token == NULL)
-		return 0; /* nothing of ours to end */
-	if ((rc = auth_test(ctx, token, &who, code, sizeof(code))) != 0) {
-		if (!in_list(code, dead_codes))
-			return rc;
-		janee_err_clear(); /* it ended already */
-		return 0;
-	}
 	if ((rc = auth_revoke(ctx, token, code, sizeof(code))) != 0)
 		goto out;
 	if (ctx->cred_lock(ctx) == 0) {
@@ -1141,8 +1178,8 @@ slack_revoke(
 	}
 	janee_err_clear();
 	if (p != NULL) {
-		if ((rc = current_token(ctx, p, k, REFRESH_ALWAYS, NULL, &c)) ==
-		    0)
+		if ((rc = current_token(
+			 ctx, p, k, REFRESH_ALWAYS, NULL, NULL, &c)) == 0)
 			current_free(&c);
 		else
 			ctx->log(ctx, "%s", janee_err_msg(rc));
@@ -1150,8 +1187,120 @@ slack_revoke(
 		rc = 0; /* the token is revoked, which is what was asked */
 	}
 out:
-	cJSON_Delete(who);
 	cJSON_Delete(root);
+	return rc;
+}
+
+/*
+ * Whether token still works (auth.test): 1 with *who its answer, 0 when
+ * Slack no longer accepts it.
+ */
+static int
+token_live(struct janee_ctx *ctx, const struct janee_secret *token, cJSON **who,
+    int *live)
+{
+	char code[64];
+	int rc;
+
+	*live = 0;
+	if ((rc = auth_test(ctx, token, who, code, sizeof(code))) == 0)
+		*live = 1;
+	else if (in_list(code, dead_codes)) {
+		janee_err_clear(); /* it ended already */
+		rc = 0;
+	}
+	return rc;
+}
+
+static int
+slack_revoke(
+    struct janee_ctx *ctx, const char *lease_id, const struct janee_token *tok)
+{
+	const struct janee_secret *token = janee_token_get(tok, "token");
+	cJSON *who = NULL;
+	int rc, live;
+
+	(void)lease_id;
+	if (token == NULL)
+		return 0; /* nothing of ours to end */
+	if ((rc = token_live(ctx, token, &who, &live)) == 0 && live)
+		rc = end_live(ctx, token, who);
+	cJSON_Delete(who);
+	return rc;
+}
+
+/*
+ * Whether a mint starting at minting_ms would have refreshed a stored
+ * token (less than REFRESH_BEFORE_MS left then; a minute's grace for the
+ * login lock): a refresh Slack answered and janee never stored would
+ * leave a token nobody knows.
+ */
+static int
+refresh_was_due(const cJSON *root, int64_t minting_ms)
+{
+	const cJSON *ent, *tk;
+	int k;
+
+	cJSON_ArrayForEach(
+	    ent, cJSON_GetObjectItemCaseSensitive(root, "profiles"))
+	{
+		for (k = 0; k < NKINDS; k++) {
+			tk = cJSON_GetObjectItemCaseSensitive(
+			    ent, kind_names[k]);
+			if (tk != NULL &&
+			    jnum(tk, "expires_at") - REFRESH_BEFORE_MS <
+				minting_ms + 60 * 1000)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * A janee process died while minting lease_id.  A mint that refreshed
+ * (always with lease_end "revoke": each lease gets a token of its own)
+ * kept its token in the login it wrote anyway.  Found: with "revoke" it
+ * is checked (auth.test) and revoked as at a lease's end; with "expire"
+ * it is the install's shared token, stored and never revoked.  Not
+ * found: the mint may have refreshed and lost Slack's answer, when a
+ * refresh was due (always with "revoke"): Slack cannot list tokens, so
+ * such a token is orphaned, for Slack's 12 h.
+ */
+static int
+slack_reconcile(
+    struct janee_ctx *ctx, const char *lease_id, struct janee_reconcile *r)
+{
+	struct slack *t = ctx->state;
+	struct janee_secret *tok = NULL;
+	cJSON *root = NULL, *who = NULL;
+	int rc, live = 0;
+
+	r->lifetime_s = TOKEN_LIFETIME_S;
+	if ((rc = ctx->cred_lock(ctx)) != 0)
+		return rc;
+	if ((rc = login_load(ctx, &root)) == 0)
+		rc = oauth_minted_find(root, lease_id, &tok, &r->live_until_ms);
+	ctx->cred_unlock(ctx);
+	if (rc == JANEE_ERR_NOT_FOUND && root != NULL) {
+		if (t->revoke_at_end || refresh_was_due(root, r->minting_ms))
+			rc = janee_err_set(JANEE_ERR_PROVIDER,
+			    "provider '%s': no token is kept for lease %s: a "
+			    "refresh for it may have been answered and never "
+			    "stored, and Slack cannot list tokens",
+			    ctx->name, lease_id);
+		else
+			rc = 0; /* the install's shared token, not refreshed */
+		goto out;
+	}
+	if (rc != 0 || !t->revoke_at_end)
+		goto out;
+	if ((rc = token_live(ctx, tok, &who, &live)) == 0 && live &&
+	    (rc = end_live(ctx, tok, who)) == 0)
+		r->revoked = 1;
+out:
+	janee_secret_free(tok);
+	cJSON_Delete(root);
+	cJSON_Delete(who);
 	return rc;
 }
 
@@ -1175,7 +1324,7 @@ logout_one(struct janee_ctx *ctx, const struct profile *p, enum kind k,
 		/* An expired token cannot end its install: refresh first. */
 		if (rc != 0 || strcmp(code, "token_expired") != 0)
 			return rc;
-		if (refresh(ctx, p, k, root, tk) != 0) {
+		if (refresh(ctx, p, k, root, tk, NULL) != 0) {
 			janee_err_clear(); /* the install is gone already */
 			return 0;
 		}
@@ -1239,7 +1388,8 @@ login_profile(struct janee_ctx *ctx, const struct janee_login_ui *ui,
 		rc = buf_printf(&b, "%s%s", i ? ", " : "", t->profiles[i].name);
 	if (rc == 0)
 		rc = janee_err_set(JANEE_ERR_USAGE,
-		    "provider '%s': %s%s%s; name the profile to install (%s) with --profile",
+		    "provider '%s': %s%s%s; name the profile to install (%s) "
+		    "with --profile",
 		    ctx->name,
 		    name ? "there is no profile '" : "it has several profiles",
 		    name ? name : "", name ? "'" : "", b.p);
@@ -1386,8 +1536,12 @@ check_grant(struct janee_ctx *ctx, const struct profile *p, enum kind k,
 	for (i = 0; i < got.n; i++)
 		if (!janee_strlist_has(&p->scopes[k], got.v[i])) {
 			rc = janee_err_set(JANEE_ERR_PROVIDER,
-			    "provider '%s': Slack granted profile '%s' the %s scope '%s', which the profile does not have (Slack keeps the scopes of earlier installs of the same app); nothing was stored: give this "
-			    "profile a Slack app of its own ('client_id' in the profile)",
+			    "provider '%s': Slack granted profile '%s' the %s "
+			    "scope '%s', which the profile does not have "
+			    "(Slack keeps the scopes of earlier installs of "
+			    "the same app); nothing was stored: give this "
+			    "profile a Slack app of its own ('client_id' in "
+			    "the profile)",
 			    ctx->name, p->name, kind_names[k], got.v[i]);
 			break;
 		}
@@ -1426,7 +1580,8 @@ identify(struct janee_ctx *ctx, cJSON *ent, cJSON *tk, enum kind k,
 	if (team == NULL || json_str(ent, "team_id") == NULL ||
 	    strcmp(team, json_str(ent, "team_id")) != 0)
 		rc = janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': auth.test names another team than the install; nothing was stored",
+		    "provider '%s': auth.test names another team than the "
+		    "install; nothing was stored",
 		    ctx->name);
 	if (rc == 0 && id != NULL)
 		rc = put(tk, "id", cJSON_CreateString(id));
@@ -1495,13 +1650,16 @@ take_install(struct janee_ctx *ctx, const struct profile *p, const cJSON *a,
 		if (src[k] == NULL) {
 			if (p->scopes[k].n > 0 && !exchange)
 				return janee_err_set(JANEE_ERR_PROVIDER,
-				    "provider '%s': Slack's answer has no %s token for profile '%s'",
+				    "provider '%s': Slack's answer has no %s "
+				    "token for profile '%s'",
 				    ctx->name, kind_names[k], p->name);
 			continue;
 		}
 		if (p->scopes[k].n == 0)
 			return janee_err_set(JANEE_ERR_PROVIDER,
-			    "provider '%s': Slack issued a %s token, which profile '%s' has no scopes for; nothing was stored",
+			    "provider '%s': Slack issued a %s token, which "
+			    "profile '%s' has no scopes for; nothing was "
+			    "stored",
 			    ctx->name, kind_names[k], p->name);
 		if ((rc = put(ent, kind_names[k], tk = cJSON_CreateObject())) !=
 		    0)
@@ -1590,7 +1748,7 @@ store_install(struct janee_ctx *ctx, const struct profile *p, cJSON *ent)
 	account =
 	    janee_strdup(json_str(ent, "team_id") ? json_str(ent, "team_id")
 						  : "unknown team");
-	rc = login_save(ctx, root, account);
+	rc = oauth_login_put(ctx, root, account);
 out:
 	ctx->cred_unlock(ctx);
 	cJSON_Delete(root);
@@ -1619,7 +1777,8 @@ login_exchange(struct janee_ctx *ctx, const struct profile *p, cJSON *ent)
 	    (rc = take_install(ctx, p, a, 1, ent, NULL)) != 0)
 		goto out;
 	ctx->log(ctx,
-	    "converted the legacy token of profile '%s' (oauth.v2.exchange); Slack converts a token only once: remove the secret '%s' now",
+	    "converted the legacy token of profile '%s' (oauth.v2.exchange); "
+	    "Slack converts a token only once: remove the secret '%s' now",
 	    p->name, p->legacy_token_ref);
 out:
 	cJSON_Delete(a);
@@ -1669,7 +1828,10 @@ login_browser(struct janee_ctx *ctx, const struct janee_login_ui *ui,
 	/* Slack: desktop (localhost) redirects cannot request bot scopes. */
 	if (loopback && p->scopes[KIND_BOT].n > 0) {
 		rc = janee_err_set(JANEE_ERR_CONFIG,
-		    "provider '%s': profile '%s' has bot scopes, which Slack refuses on a loopback (desktop) redirect; set 'redirect_uri' to an https:// address registered for the app and paste the code",
+		    "provider '%s': profile '%s' has bot scopes, which Slack "
+		    "refuses on a loopback (desktop) redirect; set "
+		    "'redirect_uri' to an https:// address registered for the "
+		    "app and paste the code",
 		    ctx->name, p->name);
 		goto out;
 	}
@@ -1683,7 +1845,9 @@ login_browser(struct janee_ctx *ctx, const struct janee_login_ui *ui,
 			goto out;
 		if (paste && port == 0) {
 			rc = janee_err_set(JANEE_ERR_CONFIG,
-			    "provider '%s': pasting the answer of a loopback redirect needs its port in 'redirect_uri' (http://127.0.0.1:PORT/PATH)",
+			    "provider '%s': pasting the answer of a loopback "
+			    "redirect needs its port in 'redirect_uri' "
+			    "(http://127.0.0.1:PORT/PATH)",
 			    ctx->name);
 			goto out;
 		}
@@ -1703,11 +1867,13 @@ login_browser(struct janee_ctx *ctx, const struct janee_login_ui *ui,
 		ui->show_url(ui->arg, url);
 	else
 		ctx->log(ctx,
-		    "to install profile '%s', open this address in a browser and approve:\n  %s",
+		    "to install profile '%s', open this address in a browser "
+		    "and approve:\n  %s",
 		    p->name, url);
 	if (paste) {
 		ctx->log(ctx,
-		    "then paste the address the browser was sent to (or just the code) here and press Enter:");
+		    "then paste the address the browser was sent to "
+		    "(or just the code) here and press Enter:");
 		if ((rc = read_paste(ui, &pasted)) != 0 ||
 		    (rc = oauth_redirect_parse(pasted.p, NULL, &r)) != 0) {
 			rc = nothing_stored(ctx, rc);
@@ -1715,7 +1881,8 @@ login_browser(struct janee_ctx *ctx, const struct janee_login_ui *ui,
 		}
 	} else {
 		ctx->log(ctx,
-		    "waiting for the browser on 127.0.0.1:%d (at most %lld minutes; Ctrl-C cancels)",
+		    "waiting for the browser on 127.0.0.1:%d (at most "
+		    "%lld minutes; Ctrl-C cancels)",
 		    l.port, (long long)(LOGIN_TIMEOUT_MS / 60000));
 		if ((rc = oauth_listen_wait(&l, path, LOGIN_TIMEOUT_MS,
 			 ui ? ui->waiting : NULL, ui ? ui->arg : NULL, &r)) !=
@@ -1731,10 +1898,12 @@ login_browser(struct janee_ctx *ctx, const struct janee_login_ui *ui,
 		janee_clean_text(r.error, e, sizeof(e));
 		rc = strcmp(e, "access_denied") == 0
 		    ? janee_err_set(JANEE_ERR_DENIED,
-			  "provider '%s': the install of profile '%s' was denied in the browser; nothing was stored",
+			  "provider '%s': the install of profile '%s' was "
+			  "denied in the browser; nothing was stored",
 			  ctx->name, p->name)
 		    : janee_err_set(JANEE_ERR_PROVIDER,
-			  "provider '%s': Slack ended the install with error '%s'; nothing was stored",
+			  "provider '%s': Slack ended the install with error "
+			  "'%s'; nothing was stored",
 			  ctx->name, e);
 		goto out;
 	}
@@ -1746,7 +1915,9 @@ login_browser(struct janee_ctx *ctx, const struct janee_login_ui *ui,
 	bare = paste && strpbrk(pasted.p, "/?") == NULL;
 	if (!bare && (r.state == NULL || !oauth_state_equal(r.state, state))) {
 		rc = janee_err_set(JANEE_ERR_DENIED,
-		    "provider '%s': the answer's state does not match this login (a forged or stale redirect); nothing was stored: run the login again",
+		    "provider '%s': the answer's state does not match this "
+		    "login (a forged or stale redirect); nothing was stored: "
+		    "run the login again",
 		    ctx->name);
 		goto out;
 	}
@@ -1797,7 +1968,8 @@ slack_login(struct janee_ctx *ctx, const struct janee_login_ui *ui)
 		if ((tk = cJSON_GetObjectItemCaseSensitive(
 			 ent, kind_names[k])) != NULL)
 			ctx->log(ctx,
-			    "profile '%s': %s token for team %s, scopes %s; it rotates by itself",
+			    "profile '%s': %s token for team %s, scopes %s; it "
+			    "rotates by itself",
 			    p->name, kind_names[k], json_str(ent, "team_id"),
 			    json_str(tk, "scope") ? json_str(tk, "scope")
 						  : "(not said)");
@@ -1812,6 +1984,7 @@ const struct janee_provider slack_provider = {
 	.unconfigure = slack_free,
 	.mint = slack_mint,
 	.revoke = slack_revoke,
+	.reconcile = slack_reconcile,
 	.login = slack_login,
 	.logout = slack_logout,
 };

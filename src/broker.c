@@ -20,9 +20,12 @@ clock_ms(void)
 	return janee_now_ms();
 }
 
+/* Leases that can be ended (an orphan's token janee never had). */
 static int
 collect_id(const struct lease *l, void *arg)
 {
+	if (l->state == LEASE_ORPHANED)
+		return 0;
 	return janee_strlist_add(arg, l->id);
 }
 
@@ -267,6 +270,28 @@ prov_lease_live(struct janee_ctx *ctx, const char *lease_id)
 	return live;
 }
 
+/* Whether the lease is still minting; 1 when the ledger cannot say. */
+static int
+prov_lease_minting(struct janee_ctx *ctx, const char *lease_id)
+{
+	struct broker *b = ctx->core;
+	sqlite3_stmt *st;
+	int minting = 1;
+
+	if (ledger_prepare(b->lg,
+		"SELECT count(*) FROM leases WHERE id = ? AND state = "
+		"'minting'",
+		&st) != 0) {
+		janee_err_clear(); /* keep what the ledger cannot judge */
+		return 1;
+	}
+	sqlite3_bind_text(st, 1, lease_id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		minting = sqlite3_column_int(st, 0) != 0;
+	sqlite3_finalize(st);
+	return minting;
+}
+
 void
 broker_init(struct broker *b, struct ledger *lg, const struct home *h,
     struct config *cfg, struct keysrc *ks)
@@ -293,6 +318,7 @@ broker_services(struct broker *b, struct janee_ctx *out)
 	out->cred_lock = prov_cred_lock;
 	out->cred_unlock = prov_cred_unlock;
 	out->lease_live = prov_lease_live;
+	out->lease_minting = prov_lease_minting;
 	out->now_ms = clock_ms;
 	out->log = config_ctx_log;
 }
@@ -779,6 +805,8 @@ mint_lease(struct broker *b, struct prov *pv, struct lease *l,
 	if (g->tok.expires_ms > 0 &&
 	    (g->tok.expires_ms < l->expires_ms || !revocable))
 		l->expires_ms = g->tok.expires_ms;
+	/* How long this provider's tokens live: an orphan's bound later. */
+	l->token_expires_ms = g->tok.expires_ms;
 	l->next_attempt_ms = l->expires_ms;
 	janee_crash_point("before_active");
 	if ((!revocable &&
@@ -1163,6 +1191,12 @@ broker_end(struct broker *b, const char *lease_id, const char *why)
 			    "lease %s: revocation at '%s' failed (%s); janee retries it",
 			    l.id, l.provider, l.detail ? l.detail : "");
 		break;
+	case LEASE_ORPHANED:
+		rc = janee_err_set(JANEE_ERR_STATE,
+		    "lease %s is orphaned: janee never recorded its token, so "
+		    "it cannot revoke it (%s)",
+		    l.id, l.detail ? l.detail : "");
+		break;
 	default:
 		rc = janee_err_set(JANEE_ERR_STATE, "lease %s is already %s",
 		    l.id, lease_state_name(l.state));
@@ -1207,13 +1241,14 @@ due_batch(struct broker *b, int64_t now, int64_t *cur_ms, char *cur_id,
 }
 
 /*
- * The ids of up to BROKER_BATCH leases that sql selects (its ?1 is a
- * time, its ?2 the limit), for the sweep's passes over stale leases.
+ * The ids of up to BROKER_BATCH leases that sql selects (its ?1 is a time
+ * before which, its ?2 the time now, its ?3 the limit), for the sweep's
+ * passes over stale leases.
  */
 #define BROKER_BATCH 32
 
 static int
-ids_before(struct broker *b, const char *sql, int64_t before,
+ids_before(struct broker *b, const char *sql, int64_t before, int64_t now,
     char ids[BROKER_BATCH][JANEE_LEASE_ID_LEN], int *n, const char *what)
 {
 	sqlite3_stmt *st;
@@ -1222,8 +1257,10 @@ ids_before(struct broker *b, const char *sql, int64_t before,
 	*n = 0;
 	if ((rc = ledger_prepare(b->lg, sql, &st)) != 0)
 		return rc;
+	/* A parameter sql does not have is SQLITE_RANGE: nothing to bind. */
 	sqlite3_bind_int64(st, 1, before);
-	sqlite3_bind_int(st, 2, BROKER_BATCH);
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_int(st, 3, BROKER_BATCH);
 	while ((step = sqlite3_step(st)) == SQLITE_ROW && *n < BROKER_BATCH)
 		snprintf(ids[(*n)++], JANEE_LEASE_ID_LEN, "%s",
 		    (const char *)sqlite3_column_text(st, 0));
@@ -1236,51 +1273,150 @@ ids_before(struct broker *b, const char *sql, int64_t before,
 /*
  * Leases a janee process left in state minting when it died: the lease
  * was durable before the provider was asked (invariant 6), so janee knows
- * to look.  The provider's reconcile() revokes what it issued for the
- * lease, where it can; the lease is closed as failed either way, saying
- * which.  MINTING_STALE_MS is far beyond any mint's HTTP timeouts.
+ * to look.  MINTING_STALE_MS is far beyond any mint's HTTP timeouts and
+ * login lock waits: a token of the lease was issued before minting_ms +
+ * MINTING_STALE_MS.
  */
 #define MINTING_STALE_MS (5 * 60 * 1000)
 
-static int
-reconcile_stale(struct broker *b, int64_t now)
+/*
+ * The longest a token of provider lived, per its recent leases (the
+ * provider's own expiry as it said at the mint); 0 when never said.
+ */
+static int64_t
+seen_lifetime_s(struct broker *b, const char *provider)
 {
-	char ids[BROKER_BATCH][JANEE_LEASE_ID_LEN], why[256];
+	sqlite3_stmt *st;
+	int64_t ms = 0;
+
+	if (ledger_prepare(b->lg,
+		"SELECT max(token_expires_ms - issued_ms) FROM (SELECT "
+		"token_expires_ms, issued_ms FROM leases WHERE provider = ? "
+		"AND token_expires_ms > issued_ms ORDER BY created_ms DESC "
+		"LIMIT 16)",
+		&st) != 0) {
+		janee_err_clear(); /* then it is not known */
+		return 0;
+	}
+	sqlite3_bind_text(st, 1, provider, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		ms = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return ms > 0 ? (ms + 999) / 1000 : 0;
+}
+
+/*
+ * Ask the provider about one lease cut short while minting.  When it is
+ * sure no token of the lease is left live (reconcile() answered 0), the
+ * lease is failed, saying how many tokens were revoked.  Otherwise a token
+ * may be live that janee cannot end: the lease is orphaned, "may be live
+ * until" the token's expiry as the provider knows it, else the minting
+ * start plus the window plus the provider's token lifetime (its own word,
+ * else the longest the ledger saw), else "its own expiry".  A provider
+ * that cannot be reached is asked again later, with backoff.
+ */
+static int
+reconcile_one(
+    struct broker *b, struct lease *l, int64_t now, struct sweep_report *r)
+{
+	struct janee_reconcile rr;
+	struct prov *pv = config_find(b->cfg, l->provider);
+	char t[JANEE_TIME_LEN], *why = NULL, *msg = NULL;
+	int64_t life;
+	int rc, prc;
+
+	memset(&rr, 0, sizeof(rr));
+	rr.minting_ms = l->minting_ms ? l->minting_ms : l->created_ms;
+	if (pv == NULL)
+		prc = janee_err_set(JANEE_ERR_CONFIG,
+		    "provider '%s' is no longer configured", l->provider);
+	else if (!pv->info.reconcilable)
+		prc = janee_err_set(JANEE_ERR_UNSUPPORTED,
+		    "provider '%s' (type %s) cannot look for a token minted "
+		    "for a lease",
+		    pv->name, pv->impl->type);
+	else if ((prc = prov_ready(b, pv)) == 0)
+		prc = pv->impl->reconcile(&pv->ctx, l->id, &rr);
+	if (store_trouble(prc))
+		return prc; /* nothing was asked: left for later */
+	if (prc != 0 && (msg = janee_strdup(janee_err_msg(prc))) == NULL)
+		return JANEE_ERR_NOMEM;
+	janee_err_clear();
+	if (prc == JANEE_ERR_NETWORK && l->attempts + 1 < BROKER_MAX_ATTEMPTS) {
+		l->attempts++;
+		l->next_attempt_ms = now + broker_backoff_ms(l->attempts);
+		if ((rc = lease_set_str(&l->detail, msg)) == 0)
+			rc = transition(b, l, LEASE_MINTING, "reconcile_failed",
+			    "error", msg);
+		if (rc == 0)
+			r->retrying++;
+		free(msg);
+		return rc;
+	}
+	l->ended_ms = now;
+	if (prc == 0) {
+		why = janee_asprintf("janee stopped while minting; %d token(s) "
+				     "the provider issued for this lease "
+				     "were revoked",
+		    rr.revoked);
+		if (why == NULL || (rc = lease_set_str(&l->detail, why)) != 0)
+			rc = JANEE_ERR_NOMEM;
+		else
+			rc = transition(
+			    b, l, LEASE_FAILED, "reconciled", "error", why);
+		free(why);
+		return rc;
+	}
+	l->expires_ms = rr.live_until_ms;
+	life =
+	    rr.lifetime_s > 0 ? rr.lifetime_s : seen_lifetime_s(b, l->provider);
+	if (l->expires_ms == 0 && life > 0)
+		l->expires_ms = rr.minting_ms + MINTING_STALE_MS + life * 1000;
+	if (l->expires_ms != 0)
+		janee_time_fmt(l->expires_ms, t);
+	why = janee_asprintf("orphaned: may be live until %s (janee stopped "
+			     "while minting: %s)",
+	    l->expires_ms != 0 ? t : "its own expiry", msg);
+	free(msg);
+	if (why == NULL || (rc = lease_set_str(&l->detail, why)) != 0)
+		rc = JANEE_ERR_NOMEM;
+	else if ((rc = transition(
+		      b, l, LEASE_ORPHANED, "orphaned", "error", why)) == 0)
+		r->orphaned++;
+	free(why);
+	return rc;
+}
+
+static int
+reconcile_stale(
+    struct broker *b, int64_t now, int quiet, struct sweep_report *r)
+{
+	char ids[BROKER_BATCH][JANEE_LEASE_ID_LEN];
 	struct lease l;
-	struct prov *pv;
-	int i, n = 0, rc, found;
+	int i, n = 0, rc;
 
 	if ((rc = ids_before(b,
-		 "SELECT id FROM leases WHERE state = 'minting' AND created_ms < ?1 ORDER BY created_ms LIMIT ?2",
-		 now - MINTING_STALE_MS, ids, &n,
+		 "SELECT id FROM leases WHERE state = 'minting' AND minting_ms < ?1 AND coalesce(next_attempt_ms, 0) <= ?2 ORDER BY minting_ms LIMIT ?3",
+		 now - MINTING_STALE_MS, now, ids, &n,
 		 "cannot find interrupted leases")) != 0)
 		return rc;
 	for (i = 0; i < n; i++) {
+		/* Providers read their logins: that may need the passphrase. */
+		if (!quiet) {
+			r->waiting++;
+			continue;
+		}
 		if ((rc = lease_load(b->lg, ids[i], &l)) != 0)
 			return rc;
-		pv = config_find(b->cfg, l.provider);
-		found = -1;
-		if (pv != NULL && pv->info.reconcilable &&
-		    prov_ready(b, pv) == 0 &&
-		    pv->impl->reconcile(&pv->ctx, l.id, &found) != 0) {
-			janee_err_clear();
-			found = -1;
-		}
-		if (found >= 0)
-			snprintf(why, sizeof(why),
-			    "janee stopped while minting; %d token(s) the provider issued for this lease were revoked",
-			    found);
-		else
-			snprintf(why, sizeof(why),
-			    "janee stopped while minting; a token the provider may have issued cannot be found and lives until the provider's own expiry");
-		l.ended_ms = now;
-		if ((rc = lease_set_str(&l.detail, why)) == 0)
-			rc = transition(
-			    b, &l, LEASE_FAILED, "reconciled", "error", why);
+		rc =
+		    l.state == LEASE_MINTING ? reconcile_one(b, &l, now, r) : 0;
 		lease_free(&l);
-		if (rc == JANEE_ERR_STATE)
-			janee_err_clear(); /* another process did it */
-		else if (rc != 0)
+		if (rc == JANEE_ERR_STATE || store_trouble(rc)) {
+			/* another process did it; or it waits for the key */
+			if (store_trouble(rc))
+				r->waiting++;
+			janee_err_clear();
+		} else if (rc != 0)
 			return rc;
 	}
 	return 0;
@@ -1338,8 +1474,8 @@ abandon_stale(struct broker *b, int64_t now, struct sweep_report *r)
 	int i, n = 0, rc;
 
 	if ((rc = ids_before(b,
-		 "SELECT id FROM leases WHERE state IN ('requested', 'approved') AND created_ms < ?1 ORDER BY created_ms LIMIT ?2",
-		 now - WAITING_STALE_MS, ids, &n,
+		 "SELECT id FROM leases WHERE state IN ('requested', 'approved') AND created_ms < ?1 ORDER BY created_ms LIMIT ?3",
+		 now - WAITING_STALE_MS, now, ids, &n,
 		 "cannot find abandoned requests")) != 0)
 		return rc;
 	for (i = 0; i < n; i++) {
@@ -1364,12 +1500,12 @@ broker_sweep(struct broker *b, int may_unlock, struct sweep_report *r)
 	int i, n, rc, quiet;
 
 	r->expired = r->retrying = r->irrevocable = r->waiting = 0;
-	r->abandoned = 0;
+	r->abandoned = r->orphaned = 0;
 	quiet = may_unlock || b->store != NULL || store_quiet(b->lg, b->ks);
 	/* Expiry is janee's own act, whoever ran the command. */
 	actor = b->actor;
 	b->actor = "janee";
-	if ((rc = reconcile_stale(b, now)) != 0 ||
+	if ((rc = reconcile_stale(b, now, quiet, r)) != 0 ||
 	    (rc = abandon_stale(b, now, r)) != 0) {
 		b->actor = actor;
 		return rc;

@@ -131,6 +131,12 @@ sweep_notice(struct cli *c)
 		fprintf(stderr,
 		    "janee: warning: %lld lease(s) could not be revoked and are now irrevocable; see: janee lease list --all\n",
 		    (long long)r.irrevocable);
+	if (r.orphaned > 0)
+		fprintf(stderr,
+		    "janee: warning: %lld lease(s) were cut short by a crash "
+		    "while minting and are orphaned: a token janee cannot "
+		    "end may be live; see: janee lease list\n",
+		    (long long)r.orphaned);
 }
 
 int

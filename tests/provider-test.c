@@ -23,6 +23,11 @@
  *   "configure_secret": "secret:N" resolved in configure(), which checks
  *                                  that every service of the context is
  *                                  there before it runs
+ *   "reconcile": "ok" | "blind" | "unreachable"
+ *                                  after a crash: find the lease's tokens
+ *                                  (ok); cannot look (blind: a token may
+ *                                  be live, for expires_in when set); or
+ *                                  a network failure (unreachable)
  *
  * JANEE_TEST_CLOCK_OFFSET (seconds) moves janee's clock, to test expiry.
  * JANEE_LEAK_SECRETS_FILE: every token minted and every credential read
@@ -50,6 +55,7 @@ struct tp {
 	int fail_mint;
 	int revoke; /* 0 ok, 1 fail, 2 unsupported */
 	int login_parts; /* "parts": "login" */
+	int reconcile; /* 0 ok, 1 blind, 2 unreachable */
 	int64_t expires_in;
 	int64_t token_length;
 	struct janee_strlist grant;
@@ -158,7 +164,7 @@ tp_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state,
 	struct tp *t;
 	struct janee_secret *sec = NULL;
 	const char *dir = NULL, *cred = NULL, *revoke = NULL, *parts = NULL,
-		   *api = NULL, *csec = NULL;
+		   *api = NULL, *csec = NULL, *recon = NULL;
 	int rc, revocable = 1;
 
 	if ((t = calloc(1, sizeof(*t))) == NULL)
@@ -180,8 +186,16 @@ tp_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state,
 	    (rc = janee_cfg_duration(
 		 cfg, "default_max_ttl", &info->max_ttl_s)) != 0 ||
 	    (rc = janee_cfg_string(cfg, "api_base", 0, &api)) != 0 ||
-	    (rc = janee_cfg_ref(cfg, "configure_secret", 0, &csec)) != 0)
+	    (rc = janee_cfg_ref(cfg, "configure_secret", 0, &csec)) != 0 ||
+	    (rc = janee_cfg_string(cfg, "reconcile", 0, &recon)) != 0)
 		return rc;
+	if (recon != NULL && strcmp(recon, "blind") == 0)
+		t->reconcile = 1;
+	else if (recon != NULL && strcmp(recon, "unreachable") == 0)
+		t->reconcile = 2;
+	else if (recon != NULL && strcmp(recon, "ok") != 0)
+		return janee_err_set(JANEE_ERR_CONFIG,
+		    "reconcile must be ok, blind or unreachable");
 	if (t->token_length < 8 || t->token_length > 4096)
 		return janee_err_set(
 		    JANEE_ERR_CONFIG, "token_length must be 8..4096");
@@ -401,7 +415,8 @@ tp_revoke(
 
 /* Every token file whose content names lease_id: revoke (remove) it. */
 static int
-tp_reconcile(struct janee_ctx *ctx, const char *lease_id, int *found)
+tp_reconcile(
+    struct janee_ctx *ctx, const char *lease_id, struct janee_reconcile *r)
 {
 	struct tp *t = ctx->state;
 	struct dirent *e;
@@ -409,7 +424,15 @@ tp_reconcile(struct janee_ctx *ctx, const char *lease_id, int *found)
 	DIR *d;
 	FILE *fp;
 
-	*found = 0;
+	log_line(t, "reconcile", lease_id);
+	if (t->reconcile == 1) {
+		r->lifetime_s = t->expires_in;
+		return janee_err_set(JANEE_ERR_UNSUPPORTED,
+		    "test provider: cannot look for the tokens of a lease");
+	}
+	if (t->reconcile == 2)
+		return janee_err_set(JANEE_ERR_NETWORK,
+		    "test provider: unreachable as configured");
 	if ((d = opendir(t->state_dir)) == NULL)
 		return janee_err_set(
 		    JANEE_ERR_PROVIDER, "test provider: %s", strerror(errno));
@@ -422,13 +445,12 @@ tp_reconcile(struct janee_ctx *ctx, const char *lease_id, int *found)
 			if (fgets(line, sizeof(line), fp) != NULL &&
 			    strncmp(line, lease_id, strlen(lease_id)) == 0 &&
 			    unlink(p) == 0)
-				(*found)++;
+				r->revoked++;
 			fclose(fp);
 		}
 		free(p);
 	}
 	closedir(d);
-	log_line(t, "reconcile", lease_id);
 	return 0;
 }
 

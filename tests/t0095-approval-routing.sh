@@ -54,6 +54,11 @@ token_bg() { # token_bg ARGS...: janee token in the background, no terminal
 		n=$((n + 1))
 	done
 	tlease=$(sed -n "s/.*lease \(lse_[a-z2-7]*\) for 't' waits.*/\1/p" "$TMP/tok.err")
+	if [ -z "$tlease" ]; then
+		echo "  janee token $* said nothing of waiting after $n tries:" >&2
+		sed 's/^/  stderr: /' "$TMP/tok.err" >&2
+		"$JANEE" lease list --all >&2
+	fi
 }
 policy '"approval": "auto", "require_out_of_band": ["write", "admin"],
   "approval_wait": "60s"'

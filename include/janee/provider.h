@@ -11,8 +11,9 @@
  * owns every lease state change.
  *
  * Optional slots may be NULL; the core checks before calling and answers
- * JANEE_ERR_UNSUPPORTED, which is distinct from a failure.  Version 2:
- * the info struct, tokens of named parts, resources, lease_live.
+ * JANEE_ERR_UNSUPPORTED, which is distinct from a failure.  Version 3:
+ * the info struct, tokens of named parts, resources, lease_live (2 was
+ * reconcile's struct janee_reconcile and lease_minting).
  */
 #ifndef JANEE_PROVIDER_H
 #define JANEE_PROVIDER_H
@@ -23,7 +24,7 @@
 #include "janee/error.h"
 
 /* Bumped when a slot changes; the core refuses other versions. */
-#define JANEE_PROVIDER_VERSION 2
+#define JANEE_PROVIDER_VERSION 3
 
 /* A secret value: wiped before it is freed (janee_secret_free). */
 struct janee_secret {
@@ -137,6 +138,19 @@ struct janee_info {
 	const char *auth_scheme;
 };
 
+/* What reconcile() is told, and answers, about a lease cut short. */
+struct janee_reconcile {
+	int64_t minting_ms; /* in: when janee began minting the lease */
+	int revoked; /* out: live tokens of the lease found and revoked */
+	/*
+	 * out, with a failure (a token of the lease may be left live): when
+	 * that token expires, when the provider knows it; else how long the
+	 * provider's tokens live (seconds), when it knows.  0: unknown.
+	 */
+	int64_t live_until_ms;
+	int64_t lifetime_s;
+};
+
 struct janee_cfg; /* one provider entry of config.json */
 struct janee_ctx;
 
@@ -231,6 +245,14 @@ struct janee_ctx {
 	 * when the ledger cannot say: never drop what may be live), 0 no.
 	 */
 	int (*lease_live)(struct janee_ctx *ctx, const char *lease_id);
+	/*
+	 * Whether lease_id is still minting: a token minted for it may not
+	 * be in the ledger yet (janee may have died meanwhile).  A provider
+	 * that keeps the tokens it minted for reconcile() drops those of
+	 * leases no longer minting.  1 yes (also when the ledger cannot
+	 * say), 0 no.
+	 */
+	int (*lease_minting)(struct janee_ctx *ctx, const char *lease_id);
 	int64_t (*now_ms)(void);
 	/* Diagnostics to stderr; never pass a secret. */
 	void (*log)(struct janee_ctx *ctx, const char *fmt, ...)
@@ -293,14 +315,18 @@ struct janee_provider {
 	    const struct janee_token *tok);
 
 	/*
-	 * A janee process died while minting lease_id: revoke any token the
-	 * provider issued for it and say how many in *found; called when
-	 * info.reconcilable.  It may also end what it finds of leases janee
-	 * no longer holds (ctx->lease_live).  Without it such a token lives
-	 * until the provider's own expiry.
+	 * A janee process died while minting lease_id: find any token the
+	 * provider issued for it, revoke it, and say how many in r->revoked;
+	 * 0 returned means no token of the lease is left live.  A failure
+	 * (with a message saying why) means one may be: the lease is then
+	 * orphaned, until r->live_until_ms or for r->lifetime_s when known.
+	 * JANEE_ERR_NETWORK: tried again later.  Called when
+	 * info.reconcilable; without it such a token is orphaned.  It may
+	 * also end what it finds of leases janee no longer holds
+	 * (ctx->lease_live), never anything else.
 	 */
-	int (*reconcile)(
-	    struct janee_ctx *ctx, const char *lease_id, int *found);
+	int (*reconcile)(struct janee_ctx *ctx, const char *lease_id,
+	    struct janee_reconcile *r);
 
 	/* Interactive login by a person (`janee login NAME`).  Optional. */
 	int (*login)(struct janee_ctx *ctx, const struct janee_login_ui *ui);
