@@ -127,8 +127,7 @@ o2_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state,
 		return rc;
 	if (t->issuer == NULL && t->explicit_ep.token == NULL)
 		return janee_err_set(JANEE_ERR_CONFIG,
-		    "provider '%s': set "
-		    "'issuer' (discovery) or 'token_endpoint'",
+		    "provider '%s': set 'issuer' (discovery) or 'token_endpoint'",
 		    ctx->name);
 	t->grant = GRANT_DEVICE_CODE;
 	if (grant != NULL) {
@@ -137,9 +136,7 @@ o2_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state,
 				break;
 		if (i == nitems(grant_names))
 			return janee_err_set(JANEE_ERR_CONFIG,
-			    "provider '%s': "
-			    "'grant' must be device_code, client_credentials "
-			    "or token_exchange, not '%s'",
+			    "provider '%s': 'grant' must be device_code, client_credentials or token_exchange, not '%s'",
 			    ctx->name, grant);
 		t->grant = (enum grant)i;
 	}
@@ -147,33 +144,26 @@ o2_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state,
 	if (auth != NULL) {
 		if ((a = oauth_auth_parse(auth)) < 0)
 			return janee_err_set(JANEE_ERR_CONFIG,
-			    "provider '%s': "
-			    "'auth_method' must be client_secret_basic, "
-			    "client_secret_post or none, not '%s'",
+			    "provider '%s': 'auth_method' must be client_secret_basic, client_secret_post or none, not '%s'",
 			    ctx->name, auth);
 		t->auth = (enum oauth_auth)a;
 	}
 	if (t->auth != OAUTH_AUTH_NONE && secret == NULL)
 		return janee_err_set(JANEE_ERR_CONFIG,
-		    "provider '%s': "
-		    "auth_method %s needs 'client_secret' (a reference such "
-		    "as \"secret:NAME\")",
+		    "provider '%s': auth_method %s needs 'client_secret' (a reference such as \"secret:NAME\")",
 		    ctx->name, oauth_auth_name(t->auth));
 	if (t->grant != GRANT_DEVICE_CODE && t->auth == OAUTH_AUTH_NONE)
 		return janee_err_set(JANEE_ERR_CONFIG,
-		    "provider '%s': grant "
-		    "%s needs a confidential client ('client_secret')",
+		    "provider '%s': grant %s needs a confidential client ('client_secret')",
 		    ctx->name, grant_names[t->grant]);
 	if (t->grant == GRANT_TOKEN_EXCHANGE && subject == NULL)
 		return janee_err_set(JANEE_ERR_CONFIG,
-		    "provider '%s': grant "
-		    "token_exchange needs 'subject_token' (a reference)",
+		    "provider '%s': grant token_exchange needs 'subject_token' (a reference)",
 		    ctx->name);
 	if (lease_end != NULL && strcmp(lease_end, "revoke") != 0 &&
 	    strcmp(lease_end, "expire") != 0)
 		return janee_err_set(JANEE_ERR_CONFIG,
-		    "provider '%s': "
-		    "'lease_end' must be revoke or expire, not '%s'",
+		    "provider '%s': 'lease_end' must be revoke or expire, not '%s'",
 		    ctx->name, lease_end);
 	t->no_revoke = lease_end != NULL && strcmp(lease_end, "expire") == 0;
 	info->needs_login = t->grant == GRANT_DEVICE_CODE;
@@ -264,9 +254,7 @@ granted_scopes(struct janee_ctx *ctx, const struct janee_mint_req *req,
 	     w = strtok_r(NULL, " ", &save)) {
 		if (!janee_strlist_has(req->scopes, w))
 			rc = janee_err_set(JANEE_ERR_PROVIDER,
-			    "provider '%s' "
-			    "granted scope '%s', which was not asked for; the "
-			    "token was revoked and not issued",
+			    "provider '%s' granted scope '%s', which was not asked for; the token was revoked and not issued",
 			    ctx->name, w);
 		else
 			rc = janee_strlist_add(out, w);
@@ -299,8 +287,7 @@ login_load(struct janee_ctx *ctx, cJSON **root, struct janee_secret **rt)
 		cJSON_Delete(*root);
 		*root = NULL;
 		return janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': the stored login is damaged; run: janee "
-		    "login %s",
+		    "provider '%s': the stored login is damaged; run: janee login %s",
 		    ctx->name, ctx->name);
 	}
 	if ((*rt = janee_secret_new(v->valuestring, strlen(v->valuestring))) ==
@@ -425,9 +412,7 @@ mint_by_refresh(struct janee_ctx *ctx, struct oauth_client *c,
 	janee_crash_point("after_refresh");
 	if ((rc = login_after_refresh(ctx, root, lease_id, tok)) != 0)
 		rc = janee_err_wrap(rc,
-		    "provider '%s': could not store the "
-		    "rotated refresh token (%s); the login may need: janee "
-		    "login %s",
+		    "provider '%s': could not store the rotated refresh token (%s); the login may need: janee login %s",
 		    ctx->name, janee_err_msg(rc), ctx->name);
 out:
 	ctx->cred_unlock(ctx);
@@ -443,9 +428,7 @@ o2_revoke_token(struct janee_ctx *ctx, struct oauth_client *c,
 {
 	if (ep->revocation == NULL)
 		return janee_err_set(JANEE_ERR_UNSUPPORTED,
-		    "provider '%s' has "
-		    "no revocation endpoint",
-		    ctx->name);
+		    "provider '%s' has no revocation endpoint", ctx->name);
 	return oauth_revoke(c, ep->revocation, token, hint);
 }
 
@@ -545,10 +528,8 @@ revoke_access(struct janee_ctx *ctx, const struct janee_secret *token)
 		&c, ep.introspection, rt, "refresh_token", &active) == 0 &&
 	    !active &&
 	    ctx->cred_broken(ctx,
-		"the server ended the whole login when a "
-		"leased token was revoked (RFC 7009 section "
-		"2.1); log in again, or set \"lease_end\": "
-		"\"expire\" to let tokens run out instead") != 0)
+		"the server ended the whole login when a leased token was revoked (RFC 7009 section 2.1); log in again, or set \"lease_end\": \"expire\" to let tokens run out instead") !=
+		0)
 		janee_err_clear();
 	janee_err_clear();
 	ctx->cred_unlock(ctx);
@@ -585,17 +566,14 @@ o2_login(struct janee_ctx *ctx, const struct janee_login_ui *ui)
 	memset(&tok, 0, sizeof(tok));
 	if (t->grant != GRANT_DEVICE_CODE)
 		return janee_err_set(JANEE_ERR_UNSUPPORTED,
-		    "provider '%s' uses "
-		    "grant %s, which needs no login",
+		    "provider '%s' uses grant %s, which needs no login",
 		    ctx->name, grant_names[t->grant]);
 	if ((rc = client(ctx, &c, &secret)) != 0 ||
 	    (rc = endpoints(ctx, &c, &ep)) != 0)
 		goto out;
 	if (ep.device == NULL) {
 		rc = janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s' has no "
-		    "device authorization endpoint; set "
-		    "'device_authorization_endpoint'",
+		    "provider '%s' has no device authorization endpoint; set 'device_authorization_endpoint'",
 		    ctx->name);
 		goto out;
 	}
@@ -612,10 +590,7 @@ o2_login(struct janee_ctx *ctx, const struct janee_login_ui *ui)
 		goto out;
 	if (tok.refresh_token == NULL) {
 		rc = janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s' issued no "
-		    "refresh token, which janee needs to mint narrowed tokens "
-		    "later; for an OIDC server add offline_access to "
-		    "'login_scopes'",
+		    "provider '%s' issued no refresh token, which janee needs to mint narrowed tokens later; for an OIDC server add offline_access to 'login_scopes'",
 		    ctx->name);
 		goto out;
 	}
@@ -668,8 +643,7 @@ end_kept(struct janee_ctx *ctx, const struct janee_secret *tok,
 
 	if (t->no_revoke)
 		return janee_err_set(JANEE_ERR_UNSUPPORTED,
-		    "provider '%s' does not revoke its tokens (lease_end "
-		    "expire)",
+		    "provider '%s' does not revoke its tokens (lease_end expire)",
 		    ctx->name);
 	if ((rc = client(ctx, &c, &secret)) == 0 &&
 	    (rc = endpoints(ctx, &c, &ep)) == 0 && ep.introspection != NULL)
@@ -704,8 +678,7 @@ o2_reconcile(
 
 	if (t->grant != GRANT_DEVICE_CODE)
 		return janee_err_set(JANEE_ERR_UNSUPPORTED,
-		    "provider '%s': a %s token is kept nowhere but in its "
-		    "lease, so one minted for lease %s cannot be found",
+		    "provider '%s': a %s token is kept nowhere but in its lease, so one minted for lease %s cannot be found",
 		    ctx->name, grant_names[t->grant], lease_id);
 	if ((rc = ctx->cred_lock(ctx)) != 0)
 		return rc;
@@ -736,15 +709,11 @@ o2_reconcile(
 		goto out;
 	if (!rotates || ep.introspection == NULL)
 		rc = janee_err_set(JANEE_ERR_UNSUPPORTED,
-		    "provider '%s': no token is kept for lease %s, and "
-		    "without refresh token rotation and an introspection "
-		    "endpoint janee cannot tell whether the server answered",
+		    "provider '%s': no token is kept for lease %s, and without refresh token rotation and an introspection endpoint janee cannot tell whether the server answered",
 		    ctx->name, lease_id);
 	else if (!active)
 		rc = janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': no token is kept for lease %s, and the "
-		    "login's refresh token no longer works: a refresh for the "
-		    "lease may have been answered and never stored",
+		    "provider '%s': no token is kept for lease %s, and the login's refresh token no longer works: a refresh for the lease may have been answered and never stored",
 		    ctx->name, lease_id);
 out:
 	janee_secret_free(secret);

@@ -160,8 +160,7 @@ prof_scopes(struct janee_ctx *ctx, const char *prof, const cJSON *o,
 		if (!cJSON_IsString(e) || e->valuestring[0] == '\0' ||
 		    strpbrk(e->valuestring, ", \t") != NULL)
 			return janee_err_set(JANEE_ERR_CONFIG,
-			    "provider '%s': profiles.%s.%s must hold "
-			    "non-empty scope names without commas or spaces",
+			    "provider '%s': profiles.%s.%s must hold non-empty scope names without commas or spaces",
 			    ctx->name, prof, key);
 		if ((rc = janee_strlist_add(out, e->valuestring)) != 0)
 			return rc;
@@ -182,8 +181,7 @@ read_profile(struct janee_ctx *ctx, const cJSON *o, struct profile *p)
 
 	if (!janee_name_valid(o->string))
 		return janee_err_set(JANEE_ERR_CONFIG,
-		    "provider '%s': profile name '%s': use 1-64 lowercase "
-		    "letters, digits, '-' or '_'",
+		    "provider '%s': profile name '%s': use 1-64 lowercase letters, digits, '-' or '_'",
 		    ctx->name, o->string);
 	if ((p->name = janee_strdup(o->string)) == NULL)
 		return JANEE_ERR_NOMEM;
@@ -223,8 +221,7 @@ read_profile(struct janee_ctx *ctx, const cJSON *o, struct profile *p)
 		return rc;
 	if (p->scopes[KIND_BOT].n == 0 && p->scopes[KIND_USER].n == 0)
 		return janee_err_set(JANEE_ERR_CONFIG,
-		    "provider '%s': profile '%s' needs 'scopes' (bot) or "
-		    "'user_scopes'",
+		    "provider '%s': profile '%s' needs 'scopes' (bot) or 'user_scopes'",
 		    ctx->name, p->name);
 	return 0;
 }
@@ -249,13 +246,7 @@ fit_ceiling(struct janee_ctx *ctx, struct slack *t)
 					continue;
 				if (!extend)
 					return janee_err_set(JANEE_ERR_CONFIG,
-					    "provider '%s': profile '%s' has "
-					    "%s scope '%s', which is not in "
-					    "'scopes' (the ceiling); its "
-					    "tokens could do more than the "
-					    "policy allows: add the scope to "
-					    "'scopes' or drop it from the "
-					    "profile",
+					    "provider '%s': profile '%s' has %s scope '%s', which is not in 'scopes' (the ceiling); its tokens could do more than the policy allows: add the scope to 'scopes' or drop it from the profile",
 					    ctx->name, t->profiles[i].name,
 					    kind_names[k], s);
 				if ((rc = janee_strlist_add(ctx->ceiling, s)) !=
@@ -286,9 +277,7 @@ redirect_ok(struct janee_ctx *ctx, const char *uri)
 		(strcmp(host, "127.0.0.1") == 0 ||
 		    strcmp(host, "localhost") == 0)))
 		rc = janee_err_set(JANEE_ERR_CONFIG,
-		    "provider '%s': 'redirect_uri' must be https://... (the "
-		    "code is then pasted) or http://127.0.0.1:PORT/PATH (janee "
-		    "listens there), not '%s'",
+		    "provider '%s': 'redirect_uri' must be https://... (the code is then pasted) or http://127.0.0.1:PORT/PATH (janee listens there), not '%s'",
 		    ctx->name, uri);
 	curl_free(scheme);
 	curl_free(host);
@@ -337,8 +326,7 @@ slack_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state,
 	if (lease_end != NULL && strcmp(lease_end, "revoke") != 0 &&
 	    strcmp(lease_end, "expire") != 0)
 		return janee_err_set(JANEE_ERR_CONFIG,
-		    "provider '%s': 'lease_end' must be expire or revoke, not "
-		    "'%s'",
+		    "provider '%s': 'lease_end' must be expire or revoke, not '%s'",
 		    ctx->name, lease_end);
 	t->revoke_at_end =
 	    lease_end != NULL && strcmp(lease_end, "revoke") == 0;
@@ -363,9 +351,7 @@ slack_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state,
 	info->api_base = t->api;
 	if (profiles == NULL || cJSON_GetArraySize(profiles) == 0)
 		return janee_err_set(JANEE_ERR_CONFIG,
-		    "provider '%s': 'profiles' is required: name each install "
-		    "and its scopes, e.g. {\"poster\": {\"scopes\": "
-		    "[\"chat:write\"]}}",
+		    "provider '%s': 'profiles' is required: name each install and its scopes, e.g. {\"poster\": {\"scopes\": [\"chat:write\"]}}",
 		    ctx->name);
 	if ((t->profiles = calloc((size_t)cJSON_GetArraySize(profiles),
 		 sizeof(*t->profiles))) == NULL)
@@ -452,19 +438,15 @@ static const struct {
 	{ "invalid_code",
 	    "the code was used already or has expired: run the login again" },
 	{ "bad_client_secret",
-	    "the client secret is wrong: check the secret that "
-	    "'client_secret' names" },
+	    "the client secret is wrong: check the secret that 'client_secret' names" },
 	{ "invalid_client_id", "the client_id is wrong: check 'client_id'" },
 	{ "bad_redirect_uri",
-	    "the redirect_uri does not match the authorize request or the "
-	    "app's settings (OAuth & Permissions, Redirect URLs)" },
+	    "the redirect_uri does not match the authorize request or the app's settings (OAuth & Permissions, Redirect URLs)" },
 	{ "invalid_grant_type", "Slack does not accept this grant_type" },
 	{ "token_already_exchanged",
-	    "the legacy token was converted already; log in in the browser "
-	    "instead" },
+	    "the legacy token was converted already; log in in the browser instead" },
 	{ "token_rotation_not_enabled",
-	    "turn on token rotation in the app's settings (OAuth & "
-	    "Permissions)" },
+	    "turn on token rotation in the app's settings (OAuth & Permissions)" },
 	{ "ratelimited", "Slack's rate limit: try again later" },
 };
 
@@ -487,9 +469,7 @@ slack_fail(struct janee_ctx *ctx, const char *method, const cJSON *j,
 		janee_clean_text(
 		    json_str(j, "provided"), provided, sizeof(provided));
 		return janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': Slack refused %s: missing_scope: the token "
-		    "lacks a scope (needed: %s; provided: %s); add it to the "
-		    "profile and install the profile again (janee login %s)",
+		    "provider '%s': Slack refused %s: missing_scope: the token lacks a scope (needed: %s; provided: %s); add it to the profile and install the profile again (janee login %s)",
 		    ctx->name, method, *needed ? needed : "not said",
 		    *provided ? provided : "not said", ctx->name);
 	}
@@ -598,25 +578,21 @@ slack_answer(struct janee_ctx *ctx, const char *method,
 	    label, sizeof(label), "provider '%s': Slack %s", ctx->name, method);
 	if (r->status == 429)
 		return janee_err_set(JANEE_ERR_PROVIDER,
-		    "%s: Slack's rate limit (HTTP 429, Retry-After %lld s) "
-		    "held after janee waited as told and retried; try again "
-		    "later",
+		    "%s: Slack's rate limit (HTTP 429, Retry-After %lld s) held after janee waited as told and retried; try again later",
 		    label, (long long)r->retry_after_s);
 	if (r->content_type == NULL ||
 	    strncmp(r->content_type, "application/json", 16) != 0 ||
 	    (j = cJSON_ParseWithLength(r->body, r->len)) == NULL ||
 	    !cJSON_IsObject(j)) {
 		rc = janee_err_set(JANEE_ERR_PROVIDER,
-		    "%s (%s/api/%s) answered HTTP %ld without a JSON object; "
-		    "check 'base_url'",
+		    "%s (%s/api/%s) answered HTTP %ld without a JSON object; check 'base_url'",
 		    label, t->base, method, r->status);
 		goto out;
 	}
 	ok = cJSON_GetObjectItemCaseSensitive(j, "ok");
 	if (!cJSON_IsBool(ok)) {
 		rc = janee_err_set(JANEE_ERR_PROVIDER,
-		    "%s (%s/api/%s) answered HTTP %ld without \"ok\"; it is "
-		    "not Slack's Web API",
+		    "%s (%s/api/%s) answered HTTP %ld without \"ok\"; it is not Slack's Web API",
 		    label, t->base, method, r->status);
 		goto out;
 	}
@@ -684,8 +660,7 @@ slack_revoke_answer(struct janee_ctx *ctx, const struct janee_http_resp *r,
 	} else if (rc == 0 &&
 	    !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "revoked")))
 		rc = janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': Slack answered auth.revoke without "
-		    "\"revoked\": true; the token may still work",
+		    "provider '%s': Slack answered auth.revoke without \"revoked\": true; the token may still work",
 		    ctx->name);
 	cJSON_Delete(j);
 	return rc;
@@ -741,8 +716,7 @@ login_load(struct janee_ctx *ctx, cJSON **root)
 		cJSON_Delete(*root);
 		*root = NULL;
 		return janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': the stored login is damaged; run: janee "
-		    "login %s",
+		    "provider '%s': the stored login is damaged; run: janee login %s",
 		    ctx->name, ctx->name);
 	}
 	return 0;
@@ -792,9 +766,7 @@ take_token(struct janee_ctx *ctx, const char *what, const cJSON *a, cJSON *tk)
 		    ctx->name, what);
 	if (rt == NULL || *rt == '\0' || in <= 0)
 		return janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': Slack's %s answer has no refresh token or "
-		    "expiry: token rotation is off for this Slack app, and "
-		    "janee leases only expiring tokens; turn it on (OAuth & "
+		    "provider '%s': Slack's %s answer has no refresh token or expiry: token rotation is off for this Slack app, and janee leases only expiring tokens; turn it on (OAuth & "
 		    "Permissions, Advanced token security) and log in again",
 		    ctx->name, what);
 	if ((rc = put(tk, "access_token", cJSON_CreateString(at))) != 0 ||
@@ -831,8 +803,7 @@ refresh(struct janee_ctx *ctx, const struct profile *p, enum kind k,
 	oauth_form_init(&f);
 	if (rt == NULL) {
 		rc = janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': the stored %s token of profile '%s' has no "
-		    "refresh token; run: janee login %s",
+		    "provider '%s': the stored %s token of profile '%s' has no refresh token; run: janee login %s",
 		    ctx->name, kind_names[k], p->name, ctx->name);
 		goto out;
 	}
@@ -846,12 +817,9 @@ refresh(struct janee_ctx *ctx, const struct profile *p, enum kind k,
 	    (strcmp(code, "invalid_refresh_token") == 0 ||
 		in_list(code, dead_codes))) {
 		/* The install is gone: say so once, for everyone. */
-		why =
-		    janee_asprintf("Slack refused the refresh token of the %s "
-				   "token of profile '%s' (%s): the install "
-				   "was revoked, uninstalled, expired or "
-				   "ended by a lease_end \"revoke\"",
-			kind_names[k], p->name, code);
+		why = janee_asprintf(
+		    "Slack refused the refresh token of the %s token of profile '%s' (%s): the install was revoked, uninstalled, expired or ended by a lease_end \"revoke\"",
+		    kind_names[k], p->name, code);
 		janee_err_clear(); /* why says it better than the answer */
 		rc = ctx->login_gone(ctx, rc, why ? why : code, p->name);
 		free(why);
@@ -874,8 +842,7 @@ refresh(struct janee_ctx *ctx, const struct profile *p, enum kind k,
 	}
 	if ((rc = oauth_login_put(ctx, root, NULL)) != 0)
 		rc = janee_err_wrap(rc,
-		    "provider '%s': could not store the rotated refresh token "
-		    "(%s); the login may need: janee login %s",
+		    "provider '%s': could not store the rotated refresh token (%s); the login may need: janee login %s",
 		    ctx->name, janee_err_msg(rc), ctx->name);
 out:
 	cJSON_Delete(a);
@@ -929,8 +896,7 @@ current_token(struct janee_ctx *ctx, const struct profile *p, enum kind k,
 		if (rc == JANEE_ERR_NOT_FOUND) {
 			janee_err_clear();
 			rc = janee_err_set(JANEE_ERR_NOT_FOUND,
-			    "provider '%s' has no usable login; install "
-			    "profile '%s' with: janee login %s --profile %s",
+			    "provider '%s' has no usable login; install profile '%s' with: janee login %s --profile %s",
 			    ctx->name, p->name, ctx->name, p->name);
 		}
 		goto out;
@@ -939,8 +905,7 @@ current_token(struct janee_ctx *ctx, const struct profile *p, enum kind k,
 	    (tk = cJSON_GetObjectItemCaseSensitive(ent, kind_names[k])) ==
 		NULL) {
 		rc = janee_err_set(JANEE_ERR_NOT_FOUND,
-		    "provider '%s': profile '%s' is not installed (no %s "
-		    "token); install it with: janee login %s --profile %s",
+		    "provider '%s': profile '%s' is not installed (no %s token); install it with: janee login %s --profile %s",
 		    ctx->name, p->name, kind_names[k], ctx->name, p->name);
 		goto out;
 	}
@@ -1019,9 +984,7 @@ pick(struct janee_ctx *ctx, const struct janee_strlist *want,
 		return JANEE_ERR_NOMEM;
 	}
 	rc = janee_err_set(JANEE_ERR_POLICY,
-	    "provider '%s': no install profile covers the scopes %s (one "
-	    "token comes from one profile; profiles: %s); ask for fewer "
-	    "scopes or add a profile",
+	    "provider '%s': no install profile covers the scopes %s (one token comes from one profile; profiles: %s); ask for fewer scopes or add a profile",
 	    ctx->name, w, b.p ? b.p : "none");
 	free(w);
 	buf_free(&b);
@@ -1086,10 +1049,7 @@ slack_mint(struct janee_ctx *ctx, const struct janee_mint_req *req,
 	for (i = 0; i < granted.n; i++)
 		if (!janee_strlist_has(&p->scopes[k], granted.v[i])) {
 			rc = janee_err_set(JANEE_ERR_PROVIDER,
-			    "provider '%s': Slack now grants the %s token of "
-			    "profile '%s' the scope '%s', which the profile "
-			    "does not have (the app was installed again with "
-			    "more scopes); refused: remove the scope at Slack "
+			    "provider '%s': Slack now grants the %s token of profile '%s' the scope '%s', which the profile does not have (the app was installed again with more scopes); refused: remove the scope at Slack "
 			    "or add it to the profile",
 			    ctx->name, kind_names[k], p->name, granted.v[i]);
 			goto out;
@@ -1098,9 +1058,7 @@ slack_mint(struct janee_ctx *ctx, const struct janee_mint_req *req,
 		if (!janee_strlist_has(&granted, req->scopes->v[i])) {
 			w = join(&granted, " ");
 			rc = janee_err_set(JANEE_ERR_PROVIDER,
-			    "provider '%s': Slack granted the %s token of "
-			    "profile '%s' only %s, not '%s'; install the "
-			    "profile again (janee login %s)",
+			    "provider '%s': Slack granted the %s token of profile '%s' only %s, not '%s'; install the profile again (janee login %s)",
 			    ctx->name, kind_names[k], p->name, w ? w : "",
 			    req->scopes->v[i], ctx->name);
 			free(w);
@@ -1284,9 +1242,7 @@ slack_reconcile(
 	if (rc == JANEE_ERR_NOT_FOUND && root != NULL) {
 		if (t->revoke_at_end || refresh_was_due(root, r->minting_ms))
 			rc = janee_err_set(JANEE_ERR_PROVIDER,
-			    "provider '%s': no token is kept for lease %s: a "
-			    "refresh for it may have been answered and never "
-			    "stored, and Slack cannot list tokens",
+			    "provider '%s': no token is kept for lease %s: a refresh for it may have been answered and never stored, and Slack cannot list tokens",
 			    ctx->name, lease_id);
 		else
 			rc = 0; /* the install's shared token, not refreshed */
@@ -1388,8 +1344,7 @@ login_profile(struct janee_ctx *ctx, const struct janee_login_ui *ui,
 		rc = buf_printf(&b, "%s%s", i ? ", " : "", t->profiles[i].name);
 	if (rc == 0)
 		rc = janee_err_set(JANEE_ERR_USAGE,
-		    "provider '%s': %s%s%s; name the profile to install (%s) "
-		    "with --profile",
+		    "provider '%s': %s%s%s; name the profile to install (%s) with --profile",
 		    ctx->name,
 		    name ? "there is no profile '" : "it has several profiles",
 		    name ? name : "", name ? "'" : "", b.p);
@@ -1536,12 +1491,8 @@ check_grant(struct janee_ctx *ctx, const struct profile *p, enum kind k,
 	for (i = 0; i < got.n; i++)
 		if (!janee_strlist_has(&p->scopes[k], got.v[i])) {
 			rc = janee_err_set(JANEE_ERR_PROVIDER,
-			    "provider '%s': Slack granted profile '%s' the %s "
-			    "scope '%s', which the profile does not have "
-			    "(Slack keeps the scopes of earlier installs of "
-			    "the same app); nothing was stored: give this "
-			    "profile a Slack app of its own ('client_id' in "
-			    "the profile)",
+			    "provider '%s': Slack granted profile '%s' the %s scope '%s', which the profile does not have (Slack keeps the scopes of earlier installs of the same app); nothing was stored: give this "
+			    "profile a Slack app of its own ('client_id' in the profile)",
 			    ctx->name, p->name, kind_names[k], got.v[i]);
 			break;
 		}
@@ -1580,8 +1531,7 @@ identify(struct janee_ctx *ctx, cJSON *ent, cJSON *tk, enum kind k,
 	if (team == NULL || json_str(ent, "team_id") == NULL ||
 	    strcmp(team, json_str(ent, "team_id")) != 0)
 		rc = janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': auth.test names another team than the "
-		    "install; nothing was stored",
+		    "provider '%s': auth.test names another team than the install; nothing was stored",
 		    ctx->name);
 	if (rc == 0 && id != NULL)
 		rc = put(tk, "id", cJSON_CreateString(id));
@@ -1650,16 +1600,13 @@ take_install(struct janee_ctx *ctx, const struct profile *p, const cJSON *a,
 		if (src[k] == NULL) {
 			if (p->scopes[k].n > 0 && !exchange)
 				return janee_err_set(JANEE_ERR_PROVIDER,
-				    "provider '%s': Slack's answer has no %s "
-				    "token for profile '%s'",
+				    "provider '%s': Slack's answer has no %s token for profile '%s'",
 				    ctx->name, kind_names[k], p->name);
 			continue;
 		}
 		if (p->scopes[k].n == 0)
 			return janee_err_set(JANEE_ERR_PROVIDER,
-			    "provider '%s': Slack issued a %s token, which "
-			    "profile '%s' has no scopes for; nothing was "
-			    "stored",
+			    "provider '%s': Slack issued a %s token, which profile '%s' has no scopes for; nothing was stored",
 			    ctx->name, kind_names[k], p->name);
 		if ((rc = put(ent, kind_names[k], tk = cJSON_CreateObject())) !=
 		    0)
@@ -1777,8 +1724,7 @@ login_exchange(struct janee_ctx *ctx, const struct profile *p, cJSON *ent)
 	    (rc = take_install(ctx, p, a, 1, ent, NULL)) != 0)
 		goto out;
 	ctx->log(ctx,
-	    "converted the legacy token of profile '%s' (oauth.v2.exchange); "
-	    "Slack converts a token only once: remove the secret '%s' now",
+	    "converted the legacy token of profile '%s' (oauth.v2.exchange); Slack converts a token only once: remove the secret '%s' now",
 	    p->name, p->legacy_token_ref);
 out:
 	cJSON_Delete(a);
@@ -1828,10 +1774,7 @@ login_browser(struct janee_ctx *ctx, const struct janee_login_ui *ui,
 	/* Slack: desktop (localhost) redirects cannot request bot scopes. */
 	if (loopback && p->scopes[KIND_BOT].n > 0) {
 		rc = janee_err_set(JANEE_ERR_CONFIG,
-		    "provider '%s': profile '%s' has bot scopes, which Slack "
-		    "refuses on a loopback (desktop) redirect; set "
-		    "'redirect_uri' to an https:// address registered for the "
-		    "app and paste the code",
+		    "provider '%s': profile '%s' has bot scopes, which Slack refuses on a loopback (desktop) redirect; set 'redirect_uri' to an https:// address registered for the app and paste the code",
 		    ctx->name, p->name);
 		goto out;
 	}
@@ -1845,9 +1788,7 @@ login_browser(struct janee_ctx *ctx, const struct janee_login_ui *ui,
 			goto out;
 		if (paste && port == 0) {
 			rc = janee_err_set(JANEE_ERR_CONFIG,
-			    "provider '%s': pasting the answer of a loopback "
-			    "redirect needs its port in 'redirect_uri' "
-			    "(http://127.0.0.1:PORT/PATH)",
+			    "provider '%s': pasting the answer of a loopback redirect needs its port in 'redirect_uri' (http://127.0.0.1:PORT/PATH)",
 			    ctx->name);
 			goto out;
 		}
@@ -1867,13 +1808,11 @@ login_browser(struct janee_ctx *ctx, const struct janee_login_ui *ui,
 		ui->show_url(ui->arg, url);
 	else
 		ctx->log(ctx,
-		    "to install profile '%s', open this address in a browser "
-		    "and approve:\n  %s",
+		    "to install profile '%s', open this address in a browser and approve:\n  %s",
 		    p->name, url);
 	if (paste) {
 		ctx->log(ctx,
-		    "then paste the address the browser was sent to "
-		    "(or just the code) here and press Enter:");
+		    "then paste the address the browser was sent to (or just the code) here and press Enter:");
 		if ((rc = read_paste(ui, &pasted)) != 0 ||
 		    (rc = oauth_redirect_parse(pasted.p, NULL, &r)) != 0) {
 			rc = nothing_stored(ctx, rc);
@@ -1881,8 +1820,7 @@ login_browser(struct janee_ctx *ctx, const struct janee_login_ui *ui,
 		}
 	} else {
 		ctx->log(ctx,
-		    "waiting for the browser on 127.0.0.1:%d (at most "
-		    "%lld minutes; Ctrl-C cancels)",
+		    "waiting for the browser on 127.0.0.1:%d (at most %lld minutes; Ctrl-C cancels)",
 		    l.port, (long long)(LOGIN_TIMEOUT_MS / 60000));
 		if ((rc = oauth_listen_wait(&l, path, LOGIN_TIMEOUT_MS,
 			 ui ? ui->waiting : NULL, ui ? ui->arg : NULL, &r)) !=
@@ -1898,12 +1836,10 @@ login_browser(struct janee_ctx *ctx, const struct janee_login_ui *ui,
 		janee_clean_text(r.error, e, sizeof(e));
 		rc = strcmp(e, "access_denied") == 0
 		    ? janee_err_set(JANEE_ERR_DENIED,
-			  "provider '%s': the install of profile '%s' was "
-			  "denied in the browser; nothing was stored",
+			  "provider '%s': the install of profile '%s' was denied in the browser; nothing was stored",
 			  ctx->name, p->name)
 		    : janee_err_set(JANEE_ERR_PROVIDER,
-			  "provider '%s': Slack ended the install with error "
-			  "'%s'; nothing was stored",
+			  "provider '%s': Slack ended the install with error '%s'; nothing was stored",
 			  ctx->name, e);
 		goto out;
 	}
@@ -1915,9 +1851,7 @@ login_browser(struct janee_ctx *ctx, const struct janee_login_ui *ui,
 	bare = paste && strpbrk(pasted.p, "/?") == NULL;
 	if (!bare && (r.state == NULL || !oauth_state_equal(r.state, state))) {
 		rc = janee_err_set(JANEE_ERR_DENIED,
-		    "provider '%s': the answer's state does not match this "
-		    "login (a forged or stale redirect); nothing was stored: "
-		    "run the login again",
+		    "provider '%s': the answer's state does not match this login (a forged or stale redirect); nothing was stored: run the login again",
 		    ctx->name);
 		goto out;
 	}
@@ -1968,8 +1902,7 @@ slack_login(struct janee_ctx *ctx, const struct janee_login_ui *ui)
 		if ((tk = cJSON_GetObjectItemCaseSensitive(
 			 ent, kind_names[k])) != NULL)
 			ctx->log(ctx,
-			    "profile '%s': %s token for team %s, scopes %s; it "
-			    "rotates by itself",
+			    "profile '%s': %s token for team %s, scopes %s; it rotates by itself",
 			    p->name, kind_names[k], json_str(ent, "team_id"),
 			    json_str(tk, "scope") ? json_str(tk, "scope")
 						  : "(not said)");

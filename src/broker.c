@@ -279,8 +279,7 @@ prov_lease_minting(struct janee_ctx *ctx, const char *lease_id)
 	int minting = 1;
 
 	if (ledger_prepare(b->lg,
-		"SELECT count(*) FROM leases WHERE id = ? AND state = "
-		"'minting'",
+		"SELECT count(*) FROM leases WHERE id = ? AND state = 'minting'",
 		&st) != 0) {
 		janee_err_clear(); /* keep what the ledger cannot judge */
 		return 1;
@@ -1193,8 +1192,7 @@ broker_end(struct broker *b, const char *lease_id, const char *why)
 		break;
 	case LEASE_ORPHANED:
 		rc = janee_err_set(JANEE_ERR_STATE,
-		    "lease %s is orphaned: janee never recorded its token, so "
-		    "it cannot revoke it (%s)",
+		    "lease %s is orphaned: janee never recorded its token, so it cannot revoke it (%s)",
 		    l.id, l.detail ? l.detail : "");
 		break;
 	default:
@@ -1290,10 +1288,7 @@ seen_lifetime_s(struct broker *b, const char *provider)
 	int64_t ms = 0;
 
 	if (ledger_prepare(b->lg,
-		"SELECT max(token_expires_ms - issued_ms) FROM (SELECT "
-		"token_expires_ms, issued_ms FROM leases WHERE provider = ? "
-		"AND token_expires_ms > issued_ms ORDER BY created_ms DESC "
-		"LIMIT 16)",
+		"SELECT max(token_expires_ms - issued_ms) FROM (SELECT token_expires_ms, issued_ms FROM leases WHERE provider = ? AND token_expires_ms > issued_ms ORDER BY created_ms DESC LIMIT 16)",
 		&st) != 0) {
 		janee_err_clear(); /* then it is not known */
 		return 0;
@@ -1332,8 +1327,7 @@ reconcile_one(
 		    "provider '%s' is no longer configured", l->provider);
 	else if (!pv->info.reconcilable)
 		prc = janee_err_set(JANEE_ERR_UNSUPPORTED,
-		    "provider '%s' (type %s) cannot look for a token minted "
-		    "for a lease",
+		    "provider '%s' (type %s) cannot look for a token minted for a lease",
 		    pv->name, pv->impl->type);
 	else if ((prc = prov_ready(b, pv)) == 0)
 		prc = pv->impl->reconcile(&pv->ctx, l->id, &rr);
@@ -1355,9 +1349,8 @@ reconcile_one(
 	}
 	l->ended_ms = now;
 	if (prc == 0) {
-		why = janee_asprintf("janee stopped while minting; %d token(s) "
-				     "the provider issued for this lease "
-				     "were revoked",
+		why = janee_asprintf(
+		    "janee stopped while minting; %d token(s) the provider issued for this lease were revoked",
 		    rr.revoked);
 		if (why == NULL || (rc = lease_set_str(&l->detail, why)) != 0)
 			rc = JANEE_ERR_NOMEM;
@@ -1374,8 +1367,8 @@ reconcile_one(
 		l->expires_ms = rr.minting_ms + MINTING_STALE_MS + life * 1000;
 	if (l->expires_ms != 0)
 		janee_time_fmt(l->expires_ms, t);
-	why = janee_asprintf("orphaned: may be live until %s (janee stopped "
-			     "while minting: %s)",
+	why = janee_asprintf(
+	    "orphaned: may be live until %s (janee stopped while minting: %s)",
 	    l->expires_ms != 0 ? t : "its own expiry", msg);
 	free(msg);
 	if (why == NULL || (rc = lease_set_str(&l->detail, why)) != 0)

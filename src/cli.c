@@ -133,9 +133,7 @@ sweep_notice(struct cli *c)
 		    (long long)r.irrevocable);
 	if (r.orphaned > 0)
 		fprintf(stderr,
-		    "janee: warning: %lld lease(s) were cut short by a crash "
-		    "while minting and are orphaned: a token janee cannot "
-		    "end may be live; see: janee lease list\n",
+		    "janee: warning: %lld lease(s) were cut short by a crash while minting and are orphaned: a token janee cannot end may be live; see: janee lease list\n",
 		    (long long)r.orphaned);
 }
 

@@ -144,13 +144,11 @@ cmd_status(struct cli *c)
 	secrets = count(lg, "SELECT count(*) FROM secrets", &rc);
 	events = count(lg, "SELECT max(seq) FROM audit", &rc);
 	overdue = count_now(lg,
-	    "SELECT count(*) FROM leases WHERE state = 'active' AND "
-	    "expires_ms <= ?1",
+	    "SELECT count(*) FROM leases WHERE state = 'active' AND expires_ms <= ?1",
 	    &rc);
 	/* Orphans whose token, never recorded, may still be live. */
 	orphans = count_now(lg,
-	    "SELECT count(*) FROM leases WHERE state = 'orphaned' AND "
-	    "coalesce(expires_ms, ?1 + 1) > ?1",
+	    "SELECT count(*) FROM leases WHERE state = 'orphaned' AND coalesce(expires_ms, ?1 + 1) > ?1",
 	    &rc);
 	if (rc != 0)
 		goto out;
@@ -201,9 +199,8 @@ cmd_status(struct cli *c)
 		    c->core.cfg && c->core.cfg->n == 1 ? "" : "s",
 		    c->core.cfg ? "" : ", not loaded");
 		printf("secrets:      %lld\n", (long long)secrets);
-		printf("leases:       %lld active (%lld overdue), %lld "
-		       "irrevocable, %lld orphaned (may be live), %lld in "
-		       "all\n",
+		printf(
+		    "leases:       %lld active (%lld overdue), %lld irrevocable, %lld orphaned (may be live), %lld in all\n",
 		    (long long)active, (long long)overdue, (long long)irrev,
 		    (long long)orphans, (long long)total);
 		printf("audit:        %lld events, head %s\n",

@@ -307,8 +307,8 @@ cmd_lease_sweep(struct cli *c)
 
 	if ((rc = broker_sweep(&c->core.broker, 1, &r)) != 0)
 		return rc;
-	printf("expired %lld, retrying %lld, irrevocable %lld, orphaned "
-	       "%lld, abandoned %lld\n",
+	printf(
+	    "expired %lld, retrying %lld, irrevocable %lld, orphaned %lld, abandoned %lld\n",
 	    (long long)r.expired, (long long)r.retrying,
 	    (long long)r.irrevocable, (long long)r.orphaned,
 	    (long long)r.abandoned);

@@ -178,15 +178,8 @@ lease_save(struct ledger *lg, const struct lease *l, enum lease_state from)
 		    "lease %s cannot go from %s to %s", l->id,
 		    lease_state_name(from), lease_state_name(l->state));
 	if ((rc = ledger_prepare(lg,
-		 "UPDATE leases SET state = ?, "
-		 "account = ?, granted_scopes = ?, approved_ms = ?, issued_ms "
-		 "= ?, "
-		 "expires_ms = ?, ended_ms = ?, fingerprint = ?, sealed_token "
-		 "= ?, "
-		 "revoke_attempts = ?, next_attempt_ms = ?, detail = ?, "
-		 "ttl_s = ?, minting_ms = coalesce(?, minting_ms), "
-		 "token_expires_ms = coalesce(?, token_expires_ms) "
-		 "WHERE id = ? AND state = ?",
+		 "UPDATE leases SET state = ?, account = ?, granted_scopes = ?, approved_ms = ?, issued_ms = ?, expires_ms = ?, ended_ms = ?, fingerprint = ?, sealed_token = ?, "
+		 "revoke_attempts = ?, next_attempt_ms = ?, detail = ?, ttl_s = ?, minting_ms = coalesce(?, minting_ms), token_expires_ms = coalesce(?, token_expires_ms) WHERE id = ? AND state = ?",
 		 &st)) != 0)
 		return rc;
 	sqlite3_bind_text(st, 1, lease_state_name(l->state), -1, SQLITE_STATIC);
@@ -352,15 +345,9 @@ lease_each(struct ledger *lg, const struct lease_filter *f,
 	int rc, step;
 
 	if ((rc = ledger_prepare(lg,
-		 "SELECT " LEASE_COLS " FROM leases "
-		 "WHERE (?1 = 0 OR state IN ('requested', 'approved', "
-		 "'minting', 'active') OR (state = 'orphaned' AND "
-		 "coalesce(expires_ms, ?6 + 1) > ?6)) "
-		 "AND (?2 IS NULL OR provider = ?2) "
-		 "AND (?3 IS NULL OR fingerprint = ?3 OR id IN (SELECT "
-		 "lease_id FROM lease_fingerprints WHERE fingerprint = ?3)) "
-		 "AND (?4 IS NULL OR session = ?4) "
-		 "AND (?5 = 0 OR state = 'requested') "
+		 "SELECT " LEASE_COLS
+		 " FROM leases WHERE (?1 = 0 OR state IN ('requested', 'approved', 'minting', 'active') OR (state = 'orphaned' AND coalesce(expires_ms, ?6 + 1) > ?6)) AND (?2 IS NULL OR provider = ?2) "
+		 "AND (?3 IS NULL OR fingerprint = ?3 OR id IN (SELECT lease_id FROM lease_fingerprints WHERE fingerprint = ?3)) AND (?4 IS NULL OR session = ?4) AND (?5 = 0 OR state = 'requested') "
 		 "ORDER BY created_ms DESC, id",
 		 &st)) != 0)
 		return rc;

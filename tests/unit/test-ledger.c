@@ -265,35 +265,33 @@ migration_6_keeps_a_minting_lease_and_allows_orphaned(void)
 	int64_t n = -1;
 
 	T_EQ_INT(ledger_open_at(p, 1, 5, &lg), 0);
-	T_EQ_INT(ledger_exec(lg,
-		     "INSERT INTO leases (id, provider, client, "
-		     "requested_scopes, state, ttl_s, created_ms, approved_ms) "
-		     "VALUES ('lse_cut', 't', 'cli', '[]', 'minting', 60, 5, "
-		     "7)"),
+	T_EQ_INT(
+	    ledger_exec(lg,
+		"INSERT INTO leases (id, provider, client, requested_scopes, state, ttl_s, created_ms, approved_ms) VALUES ('lse_cut', 't', 'cli', '[]', 'minting', 60, 5, 7)"),
 	    0);
 	janee_err_clear();
-	T_EQ_INT(ledger_exec(lg,
-		     "UPDATE leases SET state = 'orphaned' WHERE id = "
-		     "'lse_cut'"),
+	T_EQ_INT(
+	    ledger_exec(lg,
+		"UPDATE leases SET state = 'orphaned' WHERE id = 'lse_cut'"),
 	    JANEE_ERR_DB);
 	janee_err_clear();
 	ledger_close(lg);
 	T_EQ_INT(ledger_open(p, 0, &lg), 0);
-	T_EQ_INT(ledger_count(lg,
-		     "SELECT minting_ms FROM leases WHERE id = 'lse_cut' AND "
-		     "state = 'minting'",
-		     &n),
+	T_EQ_INT(
+	    ledger_count(lg,
+		"SELECT minting_ms FROM leases WHERE id = 'lse_cut' AND state = 'minting'",
+		&n),
 	    0);
 	T_EQ_INT(n, 7);
-	T_EQ_INT(ledger_count(lg,
-		     "SELECT count(*) FROM sqlite_master WHERE type = 'index' "
-		     "AND tbl_name = 'leases' AND name LIKE 'leases_%'",
-		     &n),
+	T_EQ_INT(
+	    ledger_count(lg,
+		"SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'leases' AND name LIKE 'leases_%'",
+		&n),
 	    0);
 	T_EQ_INT(n, 6);
-	T_EQ_INT(ledger_exec(lg,
-		     "UPDATE leases SET state = 'orphaned' WHERE id = "
-		     "'lse_cut'"),
+	T_EQ_INT(
+	    ledger_exec(lg,
+		"UPDATE leases SET state = 'orphaned' WHERE id = 'lse_cut'"),
 	    0);
 	ledger_close(lg);
 	free(p);
@@ -327,8 +325,8 @@ active_listing_shows_an_orphan_while_it_may_be_live(void)
 	T_EQ_INT(lease_insert(lg, &l), 0);
 	T_EQ_INT(ledger_commit(lg), 0);
 	force_state(lg, l.id, LEASE_ORPHANED);
-	sql = janee_asprintf("UPDATE leases SET expires_ms = %lld WHERE id = "
-			     "'%s'",
+	sql = janee_asprintf(
+	    "UPDATE leases SET expires_ms = %lld WHERE id = '%s'",
 	    (long long)(now + 60000), l.id);
 	T_EQ_INT(ledger_exec(lg, sql), 0);
 	free(sql);
