@@ -13,6 +13,7 @@
 #include <openssl/evp.h>
 
 #include "broker.h"
+#include "json.h"
 #include "mcp.h"
 #include "text.h"
 #include "util.h"
@@ -81,44 +82,58 @@ sorted(const cJSON *v)
 	const cJSON *e, *best, *prev = NULL;
 	cJSON *o;
 
-	if (cJSON_IsArray(v)) {
-		o = cJSON_CreateArray();
-		cJSON_ArrayForEach(e, v) cJSON_AddItemToArray(o, sorted(e));
-		return o;
-	}
-	if (!cJSON_IsObject(v))
+	if (!cJSON_IsArray(v) && !cJSON_IsObject(v))
 		return cJSON_Duplicate(v, 1);
-	o = cJSON_CreateObject();
-	for (;;) {
+	if ((o = cJSON_IsArray(v) ? cJSON_CreateArray()
+				  : cJSON_CreateObject()) == NULL)
+		return NULL;
+	for (e = cJSON_IsArray(v) ? v->child : NULL; e != NULL; e = e->next)
+		if (json_push(o, sorted(e)) != 0)
+			goto fail;
+	while (cJSON_IsObject(v)) {
 		best = NULL;
-		cJSON_ArrayForEach(
-		    e, v) if ((prev == NULL ||
-				  strcmp(e->string, prev->string) > 0) &&
-		    (best == NULL || strcmp(e->string, best->string) < 0))
-		    best = e;
+		for (e = v->child; e != NULL; e = e->next)
+			if ((prev == NULL ||
+				strcmp(e->string, prev->string) > 0) &&
+			    (best == NULL ||
+				strcmp(e->string, best->string) < 0))
+				best = e;
 		if (best == NULL)
-			return o;
-		cJSON_AddItemToObject(o, best->string, sorted(best));
+			break;
+		if (json_put(o, best->string, sorted(best)) != 0)
+			goto fail;
 		prev = best;
 	}
+	return o;
+fail:
+	cJSON_Delete(o);
+	return NULL;
 }
 
-/* SHA-256 of the canonical (sorted, compact) name and arguments. */
-static void
+/*
+ * SHA-256 of the canonical (sorted, compact) name and arguments; 0, or
+ * JANEE_ERR_NOMEM (then no digest: a partial copy would digest wrong).
+ */
+static int
 call_digest(const char *name, const cJSON *args, char out[65])
 {
 	unsigned char md[32];
 	cJSON *o = cJSON_CreateObject();
-	char *s;
+	char *s = NULL;
+	int rc;
 
-	cJSON_AddStringToObject(o, "name", name);
-	cJSON_AddItemToObject(
-	    o, "arguments", args ? sorted(args) : cJSON_CreateObject());
-	s = cJSON_PrintUnformatted(o);
-	EVP_Digest(s, strlen(s), md, NULL, EVP_sha256(), NULL);
-	janee_hex(md, sizeof(md), out);
+	if ((rc = json_put(o, "name", cJSON_CreateString(name))) == 0 &&
+	    (rc = json_put(o, "arguments",
+		 args ? sorted(args) : cJSON_CreateObject())) == 0 &&
+	    (s = cJSON_PrintUnformatted(o)) == NULL)
+		rc = janee_err_set(JANEE_ERR_NOMEM, "out of memory");
+	if (rc == 0) {
+		EVP_Digest(s, strlen(s), md, NULL, EVP_sha256(), NULL);
+		janee_hex(md, sizeof(md), out);
+	}
 	cJSON_free(s);
 	cJSON_Delete(o);
+	return rc;
 }
 
 /* "payload.mac": payload names the lease, the call's digest, an expiry. */
@@ -212,19 +227,27 @@ ttl_choices(int64_t ttl_s)
 	for (i = 0; i < nitems(opts); i++)
 		if (opts[i] < ttl_s) {
 			janee_duration_fmt(opts[i], d, sizeof(d));
-			cJSON_AddItemToArray(a, cJSON_CreateString(d));
+			if (json_push(a, cJSON_CreateString(d)) != 0)
+				goto fail;
 		}
 	janee_duration_fmt(ttl_s, d, sizeof(d));
-	cJSON_AddItemToArray(a, cJSON_CreateString(d));
-	return a;
+	if (json_push(a, cJSON_CreateString(d)) == 0)
+		return a;
+fail:
+	cJSON_Delete(a);
+	return NULL;
 }
 
-/* The form shown to the person: what, for how long, why.  No secrets. */
+/*
+ * The form shown to the person: what, for how long, why.  No secrets.
+ * NULL when out of memory: the whole form or none.
+ */
 static cJSON *
 elicit_params(struct mcp *m, const struct lease *l, int with_mode)
 {
 	cJSON *p = cJSON_CreateObject(), *s, *props, *ap, *tt, *req;
 	char d[32], msg[1400], *shown;
+	int rc;
 
 	janee_duration_fmt(l->ttl_s, d, sizeof(d));
 	snprintf(msg, sizeof(msg),
@@ -233,27 +256,34 @@ elicit_params(struct mcp *m, const struct lease *l, int with_mode)
 	    l->repositories ? " on " : "",
 	    l->repositories ? l->repositories : "", d,
 	    l->reason ? l->reason : "(none)");
-	if (with_mode)
-		cJSON_AddStringToObject(p, "mode", "form");
 	/* The client's name and the reason are the agent's: a person reads
 	 * the message, so no control or bidi character reaches it raw. */
 	shown = janee_text_escape(msg);
-	cJSON_AddStringToObject(p, "message", shown ? shown : "out of memory");
+	rc = with_mode ? json_put(p, "mode", cJSON_CreateString("form")) : 0;
+	if (rc != 0 || shown == NULL ||
+	    (rc = json_put(p, "message", cJSON_CreateString(shown))) != 0 ||
+	    (rc = json_put(p, "requestedSchema", s = cJSON_CreateObject())) !=
+		0 ||
+	    (rc = json_put(s, "type", cJSON_CreateString("object"))) != 0 ||
+	    (rc = json_put(s, "properties", props = cJSON_CreateObject())) !=
+		0 ||
+	    (rc = json_put(props, "approve", ap = cJSON_CreateObject())) != 0 ||
+	    (rc = json_put(ap, "type", cJSON_CreateString("boolean"))) != 0 ||
+	    (rc = json_put(
+		 ap, "title", cJSON_CreateString("Approve this token"))) != 0 ||
+	    (rc = json_put(ap, "default", cJSON_CreateFalse())) != 0 ||
+	    (rc = json_put(props, "ttl", tt = cJSON_CreateObject())) != 0 ||
+	    (rc = json_put(tt, "type", cJSON_CreateString("string"))) != 0 ||
+	    (rc = json_put(tt, "title", cJSON_CreateString("Lifetime"))) != 0 ||
+	    (rc = json_put(tt, "enum", ttl_choices(l->ttl_s))) != 0 ||
+	    (rc = json_put(tt, "default", cJSON_CreateString(d))) != 0 ||
+	    (rc = json_put(s, "required", req = cJSON_CreateArray())) != 0 ||
+	    (rc = json_push(req, cJSON_CreateString("approve"))) != 0) {
+		cJSON_Delete(p);
+		p = NULL;
+		janee_err_clear(); /* the caller says out of memory */
+	}
 	free(shown);
-	s = cJSON_AddObjectToObject(p, "requestedSchema");
-	cJSON_AddStringToObject(s, "type", "object");
-	props = cJSON_AddObjectToObject(s, "properties");
-	ap = cJSON_AddObjectToObject(props, "approve");
-	cJSON_AddStringToObject(ap, "type", "boolean");
-	cJSON_AddStringToObject(ap, "title", "Approve this token");
-	cJSON_AddBoolToObject(ap, "default", 0);
-	tt = cJSON_AddObjectToObject(props, "ttl");
-	cJSON_AddStringToObject(tt, "type", "string");
-	cJSON_AddStringToObject(tt, "title", "Lifetime");
-	cJSON_AddItemToObject(tt, "enum", ttl_choices(l->ttl_s));
-	cJSON_AddStringToObject(tt, "default", d);
-	req = cJSON_AddArrayToObject(s, "required");
-	cJSON_AddItemToArray(req, cJSON_CreateString("approve"));
 	return p;
 }
 
@@ -384,7 +414,13 @@ mcp_tools_response(struct mcp *m, cJSON *msg)
 	if (res == NULL) {
 		/* The client could not show the form: that denies it. */
 		deny = cJSON_CreateObject();
-		cJSON_AddStringToObject(deny, "action", "cancel");
+		if (json_put(deny, "action", cJSON_CreateString("cancel")) !=
+		    0) {
+			/* No "accept" in it either: denied all the same. */
+			cJSON_Delete(deny);
+			deny = NULL;
+			janee_err_clear();
+		}
 		r = elicit_answer(m, p->tool, p->args, p->lease_id, deny);
 		cJSON_Delete(deny);
 	} else
@@ -418,14 +454,20 @@ progress(struct mcp *m, struct mcp_pending *p, const char *msg)
 
 	if (p->progress_token == NULL)
 		return;
+	/* A notification is advisory: when it cannot be made, none is sent. */
 	n = cJSON_CreateObject();
-	cJSON_AddStringToObject(n, "jsonrpc", "2.0");
-	cJSON_AddStringToObject(n, "method", "notifications/progress");
-	pa = cJSON_AddObjectToObject(n, "params");
-	cJSON_AddItemToObject(
-	    pa, "progressToken", cJSON_Duplicate(p->progress_token, 1));
-	cJSON_AddNumberToObject(pa, "progress", ++p->progress);
-	cJSON_AddStringToObject(pa, "message", msg);
+	if (json_put(n, "jsonrpc", cJSON_CreateString("2.0")) != 0 ||
+	    json_put(n, "method",
+		cJSON_CreateString("notifications/progress")) != 0 ||
+	    json_put(n, "params", pa = cJSON_CreateObject()) != 0 ||
+	    json_put(pa, "progressToken",
+		cJSON_Duplicate(p->progress_token, 1)) != 0 ||
+	    json_put(pa, "progress", cJSON_CreateNumber(++p->progress)) != 0 ||
+	    json_put(pa, "message", cJSON_CreateString(msg)) != 0) {
+		cJSON_Delete(n);
+		janee_err_clear();
+		return;
+	}
 	mcp_send(m, n);
 }
 
@@ -543,7 +585,10 @@ mcp_lease_resume(
 	char lease_id[JANEE_LEASE_ID_LEN], digest[65], err[256];
 	struct mcp_pending *p;
 
-	call_digest(t->name, args, digest);
+	if (call_digest(t->name, args, digest) != 0) {
+		janee_err_clear();
+		return mcp_tool_error("out of memory");
+	}
 	if (!cJSON_IsString(state) ||
 	    state_check(
 		m, state->valuestring, digest, lease_id, err, sizeof(err)) != 0)
@@ -621,18 +666,27 @@ elicit(struct mcp *m, const struct mcp_lease_tool *t, cJSON *id,
 		return r;
 	}
 	if (stateless) {
-		call_digest(t->name, args, digest);
-		if ((st = state_make(m, lease_id, digest)) == NULL) {
+		if (call_digest(t->name, args, digest) != 0 ||
+		    (st = state_make(m, lease_id, digest)) == NULL) {
+			janee_err_clear();
 			lease_free(&l);
 			return mcp_tool_error("cannot make the request state");
 		}
 		r = cJSON_CreateObject();
-		cJSON_AddStringToObject(r, "resultType", "input_required");
-		ir = cJSON_AddObjectToObject(r, "inputRequests");
-		sp = cJSON_AddObjectToObject(ir, "approval");
-		cJSON_AddStringToObject(sp, "method", "elicitation/create");
-		cJSON_AddItemToObject(sp, "params", elicit_params(m, &l, 1));
-		cJSON_AddStringToObject(r, "requestState", st);
+		if (json_put(r, "resultType",
+			cJSON_CreateString("input_required")) != 0 ||
+		    json_put(r, "inputRequests", ir = cJSON_CreateObject()) !=
+			0 ||
+		    json_put(ir, "approval", sp = cJSON_CreateObject()) != 0 ||
+		    json_put(sp, "method",
+			cJSON_CreateString("elicitation/create")) != 0 ||
+		    json_put(sp, "params", elicit_params(m, &l, 1)) != 0 ||
+		    json_put(r, "requestState", cJSON_CreateString(st)) != 0) {
+			/* mcp_result answers an internal error for NULL. */
+			cJSON_Delete(r);
+			r = NULL;
+			janee_err_clear();
+		}
 		free(st);
 		lease_free(&l);
 		/* Until the state expires: then, or at exit, deny the lease. */
@@ -654,11 +708,20 @@ elicit(struct mcp *m, const struct mcp_lease_tool *t, cJSON *id,
 	snprintf(p->elicit_id, sizeof(p->elicit_id), "janee-elicit-%lld",
 	    (long long)++m->next_req);
 	q = cJSON_CreateObject();
-	cJSON_AddStringToObject(q, "jsonrpc", "2.0");
-	cJSON_AddStringToObject(q, "id", p->elicit_id);
-	cJSON_AddStringToObject(q, "method", "elicitation/create");
-	cJSON_AddItemToObject(q, "params",
-	    elicit_params(m, &l, strcmp(m->protocol, "2025-11-25") == 0));
+	if (json_put(q, "jsonrpc", cJSON_CreateString("2.0")) != 0 ||
+	    json_put(q, "id", cJSON_CreateString(p->elicit_id)) != 0 ||
+	    json_put(q, "method", cJSON_CreateString("elicitation/create")) !=
+		0 ||
+	    json_put(q, "params",
+		elicit_params(m, &l, strcmp(m->protocol, "2025-11-25") == 0)) !=
+		0) {
+		cJSON_Delete(q);
+		janee_err_clear();
+		pending_unlink(m, p);
+		pending_free(p);
+		lease_free(&l);
+		return mcp_tool_error("out of memory");
+	}
 	mcp_send(m, q);
 	lease_free(&l);
 	*pending = 1;
