@@ -1912,7 +1912,8 @@ slack_login(struct janee_ctx *ctx, const struct janee_login_ui *ui)
 const struct janee_provider slack_provider = {
 	.version = JANEE_PROVIDER_VERSION,
 	.type = "slack",
-	.summary = "Slack app installs with rotating tokens",
+	.summary =
+	    "Slack app installs with rotating tokens (lease_end: expire by default)",
 	.configure = slack_configure,
 	.unconfigure = slack_free,
 	.mint = slack_mint,

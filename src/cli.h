@@ -132,6 +132,7 @@ cJSON *cli_lease_json(const struct lease *l);
 /* Commands, one file per group (cmd-*.c). */
 int cmd_init(struct cli *c);
 int cmd_status(struct cli *c);
+int cmd_doctor(struct cli *c);
 int cmd_version(struct cli *c);
 int cmd_help(struct cli *c);
 int cmd_secret_set(struct cli *c);

@@ -7,6 +7,8 @@
 #include "cli.h"
 #include "credentials.h"
 #include "json.h"
+#include "secretref.h"
+#include "secrets.h"
 #include "util.h"
 
 static cJSON *
@@ -275,34 +277,27 @@ set_key(struct cli *c, cJSON *e, const char *kv)
 	return 0;
 }
 
-static int
-read_config_json(const char *path, cJSON **out)
+/*
+ * Each secret:NAME the entry names that is not stored yet, with the
+ * command that stores it; one that is stored needs no word.
+ */
+static void
+say_missing_secrets(struct cli *c, const cJSON *entry)
 {
-	struct buf b;
-	FILE *fp;
-	char tmp[4096];
-	size_t n;
-	int rc = 0;
+	const cJSON *v;
 
-	*out = NULL;
-	if ((fp = fopen(path, "r")) == NULL) {
-		if (errno != ENOENT)
-			return janee_err_set(JANEE_ERR_IO,
-			    "cannot open '%s': %s", path, strerror(errno));
-		*out = cJSON_CreateObject();
-		return 0;
+	cJSON_ArrayForEach(v, entry)
+	{
+		if (!cJSON_IsString(v) ||
+		    secretref_kind(v->valuestring) != SECRETREF_SECRET)
+			continue;
+		if (secret_exists(c->core.lg, v->valuestring + 7) == 0)
+			continue;
+		janee_err_clear();
+		fprintf(stderr,
+		    "janee: '%s' names %s, which is not stored yet; store it with: janee secret set %s\n",
+		    v->string, v->valuestring, v->valuestring + 7);
 	}
-	buf_init(&b, 1 << 20);
-	while (rc == 0 && (n = fread(tmp, 1, sizeof(tmp), fp)) > 0)
-		rc = buf_add(&b, tmp, n);
-	fclose(fp);
-	if (rc == 0 && b.p != NULL && (*out = cJSON_Parse(b.p)) == NULL)
-		rc = janee_err_set(JANEE_ERR_CONFIG,
-		    "%s: not valid JSON; fix it by hand first", path);
-	if (rc == 0 && *out == NULL)
-		*out = cJSON_CreateObject();
-	buf_free(&b);
-	return rc;
 }
 
 /* A usage error that lists the types of the provider table. */
@@ -363,7 +358,7 @@ cmd_provider_add(struct cli *c)
 
 	if (type == NULL)
 		return type_list_error(c, "--type is required");
-	if ((rc = read_config_json(c->core.home.config, &root)) != 0)
+	if ((rc = config_read_json(c->core.home.config, &root)) != 0)
 		return rc;
 	if ((provs = cJSON_GetObjectItemCaseSensitive(root, "providers")) ==
 	    NULL)
@@ -412,11 +407,7 @@ cmd_provider_add(struct cli *c)
 		goto out;
 	fprintf(stderr, "janee: added provider '%s' to %s\n", name,
 	    c->core.home.config);
-	e = cJSON_GetObjectItemCaseSensitive(e, "client_secret");
-	if (cJSON_IsString(e) && strncmp(e->valuestring, "secret:", 7) == 0)
-		fprintf(stderr,
-		    "janee: store its client secret with: janee secret set %s\n",
-		    e->valuestring + 7);
+	say_missing_secrets(c, e);
 	if (config_find(check, name)->info.needs_login)
 		fprintf(
 		    stderr, "janee: then log in with: janee login %s\n", name);

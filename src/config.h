@@ -18,6 +18,8 @@
 
 #include "common.h"
 
+#include <cjson/cJSON.h>
+
 enum approval {
 	APPROVAL_AUTO,
 	APPROVAL_ASK,
@@ -89,6 +91,11 @@ void config_ctx_log(struct janee_ctx *ctx, const char *fmt, ...)
 const struct janee_part_info *
 prov_part(const struct prov *pv, const char *name);
 const struct janee_part_info *prov_primary(const struct prov *pv);
+/*
+ * The configuration file as written, unvalidated (for commands that edit
+ * it, and doctor's look at its references): a missing file is {}.
+ */
+int config_read_json(const char *path, cJSON **out) JANEE_WUR;
 struct prov *config_find(struct config *c, const char *name);
 /*
  * config_find, or NULL with a JANEE_ERR_NOT_FOUND message naming the

@@ -85,9 +85,17 @@ const struct cmd cmd_table[] = {
 	    "                        (or JANEE_NEW_PASSPHRASE, JANEE_PASSPHRASE)\n",
 	    opts_init, 0, 0, CMD_NO_SWEEP, cmd_init },
 	{ NULL, "status", "[--json]",
-	    "check the home, permissions, key backend, schema and ledger",
+	    "show the home, key backend, schema, SQLite integrity and counts (the audit chain: janee audit verify; all: janee doctor)",
 	    "  --json                print as JSON\n", opts_json, 0, 0,
 	    CMD_LEDGER, cmd_status },
+	{ NULL, "doctor", "[--json]",
+	    "check everything a working setup needs; say how to fix each problem",
+	    "  checks the home's and its files' modes, the ledger's integrity, the\n"
+	    "  audit chain, config.json, that every secret reference resolves, that\n"
+	    "  the store unlocks with no terminal (as for an MCP client), and that\n"
+	    "  libcurl and libjwt load; exits 1 on any problem\n"
+	    "  --json                print as JSON\n",
+	    opts_json, 0, 0, CMD_NO_SWEEP, cmd_doctor },
 	{ NULL, "token",
 	    "PROVIDER [--scope S]... [--resource R]... [--ttl T] [--reason TEXT] [--json]",
 	    "mint a short-lived token as a lease; the token alone goes to stdout",
@@ -209,7 +217,7 @@ const struct cmd cmd_table[] = {
 	    "  --reason TEXT         why, for the audit trail and the agent\n",
 	    opts_deny, 1, 1, CMD_LEDGER | CMD_CONFIG, cmd_deny },
 	{ NULL, "login", "PROVIDER [--no-browser] [--profile NAME] [--paste]",
-	    "sign in to a provider (device flow) and keep the login sealed",
+	    "sign in to a provider (a device code or a browser sign-in, as its type does) and keep the login sealed",
 	    "  --no-browser          do not open a browser; print the URL only\n"
 	    "                        (also the case when not on a terminal)\n"
 	    "  --profile NAME        the install profile to log in (providers with profiles)\n"
@@ -236,7 +244,7 @@ const struct cmd cmd_table[] = {
 	    "  --login-scope S       asked for at login (repeat; default: the ceiling)\n"
 	    "  --max-ttl T, --default-ttl T   lease lifetimes (90s, 5m, 1h)\n"
 	    "  --approval A          auto, ask, out-of-band or deny\n"
-	    "  --lease-end E         revoke (default) or expire\n"
+	    "  --lease-end E         revoke or expire (default: revoke, or the type's own: see janee provider types)\n"
 	    "  --ca-file PATH        trust this CA for the provider's TLS\n"
 	    "  --set KEY=VALUE       any config.json key of the type (repeat),\n"
 	    "                        e.g. --set installation_id=123456 --set private_key=secret:k\n"

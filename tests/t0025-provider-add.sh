@@ -14,7 +14,23 @@ jr provider add cc --type oauth2 --issuer https://auth.example.com \
 	--client-id c1 --client-secret secret:cc-secret --grant client_credentials \
 	--scope a:read --scope a:write --max-ttl 10m --approval ask
 expect_rc 0 "provider add: an oauth2 entry"
-expect_in "$TMP/err" "janee secret set cc-secret" "and it says how to store the client secret"
+expect_in "$TMP/err" "'client_secret' names secret:cc-secret, which is not stored yet; store it with: janee secret set cc-secret" \
+    "and it says how to store the client secret, not stored yet"
+
+# Issue 16, item 4: a secret stored already needs no word; one named in any
+# key (not only client_secret) and missing is said.
+echo value | "$JANEE" secret set cc2-secret >/dev/null 2>&1
+jr provider add cc2 --type oauth2 --issuer https://auth.example.com \
+	--client-id c2 --client-secret secret:cc2-secret --grant client_credentials \
+	--scope a:read
+expect_rc 0 "provider add with a client secret stored already"
+expect_not_in "$TMP/err" "secret set" "says nothing of storing it"
+jr provider add cc3 --type oauth2 --issuer https://auth.example.com \
+	--client-id c3 --client-secret secret:cc2-secret --grant token_exchange \
+	--set subject_token=secret:subject-missing --scope a:read
+expect_rc 0 "provider add with a subject token not stored"
+expect_in "$TMP/err" "'subject_token' names secret:subject-missing, which is not stored yet; store it with: janee secret set subject-missing" \
+    "names the missing secret of any key"
 check "config.json stays 0600" [ "$(stat -c %a "$cfg")" = 600 ]
 check "the entry is written with config.json's keys" "$PYTHON3" -c '
 import json, sys
