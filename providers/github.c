@@ -625,7 +625,12 @@ gh_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state,
 	/* Installation tokens need the app's key alone; user tokens a login. */
 	info->needs_login = g->mode == MINT_USER;
 	info->revocable = 1;
-	info->reconcilable = g->mode == MINT_USER;
+	/*
+	 * After a crash mid-mint, reconcile() finds a user token by its
+	 * login; an installation token it cannot find, but it says why and
+	 * how long one lives (one hour), which the orphaned lease shows.
+	 */
+	info->reconcilable = 1;
 	info->parts = gh_parts;
 	info->api_base = g->api;
 	info->auth_header = "Authorization";

@@ -117,7 +117,9 @@ struct janee_part_info {
 struct janee_info {
 	int needs_login; /* `janee login NAME` before it can mint */
 	int revocable; /* revoke() ends its tokens at lease end */
-	int reconcilable; /* reconcile() finds what a crashed mint issued */
+	/* reconcile() finds what a crashed mint issued, or says why it
+	 * cannot and how long such a token lives (else janee guesses) */
+	int reconcilable;
 	/* The policy's max_ttl when config.json sets none; 0: janee's 1h. */
 	int64_t max_ttl_s;
 	/*
