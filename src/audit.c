@@ -222,8 +222,7 @@ audit_head_get(struct ledger *lg, int64_t *seq, unsigned char hash[HASH_LEN])
 		return rc;
 	if (sscanf(v, "%lld:%64s", &s, hex) != 2 || audit_unhex(hex, hash) != 0)
 		rc = janee_err_set(JANEE_ERR_SCHEMA,
-		    "ledger '%s': the audit "
-		    "head is damaged; run: janee audit verify",
+		    "ledger '%s': the audit head is damaged; run: janee audit verify",
 		    lg->path);
 	*seq = s;
 	free(v);

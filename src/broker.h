@@ -64,6 +64,12 @@ struct broker {
 	void *ask_arg;
 };
 
+/*
+ * The services of every provider context, bound to b: config_load copies
+ * them into each entry before its configure() runs.  b needs no more than
+ * broker_init (its cfg may come after the load).
+ */
+void broker_services(struct broker *b, struct janee_ctx *out);
 void broker_init(struct broker *b, struct ledger *lg, const struct home *h,
     struct config *cfg, struct keysrc *ks);
 void broker_free(struct broker *b);
@@ -71,10 +77,17 @@ void broker_free(struct broker *b);
 /* Unlock the store if it is not yet (may prompt, per b->ks). */
 int broker_unlock(struct broker *b) JANEE_WUR;
 
+/*
+ * Resolve a secret reference (src/secretref.h); secret:NAME comes from
+ * the broker's store, unlocked on need.  The caller frees *out.
+ */
+int broker_resolve(
+    struct broker *b, const char *ref, struct janee_secret **out) JANEE_WUR;
+
 struct broker_req {
 	const char *provider;
 	struct janee_strlist scopes;
-	struct janee_strlist repositories;
+	struct janee_strlist resources; /* GitHub: repositories */
 	int64_t ttl_s; /* 0: the policy's default */
 	const char *reason;
 };
@@ -198,6 +211,25 @@ int broker_logout(struct broker *b, const char *provider) JANEE_WUR;
  */
 int broker_end_session(
     struct broker *b, const char *session, const char *why) JANEE_WUR;
+
+/*
+ * One MCP session's leases, for the tools that show and end them: the
+ * broker checks that a lease is the session's, so that no front end
+ * needs to.
+ *   broker_session_leases  fn for each of session's leases that has not
+ *                          ended, newest first; fn's non-zero stops
+ *   broker_session_end     end one of them (broker_end), as `why`
+ *   broker_session_collect collect one that was approved after its call
+ *                          was answered pending (broker_collect)
+ * A lease that is not the session's is JANEE_ERR_NOT_FOUND, said the
+ * same way whether or not it exists.
+ */
+int broker_session_leases(struct broker *b, const char *session,
+    int (*fn)(const struct lease *l, void *arg), void *arg) JANEE_WUR;
+int broker_session_end(struct broker *b, const char *session,
+    const char *lease_id, const char *why) JANEE_WUR;
+int broker_session_collect(struct broker *b, const char *session,
+    const char *lease_id, struct broker_grant *g) JANEE_WUR;
 
 /* The backoff before revocation attempt n + 1 (n >= 1). */
 int64_t broker_backoff_ms(int64_t attempts);

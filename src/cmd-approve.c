@@ -24,7 +24,7 @@ show_pending(const struct lease *l, void *arg)
 	printf("%s  %s  provider %s, scopes ", l->id, t, l->provider);
 	cli_put_text(stdout, l->requested, 0);
 	if (l->repositories != NULL) {
-		fputs(", repositories ", stdout);
+		fputs(", on ", stdout);
 		cli_put_text(stdout, l->repositories, 0);
 	}
 	printf(", for %s\n    asked by ", d);
@@ -44,7 +44,7 @@ cmd_approvals(struct cli *c)
 
 	if (cli_has(c, "json") && (arr = cJSON_CreateArray()) == NULL)
 		return JANEE_ERR_NOMEM;
-	if ((rc = lease_each(c->lg, &f, show_pending, arr)) != 0) {
+	if ((rc = lease_each(c->core.lg, &f, show_pending, arr)) != 0) {
 		cJSON_Delete(arr);
 		return rc;
 	}
@@ -60,12 +60,11 @@ cmd_approve(struct cli *c)
 
 	if (t != NULL && (rc = janee_duration_parse(t, &ttl)) != 0)
 		return rc;
-	if ((rc = broker_decide(&c->broker, c->pos[0], 1, "user",
+	if ((rc = broker_decide(&c->core.broker, c->pos[0], 1, "user",
 		 "approved at the terminal", ttl)) != 0)
 		return rc;
 	fprintf(stderr,
-	    "janee: approved lease %s; the agent can collect it "
-	    "now\n",
+	    "janee: approved lease %s; the agent can collect it now\n",
 	    c->pos[0]);
 	return 0;
 }
@@ -80,7 +79,7 @@ cmd_deny(struct cli *c)
 	if ((msg = janee_asprintf("denied at the terminal%s%s", why ? ": " : "",
 		 why ? why : "")) == NULL)
 		return JANEE_ERR_NOMEM;
-	rc = broker_decide(&c->broker, c->pos[0], 0, "user", msg, 0);
+	rc = broker_decide(&c->core.broker, c->pos[0], 0, "user", msg, 0);
 	free(msg);
 	if (rc == 0)
 		fprintf(stderr, "janee: denied lease %s\n", c->pos[0]);

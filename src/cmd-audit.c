@@ -123,17 +123,15 @@ cmd_audit_list(struct cli *c)
 		return rc;
 	if ((v = cli_get(c, "limit")) != NULL &&
 	    janee_parse_int(v, 1, INT64_MAX, &f.limit) != 0)
-		return cli_usage_error(c,
-		    "--limit takes a positive number, "
-		    "not '%s'",
-		    v);
+		return cli_usage_error(
+		    c, "--limit takes a positive number, not '%s'", v);
 	if (cli_has(c, "json") && (arr = cJSON_CreateArray()) == NULL)
 		return JANEE_ERR_NOMEM;
 	if (arr == NULL)
 		printf("%6s  %-24s  %-12s %-6s %-10s %-30s %-7s %s\n", "SEQ",
 		    "TIME", "EVENT", "ACTOR", "PROVIDER", "LEASE", "OUTCOME",
 		    "DETAIL");
-	if ((rc = audit_each(c->lg, &f, list_one, arr)) != 0) {
+	if ((rc = audit_each(c->core.lg, &f, list_one, arr)) != 0) {
 		cJSON_Delete(arr);
 		return rc;
 	}
@@ -167,9 +165,7 @@ export_one(const struct audit_row *r, void *arg)
 	csv_end_row(&ec->csv);
 	ec->rows++;
 	/* Stop early on a closed pipe or a full disk. */
-	return ec->csv.err ? janee_err_set(JANEE_ERR_IO,
-				 "cannot write CSV: "
-				 "%s",
+	return ec->csv.err ? janee_err_set(JANEE_ERR_IO, "cannot write CSV: %s",
 				 strerror(errno ? errno : EIO))
 			   : 0;
 }
@@ -224,20 +220,17 @@ cmd_audit_export(struct cli *c)
 	if ((rc = read_filter(c, &f)) != 0)
 		return rc;
 	if (fmt == NULL)
-		return cli_usage_error(c,
-		    "no format given; the format there "
-		    "is: --format csv");
+		return cli_usage_error(
+		    c, "no format given; the format there is: --format csv");
 	if (strcmp(fmt, "csv") != 0)
 		return cli_usage_error(c,
-		    "unknown format '%s'; the format "
-		    "there is: --format csv",
+		    "unknown format '%s'; the format there is: --format csv",
 		    fmt);
 	/* Never let an export replace janee's own state. */
-	if (out != NULL && home_contains(&c->home, out))
+	if (out != NULL && home_contains(&c->core.home, out))
 		return janee_err_set(JANEE_ERR_USAGE,
-		    "refusing to write the "
-		    "export into the janee home '%s'; choose another path",
-		    c->home.dir);
+		    "refusing to write the export into the janee home '%s'; choose another path",
+		    c->core.home.dir);
 	if (out != NULL && (rc = atomic_begin(out, &af)) != 0)
 		return rc;
 	memset(&ec, 0, sizeof(ec));
@@ -247,7 +240,7 @@ cmd_audit_export(struct cli *c)
 	for (i = 0; i < nitems(csv_header); i++)
 		csv_field(&ec.csv, csv_header[i]);
 	csv_end_row(&ec.csv);
-	if ((rc = audit_each(c->lg, &f, export_one, &ec)) != 0 ||
+	if ((rc = audit_each(c->core.lg, &f, export_one, &ec)) != 0 ||
 	    (rc = csv_finish(&ec.csv)) != 0 ||
 	    (out != NULL && (rc = atomic_commit(&af)) != 0)) {
 		atomic_abort(&af);
@@ -256,7 +249,7 @@ cmd_audit_export(struct cli *c)
 	if ((detail = export_detail(&f, ec.rows, out)) == NULL)
 		return JANEE_ERR_NOMEM;
 	ev.detail = detail;
-	rc = audit_record(c->lg, &ev);
+	rc = audit_record(c->core.lg, &ev);
 	free(detail);
 	if (rc == 0 && out != NULL)
 		fprintf(stderr, "janee: exported %lld event(s) to '%s'\n",
@@ -323,9 +316,9 @@ verify_unlock(struct cli *c)
 	struct store *s = NULL;
 	int rc;
 
-	if (c->have_broker)
-		return broker_unlock(&c->broker);
-	rc = store_unlock(c->lg, &c->home, &c->ks, &s);
+	if (c->core.have_broker)
+		return broker_unlock(&c->core.broker);
+	rc = store_unlock(c->core.lg, &c->core.home, &c->core.ks, &s);
 	store_free(s); /* the ledger keeps the checkpoint key it needs */
 	return rc;
 }
@@ -385,7 +378,7 @@ cmd_audit_verify(struct cli *c)
 		return JANEE_ERR_NOMEM;
 	}
 	vo.arg = &vc;
-	if ((rc = audit_verify_with(c->lg, &vo, &v)) != 0) {
+	if ((rc = audit_verify_with(c->core.lg, &vo, &v)) != 0) {
 		cJSON_Delete(o);
 		cJSON_Delete(vc.problems);
 		return rc;
@@ -438,7 +431,7 @@ cmd_audit_head(struct cli *c)
 	cJSON *o;
 	int rc;
 
-	if ((rc = audit_head(c->lg, &seq, hash)) != 0)
+	if ((rc = audit_head(c->core.lg, &seq, hash)) != 0)
 		return rc;
 	if (!cli_has(c, "json")) {
 		printf("%lld:%s\n", (long long)seq, hash);
@@ -485,9 +478,9 @@ cmd_audit_lookup(struct cli *c)
 	memset(&lc, 0, sizeof(lc));
 	/* At a terminal the token is read hidden, never echoed. */
 	if (isatty(STDIN_FILENO))
-		rc = tty_read_hidden("paste the token, then Ctrl-D (input is "
-				     "hidden)\n",
-		    1, 64 * 1024, &b);
+		rc = tty_read_hidden(
+		    "paste the token, then Ctrl-D (input is hidden)\n", 1,
+		    64 * 1024, &b);
 	else {
 		buf_init(&b, 64 * 1024);
 		rc = buf_read_fd(&b, STDIN_FILENO);
@@ -500,9 +493,9 @@ cmd_audit_lookup(struct cli *c)
 		buf_free(&b);
 		return janee_err_set(JANEE_ERR_USAGE, "no token on stdin");
 	}
-	rc = broker_unlock(&c->broker);
+	rc = broker_unlock(&c->core.broker);
 	if (rc == 0)
-		rc = store_fingerprint(c->broker.store, b.p, b.len, fp);
+		rc = store_fingerprint(c->core.broker.store, b.p, b.len, fp);
 	buf_free(&b);
 	if (rc != 0)
 		return rc;
@@ -510,7 +503,7 @@ cmd_audit_lookup(struct cli *c)
 	if (cli_has(c, "json") && (lc.arr = cJSON_CreateArray()) == NULL)
 		return JANEE_ERR_NOMEM;
 	cli_lease_table(&lc.t);
-	if ((rc = lease_each(c->lg, &f, lookup_one, &lc)) != 0) {
+	if ((rc = lease_each(c->core.lg, &f, lookup_one, &lc)) != 0) {
 		cJSON_Delete(lc.arr);
 		table_free(&lc.t);
 		return rc;
@@ -524,8 +517,7 @@ cmd_audit_lookup(struct cli *c)
 	table_free(&lc.t);
 	if (lc.n == 0)
 		return janee_err_set(JANEE_ERR_NOT_FOUND,
-		    "no lease holds this "
-		    "token (fingerprint hmac-sha256:%s)",
+		    "no lease holds this token (fingerprint hmac-sha256:%s)",
 		    fp);
 	return 0;
 }

@@ -53,8 +53,7 @@ check_ledger(struct checklist *d, struct ledger *lg)
 		    : NULL;
 		if (ic == NULL || strcmp(ic, "ok") != 0)
 			rc = janee_err_set(JANEE_ERR_IO,
-			    "the ledger fails SQLite's integrity check (%s); "
-			    "restore janee.db from a backup",
+			    "the ledger fails SQLite's integrity check (%s); restore janee.db from a backup",
 			    ic ? ic : "no answer");
 		sqlite3_finalize(st);
 	}
@@ -72,8 +71,7 @@ check_audit(struct checklist *d, struct ledger *lg)
 	memset(&v, 0, sizeof(v));
 	if ((rc = audit_verify(lg, &v)) == 0 && v.bad_seq != 0)
 		rc = janee_err_set(JANEE_ERR_IO,
-		    "the audit chain breaks at event %lld (%s); see: janee "
-		    "audit verify",
+		    "the audit chain breaks at event %lld (%s); see: janee audit verify",
 		    (long long)v.bad_seq, v.why);
 	else if (rc == 0 && v.lease_bad != 0)
 		rc = janee_err_set(JANEE_ERR_IO,
@@ -123,7 +121,7 @@ check_config(struct checklist *d, const struct home *h, struct ledger *lg)
 	char detail[96];
 	int rc, refs = 0;
 
-	if ((rc = config_load(h->config, janee_providers, &cfg)) == 0)
+	if ((rc = config_load(h->config, janee_providers, NULL, &cfg)) == 0)
 		snprintf(detail, sizeof(detail), "%zu provider%s", cfg->n,
 		    cfg->n == 1 ? "" : "s");
 	check_report(d, "config", rc, detail);
@@ -163,8 +161,7 @@ check_unlock(struct checklist *d, const struct home *h, struct ledger *lg,
 
 		janee_err_clear();
 		rc = janee_err_set(JANEE_ERR_LOCKED,
-		    "an MCP client that starts janee serve has no terminal to "
-		    "ask the passphrase on: %s",
+		    "an MCP client that starts janee serve has no terminal to ask the passphrase on: %s",
 		    why ? why : "the store is locked");
 		free(why);
 	}
@@ -195,16 +192,16 @@ cmd_doctor(struct cli *c)
 	if ((rc = cli_open(c, 0)) != 0)
 		return rc;
 	/* Modes apart: a home one chmod away still gets every check. */
-	if ((rc = home_exists(&c->home)) == 0)
-		rc = ledger_open(c->home.db, 0, &lg);
-	check_report(&d, "home", rc, c->home.dir);
+	if ((rc = home_exists(&c->core.home)) == 0)
+		rc = ledger_open(c->core.home.db, 0, &lg);
+	check_report(&d, "home", rc, c->core.home.dir);
 	if (rc == 0) {
-		check_report(&d, "files", home_check_modes(&c->home),
+		check_report(&d, "files", home_check_modes(&c->core.home),
 		    "the home is 0700 and its files 0600, all yours");
 		check_ledger(&d, lg);
 		check_audit(&d, lg);
-		check_config(&d, &c->home, lg);
-		check_unlock(&d, &c->home, lg, &c->ks);
+		check_config(&d, &c->core.home, lg);
+		check_unlock(&d, &c->core.home, lg, &c->core.ks);
 	}
 	check_libraries(&d);
 	ledger_close(lg);

@@ -218,15 +218,14 @@ cmd_lease_list(struct cli *c)
 
 	memset(&ec, 0, sizeof(ec));
 	if (cli_has(c, "active") && cli_has(c, "all"))
-		return cli_usage_error(c,
-		    "--active and --all exclude each "
-		    "other");
+		return cli_usage_error(
+		    c, "--active and --all exclude each other");
 	f.active_only = !cli_has(c, "all");
 	f.provider = cli_get(c, "provider");
 	if (cli_has(c, "json") && (ec.arr = cJSON_CreateArray()) == NULL)
 		return JANEE_ERR_NOMEM;
 	cli_lease_table(&ec.t);
-	if ((rc = lease_each(c->lg, &f, list_one, &ec)) == 0 &&
+	if ((rc = lease_each(c->core.lg, &f, list_one, &ec)) == 0 &&
 	    ec.arr != NULL) {
 		rc = cli_print_json(ec.arr);
 		ec.arr = NULL;
@@ -266,7 +265,7 @@ cmd_lease_show(struct cli *c)
 	char t[JANEE_TIME_LEN], st[80];
 	int rc;
 
-	if ((rc = lease_load(c->lg, c->pos[0], &l)) != 0)
+	if ((rc = lease_load(c->core.lg, c->pos[0], &l)) != 0)
 		return rc;
 	if (cli_has(c, "json")) {
 		rc = cli_print_json(cli_lease_json(&l));
@@ -338,10 +337,10 @@ cli_end_leases(struct cli *c, const char *provider)
 
 	memset(&rcx, 0, sizeof(rcx));
 	f.provider = provider;
-	if ((rc = lease_each(c->lg, &f, collect, &rcx)) != 0)
+	if ((rc = lease_each(c->core.lg, &f, collect, &rcx)) != 0)
 		goto out;
 	for (i = 0; i < rcx.ids.n; i++) {
-		if ((rc = broker_end(&c->broker, rcx.ids.v[i],
+		if ((rc = broker_end(&c->core.broker, rcx.ids.v[i],
 			 "revoked by the user")) == 0) {
 			ok++;
 			continue;
@@ -376,8 +375,8 @@ cmd_lease_revoke(struct cli *c)
 		    "name one lease ID, or --provider P, "
 		    "or --all");
 	if (!byfilter) {
-		if ((rc = broker_end(
-			 &c->broker, c->pos[0], "revoked by the user")) != 0)
+		if ((rc = broker_end(&c->core.broker, c->pos[0],
+			 "revoked by the user")) != 0)
 			return rc;
 		fprintf(stderr, "janee: revoked lease %s\n", c->pos[0]);
 		return 0;
@@ -391,10 +390,10 @@ cmd_lease_sweep(struct cli *c)
 	struct sweep_report r = { 0 };
 	int rc;
 
-	if ((rc = broker_sweep(&c->broker, 1, &r)) != 0)
+	if ((rc = broker_sweep(&c->core.broker, 1, &r)) != 0)
 		return rc;
-	printf("expired %lld, retrying %lld, irrevocable %lld, orphaned "
-	       "%lld, abandoned %lld\n",
+	printf(
+	    "expired %lld, retrying %lld, irrevocable %lld, orphaned %lld, abandoned %lld\n",
 	    (long long)r.expired, (long long)r.retrying,
 	    (long long)r.irrevocable, (long long)r.orphaned,
 	    (long long)r.abandoned);

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "mcp.h"
 #include "store.h"
 #include "util.h"
@@ -31,7 +32,7 @@ cmd_serve(struct cli *c)
 	ssize_t n;
 	int rc, started = 0;
 
-	mcp_init(&m, c);
+	mcp_init(&m, &c->core);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop; /* no SA_RESTART: ppoll sees EINTR */
 	sigaction(SIGTERM, &sa, NULL);
@@ -48,7 +49,7 @@ cmd_serve(struct cli *c)
 	sigprocmask(SIG_BLOCK, &stop, &orig);
 	signal(SIGPIPE, SIG_IGN);
 	/* A prompt on the terminal would hang an MCP client: never ask. */
-	c->ks.may_prompt = 0;
+	c->core.ks.may_prompt = 0;
 	while (!stopping) {
 		/*
 		 * Answer the handshake first; open the ledger and sweep
@@ -87,8 +88,7 @@ cmd_serve(struct cli *c)
 	}
 	mcp_shutdown(&m,
 	    stopping ? "cancelled: janee serve was stopped"
-		     : "cancelled: the MCP client closed the "
-		       "session");
+		     : "cancelled: the MCP client closed the session");
 	mcp_free(&m);
 	sigprocmask(SIG_SETMASK, &orig, NULL);
 	return 0;
@@ -109,15 +109,12 @@ cmd_mcp_config(struct cli *c)
 	if (strcmp(client, "claude") != 0 && strcmp(client, "cursor") != 0 &&
 	    strcmp(client, "vscode") != 0)
 		return cli_usage_error(c,
-		    "unknown client '%s'; use claude, "
-		    "cursor or vscode",
+		    "unknown client '%s'; use claude, cursor or vscode",
 		    client);
 	vscode = strcmp(client, "vscode") == 0;
 	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) < 0)
 		return janee_err_set(JANEE_ERR_IO,
-		    "cannot find janee's own "
-		    "path: %s",
-		    strerror(errno));
+		    "cannot find janee's own path: %s", strerror(errno));
 	exe[n] = '\0';
 	root = cJSON_CreateObject();
 	servers =
@@ -130,16 +127,13 @@ cmd_mcp_config(struct cli *c)
 	cJSON_AddItemToArray(args, cJSON_CreateString("serve"));
 	/* The home, never a secret: clients start servers with little env. */
 	env = cJSON_AddObjectToObject(s, "env");
-	cJSON_AddStringToObject(env, "JANEE_HOME", c->home.dir);
+	cJSON_AddStringToObject(env, "JANEE_HOME", c->core.home.dir);
 	/* A passphrase store cannot be unlocked without a person. */
-	if (ledger_open(c->home.db, 0, &lg) == 0 &&
+	if (ledger_open(c->core.home.db, 0, &lg) == 0 &&
 	    store_describe(lg, &backend, &params) == 0 &&
 	    strcmp(backend, "passphrase") == 0)
 		fprintf(stderr,
-		    "janee: note: this home uses the passphrase "
-		    "backend; janee serve cannot ask for it, so "
-		    "minting will fail until you switch with: janee "
-		    "secret rekey --key-backend keyfile (never put "
+		    "janee: note: this home uses the passphrase backend; janee serve cannot ask for it, so minting will fail until you switch with: janee secret rekey --key-backend keyfile (never put "
 		    "the passphrase in the client's config)\n");
 	janee_err_clear();
 	ledger_close(lg);

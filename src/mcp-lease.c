@@ -13,6 +13,7 @@
 #include <openssl/evp.h>
 
 #include "broker.h"
+#include "json.h"
 #include "mcp.h"
 #include "text.h"
 #include "util.h"
@@ -44,6 +45,18 @@ struct mcp_pending {
 	struct mcp_pending *next;
 };
 
+/* The tool's result for an issued lease. */
+static cJSON *
+finish(struct mcp *m, const struct mcp_lease_tool *t, const cJSON *args,
+    const struct broker_grant *g)
+{
+	cJSON *out = NULL;
+	int rc;
+
+	rc = t->granted(m, args, g, &out);
+	return mcp_tool_result(rc, out);
+}
+
 /* Collect an approved lease and let the tool finish; the error otherwise. */
 static cJSON *
 collect(struct mcp *m, const struct mcp_lease_tool *t, const cJSON *args,
@@ -53,60 +66,14 @@ collect(struct mcp *m, const struct mcp_lease_tool *t, const cJSON *args,
 	cJSON *r;
 	int rc;
 
-	if ((rc = broker_collect(&m->c->broker, lease_id, &g)) != 0) {
-		r = mcp_tool_error("%s", janee_err_msg(rc));
-		janee_err_clear();
-		return r;
-	}
-	r = t->granted(m, args, &g);
+	if ((rc = broker_collect(&m->core->broker, lease_id, &g)) != 0)
+		return mcp_tool_result(rc, NULL);
+	r = finish(m, t, args, &g);
 	broker_grant_free(&g);
 	return r;
 }
 
 /* --- requestState (stateless-era elicitation) ----------------------- */
-
-static void
-b64url(const unsigned char *p, size_t n, char *out)
-{
-	int len = EVP_EncodeBlock((unsigned char *)out, p, (int)n), i;
-
-	for (i = 0; i < len; i++)
-		out[i] = out[i] == '+' ? '-' : out[i] == '/' ? '_' : out[i];
-	while (len > 0 && out[len - 1] == '=')
-		out[--len] = '\0';
-}
-
-static int
-unb64url(const char *s, unsigned char *out, size_t cap, size_t *outlen)
-{
-	char tmp[512];
-	size_t n = strlen(s), i;
-	int len;
-
-	if (n + 4 >= sizeof(tmp) || (n + 3) / 4 * 3 > cap)
-		return -1;
-	for (i = 0; i < n; i++) {
-		if (s[i] == '+' || s[i] == '/' || s[i] == '=')
-			return -1;
-		tmp[i] = s[i] == '-' ? '+' : s[i] == '_' ? '/' : s[i];
-	}
-	while (i % 4 != 0)
-		tmp[i++] = '=';
-	tmp[i] = '\0';
-	if ((len = EVP_DecodeBlock(out, (unsigned char *)tmp, (int)i)) < 0)
-		return -1;
-	/* DecodeBlock counts padding as zero bytes: take them off. */
-	*outlen = (size_t)len - (n % 4 == 2 ? 2 : n % 4 == 3 ? 1 : 0);
-	/*
-	 * Only the one canonical spelling: a last character whose unused
-	 * bits are set decodes to the same bytes, and would make one
-	 * requestState many strings.
-	 */
-	if (*outlen > (sizeof(tmp) - 1) / 4 * 3)
-		return -1;
-	b64url(out, *outlen, tmp);
-	return strcmp(tmp, s) == 0 ? 0 : -1;
-}
 
 /* A copy of v with object members sorted by name, for a stable digest. */
 static cJSON *
@@ -115,44 +82,58 @@ sorted(const cJSON *v)
 	const cJSON *e, *best, *prev = NULL;
 	cJSON *o;
 
-	if (cJSON_IsArray(v)) {
-		o = cJSON_CreateArray();
-		cJSON_ArrayForEach(e, v) cJSON_AddItemToArray(o, sorted(e));
-		return o;
-	}
-	if (!cJSON_IsObject(v))
+	if (!cJSON_IsArray(v) && !cJSON_IsObject(v))
 		return cJSON_Duplicate(v, 1);
-	o = cJSON_CreateObject();
-	for (;;) {
+	if ((o = cJSON_IsArray(v) ? cJSON_CreateArray()
+				  : cJSON_CreateObject()) == NULL)
+		return NULL;
+	for (e = cJSON_IsArray(v) ? v->child : NULL; e != NULL; e = e->next)
+		if (json_push(o, sorted(e)) != 0)
+			goto fail;
+	while (cJSON_IsObject(v)) {
 		best = NULL;
-		cJSON_ArrayForEach(
-		    e, v) if ((prev == NULL ||
-				  strcmp(e->string, prev->string) > 0) &&
-		    (best == NULL || strcmp(e->string, best->string) < 0))
-		    best = e;
+		for (e = v->child; e != NULL; e = e->next)
+			if ((prev == NULL ||
+				strcmp(e->string, prev->string) > 0) &&
+			    (best == NULL ||
+				strcmp(e->string, best->string) < 0))
+				best = e;
 		if (best == NULL)
-			return o;
-		cJSON_AddItemToObject(o, best->string, sorted(best));
+			break;
+		if (json_put(o, best->string, sorted(best)) != 0)
+			goto fail;
 		prev = best;
 	}
+	return o;
+fail:
+	cJSON_Delete(o);
+	return NULL;
 }
 
-/* SHA-256 of the canonical (sorted, compact) name and arguments. */
-static void
+/*
+ * SHA-256 of the canonical (sorted, compact) name and arguments; 0, or
+ * JANEE_ERR_NOMEM (then no digest: a partial copy would digest wrong).
+ */
+static int
 call_digest(const char *name, const cJSON *args, char out[65])
 {
 	unsigned char md[32];
 	cJSON *o = cJSON_CreateObject();
-	char *s;
+	char *s = NULL;
+	int rc;
 
-	cJSON_AddStringToObject(o, "name", name);
-	cJSON_AddItemToObject(
-	    o, "arguments", args ? sorted(args) : cJSON_CreateObject());
-	s = cJSON_PrintUnformatted(o);
-	EVP_Digest(s, strlen(s), md, NULL, EVP_sha256(), NULL);
-	janee_hex(md, sizeof(md), out);
+	if ((rc = json_put(o, "name", cJSON_CreateString(name))) == 0 &&
+	    (rc = json_put(o, "arguments",
+		 args ? sorted(args) : cJSON_CreateObject())) == 0 &&
+	    (s = cJSON_PrintUnformatted(o)) == NULL)
+		rc = janee_err_set(JANEE_ERR_NOMEM, "out of memory");
+	if (rc == 0) {
+		EVP_Digest(s, strlen(s), md, NULL, EVP_sha256(), NULL);
+		janee_hex(md, sizeof(md), out);
+	}
 	cJSON_free(s);
 	cJSON_Delete(o);
+	return rc;
 }
 
 /* "payload.mac": payload names the lease, the call's digest, an expiry. */
@@ -169,8 +150,9 @@ state_make(struct mcp *m, const char *lease_id, const char *digest)
 		sizeof(m->state_key), (unsigned char *)payload, strlen(payload),
 		mac, sizeof(mac), &maclen) == NULL)
 		return NULL;
-	b64url((unsigned char *)payload, strlen(payload), p64);
-	b64url(mac, sizeof(mac), m64);
+	if (janee_b64url(payload, strlen(payload), p64, sizeof(p64)) != 0 ||
+	    janee_b64url(mac, sizeof(mac), m64, sizeof(m64)) != 0)
+		return NULL;
 	return janee_asprintf("%s.%s", p64, m64);
 }
 
@@ -193,8 +175,9 @@ state_check(struct mcp *m, const char *state, const char *digest,
 	if ((dot = strchr(copy, '.')) == NULL)
 		goto bad;
 	*dot = '\0';
-	if (unb64url(copy, payload, sizeof(payload) - 1, &plen) != 0 ||
-	    unb64url(dot + 1, mac, sizeof(mac), &maclen) != 0 || maclen != 32)
+	if (janee_unb64url(copy, payload, sizeof(payload) - 1, &plen) != 0 ||
+	    janee_unb64url(dot + 1, mac, sizeof(mac), &maclen) != 0 ||
+	    maclen != 32)
 		goto bad;
 	payload[plen] = '\0';
 	if (EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, m->state_key,
@@ -212,23 +195,19 @@ state_check(struct mcp *m, const char *state, const char *digest,
 		goto bad;
 	if (exp < janee_now_ms()) {
 		snprintf(err, errn,
-		    "the requestState has expired; call "
-		    "request_token again without it");
+		    "the requestState has expired; call request_token again without it");
 		goto out;
 	}
 	if (strcmp(f2 + 1, digest) != 0) {
 		snprintf(err, errn,
-		    "the requestState belongs to another "
-		    "call; repeat the original arguments unchanged");
+		    "the requestState belongs to another call; repeat the original arguments unchanged");
 		goto out;
 	}
 	memcpy(lease_id, payload, JANEE_LEASE_ID_LEN);
 	ok = 0;
 	goto out;
 bad:
-	snprintf(err, errn,
-	    "the requestState is not one this server "
-	    "issued");
+	snprintf(err, errn, "the requestState is not one this server issued");
 out:
 	free(copy);
 	return ok;
@@ -248,49 +227,63 @@ ttl_choices(int64_t ttl_s)
 	for (i = 0; i < nitems(opts); i++)
 		if (opts[i] < ttl_s) {
 			janee_duration_fmt(opts[i], d, sizeof(d));
-			cJSON_AddItemToArray(a, cJSON_CreateString(d));
+			if (json_push(a, cJSON_CreateString(d)) != 0)
+				goto fail;
 		}
 	janee_duration_fmt(ttl_s, d, sizeof(d));
-	cJSON_AddItemToArray(a, cJSON_CreateString(d));
-	return a;
+	if (json_push(a, cJSON_CreateString(d)) == 0)
+		return a;
+fail:
+	cJSON_Delete(a);
+	return NULL;
 }
 
-/* The form shown to the person: what, for how long, why.  No secrets. */
+/*
+ * The form shown to the person: what, for how long, why.  No secrets.
+ * NULL when out of memory: the whole form or none.
+ */
 static cJSON *
 elicit_params(struct mcp *m, const struct lease *l, int with_mode)
 {
 	cJSON *p = cJSON_CreateObject(), *s, *props, *ap, *tt, *req;
 	char d[32], msg[1400], *shown;
+	int rc;
 
 	janee_duration_fmt(l->ttl_s, d, sizeof(d));
 	snprintf(msg, sizeof(msg),
-	    "%s asks for a token from '%s' with scopes %s%s%s for %s. Reason "
-	    "given: %.800s",
+	    "%s asks for a token from '%s' with scopes %s%s%s for %s. Reason given: %.800s",
 	    m->client ? m->client : "an MCP client", l->provider, l->requested,
-	    l->repositories ? " on repositories " : "",
+	    l->repositories ? " on " : "",
 	    l->repositories ? l->repositories : "", d,
 	    l->reason ? l->reason : "(none)");
-	if (with_mode)
-		cJSON_AddStringToObject(p, "mode", "form");
 	/* The client's name and the reason are the agent's: a person reads
 	 * the message, so no control or bidi character reaches it raw. */
 	shown = janee_text_escape(msg);
-	cJSON_AddStringToObject(p, "message", shown ? shown : "out of memory");
+	rc = with_mode ? json_put(p, "mode", cJSON_CreateString("form")) : 0;
+	if (rc != 0 || shown == NULL ||
+	    (rc = json_put(p, "message", cJSON_CreateString(shown))) != 0 ||
+	    (rc = json_put(p, "requestedSchema", s = cJSON_CreateObject())) !=
+		0 ||
+	    (rc = json_put(s, "type", cJSON_CreateString("object"))) != 0 ||
+	    (rc = json_put(s, "properties", props = cJSON_CreateObject())) !=
+		0 ||
+	    (rc = json_put(props, "approve", ap = cJSON_CreateObject())) != 0 ||
+	    (rc = json_put(ap, "type", cJSON_CreateString("boolean"))) != 0 ||
+	    (rc = json_put(
+		 ap, "title", cJSON_CreateString("Approve this token"))) != 0 ||
+	    (rc = json_put(ap, "default", cJSON_CreateFalse())) != 0 ||
+	    (rc = json_put(props, "ttl", tt = cJSON_CreateObject())) != 0 ||
+	    (rc = json_put(tt, "type", cJSON_CreateString("string"))) != 0 ||
+	    (rc = json_put(tt, "title", cJSON_CreateString("Lifetime"))) != 0 ||
+	    (rc = json_put(tt, "enum", ttl_choices(l->ttl_s))) != 0 ||
+	    (rc = json_put(tt, "default", cJSON_CreateString(d))) != 0 ||
+	    (rc = json_put(s, "required", req = cJSON_CreateArray())) != 0 ||
+	    (rc = json_push(req, cJSON_CreateString("approve"))) != 0) {
+		cJSON_Delete(p);
+		p = NULL;
+		janee_err_clear(); /* the caller says out of memory */
+	}
 	free(shown);
-	s = cJSON_AddObjectToObject(p, "requestedSchema");
-	cJSON_AddStringToObject(s, "type", "object");
-	props = cJSON_AddObjectToObject(s, "properties");
-	ap = cJSON_AddObjectToObject(props, "approve");
-	cJSON_AddStringToObject(ap, "type", "boolean");
-	cJSON_AddStringToObject(ap, "title", "Approve this token");
-	cJSON_AddBoolToObject(ap, "default", 0);
-	tt = cJSON_AddObjectToObject(props, "ttl");
-	cJSON_AddStringToObject(tt, "type", "string");
-	cJSON_AddStringToObject(tt, "title", "Lifetime");
-	cJSON_AddItemToObject(tt, "enum", ttl_choices(l->ttl_s));
-	cJSON_AddStringToObject(tt, "default", d);
-	req = cJSON_AddArrayToObject(s, "required");
-	cJSON_AddItemToArray(req, cJSON_CreateString("approve"));
 	return p;
 }
 
@@ -314,7 +307,7 @@ elicit_answer(struct mcp *m, const struct mcp_lease_tool *t, const cJSON *args,
 	cJSON *r;
 	int rc;
 
-	if (lease_load(m->c->broker.lg, lease_id, &l) != 0) {
+	if (lease_load(m->core->broker.lg, lease_id, &l) != 0) {
 		r = mcp_tool_error("%s", janee_err_msg(JANEE_ERR_NOT_FOUND));
 		janee_err_clear();
 		return r;
@@ -328,16 +321,16 @@ elicit_answer(struct mcp *m, const struct mcp_lease_tool *t, const cJSON *args,
 		/* Never longer than asked, whatever the form says. */
 		if (ttl > l.ttl_s)
 			ttl = l.ttl_s;
-		rc = broker_decide(&m->c->broker, lease_id, 1, "user",
+		rc = broker_decide(&m->core->broker, lease_id, 1, "user",
 		    "approved in the MCP client (elicitation)", ttl);
 		r = rc == 0 ? collect(m, t, args, lease_id)
 			    : mcp_tool_error("%s", janee_err_msg(rc));
 	} else {
 		snprintf(why, sizeof(why),
-		    "the person answered '%s' in the "
-		    "MCP client",
+		    "the person answered '%s' in the MCP client",
 		    strcmp(act, "accept") == 0 ? "no" : act);
-		rc = broker_decide(&m->c->broker, lease_id, 0, "user", why, 0);
+		rc = broker_decide(
+		    &m->core->broker, lease_id, 0, "user", why, 0);
 		r = mcp_tool_error(
 		    "denied: %s; lease %s is closed", why, lease_id);
 	}
@@ -421,7 +414,13 @@ mcp_tools_response(struct mcp *m, cJSON *msg)
 	if (res == NULL) {
 		/* The client could not show the form: that denies it. */
 		deny = cJSON_CreateObject();
-		cJSON_AddStringToObject(deny, "action", "cancel");
+		if (json_put(deny, "action", cJSON_CreateString("cancel")) !=
+		    0) {
+			/* No "accept" in it either: denied all the same. */
+			cJSON_Delete(deny);
+			deny = NULL;
+			janee_err_clear();
+		}
 		r = elicit_answer(m, p->tool, p->args, p->lease_id, deny);
 		cJSON_Delete(deny);
 	} else
@@ -442,7 +441,7 @@ mcp_tools_cancel(struct mcp *m, cJSON *request_id)
 		return;
 	pending_unlink(m, p);
 	/* A cancelled request gets no answer; its lease is closed. */
-	if (broker_decide(&m->c->broker, p->lease_id, 0, "agent",
+	if (broker_decide(&m->core->broker, p->lease_id, 0, "agent",
 		"cancelled by the MCP client", 0) != 0)
 		janee_err_clear();
 	pending_free(p);
@@ -455,14 +454,20 @@ progress(struct mcp *m, struct mcp_pending *p, const char *msg)
 
 	if (p->progress_token == NULL)
 		return;
+	/* A notification is advisory: when it cannot be made, none is sent. */
 	n = cJSON_CreateObject();
-	cJSON_AddStringToObject(n, "jsonrpc", "2.0");
-	cJSON_AddStringToObject(n, "method", "notifications/progress");
-	pa = cJSON_AddObjectToObject(n, "params");
-	cJSON_AddItemToObject(
-	    pa, "progressToken", cJSON_Duplicate(p->progress_token, 1));
-	cJSON_AddNumberToObject(pa, "progress", ++p->progress);
-	cJSON_AddStringToObject(pa, "message", msg);
+	if (json_put(n, "jsonrpc", cJSON_CreateString("2.0")) != 0 ||
+	    json_put(n, "method",
+		cJSON_CreateString("notifications/progress")) != 0 ||
+	    json_put(n, "params", pa = cJSON_CreateObject()) != 0 ||
+	    json_put(pa, "progressToken",
+		cJSON_Duplicate(p->progress_token, 1)) != 0 ||
+	    json_put(pa, "progress", cJSON_CreateNumber(++p->progress)) != 0 ||
+	    json_put(pa, "message", cJSON_CreateString(msg)) != 0) {
+		cJSON_Delete(n);
+		janee_err_clear();
+		return;
+	}
 	mcp_send(m, n);
 }
 
@@ -474,7 +479,7 @@ oob_check(struct mcp *m, struct mcp_pending *p, int64_t now)
 	cJSON *r = NULL;
 	char msg[200];
 
-	if (lease_load(m->c->broker.lg, p->lease_id, &l) != 0) {
+	if (lease_load(m->core->broker.lg, p->lease_id, &l) != 0) {
 		janee_err_clear();
 		return;
 	}
@@ -488,16 +493,11 @@ oob_check(struct mcp *m, struct mcp_pending *p, int64_t now)
 		    "lease %s is %s", l.id, lease_state_name(l.state));
 	else if (now >= p->deadline_ms)
 		r = mcp_tool_error(
-		    "pending: lease %s still waits for a person to "
-		    "run 'janee approve %s' (or 'janee deny %s'). "
-		    "Call request_token again with lease_id \"%s\" "
-		    "to collect the token once it is approved.",
+		    "pending: lease %s still waits for a person to run 'janee approve %s' (or 'janee deny %s'). Call request_token again with lease_id \"%s\" to collect the token once it is approved.",
 		    l.id, l.id, l.id, l.id);
 	else if (now >= p->next_progress_ms) {
 		snprintf(msg, sizeof(msg),
-		    "waiting for a person to run "
-		    "'janee approve %s'",
-		    l.id);
+		    "waiting for a person to run 'janee approve %s'", l.id);
 		progress(m, p, msg);
 		p->next_progress_ms = now + 1000;
 	}
@@ -525,10 +525,9 @@ mcp_tools_tick(struct mcp *m)
 			}
 		} else if (now >= p->deadline_ms) {
 			snprintf(why, sizeof(why),
-			    "no answer to the approval "
-			    "form in time");
+			    "no answer to the approval form in time");
 			pending_unlink(m, p);
-			if (broker_decide(&m->c->broker, p->lease_id, 0,
+			if (broker_decide(&m->core->broker, p->lease_id, 0,
 				"janee", why, 0) != 0)
 				janee_err_clear();
 			/* An input_required call was answered already. */
@@ -559,13 +558,13 @@ mcp_tools_shutdown(struct mcp *m, const char *why)
 	while ((p = m->pending) != NULL) {
 		m->pending = p->next;
 		if (broker_decide(
-			&m->c->broker, p->lease_id, 0, "janee", why, 0) != 0)
+			&m->core->broker, p->lease_id, 0, "janee", why, 0) != 0)
 			janee_err_clear();
 		pending_free(p);
 	}
 	/* And what the agent was told to come back for. */
 	if (m->ready &&
-	    (rc = broker_end_session(&m->c->broker, m->session, why)) != 0) {
+	    (rc = broker_end_session(&m->core->broker, m->session, why)) != 0) {
 		mcp_warn("%s", janee_err_msg(rc));
 		janee_err_clear();
 	}
@@ -586,7 +585,10 @@ mcp_lease_resume(
 	char lease_id[JANEE_LEASE_ID_LEN], digest[65], err[256];
 	struct mcp_pending *p;
 
-	call_digest(t->name, args, digest);
+	if (call_digest(t->name, args, digest) != 0) {
+		janee_err_clear();
+		return mcp_tool_error("out of memory");
+	}
 	if (!cJSON_IsString(state) ||
 	    state_check(
 		m, state->valuestring, digest, lease_id, err, sizeof(err)) != 0)
@@ -606,19 +608,16 @@ cJSON *
 mcp_lease_collect(struct mcp *m, const struct mcp_lease_tool *t,
     const cJSON *args, const char *lease_id)
 {
-	struct lease l;
+	struct broker_grant g;
 	cJSON *r;
+	int rc;
 
-	if (lease_load(m->c->broker.lg, lease_id, &l) != 0) {
-		r = mcp_tool_error("%s", janee_err_msg(JANEE_ERR_NOT_FOUND));
-		janee_err_clear();
-		return r;
-	}
-	r = l.session && strcmp(l.session, m->session) == 0
-	    ? collect(m, t, args, lease_id)
-	    : mcp_tool_error(
-		  "lease %s was not requested in this session", lease_id);
-	lease_free(&l);
+	/* The broker says whether the lease is this session's. */
+	if ((rc = broker_session_collect(
+		 &m->core->broker, m->session, lease_id, &g)) != 0)
+		return mcp_tool_result(rc, NULL);
+	r = finish(m, t, args, &g);
+	broker_grant_free(&g);
 	return r;
 }
 
@@ -628,7 +627,7 @@ wait_out_of_band(struct mcp *m, const struct mcp_lease_tool *t, cJSON *id,
     const cJSON *params, const struct broker_grant *g,
     const struct broker_req *req, int stateless, int *pending)
 {
-	struct prov *pv = config_find(m->c->cfg, req->provider);
+	struct prov *pv = config_find(m->core->cfg, req->provider);
 	struct mcp_pending *p;
 
 	if ((p = pending_new(m, PENDING_OOB, t, id, g->lease_id, params)) ==
@@ -637,8 +636,8 @@ wait_out_of_band(struct mcp *m, const struct mcp_lease_tool *t, cJSON *id,
 	p->stateless = stateless;
 	p->deadline_ms =
 	    janee_now_ms() + (pv != NULL ? pv->pol.approval_wait_s : 0) * 1000;
-	mcp_warn("lease %s for '%s' waits for your approval: run 'janee "
-		 "approve %s' or 'janee deny %s'",
+	mcp_warn(
+	    "lease %s for '%s' waits for your approval: run 'janee approve %s' or 'janee deny %s'",
 	    g->lease_id, req->provider, g->lease_id, g->lease_id);
 	*pending = 1;
 	return NULL;
@@ -661,24 +660,33 @@ elicit(struct mcp *m, const struct mcp_lease_tool *t, cJSON *id,
 	cJSON *r, *ir, *sp, *q;
 	int rc;
 
-	if ((rc = lease_load(m->c->broker.lg, lease_id, &l)) != 0) {
+	if ((rc = lease_load(m->core->broker.lg, lease_id, &l)) != 0) {
 		r = mcp_tool_error("%s", janee_err_msg(rc));
 		janee_err_clear();
 		return r;
 	}
 	if (stateless) {
-		call_digest(t->name, args, digest);
-		if ((st = state_make(m, lease_id, digest)) == NULL) {
+		if (call_digest(t->name, args, digest) != 0 ||
+		    (st = state_make(m, lease_id, digest)) == NULL) {
+			janee_err_clear();
 			lease_free(&l);
 			return mcp_tool_error("cannot make the request state");
 		}
 		r = cJSON_CreateObject();
-		cJSON_AddStringToObject(r, "resultType", "input_required");
-		ir = cJSON_AddObjectToObject(r, "inputRequests");
-		sp = cJSON_AddObjectToObject(ir, "approval");
-		cJSON_AddStringToObject(sp, "method", "elicitation/create");
-		cJSON_AddItemToObject(sp, "params", elicit_params(m, &l, 1));
-		cJSON_AddStringToObject(r, "requestState", st);
+		if (json_put(r, "resultType",
+			cJSON_CreateString("input_required")) != 0 ||
+		    json_put(r, "inputRequests", ir = cJSON_CreateObject()) !=
+			0 ||
+		    json_put(ir, "approval", sp = cJSON_CreateObject()) != 0 ||
+		    json_put(sp, "method",
+			cJSON_CreateString("elicitation/create")) != 0 ||
+		    json_put(sp, "params", elicit_params(m, &l, 1)) != 0 ||
+		    json_put(r, "requestState", cJSON_CreateString(st)) != 0) {
+			/* mcp_result answers an internal error for NULL. */
+			cJSON_Delete(r);
+			r = NULL;
+			janee_err_clear();
+		}
 		free(st);
 		lease_free(&l);
 		/* Until the state expires: then, or at exit, deny the lease. */
@@ -700,11 +708,20 @@ elicit(struct mcp *m, const struct mcp_lease_tool *t, cJSON *id,
 	snprintf(p->elicit_id, sizeof(p->elicit_id), "janee-elicit-%lld",
 	    (long long)++m->next_req);
 	q = cJSON_CreateObject();
-	cJSON_AddStringToObject(q, "jsonrpc", "2.0");
-	cJSON_AddStringToObject(q, "id", p->elicit_id);
-	cJSON_AddStringToObject(q, "method", "elicitation/create");
-	cJSON_AddItemToObject(q, "params",
-	    elicit_params(m, &l, strcmp(m->protocol, "2025-11-25") == 0));
+	if (json_put(q, "jsonrpc", cJSON_CreateString("2.0")) != 0 ||
+	    json_put(q, "id", cJSON_CreateString(p->elicit_id)) != 0 ||
+	    json_put(q, "method", cJSON_CreateString("elicitation/create")) !=
+		0 ||
+	    json_put(q, "params",
+		elicit_params(m, &l, strcmp(m->protocol, "2025-11-25") == 0)) !=
+		0) {
+		cJSON_Delete(q);
+		janee_err_clear();
+		pending_unlink(m, p);
+		pending_free(p);
+		lease_free(&l);
+		return mcp_tool_error("out of memory");
+	}
 	mcp_send(m, q);
 	lease_free(&l);
 	*pending = 1;
@@ -725,10 +742,10 @@ mcp_lease_obtain(struct mcp *m, const struct mcp_lease_tool *t, cJSON *id,
 	 * through the client when it offers elicitation, and can always
 	 * wait for a person at a terminal.
 	 */
-	rc = broker_submit(&m->c->broker, req,
+	rc = broker_submit(&m->core->broker, req,
 	    BROKER_CAN_WAIT | (m->can_elicit ? BROKER_CAN_ELICIT : 0), &g);
 	if (rc == 0)
-		r = t->granted(m,
+		r = finish(m, t,
 		    cJSON_GetObjectItemCaseSensitive(params, "arguments"), &g);
 	else if (rc != JANEE_ERR_PENDING) {
 		r = mcp_tool_error("%s", janee_err_msg(rc));

@@ -13,7 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "buf.h"
-#include "cli.h"
+#include "core.h"
 
 #define MCP_MAX_LINE (1024 * 1024)
 #define MCP_STATELESS "2026-07-28"
@@ -22,7 +22,7 @@ struct mcp_pending;
 struct mcp_batch;
 
 struct mcp {
-	struct cli *c;
+	struct core *core; /* the front end's: opened by mcp_ready */
 	int ready; /* home, ledger, config and broker are open */
 	int ready_failed; /* and could not be: ready_error says why */
 	char ready_error[512];
@@ -41,7 +41,7 @@ struct mcp {
 	int discarding; /* skipping the rest of an oversize line */
 };
 
-void mcp_init(struct mcp *m, struct cli *c);
+void mcp_init(struct mcp *m, struct core *core);
 void mcp_free(struct mcp *m);
 
 /* Handle the bytes read from stdin; complete lines are processed. */
@@ -93,19 +93,26 @@ void mcp_notify_log(struct mcp *m, int level, cJSON *data);
 cJSON *
 mcp_tool_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 cJSON *mcp_tool_ok(cJSON *structured);
+/*
+ * A tool's return code and structured result as its answer: rc 0 is
+ * mcp_tool_ok(structured), anything else the pending message as an error
+ * (structured is freed, the message cleared).  NULL when out of memory.
+ */
+cJSON *mcp_tool_result(int rc, cJSON *structured);
 void mcp_answer(struct mcp *m, cJSON *id, cJSON *result, int stateless);
 
 /*
  * A tool that works with a lease (request_token; call_api).  granted()
- * makes the tool's result once the lease is issued; args are the
- * tools/call arguments, g is the caller's.
+ * makes the tool's structured result once the lease is issued, or fails
+ * with a JANEE_ERR_* (and a message); args are the tools/call arguments,
+ * g is the caller's.
  */
 struct broker_grant;
 struct broker_req;
 struct mcp_lease_tool {
 	const char *name;
-	cJSON *(*granted)(
-	    struct mcp *m, const cJSON *args, const struct broker_grant *g);
+	int (*granted)(struct mcp *m, const cJSON *args,
+	    const struct broker_grant *g, cJSON **out);
 };
 
 /*

@@ -70,6 +70,22 @@ capture_keep() {
 	done
 }
 
+# chain_exit_trap CMD: run CMD first at exit, then whatever EXIT trap is
+# set now (tests/lib.sh's capture_keep and rm -rf "$TMP" at least); for
+# the helpers that start servers (tests/lib/fake.sh, tests/lib/pg.sh).
+_chain_grab_trap() {
+	case "${3:-}" in EXIT | 0) _chain_old_trap=${2:-} ;; esac
+	return 0
+}
+chain_exit_trap() {
+	_chain_old_trap=
+	trap >"$TMP/.traps"
+	eval "$(sed 's/^trap -- /_chain_grab_trap -- /' "$TMP/.traps")"
+	rm -f "$TMP/.traps"
+	[ -n "$_chain_old_trap" ] || _chain_old_trap='capture_keep; rm -rf "$TMP"'
+	trap "$1; $_chain_old_trap" EXIT
+}
+
 ok() { echo "ok - $1"; }
 not_ok() { echo "not ok - $1"; _failures=$((_failures + 1)); }
 skip() { echo "ok - $1 # SKIP $2"; }

@@ -185,9 +185,8 @@ expect_why(const struct audit_verify *v, const char *word)
 {
 	if (strstr(v->why, word) == NULL) {
 		fprintf(stderr,
-		    "  why is \"%s\", expected it to mention "
-		    "\"%s\"\n",
-		    v->why, word);
+		    "  why is \"%s\", expected it to mention \"%s\"\n", v->why,
+		    word);
 		t_case_failed = 1;
 	}
 }
@@ -208,10 +207,10 @@ chain_of_appended_events_verifies(void)
 	T_EQ_STR(v.why, "");
 	T_EQ_INT(strlen(v.head), 64);
 	/* The head is the last row's hash, and meta records it with seq. */
-	T_EQ_INT(ledger_prepare(fx.lg,
-		     "SELECT hash FROM audit WHERE seq = "
-		     "(SELECT max(seq) FROM audit)",
-		     &st),
+	T_EQ_INT(
+	    ledger_prepare(fx.lg,
+		"SELECT hash FROM audit WHERE seq = (SELECT max(seq) FROM audit)",
+		&st),
 	    0);
 	T_EQ_INT(sqlite3_step(st), SQLITE_ROW);
 	T_EQ_STR(v.head, (const char *)sqlite3_column_text(st, 0));
@@ -219,21 +218,19 @@ chain_of_appended_events_verifies(void)
 	    (const char *)sqlite3_column_text(st, 0));
 	sqlite3_finalize(st);
 	T_EQ_INT(ledger_prepare(fx.lg,
-		     "SELECT value FROM meta WHERE key = "
-		     "'audit.head'",
-		     &st),
+		     "SELECT value FROM meta WHERE key = 'audit.head'", &st),
 	    0);
 	T_EQ_INT(sqlite3_step(st), SQLITE_ROW);
 	T_EQ_STR((const char *)sqlite3_column_text(st, 0), want);
 	sqlite3_finalize(st);
 	/* Fields come back as given: NULL stays NULL, "" stays "". */
-	T_EQ_INT(count(&fx,
-		     "SELECT count(*) FROM audit WHERE seq = 3 AND "
-		     "client IS NULL AND detail = ''"),
+	T_EQ_INT(
+	    count(&fx,
+		"SELECT count(*) FROM audit WHERE seq = 3 AND client IS NULL AND detail = ''"),
 	    1);
-	T_EQ_INT(count(&fx,
-		     "SELECT count(*) FROM audit WHERE seq = 1 AND "
-		     "detail = 'why, \"quoted\"' || char(10) || 'second line'"),
+	T_EQ_INT(
+	    count(&fx,
+		"SELECT count(*) FROM audit WHERE seq = 1 AND detail = 'why, \"quoted\"' || char(10) || 'second line'"),
 	    1);
 	fixture_close(&fx);
 }
@@ -280,10 +277,8 @@ row_hash_covers_previous_hash_and_fields(void)
 	fixture_chain(&fx);
 	memset(prev, 0, sizeof(prev));
 	buf_init(&b, 1 << 16);
-	T_EQ_INT(ledger_prepare(fx.lg,
-		     "SELECT seq, hash FROM audit ORDER BY "
-		     "seq",
-		     &st),
+	T_EQ_INT(ledger_prepare(
+		     fx.lg, "SELECT seq, hash FROM audit ORDER BY seq", &st),
 	    0);
 	for (i = 0; i < NEV; i++) {
 		e = &chain_ev[i];
@@ -326,13 +321,11 @@ chain_dump(struct fixture *fx)
 	int i;
 
 	buf_init(&b, 1 << 16);
-	T_EQ_INT(ledger_prepare(fx->lg,
-		     "SELECT seq, ts_ms, event, actor, client, provider, "
-		     "lease_id, scopes, outcome, detail, hash FROM audit "
-		     "UNION ALL SELECT 0, 0, NULL, NULL, NULL, NULL, NULL, "
-		     "NULL, NULL, NULL, value FROM meta "
-		     "WHERE key = 'audit.head' ORDER BY 1, 2",
-		     &st),
+	T_EQ_INT(
+	    ledger_prepare(fx->lg,
+		"SELECT seq, ts_ms, event, actor, client, provider, lease_id, scopes, outcome, detail, hash FROM audit UNION ALL SELECT 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, value FROM meta "
+		"WHERE key = 'audit.head' ORDER BY 1, 2",
+		&st),
 	    0);
 	while (sqlite3_step(st) == SQLITE_ROW)
 		for (i = 0; i < 11; i++)
@@ -403,9 +396,8 @@ append_outside_a_transaction_is_refused(void)
 	fixture_open(&fx);
 	T_EQ_INT(audit_append(fx.lg, &chain_ev[0]), JANEE_ERR_INTERNAL);
 	T_EQ_INT(count(&fx, "SELECT count(*) FROM audit"), 0);
-	T_EQ_INT(count(&fx,
-		     "SELECT count(*) FROM meta WHERE key = "
-		     "'audit.head'"),
+	T_EQ_INT(
+	    count(&fx, "SELECT count(*) FROM meta WHERE key = 'audit.head'"),
 	    0);
 	janee_err_clear();
 	/* Inside one it is taken... */
@@ -454,9 +446,9 @@ triggers_refuse_update_and_delete(void)
 	fixture_chain(&fx);
 	T_ASSERT(raw(&fx, "UPDATE audit SET detail = 'edited' WHERE seq = 3") !=
 	    SQLITE_OK);
-	T_EQ_INT(count(&fx,
-		     "SELECT count(*) FROM audit WHERE seq = 3 AND "
-		     "detail = ''"),
+	T_EQ_INT(
+	    count(&fx,
+		"SELECT count(*) FROM audit WHERE seq = 3 AND detail = ''"),
 	    1);
 	T_ASSERT(
 	    raw(&fx, "UPDATE audit SET seq = 9 WHERE seq = 5") != SQLITE_OK);
@@ -488,14 +480,11 @@ edited_row_is_named(void)
 		"UPDATE audit SET lease_id = 'lse_a' WHERE seq = 3",
 		"UPDATE audit SET scopes = '[\"admin\"]' WHERE seq = 3",
 		"UPDATE audit SET outcome = 'denied' WHERE seq = 3",
-		"UPDATE audit SET hash = (SELECT hash FROM audit WHERE seq = "
-		"2) "
-		"WHERE seq = 3",
+		"UPDATE audit SET hash = (SELECT hash FROM audit WHERE seq = 2) WHERE seq = 3",
 		"UPDATE audit SET hash = upper(hash) WHERE seq = 3",
 		/* Bytes after a NUL, invisible to a C string. */
 		"UPDATE audit SET detail = CAST(x'0041' AS TEXT) WHERE seq = 3",
-		"UPDATE audit SET outcome = CAST(CAST(outcome AS BLOB) || "
-		"x'0041' AS TEXT) WHERE seq = 3",
+		"UPDATE audit SET outcome = CAST(CAST(outcome AS BLOB) || x'0041' AS TEXT) WHERE seq = 3",
 	};
 	struct fixture fx;
 	struct audit_verify v;
@@ -509,8 +498,7 @@ edited_row_is_named(void)
 		T_EQ_INT(sqlite3_changes(fx.lg->db), 1);
 		if ((bad = verify_bad_seq(&fx, &v)) != 3) {
 			fprintf(stderr,
-			    "  after \"%s\": bad_seq %lld, "
-			    "expected 3\n",
+			    "  after \"%s\": bad_seq %lld, expected 3\n",
 			    edits[i], (long long)bad);
 			t_case_failed = 1;
 		}
@@ -526,10 +514,10 @@ first_of_several_edits_is_named(void)
 	struct audit_verify v;
 
 	fixture_chain(&fx);
-	T_EQ_INT(raw(&fx,
-		     DROP_TRIGGERS
-		     "UPDATE audit SET detail = 'late' WHERE seq = 4;"
-		     "UPDATE audit SET detail = 'early' WHERE seq = 2;"),
+	T_EQ_INT(
+	    raw(&fx,
+		DROP_TRIGGERS
+		"UPDATE audit SET detail = 'late' WHERE seq = 4;UPDATE audit SET detail = 'early' WHERE seq = 2;"),
 	    SQLITE_OK);
 	T_EQ_INT(verify_bad_seq(&fx, &v), 2);
 	expect_why(&v, "hash");
@@ -641,9 +629,7 @@ row_added_after_the_head_is_named(void)
 
 	fixture_chain(&fx);
 	T_EQ_INT(ledger_prepare(fx.lg,
-		     "SELECT value FROM meta WHERE key = "
-		     "'audit.head'",
-		     &st),
+		     "SELECT value FROM meta WHERE key = 'audit.head'", &st),
 	    0);
 	T_EQ_INT(sqlite3_step(st), SQLITE_ROW);
 	snprintf(
@@ -652,9 +638,7 @@ row_added_after_the_head_is_named(void)
 	T_EQ_INT(audit_record(fx.lg, &chain_ev[1]), 0);
 	T_EQ_INT(verify_bad_seq(&fx, &v), 0); /* control: janee's own row */
 	T_EQ_INT(ledger_prepare(fx.lg,
-		     "UPDATE meta SET value = ? WHERE key = "
-		     "'audit.head'",
-		     &st),
+		     "UPDATE meta SET value = ? WHERE key = 'audit.head'", &st),
 	    0);
 	sqlite3_bind_text(st, 1, head, -1, SQLITE_STATIC);
 	T_EQ_INT(sqlite3_step(st), SQLITE_DONE);
@@ -713,9 +697,9 @@ reordered_pair_is_found(void)
 		"provider, lease_id, scopes, outcome, detail, hash, lease, "
 		"lease_digest FROM pair;"),
 	    SQLITE_OK);
-	T_EQ_INT(count(&fx,
-		     "SELECT count(*) FROM audit WHERE seq = 2 AND "
-		     "ts_ms = 1700000004000"),
+	T_EQ_INT(
+	    count(&fx,
+		"SELECT count(*) FROM audit WHERE seq = 2 AND ts_ms = 1700000004000"),
 	    1);
 	T_EQ_INT(verify_bad_seq(&fx, &v), 2);
 	fixture_close(&fx);
@@ -756,9 +740,9 @@ damaged_head_is_an_error(void)
 	struct audit_verify v;
 
 	fixture_chain(&fx);
-	T_EQ_INT(raw(&fx,
-		     "UPDATE meta SET value = 'garbage' WHERE key = "
-		     "'audit.head'"),
+	T_EQ_INT(
+	    raw(&fx,
+		"UPDATE meta SET value = 'garbage' WHERE key = 'audit.head'"),
 	    SQLITE_OK);
 	T_EQ_INT(audit_verify(fx.lg, &v), JANEE_ERR_SCHEMA);
 	janee_err_clear();
