@@ -286,12 +286,16 @@ read_policy(struct janee_cfg *c, struct policy *p)
 	    (rc = janee_cfg_duration(
 		 c, "approval_wait", &p->approval_wait_s)) != 0 ||
 	    (rc = janee_cfg_duration(c, "max_ttl", &p->max_ttl_s)) != 0 ||
+	    (rc = janee_cfg_duration(
+		 c, "session_grant_max", &p->session_grant_max_s)) != 0 ||
 	    (rc = janee_cfg_duration(c, "default_ttl", &p->default_ttl_s)) !=
 		0 ||
 	    (rc = janee_cfg_string(c, "approval", 0, &appr)) != 0)
 		return rc;
 	if (p->default_ttl_s == 0)
 		p->default_ttl_s = p->max_ttl_s < 900 ? p->max_ttl_s : 900;
+	if (p->session_grant_max_s > p->max_ttl_s)
+		p->session_grant_max_s = p->max_ttl_s;
 	if (p->default_ttl_s > p->max_ttl_s)
 		return janee_err_set(JANEE_ERR_CONFIG,
 		    "%s: 'default_ttl' is "
