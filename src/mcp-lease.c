@@ -64,17 +64,6 @@ collect(struct mcp *m, const struct mcp_lease_tool *t, const cJSON *args,
 
 /* --- requestState (stateless-era elicitation) ----------------------- */
 
-static void
-b64url(const unsigned char *p, size_t n, char *out)
-{
-	int len = EVP_EncodeBlock((unsigned char *)out, p, (int)n), i;
-
-	for (i = 0; i < len; i++)
-		out[i] = out[i] == '+' ? '-' : out[i] == '/' ? '_' : out[i];
-	while (len > 0 && out[len - 1] == '=')
-		out[--len] = '\0';
-}
-
 static int
 unb64url(const char *s, unsigned char *out, size_t cap, size_t *outlen)
 {
@@ -103,7 +92,7 @@ unb64url(const char *s, unsigned char *out, size_t cap, size_t *outlen)
 	 */
 	if (*outlen > (sizeof(tmp) - 1) / 4 * 3)
 		return -1;
-	b64url(out, *outlen, tmp);
+	janee_b64url(out, *outlen, tmp);
 	return strcmp(tmp, s) == 0 ? 0 : -1;
 }
 
@@ -168,8 +157,8 @@ state_make(struct mcp *m, const char *lease_id, const char *digest)
 		sizeof(m->state_key), (unsigned char *)payload, strlen(payload),
 		mac, sizeof(mac), &maclen) == NULL)
 		return NULL;
-	b64url((unsigned char *)payload, strlen(payload), p64);
-	b64url(mac, sizeof(mac), m64);
+	janee_b64url((unsigned char *)payload, strlen(payload), p64);
+	janee_b64url(mac, sizeof(mac), m64);
 	return janee_asprintf("%s.%s", p64, m64);
 }
 

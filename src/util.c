@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include "util.h"
@@ -397,4 +398,15 @@ janee_asprintf(const char *fmt, ...)
 		return NULL;
 	}
 	return s;
+}
+
+void
+janee_b64url(const unsigned char *p, size_t n, char *out)
+{
+	int len = EVP_EncodeBlock((unsigned char *)out, p, (int)n), i;
+
+	for (i = 0; i < len; i++)
+		out[i] = out[i] == '+' ? '-' : out[i] == '/' ? '_' : out[i];
+	while (len > 0 && out[len - 1] == '=')
+		out[--len] = '\0';
 }

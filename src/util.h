@@ -66,6 +66,10 @@ int janee_lease_id_valid(const char *s);
 /* Lowercase hex; out must hold 2 * n + 1 bytes. */
 void janee_hex(const unsigned char *p, size_t n, char *out);
 
+/* base64url without padding (RFC 4648 section 5); out must hold
+ * 4 * ((n + 2) / 3) + 1 bytes. */
+void janee_b64url(const unsigned char *p, size_t n, char *out);
+
 /*
  * Text a server sent, for a message: at most outsz - 1 bytes, control
  * bytes dropped (NULL in: empty out).
