@@ -3,8 +3,10 @@
 
 #include <unistd.h>
 
+#include "approval-page.h"
 #include "broker.h"
 #include "mcp.h"
+#include "notify.h"
 #include "util.h"
 
 static const char *const versions[] = { "2025-11-25", "2025-06-18",
@@ -151,6 +153,8 @@ mcp_init(struct mcp *m, struct cli *c)
 void
 mcp_free(struct mcp *m)
 {
+	approval_page_stop(m->page);
+	notifier_free(m->notifier);
 	mcp_batch_free_all(m);
 	buf_free(&m->line);
 	free(m->client);
@@ -324,6 +328,15 @@ offers_elicitation(const cJSON *caps)
 	    cJSON_GetObjectItemCaseSensitive(e, "form") != NULL;
 }
 
+/* And URL mode (2025-11-25, SEP-1036): {"url": {}}. */
+static int
+offers_url_elicitation(const cJSON *caps)
+{
+	const cJSON *e = cJSON_GetObjectItemCaseSensitive(caps, "elicitation");
+
+	return cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(e, "url"));
+}
+
 static cJSON *
 server_capabilities(void)
 {
@@ -364,6 +377,10 @@ do_initialize(struct mcp *m, const cJSON *params)
 	set_client(m, cJSON_GetObjectItemCaseSensitive(params, "clientInfo"));
 	m->can_elicit = offers_elicitation(
 	    cJSON_GetObjectItemCaseSensitive(params, "capabilities"));
+	/* URL mode came with 2025-11-25: an older session has none. */
+	m->can_elicit_url = strcmp(m->protocol, "2025-11-25") == 0 &&
+	    offers_url_elicitation(
+		cJSON_GetObjectItemCaseSensitive(params, "capabilities"));
 	m->initialized = 1;
 	r = cJSON_CreateObject();
 	cJSON_AddStringToObject(r, "protocolVersion", m->protocol);
@@ -417,6 +434,9 @@ take_meta(struct mcp *m, const cJSON *params)
 		meta, "io.modelcontextprotocol/clientInfo"));
 	m->can_elicit = offers_elicitation(cJSON_GetObjectItemCaseSensitive(
 	    meta, "io.modelcontextprotocol/clientCapabilities"));
+	m->can_elicit_url =
+	    offers_url_elicitation(cJSON_GetObjectItemCaseSensitive(
+		meta, "io.modelcontextprotocol/clientCapabilities"));
 }
 
 static void
