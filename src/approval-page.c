@@ -12,7 +12,6 @@
 #include "audit.h"
 #include "grant.h"
 #include "lease.h"
-#include "policy.h"
 #include "util.h"
 #include "web.h"
 
@@ -511,23 +510,18 @@ put_request(const struct lease *l, void *arg)
 {
 	struct render *r = arg;
 	struct buf *b = r->b;
-	struct prov *pv = config_find(r->p->b->cfg, l->provider);
 	int via_client_ok, person, can_grant, rc;
-	struct janee_strlist scopes;
+	int64_t grant_max = 0;
 	char d[32];
 
 	r->n++;
-	memset(&scopes, 0, sizeof(scopes));
 	/* Whether a client could approve it: else only a person may. */
 	via_client_ok = broker_may_approve(r->p->b, l, BROKER_VIA_CLIENT) == 0;
 	janee_err_clear();
 	person = r->s == NULL || r->s->via == BROKER_VIA_PERSON;
-	can_grant = 0;
-	if (person && pv != NULL && pv->pol.session_grant_max_s > 0 &&
-	    l->session != NULL &&
-	    lease_scopes_parse(l->requested, &scopes) == 0)
-		can_grant = !policy_needs_oob(&pv->pol, &scopes);
-	janee_strlist_free(&scopes);
+	/* Grants only from a person's own session (the broker says whether
+	 * the policy allows one, and how long). */
+	can_grant = person && broker_may_grant(r->p->b, l, &grant_max) == 0;
 	janee_err_clear();
 	janee_duration_fmt(l->ttl_s, d, sizeof(d));
 	if ((rc = buf_printf(b, "<article class=\"req%s\" id=\"%s\"><h3>",
@@ -575,9 +569,7 @@ put_request(const struct lease *l, void *arg)
 			 l->id)) != 0 ||
 		    (rc = hidden_csrf(r)) != 0 ||
 		    (rc = ttl_select(b, l->ttl_s)) != 0 ||
-		    (can_grant &&
-			(rc = grant_select(b, pv->pol.session_grant_max_s)) !=
-			    0) ||
+		    (can_grant && (rc = grant_select(b, grant_max)) != 0) ||
 		    (rc = buf_addstr(b,
 			 "<button class=\"ok\" type=\"submit\">Approve"
 			 "</button></form>")) != 0)

@@ -778,42 +778,38 @@ broker_decide(struct broker *b, const char *lease_id, int approve,
 	    b, lease_id, approve, BROKER_VIA_PERSON, actor, why, ttl_s);
 }
 
-/* Whether pv lets a person grant l's session grant_s seconds. */
-static int
-grant_allowed(struct broker *b, const struct lease *l, int64_t grant_s,
-    struct janee_strlist *scopes, struct prov **pvp)
+int
+broker_may_grant(struct broker *b, const struct lease *l, int64_t *max_s)
 {
+	struct janee_strlist scopes;
 	struct prov *pv;
-	char max[32];
-	int rc;
+	int rc, oob;
 
-	if ((*pvp = pv = find_prov(b, l->provider)) == NULL)
+	*max_s = 0;
+	if ((pv = find_prov(b, l->provider)) == NULL)
 		return JANEE_ERR_NOT_FOUND;
 	if (pv->pol.session_grant_max_s <= 0)
 		return janee_err_set(JANEE_ERR_POLICY,
 		    "provider '%s' allows no session grants (set "
 		    "\"session_grant_max\" in its policy to allow them)",
 		    pv->name);
-	if (grant_s < 1 || grant_s > pv->pol.session_grant_max_s) {
-		janee_duration_fmt(
-		    pv->pol.session_grant_max_s, max, sizeof(max));
-		return janee_err_set(JANEE_ERR_POLICY,
-		    "a session grant of provider '%s' lasts at most %s",
-		    pv->name, max);
-	}
 	if (l->session == NULL)
 		return janee_err_set(JANEE_ERR_POLICY,
 		    "lease %s was not asked for by an MCP session; only a "
 		    "session's requests can be granted for that session",
 		    l->id);
-	if ((rc = lease_scopes_parse(l->requested, scopes)) != 0)
+	memset(&scopes, 0, sizeof(scopes));
+	if ((rc = lease_scopes_parse(l->requested, &scopes)) != 0)
 		return rc;
-	if (policy_needs_oob(&pv->pol, scopes))
+	oob = policy_needs_oob(&pv->pol, &scopes);
+	janee_strlist_free(&scopes);
+	if (oob)
 		return janee_err_set(JANEE_ERR_POLICY,
 		    "lease %s has a scope that must be approved out of band "
 		    "each time (require_out_of_band); it cannot be granted for "
 		    "a session",
 		    l->id);
+	*max_s = pv->pol.session_grant_max_s;
 	return 0;
 }
 
@@ -822,23 +818,28 @@ broker_approve_grant(struct broker *b, const char *lease_id, const char *actor,
     const char *why, int64_t ttl_s, int64_t grant_s,
     char grant_id[JANEE_LEASE_ID_LEN])
 {
-	struct janee_strlist scopes;
 	char who[256], d[32], t[32], *detail = NULL, *approved = NULL;
 	char *by = NULL;
 	struct audit_event ev = { .actor = actor, .outcome = "ok" };
 	struct grant gr;
 	struct lease l;
-	struct prov *pv;
-	int64_t now = clock_ms();
+	int64_t now = clock_ms(), max_s;
 	int rc;
 
-	memset(&scopes, 0, sizeof(scopes));
 	memset(&gr, 0, sizeof(gr));
 	if ((rc = lease_load(b->lg, lease_id, &l)) != 0)
 		return rc;
 	if ((rc = check_waiting(&l, 1, ttl_s)) != 0 ||
-	    (rc = grant_allowed(b, &l, grant_s, &scopes, &pv)) != 0 ||
-	    (rc = grant_id_new(gr.id)) != 0)
+	    (rc = broker_may_grant(b, &l, &max_s)) != 0)
+		goto out;
+	if (grant_s < 1 || grant_s > max_s) {
+		janee_duration_fmt(max_s, d, sizeof(d));
+		rc = janee_err_set(JANEE_ERR_POLICY,
+		    "a session grant of provider '%s' lasts at most %s",
+		    l.provider, d);
+		goto out;
+	}
+	if ((rc = grant_id_new(gr.id)) != 0)
 		goto out;
 	janee_duration_fmt(grant_s, d, sizeof(d));
 	janee_duration_fmt(l.ttl_s, t, sizeof(t));
@@ -890,7 +891,6 @@ out:
 	free(by);
 	free(approved);
 	free(detail);
-	janee_strlist_free(&scopes);
 	lease_free(&l);
 	return rc;
 }

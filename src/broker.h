@@ -187,6 +187,13 @@ int broker_may_approve(
     struct broker *b, const struct lease *l, enum broker_via via) JANEE_WUR;
 
 /*
+ * Whether a person may grant l's session a grant (below): 0 with *max_s
+ * the longest the provider allows, else JANEE_ERR_POLICY saying why not.
+ */
+int broker_may_grant(
+    struct broker *b, const struct lease *l, int64_t *max_s) JANEE_WUR;
+
+/*
  * Approve a waiting lease as a person (as broker_decide), and grant its
  * MCP session this and narrower requests for grant_s seconds (grant.h):
  * the provider must allow it (session_grant_max, at most max_ttl), the

@@ -157,10 +157,10 @@ call_digest(const char *name, const cJSON *args, char out[65])
 }
 
 /*
- * "payload.mac": payload names the lease, the call's digest, an expiry
- * and the mode of the question asked: 'f' a form, whose answer decides;
- * 'u' a link to janee's page, whose answer only says whether the person
- * went there.
+ * "payload.mac": payload names the lease, the call's digest and an
+ * expiry, and ".u" after them when the question was a link to janee's
+ * page (mode 'u'), whose answer only says whether the person went
+ * there; a form's (mode 'f') has nothing more.
  */
 static char *
 state_make(struct mcp *m, const char *lease_id, const char *digest, char mode)
@@ -169,8 +169,9 @@ state_make(struct mcp *m, const char *lease_id, const char *digest, char mode)
 	char payload[256], p64[400], m64[64];
 	size_t maclen;
 
-	snprintf(payload, sizeof(payload), "%s.%s.%lld.%c", lease_id, digest,
-	    (long long)(janee_now_ms() + STATE_TTL_MS), mode);
+	snprintf(payload, sizeof(payload), "%s.%s.%lld%s", lease_id, digest,
+	    (long long)(janee_now_ms() + STATE_TTL_MS),
+	    mode == 'u' ? ".u" : "");
 	if (EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, m->state_key,
 		sizeof(m->state_key), (unsigned char *)payload, strlen(payload),
 		mac, sizeof(mac), &maclen) == NULL)
@@ -211,12 +212,14 @@ state_check(struct mcp *m, const char *state, const char *digest,
 	f2 = strchr((char *)payload, '.');
 	f3 = f2 ? strchr(f2 + 1, '.') : NULL;
 	f4 = f3 ? strchr(f3 + 1, '.') : NULL;
-	if (f2 == NULL || f3 == NULL || f4 == NULL ||
+	if (f2 == NULL || f3 == NULL ||
 	    (size_t)(f2 - (char *)payload) != JANEE_LEASE_ID_LEN - 1 ||
-	    (strcmp(f4, ".f") != 0 && strcmp(f4, ".u") != 0))
+	    (f4 != NULL && strcmp(f4, ".u") != 0))
 		goto bad;
-	*mode = f4[1];
-	*f2 = *f3 = *f4 = '\0';
+	*mode = f4 != NULL ? 'u' : 'f';
+	if (f4 != NULL)
+		*f4 = '\0';
+	*f2 = *f3 = '\0';
 	if (janee_parse_int(f3 + 1, 0, INT64_MAX, &exp) != 0)
 		goto bad;
 	if (exp < janee_now_ms()) {
