@@ -1012,10 +1012,15 @@ open_link(
 
 /*
  * Where a request comes from: Host must name this page exactly (a DNS
- * rebinding attack sends its own name); Origin, when the browser sends
- * one, must be this page's; Sec-Fetch-Site, when sent, same-origin for a
- * state change and never another site for the page itself (the links
- * come from outside the browser: "none").
+ * rebinding attack sends its own name).  Origin, when the browser sends
+ * one, must be this page's; but under Referrer-Policy: no-referrer a
+ * browser sends "Origin: null" with a form's POST even to its own origin
+ * (Fetch, "serializing a request origin"), so "null" passes only with
+ * Sec-Fetch-Site: same-origin, which says the same thing and is never
+ * sent for a page of another origin, sandboxed or not.  Sec-Fetch-Site,
+ * when sent, must be same-origin for a state change, and never another
+ * site for the page itself (the links come from outside the browser:
+ * "none"); /open may be reached from anywhere, its capability decides.
  */
 static const char *
 bad_source(struct approval_page *p, struct web_request *rq, int post)
@@ -1023,15 +1028,17 @@ bad_source(struct approval_page *p, struct web_request *rq, int post)
 	const char *host = web_header(rq, "Host");
 	const char *origin = web_header(rq, "Origin");
 	const char *site = web_header(rq, "Sec-Fetch-Site");
+	int same = site != NULL && strcmp(site, "same-origin") == 0;
 
 	if (host == NULL || strcmp(host, p->host) != 0)
 		return "This page answers only at its own address";
-	if (origin != NULL && strcmp(origin, p->origin) != 0)
+	if (origin != NULL && strcmp(origin, p->origin) != 0 &&
+	    !(strcmp(origin, "null") == 0 && same))
 		return "A page from another origin may not use janee's page";
-	if (site != NULL && post && strcmp(site, "same-origin") != 0)
+	if (site != NULL && post && !same)
 		return "A page from another origin may not use janee's page";
-	if (site != NULL && !post && strcmp(site, "same-origin") != 0 &&
-	    strcmp(site, "none") != 0 && strcmp(web_path(rq), "/open") != 0)
+	if (site != NULL && !post && !same && strcmp(site, "none") != 0 &&
+	    strcmp(web_path(rq), "/open") != 0)
 		return "Another site may not show janee's page";
 	return NULL;
 }
