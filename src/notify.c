@@ -34,6 +34,7 @@ enum {
 	BUS_GET_SYNC,
 	CALL,
 	CALL_FINISH,
+	FLUSH_SYNC,
 	SIGNAL_SUBSCRIBE,
 	VARIANT_NEW,
 	VARIANT_NEW_STRV,
@@ -59,6 +60,7 @@ static const char *const syms[] = {
 	[BUS_GET_SYNC] = "g_bus_get_sync",
 	[CALL] = "g_dbus_connection_call",
 	[CALL_FINISH] = "g_dbus_connection_call_finish",
+	[FLUSH_SYNC] = "g_dbus_connection_flush_sync",
 	[SIGNAL_SUBSCRIBE] = "g_dbus_connection_signal_subscribe",
 	[VARIANT_NEW] = "g_variant_new",
 	[VARIANT_NEW_STRV] = "g_variant_new_strv",
@@ -95,6 +97,7 @@ static struct {
 	    GDBusCallFlags, gint, GCancellable *, GAsyncReadyCallback,
 	    gpointer);
 	GVariant *(*call_finish)(GDBusConnection *, GAsyncResult *, GError **);
+	gboolean (*flush_sync)(GDBusConnection *, GCancellable *, GError **);
 	guint (*signal_subscribe)(GDBusConnection *, const gchar *,
 	    const gchar *, const gchar *, const gchar *, const gchar *,
 	    GDBusSignalFlags, GDBusSignalCallback, gpointer, GDestroyNotify);
@@ -134,6 +137,8 @@ load(void)
 	fn.call_finish =
 	    (GVariant * (*)(GDBusConnection *, GAsyncResult *, GError **))
 		addr[CALL_FINISH];
+	fn.flush_sync = (gboolean(*)(
+	    GDBusConnection *, GCancellable *, GError **))addr[FLUSH_SYNC];
 	fn.signal_subscribe = (guint(*)(GDBusConnection *, const gchar *,
 	    const gchar *, const gchar *, const gchar *, const gchar *,
 	    GDBusSignalFlags, GDBusSignalCallback, gpointer,
@@ -428,6 +433,8 @@ notifier_free(struct notifier *n)
 	if (n == NULL)
 		return;
 	if (n->state > 0) {
+		/* What was said last (CloseNotification) goes out first. */
+		fn.flush_sync(n->bus, NULL, NULL);
 		if (n->acquired)
 			fn.ctx_release(n->ctx);
 		fn.object_unref(n->bus);
