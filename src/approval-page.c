@@ -88,7 +88,7 @@ static const char style[] =
     ".flash{background:#e6f2ea;border:1px solid #9fcfb0;padding:8px 14px;"
     "border-radius:6px;margin:16px 0 0}"
     ".flash.err{background:#fbe9e7;border-color:#e0a39d}"
-    ".none{color:#6b7686}code{font-size:12px}";
+    ".none{color:#6b7686}code{font-size:12px}time,th{white-space:nowrap}";
 
 /* --- text into HTML -------------------------------------------------- */
 
@@ -267,11 +267,14 @@ approval_page_link(struct approval_page *p, enum broker_via via,
 	int64_t now = janee_now_ms();
 	size_t i;
 
-	/* A free or spent slot, else the one that ends first. */
+	/*
+	 * A free slot, else the one that ends first.  A spent link keeps its
+	 * slot until it would have expired, so that using it again says so.
+	 */
 	for (i = 0; i < PAGE_CAPS; i++) {
 		struct page_cap *k = &p->caps[i];
 
-		if (k->expires_ms <= now || k->used) {
+		if (k->expires_ms <= now) {
 			c = k;
 			break;
 		}
@@ -364,7 +367,7 @@ page_head(struct approval_page *p, struct buf *b, const char *title)
 	return buf_printf(b,
 	    "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
 	    "<meta name=\"viewport\" content=\"width=device-width, "
-	    "initial-scale=1\"><title>%s</title><style>%s</style></head>"
+	    "initial-scale=1\"><title>janee: %s</title><style>%s</style></head>"
 	    "<body><header><h1>janee: %s</h1><p>served by %s on %s</p>"
 	    "</header><main>",
 	    title, style, title, p->host_name, p->host);
@@ -611,12 +614,13 @@ put_grant(const struct grant *g, void *arg)
 	    (rc = html_put(b, g->provider, 0)) != 0 ||
 	    (rc = buf_addstr(b, "</td><td>")) != 0 ||
 	    (rc = put_list(b, g->scopes)) != 0 ||
-	    (rc = buf_addstr(b, "</td><td>")) != 0 ||
-	    (rc = put_list(b, g->repositories)) != 0 ||
+	    (g->repositories != NULL &&
+		((rc = buf_addstr(b, "<br>on ")) != 0 ||
+		    (rc = put_list(b, g->repositories)) != 0)) ||
 	    (rc = buf_addstr(b, "</td><td>")) != 0 ||
 	    (rc = html_put(b, g->client, 1)) != 0 ||
 	    (rc = buf_printf(b,
-		 "<span class=\"tag\">self-reported</span> session "
+		 "<span class=\"tag\">self-reported</span><br>session "
 		 "%.8s</td><td>%s</td><td>",
 		 g->session, d)) != 0 ||
 	    (rc = put_time(b, g->expires_ms)) != 0 ||
@@ -753,8 +757,8 @@ render_person(struct render *r)
 		return rc;
 	if ((rc = put_table(r, "Session grants",
 		 "<th>Grant</th><th>Provider</th><th>Scopes</th>"
-		 "<th>Repositories</th><th>Session</th><th>Each lease up to"
-		 "</th><th>Until</th><th></th>",
+		 "<th>Session of</th><th>Leases up to</th><th>Until</th>"
+		 "<th></th>",
 		 "No session grant is in force.", fill_grants)) != 0 ||
 	    (rc = put_table(r, "Active leases",
 		 "<th>Lease</th><th>Provider</th><th>Scopes</th>"
