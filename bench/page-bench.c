@@ -355,9 +355,11 @@ main(int argc, char **argv)
 	    "page: render, in process, CPU time", cst[0], cst[1], cst[2]);
 	printf("%-58s %.3f ms\n", "page: serving process CPU per GET / (mean)",
 	    (srv1 - srv0) / runs);
-	printf("%-58s %.3f / %.3f / %.3f ms  (target < %.0f ms: %s)\n",
+	printf("%-58s %.3f / %.3f / %.3f ms  (target < %.0f ms: p50 %s, "
+	       "p95 %s)\n",
 	    "page: GET / over loopback, new connection each", st[0], st[1],
-	    st[2], TARGET_MS, st[1] < TARGET_MS ? "met" : "NOT met");
+	    st[2], TARGET_MS, st[0] < TARGET_MS ? "met" : "NOT met",
+	    st[1] < TARGET_MS ? "met" : "NOT met");
 	printf("%-58s %ld KiB\n",
 	    "page: peak RSS, ledger filled, before the page started",
 	    hwm_before);

@@ -127,6 +127,9 @@ load(void)
 
 struct web {
 	struct MHD_Daemon *d;
+	/* One body for every answer: libmicrohttpd copies it, and keeping
+	 * the storage spares a page's worth of page faults per answer. */
+	struct buf body;
 	struct sockaddr_in local;
 	unsigned flags;
 	web_handler handler;
@@ -173,7 +176,7 @@ web_header_add(struct web_response *rs, const char *name, const char *value)
 }
 
 static void
-response_free(struct web_response *rs)
+response_free(struct web *w, struct web_response *rs)
 {
 	int i;
 
@@ -181,7 +184,9 @@ response_free(struct web_response *rs)
 		free(rs->hdr[i][0]);
 		free(rs->hdr[i][1]);
 	}
-	buf_free(&rs->body);
+	/* Kept for the next answer (wiped: a page may hold a CSRF token). */
+	w->body = rs->body;
+	buf_reset(&w->body);
 }
 
 /* Before a byte is read: refuse other uids, and peers nobody can name. */
@@ -348,13 +353,13 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	memset(&rs, 0, sizeof(rs));
 	rs.status = 200;
 	rs.type = "text/html; charset=utf-8";
-	buf_init(&rs.body, WEB_MAX_RESPONSE);
+	rs.body = w->body;
 	w->handler(w->arg, rq, &rs);
 	janee_err_clear();
 	resp = fn.resp_buffer(
 	    rs.body.len, rs.body.p ? rs.body.p : empty, MHD_RESPMEM_MUST_COPY);
 	if (resp == NULL) {
-		response_free(&rs);
+		response_free(w, &rs);
 		return MHD_NO;
 	}
 	fn.resp_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, rs.type);
@@ -362,7 +367,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		fn.resp_header(resp, rs.hdr[i][0], rs.hdr[i][1]);
 	ret = fn.queue(conn, (unsigned)rs.status, resp);
 	fn.resp_destroy(resp);
-	response_free(&rs);
+	response_free(w, &rs);
 	return ret;
 }
 
@@ -379,6 +384,7 @@ web_start(
 		return rc;
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
+	buf_init(&w->body, WEB_MAX_RESPONSE);
 	w->flags = flags;
 	w->handler = h;
 	w->arg = arg;
@@ -425,6 +431,7 @@ web_stop(struct web *w)
 		return;
 	if (w->d != NULL)
 		fn.stop(w->d);
+	buf_free(&w->body);
 	free(w);
 }
 
