@@ -835,6 +835,47 @@ wait_out_of_band(struct mcp *m, const struct mcp_lease_tool *t, cJSON *id,
 }
 
 /*
+ * The 2026-07-28 era: answer the call with input_required, the question
+ * (q, consumed) in inputRequests and a requestState bound to this call
+ * and to the kind of question (mode 'f' a form, 'u' a link); until the
+ * state expires (or the session ends) the lease waits for the repeated
+ * call.  *pending is set: the call was answered.
+ */
+static cJSON *
+input_required(struct mcp *m, const struct mcp_lease_tool *t, cJSON *id,
+    const cJSON *params, const char *lease_id, cJSON *q, char mode,
+    int *pending)
+{
+	char digest[65], *st;
+	struct mcp_pending *p;
+	cJSON *r, *ir, *sp;
+
+	call_digest(t->name,
+	    cJSON_GetObjectItemCaseSensitive(params, "arguments"), digest);
+	if ((st = state_make(m, lease_id, digest, mode)) == NULL) {
+		cJSON_Delete(q);
+		return mcp_tool_error("cannot make the request state");
+	}
+	r = cJSON_CreateObject();
+	cJSON_AddStringToObject(r, "resultType", "input_required");
+	ir = cJSON_AddObjectToObject(r, "inputRequests");
+	sp = cJSON_AddObjectToObject(ir, "approval");
+	cJSON_AddStringToObject(sp, "method", "elicitation/create");
+	cJSON_AddItemToObject(sp, "params", q);
+	cJSON_AddStringToObject(r, "requestState", st);
+	free(st);
+	/* Until the state expires: then, or at exit, deny the lease. */
+	if ((p = pending_new(m, PENDING_STATE, t, id, lease_id, params)) !=
+	    NULL) {
+		p->stateless = 1;
+		p->deadline_ms = janee_now_ms() + STATE_TTL_MS;
+	}
+	mcp_send(m, mcp_result(id, r));
+	*pending = 1;
+	return NULL;
+}
+
+/*
  * The person answers on janee's page, reached by a link the client
  * carries: in the 2026-07-28 era an input_required answer whose
  * requestState says so ('u'); before, elicitation/create with mode url,
@@ -844,12 +885,10 @@ static cJSON *
 elicit_link(struct mcp *m, const struct mcp_lease_tool *t, cJSON *id,
     const cJSON *params, const char *lease_id, int stateless, int *pending)
 {
-	const cJSON *args =
-	    cJSON_GetObjectItemCaseSensitive(params, "arguments");
 	struct mcp_pending *p;
-	char digest[65], *st = NULL, *link;
 	struct lease l;
-	cJSON *r, *ir, *sp;
+	char *link;
+	cJSON *r;
 	int rc;
 
 	if ((rc = lease_load(m->c->broker.lg, lease_id, &l)) != 0) {
@@ -868,36 +907,20 @@ elicit_link(struct mcp *m, const struct mcp_lease_tool *t, cJSON *id,
 		    "%s is closed",
 		    lease_id);
 	}
-	if (stateless) {
-		call_digest(t->name, args, digest);
-		if ((st = state_make(m, lease_id, digest, 'u')) == NULL) {
-			free(link);
-			lease_free(&l);
-			return mcp_tool_error("cannot make the request state");
-		}
-		r = cJSON_CreateObject();
-		cJSON_AddStringToObject(r, "resultType", "input_required");
-		ir = cJSON_AddObjectToObject(r, "inputRequests");
-		sp = cJSON_AddObjectToObject(ir, "approval");
-		cJSON_AddStringToObject(sp, "method", "elicitation/create");
-		cJSON_AddItemToObject(sp, "params", url_params(m, &l, link));
-		cJSON_AddStringToObject(r, "requestState", st);
-		free(st);
-		if ((p = pending_new(
-			 m, PENDING_STATE, t, id, lease_id, params)) != NULL) {
-			p->stateless = 1;
-			p->deadline_ms = janee_now_ms() + STATE_TTL_MS;
-		}
-		mcp_send(m, mcp_result(id, r));
-	} else if ((p = wait_for_person(
-			m, PENDING_LINK, t, id, params, lease_id, 0)) != NULL) {
+	r = NULL;
+	if (stateless)
+		r = input_required(m, t, id, params, lease_id,
+		    url_params(m, &l, link), 'u', pending);
+	else if ((p = wait_for_person(
+		      m, PENDING_LINK, t, id, params, lease_id, 0)) != NULL) {
 		send_elicitation(m, p, url_params(m, &l, link));
 		p->url_sent = 1;
-	}
+		*pending = 1;
+	} else
+		r = mcp_tool_error("out of memory");
 	free(link);
 	lease_free(&l);
-	*pending = 1;
-	return NULL;
+	return r;
 }
 
 /* --- the entry points ----------------------------------------------- */
@@ -1011,12 +1034,9 @@ static cJSON *
 elicit(struct mcp *m, const struct mcp_lease_tool *t, cJSON *id,
     const cJSON *params, const char *lease_id, int stateless, int *pending)
 {
-	const cJSON *args =
-	    cJSON_GetObjectItemCaseSensitive(params, "arguments");
 	struct mcp_pending *p;
-	char digest[65], *st;
 	struct lease l;
-	cJSON *r, *ir, *sp;
+	cJSON *r;
 	int rc;
 
 	if ((rc = lease_load(m->c->broker.lg, lease_id, &l)) != 0) {
@@ -1025,29 +1045,10 @@ elicit(struct mcp *m, const struct mcp_lease_tool *t, cJSON *id,
 		return r;
 	}
 	if (stateless) {
-		call_digest(t->name, args, digest);
-		if ((st = state_make(m, lease_id, digest, 'f')) == NULL) {
-			lease_free(&l);
-			return mcp_tool_error("cannot make the request state");
-		}
-		r = cJSON_CreateObject();
-		cJSON_AddStringToObject(r, "resultType", "input_required");
-		ir = cJSON_AddObjectToObject(r, "inputRequests");
-		sp = cJSON_AddObjectToObject(ir, "approval");
-		cJSON_AddStringToObject(sp, "method", "elicitation/create");
-		cJSON_AddItemToObject(sp, "params", elicit_params(m, &l, 1));
-		cJSON_AddStringToObject(r, "requestState", st);
-		free(st);
+		r = input_required(m, t, id, params, lease_id,
+		    elicit_params(m, &l, 1), 'f', pending);
 		lease_free(&l);
-		/* Until the state expires: then, or at exit, deny the lease. */
-		if ((p = pending_new(
-			 m, PENDING_STATE, t, id, lease_id, params)) != NULL) {
-			p->stateless = 1;
-			p->deadline_ms = janee_now_ms() + STATE_TTL_MS;
-		}
-		mcp_send(m, mcp_result(id, r));
-		*pending = 1; /* answered already */
-		return NULL;
+		return r;
 	}
 	if ((p = pending_new(m, PENDING_ELICIT, t, id, lease_id, params)) ==
 	    NULL) {
