@@ -570,14 +570,8 @@ mint_lease(struct broker *b, struct prov *pv, struct lease *l,
 static struct prov *
 find_prov(struct broker *b, const char *name)
 {
-	struct prov *pv = config_find(b->cfg, name);
-
-	if (pv == NULL)
-		janee_err_set(JANEE_ERR_NOT_FOUND,
-		    "no provider '%s' in %s; list them with: janee provider "
-		    "list",
-		    name, b->cfg->path);
-	return pv;
+	return config_lookup(
+	    b->cfg, name, 1, "list them with: janee provider list");
 }
 
 /*
@@ -1420,11 +1414,8 @@ broker_login(
 	struct prov *pv;
 	int rc;
 
-	if ((pv = config_find(b->cfg, provider)) == NULL)
-		return janee_err_set(JANEE_ERR_NOT_FOUND,
-		    "no provider '%s' in "
-		    "%s; list them with: janee provider list",
-		    provider, b->cfg->path);
+	if ((pv = find_prov(b, provider)) == NULL)
+		return JANEE_ERR_NOT_FOUND;
 	if (pv->impl->login == NULL)
 		return janee_err_set(JANEE_ERR_UNSUPPORTED,
 		    "provider '%s' "
@@ -1450,11 +1441,8 @@ broker_logout(struct broker *b, const char *provider)
 	int rc = 0, prc;
 
 	memset(&ids, 0, sizeof(ids));
-	if ((pv = config_find(b->cfg, provider)) == NULL)
-		return janee_err_set(JANEE_ERR_NOT_FOUND,
-		    "no provider '%s' in "
-		    "%s",
-		    provider, b->cfg->path);
+	if ((pv = find_prov(b, provider)) == NULL)
+		return JANEE_ERR_NOT_FOUND;
 	if ((rc = broker_unlock(b)) != 0)
 		return rc;
 	/* Everything minted from the login goes first. */

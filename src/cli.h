@@ -29,8 +29,13 @@
 struct cli_opt {
 	const char *name; /* long name, without "--" */
 	char shortname; /* or 0 */
-	int has_arg;
+	int has_arg; /* 0, 1, or CLI_ARG_FILE: a path (shells complete it) */
 };
+
+#define CLI_ARG_FILE 2
+
+/* The options every command takes (--home, ...). */
+extern const struct cli_opt cli_global_opts[];
 
 struct cmd;
 
@@ -55,6 +60,7 @@ struct cli {
 #define CMD_LEDGER 0x01 /* an initialised home and its ledger */
 #define CMD_CONFIG 0x02 /* config.json must load (else warn) */
 #define CMD_NO_SWEEP 0x04 /* do not sweep overdue leases first */
+#define CMD_HIDDEN 0x08 /* not listed in help (__complete) */
 
 struct cmd {
 	const char *group; /* "secret", or NULL for a top-level command */
@@ -153,5 +159,7 @@ int cmd_approvals(struct cli *c);
 int cmd_approve(struct cli *c);
 int cmd_deny(struct cli *c);
 int cmd_logout(struct cli *c);
+int cmd_complete(struct cli *c);
+int cmd_completion(struct cli *c);
 
 #endif

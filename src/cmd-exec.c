@@ -156,13 +156,9 @@ add_lease(struct exec *x, const char *provider)
 		    JANEE_ERR_USAGE, "at most %d leases at once", MAX_LEASES);
 		return NULL;
 	}
-	if (config_find(x->c->cfg, provider) == NULL) {
-		janee_err_set(JANEE_ERR_NOT_FOUND,
-		    "no provider '%s' in %s; list them with: janee provider "
-		    "list",
-		    provider, x->c->cfg->path);
+	if (config_lookup(x->c->cfg, provider, 1,
+		"list them with: janee provider list") == NULL)
 		return NULL;
-	}
 	l = &x->leases[x->nleases];
 	if ((l->provider = janee_strdup(provider)) == NULL)
 		return NULL;

@@ -69,6 +69,14 @@ int config_load(const char *path, const struct janee_provider *const *table,
 int config_parse(const char *text, const char *origin,
     const struct janee_provider *const *table, struct config **out) JANEE_WUR;
 struct prov *config_find(struct config *c, const char *name);
+/*
+ * config_find, or NULL with a JANEE_ERR_NOT_FOUND message naming the
+ * configuration file (with_path; not for an agent), the closest provider
+ * names ("did you mean 'github'?") and then hint ("list them with: janee
+ * provider list").
+ */
+struct prov *config_lookup(
+    struct config *c, const char *name, int with_path, const char *hint);
 void config_free(struct config *c);
 
 /* The provider table compiled into this binary (src/providers.c). */

@@ -168,10 +168,12 @@ request_token(
 	if ((lid = arg_str(args, "lease_id")) != NULL)
 		return mcp_lease_collect(
 		    m, &request_token_tool, id, args, lid, pending);
-	if (config_find(m->c->cfg, prov) == NULL)
-		return mcp_tool_error("no provider '%s'; call list_providers "
-				      "to see which there are",
-		    prov);
+	if (config_lookup(m->c->cfg, prov, 0,
+		"call list_providers to see which there are") == NULL) {
+		r = mcp_tool_error("%s", janee_err_msg(JANEE_ERR_NOT_FOUND));
+		janee_err_clear();
+		return r;
+	}
 	memset(&req, 0, sizeof(req));
 	req.provider = prov;
 	req.reason = arg_str(args, "reason");

@@ -52,18 +52,21 @@ cJSON *
 mcp_tool_error(const char *fmt, ...)
 {
 	cJSON *r = cJSON_CreateObject(), *c, *t;
-	char msg[1024];
 	va_list ap;
+	char *msg;
 
+	/* Never cut: the model reads the whole message. */
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
 	va_end(ap);
 	c = cJSON_AddArrayToObject(r, "content");
 	t = cJSON_CreateObject();
 	cJSON_AddStringToObject(t, "type", "text");
-	cJSON_AddStringToObject(t, "text", msg);
+	cJSON_AddStringToObject(t, "text", msg ? msg : "out of memory");
 	cJSON_AddItemToArray(c, t);
 	cJSON_AddBoolToObject(r, "isError", 1);
+	free(msg);
 	return r;
 }
 
