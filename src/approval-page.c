@@ -213,14 +213,16 @@ html_put(struct buf *b, const char *s, int agent)
 		else if (agent && unsafe_char(s, &len, esc))
 			rc =
 			    buf_printf(b, "<span class=\"esc\">%s</span>", esc);
-		else if (!agent && (unsigned char)*s < 0x20)
+		else if (!agent && ((unsigned char)*s < 0x20 || *s == 0x7f))
 			rc = buf_addstr(b, " ");
-		else {
-			if ((len = utf8_seq((const unsigned char *)s, strlen(s),
-				 &(uint32_t){ 0 })) == 0)
-				len = 1;
+		else if ((len = utf8_seq((const unsigned char *)s, strlen(s),
+			      &(uint32_t){ 0 })) == 0) {
+			/* janee's own text: an invalid byte becomes U+FFFD, so
+			 * that the page stays UTF-8 (found by fuzz-html). */
+			len = 1;
+			rc = buf_addstr(b, "\xef\xbf\xbd");
+		} else
 			rc = buf_add(b, s, len);
-		}
 	}
 	return rc;
 }

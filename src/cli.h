@@ -125,7 +125,7 @@ int cli_obtain(struct cli *c, struct broker_req *req, const char *purpose,
 /* A lease for people (one table row) and for programs (never a token). */
 struct lease;
 void cli_lease_header(void);
-/* A session grant for people (cmd-approve.c); a grant_each callback. */
+/* A session grant for people (cmd-lease.c); a grant_each callback. */
 struct grant;
 int cli_grant_row(const struct grant *g, void *arg);
 void cli_lease_row(const struct lease *l);

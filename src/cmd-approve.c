@@ -41,31 +41,6 @@ show_pending(const struct lease *l, void *arg)
 	return 0;
 }
 
-/* One session grant for people (approvals, lease list). */
-int
-cli_grant_row(const struct grant *g, void *arg)
-{
-	char t[JANEE_TIME_LEN], d[32];
-	int64_t now = janee_now_ms();
-
-	(void)arg;
-	janee_time_fmt(g->expires_ms, t);
-	janee_duration_fmt(g->max_ttl_s, d, sizeof(d));
-	printf("%s  %s  provider %s, scopes %s", g->id,
-	    g->revoked		      ? "revoked"
-		: g->expires_ms > now ? "in force"
-				      : "expired",
-	    g->provider, g->scopes);
-	if (g->repositories != NULL)
-		printf(", repositories %s", g->repositories);
-	printf(", leases up to %s, until %s\n    for session %.8s of ", d, t,
-	    g->session);
-	cli_put_text(stdout, g->client ? g->client : "?", 0);
-	printf(" (granted with %s); revoke: janee lease revoke %s\n",
-	    g->lease_id, g->id);
-	return 0;
-}
-
 static volatile sig_atomic_t stopping;
 
 static void

@@ -3,9 +3,6 @@
 # curl (a cookie jar per browser session), and requests left waiting by
 # `janee token` in the background.
 
-# No desktop here unless a test brings its own (a private bus).
-unset DBUS_SESSION_BUS_ADDRESS XDG_RUNTIME_DIR
-
 # page_start: serve the page in the background; PAGE_LINK (the one-time
 # link it printed), PAGE_ORIGIN, PAGE_PORT, page_pid.
 page_start() {

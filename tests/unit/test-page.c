@@ -80,6 +80,11 @@ janees_own_text_loses_controls_only(void)
 
 	T_EQ_STR(s, "line one tab");
 	free(s);
+	/* Found by fuzz-html: DEL and invalid UTF-8 kept the page from
+	 * being what it says it is (UTF-8 without controls). */
+	s = escaped("del\x7f bad\xff caf\xc3\xa9", 0);
+	T_EQ_STR(s, "del  bad\xef\xbf\xbd caf\xc3\xa9");
+	free(s);
 }
 
 static void
