@@ -1076,12 +1076,13 @@ mcp_lease_obtain(struct mcp *m, const struct mcp_lease_tool *t, cJSON *id,
 	/*
 	 * The broker decides how this is approved; janee serve can send a
 	 * link to its page when the client opens links (URL mode) and the
-	 * page can be served, ask with a form when the client shows forms,
-	 * and can always wait for a person elsewhere.
+	 * page has not failed to start, ask with a form when the client
+	 * shows forms, and can always wait for a person elsewhere.
 	 */
 	if (m->can_elicit)
 		can |= BROKER_CAN_ELICIT;
-	if (m->can_elicit_url && page(m) != NULL)
+	/* The page starts when a link is sent (it loads libmicrohttpd). */
+	if (m->can_elicit_url && !m->page_failed)
 		can |= BROKER_CAN_LINK;
 	rc = broker_submit(&m->c->broker, req, can, &g);
 	if (rc == 0)
