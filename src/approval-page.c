@@ -12,6 +12,7 @@
 #include "audit.h"
 #include "grant.h"
 #include "lease.h"
+#include "text.h"
 #include "util.h"
 #include "web.h"
 
@@ -93,86 +94,10 @@ static const char style[] =
 
 /* --- text into HTML -------------------------------------------------- */
 
-/*
- * The strict UTF-8 sequence at p (no overlongs, no surrogates, nothing
- * past U+10FFFF): its length and code point, or 0.
- */
-static size_t
-utf8_seq(const unsigned char *p, size_t n, uint32_t *cp)
-{
-	size_t k, len;
-	uint32_t c;
-
-	if (p[0] < 0x80) {
-		*cp = p[0];
-		return 1;
-	}
-	if ((p[0] & 0xe0) == 0xc0)
-		len = 2, c = p[0] & 0x1f;
-	else if ((p[0] & 0xf0) == 0xe0)
-		len = 3, c = p[0] & 0x0f;
-	else if ((p[0] & 0xf8) == 0xf0)
-		len = 4, c = p[0] & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (k = 1; k < len; k++) {
-		if ((p[k] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (p[k] & 0x3f);
-	}
-	if ((len == 2 && c < 0x80) || (len == 3 && c < 0x800) ||
-	    (len == 4 && c < 0x10000) || c > 0x10ffff ||
-	    (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return len;
-}
-
-/*
- * Whether the character at s must not reach a person as it is, with its
- * visible escape.  The same rule as janee_text_char (src/text.h, on the
- * `harden` branch): C0, DEL, C1, the bidi controls U+061C, U+200E/F,
- * U+202A-202E, U+2066-2069, U+2028/9, and bytes of invalid UTF-8.
- * TODO(harden): once src/text.h is on main, this function becomes
- * `return janee_text_char(s, len, esc);`.
- */
-static int
-unsafe_char(const char *s, size_t *len, char esc[8])
-{
-	const unsigned char *p = (const unsigned char *)s;
-	uint32_t cp;
-
-	if ((*len = utf8_seq(p, strlen(s), &cp)) == 0) {
-		*len = 1;
-		snprintf(esc, 8, "\\x%02x", p[0]);
-		return 1;
-	}
-	if (cp == '\n' || cp == '\r' || cp == '\t') {
-		snprintf(esc, 8, "\\%c",
-		    cp == '\n'	     ? 'n'
-			: cp == '\r' ? 'r'
-				     : 't');
-		return 1;
-	}
-	if (cp < 0x20 || cp == 0x7f) {
-		snprintf(esc, 8, "\\x%02x", (unsigned)cp);
-		return 1;
-	}
-	if ((cp >= 0x80 && cp <= 0x9f) || cp == 0x61c || cp == 0x200e ||
-	    cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) ||
-	    (cp >= 0x2066 && cp <= 0x2069) || cp == 0x2028 || cp == 0x2029) {
-		snprintf(esc, 8, "\\u%04x", (unsigned)(cp & 0xffff));
-		return 1;
-	}
-	return 0;
-}
-
 int
 html_put(struct buf *b, const char *s, int agent)
 {
-	char esc[8];
+	char esc[JANEE_TEXT_ESC];
 	const char *ent;
 	size_t len;
 	int rc = 0;
@@ -210,13 +135,13 @@ html_put(struct buf *b, const char *s, int agent)
 		}
 		if (ent != NULL)
 			rc = buf_addstr(b, ent);
-		else if (agent && unsafe_char(s, &len, esc))
+		else if (agent && janee_text_char(s, &len, esc))
 			rc =
 			    buf_printf(b, "<span class=\"esc\">%s</span>", esc);
 		else if (!agent && ((unsigned char)*s < 0x20 || *s == 0x7f))
 			rc = buf_addstr(b, " ");
-		else if ((len = utf8_seq((const unsigned char *)s, strlen(s),
-			      &(uint32_t){ 0 })) == 0) {
+		else if ((len = janee_utf8_seq((const unsigned char *)s,
+			      strnlen(s, 4), NULL)) == 0) {
 			/* janee's own text: an invalid byte becomes U+FFFD, so
 			 * that the page stays UTF-8 (found by fuzz-html). */
 			len = 1;

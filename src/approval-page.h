@@ -75,7 +75,9 @@ char *approval_page_link(struct approval_page *p, enum broker_via via,
  * agent set (an agent's reason, a client's name, scopes), also each
  * character that must not reach a person as it is (C0 and C1 controls,
  * bidi controls, line separators, invalid UTF-8), shown as a visible
- * escape ("\u202e") instead.  The one HTML escaper of the page.
+ * escape ("\u202e") instead, as janee_text_char (src/text.h) decides
+ * for every place agent text reaches a person.  The one HTML escaper of
+ * the page.
  */
 int html_put(struct buf *b, const char *s, int agent) JANEE_WUR;
 

@@ -491,9 +491,10 @@ audit_each(struct ledger *lg, const struct audit_filter *f,
 
 const char *const audit_event_names[] = { "requested", "approved", "denied",
 	"minting", "issued", "mint_failed", "expired", "revoked",
-	"revoke_failed", "irrevocable", "reconciled", "login", "login_broken",
-	"logout", "secret_set", "secret_rm", "secret_rekey", "secret_resolved",
-	"init", "export", "session_granted", "session_grant_revoked", NULL };
+	"revoke_failed", "irrevocable", "reconciled", "reconcile_failed",
+	"orphaned", "login", "login_broken", "logout", "secret_set",
+	"secret_rm", "secret_rekey", "secret_resolved", "init", "export",
+	"session_granted", "session_grant_revoked", NULL };
 
 int
 audit_event_known(const char *name)

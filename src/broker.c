@@ -8,6 +8,7 @@
 #include "credentials.h"
 #include "grant.h"
 #include "janee/http.h"
+#include "login-guard.h"
 #include "policy.h"
 #include "secretref.h"
 #include "secrets.h"
@@ -19,9 +20,12 @@ clock_ms(void)
 	return janee_now_ms();
 }
 
+/* Leases that can be ended (an orphan's token janee never had). */
 static int
 collect_id(const struct lease *l, void *arg)
 {
+	if (l->state == LEASE_ORPHANED)
+		return 0;
 	return janee_strlist_add(arg, l->id);
 }
 
@@ -193,6 +197,27 @@ prov_cred_unlock(struct janee_ctx *ctx)
 	}
 }
 
+static int
+prov_lease_minting(struct janee_ctx *ctx, const char *lease_id)
+{
+	struct broker *b = ctx->core;
+	sqlite3_stmt *st;
+	int minting = 1;
+
+	if (ledger_prepare(b->lg,
+		"SELECT count(*) FROM leases WHERE id = ? AND state = "
+		"'minting'",
+		&st) != 0) {
+		janee_err_clear(); /* keep what the ledger cannot judge */
+		return 1;
+	}
+	sqlite3_bind_text(st, 1, lease_id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		minting = sqlite3_column_int(st, 0) != 0;
+	sqlite3_finalize(st);
+	return minting;
+}
+
 void
 broker_init(struct broker *b, struct ledger *lg, const struct home *h,
     struct config *cfg, struct keysrc *ks)
@@ -215,6 +240,7 @@ broker_init(struct broker *b, struct ledger *lg, const struct home *h,
 		cfg->provs[i].ctx.login_gone = prov_login_gone;
 		cfg->provs[i].ctx.cred_lock = prov_cred_lock;
 		cfg->provs[i].ctx.cred_unlock = prov_cred_unlock;
+		cfg->provs[i].ctx.lease_minting = prov_lease_minting;
 		cfg->provs[i].ctx.now_ms = clock_ms;
 		cfg->provs[i].ctx.log = prov_log;
 	}
@@ -541,6 +567,8 @@ mint_lease(struct broker *b, struct prov *pv, struct lease *l,
 	if (g->tok.expires_ms > 0 &&
 	    (g->tok.expires_ms < l->expires_ms || !revocable))
 		l->expires_ms = g->tok.expires_ms;
+	/* How long this provider's tokens live: an orphan's bound later. */
+	l->token_expires_ms = g->tok.expires_ms;
 	l->next_attempt_ms = l->expires_ms;
 	janee_crash_point("before_active");
 	if ((!revocable &&
@@ -1188,6 +1216,12 @@ broker_end(struct broker *b, const char *lease_id, const char *why)
 			    "revocation at '%s' failed (%s); janee retries it",
 			    l.id, l.provider, l.detail ? l.detail : "");
 		break;
+	case LEASE_ORPHANED:
+		rc = janee_err_set(JANEE_ERR_STATE,
+		    "lease %s is orphaned: janee never recorded its token, so "
+		    "it cannot revoke it (%s)",
+		    l.id, l.detail ? l.detail : "");
+		break;
 	default:
 		rc = janee_err_set(JANEE_ERR_STATE, "lease %s is already %s",
 		    l.id, lease_state_name(l.state));
@@ -1237,27 +1271,137 @@ due_batch(struct broker *b, int64_t now, int64_t *cur_ms, char *cur_id,
 /*
  * Leases a janee process left in state minting when it died: the lease
  * was durable before the provider was asked (invariant 6), so janee knows
- * to look.  The provider's reconcile() revokes what it issued for the
- * lease, where it can; the lease is closed as failed either way, saying
- * which.  MINTING_STALE_MS is far beyond any mint's HTTP timeouts.
+ * to look.  MINTING_STALE_MS is far beyond any mint's HTTP timeouts and
+ * login lock waits: a token of the lease was issued before minting_ms +
+ * MINTING_STALE_MS.
  */
 #define MINTING_STALE_MS (5 * 60 * 1000)
 
-static int
-reconcile_stale(struct broker *b, int64_t now)
+/*
+ * The longest a token of provider lived, per its recent leases (the
+ * provider's own expiry as it said at the mint); 0 when never said.
+ */
+static int64_t
+seen_lifetime_s(struct broker *b, const char *provider)
 {
-	char ids[32][JANEE_LEASE_ID_LEN], why[256];
-	struct lease l;
-	struct prov *pv;
 	sqlite3_stmt *st;
-	int i, n = 0, rc, found, step;
+	int64_t ms = 0;
+
+	if (ledger_prepare(b->lg,
+		"SELECT max(token_expires_ms - issued_ms) FROM (SELECT "
+		"token_expires_ms, issued_ms FROM leases WHERE provider = ? "
+		"AND token_expires_ms > issued_ms ORDER BY created_ms DESC "
+		"LIMIT 16)",
+		&st) != 0) {
+		janee_err_clear(); /* then it is not known */
+		return 0;
+	}
+	sqlite3_bind_text(st, 1, provider, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		ms = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return ms > 0 ? (ms + 999) / 1000 : 0;
+}
+
+/*
+ * Ask the provider about one lease cut short while minting.  When it is
+ * sure no token of the lease is left live (reconcile() answered 0), the
+ * lease is failed, saying how many tokens were revoked.  Otherwise a token
+ * may be live that janee cannot end: the lease is orphaned, "may be live
+ * until" the token's expiry as the provider knows it, else the minting
+ * start plus the window plus the provider's token lifetime (its own word,
+ * else the longest the ledger saw), else "its own expiry".  A provider
+ * that cannot be reached is asked again later, with backoff.
+ */
+static int
+reconcile_one(
+    struct broker *b, struct lease *l, int64_t now, struct sweep_report *r)
+{
+	struct janee_reconcile rr;
+	struct prov *pv = config_find(b->cfg, l->provider);
+	char t[JANEE_TIME_LEN], *why = NULL, *msg = NULL;
+	int64_t life;
+	int rc, prc;
+
+	memset(&rr, 0, sizeof(rr));
+	rr.minting_ms = l->minting_ms ? l->minting_ms : l->created_ms;
+	if (pv == NULL)
+		prc = janee_err_set(JANEE_ERR_CONFIG,
+		    "provider '%s' is no longer configured", l->provider);
+	else if (pv->impl->reconcile == NULL)
+		prc = janee_err_set(JANEE_ERR_UNSUPPORTED,
+		    "provider '%s' (type %s) cannot look for a token minted "
+		    "for a lease",
+		    pv->name, pv->impl->type);
+	else if ((prc = prov_ready(b, pv)) == 0)
+		prc = pv->impl->reconcile(&pv->ctx, l->id, &rr);
+	if (store_trouble(prc))
+		return prc; /* nothing was asked: left for later */
+	if (prc != 0 && (msg = janee_strdup(janee_err_msg(prc))) == NULL)
+		return JANEE_ERR_NOMEM;
+	janee_err_clear();
+	if (prc == JANEE_ERR_NETWORK && l->attempts + 1 < BROKER_MAX_ATTEMPTS) {
+		l->attempts++;
+		l->next_attempt_ms = now + broker_backoff_ms(l->attempts);
+		if ((rc = lease_set_str(&l->detail, msg)) == 0)
+			rc = transition(b, l, LEASE_MINTING, "reconcile_failed",
+			    "error", msg);
+		if (rc == 0)
+			r->retrying++;
+		free(msg);
+		return rc;
+	}
+	l->ended_ms = now;
+	if (prc == 0) {
+		why = janee_asprintf("janee stopped while minting; %d token(s) "
+				     "the provider issued for this lease "
+				     "were revoked",
+		    rr.revoked);
+		if (why == NULL || (rc = lease_set_str(&l->detail, why)) != 0)
+			rc = JANEE_ERR_NOMEM;
+		else
+			rc = transition(
+			    b, l, LEASE_FAILED, "reconciled", "error", why);
+		free(why);
+		return rc;
+	}
+	l->expires_ms = rr.live_until_ms;
+	life =
+	    rr.lifetime_s > 0 ? rr.lifetime_s : seen_lifetime_s(b, l->provider);
+	if (l->expires_ms == 0 && life > 0)
+		l->expires_ms = rr.minting_ms + MINTING_STALE_MS + life * 1000;
+	if (l->expires_ms != 0)
+		janee_time_fmt(l->expires_ms, t);
+	why = janee_asprintf("orphaned: may be live until %s (janee stopped "
+			     "while minting: %s)",
+	    l->expires_ms != 0 ? t : "its own expiry", msg);
+	free(msg);
+	if (why == NULL || (rc = lease_set_str(&l->detail, why)) != 0)
+		rc = JANEE_ERR_NOMEM;
+	else if ((rc = transition(
+		      b, l, LEASE_ORPHANED, "orphaned", "error", why)) == 0)
+		r->orphaned++;
+	free(why);
+	return rc;
+}
+
+static int
+reconcile_stale(
+    struct broker *b, int64_t now, int quiet, struct sweep_report *r)
+{
+	char ids[32][JANEE_LEASE_ID_LEN];
+	struct lease l;
+	sqlite3_stmt *st;
+	int i, n = 0, rc, step;
 
 	if ((rc = ledger_prepare(b->lg,
 		 "SELECT id FROM leases WHERE state = 'minting' AND "
-		 "created_ms < ? ORDER BY created_ms LIMIT 32",
+		 "minting_ms < ? AND coalesce(next_attempt_ms, 0) <= ? "
+		 "ORDER BY minting_ms LIMIT 32",
 		 &st)) != 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, now - MINTING_STALE_MS);
+	sqlite3_bind_int64(st, 2, now);
 	while ((step = sqlite3_step(st)) == SQLITE_ROW)
 		snprintf(ids[n++], JANEE_LEASE_ID_LEN, "%s",
 		    (const char *)sqlite3_column_text(st, 0));
@@ -1265,35 +1409,22 @@ reconcile_stale(struct broker *b, int64_t now)
 	if (step != SQLITE_DONE)
 		return ledger_fail(b->lg, "cannot find interrupted leases");
 	for (i = 0; i < n; i++) {
+		/* Providers read their logins: that may need the passphrase. */
+		if (!quiet) {
+			r->waiting++;
+			continue;
+		}
 		if ((rc = lease_load(b->lg, ids[i], &l)) != 0)
 			return rc;
-		pv = config_find(b->cfg, l.provider);
-		found = -1;
-		if (pv != NULL && pv->impl->reconcile != NULL &&
-		    prov_ready(b, pv) == 0 &&
-		    pv->impl->reconcile(&pv->ctx, l.id, &found) != 0) {
-			janee_err_clear();
-			found = -1;
-		}
-		if (found >= 0)
-			snprintf(why, sizeof(why),
-			    "janee stopped while minting; "
-			    "%d token(s) the provider issued for this lease "
-			    "were revoked",
-			    found);
-		else
-			snprintf(why, sizeof(why),
-			    "janee stopped while minting; "
-			    "a token the provider may have issued cannot be "
-			    "found and lives until the provider's own expiry");
-		l.ended_ms = now;
-		if ((rc = lease_set_str(&l.detail, why)) == 0)
-			rc = transition(
-			    b, &l, LEASE_FAILED, "reconciled", "error", why);
+		rc =
+		    l.state == LEASE_MINTING ? reconcile_one(b, &l, now, r) : 0;
 		lease_free(&l);
-		if (rc == JANEE_ERR_STATE)
-			janee_err_clear(); /* another process did it */
-		else if (rc != 0)
+		if (rc == JANEE_ERR_STATE || store_trouble(rc)) {
+			/* another process did it; or it waits for the key */
+			if (store_trouble(rc))
+				r->waiting++;
+			janee_err_clear();
+		} else if (rc != 0)
 			return rc;
 	}
 	return 0;
@@ -1386,12 +1517,12 @@ broker_sweep(struct broker *b, int may_unlock, struct sweep_report *r)
 	int i, n, rc, quiet;
 
 	r->expired = r->retrying = r->irrevocable = r->waiting = 0;
-	r->abandoned = 0;
+	r->abandoned = r->orphaned = 0;
 	quiet = may_unlock || b->store != NULL || store_quiet(b->lg, b->ks);
 	/* Expiry is janee's own act, whoever ran the command. */
 	actor = b->actor;
 	b->actor = "janee";
-	if ((rc = reconcile_stale(b, now)) != 0 ||
+	if ((rc = reconcile_stale(b, now, quiet, r)) != 0 ||
 	    (rc = abandon_stale(b, now, r)) != 0) {
 		b->actor = actor;
 		return rc;
@@ -1411,6 +1542,7 @@ int
 broker_login(
     struct broker *b, const char *provider, const struct janee_login_ui *ui)
 {
+	struct login_guard g;
 	struct prov *pv;
 	int rc;
 
@@ -1426,7 +1558,9 @@ broker_login(
 	if ((rc = broker_unlock(b)) != 0 || (rc = prov_ready(b, pv)) != 0)
 		return rc;
 	b->logging_in = 1;
-	rc = pv->impl->login(&pv->ctx, ui);
+	/* What the provider shows a person is checked here (login-guard.h). */
+	login_guard_init(&g, ui);
+	rc = login_guard_end(&g, pv->impl->login(&pv->ctx, &g.ui));
 	b->logging_in = 0;
 	return rc;
 }

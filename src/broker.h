@@ -231,6 +231,7 @@ struct sweep_report {
 	int64_t irrevocable; /* gave up */
 	int64_t waiting; /* due, but the store is locked */
 	int64_t abandoned; /* requests left unsettled or uncollected */
+	int64_t orphaned; /* cut short while minting; a token may be live */
 	/* Told of each lease the sweep ended (expired or irrevocable). */
 	void (*ended)(void *arg, const struct lease *l);
 	void *arg;

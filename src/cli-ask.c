@@ -7,6 +7,7 @@
 #include "common.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -44,8 +45,9 @@ cli_ask_tty(const struct prov *pv, const struct lease *l, void *arg)
 		cli_put_text(tty, l->reason, 0);
 		fputc('\n', tty);
 	}
-	fprintf(
-	    tty, "janee: grant %s on '%s' for %s", l->requested, pv->name, ttl);
+	fputs("janee: grant ", tty);
+	cli_put_text(tty, l->requested, 0);
+	fprintf(tty, " on '%s' for %s", pv->name, ttl);
 	if (purpose != NULL) {
 		fputs(" to run '", tty);
 		cli_put_text(tty, purpose, 0);
@@ -60,12 +62,72 @@ cli_ask_tty(const struct prov *pv, const struct lease *l, void *arg)
 		   : janee_err_set(JANEE_ERR_DENIED, "denied at the terminal");
 }
 
+/* How much of the terminal line the wait line drew, for cli_wait_done. */
+static int wait_drawn;
+
+void
+cli_wait_line(const char *what, int64_t left_ms)
+{
+	static const char spin[] = "|/-\\";
+	static int64_t last_draw_ms;
+	int64_t now = janee_now_ms(), left = left_ms / 1000;
+	int n;
+
+	if (!isatty(STDERR_FILENO) || now - last_draw_ms < 250)
+		return;
+	if (left < 0)
+		left = 0;
+	n = fprintf(stderr, "\r%c %s (%lld:%02lld left; Ctrl-C cancels) ",
+	    spin[(now / 250) % 4], what, (long long)(left / 60),
+	    (long long)(left % 60));
+	if (n > wait_drawn)
+		wait_drawn = n;
+	last_draw_ms = now;
+}
+
+void
+cli_wait_done(void)
+{
+	/* Blank what the line drew (no escape sequence: plain spaces). */
+	if (wait_drawn > 0)
+		fprintf(stderr, "\r%*s\r", wait_drawn, "");
+	wait_drawn = 0;
+}
+
+static volatile sig_atomic_t interrupted;
+
+static void
+on_interrupt(int sig)
+{
+	interrupted = sig;
+}
+
+/* The wait at the terminal: the wait line, and the front end's own. */
+struct obtain_wait {
+	const char *(*waiting)(void *arg, int64_t left_ms);
+	void *arg;
+	char what[96];
+};
+
+static const char *
+obtain_waiting(void *arg, int64_t left_ms)
+{
+	struct obtain_wait *w = arg;
+
+	cli_wait_line(w->what, left_ms);
+	if (w->waiting != NULL)
+		return w->waiting(w->arg, left_ms);
+	return interrupted ? "interrupted at the terminal" : NULL;
+}
+
 int
 cli_obtain(struct cli *c, struct broker_req *req, const char *purpose,
     const char *(*waiting)(void *arg, int64_t left_ms), void *arg,
     struct broker_grant *g)
 {
+	struct sigaction sa, old_int, old_term;
 	struct broker *b = &c->broker;
+	struct obtain_wait w;
 	int rc;
 
 	b->ask = cli_can_prompt() ? cli_ask_tty : NULL;
@@ -80,5 +142,26 @@ cli_obtain(struct cli *c, struct broker_req *req, const char *purpose,
 	    "janee: lease %s for '%s' waits for your approval: run 'janee "
 	    "approve %s' (or 'janee deny %s') in another terminal\n",
 	    g->lease_id, req->provider, g->lease_id, g->lease_id);
-	return broker_await(b, g->lease_id, waiting, arg, g);
+	w.waiting = waiting;
+	w.arg = arg;
+	snprintf(w.what, sizeof(w.what), "waiting for janee approve %s",
+	    g->lease_id);
+	/*
+	 * Without the caller's own signal handling (janee exec has it), a
+	 * Ctrl-C denies the request instead of leaving it waiting.
+	 */
+	if (waiting == NULL) {
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_interrupt;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, &old_int);
+		sigaction(SIGTERM, &sa, &old_term);
+	}
+	rc = broker_await(b, g->lease_id, obtain_waiting, &w, g);
+	cli_wait_done();
+	if (waiting == NULL) {
+		sigaction(SIGINT, &old_int, NULL);
+		sigaction(SIGTERM, &old_term, NULL);
+	}
+	return rc;
 }

@@ -101,8 +101,9 @@ void cli_close(struct cli *c);
 int cli_print_json(cJSON *v) JANEE_WUR;
 /*
  * Print text that came from elsewhere (an agent's reason) for a person,
- * padded to width: control bytes escaped, so that a newline cannot forge
- * a line and an escape sequence cannot reach the terminal.
+ * padded to width: unsafe characters escaped (janee_text_char), so that
+ * a newline cannot forge a line, an escape sequence cannot reach the
+ * terminal and a bidi control cannot reorder the line.
  */
 void cli_put_text(FILE *fp, const char *s, int width);
 /* Whether stdin and stderr are a terminal (for prompts). */
@@ -118,6 +119,13 @@ int cli_interactive(void);
 struct prov;
 int cli_can_prompt(void);
 int cli_ask_tty(const struct prov *pv, const struct lease *l, void *arg);
+/*
+ * The line people see while janee waits for them (login, token, exec):
+ * a spinner, what is awaited and the time left, redrawn at most every
+ * 250 ms, on a terminal only; cli_wait_done clears it.
+ */
+void cli_wait_line(const char *what, int64_t left_ms);
+void cli_wait_done(void);
 int cli_obtain(struct cli *c, struct broker_req *req, const char *purpose,
     const char *(*waiting)(void *arg, int64_t left_ms), void *arg,
     struct broker_grant *g) JANEE_WUR;

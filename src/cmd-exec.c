@@ -102,6 +102,10 @@ catch_signals(void)
 
 /* --- parsing -------------------------------------------------------- */
 
+/* The store's passphrases: never in the command's environment. */
+static const char *const passphrase_vars[] = { "JANEE_PASSPHRASE",
+	"JANEE_NEW_PASSPHRASE" };
+
 static int
 valid_name(const char *s)
 {
@@ -347,6 +351,19 @@ parse(struct exec *x)
 				    "another with --lease PROVIDER:ENV:SCOPES",
 				    x->leases[i].env);
 	}
+	l = cli_all(c, "pass-env");
+	for (i = 0; i < l->n; i++) {
+		if (!valid_name(l->v[i]))
+			return cli_usage_error(c,
+			    "--pass-env: '%s' is not an environment variable "
+			    "name",
+			    l->v[i]);
+		if (strcmp(l->v[i], passphrase_vars[0]) == 0 ||
+		    strcmp(l->v[i], passphrase_vars[1]) == 0)
+			return cli_usage_error(c,
+			    "--pass-env: %s never reaches the command",
+			    l->v[i]);
+	}
 	if (x->nleases == 0 && x->nvars == 0 && c->npos >= 2)
 		return cli_usage_error(c,
 		    "'%s' is not a provider (list them with: janee provider "
@@ -532,45 +549,100 @@ free_strv(char **v, int wipe)
 	free(v);
 }
 
+/* Whether entry ("NAME=value") is the variable name. */
+static int
+entry_is(const char *entry, const char *name)
+{
+	size_t n = strcspn(entry, "=");
+
+	return strlen(name) == n && strncmp(entry, name, n) == 0;
+}
+
 static int
 our_name(struct exec *x, const char *entry)
 {
-	static const char *const drop[] = { "JANEE_PASSPHRASE",
-		"JANEE_NEW_PASSPHRASE", NULL };
-	size_t i, n = strcspn(entry, "=");
+	size_t i;
 
-	for (i = 0; drop[i] != NULL; i++)
-		if (strlen(drop[i]) == n && strncmp(entry, drop[i], n) == 0)
+	for (i = 0; i < nitems(passphrase_vars); i++)
+		if (entry_is(entry, passphrase_vars[i]))
 			return 1;
 	for (i = 0; i < x->nleases; i++)
-		if (strlen(x->leases[i].env) == n &&
-		    strncmp(entry, x->leases[i].env, n) == 0)
+		if (entry_is(entry, x->leases[i].env))
 			return 1;
 	for (i = 0; i < x->nvars; i++)
-		if (strlen(x->vars[i].name) == n &&
-		    strncmp(entry, x->vars[i].name, n) == 0)
+		if (entry_is(entry, x->vars[i].name))
 			return 1;
 	return 0;
 }
 
 /*
- * The command's environment: janee's own, less the passphrase variables
- * and the names janee sets, plus the tokens and the resolved variables.
+ * The variables janee read long-lived credentials from (issue 12): what
+ * the config's secret references and ${VAR} expansions read (env:VAR,
+ * the Vault variables), and what the --env references read; withheld
+ * from the command unless --pass-env names them.
+ */
+static int
+withheld_names(struct exec *x, struct janee_strlist *out)
+{
+	const struct janee_strlist *pass = cli_all(x->c, "pass-env");
+	struct janee_strlist all;
+	size_t i;
+	int rc = 0;
+
+	memset(&all, 0, sizeof(all));
+	for (i = 0; x->c->cfg != NULL && i < x->c->cfg->env_names.n && rc == 0;
+	     i++)
+		rc = janee_strlist_add(&all, x->c->cfg->env_names.v[i]);
+	for (i = 0; i < x->nvars && rc == 0; i++)
+		if (secretref_kind(x->vars[i].ref) != SECRETREF_NONE)
+			rc = secretref_env_names(x->vars[i].ref, &all);
+	for (i = 0; i < all.n && rc == 0; i++)
+		if (!janee_strlist_has(pass, all.v[i]) &&
+		    !janee_strlist_has(out, all.v[i]))
+			rc = janee_strlist_add(out, all.v[i]);
+	janee_strlist_free(&all);
+	return rc;
+}
+
+/*
+ * The command's environment: janee's own, less the passphrase variables,
+ * the variables janee read credentials from (withheld_names) and the
+ * names janee sets, plus the tokens and the resolved variables.  Says
+ * which variables it withheld (their names only).
  */
 static char **
 child_env(struct exec *x)
 {
+	struct janee_strlist withheld, told;
 	size_t n = 0, i, k = 0;
 	char **env;
 
+	memset(&withheld, 0, sizeof(withheld));
+	memset(&told, 0, sizeof(told));
 	while (environ[n] != NULL)
 		n++;
-	if ((env = calloc(n + x->nleases + x->nvars + 1, sizeof(*env))) == NULL)
+	if (withheld_names(x, &withheld) != 0 ||
+	    (env = calloc(n + x->nleases + x->nvars + 1, sizeof(*env))) ==
+		NULL) {
+		janee_strlist_free(&withheld);
 		return NULL;
-	for (i = 0; i < n; i++)
-		if (!our_name(x, environ[i]) &&
-		    (env[k++] = janee_strdup(environ[i])) == NULL)
+	}
+	for (i = 0; i < n; i++) {
+		size_t j;
+
+		if (our_name(x, environ[i]))
+			continue;
+		for (j = 0; j < withheld.n; j++)
+			if (entry_is(environ[i], withheld.v[j]))
+				break;
+		if (j < withheld.n) {
+			if (janee_strlist_add(&told, withheld.v[j]) != 0)
+				goto fail;
+			continue;
+		}
+		if ((env[k++] = janee_strdup(environ[i])) == NULL)
 			goto fail;
+	}
 	for (i = 0; i < x->nleases; i++)
 		if ((env[k++] = janee_asprintf("%s=%s", x->leases[i].env,
 			 (char *)x->leases[i].token->data)) == NULL)
@@ -579,8 +651,20 @@ child_env(struct exec *x)
 		if ((env[k++] = janee_asprintf("%s=%s", x->vars[i].name,
 			 (char *)x->vars[i].val->data)) == NULL)
 			goto fail;
+	if (told.n > 0) {
+		fprintf(stderr, "janee exec: not passing to the command:");
+		for (i = 0; i < told.n; i++)
+			fprintf(stderr, " %s", told.v[i]);
+		fprintf(stderr,
+		    " (secret references read them; --pass-env NAME "
+		    "passes one)\n");
+	}
+	janee_strlist_free(&withheld);
+	janee_strlist_free(&told);
 	return env;
 fail:
+	janee_strlist_free(&withheld);
+	janee_strlist_free(&told);
 	free_strv(env, 1);
 	return NULL;
 }

@@ -441,6 +441,25 @@ out:
 	return rc;
 }
 
+/* Every string of v (a reference where it is a member's value). */
+static int
+env_names_in(const cJSON *v, int member, struct janee_strlist *out)
+{
+	const cJSON *c;
+	int rc = 0;
+
+	if (cJSON_IsString(v)) {
+		/* env:X as an array element is a name (a scope), not a
+		 * reference: only its ${VAR} are read. */
+		if (!member && secretref_kind(v->valuestring) != SECRETREF_NONE)
+			return 0;
+		return secretref_env_names(v->valuestring, out);
+	}
+	for (c = v->child; c != NULL && rc == 0; c = c->next)
+		rc = env_names_in(c, cJSON_IsObject(v), out);
+	return rc;
+}
+
 int
 config_parse(const char *text, const char *origin,
     const struct janee_provider *const *table, struct config **out)
@@ -479,6 +498,9 @@ config_parse(const char *text, const char *origin,
 	}
 	provs = cJSON_GetObjectItemCaseSensitive(root, "providers");
 	if (provs == NULL)
+		goto out;
+	/* Before the providers read it: ${VAR} is expanded in place. */
+	if ((rc = env_names_in(provs, 0, &cfg->env_names)) != 0)
 		goto out;
 	if (!cJSON_IsObject(provs)) {
 		rc = janee_err_set(JANEE_ERR_CONFIG,
@@ -602,5 +624,6 @@ config_free(struct config *c)
 	}
 	free(c->provs);
 	free(c->path);
+	janee_strlist_free(&c->env_names);
 	free(c);
 }

@@ -57,6 +57,12 @@ struct config {
 	char *path;
 	struct prov *provs;
 	size_t n;
+	/*
+	 * The environment variables its secret references and ${VAR}
+	 * expansions read (secretref_env_names): kept out of what janee
+	 * runs (janee exec's command, a browser opener).
+	 */
+	struct janee_strlist env_names;
 };
 
 /*

@@ -59,7 +59,8 @@ static const struct cli_opt opts_deny[] = { { "reason", 0, 1 },
 	{ NULL, 0, 0 } };
 static const struct cli_opt opts_exec[] = { { "scope", 0, 1 }, { "repo", 0, 1 },
 	{ "ttl", 0, 1 }, { "env", 0, 1 }, { "lease", 0, 1 }, { "reason", 0, 1 },
-	{ "on-expiry", 0, 1 }, { "expand-args", 0, 0 }, { NULL, 0, 0 } };
+	{ "on-expiry", 0, 1 }, { "expand-args", 0, 0 }, { "pass-env", 0, 1 },
+	{ NULL, 0, 0 } };
 static const struct cli_opt opts_import[] = { { "dry-run", 0, 0 },
 	{ "command", 0, 1 }, { NULL, 0, 0 } };
 static const struct cli_opt opts_token[] = { { "scope", 0, 1 },
@@ -117,7 +118,8 @@ const struct cmd cmd_table[] = {
 	    opts_token, 1, 1, CMD_LEDGER | CMD_CONFIG, cmd_token },
 	{ NULL, "exec",
 	    "[PROVIDER] [--scope S]... [--env NAME[=REF]]... "
-	    "[--lease P:ENV:SCOPES]... [options] -- CMD [ARGS...]",
+	    "[--lease P:ENV:SCOPES]... [--pass-env NAME]... [options] -- CMD "
+	    "[ARGS...]",
 	    "run CMD with short-lived tokens and secrets in its environment "
 	    "only",
 	    "  PROVIDER              mint a lease of this provider for CMD\n"
@@ -143,7 +145,17 @@ const struct cmd cmd_table[] = {
 	    "  --expand-args         replace ${NAME} in ARGS by --env NAME's "
 	    "value\n"
 	    "                        (arguments are visible to local users: "
-	    "prefer env)\n",
+	    "prefer env)\n"
+	    "  --pass-env NAME       pass janee's variable NAME to CMD "
+	    "although "
+	    "a secret\n"
+	    "                        reference reads it (repeat); without it "
+	    "CMD gets\n"
+	    "                        none of the variables that config.json's "
+	    "references\n"
+	    "                        and ${VAR}, or --env's references, read "
+	    "(env:VAR,\n"
+	    "                        VAULT_TOKEN...), nor JANEE_PASSPHRASE\n",
 	    opts_exec, 1, -1, CMD_LEDGER | CMD_CONFIG, cmd_exec },
 	{ NULL, "import-config", "PATH [--dry-run]",
 	    "move plaintext secrets out of an MCP client's config into janee",
@@ -753,11 +765,14 @@ main(int argc, char **argv)
 	if ((rc = cli_check_args(&c)) == 0 &&
 	    (rc = cli_open(&c, cmd->flags)) == 0)
 		rc = cmd->exec(&c);
-	if (rc != 0 && rc != JANEE_ERR_USAGE)
-		fprintf(stderr, "janee: %s\n", janee_err_msg(rc));
-	else if (rc == JANEE_ERR_USAGE &&
-	    janee_err_msg(rc) != janee_strerror(rc))
-		fprintf(stderr, "janee: %s\n", janee_err_msg(rc));
+	/* A message may quote a lease's or a server's text: escaped. */
+	if ((rc != 0 && rc != JANEE_ERR_USAGE) ||
+	    (rc == JANEE_ERR_USAGE &&
+		janee_err_msg(rc) != janee_strerror(rc))) {
+		fputs("janee: ", stderr);
+		cli_put_text(stderr, janee_err_msg(rc), 0);
+		fputc('\n', stderr);
+	}
 out:
 	if (fflush(stdout) != 0 && rc == 0) {
 		fprintf(stderr, "janee: cannot write output: %s\n",

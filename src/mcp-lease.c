@@ -18,9 +18,10 @@
 
 #include "approval-page.h"
 #include "broker.h"
-#include "browser.h"
 #include "mcp.h"
 #include "notify.h"
+#include "subprocess.h"
+#include "text.h"
 #include "util.h"
 
 #define ELICIT_WAIT_MS (10 * 60 * 1000)
@@ -272,7 +273,7 @@ static cJSON *
 elicit_params(struct mcp *m, const struct lease *l, int with_mode)
 {
 	cJSON *p = cJSON_CreateObject(), *s, *props, *ap, *tt, *req;
-	char d[32], msg[1400];
+	char d[32], msg[1400], *shown;
 
 	janee_duration_fmt(l->ttl_s, d, sizeof(d));
 	snprintf(msg, sizeof(msg),
@@ -284,7 +285,11 @@ elicit_params(struct mcp *m, const struct lease *l, int with_mode)
 	    l->reason ? l->reason : "(none)");
 	if (with_mode)
 		cJSON_AddStringToObject(p, "mode", "form");
-	cJSON_AddStringToObject(p, "message", msg);
+	/* The client's name and the reason are the agent's: a person reads
+	 * the message, so no control or bidi character reaches it raw. */
+	shown = janee_text_escape(msg);
+	cJSON_AddStringToObject(p, "message", shown ? shown : "out of memory");
+	free(shown);
 	s = cJSON_AddObjectToObject(p, "requestedSchema");
 	cJSON_AddStringToObject(s, "type", "object");
 	props = cJSON_AddObjectToObject(s, "properties");
@@ -368,8 +373,7 @@ page(struct mcp *m)
 	if (m->page == NULL && !m->page_failed &&
 	    (rc = approval_page_start(
 		 &m->c->broker, "janee serve", &m->page)) != 0) {
-		fprintf(stderr, "janee serve: no approval page: %s\n",
-		    janee_err_msg(rc));
+		mcp_warn("no approval page: %s", janee_err_msg(rc));
 		janee_err_clear();
 		m->page_failed = 1;
 	}
@@ -391,7 +395,7 @@ on_review(void *arg, const char *tag)
 		janee_err_clear();
 		return;
 	}
-	if (browser_open(link) != 0)
+	if (janee_open_url(link, &m->c->cfg->env_names) != 0)
 		janee_err_clear();
 	janee_freezero(link, strlen(link));
 }
@@ -761,7 +765,7 @@ mcp_tools_shutdown(struct mcp *m, const char *why)
 	/* And what the agent was told to come back for. */
 	if (m->ready &&
 	    (rc = broker_end_session(&m->c->broker, m->session, why)) != 0) {
-		fprintf(stderr, "janee serve: %s\n", janee_err_msg(rc));
+		mcp_warn("%s", janee_err_msg(rc));
 		janee_err_clear();
 	}
 }
@@ -816,9 +820,8 @@ wait_out_of_band(struct mcp *m, const struct mcp_lease_tool *t, cJSON *id,
 	if ((p = wait_for_person(m, PENDING_OOB, t, id, params, g->lease_id,
 		 stateless)) == NULL)
 		return mcp_tool_error("out of memory");
-	fprintf(stderr,
-	    "janee serve: lease %s for '%s' waits for your approval: run "
-	    "'janee approve %s' or 'janee deny %s'\n",
+	mcp_warn("lease %s for '%s' waits for your approval: run 'janee "
+		 "approve %s' or 'janee deny %s'",
 	    g->lease_id, req->provider, g->lease_id, g->lease_id);
 	if (!stateless && m->can_elicit_url &&
 	    lease_load(m->c->broker.lg, g->lease_id, &l) == 0) {

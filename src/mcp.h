@@ -80,6 +80,12 @@ int mcp_batch_take(struct mcp *m, cJSON *v);
 void mcp_batch_forget(struct mcp *m, const cJSON *id);
 void mcp_batch_free_all(struct mcp *m);
 
+/*
+ * A line on janee serve's stderr, which a person reads: "janee serve: "
+ * and the formatted text, unsafe characters escaped (text.h), since it
+ * may quote what an agent sent.
+ */
+void mcp_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Log to the client (notifications/message) when its level allows. */
 void mcp_notify_log(struct mcp *m, int level, cJSON *data);
 

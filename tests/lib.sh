@@ -184,6 +184,34 @@ serve_close() {
 	wait $spid
 }
 
+# minting_lease: the id of the newest lease in state minting
+minting_lease() {
+	"$JANEE" lease list --json | "$PYTHON3" -c 'import json,sys; print([l["id"] for l in json.load(sys.stdin) if l["state"] == "minting"][0])'
+}
+
+# lease_span FILE: seconds from created_at to expires_at of the lease in
+# FILE (janee lease show ID --json)
+lease_span() {
+	"$PYTHON3" -c '
+import json, sys, datetime as d
+l = json.load(open(sys.argv[1]))
+t = lambda s: d.datetime.fromisoformat(s.replace("Z", "+00:00"))
+print(int((t(l["expires_at"]) - t(l["created_at"])).total_seconds()))' "$1"
+}
+
+# kept_token SEALED: the access token the last login janee-test sealed
+# keeps for a lease (its "minted" list, oauth_minted_add), from the file
+# JANEE_LEAK_SECRETS_FILE named for that command; the file is passed on
+# to the suite's leak sweep.  For tests of a crash before the ledger has
+# the token (which janee therefore never printed).
+kept_token() {
+	[ -n "${JANEE_LEAK_SECRETS_FILE:-}" ] && cat "$1" >>"$JANEE_LEAK_SECRETS_FILE"
+	"$PYTHON3" -c '
+import json, sys
+logins = [l.split("\t", 1)[1] for l in open(sys.argv[1]) if l.startswith("sealed-login\t")]
+sys.stdout.write(json.loads(logins[-1])["minted"][-1]["access_token"])' "$1"
+}
+
 done_testing() {
 	[ "$_failures" -eq 0 ]
 }

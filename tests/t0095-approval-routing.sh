@@ -54,6 +54,11 @@ token_bg() { # token_bg ARGS...: janee token in the background, no terminal
 		n=$((n + 1))
 	done
 	tlease=$(sed -n "s/.*lease \(lse_[a-z2-7]*\) for 't' waits.*/\1/p" "$TMP/tok.err")
+	if [ -z "$tlease" ]; then
+		echo "  janee token $* said nothing of waiting after $n tries:" >&2
+		sed 's/^/  stderr: /' "$TMP/tok.err" >&2
+		"$JANEE" lease list --all >&2
+	fi
 }
 policy '"approval": "auto", "require_out_of_band": ["write", "admin"],
   "approval_wait": "60s"'
@@ -104,6 +109,40 @@ check "with the approver's shorter lifetime" "$PYTHON3" -c '
 import json, sys
 l = json.load(open(sys.argv[1]))
 assert l["state"] == "active" and l["ttl_seconds"] == 300, l' "$TMP/out"
+
+# While it waits on a terminal, janee token (like exec and login) shows a
+# spinner with the time left; Ctrl-C denies the request instead of
+# leaving it waiting (issue 16, item 13).
+if command -v script >/dev/null 2>&1; then
+	policy '"approval": "out-of-band", "approval_wait": "60s"'
+	script -qec "'$JANEE' token t --scope read" /dev/null \
+	    >"$TMP/tty.out" 2>&1 &
+	wpid=$!
+	n=0
+	until grep -q "left; Ctrl-C cancels" "$TMP/tty.out" || [ $n -ge 100 ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	expect_in "$TMP/tty.out" "waiting for janee approve lse_[a-z2-7]* \\([0-9]:[0-9][0-9] left; Ctrl-C cancels\\)" \
+	    "janee token waiting on a terminal shows a spinner and the time left"
+	wlease=$(sed -n 's/.*lease \(lse_[a-z2-7]*\) for.*/\1/p' "$TMP/tty.out" | head -n 1)
+	# Ctrl-C reaches janee (the child of script's shell), not others'.
+	for c1 in $(pgrep -P "$wpid"); do
+		for p in "$c1" $(pgrep -P "$c1"); do
+			[ "$(cat /proc/"$p"/comm 2>/dev/null)" = janee-test ] &&
+			    kill -INT "$p"
+		done
+	done
+	wait $wpid
+	jr lease show "$wlease" --json
+	check "Ctrl-C while janee token waits denies the request" "$PYTHON3" -c '
+import json, sys
+l = json.load(open(sys.argv[1]))
+assert l["state"] == "denied" and "interrupted" in l["detail"], l' "$TMP/out"
+else
+	skip "janee token waiting on a terminal shows a spinner and the time left" "no script(1)"
+	skip "Ctrl-C while janee token waits denies the request" "no script(1)"
+fi
 
 # One place decides: no front end reads the approval policy itself.
 check "only the broker reads approval and require_out_of_band to decide" \

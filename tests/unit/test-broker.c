@@ -4,6 +4,8 @@
  * not-yet-due and failing leases, early revocation, and failing closed
  * when the ledger cannot record a step.
  */
+/* The test hooks of src/util.h (linked from libjanee_testhooks.a). */
+#define JANEE_TEST_HOOKS 1
 #include "common.h"
 
 #include <dirent.h>

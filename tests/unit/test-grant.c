@@ -5,6 +5,7 @@
  * approves one with a grant; later requests are or are not approved by
  * it without asking.
  */
+#define JANEE_TEST_HOOKS 1
 #include "common.h"
 
 #include <sys/stat.h>
