@@ -27,6 +27,17 @@ check "with --no-browser it prints a one-time link on stdout" \
     sh -c 'printf "%s\n" "$1" | grep -Eq "^http://127\.0\.0\.1:[0-9]+/open\?c=[A-Za-z0-9_-]{43}$"' \
     sh "$PAGE_LINK"
 
+# Loopback only: the kernel's own table of listening sockets (state 0A)
+# for the page's port holds 127.0.0.1 (0100007F) and nothing else, not
+# 0.0.0.0 nor any IPv6 address, so no other host can reach the page.
+listeners() { # listeners PORT: "ADDRESS" per listening socket on PORT
+	_hex=$(printf '%04X' "$1")
+	cat /proc/net/tcp /proc/net/tcp6 2>/dev/null |
+	    awk -v p=":$_hex" '$4 == "0A" && substr($2, length($2) - 4) == p { print substr($2, 1, length($2) - 5) }'
+}
+check "invariant (page): it listens on 127.0.0.1 only, no other address" \
+    [ "$(listeners "$PAGE_PORT" | sort -u)" = 0100007F ]
+
 # --- sessions, the link, the headers --------------------------------
 code=$(page_get "$TMP/nojar")
 check "without a session the page is refused (403)" [ "$code" = 403 ]

@@ -58,6 +58,12 @@ ctx = await chromium.launchPersistentContext(mkdtempSync(join(TMP, 'chromium-'))
 	headless: true,
 	viewport: { width: 1000, height: 700 },
 	args: [
+		// CI runs the suite as root, and chromium refuses to start as root
+		// with its sandbox on ("Running as root without --no-sandbox is not
+		// supported"): the setuid/user-namespace sandbox drops privileges it
+		// cannot drop from root.  The browser only ever loads janee's own
+		// loopback page and the test's data: pages, so turning the sandbox
+		// off there costs nothing; as any other user it stays on.
 		...(process.getuid?.() === 0 ? ['--no-sandbox'] : []),
 		'--headless',
 		'--disable-gpu',
