@@ -6,6 +6,7 @@
 #include "audit.h"
 #include "broker.h"
 #include "credentials.h"
+#include "grant.h"
 #include "janee/http.h"
 #include "json.h"
 #include "login-guard.h"
@@ -420,11 +421,12 @@ enum verdict { VERDICT_APPROVED, VERDICT_PENDING, VERDICT_DENIED };
 /*
  * Record the request and the decision durably: requested, then approved
  * and minting, or denied, or nothing more while a person decides; with
- * their audit events, in one transaction.
+ * their audit events, in one transaction.  grant_id: the session grant
+ * that approved it (janee applies the person's grant), or NULL.
  */
 static int
-record_request(
-    struct broker *b, struct lease *l, enum verdict v, const char *why)
+record_request(struct broker *b, struct lease *l, enum verdict v,
+    const char *why, const char *grant_id)
 {
 	char who[256];
 	struct audit_event ev = { .actor = b->actor,
@@ -448,8 +450,12 @@ record_request(
 		l->state = LEASE_APPROVED;
 		l->approved_ms = clock_ms();
 		ev.event = "approved";
+		if (grant_id != NULL)
+			ev.actor = "janee";
 		if ((rc = lease_save(b->lg, l, LEASE_REQUESTED)) != 0 ||
-		    (rc = audit_append(b->lg, &ev)) != 0)
+		    (rc = audit_append(b->lg, &ev)) != 0 ||
+		    (grant_id != NULL &&
+			(rc = grant_link(b->lg, grant_id, l->id)) != 0))
 			goto fail;
 		l->state = LEASE_MINTING;
 		if ((rc = lease_save(b->lg, l, LEASE_APPROVED)) != 0)
@@ -494,6 +500,7 @@ broker_route(
 		return BROKER_AUTO;
 	else if (pv->pol.approval == APPROVAL_ASK)
 		r = can & BROKER_CAN_PROMPT   ? BROKER_PROMPT
+		    : can & BROKER_CAN_LINK   ? BROKER_LINK
 		    : can & BROKER_CAN_ELICIT ? BROKER_ELICIT
 					      : BROKER_OUT_OF_BAND;
 	else
@@ -834,6 +841,22 @@ find_prov(struct broker *b, const char *name)
 	    b->cfg, name, 1, "list them with: janee provider list");
 }
 
+/*
+ * The live session grant that covers this request, if the provider
+ * allows grants and no scope must be approved out of band: 0 with *gr
+ * filled, JANEE_ERR_NOT_FOUND (no message) when none applies.
+ */
+static int
+by_grant(struct broker *b, struct prov *pv, const struct broker_req *req,
+    const struct lease *l, struct grant *gr)
+{
+	if (pv->pol.session_grant_max_s <= 0 || b->session == NULL ||
+	    policy_needs_oob(&pv->pol, &req->scopes))
+		return JANEE_ERR_NOT_FOUND;
+	return grant_find_cover(b->lg, b->session, pv->name, &req->scopes,
+	    &req->resources, l->ttl_s, clock_ms(), gr);
+}
+
 int
 broker_submit(struct broker *b, struct broker_req *req, unsigned can,
     struct broker_grant *g)
@@ -844,12 +867,14 @@ broker_submit(struct broker *b, struct broker_req *req, unsigned can,
 	};
 	struct lease l;
 	struct prov *pv;
+	struct grant gr;
 	enum verdict v;
 	char *why = NULL;
 	int rc, refusal;
 
 	memset(g, 0, sizeof(*g));
 	memset(&l, 0, sizeof(l));
+	memset(&gr, 0, sizeof(gr));
 	g->route = BROKER_DENY;
 	if ((pv = find_prov(b, req->provider)) == NULL)
 		return JANEE_ERR_NOT_FOUND;
@@ -866,15 +891,24 @@ broker_submit(struct broker *b, struct broker_req *req, unsigned can,
 		g->route = broker_route(pv, &req->scopes, can);
 		if (g->route == BROKER_DENY)
 			refusal = JANEE_ERR_DENIED;
-		else if (g->route == BROKER_PROMPT)
+		else if (g->route != BROKER_AUTO &&
+		    (rc = by_grant(b, pv, req, &l, &gr)) !=
+			JANEE_ERR_NOT_FOUND) {
+			if (rc != 0)
+				goto out;
+			g->route = BROKER_GRANTED;
+		} else if (g->route == BROKER_PROMPT)
 			refusal = b->ask(pv, &l, b->ask_arg);
 	}
 	if (refusal != 0) {
 		v = VERDICT_DENIED;
 		why = janee_strdup(janee_err_msg(refusal));
-	} else if (g->route == BROKER_ELICIT ||
+	} else if (g->route == BROKER_ELICIT || g->route == BROKER_LINK ||
 	    g->route == BROKER_OUT_OF_BAND) {
 		v = VERDICT_PENDING;
+	} else if (g->route == BROKER_GRANTED) {
+		v = VERDICT_APPROVED;
+		why = janee_asprintf("approved (session grant %s)", gr.id);
 	} else {
 		v = VERDICT_APPROVED;
 		why = janee_strdup(how[g->route]);
@@ -885,7 +919,8 @@ broker_submit(struct broker *b, struct broker_req *req, unsigned can,
 	}
 	janee_err_clear();
 	/* Request and decision in one transaction: one commit, not two. */
-	if ((rc = record_request(b, &l, v, why)) != 0)
+	if ((rc = record_request(b, &l, v, why,
+		 g->route == BROKER_GRANTED ? gr.id : NULL)) != 0)
 		goto out;
 	memcpy(g->lease_id, l.id, JANEE_LEASE_ID_LEN);
 	if (v == VERDICT_DENIED)
@@ -903,6 +938,7 @@ out:
 		g->granted = NULL;
 	}
 	free(why);
+	grant_free(&gr);
 	lease_free(&l);
 	return rc;
 }
@@ -914,32 +950,71 @@ broker_issue(struct broker *b, struct broker_req *req, struct broker_grant *g)
 }
 
 int
-broker_decide(struct broker *b, const char *lease_id, int approve,
-    const char *actor, const char *why, int64_t ttl_s)
+broker_may_approve(struct broker *b, const struct lease *l, enum broker_via via)
+{
+	struct janee_strlist scopes;
+	enum broker_route r;
+	struct prov *pv;
+	int rc;
+
+	if (via == BROKER_VIA_PERSON)
+		return 0;
+	if ((pv = find_prov(b, l->provider)) == NULL)
+		return JANEE_ERR_NOT_FOUND;
+	memset(&scopes, 0, sizeof(scopes));
+	if ((rc = lease_scopes_parse(l->requested, &scopes)) != 0)
+		return rc;
+	/* What the route would be for a client that can do everything. */
+	r = broker_route(
+	    pv, &scopes, BROKER_CAN_ELICIT | BROKER_CAN_LINK | BROKER_CAN_WAIT);
+	janee_strlist_free(&scopes);
+	janee_err_clear();
+	if (r == BROKER_ELICIT || r == BROKER_LINK)
+		return 0;
+	return janee_err_set(JANEE_ERR_DENIED,
+	    "lease %s must be approved out of band, not through the MCP "
+	    "client: run 'janee approve %s', or approve it on janee's page "
+	    "opened with 'janee approvals --open' or from the desktop "
+	    "notification",
+	    l->id, l->id);
+}
+
+/* A waiting lease may be approved for ttl_s (0: as asked), never longer. */
+static int
+check_waiting(struct lease *l, int approve, int64_t ttl_s)
+{
+	char t[32];
+
+	if (l->state != LEASE_REQUESTED)
+		return janee_err_set(JANEE_ERR_STATE,
+		    "lease %s is not waiting for approval (it is %s)", l->id,
+		    lease_state_name(l->state));
+	/* A decision may shorten a grant, never lengthen it. */
+	if (approve && ttl_s > l->ttl_s) {
+		janee_duration_fmt(l->ttl_s, t, sizeof(t));
+		return janee_err_set(JANEE_ERR_POLICY,
+		    "an approval cannot extend lease %s beyond the %s it asked "
+		    "for",
+		    l->id, t);
+	}
+	if (approve && ttl_s > 0)
+		l->ttl_s = ttl_s;
+	return 0;
+}
+
+int
+broker_decide_via(struct broker *b, const char *lease_id, int approve,
+    enum broker_via via, const char *actor, const char *why, int64_t ttl_s)
 {
 	const char *saved = b->actor;
-	char t[32];
 	struct lease l;
 	int rc;
 
 	if ((rc = lease_load(b->lg, lease_id, &l)) != 0)
 		return rc;
-	if (l.state != LEASE_REQUESTED) {
-		rc = janee_err_set(JANEE_ERR_STATE,
-		    "lease %s is not waiting for approval (it is %s)", l.id,
-		    lease_state_name(l.state));
+	if ((rc = check_waiting(&l, approve, ttl_s)) != 0 ||
+	    (approve && (rc = broker_may_approve(b, &l, via)) != 0))
 		goto out;
-	}
-	/* A decision may shorten a grant, never lengthen it. */
-	if (approve && ttl_s > l.ttl_s) {
-		janee_duration_fmt(l.ttl_s, t, sizeof(t));
-		rc = janee_err_set(JANEE_ERR_POLICY,
-		    "an approval cannot extend lease %s beyond the %s it asked for",
-		    l.id, t);
-		goto out;
-	}
-	if (approve && ttl_s > 0)
-		l.ttl_s = ttl_s;
 	b->actor = actor;
 	if (approve) {
 		l.approved_ms = clock_ms();
@@ -953,6 +1028,191 @@ broker_decide(struct broker *b, const char *lease_id, int approve,
 	b->actor = saved;
 out:
 	lease_free(&l);
+	return rc;
+}
+
+int
+broker_decide(struct broker *b, const char *lease_id, int approve,
+    const char *actor, const char *why, int64_t ttl_s)
+{
+	return broker_decide_via(
+	    b, lease_id, approve, BROKER_VIA_PERSON, actor, why, ttl_s);
+}
+
+int
+broker_may_grant(struct broker *b, const struct lease *l, int64_t *max_s)
+{
+	struct janee_strlist scopes;
+	struct prov *pv;
+	int rc, oob;
+
+	*max_s = 0;
+	if ((pv = find_prov(b, l->provider)) == NULL)
+		return JANEE_ERR_NOT_FOUND;
+	if (pv->pol.session_grant_max_s <= 0)
+		return janee_err_set(JANEE_ERR_POLICY,
+		    "provider '%s' allows no session grants (set "
+		    "\"session_grant_max\" in its policy to allow them)",
+		    pv->name);
+	if (l->session == NULL)
+		return janee_err_set(JANEE_ERR_POLICY,
+		    "lease %s was not asked for by an MCP session; only a "
+		    "session's requests can be granted for that session",
+		    l->id);
+	memset(&scopes, 0, sizeof(scopes));
+	if ((rc = lease_scopes_parse(l->requested, &scopes)) != 0)
+		return rc;
+	oob = policy_needs_oob(&pv->pol, &scopes);
+	janee_strlist_free(&scopes);
+	if (oob)
+		return janee_err_set(JANEE_ERR_POLICY,
+		    "lease %s has a scope that must be approved out of band "
+		    "each time (require_out_of_band); it cannot be granted for "
+		    "a session",
+		    l->id);
+	*max_s = pv->pol.session_grant_max_s;
+	return 0;
+}
+
+int
+broker_approve_grant(struct broker *b, const char *lease_id, const char *actor,
+    const char *why, int64_t ttl_s, int64_t grant_s,
+    char grant_id[JANEE_LEASE_ID_LEN])
+{
+	char who[256], d[32], t[32], *detail = NULL, *approved = NULL;
+	char *by = NULL;
+	struct audit_event ev = { .actor = actor, .outcome = "ok" };
+	struct grant gr;
+	struct lease l;
+	int64_t now = clock_ms(), max_s;
+	int rc;
+
+	memset(&gr, 0, sizeof(gr));
+	if ((rc = lease_load(b->lg, lease_id, &l)) != 0)
+		return rc;
+	if ((rc = check_waiting(&l, 1, ttl_s)) != 0 ||
+	    (rc = broker_may_grant(b, &l, &max_s)) != 0)
+		goto out;
+	if (grant_s < 1 || grant_s > max_s) {
+		janee_duration_fmt(max_s, d, sizeof(d));
+		rc = janee_err_set(JANEE_ERR_POLICY,
+		    "a session grant of provider '%s' lasts at most %s",
+		    l.provider, d);
+		goto out;
+	}
+	if ((rc = grant_id_new(gr.id)) != 0)
+		goto out;
+	janee_duration_fmt(grant_s, d, sizeof(d));
+	janee_duration_fmt(l.ttl_s, t, sizeof(t));
+	gr.session = l.session;
+	gr.client = l.client;
+	gr.provider = l.provider;
+	gr.scopes = l.requested;
+	gr.repositories = l.repositories;
+	gr.max_ttl_s = l.ttl_s;
+	memcpy(gr.lease_id, l.id, sizeof(gr.lease_id));
+	gr.created_ms = now;
+	gr.expires_ms = now + grant_s * 1000;
+	if ((by = gr.actor = janee_strdup(actor)) == NULL ||
+	    (approved = janee_asprintf(
+		 "%s; and session grant %s for %s", why, gr.id, d)) == NULL ||
+	    (detail = janee_asprintf("session grant %s for %s: this session's "
+				     "requests within these scopes%s, for up "
+				     "to %s each, are approved without asking",
+		 gr.id, d, l.repositories ? " and repositories" : "", t)) ==
+		NULL) {
+		rc = JANEE_ERR_NOMEM;
+		goto out;
+	}
+	ev.client = audit_client(&l, who, sizeof(who));
+	ev.provider = l.provider;
+	ev.lease_id = l.id;
+	ev.scopes = l.requested;
+	l.state = LEASE_APPROVED;
+	l.approved_ms = now;
+	if ((rc = ledger_begin(b->lg)) != 0)
+		goto out;
+	ev.event = "approved";
+	ev.detail = approved;
+	if ((rc = lease_save(b->lg, &l, LEASE_REQUESTED)) != 0 ||
+	    (rc = audit_append(b->lg, &ev)) != 0 ||
+	    (rc = grant_insert(b->lg, &gr)) != 0 ||
+	    (rc = grant_link(b->lg, gr.id, l.id)) != 0)
+		goto fail;
+	ev.event = "session_granted";
+	ev.detail = detail;
+	if ((rc = audit_append(b->lg, &ev)) != 0 ||
+	    (rc = ledger_commit(b->lg)) != 0)
+		goto fail;
+	memcpy(grant_id, gr.id, JANEE_LEASE_ID_LEN);
+	goto out;
+fail:
+	ledger_rollback(b->lg);
+out:
+	free(by);
+	free(approved);
+	free(detail);
+	lease_free(&l);
+	return rc;
+}
+
+int
+broker_grant_end(struct broker *b, const char *grant_id, const char *why)
+{
+	struct audit_event ev = { .event = "session_grant_revoked",
+		.actor = b->actor,
+		.outcome = "ok",
+		.detail = why };
+	struct janee_strlist ids;
+	char who[256], *end_why = NULL;
+	struct grant gr;
+	struct lease l;
+	size_t i;
+	int rc, erc;
+
+	memset(&ids, 0, sizeof(ids));
+	if ((rc = grant_load(b->lg, grant_id, &gr)) != 0)
+		return rc;
+	memset(&l, 0, sizeof(l));
+	l.client = gr.client;
+	l.session = gr.session;
+	ev.client = audit_client(&l, who, sizeof(who));
+	ev.provider = gr.provider;
+	ev.lease_id = gr.lease_id;
+	ev.scopes = gr.scopes;
+	if ((rc = ledger_begin(b->lg)) != 0)
+		goto out;
+	if ((rc = grant_revoke(b->lg, gr.id, clock_ms(), why)) != 0 ||
+	    (rc = audit_append(b->lg, &ev)) != 0 ||
+	    (rc = ledger_commit(b->lg)) != 0) {
+		ledger_rollback(b->lg);
+		goto out;
+	}
+	/* No more approvals under it; now what it approved ends. */
+	if ((rc = grant_leases(b->lg, gr.id, &ids)) != 0 ||
+	    (end_why = janee_asprintf("session grant %s revoked%s%s", gr.id,
+		 why ? ": " : "", why ? why : "")) == NULL) {
+		rc = rc ? rc : JANEE_ERR_NOMEM;
+		goto out;
+	}
+	for (i = 0; i < ids.n; i++) {
+		if ((erc = lease_load(b->lg, ids.v[i], &l)) == 0) {
+			erc = lease_state_final(l.state) ||
+				l.state == LEASE_MINTING
+			    ? 0
+			    : broker_end(b, ids.v[i], end_why);
+			lease_free(&l);
+		}
+		if (erc != 0 && erc != JANEE_ERR_STATE && rc == 0)
+			rc =
+			    erc; /* the first failure is said; the rest go on */
+		else if (erc != 0)
+			janee_err_clear();
+	}
+out:
+	free(end_why);
+	janee_strlist_free(&ids);
+	grant_free(&gr);
 	return rc;
 }
 

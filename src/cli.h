@@ -143,6 +143,9 @@ int cli_lease_table_add(struct table *t, const struct lease *l) JANEE_WUR;
  * from its JSON array text; NULL text is "-".  malloc'd, NULL on ENOMEM.
  */
 char *cli_scope_list(const char *json);
+/* A session grant for people (cmd-lease.c); a grant_each callback. */
+struct grant;
+int cli_grant_row(const struct grant *g, void *arg);
 cJSON *cli_lease_json(const struct lease *l);
 
 /* Commands, one file per group (cmd-*.c). */

@@ -5,8 +5,10 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include "approval-page.h"
 #include "cli.h"
 #include "mcp.h"
+#include "notify.h"
 #include "store.h"
 #include "util.h"
 
@@ -23,14 +25,14 @@ int
 cmd_serve(struct cli *c)
 {
 	struct sigaction sa;
-	struct pollfd pfd = { STDIN_FILENO, POLLIN, 0 };
+	struct pollfd pfd[2 + 8];
 	struct timespec ts;
 	sigset_t stop, orig;
 	struct mcp m;
 	char buf[65536];
-	int64_t wait;
+	int64_t wait, pw;
 	ssize_t n;
-	int rc, started = 0;
+	int rc, started = 0, npfd, nnote;
 
 	mcp_init(&m, &c->core);
 	memset(&sa, 0, sizeof(sa));
@@ -58,10 +60,29 @@ cmd_serve(struct cli *c)
 		wait = started ? mcp_tick(&m) : 50;
 		if (wait > 3600000)
 			wait = 3600000;
-		pfd.revents = 0;
+		pfd[0].fd = STDIN_FILENO;
+		pfd[0].events = POLLIN;
+		pfd[0].revents = 0;
+		npfd = 1;
+		/* janee's page (URL-mode links) and the desktop's answers. */
+		if (m.page != NULL) {
+			pfd[npfd].fd = approval_page_fd(m.page);
+			pfd[npfd].events = POLLIN;
+			pfd[npfd++].revents = 0;
+			if ((pw = approval_page_timeout_ms(m.page)) >= 0 &&
+			    pw < wait)
+				wait = pw;
+		}
+		nnote = m.notifier != NULL
+		    ? notifier_pollfds(m.notifier, pfd + npfd, 8, &wait)
+		    : 0;
 		ts.tv_sec = (time_t)(wait / 1000);
 		ts.tv_nsec = (long)(wait % 1000) * 1000000;
-		rc = ppoll(&pfd, 1, &ts, &orig);
+		rc = ppoll(pfd, (nfds_t)(npfd + nnote), &ts, &orig);
+		if (m.notifier != NULL)
+			notifier_dispatch(m.notifier, pfd + npfd, nnote);
+		if (m.page != NULL)
+			approval_page_run(m.page);
 		if (rc < 0 && errno == EINTR)
 			continue;
 		if (rc < 0) {
@@ -69,7 +90,7 @@ cmd_serve(struct cli *c)
 			    strerror(errno));
 			break;
 		}
-		if (rc == 0) {
+		if (!(pfd[0].revents & (POLLIN | POLLHUP | POLLERR))) {
 			if (!started) {
 				started = 1;
 				if (mcp_ready(&m) != 0)

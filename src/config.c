@@ -333,6 +333,8 @@ read_policy(
 	    (rc = janee_cfg_duration(
 		 c, "approval_wait", &p->approval_wait_s)) != 0 ||
 	    (rc = janee_cfg_duration(c, "max_ttl", &p->max_ttl_s)) != 0 ||
+	    (rc = janee_cfg_duration(
+		 c, "session_grant_max", &p->session_grant_max_s)) != 0 ||
 	    (rc = janee_cfg_duration(c, "default_ttl", &p->default_ttl_s)) !=
 		0 ||
 	    (rc = janee_cfg_string(c, "approval", 0, &appr)) != 0)
@@ -369,6 +371,9 @@ check_policy(
 	if (p->default_ttl_s > p->max_ttl_s)
 		return janee_err_set(JANEE_ERR_CONFIG,
 		    "%s: 'default_ttl' is longer than 'max_ttl'", c->where);
+	/* A session grant approves leases: never beyond the longest. */
+	if (p->session_grant_max_s > p->max_ttl_s)
+		p->session_grant_max_s = p->max_ttl_s;
 
 	/* An empty ceiling would read as "everything": refuse it. */
 	if (p->ceiling.n == 0)

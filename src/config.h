@@ -43,6 +43,9 @@ struct policy {
 	 * at a terminal (`janee approve`), whatever "approval" says. */
 	struct janee_strlist oob_scopes;
 	int64_t approval_wait_s; /* how long request_token waits for it */
+	/* The longest session grant a person may give (src/grant.h); 0: none
+	 * ("session_grant_max", off unless set).  Never above max_ttl. */
+	int64_t session_grant_max_s;
 	int64_t max_ttl_s;
 	int64_t default_ttl_s;
 	enum approval approval;

@@ -108,6 +108,34 @@ static const char *const migrations[] = {
 	"  lease_id TEXT NOT NULL,"
 	"  part TEXT NOT NULL,"
 	"  PRIMARY KEY (fingerprint, lease_id, part)) WITHOUT ROWID;",
+	/*
+	 * 9: session grants (src/grant.h): a person's "this and narrower
+	 * requests from this session for N minutes", and the leases each
+	 * one approved (revoking the grant ends them)
+	 */
+	"CREATE TABLE grants ("
+	"  id TEXT PRIMARY KEY,"
+	"  session TEXT NOT NULL,"
+	"  client TEXT,"
+	"  provider TEXT NOT NULL,"
+	"  scopes TEXT NOT NULL,"
+	"  repositories TEXT,"
+	"  max_ttl_s INTEGER NOT NULL CHECK (max_ttl_s > 0),"
+	"  lease_id TEXT NOT NULL,"
+	"  created_ms INTEGER NOT NULL,"
+	"  expires_ms INTEGER NOT NULL,"
+	"  ended_ms INTEGER,"
+	"  state TEXT NOT NULL CHECK (state IN ('active', 'revoked')),"
+	"  actor TEXT,"
+	"  detail TEXT"
+	");"
+	"CREATE INDEX grants_session ON grants (session, provider)"
+	"  WHERE state = 'active';"
+	"CREATE TABLE grant_leases ("
+	"  lease_id TEXT PRIMARY KEY,"
+	"  grant_id TEXT NOT NULL"
+	");"
+	"CREATE INDEX grant_leases_grant ON grant_leases (grant_id);",
 };
 
 int

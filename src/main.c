@@ -25,7 +25,7 @@ static const struct cli_opt opts_rekey[] = { { "key-backend", 0, 1 },
 	{ "new-passphrase-fd", 0, 1 }, { NULL, 0, 0 } };
 static const struct cli_opt opts_lease_list[] = { { "active", 0, 0 },
 	{ "all", 0, 0 }, { "provider", 0, 1 }, { "json", 'j', 0 },
-	{ NULL, 0, 0 } };
+	{ "grants", 0, 0 }, { NULL, 0, 0 } };
 static const struct cli_opt opts_lease_revoke[] = { { "provider", 0, 1 },
 	{ "all", 0, 0 }, { NULL, 0, 0 } };
 static const struct cli_opt opts_audit_list[] = { { "since", 0, 1 },
@@ -59,8 +59,11 @@ static const struct cli_opt opts_provider_show[] = { { "json", 'j', 0 },
 	{ "scopes", 0, 0 }, { NULL, 0, 0 } };
 static const struct cli_opt opts_mcp_config[] = { { "client", 0, 1 },
 	{ NULL, 0, 0 } };
-static const struct cli_opt opts_approve[] = { { "ttl", 't', 1 },
+static const struct cli_opt opts_approvals[] = { { "json", 'j', 0 },
+	{ "open", 0, 0 }, { "no-browser", 0, 0 }, { "watch", 0, 0 },
 	{ NULL, 0, 0 } };
+static const struct cli_opt opts_approve[] = { { "ttl", 't', 1 },
+	{ "grant", 0, 1 }, { NULL, 0, 0 } };
 static const struct cli_opt opts_deny[] = { { "reason", 0, 1 },
 	{ NULL, 0, 0 } };
 static const struct cli_opt opts_exec[] = { { "scope", 's', 1 },
@@ -169,18 +172,26 @@ const struct cmd cmd_table[] = {
 	    "  --new-passphrase-fd N read the new passphrase from descriptor N\n"
 	    "                        (or JANEE_NEW_PASSPHRASE)\n",
 	    opts_rekey, 0, 0, CMD_LEDGER, cmd_secret_rekey },
-	{ "lease", "list", "[--active | --all] [--provider P] [--json]",
-	    "list leases (active ones by default)",
+	{ "lease", "list",
+	    "[--active | --all] [--provider P] [--grants] [--json]",
+	    "list leases (active ones by default), and session grants",
 	    "  --active              leases not yet ended (the default)\n"
 	    "  --all                 every lease, ended ones too\n"
 	    "  --provider P          only provider P\n"
+	    "  --grants              the session grants instead (in force; "
+	    "all with\n"
+	    "                        --all)\n"
 	    "  -j, --json            print as JSON\n",
 	    opts_lease_list, 0, 0, CMD_LEDGER, cmd_lease_list },
 	{ "lease", "show", "ID [--json]", "show one lease",
 	    "  -j, --json            print as JSON\n", opts_json, 1, 1,
 	    CMD_LEDGER, cmd_lease_show },
-	{ "lease", "revoke", "ID | --provider P | --all",
+	{ "lease", "revoke", "ID | GRANT | --provider P | --all",
 	    "end leases now and revoke their tokens at the provider",
+	    "  GRANT                 a session grant (grt_...): no more "
+	    "approvals\n"
+	    "                        under it, and the leases it approved "
+	    "end\n"
 	    "  --provider P          every active lease of provider P\n"
 	    "  --all                 every active lease\n",
 	    opts_lease_revoke, 0, 1, CMD_LEDGER | CMD_CONFIG,
@@ -226,13 +237,25 @@ const struct cmd cmd_table[] = {
 	    "print the JSON that makes an MCP client start janee serve",
 	    "  --client C            claude (default), cursor or vscode\n",
 	    opts_mcp_config, 0, 0, CMD_NO_SWEEP, cmd_mcp_config },
-	{ NULL, "approvals", "[--json]",
-	    "list requests waiting for a person's approval",
-	    "  -j, --json            print as JSON\n", opts_json, 0, 0,
-	    CMD_LEDGER, cmd_approvals },
-	{ NULL, "approve", "ID [--ttl T]",
+	{ NULL, "approvals", "[--json] | --open [--no-browser] | --watch",
+	    "list requests waiting for a person's approval, and session "
+	    "grants",
+	    "  -j, --json            print the waiting requests as JSON\n"
+	    "  --open                serve janee's approval page and open it "
+	    "in the\n"
+	    "                        browser (until Ctrl-C)\n"
+	    "  --no-browser          with --open: print the page's one-time "
+	    "link\n"
+	    "  --watch               print requests as they arrive (until "
+	    "Ctrl-C)\n",
+	    opts_approvals, 0, 0, CMD_LEDGER, cmd_approvals },
+	{ NULL, "approve", "ID [--ttl T] [--grant T]",
 	    "approve a waiting request (out-of-band approval)",
-	    "  -t, --ttl T           grant a shorter lifetime than asked\n",
+	    "  -t, --ttl T           grant a shorter lifetime than asked\n"
+	    "  --grant T             and approve this session's narrower "
+	    "requests\n"
+	    "                        for T without asking (session_grant_max)"
+	    "\n",
 	    opts_approve, 1, 1, CMD_LEDGER | CMD_CONFIG, cmd_approve },
 	{ NULL, "deny", "ID [--reason TEXT]", "deny a waiting request",
 	    "  --reason TEXT         why, for the audit trail and the agent\n",

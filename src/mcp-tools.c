@@ -149,10 +149,12 @@ request_token(
 	/* The stateless era's second round: the person's answer. */
 	if (stateless &&
 	    cJSON_GetObjectItemCaseSensitive(params, "requestState") != NULL)
-		return mcp_lease_resume(m, &request_token_tool, params);
+		return mcp_lease_resume(
+		    m, &request_token_tool, id, params, pending);
 	/* Collect an approved lease of this session. */
 	if ((lid = json_str(args, "lease_id")) != NULL)
-		return mcp_lease_collect(m, &request_token_tool, args, lid);
+		return mcp_lease_collect(
+		    m, &request_token_tool, id, args, lid, pending);
 	if (config_lookup(m->core->cfg, prov, 0,
 		"call list_providers to see which there are") == NULL) {
 		r = mcp_tool_error("%s", janee_err_msg(JANEE_ERR_NOT_FOUND));

@@ -3,10 +3,12 @@
 
 #include <unistd.h>
 
+#include "approval-page.h"
 #include "broker.h"
 #include "json.h"
 #include "json-check.h"
 #include "mcp.h"
+#include "notify.h"
 #include "util.h"
 
 static const char *const versions[] = { "2025-11-25", "2025-06-18",
@@ -228,6 +230,8 @@ mcp_init(struct mcp *m, struct core *core)
 void
 mcp_free(struct mcp *m)
 {
+	approval_page_stop(m->page);
+	notifier_free(m->notifier);
 	mcp_batch_free_all(m);
 	buf_free(&m->line);
 	free(m->client);
@@ -366,6 +370,15 @@ offers_elicitation(const cJSON *caps)
 	    cJSON_GetObjectItemCaseSensitive(e, "form") != NULL;
 }
 
+/* And URL mode (2025-11-25, SEP-1036): {"url": {}}. */
+static int
+offers_url_elicitation(const cJSON *caps)
+{
+	const cJSON *e = cJSON_GetObjectItemCaseSensitive(caps, "elicitation");
+
+	return cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(e, "url"));
+}
+
 static cJSON *
 server_capabilities(void)
 {
@@ -406,6 +419,10 @@ do_initialize(struct mcp *m, const cJSON *params)
 	set_client(m, cJSON_GetObjectItemCaseSensitive(params, "clientInfo"));
 	m->can_elicit = offers_elicitation(
 	    cJSON_GetObjectItemCaseSensitive(params, "capabilities"));
+	/* URL mode came with 2025-11-25: an older session has none. */
+	m->can_elicit_url = strcmp(m->protocol, "2025-11-25") == 0 &&
+	    offers_url_elicitation(
+		cJSON_GetObjectItemCaseSensitive(params, "capabilities"));
 	m->initialized = 1;
 	r = cJSON_CreateObject();
 	cJSON_AddStringToObject(r, "protocolVersion", m->protocol);
@@ -459,6 +476,9 @@ take_meta(struct mcp *m, const cJSON *params)
 		meta, "io.modelcontextprotocol/clientInfo"));
 	m->can_elicit = offers_elicitation(cJSON_GetObjectItemCaseSensitive(
 	    meta, "io.modelcontextprotocol/clientCapabilities"));
+	m->can_elicit_url =
+	    offers_url_elicitation(cJSON_GetObjectItemCaseSensitive(
+		meta, "io.modelcontextprotocol/clientCapabilities"));
 }
 
 static void

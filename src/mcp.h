@@ -29,6 +29,10 @@ struct mcp {
 	int initialized; /* the handshake-era initialize was answered */
 	char protocol[16]; /* negotiated version (handshake era) */
 	int can_elicit; /* the client offers form elicitation */
+	int can_elicit_url; /* and URL-mode elicitation (2025-11-25) */
+	struct approval_page *page; /* janee's page, once a link needs it */
+	int page_failed; /* it could not be served: said once */
+	struct notifier *notifier; /* desktop notifications, on first need */
 	int log_level; /* notifications/message at or above this */
 	char *client; /* clientInfo "name/version", self-reported */
 	char session[33]; /* this process's session id */
@@ -120,16 +124,18 @@ struct mcp_lease_tool {
  * to the broker (which decides how it is approved) and returns the
  * result now, or NULL with *pending set when it answers later (after an
  * elicitation, `janee approve`, or in the stateless era the repeated call
- * that mcp_lease_resume takes).  mcp_lease_collect hands over a lease of
- * this session that was approved after its call was answered "pending".
+ * that mcp_lease_resume takes, which may itself wait for janee's page).
+ * mcp_lease_collect hands over a lease of this session that was approved
+ * after its call was answered "pending", or answers -32042 (the URL
+ * elicitation it still needs); *pending then says it was answered.
  */
 cJSON *
 mcp_lease_obtain(struct mcp *m, const struct mcp_lease_tool *t, cJSON *id,
     const cJSON *params, struct broker_req *req, int stateless, int *pending);
-cJSON *mcp_lease_resume(
-    struct mcp *m, const struct mcp_lease_tool *t, const cJSON *params);
+cJSON *mcp_lease_resume(struct mcp *m, const struct mcp_lease_tool *t,
+    cJSON *id, const cJSON *params, int *pending);
 cJSON *mcp_lease_collect(struct mcp *m, const struct mcp_lease_tool *t,
-    const cJSON *args, const char *lease_id);
+    cJSON *id, const cJSON *args, const char *lease_id, int *pending);
 
 /* tools (mcp-tools.c; responses, ticks and shutdown in mcp-lease.c) */
 cJSON *mcp_tools_list(void);

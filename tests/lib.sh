@@ -17,6 +17,9 @@ export HOME="$TMP/home"
 export JANEE_HOME="$TMP/janee"
 mkdir -p "$HOME"
 unset JANEE_PASSPHRASE JANEE_NEW_PASSPHRASE JANEE_TEST_CLOCK_OFFSET
+# No desktop: janee serve would show desktop notifications on the
+# session bus (src/notify.c); a test that wants them brings its own bus.
+unset DBUS_SESSION_BUS_ADDRESS XDG_RUNTIME_DIR
 umask 022
 
 _failures=0
