@@ -12,6 +12,13 @@
  *   "expires_in": "10m"            the provider's own expiry
  *   "grant": [...]                 grant only these of the requested scopes
  *   "token_length": 520            length of minted tokens (default 44)
+ *   "mint_delay": "2s"             the mint waits this long once its token
+ *                                  exists (a slow provider, for races)
+ *   "revoke_delay": "2s"           the revocation waits this long first
+ *   "ledger_fails_after_mint": true  the ledger turns read-only once the
+ *                                  token exists: the broker must fail
+ *                                  closed (what the unit test's wrapped
+ *                                  provider does, in the real binary)
  *
  * JANEE_TEST_CLOCK_OFFSET (seconds) moves janee's clock, to test expiry.
  * JANEE_LEAK_SECRETS_FILE: every token minted and every credential read
@@ -23,8 +30,11 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <time.h>
+
 #include <openssl/evp.h>
 
+#include "broker.h"
 #include "capture.h"
 #include "config.h"
 #include "providers.h"
@@ -37,8 +47,19 @@ struct tp {
 	int revoke; /* 0 ok, 1 fail, 2 unsupported */
 	int64_t expires_in;
 	int64_t token_length;
+	int64_t mint_delay, revoke_delay;
+	int ledger_fails_after_mint;
 	struct janee_strlist grant;
 };
+
+static void
+pause_s(int64_t s)
+{
+	struct timespec ts = { (time_t)s, 0 };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
 
 void (*janee_test_capture_end)(void);
 
@@ -132,7 +153,12 @@ tp_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state)
 	    (rc = janee_cfg_string(cfg, "revoke", 0, &revoke)) != 0 ||
 	    (rc = janee_cfg_duration(cfg, "expires_in", &t->expires_in)) != 0 ||
 	    (rc = janee_cfg_int(cfg, "token_length", &t->token_length)) != 0 ||
-	    (rc = janee_cfg_strlist(cfg, "grant", &t->grant)) != 0)
+	    (rc = janee_cfg_strlist(cfg, "grant", &t->grant)) != 0 ||
+	    (rc = janee_cfg_duration(cfg, "mint_delay", &t->mint_delay)) != 0 ||
+	    (rc = janee_cfg_duration(cfg, "revoke_delay", &t->revoke_delay)) !=
+		0 ||
+	    (rc = janee_cfg_bool(cfg, "ledger_fails_after_mint",
+		 &t->ledger_fails_after_mint)) != 0)
 		return rc;
 	if (t->token_length < 8 || t->token_length > 4096)
 		return janee_err_set(JANEE_ERR_CONFIG,
@@ -236,6 +262,12 @@ tp_mint(struct janee_ctx *ctx, const struct janee_mint_req *req,
 	}
 	fprintf(fp, "%s\n", req->lease_id);
 	fclose(fp);
+	if (t->mint_delay > 0)
+		pause_s(t->mint_delay);
+	/* The core's ledger, reached as only a test may (the broker). */
+	if (t->ledger_fails_after_mint)
+		sqlite3_exec(((struct broker *)ctx->core)->lg->db,
+		    "PRAGMA query_only = 1", NULL, NULL, NULL);
 out:
 	janee_freezero(tok, n + 1);
 	janee_wipe(r, sizeof(r));
@@ -255,6 +287,8 @@ tp_revoke(struct janee_ctx *ctx, const struct janee_secret *token)
 	if ((path = token_path(t, token)) == NULL)
 		return JANEE_ERR_NOMEM;
 	log_line(t, "revoke", strrchr(path, '/') + 1);
+	if (t->revoke_delay > 0)
+		pause_s(t->revoke_delay);
 	if (t->revoke == 1)
 		rc = janee_err_set(JANEE_ERR_NETWORK,
 		    "test provider: revoke "
