@@ -105,5 +105,9 @@ check "every file in the home stays private under umask 000" [ "$bad" -eq 0 ]
 export JANEE_HOME="$TMP/fresh"
 jr init --key-backend keyfile
 check "a home made under umask 000 is 0700" [ "$(stat -c %a "$JANEE_HOME")" = 700 ]
+check "the ledger and key file made under umask 000 are 0600" \
+    [ "$(stat -c %a "$JANEE_HOME/janee.db" "$JANEE_HOME/master.key" | sort -u)" = 600 ]
+jr status
+expect_rc 0 "a home made under umask 000 is accepted as it is"
 
 done_testing
