@@ -215,12 +215,17 @@ expect_in "$TMP/trace.err" '> POST .*/token \(basic auth: \[redacted\]\)' "the t
 expect_in "$TMP/trace.err" '"access_token":"\[redacted\]"' "the trace redacts the token in the answer"
 check "the trace holds neither the token nor the secret" sh -c \
     "! grep -qaF -f '$TMP/tok.trace' '$TMP/trace.err' && ! grep -qa fake-basic-secret '$TMP/trace.err'"
+# A form that carries a credential: client_secret_post.
+JANEE_DEBUG=http "$JANEE" token ccpost --scope a:read --ttl 5m >"$TMP/tok.trace2" 2>"$TMP/trace2.err"
+expect_in "$TMP/trace2.err" 'body: .*client_secret=\[redacted\]' "the trace redacts client_secret in a form body"
+check "the form's trace holds neither the secret nor the token" sh -c \
+    "! grep -qa fake-post-secret '$TMP/trace2.err' && ! grep -qaF -f '$TMP/tok.trace2' '$TMP/trace2.err'"
 
 # Leak check over everything janee printed and stored here.
 cat "$TMP"/tok.* >"$TMP/needles"
 printf 'fake-basic-secret\nfake-post-secret\n' >>"$TMP/needles"
 if grep -rqaFf "$TMP/needles" "$TMP/err" "$TMP/out" "$TMP/login.err" \
-    "$TMP/trace.err" "$JANEE_HOME"; then
+    "$TMP/trace.err" "$TMP/trace2.err" "$JANEE_HOME"; then
 	not_ok "invariant 1: no token or secret in janee's output or state"
 else
 	ok "invariant 1: no token or secret in janee's output or state"
