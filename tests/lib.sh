@@ -149,6 +149,38 @@ mints() {
 	grep -c '^mint ' "$TMP/prov/calls.log" 2>/dev/null || echo 0
 }
 
+# serve_request SCOPE TTL [PROVIDER]: janee serve with one request_token
+# (PROVIDER default t, reason "waits") answered pending; the session stays
+# open on fd 6 (as an agent's would) until serve_close: when it ends,
+# janee denies what it left waiting, since only it could collect.  Its
+# output is in $TMP/serve.out and serve.err; the lease id in $lease.
+serve_request() {
+	rm -f "$TMP/in"
+	mkfifo "$TMP/in"
+	"$JANEE" serve <"$TMP/in" >"$TMP/serve.out" 2>"$TMP/serve.err" &
+	spid=$!
+	exec 6>"$TMP/in"
+	printf '%s\n' \
+	    '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"lib.sh","version":"1"}}}' \
+	    "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":\"request_token\",\"arguments\":{\"provider\":\"${3:-t}\",\"scopes\":[\"$1\"],\"ttl_seconds\":$2,\"reason\":\"waits\"}}}" >&6
+	# Keep the session open until the answer came (slow under valgrind).
+	_sr=0
+	until grep -q '"id":2' "$TMP/serve.out" || [ $_sr -ge 600 ]; do
+		sleep 0.1
+		_sr=$((_sr + 1))
+	done
+	if ! grep -q '"id":2' "$TMP/serve.out"; then
+		not_ok "janee serve answered request_token within 60 s"
+		sed 's/^/  serve stdout: /' "$TMP/serve.out" >&2
+		sed 's/^/  serve stderr: /' "$TMP/serve.err" >&2
+	fi
+	lease=$(sed -n 's/.*pending: lease \(lse_[a-z2-7]*\).*/\1/p' "$TMP/serve.out" | head -n 1)
+}
+serve_close() {
+	exec 6>&-
+	wait $spid
+}
+
 done_testing() {
 	[ "$_failures" -eq 0 ]
 }

@@ -89,22 +89,7 @@ cp "$TMP/config.good" "$JANEE_HOME/config.json"
 
 # ---- an approval may shorten, never lengthen, by any amount ----
 # A request that waits: through janee serve, approved out of band.
-# The session ends when its stdin does, denying what it left waiting: keep
-# it open until the person acts, as an agent would.
-rm -f "$TMP/in"
-mkfifo "$TMP/in"
-"$JANEE" serve <"$TMP/in" >"$TMP/serve.out" 2>"$TMP/serve.err" &
-spid=$!
-exec 6>"$TMP/in"
-printf '%s\n' \
-    '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t0700","version":"1"}}}' \
-    '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"request_token","arguments":{"provider":"oob","scopes":["read"],"ttl_seconds":600,"reason":"t0700"}}}' >&6
-n=0
-until grep -q '"id":2' "$TMP/serve.out" || [ $n -ge 600 ]; do
-	sleep 0.1
-	n=$((n + 1))
-done
-lease=$(sed -n 's/.*pending: lease \(lse_[a-z2-7]*\).*/\1/p' "$TMP/serve.out" | head -n 1)
+serve_request read 600 oob
 check "a request waits for approval" [ -n "$lease" ]
 jr approve "$lease" --ttl 601s
 expect_rc 1 "invariant 7: an approval lengthening the lease by one second is refused"
@@ -112,8 +97,7 @@ expect_in "$TMP/err" 'cannot extend' "invariant 7: and says so"
 jr approve "$lease" --ttl 600s
 expect_rc 0 "invariant 7: an approval for exactly the TTL asked is accepted"
 check "invariant 7: the lease keeps its 600 s" [ "$(ttl_of "$lease")" = 600 ]
-exec 6>&-
-wait "$spid"
+serve_close
 
 # ---- CSV: every leading character a spreadsheet runs as a formula ----
 for r in '=1+2' '+1+2' '-1+2' '@SUM(A1)' "$(printf '\tTAB')" "$(printf '\rCR')"; do
