@@ -73,7 +73,7 @@ JANEE_TEST_CLOCK_OFFSET=$off "$JANEE" status >/dev/null 2>&1
 check "and nothing tries it again" [ "$(revokes)" -eq 8 ]
 
 # ---- the lease's compare-and-set: two processes end one lease at once ----
-write_config '"revoke_delay": "3s",'
+write_config '"revoke_delay": "5s",'
 rm -f "$TMP/prov/calls.log"
 jr token t --ttl 10m
 L=$(lease_of "$TMP/err")
@@ -96,7 +96,7 @@ import json, sys
 assert len(json.load(open(sys.argv[1]))) == 1' "$TMP/out"
 
 # ---- a live mint is not mistaken for one a dead process left ----
-write_config '"mint_delay": "3s",'
+write_config '"mint_delay": "5s",'
 rm -f "$TMP/prov/calls.log"
 before=$(live_tokens)
 "$JANEE" token t --ttl 10m >"$TMP/m.out" 2>"$TMP/m.err" &
