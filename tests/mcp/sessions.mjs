@@ -4,7 +4,7 @@
 // (request_token's lease_id collect, revoke_token; list_leases shows only
 // the session's own), and a request goes to a person at a terminal when
 // any one of its scopes is in require_out_of_band, or when the client
-// cannot show a form, never to auto.  Started by tests/t0710-sessions.sh
+// cannot show a form, never to auto.  Started by tests/t0910-sessions.sh
 // (providers oob, ask, sens).
 import {
 	TMP,
