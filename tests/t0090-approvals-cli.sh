@@ -22,6 +22,12 @@ expect_rc 2 "an unknown client is a usage error"
 
 # Requests that wait: made through janee serve with out-of-band approval.
 write_config '"approval_wait": "1s", "require_out_of_band": ["write"],'
+# The session stays open (as an agent's would) until serve_close: when it
+# ends, janee denies what it left waiting, since only it could collect.
+serve_request() { # serve_request SCOPE TTL: one request_token, answered pending
+	serve_open t0090
+	serve_call 2 "{\"provider\":\"t\",\"scopes\":[\"$1\"],\"ttl_seconds\":$2,\"reason\":\"t0090\"}"
+}
 serve_request write 600
 expect_in "$TMP/serve.out" 'pending: lease lse_' "a write scope waits for out-of-band approval"
 expect_in "$TMP/serve.err" "run 'janee approve lse_" "serve tells the person on stderr what to run"

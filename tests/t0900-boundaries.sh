@@ -88,8 +88,11 @@ check "invariant 8: nothing reaches the provider" [ "$(mints)" -eq "$n" ]
 cp "$TMP/config.good" "$JANEE_HOME/config.json"
 
 # ---- an approval may shorten, never lengthen, by any amount ----
-# A request that waits: through janee serve, approved out of band.
-serve_request read 600 oob
+# A request that waits: through janee serve (tests/lib.sh serve_open), on
+# the provider oob, approved out of band.
+serve_open t0900
+serve_call 2 '{"provider":"oob","scopes":["read"],"ttl_seconds":600,"reason":"waits"}'
+lease=$(sed -n 's/.*pending: lease \(lse_[a-z2-7]*\).*/\1/p' "$TMP/serve.out" | head -n 1)
 check "a request waits for approval" [ -n "$lease" ]
 jr approve "$lease" --ttl 601s
 expect_rc 1 "invariant 7: an approval lengthening the lease by one second is refused"
