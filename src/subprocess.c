@@ -80,6 +80,40 @@ helper_env(const struct janee_strlist *deny)
 	return env;
 }
 
+/*
+ * Whether argv0 names a program janee can run: searched on PATH here
+ * rather than left to posix_spawnp, because where glibc cannot use
+ * CLONE_VFORK (under valgrind, say) posix_spawnp succeeds and the child
+ * exits 127, and the person would see nothing happen instead of an error.
+ */
+static int
+runnable(const char *argv0)
+{
+	const char *path, *p, *end;
+	char *full;
+	int ok = 0;
+
+	if (strchr(argv0, '/') != NULL)
+		return access(argv0, X_OK) == 0;
+	if ((path = getenv("PATH")) == NULL || *path == '\0')
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (p = path; !ok; p = end + 1) {
+		end = strchr(p, ':');
+		if (end == NULL)
+			end = p + strlen(p);
+		/* An empty PATH element means the current directory. */
+		full = janee_asprintf("%.*s/%s", end == p ? 1 : (int)(end - p),
+		    end == p ? "." : p, argv0);
+		if (full == NULL)
+			return -1;
+		ok = access(full, X_OK) == 0;
+		free(full);
+		if (*end == '\0')
+			break;
+	}
+	return ok;
+}
+
 #ifndef HAVE_POSIX_SPAWN_FILE_ACTIONS_ADDCLOSEFROM_NP
 /* Without closefrom: close each descriptor above 2 that is open now. */
 static int
@@ -121,6 +155,12 @@ janee_spawn(const char *const argv[], unsigned flags,
 	pid_t pid;
 	int rc = 0, err;
 
+	if ((rc = runnable(argv[0])) <= 0)
+		return rc < 0
+		    ? janee_err_set(JANEE_ERR_NOMEM, "out of memory")
+		    : janee_err_set(JANEE_ERR_NOT_FOUND,
+			  "cannot run %s: no such program on PATH", argv[0]);
+	rc = 0;
 	if ((env = helper_env(deny)) == NULL)
 		return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
 	posix_spawn_file_actions_init(&fa);
