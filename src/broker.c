@@ -1,6 +1,7 @@
 /* The broker: requests, approval, durable leases, minting, expiry. */
 #include "common.h"
 
+#include "agent.h"
 #include "audit.h"
 #include "broker.h"
 #include "credentials.h"
@@ -241,7 +242,7 @@ int
 broker_unlock(struct broker *b)
 {
 	if (b->store != NULL)
-		return 0;
+		return store_check(b->store); /* the agent's key: still held? */
 	return store_unlock(b->lg, b->home, b->ks, &b->store);
 }
 
@@ -535,6 +536,8 @@ mint_lease(struct broker *b, struct prov *pv, struct lease *l,
 	if ((g->granted = janee_strdup(l->granted)) == NULL)
 		return JANEE_ERR_NOMEM;
 	g->revocable = revocable;
+	/* The agent revokes it at its end, whoever is running then. */
+	agent_notify(b->home != NULL ? b->home->dir : NULL);
 	return 0;
 }
 

@@ -14,6 +14,10 @@
  *   "token_length": 520            length of minted tokens (default 44)
  *
  * JANEE_TEST_CLOCK_OFFSET (seconds) moves janee's clock, to test expiry.
+ * The background agent gets neither that nor JANEE_TEST_CRASH_AT (its
+ * environment is scrubbed: src/agent.c); JANEE_TEST_AGENT_CLOCK_OFFSET
+ * and JANEE_TEST_AGENT_CRASH_AT, set for the command that starts it,
+ * become them in the agent only.
  * JANEE_LEAK_SECRETS_FILE: every token minted and every credential read
  * is appended there for the suite-wide leak sweep (tests/leak-sweep.py).
  */
@@ -25,6 +29,7 @@
 
 #include <openssl/evp.h>
 
+#include "agent.h"
 #include "capture.h"
 #include "config.h"
 #include "providers.h"
@@ -93,9 +98,47 @@ crash_at(const char *point)
 	}
 }
 
+/* What the test binary passes on to the agent it starts (src/agent.c). */
+static int
+agent_env(struct janee_strlist *env)
+{
+	static const char *const keep[] = { "ASAN_OPTIONS", "UBSAN_OPTIONS",
+		"LSAN_OPTIONS", NULL };
+	static const char *const renamed[][2] = {
+		{ "JANEE_TEST_AGENT_CLOCK_OFFSET", "JANEE_TEST_CLOCK_OFFSET" },
+		{ "JANEE_TEST_AGENT_CRASH_AT", "JANEE_TEST_CRASH_AT" },
+	};
+	const char *v;
+	char *kv;
+	size_t i;
+	int rc;
+
+	for (i = 0; keep[i] != NULL; i++)
+		if ((v = getenv(keep[i])) != NULL) {
+			if ((kv = janee_asprintf("%s=%s", keep[i], v)) == NULL)
+				return JANEE_ERR_NOMEM;
+			rc = janee_strlist_add(env, kv);
+			free(kv);
+			if (rc != 0)
+				return rc;
+		}
+	for (i = 0; i < nitems(renamed); i++)
+		if ((v = getenv(renamed[i][0])) != NULL) {
+			if ((kv = janee_asprintf("%s=%s", renamed[i][1], v)) ==
+			    NULL)
+				return JANEE_ERR_NOMEM;
+			rc = janee_strlist_add(env, kv);
+			free(kv);
+			if (rc != 0)
+				return rc;
+		}
+	return 0;
+}
+
 __attribute__((constructor)) static void
 test_hooks(void)
 {
+	agent_env_hook = agent_env;
 	const char *v = getenv("JANEE_TEST_CLOCK_OFFSET");
 	int64_t off;
 
