@@ -307,6 +307,7 @@ socket_thread(void *arg)
 static int
 take_lock(struct agent *a)
 {
+	struct agent_status st;
 	char pid[32], *path;
 	int i, n;
 
@@ -322,7 +323,20 @@ take_lock(struct agent *a)
 	}
 	free(path);
 	for (i = 0; flock(a->lock_fd, LOCK_EX | LOCK_NB) != 0; i++) {
-		if (errno != EWOULDBLOCK || i * 20 >= LOCK_WAIT_MS) {
+		if (errno != EWOULDBLOCK)
+			return janee_err_set(JANEE_ERR_IO,
+			    "cannot lock '%s/%s': %s", a->c->home.dir,
+			    AGENT_LOCK, strerror(errno));
+		/*
+		 * An agent that answers keeps the home: go at once.  One
+		 * that does not may be on its way out: wait for its lock.
+		 */
+		if (agent_status(a->c->home.dir, &st) == 0 && st.running)
+			return janee_err_set(JANEE_ERR_EXISTS,
+			    "an agent already runs for '%s' (pid %lld)",
+			    a->c->home.dir, (long long)st.pid);
+		janee_err_clear();
+		if (i * 20 >= LOCK_WAIT_MS) {
 			n = (int)pread(a->lock_fd, pid, sizeof(pid) - 1, 0);
 			pid[n > 0 ? n : 0] = '\0';
 			pid[strcspn(pid, "\n")] = '\0';
@@ -407,14 +421,23 @@ out:
 	return rc;
 }
 
-/* Whether our socket is still where clients look for it. */
+/*
+ * Whether our socket is still where clients look for it: not when the
+ * home was removed, moved or made anew, or the socket removed.
+ */
 static int
 still_home(struct agent *a)
 {
 	struct stat st;
+	char *path;
+	int rc;
 
-	return fstatat(a->home_fd, AGENT_SOCK, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    st.st_dev == a->sock_dev && st.st_ino == a->sock_ino;
+	if ((path = janee_asprintf("%s/%s", a->c->home.dir, AGENT_SOCK)) ==
+	    NULL)
+		return 1; /* look again next time */
+	rc = lstat(path, &st);
+	free(path);
+	return rc == 0 && st.st_dev == a->sock_dev && st.st_ino == a->sock_ino;
 }
 
 /* --- the reaper ------------------------------------------------------ */

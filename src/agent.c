@@ -668,8 +668,8 @@ agent_keep(const char *home, struct ledger *lg)
 }
 
 int
-agent_explain_locked(
-    const char *home, struct ledger *lg, FILE *fp, const char *what)
+agent_explain_locked(const char *home, struct ledger *lg, FILE *fp,
+    const char *what, const char *fails)
 {
 	struct agent_status st;
 	char *backend = NULL, *params = NULL, until[JANEE_TIME_LEN];
@@ -692,23 +692,22 @@ agent_explain_locked(
 		janee_time_fmt(st.deadline_ms, until);
 		fprintf(fp,
 		    "janee: note: this home's key comes from a passphrase; "
-		    "the background agent holds it until %s, and %s works "
-		    "until then; to keep it working run janee unlock --for "
-		    "DURATION (at most 7d) again before that, or move the "
-		    "home to the keyring: janee secret rekey --key-backend "
-		    "keyring\n",
-		    until, what);
+		    "the background agent holds it until %s and %s works "
+		    "until then; after that %s until you run janee unlock "
+		    "[--for DURATION] (at most 7d) again, or move the home to "
+		    "the desktop keyring once: janee secret rekey "
+		    "--key-backend keyring\n",
+		    until, what, fails);
 		return 1;
 	}
 	fprintf(fp,
 	    "janee: warning: this home's key comes from a passphrase, which "
 	    "%s cannot ask for (it has no terminal), and the background "
-	    "agent does not hold the key: %s will fail to get tokens and "
-	    "leases will not be revoked at their end until you run: janee "
-	    "unlock [--for DURATION] (default 8h, at most 7d); or move the "
-	    "home to the desktop keyring once: janee secret rekey "
-	    "--key-backend keyring.  Never put the passphrase in the "
-	    "client's configuration.\n",
-	    what, what);
+	    "agent does not hold the key: %s, and leases are not revoked at "
+	    "their end, until you run: janee unlock [--for DURATION] "
+	    "(default 8h, at most 7d); or move the home to the desktop "
+	    "keyring once: janee secret rekey --key-backend keyring.  Never "
+	    "put the passphrase in the client's configuration.\n",
+	    what, fails);
 	return 1;
 }

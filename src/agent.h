@@ -139,12 +139,13 @@ int
 agent_sockaddr(const char *home, struct sockaddr_un *sa, int *dirfd) JANEE_WUR;
 
 /*
- * For mcp-config, import-config and status: when the home's key backend
- * is the passphrase and the agent holds no key, say what that means and
- * what to run, to fp (with prefix at the start of each line); what is
- * "the client" in the text.  Returns whether anything was said.
+ * For mcp-config and import-config: on a passphrase home, say that
+ * `what` (the program the client starts) cannot ask for the passphrase,
+ * what then happens (`fails`: "its request_token calls fail"), whether
+ * and until when the agent holds the key, and what to run (janee unlock,
+ * or a move to the keyring backend).  Returns whether anything was said.
  */
-int agent_explain_locked(
-    const char *home, struct ledger *lg, FILE *fp, const char *what);
+int agent_explain_locked(const char *home, struct ledger *lg, FILE *fp,
+    const char *what, const char *fails);
 
 #endif

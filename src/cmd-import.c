@@ -15,6 +15,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "agent.h"
 #include "buf.h"
 #include "cli.h"
 #include "cmd-exec.h"
@@ -869,6 +870,9 @@ cmd_import_config(struct cli *c)
 		    "janee: --dry-run: %zu secret(s) would move into janee's "
 		    "store; nothing was changed\n",
 		    im.nfinds);
+		agent_explain_locked(c->home.dir, c->lg, stderr,
+		    "janee exec (which would start those servers)",
+		    "the servers could not start");
 		goto out;
 	}
 	/* The secrets first: a failure later leaves the file as it was. */
@@ -895,6 +899,10 @@ cmd_import_config(struct cli *c)
 	    "delete it once the client works, and revoke the old tokens where "
 	    "they were issued\n",
 	    im.path, stored, bpath);
+	/* Those janee exec commands cannot start on a locked passphrase home. */
+	agent_explain_locked(c->home.dir, c->lg, stderr,
+	    "janee exec (which now starts those servers)",
+	    "the servers cannot start");
 out:
 	if (old != NULL)
 		cJSON_Delete(old);

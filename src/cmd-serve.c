@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include "agent.h"
 #include "mcp.h"
 #include "store.h"
 #include "util.h"
@@ -98,7 +99,7 @@ int
 cmd_mcp_config(struct cli *c)
 {
 	const char *client = cli_get(c, "client");
-	char exe[4096], *backend = NULL, *params = NULL, *text;
+	char exe[4096], *text;
 	struct ledger *lg = NULL;
 	cJSON *root, *servers, *s, *args, *env;
 	ssize_t n;
@@ -131,20 +132,16 @@ cmd_mcp_config(struct cli *c)
 	/* The home, never a secret: clients start servers with little env. */
 	env = cJSON_AddObjectToObject(s, "env");
 	cJSON_AddStringToObject(env, "JANEE_HOME", c->home.dir);
-	/* A passphrase store cannot be unlocked without a person. */
-	if (ledger_open(c->home.db, 0, &lg) == 0 &&
-	    store_describe(lg, &backend, &params) == 0 &&
-	    strcmp(backend, "passphrase") == 0)
-		fprintf(stderr,
-		    "janee: note: this home uses the passphrase "
-		    "backend; janee serve cannot ask for it, so "
-		    "minting will fail until you switch with: janee "
-		    "secret rekey --key-backend keyfile (never put "
-		    "the passphrase in the client's config)\n");
+	/*
+	 * A passphrase store cannot be unlocked without a person: janee
+	 * serve works while the agent holds the key (janee unlock).
+	 */
+	if (ledger_open(c->home.db, 0, &lg) == 0)
+		agent_explain_locked(c->home.dir, lg, stderr,
+		    "janee serve (started by the MCP client)",
+		    "its request_token calls fail");
 	janee_err_clear();
 	ledger_close(lg);
-	free(backend);
-	free(params);
 	text = cJSON_Print(root);
 	printf("%s\n", text ? text : "");
 	cJSON_free(text);

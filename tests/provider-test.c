@@ -13,6 +13,10 @@
  *   "grant": [...]                 grant only these of the requested scopes
  *   "token_length": 520            length of minted tokens (default 44)
  *
+ * calls.log has a line per call: "mint LEASE_ID", "repo NAME", "reconcile
+ * LEASE_ID", and "revoke HASH @MS" with the real wall-clock time in ms
+ * (not janee's test clock), so that a test can tell how late it came.
+ *
  * JANEE_TEST_CLOCK_OFFSET (seconds) moves janee's clock, to test expiry.
  * The background agent gets neither that nor JANEE_TEST_CRASH_AT (its
  * environment is scrubbed: src/agent.c); JANEE_TEST_AGENT_CLOCK_OFFSET
@@ -25,6 +29,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -290,14 +295,19 @@ static int
 tp_revoke(struct janee_ctx *ctx, const struct janee_secret *token)
 {
 	struct tp *t = ctx->state;
-	char *path;
+	struct timespec now;
+	char *path, at[96];
 	int rc = 0;
 
 	if (t->revoke == 2)
 		return JANEE_ERR_UNSUPPORTED;
 	if ((path = token_path(t, token)) == NULL)
 		return JANEE_ERR_NOMEM;
-	log_line(t, "revoke", strrchr(path, '/') + 1);
+	/* "revoke HASH @MS": when, on the real clock, for the agent's tests. */
+	clock_gettime(CLOCK_REALTIME, &now);
+	snprintf(at, sizeof(at), "%s @%lld", strrchr(path, '/') + 1,
+	    (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000);
+	log_line(t, "revoke", at);
 	if (t->revoke == 1)
 		rc = janee_err_set(JANEE_ERR_NETWORK,
 		    "test provider: revoke "
