@@ -16,41 +16,6 @@
 setup_home || { not_ok "a janee home"; exit 1; }
 HOME_ABS=$(cd "$JANEE_HOME" && pwd -P)
 
-lease_json() { # lease_json ID: the lease as JSON in $TMP/lease.json
-	"$JANEE" lease show "$1" --json >"$TMP/lease.json" 2>/dev/null
-}
-# issued FILE: what janee token --json (or an MCP result) in FILE issued:
-# $id, $hash (the token's file at the test provider), $end_iso
-issued() {
-	id=$(json_str "$1" lease_id)
-	hash=$(tok_hash "$(json_str "$1" token)")
-	end_iso=$(json_str "$1" expires_at)
-}
-# check_revoked_by_agent NAME: the lease $id of token $hash ended at
-# $end_iso; 2 s later the provider has revoked it (it says when: at most
-# 2 s after the end), no other janee process ran, and the ledger has the
-# lease expired at most 2 s after its end.
-check_revoked_by_agent() {
-	_name=$1
-	_end=$(iso_ms "$end_iso")
-	sleep_until_ms $((_end + 2000))
-	check "$_name: no janee process ran but the agent" [ -z "$(janee_others)" ]
-	check "$_name: 2 s after the lease's end its token is gone at the provider" \
-	    [ ! -e "$TMP/prov/$hash" ]
-	_at=$(revoked_at "$hash")
-	echo "# $_name: revoked at the provider $((${_at:-0} - _end)) ms after the lease's end"
-	check "$_name: the provider revoked it 0..2000 ms after the end" \
-	    [ -n "$_at" ] && [ $((_at - _end)) -ge 0 ] && [ $((_at - _end)) -le 2000 ]
-	lease_json "$id"
-	check "$_name: the lease is expired, ended at most 2 s after its end" \
-	    "$PYTHON3" -c '
-import datetime, json, sys
-j = json.load(open(sys.argv[1]))
-ms = lambda s: datetime.datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp() * 1000
-late = ms(j["ended_at"]) - ms(j["expires_at"])
-assert j["state"] == "expired" and 0 <= late <= 2000, (j["state"], late)' "$TMP/lease.json"
-}
-
 # ---- a lease issued at the command line, then nothing runs ----
 check "no agent before the first lease" [ -z "$(agent_pid)" ]
 jr token t --ttl 3 --json
