@@ -48,6 +48,14 @@
 #define STALL_MS 5000
 /* How long a second agent waits for the first to go (or stay). */
 #define LOCK_WAIT_MS 3000
+/*
+ * The agent is the backstop: it sweeps this long after a lease's end, so
+ * that a janee process alive and waiting for that end does it itself
+ * (janee serve, which then tells its MCP client; janee exec, which stops
+ * its command) and the agent only what nobody else does.  Well inside
+ * the 2 s within which every lease is revoked.
+ */
+#define BACKSTOP_MS 500
 
 /* In the locked page: the key and the store the sweeps use. */
 struct keypage {
@@ -610,7 +618,8 @@ reap(struct agent *a, const sigset_t *unblocked)
 			janee_err_clear();
 			due = now + CHECK_MS;
 		}
-		if (due <= now && now >= stall_until && now >= retry_at) {
+		if (due <= now - BACKSTOP_MS && now >= stall_until &&
+		    now >= retry_at) {
 			waiting = sweep(a, &failed);
 			now = janee_now_ms();
 			/* Leases that need a key it has not: try again later. */
@@ -641,7 +650,7 @@ reap(struct agent *a, const sigset_t *unblocked)
 		wait = CHECK_MS;
 		if (eff - now < wait)
 			wait = eff - now;
-		eff = due;
+		eff = due == INT64_MAX ? due : due + BACKSTOP_MS;
 		if (eff < stall_until)
 			eff = stall_until;
 		if (eff < retry_at)
