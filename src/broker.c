@@ -241,8 +241,14 @@ prov_ready(struct broker *b, struct prov *pv)
 int
 broker_unlock(struct broker *b)
 {
-	if (b->store != NULL)
-		return store_check(b->store); /* the agent's key: still held? */
+	if (b->store != NULL) {
+		/* A key borrowed from the agent: still held (janee lock)? */
+		if (store_check(b->store) == 0)
+			return 0;
+		janee_err_clear();
+		store_free(b->store);
+		b->store = NULL;
+	}
 	return store_unlock(b->lg, b->home, b->ks, &b->store);
 }
 

@@ -44,7 +44,6 @@ struct store {
 	 */
 	char *agent_home;
 	unsigned char bind[AGENT_BIND_LEN];
-	int wiped; /* the agent let go of the key: dek and fpkey are zero */
 };
 
 static int
@@ -748,27 +747,20 @@ int
 store_check(struct store *s)
 {
 	unsigned char dek[STORE_KEY_LEN];
-	int rc;
+	int same;
 
 	if (s->agent_home == NULL)
 		return 0;
-	rc = agent_key_get(s->agent_home, s->bind, dek);
-	if (rc == 0 && (s->wiped || janee_ct_cmp(dek, s->dek, sizeof(dek)))) {
-		memcpy(s->dek, dek, STORE_KEY_LEN);
-		s->wiped = 0;
-		rc = derive_fpkey(s);
-	}
+	same = agent_key_get(s->agent_home, s->bind, dek) == 0 &&
+	    janee_ct_cmp(dek, s->dek, sizeof(dek)) == 0;
 	janee_wipe(dek, sizeof(dek));
-	if (rc == 0)
-		return 0;
-	janee_wipe(s->dek, sizeof(s->dek));
-	janee_wipe(s->fpkey, sizeof(s->fpkey));
-	s->wiped = 1;
 	janee_err_clear();
+	if (same)
+		return 0;
 	return janee_err_set(JANEE_ERR_LOCKED,
 	    "the secret store is locked: the janee agent no longer holds its "
-	    "key (janee lock, or the unlock's time ran out); run: janee "
-	    "unlock");
+	    "key (janee lock, a rekey, or the unlock's time ran out); run: "
+	    "janee unlock");
 }
 
 int

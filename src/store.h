@@ -54,10 +54,11 @@ void store_free(struct store *s);
 
 /*
  * A store whose key was borrowed from the agent (store_unlock found the
- * home locked and the agent holding the key): ask the agent again, so
- * that `janee lock` and the unlock's deadline reach processes that
- * unlocked earlier.  JANEE_ERR_LOCKED, saying what to run, when it no
- * longer holds it; 0 at once for a key of the process's own.
+ * home locked and the agent holding the key): ask the agent whether it
+ * still holds it, so that `janee lock` and the unlock's deadline reach
+ * processes that unlocked earlier (the broker then drops the store and
+ * unlocks afresh).  JANEE_ERR_LOCKED, saying what to run, when it no
+ * longer does; 0 at once for a key of the process's own.
  */
 int store_check(struct store *s) JANEE_WUR;
 

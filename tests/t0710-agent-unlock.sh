@@ -166,7 +166,7 @@ mcp_call --unset JANEE_PASSPHRASE --between "'$JANEE' lock" \
     request_token "$REQ" request_token "$REQ" >"$TMP/mcp.out" 2>"$TMP/mcp.err"
 check "a running janee serve: request_token works before janee lock" granted "$TMP/mcp.out" 0
 check "and is refused after it, saying: run janee unlock" \
-    is_error_saying "$TMP/mcp.out" 1 'no longer holds its key.*run: janee unlock'
+    is_error_saying "$TMP/mcp.out" 1 'locked.*agent holds no key.*run: janee unlock'
 expect_in "$TMP/mcp.err" "the background agent \(pid $apid\) wiped the store's key" "janee lock says it wiped the key"
 mcp_call --unset JANEE_PASSPHRASE request_token "$REQ" >"$TMP/mcp.out" 2>"$TMP/mcp.err"
 check "after janee lock a new janee serve is refused too, saying: run janee unlock" \
@@ -185,7 +185,7 @@ mcp_call --unset JANEE_PASSPHRASE --between "sleep 3.5" \
     request_token "$REQ" request_token "$REQ" >"$TMP/mcp.out" 2>"$TMP/mcp.err"
 check "deadline: request_token works before it" granted "$TMP/mcp.out" 0
 check "deadline: and is refused after it, saying: run janee unlock" \
-    is_error_saying "$TMP/mcp.out" 1 'no longer holds its key.*run: janee unlock'
+    is_error_saying "$TMP/mcp.out" 1 'locked.*agent holds no key.*run: janee unlock'
 expect_in "$JANEE_HOME/agent.log" 'wiped the store.s key: its time ran out' "the agent wiped the key at its deadline"
 jr status
 expect_in "$TMP/out" '^agent key: +none' "after the deadline status shows no key"
