@@ -9,16 +9,9 @@
 # network), with its peak memory after.  Prints a table; not a test.
 #   bench/agent-bench.sh [N]
 set -eu
-top=$(cd "$(dirname "$0")/.." && pwd)
-build=${BUILDDIR:-$top/build-bench}
 n=${1:-1000}
-[ -x "$top/configure" ] || (cd "$top" && ./autogen.sh >/dev/null)
-mkdir -p "$build"
-(cd "$build" && { [ -f Makefile ] || "$top/configure" >/dev/null; } &&
-    make -s -j"$(nproc)" tests/janee-test)
-J="$build/tests/janee-test"
-tmp=$(mktemp -d)
-export JANEE_HOME="$tmp/home"
+. "$(dirname "$0")/lib.sh"
+bench_setup
 stop_agent() {
 	p=$(head -n 1 "$JANEE_HOME/agent.lock" 2>/dev/null || true)
 	[ -n "$p" ] && kill -TERM "$p" 2>/dev/null || true
@@ -29,21 +22,11 @@ stop_agent() {
 	done
 }
 trap 'stop_agent; rm -rf "$tmp"' EXIT
-"$J" init --key-backend keyfile >/dev/null 2>&1
-mkdir -p "$tmp/prov"
-cat >"$JANEE_HOME/config.json" <<JSON
-{"providers": {"t": {"type": "test", "state_dir": "$tmp/prov",
-  "scopes": ["read"], "default_scopes": ["read"], "max_ttl": "1h",
-  "approval": "auto"}}}
-JSON
-chmod 600 "$JANEE_HOME/config.json"
 
-now_ms() { date +%s%3N; }
 kb() { sed -n "s/^$1:[[:space:]]*\([0-9]*\) kB/\1/p" "/proc/$2/status"; }
 agent() { head -n 1 "$JANEE_HOME/agent.lock"; }
 
-printf 'machine: %s CPUs, %s\n' "$(nproc)" \
-    "$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)"
+machine
 per=$((n / 4))
 i=0
 while [ $i -lt 4 ]; do
