@@ -70,9 +70,9 @@ struct agent {
 	struct cli *c;
 	struct ledger *lg;
 	struct config *cfg;
-	struct broker b;
+	struct broker b; /* its config NULL until config.json loads */
 	struct keysrc ks;
-	int have_broker;
+	int have_broker, cfg_tried;
 	struct timespec cfg_mtime;
 	ino_t cfg_ino;
 
@@ -460,31 +460,27 @@ load_config(struct agent *a)
 
 	if (stat(a->c->home.config, &st) != 0)
 		memset(&st, 0, sizeof(st));
-	if (a->have_broker && st.st_ino == a->cfg_ino &&
+	if (a->cfg_tried && st.st_ino == a->cfg_ino &&
 	    st.st_mtim.tv_sec == a->cfg_mtime.tv_sec &&
 	    st.st_mtim.tv_nsec == a->cfg_mtime.tv_nsec)
 		return;
+	a->cfg_tried = 1;
 	a->cfg_ino = st.st_ino;
 	a->cfg_mtime = st.st_mtim;
 	if ((rc = config_load(a->c->home.config, janee_providers, &cfg)) != 0) {
-		alog("%s; revoking with the configuration loaded before",
-		    janee_err_msg(rc));
+		/* Being edited, say: no sweep may burn revocation attempts. */
+		alog("%s; %s", janee_err_msg(rc),
+		    a->cfg != NULL
+			? "revoking with the configuration loaded before"
+			: "revoking nothing until it loads");
 		janee_err_clear();
-		if (a->have_broker)
-			return;
-		if ((rc = config_parse(
-			 "{}", "(empty)", janee_providers, &cfg)) != 0) {
-			janee_err_clear();
-			return;
-		}
+		return;
 	}
-	if (a->have_broker)
-		broker_free(&a->b);
+	broker_free(&a->b);
 	config_free(a->cfg);
 	a->cfg = cfg;
 	broker_init(&a->b, a->lg, &a->c->home, a->cfg, &a->ks);
 	a->b.client = "janee-agent";
-	a->have_broker = 1;
 }
 
 /*
@@ -619,7 +615,7 @@ reap(struct agent *a, const sigset_t *unblocked)
 			due = now + CHECK_MS;
 		}
 		if (due <= now - BACKSTOP_MS && now >= stall_until &&
-		    now >= retry_at) {
+		    now >= retry_at && a->cfg != NULL) {
 			waiting = sweep(a, &failed);
 			now = janee_now_ms();
 			/* Leases that need a key it has not: try again later. */
@@ -650,7 +646,9 @@ reap(struct agent *a, const sigset_t *unblocked)
 		wait = CHECK_MS;
 		if (eff - now < wait)
 			wait = eff - now;
-		eff = due == INT64_MAX ? due : due + BACKSTOP_MS;
+		/* No configuration yet: only the one-second check. */
+		eff = due == INT64_MAX || a->cfg == NULL ? INT64_MAX
+							 : due + BACKSTOP_MS;
 		if (eff < stall_until)
 			eff = stall_until;
 		if (eff < retry_at)
@@ -768,6 +766,8 @@ cmd_agent_run(struct cli *c)
 	if ((rc = key_page(&a)) != 0 ||
 	    (rc = ledger_open(c->home.db, 0, &a.lg)) != 0)
 		goto out;
+	broker_init(&a.b, a.lg, &c->home, NULL, &a.ks);
+	a.have_broker = 1;
 	load_config(&a);
 	check_binding(&a);
 	if ((rc = listen_socket(&a)) != 0)

@@ -163,6 +163,39 @@ n=$(grep -c "^revoke $hash " "$TMP/prov/calls.log")
 check "during_revoke: the provider was asked twice (revocation is at least once, and idempotent)" [ "$n" -eq 2 ]
 agent_stop
 
+# ---- config.json broken (being edited, say) ----
+# An agent that loaded it before goes on with what it loaded.
+jr token t --ttl 2 --json
+issued "$TMP/out"
+cp "$JANEE_HOME/config.json" "$TMP/config.good"
+printf '{"providers": {"t": ' >"$JANEE_HOME/config.json"
+sleep_until_ms $(($(iso_ms "$end_iso") + 2000))
+check "config.json broken: the running agent revokes with the one it loaded" \
+    [ ! -e "$TMP/prov/$hash" ]
+expect_in "$JANEE_HOME/agent.log" 'config.json: .*; revoking with the configuration loaded before' \
+    "and its log says so"
+# An agent that starts while it is broken revokes nothing (no attempt is
+# spent on a provider it cannot see) until it loads.
+cat "$TMP/config.good" >"$JANEE_HOME/config.json"
+jr token t --ttl 2 --json
+issued "$TMP/out"
+agent_stop
+check "(the agent that loaded it is stopped)" [ -z "$(agent_pid)" ]
+printf '{"providers": {"t": ' >"$JANEE_HOME/config.json"
+"$JANEE" --home "$HOME_ABS" agent-run >/dev/null 2>"$TMP/b.err" &
+bpid=$!
+sleep_until_ms $(($(iso_ms "$end_iso") + 2500))
+"$JANEE" lease show "$id" --json >"$TMP/lease.json" 2>/dev/null
+check "config.json broken at the agent's start: the lease is left alone (active, no attempt)" \
+    [ "$(json_get "$TMP/lease.json" '(j["state"], j["revoke_attempts"])')" = "('active', 0)" ]
+expect_in "$TMP/b.err" 'config.json: .*; revoking nothing until it loads' \
+    "and its log says so"
+cat "$TMP/config.good" >"$JANEE_HOME/config.json"
+check "config.json fixed: the agent revokes within a few seconds" \
+    wait_until 40 sh -c "[ ! -e '$TMP/prov/$hash' ]"
+kill -TERM "$bpid" 2>/dev/null
+wait "$bpid"
+
 # ---- one agent per home ----
 # Two started by hand at once: one serves, the other says so and exits.
 "$JANEE" --home "$HOME_ABS" agent-run >"$TMP/a1.out" 2>"$TMP/a1.err" &
