@@ -30,7 +30,7 @@ cmd_serve(struct cli *c)
 	char buf[65536];
 	int64_t wait;
 	ssize_t n;
-	int rc, started = 0;
+	int rc, started = 0, kept = 0;
 
 	mcp_init(&m, c);
 	memset(&sa, 0, sizeof(sa));
@@ -51,6 +51,11 @@ cmd_serve(struct cli *c)
 	/* A prompt on the terminal would hang an MCP client: never ask. */
 	c->ks.may_prompt = 0;
 	while (!stopping) {
+		/* Leases from before, and no agent (killed, a reboot): one. */
+		if (m.ready && !kept) {
+			agent_keep(c->home.dir, c->lg);
+			kept = 1;
+		}
 		/*
 		 * Answer the handshake first; open the ledger and sweep
 		 * overdue leases once the client pauses (or a tool needs it).
