@@ -64,7 +64,7 @@ leases = {l["id"]: l for l in json.load(open(sys.argv[3]))}
 expired = collections.Counter(e["lease_id"] for e in json.load(open(sys.argv[4])))
 by_agent = set(re.findall(r"lease (lse_[a-z2-7]+) \(t\) expired", open(sys.argv[5]).read()))
 
-delays, once, ledger_ok, late = [], 0, 0, []
+delays, once, ledger_ok, late, agent_d = [], 0, 0, [], []
 for g in grants:
     h = hashlib.sha256(g["token"].encode()).hexdigest()
     r = revokes.get(h, [])
@@ -72,6 +72,8 @@ for g in grants:
     if r:
         d = r[0] - ms(g["expires_at"])
         delays.append(d)
+        if g["lease_id"] in by_agent:
+            agent_d.append(d)
         if not 0 <= d <= 2000:
             late.append((g["lease_id"], d))
     l = leases[g["lease_id"]]
@@ -87,8 +89,10 @@ edges = [0, 25, 50, 100, 250, 500, 1000, 2000]
 hist = ["%s: %d" % ("%d-%d" % (a, b), sum(a <= d < b for d in delays)) for a, b in zip(edges, edges[1:])]
 hist.append(">=2000: %d" % sum(d >= 2000 for d in delays))
 print("# histogram (ms): " + ", ".join(hist))
-print("# ended by the agent: %d of %d (the rest by a client's own sweep at its start)" %
-      (len(by_agent & {g["lease_id"] for g in grants}), len(grants)))
+agent_d.sort()
+print("# ended by the agent: %d of %d (the rest by a client's own sweep at its start)%s" %
+      (len(agent_d), len(grants), "; the agent's, ms: min=%d p50=%d max=%d" %
+       (agent_d[0], agent_d[len(agent_d) // 2], agent_d[-1]) if agent_d else ""))
 n = len(grants)
 res = [("each token was revoked at the provider exactly once (%d of %d)" % (once, n), once == n),
        ("none later than 2 s after its end%s" % (" (late: %r)" % late[:5] if late else ""),
