@@ -445,6 +445,15 @@ store_describe(struct ledger *lg, char **backend, char **params)
  * agent is bound to.  It changes with every init and rekey, so a key
  * handed over for one ledger never opens another (or an old wrapping).
  */
+static int
+binding_of(
+    const unsigned char *blob, size_t len, unsigned char bind[AGENT_BIND_LEN])
+{
+	if (EVP_Digest(blob, len, bind, NULL, EVP_sha256(), NULL) != 1)
+		return ossl_fail("SHA-256");
+	return 0;
+}
+
 int
 store_binding(struct ledger *lg, unsigned char bind[AGENT_BIND_LEN])
 {
@@ -454,8 +463,7 @@ store_binding(struct ledger *lg, unsigned char bind[AGENT_BIND_LEN])
 
 	if ((rc = ledger_meta_get(lg, "store.dek", (void **)&blob, &len)) != 0)
 		return rc;
-	if (EVP_Digest(blob, len, bind, NULL, EVP_sha256(), NULL) != 1)
-		rc = ossl_fail("SHA-256");
+	rc = binding_of(blob, len, bind);
 	free(blob);
 	return rc;
 }
@@ -590,9 +598,8 @@ borrow(const struct home *h, const unsigned char *blob, size_t bloblen,
 	int rc;
 
 	*out = NULL;
-	if (EVP_Digest(blob, bloblen, bind, NULL, EVP_sha256(), NULL) != 1)
-		return ossl_fail("SHA-256");
-	if ((rc = agent_key_get(h->dir, bind, dek)) != 0)
+	if ((rc = binding_of(blob, bloblen, bind)) != 0 ||
+	    (rc = agent_key_get(h->dir, bind, dek)) != 0)
 		return rc;
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		janee_wipe(dek, sizeof(dek));
@@ -634,10 +641,11 @@ store_unlock(struct ledger *lg, const struct home *h, struct keysrc *ks,
 	 * used and checked as before; `janee unlock` itself never asks.
 	 */
 	if (strcmp(backend, "passphrase") == 0 && !ks->no_agent &&
-	    !keysrc_quiet(ks) && agent_enabled && !agent_self &&
-	    (rc = borrow(h, blob, bloblen, &s)) != JANEE_ERR_NOT_FOUND)
-		goto done;
-	janee_err_clear();
+	    !keysrc_quiet(ks) && agent_enabled && !agent_self) {
+		if ((rc = borrow(h, blob, bloblen, &s)) == 0)
+			goto done;
+		janee_err_clear(); /* no agent, or no key: ask as before */
+	}
 	rc = current_kek(lg, h, ks, backend, kek);
 	if (rc == 0)
 		rc = open_raw(kek, DEK_AAD, blob, bloblen, &dek, &deklen);
@@ -699,10 +707,8 @@ store_unlock(struct ledger *lg, const struct home *h, struct keysrc *ks,
 	if ((rc = derive_fpkey(s)) != 0)
 		goto out;
 done:
-	if (rc == 0) {
-		*out = s;
-		s = NULL;
-	}
+	*out = s;
+	s = NULL;
 out:
 	janee_wipe(kek, sizeof(kek));
 	if (dek != NULL)
