@@ -108,7 +108,7 @@ for how in quit kill9; do
 	kill9) opt=--kill9 ;;
 	esac
 	# shellcheck disable=SC2086 # opt is empty or one word
-	mcp_call $opt request_token '{"provider": "t", "ttl_seconds": 3, "reason": "agent test"}' \
+	mcp_call $opt request_token '{"provider": "t", "ttl_seconds": 5, "reason": "agent test"}' \
 	    >"$TMP/mcp.out" 2>"$TMP/mcp.err"
 	issued "$TMP/mcp.out"
 	spid=$(sed -n 's/^serve pid //p' "$TMP/mcp.err")

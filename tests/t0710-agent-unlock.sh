@@ -151,7 +151,7 @@ check "a request of another version is answered as such (version 1, status != 0)
     "$PYTHON3" -c 'import json,sys; r = json.load(open(sys.argv[1])); assert r["version"] == 1 and r["status"] != 0 and r["key_hex"] == "", r' "$TMP/o.json"
 
 # ---- unlocked: janee serve without a passphrase, the agent revokes ----
-mcp_call --unset JANEE_PASSPHRASE request_token '{"provider": "t", "ttl_seconds": 3, "reason": "unlocked"}' \
+mcp_call --unset JANEE_PASSPHRASE request_token '{"provider": "t", "ttl_seconds": 6, "reason": "unlocked"}' \
     >"$TMP/mcp.out" 2>"$TMP/mcp.err"
 issued "$TMP/mcp.out"
 check "unlocked: env -u JANEE_PASSPHRASE janee serve answers request_token" granted "$TMP/mcp.out" 0
@@ -179,9 +179,12 @@ jr lock
 expect_in "$TMP/out" "held no key" "a second janee lock: the agent held no key"
 
 # ---- the deadline ----
-jr --passphrase-fd 3 unlock --for 3s 3<"$TMP/pp"
-expect_rc 0 "unlock --for 3s"
-mcp_call --unset JANEE_PASSPHRASE --between "sleep 3.5" \
+# 8 s: the first request must come before it even when python and janee
+# serve start slowly on a loaded machine; the second comes 8.5 s after
+# the first answer, so after it.
+jr --passphrase-fd 3 unlock --for 8s 3<"$TMP/pp"
+expect_rc 0 "unlock --for 8s"
+mcp_call --unset JANEE_PASSPHRASE --between "sleep 8.5" \
     request_token "$REQ" request_token "$REQ" >"$TMP/mcp.out" 2>"$TMP/mcp.err"
 check "deadline: request_token works before it" granted "$TMP/mcp.out" 0
 check "deadline: and is refused after it, saying: run janee unlock" \
