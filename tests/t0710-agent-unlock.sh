@@ -131,7 +131,11 @@ for p in places:
 EOF
 expect_in "/proc/$apid/limits" '^Max core file size +0 +0 ' "the agent's core limit is 0"
 lck=$(sed -n 's/^VmLck:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$apid/status")
-check "the agent's key page is locked in memory (VmLck ${lck:-?} kB)" [ "${lck:-0}" -ge 4 ]
+if grep -q __asan_report_load "$JANEE_BUILDDIR/tests/janee-test" 2>/dev/null; then
+	skip "the agent's key page is locked in memory" "AddressSanitizer makes mlock a no-op (VmLck ${lck:-?} kB)"
+else
+	check "the agent's key page is locked in memory (VmLck ${lck:-?} kB)" [ "${lck:-0}" -ge 4 ]
+fi
 "$PYTHON3" "$AC" "$JANEE_HOME/agent.sock" getkey "$TMP/other.db" >/dev/null 2>&1 # no such ledger
 sqlite3_copy() { "$PYTHON3" -c '
 import sqlite3, sys
