@@ -660,20 +660,24 @@ out:
 
 /*
  * Server text for a message: bounded, one line.  Unlike janee_clean_text,
- * each run of control bytes becomes one space: GitHub's messages span
- * lines, and their words must stay apart.
+ * each run of unsafe characters (text.h) becomes one space: GitHub's
+ * messages span lines, and their words must stay apart.
  */
 static void
 one_line_text(const char *in, char *out, size_t outsz)
 {
-	size_t j = 0;
+	char esc[JANEE_TEXT_ESC];
+	size_t j = 0, len;
 
-	for (; in != NULL && *in != '\0' && j + 1 < outsz; in++) {
-		if ((unsigned char)*in < 0x20 || *in == 0x7f) {
-			if (j > 0 && out[j - 1] != ' ')
+	for (; in != NULL && *in != '\0'; in += len) {
+		if (janee_text_char(in, &len, esc)) {
+			if (j > 0 && out[j - 1] != ' ' && j + 2 <= outsz)
 				out[j++] = ' ';
+		} else if (j + len + 1 <= outsz) {
+			memcpy(out + j, in, len);
+			j += len;
 		} else
-			out[j++] = *in;
+			break;
 	}
 	while (j > 0 && out[j - 1] == ' ')
 		j--;
@@ -1946,13 +1950,15 @@ out:
  * installation tokens: those live to their own expiry (one hour).
  */
 static int
-gh_reconcile(struct janee_ctx *ctx, const char *lease_id, int *found)
+gh_reconcile(
+    struct janee_ctx *ctx, const char *lease_id, struct janee_reconcile *r)
 {
 	struct gh *g = ctx->state;
 	struct ucred u;
 	int rc, dead = 0, other;
 
-	*found = 0;
+	r->lifetime_s =
+	    g->mode == MINT_USER ? USER_MAX_TTL_S : INSTALL_MAX_TTL_S;
 	if (g->mode != MINT_USER)
 		return janee_err_set(JANEE_ERR_UNSUPPORTED,
 		    "provider '%s': "
@@ -1966,7 +1972,7 @@ gh_reconcile(struct janee_ctx *ctx, const char *lease_id, int *found)
 	if (strcmp(u.holder, lease_id) == 0) {
 		if ((rc = user_refresh(ctx, &u, &dead)) == 0 &&
 		    (rc = ucred_store(ctx, &u, NULL)) == 0)
-			*found = 1;
+			r->revoked = 1;
 		goto out;
 	}
 	/* Another lease holds the newest token: the chain worked since. */

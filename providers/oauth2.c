@@ -267,71 +267,143 @@ granted_scopes(struct janee_ctx *ctx, const struct janee_mint_req *req,
 	return rc;
 }
 
-/* The stored login: {"refresh_token": ..., "scope": ...}. */
+/*
+ * The stored login: {"refresh_token", "scope", "rotates" (whether the last
+ * refresh rotated it), "expires_in" (of the last token minted), "minted"
+ * (tokens kept until the ledger has them: oauth_minted_*)}.  *root is the
+ * parsed object, *rt its refresh token.
+ */
 static int
-login_parse(struct janee_ctx *ctx, const struct janee_secret *cred,
-    struct janee_secret **rt)
+login_load(struct janee_ctx *ctx, cJSON **root, struct janee_secret **rt)
 {
-	cJSON *j = cJSON_ParseWithLength((const char *)cred->data, cred->len);
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, "refresh_token");
-	int rc = 0;
+	struct janee_secret *cred = NULL;
+	const cJSON *v;
+	int rc;
 
+	*root = NULL;
 	*rt = NULL;
-	if (!cJSON_IsString(v))
-		rc = janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': the "
-		    "stored login is damaged; run: janee login %s",
+	if ((rc = ctx->cred_get(ctx, &cred)) != 0)
+		return rc;
+	*root = cJSON_ParseWithLength((const char *)cred->data, cred->len);
+	janee_secret_free(cred);
+	v = cJSON_GetObjectItemCaseSensitive(*root, "refresh_token");
+	if (!cJSON_IsObject(*root) || !cJSON_IsString(v)) {
+		cJSON_Delete(*root);
+		*root = NULL;
+		return janee_err_set(JANEE_ERR_PROVIDER,
+		    "provider '%s': the stored login is damaged; run: janee "
+		    "login %s",
 		    ctx->name, ctx->name);
-	else if ((*rt = janee_secret_new(
-		      v->valuestring, strlen(v->valuestring))) == NULL)
-		rc = JANEE_ERR_NOMEM;
-	cJSON_Delete(j);
+	}
+	if ((*rt = janee_secret_new(v->valuestring, strlen(v->valuestring))) ==
+	    NULL) {
+		cJSON_Delete(*root);
+		*root = NULL;
+		return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
+	}
+	return 0;
+}
+
+/* Replace (or add) member k of o with v (NULL: out of memory). */
+static int
+put(cJSON *o, const char *k, cJSON *v)
+{
+	if (v == NULL)
+		return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
+	cJSON_DeleteItemFromObjectCaseSensitive(o, k);
+	if (!cJSON_AddItemToObject(o, k, v)) {
+		cJSON_Delete(v);
+		return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
+	}
+	return 0;
+}
+
+/*
+ * A new login (janee login): its refresh token and scope, and the tokens
+ * the login it replaces still keeps for leases a crash cut short.
+ */
+static int
+login_new(
+    struct janee_ctx *ctx, const struct janee_secret *rt, const char *scope)
+{
+	struct janee_secret *ort = NULL;
+	cJSON *root, *old = NULL, *m;
+	int rc;
+
+	if ((root = cJSON_CreateObject()) == NULL)
+		return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
+	if ((rc = put(root, "refresh_token",
+		 cJSON_CreateString((const char *)rt->data))) != 0 ||
+	    (scope != NULL &&
+		(rc = put(root, "scope", cJSON_CreateString(scope))) != 0) ||
+	    (rc = ctx->cred_lock(ctx)) != 0)
+		goto out;
+	if (login_load(ctx, &old, &ort) == 0 &&
+	    (m = cJSON_DetachItemFromObjectCaseSensitive(old, "minted")) !=
+		NULL)
+		rc = put(root, "minted", m);
+	janee_err_clear(); /* no earlier login, or a damaged one */
+	if (rc == 0)
+		rc = oauth_login_put(ctx, root, NULL);
+	ctx->cred_unlock(ctx);
+out:
+	cJSON_Delete(root);
+	cJSON_Delete(old);
+	janee_secret_free(ort);
 	return rc;
 }
 
+/*
+ * After a refresh for lease_id: keep the rotated refresh token, and with
+ * it the new access token until the ledger has it (oauth_minted_add), so
+ * that a crash before then leaves a token reconcile() can find.  Written
+ * when the server rotated, and also on the first refresh after rotations
+ * that did not rotate ("rotates" false): while "rotates" is true, every
+ * mint since the last write reached the server without an answer
+ * (reconcile relies on it), and a server that does not rotate costs no
+ * write per mint.
+ */
 static int
-login_store(
-    struct janee_ctx *ctx, const struct janee_secret *rt, const char *scope)
+login_after_refresh(struct janee_ctx *ctx, cJSON *root, const char *lease_id,
+    const struct oauth_token *tok)
 {
-	struct janee_secret *val = NULL;
-	cJSON *j;
-	char *s = NULL;
-	int rc;
+	int rotated = tok->refresh_token != NULL, rc;
+	int64_t exp = 0;
 
-	if ((j = cJSON_CreateObject()) == NULL ||
-	    cJSON_AddStringToObject(
-		j, "refresh_token", (const char *)rt->data) == NULL ||
-	    (scope != NULL &&
-		cJSON_AddStringToObject(j, "scope", scope) == NULL) ||
-	    (s = cJSON_PrintUnformatted(j)) == NULL ||
-	    (val = janee_secret_new(s, strlen(s))) == NULL)
-		rc = janee_err_set(JANEE_ERR_NOMEM, "out of memory");
-	else
-		rc = ctx->cred_put(ctx, val, NULL);
-	if (s != NULL) {
-		janee_wipe(s, strlen(s));
-		cJSON_free(s);
-	}
-	cJSON_Delete(j);
-	janee_secret_free(val);
-	return rc;
+	if (!rotated &&
+	    !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "rotates")))
+		return 0;
+	if (tok->expires_in > 0)
+		exp = ctx->now_ms() + tok->expires_in * 1000;
+	if ((rotated &&
+		(rc = put(root, "refresh_token",
+		     cJSON_CreateString(
+			 (const char *)tok->refresh_token->data))) != 0) ||
+	    (rc = put(root, "rotates", cJSON_CreateBool(rotated))) != 0 ||
+	    (tok->expires_in > 0 &&
+		(rc = put(root, "expires_in",
+		     cJSON_CreateNumber((double)tok->expires_in))) != 0) ||
+	    (rc = oauth_minted_add(
+		 ctx, root, lease_id, tok->access_token, exp)) != 0)
+		return rc;
+	return oauth_login_put(ctx, root, NULL);
 }
 
 /* A refresh with the narrowed scope, the rotated token stored at once. */
 static int
 mint_by_refresh(struct janee_ctx *ctx, struct oauth_client *c,
-    const struct oauth_endpoints *ep, const char *scope,
+    const struct oauth_endpoints *ep, const char *scope, const char *lease_id,
     struct oauth_token *tok)
 {
-	struct janee_secret *cred = NULL, *rt = NULL;
+	struct janee_secret *rt = NULL;
 	struct oauth_error err;
+	cJSON *root = NULL;
 	char *why;
 	int rc;
 
 	if ((rc = ctx->cred_lock(ctx)) != 0)
 		return rc;
-	if ((rc = ctx->cred_get(ctx, &cred)) != 0 ||
-	    (rc = login_parse(ctx, cred, &rt)) != 0)
+	if ((rc = login_load(ctx, &root, &rt)) != 0)
 		goto out;
 	rc = oauth_refresh(c, ep->token, rt, scope, tok, &err);
 	if (rc != 0 && strcmp(err.code, "invalid_grant") == 0) {
@@ -342,9 +414,9 @@ mint_by_refresh(struct janee_ctx *ctx, struct oauth_client *c,
 	}
 	if (rc != 0)
 		goto out;
-	/* Rotation: the old refresh token is dead now; keep the new one. */
-	if (tok->refresh_token != NULL &&
-	    (rc = login_store(ctx, tok->refresh_token, NULL)) != 0) {
+	/* The server answered; nothing is stored yet (crash tests). */
+	janee_crash_point("after_refresh");
+	if ((rc = login_after_refresh(ctx, root, lease_id, tok)) != 0) {
 		why = janee_strdup(janee_err_msg(rc));
 		janee_err_clear();
 		rc = janee_err_set(rc,
@@ -356,7 +428,7 @@ mint_by_refresh(struct janee_ctx *ctx, struct oauth_client *c,
 	}
 out:
 	ctx->cred_unlock(ctx);
-	janee_secret_free(cred);
+	cJSON_Delete(root);
 	janee_secret_free(rt);
 	return rc;
 }
@@ -397,7 +469,7 @@ o2_mint(struct janee_ctx *ctx, const struct janee_mint_req *req,
 	}
 	switch (t->grant) {
 	case GRANT_DEVICE_CODE:
-		rc = mint_by_refresh(ctx, &c, &ep, scope, &tok);
+		rc = mint_by_refresh(ctx, &c, &ep, scope, req->lease_id, &tok);
 		break;
 	case GRANT_CLIENT_CREDENTIALS:
 		rc = oauth_client_credentials(&c, ep.token, scope, &tok, &err);
@@ -445,9 +517,10 @@ static int
 o2_revoke(struct janee_ctx *ctx, const struct janee_secret *token)
 {
 	struct o2 *t = ctx->state;
-	struct janee_secret *secret = NULL, *cred = NULL, *rt = NULL;
+	struct janee_secret *secret = NULL, *rt = NULL;
 	struct oauth_endpoints ep;
 	struct oauth_client c;
+	cJSON *root = NULL;
 	int rc, active = 1;
 
 	if ((rc = client(ctx, &c, &secret)) != 0 ||
@@ -461,9 +534,9 @@ o2_revoke(struct janee_ctx *ctx, const struct janee_secret *token)
 		janee_err_clear();
 		goto out;
 	}
-	if (ctx->cred_get(ctx, &cred) == 0 &&
-	    login_parse(ctx, cred, &rt) == 0 &&
-	    oauth_introspect(&c, ep.introspection, rt, &active) == 0 &&
+	if (login_load(ctx, &root, &rt) == 0 &&
+	    oauth_introspect(
+		&c, ep.introspection, rt, "refresh_token", &active) == 0 &&
 	    !active &&
 	    ctx->cred_broken(ctx,
 		"the server ended the whole login when a "
@@ -475,7 +548,7 @@ o2_revoke(struct janee_ctx *ctx, const struct janee_secret *token)
 	ctx->cred_unlock(ctx);
 out:
 	janee_secret_free(secret);
-	janee_secret_free(cred);
+	cJSON_Delete(root);
 	janee_secret_free(rt);
 	return rc;
 }
@@ -530,7 +603,7 @@ o2_login(struct janee_ctx *ctx, const struct janee_login_ui *ui)
 		    ctx->name);
 		goto out;
 	}
-	rc = login_store(ctx, tok.refresh_token, tok.scope);
+	rc = login_new(ctx, tok.refresh_token, tok.scope);
 out:
 	oauth_device_free(&dev);
 	oauth_token_free(&tok);
@@ -542,22 +615,125 @@ out:
 static int
 o2_logout(struct janee_ctx *ctx)
 {
-	struct janee_secret *secret = NULL, *cred = NULL, *rt = NULL;
+	struct janee_secret *secret = NULL, *rt = NULL;
 	struct oauth_endpoints ep;
 	struct oauth_client c;
+	cJSON *root = NULL;
 	int rc;
 
 	if ((rc = ctx->cred_lock(ctx)) != 0)
 		return rc;
-	if ((rc = ctx->cred_get(ctx, &cred)) == 0 &&
-	    (rc = login_parse(ctx, cred, &rt)) == 0 &&
+	if ((rc = login_load(ctx, &root, &rt)) == 0 &&
 	    (rc = client(ctx, &c, &secret)) == 0 &&
 	    (rc = endpoints(ctx, &c, &ep)) == 0)
 		rc = o2_revoke_token(ctx, &c, &ep, rt, "refresh_token");
 	ctx->cred_unlock(ctx);
 	janee_secret_free(secret);
-	janee_secret_free(cred);
+	cJSON_Delete(root);
 	janee_secret_free(rt);
+	return rc;
+}
+
+/*
+ * Is the token kept for lease_id (oauth_minted_find) still live?  Ask the
+ * introspection endpoint when there is one (RFC 7662); then revoke it
+ * (RFC 7009, token_type_hint access_token), checking that the login
+ * survived as o2_revoke does.
+ */
+static int
+end_kept(struct janee_ctx *ctx, const struct janee_secret *tok,
+    struct janee_reconcile *r)
+{
+	struct janee_secret *secret = NULL;
+	struct oauth_endpoints ep;
+	struct oauth_client c;
+	int rc, active = 1;
+
+	if (ctx->no_revoke)
+		return janee_err_set(JANEE_ERR_UNSUPPORTED,
+		    "provider '%s' does not revoke its tokens (lease_end "
+		    "expire)",
+		    ctx->name);
+	if ((rc = client(ctx, &c, &secret)) == 0 &&
+	    (rc = endpoints(ctx, &c, &ep)) == 0 && ep.introspection != NULL)
+		rc = oauth_introspect(
+		    &c, ep.introspection, tok, "access_token", &active);
+	janee_secret_free(secret);
+	if (rc == 0 && active && (rc = o2_revoke(ctx, tok)) == 0)
+		r->revoked = 1;
+	return rc;
+}
+
+/*
+ * A janee process died while minting lease_id.  Only a refresh-narrowed
+ * mint (device_code) keeps its token, in the login it writes anyway: found
+ * there, it is checked and revoked.  Not found, the mint got no answer if
+ * the server rotates refresh tokens (every answered refresh wrote the
+ * login) and the stored one still works (RFC 7662); otherwise an answer
+ * may have come and been lost.  Client credentials and token exchange
+ * tokens are kept nowhere but in their lease.
+ */
+static int
+o2_reconcile(
+    struct janee_ctx *ctx, const char *lease_id, struct janee_reconcile *r)
+{
+	struct o2 *t = ctx->state;
+	struct janee_secret *secret = NULL, *rt = NULL, *tok = NULL;
+	struct oauth_endpoints ep;
+	struct oauth_client c;
+	const cJSON *v;
+	cJSON *root = NULL;
+	int rc, found, rotates, active = 0;
+
+	if (t->grant != GRANT_DEVICE_CODE)
+		return janee_err_set(JANEE_ERR_UNSUPPORTED,
+		    "provider '%s': a %s token is kept nowhere but in its "
+		    "lease, so one minted for lease %s cannot be found",
+		    ctx->name, grant_names[t->grant], lease_id);
+	if ((rc = ctx->cred_lock(ctx)) != 0)
+		return rc;
+	if ((rc = login_load(ctx, &root, &rt)) == 0) {
+		v = cJSON_GetObjectItemCaseSensitive(root, "expires_in");
+		if (cJSON_IsNumber(v) && v->valuedouble > 0)
+			r->lifetime_s = (int64_t)v->valuedouble;
+		rc = oauth_minted_find(root, lease_id, &tok, &r->live_until_ms);
+	}
+	ctx->cred_unlock(ctx);
+	found = rc == 0;
+	rotates =
+	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "rotates"));
+	if (rc == JANEE_ERR_NOT_FOUND && root != NULL)
+		rc = 0; /* no token kept for the lease */
+	if (rc != 0)
+		goto out;
+	if (found) {
+		rc = end_kept(ctx, tok, r);
+		goto out;
+	}
+	if ((rc = client(ctx, &c, &secret)) != 0 ||
+	    (rc = endpoints(ctx, &c, &ep)) != 0)
+		goto out;
+	if (rotates && ep.introspection != NULL &&
+	    (rc = oauth_introspect(
+		 &c, ep.introspection, rt, "refresh_token", &active)) != 0)
+		goto out;
+	if (!rotates || ep.introspection == NULL)
+		rc = janee_err_set(JANEE_ERR_UNSUPPORTED,
+		    "provider '%s': no token is kept for lease %s, and "
+		    "without refresh token rotation and an introspection "
+		    "endpoint janee cannot tell whether the server answered",
+		    ctx->name, lease_id);
+	else if (!active)
+		rc = janee_err_set(JANEE_ERR_PROVIDER,
+		    "provider '%s': no token is kept for lease %s, and the "
+		    "login's refresh token no longer works: a refresh for the "
+		    "lease may have been answered and never stored",
+		    ctx->name, lease_id);
+out:
+	janee_secret_free(secret);
+	janee_secret_free(rt);
+	janee_secret_free(tok);
+	cJSON_Delete(root);
 	return rc;
 }
 
@@ -571,6 +747,7 @@ const struct janee_provider oauth2_provider = {
 	.unconfigure = o2_free,
 	.mint = o2_mint,
 	.revoke = o2_revoke,
+	.reconcile = o2_reconcile,
 	.login = o2_login,
 	.logout = o2_logout,
 };

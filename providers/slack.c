@@ -24,9 +24,11 @@
  * The stored login (sealed, one per provider entry):
  *   {"v": 1, "profiles": {"NAME": {"team_id", "team_name", "enterprise_id",
  *     "app_id", "bot_user_id", "user_id" (who installed), "bot": TOKEN,
- *     "user": TOKEN}}}
+ *     "user": TOKEN}}, "minted": [...]}
  *   TOKEN: {"access_token", "refresh_token", "expires_at" (ms), "scope"
  *     (Slack's comma-separated list), "id" (the bot or user id)}
+ *   "minted": the tokens refreshes made for leases, until the ledger has
+ *     them (oauth_minted_*): what slack_reconcile looks for after a crash.
  */
 #include "common.h"
 
@@ -53,6 +55,8 @@
 #define DEFAULT_REDIRECT "http://127.0.0.1:0/slack/callback"
 /* Slack's SDKs refresh 2 h before expiry; so does janee. */
 #define REFRESH_BEFORE_MS (2 * 3600 * 1000LL)
+/* Rotating tokens live 12 h (expires_in 43200, Slack's token rotation). */
+#define TOKEN_LIFETIME_S 43200
 #define LOGIN_TIMEOUT_MS (300 * 1000LL)
 #define MAX_PASTE 8192
 #define MAX_REQUEST 8192
@@ -1125,26 +1129,6 @@ login_load(struct janee_ctx *ctx, cJSON **root)
 	return 0;
 }
 
-static int
-login_save(struct janee_ctx *ctx, const cJSON *root, const char *account)
-{
-	struct janee_secret *val = NULL;
-	char *s;
-	int rc;
-
-	if ((s = cJSON_PrintUnformatted(root)) == NULL ||
-	    (val = janee_secret_new(s, strlen(s))) == NULL)
-		rc = janee_err_set(JANEE_ERR_NOMEM, "out of memory");
-	else
-		rc = ctx->cred_put(ctx, val, account);
-	if (s != NULL) {
-		janee_wipe(s, strlen(s));
-		cJSON_free(s);
-	}
-	janee_secret_free(val);
-	return rc;
-}
-
 static cJSON *
 profile_entry(cJSON *root, const char *profile)
 {
@@ -1210,11 +1194,14 @@ take_token(struct janee_ctx *ctx, const char *what, const cJSON *a, cJSON *tk)
  * Refresh token kind k of profile p in root (oauth.v2.access,
  * grant_type=refresh_token; the caller holds the login lock) and store
  * the rotated pair at once: the old refresh token is dead from now on.
+ * A refresh for a lease (lease_id not NULL) keeps its token in the same
+ * write, until the ledger has it (oauth_minted_add).
  */
 static int
 refresh(struct janee_ctx *ctx, const struct profile *p, enum kind k,
-    cJSON *root, cJSON *tk)
+    cJSON *root, cJSON *tk, const char *lease_id)
 {
+	struct janee_secret *at = NULL;
 	struct oauth_form f;
 	struct client cl = { NULL, NULL };
 	const char *rt = jstr(tk, "refresh_token");
@@ -1251,9 +1238,22 @@ refresh(struct janee_ctx *ctx, const struct profile *p, enum kind k,
 		free(why);
 		goto out;
 	}
-	if (rc != 0 || (rc = take_token(ctx, "refresh", a, tk)) != 0)
+	if (rc != 0)
 		goto out;
-	if ((rc = login_save(ctx, root, NULL)) != 0) {
+	/* Slack answered; nothing is stored yet (crash tests). */
+	janee_crash_point("after_refresh");
+	if ((rc = take_token(ctx, "refresh", a, tk)) != 0)
+		goto out;
+	if (lease_id == NULL)
+		oauth_minted_prune(ctx, root);
+	else if ((at = janee_secret_new(jstr(tk, "access_token"),
+		      strlen(jstr(tk, "access_token")))) == NULL ||
+	    (rc = oauth_minted_add(
+		 ctx, root, lease_id, at, jnum(tk, "expires_at"))) != 0) {
+		rc = rc ? rc : janee_err_set(JANEE_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = oauth_login_put(ctx, root, NULL)) != 0) {
 		why = janee_strdup(janee_err_msg(rc));
 		janee_err_clear();
 		rc = janee_err_set(rc,
@@ -1265,6 +1265,7 @@ refresh(struct janee_ctx *ctx, const struct profile *p, enum kind k,
 out:
 	cJSON_Delete(a);
 	janee_secret_free(cl.secret);
+	janee_secret_free(at);
 	oauth_form_free(&f);
 	return rc;
 }
@@ -1291,13 +1292,15 @@ current_free(struct current *c)
 
 /*
  * The token of kind k of profile p, refreshed first when `when` says so or
- * when it is still `stale` (a token Slack refused).  Takes the login lock
- * for the read, the refresh and the store: two processes never refresh
- * one token at once, and the second one finds the first one's token.
+ * when it is still `stale` (a token Slack refused); a refresh for a lease
+ * (lease_id) keeps its token for reconcile.  Takes the login lock for the
+ * read, the refresh and the store: two processes never refresh one token
+ * at once, and the second one finds the first one's token.
  */
 static int
 current_token(struct janee_ctx *ctx, const struct profile *p, enum kind k,
-    enum when when, const struct janee_secret *stale, struct current *c)
+    enum when when, const struct janee_secret *stale, const char *lease_id,
+    struct current *c)
 {
 	cJSON *root = NULL, *ent, *tk;
 	const char *at;
@@ -1331,7 +1334,7 @@ current_token(struct janee_ctx *ctx, const struct profile *p, enum kind k,
 	if (when == REFRESH_ALWAYS || at == NULL || exp < 0 ||
 	    exp - ctx->now_ms() < REFRESH_BEFORE_MS ||
 	    (stale != NULL && strcmp(at, (const char *)stale->data) == 0)) {
-		if ((rc = refresh(ctx, p, k, root, tk)) != 0)
+		if ((rc = refresh(ctx, p, k, root, tk, lease_id)) != 0)
 			goto out;
 		c->refreshed = 1;
 		at = jstr(tk, "access_token");
@@ -1433,7 +1436,7 @@ slack_mint(struct janee_ctx *ctx, const struct janee_mint_req *req,
 	 */
 	if ((rc = current_token(ctx, p, k,
 		 t->revoke_at_end ? REFRESH_ALWAYS : REFRESH_IF_DUE, NULL,
-		 &c)) != 0)
+		 req->lease_id, &c)) != 0)
 		return rc;
 	if (!c.refreshed &&
 	    (rc = auth_test(ctx, c.token, NULL, code, sizeof(code))) != 0) {
@@ -1444,7 +1447,8 @@ slack_mint(struct janee_ctx *ctx, const struct janee_mint_req *req,
 		stale = c.token;
 		c.token = NULL;
 		current_free(&c);
-		rc = current_token(ctx, p, k, REFRESH_IF_DUE, stale, &c);
+		rc = current_token(
+		    ctx, p, k, REFRESH_IF_DUE, stale, req->lease_id, &c);
 		janee_secret_free(stale);
 		if (rc != 0)
 			return rc;
@@ -1529,28 +1533,23 @@ owner_of(struct janee_ctx *ctx, const cJSON *who, cJSON *root, enum kind *k)
 }
 
 /*
- * lease_end "revoke": auth.revoke the lease's token.  Slack may end the
- * install with it (revoking a bot token deactivates the bot user), so
+ * lease_end "revoke": auth.revoke the lease's token, which still works
+ * (who: its auth.test answer).  Slack may end the install with it (revoking a bot token deactivates the bot user), so
  * janee then refreshes that install's token: when Slack refuses, the
  * login is marked broken at once, saying so, rather than at the next
  * request.
  */
 static int
-slack_revoke(struct janee_ctx *ctx, const struct janee_secret *token)
+end_live(
+    struct janee_ctx *ctx, const struct janee_secret *token, const cJSON *who)
 {
 	const struct profile *p = NULL;
 	struct current c;
-	cJSON *who = NULL, *root = NULL;
+	cJSON *root = NULL;
 	char code[64];
 	enum kind k = KIND_BOT;
 	int rc;
 
-	if ((rc = auth_test(ctx, token, &who, code, sizeof(code))) != 0) {
-		if (!in_list(code, dead_codes))
-			return rc;
-		janee_err_clear(); /* it ended already */
-		return 0;
-	}
 	if ((rc = auth_revoke(ctx, token, code, sizeof(code))) != 0)
 		goto out;
 	if (ctx->cred_lock(ctx) == 0) {
@@ -1560,8 +1559,8 @@ slack_revoke(struct janee_ctx *ctx, const struct janee_secret *token)
 	}
 	janee_err_clear();
 	if (p != NULL) {
-		if ((rc = current_token(ctx, p, k, REFRESH_ALWAYS, NULL, &c)) ==
-		    0)
+		if ((rc = current_token(
+			 ctx, p, k, REFRESH_ALWAYS, NULL, NULL, &c)) == 0)
 			current_free(&c);
 		else
 			ctx->log(ctx, "%s", janee_err_msg(rc));
@@ -1569,8 +1568,115 @@ slack_revoke(struct janee_ctx *ctx, const struct janee_secret *token)
 		rc = 0; /* the token is revoked, which is what was asked */
 	}
 out:
-	cJSON_Delete(who);
 	cJSON_Delete(root);
+	return rc;
+}
+
+/*
+ * Whether token still works (auth.test): 1 with *who its answer, 0 when
+ * Slack no longer accepts it.
+ */
+static int
+token_live(struct janee_ctx *ctx, const struct janee_secret *token, cJSON **who,
+    int *live)
+{
+	char code[64];
+	int rc;
+
+	*live = 0;
+	if ((rc = auth_test(ctx, token, who, code, sizeof(code))) == 0)
+		*live = 1;
+	else if (in_list(code, dead_codes)) {
+		janee_err_clear(); /* it ended already */
+		rc = 0;
+	}
+	return rc;
+}
+
+static int
+slack_revoke(struct janee_ctx *ctx, const struct janee_secret *token)
+{
+	cJSON *who = NULL;
+	int rc, live;
+
+	if ((rc = token_live(ctx, token, &who, &live)) == 0 && live)
+		rc = end_live(ctx, token, who);
+	cJSON_Delete(who);
+	return rc;
+}
+
+/*
+ * Whether a mint starting at minting_ms would have refreshed a stored
+ * token (less than REFRESH_BEFORE_MS left then; a minute's grace for the
+ * login lock): a refresh Slack answered and janee never stored would
+ * leave a token nobody knows.
+ */
+static int
+refresh_was_due(const cJSON *root, int64_t minting_ms)
+{
+	const cJSON *ent, *tk;
+	int k;
+
+	cJSON_ArrayForEach(
+	    ent, cJSON_GetObjectItemCaseSensitive(root, "profiles"))
+	{
+		for (k = 0; k < NKINDS; k++) {
+			tk = cJSON_GetObjectItemCaseSensitive(
+			    ent, kind_names[k]);
+			if (tk != NULL &&
+			    jnum(tk, "expires_at") - REFRESH_BEFORE_MS <
+				minting_ms + 60 * 1000)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * A janee process died while minting lease_id.  A mint that refreshed
+ * (always with lease_end "revoke": each lease gets a token of its own)
+ * kept its token in the login it wrote anyway.  Found: with "revoke" it
+ * is checked (auth.test) and revoked as at a lease's end; with "expire"
+ * it is the install's shared token, stored and never revoked.  Not
+ * found: the mint may have refreshed and lost Slack's answer, when a
+ * refresh was due (always with "revoke"): Slack cannot list tokens, so
+ * such a token is orphaned, for Slack's 12 h.
+ */
+static int
+slack_reconcile(
+    struct janee_ctx *ctx, const char *lease_id, struct janee_reconcile *r)
+{
+	struct slack *t = ctx->state;
+	struct janee_secret *tok = NULL;
+	cJSON *root = NULL, *who = NULL;
+	int rc, live = 0;
+
+	r->lifetime_s = TOKEN_LIFETIME_S;
+	if ((rc = ctx->cred_lock(ctx)) != 0)
+		return rc;
+	if ((rc = login_load(ctx, &root)) == 0)
+		rc = oauth_minted_find(root, lease_id, &tok, &r->live_until_ms);
+	ctx->cred_unlock(ctx);
+	if (rc == JANEE_ERR_NOT_FOUND && root != NULL) {
+		if (t->revoke_at_end || refresh_was_due(root, r->minting_ms))
+			rc = janee_err_set(JANEE_ERR_PROVIDER,
+			    "provider '%s': no token is kept for lease %s: a "
+			    "refresh for it may have been answered and never "
+			    "stored, and Slack cannot list tokens",
+			    ctx->name, lease_id);
+		else
+			rc = 0; /* the install's shared token, not refreshed */
+		goto out;
+	}
+	if (rc != 0 || !t->revoke_at_end)
+		goto out;
+	if ((rc = token_live(ctx, tok, &who, &live)) == 0 && live &&
+	    (rc = end_live(ctx, tok, who)) == 0)
+		r->revoked = 1;
+out:
+	janee_secret_free(tok);
+	cJSON_Delete(root);
+	cJSON_Delete(who);
 	return rc;
 }
 
@@ -1594,7 +1700,7 @@ logout_one(struct janee_ctx *ctx, const struct profile *p, enum kind k,
 		/* An expired token cannot end its install: refresh first. */
 		if (rc != 0 || strcmp(code, "token_expired") != 0)
 			return rc;
-		if (refresh(ctx, p, k, root, tk) != 0) {
+		if (refresh(ctx, p, k, root, tk, NULL) != 0) {
 			janee_err_clear(); /* the install is gone already */
 			return 0;
 		}
@@ -2017,7 +2123,7 @@ store_install(struct janee_ctx *ctx, const struct profile *p, cJSON *ent)
 	/* The team's id names the account in the audit trail. */
 	account = janee_strdup(
 	    jstr(ent, "team_id") ? jstr(ent, "team_id") : "unknown team");
-	rc = login_save(ctx, root, account);
+	rc = oauth_login_put(ctx, root, account);
 out:
 	ctx->cred_unlock(ctx);
 	cJSON_Delete(root);
@@ -2261,6 +2367,7 @@ const struct janee_provider slack_provider = {
 	.unconfigure = slack_free,
 	.mint = slack_mint,
 	.revoke = slack_revoke,
+	.reconcile = slack_reconcile,
 	.login = slack_login,
 	.logout = slack_logout,
 };

@@ -488,3 +488,21 @@ audit_each(struct ledger *lg, const struct audit_filter *f,
 	sqlite3_finalize(st);
 	return rc;
 }
+
+const char *const audit_event_names[] = { "requested", "approved", "denied",
+	"minting", "issued", "mint_failed", "expired", "revoked",
+	"revoke_failed", "irrevocable", "reconciled", "reconcile_failed",
+	"orphaned", "login", "login_broken", "logout", "secret_set",
+	"secret_rm", "secret_rekey", "secret_resolved", "init", "export",
+	NULL };
+
+int
+audit_event_known(const char *name)
+{
+	size_t i;
+
+	for (i = 0; audit_event_names[i] != NULL; i++)
+		if (strcmp(audit_event_names[i], name) == 0)
+			return 1;
+	return 0;
+}

@@ -106,4 +106,12 @@ struct audit_row {
 int audit_each(struct ledger *lg, const struct audit_filter *f,
     int (*fn)(const struct audit_row *row, void *arg), void *arg) JANEE_WUR;
 
+/*
+ * Every event name janee writes, NULL-terminated: `--event` filters are
+ * checked against it, so that a typo is an error with a suggestion
+ * rather than an empty listing.
+ */
+extern const char *const audit_event_names[];
+int audit_event_known(const char *name);
+
 #endif

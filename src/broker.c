@@ -1,11 +1,14 @@
 /* The broker: requests, approval, durable leases, minting, expiry. */
 #include "common.h"
 
+#include <time.h>
+
 #include "agent.h"
 #include "audit.h"
 #include "broker.h"
 #include "credentials.h"
 #include "janee/http.h"
+#include "login-guard.h"
 #include "policy.h"
 #include "secretref.h"
 #include "secrets.h"
@@ -17,9 +20,12 @@ clock_ms(void)
 	return janee_now_ms();
 }
 
+/* Leases that can be ended (an orphan's token janee never had). */
 static int
 collect_id(const struct lease *l, void *arg)
 {
+	if (l->state == LEASE_ORPHANED)
+		return 0;
 	return janee_strlist_add(arg, l->id);
 }
 
@@ -191,6 +197,27 @@ prov_cred_unlock(struct janee_ctx *ctx)
 	}
 }
 
+static int
+prov_lease_minting(struct janee_ctx *ctx, const char *lease_id)
+{
+	struct broker *b = ctx->core;
+	sqlite3_stmt *st;
+	int minting = 1;
+
+	if (ledger_prepare(b->lg,
+		"SELECT count(*) FROM leases WHERE id = ? AND state = "
+		"'minting'",
+		&st) != 0) {
+		janee_err_clear(); /* keep what the ledger cannot judge */
+		return 1;
+	}
+	sqlite3_bind_text(st, 1, lease_id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		minting = sqlite3_column_int(st, 0) != 0;
+	sqlite3_finalize(st);
+	return minting;
+}
+
 void
 broker_init(struct broker *b, struct ledger *lg, const struct home *h,
     struct config *cfg, struct keysrc *ks)
@@ -213,6 +240,7 @@ broker_init(struct broker *b, struct ledger *lg, const struct home *h,
 		cfg->provs[i].ctx.login_gone = prov_login_gone;
 		cfg->provs[i].ctx.cred_lock = prov_cred_lock;
 		cfg->provs[i].ctx.cred_unlock = prov_cred_unlock;
+		cfg->provs[i].ctx.lease_minting = prov_lease_minting;
 		cfg->provs[i].ctx.now_ms = clock_ms;
 		cfg->provs[i].ctx.log = prov_log;
 	}
@@ -316,12 +344,17 @@ fail:
 	return rc;
 }
 
+/* What record_request writes after "requested". */
+enum verdict { VERDICT_APPROVED, VERDICT_PENDING, VERDICT_DENIED };
+
 /*
  * Record the request and the decision durably: requested, then approved
- * and minting, or denied; with their audit events, in one transaction.
+ * and minting, or denied, or nothing more while a person decides; with
+ * their audit events, in one transaction.
  */
 static int
-record_request(struct broker *b, struct lease *l, int decision, const char *why)
+record_request(
+    struct broker *b, struct lease *l, enum verdict v, const char *why)
 {
 	char who[256];
 	struct audit_event ev = { .actor = b->actor,
@@ -340,7 +373,8 @@ record_request(struct broker *b, struct lease *l, int decision, const char *why)
 	    (rc = audit_append(b->lg, &ev)) != 0)
 		goto fail;
 	ev.detail = why;
-	if (decision == 0) {
+	switch (v) {
+	case VERDICT_APPROVED:
 		l->state = LEASE_APPROVED;
 		l->approved_ms = clock_ms();
 		ev.event = "approved";
@@ -350,7 +384,8 @@ record_request(struct broker *b, struct lease *l, int decision, const char *why)
 		l->state = LEASE_MINTING;
 		if ((rc = lease_save(b->lg, l, LEASE_APPROVED)) != 0)
 			goto fail;
-	} else {
+		break;
+	case VERDICT_DENIED:
 		l->state = LEASE_DENIED;
 		l->ended_ms = clock_ms();
 		if ((rc = lease_set_str(&l->detail, why)) != 0)
@@ -360,6 +395,9 @@ record_request(struct broker *b, struct lease *l, int decision, const char *why)
 		if ((rc = lease_save(b->lg, l, LEASE_REQUESTED)) != 0 ||
 		    (rc = audit_append(b->lg, &ev)) != 0)
 			goto fail;
+		break;
+	case VERDICT_PENDING:
+		break;
 	}
 	return ledger_commit(b->lg);
 fail:
@@ -367,34 +405,44 @@ fail:
 	return rc;
 }
 
-/* Decide per the policy's approval mode; 0 approves. */
-static int
-decide(struct broker *b, const struct prov *pv, const struct lease *l)
+enum broker_route
+broker_route(
+    const struct prov *pv, const struct janee_strlist *scopes, unsigned can)
 {
-	switch (pv->pol.approval) {
-	case APPROVAL_AUTO:
-		return 0;
-	case APPROVAL_DENY:
-		return janee_err_set(JANEE_ERR_DENIED,
-		    "provider '%s' is set "
-		    "to deny every request (approval: deny)",
+	enum broker_route r = BROKER_DENY;
+
+	if (pv->pol.approval == APPROVAL_DENY) {
+		janee_err_set(JANEE_ERR_DENIED,
+		    "provider '%s' is set to deny every request (approval: "
+		    "deny)",
 		    pv->name);
-	case APPROVAL_ASK:
-		if (b->ask != NULL)
-			return b->ask(pv, l, b->ask_arg);
-		return janee_err_set(JANEE_ERR_DENIED,
-		    "provider '%s' needs a "
-		    "person to approve (approval: ask) and there is no "
-		    "terminal to ask on",
-		    pv->name);
-	case APPROVAL_OUT_OF_BAND:
-		break;
+		return BROKER_DENY;
 	}
-	return janee_err_set(JANEE_ERR_DENIED,
-	    "provider '%s' needs "
-	    "out-of-band approval, which this janee cannot take yet; set "
-	    "approval to ask or auto",
-	    pv->name);
+	/* Checked on the scopes as granted: defaults are applied by now. */
+	if (policy_needs_oob(&pv->pol, scopes))
+		r = BROKER_OUT_OF_BAND;
+	else if (pv->pol.approval == APPROVAL_AUTO)
+		return BROKER_AUTO;
+	else if (pv->pol.approval == APPROVAL_ASK)
+		r = can & BROKER_CAN_PROMPT   ? BROKER_PROMPT
+		    : can & BROKER_CAN_ELICIT ? BROKER_ELICIT
+					      : BROKER_OUT_OF_BAND;
+	else
+		r = BROKER_OUT_OF_BAND;
+	if (r != BROKER_OUT_OF_BAND || (can & BROKER_CAN_WAIT))
+		return r;
+	if (pv->pol.approval == APPROVAL_ASK &&
+	    !policy_needs_oob(&pv->pol, scopes))
+		janee_err_set(JANEE_ERR_DENIED,
+		    "provider '%s' needs a person to approve (approval: ask) "
+		    "and there is nobody to ask here",
+		    pv->name);
+	else
+		janee_err_set(JANEE_ERR_DENIED,
+		    "provider '%s' needs a person to approve with 'janee "
+		    "approve' and nothing here can wait for that",
+		    pv->name);
+	return BROKER_DENY;
 }
 
 static int
@@ -519,6 +567,8 @@ mint_lease(struct broker *b, struct prov *pv, struct lease *l,
 	if (g->tok.expires_ms > 0 &&
 	    (g->tok.expires_ms < l->expires_ms || !revocable))
 		l->expires_ms = g->tok.expires_ms;
+	/* How long this provider's tokens live: an orphan's bound later. */
+	l->token_expires_ms = g->tok.expires_ms;
 	l->next_attempt_ms = l->expires_ms;
 	janee_crash_point("before_active");
 	if ((!revocable &&
@@ -550,26 +600,27 @@ mint_lease(struct broker *b, struct prov *pv, struct lease *l,
 static struct prov *
 find_prov(struct broker *b, const char *name)
 {
-	struct prov *pv = config_find(b->cfg, name);
-
-	if (pv == NULL)
-		janee_err_set(JANEE_ERR_NOT_FOUND,
-		    "no provider '%s' in %s; list them with: janee provider "
-		    "list",
-		    name, b->cfg->path);
-	return pv;
+	return config_lookup(
+	    b->cfg, name, 1, "list them with: janee provider list");
 }
 
 int
-broker_issue(struct broker *b, struct broker_req *req, struct broker_grant *g)
+broker_submit(struct broker *b, struct broker_req *req, unsigned can,
+    struct broker_grant *g)
 {
+	static const char *const how[] = {
+		[BROKER_AUTO] = "by policy (approval: auto)",
+		[BROKER_PROMPT] = "at the terminal",
+	};
 	struct lease l;
 	struct prov *pv;
+	enum verdict v;
 	char *why = NULL;
-	int rc, decision;
+	int rc, refusal;
 
 	memset(g, 0, sizeof(*g));
 	memset(&l, 0, sizeof(l));
+	g->route = BROKER_DENY;
 	if ((pv = find_prov(b, req->provider)) == NULL)
 		return JANEE_ERR_NOT_FOUND;
 	/*
@@ -577,77 +628,59 @@ broker_issue(struct broker *b, struct broker_req *req, struct broker_grant *g)
 	 * not be minted.
 	 */
 	if ((rc = broker_unlock(b)) != 0 ||
-	    (rc = lease_new(b, pv, req, &l, &decision)) != 0)
+	    (rc = lease_new(b, pv, req, &l, &refusal)) != 0)
 		goto out;
-	if (decision == 0)
-		decision = decide(b, pv, &l);
-	if (decision != 0 &&
-	    (why = janee_strdup(janee_err_msg(decision))) == NULL) {
+	if (b->ask == NULL)
+		can &= ~BROKER_CAN_PROMPT;
+	if (refusal == 0) {
+		g->route = broker_route(pv, &req->scopes, can);
+		if (g->route == BROKER_DENY)
+			refusal = JANEE_ERR_DENIED;
+		else if (g->route == BROKER_PROMPT)
+			refusal = b->ask(pv, &l, b->ask_arg);
+	}
+	if (refusal != 0) {
+		v = VERDICT_DENIED;
+		why = janee_strdup(janee_err_msg(refusal));
+	} else if (g->route == BROKER_ELICIT ||
+	    g->route == BROKER_OUT_OF_BAND) {
+		v = VERDICT_PENDING;
+	} else {
+		v = VERDICT_APPROVED;
+		why = janee_strdup(how[g->route]);
+	}
+	if (v != VERDICT_PENDING && why == NULL) {
 		rc = JANEE_ERR_NOMEM;
 		goto out;
 	}
 	janee_err_clear();
 	/* Request and decision in one transaction: one commit, not two. */
-	if ((rc = record_request(b, &l, decision, why)) != 0)
+	if ((rc = record_request(b, &l, v, why)) != 0)
 		goto out;
-	if (decision != 0) {
-		rc = janee_err_set(decision, "%s", why);
-		goto out;
-	}
-	rc = mint_lease(b, pv, &l, &req->scopes, &req->repositories, g);
+	memcpy(g->lease_id, l.id, JANEE_LEASE_ID_LEN);
+	if (v == VERDICT_DENIED)
+		rc = janee_err_set(refusal, "%s", why);
+	else if (v == VERDICT_PENDING)
+		rc = janee_err_set(JANEE_ERR_PENDING,
+		    "lease %s waits for a person to approve it", l.id);
+	else
+		rc = mint_lease(b, pv, &l, &req->scopes, &req->repositories, g);
 out:
-	if (rc != 0)
-		broker_grant_free(g);
+	if (rc != 0) {
+		/* What a caller needs of a refused or pending lease stays. */
+		janee_token_clear(&g->tok);
+		free(g->granted);
+		g->granted = NULL;
+	}
 	free(why);
 	lease_free(&l);
 	return rc;
 }
 
 int
-broker_request(
-    struct broker *b, struct broker_req *req, char lease_id[JANEE_LEASE_ID_LEN])
+broker_issue(struct broker *b, struct broker_req *req, struct broker_grant *g)
 {
-	struct audit_event ev = { .event = "requested", .outcome = "ok" };
-	struct lease l;
-	struct prov *pv;
-	char *why = NULL, who[256];
-	int rc, refusal;
-
-	if ((pv = find_prov(b, req->provider)) == NULL)
-		return JANEE_ERR_NOT_FOUND;
-	if ((rc = broker_unlock(b)) != 0 ||
-	    (rc = lease_new(b, pv, req, &l, &refusal)) != 0)
-		goto out;
-	if (refusal != 0) {
-		/* A refused request is on the record too. */
-		if ((why = janee_strdup(janee_err_msg(refusal))) == NULL) {
-			rc = JANEE_ERR_NOMEM;
-			goto out;
-		}
-		janee_err_clear();
-		if ((rc = record_request(b, &l, refusal, why)) == 0)
-			rc = janee_err_set(refusal, "%s", why);
-		goto out;
-	}
-	ev.actor = b->actor;
-	ev.client = audit_client(&l, who, sizeof(who));
-	ev.provider = l.provider;
-	ev.lease_id = l.id;
-	ev.scopes = l.requested;
-	ev.detail = l.reason;
-	if ((rc = ledger_begin(b->lg)) != 0)
-		goto out;
-	if ((rc = lease_insert(b->lg, &l)) != 0 ||
-	    (rc = audit_append(b->lg, &ev)) != 0 ||
-	    (rc = ledger_commit(b->lg)) != 0) {
-		ledger_rollback(b->lg);
-		goto out;
-	}
-	memcpy(lease_id, l.id, JANEE_LEASE_ID_LEN);
-out:
-	free(why);
-	lease_free(&l);
-	return rc;
+	return broker_submit(b, req, b->ask != NULL ? BROKER_CAN_PROMPT : 0, g);
 }
 
 int
@@ -746,6 +779,58 @@ out:
 	janee_strlist_free(&repos);
 	lease_free(&l);
 	return rc;
+}
+
+#define AWAIT_POLL_MS 250
+
+int
+broker_await(struct broker *b, const char *id,
+    const char *(*waiting)(void *arg, int64_t left_ms), void *arg,
+    struct broker_grant *g)
+{
+	struct timespec nap = { 0, AWAIT_POLL_MS * 1000000L };
+	char lease_id[JANEE_LEASE_ID_LEN];
+	const char *stop;
+	struct prov *pv;
+	int64_t deadline;
+	struct lease l;
+	enum lease_state st;
+	int rc;
+
+	/* id may point into g (a pending submit's answer): keep a copy. */
+	snprintf(lease_id, sizeof(lease_id), "%s", id);
+	broker_grant_free(g);
+	if ((rc = lease_load(b->lg, lease_id, &l)) != 0)
+		return rc;
+	pv = config_find(b->cfg, l.provider);
+	deadline = l.created_ms + (pv ? pv->pol.approval_wait_s : 0) * 1000;
+	lease_free(&l);
+	for (;;) {
+		if ((rc = lease_load(b->lg, lease_id, &l)) != 0)
+			return rc;
+		st = l.state;
+		lease_free(&l);
+		/* Approved: the token; denied or anything else: why not. */
+		if (st != LEASE_REQUESTED)
+			return broker_collect(b, lease_id, g);
+		stop = waiting ? waiting(arg, deadline - clock_ms()) : NULL;
+		if (stop == NULL && clock_ms() >= deadline)
+			stop = "no approval in time";
+		if (stop != NULL) {
+			/* A person's decision may have come first: it stands. */
+			rc = broker_decide(b, lease_id, 0, "janee", stop, 0);
+			if (rc == JANEE_ERR_STATE) {
+				janee_err_clear();
+				continue;
+			}
+			if (rc != 0)
+				return rc;
+			return janee_err_set(JANEE_ERR_DENIED,
+			    "lease %s was not approved: %s", lease_id, stop);
+		}
+		/* A caught signal ends the nap early; waiting() sees it. */
+		nanosleep(&nap, NULL);
+	}
 }
 
 /*
@@ -881,6 +966,12 @@ broker_end(struct broker *b, const char *lease_id, const char *why)
 			    "revocation at '%s' failed (%s); janee retries it",
 			    l.id, l.provider, l.detail ? l.detail : "");
 		break;
+	case LEASE_ORPHANED:
+		rc = janee_err_set(JANEE_ERR_STATE,
+		    "lease %s is orphaned: janee never recorded its token, so "
+		    "it cannot revoke it (%s)",
+		    l.id, l.detail ? l.detail : "");
+		break;
 	default:
 		rc = janee_err_set(JANEE_ERR_STATE, "lease %s is already %s",
 		    l.id, lease_state_name(l.state));
@@ -930,27 +1021,137 @@ due_batch(struct broker *b, int64_t now, int64_t *cur_ms, char *cur_id,
 /*
  * Leases a janee process left in state minting when it died: the lease
  * was durable before the provider was asked (invariant 6), so janee knows
- * to look.  The provider's reconcile() revokes what it issued for the
- * lease, where it can; the lease is closed as failed either way, saying
- * which.  MINTING_STALE_MS is far beyond any mint's HTTP timeouts.
+ * to look.  MINTING_STALE_MS is far beyond any mint's HTTP timeouts and
+ * login lock waits: a token of the lease was issued before minting_ms +
+ * MINTING_STALE_MS.
  */
 #define MINTING_STALE_MS (5 * 60 * 1000)
 
-static int
-reconcile_stale(struct broker *b, int64_t now)
+/*
+ * The longest a token of provider lived, per its recent leases (the
+ * provider's own expiry as it said at the mint); 0 when never said.
+ */
+static int64_t
+seen_lifetime_s(struct broker *b, const char *provider)
 {
-	char ids[32][JANEE_LEASE_ID_LEN], why[256];
-	struct lease l;
-	struct prov *pv;
 	sqlite3_stmt *st;
-	int i, n = 0, rc, found, step;
+	int64_t ms = 0;
+
+	if (ledger_prepare(b->lg,
+		"SELECT max(token_expires_ms - issued_ms) FROM (SELECT "
+		"token_expires_ms, issued_ms FROM leases WHERE provider = ? "
+		"AND token_expires_ms > issued_ms ORDER BY created_ms DESC "
+		"LIMIT 16)",
+		&st) != 0) {
+		janee_err_clear(); /* then it is not known */
+		return 0;
+	}
+	sqlite3_bind_text(st, 1, provider, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		ms = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return ms > 0 ? (ms + 999) / 1000 : 0;
+}
+
+/*
+ * Ask the provider about one lease cut short while minting.  When it is
+ * sure no token of the lease is left live (reconcile() answered 0), the
+ * lease is failed, saying how many tokens were revoked.  Otherwise a token
+ * may be live that janee cannot end: the lease is orphaned, "may be live
+ * until" the token's expiry as the provider knows it, else the minting
+ * start plus the window plus the provider's token lifetime (its own word,
+ * else the longest the ledger saw), else "its own expiry".  A provider
+ * that cannot be reached is asked again later, with backoff.
+ */
+static int
+reconcile_one(
+    struct broker *b, struct lease *l, int64_t now, struct sweep_report *r)
+{
+	struct janee_reconcile rr;
+	struct prov *pv = config_find(b->cfg, l->provider);
+	char t[JANEE_TIME_LEN], *why = NULL, *msg = NULL;
+	int64_t life;
+	int rc, prc;
+
+	memset(&rr, 0, sizeof(rr));
+	rr.minting_ms = l->minting_ms ? l->minting_ms : l->created_ms;
+	if (pv == NULL)
+		prc = janee_err_set(JANEE_ERR_CONFIG,
+		    "provider '%s' is no longer configured", l->provider);
+	else if (pv->impl->reconcile == NULL)
+		prc = janee_err_set(JANEE_ERR_UNSUPPORTED,
+		    "provider '%s' (type %s) cannot look for a token minted "
+		    "for a lease",
+		    pv->name, pv->impl->type);
+	else if ((prc = prov_ready(b, pv)) == 0)
+		prc = pv->impl->reconcile(&pv->ctx, l->id, &rr);
+	if (store_trouble(prc))
+		return prc; /* nothing was asked: left for later */
+	if (prc != 0 && (msg = janee_strdup(janee_err_msg(prc))) == NULL)
+		return JANEE_ERR_NOMEM;
+	janee_err_clear();
+	if (prc == JANEE_ERR_NETWORK && l->attempts + 1 < BROKER_MAX_ATTEMPTS) {
+		l->attempts++;
+		l->next_attempt_ms = now + broker_backoff_ms(l->attempts);
+		if ((rc = lease_set_str(&l->detail, msg)) == 0)
+			rc = transition(b, l, LEASE_MINTING, "reconcile_failed",
+			    "error", msg);
+		if (rc == 0)
+			r->retrying++;
+		free(msg);
+		return rc;
+	}
+	l->ended_ms = now;
+	if (prc == 0) {
+		why = janee_asprintf("janee stopped while minting; %d token(s) "
+				     "the provider issued for this lease "
+				     "were revoked",
+		    rr.revoked);
+		if (why == NULL || (rc = lease_set_str(&l->detail, why)) != 0)
+			rc = JANEE_ERR_NOMEM;
+		else
+			rc = transition(
+			    b, l, LEASE_FAILED, "reconciled", "error", why);
+		free(why);
+		return rc;
+	}
+	l->expires_ms = rr.live_until_ms;
+	life =
+	    rr.lifetime_s > 0 ? rr.lifetime_s : seen_lifetime_s(b, l->provider);
+	if (l->expires_ms == 0 && life > 0)
+		l->expires_ms = rr.minting_ms + MINTING_STALE_MS + life * 1000;
+	if (l->expires_ms != 0)
+		janee_time_fmt(l->expires_ms, t);
+	why = janee_asprintf("orphaned: may be live until %s (janee stopped "
+			     "while minting: %s)",
+	    l->expires_ms != 0 ? t : "its own expiry", msg);
+	free(msg);
+	if (why == NULL || (rc = lease_set_str(&l->detail, why)) != 0)
+		rc = JANEE_ERR_NOMEM;
+	else if ((rc = transition(
+		      b, l, LEASE_ORPHANED, "orphaned", "error", why)) == 0)
+		r->orphaned++;
+	free(why);
+	return rc;
+}
+
+static int
+reconcile_stale(
+    struct broker *b, int64_t now, int quiet, struct sweep_report *r)
+{
+	char ids[32][JANEE_LEASE_ID_LEN];
+	struct lease l;
+	sqlite3_stmt *st;
+	int i, n = 0, rc, step;
 
 	if ((rc = ledger_prepare(b->lg,
 		 "SELECT id FROM leases WHERE state = 'minting' AND "
-		 "created_ms < ? ORDER BY created_ms LIMIT 32",
+		 "minting_ms < ? AND coalesce(next_attempt_ms, 0) <= ? "
+		 "ORDER BY minting_ms LIMIT 32",
 		 &st)) != 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, now - MINTING_STALE_MS);
+	sqlite3_bind_int64(st, 2, now);
 	while ((step = sqlite3_step(st)) == SQLITE_ROW)
 		snprintf(ids[n++], JANEE_LEASE_ID_LEN, "%s",
 		    (const char *)sqlite3_column_text(st, 0));
@@ -958,35 +1159,22 @@ reconcile_stale(struct broker *b, int64_t now)
 	if (step != SQLITE_DONE)
 		return ledger_fail(b->lg, "cannot find interrupted leases");
 	for (i = 0; i < n; i++) {
+		/* Providers read their logins: that may need the passphrase. */
+		if (!quiet) {
+			r->waiting++;
+			continue;
+		}
 		if ((rc = lease_load(b->lg, ids[i], &l)) != 0)
 			return rc;
-		pv = config_find(b->cfg, l.provider);
-		found = -1;
-		if (pv != NULL && pv->impl->reconcile != NULL &&
-		    prov_ready(b, pv) == 0 &&
-		    pv->impl->reconcile(&pv->ctx, l.id, &found) != 0) {
-			janee_err_clear();
-			found = -1;
-		}
-		if (found >= 0)
-			snprintf(why, sizeof(why),
-			    "janee stopped while minting; "
-			    "%d token(s) the provider issued for this lease "
-			    "were revoked",
-			    found);
-		else
-			snprintf(why, sizeof(why),
-			    "janee stopped while minting; "
-			    "a token the provider may have issued cannot be "
-			    "found and lives until the provider's own expiry");
-		l.ended_ms = now;
-		if ((rc = lease_set_str(&l.detail, why)) == 0)
-			rc = transition(
-			    b, &l, LEASE_FAILED, "reconciled", "error", why);
+		rc =
+		    l.state == LEASE_MINTING ? reconcile_one(b, &l, now, r) : 0;
 		lease_free(&l);
-		if (rc == JANEE_ERR_STATE)
-			janee_err_clear(); /* another process did it */
-		else if (rc != 0)
+		if (rc == JANEE_ERR_STATE || store_trouble(rc)) {
+			/* another process did it; or it waits for the key */
+			if (store_trouble(rc))
+				r->waiting++;
+			janee_err_clear();
+		} else if (rc != 0)
 			return rc;
 	}
 	return 0;
@@ -1079,12 +1267,12 @@ broker_sweep(struct broker *b, int may_unlock, struct sweep_report *r)
 	int i, n, rc, quiet;
 
 	r->expired = r->retrying = r->irrevocable = r->waiting = 0;
-	r->abandoned = 0;
+	r->abandoned = r->orphaned = 0;
 	quiet = may_unlock || b->store != NULL || store_quiet(b->lg, b->ks);
 	/* Expiry is janee's own act, whoever ran the command. */
 	actor = b->actor;
 	b->actor = "janee";
-	if ((rc = reconcile_stale(b, now)) != 0 ||
+	if ((rc = reconcile_stale(b, now, quiet, r)) != 0 ||
 	    (rc = abandon_stale(b, now, r)) != 0) {
 		b->actor = actor;
 		return rc;
@@ -1104,14 +1292,12 @@ int
 broker_login(
     struct broker *b, const char *provider, const struct janee_login_ui *ui)
 {
+	struct login_guard g;
 	struct prov *pv;
 	int rc;
 
-	if ((pv = config_find(b->cfg, provider)) == NULL)
-		return janee_err_set(JANEE_ERR_NOT_FOUND,
-		    "no provider '%s' in "
-		    "%s; list them with: janee provider list",
-		    provider, b->cfg->path);
+	if ((pv = find_prov(b, provider)) == NULL)
+		return JANEE_ERR_NOT_FOUND;
 	if (pv->impl->login == NULL)
 		return janee_err_set(JANEE_ERR_UNSUPPORTED,
 		    "provider '%s' "
@@ -1122,7 +1308,9 @@ broker_login(
 	if ((rc = broker_unlock(b)) != 0 || (rc = prov_ready(b, pv)) != 0)
 		return rc;
 	b->logging_in = 1;
-	rc = pv->impl->login(&pv->ctx, ui);
+	/* What the provider shows a person is checked here (login-guard.h). */
+	login_guard_init(&g, ui);
+	rc = login_guard_end(&g, pv->impl->login(&pv->ctx, &g.ui));
 	b->logging_in = 0;
 	return rc;
 }
@@ -1137,11 +1325,8 @@ broker_logout(struct broker *b, const char *provider)
 	int rc = 0, prc;
 
 	memset(&ids, 0, sizeof(ids));
-	if ((pv = config_find(b->cfg, provider)) == NULL)
-		return janee_err_set(JANEE_ERR_NOT_FOUND,
-		    "no provider '%s' in "
-		    "%s",
-		    provider, b->cfg->path);
+	if ((pv = find_prov(b, provider)) == NULL)
+		return JANEE_ERR_NOT_FOUND;
 	if ((rc = broker_unlock(b)) != 0)
 		return rc;
 	/* Everything minted from the login goes first. */

@@ -27,6 +27,24 @@
 
 struct broker;
 
+/*
+ * What a front end can do to reach a person.  It says so with each
+ * request; the broker alone decides how the request is approved
+ * (broker_route), and the front end carries the question.
+ */
+#define BROKER_CAN_PROMPT 0x01u /* b->ask asks a person now (a terminal) */
+#define BROKER_CAN_ELICIT 0x02u /* the front end asks through its client */
+#define BROKER_CAN_WAIT 0x04u /* it waits for a person elsewhere */
+
+/* How a request is approved. */
+enum broker_route {
+	BROKER_AUTO, /* within a policy of approval: auto */
+	BROKER_PROMPT, /* b->ask, now */
+	BROKER_ELICIT, /* pending: the front end asks (MCP elicitation) */
+	BROKER_OUT_OF_BAND, /* pending: a person elsewhere (janee approve) */
+	BROKER_DENY, /* refused by policy */
+};
+
 /* Answer 0 to approve, JANEE_ERR_DENIED (with a message) to deny. */
 typedef int (*broker_ask_fn)(
     const struct prov *pv, const struct lease *l, void *arg);
@@ -62,7 +80,8 @@ struct broker_req {
 };
 
 struct broker_grant {
-	char lease_id[JANEE_LEASE_ID_LEN];
+	char lease_id[JANEE_LEASE_ID_LEN]; /* set once a lease is recorded */
+	enum broker_route route; /* how it was (or is to be) approved */
 	struct janee_token tok;
 	int64_t expires_ms;
 	char *granted; /* JSON array */
@@ -71,26 +90,64 @@ struct broker_grant {
 
 void broker_grant_free(struct broker_grant *g);
 
-/* Issue a token for req; on success the caller owns g (and the token). */
+/*
+ * The one place that decides how a request is approved, from the
+ * provider's policy ("approval", and "require_out_of_band" for the scopes
+ * as they will be granted, defaults applied) and what the front end can
+ * do (BROKER_CAN_*).  BROKER_DENY sets a message saying why.
+ *   deny                              -> deny
+ *   a scope in require_out_of_band    -> out of band (never a prompt or an
+ *                                        elicitation: their "yes" may come
+ *                                        from an automated client)
+ *   auto                              -> auto
+ *   ask                               -> prompt, else elicit, else out of
+ *                                        band
+ *   out-of-band                       -> out of band
+ * and out of band only where the front end can wait, else deny.
+ */
+enum broker_route broker_route(
+    const struct prov *pv, const struct janee_strlist *scopes, unsigned can);
+
+/*
+ * Submit a request: the policy's defaults applied and checked, the
+ * route decided (broker_route), the lease recorded with its decision.
+ * Returns
+ *   0                  issued: g holds the token (the policy approved it,
+ *                      or b->ask said yes)
+ *   JANEE_ERR_PENDING  a person must answer: g->lease_id names the lease,
+ *                      g->route says how (BROKER_ELICIT: the front end
+ *                      asks, then broker_decide; BROKER_OUT_OF_BAND:
+ *                      broker_await or a later broker_collect)
+ *   other              refused (recorded as denied) or failed
+ * The caller frees g in every case.
+ */
+int broker_submit(struct broker *b, struct broker_req *req, unsigned can,
+    struct broker_grant *g) JANEE_WUR;
+
+/* broker_submit for a front end that cannot wait: issued or refused. */
 int broker_issue(
     struct broker *b, struct broker_req *req, struct broker_grant *g) JANEE_WUR;
 
 /*
- * The three steps of issue, for approvals that come later (an MCP
- * elicitation, `janee approve` from a terminal):
- *   broker_request  check policy, record the lease as requested (a
- *                   refusal is recorded as denied and returned)
+ * After a pending submit:
  *   broker_decide   requested -> approved (ttl_s > 0 may shorten it,
  *                   never lengthen) or denied, as `actor`
  *   broker_collect  approved -> minting -> active, the token to the
  *                   caller; JANEE_ERR_PENDING while still requested
+ *   broker_await    wait for a person's decision on an out-of-band lease
+ *                   (polling the ledger), up to the provider's
+ *                   approval_wait, then collect it.  waiting(arg, left_ms)
+ *                   is called at every poll: NULL goes on waiting, a
+ *                   string stops the wait and denies the lease with that
+ *                   reason.  A lease not approved in time is denied.
  */
-int broker_request(struct broker *b, struct broker_req *req,
-    char lease_id[JANEE_LEASE_ID_LEN]) JANEE_WUR;
 int broker_decide(struct broker *b, const char *lease_id, int approve,
     const char *actor, const char *why, int64_t ttl_s) JANEE_WUR;
 int broker_collect(
     struct broker *b, const char *lease_id, struct broker_grant *g) JANEE_WUR;
+int broker_await(struct broker *b, const char *lease_id,
+    const char *(*waiting)(void *arg, int64_t left_ms), void *arg,
+    struct broker_grant *g) JANEE_WUR;
 
 /*
  * End a lease now: revoke at the provider, then state revoked.  A pending
@@ -106,6 +163,7 @@ struct sweep_report {
 	int64_t irrevocable; /* gave up */
 	int64_t waiting; /* due, but the store is locked */
 	int64_t abandoned; /* requests left unsettled or uncollected */
+	int64_t orphaned; /* cut short while minting; a token may be live */
 	/* Told of each lease the sweep ended (expired or irrevocable). */
 	void (*ended)(void *arg, const struct lease *l);
 	void *arg;

@@ -79,29 +79,24 @@ cli_check_args(const struct cli *c)
 /*
  * Print a field for a person, padded to width.  Fields such as a reason
  * come from agents: a raw newline would let one forge a line that looks
- * like another event, and an escape sequence would reach the terminal.
- * Control bytes are shown escaped; JSON and CSV keep the exact text.
+ * like another event, an escape sequence would reach the terminal, and a
+ * bidi control would reorder what is shown.  Unsafe characters are shown
+ * escaped (text.h says which); JSON and CSV keep the exact text.
  */
 void
 cli_put_text(FILE *fp, const char *s, int width)
 {
-	const unsigned char *p;
+	char esc[JANEE_TEXT_ESC];
+	size_t len;
 	int n = 0;
 
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (*p == '\n')
-			n += fprintf(fp, "\\n");
-		else if (*p == '\r')
-			n += fprintf(fp, "\\r");
-		else if (*p == '\t')
-			n += fprintf(fp, "\\t");
-		else if (*p < 0x20 || *p == 0x7f)
-			n += fprintf(fp, "\\x%02x", *p);
-		else {
-			putc(*p, fp);
-			n++;
-		}
-	}
+	for (; *s != '\0'; s += len, n++)
+		if (janee_text_char(s, &len, esc)) {
+			fputs(esc, fp);
+			n += (int)strlen(esc) - 1;
+		} else
+			fwrite(s, 1, len, fp);
+	/* A character is one column here (wide ones are rare in fields). */
 	for (; n < width; n++)
 		putc(' ', fp);
 }
@@ -171,6 +166,12 @@ sweep_notice(struct cli *c)
 		    "revoked and are now irrevocable; see: janee lease list "
 		    "--all\n",
 		    (long long)r.irrevocable);
+	if (r.orphaned > 0)
+		fprintf(stderr,
+		    "janee: warning: %lld lease(s) were cut short by a crash "
+		    "while minting and are orphaned: a token janee cannot "
+		    "end may be live; see: janee lease list\n",
+		    (long long)r.orphaned);
 }
 
 int

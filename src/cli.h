@@ -29,8 +29,13 @@
 struct cli_opt {
 	const char *name; /* long name, without "--" */
 	char shortname; /* or 0 */
-	int has_arg;
+	int has_arg; /* 0, 1, or CLI_ARG_FILE: a path (shells complete it) */
 };
+
+#define CLI_ARG_FILE 2
+
+/* The options every command takes (--home, ...). */
+extern const struct cli_opt cli_global_opts[];
 
 struct cmd;
 
@@ -55,7 +60,7 @@ struct cli {
 #define CMD_LEDGER 0x01 /* an initialised home and its ledger */
 #define CMD_CONFIG 0x02 /* config.json must load (else warn) */
 #define CMD_NO_SWEEP 0x04 /* do not sweep overdue leases first */
-#define CMD_HIDDEN 0x08 /* not listed in help (janee agent-run) */
+#define CMD_HIDDEN 0x08 /* not listed in help (__complete, agent-run) */
 
 struct cmd {
 	const char *group; /* "secret", or NULL for a top-level command */
@@ -96,12 +101,34 @@ void cli_close(struct cli *c);
 int cli_print_json(cJSON *v) JANEE_WUR;
 /*
  * Print text that came from elsewhere (an agent's reason) for a person,
- * padded to width: control bytes escaped, so that a newline cannot forge
- * a line and an escape sequence cannot reach the terminal.
+ * padded to width: unsafe characters escaped (janee_text_char), so that
+ * a newline cannot forge a line, an escape sequence cannot reach the
+ * terminal and a bidi control cannot reorder the line.
  */
 void cli_put_text(FILE *fp, const char *s, int width);
 /* Whether stdin and stderr are a terminal (for prompts). */
 int cli_interactive(void);
+
+/*
+ * Approval at the CLI (cli-ask.c).  cli_obtain submits req to the broker
+ * saying what the CLI can do: a y/N question on the terminal when there
+ * is one (purpose, such as the command janee exec runs, is shown), else
+ * a wait for `janee approve`, with waiting() called as broker_await
+ * says.  Returns as broker_submit does, never JANEE_ERR_PENDING.
+ */
+struct prov;
+int cli_can_prompt(void);
+int cli_ask_tty(const struct prov *pv, const struct lease *l, void *arg);
+/*
+ * The line people see while janee waits for them (login, token, exec):
+ * a spinner, what is awaited and the time left, redrawn at most every
+ * 250 ms, on a terminal only; cli_wait_done clears it.
+ */
+void cli_wait_line(const char *what, int64_t left_ms);
+void cli_wait_done(void);
+int cli_obtain(struct cli *c, struct broker_req *req, const char *purpose,
+    const char *(*waiting)(void *arg, int64_t left_ms), void *arg,
+    struct broker_grant *g) JANEE_WUR;
 
 /* A lease for people (one table row) and for programs (never a token). */
 struct lease;
@@ -142,5 +169,7 @@ int cmd_lock(struct cli *c);
 int cmd_agent_run(struct cli *c);
 /* The agent's lines of `janee status` (json NULL: as text). */
 int cli_agent_status(struct cli *c, cJSON *json) JANEE_WUR;
+int cmd_complete(struct cli *c);
+int cmd_completion(struct cli *c);
 
 #endif

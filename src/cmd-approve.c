@@ -20,10 +20,13 @@ show_pending(const struct lease *l, void *arg)
 	}
 	janee_time_fmt(l->created_ms, t);
 	janee_duration_fmt(l->ttl_s, d, sizeof(d));
-	printf("%s  %s  provider %s, scopes %s", l->id, t, l->provider,
-	    l->requested);
-	if (l->repositories != NULL)
-		printf(", repositories %s", l->repositories);
+	/* Scopes, repositories, client and reason are the agent's words. */
+	printf("%s  %s  provider %s, scopes ", l->id, t, l->provider);
+	cli_put_text(stdout, l->requested, 0);
+	if (l->repositories != NULL) {
+		fputs(", repositories ", stdout);
+		cli_put_text(stdout, l->repositories, 0);
+	}
 	printf(", for %s\n    asked by ", d);
 	cli_put_text(stdout, l->client, 0);
 	fputs(", reason: ", stdout);

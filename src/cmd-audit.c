@@ -10,6 +10,7 @@
 #include "keysrc.h"
 #include "lease.h"
 #include "store.h"
+#include "suggest.h"
 #include "util.h"
 
 static int
@@ -17,6 +18,8 @@ read_filter(struct cli *c, struct audit_filter *f)
 {
 	const char *v;
 	int64_t now = janee_now_ms();
+	struct buf near;
+	size_t n;
 	int rc;
 
 	audit_filter_init(f);
@@ -29,6 +32,19 @@ read_filter(struct cli *c, struct audit_filter *f)
 	f->provider = cli_get(c, "provider");
 	f->event = cli_get(c, "event");
 	f->lease_id = cli_get(c, "lease");
+	if (f->event != NULL && !audit_event_known(f->event)) {
+		for (n = 0; audit_event_names[n] != NULL; n++)
+			;
+		buf_init(&near, 4096);
+		if (janee_suggest(f->event, audit_event_names, n, 3, &near) ==
+		    0)
+			buf_reset(&near);
+		rc = cli_usage_error(c, "no event is called '%s'%s%s%s",
+		    f->event, near.len ? "; did you mean " : "",
+		    near.len ? near.p : "", near.len ? "?" : "");
+		buf_free(&near);
+		return rc;
+	}
 	return 0;
 }
 

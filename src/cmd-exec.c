@@ -25,7 +25,6 @@
 
 extern char **environ;
 
-#define APPROVAL_POLL_MS 250
 #define LEDGER_POLL_MS 1000
 #define KILL_GRACE_MS 5000
 #define MAX_LEASES 16
@@ -103,6 +102,10 @@ catch_signals(void)
 
 /* --- parsing -------------------------------------------------------- */
 
+/* The store's passphrases: never in the command's environment. */
+static const char *const passphrase_vars[] = { "JANEE_PASSPHRASE",
+	"JANEE_NEW_PASSPHRASE" };
+
 static int
 valid_name(const char *s)
 {
@@ -157,13 +160,9 @@ add_lease(struct exec *x, const char *provider)
 		    JANEE_ERR_USAGE, "at most %d leases at once", MAX_LEASES);
 		return NULL;
 	}
-	if (config_find(x->c->cfg, provider) == NULL) {
-		janee_err_set(JANEE_ERR_NOT_FOUND,
-		    "no provider '%s' in %s; list them with: janee provider "
-		    "list",
-		    provider, x->c->cfg->path);
+	if (config_lookup(x->c->cfg, provider, 1,
+		"list them with: janee provider list") == NULL)
 		return NULL;
-	}
 	l = &x->leases[x->nleases];
 	if ((l->provider = janee_strdup(provider)) == NULL)
 		return NULL;
@@ -352,6 +351,19 @@ parse(struct exec *x)
 				    "another with --lease PROVIDER:ENV:SCOPES",
 				    x->leases[i].env);
 	}
+	l = cli_all(c, "pass-env");
+	for (i = 0; i < l->n; i++) {
+		if (!valid_name(l->v[i]))
+			return cli_usage_error(c,
+			    "--pass-env: '%s' is not an environment variable "
+			    "name",
+			    l->v[i]);
+		if (strcmp(l->v[i], passphrase_vars[0]) == 0 ||
+		    strcmp(l->v[i], passphrase_vars[1]) == 0)
+			return cli_usage_error(c,
+			    "--pass-env: %s never reaches the command",
+			    l->v[i]);
+	}
 	if (x->nleases == 0 && x->nvars == 0 && c->npos >= 2)
 		return cli_usage_error(c,
 		    "'%s' is not a provider (list them with: janee provider "
@@ -452,107 +464,24 @@ resolve_vars(struct exec *x)
 	return 0;
 }
 
-static int
-tty_available(void)
+/* While an approval is awaited: a caught signal stops the wait. */
+static const char *
+exec_waiting(void *arg, int64_t left_ms)
 {
-	int fd = open("/dev/tty", O_RDWR | O_CLOEXEC);
-
-	if (fd < 0)
-		return 0;
-	close(fd);
-	return 1;
-}
-
-/* approval "ask" on the terminal: a y/N question. */
-static int
-ask_tty(const struct prov *pv, const struct lease *l, void *arg)
-{
-	struct exec *x = arg;
-	char line[16], ttl[32];
-	ssize_t n;
-	int fd;
-
-	if ((fd = open("/dev/tty", O_RDWR | O_CLOEXEC)) < 0)
-		return janee_err_set(JANEE_ERR_DENIED,
-		    "provider '%s' needs a person to approve (approval: ask) "
-		    "and there is no terminal to ask on",
-		    pv->name);
-	janee_duration_fmt(l->ttl_s, ttl, sizeof(ttl));
-	dprintf(fd, "janee exec: grant %s on '%s' for %s to run '%s'? [y/N] ",
-	    l->requested, pv->name, ttl, x->cmd[0]);
-	n = read(fd, line, sizeof(line) - 1);
-	close(fd);
-	if (n > 0 && (line[0] == 'y' || line[0] == 'Y'))
-		return 0;
-	return janee_err_set(JANEE_ERR_DENIED, "denied at the terminal");
-}
-
-static void
-sleep_ms(int64_t ms)
-{
-	struct timespec ts = { (time_t)(ms / 1000),
-		(long)(ms % 1000) * 1000000 };
-
-	/* A caught signal ends the nap early: got_signal is looked at. */
-	nanosleep(&ts, NULL);
-}
-
-/*
- * Out-of-band approval: the request waits in the ledger until a person
- * runs `janee approve ID` (or deny), as janee serve's requests do.
- */
-static int
-wait_approval(struct exec *x, struct exec_lease *el, struct broker_req *req,
-    const struct prov *pv, struct broker_grant *g)
-{
-	struct broker *b = &x->c->broker;
-	int64_t deadline;
-	struct lease l;
-	char why[96];
-	int rc;
-
-	if ((rc = broker_request(b, req, el->id)) != 0)
-		return rc;
-	fprintf(stderr,
-	    "janee exec: lease %s for '%s' waits for your approval: run "
-	    "'janee approve %s' (or 'janee deny %s') in a terminal\n",
-	    el->id, pv->name, el->id, el->id);
-	deadline = janee_now_ms() + pv->pol.approval_wait_s * 1000;
-	for (;;) {
-		if ((rc = lease_load(b->lg, el->id, &l)) != 0)
-			return rc;
-		rc = l.state != LEASE_REQUESTED;
-		lease_free(&l);
-		/* Approved: the token; denied or else: why not. */
-		if (rc)
-			return broker_collect(b, el->id, g);
-		if (got_signal || janee_now_ms() >= deadline) {
-			snprintf(why, sizeof(why), "%s",
-			    got_signal ? "janee exec was interrupted"
-				       : "no approval in time");
-			if (broker_decide(b, el->id, 0, "janee", why, 0) != 0)
-				janee_err_clear();
-			return janee_err_set(JANEE_ERR_DENIED,
-			    "lease %s was not approved: %s", el->id, why);
-		}
-		sleep_ms(APPROVAL_POLL_MS);
-	}
+	(void)arg;
+	(void)left_ms;
+	return got_signal ? "janee exec was interrupted" : NULL;
 }
 
 static int
 mint_one(struct exec *x, struct exec_lease *el)
 {
-	struct broker *b = &x->c->broker;
-	struct prov *pv = config_find(x->c->cfg, el->provider);
-	const struct janee_strlist *check;
 	struct broker_req req;
 	struct broker_grant g;
-	enum approval mode;
 	char *reason = NULL;
 	int rc;
 
 	memset(&req, 0, sizeof(req));
-	memset(&g, 0, sizeof(g));
 	req.provider = el->provider;
 	req.scopes = el->scopes; /* borrowed; policy_check normalizes it */
 	req.repositories = el->repos;
@@ -561,24 +490,14 @@ mint_one(struct exec *x, struct exec_lease *el)
 	    (reason = janee_asprintf("janee exec %s", x->cmd[0])) == NULL)
 		return JANEE_ERR_NOMEM;
 	req.reason = x->reason ? x->reason : reason;
-	mode = pv->pol.approval;
-	check = el->scopes.n ? &el->scopes : &pv->pol.defaults;
-	if (mode != APPROVAL_DENY && policy_needs_oob(&pv->pol, check))
-		mode = APPROVAL_OUT_OF_BAND;
-	if (mode == APPROVAL_ASK && !tty_available())
-		mode = APPROVAL_OUT_OF_BAND;
-	if (mode == APPROVAL_OUT_OF_BAND)
-		rc = wait_approval(x, el, &req, pv, &g);
-	else {
-		b->ask = ask_tty;
-		b->ask_arg = x;
-		rc = broker_issue(b, &req, &g);
-	}
+	rc = cli_obtain(x->c, &req, x->cmd[0], exec_waiting, x, &g);
 	el->scopes = req.scopes;
 	el->repos = req.repositories;
 	free(reason);
-	if (rc != 0)
+	if (rc != 0) {
+		broker_grant_free(&g);
 		return rc;
+	}
 	el->minted = 1;
 	memcpy(el->id, g.lease_id, sizeof(el->id));
 	el->expires_ms = g.expires_ms;
@@ -630,45 +549,100 @@ free_strv(char **v, int wipe)
 	free(v);
 }
 
+/* Whether entry ("NAME=value") is the variable name. */
+static int
+entry_is(const char *entry, const char *name)
+{
+	size_t n = strcspn(entry, "=");
+
+	return strlen(name) == n && strncmp(entry, name, n) == 0;
+}
+
 static int
 our_name(struct exec *x, const char *entry)
 {
-	static const char *const drop[] = { "JANEE_PASSPHRASE",
-		"JANEE_NEW_PASSPHRASE", NULL };
-	size_t i, n = strcspn(entry, "=");
+	size_t i;
 
-	for (i = 0; drop[i] != NULL; i++)
-		if (strlen(drop[i]) == n && strncmp(entry, drop[i], n) == 0)
+	for (i = 0; i < nitems(passphrase_vars); i++)
+		if (entry_is(entry, passphrase_vars[i]))
 			return 1;
 	for (i = 0; i < x->nleases; i++)
-		if (strlen(x->leases[i].env) == n &&
-		    strncmp(entry, x->leases[i].env, n) == 0)
+		if (entry_is(entry, x->leases[i].env))
 			return 1;
 	for (i = 0; i < x->nvars; i++)
-		if (strlen(x->vars[i].name) == n &&
-		    strncmp(entry, x->vars[i].name, n) == 0)
+		if (entry_is(entry, x->vars[i].name))
 			return 1;
 	return 0;
 }
 
 /*
- * The command's environment: janee's own, less the passphrase variables
- * and the names janee sets, plus the tokens and the resolved variables.
+ * The variables janee read long-lived credentials from (issue 12): what
+ * the config's secret references and ${VAR} expansions read (env:VAR,
+ * the Vault variables), and what the --env references read; withheld
+ * from the command unless --pass-env names them.
+ */
+static int
+withheld_names(struct exec *x, struct janee_strlist *out)
+{
+	const struct janee_strlist *pass = cli_all(x->c, "pass-env");
+	struct janee_strlist all;
+	size_t i;
+	int rc = 0;
+
+	memset(&all, 0, sizeof(all));
+	for (i = 0; x->c->cfg != NULL && i < x->c->cfg->env_names.n && rc == 0;
+	     i++)
+		rc = janee_strlist_add(&all, x->c->cfg->env_names.v[i]);
+	for (i = 0; i < x->nvars && rc == 0; i++)
+		if (secretref_kind(x->vars[i].ref) != SECRETREF_NONE)
+			rc = secretref_env_names(x->vars[i].ref, &all);
+	for (i = 0; i < all.n && rc == 0; i++)
+		if (!janee_strlist_has(pass, all.v[i]) &&
+		    !janee_strlist_has(out, all.v[i]))
+			rc = janee_strlist_add(out, all.v[i]);
+	janee_strlist_free(&all);
+	return rc;
+}
+
+/*
+ * The command's environment: janee's own, less the passphrase variables,
+ * the variables janee read credentials from (withheld_names) and the
+ * names janee sets, plus the tokens and the resolved variables.  Says
+ * which variables it withheld (their names only).
  */
 static char **
 child_env(struct exec *x)
 {
+	struct janee_strlist withheld, told;
 	size_t n = 0, i, k = 0;
 	char **env;
 
+	memset(&withheld, 0, sizeof(withheld));
+	memset(&told, 0, sizeof(told));
 	while (environ[n] != NULL)
 		n++;
-	if ((env = calloc(n + x->nleases + x->nvars + 1, sizeof(*env))) == NULL)
+	if (withheld_names(x, &withheld) != 0 ||
+	    (env = calloc(n + x->nleases + x->nvars + 1, sizeof(*env))) ==
+		NULL) {
+		janee_strlist_free(&withheld);
 		return NULL;
-	for (i = 0; i < n; i++)
-		if (!our_name(x, environ[i]) &&
-		    (env[k++] = janee_strdup(environ[i])) == NULL)
+	}
+	for (i = 0; i < n; i++) {
+		size_t j;
+
+		if (our_name(x, environ[i]))
+			continue;
+		for (j = 0; j < withheld.n; j++)
+			if (entry_is(environ[i], withheld.v[j]))
+				break;
+		if (j < withheld.n) {
+			if (janee_strlist_add(&told, withheld.v[j]) != 0)
+				goto fail;
+			continue;
+		}
+		if ((env[k++] = janee_strdup(environ[i])) == NULL)
 			goto fail;
+	}
 	for (i = 0; i < x->nleases; i++)
 		if ((env[k++] = janee_asprintf("%s=%s", x->leases[i].env,
 			 (char *)x->leases[i].token->data)) == NULL)
@@ -677,8 +651,20 @@ child_env(struct exec *x)
 		if ((env[k++] = janee_asprintf("%s=%s", x->vars[i].name,
 			 (char *)x->vars[i].val->data)) == NULL)
 			goto fail;
+	if (told.n > 0) {
+		fprintf(stderr, "janee exec: not passing to the command:");
+		for (i = 0; i < told.n; i++)
+			fprintf(stderr, " %s", told.v[i]);
+		fprintf(stderr,
+		    " (secret references read them; --pass-env NAME "
+		    "passes one)\n");
+	}
+	janee_strlist_free(&withheld);
+	janee_strlist_free(&told);
 	return env;
 fail:
+	janee_strlist_free(&withheld);
+	janee_strlist_free(&told);
 	free_strv(env, 1);
 	return NULL;
 }

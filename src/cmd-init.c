@@ -110,12 +110,30 @@ count(struct ledger *lg, const char *sql, int *rc)
 	return n;
 }
 
+/* count, with the time now as ?1 */
+static int64_t
+count_now(struct ledger *lg, const char *sql, int *rc)
+{
+	sqlite3_stmt *st;
+	int64_t n = 0;
+
+	if (*rc != 0 || (*rc = ledger_prepare(lg, sql, &st)) != 0)
+		return 0;
+	sqlite3_bind_int64(st, 1, janee_now_ms());
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	else
+		*rc = ledger_fail(lg, "cannot read");
+	sqlite3_finalize(st);
+	return n;
+}
+
 int
 cmd_status(struct cli *c)
 {
 	struct ledger *lg = c->lg;
 	char *backend = NULL, *params = NULL, *ic = NULL, *head = NULL;
-	int64_t active, overdue, irrev, total, secrets, events;
+	int64_t active, overdue, irrev, orphans, total, secrets, events;
 	sqlite3_stmt *st = NULL;
 	size_t len;
 	int rc = 0, schema, json = cli_has(c, "json"), ok;
@@ -134,17 +152,17 @@ cmd_status(struct cli *c)
 	total = count(lg, "SELECT count(*) FROM leases", &rc);
 	secrets = count(lg, "SELECT count(*) FROM secrets", &rc);
 	events = count(lg, "SELECT max(seq) FROM audit", &rc);
+	overdue = count_now(lg,
+	    "SELECT count(*) FROM leases WHERE state = 'active' AND "
+	    "expires_ms <= ?1",
+	    &rc);
+	/* Orphans whose token, never recorded, may still be live. */
+	orphans = count_now(lg,
+	    "SELECT count(*) FROM leases WHERE state = 'orphaned' AND "
+	    "coalesce(expires_ms, ?1 + 1) > ?1",
+	    &rc);
 	if (rc != 0)
 		goto out;
-	if ((rc = ledger_prepare(lg,
-		 "SELECT count(*) FROM leases WHERE state "
-		 "= 'active' AND expires_ms <= ?",
-		 &st)) != 0)
-		goto out;
-	sqlite3_bind_int64(st, 1, janee_now_ms());
-	overdue =
-	    sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	sqlite3_finalize(st);
 	/* integrity_check reads every page: the one slow line here. */
 	if ((rc = ledger_prepare(lg, "PRAGMA integrity_check", &st)) != 0)
 		goto out;
@@ -176,6 +194,7 @@ cmd_status(struct cli *c)
 		cJSON_AddNumberToObject(l, "active", (double)active);
 		cJSON_AddNumberToObject(l, "overdue", (double)overdue);
 		cJSON_AddNumberToObject(l, "irrevocable", (double)irrev);
+		cJSON_AddNumberToObject(l, "orphaned", (double)orphans);
 		cJSON_AddNumberToObject(l, "total", (double)total);
 		cJSON_AddNumberToObject(o, "audit_events", (double)events);
 		cJSON_AddStringToObject(o, "audit_head", head ? head : "");
@@ -194,9 +213,10 @@ cmd_status(struct cli *c)
 		    c->cfg ? "" : ", not loaded");
 		printf("secrets:      %lld\n", (long long)secrets);
 		printf("leases:       %lld active (%lld overdue), %lld "
-		       "irrevocable, %lld in all\n",
+		       "irrevocable, %lld orphaned (may be live), %lld in "
+		       "all\n",
 		    (long long)active, (long long)overdue, (long long)irrev,
-		    (long long)total);
+		    (long long)orphans, (long long)total);
 		printf("audit:        %lld events, head %s\n",
 		    (long long)events, head ? head : "(empty)");
 		rc = cli_agent_status(c, NULL);

@@ -5,6 +5,25 @@
 #include "lease.h"
 #include "util.h"
 
+/*
+ * An orphan's state in full: its token, which janee never recorded, may
+ * be live until then (or until its own expiry, when that is not known).
+ */
+static const char *
+orphan_state(const struct lease *l, char *buf, size_t n)
+{
+	char t[JANEE_TIME_LEN];
+
+	if (l->expires_ms != 0)
+		janee_time_fmt(l->expires_ms, t);
+	if (!lease_may_be_live(l, janee_now_ms()))
+		snprintf(buf, n, "orphaned: its token expired by %s", t);
+	else
+		snprintf(buf, n, "orphaned: may be live until %s",
+		    l->expires_ms != 0 ? t : "its own expiry");
+	return buf;
+}
+
 /* "active", or "active (overdue)" once its end has passed. */
 static const char *
 shown_state(const struct lease *l, char *buf, size_t n)
@@ -35,9 +54,11 @@ cli_lease_row(const struct lease *l)
 		janee_time_fmt(l->expires_ms, exp);
 	else
 		snprintf(exp, sizeof(exp), "-");
-	printf("%-30s  %-12s  %-20s  %-24s  %s\n", l->id, l->provider,
-	    shown_state(l, st, sizeof(st)), exp,
-	    l->granted ? l->granted : l->requested);
+	/* The scopes an agent asked for may be anything: shown escaped. */
+	printf("%-30s  %-12s  %-20s  %-24s  ", l->id, l->provider,
+	    shown_state(l, st, sizeof(st)), exp);
+	cli_put_text(stdout, l->granted ? l->granted : l->requested, 0);
+	putchar('\n');
 }
 
 static void
@@ -84,6 +105,9 @@ cli_lease_json(const struct lease *l)
 	add_str(o, "state", lease_state_name(l->state));
 	cJSON_AddBoolToObject(o, "overdue",
 	    l->state == LEASE_ACTIVE && l->expires_ms <= janee_now_ms());
+	/* An orphan's token, which janee cannot end, may still be live. */
+	cJSON_AddBoolToObject(
+	    o, "may_be_live", lease_may_be_live(l, janee_now_ms()));
 	add_str(o, "account", l->account);
 	add_str(o, "client", l->client);
 	add_str(o, "session", l->session);
@@ -164,7 +188,7 @@ int
 cmd_lease_show(struct cli *c)
 {
 	struct lease l;
-	char t[JANEE_TIME_LEN], st[48];
+	char t[JANEE_TIME_LEN], st[80];
 	int rc;
 
 	if ((rc = lease_load(c->lg, c->pos[0], &l)) != 0)
@@ -176,13 +200,15 @@ cmd_lease_show(struct cli *c)
 	}
 	printf("id:         %s\n", l.id);
 	printf("provider:   %s\n", l.provider);
-	printf("state:      %s\n", shown_state(&l, st, sizeof(st)));
+	printf("state:      %s\n",
+	    l.state == LEASE_ORPHANED ? orphan_state(&l, st, sizeof(st))
+				      : shown_state(&l, st, sizeof(st)));
 	show_text("client:     ", l.client);
 	if (l.session)
 		show_text("session:    ", l.session);
 	show_text("reason:     ", l.reason ? l.reason : "-");
-	printf("requested:  %s\n", l.requested);
-	printf("granted:    %s\n", l.granted ? l.granted : "-");
+	show_text("requested:  ", l.requested);
+	show_text("granted:    ", l.granted ? l.granted : "-");
 	printf("ttl:        %llds\n", (long long)l.ttl_s);
 	janee_time_fmt(l.created_ms, t);
 	printf("created:    %s\n", t);
@@ -201,7 +227,10 @@ cmd_lease_show(struct cli *c)
 	if (l.fingerprint)
 		printf("token:      hmac-sha256:%s\n", l.fingerprint);
 	if (l.attempts)
-		printf("revocation: %lld failed attempt(s)\n",
+		printf("%s %lld failed attempt(s)\n",
+		    l.state == LEASE_MINTING || l.state == LEASE_ORPHANED
+			? "reconcile: "
+			: "revocation:",
 		    (long long)l.attempts);
 	if (l.detail)
 		show_text("detail:     ", l.detail);
@@ -218,6 +247,9 @@ collect(const struct lease *l, void *arg)
 {
 	struct revoke_ctx *rcx = arg;
 
+	/* An orphan's token was never recorded: there is nothing to end. */
+	if (l->state == LEASE_ORPHANED)
+		return 0;
 	return janee_strlist_add(&rcx->ids, l->id);
 }
 
@@ -279,9 +311,10 @@ cmd_lease_sweep(struct cli *c)
 
 	if ((rc = broker_sweep(&c->broker, 1, &r)) != 0)
 		return rc;
-	printf(
-	    "expired %lld, retrying %lld, irrevocable %lld, abandoned %lld\n",
+	printf("expired %lld, retrying %lld, irrevocable %lld, orphaned "
+	       "%lld, abandoned %lld\n",
 	    (long long)r.expired, (long long)r.retrying,
-	    (long long)r.irrevocable, (long long)r.abandoned);
+	    (long long)r.irrevocable, (long long)r.orphaned,
+	    (long long)r.abandoned);
 	return 0;
 }

@@ -4,14 +4,11 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "subprocess.h"
 #include "util.h"
-
-extern char **environ;
 
 static volatile sig_atomic_t interrupted;
 
@@ -28,27 +25,28 @@ struct login_tty {
 	int tty; /* stderr is a terminal */
 	int browser; /* may open a browser */
 	int64_t deadline_ms;
-	int64_t last_draw_ms;
+	/* Kept out of the browser's environment (config's references). */
+	const struct janee_strlist *deny;
 };
 
-/* Start xdg-open on url, quietly; it is only a convenience. */
+/*
+ * Open url in a browser, quietly; it is only a convenience.  The opener
+ * gets none of janee's secrets: no JANEE_PASSPHRASE, nothing a secret
+ * reference reads, no descriptor but 0, 1 and 2 (src/subprocess.c).  The
+ * address passed janee_url_check in broker_login already.
+ */
 static void
-open_browser(const char *url)
+open_browser(struct login_tty *lt, const char *url)
 {
-	posix_spawn_file_actions_t fa;
-	char *argv[] = { (char *)(uintptr_t) "xdg-open", (char *)(uintptr_t)url,
-		NULL };
-	pid_t pid;
+	int rc;
 
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-	if (posix_spawnp(&pid, "xdg-open", &fa, NULL, argv, environ) == 0)
+	if ((rc = janee_open_url(url, lt->deny)) == 0)
 		fprintf(stderr, "janee: opening the page in your browser\n");
-	else
+	else {
+		janee_err_clear();
 		fprintf(
 		    stderr, "janee: open the page yourself (no xdg-open)\n");
-	posix_spawn_file_actions_destroy(&fa);
+	}
 }
 
 static void
@@ -96,7 +94,7 @@ enter_pressed(struct login_tty *lt)
 	if ((n = read(lt->ttyfd, buf, sizeof(buf))) > 0 &&
 	    memchr(buf, '\n', (size_t)n) != NULL) {
 		fputc('\n', stderr);
-		open_browser(lt->url);
+		open_browser(lt, lt->url);
 		close(lt->ttyfd);
 		lt->ttyfd = -1;
 	}
@@ -110,7 +108,7 @@ show_url(void *arg, const char *url)
 	fprintf(stderr, "! Open this address in a browser and approve:\n  %s\n",
 	    url);
 	if (lt->browser)
-		open_browser(url);
+		open_browser(lt, url);
 	/* The listener waits five minutes at most (providers/slack.c). */
 	lt->deadline_ms = janee_now_ms() + 5 * 60 * 1000;
 }
@@ -119,24 +117,14 @@ show_url(void *arg, const char *url)
 static int
 waiting(void *arg)
 {
-	static const char spin[] = "|/-\\";
 	struct login_tty *lt = arg;
-	int64_t now = janee_now_ms(), left;
 
 	if (interrupted)
 		return 1;
 	enter_pressed(lt);
-	if (lt->tty && now - lt->last_draw_ms >= 250) {
-		left = (lt->deadline_ms - now) / 1000;
-		if (left < 0)
-			left = 0;
-		fprintf(stderr,
-		    "\r%c waiting for approval (code expires in "
-		    "%lld:%02lld; Ctrl-C cancels) ",
-		    spin[(now / 250) % 4], (long long)(left / 60),
-		    (long long)(left % 60));
-		lt->last_draw_ms = now;
-	}
+	if (lt->tty)
+		cli_wait_line("waiting for approval (the code expires)",
+		    lt->deadline_ms - janee_now_ms());
 	return 0;
 }
 
@@ -157,6 +145,7 @@ cmd_login(struct cli *c)
 	lt.ttyfd = -1;
 	lt.tty = isatty(STDERR_FILENO);
 	lt.browser = lt.tty && !cli_has(c, "no-browser");
+	lt.deny = c->cfg != NULL ? &c->cfg->env_names : NULL;
 	/* Ctrl-C cancels the wait cleanly instead of killing janee. */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_interrupt;
@@ -165,8 +154,8 @@ cmd_login(struct cli *c)
 	rc = broker_login(&c->broker, c->pos[0], &ui);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
-	if (lt.tty && lt.last_draw_ms)
-		fputc('\n', stderr);
+	if (lt.tty)
+		cli_wait_done();
 	if (lt.ttyfd >= 0)
 		close(lt.ttyfd);
 	if (rc == 0)

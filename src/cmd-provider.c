@@ -111,11 +111,15 @@ cmd_provider_show(struct cli *c)
 	const char *st;
 	size_t j;
 
-	if ((pv = config_find(c->cfg, c->pos[0])) == NULL)
-		return janee_err_set(JANEE_ERR_NOT_FOUND,
-		    "no provider '%s' in "
-		    "%s; list them with: janee provider list",
-		    c->pos[0], c->cfg->path);
+	if ((pv = config_lookup(c->cfg, c->pos[0], 1,
+		 "list them with: janee provider list")) == NULL)
+		return JANEE_ERR_NOT_FOUND;
+	/* The whole ceiling, one per line: what a long error points to. */
+	if (cli_has(c, "scopes")) {
+		for (j = 0; j < pv->pol.ceiling.n; j++)
+			printf("%s\n", pv->pol.ceiling.v[j]);
+		return 0;
+	}
 	if (cli_has(c, "json"))
 		return cli_print_json(prov_json(c, pv));
 	printf("name:         %s\n", pv->name);

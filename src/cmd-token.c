@@ -1,37 +1,9 @@
 /* janee token, janee provider list. */
 #include "common.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include "cli.h"
 #include "lease.h"
 #include "util.h"
-
-/* approval "ask" at the CLI: a y/N question on the terminal. */
-static int
-ask_tty(const struct prov *pv, const struct lease *l, void *arg)
-{
-	char line[16], ttl[32];
-	ssize_t n;
-	int fd;
-
-	if ((fd = open("/dev/tty", O_RDWR | O_CLOEXEC)) < 0)
-		return janee_err_set(JANEE_ERR_DENIED,
-		    "provider '%s' needs a "
-		    "person to approve (approval: ask) and there is no "
-		    "terminal to ask on",
-		    pv->name);
-	janee_duration_fmt(l->ttl_s, ttl, sizeof(ttl));
-	dprintf(fd, "janee: grant %s on '%s' for %s%s%s? [y/N] ", l->requested,
-	    pv->name, ttl, l->reason ? ", reason: " : "",
-	    l->reason ? l->reason : "");
-	n = read(fd, line, sizeof(line) - 1);
-	close(fd);
-	if (n > 0 && (line[0] == 'y' || line[0] == 'Y'))
-		return 0;
-	return janee_err_set(JANEE_ERR_DENIED, "denied at the terminal");
-}
 
 int
 cmd_token(struct cli *c)
@@ -63,9 +35,11 @@ cmd_token(struct cli *c)
 	for (i = 0; i < l->n; i++)
 		if ((rc = janee_strlist_add(&req.repositories, l->v[i])) != 0)
 			goto out;
-	c->broker.ask = ask_tty;
-	if ((rc = broker_issue(&c->broker, &req, &g)) != 0)
+	/* As the broker routes it: policy, the terminal, or janee approve. */
+	if ((rc = cli_obtain(c, &req, NULL, NULL, NULL, &g)) != 0) {
+		broker_grant_free(&g);
 		goto out;
+	}
 	janee_time_fmt(g.expires_ms, exp);
 	if (cli_has(c, "json")) {
 		o = cJSON_CreateObject();

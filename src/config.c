@@ -8,6 +8,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "suggest.h"
 #include "home.h"
 #include "secretref.h"
 #include "util.h"
@@ -249,6 +250,27 @@ janee_cfg_object(struct janee_cfg *c, const char *key, const cJSON **out)
 	return 0;
 }
 
+/* The keys config.json's top level may hold. */
+static const char *const top_keys[] = { "providers" };
+
+/* "unknown key 'aproval'; did you mean 'approval'?" */
+static int
+unknown_key(
+    const char *where, const char *key, const char *const *known, size_t n)
+{
+	struct buf near;
+	int rc;
+
+	buf_init(&near, 4096);
+	if (janee_suggest(key, known, n, 3, &near) == 0)
+		buf_reset(&near);
+	rc = janee_err_set(JANEE_ERR_CONFIG, "%s: unknown key '%s'%s%s%s",
+	    where, key, near.len ? "; did you mean " : "",
+	    near.len ? near.p : "", near.len ? "?" : "");
+	buf_free(&near);
+	return rc;
+}
+
 static int
 cfg_check_unused(struct janee_cfg *c)
 {
@@ -261,8 +283,8 @@ cfg_check_unused(struct janee_cfg *c)
 			if (strcmp(c->used[i], e->string) == 0)
 				break;
 		if (i == c->nused)
-			return janee_err_set(JANEE_ERR_CONFIG,
-			    "%s: unknown key '%s'", c->where, e->string);
+			return unknown_key(
+			    c->where, e->string, c->used, c->nused);
 	}
 	return 0;
 }
@@ -415,6 +437,25 @@ out:
 	return rc;
 }
 
+/* Every string of v (a reference where it is a member's value). */
+static int
+env_names_in(const cJSON *v, int member, struct janee_strlist *out)
+{
+	const cJSON *c;
+	int rc = 0;
+
+	if (cJSON_IsString(v)) {
+		/* env:X as an array element is a name (a scope), not a
+		 * reference: only its ${VAR} are read. */
+		if (!member && secretref_kind(v->valuestring) != SECRETREF_NONE)
+			return 0;
+		return secretref_env_names(v->valuestring, out);
+	}
+	for (c = v->child; c != NULL && rc == 0; c = c->next)
+		rc = env_names_in(c, cJSON_IsObject(v), out);
+	return rc;
+}
+
 int
 config_parse(const char *text, const char *origin,
     const struct janee_provider *const *table, struct config **out)
@@ -448,14 +489,14 @@ config_parse(const char *text, const char *origin,
 	}
 	cJSON_ArrayForEach(e, root) if (strcmp(e->string, "providers") != 0)
 	{
-		rc = janee_err_set(JANEE_ERR_CONFIG,
-		    "%s: unknown key "
-		    "'%s'",
-		    origin, e->string);
+		rc = unknown_key(origin, e->string, top_keys, nitems(top_keys));
 		goto out;
 	}
 	provs = cJSON_GetObjectItemCaseSensitive(root, "providers");
 	if (provs == NULL)
+		goto out;
+	/* Before the providers read it: ${VAR} is expanded in place. */
+	if ((rc = env_names_in(provs, 0, &cfg->env_names)) != 0)
 		goto out;
 	if (!cJSON_IsObject(provs)) {
 		rc = janee_err_set(JANEE_ERR_CONFIG,
@@ -531,6 +572,34 @@ config_find(struct config *c, const char *name)
 	return NULL;
 }
 
+struct prov *
+config_lookup(
+    struct config *c, const char *name, int with_path, const char *hint)
+{
+	struct prov *pv = config_find(c, name);
+	const char **names;
+	struct buf near;
+	size_t i;
+
+	if (pv != NULL)
+		return pv;
+	buf_init(&near, 4096);
+	if ((names = calloc(c->n + 1, sizeof(*names))) != NULL) {
+		for (i = 0; i < c->n; i++)
+			names[i] = c->provs[i].name;
+		if (janee_suggest(name, names, c->n, 3, &near) > 0 &&
+		    buf_addstr(&near, "?") != 0)
+			buf_reset(&near);
+		free(names);
+	}
+	janee_err_set(JANEE_ERR_NOT_FOUND, "no provider '%s'%s%s; %s%s%s%s",
+	    name, with_path ? " in " : "", with_path ? c->path : "",
+	    near.len ? "did you mean " : "", near.len ? near.p : "",
+	    near.len ? " " : "", hint);
+	buf_free(&near);
+	return NULL;
+}
+
 void
 config_free(struct config *c)
 {
@@ -551,5 +620,6 @@ config_free(struct config *c)
 	}
 	free(c->provs);
 	free(c->path);
+	janee_strlist_free(&c->env_names);
 	free(c);
 }

@@ -54,6 +54,12 @@ struct config {
 	char *path;
 	struct prov *provs;
 	size_t n;
+	/*
+	 * The environment variables its secret references and ${VAR}
+	 * expansions read (secretref_env_names): kept out of what janee
+	 * runs (janee exec's command, a browser opener).
+	 */
+	struct janee_strlist env_names;
 };
 
 /*
@@ -66,6 +72,14 @@ int config_load(const char *path, const struct janee_provider *const *table,
 int config_parse(const char *text, const char *origin,
     const struct janee_provider *const *table, struct config **out) JANEE_WUR;
 struct prov *config_find(struct config *c, const char *name);
+/*
+ * config_find, or NULL with a JANEE_ERR_NOT_FOUND message naming the
+ * configuration file (with_path; not for an agent), the closest provider
+ * names ("did you mean 'github'?") and then hint ("list them with: janee
+ * provider list").
+ */
+struct prov *config_lookup(
+    struct config *c, const char *name, int with_path, const char *hint);
 void config_free(struct config *c);
 
 /* The provider table compiled into this binary (src/providers.c). */

@@ -11,23 +11,32 @@ csv_init(struct csv *c, FILE *fp)
 	c->err = 0;
 }
 
+/*
+ * Quoted: what RFC 4180 section 2 requires (comma, quote, CR, LF), and
+ * the other separators a spreadsheet may split on (semicolon, tab), so
+ * that a reader set to either keeps the field in one cell.
+ */
 static int
 needs_quotes(const char *s)
 {
-	return strpbrk(s, ",\"\r\n") != NULL;
+	return strpbrk(s, ",\"\r\n;\t") != NULL;
 }
 
-static int
-is_formula(const char *s)
-{
-	return s[0] != '\0' && strchr("=+-@\t\r", s[0]) != NULL;
-}
+/*
+ * Where a spreadsheet may start a cell: the field's start, and after
+ * every character some reader splits on (a reader that ignores the
+ * quotes, or splits on ';' or tab).  A cell that starts, after spaces
+ * that a reader may trim, with =, +, -, @, tab or CR runs as a formula
+ * (OWASP, "CSV Injection"): it gets an apostrophe before that character.
+ */
+#define CSV_SPLIT ",;\t\r\n"
+#define CSV_FORMULA "=+-@\t\r"
 
 void
 csv_field(struct csv *c, const char *s)
 {
 	const char *p;
-	int q;
+	int q, cell_start = 1;
 
 	if (c->nfields++ > 0 && putc(',', c->fp) == EOF)
 		c->err = 1;
@@ -36,20 +45,21 @@ csv_field(struct csv *c, const char *s)
 	q = needs_quotes(s);
 	if (q && putc('"', c->fp) == EOF)
 		c->err = 1;
-	if (is_formula(s) && putc('\'', c->fp) == EOF)
-		c->err = 1;
-	if (!q) {
-		if (fputs(s, c->fp) == EOF)
-			c->err = 1;
-		return;
-	}
 	for (p = s; *p != '\0'; p++) {
+		if (cell_start && *p != ' ') {
+			if (strchr(CSV_FORMULA, *p) != NULL &&
+			    putc('\'', c->fp) == EOF)
+				c->err = 1;
+			cell_start = 0;
+		}
+		if (strchr(CSV_SPLIT, *p) != NULL)
+			cell_start = 1;
 		if (*p == '"' && putc('"', c->fp) == EOF)
 			c->err = 1;
 		if (putc(*p, c->fp) == EOF)
 			c->err = 1;
 	}
-	if (putc('"', c->fp) == EOF)
+	if (q && putc('"', c->fp) == EOF)
 		c->err = 1;
 }
 

@@ -1,9 +1,11 @@
 /*
  * An RFC 4180 writer: CRLF line ends; a field holding a comma, quote, CR
- * or LF is quoted with quotes doubled.  A field that a spreadsheet would
- * run as a formula (first character =, +, -, @, tab or CR) gets a leading
- * apostrophe (OWASP's advice for CSV injection).  Rows go straight to the
- * stream: memory does not grow with the number of rows.
+ * or LF is quoted with quotes doubled, and so is one holding a semicolon
+ * or a tab (separators of other readers).  Where a spreadsheet may start
+ * a cell (the field's start, and after a comma, semicolon, tab, CR or LF,
+ * past spaces), a formula character (=, +, -, @, tab or CR) gets an
+ * apostrophe before it (OWASP's advice for CSV injection).  Rows go
+ * straight to the stream: memory does not grow with the number of rows.
  */
 #ifndef JANEE_CSV_H
 #define JANEE_CSV_H

@@ -31,7 +31,13 @@ static const struct {
 	{ JANEE_ERR_INTERNAL, "internal error" },
 };
 
-static _Thread_local char err_msg[1024];
+/*
+ * The kept message is as long as it needs to be: a message cut off
+ * mid-word helps nobody.  The fixed buffer is the fallback when memory
+ * for a longer one cannot be had.
+ */
+static _Thread_local char err_short[1024];
+static _Thread_local char *err_long;
 static _Thread_local int err_isset;
 
 const char *
@@ -49,12 +55,19 @@ int
 janee_err_set(int code, const char *fmt, ...)
 {
 	va_list ap;
+	int n;
 
 	if (err_isset)
 		return code;
 	va_start(ap, fmt);
-	vsnprintf(err_msg, sizeof(err_msg), fmt, ap);
+	n = vsnprintf(err_short, sizeof(err_short), fmt, ap);
 	va_end(ap);
+	if (n >= (int)sizeof(err_short) &&
+	    (err_long = malloc((size_t)n + 1)) != NULL) {
+		va_start(ap, fmt);
+		vsnprintf(err_long, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
 	err_isset = 1;
 	return code;
 }
@@ -63,7 +76,7 @@ const char *
 janee_err_msg(int code)
 {
 	if (err_isset)
-		return err_msg;
+		return err_long != NULL ? err_long : err_short;
 	return janee_strerror(code);
 }
 
@@ -77,5 +90,7 @@ void
 janee_err_clear(void)
 {
 	err_isset = 0;
-	err_msg[0] = '\0';
+	err_short[0] = '\0';
+	free(err_long);
+	err_long = NULL;
 }

@@ -40,8 +40,7 @@ home_resolve(const char *opt, struct home *h)
 		home_free(h);
 		return JANEE_ERR_NOMEM;
 	}
-	if (janee_file_hook != NULL)
-		janee_file_hook(h->dir, 1);
+	JANEE_FILE_HOOK(h->dir, 1);
 	return 0;
 }
 
@@ -210,8 +209,7 @@ atomic_commit(struct atomic_file *af)
 	}
 	free(af->tmp);
 	af->tmp = NULL;
-	if (janee_file_hook != NULL)
-		janee_file_hook(af->path, 0);
+	JANEE_FILE_HOOK(af->path, 0);
 	return 0;
 }
 

@@ -15,13 +15,14 @@ static const char *const state_names[LEASE_NSTATES] = {
 	[LEASE_EXPIRED] = "expired",
 	[LEASE_REVOKED] = "revoked",
 	[LEASE_IRREVOCABLE] = "irrevocable",
+	[LEASE_ORPHANED] = "orphaned",
 };
 
 #define T(s) (1u << (s))
 static const unsigned transitions[LEASE_NSTATES] = {
 	[LEASE_REQUESTED] = T(LEASE_APPROVED) | T(LEASE_DENIED),
 	[LEASE_APPROVED] = T(LEASE_MINTING) | T(LEASE_DENIED),
-	[LEASE_MINTING] = T(LEASE_ACTIVE) | T(LEASE_FAILED),
+	[LEASE_MINTING] = T(LEASE_ACTIVE) | T(LEASE_FAILED) | T(LEASE_ORPHANED),
 	[LEASE_ACTIVE] =
 	    T(LEASE_EXPIRED) | T(LEASE_REVOKED) | T(LEASE_IRREVOCABLE),
 };
@@ -61,6 +62,13 @@ int
 lease_state_final(enum lease_state s)
 {
 	return (unsigned)s < LEASE_NSTATES && transitions[s] == 0;
+}
+
+int
+lease_may_be_live(const struct lease *l, int64_t now)
+{
+	return l->state == LEASE_ORPHANED &&
+	    (l->expires_ms == 0 || l->expires_ms > now);
 }
 
 void
@@ -152,7 +160,9 @@ lease_save(struct ledger *lg, const struct lease *l, enum lease_state from)
 		 "expires_ms = ?, ended_ms = ?, fingerprint = ?, sealed_token "
 		 "= ?, "
 		 "revoke_attempts = ?, next_attempt_ms = ?, detail = ?, "
-		 "ttl_s = ? WHERE id = ? AND state = ?",
+		 "ttl_s = ?, minting_ms = coalesce(?, minting_ms), "
+		 "token_expires_ms = coalesce(?, token_expires_ms) "
+		 "WHERE id = ? AND state = ?",
 		 &st)) != 0)
 		return rc;
 	sqlite3_bind_text(st, 1, lease_state_name(l->state), -1, SQLITE_STATIC);
@@ -172,8 +182,13 @@ lease_save(struct ledger *lg, const struct lease *l, enum lease_state from)
 	bind_opt_int(st, 11, l->next_attempt_ms);
 	sqlite3_bind_text(st, 12, l->detail, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 13, l->ttl_s);
-	sqlite3_bind_text(st, 14, l->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 15, lease_state_name(from), -1, SQLITE_STATIC);
+	/* When the provider is asked: what a crash's reconciliation needs. */
+	bind_opt_int(st, 14,
+	    l->state == LEASE_MINTING && from != LEASE_MINTING ? janee_now_ms()
+							       : l->minting_ms);
+	bind_opt_int(st, 15, l->token_expires_ms);
+	sqlite3_bind_text(st, 16, l->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 17, lease_state_name(from), -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		rc = ledger_fail(lg, "cannot update the lease");
 	else if (sqlite3_changes(lg->db) != 1)
@@ -214,7 +229,8 @@ lease_claim(struct ledger *lg, const char *id, int64_t due_ms, int64_t until)
 	"requested_scopes, granted_scopes, fingerprint, detail, state, " \
 	"ttl_s, " \
 	"created_ms, approved_ms, issued_ms, expires_ms, ended_ms, " \
-	"revoke_attempts, next_attempt_ms, sealed_token, repositories"
+	"revoke_attempts, next_attempt_ms, sealed_token, repositories, " \
+	"minting_ms, token_expires_ms"
 
 static int
 dup_col(sqlite3_stmt *st, int i, char **out)
@@ -256,6 +272,8 @@ lease_from_row(sqlite3_stmt *st, struct lease *l)
 	l->ended_ms = sqlite3_column_int64(st, 16);
 	l->attempts = sqlite3_column_int64(st, 17);
 	l->next_attempt_ms = sqlite3_column_int64(st, 18);
+	l->minting_ms = sqlite3_column_int64(st, 21);
+	l->token_expires_ms = sqlite3_column_int64(st, 22);
 	if ((rc = dup_col(st, 20, &l->repositories)) != 0)
 		goto fail;
 	if ((blob = sqlite3_column_blob(st, 19)) != NULL) {
@@ -314,8 +332,9 @@ lease_each(struct ledger *lg, const struct lease_filter *f,
 	if ((rc = ledger_prepare(lg,
 		 "SELECT " LEASE_COLS " FROM leases "
 		 "WHERE (?1 = 0 OR state IN ('requested', 'approved', "
-		 "'minting', "
-		 "'active')) AND (?2 IS NULL OR provider = ?2) "
+		 "'minting', 'active') OR (state = 'orphaned' AND "
+		 "coalesce(expires_ms, ?6 + 1) > ?6)) "
+		 "AND (?2 IS NULL OR provider = ?2) "
 		 "AND (?3 IS NULL OR fingerprint = ?3) "
 		 "AND (?4 IS NULL OR session = ?4) "
 		 "AND (?5 = 0 OR state = 'requested') "
@@ -327,6 +346,7 @@ lease_each(struct ledger *lg, const struct lease_filter *f,
 	sqlite3_bind_text(st, 3, f->fingerprint, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, f->session, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 5, f->requested_only);
+	sqlite3_bind_int64(st, 6, janee_now_ms());
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		if ((rc = lease_from_row(st, &l)) != 0)
 			break;

@@ -5,8 +5,12 @@
  *
  *   requested -> approved | denied
  *   approved  -> minting | denied
- *   minting   -> active | failed
+ *   minting   -> active | failed | orphaned
  *   active    -> expired | revoked | irrevocable
+ *
+ * orphaned: janee died while minting and the provider cannot say that no
+ * token of the lease is left live; expires_ms then says until when one
+ * may be (0: until its own, unknown, expiry).
  */
 #ifndef JANEE_LEASE_H
 #define JANEE_LEASE_H
@@ -26,6 +30,7 @@ enum lease_state {
 	LEASE_EXPIRED,
 	LEASE_REVOKED,
 	LEASE_IRREVOCABLE,
+	LEASE_ORPHANED,
 	LEASE_NSTATES
 };
 
@@ -45,6 +50,8 @@ struct lease {
 	enum lease_state state;
 	int64_t ttl_s;
 	int64_t created_ms, approved_ms, issued_ms, expires_ms, ended_ms;
+	int64_t minting_ms; /* when the provider was asked (set on entry) */
+	int64_t token_expires_ms; /* the provider's own expiry, when said */
 	int64_t attempts, next_attempt_ms;
 	unsigned char *sealed; /* the token, sealed, while revocable */
 	size_t sealed_len;
@@ -67,6 +74,9 @@ int lease_load(struct ledger *lg, const char *id, struct lease *out) JANEE_WUR;
 int lease_save(
     struct ledger *lg, const struct lease *l, enum lease_state from) JANEE_WUR;
 
+/* An orphaned lease whose token may still be live at `now`. */
+int lease_may_be_live(const struct lease *l, int64_t now);
+
 /*
  * Take an active lease for revocation: move its next attempt from due_ms
  * to until, only if nobody moved it since it was read (one statement, so
@@ -76,7 +86,11 @@ int lease_claim(
     struct ledger *lg, const char *id, int64_t due_ms, int64_t until) JANEE_WUR;
 
 struct lease_filter {
-	int active_only; /* requested, approved, minting, active */
+	/*
+	 * requested, approved, minting, active, and orphaned while its token
+	 * may still be live
+	 */
+	int active_only;
 	const char *provider;
 	const char *fingerprint;
 	const char *session; /* one MCP session's leases */

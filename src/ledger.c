@@ -89,6 +89,59 @@ static const char *const migrations[] = {
 	/* 5: finding requests nobody settled or collected, without a scan */
 	"CREATE INDEX leases_waiting ON leases (created_ms)"
 	"  WHERE state IN ('requested', 'approved');",
+	/*
+	 * 6: state orphaned (janee died while minting and the provider cannot
+	 * say that no token of the lease is left live); when minting began,
+	 * which the stale check and an orphan's "may be live until" count
+	 * from; the token's own expiry at the provider.  SQLite cannot change
+	 * a CHECK constraint in place: the table is rebuilt (sqlite.org,
+	 * "ALTER TABLE", section 7), with its indexes.
+	 */
+	"CREATE TABLE leases_v6 ("
+	"  id TEXT PRIMARY KEY,"
+	"  provider TEXT NOT NULL,"
+	"  account TEXT,"
+	"  client TEXT NOT NULL,"
+	"  session TEXT,"
+	"  reason TEXT,"
+	"  requested_scopes TEXT NOT NULL,"
+	"  granted_scopes TEXT,"
+	"  state TEXT NOT NULL CHECK (state IN ('requested', 'approved',"
+	"    'denied', 'minting', 'active', 'failed', 'expired', 'revoked',"
+	"    'irrevocable', 'orphaned')),"
+	"  ttl_s INTEGER NOT NULL CHECK (ttl_s > 0),"
+	"  created_ms INTEGER NOT NULL,"
+	"  approved_ms INTEGER,"
+	"  issued_ms INTEGER,"
+	"  expires_ms INTEGER,"
+	"  ended_ms INTEGER,"
+	"  fingerprint TEXT,"
+	"  sealed_token BLOB,"
+	"  revoke_attempts INTEGER NOT NULL DEFAULT 0,"
+	"  next_attempt_ms INTEGER,"
+	"  detail TEXT,"
+	"  repositories TEXT,"
+	"  minting_ms INTEGER,"
+	"  token_expires_ms INTEGER"
+	");"
+	"INSERT INTO leases_v6 SELECT id, provider, account, client, session,"
+	"  reason, requested_scopes, granted_scopes, state, ttl_s, created_ms,"
+	"  approved_ms, issued_ms, expires_ms, ended_ms, fingerprint,"
+	"  sealed_token, revoke_attempts, next_attempt_ms, detail,"
+	"  repositories, CASE WHEN state = 'minting' THEN"
+	"  coalesce(approved_ms, created_ms) END, NULL FROM leases;"
+	"DROP TABLE leases;"
+	"ALTER TABLE leases_v6 RENAME TO leases;"
+	"CREATE INDEX leases_due ON leases (next_attempt_ms)"
+	"  WHERE state = 'active';"
+	"CREATE INDEX leases_provider ON leases (provider, state);"
+	"CREATE INDEX leases_fingerprint ON leases (fingerprint)"
+	"  WHERE fingerprint IS NOT NULL;"
+	"CREATE INDEX leases_created ON leases (created_ms);"
+	"CREATE INDEX leases_minting ON leases (minting_ms)"
+	"  WHERE state = 'minting';"
+	"CREATE INDEX leases_waiting ON leases (created_ms)"
+	"  WHERE state IN ('requested', 'approved');",
 };
 
 int

@@ -11,7 +11,7 @@
 #include "common.h"
 
 /* The schema this janee writes; migrations bring older ones here. */
-#define LEDGER_SCHEMA_VERSION 5
+#define LEDGER_SCHEMA_VERSION 6
 
 struct ledger {
 	sqlite3 *db;

@@ -7,17 +7,20 @@
 #include <malloc.h>
 
 #include "agent.h"
+#include "buf.h"
 #include "cli.h"
 #include "cmd-exec.h"
 #include "home.h"
+#include "suggest.h"
 #include "util.h"
 
 static const struct cli_opt opts_none[] = { { NULL, 0, 0 } };
 static const struct cli_opt opts_json[] = { { "json", 0, 0 }, { NULL, 0, 0 } };
 static const struct cli_opt opts_init[] = { { "key-backend", 0, 1 },
 	{ "new-passphrase-fd", 0, 1 }, { NULL, 0, 0 } };
-static const struct cli_opt opts_secret_set[] = { { "from-file", 0, 1 },
-	{ NULL, 0, 0 } };
+static const struct cli_opt opts_secret_set[] = {
+	{ "from-file", 0, CLI_ARG_FILE }, { NULL, 0, 0 }
+};
 static const struct cli_opt opts_rekey[] = { { "key-backend", 0, 1 },
 	{ "new-passphrase-fd", 0, 1 }, { NULL, 0, 0 } };
 static const struct cli_opt opts_lease_list[] = { { "active", 0, 0 },
@@ -31,7 +34,7 @@ static const struct cli_opt opts_audit_list[] = { { "since", 0, 1 },
 	{ NULL, 0, 0 } };
 static const struct cli_opt opts_audit_export[] = { { "format", 0, 1 },
 	{ "since", 0, 1 }, { "until", 0, 1 }, { "provider", 0, 1 },
-	{ "event", 0, 1 }, { "lease", 0, 1 }, { "output", 'o', 1 },
+	{ "event", 0, 1 }, { "lease", 0, 1 }, { "output", 'o', CLI_ARG_FILE },
 	{ NULL, 0, 0 } };
 static const struct cli_opt opts_login[] = { { "no-browser", 0, 0 },
 	{ "profile", 0, 1 }, { "paste", 0, 0 }, { NULL, 0, 0 } };
@@ -40,10 +43,12 @@ static const struct cli_opt opts_provider_add[] = { { "type", 0, 1 },
 	{ "device-endpoint", 0, 1 }, { "revocation-endpoint", 0, 1 },
 	{ "introspection-endpoint", 0, 1 }, { "client-id", 0, 1 },
 	{ "client-secret", 0, 1 }, { "auth-method", 0, 1 }, { "grant", 0, 1 },
-	{ "ca-file", 0, 1 }, { "scope", 0, 1 }, { "default-scope", 0, 1 },
-	{ "login-scope", 0, 1 }, { "max-ttl", 0, 1 }, { "default-ttl", 0, 1 },
-	{ "approval", 0, 1 }, { "lease-end", 0, 1 }, { "set", 0, 1 },
-	{ NULL, 0, 0 } };
+	{ "ca-file", 0, CLI_ARG_FILE }, { "scope", 0, 1 },
+	{ "default-scope", 0, 1 }, { "login-scope", 0, 1 }, { "max-ttl", 0, 1 },
+	{ "default-ttl", 0, 1 }, { "approval", 0, 1 }, { "lease-end", 0, 1 },
+	{ "set", 0, 1 }, { NULL, 0, 0 } };
+static const struct cli_opt opts_provider_show[] = { { "json", 0, 0 },
+	{ "scopes", 0, 0 }, { NULL, 0, 0 } };
 static const struct cli_opt opts_mcp_config[] = { { "client", 0, 1 },
 	{ NULL, 0, 0 } };
 static const struct cli_opt opts_approve[] = { { "ttl", 0, 1 },
@@ -52,7 +57,8 @@ static const struct cli_opt opts_deny[] = { { "reason", 0, 1 },
 	{ NULL, 0, 0 } };
 static const struct cli_opt opts_exec[] = { { "scope", 0, 1 }, { "repo", 0, 1 },
 	{ "ttl", 0, 1 }, { "env", 0, 1 }, { "lease", 0, 1 }, { "reason", 0, 1 },
-	{ "on-expiry", 0, 1 }, { "expand-args", 0, 0 }, { NULL, 0, 0 } };
+	{ "on-expiry", 0, 1 }, { "expand-args", 0, 0 }, { "pass-env", 0, 1 },
+	{ NULL, 0, 0 } };
 static const struct cli_opt opts_import[] = { { "dry-run", 0, 0 },
 	{ "command", 0, 1 }, { NULL, 0, 0 } };
 static const struct cli_opt opts_unlock[] = { { "for", 0, 1 }, { NULL, 0, 0 } };
@@ -113,7 +119,8 @@ const struct cmd cmd_table[] = {
 	    opts_token, 1, 1, CMD_LEDGER | CMD_CONFIG, cmd_token },
 	{ NULL, "exec",
 	    "[PROVIDER] [--scope S]... [--env NAME[=REF]]... "
-	    "[--lease P:ENV:SCOPES]... [options] -- CMD [ARGS...]",
+	    "[--lease P:ENV:SCOPES]... [--pass-env NAME]... [options] -- CMD "
+	    "[ARGS...]",
 	    "run CMD with short-lived tokens and secrets in its environment "
 	    "only",
 	    "  PROVIDER              mint a lease of this provider for CMD\n"
@@ -139,7 +146,17 @@ const struct cmd cmd_table[] = {
 	    "  --expand-args         replace ${NAME} in ARGS by --env NAME's "
 	    "value\n"
 	    "                        (arguments are visible to local users: "
-	    "prefer env)\n",
+	    "prefer env)\n"
+	    "  --pass-env NAME       pass janee's variable NAME to CMD "
+	    "although "
+	    "a secret\n"
+	    "                        reference reads it (repeat); without it "
+	    "CMD gets\n"
+	    "                        none of the variables that config.json's "
+	    "references\n"
+	    "                        and ${VAR}, or --env's references, read "
+	    "(env:VAR,\n"
+	    "                        VAULT_TOKEN...), nor JANEE_PASSPHRASE\n",
 	    opts_exec, 1, -1, CMD_LEDGER | CMD_CONFIG, cmd_exec },
 	{ NULL, "import-config", "PATH [--dry-run]",
 	    "move plaintext secrets out of an MCP client's config into janee",
@@ -288,10 +305,12 @@ const struct cmd cmd_table[] = {
 	    "list configured providers, their policies and login state",
 	    "  --json                print as JSON\n", opts_json, 0, 0,
 	    CMD_LEDGER | CMD_CONFIG, cmd_provider_list },
-	{ "provider", "show", "NAME [--json]",
+	{ "provider", "show", "NAME [--json | --scopes]",
 	    "show one provider: policy, lease end, login state",
-	    "  --json                print as JSON\n", opts_json, 1, 1,
-	    CMD_LEDGER | CMD_CONFIG, cmd_provider_show },
+	    "  --json                print as JSON\n"
+	    "  --scopes              print its allowed scopes, one per line\n",
+	    opts_provider_show, 1, 1, CMD_LEDGER | CMD_CONFIG,
+	    cmd_provider_show },
 	{ NULL, "unlock", "[--for DURATION]",
 	    "hand the store's key to the background agent for a while",
 	    "  --for DURATION        how long the agent holds the key "
@@ -322,6 +341,21 @@ const struct cmd cmd_table[] = {
 	    CMD_NO_SWEEP, cmd_version },
 	{ NULL, "help", "[COMMAND...]", "show help for janee or a command", "",
 	    opts_none, 0, -1, CMD_NO_SWEEP, cmd_help },
+	{ NULL, "completion", "bash|zsh|fish",
+	    "print a shell completion script",
+	    "  bash                  source it, or install it as\n"
+	    "                        "
+	    "$datadir/bash-completion/completions/janee\n"
+	    "  zsh                   install it as _janee in a $fpath "
+	    "directory\n"
+	    "  fish                  install it as "
+	    "~/.config/fish/completions/janee.fish\n"
+	    "The scripts ask janee itself (janee __complete) for commands, "
+	    "options,\nprovider names, scopes, lease ids and secret names.\n",
+	    opts_none, 1, 1, CMD_NO_SWEEP, cmd_completion },
+	{ NULL, "__complete", "-- WORDS...",
+	    "candidates for the last word (used by the completion scripts)", "",
+	    opts_none, 0, -1, CMD_NO_SWEEP | CMD_HIDDEN, cmd_complete },
 	{ NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, NULL },
 };
 
@@ -404,6 +438,34 @@ find_cmd(int argc, char **argv, int *used)
 	return NULL;
 }
 
+/*
+ * A typo's one-line answer: "unknown command 'tokn'; did you mean
+ * 'token'?", then where to look, instead of the whole help.  group is the
+ * command group typed (its subcommands are the candidates), or NULL.
+ */
+static void
+unknown_command(const char *group, const char *word)
+{
+	const char *names[128];
+	const struct cmd *cmd;
+	size_t n = 0, idx[3], got, i;
+
+	for (cmd = cmd_table; cmd->name != NULL && n < nitems(names); cmd++)
+		if (group == NULL)
+			names[n++] = cmd->group ? cmd->group : cmd->name;
+		else if (cmd->group != NULL && strcmp(cmd->group, group) == 0)
+			names[n++] = cmd->name;
+	got = janee_nearest(word, names, n, nitems(idx), idx);
+	fprintf(stderr, "janee: unknown command '%s%s%s'", group ? group : "",
+	    group ? " " : "", word);
+	/* Whole command words, "lease list", so the answer can be typed. */
+	for (i = 0; i < got; i++)
+		fprintf(stderr, "%s'%s%s%s'", i ? ", " : "; did you mean ",
+		    group ? group : "", group ? " " : "", names[idx[i]]);
+	fprintf(stderr, "%s (see: janee help%s%s)\n", got ? "?" : "",
+	    group ? " " : "", group ? group : "");
+}
+
 int
 cmd_version(struct cli *c)
 {
@@ -449,9 +511,41 @@ find_opt(
 	return NULL;
 }
 
-static const struct cli_opt global_opts[] = { { "home", 0, 1 },
+const struct cli_opt cli_global_opts[] = { { "home", 0, CLI_ARG_FILE },
 	{ "passphrase-fd", 0, 1 }, { "help", 'h', 0 }, { "version", 0, 0 },
 	{ NULL, 0, 0 } };
+
+/* "unknown option '--scop'; did you mean '--scope'?", as an error. */
+static int
+unknown_option(const struct cli_opt *opts, const char *arg)
+{
+	const struct cli_opt *tables[2] = { opts, cli_global_opts };
+	char names[CLI_MAX_OPTS + 8][40], word[64];
+	const char *cands[CLI_MAX_OPTS + 8];
+	struct buf near;
+	size_t n = 0, t;
+	int i, rc;
+
+	for (t = 0; t < nitems(tables); t++)
+		for (i = 0; tables[t] != NULL && tables[t][i].name != NULL &&
+		     n < nitems(names);
+		     i++) {
+			snprintf(names[n], sizeof(names[n]), "--%s",
+			    tables[t][i].name);
+			cands[n] = names[n];
+			n++;
+		}
+	/* The name alone: "--scop=x" is a slip for "--scope". */
+	snprintf(word, sizeof(word), "%.*s", (int)strcspn(arg, "="), arg);
+	buf_init(&near, 4096);
+	if (janee_suggest(word, cands, n, 3, &near) == 0)
+		buf_reset(&near);
+	rc = janee_err_set(JANEE_ERR_USAGE, "unknown option '%s'%s%s%s", arg,
+	    near.len ? "; did you mean " : "", near.len ? near.p : "",
+	    near.len ? "?" : "");
+	buf_free(&near);
+	return rc;
+}
 
 /* Apply a global option; 1 when --help was asked for. */
 static int
@@ -527,10 +621,9 @@ parse_opts(struct cli *c, const struct cli_opt *opts, int argc, char **argv)
 		}
 		global = 0;
 		if ((o = find_opt(opts, name, len, sn, &idx)) == NULL) {
-			if ((o = find_opt(global_opts, name, len, sn, &idx)) ==
-			    NULL)
-				return janee_err_set(JANEE_ERR_USAGE,
-				    "unknown option '%s'", arg);
+			if ((o = find_opt(
+				 cli_global_opts, name, len, sn, &idx)) == NULL)
+				return unknown_option(opts, arg);
 			global = 1;
 		}
 		val = NULL;
@@ -612,11 +705,11 @@ main(int argc, char **argv)
 		name = arg + (arg[1] == '-' ? 2 : 1);
 		eq = strchr(name, '=');
 		len = eq ? (size_t)(eq - name) : strlen(name);
-		o = find_opt(global_opts, name, len,
+		o = find_opt(cli_global_opts, name, len,
 		    arg[1] == '-' ? 0 : (arg[2] == '\0' ? arg[1] : '?'), &idx);
 		if (o == NULL) {
-			fprintf(stderr, "janee: unknown option '%s'\n", arg);
-			main_usage(stderr);
+			fprintf(stderr, "janee: %s (see: janee help)\n",
+			    janee_err_msg(unknown_option(NULL, arg)));
 			return 2;
 		}
 		if (o->has_arg && eq == NULL && first + 1 >= argc) {
@@ -648,19 +741,14 @@ main(int argc, char **argv)
 			if (first + 1 < argc &&
 			    strcmp(argv[first + 1], "--help") != 0 &&
 			    strcmp(argv[first + 1], "-h") != 0) {
-				fprintf(stderr,
-				    "janee: unknown command "
-				    "'%s %s'\n",
-				    argv[first], argv[first + 1]);
-				group_usage(argv[first], stderr);
+				unknown_command(argv[first], argv[first + 1]);
 				return 2;
 			}
 			group_usage(
 			    argv[first], first + 1 < argc ? stdout : stderr);
 			return first + 1 < argc ? 0 : 2;
 		}
-		fprintf(stderr, "janee: unknown command '%s'\n", argv[first]);
-		main_usage(stderr);
+		unknown_command(NULL, argv[first]);
 		return 2;
 	}
 	c.cmd = cmd;
@@ -685,11 +773,14 @@ main(int argc, char **argv)
 	if ((rc = cli_check_args(&c)) == 0 &&
 	    (rc = cli_open(&c, cmd->flags)) == 0)
 		rc = cmd->exec(&c);
-	if (rc != 0 && rc != JANEE_ERR_USAGE)
-		fprintf(stderr, "janee: %s\n", janee_err_msg(rc));
-	else if (rc == JANEE_ERR_USAGE &&
-	    janee_err_msg(rc) != janee_strerror(rc))
-		fprintf(stderr, "janee: %s\n", janee_err_msg(rc));
+	/* A message may quote a lease's or a server's text: escaped. */
+	if ((rc != 0 && rc != JANEE_ERR_USAGE) ||
+	    (rc == JANEE_ERR_USAGE &&
+		janee_err_msg(rc) != janee_strerror(rc))) {
+		fputs("janee: ", stderr);
+		cli_put_text(stderr, janee_err_msg(rc), 0);
+		fputc('\n', stderr);
+	}
 out:
 	if (fflush(stdout) != 0 && rc == 0) {
 		fprintf(stderr, "janee: cannot write output: %s\n",

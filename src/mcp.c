@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "broker.h"
+#include "json-check.h"
 #include "mcp.h"
 #include "util.h"
 
@@ -46,6 +47,54 @@ mcp_error(cJSON *id, int code, const char *msg)
 	return r;
 }
 
+cJSON *
+mcp_tool_error(const char *fmt, ...)
+{
+	cJSON *r = cJSON_CreateObject(), *c, *t;
+	va_list ap;
+	char *msg;
+
+	/* Never cut: the model reads the whole message. */
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	c = cJSON_AddArrayToObject(r, "content");
+	t = cJSON_CreateObject();
+	cJSON_AddStringToObject(t, "type", "text");
+	cJSON_AddStringToObject(t, "text", msg ? msg : "out of memory");
+	cJSON_AddItemToArray(c, t);
+	cJSON_AddBoolToObject(r, "isError", 1);
+	free(msg);
+	return r;
+}
+
+/* A result with structuredContent, and the same as text. */
+cJSON *
+mcp_tool_ok(cJSON *structured)
+{
+	cJSON *r = cJSON_CreateObject(), *c, *t;
+	char *s = cJSON_PrintUnformatted(structured);
+
+	c = cJSON_AddArrayToObject(r, "content");
+	t = cJSON_CreateObject();
+	cJSON_AddStringToObject(t, "type", "text");
+	cJSON_AddStringToObject(t, "text", s ? s : "");
+	cJSON_AddItemToArray(c, t);
+	cJSON_free(s);
+	cJSON_AddItemToObject(r, "structuredContent", structured);
+	cJSON_AddBoolToObject(r, "isError", 0);
+	return r;
+}
+
+void
+mcp_answer(struct mcp *m, cJSON *id, cJSON *result, int stateless)
+{
+	if (stateless)
+		cJSON_AddStringToObject(result, "resultType", "complete");
+	mcp_send(m, mcp_result(id, result));
+}
+
 static char *utf8_repair(const char *s);
 
 void
@@ -73,6 +122,23 @@ mcp_emit(struct mcp *m, cJSON *v)
 		cJSON_free(s);
 	}
 	cJSON_Delete(v);
+}
+
+void
+mcp_warn(const char *fmt, ...)
+{
+	char *line, *shown = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&line, fmt, ap) < 0)
+		line = NULL;
+	va_end(ap);
+	if (line != NULL)
+		shown = janee_text_escape(line);
+	fprintf(stderr, "janee serve: %s\n", shown ? shown : "out of memory");
+	free(shown);
+	free(line);
 }
 
 void
@@ -137,7 +203,7 @@ mcp_ready(struct mcp *m)
 		snprintf(m->ready_error, sizeof(m->ready_error), "%s",
 		    janee_err_msg(rc));
 		m->ready_failed = 1;
-		fprintf(stderr, "janee serve: %s\n", m->ready_error);
+		mcp_warn("%s", m->ready_error);
 		return rc;
 	}
 	m->c->broker.client = m->client ? m->client : "mcp";
@@ -147,47 +213,13 @@ mcp_ready(struct mcp *m)
 	return 0;
 }
 
-/*
- * The length of the strict UTF-8 sequence at p (no overlongs, no
- * surrogates, nothing past U+10FFFF), or 0 when there is none.
- */
-static size_t
-utf8_seq(const unsigned char *p, size_t n)
-{
-	size_t k, len;
-	uint32_t cp;
-
-	if (p[0] < 0x80)
-		return 1;
-	if ((p[0] & 0xe0) == 0xc0)
-		len = 2, cp = p[0] & 0x1f;
-	else if ((p[0] & 0xf0) == 0xe0)
-		len = 3, cp = p[0] & 0x0f;
-	else if ((p[0] & 0xf8) == 0xf0)
-		len = 4, cp = p[0] & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (k = 1; k < len; k++) {
-		if ((p[k] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[k] & 0x3f);
-	}
-	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
-	    (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
 static int
 utf8_valid(const unsigned char *p, size_t n)
 {
 	size_t i = 0, len;
 
 	for (; i < n; i += len)
-		if ((len = utf8_seq(p + i, n - i)) == 0)
+		if ((len = janee_utf8_seq(p + i, n - i, NULL)) == 0)
 			return 0;
 	return 1;
 }
@@ -199,7 +231,7 @@ utf8_prefix(const char *s, size_t max)
 	const unsigned char *p = (const unsigned char *)s;
 	size_t n = strnlen(s, max), i = 0, len;
 
-	while (i < n && (len = utf8_seq(p + i, n - i)) != 0)
+	while (i < n && (len = janee_utf8_seq(p + i, n - i, NULL)) != 0)
 		i += len;
 	return (int)i;
 }
@@ -220,7 +252,7 @@ utf8_repair(const char *s)
 	if (utf8_valid(p, n) || (out = malloc(3 * n + 1)) == NULL)
 		return NULL;
 	for (i = 0, o = out; i < n; i += len)
-		if ((len = utf8_seq(p + i, n - i)) == 0) {
+		if ((len = janee_utf8_seq(p + i, n - i, NULL)) == 0) {
 			memcpy(o, "\xef\xbf\xbd", 3);
 			o += 3;
 			len = 1;
@@ -469,6 +501,87 @@ notification(struct mcp *m, const char *method, cJSON *params)
 	/* initialized, progress, roots/list_changed...: nothing to do. */
 }
 
+/* A message's id when it is one a request may have (string, integer). */
+static cJSON *
+msg_id(const cJSON *msg)
+{
+	cJSON *id = cJSON_GetObjectItemCaseSensitive(msg, "id");
+
+	if (id != NULL &&
+	    (cJSON_IsString(id) ||
+		(cJSON_IsNumber(id) &&
+		    id->valuedouble == (double)(int64_t)id->valuedouble)))
+		return id;
+	return NULL;
+}
+
+/*
+ * Refuse a message that janee and a strict reader (a gateway, a filter in
+ * front of janee) would read apart (json-check.h): a string holding NUL
+ * ("request_token\u0000zzz" is request_token to cJSON), a raw control
+ * character, an object with a name twice (cJSON answers with the first,
+ * others with the last).  Answered -32700 (not JSON), -32602 when the
+ * place is in params, else -32600; with the request's id unless the id
+ * itself, or a name at the top, is what cannot be read one way.  Returns
+ * 1 when refused.
+ */
+static int
+refuse_ambiguous(struct mcp *m, const char *p, size_t n, const cJSON *msg)
+{
+	char where[96], text[256];
+	const char *kind;
+	enum json_check k;
+	cJSON *id = NULL;
+	int rc, top, in_params;
+
+	k = json_check_strings(p, n, where, sizeof(where));
+	if (k == JSON_CHECK_CONTROL || k == JSON_CHECK_DEEP) {
+		snprintf(text, sizeof(text), "parse error: %s at %s",
+		    k == JSON_CHECK_DEEP
+			? "nested too deeply"
+			: "a raw control character (JSON requires it escaped) "
+			  "in the string",
+		    where);
+		mcp_send(m, mcp_error(NULL, -32700, text));
+		return 1;
+	}
+	if (k == JSON_CHECK_OK) {
+		if ((rc = json_check_duplicates(msg, where, sizeof(where))) <
+		    0) {
+			janee_err_clear();
+			mcp_send(m, mcp_error(NULL, -32603, "out of memory"));
+			return 1;
+		}
+		k = (enum json_check)rc;
+	}
+	if (k == JSON_CHECK_OK)
+		return 0;
+	top = strpbrk(where, ".[") == NULL;
+	/* Inside params: invalid params; in the envelope: invalid request. */
+	in_params = cJSON_IsObject(msg) && strncmp(where, "params", 6) == 0 &&
+	    (where[6] == '.' || where[6] == '[');
+	kind = in_params ? "invalid params" : "invalid request";
+	/* The id of a request (never of a response: that id is ours). */
+	if (cJSON_IsObject(msg) && cJSON_HasObjectItem(msg, "method") &&
+	    !(top &&
+		(strstr(where, " (a member name)") != NULL ||
+		    (strncmp(where, "id", 2) == 0 &&
+			(where[2] == '\0' || where[2] == ' ')))))
+		id = msg_id(msg);
+	if (k == JSON_CHECK_NUL)
+		snprintf(text, sizeof(text),
+		    "%s: %s holds a NUL character (\\u0000); janee refuses "
+		    "it, as readers disagree on where such a string ends",
+		    kind, where);
+	else
+		snprintf(text, sizeof(text),
+		    "%s: the key %s appears twice; janee refuses it, as "
+		    "readers disagree on which one counts",
+		    kind, where);
+	mcp_send(m, mcp_error(id, in_params ? -32602 : -32600, text));
+	return 1;
+}
+
 /* One complete line: validate per JSON-RPC 2.0 and dispatch. */
 static void
 message(struct mcp *m, const char *p, size_t n)
@@ -499,6 +612,10 @@ message(struct mcp *m, const char *p, size_t n)
 			NULL, -32700, "parse error: not a JSON document"));
 		return;
 	}
+	if (refuse_ambiguous(m, p, n, msg)) {
+		cJSON_Delete(msg);
+		return;
+	}
 	if (!cJSON_IsArray(msg))
 		dispatch(m, msg);
 	else if (m->initialized && strcmp(m->protocol, "2025-03-26") == 0)
@@ -518,16 +635,11 @@ dispatch(struct mcp *m, cJSON *msg)
 {
 	cJSON *id, *method, *params, *ver;
 
-	id = cJSON_GetObjectItemCaseSensitive(msg, "id");
 	ver = cJSON_GetObjectItemCaseSensitive(msg, "jsonrpc");
 	method = cJSON_GetObjectItemCaseSensitive(msg, "method");
 	params = cJSON_GetObjectItemCaseSensitive(msg, "params");
 	/* Ids are strings or integers; anything else is not a request. */
-	if (id != NULL &&
-	    !(cJSON_IsString(id) ||
-		(cJSON_IsNumber(id) &&
-		    id->valuedouble == (double)(int64_t)id->valuedouble)))
-		id = NULL;
+	id = msg_id(msg);
 	if (!cJSON_IsObject(msg) || !cJSON_IsString(ver) ||
 	    strcmp(ver->valuestring, "2.0") != 0) {
 		mcp_send(m,
@@ -646,8 +758,7 @@ mcp_tick(struct mcp *m)
 		r.ended = lease_ended;
 		r.arg = m;
 		if ((rc = broker_sweep(&m->c->broker, 0, &r)) != 0) {
-			fprintf(stderr, "janee serve: sweep: %s\n",
-			    janee_err_msg(rc));
+			mcp_warn("sweep: %s", janee_err_msg(rc));
 			janee_err_clear();
 		}
 		if (broker_next_due(&m->c->broker, &due) == 0) {

@@ -76,10 +76,55 @@ int mcp_batch_take(struct mcp *m, cJSON *v);
 void mcp_batch_forget(struct mcp *m, const cJSON *id);
 void mcp_batch_free_all(struct mcp *m);
 
+/*
+ * A line on janee serve's stderr, which a person reads: "janee serve: "
+ * and the formatted text, unsafe characters escaped (text.h), since it
+ * may quote what an agent sent.
+ */
+void mcp_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Log to the client (notifications/message) when its level allows. */
 void mcp_notify_log(struct mcp *m, int level, cJSON *data);
 
-/* tools (mcp-tools.c) */
+/*
+ * Tool results: an error the model can read (isError), a result with
+ * structuredContent (and the same as text); mcp_answer sends one as the
+ * answer to request id (resultType "complete" in the stateless era).
+ */
+cJSON *
+mcp_tool_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+cJSON *mcp_tool_ok(cJSON *structured);
+void mcp_answer(struct mcp *m, cJSON *id, cJSON *result, int stateless);
+
+/*
+ * A tool that works with a lease (request_token; call_api).  granted()
+ * makes the tool's result once the lease is issued; args are the
+ * tools/call arguments, g is the caller's.
+ */
+struct broker_grant;
+struct broker_req;
+struct mcp_lease_tool {
+	const char *name;
+	cJSON *(*granted)(
+	    struct mcp *m, const cJSON *args, const struct broker_grant *g);
+};
+
+/*
+ * mcp-lease.c: obtain a lease for tool t.  mcp_lease_obtain submits req
+ * to the broker (which decides how it is approved) and returns the
+ * result now, or NULL with *pending set when it answers later (after an
+ * elicitation, `janee approve`, or in the stateless era the repeated call
+ * that mcp_lease_resume takes).  mcp_lease_collect hands over a lease of
+ * this session that was approved after its call was answered "pending".
+ */
+cJSON *
+mcp_lease_obtain(struct mcp *m, const struct mcp_lease_tool *t, cJSON *id,
+    const cJSON *params, struct broker_req *req, int stateless, int *pending);
+cJSON *mcp_lease_resume(
+    struct mcp *m, const struct mcp_lease_tool *t, const cJSON *params);
+cJSON *mcp_lease_collect(struct mcp *m, const struct mcp_lease_tool *t,
+    const cJSON *args, const char *lease_id);
+
+/* tools (mcp-tools.c; responses, ticks and shutdown in mcp-lease.c) */
 cJSON *mcp_tools_list(void);
 /* Run a tools/call; answers through mcp_send now or later (pending). */
 void mcp_tools_call(struct mcp *m, cJSON *id, cJSON *params, int stateless);

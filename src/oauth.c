@@ -468,7 +468,7 @@ out:
 
 int
 oauth_introspect(const struct oauth_client *c, const char *url,
-    const struct janee_secret *token, int *active)
+    const struct janee_secret *token, const char *hint, int *active)
 {
 	struct oauth_form f;
 	cJSON *j = NULL;
@@ -478,6 +478,8 @@ oauth_introspect(const struct oauth_client *c, const char *url,
 	*active = 0;
 	if ((rc = oauth_form_add(&f, "token", (const char *)token->data)) ==
 		0 &&
+	    (hint == NULL ||
+		(rc = oauth_form_add(&f, "token_type_hint", hint)) == 0) &&
 	    (rc = post_form(c, "introspection endpoint", url, &f, 1, 0, &j,
 		 NULL, NULL)) == 0)
 		*active =
@@ -751,4 +753,111 @@ oauth_device_poll(const struct oauth_client *c, const char *url,
 		    "token endpoint refused the device code: %s",
 		    c->name, *err.code ? err.code : "unknown error");
 	}
+}
+
+/* ---- tokens kept in the login until the ledger has them ---- */
+
+int
+oauth_login_put(struct janee_ctx *ctx, const cJSON *root, const char *account)
+{
+	struct janee_secret *val = NULL;
+	char *s;
+	int rc;
+
+	if ((s = cJSON_PrintUnformatted(root)) == NULL ||
+	    (val = janee_secret_new(s, strlen(s))) == NULL)
+		rc = janee_err_set(JANEE_ERR_NOMEM, "out of memory");
+	else
+		rc = ctx->cred_put(ctx, val, account);
+	if (s != NULL) {
+		janee_wipe(s, strlen(s));
+		cJSON_free(s);
+	}
+	janee_secret_free(val);
+	return rc;
+}
+
+static int64_t
+entry_expiry(const cJSON *e)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(e, "expires_at");
+
+	return cJSON_IsNumber(v) && v->valuedouble > 0 ? (int64_t)v->valuedouble
+						       : 0;
+}
+
+void
+oauth_minted_prune(struct janee_ctx *ctx, cJSON *root)
+{
+	cJSON *a = cJSON_GetObjectItemCaseSensitive(root, "minted"), *e, *next;
+	const cJSON *id;
+	int64_t now = ctx->now_ms(), exp;
+	int n = 0;
+
+	if (a == NULL)
+		return;
+	if (!cJSON_IsArray(a)) {
+		cJSON_DeleteItemFromObjectCaseSensitive(root, "minted");
+		return;
+	}
+	for (e = a->child; e != NULL; e = next) {
+		next = e->next;
+		id = cJSON_GetObjectItemCaseSensitive(e, "lease");
+		exp = entry_expiry(e);
+		if (!cJSON_IsString(id) || (exp != 0 && exp <= now) ||
+		    !ctx->lease_minting(ctx, id->valuestring))
+			cJSON_Delete(cJSON_DetachItemViaPointer(a, e));
+		else
+			n++;
+	}
+	while (n-- > OAUTH_MINTED_MAX - 1)
+		cJSON_Delete(cJSON_DetachItemFromArray(a, 0));
+}
+
+int
+oauth_minted_add(struct janee_ctx *ctx, cJSON *root, const char *lease_id,
+    const struct janee_secret *token, int64_t expires_ms)
+{
+	cJSON *a, *e;
+
+	oauth_minted_prune(ctx, root);
+	if ((a = cJSON_GetObjectItemCaseSensitive(root, "minted")) == NULL &&
+	    (a = cJSON_AddArrayToObject(root, "minted")) == NULL)
+		return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
+	if ((e = cJSON_CreateObject()) == NULL || !cJSON_AddItemToArray(a, e)) {
+		cJSON_Delete(e);
+		return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
+	}
+	if (cJSON_AddStringToObject(e, "lease", lease_id) == NULL ||
+	    cJSON_AddStringToObject(
+		e, "access_token", (const char *)token->data) == NULL ||
+	    cJSON_AddNumberToObject(e, "expires_at", (double)expires_ms) ==
+		NULL)
+		return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
+	return 0;
+}
+
+int
+oauth_minted_find(const cJSON *root, const char *lease_id,
+    struct janee_secret **token, int64_t *expires_ms)
+{
+	const cJSON *e, *id, *at;
+
+	*token = NULL;
+	*expires_ms = 0;
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(root, "minted"))
+	{
+		id = cJSON_GetObjectItemCaseSensitive(e, "lease");
+		at = cJSON_GetObjectItemCaseSensitive(e, "access_token");
+		if (!cJSON_IsString(id) ||
+		    strcmp(id->valuestring, lease_id) != 0 ||
+		    !cJSON_IsString(at))
+			continue;
+		*expires_ms = entry_expiry(e);
+		if ((*token = janee_secret_new(
+			 at->valuestring, strlen(at->valuestring))) == NULL)
+			return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
+		return 0;
+	}
+	return JANEE_ERR_NOT_FOUND;
 }

@@ -101,9 +101,12 @@ int oauth_token_exchange(const struct oauth_client *c, const char *url,
 int oauth_revoke(const struct oauth_client *c, const char *url,
     const struct janee_secret *token, const char *hint) JANEE_WUR;
 
-/* RFC 7662: whether the server still considers token active. */
+/*
+ * RFC 7662: whether the server still considers token active; hint
+ * ("access_token", "refresh_token"; section 2.1) may be NULL.
+ */
 int oauth_introspect(const struct oauth_client *c, const char *url,
-    const struct janee_secret *token, int *active) JANEE_WUR;
+    const struct janee_secret *token, const char *hint, int *active) JANEE_WUR;
 
 struct oauth_device {
 	struct janee_secret *device_code;
@@ -135,5 +138,33 @@ int oauth_device_poll(const struct oauth_client *c, const char *url,
 
 /* Scopes joined by spaces, as OAuth wants them; caller frees. */
 char *oauth_scope_join(const struct janee_strlist *l);
+
+/*
+ * Tokens minted from a login, kept in the sealed login itself when a mint
+ * writes it anyway (a rotated refresh token): if janee dies before the
+ * ledger records the token, the provider's reconcile() finds it there by
+ * the lease id and can revoke it.  The login JSON object root holds them
+ * as "minted": [{"lease", "access_token", "expires_at" (ms, 0 unknown)}].
+ *
+ * oauth_minted_prune drops the tokens of leases no longer minting (the
+ * ledger has them, or they were reconciled: ctx->lease_minting) and the
+ * expired ones, keeping at most OAUTH_MINTED_MAX (the oldest go first; a
+ * lease whose token is dropped so is orphaned when reconciled, never
+ * forgotten).  oauth_minted_add prunes, then adds token for lease_id.
+ * oauth_minted_find copies the token kept for lease_id into *token
+ * (caller frees) and its expiry into *expires_ms; JANEE_ERR_NOT_FOUND
+ * (no message) when none is kept.
+ */
+#define OAUTH_MINTED_MAX 64
+/* Store the login JSON root through ctx->cred_put, the text wiped after. */
+int oauth_login_put(struct janee_ctx *ctx, const struct cJSON *root,
+    const char *account) JANEE_WUR;
+struct cJSON;
+void oauth_minted_prune(struct janee_ctx *ctx, struct cJSON *root);
+int oauth_minted_add(struct janee_ctx *ctx, struct cJSON *root,
+    const char *lease_id, const struct janee_secret *token,
+    int64_t expires_ms) JANEE_WUR;
+int oauth_minted_find(const struct cJSON *root, const char *lease_id,
+    struct janee_secret **token, int64_t *expires_ms) JANEE_WUR;
 
 #endif

@@ -3,6 +3,7 @@
 
 #include "buf.h"
 #include "policy.h"
+#include "suggest.h"
 #include "util.h"
 
 /*
@@ -42,7 +43,7 @@ policy_check(const struct prov *pv, struct janee_strlist *scopes,
 	char max[32];
 	struct buf allowed;
 	size_t i;
-	int rc;
+	int rc, open;
 
 	if (scopes->n == 0) {
 		if (p->defaults.n == 0)
@@ -60,15 +61,17 @@ policy_check(const struct prov *pv, struct janee_strlist *scopes,
 	for (i = 0; i < scopes->n; i++) {
 		if (janee_strlist_has(&p->ceiling, scopes->v[i]))
 			continue;
+		/* A long ceiling: the closest and where to see them all. */
 		buf_init(&allowed, 1 << 16);
-		for (size_t j = 0; j < p->ceiling.n; j++)
-			if (buf_printf(&allowed, "%s%s", j ? ", " : "",
-				p->ceiling.v[j]) != 0)
-				break;
+		open = janee_suggest_list(scopes->v[i],
+		    (const char *const *)p->ceiling.v, p->ceiling.n,
+		    "allowed scopes", &allowed);
 		rc = janee_err_set(JANEE_ERR_POLICY,
-		    "scope '%s' is not within "
-		    "the policy of provider '%s' (allowed: %s)",
-		    scopes->v[i], pv->name, allowed.p ? allowed.p : "");
+		    "scope '%s' is not within the policy of provider '%s'; "
+		    "%s%s%s%s",
+		    scopes->v[i], pv->name, allowed.p ? allowed.p : "",
+		    open > 0 ? "; see them all with: janee provider show " : "",
+		    open > 0 ? pv->name : "", open > 0 ? " --scopes)" : "");
 		buf_free(&allowed);
 		return rc;
 	}

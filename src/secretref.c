@@ -565,6 +565,77 @@ secretref_expand(const char *s, char **out)
 	return 0;
 }
 
+/* --- the environment a reference reads ------------------------------ */
+
+static int
+add_name(struct janee_strlist *out, const char *name, size_t n)
+{
+	char *v;
+	int rc;
+
+	if ((v = janee_asprintf("%.*s", (int)n, name)) == NULL)
+		return JANEE_ERR_NOMEM;
+	rc = janee_strlist_has(out, v) ? 0 : janee_strlist_add(out, v);
+	free(v);
+	return rc;
+}
+
+/* ${VAR} of these is the session's identity or layout, not a secret. */
+static int
+basic_var(const char *name, size_t n)
+{
+	static const char *const basics[] = { "HOME", "USER", "LOGNAME", "PATH",
+		"SHELL", "PWD", "TMPDIR", "TERM", "LANG", "TZ",
+		"XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME",
+		"XDG_CACHE_HOME", "XDG_RUNTIME_DIR" };
+	size_t i;
+
+	for (i = 0; i < nitems(basics); i++)
+		if (strlen(basics[i]) == n && memcmp(basics[i], name, n) == 0)
+			return 1;
+	return 0;
+}
+
+int
+secretref_env_names(const char *s, struct janee_strlist *out)
+{
+	static const char *const vault[] = { "VAULT_ADDR", "VAULT_TOKEN",
+		"VAULT_TOKEN_FILE", "VAULT_NAMESPACE", "VAULT_CACERT" };
+	const char *p, *end;
+	size_t i;
+	int rc = 0;
+
+	switch (secretref_kind(s)) {
+	case SECRETREF_ENV:
+		p = s + strlen("env:");
+		return valid_var(p, strlen(p)) ? add_name(out, p, strlen(p))
+					       : 0;
+	case SECRETREF_VAULT:
+		for (i = 0; i < nitems(vault) && rc == 0; i++)
+			rc = add_name(out, vault[i], strlen(vault[i]));
+		return rc;
+	case SECRETREF_NONE:
+		break;
+	default:
+		return 0;
+	}
+	/* As secretref_expand reads it: "$${" is a literal "${". */
+	for (p = s; *p != '\0' && rc == 0; p++) {
+		if (p[0] == '$' && p[1] == '$' && p[2] == '{') {
+			p += 2;
+			continue;
+		}
+		if (p[0] != '$' || p[1] != '{' ||
+		    (end = strchr(p + 2, '}')) == NULL)
+			continue;
+		if (valid_var(p + 2, (size_t)(end - p - 2)) &&
+		    !basic_var(p + 2, (size_t)(end - p - 2)))
+			rc = add_name(out, p + 2, (size_t)(end - p - 2));
+		p = end;
+	}
+	return rc;
+}
+
 /* --- recognising plaintext secrets ---------------------------------- */
 
 static const struct {

@@ -61,6 +61,18 @@ int secretref_resolve(const char *ref, secretref_sealed_fn sealed, void *arg,
 int secretref_expand(const char *s, char **out) JANEE_WUR;
 
 /*
+ * The environment variables janee reads for s, added to out (once each):
+ * VAR of env:VAR; the Vault variables for vault:// (VAULT_ADDR,
+ * VAULT_TOKEN, VAULT_TOKEN_FILE, VAULT_NAMESPACE, VAULT_CACERT); and each
+ * ${VAR} of a string that is expanded, except the session's own basics
+ * (HOME, USER, LOGNAME, PATH, SHELL, PWD, TMPDIR, TERM, LANG, TZ and the
+ * XDG base directories), which hold no credential and which programs
+ * need.  Who runs a program for the person (janee exec, a browser
+ * opener) keeps these names out of its environment.
+ */
+int secretref_env_names(const char *s, struct janee_strlist *out) JANEE_WUR;
+
+/*
  * Whether value looks like a plaintext secret, configured under name
  * (an environment variable or option name; NULL when there is none):
  * a known token prefix (ghp_, github_pat_, gho_, xoxb-, xoxp-, sk-,

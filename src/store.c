@@ -143,8 +143,7 @@ store_seal(struct store *s, const char *purpose, const char *name,
 
 	if ((aad = aad_for(purpose, name)) == NULL)
 		return JANEE_ERR_NOMEM;
-	if (janee_secret_hook != NULL)
-		janee_secret_hook(purpose, pt, ptlen);
+	JANEE_SECRET_HOOK(purpose, pt, ptlen);
 	rc = seal_raw(s->dek, aad, pt, ptlen, blob, bloblen);
 	free(aad);
 	return rc;
@@ -236,8 +235,7 @@ kek_from_passphrase(const struct janee_secret *pw, const struct kdf_params *kp,
 	/* scrypt needs 128 * N * r bytes; allow that plus slack. */
 	uint64_t maxmem = 128 * kp->n * kp->r * kp->p + (16u << 20);
 
-	if (janee_secret_hook != NULL)
-		janee_secret_hook("passphrase", pw->data, pw->len);
+	JANEE_SECRET_HOOK("passphrase", pw->data, pw->len);
 	if (EVP_PBE_scrypt((const char *)pw->data, pw->len, kp->salt,
 		sizeof(kp->salt), kp->n, kp->r, kp->p, maxmem, kek,
 		STORE_KEY_LEN) != 1)

@@ -8,6 +8,7 @@
 
 #include "util.h"
 
+#ifdef JANEE_TEST_HOOKS
 int64_t janee_clock_offset_ms;
 void (*janee_crash_hook)(const char *point);
 void (*janee_file_hook)(const char *path, int is_home);
@@ -19,15 +20,20 @@ janee_crash_point(const char *point)
 	if (janee_crash_hook != NULL)
 		janee_crash_hook(point);
 }
+#endif
 
 int64_t
 janee_now_ms(void)
 {
 	struct timespec ts;
+	int64_t ms;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 +
-	    janee_clock_offset_ms;
+	ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+#ifdef JANEE_TEST_HOOKS
+	ms += janee_clock_offset_ms;
+#endif
+	return ms;
 }
 
 void
@@ -315,17 +321,6 @@ janee_name_valid(const char *s)
 			(i > 0 && (s[i] == '-' || s[i] == '_'))))
 			return 0;
 	return 1;
-}
-
-void
-janee_clean_text(const char *in, char *out, size_t outsz)
-{
-	size_t j = 0;
-
-	for (; in != NULL && *in != '\0' && j + 1 < outsz; in++)
-		if ((unsigned char)*in >= 0x20 && *in != 0x7f)
-			out[j++] = *in;
-	out[j] = '\0';
 }
 
 void

@@ -4,14 +4,25 @@
 
 #include "common.h"
 
+#include "text.h" /* janee_clean_text, janee_text_escape */
+
 /* Wall-clock milliseconds since the epoch (UTC), plus the offset. */
 int64_t janee_now_ms(void);
-/* Zero except in the test binary, which moves time to test expiry. */
+
+/*
+ * Test hooks, compiled only into the test programs (tests/janee-test and
+ * the unit tests), which build util.c, home.c, store.c and broker.c again
+ * with JANEE_TEST_HOOKS (Makefile.am).  In janee the hooks do not exist:
+ * the call sites below are empty macros, and no symbol or crash-point
+ * name is in the binary (tests/t0081-release-binary.sh).
+ */
+#ifdef JANEE_TEST_HOOKS
+/* Moves janee's clock, to test expiry (JANEE_TEST_CLOCK_OFFSET). */
 extern int64_t janee_clock_offset_ms;
 
 /*
  * Fault injection for the crash-safety tests: the test binary sets the
- * hook, which may end the process at a named point.  NULL in janee.
+ * hook, which may end the process at a named point.
  */
 extern void (*janee_crash_hook)(const char *point);
 void janee_crash_point(const char *point);
@@ -20,16 +31,32 @@ void janee_crash_point(const char *point);
  * For the test binary's output capture (tests/capture.c): told the janee
  * home of each command (is_home 1) and each file janee wrote through
  * atomic_commit (is_home 0), so that the suite-wide leak sweep can
- * search them.  NULL in janee.
+ * search them.
  */
 extern void (*janee_file_hook)(const char *path, int is_home);
 /*
  * Also for the leak sweep: told each value janee seals (kind: the
  * store's purpose) and each passphrase it derives a key from, so that
- * the sweep searches for every secret janee was given.  NULL in janee.
+ * the sweep searches for every secret janee was given.
  */
 extern void (*janee_secret_hook)(
     const char *kind, const void *value, size_t len);
+
+#define JANEE_FILE_HOOK(path, is_home) \
+	do { \
+		if (janee_file_hook != NULL) \
+			janee_file_hook(path, is_home); \
+	} while (0)
+#define JANEE_SECRET_HOOK(kind, value, len) \
+	do { \
+		if (janee_secret_hook != NULL) \
+			janee_secret_hook(kind, value, len); \
+	} while (0)
+#else
+#define janee_crash_point(point) ((void)0)
+#define JANEE_FILE_HOOK(path, is_home) ((void)0)
+#define JANEE_SECRET_HOOK(kind, value, len) ((void)0)
+#endif
 
 /* ISO 8601 UTC with milliseconds: "2026-11-28T10:01:39.123Z" (24 chars). */
 #define JANEE_TIME_LEN 25
@@ -65,12 +92,6 @@ int janee_lease_id_valid(const char *s);
 
 /* Lowercase hex; out must hold 2 * n + 1 bytes. */
 void janee_hex(const unsigned char *p, size_t n, char *out);
-
-/*
- * Text a server sent, for a message: at most outsz - 1 bytes, control
- * bytes dropped (NULL in: empty out).
- */
-void janee_clean_text(const char *in, char *out, size_t outsz);
 
 /* Wipe then free; NULL is fine. */
 void janee_freezero(void *p, size_t n);

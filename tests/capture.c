@@ -41,6 +41,8 @@
  * - A write error on the original descriptor (a reader that went away)
  *   closes the pipe, so janee sees EPIPE as it would have.
  */
+/* The test hooks of src/util.h (linked from libjanee_testhooks.a). */
+#define JANEE_TEST_HOOKS 1
 #include "common.h"
 
 #include <ctype.h>

@@ -15,8 +15,10 @@ usage: csvcheck.py FILE [checks...]     (FILE "-" reads stdin)
   --none COL=VALUE     no data row holds VALUE in COL
   --absent TEXT        TEXT occurs nowhere in the file (it is never printed,
                        so it may be a secret)
-  --no-formula         no field starts with = + - @ tab or CR (each was
-                       neutralized with a leading apostrophe)
+  --no-formula         no cell a spreadsheet may see starts with = + - @
+                       tab or CR, past spaces: neither a field nor a part
+                       after , ; tab CR or LF (each was neutralized with
+                       an apostrophe)
   --crlf               every record ends with CRLF (RFC 4180 section 2);
                        a bare CR or LF only inside quotes
 
@@ -27,9 +29,21 @@ stderr ("csvcheck: FILE: ...") and exits 1.  Usage errors exit 2.
 import csv
 import io
 import json
+import re
 import sys
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Where a spreadsheet that splits on other separators, or ignores the
+# quotes, starts a cell inside a field.
+CELL_SPLIT = re.compile(r"[,;\t\r\n]")
+
+
+def formula_cell(v):
+    """Whether a field, or a cell some reader cuts out of it, is a formula."""
+    if v.lstrip(" ").startswith(FORMULA_START):
+        return True
+    return any(v[m.end():].lstrip(" ").startswith(FORMULA_START)
+               for m in CELL_SPLIT.finditer(v))
 
 
 def usage(msg):
@@ -240,7 +254,7 @@ def main(argv):
     if o["no_formula"]:
         for r, row in enumerate(rows):
             for c, v in enumerate(row):
-                if v.startswith(FORMULA_START):
+                if formula_cell(v):
                     fail("row %d field %d starts a formula: %s" %
                          (r, c + 1, show(v)))
 

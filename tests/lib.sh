@@ -149,6 +149,66 @@ mints() {
 	grep -c '^mint ' "$TMP/prov/calls.log" 2>/dev/null || echo 0
 }
 
+# A janee serve session kept open on a fifo (fd 6), as an agent's would:
+# serve_open NAME starts it and sends initialize (clientInfo NAME);
+# serve_call ID ARGS sends a request_token call with ARGS as its
+# arguments and waits (up to 60 s) for the answer with that id in
+# $TMP/serve.out; serve_close ends the session (janee then denies what
+# it left waiting).  $spid is the server's pid.
+serve_open() {
+	rm -f "$TMP/in"
+	mkfifo "$TMP/in"
+	"$JANEE" serve <"$TMP/in" >"$TMP/serve.out" 2>"$TMP/serve.err" &
+	spid=$!
+	exec 6>"$TMP/in"
+	printf '%s\n' "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-06-18\",\"capabilities\":{},\"clientInfo\":{\"name\":\"$1\",\"version\":\"1\"}}}" >&6
+}
+serve_call() {
+	printf '%s\n' "{\"jsonrpc\":\"2.0\",\"id\":$1,\"method\":\"tools/call\",\"params\":{\"name\":\"request_token\",\"arguments\":$2}}" >&6
+	_sc_n=0
+	until grep -q "\"id\":$1[,}]" "$TMP/serve.out" || [ $_sc_n -ge 600 ]; do
+		sleep 0.1
+		_sc_n=$((_sc_n + 1))
+	done
+	if ! grep -q "\"id\":$1[,}]" "$TMP/serve.out"; then
+		not_ok "janee serve answered request_token within 60 s"
+		sed 's/^/  serve stdout: /' "$TMP/serve.out" >&2
+		sed 's/^/  serve stderr: /' "$TMP/serve.err" >&2
+	fi
+}
+serve_close() {
+	exec 6>&-
+	wait $spid
+}
+
+# minting_lease: the id of the newest lease in state minting
+minting_lease() {
+	"$JANEE" lease list --json | "$PYTHON3" -c 'import json,sys; print([l["id"] for l in json.load(sys.stdin) if l["state"] == "minting"][0])'
+}
+
+# lease_span FILE: seconds from created_at to expires_at of the lease in
+# FILE (janee lease show ID --json)
+lease_span() {
+	"$PYTHON3" -c '
+import json, sys, datetime as d
+l = json.load(open(sys.argv[1]))
+t = lambda s: d.datetime.fromisoformat(s.replace("Z", "+00:00"))
+print(int((t(l["expires_at"]) - t(l["created_at"])).total_seconds()))' "$1"
+}
+
+# kept_token SEALED: the access token the last login janee-test sealed
+# keeps for a lease (its "minted" list, oauth_minted_add), from the file
+# JANEE_LEAK_SECRETS_FILE named for that command; the file is passed on
+# to the suite's leak sweep.  For tests of a crash before the ledger has
+# the token (which janee therefore never printed).
+kept_token() {
+	[ -n "${JANEE_LEAK_SECRETS_FILE:-}" ] && cat "$1" >>"$JANEE_LEAK_SECRETS_FILE"
+	"$PYTHON3" -c '
+import json, sys
+logins = [l.split("\t", 1)[1] for l in open(sys.argv[1]) if l.startswith("sealed-login\t")]
+sys.stdout.write(json.loads(logins[-1])["minted"][-1]["access_token"])' "$1"
+}
+
 done_testing() {
 	[ "$_failures" -eq 0 ]
 }

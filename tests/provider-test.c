@@ -12,6 +12,11 @@
  *   "expires_in": "10m"            the provider's own expiry
  *   "grant": [...]                 grant only these of the requested scopes
  *   "token_length": 520            length of minted tokens (default 44)
+ *   "reconcile": "ok" | "blind" | "unreachable"
+ *                                  after a crash: find the lease's tokens
+ *                                  (ok); cannot look (blind: a token may
+ *                                  be live, for expires_in when set); or
+ *                                  a network failure (unreachable)
  *
  * calls.log has a line per call: "mint LEASE_ID", "repo NAME", "reconcile
  * LEASE_ID", and "revoke HASH @MS" with the real wall-clock time in ms
@@ -25,6 +30,8 @@
  * JANEE_LEAK_SECRETS_FILE: every token minted and every credential read
  * is appended there for the suite-wide leak sweep (tests/leak-sweep.py).
  */
+/* The test hooks of src/util.h (linked from libjanee_testhooks.a). */
+#define JANEE_TEST_HOOKS 1
 #include "common.h"
 
 #include <dirent.h>
@@ -45,6 +52,7 @@ struct tp {
 	char *credential;
 	int fail_mint;
 	int revoke; /* 0 ok, 1 fail, 2 unsupported */
+	int reconcile; /* 0 ok, 1 blind, 2 unreachable */
 	int64_t expires_in;
 	int64_t token_length;
 	struct janee_strlist grant;
@@ -167,7 +175,7 @@ static int
 tp_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state)
 {
 	struct tp *t;
-	const char *dir = NULL, *cred = NULL, *revoke = NULL;
+	const char *dir = NULL, *cred = NULL, *revoke = NULL, *recon = NULL;
 	int rc;
 
 	if ((t = calloc(1, sizeof(*t))) == NULL)
@@ -180,8 +188,16 @@ tp_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state)
 	    (rc = janee_cfg_string(cfg, "revoke", 0, &revoke)) != 0 ||
 	    (rc = janee_cfg_duration(cfg, "expires_in", &t->expires_in)) != 0 ||
 	    (rc = janee_cfg_int(cfg, "token_length", &t->token_length)) != 0 ||
-	    (rc = janee_cfg_strlist(cfg, "grant", &t->grant)) != 0)
+	    (rc = janee_cfg_strlist(cfg, "grant", &t->grant)) != 0 ||
+	    (rc = janee_cfg_string(cfg, "reconcile", 0, &recon)) != 0)
 		return rc;
+	if (recon != NULL && strcmp(recon, "blind") == 0)
+		t->reconcile = 1;
+	else if (recon != NULL && strcmp(recon, "unreachable") == 0)
+		t->reconcile = 2;
+	else if (recon != NULL && strcmp(recon, "ok") != 0)
+		return janee_err_set(JANEE_ERR_CONFIG,
+		    "reconcile must be ok, blind or unreachable");
 	if (t->token_length < 8 || t->token_length > 4096)
 		return janee_err_set(JANEE_ERR_CONFIG,
 		    "token_length must be "
@@ -321,7 +337,8 @@ tp_revoke(struct janee_ctx *ctx, const struct janee_secret *token)
 
 /* Every token file whose content names lease_id: revoke (remove) it. */
 static int
-tp_reconcile(struct janee_ctx *ctx, const char *lease_id, int *found)
+tp_reconcile(
+    struct janee_ctx *ctx, const char *lease_id, struct janee_reconcile *r)
 {
 	struct tp *t = ctx->state;
 	struct dirent *e;
@@ -329,7 +346,15 @@ tp_reconcile(struct janee_ctx *ctx, const char *lease_id, int *found)
 	DIR *d;
 	FILE *fp;
 
-	*found = 0;
+	log_line(t, "reconcile", lease_id);
+	if (t->reconcile == 1) {
+		r->lifetime_s = t->expires_in;
+		return janee_err_set(JANEE_ERR_UNSUPPORTED,
+		    "test provider: cannot look for the tokens of a lease");
+	}
+	if (t->reconcile == 2)
+		return janee_err_set(JANEE_ERR_NETWORK,
+		    "test provider: unreachable as configured");
 	if ((d = opendir(t->state_dir)) == NULL)
 		return janee_err_set(
 		    JANEE_ERR_PROVIDER, "test provider: %s", strerror(errno));
@@ -342,13 +367,12 @@ tp_reconcile(struct janee_ctx *ctx, const char *lease_id, int *found)
 			if (fgets(line, sizeof(line), fp) != NULL &&
 			    strncmp(line, lease_id, strlen(lease_id)) == 0 &&
 			    unlink(p) == 0)
-				(*found)++;
+				r->revoked++;
 			fclose(fp);
 		}
 		free(p);
 	}
 	closedir(d);
-	log_line(t, "reconcile", lease_id);
 	return 0;
 }
 

@@ -18,7 +18,7 @@ expect_rc 2 "no command exits 2"
 jr frobnicate
 expect_rc 2 "unknown command exits 2"
 expect_in "$TMP/err" "^janee: unknown command 'frobnicate'" "unknown command is named"
-expect_in "$TMP/err" '^usage: janee' "unknown command prints usage"
+expect_in "$TMP/err" "(see: janee help)" "unknown command says where the commands are listed"
 
 jr --bogus status
 expect_rc 2 "unknown global option exits 2"

@@ -25,29 +25,8 @@ write_config '"approval_wait": "1s", "require_out_of_band": ["write"],'
 # The session stays open (as an agent's would) until serve_close: when it
 # ends, janee denies what it left waiting, since only it could collect.
 serve_request() { # serve_request SCOPE TTL: one request_token, answered pending
-	rm -f "$TMP/in"
-	mkfifo "$TMP/in"
-	"$JANEE" serve <"$TMP/in" >"$TMP/serve.out" 2>"$TMP/serve.err" &
-	spid=$!
-	exec 6>"$TMP/in"
-	printf '%s\n' \
-	    '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t0090","version":"1"}}}' \
-	    "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":\"request_token\",\"arguments\":{\"provider\":\"t\",\"scopes\":[\"$1\"],\"ttl_seconds\":$2,\"reason\":\"t0090\"}}}" >&6
-	# Keep the session open until the answer came (slow under valgrind).
-	n=0
-	until grep -q '"id":2' "$TMP/serve.out" || [ $n -ge 600 ]; do
-		sleep 0.1
-		n=$((n + 1))
-	done
-	if ! grep -q '"id":2' "$TMP/serve.out"; then
-		not_ok "janee serve answered request_token within 60 s"
-		sed 's/^/  serve stdout: /' "$TMP/serve.out" >&2
-		sed 's/^/  serve stderr: /' "$TMP/serve.err" >&2
-	fi
-}
-serve_close() {
-	exec 6>&-
-	wait $spid
+	serve_open t0090
+	serve_call 2 "{\"provider\":\"t\",\"scopes\":[\"$1\"],\"ttl_seconds\":$2,\"reason\":\"t0090\"}"
 }
 serve_request write 600
 expect_in "$TMP/serve.out" 'pending: lease lse_' "a write scope waits for out-of-band approval"

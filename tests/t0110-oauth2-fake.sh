@@ -114,6 +114,55 @@ calls_check "revocation sent the token with token_type_hint=access_token" \
 jr provider show dev
 expect_in "$TMP/out" 'login: +logged in' "the login survives when the server keeps the grant"
 
+# Finding 8: janee dies between the server's answer and the ledger.  A
+# refresh-narrowed token is kept in the login the rotation writes anyway,
+# so the next janee command after the stale window finds it, asks the
+# introspection endpoint and revokes it (RFC 7662, RFC 7009).
+live_access() { fake_oauth_tokens | fake_oauth_json 'j["active_access"]'; }
+jr lease revoke --all # what the sweep would end meanwhile: not counted here
+live0=$(live_access)
+JANEE_TEST_CRASH_AT=after_mint jr token dev --scope a:read --ttl 5m
+check "a refresh-narrowed mint cut short after the server's answer (janee killed)" [ "$(rc)" -eq 137 ] && [ ! -s "$TMP/out" ]
+cut=$(minting_lease)
+check "the server holds its token, live" [ "$(live_access)" -eq $((live0 + 1)) ]
+fake_oauth_control '{"clear_calls": true}' >/dev/null
+JANEE_TEST_CLOCK_OFFSET=600 jr lease show "$cut"
+expect_in "$TMP/out" '^state: +failed' "finding 8 (oauth2): after the stale window the lease is reconciled"
+expect_in "$TMP/out" 'janee stopped while minting; 1 token\(s\) the provider issued for this lease were revoked' "saying its token was found and revoked"
+check "the token is dead at the server" [ "$(live_access)" -eq "$live0" ]
+calls_json
+calls_check "checked by introspection, then revoked with token_type_hint=access_token" \
+    '[(x["path"], x.get("token_type_hint"), x.get("revoked")) for x in c if x["path"] in ("/introspect", "/revoke")][:2] == [("/introspect", "access_token", None), ("/revoke", "access_token", "access_token")]'
+jr provider show dev
+expect_in "$TMP/out" 'login: +logged in' "the login lives on"
+
+# Cut short before the server was asked: the stored (rotating) refresh
+# token still works, so no token was minted: failed, 0 revoked.
+JANEE_TEST_CRASH_AT=after_record jr token dev --scope a:read --ttl 5m
+cut=$(minting_lease)
+JANEE_TEST_CLOCK_OFFSET=600 jr lease show "$cut"
+expect_in "$TMP/out" 'janee stopped while minting; 0 token' "a mint cut short before the request is failed: the refresh token was not used"
+
+# Cut short between the answer and the store: the token cannot be found,
+# and the rotated-away refresh token says an answer may have been lost.
+live0=$(live_access)
+JANEE_TEST_CRASH_AT=after_refresh jr token dev --scope a:read --ttl 5m
+cut=$(minting_lease)
+JANEE_TEST_CLOCK_OFFSET=600 jr lease show "$cut"
+expect_in "$TMP/out" '^state: +orphaned: may be live until 20' "a token lost before it was stored: orphaned, with a time"
+expect_in "$TMP/out" 'refresh token no longer works' "saying why"
+check "honestly: the server still holds it" [ "$(live_access)" -eq $((live0 + 1)) ]
+JANEE_TEST_CLOCK_OFFSET=600 jr lease show "$cut" --json
+s=$(lease_span "$TMP/out")
+check "until the minting start + 5 min + the server's expires_in (3600 s) seen before" [ "$s" -ge 3900 ] && [ "$s" -le 3910 ]
+JANEE_TEST_CLOCK_OFFSET=600 jr status
+expect_in "$TMP/out" '1 orphaned \(may be live\)' "status counts the orphan"
+jr audit list --event orphaned --lease "$cut"
+expect_in "$TMP/out" 'orphaned: may be live until' "the audit says it"
+fake_oauth_control '{"device": {"interval": 1, "script": ["ok"]}}' >/dev/null
+login
+check "log in again after the lost rotation" [ $? -eq 0 ]
+
 # Client authentication methods.
 fake_oauth_control '{"clear_calls": true}' >/dev/null
 jr token cc --scope a:read --scope b:read --ttl 5m
@@ -126,6 +175,20 @@ calls_check "basic and post were used as configured" \
 jr token wrongauth --scope a:read
 expect_rc 1 "the wrong auth method is refused by the server"
 expect_in "$TMP/err" "provider 'wrongauth': token endpoint refused: invalid_client" "with the server's error"
+
+# A client_credentials token is kept nowhere but in its lease: cut short,
+# the lease is orphaned until the lifetime the ledger saw (3600 s) + 5 min.
+jr lease revoke --all
+live0=$(live_access)
+JANEE_TEST_CRASH_AT=after_mint jr token cc --scope a:read --ttl 5m
+cut=$(minting_lease)
+JANEE_TEST_CLOCK_OFFSET=600 jr lease show "$cut"
+expect_in "$TMP/out" '^state: +orphaned: may be live until 20' "finding 8 (client_credentials): orphaned, with a time"
+expect_in "$TMP/out" 'client_credentials token is kept nowhere but in its lease' "saying why it cannot be found"
+check "and its token is indeed live at the server" [ "$(live_access)" -eq $((live0 + 1)) ]
+JANEE_TEST_CLOCK_OFFSET=600 jr lease show "$cut" --json
+s=$(lease_span "$TMP/out")
+check "until the minting start + 5 min + the lifetime seen at earlier mints" [ "$s" -ge 3900 ] && [ "$s" -le 3910 ]
 
 # Token exchange.
 fake_oauth_control '{"clear_calls": true}' >/dev/null

@@ -528,10 +528,13 @@ assert t[c[0]["token"]["id"]]["ended"] == "rotated", t[c[0]["token"]["id"]]
 assert t[c[1]["token"]["id"]]["live"] is True' "$TMP/calls.cut.json" "$TMP/state.json"
 JANEE_TEST_CRASH_AT=after_mint jg token github --scope issues:read --repo api
 JANEE_TEST_CLOCK_OFFSET=600 jg lease list --all --json
-check "an installation mint cut short is closed, saying its token cannot be found" "$PYTHON3" -c '
-import json, sys
+check "an installation mint cut short is orphaned until GitHub's hour (+ the 5 min window) is over" "$PYTHON3" -c '
+import json, sys, datetime as d
+t = lambda s: d.datetime.fromisoformat(s.replace("Z", "+00:00"))
 ls = [l for l in json.load(open(sys.argv[1])) if l["provider"] == "github" and "stopped while minting" in (l.get("detail") or "")]
-assert ls and "cannot be found and lives until the provider" in ls[0]["detail"], ls' "$TMP/out"
+assert ls and ls[0]["state"] == "orphaned" and ls[0]["may_be_live"], ls
+assert ls[0]["detail"].startswith("orphaned: may be live until ") and "GitHub cannot list installation tokens" in ls[0]["detail"], ls
+assert 3900 <= (t(ls[0]["expires_at"]) - t(ls[0]["created_at"])).total_seconds() <= 3910, ls' "$TMP/out"
 
 # The login dies at GitHub: the lease's token is revoked by the app API.
 jg token gh-me --ttl 10m

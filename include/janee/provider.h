@@ -20,7 +20,7 @@
 #include "janee/error.h"
 
 /* Bumped when a slot changes; the core refuses other versions. */
-#define JANEE_PROVIDER_VERSION 1
+#define JANEE_PROVIDER_VERSION 2
 
 /* A secret value: wiped before it is freed (janee_secret_free). */
 struct janee_secret {
@@ -71,6 +71,19 @@ struct janee_token {
 };
 
 void janee_token_clear(struct janee_token *t);
+
+/* What reconcile() is told, and answers, about a lease cut short. */
+struct janee_reconcile {
+	int64_t minting_ms; /* in: when janee began minting the lease */
+	int revoked; /* out: live tokens of the lease found and revoked */
+	/*
+	 * out, with a failure (a token of the lease may be left live): when
+	 * that token expires, when the provider knows it; else how long the
+	 * provider's tokens live (seconds), when it knows.  0: unknown.
+	 */
+	int64_t live_until_ms;
+	int64_t lifetime_s;
+};
 
 struct janee_cfg; /* one provider entry of config.json */
 struct janee_ctx;
@@ -161,6 +174,14 @@ struct janee_ctx {
 	    const char *profile);
 	int (*cred_lock)(struct janee_ctx *ctx);
 	void (*cred_unlock)(struct janee_ctx *ctx);
+	/*
+	 * Whether lease_id is still minting: a token minted for it may not
+	 * be in the ledger yet (janee may have died meanwhile).  A provider
+	 * that keeps the tokens it minted for reconcile() drops those of
+	 * leases no longer minting.  1 yes (also when the ledger cannot
+	 * say), 0 no.
+	 */
+	int (*lease_minting)(struct janee_ctx *ctx, const char *lease_id);
 	int64_t (*now_ms)(void);
 	/* Diagnostics to stderr; never pass a secret. */
 	void (*log)(struct janee_ctx *ctx, const char *fmt, ...)
@@ -204,12 +225,16 @@ struct janee_provider {
 	int (*revoke)(struct janee_ctx *ctx, const struct janee_secret *token);
 
 	/*
-	 * A janee process died while minting lease_id: revoke any token the
-	 * provider issued for it and say how many in *found.  Optional:
-	 * without it such a token lives until the provider's own expiry.
+	 * A janee process died while minting lease_id: find any token the
+	 * provider issued for it, revoke it, and say how many in r->revoked;
+	 * 0 returned means no token of the lease is left live.  A failure
+	 * (with a message saying why) means one may be: the lease is then
+	 * orphaned, until r->live_until_ms or for r->lifetime_s when known.
+	 * JANEE_ERR_NETWORK: tried again later.  Optional: without it such a
+	 * token is orphaned.
 	 */
-	int (*reconcile)(
-	    struct janee_ctx *ctx, const char *lease_id, int *found);
+	int (*reconcile)(struct janee_ctx *ctx, const char *lease_id,
+	    struct janee_reconcile *r);
 
 	/* Interactive login by a person (`janee login NAME`).  Optional. */
 	int (*login)(struct janee_ctx *ctx, const struct janee_login_ui *ui);

@@ -197,6 +197,67 @@ for (const [what, args] of [
 	await o.close();
 }
 
+// --- read as a gateway reads (issue 12, finding 9) -----------------------
+// cJSON ends a string at \u0000 and keeps both members of a duplicate key
+// (look-ups get the first); a gateway or filter in front of janee reads
+// the whole string, or the last member.  janee refuses such a message,
+// naming the place, so that nobody acts on a reading the others do not
+// share.  The lines are written by hand: JSON.stringify cannot repeat a
+// key.
+
+await expectError(s, 'invariant (finding 9): a tool name with a NUL (request_token\\u0000zzz)',
+	'{"jsonrpc":"2.0","id":"nul-name","method":"tools/call","params":{"name":"request_token\\u0000zzz","arguments":{"provider":"auto","scopes":["read"],"ttl_seconds":60,"reason":"nul-name"}}}',
+	-32602, 'nul-name');
+await expectError(s, 'a method with a NUL', '{"jsonrpc":"2.0","id":"nul-method","method":"tools/list\\u0000x"}', -32600, 'nul-method');
+await expectError(s, 'an id with a NUL (answered with id null)', '{"jsonrpc":"2.0","id":"a\\u0000b","method":"ping"}', -32600, null);
+await expectError(s, 'a scope with a NUL', '{"jsonrpc":"2.0","id":"nul-scope","method":"tools/call","params":{"name":"request_token","arguments":{"provider":"auto","scopes":["read\\u0000admin"],"reason":"nul-scope"}}}', -32602, 'nul-scope');
+await expectError(s, 'a member name with a NUL', '{"jsonrpc":"2.0","id":"nul-key","method":"tools/call","params":{"name\\u0000x":"list_leases","arguments":{}}}', -32602, 'nul-key');
+await expectError(s, 'invariant (finding 9): a duplicate tool name (list_providers, then request_token)',
+	'{"jsonrpc":"2.0","id":"dup-name","method":"tools/call","params":{"name":"list_providers","name":"request_token","arguments":{"provider":"auto","scopes":["read"],"ttl_seconds":60,"reason":"dup-name"}}}',
+	-32602, 'dup-name');
+await expectError(s, 'a duplicate method', '{"jsonrpc":"2.0","id":"dup-method","method":"ping","method":"tools/list"}', -32600, 'dup-method');
+await expectError(s, 'a duplicate id (answered with id null)', '{"jsonrpc":"2.0","id":"one","id":"two","method":"ping"}', -32600, null);
+await expectError(s, 'a duplicate key deep in the arguments', '{"jsonrpc":"2.0","id":"dup-deep","method":"tools/call","params":{"name":"request_token","arguments":{"provider":"auto","scopes":["read"],"reason":"dup-deep","reason":"other"}}}', -32602, 'dup-deep');
+await expectError(s, 'a raw tab inside a string (not JSON)', '{"jsonrpc":"2.0","id":"tab","method":"ping","params":{"x":"a\tb"}}', -32700, null);
+{
+	const e = await s.request(JSON.parse('{"jsonrpc":"2.0","id":"nul-why","method":"tools/list\\u0000x"}'));
+	check('the error names the place and the NUL', /invalid request: method holds a NUL character \(\\u0000\)/.test(e?.error?.message ?? ''), show(e));
+	s.send('{"jsonrpc":"2.0","id":"dup-why","method":"ping","params":{"a":[{"k":1,"k":2}]}}');
+	const d = await s.next((m) => m.id === 'dup-why');
+	check('the error names the duplicate key and where it is', /invalid params: the key params\.a\[0\]\.k appears twice/.test(d?.error?.message ?? ''), show(d));
+	// Not fooled: an escaped backslash before "u0000" is no NUL, and the
+	// same key in two objects is no duplicate.
+	const r = await s.request(JSON.parse('{"jsonrpc":"2.0","id":"not-nul","method":"ping","params":{"x":"\\\\u0000","y":{"k":1},"z":{"k":2}}}'));
+	check('"\\\\u0000" (a backslash, then u0000) and one key in two objects are accepted', r?.result !== undefined && !r.error, show(r));
+}
+{
+	const leases = await janeeJson(['lease', 'list', '--all', '--json']);
+	const hit = leases.filter((l) => ['nul-name', 'nul-scope', 'dup-name', 'dup-deep', 'other'].includes(l.reason));
+	check('none of the refused requests made a lease', hit.length === 0, show(hit));
+}
+// An answer to an elicitation that reads "accept" to cJSON and "decline"
+// (or "accept\0...") to any other reader is refused: the request waits
+// until a plain answer comes.
+for (const [what, body] of [
+	['a duplicate action', (id) => `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":{"action":"accept","content":{"approve":true},"action":"decline"}}`],
+	['an action with a NUL', (id) => `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":{"action":"accept\\u0000decline","content":{"approve":true}}}`],
+]) {
+	const o = new Raw();
+	await o.initialize({ elicitation: {} });
+	const reason = `elicit ${what}`;
+	o.send(rpc('el', 'tools/call', { name: 'request_token', arguments: { provider: 'ask', scopes: ['read'], ttl_seconds: 60, reason } }));
+	const el = await o.next((m) => m.method === 'elicitation/create', 5000);
+	o.send(body(el?.id));
+	const e = await o.next((m) => m.error !== undefined, 5000);
+	check(`invariant (finding 9): an elicitation answer with ${what} is refused (-32600, id null)`, isError(e, -32600, null), show(e));
+	const l = await leaseOf(reason);
+	check(`an elicitation answer with ${what}: the lease still waits, nothing issued`, l?.state === 'requested' && o.pending().every((m) => m.id !== 'el'), show(l));
+	o.send({ jsonrpc: '2.0', id: el?.id, result: { action: 'decline' } });
+	const r = await o.next((m) => m.id === 'el', 5000);
+	check(`an elicitation answer with ${what}: a plain decline then denies it`, r?.result?.isError === true && !('token' in (r.result.structuredContent ?? {})), show(r));
+	await o.close();
+}
+
 // --- oversize lines -----------------------------------------------------
 
 {

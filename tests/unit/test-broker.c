@@ -4,6 +4,8 @@
  * not-yet-due and failing leases, early revocation, and failing closed
  * when the ledger cannot record a step.
  */
+/* The test hooks of src/util.h (linked from libjanee_testhooks.a). */
+#define JANEE_TEST_HOOKS 1
 #include "common.h"
 
 #include <dirent.h>
@@ -681,6 +683,74 @@ invariant_6_lease_is_durable_before_the_provider_is_called(void)
 	fx_close(&f);
 }
 
+/*
+ * broker_route is the one decision (issue 12): every approval mode with
+ * every front end, and require_out_of_band on the scopes as granted.
+ */
+static void
+broker_route_decides_for_every_front_end(void)
+{
+	static const struct {
+		enum approval approval;
+		int oob_scope;
+		unsigned can;
+		enum broker_route want;
+	} cases[] = {
+		{ APPROVAL_AUTO, 0, 0, BROKER_AUTO },
+		{ APPROVAL_AUTO, 1, 0, BROKER_DENY },
+		{ APPROVAL_AUTO, 1, BROKER_CAN_WAIT, BROKER_OUT_OF_BAND },
+		/* a prompt or an elicitation never answers a sensitive scope */
+		{ APPROVAL_AUTO, 1, BROKER_CAN_PROMPT | BROKER_CAN_ELICIT,
+		    BROKER_DENY },
+		{ APPROVAL_ASK, 1,
+		    BROKER_CAN_PROMPT | BROKER_CAN_ELICIT | BROKER_CAN_WAIT,
+		    BROKER_OUT_OF_BAND },
+		{ APPROVAL_ASK, 0, 0, BROKER_DENY },
+		{ APPROVAL_ASK, 0, BROKER_CAN_PROMPT | BROKER_CAN_ELICIT,
+		    BROKER_PROMPT },
+		{ APPROVAL_ASK, 0, BROKER_CAN_ELICIT | BROKER_CAN_WAIT,
+		    BROKER_ELICIT },
+		{ APPROVAL_ASK, 0, BROKER_CAN_WAIT, BROKER_OUT_OF_BAND },
+		{ APPROVAL_OUT_OF_BAND, 0,
+		    BROKER_CAN_PROMPT | BROKER_CAN_ELICIT, BROKER_DENY },
+		{ APPROVAL_OUT_OF_BAND, 0, BROKER_CAN_WAIT,
+		    BROKER_OUT_OF_BAND },
+		{ APPROVAL_DENY, 0, BROKER_CAN_PROMPT | BROKER_CAN_WAIT,
+		    BROKER_DENY },
+		{ APPROVAL_DENY, 1, BROKER_CAN_WAIT, BROKER_DENY },
+	};
+	static char name[] = "p";
+	struct janee_strlist scopes;
+	struct prov pv;
+	size_t i;
+
+	memset(&pv, 0, sizeof(pv));
+	memset(&scopes, 0, sizeof(scopes));
+	pv.name = name;
+	if (janee_strlist_add(&pv.pol.oob_scopes, "*:write") != 0)
+		abort();
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		janee_strlist_free(&scopes);
+		if (janee_strlist_add(&scopes, "issues:read") != 0 ||
+		    (cases[i].oob_scope &&
+			janee_strlist_add(&scopes, "issues:write") != 0))
+			abort();
+		pv.pol.approval = cases[i].approval;
+		janee_err_clear();
+		if (broker_route(&pv, &scopes, cases[i].can) != cases[i].want) {
+			fprintf(stderr, "  case %zu: wrong route\n", i);
+			T_ASSERT(0);
+		}
+		/* A refusal always says why. */
+		if (cases[i].want == BROKER_DENY)
+			T_ASSERT(strstr(janee_err_msg(JANEE_ERR_DENIED),
+				     "provider 'p'") != NULL);
+	}
+	janee_err_clear();
+	janee_strlist_free(&scopes);
+	janee_strlist_free(&pv.pol.oob_scopes);
+}
+
 int
 main(void)
 {
@@ -688,6 +758,7 @@ main(void)
 	T_RUN(invariant_8_scope_outside_ceiling_is_refused_before_minting);
 	T_RUN(invariant_8_ttl_is_bounded_and_no_scope_is_never_everything);
 	T_RUN(approval_modes_are_honoured);
+	T_RUN(broker_route_decides_for_every_front_end);
 	T_RUN(mint_failure_is_recorded_as_failed);
 	T_RUN(lease_never_outlives_the_providers_expiry);
 	T_RUN(sweep_handles_due_not_due_and_failing_leases);

@@ -240,6 +240,38 @@ secret_keys_take_references_only(void)
 	config_free(c);
 }
 
+/* What janee exec and the browser opener keep out: every reference's
+ * variables, in any provider, and ${VAR} expansions. */
+static void
+config_knows_the_variables_its_references_read(void)
+{
+	struct config *c;
+
+	setenv("TP_HOST", "example", 1);
+	T_EQ_INT(parse("{\"providers\": {"
+		       "\"a\": {\"type\": \"test\", \"state_dir\": \"/tmp\","
+		       " \"scopes\": [\"env:read\"],"
+		       " \"credential\": \"env:TP_LONGLIVED_SECRET\"},"
+		       "\"b\": {\"type\": \"test\", \"state_dir\": "
+		       "\"/tmp/${TP_HOST}\", \"scopes\": [\"read\"],"
+		       " \"credential\": \"vault://kv/x#y\"}}}",
+		     &c),
+	    0);
+	T_ASSERT(c != NULL);
+	if (c != NULL) {
+		T_ASSERT(
+		    janee_strlist_has(&c->env_names, "TP_LONGLIVED_SECRET"));
+		T_ASSERT(janee_strlist_has(&c->env_names, "TP_HOST"));
+		T_ASSERT(janee_strlist_has(&c->env_names, "VAULT_TOKEN"));
+		T_ASSERT(janee_strlist_has(&c->env_names, "VAULT_ADDR"));
+		/* A scope that looks like env:X names nothing. */
+		T_ASSERT(!janee_strlist_has(&c->env_names, "read"));
+		T_EQ_INT(c->env_names.n, 7);
+	}
+	config_free(c);
+	unsetenv("TP_HOST");
+}
+
 int
 main(void)
 {
@@ -252,5 +284,6 @@ main(void)
 	T_RUN(out_of_band_patterns_match_levels_and_names);
 	T_RUN(strings_expand_environment_variables);
 	T_RUN(secret_keys_take_references_only);
+	T_RUN(config_knows_the_variables_its_references_read);
 	return t_done();
 }

@@ -96,8 +96,8 @@ plain_fields_are_written_bare(void)
 {
 	ROW("a,b,c\r\n", "a", "b", "c");
 	ROW("hello world\r\n", "hello world");
-	ROW("lse_abc,[x],ok;fine,2026-11-28T10:00:00.000Z\r\n", "lse_abc",
-	    "[x]", "ok;fine", "2026-11-28T10:00:00.000Z");
+	ROW("lse_abc,[x],ok.fine,2026-11-28T10:00:00.000Z\r\n", "lse_abc",
+	    "[x]", "ok.fine", "2026-11-28T10:00:00.000Z");
 	/* A formula character past the first place is plain data. */
 	ROW("a=b,x'y\r\n", "a=b", "x'y");
 	/* An apostrophe already there is left alone. */
@@ -178,15 +178,52 @@ formula_fields_get_an_apostrophe(void)
 	ROW("'+1\r\n", "+1");
 	ROW("'-1\r\n", "-1");
 	ROW("'@SUM(A1:A9)\r\n", "@SUM(A1:A9)");
-	ROW("'\tx\r\n", "\tx");
+	ROW("\"'\tx\"\r\n", "\tx");
 	ROW("\"'\rx\"\r\n", "\rx");
 	ROW("\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"\r\n",
 	    "=HYPERLINK(\"http://x\",\"y\")");
 	ROW("\"'=a,b\"\r\n", "=a,b");
 	ROW("\"'-x\ny\"\r\n", "-x\ny");
 	ROW("ok,'=cmd|' /C calc'!A0,ok\r\n", "ok", "=cmd|' /C calc'!A0", "ok");
-	/* Only the first character counts. */
+	/* Inside a cell a formula character is plain data. */
 	ROW("x=1,a+b,a-b,a@b\r\n", "x=1", "a+b", "a-b", "a@b");
+	/* Spaces a reader may trim do not hide one. */
+	ROW("  '=1+1\r\n", "  =1+1");
+}
+
+/*
+ * Issue 12, finding 6: a reader that splits on ';' or a tab would see a
+ * cell start in the middle of a field.  Such a field is quoted (one cell
+ * for every reader that honours quotes).
+ */
+static void
+semicolon_and_tab_fields_are_quoted(void)
+{
+	ROW("\"ok;fine\"\r\n", "ok;fine");
+	ROW("\"a\tb\",c\r\n", "a\tb", "c");
+	ROW("\";\"\r\n", ";");
+}
+
+/*
+ * ... and a formula character where such a reader (or one that ignores
+ * the quotes) starts a cell gets its apostrophe too: after a comma, a
+ * semicolon, a tab, a CR or an LF, past spaces.  The client name of the
+ * review, a;=cmd|' /C calc'!A0, is the first case.
+ */
+static void
+formula_after_a_separator_is_neutralized(void)
+{
+	ROW("\"a;'=cmd|' /C calc'!A0\"\r\n", "a;=cmd|' /C calc'!A0");
+	ROW("\"a,'+1\"\r\n", "a,+1");
+	ROW("\"a\t'-1\"\r\n", "a\t-1");
+	ROW("\"a\n'@x\"\r\n", "a\n@x");
+	ROW("\"a\r'=x\"\r\n", "a\r=x");
+	ROW("\"a; '=x\"\r\n", "a; =x");
+	ROW("\"'=a;'=b;c\"\r\n", "=a;=b;c");
+	/* A tab after a separator is a formula character and a separator. */
+	ROW("\"a;'\t'=x\"\r\n", "a;\t=x");
+	/* Past the cell's start it is data again. */
+	ROW("\"a;b=c\"\r\n", "a;b=c");
 }
 
 /* A number is data, never a formula: a negative one stays a number. */
@@ -316,6 +353,8 @@ main(void)
 	T_RUN(null_and_empty_fields_are_empty);
 	T_RUN(rows_end_in_crlf_and_restart_fields);
 	T_RUN(formula_fields_get_an_apostrophe);
+	T_RUN(semicolon_and_tab_fields_are_quoted);
+	T_RUN(formula_after_a_separator_is_neutralized);
 	T_RUN(negative_numbers_are_not_neutralized);
 	T_RUN(finish_reports_a_failed_flush);
 	T_RUN(write_errors_stick_until_finish);

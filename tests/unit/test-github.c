@@ -6,6 +6,8 @@
  * reused until shortly before it expires, then a fresh one.  The script
  * checks the fake's call log afterwards.
  */
+/* The test hooks of src/util.h (linked from libjanee_testhooks.a). */
+#define JANEE_TEST_HOOKS 1
 #include "common.h"
 
 #include <fcntl.h>

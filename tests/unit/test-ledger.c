@@ -144,6 +144,7 @@ expected_legal(enum lease_state f, enum lease_state t)
 		{ LEASE_APPROVED, LEASE_DENIED },
 		{ LEASE_MINTING, LEASE_ACTIVE },
 		{ LEASE_MINTING, LEASE_FAILED },
+		{ LEASE_MINTING, LEASE_ORPHANED },
 		{ LEASE_ACTIVE, LEASE_EXPIRED },
 		{ LEASE_ACTIVE, LEASE_REVOKED },
 		{ LEASE_ACTIVE, LEASE_IRREVOCABLE },
@@ -224,6 +225,7 @@ every_transition_is_legal_or_refused_as_specified(void)
 	/* Final states have no way out. */
 	T_ASSERT(lease_state_final(LEASE_EXPIRED));
 	T_ASSERT(lease_state_final(LEASE_DENIED));
+	T_ASSERT(lease_state_final(LEASE_ORPHANED));
 	T_ASSERT(!lease_state_final(LEASE_ACTIVE));
 	janee_err_clear();
 	lease_free(&l);
@@ -258,6 +260,108 @@ a_lost_race_is_refused(void)
 	free(p);
 }
 
+/*
+ * Migration 6 rebuilds the leases table: a lease a crashed janee left
+ * minting keeps its row and gets when minting began (for the stale
+ * check), and the new state is accepted by the CHECK constraint.
+ */
+static void
+migration_6_keeps_a_minting_lease_and_allows_orphaned(void)
+{
+	struct ledger *lg = NULL;
+	char *p = db_path();
+	int64_t n = -1;
+
+	T_EQ_INT(ledger_open_at(p, 1, 5, &lg), 0);
+	T_EQ_INT(ledger_exec(lg,
+		     "INSERT INTO leases (id, provider, client, "
+		     "requested_scopes, state, ttl_s, created_ms, approved_ms) "
+		     "VALUES ('lse_cut', 't', 'cli', '[]', 'minting', 60, 5, "
+		     "7)"),
+	    0);
+	janee_err_clear();
+	T_EQ_INT(ledger_exec(lg,
+		     "UPDATE leases SET state = 'orphaned' WHERE id = "
+		     "'lse_cut'"),
+	    JANEE_ERR_DB);
+	janee_err_clear();
+	ledger_close(lg);
+	T_EQ_INT(ledger_open(p, 0, &lg), 0);
+	T_EQ_INT(ledger_count(lg,
+		     "SELECT minting_ms FROM leases WHERE id = 'lse_cut' AND "
+		     "state = 'minting'",
+		     &n),
+	    0);
+	T_EQ_INT(n, 7);
+	T_EQ_INT(ledger_count(lg,
+		     "SELECT count(*) FROM sqlite_master WHERE type = 'index' "
+		     "AND tbl_name = 'leases' AND name LIKE 'leases_%'",
+		     &n),
+	    0);
+	T_EQ_INT(n, 6);
+	T_EQ_INT(ledger_exec(lg,
+		     "UPDATE leases SET state = 'orphaned' WHERE id = "
+		     "'lse_cut'"),
+	    0);
+	ledger_close(lg);
+	free(p);
+}
+
+static int
+count_one(const struct lease *l, void *arg)
+{
+	(void)l;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/*
+ * `lease list --active` shows an orphaned lease while its token may be
+ * live (or for ever when its end is unknown), and no longer after.
+ */
+static void
+active_listing_shows_an_orphan_while_it_may_be_live(void)
+{
+	struct lease_filter f = { .active_only = 1 };
+	struct ledger *lg = NULL;
+	struct lease l;
+	char *p = db_path(), *sql;
+	int64_t now = janee_now_ms();
+	int n;
+
+	T_EQ_INT(ledger_open(p, 1, &lg), 0);
+	new_lease(&l, "[]");
+	T_EQ_INT(ledger_begin(lg), 0);
+	T_EQ_INT(lease_insert(lg, &l), 0);
+	T_EQ_INT(ledger_commit(lg), 0);
+	force_state(lg, l.id, LEASE_ORPHANED);
+	sql = janee_asprintf("UPDATE leases SET expires_ms = %lld WHERE id = "
+			     "'%s'",
+	    (long long)(now + 60000), l.id);
+	T_EQ_INT(ledger_exec(lg, sql), 0);
+	free(sql);
+	n = 0;
+	T_EQ_INT(lease_each(lg, &f, count_one, &n), 0);
+	T_EQ_INT(n, 1);
+	T_EQ_INT(ledger_exec(lg, "UPDATE leases SET expires_ms = NULL"), 0);
+	n = 0;
+	T_EQ_INT(lease_each(lg, &f, count_one, &n), 0);
+	T_EQ_INT(n, 1);
+	sql = janee_asprintf(
+	    "UPDATE leases SET expires_ms = %lld", (long long)(now - 1000));
+	T_EQ_INT(ledger_exec(lg, sql), 0);
+	free(sql);
+	n = 0;
+	T_EQ_INT(lease_each(lg, &f, count_one, &n), 0);
+	T_EQ_INT(n, 0);
+	f.active_only = 0;
+	T_EQ_INT(lease_each(lg, &f, count_one, &n), 0);
+	T_EQ_INT(n, 1);
+	lease_free(&l);
+	ledger_close(lg);
+	free(p);
+}
+
 static void
 state_names_round_trip(void)
 {
@@ -283,5 +387,7 @@ main(void)
 	T_RUN(every_transition_is_legal_or_refused_as_specified);
 	T_RUN(a_lost_race_is_refused);
 	T_RUN(state_names_round_trip);
+	T_RUN(migration_6_keeps_a_minting_lease_and_allows_orphaned);
+	T_RUN(active_listing_shows_an_orphan_while_it_may_be_live);
 	return t_done();
 }

@@ -236,6 +236,43 @@ test_mask(void)
 	free(m);
 }
 
+/* Issue 12, finding 4: the names janee reads, for keeping them out of
+ * what it runs. */
+static void
+env_names_are_what_a_reference_reads(void)
+{
+	struct janee_strlist l;
+
+	memset(&l, 0, sizeof(l));
+	T_EQ_INT(secretref_env_names("env:TP_LONGLIVED_SECRET", &l), 0);
+	T_EQ_INT(secretref_env_names("vault://kv/app#token", &l), 0);
+	T_EQ_INT(secretref_env_names(
+		     "https://${API_HOST}:${API_PORT}/x$${LITERAL}", &l),
+	    0);
+	/* Again: each name once. */
+	T_EQ_INT(secretref_env_names("env:TP_LONGLIVED_SECRET", &l), 0);
+	T_EQ_INT(l.n, 8);
+	T_ASSERT(janee_strlist_has(&l, "TP_LONGLIVED_SECRET"));
+	T_ASSERT(janee_strlist_has(&l, "VAULT_TOKEN"));
+	T_ASSERT(janee_strlist_has(&l, "VAULT_ADDR"));
+	T_ASSERT(janee_strlist_has(&l, "VAULT_TOKEN_FILE"));
+	T_ASSERT(janee_strlist_has(&l, "VAULT_NAMESPACE"));
+	T_ASSERT(janee_strlist_has(&l, "VAULT_CACERT"));
+	T_ASSERT(janee_strlist_has(&l, "API_HOST"));
+	T_ASSERT(janee_strlist_has(&l, "API_PORT"));
+	T_ASSERT(!janee_strlist_has(&l, "LITERAL"));
+	janee_strlist_free(&l);
+	/* The session's basics, other references and malformed names: none. */
+	T_EQ_INT(secretref_env_names("${HOME}/ca.pem:${PATH}:${USER}", &l), 0);
+	T_EQ_INT(secretref_env_names("secret:gh-key", &l), 0);
+	T_EQ_INT(secretref_env_names("file:~/.token", &l), 0);
+	T_EQ_INT(secretref_env_names("keyring:svc/acct", &l), 0);
+	T_EQ_INT(secretref_env_names("env:1BAD", &l), 0);
+	T_EQ_INT(secretref_env_names("${} ${A-B} ${unterminated", &l), 0);
+	T_EQ_INT(l.n, 0);
+	janee_strlist_free(&l);
+}
+
 int
 main(void)
 {
@@ -246,5 +283,6 @@ main(void)
 	T_RUN(test_expand);
 	T_RUN(test_looks_secret);
 	T_RUN(test_mask);
+	T_RUN(env_names_are_what_a_reference_reads);
 	return t_done();
 }
