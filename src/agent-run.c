@@ -726,6 +726,9 @@ cmd_agent_run(struct cli *c)
 	/* main() did this too; said again here because it is the point. */
 	setrlimit(RLIMIT_CORE, &core);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	/* Keep no directory busy; janee starts it with an absolute home. */
+	if (c->home.dir[0] == '/' && chdir("/") != 0)
+		(void)0; /* then it stays where it is */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGHUP, &sa, NULL); /* no terminal to lose, but still */

@@ -18,15 +18,19 @@
 #include <cjson/cJSON.h>
 
 #include "agent.h"
+#include "broker.h"
 #include "buf.h"
 #include "ledger.h"
 #include "secretref.h"
 #include "store.h"
+#include "subprocess.h"
 #include "util.h"
 
 int agent_enabled;
 int agent_self;
+#ifdef JANEE_TEST_HOOKS
 int (*agent_env_hook)(struct janee_strlist *env);
+#endif
 
 /* How long a client waits for an answer, and for a new agent to listen. */
 #define CALL_TIMEOUT_MS 3000
@@ -267,8 +271,10 @@ agent_env(const char *home, struct janee_strlist *env)
 		buf_free(&b);
 		close(fd);
 	}
+#ifdef JANEE_TEST_HOOKS
 	if (rc == 0 && agent_env_hook != NULL)
 		rc = agent_env_hook(env);
+#endif
 	return rc;
 }
 
@@ -297,7 +303,7 @@ open_log(const char *home)
 	return fd;
 }
 
-/* Move fd to a descriptor above the ones the child sets up. */
+/* Move fd to a descriptor above the ones the agent is given (0..3). */
 static int
 high_fd(int fd)
 {
@@ -308,52 +314,27 @@ high_fd(int fd)
 }
 
 /*
- * In the grandchild, which becomes the agent: a new session (no
- * controlling terminal, so no SIGHUP when the terminal closes), default
- * signals, stdin and stdout on /dev/null, stderr to agent.log, the
- * readiness pipe as descriptor 3 and nothing else open.  Only
- * async-signal-safe calls from here on.
- */
-static void __attribute__((noreturn)) become_agent(const char *exe,
-    char *const argv[], char *const envp[], int devnull, int log, int ready)
-{
-	struct sigaction sa;
-	sigset_t none;
-	int sig;
-
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	for (sig = 1; sig < NSIG; sig++)
-		sigaction(sig, &sa, NULL);
-	if (dup2(devnull, 0) < 0 || dup2(devnull, 1) < 0 ||
-	    dup2(log >= 0 ? log : devnull, 2) < 0 || dup2(ready, 3) < 0)
-		_exit(127);
-	close_range(4, ~0U, 0);
-	if (chdir("/") != 0)
-		_exit(127);
-	execve(exe, argv, envp);
-	_exit(127);
-}
-
-/*
  * Start an agent for home and wait until it listens (or lost the race to
- * another, which then listens).  Double fork and setsid: the agent is
- * nobody's child, outlives the terminal and the process that started it.
+ * another, which then listens).  A child that janee_spawn_as()s the agent
+ * in a session of its own and exits: the agent is nobody's child (no
+ * zombie in a long-running janee serve), has no controlling terminal and
+ * outlives the terminal and the process that started it.  It starts with
+ * default, unblocked signals, stdin and stdout on /dev/null, stderr to
+ * agent.log, the readiness pipe as descriptor 3 and nothing else open;
+ * its environment is agent_env()'s, never janee's own.
  */
 static int
 start(const char *home)
 {
+	struct janee_spawn_how how = { .err_fd = -1, .fd3 = -1 };
 	struct janee_strlist env;
-	char exe[PATH_MAX], *abs = NULL, **envp = NULL, c;
-	char a0[] = "janee", a1[] = "--home", a3[] = "agent-run",
-	     a4[] = "--ready-fd", a5[] = "3";
-	char *argv[] = { a0, a1, NULL, a3, a4, a5, NULL };
+	char exe[PATH_MAX], *abs = NULL, c;
+	const char *argv[] = { "janee", "--home", NULL, "agent-run",
+		"--ready-fd", "3", NULL };
 	struct pollfd pfd;
 	ssize_t n;
 	pid_t pid;
-	int rc = 0, st, p[2] = { -1, -1 }, devnull = -1, log = -1;
+	int rc = 0, st, p[2] = { -1, -1 }, log = -1;
 	int64_t until;
 
 	memset(&env, 0, sizeof(env));
@@ -370,23 +351,19 @@ start(const char *home)
 	if ((rc = agent_env(abs, &env)) != 0 ||
 	    (rc = janee_strlist_add(&env, "")) != 0)
 		goto out;
-	/* execve wants a NULL-terminated array: the list's, its "" dropped. */
-	envp = env.v;
-	free(envp[env.n - 1]);
-	envp[env.n - 1] = NULL;
-	env.n--;
-	if ((devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0 ||
-	    pipe2(p, O_CLOEXEC) != 0) {
+	/* A NULL-terminated array: the list's, its "" dropped. */
+	free(env.v[env.n - 1]);
+	env.v[--env.n] = NULL;
+	if (pipe2(p, O_CLOEXEC) != 0) {
 		rc = janee_err_set(JANEE_ERR_IO,
 		    "cannot prepare the agent's start: %s", strerror(errno));
 		goto out;
 	}
 	log = open_log(abs);
-	devnull = high_fd(devnull);
 	p[1] = high_fd(p[1]);
 	if (log >= 0)
 		log = high_fd(log);
-	if (devnull < 0 || p[1] < 0) {
+	if (p[1] < 0) {
 		rc = janee_err_set(JANEE_ERR_IO,
 		    "cannot prepare the agent's start: %s", strerror(errno));
 		goto out;
@@ -397,11 +374,17 @@ start(const char *home)
 		goto out;
 	}
 	if (pid == 0) {
-		if (setsid() < 0)
-			_exit(1);
-		if ((pid = fork()) != 0)
-			_exit(pid < 0 ? 1 : 0);
-		become_agent(exe, argv, envp, devnull, log, p[1]);
+		/* janee is single-threaded here: the agent never starts one. */
+		how.path = exe;
+		how.envp = env.v;
+		how.err_fd = log; /* else /dev/null, as stdout */
+		how.fd3 = p[1];
+		if ((rc = janee_spawn_as(argv,
+			 JANEE_SPAWN_QUIET | JANEE_SPAWN_DETACH, NULL, &how,
+			 NULL)) != 0 &&
+		    log >= 0)
+			dprintf(log, "janee: %s\n", janee_err_msg(rc));
+		_exit(rc != 0);
 	}
 	close(p[1]);
 	p[1] = -1;
@@ -436,8 +419,6 @@ out:
 		close(p[0]);
 	if (p[1] >= 0)
 		close(p[1]);
-	if (devnull >= 0)
-		close(devnull);
 	if (log >= 0)
 		close(log);
 	janee_strlist_free(&env);
@@ -649,12 +630,8 @@ agent_keep(const char *home, struct ledger *lg)
 
 	if (!agent_enabled || agent_self || home == NULL || lg == NULL)
 		return;
-	/* The partial index on active leases answers this at once. */
-	if (ledger_count(lg,
-		"SELECT coalesce(min(next_attempt_ms), 0) FROM leases "
-		"WHERE state = 'active'",
-		&due) != 0 ||
-	    due == 0) {
+	/* Active leases, or one left minting that may need reconciling. */
+	if (broker_ledger_due(lg, &due) != 0 || due == INT64_MAX) {
 		janee_err_clear();
 		return;
 	}
