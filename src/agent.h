@@ -85,11 +85,14 @@ struct agent_status {
 extern int agent_enabled;
 /* Set in the agent process, which must never ask itself. */
 extern int agent_self;
+#ifdef JANEE_TEST_HOOKS
 /*
  * The test binary (tests/provider-test.c) adds its own variables to the
- * agent's environment here ("NAME=VALUE" strings); NULL in janee.
+ * agent's environment here ("NAME=VALUE" strings).  A test hook: janee
+ * has no such symbol (src/util.h, Makefile.am).
  */
 extern int (*agent_env_hook)(struct janee_strlist *env);
+#endif
 
 /* Ask the running agent for its status; no agent is running == 0. */
 int agent_status(const char *home, struct agent_status *st) JANEE_WUR;
