@@ -80,6 +80,40 @@ helper_env(const struct janee_strlist *deny)
 	return env;
 }
 
+/*
+ * Whether argv0 names a program janee can run: searched on PATH here
+ * rather than left to posix_spawnp, because where glibc cannot use
+ * CLONE_VFORK (under valgrind, say) posix_spawnp succeeds and the child
+ * exits 127, and the person would see nothing happen instead of an error.
+ */
+static int
+runnable(const char *argv0)
+{
+	const char *path, *p, *end;
+	char *full;
+	int ok = 0;
+
+	if (strchr(argv0, '/') != NULL)
+		return access(argv0, X_OK) == 0;
+	if ((path = getenv("PATH")) == NULL || *path == '\0')
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (p = path; !ok; p = end + 1) {
+		end = strchr(p, ':');
+		if (end == NULL)
+			end = p + strlen(p);
+		/* An empty PATH element means the current directory. */
+		full = janee_asprintf("%.*s/%s", end == p ? 1 : (int)(end - p),
+		    end == p ? "." : p, argv0);
+		if (full == NULL)
+			return -1;
+		ok = access(full, X_OK) == 0;
+		free(full);
+		if (*end == '\0')
+			break;
+	}
+	return ok;
+}
+
 #ifndef HAVE_POSIX_SPAWN_FILE_ACTIONS_ADDCLOSEFROM_NP
 /* Without closefrom: close each descriptor from first on that is open now. */
 static int
@@ -130,6 +164,13 @@ janee_spawn_as(const char *const argv[], unsigned flags,
 	pid_t pid;
 	int rc = 0, err, first_closed = 3;
 
+	if ((rc = runnable(
+		 how != NULL && how->path != NULL ? how->path : argv[0])) <= 0)
+		return rc < 0
+		    ? janee_err_set(JANEE_ERR_NOMEM, "out of memory")
+		    : janee_err_set(JANEE_ERR_NOT_FOUND,
+			  "cannot run %s: no such program on PATH", argv[0]);
+	rc = 0;
 	if (how != NULL && how->envp != NULL)
 		envp = how->envp;
 	else if ((envp = env = helper_env(deny)) == NULL)

@@ -126,11 +126,16 @@ if command -v script >/dev/null 2>&1; then
 	expect_in "$TMP/tty.out" "waiting for janee approve lse_[a-z2-7]* \\([0-9]:[0-9][0-9] left; Ctrl-C cancels\\)" \
 	    "janee token waiting on a terminal shows a spinner and the time left"
 	wlease=$(sed -n 's/.*lease \(lse_[a-z2-7]*\) for.*/\1/p' "$TMP/tty.out" | head -n 1)
-	# Ctrl-C reaches janee (the child of script's shell), not others'.
+	# Ctrl-C reaches janee (under script's shell, perhaps run by
+	# valgrind), not the shell: the process whose command line runs the
+	# token command and that is no shell.
 	for c1 in $(pgrep -P "$wpid"); do
-		for p in "$c1" $(pgrep -P "$c1"); do
-			[ "$(cat /proc/"$p"/comm 2>/dev/null)" = janee-test ] &&
-			    kill -INT "$p"
+		for p in "$c1" $(pgrep -P "$c1") $(pgrep -P "$c1" | xargs -r -n1 pgrep -P); do
+			case "$(cat /proc/"$p"/comm 2>/dev/null)" in
+			sh | dash | bash | script) continue ;;
+			esac
+			tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null |
+			    grep -q -- ' token t --scope read' && kill -INT "$p"
 		done
 	done
 	wait $wpid
