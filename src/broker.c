@@ -557,13 +557,6 @@ mint_lease(struct broker *b, struct prov *pv, struct lease *l,
 	int rc, revocable;
 
 	janee_crash_point("after_record");
-	/*
-	 * The lease is minting on record: an agent runs before the provider
-	 * is asked, so that should janee die now, the lease is reconciled
-	 * with no other janee process running (and the token revoked at its
-	 * end otherwise).
-	 */
-	agent_notify(b->home != NULL ? b->home->dir : NULL);
 	mr.lease_id = l->id;
 	mr.scopes = scopes;
 	mr.repositories = repos;
