@@ -5,29 +5,11 @@
 # SQLite, not a network).  Prints a table; not a test.
 #   bench/leases-bench.sh [TOKENS_PER_CLIENT_AT_1]   (default 200)
 set -eu
-top=$(cd "$(dirname "$0")/.." && pwd)
-build=${BUILDDIR:-$top/build-bench}
 per1=${1:-200}
-[ -x "$top/configure" ] || (cd "$top" && ./autogen.sh >/dev/null)
-mkdir -p "$build"
-(cd "$build" && { [ -f Makefile ] || "$top/configure" >/dev/null; } &&
-    make -s -j"$(nproc)" tests/janee-test)
-J="$build/tests/janee-test"
-tmp=$(mktemp -d)
+. "$(dirname "$0")/lib.sh"
+bench_setup
 trap 'rm -rf "$tmp"' EXIT
-export JANEE_HOME="$tmp/home"
-"$J" init --key-backend keyfile >/dev/null 2>&1
-mkdir -p "$tmp/prov"
-cat >"$JANEE_HOME/config.json" <<JSON
-{"providers": {"t": {"type": "test", "state_dir": "$tmp/prov",
-  "scopes": ["read"], "default_scopes": ["read"], "max_ttl": "1h",
-  "approval": "auto"}}}
-JSON
-chmod 600 "$JANEE_HOME/config.json"
-
-now_ms() { date +%s%3N; }
-printf 'machine: %s CPUs, %s\n' "$(nproc)" \
-    "$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)"
+machine
 printf '%-8s %8s %10s %12s\n' clients leases seconds leases/s
 for c in 1 4 16; do
 	per=$((per1 / c))

@@ -645,7 +645,7 @@ fill_audit(struct ledger *lg, const struct plan *pl, int64_t total)
 static void
 fill(const struct opts *o, const struct paths *p, const struct plan *pl)
 {
-	struct keysrc ks = { -1, -1, 0 };
+	struct keysrc ks = { -1, -1, 0, 0 };
 	struct ledger *lg;
 	struct store *s;
 	struct home h;

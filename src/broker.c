@@ -3,6 +3,7 @@
 
 #include <time.h>
 
+#include "agent.h"
 #include "audit.h"
 #include "broker.h"
 #include "credentials.h"
@@ -64,6 +65,15 @@ out:
 	return rc;
 }
 
+/*
+ * Leases a janee process left in state minting when it died: the lease
+ * was durable before the provider was asked (invariant 6), so janee knows
+ * to look.  MINTING_STALE_MS is far beyond any mint's HTTP timeouts and
+ * login lock waits: a token of the lease was issued before minting_ms +
+ * MINTING_STALE_MS.
+ */
+#define MINTING_STALE_MS (5 * 60 * 1000)
+
 int
 broker_session_leases(struct broker *b, const char *session,
     int (*fn)(const struct lease *l, void *arg), void *arg)
@@ -120,16 +130,39 @@ broker_session_collect(struct broker *b, const char *session,
 int
 broker_next_due(struct broker *b, int64_t *due_ms)
 {
+	return broker_ledger_due(b->lg, due_ms);
+}
+
+int
+broker_ledger_due(struct ledger *lg, int64_t *due_ms)
+{
+	sqlite3_stmt *st;
 	int64_t n = 0;
 	int rc;
 
-	/* The partial index on due active leases answers this directly. */
-	if ((rc = ledger_count(b->lg,
-		 "SELECT coalesce(min(next_attempt_ms), 0) FROM leases WHERE state = 'active'",
-		 &n)) != 0)
+	/*
+	 * The next active lease's end (or retry), and the next lease left
+	 * minting that reconcile_stale() will look at (the background agent
+	 * waits for it as for an end).  The partial indexes on due active
+	 * and on minting leases answer both parts directly.
+	 */
+	if ((rc = ledger_prepare(lg,
+		 "SELECT coalesce(min(t), 0) FROM ("
+		 "SELECT min(next_attempt_ms) AS t FROM leases "
+		 "WHERE state = 'active' UNION ALL "
+		 "SELECT min(max(minting_ms + ?1 + 1, "
+		 "coalesce(next_attempt_ms, 0))) FROM leases "
+		 "WHERE state = 'minting' AND minting_ms IS NOT NULL)",
+		 &st)) != 0)
 		return rc;
+	sqlite3_bind_int64(st, 1, MINTING_STALE_MS);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	else
+		rc = ledger_fail(lg, "cannot find the next lease due");
+	sqlite3_finalize(st);
 	*due_ms = n ? n : INT64_MAX;
-	return 0;
+	return rc;
 }
 
 /* Failures of the store, not of the provider: no attempt was made. */
@@ -346,8 +379,14 @@ prov_ready(struct broker *b, struct prov *pv)
 int
 broker_unlock(struct broker *b)
 {
-	if (b->store != NULL)
-		return 0;
+	if (b->store != NULL) {
+		/* A key borrowed from the agent: still held (janee lock)? */
+		if (store_check(b->store) == 0)
+			return 0;
+		janee_err_clear();
+		store_free(b->store);
+		b->store = NULL;
+	}
 	return store_unlock(b->lg, b->home, b->ks, &b->store);
 }
 
@@ -831,6 +870,8 @@ mint_lease(struct broker *b, struct prov *pv, struct lease *l,
 	if ((g->granted = janee_strdup(l->granted)) == NULL)
 		return JANEE_ERR_NOMEM;
 	g->revocable = revocable;
+	/* The agent revokes it at its end, whoever is running then. */
+	agent_notify(b->home != NULL ? b->home->dir : NULL);
 	return 0;
 }
 
@@ -1527,15 +1568,6 @@ ids_before(struct broker *b, const char *sql, int64_t before, int64_t now,
 		return ledger_fail(b->lg, what);
 	return 0;
 }
-
-/*
- * Leases a janee process left in state minting when it died: the lease
- * was durable before the provider was asked (invariant 6), so janee knows
- * to look.  MINTING_STALE_MS is far beyond any mint's HTTP timeouts and
- * login lock waits: a token of the lease was issued before minting_ms +
- * MINTING_STALE_MS.
- */
-#define MINTING_STALE_MS (5 * 60 * 1000)
 
 /*
  * The longest a token of provider lived, per its recent leases (the

@@ -250,8 +250,13 @@ struct sweep_report {
 	void *arg;
 };
 
-/* The earliest time the sweep has work (INT64_MAX: none). */
+/*
+ * The earliest time the sweep has work (INT64_MAX: none): an active
+ * lease's end or retry, or a lease left minting turning stale.
+ */
 int broker_next_due(struct broker *b, int64_t *due_ms) JANEE_WUR;
+/* The same for a ledger, with no broker (janee's commands, the agent). */
+int broker_ledger_due(struct ledger *lg, int64_t *due_ms) JANEE_WUR;
 
 /*
  * Expire every lease whose end has come.  r->ended and r->arg are kept

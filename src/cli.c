@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include "agent.h"
 #include "audit.h"
 #include "cli.h"
 #include "util.h"
@@ -107,12 +108,36 @@ cli_interactive(void)
 	return isatty(STDIN_FILENO) && isatty(STDERR_FILENO);
 }
 
+/*
+ * A lease the sweep ended well after its end (no janee process ran then:
+ * the agent was not running, the machine was off): say how late, since
+ * the token lived that much longer than approved.
+ */
+static void
+late_notice(void *arg, const struct lease *l)
+{
+	int *n = arg;
+	char late[32], at[JANEE_TIME_LEN];
+	int64_t ms = l->ended_ms - l->expires_ms;
+
+	if (ms < 2000 || ++*n > 5)
+		return;
+	janee_duration_fmt(ms / 1000, late, sizeof(late));
+	janee_time_fmt(l->expires_ms, at);
+	fprintf(stderr,
+	    "janee: lease %s (%s) ended at %s and is %s only now, %s late: no "
+	    "janee process ran at its end\n",
+	    l->id, l->provider, at, lease_state_name(l->state), late);
+}
+
 static void
 sweep_notice(struct cli *c)
 {
 	struct sweep_report r = { 0 };
-	int rc;
+	int rc, late = 0;
 
+	r.ended = late_notice;
+	r.arg = &late;
 	if ((rc = broker_sweep(&c->core.broker, 0, &r)) != 0) {
 		fprintf(stderr,
 		    "janee: warning: could not expire overdue leases: %s\n",
@@ -122,8 +147,11 @@ sweep_notice(struct cli *c)
 	}
 	if (r.waiting > 0)
 		fprintf(stderr,
-		    "janee: %lld lease(s) past their end wait for revocation, which needs the store's passphrase; run: janee lease sweep\n",
+		    "janee: %lld lease(s) past their end wait for revocation, which needs the store's passphrase; run: janee lease sweep (or janee unlock, and the background agent revokes them)\n",
 		    (long long)r.waiting);
+	if (late > 5)
+		fprintf(stderr, "janee: and %d more lease(s) ended late\n",
+		    late - 5);
 	if (r.retrying > 0)
 		fprintf(stderr,
 		    "janee: warning: %lld revocation(s) failed and will be retried; see: janee lease list\n",
@@ -157,8 +185,12 @@ cli_open(struct cli *c, unsigned flags)
 		free(c->core.config_error);
 		c->core.config_error = NULL;
 	}
-	if (opened && c->core.have_broker && !(flags & CMD_NO_SWEEP))
-		sweep_notice(c);
+	if (opened && !(flags & CMD_NO_SWEEP)) {
+		if (c->core.have_broker)
+			sweep_notice(c);
+		/* Killed, or after a reboot: the next command restarts it. */
+		agent_keep(c->core.home.dir, c->core.lg);
+	}
 	return 0;
 }
 

@@ -50,7 +50,7 @@ struct cli {
 #define CMD_LEDGER CORE_LEDGER /* an initialised home and its ledger */
 #define CMD_CONFIG CORE_CONFIG /* config.json must load (else warn) */
 #define CMD_NO_SWEEP 0x04 /* do not sweep overdue leases first */
-#define CMD_HIDDEN 0x08 /* not listed in help (__complete) */
+#define CMD_HIDDEN 0x08 /* not listed in help (__complete, agent-run) */
 
 struct cmd {
 	const char *group; /* "secret", or NULL for a top-level command */
@@ -196,6 +196,11 @@ int cmd_approvals(struct cli *c);
 int cmd_approve(struct cli *c);
 int cmd_deny(struct cli *c);
 int cmd_logout(struct cli *c);
+int cmd_unlock(struct cli *c);
+int cmd_lock(struct cli *c);
+int cmd_agent_run(struct cli *c);
+/* The agent's lines of `janee status` (json NULL: as text). */
+int cli_agent_status(struct cli *c, cJSON *json) JANEE_WUR;
 int cmd_complete(struct cli *c);
 int cmd_completion(struct cli *c);
 

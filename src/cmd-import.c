@@ -15,6 +15,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "agent.h"
 #include "buf.h"
 #include "cli.h"
 #include "cmd-exec.h"
@@ -862,6 +863,9 @@ cmd_import_config(struct cli *c)
 		fprintf(stderr,
 		    "janee: --dry-run: %zu secret(s) would move into janee's store; nothing was changed\n",
 		    im.nfinds);
+		agent_explain_locked(c->core.home.dir, c->core.lg, stderr,
+		    "janee exec (which would start those servers)",
+		    "the servers could not start");
 		goto out;
 	}
 	/* The secrets first: a failure later leaves the file as it was. */
@@ -885,6 +889,10 @@ cmd_import_config(struct cli *c)
 	    "janee: rewrote '%s' (%d secret(s) moved); the servers now start through janee exec\n"
 	    "janee: the backup '%s' (0600) still holds the plaintext secrets: delete it once the client works, and revoke the old tokens where they were issued\n",
 	    im.path, stored, bpath);
+	/* Those janee exec commands cannot start on a locked passphrase home. */
+	agent_explain_locked(c->core.home.dir, c->core.lg, stderr,
+	    "janee exec (which now starts those servers)",
+	    "the servers cannot start");
 out:
 	if (old != NULL)
 		cJSON_Delete(old);

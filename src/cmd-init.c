@@ -187,7 +187,10 @@ cmd_status(struct cli *c)
 		cJSON_AddNumberToObject(l, "total", (double)total);
 		cJSON_AddNumberToObject(o, "audit_events", (double)events);
 		cJSON_AddStringToObject(o, "audit_head", head ? head : "");
-		rc = cli_print_json(o);
+		if ((rc = cli_agent_status(c, o)) == 0)
+			rc = cli_print_json(o);
+		else
+			cJSON_Delete(o);
 	} else {
 		printf("home:         %s (0700, private)\n", c->core.home.dir);
 		printf("ledger:       %s (schema %d, integrity %s)\n",
@@ -205,6 +208,7 @@ cmd_status(struct cli *c)
 		    (long long)orphans, (long long)total);
 		printf("audit:        %lld events, head %s\n",
 		    (long long)events, head ? head : "(empty)");
+		rc = cli_agent_status(c, NULL);
 	}
 	if (rc == 0 && !ok)
 		rc = janee_err_set(JANEE_ERR_DB,

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include "agent.h"
 #include "approval-page.h"
 #include "cli.h"
 #include "mcp.h"
@@ -32,7 +33,7 @@ cmd_serve(struct cli *c)
 	char buf[65536];
 	int64_t wait, pw;
 	ssize_t n;
-	int rc, started = 0, npfd, nnote;
+	int rc, started = 0, npfd, nnote, kept = 0;
 
 	mcp_init(&m, &c->core);
 	memset(&sa, 0, sizeof(sa));
@@ -53,6 +54,11 @@ cmd_serve(struct cli *c)
 	/* A prompt on the terminal would hang an MCP client: never ask. */
 	c->core.ks.may_prompt = 0;
 	while (!stopping) {
+		/* Leases from before, and no agent (killed, a reboot): one. */
+		if (m.ready && !kept) {
+			agent_keep(c->core.home.dir, c->core.lg);
+			kept = 1;
+		}
 		/*
 		 * Answer the handshake first; open the ledger and sweep
 		 * overdue leases once the client pauses (or a tool needs it).
@@ -119,7 +125,7 @@ int
 cmd_mcp_config(struct cli *c)
 {
 	const char *client = cli_get(c, "client");
-	char exe[4096], *backend = NULL, *params = NULL, *text;
+	char exe[4096], *text;
 	struct ledger *lg = NULL;
 	cJSON *root, *servers, *s, *args, *env;
 	ssize_t n;
@@ -149,17 +155,16 @@ cmd_mcp_config(struct cli *c)
 	/* The home, never a secret: clients start servers with little env. */
 	env = cJSON_AddObjectToObject(s, "env");
 	cJSON_AddStringToObject(env, "JANEE_HOME", c->core.home.dir);
-	/* A passphrase store cannot be unlocked without a person. */
-	if (ledger_open(c->core.home.db, 0, &lg) == 0 &&
-	    store_describe(lg, &backend, &params) == 0 &&
-	    strcmp(backend, "passphrase") == 0)
-		fprintf(stderr,
-		    "janee: note: this home uses the passphrase backend; janee serve cannot ask for it, so minting will fail until you switch with: janee secret rekey --key-backend keyfile (never put "
-		    "the passphrase in the client's config)\n");
+	/*
+	 * A passphrase store cannot be unlocked without a person: janee
+	 * serve works while the agent holds the key (janee unlock).
+	 */
+	if (ledger_open(c->core.home.db, 0, &lg) == 0)
+		agent_explain_locked(c->core.home.dir, lg, stderr,
+		    "janee serve (started by the MCP client)",
+		    "its request_token calls fail");
 	janee_err_clear();
 	ledger_close(lg);
-	free(backend);
-	free(params);
 	text = cJSON_Print(root);
 	printf("%s\n", text ? text : "");
 	cJSON_free(text);

@@ -171,7 +171,9 @@ keysrc_get(struct keysrc *ks, const char *prompt, struct janee_secret **out)
 	if (ks->may_prompt && (rc = tty_ask(prompt, out)) != JANEE_ERR_LOCKED)
 		return rc;
 	return janee_err_set(JANEE_ERR_LOCKED,
-	    "the secret store is locked and no passphrase was given; run in a terminal, pass --passphrase-fd N, or set JANEE_PASSPHRASE");
+	    "the secret store is locked: no passphrase was given and the "
+	    "janee agent holds no key; run: janee unlock (or run in a "
+	    "terminal, pass --passphrase-fd N, or set JANEE_PASSPHRASE)");
 }
 
 static int

@@ -12,6 +12,7 @@ struct keysrc {
 	int fd; /* --passphrase-fd, or -1 */
 	int new_fd; /* --new-passphrase-fd for rekey, or -1 */
 	int may_prompt; /* 0: never open the terminal */
+	int no_agent; /* 1: never take the key from the agent (unlock) */
 };
 
 /* Whether a passphrase can be had without asking anyone. */

@@ -6,6 +6,7 @@
 
 #include <malloc.h>
 
+#include "agent.h"
 #include "buf.h"
 #include "cli.h"
 #include "cmd-exec.h"
@@ -73,6 +74,9 @@ static const struct cli_opt opts_exec[] = { { "scope", 's', 1 },
 	{ NULL, 0, 0 } };
 static const struct cli_opt opts_import[] = { { "dry-run", 0, 0 },
 	{ "command", 0, 1 }, { NULL, 0, 0 } };
+static const struct cli_opt opts_unlock[] = { { "for", 0, 1 }, { NULL, 0, 0 } };
+static const struct cli_opt opts_agent_run[] = { { "ready-fd", 0, 1 },
+	{ NULL, 0, 0 } };
 static const struct cli_opt opts_token[] = { { "scope", 's', 1 },
 	{ "permission", 0, 1 }, { "resource", 0, 1 }, { "repo", 0, 1 },
 	{ "ttl", 't', 1 }, { "reason", 0, 1 }, { "json", 'j', 0 },
@@ -339,6 +343,32 @@ const struct cmd cmd_table[] = {
 	    "  --scopes              print its allowed scopes, one per line\n",
 	    opts_provider_show, 1, 1, CMD_LEDGER | CMD_CONFIG,
 	    cmd_provider_show },
+	{ NULL, "unlock", "[--for DURATION]",
+	    "hand the store's key to the background agent for a while",
+	    "  --for DURATION        how long the agent holds the key "
+	    "(default 8h,\n"
+	    "                        at most 7d): 30m, 8h, 2d.  Commands, "
+	    "janee serve\n"
+	    "                        and the agent's revocations use it "
+	    "meanwhile\n"
+	    "                        without asking; janee lock wipes it "
+	    "sooner.\n"
+	    "                        The passphrase comes as usual "
+	    "(terminal,\n"
+	    "                        --passphrase-fd, JANEE_PASSPHRASE); "
+	    "key-file and\n"
+	    "                        keyring homes need no unlock\n",
+	    opts_unlock, 0, 0, CMD_LEDGER | CMD_NO_SWEEP, cmd_unlock },
+	{ NULL, "lock", "",
+	    "wipe the store's key from the background agent now",
+	    "  (no options of its own; janee status shows what the agent "
+	    "holds)\n",
+	    opts_none, 0, 0, CMD_LEDGER | CMD_NO_SWEEP, cmd_lock },
+	{ NULL, "agent-run", "[--ready-fd N]",
+	    "run the background agent in the foreground (janee starts it)",
+	    "  --ready-fd N          write one byte to descriptor N once "
+	    "listening\n",
+	    opts_agent_run, 0, 0, CMD_NO_SWEEP | CMD_HIDDEN, cmd_agent_run },
 	{ NULL, "version", "", "print the version", "", opts_none, 0, 0,
 	    CMD_NO_SWEEP, cmd_version },
 	{ NULL, "help", "[COMMAND...]", "show help for janee or a command", "",
@@ -678,6 +708,7 @@ main(int argc, char **argv)
 
 	process_harden();
 	cJSON_InitHooks(&hooks);
+	agent_enabled = 1; /* this is janee: it may start and ask the agent */
 	memset(&c, 0, sizeof(c));
 	c.core.ks.fd = -1;
 	c.core.ks.new_fd = -1;

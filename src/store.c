@@ -9,6 +9,7 @@
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
 
+#include "agent.h"
 #include "audit.h"
 #include "keyring.h"
 #include "store.h"
@@ -35,6 +36,14 @@ const char *const store_backends[] = { "passphrase", "keyfile", "keyring",
 struct store {
 	unsigned char dek[STORE_KEY_LEN];
 	unsigned char fpkey[STORE_KEY_LEN];
+	/*
+	 * A key borrowed from the agent (src/agent.h): its home, and the
+	 * binding it was asked for; store_check asks the agent again, so
+	 * that `janee lock` and the unlock's deadline hold for long-running
+	 * processes (janee serve) too.  NULL for a key of our own.
+	 */
+	char *agent_home;
+	unsigned char bind[AGENT_BIND_LEN];
 };
 
 static int
@@ -444,6 +453,66 @@ store_describe(struct ledger *lg, char **backend, char **params)
 	return *params ? 0 : JANEE_ERR_NOMEM;
 }
 
+/*
+ * SHA-256 of the wrapped data key in the ledger: what a key held by the
+ * agent is bound to.  It changes with every init and rekey, so a key
+ * handed over for one ledger never opens another (or an old wrapping).
+ */
+static int
+binding_of(
+    const unsigned char *blob, size_t len, unsigned char bind[AGENT_BIND_LEN])
+{
+	if (EVP_Digest(blob, len, bind, NULL, EVP_sha256(), NULL) != 1)
+		return ossl_fail("SHA-256");
+	return 0;
+}
+
+int
+store_binding(struct ledger *lg, unsigned char bind[AGENT_BIND_LEN])
+{
+	unsigned char *blob = NULL;
+	size_t len;
+	int rc;
+
+	if ((rc = ledger_meta_get(lg, "store.dek", (void **)&blob, &len)) != 0)
+		return rc;
+	rc = binding_of(blob, len, bind);
+	free(blob);
+	return rc;
+}
+
+/* The home of a ledger: the ledger is always $JANEE_HOME/janee.db. */
+static char *
+ledger_home(struct ledger *lg)
+{
+	const char *slash = strrchr(lg->path, '/');
+
+	if (slash == NULL)
+		return janee_strdup(".");
+	return janee_asprintf("%.*s", (int)(slash - lg->path), lg->path);
+}
+
+/* Whether the agent holds the key of this ledger (never starts one). */
+static int
+agent_holds(struct ledger *lg)
+{
+	unsigned char bind[AGENT_BIND_LEN], key[AGENT_KEY_LEN];
+	char *home;
+	int held;
+
+	if (!agent_enabled || agent_self)
+		return 0;
+	if (store_binding(lg, bind) != 0 || (home = ledger_home(lg)) == NULL) {
+		janee_err_clear();
+		return 0;
+	}
+	held = agent_key_get(home, bind, key) == 0;
+	janee_wipe(key, sizeof(key));
+	janee_err_clear();
+	free(home);
+	return held;
+}
+
 int
 store_quiet(struct ledger *lg, const struct keysrc *ks)
 {
@@ -455,7 +524,8 @@ store_quiet(struct ledger *lg, const struct keysrc *ks)
 		return 0;
 	}
 	quiet = strcmp(backend, "keyfile") == 0 ||
-	    strcmp(backend, "keyring") == 0 || keysrc_quiet(ks);
+	    strcmp(backend, "keyring") == 0 || keysrc_quiet(ks) ||
+	    (!ks->no_agent && agent_holds(lg));
 	free(backend);
 	return quiet;
 }
@@ -524,6 +594,41 @@ out:
 	return rc;
 }
 
+/*
+ * A store from the key the agent holds for this wrapping of it;
+ * JANEE_ERR_NOT_FOUND when it holds none.
+ */
+static int
+borrow(const struct home *h, const unsigned char *blob, size_t bloblen,
+    struct store **out)
+{
+	unsigned char bind[AGENT_BIND_LEN], dek[STORE_KEY_LEN];
+	struct store *s;
+	int rc;
+
+	*out = NULL;
+	if ((rc = binding_of(blob, bloblen, bind)) != 0 ||
+	    (rc = agent_key_get(h->dir, bind, dek)) != 0)
+		return rc;
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		janee_wipe(dek, sizeof(dek));
+		return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
+	}
+	memcpy(s->dek, dek, STORE_KEY_LEN);
+	janee_wipe(dek, sizeof(dek));
+	memcpy(s->bind, bind, sizeof(bind));
+	if ((s->agent_home = janee_strdup(h->dir)) == NULL)
+		rc = JANEE_ERR_NOMEM;
+	else
+		rc = derive_fpkey(s);
+	if (rc != 0) {
+		store_free(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
 int
 store_unlock(struct ledger *lg, const struct home *h, struct keysrc *ks,
     struct store **out)
@@ -539,6 +644,17 @@ store_unlock(struct ledger *lg, const struct home *h, struct keysrc *ks,
 	    (rc = ledger_meta_get(lg, "store.dek", (void **)&blob, &bloblen)) !=
 		0)
 		goto out;
+	/*
+	 * Locked, and no passphrase given: the agent may hold the key
+	 * (`janee unlock`).  A passphrase given (descriptor, environment) is
+	 * used and checked as before; `janee unlock` itself never asks.
+	 */
+	if (strcmp(backend, "passphrase") == 0 && !ks->no_agent &&
+	    !keysrc_quiet(ks) && agent_enabled && !agent_self) {
+		if ((rc = borrow(h, blob, bloblen, &s)) == 0)
+			goto done;
+		janee_err_clear(); /* no agent, or no key: ask as before */
+	}
 	rc = current_kek(lg, h, ks, backend, kek);
 	if (rc == 0)
 		rc = open_raw(kek, DEK_AAD, blob, bloblen, &dek, &deklen);
@@ -594,6 +710,7 @@ store_unlock(struct ledger *lg, const struct home *h, struct keysrc *ks,
 	memcpy(s->dek, dek, STORE_KEY_LEN);
 	if ((rc = derive_fpkey(s)) != 0 || (rc = audit_key_use(lg, s)) != 0)
 		goto out;
+done:
 	*out = s;
 	s = NULL;
 out:
@@ -610,7 +727,50 @@ out:
 void
 store_free(struct store *s)
 {
+	if (s == NULL)
+		return;
+	free(s->agent_home);
 	janee_freezero(s, sizeof(*s));
+}
+
+size_t
+store_size(void)
+{
+	return sizeof(struct store);
+}
+
+int
+store_init_key(struct store *s, const unsigned char dek[STORE_KEY_LEN])
+{
+	memset(s, 0, sizeof(*s));
+	memcpy(s->dek, dek, STORE_KEY_LEN);
+	return derive_fpkey(s);
+}
+
+void
+store_key(const struct store *s, unsigned char dek[STORE_KEY_LEN])
+{
+	memcpy(dek, s->dek, STORE_KEY_LEN);
+}
+
+int
+store_check(struct store *s)
+{
+	unsigned char dek[STORE_KEY_LEN];
+	int same;
+
+	if (s->agent_home == NULL)
+		return 0;
+	same = agent_key_get(s->agent_home, s->bind, dek) == 0 &&
+	    janee_ct_cmp(dek, s->dek, sizeof(dek)) == 0;
+	janee_wipe(dek, sizeof(dek));
+	janee_err_clear();
+	if (same)
+		return 0;
+	return janee_err_set(JANEE_ERR_LOCKED,
+	    "the secret store is locked: the janee agent no longer holds its "
+	    "key (janee lock, a rekey, or the unlock's time ran out); run: "
+	    "janee unlock");
 }
 
 int

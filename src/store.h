@@ -44,11 +44,37 @@ int store_quiet(struct ledger *lg, const struct keysrc *ks);
 
 /*
  * Unwrap the data key.  A wrong passphrase or key file is
- * JANEE_ERR_BAD_KEY; nothing is changed either way.
+ * JANEE_ERR_BAD_KEY; nothing is changed either way.  A passphrase home
+ * with no passphrase given asks the agent first (src/agent.h), unless
+ * ks->no_agent.
  */
 int store_unlock(struct ledger *lg, const struct home *h, struct keysrc *ks,
     struct store **out) JANEE_WUR;
 void store_free(struct store *s);
+
+/*
+ * A store whose key was borrowed from the agent (store_unlock found the
+ * home locked and the agent holding the key): ask the agent whether it
+ * still holds it, so that `janee lock` and the unlock's deadline reach
+ * processes that unlocked earlier (the broker then drops the store and
+ * unlocks afresh).  JANEE_ERR_LOCKED, saying what to run, when it no
+ * longer does; 0 at once for a key of the process's own.
+ */
+int store_check(struct store *s) JANEE_WUR;
+
+/* For the agent (src/agent-run.c) and `janee unlock`: */
+/* SHA-256 of the wrapped data key, to which a key handed over is bound. */
+int store_binding(struct ledger *lg, unsigned char bind[32]) JANEE_WUR;
+/* The data key of an unlocked store. */
+void store_key(const struct store *s, unsigned char dek[STORE_KEY_LEN]);
+/* sizeof(struct store), for a store in memory the caller provides. */
+size_t store_size(void);
+/*
+ * A store from a data key, in store_size() bytes at s that the caller
+ * owns (the agent's locked page) and wipes; never store_free() it.
+ */
+int store_init_key(
+    struct store *s, const unsigned char dek[STORE_KEY_LEN]) JANEE_WUR;
 
 /*
  * Seal pt under the data key with "purpose/name" as associated data.

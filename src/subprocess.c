@@ -115,9 +115,9 @@ runnable(const char *argv0)
 }
 
 #ifndef HAVE_POSIX_SPAWN_FILE_ACTIONS_ADDCLOSEFROM_NP
-/* Without closefrom: close each descriptor above 2 that is open now. */
+/* Without closefrom: close each descriptor from first on that is open now. */
 static int
-close_all_above_2(posix_spawn_file_actions_t *fa)
+close_all_from(posix_spawn_file_actions_t *fa, int first)
 {
 	struct dirent *d;
 	DIR *dir;
@@ -132,7 +132,7 @@ close_all_above_2(posix_spawn_file_actions_t *fa)
 		if (d->d_name[0] < '0' || d->d_name[0] > '9')
 			continue;
 		fd = (int)strtol(d->d_name, NULL, 10);
-		if (fd > 2 && fd != self &&
+		if (fd >= first && fd != self &&
 		    posix_spawn_file_actions_addclose(fa, fd) != 0) {
 			closedir(dir);
 			return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
@@ -147,21 +147,33 @@ int
 janee_spawn(const char *const argv[], unsigned flags,
     const struct janee_strlist *deny, pid_t *pidp)
 {
+	return janee_spawn_as(argv, flags, deny, NULL, pidp);
+}
+
+int
+janee_spawn_as(const char *const argv[], unsigned flags,
+    const struct janee_strlist *deny, const struct janee_spawn_how *how,
+    pid_t *pidp)
+{
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	sigset_t none, all;
-	char **env;
+	char **env = NULL;
+	char *const *envp;
 	short aflags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
 	pid_t pid;
-	int rc = 0, err;
+	int rc = 0, err, first_closed = 3;
 
-	if ((rc = runnable(argv[0])) <= 0)
+	if ((rc = runnable(
+		 how != NULL && how->path != NULL ? how->path : argv[0])) <= 0)
 		return rc < 0
 		    ? janee_err_set(JANEE_ERR_NOMEM, "out of memory")
 		    : janee_err_set(JANEE_ERR_NOT_FOUND,
 			  "cannot run %s: no such program on PATH", argv[0]);
 	rc = 0;
-	if ((env = helper_env(deny)) == NULL)
+	if (how != NULL && how->envp != NULL)
+		envp = how->envp;
+	else if ((envp = env = helper_env(deny)) == NULL)
 		return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
 	posix_spawn_file_actions_init(&fa);
 	posix_spawnattr_init(&attr);
@@ -176,26 +188,38 @@ janee_spawn(const char *const argv[], unsigned flags,
 		     &fa, 1, "/dev/null", O_WRONLY, 0) != 0 ||
 		    posix_spawn_file_actions_addopen(
 			&fa, 2, "/dev/null", O_WRONLY, 0) != 0)) ||
+	    (how != NULL && how->err_fd >= 0 &&
+		posix_spawn_file_actions_adddup2(&fa, how->err_fd, 2) != 0) ||
+	    (how != NULL && how->fd3 >= 0 &&
+		posix_spawn_file_actions_adddup2(&fa, how->fd3, 3) != 0) ||
 	    posix_spawnattr_setflags(&attr, aflags) != 0 ||
 	    posix_spawnattr_setsigmask(&attr, &none) != 0 ||
 	    posix_spawnattr_setsigdefault(&attr, &all) != 0) {
 		rc = janee_err_set(JANEE_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	/* Not only what janee marked close-on-exec: everything above 2. */
+	if (how != NULL && how->fd3 >= 0)
+		first_closed = 4;
+		/* Not only what janee marked close-on-exec: everything else. */
 #ifdef HAVE_POSIX_SPAWN_FILE_ACTIONS_ADDCLOSEFROM_NP
-	if (posix_spawn_file_actions_addclosefrom_np(&fa, 3) != 0) {
+	if (posix_spawn_file_actions_addclosefrom_np(&fa, first_closed) != 0) {
 		rc = janee_err_set(JANEE_ERR_NOMEM, "out of memory");
 		goto out;
 	}
 #else
-	if ((rc = close_all_above_2(&fa)) != 0)
+	if ((rc = close_all_from(&fa, first_closed)) != 0)
 		goto out;
 #endif
-	if ((err = posix_spawnp(&pid, argv[0], &fa, &attr,
-		 (char *const *)(uintptr_t)argv, env)) != 0) {
+	if (how != NULL && how->path != NULL)
+		err = posix_spawn(&pid, how->path, &fa, &attr,
+		    (char *const *)(uintptr_t)argv, envp);
+	else
+		err = posix_spawnp(&pid, argv[0], &fa, &attr,
+		    (char *const *)(uintptr_t)argv, envp);
+	if (err != 0) {
 		rc = janee_err_set(JANEE_ERR_NOT_FOUND, "cannot run %s: %s",
-		    argv[0], strerror(err));
+		    how != NULL && how->path != NULL ? how->path : argv[0],
+		    strerror(err));
 		goto out;
 	}
 	if (pidp != NULL)

@@ -38,6 +38,26 @@ int janee_spawn(const char *const argv[], unsigned flags,
     const struct janee_strlist *deny, pid_t *pid) JANEE_WUR;
 
 /*
+ * What janee_spawn_as changes from janee_spawn (the background agent,
+ * src/agent.c, which is no helper for a person: it needs its own
+ * environment, a log and a readiness pipe).
+ */
+struct janee_spawn_how {
+	const char *path; /* run this file (no PATH search); NULL: argv[0] */
+	char *const *envp; /* this environment; NULL: the allow-list's */
+	int err_fd; /* stderr goes here; -1: as flags say */
+	int fd3; /* becomes descriptor 3 (then 0..3 stay open); -1: none */
+};
+
+/*
+ * janee_spawn, changed as how says (how NULL: janee_spawn itself).
+ * err_fd and fd3 must be above 3.
+ */
+int janee_spawn_as(const char *const argv[], unsigned flags,
+    const struct janee_strlist *deny, const struct janee_spawn_how *how,
+    pid_t *pid) JANEE_WUR;
+
+/*
  * Whether url may be shown to a person and opened in a browser: printable
  * ASCII only (RFC 3986 has no place for controls, spaces or raw UTF-8, so
  * nothing reaches a terminal raw), https, or http to loopback

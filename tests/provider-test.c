@@ -36,7 +36,15 @@
  *                                  be live, for expires_in when set); or
  *                                  a network failure (unreachable)
  *
+ * calls.log has a line per call: "mint LEASE_ID", "repo NAME", "reconcile
+ * LEASE_ID", and "revoke HASH @MS" with the real wall-clock time in ms
+ * (not janee's test clock), so that a test can tell how late it came.
+ *
  * JANEE_TEST_CLOCK_OFFSET (seconds) moves janee's clock, to test expiry.
+ * The background agent gets neither that nor JANEE_TEST_CRASH_AT (its
+ * environment is scrubbed: src/agent.c); JANEE_TEST_AGENT_CLOCK_OFFSET
+ * and JANEE_TEST_AGENT_CRASH_AT, set for the command that starts it,
+ * become them in the agent only.
  * JANEE_LEAK_SECRETS_FILE: every token minted and every credential read
  * is appended there for the suite-wide leak sweep (tests/leak-sweep.py).
  */
@@ -46,12 +54,14 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <time.h>
 
 #include <openssl/evp.h>
 
+#include "agent.h"
 #include "broker.h"
 #include "capture.h"
 #include "config.h"
@@ -142,9 +152,47 @@ crash_at(const char *point)
 	}
 }
 
+/* What the test binary passes on to the agent it starts (src/agent.c). */
+static int
+agent_env(struct janee_strlist *env)
+{
+	static const char *const keep[] = { "ASAN_OPTIONS", "UBSAN_OPTIONS",
+		"LSAN_OPTIONS", NULL };
+	static const char *const renamed[][2] = {
+		{ "JANEE_TEST_AGENT_CLOCK_OFFSET", "JANEE_TEST_CLOCK_OFFSET" },
+		{ "JANEE_TEST_AGENT_CRASH_AT", "JANEE_TEST_CRASH_AT" },
+	};
+	const char *v;
+	char *kv;
+	size_t i;
+	int rc;
+
+	for (i = 0; keep[i] != NULL; i++)
+		if ((v = getenv(keep[i])) != NULL) {
+			if ((kv = janee_asprintf("%s=%s", keep[i], v)) == NULL)
+				return JANEE_ERR_NOMEM;
+			rc = janee_strlist_add(env, kv);
+			free(kv);
+			if (rc != 0)
+				return rc;
+		}
+	for (i = 0; i < nitems(renamed); i++)
+		if ((v = getenv(renamed[i][0])) != NULL) {
+			if ((kv = janee_asprintf("%s=%s", renamed[i][1], v)) ==
+			    NULL)
+				return JANEE_ERR_NOMEM;
+			rc = janee_strlist_add(env, kv);
+			free(kv);
+			if (rc != 0)
+				return rc;
+		}
+	return 0;
+}
+
 __attribute__((constructor)) static void
 test_hooks(void)
 {
+	agent_env_hook = agent_env;
 	const char *v = getenv("JANEE_TEST_CLOCK_OFFSET");
 	int64_t off;
 
@@ -422,7 +470,8 @@ tp_revoke(
     struct janee_ctx *ctx, const char *lease_id, const struct janee_token *tok)
 {
 	struct tp *t = ctx->state;
-	char *path;
+	struct timespec now;
+	char *path, at[96];
 	int rc = 0;
 
 	if (t->revoke == 2)
@@ -433,7 +482,11 @@ tp_revoke(
 		    lease_id);
 	if ((path = token_path(t, primary(tok))) == NULL)
 		return JANEE_ERR_NOMEM;
-	log_line(t, "revoke", strrchr(path, '/') + 1);
+	/* "revoke HASH @MS": when, on the real clock, for the agent's tests. */
+	clock_gettime(CLOCK_REALTIME, &now);
+	snprintf(at, sizeof(at), "%s @%lld", strrchr(path, '/') + 1,
+	    (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000);
+	log_line(t, "revoke", at);
 	if (t->revoke_delay > 0)
 		pause_s(t->revoke_delay);
 	if (t->revoke == 1)

@@ -4,6 +4,7 @@
 # and no row is lost; afterwards the ledger works and its chain verifies.
 # Needs root to mount a small tmpfs; skipped (and said so) otherwise.
 . "$JANEE_SRCDIR/tests/lib.sh"
+. "$JANEE_SRCDIR/tests/lib/agent.sh"
 
 SMALL="$TMP/small"
 mkdir -p "$SMALL"
@@ -12,7 +13,9 @@ if ! mount -t tmpfs -o size=512k,mode=700 tmpfs "$SMALL" 2>/dev/null; then
 	skip "fail closed on a read-only filesystem" "cannot mount a tmpfs here (needs root)"
 	exit 0
 fi
-trap 'capture_keep; umount "$SMALL" 2>/dev/null; rm -rf "$TMP"' EXIT
+# The background agent keeps files of the home open: stop it before the
+# filesystem is remounted or unmounted.
+trap 'capture_keep; agent_stop; umount "$SMALL" 2>/dev/null; rm -rf "$TMP"' EXIT
 
 export JANEE_HOME="$SMALL/janee"
 setup_home
@@ -31,6 +34,7 @@ check "invariant 5, full disk: the provider was never asked" [ "$(mints)" -eq "$
 
 # Read-only filesystem.
 rm -f "$SMALL/filler"
+agent_stop
 mount -o remount,ro "$SMALL"
 jr token t --ttl 10m
 check "invariant 5, read-only: janee token fails" [ "$(rc)" -ne 0 ]

@@ -1,7 +1,8 @@
 #!/bin/sh
 # The release binary holds no test hook (issue 12, finding 10): the crash
-# hook and its points, the clock offset, and the capture's file and
-# secret hooks are compiled only into the test programs.  build/janee has
+# hook and its points, the clock offset, the capture's file and secret
+# hooks, and the agent's environment hook are compiled only into the test
+# programs.  build/janee has
 # neither their symbols nor the crash points' names; tests/janee-test,
 # built from the same sources, has both (the control: the checks can say
 # yes).
@@ -9,7 +10,7 @@
 
 REL="$JANEE_BUILDDIR/janee"
 TEST="$JANEE_BUILDDIR/tests/janee-test"
-HOOKS="janee_crash_hook janee_crash_point janee_clock_offset_ms janee_file_hook janee_secret_hook"
+HOOKS="janee_crash_hook janee_crash_point janee_clock_offset_ms janee_file_hook janee_secret_hook agent_env_hook"
 POINTS="after_record after_mint before_active during_revoke"
 
 check "build/janee is built" [ -x "$REL" ]

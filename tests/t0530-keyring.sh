@@ -6,7 +6,7 @@
 # libsecret; otherwise each check says it skipped and why.
 . "$JANEE_SRCDIR/tests/lib.sh"
 
-CHECKS="init with the keyring backend|status names the backend|the key item is in the keyring|secrets round-trip|an exec with a keyring-sealed secret|keyring: references|a missing keyring item|rekey to keyfile|rekey back to keyring|no Secret Service"
+CHECKS="init with the keyring backend|status names the backend|the key item is in the keyring|secrets round-trip|an exec with a keyring-sealed secret|the background agent revokes a keyring home's lease|keyring: references|a missing keyring item|rekey to keyfile|rekey back to keyring|no Secret Service"
 
 skip_all() {
 	echo "$CHECKS" | tr '|' '\n' | while read -r name; do
@@ -80,6 +80,16 @@ check "secrets round-trip, with no passphrase asked" [ "$(out)" = "$V1" ]
 jr exec t --env Y=secret:one -- sh -c '[ -n "$T_TOKEN" ] && printf "%s" "$Y"'
 check "an exec with a keyring-sealed secret mints and revokes" \
 	[ "$(out)" = "$V1" ] && [ "$(live_tokens)" -eq 0 ]
+
+# The background agent reads the key from the keyring when it revokes
+# (its environment keeps DBUS_SESSION_BUS_ADDRESS): no unlock needed.
+jr token t --ttl 2 --json
+tok=$(sed -n 's/.*"token":"\([^"]*\)".*/\1/p' "$TMP/out")
+hash=$(printf '%s' "$tok" | sha256sum | cut -d ' ' -f 1)
+sleep 3.5
+check "the background agent revokes a keyring home's lease at its end, no unlock needed" \
+	[ -n "$tok" ] && [ ! -e "$TMP/prov/$hash" ] &&
+	grep -q "(t) expired [0-9]* ms after its end" "$JANEE_HOME/agent.log"
 
 # --- keyring:SERVICE/ACCOUNT references -----------------------------------
 leak_secret keyring-value "$V2"

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Two `janee serve` processes on one home, each waiting in poll() for the
 # earliest lease end: every lease is revoked at the provider exactly once,
-# and expired once in the audit trail.
+# and expired once in the audit trail.  (The background agent sweeps
+# too, half a second after each end: three sweepers, still once each.)
 . "$JANEE_SRCDIR/tests/lib.sh"
 
 setup_home
@@ -11,7 +12,9 @@ while [ $i -lt $N ]; do
 	"$JANEE" token t --ttl 2 >/dev/null 2>&1 || not_ok "token $i"
 	i=$((i + 1))
 done
-check "$N live tokens" [ "$(live_tokens)" -eq $N ]
+# Minted, not necessarily still live: on a slow run (ASan) the first may
+# have ended, and been revoked by the agent, before the last is minted.
+check "$N tokens minted" [ "$(mints)" -eq $N ]
 
 # Two servers whose clients keep stdin open (sleep) for a while.
 (sleep 6) | "$JANEE" serve >"$TMP/s1.out" 2>"$TMP/s1.err" &

@@ -184,7 +184,7 @@ short_new_passphrase_is_refused(void)
 {
 	struct fixture fx;
 	struct ledger *lg;
-	struct keysrc ks = { -1, -1, 0 };
+	struct keysrc ks = { -1, -1, 0, 0 };
 	struct home h;
 	char *dir = t_tmpdir();
 
