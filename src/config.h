@@ -25,6 +25,7 @@ enum approval {
 const char *approval_name(enum approval a);
 
 struct policy;
+struct api_rules;
 /* Whether any of scopes needs out-of-band approval under p. */
 int
 policy_needs_oob(const struct policy *p, const struct janee_strlist *scopes);
@@ -47,6 +48,7 @@ struct prov {
 	const struct janee_provider *impl;
 	struct janee_ctx ctx;
 	struct policy pol;
+	struct api_rules *api; /* "api": call_api's rules, or NULL */
 	int login_fd; /* held login lock, or -1 */
 };
 
