@@ -1,5 +1,6 @@
 /*
- * The MCP tools: request_token, list_providers, list_leases, revoke_token.
+ * The MCP tools: request_token, call_api (mcp-api.c), list_providers,
+ * list_leases, revoke_token.
  * Anything not in the table is refused.  request_token never starts a
  * login, and an agent cannot approve, widen or extend its own grant: the
  * lease comes through mcp-lease.c, where the broker decides how it is
@@ -15,7 +16,7 @@
 
 /* --- arguments ----------------------------------------------------- */
 
-enum arg_type { ARG_STRING, ARG_INT, ARG_STRINGS };
+enum arg_type { ARG_STRING, ARG_INT, ARG_STRINGS, ARG_OBJECT };
 
 struct arg {
 	const char *name;
@@ -59,6 +60,13 @@ check_args(const cJSON *args, const struct arg *spec, char *err, size_t n)
 				return -1;
 			}
 			break;
+		case ARG_OBJECT:
+			if (!cJSON_IsObject(v)) {
+				snprintf(
+				    err, n, "'%s' must be an object", a->name);
+				return -1;
+			}
+			break;
 		case ARG_STRINGS:
 			if (!cJSON_IsArray(v)) {
 				snprintf(err, n,
@@ -95,8 +103,8 @@ arg_str(const cJSON *args, const char *k)
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-static int
-arg_strings(const cJSON *args, const char *k, struct janee_strlist *out)
+int
+mcp_arg_strings(const cJSON *args, const char *k, struct janee_strlist *out)
 {
 	const cJSON *e;
 	int rc = 0;
@@ -178,8 +186,8 @@ request_token(
 	req.ttl_s = cJSON_IsNumber(ttl) ? (int64_t)ttl->valuedouble : 0;
 	if (req.ttl_s < 0 || (cJSON_IsNumber(ttl) && req.ttl_s == 0))
 		r = mcp_tool_error("ttl_seconds must be at least 1");
-	else if (arg_strings(args, "scopes", &req.scopes) != 0 ||
-	    arg_strings(args, "repositories", &req.repositories) != 0)
+	else if (mcp_arg_strings(args, "scopes", &req.scopes) != 0 ||
+	    mcp_arg_strings(args, "repositories", &req.repositories) != 0)
 		r = mcp_tool_error("out of memory");
 	else
 		r = mcp_lease_obtain(m, &request_token_tool, id, params, &req,
@@ -302,6 +310,20 @@ revoke_token(struct mcp *m, const cJSON *args)
 	return mcp_tool_ok(o);
 }
 
+static const struct arg call_api_args[] = {
+	{ "provider", ARG_STRING, 1 },
+	{ "method", ARG_STRING, 1 },
+	{ "path", ARG_STRING, 1 },
+	{ "query", ARG_OBJECT, 0 },
+	{ "headers", ARG_OBJECT, 0 },
+	{ "body", ARG_STRING, 0 },
+	{ "scopes", ARG_STRINGS, 0 },
+	{ "repositories", ARG_STRINGS, 0 },
+	{ "ttl_seconds", ARG_INT, 0 },
+	{ "reason", ARG_STRING, 1 },
+	{ NULL, 0, 0 },
+};
+
 static const struct arg no_args[] = { { NULL, 0, 0 } };
 static const struct arg revoke_args[] = { { "lease_id", ARG_STRING, 1 },
 	{ NULL, 0, 0 } };
@@ -344,6 +366,49 @@ static const struct tool {
 	    "\"annotations\":{\"title\":\"Request a token\",\"readOnlyHint\":"
 	    "false,\"destructiveHint\":false,\"idempotentHint\":false,"
 	    "\"openWorldHint\":true}}" },
+	{ "call_api", call_api_args,
+	    "{\"name\":\"call_api\",\"title\":\"Call a provider's API\","
+	    "\"description\":\"janee makes one HTTP request to the "
+	    "provider's API with a short-lived token that you never see, "
+	    "within the provider's request rules (allow/deny by method and "
+	    "path). The lease is obtained like request_token's (a person may "
+	    "have to approve; the reason is shown to them) and reused by "
+	    "later calls of this session with the same provider, scopes and "
+	    "repositories until it ends. Paths with '..', '.', '//', encoded "
+	    "separators or control characters are refused. Only Accept, "
+	    "Content-Type, If-None-Match and the provider's API version "
+	    "header may be set. The answer is size-capped; secrets in it "
+	    "read [redacted]; a binary body is base64.\",\"inputSchema\":{"
+	    "\"type\":\"object\",\"properties\":{\"provider\":{\"type\":"
+	    "\"string\",\"description\":\"a provider name from "
+	    "list_providers\"},\"method\":{\"type\":\"string\",\"enum\":["
+	    "\"GET\",\"HEAD\",\"POST\",\"PUT\",\"PATCH\",\"DELETE\"]},"
+	    "\"path\":{\"type\":\"string\",\"description\":\"the path "
+	    "under the provider's API base URL, starting with '/', "
+	    "percent-encoded, without query\"},\"query\":{\"type\":"
+	    "\"object\",\"additionalProperties\":{\"type\":\"string\"},"
+	    "\"description\":\"query parameters (janee encodes them)\"},"
+	    "\"headers\":{\"type\":\"object\",\"additionalProperties\":{"
+	    "\"type\":\"string\"}},\"body\":{\"type\":\"string\","
+	    "\"description\":\"the request body (JSON unless Content-Type "
+	    "says otherwise)\"},\"scopes\":{\"type\":\"array\",\"items\":"
+	    "{\"type\":\"string\"}},\"repositories\":{\"type\":\"array\","
+	    "\"items\":{\"type\":\"string\"},\"description\":\"GitHub "
+	    "only: bare repository names\"},\"ttl_seconds\":{\"type\":"
+	    "\"integer\",\"minimum\":1},\"reason\":{\"type\":\"string\","
+	    "\"description\":\"why, in a sentence a person will read\"}},"
+	    "\"required\":[\"provider\",\"method\",\"path\",\"reason\"],"
+	    "\"additionalProperties\":false},\"outputSchema\":{\"type\":"
+	    "\"object\",\"properties\":{\"status\":{\"type\":\"integer\"},"
+	    "\"headers\":{\"type\":\"object\",\"additionalProperties\":{"
+	    "\"type\":\"string\"}},\"body\":{\"type\":\"string\"},"
+	    "\"body_encoding\":{\"type\":\"string\",\"enum\":[\"utf-8\","
+	    "\"base64\"]},\"truncated\":{\"type\":\"boolean\"},"
+	    "\"lease_id\":{\"type\":\"string\"}},\"required\":[\"status\","
+	    "\"headers\",\"body\",\"body_encoding\",\"truncated\","
+	    "\"lease_id\"]},\"annotations\":{\"title\":\"Call a provider's "
+	    "API\",\"readOnlyHint\":false,\"destructiveHint\":true,"
+	    "\"idempotentHint\":false,\"openWorldHint\":true}}" },
 	{ "list_providers", no_args,
 	    "{\"name\":\"list_providers\",\"title\":\"List providers\","
 	    "\"description\":\"The providers janee can mint tokens from, the "
@@ -444,6 +509,8 @@ mcp_tools_call(struct mcp *m, cJSON *id, cJSON *params, int stateless)
 		janee_err_clear();
 	} else if (strcmp(t->name, "request_token") == 0)
 		r = request_token(m, id, params, stateless, &pending);
+	else if (strcmp(t->name, "call_api") == 0)
+		r = mcp_call_api(m, id, params, stateless, &pending);
 	else if (strcmp(t->name, "list_providers") == 0)
 		r = list_providers(m);
 	else if (strcmp(t->name, "list_leases") == 0)

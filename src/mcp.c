@@ -173,6 +173,7 @@ void
 mcp_free(struct mcp *m)
 {
 	mcp_batch_free_all(m);
+	mcp_api_free(m);
 	buf_free(&m->line);
 	free(m->client);
 	janee_wipe(m->state_key, sizeof(m->state_key));

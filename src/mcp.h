@@ -35,6 +35,7 @@ struct mcp {
 	unsigned char state_key[32]; /* MACs requestState */
 	int64_t next_req; /* ids of our requests to the client */
 	struct mcp_pending *pending;
+	struct mcp_api_lease *api_leases; /* call_api's, mcp-api.c */
 	struct mcp_batch *batches; /* 2025-03-26 batches not answered yet */
 	struct mcp_batch *filling; /* the batch being run now */
 	struct buf line; /* the line being read */
@@ -123,6 +124,17 @@ cJSON *mcp_lease_resume(
     struct mcp *m, const struct mcp_lease_tool *t, const cJSON *params);
 cJSON *mcp_lease_collect(struct mcp *m, const struct mcp_lease_tool *t,
     const cJSON *args, const char *lease_id);
+
+/*
+ * mcp-api.c: the call_api tool (answers like the lease tools), and the
+ * session's leases it keeps for reuse, wiped at the end.
+ */
+/* Add the strings of args' array k to out (checked by the schema). */
+int mcp_arg_strings(
+    const cJSON *args, const char *k, struct janee_strlist *out) JANEE_WUR;
+cJSON *mcp_call_api(
+    struct mcp *m, cJSON *id, const cJSON *params, int stateless, int *pending);
+void mcp_api_free(struct mcp *m);
 
 /* tools (mcp-tools.c; responses, ticks and shutdown in mcp-lease.c) */
 cJSON *mcp_tools_list(void);
