@@ -1,6 +1,8 @@
 #!/bin/sh
 # call_api (issue 15): janee makes the call, the agent never holds the
-# token.  Against the fake GitHub (strict: GitHub's headers, the app JWT,
+# token.  Against the fake OAuth server's resource (an oauth2 provider:
+# bearer check, token and client secret echoed and redacted, a binary
+# answer in base64, an oversize one truncated) and the fake GitHub (strict: GitHub's headers, the app JWT,
 # installation tokens narrowed to repositories) under the MCP SDK client
 # (tests/mcp/call-api.mjs): ten calls in one session are one approval,
 # one lease (one mint) and ten audit events; denied, unlisted,
@@ -10,6 +12,7 @@
 # janee's stderr.
 . "$JANEE_SRCDIR/tests/lib.sh"
 . "$JANEE_SRCDIR/tests/lib/fake-github.sh"
+. "$JANEE_SRCDIR/tests/lib/fake-oauth.sh"
 
 if ! command -v node >/dev/null 2>&1; then
 	skip "call_api under the MCP SDK" "node is not installed"
@@ -25,7 +28,9 @@ fake_github_start --public-key "$TMP/app/app.pub" || {
 	not_ok "the fake GitHub starts"
 	exit 1
 }
+fake_oauth_start || { not_ok "the fake OAuth server starts"; exit 1; }
 "$JANEE" init --key-backend keyfile >/dev/null 2>&1
+printf 'fake-basic-secret' | "$JANEE" secret set basic >/dev/null 2>&1
 "$JANEE" secret set app-key --from-file "$TMP/app/app.pem" >/dev/null 2>&1
 cat >"$JANEE_HOME/config.json" <<JSON
 {"providers": {
@@ -36,7 +41,12 @@ cat >"$JANEE_HOME/config.json" <<JSON
    "api": {"allow": ["GET /repos/{owner}/{repo}/issues",
                      "GET /repos/{owner}/{repo}/hooks"],
            "deny": ["* /repos/*/*/hooks*"],
-           "max_response": "64KiB", "timeout": "10s"}}}}
+           "max_response": "64KiB", "timeout": "10s"}},
+ "cc": {"type": "oauth2", "issuer": "$FAKE_ISSUER", "ca_file": "$FAKE_CA",
+   "client_id": "conf-basic", "client_secret": "secret:basic",
+   "grant": "client_credentials", "scopes": ["a:read"], "approval": "auto",
+   "api": {"base_url": "$FAKE_ISSUER/api", "max_response": "64KiB",
+           "allow": ["GET /whoami", "GET /blob", "GET /big"]}}}}
 JSON
 chmod 600 "$JANEE_HOME/config.json"
 
@@ -82,11 +92,12 @@ assert all("GET /repos/acme/api/issues rule '"'"'GET /repos/{owner}/{repo}/issue
 den = [e for e in ev if e.get("outcome") == "denied"]
 assert len(den) >= 5, den' "$TMP/audit.json" "$lease"
 "$JANEE" audit list --event approved --json >"$TMP/approved.json" 2>&1
-check "the lease was approved once, by the person in the client" \
+check "the github lease was approved once, by the person in the client" \
     "$PYTHON3" -c '
 import json, sys
-ev = json.load(open(sys.argv[1]))
-assert len(ev) == 1 and ev[0]["lease_id"] == sys.argv[2], ev' "$TMP/approved.json" "$lease"
+ev = [e for e in json.load(open(sys.argv[1])) if e["provider"] == "github"]
+assert len(ev) == 1 and ev[0]["lease_id"] == sys.argv[2], ev
+assert ev[0]["actor"] == "user", ev' "$TMP/approved.json" "$lease"
 
 # No token anywhere the agent or the audit sees.
 check "the fake issued tokens (the search below has needles)" \

@@ -106,6 +106,31 @@ for (const [name, args, re] of refusals) {
 const v = await call({ method: 'GET', path: '/repos/acme/api/issues', headers: { Accept: 'application/vnd.github+json', 'X-GitHub-Api-Version': '2022-11-28' } });
 check('the safe headers (Accept, the API version header) pass', !v.isError && v.structuredContent?.status === 200, show(v));
 
+// An oauth2 provider whose API is the fake OAuth server's resource
+// (client_credentials, client conf-basic): janee knows the client secret
+// too, and redacts it.
+const cc = { provider: 'cc', scopes: ['a:read'], repositories: undefined, reason: 'who am I at the fake API' };
+const w = await call({ ...cc, method: 'GET', path: '/whoami' });
+check('oauth2: an allowed call passes the server\'s bearer check',
+	!w.isError && w.structuredContent?.status === 200 && JSON.parse(w.structuredContent.body).client_id === 'conf-basic', show(w));
+const wt = await call({ ...cc, method: 'GET', path: '/whoami', query: { echo: 'token' } });
+check('oauth2: an answer echoing the token has [redacted] for it',
+	!wt.isError && JSON.parse(wt.structuredContent?.body ?? '{}').token === '[redacted]', show(wt));
+const ws = await call({ ...cc, method: 'GET', path: '/whoami', query: { echo: 'secret' } });
+check('oauth2: an answer echoing the client secret has [redacted] for it',
+	!ws.isError && JSON.parse(ws.structuredContent?.body ?? '{}').secret === '[redacted]', show(ws));
+check('oauth2: the same lease serves the three calls',
+	w.structuredContent?.lease_id && w.structuredContent.lease_id === ws.structuredContent?.lease_id, show([w, ws]));
+const bl = await call({ ...cc, method: 'GET', path: '/blob' });
+const bytes = Buffer.from(bl.structuredContent?.body ?? '', 'base64');
+check('a binary answer comes back base64, byte for byte',
+	bl.structuredContent?.body_encoding === 'base64' && bytes.length === 256 && bytes.every((b, i) => b === i), show(bl));
+const bg = await call({ ...cc, method: 'GET', path: '/big' });
+check('an answer larger than max_response (64KiB) is cut there and says truncated',
+	!bg.isError && bg.structuredContent?.truncated === true && bg.structuredContent.body.length === 65536, show({ ...bg.structuredContent, body: bg.structuredContent?.body?.length }));
+const un = await call({ ...cc, method: 'GET', path: '/token' });
+check('oauth2: a path no rule allows is refused', un.isError && /matches no "allow" rule/.test(text(un)), show(un));
+
 writeFileSync(join(TMP, 'results.json'), JSON.stringify(results));
 writeFileSync(join(TMP, 'serve.err'), stderr);
 await client.close();
