@@ -1,6 +1,7 @@
 #!/bin/sh
 # call_api (issue 15): janee makes the call, the agent never holds the
-# token.  Against the fake OAuth server's resource (an oauth2 provider:
+# token.  Against the fake Slack (its Web API's bearer check, the default
+# base URL), the fake OAuth server's resource (an oauth2 provider:
 # bearer check, token and client secret echoed and redacted, a binary
 # answer in base64, an oversize one truncated) and the fake GitHub (strict: GitHub's headers, the app JWT,
 # installation tokens narrowed to repositories) under the MCP SDK client
@@ -13,6 +14,7 @@
 . "$JANEE_SRCDIR/tests/lib.sh"
 . "$JANEE_SRCDIR/tests/lib/fake-github.sh"
 . "$JANEE_SRCDIR/tests/lib/fake-oauth.sh"
+. "$JANEE_SRCDIR/tests/lib/fake-slack.sh"
 
 if ! command -v node >/dev/null 2>&1; then
 	skip "call_api under the MCP SDK" "node is not installed"
@@ -29,8 +31,10 @@ fake_github_start --public-key "$TMP/app/app.pub" || {
 	exit 1
 }
 fake_oauth_start || { not_ok "the fake OAuth server starts"; exit 1; }
+fake_slack_start || { not_ok "the fake Slack starts"; exit 1; }
 "$JANEE" init --key-backend keyfile >/dev/null 2>&1
 printf 'fake-basic-secret' | "$JANEE" secret set basic >/dev/null 2>&1
+printf 'fake-slack-secret-one' | "$JANEE" secret set slack-one >/dev/null 2>&1
 "$JANEE" secret set app-key --from-file "$TMP/app/app.pem" >/dev/null 2>&1
 cat >"$JANEE_HOME/config.json" <<JSON
 {"providers": {
@@ -46,7 +50,13 @@ cat >"$JANEE_HOME/config.json" <<JSON
    "client_id": "conf-basic", "client_secret": "secret:basic",
    "grant": "client_credentials", "scopes": ["a:read"], "approval": "auto",
    "api": {"base_url": "$FAKE_ISSUER/api", "max_response": "64KiB",
-           "allow": ["GET /whoami", "GET /blob", "GET /big"]}}}}
+           "allow": ["GET /whoami", "GET /blob", "GET /big"]}},
+ "slack": {"type": "slack", "base_url": "$SLACK_URL", "ca_file": "$SLACK_CA",
+   "client_id": "1111.1111", "client_secret": "secret:slack-one",
+   "profiles": {"me": {"user_scopes": ["channels:read", "users:read"]}},
+   "approval": "auto",
+   "api": {"allow": ["POST /conversations.list", "POST /auth.*"],
+           "deny": ["* /auth.revoke*"]}}}}
 JSON
 chmod 600 "$JANEE_HOME/config.json"
 
@@ -58,6 +68,22 @@ expect_rc 1 "a typo in the api object is an error"
 expect_in "$TMP/err" "providers.github.api: unknown key 'max_respons'" \
     "the error names the unknown key"
 cp "$TMP/good.json" "$JANEE_HOME/config.json"
+
+# A Slack login through the loopback redirect (the fake approves at once).
+"$JANEE" login slack --profile me --no-browser </dev/null \
+    >"$TMP/login.out" 2>"$TMP/login.err" &
+lpid=$!
+i=0
+authz=
+while [ $i -lt 100 ] && [ -z "$authz" ]; do
+	sleep 0.1
+	authz=$(grep -o 'https://[^ ]*/oauth/v2/authorize?[^ ]*' "$TMP/login.err")
+	i=$((i + 1))
+done
+loc=$(curl -sS --cacert "$SLACK_CA" -o /dev/null -w '%{redirect_url}' "$authz")
+curl -sS "$loc" >/dev/null
+wait $lpid
+check "the Slack login succeeds" test $? -eq 0
 
 fake_github_control '{"clear_calls": true}' >/dev/null
 export JANEE TMP
@@ -78,6 +104,8 @@ check "the fake saw no request for a repository outside the allow-list" \
     test "$(fake_github_count /secret/)" -eq 0
 check "the fake saw no POST (an unlisted call)" \
     test "$(fake_github_calls | "$PYTHON3" -c 'import json,sys; print(sum(1 for c in json.load(sys.stdin) if c["method"] == "POST" and "/issues" in c["path"]))')" -eq 0
+check "the fake Slack saw no auth.revoke (denied by its rule)" \
+    test "$(fake_slack_calls | "$PYTHON3" -c 'import json,sys; print(sum(1 for c in json.load(sys.stdin) if "auth.revoke" in c["path"]))')" -eq 0
 check "twelve issue requests reached the fake (10 + echo + safe headers)" \
     test "$(fake_github_count /repos/acme/api/issues)" -eq 12
 

@@ -131,6 +131,14 @@ check('an answer larger than max_response (64KiB) is cut there and says truncate
 const un = await call({ ...cc, method: 'GET', path: '/token' });
 check('oauth2: a path no rule allows is refused', un.isError && /matches no "allow" rule/.test(text(un)), show(un));
 
+// Slack: the Web API under the provider's base_url + /api by default.
+const sl = { provider: 'slack', scopes: ['channels:read'], repositories: undefined, reason: 'list the channels' };
+const cl = await call({ ...sl, method: 'POST', path: '/conversations.list', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'limit=10' });
+check('slack: conversations.list answers ok through the default Web API base',
+	!cl.isError && cl.structuredContent?.status === 200 && JSON.parse(cl.structuredContent.body).ok === true, show(cl));
+const rv = await call({ ...sl, method: 'POST', path: '/auth.revoke' });
+check('slack: auth.revoke is refused by its deny rule (deny wins over allow)', rv.isError && /denied by the rule/.test(text(rv)), show(rv));
+
 writeFileSync(join(TMP, 'results.json'), JSON.stringify(results));
 writeFileSync(join(TMP, 'serve.err'), stderr);
 await client.close();
