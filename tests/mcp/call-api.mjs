@@ -128,6 +128,12 @@ check('a binary answer comes back base64, byte for byte',
 const bg = await call({ ...cc, method: 'GET', path: '/big' });
 check('an answer larger than max_response (64KiB) is cut there and says truncated',
 	!bg.isError && bg.structuredContent?.truncated === true && bg.structuredContent.body.length === 65536, show({ ...bg.structuredContent, body: bg.structuredContent?.body?.length }));
+// A lease that ended is not reused: the next call gets a new one.
+const rk = await client.callTool({ name: 'revoke_token', arguments: { lease_id: w.structuredContent?.lease_id ?? '' } });
+const w2 = await call({ ...cc, method: 'GET', path: '/whoami' });
+check('after its lease is revoked, the next call runs on a new lease',
+	!rk.isError && !w2.isError && w2.structuredContent?.status === 200 &&
+	w2.structuredContent.lease_id !== w.structuredContent?.lease_id, show([rk, w2]));
 const un = await call({ ...cc, method: 'GET', path: '/token' });
 check('oauth2: a path no rule allows is refused', un.isError && /matches no "allow" rule/.test(text(un)), show(un));
 
