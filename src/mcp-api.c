@@ -39,6 +39,10 @@ struct mcp_api_lease {
 	char *key; /* scopes and repositories as asked */
 	char lease_id[JANEE_LEASE_ID_LEN];
 	struct janee_secret *token;
+	/* What to redact: the token and the provider's other secrets,
+	 * read once when the lease came (call_secrets). */
+	struct janee_secret *secrets[8];
+	size_t nsec;
 	int64_t expires_ms;
 	struct mcp_api_lease *next;
 };
@@ -63,6 +67,19 @@ call_free(struct api_call *c)
 	janee_strlist_free(&c->headers);
 }
 
+static void
+lease_entry_free(struct mcp_api_lease *l)
+{
+	size_t i;
+
+	free(l->provider);
+	free(l->key);
+	janee_secret_free(l->token);
+	for (i = 0; i < l->nsec; i++)
+		janee_secret_free(l->secrets[i]);
+	free(l);
+}
+
 void
 mcp_api_free(struct mcp *m)
 {
@@ -70,10 +87,7 @@ mcp_api_free(struct mcp *m)
 
 	while ((l = m->api_leases) != NULL) {
 		m->api_leases = l->next;
-		free(l->provider);
-		free(l->key);
-		janee_secret_free(l->token);
-		free(l);
+		lease_entry_free(l);
 	}
 }
 
@@ -557,17 +571,17 @@ audit_call(struct mcp *m, const char *provider, const char *lease_id,
 /* Send c with token; the answer as call_api's result. */
 static cJSON *
 call_send(struct mcp *m, struct api_call *c, const char *lease_id,
-    const struct janee_secret *token)
+    const struct janee_secret *token, struct janee_secret *const *secrets,
+    size_t nsec)
 {
 	struct api_rules *r = c->pv->api;
-	struct janee_secret *secrets[8];
 	struct janee_http_req req;
 	struct janee_http_resp resp;
 	const char **hv = NULL;
 	struct buf body, line;
 	cJSON *o, *h, *res;
 	char what[160], detail[600], *b64;
-	size_t i, nsec;
+	size_t i;
 	int rc;
 
 	if (m->c->broker.http == NULL &&
@@ -598,7 +612,6 @@ call_send(struct mcp *m, struct api_call *c, const char *lease_id,
 	req.want_headers = 1;
 	rc = janee_http_do(m->c->broker.http, &req, &resp);
 	free(hv);
-	nsec = call_secrets(c->pv, token, secrets, nitems(secrets));
 	if (rc != 0) {
 		/* The URL is the agent's own; the message names no secret,
 		 * but is scrubbed like an answer all the same. */
@@ -664,8 +677,6 @@ call_send(struct mcp *m, struct api_call *c, const char *lease_id,
 	buf_free(&body);
 	res = mcp_tool_ok(o);
 out:
-	for (i = 0; i < nsec; i++)
-		janee_secret_free(secrets[i]);
 	janee_http_resp_free(&resp);
 	return res;
 }
@@ -695,35 +706,37 @@ reusable(struct mcp *m, const struct api_call *c)
 		if (ok)
 			return l;
 		*pp = l->next;
-		free(l->provider);
-		free(l->key);
-		janee_secret_free(l->token);
-		free(l);
+		lease_entry_free(l);
 	}
 	return NULL;
 }
 
-static void
+/* Keep the lease for this session's later calls, with its secrets. */
+static struct mcp_api_lease *
 remember(struct mcp *m, const struct api_call *c, const struct broker_grant *g)
 {
 	struct mcp_api_lease *l = calloc(1, sizeof(*l));
 
-	if (l == NULL || (l->provider = janee_strdup(c->pv->name)) == NULL ||
+	if (l == NULL) {
+		janee_err_clear();
+		return NULL;
+	}
+	l->nsec =
+	    call_secrets(c->pv, g->tok.token, l->secrets, nitems(l->secrets));
+	if ((l->provider = janee_strdup(c->pv->name)) == NULL ||
 	    (l->key = janee_strdup(c->key)) == NULL ||
 	    (l->token = janee_secret_new(
-		 g->tok.token->data, g->tok.token->len)) == NULL) {
-		if (l != NULL) {
-			free(l->provider);
-			free(l->key);
-			free(l);
-		}
+		 g->tok.token->data, g->tok.token->len)) == NULL ||
+	    l->nsec == 0) {
+		lease_entry_free(l);
 		janee_err_clear();
-		return;
+		return NULL;
 	}
 	memcpy(l->lease_id, g->lease_id, JANEE_LEASE_ID_LEN);
 	l->expires_ms = g->expires_ms;
 	l->next = m->api_leases;
 	m->api_leases = l;
+	return l;
 }
 
 static cJSON *
@@ -745,6 +758,7 @@ refused_call(struct mcp *m, const cJSON *args, const struct api_call *c,
 static cJSON *
 api_granted(struct mcp *m, const cJSON *args, const struct broker_grant *g)
 {
+	struct mcp_api_lease *l;
 	struct api_call c;
 	char err[400];
 	cJSON *r;
@@ -753,10 +767,12 @@ api_granted(struct mcp *m, const cJSON *args, const struct broker_grant *g)
 	/* Checked again: the configuration is the same, the answer too. */
 	if (call_prepare(m, args, &c, err, sizeof(err), &audit) != 0)
 		r = refused_call(m, args, &c, err, audit);
-	else {
-		remember(m, &c, g);
-		r = call_send(m, &c, g->lease_id, g->tok.token);
-	}
+	else if ((l = remember(m, &c, g)) == NULL)
+		/* Never sent without what its answer must be scrubbed of. */
+		r = mcp_tool_error("out of memory");
+	else
+		r = call_send(
+		    m, &c, l->lease_id, l->token, l->secrets, l->nsec);
 	call_free(&c);
 	return r;
 }
@@ -791,7 +807,8 @@ mcp_call_api(
 		return r;
 	}
 	if ((l = reusable(m, &c)) != NULL) {
-		r = call_send(m, &c, l->lease_id, l->token);
+		r = call_send(
+		    m, &c, l->lease_id, l->token, l->secrets, l->nsec);
 		call_free(&c);
 		return r;
 	}
