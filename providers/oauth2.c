@@ -16,6 +16,8 @@
  */
 #include "common.h"
 
+#include <ctype.h>
+
 #include <cjson/cJSON.h>
 
 #include "oauth.h"
@@ -456,7 +458,7 @@ o2_mint(struct janee_ctx *ctx, const struct janee_mint_req *req,
 	struct oauth_client c;
 	struct oauth_error err;
 	struct oauth_token tok;
-	char *scope = NULL;
+	char *scope = NULL, *p;
 	int rc;
 
 	memset(&tok, 0, sizeof(tok));
@@ -503,6 +505,9 @@ o2_mint(struct janee_ctx *ctx, const struct janee_mint_req *req,
 		rc = JANEE_ERR_NOMEM;
 		goto out;
 	}
+	/* Case-insensitive (RFC 6749 section 7.1): janee says "bearer". */
+	for (p = out->token_type; p != NULL && *p != '\0'; p++)
+		*p = (char)tolower((unsigned char)*p);
 	if (tok.expires_in > 0)
 		out->expires_ms = ctx->now_ms() + tok.expires_in * 1000;
 out:
@@ -553,6 +558,48 @@ out:
 	return rc;
 }
 
+/*
+ * What the login asks for: login_scopes, else the policy's ceiling (an
+ * empty scope made servers such as oidc-provider end the interaction),
+ * with offline_access when discovery lists it, for the refresh token.
+ */
+static int
+login_scope(struct janee_ctx *ctx, const struct o2 *t,
+    const struct oauth_endpoints *ep, char **out)
+{
+	struct janee_strlist l = { 0 };
+	size_t i;
+	int rc = 0;
+
+	if (t->login_scopes.n > 0) {
+		*out = oauth_scope_join(&t->login_scopes);
+		return *out == NULL ? JANEE_ERR_NOMEM : 0;
+	}
+	for (i = 0; rc == 0 && i < ctx->ceiling->n; i++)
+		rc = janee_strlist_add(&l, ctx->ceiling->v[i]);
+	if (rc == 0 && ep->offline_access)
+		rc = janee_strlist_add(&l, "offline_access");
+	if (rc == 0 && (*out = oauth_scope_join(&l)) == NULL)
+		rc = JANEE_ERR_NOMEM;
+	janee_strlist_free(&l);
+	return rc;
+}
+
+/* A denied login says what was asked for: a scope may be the reason. */
+static int
+say_scope_asked(int rc, const char *scope)
+{
+	char *msg = janee_strdup(janee_err_msg(rc));
+
+	janee_err_clear();
+	rc = janee_err_set(rc,
+	    "%s; janee asked for scope '%s' (set "
+	    "'login_scopes' to ask for others)",
+	    msg ? msg : "the login was denied", scope);
+	free(msg);
+	return rc;
+}
+
 static int
 o2_login(struct janee_ctx *ctx, const struct janee_login_ui *ui)
 {
@@ -583,17 +630,17 @@ o2_login(struct janee_ctx *ctx, const struct janee_login_ui *ui)
 		    ctx->name);
 		goto out;
 	}
-	if ((scope = oauth_scope_join(&t->login_scopes)) == NULL) {
-		rc = JANEE_ERR_NOMEM;
-		goto out;
-	}
-	if ((rc = oauth_device_start(&c, ep.device, scope, &dev)) != 0)
+	if ((rc = login_scope(ctx, t, &ep, &scope)) != 0 ||
+	    (rc = oauth_device_start(&c, ep.device, scope, &dev)) != 0)
 		goto out;
 	ui->show_code(ui->arg, dev.user_code, dev.verification_uri,
 	    dev.verification_uri_complete, dev.expires_in);
 	if ((rc = oauth_device_poll(
-		 &c, ep.token, &dev, ui->waiting, ui->arg, &tok)) != 0)
+		 &c, ep.token, &dev, ui->waiting, ui->arg, &tok)) != 0) {
+		if (rc == JANEE_ERR_DENIED)
+			rc = say_scope_asked(rc, scope);
 		goto out;
+	}
 	if (tok.refresh_token == NULL) {
 		rc = janee_err_set(JANEE_ERR_PROVIDER,
 		    "provider '%s' issued no "

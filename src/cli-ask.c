@@ -25,11 +25,41 @@ cli_can_prompt(void)
 	return 1;
 }
 
+/* "? [y/N] " and the person's answer: 1 for yes. */
+static int
+read_yes(FILE *tty)
+{
+	char line[16];
+
+	fputs("? [y/N] ", tty);
+	fflush(tty);
+	return fgets(line, sizeof(line), tty) != NULL &&
+	    (line[0] == 'y' || line[0] == 'Y');
+}
+
+int
+cli_confirm(const char *fmt, ...)
+{
+	va_list ap;
+	FILE *tty;
+	int yes;
+
+	if ((tty = fopen("/dev/tty", "r+e")) == NULL)
+		return -1;
+	fputs("janee: ", tty);
+	va_start(ap, fmt);
+	vfprintf(tty, fmt, ap);
+	va_end(ap);
+	yes = read_yes(tty);
+	fclose(tty);
+	return yes;
+}
+
 int
 cli_ask_tty(const struct prov *pv, const struct lease *l, void *arg)
 {
 	const char *purpose = arg;
-	char line[16], ttl[32];
+	char ttl[32];
 	FILE *tty;
 	int yes;
 
@@ -53,10 +83,7 @@ cli_ask_tty(const struct prov *pv, const struct lease *l, void *arg)
 		cli_put_text(tty, purpose, 0);
 		fputc('\'', tty);
 	}
-	fputs("? [y/N] ", tty);
-	fflush(tty);
-	yes = fgets(line, sizeof(line), tty) != NULL &&
-	    (line[0] == 'y' || line[0] == 'Y');
+	yes = read_yes(tty);
 	fclose(tty);
 	return yes ? 0
 		   : janee_err_set(JANEE_ERR_DENIED, "denied at the terminal");

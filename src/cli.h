@@ -118,6 +118,16 @@ int cli_interactive(void);
  */
 struct prov;
 int cli_can_prompt(void);
+/*
+ * A yes/no question of janee's own words (no outside text) on the
+ * terminal: 1 yes, 0 no, -1 when there is no terminal.
+ */
+int cli_confirm(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * End (and revoke) every active lease of provider (NULL: of every
+ * provider), saying how many; JANEE_ERR_PROVIDER when some failed.
+ */
+int cli_end_leases(struct cli *c, const char *provider);
 int cli_ask_tty(const struct prov *pv, const struct lease *l, void *arg);
 /*
  * The line people see while janee waits for them (login, token, exec):
@@ -139,6 +149,7 @@ cJSON *cli_lease_json(const struct lease *l);
 /* Commands, one file per group (cmd-*.c). */
 int cmd_init(struct cli *c);
 int cmd_status(struct cli *c);
+int cmd_doctor(struct cli *c);
 int cmd_version(struct cli *c);
 int cmd_help(struct cli *c);
 int cmd_secret_set(struct cli *c);
@@ -157,6 +168,8 @@ int cmd_token(struct cli *c);
 int cmd_provider_list(struct cli *c);
 int cmd_provider_show(struct cli *c);
 int cmd_provider_add(struct cli *c);
+int cmd_provider_edit(struct cli *c);
+int cmd_provider_rm(struct cli *c);
 int cmd_login(struct cli *c);
 int cmd_serve(struct cli *c);
 int cmd_mcp_config(struct cli *c);

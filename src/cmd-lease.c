@@ -254,27 +254,15 @@ collect(const struct lease *l, void *arg)
 }
 
 int
-cmd_lease_revoke(struct cli *c)
+cli_end_leases(struct cli *c, const char *provider)
 {
 	struct lease_filter f = { .active_only = 1 };
 	struct revoke_ctx rcx;
 	size_t i, ok = 0, failed = 0;
-	int rc, byfilter = cli_has(c, "all") || cli_has(c, "provider");
+	int rc;
 
 	memset(&rcx, 0, sizeof(rcx));
-	if (byfilter == (c->npos == 1) || c->npos > 1 ||
-	    (cli_has(c, "all") && cli_has(c, "provider")))
-		return cli_usage_error(c,
-		    "name one lease ID, or --provider P, "
-		    "or --all");
-	if (!byfilter) {
-		if ((rc = broker_end(
-			 &c->broker, c->pos[0], "revoked by the user")) != 0)
-			return rc;
-		fprintf(stderr, "janee: revoked lease %s\n", c->pos[0]);
-		return 0;
-	}
-	f.provider = cli_get(c, "provider");
+	f.provider = provider;
 	if ((rc = lease_each(c->lg, &f, collect, &rcx)) != 0)
 		goto out;
 	for (i = 0; i < rcx.ids.n; i++) {
@@ -301,6 +289,26 @@ cmd_lease_revoke(struct cli *c)
 out:
 	janee_strlist_free(&rcx.ids);
 	return rc;
+}
+
+int
+cmd_lease_revoke(struct cli *c)
+{
+	int rc, byfilter = cli_has(c, "all") || cli_has(c, "provider");
+
+	if (byfilter == (c->npos == 1) || c->npos > 1 ||
+	    (cli_has(c, "all") && cli_has(c, "provider")))
+		return cli_usage_error(c,
+		    "name one lease ID, or --provider P, "
+		    "or --all");
+	if (!byfilter) {
+		if ((rc = broker_end(
+			 &c->broker, c->pos[0], "revoked by the user")) != 0)
+			return rc;
+		fprintf(stderr, "janee: revoked lease %s\n", c->pos[0]);
+		return 0;
+	}
+	return cli_end_leases(c, cli_get(c, "provider"));
 }
 
 int

@@ -6,6 +6,8 @@
 #include "buf.h"
 #include "cli.h"
 #include "credentials.h"
+#include "secretref.h"
+#include "secrets.h"
 #include "util.h"
 
 static cJSON *
@@ -19,30 +21,19 @@ strlist_json(const struct janee_strlist *l)
 	return a;
 }
 
-/* "logged in", "login broken", "not logged in", or "-" (needs none). */
-static const char *
-login_state(struct cli *c, const struct prov *pv, struct cred_info *ci)
+/* Whether pv keeps a login (janee login NAME): else "not needed". */
+static enum login_state
+prov_login(struct cli *c, const struct prov *pv, struct cred_info *ci)
 {
-	int rc;
-
-	memset(ci, 0, sizeof(*ci));
-	if (pv->impl->login == NULL || pv->ctx.no_login)
-		return "-";
-	rc = cred_info(c->lg, pv->name, ci);
-	if (rc == JANEE_ERR_NOT_FOUND)
-		return "not logged in";
-	if (rc != 0) {
-		janee_err_clear();
-		return "unknown";
-	}
-	return ci->broken ? "login broken" : "logged in";
+	return login_state(
+	    c->lg, pv->name, pv->impl->login != NULL && !pv->ctx.no_login, ci);
 }
 
 static cJSON *
 prov_json(struct cli *c, const struct prov *pv)
 {
 	struct cred_info ci;
-	const char *st = login_state(c, pv, &ci);
+	enum login_state st = prov_login(c, pv, &ci);
 	cJSON *o = cJSON_CreateObject();
 	char cmd[128];
 
@@ -58,11 +49,10 @@ prov_json(struct cli *c, const struct prov *pv)
 	    o, "default_scopes", strlist_json(&pv->pol.defaults));
 	cJSON_AddBoolToObject(
 	    o, "revocable", pv->impl->revoke != NULL && !pv->ctx.no_revoke);
-	cJSON_AddStringToObject(o, "login", st);
+	cJSON_AddStringToObject(o, "login", login_state_name[st]);
 	if (ci.detail != NULL)
 		cJSON_AddStringToObject(o, "login_detail", ci.detail);
-	if (strcmp(st, "not logged in") == 0 ||
-	    strcmp(st, "login broken") == 0) {
+	if (st == LOGIN_NOT_LOGGED_IN || st == LOGIN_BROKEN) {
 		snprintf(cmd, sizeof(cmd), "janee login %s", pv->name);
 		cJSON_AddStringToObject(o, "login_command", cmd);
 	}
@@ -93,7 +83,7 @@ cmd_provider_list(struct cli *c)
 		janee_duration_fmt(pv->pol.max_ttl_s, max, sizeof(max));
 		printf("%-16s %-10s %-12s %-8s %-14s ", pv->name,
 		    pv->impl->type, approval_name(pv->pol.approval), max,
-		    login_state(c, pv, &ci));
+		    login_state_text[prov_login(c, pv, &ci)]);
 		cred_info_free(&ci);
 		for (j = 0; j < pv->pol.ceiling.n; j++)
 			printf("%s%s", j ? "," : "", pv->pol.ceiling.v[j]);
@@ -108,7 +98,7 @@ cmd_provider_show(struct cli *c)
 	const struct prov *pv;
 	struct cred_info ci;
 	char t[JANEE_TIME_LEN], d[32];
-	const char *st;
+	enum login_state st;
 	size_t j;
 
 	if ((pv = config_lookup(c->cfg, c->pos[0], 1,
@@ -140,10 +130,10 @@ cmd_provider_show(struct cli *c)
 	    pv->impl->revoke == NULL || pv->ctx.no_revoke
 		? "tokens run to the provider's own expiry (not revocable)"
 		: "revoked at the provider");
-	st = login_state(c, pv, &ci);
+	st = prov_login(c, pv, &ci);
 	if (ci.updated_ms)
 		janee_time_fmt(ci.updated_ms, t);
-	printf("login:        %s%s%s%s%s\n", st,
+	printf("login:        %s%s%s%s%s\n", login_state_text[st],
 	    ci.updated_ms ? " (since " : "", ci.updated_ms ? t : "",
 	    ci.updated_ms ? ")" : "", "");
 	if (ci.detail != NULL) {
@@ -151,7 +141,7 @@ cmd_provider_show(struct cli *c)
 		cli_put_text(stdout, ci.detail, 0);
 		putchar('\n');
 	}
-	if (strcmp(st, "not logged in") == 0 || strcmp(st, "login broken") == 0)
+	if (st == LOGIN_NOT_LOGGED_IN || st == LOGIN_BROKEN)
 		printf("              run: janee login %s\n", pv->name);
 	cred_info_free(&ci);
 	return 0;
@@ -228,36 +218,66 @@ set_key(struct cli *c, cJSON *e, const char *kv)
 	return 0;
 }
 
-static int
-read_config_json(const char *path, cJSON **out)
+/*
+ * Each secret:NAME the entry names that is not stored yet, with the
+ * command that stores it; one that is stored needs no word.
+ */
+static void
+say_missing_secrets(struct cli *c, const cJSON *entry)
 {
-	struct buf b;
-	FILE *fp;
-	char tmp[4096];
-	size_t n;
-	int rc = 0;
+	const cJSON *v;
 
-	*out = NULL;
-	if ((fp = fopen(path, "r")) == NULL) {
-		if (errno != ENOENT)
-			return janee_err_set(JANEE_ERR_IO,
-			    "cannot open '%s': %s", path, strerror(errno));
-		*out = cJSON_CreateObject();
-		return 0;
+	cJSON_ArrayForEach(v, entry)
+	{
+		if (!cJSON_IsString(v) ||
+		    secretref_kind(v->valuestring) != SECRETREF_SECRET)
+			continue;
+		if (secret_exists(c->lg, v->valuestring + 7) == 0)
+			continue;
+		janee_err_clear();
+		fprintf(stderr,
+		    "janee: '%s' names %s, which is not stored yet; store it "
+		    "with: janee secret set %s\n",
+		    v->string, v->valuestring, v->valuestring + 7);
 	}
-	buf_init(&b, 1 << 20);
-	while (rc == 0 && (n = fread(tmp, 1, sizeof(tmp), fp)) > 0)
-		rc = buf_add(&b, tmp, n);
-	fclose(fp);
-	if (rc == 0 && b.p != NULL && (*out = cJSON_Parse(b.p)) == NULL)
-		rc = janee_err_set(JANEE_ERR_CONFIG,
-		    "%s: not valid JSON; fix "
-		    "it by hand first",
-		    path);
-	if (rc == 0 && *out == NULL)
-		*out = cJSON_CreateObject();
-	buf_free(&b);
+}
+
+/*
+ * Validate root as every load does, then write it: the one way add, edit
+ * and rm change config.json (refused before anything is written).
+ */
+static int
+config_write_checked(struct cli *c, cJSON *root, struct config **check)
+{
+	char *text;
+	int rc;
+
+	if ((text = cJSON_Print(root)) == NULL)
+		return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
+	if ((rc = config_parse(text, c->home.config, janee_providers, check)) ==
+	    0)
+		rc = write_file_atomic(c->home.config, text, strlen(text));
+	cJSON_free(text);
 	return rc;
+}
+
+/* root's providers.NAME, or NULL with the error saying so. */
+static cJSON *
+entry_of(struct cli *c, cJSON *root, const char *name)
+{
+	cJSON *e = cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(root, "providers"), name);
+
+	if (!cJSON_IsObject(e)) {
+		/* The loaded config names the closest ones. */
+		if (c->cfg == NULL ||
+		    config_lookup(c->cfg, name, 1,
+			"list them with: janee provider list") != NULL)
+			janee_err_set(JANEE_ERR_NOT_FOUND,
+			    "no provider '%s' in %s", name, c->home.config);
+		return NULL;
+	}
+	return e;
 }
 
 int
@@ -265,16 +285,16 @@ cmd_provider_add(struct cli *c)
 {
 	const char *name = c->pos[0], *type = cli_get(c, "type");
 	const struct janee_strlist *vals;
+	const struct prov *pv;
 	struct config *check = NULL;
 	cJSON *root = NULL, *provs, *e;
-	char *text = NULL;
 	size_t i, j;
 	int rc;
 
 	if (type == NULL)
 		return cli_usage_error(
 		    c, "--type is required (oauth2, github-app or slack)");
-	if ((rc = read_config_json(c->home.config, &root)) != 0)
+	if ((rc = config_read_json(c->home.config, &root)) != 0)
 		return rc;
 	if ((provs = cJSON_GetObjectItemCaseSensitive(root, "providers")) ==
 	    NULL)
@@ -312,30 +332,120 @@ cmd_provider_add(struct cli *c)
 	for (j = 0; j < vals->n; j++)
 		if ((rc = set_key(c, e, vals->v[j])) != 0)
 			goto out;
-	/* The same validation as every load: refuse before writing. */
-	if ((text = cJSON_Print(root)) == NULL) {
-		rc = JANEE_ERR_NOMEM;
-		goto out;
-	}
-	if ((rc = config_parse(
-		 text, c->home.config, janee_providers, &check)) != 0)
-		goto out;
-	if ((rc = write_file_atomic(c->home.config, text, strlen(text))) != 0)
+	if ((rc = config_write_checked(c, root, &check)) != 0)
 		goto out;
 	fprintf(
 	    stderr, "janee: added provider '%s' to %s\n", name, c->home.config);
-	e = cJSON_GetObjectItemCaseSensitive(e, "client_secret");
-	if (cJSON_IsString(e) && strncmp(e->valuestring, "secret:", 7) == 0)
-		fprintf(stderr,
-		    "janee: store its client secret with: janee "
-		    "secret set %s\n",
-		    e->valuestring + 7);
-	if (config_find(check, name)->impl->login != NULL)
+	say_missing_secrets(c, e);
+	pv = config_find(check, name);
+	if (pv->impl->login != NULL && !pv->ctx.no_login)
 		fprintf(
 		    stderr, "janee: then log in with: janee login %s\n", name);
 out:
 	config_free(check);
-	cJSON_free(text);
+	cJSON_Delete(root);
+	return rc;
+}
+
+int
+cmd_provider_edit(struct cli *c)
+{
+	const struct janee_strlist *set = cli_all(c, "set"),
+				   *unset = cli_all(c, "unset");
+	struct config *check = NULL;
+	cJSON *root = NULL, *e;
+	size_t j;
+	int rc;
+
+	if (set->n == 0 && unset->n == 0)
+		return cli_usage_error(c,
+		    "say what to change: --set KEY=VALUE "
+		    "or --unset KEY");
+	if ((rc = config_read_json(c->home.config, &root)) != 0)
+		return rc;
+	if ((e = entry_of(c, root, c->pos[0])) == NULL) {
+		rc = JANEE_ERR_NOT_FOUND;
+		goto out;
+	}
+	for (j = 0; j < unset->n; j++) {
+		if (strcmp(unset->v[j], "type") == 0) {
+			rc = cli_usage_error(c,
+			    "the type cannot be unset; remove the provider "
+			    "with: janee provider rm %s",
+			    c->pos[0]);
+			goto out;
+		}
+		if (cJSON_GetObjectItemCaseSensitive(e, unset->v[j]) == NULL) {
+			rc = cli_usage_error(c,
+			    "provider '%s' has no key '%s' to unset", c->pos[0],
+			    unset->v[j]);
+			goto out;
+		}
+		cJSON_DeleteItemFromObjectCaseSensitive(e, unset->v[j]);
+	}
+	for (j = 0; j < set->n; j++)
+		if ((rc = set_key(c, e, set->v[j])) != 0)
+			goto out;
+	if ((rc = config_write_checked(c, root, &check)) != 0)
+		goto out;
+	fprintf(stderr, "janee: changed provider '%s' in %s\n", c->pos[0],
+	    c->home.config);
+	say_missing_secrets(c, e);
+out:
+	config_free(check);
+	cJSON_Delete(root);
+	return rc;
+}
+
+int
+cmd_provider_rm(struct cli *c)
+{
+	const char *name = c->pos[0];
+	struct config *check = NULL;
+	struct cred_info ci;
+	enum login_state st;
+	cJSON *root = NULL, *e;
+	int rc, yes;
+
+	if ((rc = config_read_json(c->home.config, &root)) != 0)
+		return rc;
+	if ((e = entry_of(c, root, name)) == NULL) {
+		rc = JANEE_ERR_NOT_FOUND;
+		goto out;
+	}
+	if (!cli_has(c, "yes")) {
+		yes = cli_confirm("remove provider '%s', ending its leases and "
+				  "its login",
+		    name);
+		if (yes < 0) {
+			rc = cli_usage_error(c,
+			    "no terminal to confirm on; pass --yes to remove "
+			    "provider '%s'",
+			    name);
+			goto out;
+		}
+		if (!yes) {
+			rc = janee_err_set(JANEE_ERR_DENIED, "nothing removed");
+			goto out;
+		}
+	}
+	/* Leases first: once the entry is gone nothing could revoke them. */
+	st = login_state(c->lg, name, 1, &ci);
+	cred_info_free(&ci);
+	/* A login is revoked at the provider too (as janee logout does). */
+	rc = st == LOGIN_LOGGED_IN || st == LOGIN_BROKEN
+	    ? broker_logout(&c->broker, name)
+	    : cli_end_leases(c, name);
+	if (rc != 0)
+		goto out;
+	cJSON_DeleteItemFromObjectCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(root, "providers"), name);
+	if ((rc = config_write_checked(c, root, &check)) != 0)
+		goto out;
+	fprintf(stderr, "janee: removed provider '%s' from %s\n", name,
+	    c->home.config);
+out:
+	config_free(check);
 	cJSON_Delete(root);
 	return rc;
 }

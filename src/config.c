@@ -658,6 +658,39 @@ config_load(const char *path, const struct janee_provider *const *table,
 	return rc;
 }
 
+/* config.h: the file as written, for commands that rewrite it. */
+int
+config_read_json(const char *path, cJSON **out)
+{
+	struct buf b;
+	FILE *fp;
+	char tmp[4096];
+	size_t n;
+	int rc = 0;
+
+	*out = NULL;
+	if ((fp = fopen(path, "r")) == NULL) {
+		if (errno != ENOENT)
+			return janee_err_set(JANEE_ERR_IO,
+			    "cannot open '%s': %s", path, strerror(errno));
+		*out = cJSON_CreateObject();
+		return 0;
+	}
+	buf_init(&b, 1 << 20);
+	while (rc == 0 && (n = fread(tmp, 1, sizeof(tmp), fp)) > 0)
+		rc = buf_add(&b, tmp, n);
+	fclose(fp);
+	if (rc == 0 && b.p != NULL && (*out = cJSON_Parse(b.p)) == NULL)
+		rc = janee_err_set(JANEE_ERR_CONFIG,
+		    "%s: not valid JSON; fix "
+		    "it by hand first",
+		    path);
+	if (rc == 0 && *out == NULL)
+		*out = cJSON_CreateObject();
+	buf_free(&b);
+	return rc;
+}
+
 struct prov *
 config_find(struct config *c, const char *name)
 {

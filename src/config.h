@@ -15,6 +15,8 @@
 
 #include "common.h"
 
+#include <cjson/cJSON.h>
+
 enum approval {
 	APPROVAL_AUTO,
 	APPROVAL_ASK,
@@ -73,6 +75,11 @@ int config_load(const char *path, const struct janee_provider *const *table,
 /* Parse a configuration from memory; `origin` names it in messages. */
 int config_parse(const char *text, const char *origin,
     const struct janee_provider *const *table, struct config **out) JANEE_WUR;
+/*
+ * The configuration file as written, unvalidated (for commands that edit
+ * it, and doctor's look at its references): a missing file is {}.
+ */
+int config_read_json(const char *path, cJSON **out) JANEE_WUR;
 struct prov *config_find(struct config *c, const char *name);
 /*
  * config_find, or NULL with a JANEE_ERR_NOT_FOUND message naming the

@@ -20,6 +20,29 @@ cred_info_free(struct cred_info *ci)
 	memset(ci, 0, sizeof(*ci));
 }
 
+const char *const login_state_name[] = { "not_needed", "logged_in", "broken",
+	"not_logged_in", "unknown" };
+const char *const login_state_text[] = { "not needed", "logged in",
+	"login broken", "not logged in", "unknown" };
+
+enum login_state
+login_state(struct ledger *lg, const char *provider, int needs_login,
+    struct cred_info *ci)
+{
+	int rc;
+
+	memset(ci, 0, sizeof(*ci));
+	if (!needs_login)
+		return LOGIN_NOT_NEEDED;
+	rc = cred_info(lg, provider, ci);
+	janee_err_clear();
+	if (rc == JANEE_ERR_NOT_FOUND)
+		return LOGIN_NOT_LOGGED_IN;
+	if (rc != 0)
+		return LOGIN_UNKNOWN;
+	return ci->broken ? LOGIN_BROKEN : LOGIN_LOGGED_IN;
+}
+
 int
 cred_info(struct ledger *lg, const char *provider, struct cred_info *ci)
 {

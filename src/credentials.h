@@ -23,6 +23,28 @@ struct cred_info {
 
 void cred_info_free(struct cred_info *ci);
 
+/*
+ * A provider's login, one vocabulary for the CLI, its JSON and MCP:
+ * login_state_name[] for JSON and MCP ("not_logged_in"), login_state_text[]
+ * for people ("not logged in").
+ */
+enum login_state {
+	LOGIN_NOT_NEEDED,
+	LOGIN_LOGGED_IN,
+	LOGIN_BROKEN,
+	LOGIN_NOT_LOGGED_IN,
+	LOGIN_UNKNOWN,
+};
+extern const char *const login_state_name[];
+extern const char *const login_state_text[];
+
+/*
+ * The login state of provider (needs_login: it has a login to keep);
+ * *ci filled when one exists (cred_info_free it either way).
+ */
+enum login_state login_state(struct ledger *lg, const char *provider,
+    int needs_login, struct cred_info *ci);
+
 /* Without unlocking: JANEE_ERR_NOT_FOUND when there is no login. */
 int cred_info(
     struct ledger *lg, const char *provider, struct cred_info *ci) JANEE_WUR;

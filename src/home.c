@@ -100,23 +100,29 @@ path_check_private(const char *path, int is_dir, int may_be_absent)
 }
 
 int
-home_check(const struct home *h)
+home_exists(const struct home *h)
 {
-	static const char *const extra[] = { "-wal", "-shm", "-journal" };
 	struct stat st;
-	char *p;
-	size_t i;
-	int rc;
 
 	if (stat(h->dir, &st) != 0 && errno == ENOENT)
 		return janee_err_set(JANEE_ERR_NOT_INIT,
 		    "no janee home at '%s'; run: janee init", h->dir);
-	if ((rc = path_check_private(h->dir, 1, 0)) != 0)
-		return rc;
 	if (stat(h->db, &st) != 0 && errno == ENOENT)
 		return janee_err_set(JANEE_ERR_NOT_INIT,
 		    "no ledger at '%s'; run: janee init", h->db);
-	if ((rc = path_check_private(h->db, 0, 0)) != 0 ||
+	return 0;
+}
+
+int
+home_check_modes(const struct home *h)
+{
+	static const char *const extra[] = { "-wal", "-shm", "-journal" };
+	char *p;
+	size_t i;
+	int rc;
+
+	if ((rc = path_check_private(h->dir, 1, 0)) != 0 ||
+	    (rc = path_check_private(h->db, 0, 0)) != 0 ||
 	    (rc = path_check_private(h->config, 0, 1)) != 0 ||
 	    (rc = path_check_private(h->keyfile, 0, 1)) != 0)
 		return rc;
@@ -129,6 +135,16 @@ home_check(const struct home *h)
 			return rc;
 	}
 	return 0;
+}
+
+int
+home_check(const struct home *h)
+{
+	int rc;
+
+	if ((rc = home_exists(h)) != 0)
+		return rc;
+	return home_check_modes(h);
 }
 
 int

@@ -27,6 +27,10 @@ int home_create(const struct home *h) JANEE_WUR;
  * JANEE_ERR_NOT_INIT when the home or its ledger is missing.
  */
 int home_check(const struct home *h) JANEE_WUR;
+/* Its two halves: the home and ledger exist (JANEE_ERR_NOT_INIT)... */
+int home_exists(const struct home *h) JANEE_WUR;
+/* ...and the directory is 0700, the files that exist 0600, all ours. */
+int home_check_modes(const struct home *h) JANEE_WUR;
 
 /*
  * Refuse path unless it is owned by us and neither group nor others have

@@ -32,6 +32,12 @@ static struct lazylib libjwt = { "libjwt", files, syms, addr, 0, "" };
 #define LOADED() (lazylib_load(&libjwt) == 0)
 
 int
+janee_jwt_load(void)
+{
+	return lazylib_load(&libjwt);
+}
+
+int
 jwt_new(jwt_t **jwt)
 {
 	if (!LOADED())

@@ -46,6 +46,10 @@ static const struct cli_opt opts_provider_add[] = { { "type", 0, 1 },
 	{ "default-scope", 0, 1 }, { "login-scope", 0, 1 }, { "max-ttl", 0, 1 },
 	{ "default-ttl", 0, 1 }, { "approval", 0, 1 }, { "lease-end", 0, 1 },
 	{ "set", 0, 1 }, { NULL, 0, 0 } };
+static const struct cli_opt opts_provider_edit[] = { { "set", 0, 1 },
+	{ "unset", 0, 1 }, { NULL, 0, 0 } };
+static const struct cli_opt opts_provider_rm[] = { { "yes", 'y', 0 },
+	{ NULL, 0, 0 } };
 static const struct cli_opt opts_provider_show[] = { { "json", 0, 0 },
 	{ "scopes", 0, 0 }, { NULL, 0, 0 } };
 static const struct cli_opt opts_mcp_config[] = { { "client", 0, 1 },
@@ -91,9 +95,22 @@ const struct cmd cmd_table[] = {
 	    "JANEE_PASSPHRASE)\n",
 	    opts_init, 0, 0, CMD_NO_SWEEP, cmd_init },
 	{ NULL, "status", "[--json]",
-	    "check the home, permissions, key backend, schema and ledger",
+	    "show the home, key backend, schema, SQLite integrity and "
+	    "counts (the audit chain: janee audit verify; all: janee doctor)",
 	    "  --json                print as JSON\n", opts_json, 0, 0,
 	    CMD_LEDGER, cmd_status },
+	{ NULL, "doctor", "[--json]",
+	    "check everything a working setup needs; say how to fix each "
+	    "problem",
+	    "  checks the home's and its files' modes, the ledger's "
+	    "integrity, the\n"
+	    "  audit chain, config.json, that every secret reference "
+	    "resolves, that\n"
+	    "  the store unlocks with no terminal (as for an MCP client), "
+	    "and that\n"
+	    "  libcurl and libjwt load; exits 1 on any problem\n"
+	    "  --json                print as JSON\n",
+	    opts_json, 0, 0, CMD_NO_SWEEP, cmd_doctor },
 	{ NULL, "token",
 	    "PROVIDER [--scope S]... [--repo R]... [--ttl T] "
 	    "[--reason TEXT] [--json]",
@@ -244,7 +261,8 @@ const struct cmd cmd_table[] = {
 	    "  --reason TEXT         why, for the audit trail and the agent\n",
 	    opts_deny, 1, 1, CMD_LEDGER | CMD_CONFIG, cmd_deny },
 	{ NULL, "login", "PROVIDER [--no-browser] [--profile NAME] [--paste]",
-	    "sign in to a provider (device flow) and keep the login sealed",
+	    "sign in to a provider (a device code, or Slack's browser "
+	    "sign-in) and keep the login sealed",
 	    "  --no-browser          do not open a browser; print the URL "
 	    "only\n"
 	    "                        (also the case when not on a terminal)\n"
@@ -282,7 +300,8 @@ const struct cmd cmd_table[] = {
 	    "ceiling)\n"
 	    "  --max-ttl T, --default-ttl T   lease lifetimes (90s, 5m, 1h)\n"
 	    "  --approval A          auto, ask, out-of-band or deny\n"
-	    "  --lease-end E         revoke (default) or expire\n"
+	    "  --lease-end E         revoke or expire (default: revoke; "
+	    "slack: expire)\n"
 	    "  --ca-file PATH        trust this CA for the provider's TLS\n"
 	    "  --set KEY=VALUE       any config.json key of the type "
 	    "(repeat),\n"
@@ -297,6 +316,18 @@ const struct cmd cmd_table[] = {
 	    "docs/SLACK.md)\n",
 	    opts_provider_add, 1, 1, CMD_LEDGER | CMD_NO_SWEEP,
 	    cmd_provider_add },
+	{ "provider", "edit", "NAME (--set KEY=VALUE | --unset KEY)...",
+	    "change a provider's keys in config.json (validated before it is "
+	    "written)",
+	    "  --set KEY=VALUE       set KEY (repeat); VALUE as for provider "
+	    "add --set\n"
+	    "  --unset KEY           remove KEY (repeat)\n",
+	    opts_provider_edit, 1, 1, CMD_LEDGER | CMD_NO_SWEEP,
+	    cmd_provider_edit },
+	{ "provider", "rm", "NAME [--yes]",
+	    "remove a provider: end its leases, log out, then drop its entry",
+	    "  -y, --yes             do not ask (needed without a terminal)\n",
+	    opts_provider_rm, 1, 1, CMD_LEDGER | CMD_CONFIG, cmd_provider_rm },
 	{ "provider", "list", "[--json]",
 	    "list configured providers, their policies and login state",
 	    "  --json                print as JSON\n", opts_json, 0, 0,

@@ -204,16 +204,15 @@ list_providers(struct mcp *m)
 	cJSON *o = cJSON_CreateObject(), *arr, *p, *a;
 	char cmd[128];
 	size_t i, j;
-	int rc;
 
 	arr = cJSON_AddArrayToObject(o, "providers");
 	for (i = 0; i < m->c->cfg->n; i++) {
 		const struct prov *pv = &m->c->cfg->provs[i];
-		const char *login = "not_needed";
+		enum login_state st;
 
 		p = cJSON_CreateObject();
 		cJSON_AddStringToObject(p, "name", pv->name);
-		cJSON_AddStringToObject(p, "kind", pv->impl->type);
+		cJSON_AddStringToObject(p, "type", pv->impl->type);
 		a = cJSON_AddArrayToObject(p, "scopes");
 		for (j = 0; j < pv->pol.ceiling.n; j++)
 			cJSON_AddItemToArray(
@@ -222,17 +221,11 @@ list_providers(struct mcp *m)
 		    p, "max_ttl_seconds", (double)pv->pol.max_ttl_s);
 		cJSON_AddStringToObject(
 		    p, "approval", approval_name(pv->pol.approval));
-		if (pv->impl->login != NULL && !pv->ctx.no_login) {
-			rc = cred_info(m->c->lg, pv->name, &ci);
-			login = rc == 0 ? (ci.broken ? "broken" : "logged_in")
-					: "not_logged_in";
-			if (rc == 0)
-				cred_info_free(&ci);
-			janee_err_clear();
-		}
-		cJSON_AddStringToObject(p, "login", login);
-		if (strcmp(login, "broken") == 0 ||
-		    strcmp(login, "not_logged_in") == 0) {
+		st = login_state(m->c->lg, pv->name,
+		    pv->impl->login != NULL && !pv->ctx.no_login, &ci);
+		cred_info_free(&ci);
+		cJSON_AddStringToObject(p, "login", login_state_name[st]);
+		if (st == LOGIN_BROKEN || st == LOGIN_NOT_LOGGED_IN) {
 			/* For the person: an agent never starts a login. */
 			snprintf(cmd, sizeof(cmd), "janee login %s", pv->name);
 			cJSON_AddStringToObject(p, "login_command", cmd);
@@ -418,11 +411,13 @@ static const struct tool {
 	    "\"additionalProperties\":false},\"outputSchema\":{\"type\":"
 	    "\"object\",\"properties\":{\"providers\":{\"type\":\"array\","
 	    "\"items\":{\"type\":\"object\",\"properties\":{\"name\":{\"type\":"
-	    "\"string\"},\"kind\":{\"type\":\"string\"},\"scopes\":{\"type\":"
+	    "\"string\"},\"type\":{\"type\":\"string\"},\"scopes\":{\"type\":"
 	    "\"array\",\"items\":{\"type\":\"string\"}},\"max_ttl_seconds\":{"
 	    "\"type\":\"integer\"},\"approval\":{\"type\":\"string\"},"
-	    "\"login\":{\"type\":\"string\"},\"login_command\":{\"type\":"
-	    "\"string\"}},\"required\":[\"name\",\"kind\",\"scopes\","
+	    "\"login\":{\"type\":\"string\",\"enum\":[\"not_needed\","
+	    "\"logged_in\",\"broken\",\"not_logged_in\",\"unknown\"]},"
+	    "\"login_command\":{\"type\":"
+	    "\"string\"}},\"required\":[\"name\",\"type\",\"scopes\","
 	    "\"max_ttl_seconds\",\"approval\",\"login\"]}}},\"required\":["
 	    "\"providers\"]},\"annotations\":{\"title\":\"List providers\","
 	    "\"readOnlyHint\":true,\"destructiveHint\":false,"

@@ -539,6 +539,7 @@ oauth_discover(const struct oauth_client *c, const char *issuer,
 	};
 	const char *got;
 	char *url = NULL, first[512] = "";
+	const cJSON *sup, *e;
 	cJSON *j = NULL;
 	size_t i, n = strlen(issuer);
 	int rc = JANEE_ERR_PROVIDER;
@@ -583,6 +584,13 @@ oauth_discover(const struct oauth_client *c, const char *issuer,
 	    (rc = take_url(
 		 c, j, "introspection_endpoint", &ep->introspection)) != 0)
 		goto out;
+	sup = cJSON_GetObjectItemCaseSensitive(j, "scopes_supported");
+	cJSON_ArrayForEach(e, sup)
+	{
+		if (cJSON_IsString(e) &&
+		    strcmp(e->valuestring, "offline_access") == 0)
+			ep->offline_access = 1;
+	}
 	if (ep->token == NULL)
 		rc = janee_err_set(JANEE_ERR_PROVIDER,
 		    "provider '%s': the "

@@ -36,6 +36,9 @@ struct oauth_client {
 
 struct oauth_endpoints {
 	char *issuer, *token, *device, *revocation, *introspection;
+	/* Discovery's scopes_supported lists offline_access (OIDC Core
+	 * section 11: the scope that asks for a refresh token). */
+	int offline_access;
 };
 
 /*

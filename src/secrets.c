@@ -33,6 +33,26 @@ bad_name(const char *name)
 }
 
 int
+secret_exists(struct ledger *lg, const char *name)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, found;
+
+	if ((rc = ledger_prepare(
+		 lg, "SELECT 1 FROM secrets WHERE name = ?1", &st)) != 0)
+		return rc;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	found = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	if (!found)
+		return janee_err_set(JANEE_ERR_NOT_FOUND,
+		    "secret:%s names no stored secret; run: janee secret set "
+		    "%s",
+		    name, name);
+	return 0;
+}
+
+int
 secret_put(struct ledger *lg, struct store *s, const char *name,
     const void *val, size_t len, const char *actor)
 {

@@ -11,6 +11,11 @@
 int secret_name_valid(const char *name);
 
 /* Seal and store (replacing any earlier value); audited as secret_set. */
+/*
+ * 0 when secret NAME is stored (the store stays locked), else
+ * JANEE_ERR_NOT_FOUND saying the command that stores it.
+ */
+int secret_exists(struct ledger *lg, const char *name) JANEE_WUR;
 int secret_put(struct ledger *lg, struct store *s, const char *name,
     const void *val, size_t len, const char *actor) JANEE_WUR;
 /* JANEE_ERR_NOT_FOUND with a message when absent. */

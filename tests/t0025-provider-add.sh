@@ -14,7 +14,23 @@ jr provider add cc --type oauth2 --issuer https://auth.example.com \
 	--client-id c1 --client-secret secret:cc-secret --grant client_credentials \
 	--scope a:read --scope a:write --max-ttl 10m --approval ask
 expect_rc 0 "provider add: an oauth2 entry"
-expect_in "$TMP/err" "janee secret set cc-secret" "and it says how to store the client secret"
+expect_in "$TMP/err" "'client_secret' names secret:cc-secret, which is not stored yet; store it with: janee secret set cc-secret" \
+    "and it says how to store the client secret, not stored yet"
+
+# Issue 16, item 4: a secret stored already needs no word; one named in any
+# key (not only client_secret) and missing is said.
+echo value | "$JANEE" secret set cc2-secret >/dev/null 2>&1
+jr provider add cc2 --type oauth2 --issuer https://auth.example.com \
+	--client-id c2 --client-secret secret:cc2-secret --grant client_credentials \
+	--scope a:read
+expect_rc 0 "provider add with a client secret stored already"
+expect_not_in "$TMP/err" "secret set" "says nothing of storing it"
+jr provider add cc3 --type oauth2 --issuer https://auth.example.com \
+	--client-id c3 --client-secret secret:cc2-secret --grant token_exchange \
+	--set subject_token=secret:subject-missing --scope a:read
+expect_rc 0 "provider add with a subject token not stored"
+expect_in "$TMP/err" "'subject_token' names secret:subject-missing, which is not stored yet; store it with: janee secret set subject-missing" \
+    "names the missing secret of any key"
 check "config.json stays 0600" [ "$(stat -c %a "$cfg")" = 600 ]
 check "the entry is written with config.json's keys" "$PYTHON3" -c '
 import json, sys
@@ -95,4 +111,83 @@ jr provider add x --type oauth2 --set type=slack
 expect_rc 2 "--set type is refused (use --type)"
 check "config.json is unchanged after usage errors" unchanged
 
+# Issue 16, item 3: one login state everywhere. An installation-token
+# GitHub App needs no login: provider add does not say to log in, and list,
+# show and --json say "not needed" (JSON and MCP: not_needed).
+jr provider add ghapp --type github-app --set client_id=Iv1.x \
+	--set private_key=secret:gh-key --set installation_id=1 \
+	--set 'permissions=["issues:read"]' --set 'repositories=["hello"]'
+expect_rc 0 "provider add: a github-app with installation tokens"
+expect_not_in "$TMP/err" "janee login" "does not say to log in"
+jr provider list
+expect_in "$TMP/out" '^ghapp +github-app .* not needed ' "provider list: login not needed"
+jr provider show ghapp
+expect_in "$TMP/out" '^login: +not needed' "provider show: login not needed"
+jr provider show ghapp --json
+check "provider show --json: login not_needed, no login_command" "$PYTHON3" -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["login"] == "not_needed" and "login_command" not in d, d' "$TMP/out"
+jr provider add dev2 --type oauth2 --issuer https://auth.example.com \
+	--client-id d2 --scope a:read
+expect_in "$TMP/err" "then log in with: janee login dev2" \
+    "a device-code provider is told to log in"
+jr provider show dev2 --json
+check "provider show --json: not_logged_in with the command, as MCP says it" "$PYTHON3" -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["login"] == "not_logged_in" and d["login_command"] == "janee login dev2", d' "$TMP/out"
+
+# Issue 16, item 7: provider edit and provider rm.
+cp "$cfg" "$TMP/config.before"
+jr provider edit dev2 --set max_ttl=30m --set default_scopes='["a:read"]' --unset login_scopes
+expect_rc 2 "provider edit of a key the entry lacks is refused"
+expect_in "$TMP/err" "provider 'dev2' has no key 'login_scopes' to unset" "saying which"
+check "and config.json is untouched" unchanged
+jr provider edit dev2 --set max_ttl=30m --set 'default_scopes=["a:read"]'
+expect_rc 0 "provider edit --set"
+jr provider show dev2 --json
+check "the edit is in effect" "$PYTHON3" -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["max_ttl_seconds"] == 1800 and d["default_scopes"] == ["a:read"], d' "$TMP/out"
+jr provider edit dev2 --unset max_ttl
+expect_rc 0 "provider edit --unset"
+check "the key is gone" "$PYTHON3" -c '
+import json, sys
+assert "max_ttl" not in json.load(open(sys.argv[1]))["providers"]["dev2"]' "$cfg"
+cp "$cfg" "$TMP/config.before"
+jr provider edit dev2 --set max_ttl=soon
+expect_rc 1 "an edit that does not validate is refused"
+check "and config.json is untouched" unchanged
+jr provider edit dev2 --set client_secret=secret:d2-missing --set auth_method=client_secret_post
+expect_in "$TMP/err" "janee secret set d2-missing" "edit names a secret not stored"
+jr provider edit dev2 --unset type
+expect_rc 2 "the type cannot be unset"
+jr provider edit dve2 --set max_ttl=1m
+expect_rc 1 "provider edit of an unknown provider"
+expect_in "$TMP/err" "did you mean 'dev2'" "names the closest"
+jr provider edit dev2
+expect_rc 2 "provider edit with nothing to change is a usage error"
+
+# rm: ends the provider's leases at the provider first, then drops it.
+jr token t --scope read
+expect_rc 0 "a lease of t to be ended by rm"
+live=$(live_tokens)
+setsid -w "$JANEE" provider rm t </dev/null >"$TMP/out" 2>"$TMP/err"
+echo $? >"$TMP/rc"
+expect_rc 2 "provider rm without a terminal and without --yes is refused"
+expect_in "$TMP/err" "pass --yes" "and says how"
+check "nothing was revoked" [ "$(live_tokens)" -eq "$live" ]
+jr provider rm t --yes
+expect_rc 0 "provider rm --yes"
+expect_in "$TMP/err" "revoked 1 lease" "its lease was ended first"
+check "the token is revoked at the provider" [ "$(live_tokens)" -eq $((live - 1)) ]
+check "the entry is gone" "$PYTHON3" -c '
+import json, sys
+assert "t" not in json.load(open(sys.argv[1]))["providers"]' "$cfg"
+jr provider rm t --yes
+expect_rc 1 "removing it twice fails"
+
 done_testing
+

@@ -43,8 +43,8 @@ JSON
 write_oidc_config "$OIDC_ISSUER"
 
 # login_bg: start `janee login oidc` in the background, wait for its code.
-login_bg() {
-	"$JANEE" login oidc --no-browser >"$TMP/login.out" 2>"$TMP/login.err" &
+login_bg() { # login_bg [PROVIDER]
+	"$JANEE" login "${1:-oidc}" --no-browser >"$TMP/login.out" 2>"$TMP/login.err" &
 	LOGIN_PID=$!
 	n=0
 	until grep -q 'one-time code: ' "$TMP/login.err" || [ $n -ge 100 ]; do
@@ -188,6 +188,29 @@ check "the person denies the code" oidc_deny "$USER_CODE"
 login_wait
 check "a denied login fails" [ $? -ne 0 ]
 expect_in "$TMP/login.err" 'the login was denied' "and says it was denied"
+expect_in "$TMP/login.err" "janee asked for scope 'issues:read issues:write offline_access'" \
+    "and what it asked for (issue 16, item 1)"
+
+# Issue 16, item 1: with no login_scopes the login asks for the policy's
+# ceiling, plus offline_access since discovery lists it (an empty scope
+# made oidc-provider end the interaction: "the login was denied").
+"$PYTHON3" - "$JANEE_HOME/config.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+e = dict(c["providers"]["oidc"])
+del e["login_scopes"]
+c["providers"]["nols"] = e
+json.dump(c, open(sys.argv[1], "w"))
+PY
+login_bg nols
+check "no login_scopes: the person approves the code" oidc_approve "$USER_CODE"
+login_wait
+check "no login_scopes: the login succeeds, with a refresh token" [ $? -eq 0 ]
+jr token nols --scope contents:read --json
+expect_rc 0 "and mints a token of a ceiling scope the login asked for"
+check "oidc-provider's token_type Bearer is said as janee says it: bearer" \
+    "$PYTHON3" -c 'import json, sys; assert json.load(open(sys.argv[1]))["token_type"] == "bearer"' "$TMP/out"
+jr lease revoke --provider nols
 
 # Client credentials, both client authentication methods.
 for p in basic post; do

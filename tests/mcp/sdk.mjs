@@ -184,8 +184,8 @@ check(
 		JSON.stringify(r.structuredContent),
 	);
 	check(
-		'list_providers: kind, ceiling and max TTL',
-		ps.auto?.kind === 'test' &&
+		'list_providers: type (the CLI\'s field name), ceiling and max TTL',
+		ps.auto?.type === 'test' && ps.auto?.kind === undefined &&
 			JSON.stringify([...(ps.auto?.scopes ?? [])].sort()) === '["admin","read","write"]' &&
 			ps.auto?.max_ttl_seconds === 3600,
 		JSON.stringify(ps.auto),
@@ -194,6 +194,11 @@ check(
 		'list_providers: a missing login names the command for the person',
 		ps.dev?.login === 'not_logged_in' && ps.dev?.login_command === 'janee login dev',
 		JSON.stringify(ps.dev),
+	);
+	check(
+		'list_providers: a provider with no login says not_needed, and no command',
+		ps.auto?.login === 'not_needed' && ps.auto?.login_command === undefined,
+		JSON.stringify(ps.auto),
 	);
 	check('list_providers: the text content is the structured content', JSON.stringify(JSON.parse(text(r))) === JSON.stringify(r.structuredContent));
 }

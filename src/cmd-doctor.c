@@ -1,0 +1,220 @@
+/*
+ * janee doctor: every check a working setup needs, each run even when an
+ * earlier one failed, each problem said with the command that fixes it.
+ * Exit 1 on any problem.  Nothing is changed.
+ */
+#include "common.h"
+
+#include "audit.h"
+#include "cli.h"
+#include "config.h"
+#include "home.h"
+#include "keyring.h"
+#include "lazylib.h"
+#include "ledger.h"
+#include "secretref.h"
+#include "secrets.h"
+#include "store.h"
+
+struct doctor {
+	cJSON *checks; /* with --json */
+	int problems;
+};
+
+/*
+ * Record one check: rc 0 passes with detail, else the current error
+ * message (which says what to run) is the problem.
+ */
+static void
+report(struct doctor *d, const char *name, int rc, const char *detail)
+{
+	const char *msg = rc == 0 ? detail : janee_err_msg(rc);
+	cJSON *o;
+
+	if (rc != 0)
+		d->problems++;
+	if (d->checks != NULL) {
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "check", name);
+		cJSON_AddBoolToObject(o, "ok", rc == 0);
+		cJSON_AddStringToObject(o, "detail", msg ? msg : "");
+		cJSON_AddItemToArray(d->checks, o);
+	} else {
+		printf("%-8s %-11s ", rc == 0 ? "ok" : "PROBLEM", name);
+		cli_put_text(stdout, msg ? msg : "", 0);
+		putchar('\n');
+	}
+	janee_err_clear();
+}
+
+static void
+check_ledger(struct doctor *d, struct ledger *lg)
+{
+	sqlite3_stmt *st = NULL;
+	char detail[96];
+	const char *ic;
+	int rc, schema = 0;
+
+	if ((rc = ledger_schema_version(lg, &schema)) == 0 &&
+	    (rc = ledger_prepare(lg, "PRAGMA integrity_check", &st)) == 0) {
+		ic = sqlite3_step(st) == SQLITE_ROW
+		    ? (const char *)sqlite3_column_text(st, 0)
+		    : NULL;
+		if (ic == NULL || strcmp(ic, "ok") != 0)
+			rc = janee_err_set(JANEE_ERR_IO,
+			    "the ledger fails SQLite's integrity check (%s); "
+			    "restore janee.db from a backup",
+			    ic ? ic : "no answer");
+		sqlite3_finalize(st);
+	}
+	snprintf(detail, sizeof(detail), "schema %d, integrity ok", schema);
+	report(d, "ledger", rc, detail);
+}
+
+static void
+check_audit(struct doctor *d, struct ledger *lg)
+{
+	struct audit_verify v;
+	char detail[96];
+	int rc;
+
+	memset(&v, 0, sizeof(v));
+	if ((rc = audit_verify(lg, &v)) == 0 && v.bad_seq != 0)
+		rc = janee_err_set(JANEE_ERR_IO,
+		    "the audit chain breaks at event %lld (%s); see: janee "
+		    "audit verify",
+		    (long long)v.bad_seq, v.why);
+	snprintf(detail, sizeof(detail), "the chain of %lld event%s holds",
+	    (long long)v.rows, v.rows == 1 ? "" : "s");
+	report(d, "audit", rc, detail);
+}
+
+/* Each reference among v's strings resolves; *n counts them. */
+static int
+walk_refs(struct ledger *lg, const cJSON *v, int *n)
+{
+	struct janee_secret *s = NULL;
+	const cJSON *e;
+	enum secretref_kind k;
+	int rc;
+
+	if (cJSON_IsString(v)) {
+		if ((k = secretref_kind(v->valuestring)) == SECRETREF_NONE)
+			return 0;
+		(*n)++;
+		if (k == SECRETREF_SECRET)
+			return secret_exists(lg, v->valuestring + 7);
+		rc = secretref_resolve(v->valuestring, NULL, NULL, &s);
+		janee_secret_free(s);
+		return rc;
+	}
+	cJSON_ArrayForEach(e, v) if ((rc = walk_refs(lg, e, n)) != 0) return rc;
+	return 0;
+}
+
+static void
+check_config(struct doctor *d, const struct home *h, struct ledger *lg)
+{
+	struct config *cfg = NULL;
+	cJSON *root = NULL;
+	char detail[96];
+	int rc, refs = 0;
+
+	if ((rc = config_load(h->config, janee_providers, &cfg)) == 0)
+		snprintf(detail, sizeof(detail), "%zu provider%s", cfg->n,
+		    cfg->n == 1 ? "" : "s");
+	report(d, "config", rc, detail);
+	config_free(cfg);
+	/* The file as written (valid or not): references are strings
+	 * anywhere in it. */
+	if ((rc = config_read_json(h->config, &root)) == 0)
+		rc = walk_refs(lg, root, &refs);
+	snprintf(detail, sizeof(detail), "%d secret reference%s resolve%s",
+	    refs, refs == 1 ? "" : "s", refs == 1 ? "s" : "");
+	report(d, "references", rc, detail);
+	cJSON_Delete(root);
+}
+
+/*
+ * What an MCP client meets: janee serve started with no terminal must
+ * unlock the store on its own.
+ */
+static void
+check_unlock(struct doctor *d, const struct home *h, struct ledger *lg,
+    const struct keysrc *given)
+{
+	struct keysrc ks = *given;
+	struct store *s = NULL;
+	char *backend = NULL, *params = NULL, detail[96];
+	int rc;
+
+	ks.may_prompt = 0;
+	if ((rc = store_describe(lg, &backend, &params)) == 0 &&
+	    (rc = store_unlock(lg, h, &ks, &s)) == 0)
+		snprintf(detail, sizeof(detail),
+		    "the %s store unlocks without a terminal", backend);
+	store_free(s);
+	if (rc == JANEE_ERR_LOCKED) {
+		/* Not the passphrase into a client's config: say why. */
+		char *why = janee_strdup(janee_err_msg(rc));
+
+		janee_err_clear();
+		rc = janee_err_set(JANEE_ERR_LOCKED,
+		    "an MCP client that starts janee serve has no terminal to "
+		    "ask the passphrase on: %s",
+		    why ? why : "the store is locked");
+		free(why);
+	}
+	report(d, "unlock", rc, detail);
+	free(backend);
+	free(params);
+}
+
+static void
+check_libraries(struct doctor *d)
+{
+	int rc;
+
+	if ((rc = janee_curl_load()) == 0)
+		rc = janee_jwt_load();
+	report(d, "libraries", rc, "libcurl and libjwt load");
+}
+
+int
+cmd_doctor(struct cli *c)
+{
+	struct doctor d = { NULL, 0 };
+	struct ledger *lg = NULL;
+	int rc;
+
+	if (cli_has(c, "json"))
+		d.checks = cJSON_CreateArray();
+	if ((rc = cli_open(c, 0)) != 0)
+		return rc;
+	/* Modes apart: a home one chmod away still gets every check. */
+	if ((rc = home_exists(&c->home)) == 0)
+		rc = ledger_open(c->home.db, 0, &lg);
+	report(&d, "home", rc, c->home.dir);
+	if (rc == 0) {
+		report(&d, "files", home_check_modes(&c->home),
+		    "the home is 0700 and its files 0600, all yours");
+		check_ledger(&d, lg);
+		check_audit(&d, lg);
+		check_config(&d, &c->home, lg);
+		check_unlock(&d, &c->home, lg, &c->ks);
+	}
+	check_libraries(&d);
+	ledger_close(lg);
+	if (d.checks != NULL) {
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddBoolToObject(o, "ok", d.problems == 0);
+		cJSON_AddItemToObject(o, "checks", d.checks);
+		if ((rc = cli_print_json(o)) != 0)
+			return rc;
+	}
+	if (d.problems > 0)
+		return janee_err_set(JANEE_ERR_INVALID, "%d problem%s found",
+		    d.problems, d.problems == 1 ? "" : "s");
+	return 0;
+}
