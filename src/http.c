@@ -320,7 +320,11 @@ attempt(struct janee_http *h, const struct janee_http_req *req,
 	curl_easy_setopt(e, CURLOPT_NETRC, (long)CURL_NETRC_IGNORED);
 	if (req->ca_file != NULL)
 		curl_easy_setopt(e, CURLOPT_CAINFO, req->ca_file);
-	if (strcmp(method, "GET") != 0)
+	/* HEAD as a custom method would wait for the body its headers
+	 * announce: libcurl's NOBODY sends HEAD and reads none. */
+	if (strcmp(method, "HEAD") == 0)
+		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+	else if (strcmp(method, "GET") != 0)
 		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
 	if (req->body != NULL) {
 		curl_easy_setopt(e, CURLOPT_POSTFIELDS, req->body);

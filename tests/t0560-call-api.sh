@@ -43,6 +43,7 @@ cat >"$JANEE_HOME/config.json" <<JSON
    "permissions": {"issues": "read"}, "repositories": ["api", "web"],
    "base_url": "$FAKE_GH", "ca_file": "$FAKE_GH_CA", "approval": "ask",
    "api": {"allow": ["GET /repos/{owner}/{repo}/issues",
+                     "HEAD /repos/{owner}/{repo}/issues",
                      "GET /repos/{owner}/{repo}/hooks"],
            "deny": ["* /repos/*/*/hooks*"],
            "max_response": "64KiB", "timeout": "10s"}},
@@ -106,11 +107,11 @@ check "the fake saw no POST (an unlisted call)" \
     test "$(fake_github_calls | "$PYTHON3" -c 'import json,sys; print(sum(1 for c in json.load(sys.stdin) if c["method"] == "POST" and "/issues" in c["path"]))')" -eq 0
 check "the fake Slack saw no auth.revoke (denied by its rule)" \
     test "$(fake_slack_calls | "$PYTHON3" -c 'import json,sys; print(sum(1 for c in json.load(sys.stdin) if "auth.revoke" in c["path"]))')" -eq 0
-check "twelve issue requests reached the fake (10 + echo + safe headers)" \
-    test "$(fake_github_count /repos/acme/api/issues)" -eq 12
+check "thirteen issue requests reached the fake (10 + echo + safe headers + HEAD)" \
+    test "$(fake_github_count /repos/acme/api/issues)" -eq 13
 
 "$JANEE" audit list --event api_call --json >"$TMP/audit.json" 2>"$TMP/audit.err"
-check "each of the 12 calls sent is one api_call audit event (method, path, rule, status) on the one lease; refusals audited as denied" \
+check "each of the 12 calls answered 200 is one api_call audit event (method, path, rule, status) on the one lease; refusals audited as denied" \
     "$PYTHON3" -c '
 import json, sys
 ev = json.load(open(sys.argv[1]))

@@ -145,6 +145,12 @@ check('slack: conversations.list answers ok through the default Web API base',
 const rv = await call({ ...sl, method: 'POST', path: '/auth.revoke' });
 check('slack: auth.revoke is refused by its deny rule (deny wins over allow)', rv.isError && /denied by the rule/.test(text(rv)), show(rv));
 
+// HEAD reads no body (the fake answers it 404, as it serves GET only).
+const t0 = Date.now();
+const hd = await call({ method: 'HEAD', path: '/repos/acme/api/issues' });
+check('a HEAD call is answered at once, with no body',
+	!hd.isError && hd.structuredContent?.status === 404 && hd.structuredContent.body === '' && Date.now() - t0 < 5000, show(hd));
+
 writeFileSync(join(TMP, 'results.json'), JSON.stringify(results));
 writeFileSync(join(TMP, 'serve.err'), stderr);
 await client.close();
