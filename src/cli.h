@@ -14,6 +14,7 @@
 #include "config.h"
 #include "home.h"
 #include "keysrc.h"
+#include "table.h"
 #include "ledger.h"
 
 #define CLI_MAX_OPTS 32 /* per command; parse_opts refuses a longer table */
@@ -142,8 +143,13 @@ int cli_obtain(struct cli *c, struct broker_req *req, const char *purpose,
 
 /* A lease for people (one table row) and for programs (never a token). */
 struct lease;
-void cli_lease_header(void);
-void cli_lease_row(const struct lease *l);
+void cli_lease_table(struct table *t);
+int cli_lease_table_add(struct table *t, const struct lease *l) JANEE_WUR;
+/*
+ * A scope list as people read it everywhere ("issues:read issues:write"),
+ * from its JSON array text; NULL text is "-".  malloc'd, NULL on ENOMEM.
+ */
+char *cli_scope_list(const char *json);
 cJSON *cli_lease_json(const struct lease *l);
 
 /* Commands, one file per group (cmd-*.c). */

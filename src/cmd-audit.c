@@ -293,6 +293,7 @@ cmd_audit_verify(struct cli *c)
 
 struct lookup_ctx {
 	cJSON *arr;
+	struct table t;
 	int n;
 };
 
@@ -303,9 +304,8 @@ lookup_one(const struct lease *l, void *arg)
 	cJSON *o;
 
 	if (lc->arr == NULL) {
-		if (lc->n == 0)
-			cli_lease_header();
-		cli_lease_row(l);
+		if (cli_lease_table_add(&lc->t, l) != 0)
+			return JANEE_ERR_NOMEM;
 	} else if ((o = cli_lease_json(l)) == NULL ||
 	    !cJSON_AddItemToArray(lc->arr, o))
 		return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
@@ -317,11 +317,12 @@ int
 cmd_audit_lookup(struct cli *c)
 {
 	struct lease_filter f = { .active_only = 0 };
-	struct lookup_ctx lc = { NULL, 0 };
+	struct lookup_ctx lc;
 	char fp[STORE_FP_HEX];
 	struct buf b;
 	int rc;
 
+	memset(&lc, 0, sizeof(lc));
 	/* At a terminal the token is read hidden, never echoed. */
 	if (isatty(STDIN_FILENO))
 		rc = tty_read_hidden("paste the token, then Ctrl-D (input is "
@@ -348,12 +349,19 @@ cmd_audit_lookup(struct cli *c)
 	f.fingerprint = fp;
 	if (cli_has(c, "json") && (lc.arr = cJSON_CreateArray()) == NULL)
 		return JANEE_ERR_NOMEM;
+	cli_lease_table(&lc.t);
 	if ((rc = lease_each(c->lg, &f, lookup_one, &lc)) != 0) {
 		cJSON_Delete(lc.arr);
+		table_free(&lc.t);
 		return rc;
 	}
-	if (lc.arr != NULL && (rc = cli_print_json(lc.arr)) != 0)
+	if (lc.arr != NULL && (rc = cli_print_json(lc.arr)) != 0) {
+		table_free(&lc.t);
 		return rc;
+	}
+	if (lc.arr == NULL && lc.n > 0)
+		table_print(&lc.t, stdout, "");
+	table_free(&lc.t);
 	if (lc.n == 0)
 		return janee_err_set(JANEE_ERR_NOT_FOUND,
 		    "no lease holds this "

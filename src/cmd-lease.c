@@ -1,8 +1,10 @@
 /* janee lease list | show | revoke | sweep. */
 #include "common.h"
 
+#include "buf.h"
 #include "cli.h"
 #include "lease.h"
+#include "table.h"
 #include "util.h"
 
 /*
@@ -38,27 +40,86 @@ shown_state(const struct lease *l, char *buf, size_t n)
 	return buf;
 }
 
-void
-cli_lease_header(void)
+char *
+cli_scope_list(const char *json)
 {
-	printf("%-30s  %-12s  %-20s  %-24s  %s\n", "ID", "PROVIDER", "STATE",
-	    "EXPIRES", "SCOPES");
+	cJSON *a = json ? cJSON_Parse(json) : NULL;
+	const cJSON *e;
+	struct buf b;
+	int rc = 0;
+
+	if (!cJSON_IsArray(a)) {
+		cJSON_Delete(a);
+		return janee_strdup(json ? json : "-");
+	}
+	buf_init(&b, 1 << 20);
+	cJSON_ArrayForEach(e, a)
+	{
+		if (rc == 0 && b.len > 0)
+			rc = buf_addstr(&b, " ");
+		if (rc == 0)
+			rc = buf_addstr(
+			    &b, cJSON_IsString(e) ? e->valuestring : "?");
+	}
+	cJSON_Delete(a);
+	if (rc == 0 && b.len == 0)
+		rc = buf_addstr(&b, "-");
+	if (rc != 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	return b.p;
+}
+
+/* A state's colour: live green, waiting yellow, failed red, ended none. */
+static const char *
+state_colour(const char *cell)
+{
+	if (strncmp(cell, "active (", 8) == 0 ||
+	    strncmp(cell, "orphaned", 8) == 0)
+		return "33";
+	if (strcmp(cell, "active") == 0)
+		return "32";
+	if (strcmp(cell, "requested") == 0 || strcmp(cell, "approved") == 0 ||
+	    strcmp(cell, "minting") == 0)
+		return "33";
+	if (strcmp(cell, "failed") == 0 || strcmp(cell, "irrevocable") == 0)
+		return "31";
+	return NULL;
 }
 
 void
-cli_lease_row(const struct lease *l)
+cli_lease_table(struct table *t)
 {
-	char exp[JANEE_TIME_LEN], st[48];
+	static const char *const head[] = { "ID", "PROVIDER", "STATE",
+		"EXPIRES", "SCOPES", NULL };
+
+	table_init(t, head);
+	table_colour(t, 2, state_colour);
+}
+
+int
+cli_lease_table_add(struct table *t, const struct lease *l)
+{
+	char exp[32], st[48], *scopes;
+	const char *row[5];
+	int rc;
 
 	if (l->expires_ms)
-		janee_time_fmt(l->expires_ms, exp);
+		table_time_rel(l->expires_ms, janee_now_ms(), exp, sizeof(exp));
 	else
 		snprintf(exp, sizeof(exp), "-");
-	/* The scopes an agent asked for may be anything: shown escaped. */
-	printf("%-30s  %-12s  %-20s  %-24s  ", l->id, l->provider,
-	    shown_state(l, st, sizeof(st)), exp);
-	cli_put_text(stdout, l->granted ? l->granted : l->requested, 0);
-	putchar('\n');
+	if ((scopes = cli_scope_list(l->granted ? l->granted : l->requested)) ==
+	    NULL)
+		return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
+	row[0] = l->id;
+	row[1] = l->provider;
+	row[2] = shown_state(l, st, sizeof(st));
+	row[3] = exp;
+	row[4] = scopes;
+	rc = table_add(t, row);
+	free(scopes);
+	return rc;
 }
 
 static void
@@ -131,7 +192,7 @@ cli_lease_json(const struct lease *l)
 
 struct each_ctx {
 	cJSON *arr;
-	int n;
+	struct table t;
 };
 
 static int
@@ -140,11 +201,8 @@ list_one(const struct lease *l, void *arg)
 	struct each_ctx *ec = arg;
 	cJSON *o;
 
-	ec->n++;
-	if (ec->arr == NULL) {
-		cli_lease_row(l);
-		return 0;
-	}
+	if (ec->arr == NULL)
+		return cli_lease_table_add(&ec->t, l);
 	if ((o = cli_lease_json(l)) == NULL ||
 	    !cJSON_AddItemToArray(ec->arr, o))
 		return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
@@ -155,9 +213,10 @@ int
 cmd_lease_list(struct cli *c)
 {
 	struct lease_filter f = { .active_only = 1 };
-	struct each_ctx ec = { NULL, 0 };
+	struct each_ctx ec;
 	int rc;
 
+	memset(&ec, 0, sizeof(ec));
 	if (cli_has(c, "active") && cli_has(c, "all"))
 		return cli_usage_error(c,
 		    "--active and --all exclude each "
@@ -166,13 +225,20 @@ cmd_lease_list(struct cli *c)
 	f.provider = cli_get(c, "provider");
 	if (cli_has(c, "json") && (ec.arr = cJSON_CreateArray()) == NULL)
 		return JANEE_ERR_NOMEM;
-	if (ec.arr == NULL)
-		cli_lease_header();
-	if ((rc = lease_each(c->lg, &f, list_one, &ec)) != 0) {
-		cJSON_Delete(ec.arr);
-		return rc;
-	}
-	return ec.arr ? cli_print_json(ec.arr) : 0;
+	cli_lease_table(&ec.t);
+	if ((rc = lease_each(c->lg, &f, list_one, &ec)) == 0 &&
+	    ec.arr != NULL) {
+		rc = cli_print_json(ec.arr);
+		ec.arr = NULL;
+	} else if (rc == 0)
+		table_print(&ec.t, stdout,
+		    f.active_only
+			? "no active leases (all of them: janee lease "
+			  "list --all)"
+			: "no leases");
+	cJSON_Delete(ec.arr);
+	table_free(&ec.t);
+	return rc;
 }
 
 /* A labelled line whose value may come from an agent. */
@@ -182,6 +248,15 @@ show_text(const char *label, const char *v)
 	fputs(label, stdout);
 	cli_put_text(stdout, v, 0);
 	putchar('\n');
+}
+
+static void
+show_scopes(const char *label, const char *json)
+{
+	char *s = cli_scope_list(json);
+
+	show_text(label, s ? s : "?");
+	free(s);
 }
 
 int
@@ -207,8 +282,8 @@ cmd_lease_show(struct cli *c)
 	if (l.session)
 		show_text("session:    ", l.session);
 	show_text("reason:     ", l.reason ? l.reason : "-");
-	show_text("requested:  ", l.requested);
-	show_text("granted:    ", l.granted ? l.granted : "-");
+	show_scopes("requested:  ", l.requested);
+	show_scopes("granted:    ", l.granted);
 	printf("ttl:        %llds\n", (long long)l.ttl_s);
 	janee_time_fmt(l.created_ms, t);
 	printf("created:    %s\n", t);
@@ -227,11 +302,11 @@ cmd_lease_show(struct cli *c)
 	if (l.fingerprint)
 		printf("token:      hmac-sha256:%s\n", l.fingerprint);
 	if (l.attempts)
-		printf("%s %lld failed attempt(s)\n",
+		printf("%s %lld failed attempt%s\n",
 		    l.state == LEASE_MINTING || l.state == LEASE_ORPHANED
 			? "reconcile: "
 			: "revocation:",
-		    (long long)l.attempts);
+		    (long long)l.attempts, l.attempts == 1 ? "" : "s");
 	if (l.detail)
 		show_text("detail:     ", l.detail);
 	lease_free(&l);
@@ -277,15 +352,14 @@ cli_end_leases(struct cli *c, const char *provider)
 		if (rc == JANEE_ERR_LOCKED || rc == JANEE_ERR_BAD_KEY)
 			break;
 	}
-	fprintf(
-	    stderr, "janee: revoked %zu lease(s)%s", ok, failed ? "" : "\n");
+	fprintf(stderr, "janee: revoked %zu lease%s%s", ok, ok == 1 ? "" : "s",
+	    failed ? "" : "\n");
 	if (failed)
 		fprintf(stderr, ", %zu failed\n", failed);
-	rc = failed ? janee_err_set(JANEE_ERR_PROVIDER,
-			  "%zu lease(s) were "
-			  "not revoked",
-			  failed)
-		    : 0;
+	rc = failed
+	    ? janee_err_set(JANEE_ERR_PROVIDER, "%zu lease%s not revoked",
+		  failed, failed == 1 ? " was" : "s were")
+	    : 0;
 out:
 	janee_strlist_free(&rcx.ids);
 	return rc;

@@ -6,6 +6,7 @@
 #include "buf.h"
 #include "cli.h"
 #include "credentials.h"
+#include "oauth.h"
 #include "secretref.h"
 #include "secrets.h"
 #include "util.h"
@@ -63,33 +64,50 @@ prov_json(struct cli *c, const struct prov *pv)
 int
 cmd_provider_list(struct cli *c)
 {
+	static const char *const head[] = { "NAME", "TYPE", "APPROVAL",
+		"MAX TTL", "LOGIN", "SCOPES", NULL };
 	const struct prov *pv;
+	const char *row[6];
 	struct cred_info ci;
-	char max[32];
+	struct table t;
+	char max[32], *scopes;
 	cJSON *arr = NULL;
-	size_t i, j;
+	size_t i;
+	int rc = 0;
 
 	if (cli_has(c, "json"))
 		arr = cJSON_CreateArray();
-	else
-		printf("%-16s %-10s %-12s %-8s %-14s %s\n", "NAME", "TYPE",
-		    "APPROVAL", "MAX TTL", "LOGIN", "SCOPES");
-	for (i = 0; i < c->cfg->n; i++) {
+	table_init(&t, head);
+	for (i = 0; i < c->cfg->n && rc == 0; i++) {
 		pv = &c->cfg->provs[i];
 		if (arr != NULL) {
 			cJSON_AddItemToArray(arr, prov_json(c, pv));
 			continue;
 		}
 		janee_duration_fmt(pv->pol.max_ttl_s, max, sizeof(max));
-		printf("%-16s %-10s %-12s %-8s %-14s ", pv->name,
-		    pv->impl->type, approval_name(pv->pol.approval), max,
-		    login_state_text[prov_login(c, pv, &ci)]);
+		row[0] = pv->name;
+		row[1] = pv->impl->type;
+		row[2] = approval_name(pv->pol.approval);
+		row[3] = max;
+		row[4] = login_state_text[prov_login(c, pv, &ci)];
 		cred_info_free(&ci);
-		for (j = 0; j < pv->pol.ceiling.n; j++)
-			printf("%s%s", j ? "," : "", pv->pol.ceiling.v[j]);
-		putchar('\n');
+		if ((scopes = oauth_scope_join(&pv->pol.ceiling)) == NULL)
+			rc = janee_err_set(JANEE_ERR_NOMEM, "out of memory");
+		row[5] = scopes;
+		if (rc == 0)
+			rc = table_add(&t, row);
+		free(scopes);
 	}
-	return arr ? cli_print_json(arr) : 0;
+	if (rc == 0 && arr != NULL)
+		rc = cli_print_json(arr);
+	else if (rc == 0)
+		table_print(&t, stdout,
+		    "no providers (add one with: janee provider add NAME "
+		    "--type T)");
+	else
+		cJSON_Delete(arr);
+	table_free(&t);
+	return rc;
 }
 
 int

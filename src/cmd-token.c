@@ -12,7 +12,7 @@ cmd_token(struct cli *c)
 	struct broker_grant g;
 	const struct janee_strlist *l;
 	const char *ttl = cli_get(c, "ttl");
-	char exp[JANEE_TIME_LEN];
+	char exp[JANEE_TIME_LEN], *shown = NULL;
 	cJSON *o;
 	size_t i;
 	int rc;
@@ -55,9 +55,10 @@ cmd_token(struct cli *c)
 		rc = cli_print_json(o);
 	} else if (puts((char *)g.tok.token->data) == EOF)
 		rc = janee_err_set(JANEE_ERR_IO, "cannot write the token");
-	if (rc == 0)
+	if (rc == 0 && (shown = cli_scope_list(g.granted)) != NULL)
 		fprintf(stderr, "janee: lease %s, scopes %s, expires %s\n",
-		    g.lease_id, g.granted, exp);
+		    g.lease_id, shown, exp);
+	free(shown);
 	broker_grant_free(&g);
 out:
 	janee_strlist_free(&req.scopes);

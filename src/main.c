@@ -14,7 +14,8 @@
 #include "util.h"
 
 static const struct cli_opt opts_none[] = { { NULL, 0, 0 } };
-static const struct cli_opt opts_json[] = { { "json", 0, 0 }, { NULL, 0, 0 } };
+static const struct cli_opt opts_json[] = { { "json", 'j', 0 },
+	{ NULL, 0, 0 } };
 static const struct cli_opt opts_init[] = { { "key-backend", 0, 1 },
 	{ "new-passphrase-fd", 0, 1 }, { NULL, 0, 0 } };
 static const struct cli_opt opts_secret_set[] = {
@@ -23,13 +24,13 @@ static const struct cli_opt opts_secret_set[] = {
 static const struct cli_opt opts_rekey[] = { { "key-backend", 0, 1 },
 	{ "new-passphrase-fd", 0, 1 }, { NULL, 0, 0 } };
 static const struct cli_opt opts_lease_list[] = { { "active", 0, 0 },
-	{ "all", 0, 0 }, { "provider", 0, 1 }, { "json", 0, 0 },
+	{ "all", 0, 0 }, { "provider", 0, 1 }, { "json", 'j', 0 },
 	{ NULL, 0, 0 } };
 static const struct cli_opt opts_lease_revoke[] = { { "provider", 0, 1 },
 	{ "all", 0, 0 }, { NULL, 0, 0 } };
 static const struct cli_opt opts_audit_list[] = { { "since", 0, 1 },
 	{ "until", 0, 1 }, { "provider", 0, 1 }, { "event", 0, 1 },
-	{ "lease", 0, 1 }, { "limit", 0, 1 }, { "json", 0, 0 },
+	{ "lease", 0, 1 }, { "limit", 0, 1 }, { "json", 'j', 0 },
 	{ NULL, 0, 0 } };
 static const struct cli_opt opts_audit_export[] = { { "format", 0, 1 },
 	{ "since", 0, 1 }, { "until", 0, 1 }, { "provider", 0, 1 },
@@ -50,23 +51,23 @@ static const struct cli_opt opts_provider_edit[] = { { "set", 0, 1 },
 	{ "unset", 0, 1 }, { NULL, 0, 0 } };
 static const struct cli_opt opts_provider_rm[] = { { "yes", 'y', 0 },
 	{ NULL, 0, 0 } };
-static const struct cli_opt opts_provider_show[] = { { "json", 0, 0 },
+static const struct cli_opt opts_provider_show[] = { { "json", 'j', 0 },
 	{ "scopes", 0, 0 }, { NULL, 0, 0 } };
 static const struct cli_opt opts_mcp_config[] = { { "client", 0, 1 },
 	{ NULL, 0, 0 } };
-static const struct cli_opt opts_approve[] = { { "ttl", 0, 1 },
+static const struct cli_opt opts_approve[] = { { "ttl", 't', 1 },
 	{ NULL, 0, 0 } };
 static const struct cli_opt opts_deny[] = { { "reason", 0, 1 },
 	{ NULL, 0, 0 } };
-static const struct cli_opt opts_exec[] = { { "scope", 0, 1 }, { "repo", 0, 1 },
-	{ "ttl", 0, 1 }, { "env", 0, 1 }, { "lease", 0, 1 }, { "reason", 0, 1 },
-	{ "on-expiry", 0, 1 }, { "expand-args", 0, 0 }, { "pass-env", 0, 1 },
-	{ NULL, 0, 0 } };
+static const struct cli_opt opts_exec[] = { { "scope", 's', 1 },
+	{ "repo", 0, 1 }, { "ttl", 't', 1 }, { "env", 0, 1 }, { "lease", 0, 1 },
+	{ "reason", 0, 1 }, { "on-expiry", 0, 1 }, { "expand-args", 0, 0 },
+	{ "pass-env", 0, 1 }, { NULL, 0, 0 } };
 static const struct cli_opt opts_import[] = { { "dry-run", 0, 0 },
 	{ "command", 0, 1 }, { NULL, 0, 0 } };
-static const struct cli_opt opts_token[] = { { "scope", 0, 1 },
-	{ "permission", 0, 1 }, { "repo", 0, 1 }, { "ttl", 0, 1 },
-	{ "reason", 0, 1 }, { "json", 0, 0 }, { NULL, 0, 0 } };
+static const struct cli_opt opts_token[] = { { "scope", 's', 1 },
+	{ "permission", 0, 1 }, { "repo", 0, 1 }, { "ttl", 't', 1 },
+	{ "reason", 0, 1 }, { "json", 'j', 0 }, { NULL, 0, 0 } };
 
 #define FILTER_HELP \
 	"  --since T             from time T (ISO 8601, or a duration ago: " \
@@ -97,7 +98,7 @@ const struct cmd cmd_table[] = {
 	{ NULL, "status", "[--json]",
 	    "show the home, key backend, schema, SQLite integrity and "
 	    "counts (the audit chain: janee audit verify; all: janee doctor)",
-	    "  --json                print as JSON\n", opts_json, 0, 0,
+	    "  -j, --json            print as JSON\n", opts_json, 0, 0,
 	    CMD_LEDGER, cmd_status },
 	{ NULL, "doctor", "[--json]",
 	    "check everything a working setup needs; say how to fix each "
@@ -109,25 +110,25 @@ const struct cmd cmd_table[] = {
 	    "  the store unlocks with no terminal (as for an MCP client), "
 	    "and that\n"
 	    "  libcurl and libjwt load; exits 1 on any problem\n"
-	    "  --json                print as JSON\n",
+	    "  -j, --json            print as JSON\n",
 	    opts_json, 0, 0, CMD_NO_SWEEP, cmd_doctor },
 	{ NULL, "token",
 	    "PROVIDER [--scope S]... [--repo R]... [--ttl T] "
 	    "[--reason TEXT] [--json]",
 	    "mint a short-lived token as a lease; the token alone goes to "
 	    "stdout",
-	    "  --scope S             a scope to grant (repeat; default: the "
+	    "  -s, --scope S         a scope to grant (repeat; default: the "
 	    "provider's\n"
 	    "                        default_scopes)\n"
 	    "  --permission P        the same as --scope (GitHub: "
 	    "issues:read)\n"
 	    "  --repo R              narrow to repository R (providers that "
 	    "support it)\n"
-	    "  --ttl T               lifetime such as 90s, 5m, 1h (default: "
+	    "  -t, --ttl T           lifetime such as 90s, 5m, 1h (default: "
 	    "the "
 	    "policy's)\n"
 	    "  --reason TEXT         why, recorded in the audit trail\n"
-	    "  --json                print token, lease_id, expires_at and "
+	    "  -j, --json            print token, lease_id, expires_at and "
 	    "scopes as JSON\n",
 	    opts_token, 1, 1, CMD_LEDGER | CMD_CONFIG, cmd_token },
 	{ NULL, "exec",
@@ -137,7 +138,9 @@ const struct cmd cmd_table[] = {
 	    "run CMD with short-lived tokens and secrets in its environment "
 	    "only",
 	    "  PROVIDER              mint a lease of this provider for CMD\n"
-	    "  --scope S, --repo R   what PROVIDER's lease grants (repeat)\n"
+	    "  -s, --scope S         what PROVIDER's lease grants (repeat)\n"
+	    "  --repo R              narrow PROVIDER's lease to repository R "
+	    "(repeat)\n"
 	    "  --env NAME            the variable for PROVIDER's token "
 	    "(default per\n"
 	    "                        provider: GITHUB_PERSONAL_ACCESS_TOKEN, "
@@ -151,7 +154,7 @@ const struct cmd cmd_table[] = {
 	    "  --lease P:ENV:SCOPES  one more lease: provider P, variable ENV, "
 	    "scopes\n"
 	    "                        S1,S2 (ENV and scopes may be empty)\n"
-	    "  --ttl T               the leases' lifetime (default: the "
+	    "  -t, --ttl T           the leases' lifetime (default: the "
 	    "policy's)\n"
 	    "  --reason TEXT         why, recorded in the audit trail\n"
 	    "  --on-expiry kill|keep at a lease's end: stop CMD (default) or "
@@ -189,7 +192,7 @@ const struct cmd cmd_table[] = {
 	    "dropped)\n",
 	    opts_secret_set, 1, 1, CMD_LEDGER, cmd_secret_set },
 	{ "secret", "list", "[--json]", "list secret names and dates",
-	    "  --json                print as JSON\n", opts_json, 0, 0,
+	    "  -j, --json            print as JSON\n", opts_json, 0, 0,
 	    CMD_LEDGER, cmd_secret_list },
 	{ "secret", "rm", "NAME", "remove a secret", "", opts_none, 1, 1,
 	    CMD_LEDGER, cmd_secret_rm },
@@ -205,10 +208,10 @@ const struct cmd cmd_table[] = {
 	    "  --active              leases not yet ended (the default)\n"
 	    "  --all                 every lease, ended ones too\n"
 	    "  --provider P          only provider P\n"
-	    "  --json                print as JSON\n",
+	    "  -j, --json            print as JSON\n",
 	    opts_lease_list, 0, 0, CMD_LEDGER, cmd_lease_list },
 	{ "lease", "show", "ID [--json]", "show one lease",
-	    "  --json                print as JSON\n", opts_json, 1, 1,
+	    "  -j, --json            print as JSON\n", opts_json, 1, 1,
 	    CMD_LEDGER, cmd_lease_show },
 	{ "lease", "revoke", "ID | --provider P | --all",
 	    "end leases now and revoke their tokens at the provider",
@@ -224,7 +227,7 @@ const struct cmd cmd_table[] = {
 	{ "audit", "list", "[filters] [--limit N] [--json]",
 	    "show audit events, oldest first",
 	    FILTER_HELP "  --limit N             only the newest N events\n"
-			"  --json                print as JSON\n",
+			"  -j, --json            print as JSON\n",
 	    opts_audit_list, 0, 0, CMD_LEDGER, cmd_audit_list },
 	{ "audit", "export", "--format csv [filters] [-o FILE]",
 	    "export audit events as RFC 4180 CSV",
@@ -235,11 +238,11 @@ const struct cmd cmd_table[] = {
 	    opts_audit_export, 0, 0, CMD_LEDGER, cmd_audit_export },
 	{ "audit", "verify", "[--json]",
 	    "recompute the audit hash chain and name the first bad row",
-	    "  --json                print as JSON\n", opts_json, 0, 0,
+	    "  -j, --json            print as JSON\n", opts_json, 0, 0,
 	    CMD_LEDGER, cmd_audit_verify },
 	{ "audit", "lookup", "[--json]",
 	    "read a token on stdin and show the leases it belongs to",
-	    "  --json                print as JSON\n", opts_json, 0, 0,
+	    "  -j, --json            print as JSON\n", opts_json, 0, 0,
 	    CMD_LEDGER, cmd_audit_lookup },
 	{ NULL, "serve", "",
 	    "run the MCP server on stdin/stdout (started by an MCP client)",
@@ -251,11 +254,11 @@ const struct cmd cmd_table[] = {
 	    opts_mcp_config, 0, 0, CMD_NO_SWEEP, cmd_mcp_config },
 	{ NULL, "approvals", "[--json]",
 	    "list requests waiting for a person's approval",
-	    "  --json                print as JSON\n", opts_json, 0, 0,
+	    "  -j, --json            print as JSON\n", opts_json, 0, 0,
 	    CMD_LEDGER, cmd_approvals },
 	{ NULL, "approve", "ID [--ttl T]",
 	    "approve a waiting request (out-of-band approval)",
-	    "  --ttl T               grant a shorter lifetime than asked\n",
+	    "  -t, --ttl T           grant a shorter lifetime than asked\n",
 	    opts_approve, 1, 1, CMD_LEDGER | CMD_CONFIG, cmd_approve },
 	{ NULL, "deny", "ID [--reason TEXT]", "deny a waiting request",
 	    "  --reason TEXT         why, for the audit trail and the agent\n",
@@ -330,11 +333,11 @@ const struct cmd cmd_table[] = {
 	    opts_provider_rm, 1, 1, CMD_LEDGER | CMD_CONFIG, cmd_provider_rm },
 	{ "provider", "list", "[--json]",
 	    "list configured providers, their policies and login state",
-	    "  --json                print as JSON\n", opts_json, 0, 0,
+	    "  -j, --json            print as JSON\n", opts_json, 0, 0,
 	    CMD_LEDGER | CMD_CONFIG, cmd_provider_list },
 	{ "provider", "show", "NAME [--json | --scopes]",
 	    "show one provider: policy, lease end, login state",
-	    "  --json                print as JSON\n"
+	    "  -j, --json            print as JSON\n"
 	    "  --scopes              print its allowed scopes, one per line\n",
 	    opts_provider_show, 1, 1, CMD_LEDGER | CMD_CONFIG,
 	    cmd_provider_show },

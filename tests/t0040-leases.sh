@@ -132,4 +132,55 @@ expect_rc 0 "lease sweep with the passphrase"
 expect_in "$TMP/out" 'expired 1,' "lease sweep reports what it expired"
 check "the overdue token is revoked" [ "$(live_tokens)" -eq $((before - 1)) ]
 
+# Issue 16, item 12: output for people. Tables as wide as their content,
+# relative times (JSON keeps RFC 3339), one style for scope lists, an
+# empty listing said in words, plurals right.
+export JANEE_HOME="$TMP/out12"
+setup_home
+jr lease list
+expect_rc 0 "lease list with no lease"
+expect_in "$TMP/out" '^no active leases \(all of them: janee lease list --all\)$' \
+    "an empty listing says so instead of a bare header"
+jr token t --scope read --scope write --ttl 10m
+expect_in "$TMP/err" 'scopes read write, expires ' "janee token says the scopes as a list"
+jr lease list
+expect_in "$TMP/out" '^ID {30}PROVIDER  STATE   EXPIRES  SCOPES$' \
+    "the table's columns are as wide as their content"
+expect_in "$TMP/out" '^lse_[a-z2-7]{26}  t {9}active  in 9m    read write$' \
+    "the end is said relative to now, the scopes as a list"
+jr lease list --json
+check "--json keeps RFC 3339 times and arrays" "$PYTHON3" -c '
+import json, sys
+d = json.load(open(sys.argv[1]))[0]
+assert d["expires_at"].endswith("Z") and d["granted_scopes"] == ["read", "write"], d' "$TMP/out"
+jr token t -s read -s write -t 5m -j
+expect_rc 0 "short flags: -s, -t, -j"
+check "they mean --scope, --ttl and --json" "$PYTHON3" -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["scopes"] == ["read", "write"], d' "$TMP/out"
+jr lease list -j
+check "lease list -j is JSON" "$PYTHON3" -c '
+import json, sys
+assert len(json.load(open(sys.argv[1]))) == 2' "$TMP/out"
+# Colour for states: on a terminal only, never with NO_COLOR.
+esc=$(printf '\033')
+jr lease list
+check "no colour when stdout is not a terminal" \
+    sh -c "! grep -q '$esc' '$TMP/out'"
+if command -v script >/dev/null 2>&1; then
+	script -qec "'$JANEE' lease list" /dev/null >"$TMP/tty.out" 2>&1
+	check "on a terminal an active state is green" \
+	    grep -q "${esc}\[32mactive${esc}\[0m" "$TMP/tty.out"
+	NO_COLOR=1 script -qec "'$JANEE' lease list" /dev/null >"$TMP/tty.out" 2>&1
+	check "NO_COLOR: no colour on a terminal either" \
+	    sh -c "grep -q active '$TMP/tty.out' && ! grep -q '$esc' '$TMP/tty.out'"
+else
+	skip "on a terminal an active state is green" "no script(1)"
+	skip "NO_COLOR: no colour on a terminal either" "no script(1)"
+fi
+jr lease revoke --provider t
+expect_in "$TMP/err" '^janee: revoked 2 leases$' "two leases, no (s)"
+
 done_testing
+
