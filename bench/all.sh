@@ -47,6 +47,9 @@ run leases "$top/bench/leases-bench.sh" "$per"
 echo
 echo "### janee serve (bench/mcp-bench.sh)"
 run mcp "$top/bench/mcp-bench.sh"
+echo
+echo "### the approval page (bench/page-bench.sh)"
+run page "$top/bench/page-bench.sh"
 
 echo
 echo "### summary"
@@ -55,7 +58,8 @@ echo "### summary"
 # by numbers.  A row that is missing is reported as not measured.
 awk -v ledger_rc="$(cat "$out/ledger.rc")" \
     -v leases_rc="$(cat "$out/leases.rc")" \
-    -v mcp_rc="$(cat "$out/mcp.rc")" '
+    -v mcp_rc="$(cat "$out/mcp.rc")" \
+    -v page_rc="$(cat "$out/page.rc")" '
 function thou(x,    s, r) {
 	s = sprintf("%.0f", x)
 	r = ""
@@ -105,6 +109,17 @@ FILENAME ~ /ledger.txt$/ && /^sweep: / {
 		}
 }
 FILENAME ~ /leases.txt$/ && /^(1|4|16) +[0-9]/ { lps[$1] = $4 }
+FILENAME ~ /page.txt$/ && index($0, "page: GET / over loopback") == 1 {
+	if (after($0, "new connection each", a) >= 2) {
+		page_p50 = a[1]
+		page_p95 = a[2]
+	}
+}
+FILENAME ~ /page.txt$/ &&
+    index($0, "page: peak RSS of the serving process") == 1 {
+	if (after($0, "after the runs", a) >= 1)
+		page_hwm = a[1] / 1024
+}
 FILENAME ~ /mcp.txt$/ && index($0, "janee serve: tools/list answered") == 1 {
 	if (after($0, "answered", a) >= 2)
 		cold = a[2]
@@ -200,6 +215,16 @@ END {
 		    verdict(addp50[i] <= 1))
 	if (nadd == 0)
 		line("request_token, janee adds p50", "not measured", "<= 1 ms", "?")
+	if (page_p50 != "") {
+		line("approval page: GET / with 100 waiting, p50",
+		    sprintf("%.3f ms", page_p50), "< 10 ms", verdict(page_p50 < 10))
+		line("approval page: GET / with 100 waiting, p95",
+		    sprintf("%.3f ms", page_p95), "-", "-")
+		line("approval page: peak RSS of the serving process",
+		    sprintf("%.1f MiB", page_hwm), "-", "-")
+	} else
+		line("approval page: GET / with 100 waiting", "not measured",
+		    "< 10 ms", "?")
 	printf "\n"
 	if (nleases != "")
 		printf "ledger: %s leases, %s audit rows. ", thou(nleases), thou(naudit)
@@ -207,13 +232,13 @@ END {
 	if (unmeasured > 0)
 		printf "; not measured: %d", unmeasured
 	printf "\n"
-	split("ledger leases mcp", bn, " ")
-	rcs[1] = ledger_rc; rcs[2] = leases_rc; rcs[3] = mcp_rc
-	for (i = 1; i <= 3; i++)
+	split("ledger leases mcp page", bn, " ")
+	rcs[1] = ledger_rc; rcs[2] = leases_rc; rcs[3] = mcp_rc; rcs[4] = page_rc
+	for (i = 1; i <= 4; i++)
 		if (rcs[i] != 0)
 			printf "the %s benchmark failed (exit status %s)\n", bn[i], rcs[i]
-}' "$out/ledger.txt" "$out/leases.txt" "$out/mcp.txt"
+}' "$out/ledger.txt" "$out/leases.txt" "$out/mcp.txt" "$out/page.txt"
 
-for b in ledger leases mcp; do
+for b in ledger leases mcp page; do
 	[ "$(cat "$out/$b.rc")" = 0 ] || exit 1
 done

@@ -352,10 +352,7 @@ write_config(const struct paths *p)
 	char *cfg;
 
 	cfg = xasprintf(
-	    "{\"providers\": {\"t\": {\"type\": \"test\", "
-	    "\"state_dir\": \"%s\",\n  \"scopes\": [\"read\", \"write\", "
-	    "\"admin\"], \"default_scopes\": [\"read\"],\n  \"max_ttl\": "
-	    "\"1h\", \"approval\": \"auto\"}}}\n",
+	    "{\"providers\": {\"t\": {\"type\": \"test\", \"state_dir\": \"%s\",\n  \"scopes\": [\"read\", \"write\", \"admin\"], \"default_scopes\": [\"read\"],\n  \"max_ttl\": \"1h\", \"approval\": \"auto\"}}}\n",
 	    p->prov);
 	write_text(p->config, cfg);
 	free(cfg);
@@ -384,8 +381,8 @@ static void
 make_token(struct store *s, const struct paths *p, const char *id,
     unsigned char **sealed, size_t *sealed_len, char fp[STORE_FP_HEX])
 {
-	static const char alnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn"
-				    "opqrstuvwxyz0123456789";
+	static const char alnum[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 	unsigned char r[44], md[32];
 	char tok[45], hex[65], *path;
 	FILE *sf;
@@ -415,12 +412,8 @@ make_token(struct store *s, const struct paths *p, const char *id,
 }
 
 static const char insert_lease[] =
-    "INSERT INTO leases (id, provider, account, client, session, reason, "
-    "requested_scopes, granted_scopes, state, ttl_s, created_ms, "
-    "approved_ms, issued_ms, expires_ms, ended_ms, fingerprint, "
-    "sealed_token, revoke_attempts, next_attempt_ms, detail) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
-    "?15, ?16, ?17, 0, ?18, ?19)";
+    "INSERT INTO leases (id, provider, account, client, session, reason, requested_scopes, granted_scopes, state, ttl_s, created_ms, approved_ms, issued_ms, expires_ms, ended_ms, fingerprint, "
+    "sealed_token, revoke_attempts, next_attempt_ms, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, 0, ?18, ?19)";
 
 /*
  * Fill the leases table.  Rows go in with one prepared INSERT rather than
@@ -573,10 +566,16 @@ actor_for(const char *event)
 
 /*
  * Fill the audit chain to `total` rows with janee's own appender (what
- * audit_append uses for each event), so that the chain and its head are
- * what janee itself would have written.  One appender per transaction:
- * the INSERT stays prepared and the head is written once per batch, not
- * read and written for every row as audit_append does.
+ * audit_append uses for each event), so that the chain, its head, its
+ * keyed checkpoint and the lease snapshots are what janee itself would
+ * have written.  One appender per transaction: the INSERT stays prepared
+ * and the head is written once per batch, not read and written for every
+ * row as audit_append does.
+ *
+ * `audit verify` compares every lease with its last event and counts one
+ * "requested" event per lease, as the broker writes them: the first
+ * rows request each lease once, the rest cycle through the other events
+ * (a request there becomes an approval).
  */
 static void
 fill_audit(struct ledger *lg, const struct plan *pl, int64_t total)
@@ -593,6 +592,10 @@ fill_audit(struct ledger *lg, const struct plan *pl, int64_t total)
 	if ((rc = ledger_count(lg, "SELECT count(*) FROM audit", &have)) != 0)
 		die_janee(rc, "count");
 	n = total - have;
+	if (n < pl->n)
+		die("%lld audit rows cannot record %lld leases: ask for at "
+		    "least as many rows as leases",
+		    (long long)total, (long long)pl->n);
 	step = n > 0 ? 365 * DAY_MS / n : 1;
 	for (i = 0; i < n; i++) {
 		if (i % FILL_BATCH == 0 &&
@@ -601,13 +604,16 @@ fill_audit(struct ledger *lg, const struct plan *pl, int64_t total)
 			die_janee(rc, "begin");
 		memset(&ev, 0, sizeof(ev));
 		ev.ts_ms = pl->t0 - 365 * DAY_MS + i * step;
-		ev.event = events[i % nitems(events)];
+		ev.event = i < pl->n ? "requested" : events[i % nitems(events)];
+		if (i >= pl->n && strcmp(ev.event, "requested") == 0)
+			ev.event = "approved";
 		ev.outcome = "ok";
-		if (strcmp(ev.event, "export") == 0) {
+		if (i >= pl->n && strcmp(ev.event, "export") == 0) {
 			ev.actor = "user";
 			ev.detail = "format=csv rows=1200 to=audit.csv";
 		} else {
-			lease_id_for(i / 4 % pl->n, id);
+			lease_id_for(
+			    i < pl->n ? i : (i - pl->n) / 4 % pl->n, id);
 			ev.actor = actor_for(ev.event);
 			ev.client = clients[i % nitems(clients)];
 			ev.provider = "t";
@@ -616,12 +622,12 @@ fill_audit(struct ledger *lg, const struct plan *pl, int64_t total)
 			x = (int)(i % 10);
 			if (strcmp(ev.event, "denied") == 0) {
 				ev.outcome = "denied";
-				ev.detail = "scope admin is above the policy "
-					    "ceiling [read, write]";
+				ev.detail =
+				    "scope admin is above the policy ceiling [read, write]";
 			} else if (strcmp(ev.event, "revoke_failed") == 0) {
 				ev.outcome = "error";
-				ev.detail = "test provider: revoke failed, "
-					    "\"timeout\"; retry in 30s";
+				ev.detail =
+				    "test provider: revoke failed, \"timeout\"; retry in 30s";
 			} else if (x == 0)
 				ev.detail = "triage issues for the release";
 		}
@@ -932,8 +938,7 @@ measure_sweep(const struct opts *o, const struct paths *p,
 		    (long long)expect);
 	free(line);
 	if (count_files(p->prov) != live - expect)
-		die("%lld tokens still live at the provider after the sweep; "
-		    "expected %lld",
+		die("%lld tokens still live at the provider after the sweep; expected %lld",
 		    (long long)count_files(p->prov),
 		    (long long)(live - expect));
 	add_result(what, expect, &r, 1, 0);
@@ -967,19 +972,18 @@ print_summary(const struct opts *o)
 	b = &results[nresults - 1];
 	ta = a->r.wall_s - z->r.wall_s;
 	tb = b->r.wall_s - z->r.wall_s;
-	printf("\nsweep: %lld vs %lld overdue leases took %.2fx the time "
-	       "(%.2fx net of the empty sweep); %.3f ms per lease at 1%%\n",
+	printf(
+	    "\nsweep: %lld vs %lld overdue leases took %.2fx the time (%.2fx net of the empty sweep); %.3f ms per lease at 1%%\n",
 	    (long long)b->rows, (long long)a->rows, b->r.wall_s / a->r.wall_s,
 	    ta > 0 ? tb / ta : 0.0,
 	    b->rows > 0 ? tb * 1000 / (double)b->rows : 0.0);
-	printf("times: median of %d runs for version, verify and export; one "
-	       "run per sweep\n",
+	printf(
+	    "times: median of %d runs for version, verify and export; one run per sweep\n",
 	    o->repeat);
 	/* The floor under every RSS figure: see fill_apart. */
 	if (getrusage(RUSAGE_SELF, &self) == 0)
-		printf("RSS: peak of each child (wait4 ru_maxrss; the highest "
-		       "of its runs), which counts this parent's %.1f MiB at "
-		       "fork\n",
+		printf(
+		    "RSS: peak of each child (wait4 ru_maxrss; the highest of its runs), which counts this parent's %.1f MiB at fork\n",
 		    (double)self.ru_maxrss / 1024);
 }
 
@@ -1041,14 +1045,11 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: ledger-bench [-k] [-n leases] [-a audit_rows] "
-	    "[-r repeat]\n"
+	    "usage: ledger-bench [-k] [-n leases] [-a audit_rows] [-r repeat]\n"
 	    "                    [-j janee-test] [-d workdir]\n"
 	    "  -n N   leases in the ledger (default 1000000)\n"
-	    "  -a N   audit rows in the chain, init's included (default "
-	    "10000000)\n"
-	    "  -r N   runs of verify and export; the median is shown "
-	    "(default 3)\n"
+	    "  -a N   audit rows in the chain, init's included (default 10000000)\n"
+	    "  -r N   runs of verify and export; the median is shown (default 3)\n"
 	    "  -j P   the test build of the CLI (default tests/janee-test)\n"
 	    "  -d D   work directory (default: a new one under $TMPDIR)\n"
 	    "  -k     keep the work directory\n");
@@ -1105,8 +1106,7 @@ main(int argc, char **argv)
 	if (optind != argc)
 		usage();
 	if (access(o.janee, X_OK) != 0)
-		die("no '%s': build it first (make tests/janee-test) or give "
-		    "its path with -j",
+		die("no '%s': build it first (make tests/janee-test) or give its path with -j",
 		    o.janee);
 	umask(077);
 	setup_paths(&o, &p);
@@ -1131,9 +1131,8 @@ main(int argc, char **argv)
 	t = mono_s() - t;
 	if (stat(p.db, &st) != 0)
 		die("stat '%s': %s", p.db, strerror(errno));
-	printf("fill:    %lld leases (%lld ended; active: %lld due at +1h, "
-	       "%lld at +2h, %lld in 30 days), %lld audit rows: %.1f s, "
-	       "janee.db %.0f MiB\n",
+	printf(
+	    "fill:    %lld leases (%lld ended; active: %lld due at +1h, %lld at +2h, %lld in 30 days), %lld audit rows: %.1f s, janee.db %.0f MiB\n",
 	    (long long)pl.n, (long long)pl.ended, (long long)pl.small,
 	    (long long)pl.large, (long long)pl.future, (long long)o.audit, t,
 	    (double)st.st_size / (1024 * 1024));

@@ -23,17 +23,18 @@
  *       (DELETE /applications/{client_id}/grant), which kills every token
  *       of the login, refresh tokens included.
  *
- * Scopes are "permission:level" (src/github.h).  Messages name the
+ * Scopes are "permission:level" (github.h).  Messages name the
  * provider and what to do; they never hold a token, JWT or key.
  */
 #include "common.h"
 
 #include <cjson/cJSON.h>
-#include <jwt.h>
 
 #include "buf.h"
 #include "github.h"
 #include "janee/http.h"
+#include "json.h"
+#include "jwt.h"
 #include "oauth.h"
 #include "util.h"
 
@@ -206,9 +207,7 @@ gh_scope_parse(
 		    !gh_perm_has_level(p, gh_level_parse(colon + 1))) {
 			perm_levels_text(p, valid, sizeof(valid));
 			return janee_err_set(JANEE_ERR_INVALID,
-			    "%s: scope '%s' "
-			    "needs a level GitHub has for '%s': %s (as in "
-			    "\"%s:%s\")",
+			    "%s: scope '%s' needs a level GitHub has for '%s': %s (as in \"%s:%s\")",
 			    who, scope, name, valid, name,
 			    gh_perm_has_level(p, GH_READ) ? "read" : "write");
 		}
@@ -223,9 +222,7 @@ gh_scope_parse(
 			&all, "%s%s", i ? ", " : "", catalogue[i].name) != 0)
 			break;
 	rc = janee_err_set(JANEE_ERR_INVALID,
-	    "%s: '%s' is not a GitHub App "
-	    "permission; a scope is PERMISSION:LEVEL with a name that uses "
-	    "underscores, one of: %s",
+	    "%s: '%s' is not a GitHub App permission; a scope is PERMISSION:LEVEL with a name that uses underscores, one of: %s",
 	    who, scope, all.p ? all.p : "");
 	buf_free(&all);
 	return rc;
@@ -377,7 +374,8 @@ base_url(struct janee_ctx *ctx, const char *key, const char *v,
 		v = dflt;
 	snprintf(what, sizeof(what), "provider '%s': key '%s'", ctx->name, key);
 	if ((rc = janee_http_url_ok(v, what)) != 0)
-		return janee_err_set(JANEE_ERR_CONFIG, "%s", janee_err_msg(rc));
+		return janee_err_wrap(
+		    JANEE_ERR_CONFIG, "%s", janee_err_msg(rc));
 	if ((rc = janee_strdup_opt(v, out)) != 0)
 		return rc;
 	for (n = strlen(*out); n > 0 && (*out)[n - 1] == '/'; n--)
@@ -390,7 +388,7 @@ cfg_fail(int rc)
 {
 	return rc == JANEE_ERR_CONFIG || rc == JANEE_ERR_NOMEM
 	    ? rc
-	    : janee_err_set(JANEE_ERR_CONFIG, "%s", janee_err_msg(rc));
+	    : janee_err_wrap(JANEE_ERR_CONFIG, "%s", janee_err_msg(rc));
 }
 
 /*
@@ -429,55 +427,49 @@ ceiling(struct janee_ctx *ctx, struct gh *g, const struct janee_strlist *perms)
 static int
 allow_list(struct janee_ctx *ctx, struct gh *g)
 {
-	const struct janee_strlist *r = ctx->repositories;
+	const struct janee_strlist *r = ctx->resources;
 	int64_t id;
 	size_t i;
 
 	if (g->mode == MINT_USER) {
 		if (r->n > 0)
 			return janee_err_set(JANEE_ERR_CONFIG,
-			    "provider '%s': "
-			    "key 'repositories' cannot apply to \"mint\": "
-			    "\"user\": GitHub cannot narrow a user token to "
-			    "repositories",
+			    "provider '%s': key 'repositories' cannot apply to \"mint\": \"user\": GitHub cannot narrow a user token to repositories",
 			    ctx->name);
 		return 0;
 	}
 	if (r->n == 0 && !g->all_repositories)
 		return janee_err_set(JANEE_ERR_CONFIG,
-		    "provider '%s': the "
-		    "repository allow-list is empty; list the repositories "
-		    "tokens may cover in 'repositories' (bare names), or set "
-		    "\"all_repositories\": true to allow tokens for every "
+		    "provider '%s': the repository allow-list is empty; list the repositories tokens may cover in 'repositories' (bare names), or set \"all_repositories\": true to allow tokens for every "
 		    "repository of the installation",
 		    ctx->name);
 	if (r->n > MAX_REPOS)
 		return janee_err_set(JANEE_ERR_CONFIG,
-		    "provider '%s': key "
-		    "'repositories' lists %zu repositories; GitHub takes at "
-		    "most %d in one token",
+		    "provider '%s': key 'repositories' lists %zu repositories; GitHub takes at most %d in one token",
 		    ctx->name, r->n, MAX_REPOS);
 	for (i = 0; i < r->n; i++) {
 		if (gh_repo_name_ok(r->v[i]) || gh_repo_id_parse(r->v[i], &id))
 			continue;
 		if (strchr(r->v[i], '/') != NULL)
 			return janee_err_set(JANEE_ERR_CONFIG,
-			    "provider '%s': "
-			    "repository '%s' in 'repositories' must be a bare "
-			    "name, as GitHub wants it ('%s'); the owner is the "
-			    "installation's",
+			    "provider '%s': repository '%s' in 'repositories' must be a bare name, as GitHub wants it ('%s'); the owner is the installation's",
 			    ctx->name, r->v[i], strrchr(r->v[i], '/') + 1);
 		return janee_err_set(JANEE_ERR_CONFIG,
-		    "provider '%s': "
-		    "'%s' in 'repositories' is not a repository name (A-Z, "
-		    "a-z, 0-9, '.', '-', '_') nor \"id:NUMBER\"",
+		    "provider '%s': '%s' in 'repositories' is not a repository name (A-Z, a-z, 0-9, '.', '-', '_') nor \"id:NUMBER\"",
 		    ctx->name, r->v[i]);
 	}
 	return 0;
 }
 
+/* The token's variable for janee exec: what GitHub's MCP server reads. */
+static const struct janee_part_info gh_parts[] = {
+	{ "token", "GITHUB_PERSONAL_ACCESS_TOKEN", JANEE_PART_SECRET },
+	{ NULL, NULL, 0 },
+};
+
 static int
-gh_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state)
+gh_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state,
+    struct janee_info *info)
 {
 	const char *mint = NULL, *cid = NULL, *iss = NULL, *key = NULL,
 		   *secret = NULL, *owner = NULL, *repo = NULL, *api = NULL,
@@ -512,33 +504,29 @@ gh_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state)
 	    (rc = janee_cfg_duration(cfg, "max_ttl", &max_ttl)) != 0)
 		goto out;
 	rc = JANEE_ERR_CONFIG;
-	if (mint == NULL || strcmp(mint, "installation") == 0) {
+	if (mint == NULL || strcmp(mint, "installation") == 0)
 		g->mode = MINT_INSTALLATION;
-		ctx->no_login = 1;
-	} else if (strcmp(mint, "user") == 0)
+	else if (strcmp(mint, "user") == 0)
 		g->mode = MINT_USER;
 	else {
 		janee_err_set(rc,
-		    "provider '%s': 'mint' must be installation "
-		    "or user, not '%s'",
+		    "provider '%s': 'mint' must be installation or user, not '%s'",
 		    ctx->name, mint);
 		goto out;
 	}
 	if (g->app_id < 0 || g->installation_id < 0) {
 		janee_err_set(rc,
-		    "provider '%s': 'app_id' and 'installation_id' "
-		    "are positive integers",
+		    "provider '%s': 'app_id' and 'installation_id' are positive integers",
 		    ctx->name);
 		goto out;
 	}
 	/* The client ID goes into URL paths: GitHub's are plain. */
 	if (cid != NULL &&
 	    strspn(cid,
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopq"
-		"rstuvwxyz0123456789._-") != strlen(cid)) {
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") !=
+		strlen(cid)) {
 		janee_err_set(rc,
-		    "provider '%s': 'client_id' '%s' is not a "
-		    "GitHub client ID",
+		    "provider '%s': 'client_id' '%s' is not a GitHub client ID",
 		    ctx->name, cid);
 		goto out;
 	}
@@ -546,44 +534,33 @@ gh_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state)
 	if (g->mode == MINT_INSTALLATION) {
 		if (key == NULL) {
 			janee_err_set(rc,
-			    "provider '%s': installation tokens "
-			    "need 'private_key', a reference to the app's "
-			    "key (\"secret:NAME\", stored with: janee secret "
-			    "set NAME --from-file KEY.pem); for tokens that "
+			    "provider '%s': installation tokens need 'private_key', a reference to the app's key (\"secret:NAME\", stored with: janee secret set NAME --from-file KEY.pem); for tokens that "
 			    "act as you, set \"mint\": \"user\"",
 			    ctx->name);
 			goto out;
 		}
 		if (g->app_id == 0 && cid == NULL) {
 			janee_err_set(rc,
-			    "provider '%s': set 'client_id' "
-			    "(preferred) or 'app_id': the app JWT names its "
-			    "issuer",
+			    "provider '%s': set 'client_id' (preferred) or 'app_id': the app JWT names its issuer",
 			    ctx->name);
 			goto out;
 		}
 		if (nsel != 1) {
 			janee_err_set(rc,
-			    "provider '%s': set exactly one of "
-			    "'installation_id', 'owner' (a user or "
-			    "organization) or 'repository' (\"owner/repo\") "
-			    "to find the installation",
+			    "provider '%s': set exactly one of 'installation_id', 'owner' (a user or organization) or 'repository' (\"owner/repo\") to find the installation",
 			    ctx->name);
 			goto out;
 		}
 	} else {
 		if (cid == NULL) {
 			janee_err_set(rc,
-			    "provider '%s': \"mint\": \"user\" "
-			    "needs the app's 'client_id' for the device login",
+			    "provider '%s': \"mint\": \"user\" needs the app's 'client_id' for the device login",
 			    ctx->name);
 			goto out;
 		}
 		if (nsel != 0 || g->all_repositories) {
 			janee_err_set(rc,
-			    "provider '%s': 'installation_id', "
-			    "'owner', 'repository' and 'all_repositories' are "
-			    "for installation tokens, not \"mint\": \"user\"",
+			    "provider '%s': 'installation_id', 'owner', 'repository' and 'all_repositories' are for installation tokens, not \"mint\": \"user\"",
 			    ctx->name);
 			goto out;
 		}
@@ -594,23 +571,20 @@ gh_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state)
 		g->iss_app_id = 0;
 	else if (iss != NULL) {
 		janee_err_set(rc,
-		    "provider '%s': 'jwt_issuer' must be "
-		    "client_id or app_id, and that key must be set",
+		    "provider '%s': 'jwt_issuer' must be client_id or app_id, and that key must be set",
 		    ctx->name);
 		goto out;
 	} else
 		g->iss_app_id = cid == NULL;
 	if (owner != NULL && !gh_owner_ok(owner)) {
 		janee_err_set(rc,
-		    "provider '%s': 'owner' '%s' is not a GitHub "
-		    "user or organization name",
+		    "provider '%s': 'owner' '%s' is not a GitHub user or organization name",
 		    ctx->name, owner);
 		goto out;
 	}
 	if (repo != NULL && (slash = strchr(repo, '/')) == NULL) {
 		janee_err_set(rc,
-		    "provider '%s': 'repository' must be "
-		    "\"owner/repo\", not '%s'",
+		    "provider '%s': 'repository' must be \"owner/repo\", not '%s'",
 		    ctx->name, repo);
 		goto out;
 	}
@@ -623,8 +597,7 @@ gh_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state)
 		g->owner[slash - repo] = '\0';
 		if (!gh_owner_ok(g->owner) || !gh_repo_name_ok(g->repo)) {
 			janee_err_set(rc,
-			    "provider '%s': 'repository' must be "
-			    "\"owner/repo\" with GitHub names, not '%s'",
+			    "provider '%s': 'repository' must be \"owner/repo\" with GitHub names, not '%s'",
 			    ctx->name, repo);
 			goto out;
 		}
@@ -633,9 +606,7 @@ gh_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state)
 	limit = g->mode == MINT_USER ? USER_MAX_TTL_S : INSTALL_MAX_TTL_S;
 	if (max_ttl > limit) {
 		rc = janee_err_set(JANEE_ERR_CONFIG,
-		    "provider '%s': "
-		    "'max_ttl' may be at most %s: GitHub's own life of %s "
-		    "tokens",
+		    "provider '%s': 'max_ttl' may be at most %s: GitHub's own life of %s tokens",
 		    ctx->name, g->mode == MINT_USER ? "8h" : "1h",
 		    g->mode == MINT_USER ? "user" : "installation");
 		goto out;
@@ -651,6 +622,19 @@ gh_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state)
 	if ((rc = ceiling(ctx, g, &perms)) != 0 ||
 	    (rc = allow_list(ctx, g)) != 0)
 		goto out;
+	/* Installation tokens need the app's key alone; user tokens a login. */
+	info->needs_login = g->mode == MINT_USER;
+	info->revocable = 1;
+	/*
+	 * After a crash mid-mint, reconcile() finds a user token by its
+	 * login; an installation token it cannot find, but it says why and
+	 * how long one lives (one hour), which the orphaned lease shows.
+	 */
+	info->reconcilable = 1;
+	info->parts = gh_parts;
+	info->api_base = g->api;
+	info->auth_header = "Authorization";
+	info->auth_scheme = "Bearer";
 out:
 	janee_strlist_free(&perms);
 	return rc == 0 ? 0 : cfg_fail(rc);
@@ -725,51 +709,35 @@ api_fail(struct janee_ctx *ctx, const char *what, const struct gh_err *e)
 		else
 			snprintf(wait, sizeof(wait), "try again later");
 		return janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': "
-		    "GitHub's rate limit stopped %s (HTTP %ld: %s); %s, as "
-		    "GitHub asks",
+		    "provider '%s': GitHub's rate limit stopped %s (HTTP %ld: %s); %s, as GitHub asks",
 		    ctx->name, what, e->status, e->msg, wait);
 	}
 	switch (e->status) {
 	case 401:
 		if (strstr(e->msg, "'exp'") || strstr(e->msg, "'iat'"))
 			return janee_err_set(JANEE_ERR_PROVIDER,
-			    "provider "
-			    "'%s': GitHub refused the app JWT for %s (HTTP "
-			    "401: %s); this machine's clock is probably off by "
-			    "more than a minute: set it right (e.g. enable "
-			    "NTP)",
+			    "provider '%s': GitHub refused the app JWT for %s (HTTP 401: %s); this machine's clock is probably off by more than a minute: set it right (e.g. enable NTP)",
 			    ctx->name, what, e->msg);
 		return janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': "
-		    "GitHub refused the app JWT for %s (HTTP 401: %s); check "
-		    "that 'private_key' is a current private key of the app "
-		    "and that '%s' is the app's",
+		    "provider '%s': GitHub refused the app JWT for %s (HTTP 401: %s); check that 'private_key' is a current private key of the app and that '%s' is the app's",
 		    ctx->name, what, e->msg,
 		    g->iss_app_id ? "app_id" : "client_id");
 	case 403:
 		return janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': "
-		    "GitHub forbids %s (HTTP 403: %s); the installation may "
-		    "be suspended, or a policy of its owner may block the "
-		    "app: see the installation's settings",
+		    "provider '%s': GitHub forbids %s (HTTP 403: %s); the installation may be suspended, or a policy of its owner may block the app: see the installation's settings",
 		    ctx->name, what, e->msg);
 	case 404:
 		return janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': "
-		    "GitHub found nothing for %s (HTTP 404: %s); check "
-		    "'base_url' and the installation",
+		    "provider '%s': GitHub found nothing for %s (HTTP 404: %s); check 'base_url' and the installation",
 		    ctx->name, what, e->msg);
 	case 422:
 		return janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': "
-		    "GitHub refused %s (HTTP 422: %s)",
+		    "provider '%s': GitHub refused %s (HTTP 422: %s)",
 		    ctx->name, what, e->msg);
 	}
 	return janee_err_set(JANEE_ERR_PROVIDER,
-	    "provider '%s': GitHub "
-	    "answered HTTP %ld to %s: %s",
-	    ctx->name, e->status, what, e->msg);
+	    "provider '%s': GitHub answered HTTP %ld to %s: %s", ctx->name,
+	    e->status, what, e->msg);
 }
 
 /* One REST call with GitHub's headers; 0 when any answer came. */
@@ -813,20 +781,11 @@ answer_json(
 	if (!cJSON_IsObject(j)) {
 		cJSON_Delete(j);
 		janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': GitHub "
-		    "answered %s with HTTP %ld but no JSON object",
+		    "provider '%s': GitHub answered %s with HTTP %ld but no JSON object",
 		    ctx->name, what, r->status);
 		return NULL;
 	}
 	return j;
-}
-
-static const char *
-jstr(const cJSON *o, const char *k)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
 static int64_t
@@ -874,9 +833,14 @@ app_jwt(struct janee_ctx *ctx, const struct janee_secret **out)
 	struct gh *g = ctx->state;
 	struct janee_secret *pem = NULL;
 	int64_t now = ctx->now_ms() / 1000;
-	jwt_t *j = NULL;
-	char *s = NULL;
-	int rc = 0;
+	struct janee_jwt_claim claims[] = {
+		{ "iat", NULL, now - JWT_BACKDATE_S },
+		{ "exp", NULL, now + JWT_AHEAD_S },
+		{ "iss", g->iss_app_id ? NULL : g->client_id, g->app_id },
+		{ NULL, NULL, 0 },
+	};
+	char what[256];
+	int rc;
 
 	*out = NULL;
 	if (g->jwt != NULL && now + JWT_MARGIN_S < g->jwt_exp_s) {
@@ -887,42 +851,13 @@ app_jwt(struct janee_ctx *ctx, const struct janee_secret **out)
 	g->jwt = NULL;
 	if ((rc = ctx->secret_get(ctx, g->key_ref, &pem)) != 0)
 		return rc;
-	if (jwt_new(&j) != 0) {
-		rc = janee_err_set(JANEE_ERR_NOMEM, "out of memory");
-		goto out;
+	snprintf(what, sizeof(what),
+	    "provider '%s': the app's private key '%s'", ctx->name, g->key_ref);
+	if ((rc = janee_jwt_sign(
+		 JANEE_JWT_RS256, pem, what, NULL, claims, &g->jwt)) == 0) {
+		g->jwt_exp_s = now + JWT_AHEAD_S;
+		*out = g->jwt;
 	}
-	if (jwt_set_alg(j, JWT_ALG_RS256, pem->data, (int)pem->len) != 0 ||
-	    jwt_add_grant_int(j, "iat", (long)(now - JWT_BACKDATE_S)) != 0 ||
-	    jwt_add_grant_int(j, "exp", (long)(now + JWT_AHEAD_S)) != 0 ||
-	    (g->iss_app_id ? jwt_add_grant_int(j, "iss", (long)g->app_id)
-			   : jwt_add_grant(j, "iss", g->client_id)) != 0) {
-		rc = janee_err_set(JANEE_ERR_CRYPTO,
-		    "provider '%s': cannot "
-		    "build the app JWT",
-		    ctx->name);
-		goto out;
-	}
-	/* libjwt signs with OpenSSL; NULL when the key is not RSA PEM. */
-	if ((s = jwt_encode_str(j)) == NULL) {
-		rc = janee_err_set(JANEE_ERR_CRYPTO,
-		    "provider '%s': cannot "
-		    "sign the app JWT with '%s': it must hold the app's RSA "
-		    "private key in PEM form, as GitHub gives it",
-		    ctx->name, g->key_ref);
-		goto out;
-	}
-	if ((g->jwt = janee_secret_new(s, strlen(s))) == NULL) {
-		rc = janee_err_set(JANEE_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	g->jwt_exp_s = now + JWT_AHEAD_S;
-	*out = g->jwt;
-out:
-	if (s != NULL) {
-		janee_wipe(s, strlen(s));
-		free(s);
-	}
-	jwt_free(j); /* scrubs its copy of the key */
 	janee_secret_free(pem);
 	return rc;
 }
@@ -943,8 +878,7 @@ gh_lookup_answer(struct janee_ctx *ctx, const char *what,
 			rc = JANEE_ERR_PROVIDER;
 		else if ((*id = jid(j, "id")) == 0)
 			rc = janee_err_set(JANEE_ERR_PROVIDER,
-			    "provider '%s': "
-			    "GitHub's answer to %s has no installation id",
+			    "provider '%s': GitHub's answer to %s has no installation id",
 			    ctx->name, what);
 		cJSON_Delete(j);
 	} else if (r->status != 404) {
@@ -1001,8 +935,7 @@ installation(struct janee_ctx *ctx, const struct janee_secret *jwt, int64_t *id,
 		return janee_err_set(JANEE_ERR_PROVIDER, "%s", g->missing);
 	if (g->repo != NULL) {
 		snprintf(what, sizeof(what),
-		    "installation look-up (GET "
-		    "/repos/%s/%s/installation)",
+		    "installation look-up (GET /repos/%s/%s/installation)",
 		    g->owner, g->repo);
 		if ((url = janee_asprintf("%s/repos/%s/%s/installation", g->api,
 			 g->owner, g->repo)) == NULL)
@@ -1010,8 +943,7 @@ installation(struct janee_ctx *ctx, const struct janee_secret *jwt, int64_t *id,
 		rc = lookup_one(ctx, jwt, url, what, id, &status);
 	} else {
 		snprintf(what, sizeof(what),
-		    "installation look-up (GET "
-		    "/orgs/%s/installation)",
+		    "installation look-up (GET /orgs/%s/installation)",
 		    g->owner);
 		if ((url = janee_asprintf(
 			 "%s/orgs/%s/installation", g->api, g->owner)) == NULL)
@@ -1020,8 +952,7 @@ installation(struct janee_ctx *ctx, const struct janee_secret *jwt, int64_t *id,
 		if (rc == 0 && status == 404) {
 			free(url);
 			snprintf(what, sizeof(what),
-			    "installation look-up "
-			    "(GET /users/%s/installation)",
+			    "installation look-up (GET /users/%s/installation)",
 			    g->owner);
 			if ((url = janee_asprintf("%s/users/%s/installation",
 				 g->api, g->owner)) == NULL)
@@ -1034,10 +965,7 @@ installation(struct janee_ctx *ctx, const struct janee_secret *jwt, int64_t *id,
 		return rc;
 	if (status == 404) {
 		snprintf(g->missing, sizeof(g->missing),
-		    "provider '%s': the GitHub App is not installed on "
-		    "'%s%s%s' "
-		    "(HTTP 404 from %s); install it (the app's public page, "
-		    "Install) on that %s, or set 'installation_id'",
+		    "provider '%s': the GitHub App is not installed on '%s%s%s' (HTTP 404 from %s); install it (the app's public page, Install) on that %s, or set 'installation_id'",
 		    ctx->name, g->owner, g->repo ? "/" : "",
 		    g->repo ? g->repo : "", what,
 		    g->repo ? "repository" : "account");
@@ -1077,34 +1005,28 @@ narrow_read(
 	memset(n, 0, sizeof(*n));
 	snprintf(who, sizeof(who), "provider '%s': request", ctx->name);
 	if ((rc = gh_levels_from_scopes(who, req->scopes, n->lv)) != 0)
-		return janee_err_set(JANEE_ERR_POLICY, "%s", janee_err_msg(rc));
+		return janee_err_wrap(
+		    JANEE_ERR_POLICY, "%s", janee_err_msg(rc));
 	/* An empty "permissions" could read as "all of them": never. */
 	for (i = 0; i < gh_perm_count() && n->lv[i] == GH_NONE; i++)
 		;
 	if (i == gh_perm_count())
 		return janee_err_set(JANEE_ERR_POLICY,
-		    "provider '%s': no "
-		    "permission asked for; name one (janee token %s --scope "
-		    "issues:read)",
+		    "provider '%s': no permission asked for; name one (janee token %s --scope issues:read)",
 		    ctx->name, ctx->name);
-	if (req->repositories->n > MAX_REPOS)
+	if (req->resources->n > MAX_REPOS)
 		return janee_err_set(JANEE_ERR_POLICY,
-		    "provider '%s': %zu "
-		    "repositories asked for; GitHub takes at most %d in one "
-		    "token",
-		    ctx->name, req->repositories->n, MAX_REPOS);
-	for (i = 0; i < req->repositories->n; i++) {
-		r = req->repositories->v[i];
+		    "provider '%s': %zu repositories asked for; GitHub takes at most %d in one token",
+		    ctx->name, req->resources->n, MAX_REPOS);
+	for (i = 0; i < req->resources->n; i++) {
+		r = req->resources->v[i];
 		if (gh_repo_id_parse(r, &n->ids[n->nids])) {
 			n->nids++;
 			continue;
 		}
 		if (!gh_repo_name_ok(r))
 			return janee_err_set(JANEE_ERR_POLICY,
-			    "provider '%s': "
-			    "repository '%s' is not a bare repository name "
-			    "(GitHub wants 'api', not 'owner/api') nor "
-			    "\"id:NUMBER\"",
+			    "provider '%s': repository '%s' is not a bare repository name (GitHub wants 'api', not 'owner/api') nor \"id:NUMBER\"",
 			    ctx->name, r);
 		if ((rc = janee_strlist_add(&n->names, r)) != 0)
 			return rc;
@@ -1112,11 +1034,7 @@ narrow_read(
 	/* Never "omit": that would mean every repository. */
 	if (n->names.n + n->nids == 0 && !g->all_repositories)
 		return janee_err_set(JANEE_ERR_POLICY,
-		    "provider '%s': no "
-		    "repository asked for and none allowed; name them (janee "
-		    "token %s --repo NAME) or list them in 'repositories': "
-		    "an empty list would give the token every repository of "
-		    "the installation",
+		    "provider '%s': no repository asked for and none allowed; name them (janee token %s --repo NAME) or list them in 'repositories': an empty list would give the token every repository of the installation",
 		    ctx->name, ctx->name);
 	return 0;
 }
@@ -1224,8 +1142,8 @@ perm_gap(struct janee_ctx *ctx, const struct narrow *n, int64_t id,
 			if (n->lv[i] == GH_NONE)
 				continue;
 			have = gh_level_parse(
-			    jstr(perms, gh_perm_name((int)i)) != NULL
-				? jstr(perms, gh_perm_name((int)i))
+			    json_str(perms, gh_perm_name((int)i)) != NULL
+				? json_str(perms, gh_perm_name((int)i))
 				: "");
 			if (have >= n->lv[i])
 				continue;
@@ -1246,19 +1164,13 @@ perm_gap(struct janee_ctx *ctx, const struct narrow *n, int64_t id,
 	janee_err_clear(); /* the 422 is what matters */
 	if (count > 0)
 		return janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': "
-		    "permission%s %s %s not granted to installation %lld; add "
-		    "%s in the app's settings (Permissions), then have the "
-		    "installation's owner accept the new permissions",
+		    "provider '%s': permission%s %s %s not granted to installation %lld; add %s in the app's settings (Permissions), then have the installation's owner accept the new permissions",
 		    ctx->name, count > 1 ? "s" : "", missing,
 		    count > 1 ? "are" : "is", (long long)id,
 		    count > 1 ? "them" : "it");
 	levels_text(n->lv, asked, sizeof(asked));
 	return janee_err_set(JANEE_ERR_PROVIDER,
-	    "provider '%s': the "
-	    "permissions asked for (%s) are not all granted to installation "
-	    "%lld (HTTP 422: %s); compare them with the app's settings "
-	    "(Permissions)",
+	    "provider '%s': the permissions asked for (%s) are not all granted to installation %lld (HTTP 422: %s); compare them with the app's settings (Permissions)",
 	    ctx->name, asked, (long long)id, e->msg);
 }
 
@@ -1303,10 +1215,7 @@ explain_422(struct janee_ctx *ctx, int64_t id, const struct narrow *n,
 			k += (size_t)snprintf(asked + k, sizeof(asked) - k,
 			    "%sid:%lld", k ? ", " : "", (long long)n->ids[i]);
 		return janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': a "
-		    "repository asked for (%s) does not exist or is not "
-		    "accessible to installation %lld (HTTP 422: %s); check the "
-		    "names, or add it to the installation's repository access "
+		    "provider '%s': a repository asked for (%s) does not exist or is not accessible to installation %lld (HTTP 422: %s); check the names, or add it to the installation's repository access "
 		    "(the installation's Configure page)",
 		    ctx->name, asked, (long long)id, e->msg);
 	}
@@ -1324,7 +1233,7 @@ check_grant(struct janee_ctx *ctx, const struct narrow *n, const cJSON *j,
 	const cJSON *perms = cJSON_GetObjectItemCaseSensitive(j, "permissions");
 	const cJSON *repos =
 	    cJSON_GetObjectItemCaseSensitive(j, "repositories");
-	const char *sel = jstr(j, "repository_selection"), *name;
+	const char *sel = json_str(j, "repository_selection"), *name;
 	enum gh_level got[GH_PERM_MAX], l;
 	const cJSON *e;
 	int64_t id;
@@ -1336,9 +1245,7 @@ check_grant(struct janee_ctx *ctx, const struct narrow *n, const cJSON *j,
 	/* An array's items have no names: never read them as permissions. */
 	if (perms != NULL && !cJSON_IsObject(perms))
 		return janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': GitHub's token answer has \"permissions\" "
-		    "that is not an object; the token was revoked and not "
-		    "issued",
+		    "provider '%s': GitHub's token answer has \"permissions\" that is not an object; the token was revoked and not issued",
 		    ctx->name);
 	cJSON_ArrayForEach(e, perms)
 	{
@@ -1352,31 +1259,25 @@ check_grant(struct janee_ctx *ctx, const struct narrow *n, const cJSON *j,
 			continue;
 		}
 		return janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': "
-		    "GitHub granted permission '%s:%s', which was not asked "
-		    "for; the token was revoked and not issued",
+		    "provider '%s': GitHub granted permission '%s:%s', which was not asked for; the token was revoked and not issued",
 		    ctx->name, e->string,
 		    cJSON_IsString(e) ? e->valuestring : "?");
 	}
 	if (n->names.n + n->nids > 0) {
 		if (sel != NULL && strcmp(sel, "selected") != 0)
 			return janee_err_set(JANEE_ERR_PROVIDER,
-			    "provider '%s': GitHub granted repository "
-			    "selection '%s' where repositories were named; the "
-			    "token was revoked and not issued",
+			    "provider '%s': GitHub granted repository selection '%s' where repositories were named; the token was revoked and not issued",
 			    ctx->name, sel);
 		cJSON_ArrayForEach(e, repos)
 		{
-			name = jstr(e, "name");
+			name = json_str(e, "name");
 			id = jid(e, "id");
 			ok = name != NULL && janee_strlist_has(&n->names, name);
 			for (i = 0; !ok && i < n->nids; i++)
 				ok = id == n->ids[i];
 			if (!ok)
 				return janee_err_set(JANEE_ERR_PROVIDER,
-				    "provider '%s': GitHub granted "
-				    "repository '%s', which was not asked for; "
-				    "the token was revoked and not issued",
+				    "provider '%s': GitHub granted repository '%s', which was not asked for; the token was revoked and not issued",
 				    ctx->name, name ? name : "?");
 		}
 	}
@@ -1385,7 +1286,7 @@ check_grant(struct janee_ctx *ctx, const struct narrow *n, const cJSON *j,
 
 /*
  * A 201 answer: the token, its expiry, what it may do.  When the grant is
- * wider than asked, the error comes with out->token set: the caller
+ * wider than asked, the error comes with out's token set: the caller
  * revokes it.
  */
 static int
@@ -1399,17 +1300,15 @@ take_token(struct janee_ctx *ctx, const struct narrow *n,
 
 	if ((j = answer_json(ctx, "the token request", resp)) == NULL)
 		return JANEE_ERR_PROVIDER;
-	if ((tok = jstr(j, "token")) == NULL || *tok == '\0') {
+	if ((tok = json_str(j, "token")) == NULL || *tok == '\0') {
 		rc = janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': "
-		    "GitHub's token answer has no token",
+		    "provider '%s': GitHub's token answer has no token",
 		    ctx->name);
 		goto out;
 	}
-	if ((out->token = janee_secret_new(tok, strlen(tok))) == NULL) {
-		rc = janee_err_set(JANEE_ERR_NOMEM, "out of memory");
+	if ((rc = janee_token_put(out, "token",
+		 janee_secret_new(tok, strlen(tok)), JANEE_PART_SECRET)) != 0)
 		goto out;
-	}
 	/*
 	 * GitHub's tokens live one hour; expires_at says exactly.  What it
 	 * says is kept within [now, now + 1 h]: never later than GitHub's
@@ -1418,7 +1317,7 @@ take_token(struct janee_ctx *ctx, const struct narrow *n,
 	 */
 	now = ctx->now_ms();
 	out->expires_ms = now + INSTALL_MAX_TTL_S * 1000LL;
-	if ((exp = jstr(j, "expires_at")) != NULL &&
+	if ((exp = json_str(j, "expires_at")) != NULL &&
 	    janee_time_parse(exp, now, &at) == 0)
 		out->expires_ms = at < now ? now
 		    : at < out->expires_ms ? at
@@ -1450,10 +1349,7 @@ token_answer(struct janee_ctx *ctx, const struct narrow *n, int64_t id,
 	err_read(resp, e);
 	if (e->status == 404 && !e->rate)
 		return janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': "
-		    "installation %lld of the app was not found (HTTP 404: "
-		    "%s); the app was uninstalled there, or '%s' is wrong: "
-		    "see the installation's settings (its URL ends with the "
+		    "provider '%s': installation %lld of the app was not found (HTTP 404: %s); the app was uninstalled there, or '%s' is wrong: see the installation's settings (its URL ends with the "
 		    "ID), or set 'owner' or 'repository' instead",
 		    ctx->name, (long long)id, e->msg,
 		    g->installation_id > 0 ? "installation_id" : "owner");
@@ -1512,9 +1408,9 @@ mint_installation(struct janee_ctx *ctx, const struct janee_mint_req *req,
 		    (rc = installation(ctx, jwt, &id, &cached)) != 0)
 			goto out;
 		free(url);
-		if ((url = janee_asprintf("%s/app/installations/%lld/"
-					  "access_tokens",
-			 g->api, (long long)id)) == NULL) {
+		if ((url = janee_asprintf(
+			 "%s/app/installations/%lld/access_tokens", g->api,
+			 (long long)id)) == NULL) {
 			rc = JANEE_ERR_NOMEM;
 			goto out;
 		}
@@ -1534,11 +1430,12 @@ mint_installation(struct janee_ctx *ctx, const struct janee_mint_req *req,
 	rc = token_answer(ctx, &n, id, &resp, out, &e, &perms);
 	if (perms)
 		rc = explain_422_permissions(ctx, jwt, id, &n, &e);
-	else if (rc != 0 && out->token != NULL) {
+	else if (rc != 0 && janee_token_get(out, "token") != NULL) {
 		/* Never hand out more than asked: kill it at once. */
 		msg = janee_strdup(janee_err_msg(rc));
 		janee_err_clear();
-		if (revoke_installation_token(ctx, out->token) != 0)
+		if (revoke_installation_token(
+			ctx, janee_token_get(out, "token")) != 0)
 			janee_err_clear();
 		rc = janee_err_set(rc, "%s", msg ? msg : "grant too wide");
 		free(msg);
@@ -1593,13 +1490,12 @@ ucred_load(struct janee_ctx *ctx, struct ucred *u)
 	if ((rc = ctx->cred_get(ctx, &raw)) != 0)
 		return rc;
 	j = cJSON_ParseWithLength((const char *)raw->data, raw->len);
-	at = jstr(j, "access_token");
-	rt = jstr(j, "refresh_token");
-	h = jstr(j, "holder");
+	at = json_str(j, "access_token");
+	rt = json_str(j, "refresh_token");
+	h = json_str(j, "holder");
 	if (at == NULL || rt == NULL) {
 		rc = janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': the "
-		    "stored login is damaged; run: janee login %s",
+		    "provider '%s': the stored login is damaged; run: janee login %s",
 		    ctx->name, ctx->name);
 		goto out;
 	}
@@ -1734,9 +1630,7 @@ user_refresh(struct janee_ctx *ctx, struct ucred *u, int *dead)
 		goto out;
 	if (tok.refresh_token == NULL) {
 		rc = janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': "
-		    "GitHub sent no new refresh token; enable expiring user "
-		    "tokens in the app's settings and run: janee login %s",
+		    "provider '%s': GitHub sent no new refresh token; enable expiring user tokens in the app's settings and run: janee login %s",
 		    ctx->name, ctx->name);
 		goto out;
 	}
@@ -1763,14 +1657,11 @@ app_revoke(
 
 	memset(&resp, 0, sizeof(resp));
 	snprintf(what, sizeof(what),
-	    "user token revocation (DELETE "
-	    "/applications/%s/%s)",
-	    g->client_id, what_path);
+	    "user token revocation (DELETE /applications/%s/%s)", g->client_id,
+	    what_path);
 	if (g->secret_ref == NULL)
 		return janee_err_set(JANEE_ERR_UNSUPPORTED,
-		    "provider '%s': "
-		    "without 'client_secret' janee cannot revoke user tokens "
-		    "at GitHub",
+		    "provider '%s': without 'client_secret' janee cannot revoke user tokens at GitHub",
 		    ctx->name);
 	if ((rc = ctx->secret_get(ctx, g->secret_ref, &secret)) != 0)
 		return rc;
@@ -1815,23 +1706,18 @@ user_request_ok(struct janee_ctx *ctx, const struct janee_mint_req *req)
 
 	snprintf(who, sizeof(who), "provider '%s': request", ctx->name);
 	if ((rc = gh_levels_from_scopes(who, req->scopes, lv)) != 0)
-		return janee_err_set(JANEE_ERR_POLICY, "%s", janee_err_msg(rc));
+		return janee_err_wrap(
+		    JANEE_ERR_POLICY, "%s", janee_err_msg(rc));
 	levels_text(g->full, all, sizeof(all));
 	for (i = 0; i < gh_perm_count(); i++)
 		if (lv[i] != g->full[i])
 			return janee_err_set(JANEE_ERR_POLICY,
-			    "provider "
-			    "'%s' mints user tokens, which GitHub cannot "
-			    "narrow: each carries every permission of the app "
-			    "(%s); ask for all of them (or set "
-			    "'default_scopes'), or use a provider with "
+			    "provider '%s' mints user tokens, which GitHub cannot narrow: each carries every permission of the app (%s); ask for all of them (or set 'default_scopes'), or use a provider with "
 			    "\"mint\": \"installation\" for narrower tokens",
 			    ctx->name, all);
-	if (req->repositories->n > 0)
+	if (req->resources->n > 0)
 		return janee_err_set(JANEE_ERR_POLICY,
-		    "provider '%s' mints "
-		    "user tokens, which GitHub cannot narrow to repositories; "
-		    "use a provider with \"mint\": \"installation\"",
+		    "provider '%s' mints user tokens, which GitHub cannot narrow to repositories; use a provider with \"mint\": \"installation\"",
 		    ctx->name);
 	return 0;
 }
@@ -1857,35 +1743,26 @@ mint_user(struct janee_ctx *ctx, const struct janee_mint_req *req,
 	if (u.holder[0] != '\0' && u.holder_until_ms > now) {
 		janee_time_fmt(u.holder_until_ms, until);
 		rc = janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': the "
-		    "login's token is leased to %s until %s; GitHub keeps one "
-		    "live user token per login, and a new one would end that "
-		    "one early: end it first (janee lease revoke %s) or wait",
+		    "provider '%s': the login's token is leased to %s until %s; GitHub keeps one live user token per login, and a new one would end that one early: end it first (janee lease revoke %s) or wait",
 		    ctx->name, u.holder, until, u.holder);
 		goto out;
 	}
 	if ((rc = user_refresh(ctx, &u, &dead)) != 0)
 		goto out;
-	if ((out->token = janee_secret_new(u.at->data, u.at->len)) == NULL ||
-	    (rc = gh_levels_to_scopes(g->full, &out->granted)) != 0) {
-		rc = rc ? rc : janee_err_set(JANEE_ERR_NOMEM, "out of memory");
+	if ((rc = janee_token_put(out, "token",
+		 janee_secret_new(u.at->data, u.at->len), JANEE_PART_SECRET)) !=
+		0 ||
+	    (rc = gh_levels_to_scopes(g->full, &out->granted)) != 0)
 		goto out;
-	}
 	out->expires_ms = u.at_exp_ms;
 	end = now + req->ttl_s * 1000;
 	snprintf(u.holder, sizeof(u.holder), "%s", req->lease_id);
 	u.holder_until_ms =
 	    u.at_exp_ms > 0 && u.at_exp_ms < end ? u.at_exp_ms : end;
-	if ((rc = ucred_store(ctx, &u, NULL)) != 0) {
-		char *why = janee_strdup(janee_err_msg(rc));
-
-		janee_err_clear();
-		rc = janee_err_set(rc,
-		    "provider '%s': could not store the "
-		    "rotated login (%s); run: janee login %s",
-		    ctx->name, why ? why : "", ctx->name);
-		free(why);
-	}
+	if ((rc = ucred_store(ctx, &u, NULL)) != 0)
+		rc = janee_err_wrap(rc,
+		    "provider '%s': could not store the rotated login (%s); run: janee login %s",
+		    ctx->name, janee_err_msg(rc), ctx->name);
 out:
 	if (rc != 0)
 		janee_token_clear(out);
@@ -1928,10 +1805,7 @@ out:
 	if (rc == JANEE_ERR_UNSUPPORTED) {
 		janee_err_clear();
 		rc = janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': the "
-		    "login is gone, so janee cannot end this user token by a "
-		    "refresh, and without 'client_secret' it cannot revoke it "
-		    "either; it expires by itself within 8 hours",
+		    "provider '%s': the login is gone, so janee cannot end this user token by a refresh, and without 'client_secret' it cannot revoke it either; it expires by itself within 8 hours",
 		    ctx->name);
 	}
 	ctx->cred_unlock(ctx);
@@ -1961,9 +1835,7 @@ gh_reconcile(
 	    g->mode == MINT_USER ? USER_MAX_TTL_S : INSTALL_MAX_TTL_S;
 	if (g->mode != MINT_USER)
 		return janee_err_set(JANEE_ERR_UNSUPPORTED,
-		    "provider '%s': "
-		    "GitHub cannot list installation tokens; one minted for "
-		    "lease %s lives until its own expiry (one hour)",
+		    "provider '%s': GitHub cannot list installation tokens; one minted for lease %s lives until its own expiry (one hour)",
 		    ctx->name, lease_id);
 	if ((rc = ctx->cred_lock(ctx)) != 0)
 		return rc;
@@ -1994,7 +1866,7 @@ gh_user_answer(const struct janee_http_resp *r)
 
 	if (r->status == 200 &&
 	    (j = cJSON_ParseWithLength(r->body, r->len)) != NULL) {
-		if ((s = jstr(j, "login")) != NULL && gh_owner_ok(s))
+		if ((s = json_str(j, "login")) != NULL && gh_owner_ok(s))
 			name = janee_strdup(s);
 		cJSON_Delete(j);
 	}
@@ -2030,10 +1902,7 @@ device_disabled(struct janee_ctx *ctx, int rc)
 		return rc;
 	janee_err_clear();
 	return janee_err_set(JANEE_ERR_PROVIDER,
-	    "provider '%s': the GitHub "
-	    "App does not allow the device flow; enable it in the app's "
-	    "settings (General, \"Enable Device Flow\"), then run: janee "
-	    "login %s",
+	    "provider '%s': the GitHub App does not allow the device flow; enable it in the app's settings (General, \"Enable Device Flow\"), then run: janee login %s",
 	    ctx->name, ctx->name);
 }
 
@@ -2050,9 +1919,7 @@ holder_check(struct janee_ctx *ctx)
 	if (ucred_load(ctx, &old) == 0 && old.holder[0] != '\0' &&
 	    old.holder_until_ms > ctx->now_ms())
 		rc = janee_err_set(JANEE_ERR_STATE,
-		    "provider '%s': lease %s "
-		    "holds a token of the current login; end it first (janee "
-		    "lease revoke %s) or run: janee logout %s",
+		    "provider '%s': lease %s holds a token of the current login; end it first (janee lease revoke %s) or run: janee logout %s",
 		    ctx->name, old.holder, old.holder, ctx->name);
 	else
 		janee_err_clear(); /* no login, or a broken one: replace it */
@@ -2089,10 +1956,7 @@ gh_login(struct janee_ctx *ctx, const struct janee_login_ui *ui)
 	memset(&u, 0, sizeof(u));
 	if (g->mode != MINT_USER)
 		return janee_err_set(JANEE_ERR_UNSUPPORTED,
-		    "provider '%s' "
-		    "mints installation tokens with the app's key and needs "
-		    "no login; for tokens that act as you, add a provider "
-		    "entry with \"mint\": \"user\"",
+		    "provider '%s' mints installation tokens with the app's key and needs no login; for tokens that act as you, add a provider entry with \"mint\": \"user\"",
 		    ctx->name);
 	if ((url = janee_asprintf("%s/login/device/code", g->web)) == NULL ||
 	    (turl = janee_asprintf("%s/login/oauth/access_token", g->web)) ==
@@ -2117,10 +1981,7 @@ gh_login(struct janee_ctx *ctx, const struct janee_login_ui *ui)
 		goto out;
 	if (tok.refresh_token == NULL) {
 		rc = janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': the "
-		    "app issues user tokens that never expire, and janee ends "
-		    "a lease's user token by a refresh: enable \"User-to-"
-		    "server token expiration\" in the app's settings "
+		    "provider '%s': the app issues user tokens that never expire, and janee ends a lease's user token by a refresh: enable \"User-to-server token expiration\" in the app's settings "
 		    "(Optional features), then run: janee login %s",
 		    ctx->name, ctx->name);
 		if (app_revoke(ctx, "token", tok.access_token) != 0)
@@ -2174,10 +2035,7 @@ gh_logout(struct janee_ctx *ctx)
 		if (u.rt_exp_ms > 0)
 			janee_time_fmt(u.rt_exp_ms, until);
 		rc = janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': "
-		    "without 'client_secret' janee cannot revoke the login at "
-		    "GitHub; revoke the app's authorization at "
-		    "https://github.com/settings/apps/authorizations (its "
+		    "provider '%s': without 'client_secret' janee cannot revoke the login at GitHub; revoke the app's authorization at https://github.com/settings/apps/authorizations (its "
 		    "refresh token would work until %s)",
 		    ctx->name, u.rt_exp_ms > 0 ? until : "it expires");
 		goto out;
@@ -2212,10 +2070,15 @@ gh_mint(struct janee_ctx *ctx, const struct janee_mint_req *req,
 }
 
 static int
-gh_revoke(struct janee_ctx *ctx, const struct janee_secret *token)
+gh_revoke(
+    struct janee_ctx *ctx, const char *lease_id, const struct janee_token *tok)
 {
+	const struct janee_secret *token = janee_token_get(tok, "token");
 	struct gh *g = ctx->state;
 
+	(void)lease_id;
+	if (token == NULL)
+		return 0; /* nothing of ours to end */
 	if (g->mode == MINT_USER)
 		return revoke_user(ctx, token);
 	return revoke_installation_token(ctx, token);
@@ -2224,10 +2087,10 @@ gh_revoke(struct janee_ctx *ctx, const struct janee_secret *token)
 const struct janee_provider github_provider = {
 	.version = JANEE_PROVIDER_VERSION,
 	.type = "github-app",
-	.summary = "GitHub App: installation tokens narrowed per lease, and "
-		   "the user's own login",
-	.caps = JANEE_CAP_DEVICE_LOGIN | JANEE_CAP_NARROW | JANEE_CAP_REFRESH |
-	    JANEE_CAP_REVOKE,
+	.summary =
+	    "GitHub App: installation tokens narrowed per lease, and the user's own login",
+	.resources = "repositories",
+	.resource = "repository",
 	.configure = gh_configure,
 	.unconfigure = gh_free,
 	.mint = gh_mint,

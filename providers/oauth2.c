@@ -50,6 +50,7 @@ struct o2 {
 	char *subject_token_type;
 	char *audience;
 	char *resource;
+	int no_revoke; /* "lease_end": "expire" */
 };
 
 static void
@@ -84,12 +85,14 @@ url_key(
 		return rc;
 	snprintf(what, sizeof(what), "provider '%s': key '%s'", ctx->name, key);
 	if ((rc = janee_http_url_ok(v, what)) != 0)
-		return janee_err_set(JANEE_ERR_CONFIG, "%s", janee_err_msg(rc));
+		return janee_err_wrap(
+		    JANEE_ERR_CONFIG, "%s", janee_err_msg(rc));
 	return janee_strdup_opt(v, out);
 }
 
 static int
-o2_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state)
+o2_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state,
+    struct janee_info *info)
 {
 	const char *client_id = NULL, *secret = NULL, *auth = NULL,
 		   *grant = NULL, *ca = NULL, *subject = NULL, *stype = NULL,
@@ -126,8 +129,7 @@ o2_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state)
 		return rc;
 	if (t->issuer == NULL && t->explicit_ep.token == NULL)
 		return janee_err_set(JANEE_ERR_CONFIG,
-		    "provider '%s': set "
-		    "'issuer' (discovery) or 'token_endpoint'",
+		    "provider '%s': set 'issuer' (discovery) or 'token_endpoint'",
 		    ctx->name);
 	t->grant = GRANT_DEVICE_CODE;
 	if (grant != NULL) {
@@ -136,9 +138,7 @@ o2_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state)
 				break;
 		if (i == nitems(grant_names))
 			return janee_err_set(JANEE_ERR_CONFIG,
-			    "provider '%s': "
-			    "'grant' must be device_code, client_credentials "
-			    "or token_exchange, not '%s'",
+			    "provider '%s': 'grant' must be device_code, client_credentials or token_exchange, not '%s'",
 			    ctx->name, grant);
 		t->grant = (enum grant)i;
 	}
@@ -146,35 +146,33 @@ o2_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state)
 	if (auth != NULL) {
 		if ((a = oauth_auth_parse(auth)) < 0)
 			return janee_err_set(JANEE_ERR_CONFIG,
-			    "provider '%s': "
-			    "'auth_method' must be client_secret_basic, "
-			    "client_secret_post or none, not '%s'",
+			    "provider '%s': 'auth_method' must be client_secret_basic, client_secret_post or none, not '%s'",
 			    ctx->name, auth);
 		t->auth = (enum oauth_auth)a;
 	}
 	if (t->auth != OAUTH_AUTH_NONE && secret == NULL)
 		return janee_err_set(JANEE_ERR_CONFIG,
-		    "provider '%s': "
-		    "auth_method %s needs 'client_secret' (a reference such "
-		    "as \"secret:NAME\")",
+		    "provider '%s': auth_method %s needs 'client_secret' (a reference such as \"secret:NAME\")",
 		    ctx->name, oauth_auth_name(t->auth));
 	if (t->grant != GRANT_DEVICE_CODE && t->auth == OAUTH_AUTH_NONE)
 		return janee_err_set(JANEE_ERR_CONFIG,
-		    "provider '%s': grant "
-		    "%s needs a confidential client ('client_secret')",
+		    "provider '%s': grant %s needs a confidential client ('client_secret')",
 		    ctx->name, grant_names[t->grant]);
 	if (t->grant == GRANT_TOKEN_EXCHANGE && subject == NULL)
 		return janee_err_set(JANEE_ERR_CONFIG,
-		    "provider '%s': grant "
-		    "token_exchange needs 'subject_token' (a reference)",
+		    "provider '%s': grant token_exchange needs 'subject_token' (a reference)",
 		    ctx->name);
 	if (lease_end != NULL && strcmp(lease_end, "revoke") != 0 &&
 	    strcmp(lease_end, "expire") != 0)
 		return janee_err_set(JANEE_ERR_CONFIG,
-		    "provider '%s': "
-		    "'lease_end' must be revoke or expire, not '%s'",
+		    "provider '%s': 'lease_end' must be revoke or expire, not '%s'",
 		    ctx->name, lease_end);
-	ctx->no_revoke = lease_end != NULL && strcmp(lease_end, "expire") == 0;
+	t->no_revoke = lease_end != NULL && strcmp(lease_end, "expire") == 0;
+	info->needs_login = t->grant == GRANT_DEVICE_CODE;
+	info->revocable = !t->no_revoke;
+	info->reconcilable = 1;
+	info->auth_header = "Authorization";
+	info->auth_scheme = "Bearer";
 	if ((rc = janee_strdup_opt(client_id, &t->client_id)) != 0 ||
 	    (rc = janee_strdup_opt(secret, &t->client_secret_ref)) != 0 ||
 	    (rc = janee_strdup_opt(ca, &t->ca_file)) != 0 ||
@@ -258,9 +256,7 @@ granted_scopes(struct janee_ctx *ctx, const struct janee_mint_req *req,
 	     w = strtok_r(NULL, " ", &save)) {
 		if (!janee_strlist_has(req->scopes, w))
 			rc = janee_err_set(JANEE_ERR_PROVIDER,
-			    "provider '%s' "
-			    "granted scope '%s', which was not asked for; the "
-			    "token was revoked and not issued",
+			    "provider '%s' granted scope '%s', which was not asked for; the token was revoked and not issued",
 			    ctx->name, w);
 		else
 			rc = janee_strlist_add(out, w);
@@ -293,8 +289,7 @@ login_load(struct janee_ctx *ctx, cJSON **root, struct janee_secret **rt)
 		cJSON_Delete(*root);
 		*root = NULL;
 		return janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': the stored login is damaged; run: janee "
-		    "login %s",
+		    "provider '%s': the stored login is damaged; run: janee login %s",
 		    ctx->name, ctx->name);
 	}
 	if ((*rt = janee_secret_new(v->valuestring, strlen(v->valuestring))) ==
@@ -400,7 +395,6 @@ mint_by_refresh(struct janee_ctx *ctx, struct oauth_client *c,
 	struct janee_secret *rt = NULL;
 	struct oauth_error err;
 	cJSON *root = NULL;
-	char *why;
 	int rc;
 
 	if ((rc = ctx->cred_lock(ctx)) != 0)
@@ -418,16 +412,10 @@ mint_by_refresh(struct janee_ctx *ctx, struct oauth_client *c,
 		goto out;
 	/* The server answered; nothing is stored yet (crash tests). */
 	janee_crash_point("after_refresh");
-	if ((rc = login_after_refresh(ctx, root, lease_id, tok)) != 0) {
-		why = janee_strdup(janee_err_msg(rc));
-		janee_err_clear();
-		rc = janee_err_set(rc,
-		    "provider '%s': could not store the "
-		    "rotated refresh token (%s); the login may need: janee "
-		    "login %s",
-		    ctx->name, why ? why : "", ctx->name);
-		free(why);
-	}
+	if ((rc = login_after_refresh(ctx, root, lease_id, tok)) != 0)
+		rc = janee_err_wrap(rc,
+		    "provider '%s': could not store the rotated refresh token (%s); the login may need: janee login %s",
+		    ctx->name, janee_err_msg(rc), ctx->name);
 out:
 	ctx->cred_unlock(ctx);
 	cJSON_Delete(root);
@@ -442,9 +430,7 @@ o2_revoke_token(struct janee_ctx *ctx, struct oauth_client *c,
 {
 	if (ep->revocation == NULL)
 		return janee_err_set(JANEE_ERR_UNSUPPORTED,
-		    "provider '%s' has "
-		    "no revocation endpoint",
-		    ctx->name);
+		    "provider '%s' has no revocation endpoint", ctx->name);
 	return oauth_revoke(c, ep->revocation, token, hint);
 }
 
@@ -498,8 +484,10 @@ o2_mint(struct janee_ctx *ctx, const struct janee_mint_req *req,
 		free(msg);
 		goto out;
 	}
-	out->token = tok.access_token;
+	rc = janee_token_put(out, "token", tok.access_token, JANEE_PART_SECRET);
 	tok.access_token = NULL;
+	if (rc != 0)
+		goto out;
 	if (tok.token_type != NULL &&
 	    (out->token_type = janee_strdup(tok.token_type)) == NULL) {
 		rc = JANEE_ERR_NOMEM;
@@ -518,8 +506,9 @@ out:
 	return rc;
 }
 
+/* Revoke one access token, checking that the login survived. */
 static int
-o2_revoke(struct janee_ctx *ctx, const struct janee_secret *token)
+revoke_access(struct janee_ctx *ctx, const struct janee_secret *token)
 {
 	struct o2 *t = ctx->state;
 	struct janee_secret *secret = NULL, *rt = NULL;
@@ -544,10 +533,8 @@ o2_revoke(struct janee_ctx *ctx, const struct janee_secret *token)
 		&c, ep.introspection, rt, "refresh_token", &active) == 0 &&
 	    !active &&
 	    ctx->cred_broken(ctx,
-		"the server ended the whole login when a "
-		"leased token was revoked (RFC 7009 section "
-		"2.1); log in again, or set \"lease_end\": "
-		"\"expire\" to let tokens run out instead") != 0)
+		"the server ended the whole login when a leased token was revoked (RFC 7009 section 2.1); log in again, or set \"lease_end\": \"expire\" to let tokens run out instead") !=
+		0)
 		janee_err_clear();
 	janee_err_clear();
 	ctx->cred_unlock(ctx);
@@ -601,6 +588,16 @@ say_scope_asked(int rc, const char *scope)
 }
 
 static int
+o2_revoke(
+    struct janee_ctx *ctx, const char *lease_id, const struct janee_token *tok)
+{
+	const struct janee_secret *token = janee_token_get(tok, "token");
+
+	(void)lease_id;
+	return token != NULL ? revoke_access(ctx, token) : 0;
+}
+
+static int
 o2_login(struct janee_ctx *ctx, const struct janee_login_ui *ui)
 {
 	struct o2 *t = ctx->state;
@@ -616,17 +613,14 @@ o2_login(struct janee_ctx *ctx, const struct janee_login_ui *ui)
 	memset(&tok, 0, sizeof(tok));
 	if (t->grant != GRANT_DEVICE_CODE)
 		return janee_err_set(JANEE_ERR_UNSUPPORTED,
-		    "provider '%s' uses "
-		    "grant %s, which needs no login",
+		    "provider '%s' uses grant %s, which needs no login",
 		    ctx->name, grant_names[t->grant]);
 	if ((rc = client(ctx, &c, &secret)) != 0 ||
 	    (rc = endpoints(ctx, &c, &ep)) != 0)
 		goto out;
 	if (ep.device == NULL) {
 		rc = janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s' has no "
-		    "device authorization endpoint; set "
-		    "'device_authorization_endpoint'",
+		    "provider '%s' has no device authorization endpoint; set 'device_authorization_endpoint'",
 		    ctx->name);
 		goto out;
 	}
@@ -643,10 +637,7 @@ o2_login(struct janee_ctx *ctx, const struct janee_login_ui *ui)
 	}
 	if (tok.refresh_token == NULL) {
 		rc = janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s' issued no "
-		    "refresh token, which janee needs to mint narrowed tokens "
-		    "later; for an OIDC server add offline_access to "
-		    "'login_scopes'",
+		    "provider '%s' issued no refresh token, which janee needs to mint narrowed tokens later; for an OIDC server add offline_access to 'login_scopes'",
 		    ctx->name);
 		goto out;
 	}
@@ -691,22 +682,22 @@ static int
 end_kept(struct janee_ctx *ctx, const struct janee_secret *tok,
     struct janee_reconcile *r)
 {
+	struct o2 *t = ctx->state;
 	struct janee_secret *secret = NULL;
 	struct oauth_endpoints ep;
 	struct oauth_client c;
 	int rc, active = 1;
 
-	if (ctx->no_revoke)
+	if (t->no_revoke)
 		return janee_err_set(JANEE_ERR_UNSUPPORTED,
-		    "provider '%s' does not revoke its tokens (lease_end "
-		    "expire)",
+		    "provider '%s' does not revoke its tokens (lease_end expire)",
 		    ctx->name);
 	if ((rc = client(ctx, &c, &secret)) == 0 &&
 	    (rc = endpoints(ctx, &c, &ep)) == 0 && ep.introspection != NULL)
 		rc = oauth_introspect(
 		    &c, ep.introspection, tok, "access_token", &active);
 	janee_secret_free(secret);
-	if (rc == 0 && active && (rc = o2_revoke(ctx, tok)) == 0)
+	if (rc == 0 && active && (rc = revoke_access(ctx, tok)) == 0)
 		r->revoked = 1;
 	return rc;
 }
@@ -734,8 +725,7 @@ o2_reconcile(
 
 	if (t->grant != GRANT_DEVICE_CODE)
 		return janee_err_set(JANEE_ERR_UNSUPPORTED,
-		    "provider '%s': a %s token is kept nowhere but in its "
-		    "lease, so one minted for lease %s cannot be found",
+		    "provider '%s': a %s token is kept nowhere but in its lease, so one minted for lease %s cannot be found",
 		    ctx->name, grant_names[t->grant], lease_id);
 	if ((rc = ctx->cred_lock(ctx)) != 0)
 		return rc;
@@ -766,15 +756,11 @@ o2_reconcile(
 		goto out;
 	if (!rotates || ep.introspection == NULL)
 		rc = janee_err_set(JANEE_ERR_UNSUPPORTED,
-		    "provider '%s': no token is kept for lease %s, and "
-		    "without refresh token rotation and an introspection "
-		    "endpoint janee cannot tell whether the server answered",
+		    "provider '%s': no token is kept for lease %s, and without refresh token rotation and an introspection endpoint janee cannot tell whether the server answered",
 		    ctx->name, lease_id);
 	else if (!active)
 		rc = janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': no token is kept for lease %s, and the "
-		    "login's refresh token no longer works: a refresh for the "
-		    "lease may have been answered and never stored",
+		    "provider '%s': no token is kept for lease %s, and the login's refresh token no longer works: a refresh for the lease may have been answered and never stored",
 		    ctx->name, lease_id);
 out:
 	janee_secret_free(secret);
@@ -788,8 +774,6 @@ const struct janee_provider oauth2_provider = {
 	.version = JANEE_PROVIDER_VERSION,
 	.type = "oauth2",
 	.summary = "any OAuth 2.0 / OIDC authorization server",
-	.caps = JANEE_CAP_DEVICE_LOGIN | JANEE_CAP_NARROW | JANEE_CAP_REFRESH |
-	    JANEE_CAP_REVOKE,
 	.configure = o2_configure,
 	.unconfigure = o2_free,
 	.mint = o2_mint,

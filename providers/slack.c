@@ -32,19 +32,15 @@
  */
 #include "common.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include "buf.h"
 #include "janee/http.h"
+#include "json.h"
+#include "oauth-loopback.h"
 #include "oauth.h"
 #include "providers.h"
 #include "secretref.h"
@@ -59,7 +55,6 @@
 #define TOKEN_LIFETIME_S 43200
 #define LOGIN_TIMEOUT_MS (300 * 1000LL)
 #define MAX_PASTE 8192
-#define MAX_REQUEST 8192
 
 enum kind {
 	KIND_BOT,
@@ -82,6 +77,7 @@ struct profile {
 
 struct slack {
 	char *base; /* no trailing slash */
+	char *api; /* BASE/api */
 	char *client_id;
 	char *client_secret_ref; /* NULL: a public (PKCE) client */
 	char *ca_file;
@@ -120,6 +116,7 @@ slack_free(void *state)
 	}
 	free(t->profiles);
 	free(t->base);
+	free(t->api);
 	free(t->client_id);
 	free(t->client_secret_ref);
 	free(t->ca_file);
@@ -163,8 +160,7 @@ prof_scopes(struct janee_ctx *ctx, const char *prof, const cJSON *o,
 		if (!cJSON_IsString(e) || e->valuestring[0] == '\0' ||
 		    strpbrk(e->valuestring, ", \t") != NULL)
 			return janee_err_set(JANEE_ERR_CONFIG,
-			    "provider '%s': profiles.%s.%s must hold "
-			    "non-empty scope names without commas or spaces",
+			    "provider '%s': profiles.%s.%s must hold non-empty scope names without commas or spaces",
 			    ctx->name, prof, key);
 		if ((rc = janee_strlist_add(out, e->valuestring)) != 0)
 			return rc;
@@ -185,8 +181,7 @@ read_profile(struct janee_ctx *ctx, const cJSON *o, struct profile *p)
 
 	if (!janee_name_valid(o->string))
 		return janee_err_set(JANEE_ERR_CONFIG,
-		    "provider '%s': profile name '%s': use 1-64 lowercase "
-		    "letters, digits, '-' or '_'",
+		    "provider '%s': profile name '%s': use 1-64 lowercase letters, digits, '-' or '_'",
 		    ctx->name, o->string);
 	if ((p->name = janee_strdup(o->string)) == NULL)
 		return JANEE_ERR_NOMEM;
@@ -226,8 +221,7 @@ read_profile(struct janee_ctx *ctx, const cJSON *o, struct profile *p)
 		return rc;
 	if (p->scopes[KIND_BOT].n == 0 && p->scopes[KIND_USER].n == 0)
 		return janee_err_set(JANEE_ERR_CONFIG,
-		    "provider '%s': profile '%s' needs 'scopes' (bot) or "
-		    "'user_scopes'",
+		    "provider '%s': profile '%s' needs 'scopes' (bot) or 'user_scopes'",
 		    ctx->name, p->name);
 	return 0;
 }
@@ -252,13 +246,7 @@ fit_ceiling(struct janee_ctx *ctx, struct slack *t)
 					continue;
 				if (!extend)
 					return janee_err_set(JANEE_ERR_CONFIG,
-					    "provider '%s': profile '%s' has "
-					    "%s scope '%s', which is not in "
-					    "'scopes' (the ceiling); its "
-					    "tokens could do more than the "
-					    "policy allows: add the scope to "
-					    "'scopes' or drop it from the "
-					    "profile",
+					    "provider '%s': profile '%s' has %s scope '%s', which is not in 'scopes' (the ceiling); its tokens could do more than the policy allows: add the scope to 'scopes' or drop it from the profile",
 					    ctx->name, t->profiles[i].name,
 					    kind_names[k], s);
 				if ((rc = janee_strlist_add(ctx->ceiling, s)) !=
@@ -289,9 +277,7 @@ redirect_ok(struct janee_ctx *ctx, const char *uri)
 		(strcmp(host, "127.0.0.1") == 0 ||
 		    strcmp(host, "localhost") == 0)))
 		rc = janee_err_set(JANEE_ERR_CONFIG,
-		    "provider '%s': 'redirect_uri' must be https://... (the "
-		    "code is then pasted) or http://127.0.0.1:PORT/PATH (janee "
-		    "listens there), not '%s'",
+		    "provider '%s': 'redirect_uri' must be https://... (the code is then pasted) or http://127.0.0.1:PORT/PATH (janee listens there), not '%s'",
 		    ctx->name, uri);
 	curl_free(scheme);
 	curl_free(host);
@@ -299,8 +285,15 @@ redirect_ok(struct janee_ctx *ctx, const char *uri)
 	return rc;
 }
 
+/* The token's variable for janee exec: what Slack's MCP server reads. */
+static const struct janee_part_info slack_parts[] = {
+	{ "token", "SLACK_BOT_TOKEN", JANEE_PART_SECRET },
+	{ NULL, NULL, 0 },
+};
+
 static int
-slack_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state)
+slack_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state,
+    struct janee_info *info)
 {
 	const char *client_id = NULL, *secret = NULL, *base = NULL, *ca = NULL,
 		   *redirect = NULL, *lease_end = NULL;
@@ -326,18 +319,23 @@ slack_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state)
 	snprintf(
 	    what, sizeof(what), "provider '%s': key 'base_url'", ctx->name);
 	if ((rc = janee_http_url_ok(base, what)) != 0)
-		return janee_err_set(JANEE_ERR_CONFIG, "%s", janee_err_msg(rc));
+		return janee_err_wrap(
+		    JANEE_ERR_CONFIG, "%s", janee_err_msg(rc));
 	if (redirect != NULL && (rc = redirect_ok(ctx, redirect)) != 0)
 		return rc;
 	if (lease_end != NULL && strcmp(lease_end, "revoke") != 0 &&
 	    strcmp(lease_end, "expire") != 0)
 		return janee_err_set(JANEE_ERR_CONFIG,
-		    "provider '%s': 'lease_end' must be expire or revoke, not "
-		    "'%s'",
+		    "provider '%s': 'lease_end' must be expire or revoke, not '%s'",
 		    ctx->name, lease_end);
 	t->revoke_at_end =
 	    lease_end != NULL && strcmp(lease_end, "revoke") == 0;
-	ctx->no_revoke = !t->revoke_at_end;
+	info->needs_login = 1;
+	info->revocable = t->revoke_at_end;
+	info->reconcilable = 1;
+	info->parts = slack_parts;
+	info->auth_header = "Authorization";
+	info->auth_scheme = "Bearer";
 	if ((rc = janee_strdup_opt(base, &t->base)) != 0 ||
 	    (rc = janee_strdup_opt(client_id, &t->client_id)) != 0 ||
 	    (rc = janee_strdup_opt(secret, &t->client_secret_ref)) != 0 ||
@@ -347,11 +345,13 @@ slack_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state)
 	n = strlen(t->base);
 	while (n > 0 && t->base[n - 1] == '/')
 		t->base[--n] = '\0';
+	/* The Web API's methods are under BASE/api/. */
+	if ((t->api = janee_asprintf("%s/api", t->base)) == NULL)
+		return JANEE_ERR_NOMEM;
+	info->api_base = t->api;
 	if (profiles == NULL || cJSON_GetArraySize(profiles) == 0)
 		return janee_err_set(JANEE_ERR_CONFIG,
-		    "provider '%s': 'profiles' is required: name each install "
-		    "and its scopes, e.g. {\"poster\": {\"scopes\": "
-		    "[\"chat:write\"]}}",
+		    "provider '%s': 'profiles' is required: name each install and its scopes, e.g. {\"poster\": {\"scopes\": [\"chat:write\"]}}",
 		    ctx->name);
 	if ((t->profiles = calloc((size_t)cJSON_GetArraySize(profiles),
 		 sizeof(*t->profiles))) == NULL)
@@ -367,14 +367,6 @@ slack_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state)
 }
 
 /* ---- small helpers ---- */
-
-static const char *
-jstr(const cJSON *o, const char *k)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
 
 static int64_t
 jnum(const cJSON *o, const char *k)
@@ -429,378 +421,6 @@ join(const struct janee_strlist *l, const char *sep)
 	return b.p;
 }
 
-/* ---- PKCE, state, redirects (RFC 7636, RFC 8252) ---- */
-
-int
-slack_b64url(const unsigned char *p, size_t n, char *out, size_t outsz)
-{
-	char tmp[4 * 1024 + 1];
-	size_t i, j;
-	int len;
-
-	/* EVP_EncodeBlock pads with '=' and adds a NUL: encode aside. */
-	if (n > 3 * 1024)
-		return janee_err_set(JANEE_ERR_INTERNAL, "base64url overflow");
-	len = EVP_EncodeBlock((unsigned char *)tmp, p, (int)n);
-	for (i = j = 0; i < (size_t)len && tmp[i] != '='; i++) {
-		if (j + 1 >= outsz) {
-			janee_wipe(tmp, sizeof(tmp));
-			return janee_err_set(
-			    JANEE_ERR_INTERNAL, "base64url overflow");
-		}
-		out[j++] = tmp[i] == '+' ? '-' : tmp[i] == '/' ? '_' : tmp[i];
-	}
-	out[j] = '\0';
-	janee_wipe(tmp, sizeof(tmp));
-	return 0;
-}
-
-int
-slack_nonce(char out[SLACK_NONCE_LEN + 1])
-{
-	unsigned char r[32];
-	int rc;
-
-	if ((rc = janee_random(r, sizeof(r))) == 0)
-		rc = slack_b64url(r, sizeof(r), out, SLACK_NONCE_LEN + 1);
-	janee_wipe(r, sizeof(r));
-	return rc;
-}
-
-int
-slack_pkce_challenge(const char *verifier, char out[SLACK_CHALLENGE_LEN + 1])
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-
-	/* RFC 7636 section 4.2: BASE64URL(SHA256(ASCII(code_verifier))). */
-	if (EVP_Digest(verifier, strlen(verifier), md, &mdlen, EVP_sha256(),
-		NULL) != 1 ||
-	    mdlen != 32)
-		return janee_err_set(JANEE_ERR_CRYPTO, "SHA-256 failed");
-	return slack_b64url(md, mdlen, out, SLACK_CHALLENGE_LEN + 1);
-}
-
-int
-slack_state_equal(const char *a, const char *b)
-{
-	size_t n = strlen(a);
-
-	/* The length is not secret: the state has a fixed length. */
-	return n == strlen(b) && CRYPTO_memcmp(a, b, n) == 0;
-}
-
-void
-slack_redirect_free(struct slack_redirect *r)
-{
-	janee_secret_free(r->code);
-	free(r->state);
-	free(r->error);
-	memset(r, 0, sizeof(r[0]));
-}
-
-/* A bare code as Slack issues them: digits, letters, '.', '-', '_'. */
-static int
-bare_code(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n == 0 || n > 512)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') ||
-			(s[i] >= 'A' && s[i] <= 'Z') ||
-			(s[i] >= '0' && s[i] <= '9') || s[i] == '.' ||
-			s[i] == '-' || s[i] == '_'))
-			return 0;
-	return 1;
-}
-
-/* One name=value of the query, decoded, into r. */
-static int
-redirect_param(const char *p, size_t n, struct slack_redirect *r)
-{
-	const char *eq = memchr(p, '=', n);
-	char *name = NULL, *val = NULL;
-	int nlen = 0, vlen = 0, rc = 0;
-
-	if (eq == NULL)
-		return 0; /* a bare word: nothing of ours */
-	name = curl_easy_unescape(NULL, p, (int)(eq - p), &nlen);
-	val = curl_easy_unescape(
-	    NULL, eq + 1, (int)(n - (size_t)(eq - p) - 1), &vlen);
-	if (name == NULL || val == NULL) {
-		rc = janee_err_set(JANEE_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	if ((size_t)nlen != strlen(name) || (size_t)vlen != strlen(val)) {
-		rc = janee_err_set(JANEE_ERR_INVALID,
-		    "the redirect holds a NUL byte; refused");
-		goto out;
-	}
-	if (strcmp(name, "code") == 0 || strcmp(name, "state") == 0 ||
-	    strcmp(name, "error") == 0) {
-		if ((strcmp(name, "code") == 0 && r->code != NULL) ||
-		    (strcmp(name, "state") == 0 && r->state != NULL) ||
-		    (strcmp(name, "error") == 0 && r->error != NULL)) {
-			rc = janee_err_set(JANEE_ERR_INVALID,
-			    "the redirect carries '%s' twice; refused", name);
-			goto out;
-		}
-		if (strcmp(name, "code") == 0)
-			rc = (r->code = janee_secret_new(val, strlen(val)))
-			    ? 0
-			    : JANEE_ERR_NOMEM;
-		else if (strcmp(name, "state") == 0)
-			rc = (r->state = janee_strdup(val)) ? 0
-							    : JANEE_ERR_NOMEM;
-		else
-			rc = (r->error = janee_strdup(val)) ? 0
-							    : JANEE_ERR_NOMEM;
-	}
-out:
-	if (val != NULL) {
-		janee_wipe(val, strlen(val));
-		curl_free(val);
-	}
-	curl_free(name);
-	return rc;
-}
-
-int
-slack_redirect_parse(const char *in, const char *path, struct slack_redirect *r)
-{
-	CURLU *u = NULL;
-	char *url = NULL, *got = NULL, *query = NULL;
-	const char *p, *amp, *end;
-	size_t n;
-	int rc = 0;
-
-	memset(r, 0, sizeof(r[0]));
-	while (*in == ' ' || *in == '\t')
-		in++;
-	n = strcspn(in, "\r\n");
-	while (n > 0 && (in[n - 1] == ' ' || in[n - 1] == '\t'))
-		n--;
-	if (n == 0 || n > MAX_PASTE)
-		return janee_err_set(JANEE_ERR_INVALID,
-		    "nothing usable was given: paste the address the browser "
-		    "was sent to, or the code");
-	if (memchr(in, '/', n) == NULL && memchr(in, '?', n) == NULL) {
-		if (!bare_code(in, n))
-			return janee_err_set(JANEE_ERR_INVALID,
-			    "that is neither an address nor a code");
-		if ((r->code = janee_secret_new(in, n)) == NULL)
-			return JANEE_ERR_NOMEM;
-		return 0;
-	}
-	/* A request target from the listener: give it a scheme and host. */
-	url = janee_asprintf(
-	    "%s%.*s", in[0] == '/' ? "http://127.0.0.1" : "", (int)n, in);
-	if (url == NULL || (u = curl_url()) == NULL) {
-		rc = janee_err_set(JANEE_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK) {
-		rc = janee_err_set(JANEE_ERR_INVALID,
-		    "that is not an address the browser could have been sent "
-		    "to");
-		goto out;
-	}
-	if (path != NULL &&
-	    (curl_url_get(u, CURLUPART_PATH, &got, 0) != CURLUE_OK ||
-		strcmp(got, path) != 0)) {
-		rc = janee_err_set(JANEE_ERR_INVALID,
-		    "the redirect went to another path than %s", path);
-		goto out;
-	}
-	if (curl_url_get(u, CURLUPART_QUERY, &query, 0) != CURLUE_OK) {
-		rc = janee_err_set(JANEE_ERR_INVALID,
-		    "the redirect has no query (no code, no error)");
-		goto out;
-	}
-	end = query + strlen(query);
-	for (p = query; p < end && rc == 0; p = amp + 1) {
-		if ((amp = memchr(p, '&', (size_t)(end - p))) == NULL)
-			amp = end;
-		rc = redirect_param(p, (size_t)(amp - p), r);
-	}
-	if (rc == 0 && r->code == NULL && r->error == NULL)
-		rc = janee_err_set(JANEE_ERR_INVALID,
-		    "the redirect carries neither a code nor an error");
-out:
-	if (rc != 0)
-		slack_redirect_free(r);
-	if (query != NULL) {
-		janee_wipe(query, strlen(query));
-		curl_free(query);
-	}
-	curl_free(got);
-	curl_url_cleanup(u);
-	if (url != NULL)
-		janee_freezero(url, strlen(url));
-	return rc;
-}
-
-int
-slack_listen(int port, struct slack_listener *l)
-{
-	struct sockaddr_in sin;
-	socklen_t len = sizeof(sin);
-	int one = 1;
-
-	l->fd = -1;
-	l->port = 0;
-	if (port < 0 || port > 65535)
-		return janee_err_set(JANEE_ERR_INVALID, "bad port %d", port);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons((uint16_t)port);
-	/* RFC 8252 section 7.3: the loopback literal, never all addresses. */
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if ((l->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
-	    setsockopt(l->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) !=
-		0 ||
-	    bind(l->fd, (struct sockaddr *)&sin, sizeof(sin)) != 0 ||
-	    listen(l->fd, 4) != 0 ||
-	    getsockname(l->fd, (struct sockaddr *)&sin, &len) != 0) {
-		int e = errno;
-
-		slack_listener_close(l);
-		return janee_err_set(JANEE_ERR_NETWORK,
-		    "cannot listen on 127.0.0.1:%d for the redirect: %s", port,
-		    strerror(e));
-	}
-	l->port = ntohs(sin.sin_port);
-	return 0;
-}
-
-void
-slack_listener_close(struct slack_listener *l)
-{
-	if (l->fd >= 0)
-		close(l->fd);
-	l->fd = -1;
-}
-
-static void
-answer(int fd, const char *status, const char *text)
-{
-	char head[512];
-	int n;
-
-	n = snprintf(head, sizeof(head),
-	    "HTTP/1.1 %s\r\nContent-Type: text/html; charset=utf-8\r\n"
-	    "Cache-Control: no-store\r\nReferrer-Policy: no-referrer\r\n"
-	    "Connection: close\r\nContent-Length: %zu\r\n\r\n",
-	    status, strlen(text));
-	/* MSG_NOSIGNAL: a browser that went away must not kill janee. */
-	if (n > 0 && (size_t)n < sizeof(head) &&
-	    send(fd, head, (size_t)n, MSG_NOSIGNAL) == n)
-		(void)send(fd, text, strlen(text), MSG_NOSIGNAL);
-	shutdown(fd, SHUT_WR);
-}
-
-/* Read one request head (to the blank line, at most MAX_REQUEST bytes, 5 s). */
-static int
-read_request(int fd, struct buf *b)
-{
-	struct pollfd pfd = { fd, POLLIN, 0 };
-	char tmp[1024];
-	ssize_t n;
-	int i;
-
-	for (i = 0; i < 50 && (b->p == NULL || !strstr(b->p, "\r\n\r\n"));) {
-		if (poll(&pfd, 1, 100) <= 0) {
-			i++;
-			continue;
-		}
-		if ((n = read(fd, tmp, sizeof(tmp))) <= 0)
-			break;
-		if (buf_add(b, tmp, (size_t)n) != 0) {
-			janee_err_clear();
-			return 0; /* too long: not ours */
-		}
-	}
-	return 1;
-}
-
-int
-slack_request_parse(
-    const char *head, const char *path, struct slack_redirect *r, int *ours)
-{
-	const char *target, *sp;
-	size_t tlen, plen = strlen(path);
-	char *copy;
-	int rc;
-
-	*ours = 0;
-	if (head == NULL || strncmp(head, "GET ", 4) != 0 ||
-	    (sp = strchr(head + 4, ' ')) == NULL ||
-	    strncmp(sp + 1, "HTTP/1.", 7) != 0)
-		return 0;
-	target = head + 4;
-	tlen = (size_t)(sp - target);
-	if (tlen < plen || strncmp(target, path, plen) != 0 ||
-	    (tlen != plen && target[plen] != '?'))
-		return 0;
-	*ours = 1;
-	if ((copy = janee_asprintf("%.*s", (int)tlen, target)) == NULL)
-		return JANEE_ERR_NOMEM;
-	rc = slack_redirect_parse(copy, path, r);
-	janee_freezero(copy, strlen(copy));
-	return rc;
-}
-
-int
-slack_listen_wait(struct slack_listener *l, const char *path,
-    int64_t timeout_ms, int (*waiting)(void *arg), void *arg,
-    struct slack_redirect *r)
-{
-	struct pollfd pfd = { l->fd, POLLIN, 0 };
-	int64_t deadline = janee_now_ms() + timeout_ms;
-	struct buf b;
-	int fd, rc, ours, strays = 0;
-
-	memset(r, 0, sizeof(r[0]));
-	for (;;) {
-		if (waiting != NULL && waiting(arg) != 0)
-			return janee_err_set(JANEE_ERR_USAGE, "cancelled");
-		if (janee_now_ms() > deadline)
-			return janee_err_set(JANEE_ERR_DENIED,
-			    "no answer came back from the browser in time; "
-			    "run the login again");
-		if (poll(&pfd, 1, 100) <= 0)
-			continue; /* timeout, or EINTR: ask waiting() */
-		if ((fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC)) < 0)
-			continue;
-		buf_init(&b, MAX_REQUEST);
-		rc = 0;
-		ours = 0;
-		if (read_request(fd, &b))
-			rc = slack_request_parse(b.p, path, r, &ours);
-		if (!ours) {
-			answer(fd, "404 Not Found", "<p>Not found.</p>\n");
-			close(fd);
-			buf_free(&b);
-			if (++strays > 32)
-				return janee_err_set(JANEE_ERR_NETWORK,
-				    "too many stray requests on 127.0.0.1:%d; "
-				    "the login stopped",
-				    l->port);
-			continue;
-		}
-		answer(fd, rc == 0 ? "200 OK" : "400 Bad Request",
-		    rc == 0 ? "<p>janee received Slack's answer. You can close "
-			      "this tab and return to the terminal.</p>\n"
-			    : "<p>janee could not read this answer; see the "
-			      "terminal.</p>\n");
-		close(fd);
-		buf_free(&b);
-		return rc;
-	}
-}
-
 /* ---- calling Slack ---- */
 
 static const char *const accept_json[] = { "Accept: application/json", NULL };
@@ -818,19 +438,15 @@ static const struct {
 	{ "invalid_code",
 	    "the code was used already or has expired: run the login again" },
 	{ "bad_client_secret",
-	    "the client secret is wrong: check the secret that "
-	    "'client_secret' names" },
+	    "the client secret is wrong: check the secret that 'client_secret' names" },
 	{ "invalid_client_id", "the client_id is wrong: check 'client_id'" },
 	{ "bad_redirect_uri",
-	    "the redirect_uri does not match the authorize request or the "
-	    "app's settings (OAuth & Permissions, Redirect URLs)" },
+	    "the redirect_uri does not match the authorize request or the app's settings (OAuth & Permissions, Redirect URLs)" },
 	{ "invalid_grant_type", "Slack does not accept this grant_type" },
 	{ "token_already_exchanged",
-	    "the legacy token was converted already; log in in the browser "
-	    "instead" },
+	    "the legacy token was converted already; log in in the browser instead" },
 	{ "token_rotation_not_enabled",
-	    "turn on token rotation in the app's settings (OAuth & "
-	    "Permissions)" },
+	    "turn on token rotation in the app's settings (OAuth & Permissions)" },
 	{ "ratelimited", "Slack's rate limit: try again later" },
 };
 
@@ -843,19 +459,17 @@ slack_fail(struct janee_ctx *ctx, const char *method, const cJSON *j,
 	const char *hint = NULL;
 	size_t i;
 
-	janee_clean_text(jstr(j, "error"), err, sizeof(err));
+	janee_clean_text(json_str(j, "error"), err, sizeof(err));
 	if (*err == '\0')
 		snprintf(err, sizeof(err), "unknown_error");
 	if (code != NULL)
 		snprintf(code, codesz, "%s", err);
 	if (strcmp(err, "missing_scope") == 0) {
-		janee_clean_text(jstr(j, "needed"), needed, sizeof(needed));
+		janee_clean_text(json_str(j, "needed"), needed, sizeof(needed));
 		janee_clean_text(
-		    jstr(j, "provided"), provided, sizeof(provided));
+		    json_str(j, "provided"), provided, sizeof(provided));
 		return janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': Slack refused %s: missing_scope: the token "
-		    "lacks a scope (needed: %s; provided: %s); add it to the "
-		    "profile and install the profile again (janee login %s)",
+		    "provider '%s': Slack refused %s: missing_scope: the token lacks a scope (needed: %s; provided: %s); add it to the profile and install the profile again (janee login %s)",
 		    ctx->name, method, *needed ? needed : "not said",
 		    *provided ? provided : "not said", ctx->name);
 	}
@@ -892,24 +506,9 @@ static int
 client_auth(const struct client *cl, struct oauth_form *f,
     struct janee_http_req *req, char **user, struct janee_secret **pass)
 {
-	char *u, *p;
-	int rc = 0;
-
 	if (cl->secret == NULL)
 		return oauth_form_add(f, "client_id", cl->id);
-	u = curl_easy_escape(NULL, cl->id, 0);
-	p = curl_easy_escape(NULL, (const char *)cl->secret->data, 0);
-	if (u == NULL || p == NULL || (*user = janee_strdup(u)) == NULL ||
-	    (*pass = janee_secret_new(p, strlen(p))) == NULL)
-		rc = janee_err_set(JANEE_ERR_NOMEM, "out of memory");
-	curl_free(u);
-	if (p != NULL) {
-		janee_wipe(p, strlen(p));
-		curl_free(p);
-	}
-	req->basic_user = *user;
-	req->basic_pass = *pass;
-	return rc;
+	return oauth_basic_auth(cl->id, cl->secret, req, user, pass);
 }
 
 /*
@@ -979,25 +578,21 @@ slack_answer(struct janee_ctx *ctx, const char *method,
 	    label, sizeof(label), "provider '%s': Slack %s", ctx->name, method);
 	if (r->status == 429)
 		return janee_err_set(JANEE_ERR_PROVIDER,
-		    "%s: Slack's rate limit (HTTP 429, Retry-After %lld s) "
-		    "held after janee waited as told and retried; try again "
-		    "later",
+		    "%s: Slack's rate limit (HTTP 429, Retry-After %lld s) held after janee waited as told and retried; try again later",
 		    label, (long long)r->retry_after_s);
 	if (r->content_type == NULL ||
 	    strncmp(r->content_type, "application/json", 16) != 0 ||
 	    (j = cJSON_ParseWithLength(r->body, r->len)) == NULL ||
 	    !cJSON_IsObject(j)) {
 		rc = janee_err_set(JANEE_ERR_PROVIDER,
-		    "%s (%s/api/%s) answered HTTP %ld without a JSON object; "
-		    "check 'base_url'",
+		    "%s (%s/api/%s) answered HTTP %ld without a JSON object; check 'base_url'",
 		    label, t->base, method, r->status);
 		goto out;
 	}
 	ok = cJSON_GetObjectItemCaseSensitive(j, "ok");
 	if (!cJSON_IsBool(ok)) {
 		rc = janee_err_set(JANEE_ERR_PROVIDER,
-		    "%s (%s/api/%s) answered HTTP %ld without \"ok\"; it is "
-		    "not Slack's Web API",
+		    "%s (%s/api/%s) answered HTTP %ld without \"ok\"; it is not Slack's Web API",
 		    label, t->base, method, r->status);
 		goto out;
 	}
@@ -1065,8 +660,7 @@ slack_revoke_answer(struct janee_ctx *ctx, const struct janee_http_resp *r,
 	} else if (rc == 0 &&
 	    !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "revoked")))
 		rc = janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': Slack answered auth.revoke without "
-		    "\"revoked\": true; the token may still work",
+		    "provider '%s': Slack answered auth.revoke without \"revoked\": true; the token may still work",
 		    ctx->name);
 	cJSON_Delete(j);
 	return rc;
@@ -1122,8 +716,7 @@ login_load(struct janee_ctx *ctx, cJSON **root)
 		cJSON_Delete(*root);
 		*root = NULL;
 		return janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': the stored login is damaged; run: janee "
-		    "login %s",
+		    "provider '%s': the stored login is damaged; run: janee login %s",
 		    ctx->name, ctx->name);
 	}
 	return 0;
@@ -1162,8 +755,8 @@ put(cJSON *o, const char *k, cJSON *v)
 static int
 take_token(struct janee_ctx *ctx, const char *what, const cJSON *a, cJSON *tk)
 {
-	const char *at = jstr(a, "access_token"),
-		   *rt = jstr(a, "refresh_token");
+	const char *at = json_str(a, "access_token"),
+		   *rt = json_str(a, "refresh_token");
 	int64_t in = jnum(a, "expires_in");
 	int rc;
 
@@ -1173,9 +766,7 @@ take_token(struct janee_ctx *ctx, const char *what, const cJSON *a, cJSON *tk)
 		    ctx->name, what);
 	if (rt == NULL || *rt == '\0' || in <= 0)
 		return janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': Slack's %s answer has no refresh token or "
-		    "expiry: token rotation is off for this Slack app, and "
-		    "janee leases only expiring tokens; turn it on (OAuth & "
+		    "provider '%s': Slack's %s answer has no refresh token or expiry: token rotation is off for this Slack app, and janee leases only expiring tokens; turn it on (OAuth & "
 		    "Permissions, Advanced token security) and log in again",
 		    ctx->name, what);
 	if ((rc = put(tk, "access_token", cJSON_CreateString(at))) != 0 ||
@@ -1183,9 +774,9 @@ take_token(struct janee_ctx *ctx, const char *what, const cJSON *a, cJSON *tk)
 	    (rc = put(tk, "expires_at",
 		 cJSON_CreateNumber((double)(ctx->now_ms() + in * 1000)))) !=
 		0 ||
-	    (jstr(a, "scope") != NULL &&
-		(rc = put(tk, "scope", cJSON_CreateString(jstr(a, "scope")))) !=
-		    0))
+	    (json_str(a, "scope") != NULL &&
+		(rc = put(tk, "scope",
+		     cJSON_CreateString(json_str(a, "scope")))) != 0))
 		return rc;
 	return 0;
 }
@@ -1204,7 +795,7 @@ refresh(struct janee_ctx *ctx, const struct profile *p, enum kind k,
 	struct janee_secret *at = NULL;
 	struct oauth_form f;
 	struct client cl = { NULL, NULL };
-	const char *rt = jstr(tk, "refresh_token");
+	const char *rt = json_str(tk, "refresh_token");
 	char code[64], *why;
 	cJSON *a = NULL;
 	int rc;
@@ -1212,8 +803,7 @@ refresh(struct janee_ctx *ctx, const struct profile *p, enum kind k,
 	oauth_form_init(&f);
 	if (rt == NULL) {
 		rc = janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': the stored %s token of profile '%s' has no "
-		    "refresh token; run: janee login %s",
+		    "provider '%s': the stored %s token of profile '%s' has no refresh token; run: janee login %s",
 		    ctx->name, kind_names[k], p->name, ctx->name);
 		goto out;
 	}
@@ -1227,12 +817,9 @@ refresh(struct janee_ctx *ctx, const struct profile *p, enum kind k,
 	    (strcmp(code, "invalid_refresh_token") == 0 ||
 		in_list(code, dead_codes))) {
 		/* The install is gone: say so once, for everyone. */
-		why =
-		    janee_asprintf("Slack refused the refresh token of the %s "
-				   "token of profile '%s' (%s): the install "
-				   "was revoked, uninstalled, expired or "
-				   "ended by a lease_end \"revoke\"",
-			kind_names[k], p->name, code);
+		why = janee_asprintf(
+		    "Slack refused the refresh token of the %s token of profile '%s' (%s): the install was revoked, uninstalled, expired or ended by a lease_end \"revoke\"",
+		    kind_names[k], p->name, code);
 		janee_err_clear(); /* why says it better than the answer */
 		rc = ctx->login_gone(ctx, rc, why ? why : code, p->name);
 		free(why);
@@ -1246,22 +833,17 @@ refresh(struct janee_ctx *ctx, const struct profile *p, enum kind k,
 		goto out;
 	if (lease_id == NULL)
 		oauth_minted_prune(ctx, root);
-	else if ((at = janee_secret_new(jstr(tk, "access_token"),
-		      strlen(jstr(tk, "access_token")))) == NULL ||
+	else if ((at = janee_secret_new(json_str(tk, "access_token"),
+		      strlen(json_str(tk, "access_token")))) == NULL ||
 	    (rc = oauth_minted_add(
 		 ctx, root, lease_id, at, jnum(tk, "expires_at"))) != 0) {
 		rc = rc ? rc : janee_err_set(JANEE_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = oauth_login_put(ctx, root, NULL)) != 0) {
-		why = janee_strdup(janee_err_msg(rc));
-		janee_err_clear();
-		rc = janee_err_set(rc,
-		    "provider '%s': could not store the rotated refresh token "
-		    "(%s); the login may need: janee login %s",
-		    ctx->name, why ? why : "", ctx->name);
-		free(why);
-	}
+	if ((rc = oauth_login_put(ctx, root, NULL)) != 0)
+		rc = janee_err_wrap(rc,
+		    "provider '%s': could not store the rotated refresh token (%s); the login may need: janee login %s",
+		    ctx->name, janee_err_msg(rc), ctx->name);
 out:
 	cJSON_Delete(a);
 	janee_secret_free(cl.secret);
@@ -1314,8 +896,7 @@ current_token(struct janee_ctx *ctx, const struct profile *p, enum kind k,
 		if (rc == JANEE_ERR_NOT_FOUND) {
 			janee_err_clear();
 			rc = janee_err_set(JANEE_ERR_NOT_FOUND,
-			    "provider '%s' has no usable login; install "
-			    "profile '%s' with: janee login %s --profile %s",
+			    "provider '%s' has no usable login; install profile '%s' with: janee login %s --profile %s",
 			    ctx->name, p->name, ctx->name, p->name);
 		}
 		goto out;
@@ -1324,12 +905,11 @@ current_token(struct janee_ctx *ctx, const struct profile *p, enum kind k,
 	    (tk = cJSON_GetObjectItemCaseSensitive(ent, kind_names[k])) ==
 		NULL) {
 		rc = janee_err_set(JANEE_ERR_NOT_FOUND,
-		    "provider '%s': profile '%s' is not installed (no %s "
-		    "token); install it with: janee login %s --profile %s",
+		    "provider '%s': profile '%s' is not installed (no %s token); install it with: janee login %s --profile %s",
 		    ctx->name, p->name, kind_names[k], ctx->name, p->name);
 		goto out;
 	}
-	at = jstr(tk, "access_token");
+	at = json_str(tk, "access_token");
 	exp = jnum(tk, "expires_at");
 	if (when == REFRESH_ALWAYS || at == NULL || exp < 0 ||
 	    exp - ctx->now_ms() < REFRESH_BEFORE_MS ||
@@ -1337,12 +917,12 @@ current_token(struct janee_ctx *ctx, const struct profile *p, enum kind k,
 		if ((rc = refresh(ctx, p, k, root, tk, lease_id)) != 0)
 			goto out;
 		c->refreshed = 1;
-		at = jstr(tk, "access_token");
+		at = json_str(tk, "access_token");
 		exp = jnum(tk, "expires_at");
 	}
 	if ((c->token = janee_secret_new(at, strlen(at))) == NULL ||
-	    (jstr(tk, "scope") != NULL &&
-		(c->scope = janee_strdup(jstr(tk, "scope"))) == NULL)) {
+	    (json_str(tk, "scope") != NULL &&
+		(c->scope = janee_strdup(json_str(tk, "scope"))) == NULL)) {
 		rc = janee_err_set(JANEE_ERR_NOMEM, "out of memory");
 		goto out;
 	}
@@ -1404,9 +984,7 @@ pick(struct janee_ctx *ctx, const struct janee_strlist *want,
 		return JANEE_ERR_NOMEM;
 	}
 	rc = janee_err_set(JANEE_ERR_POLICY,
-	    "provider '%s': no install profile covers the scopes %s (one "
-	    "token comes from one profile; profiles: %s); ask for fewer "
-	    "scopes or add a profile",
+	    "provider '%s': no install profile covers the scopes %s (one token comes from one profile; profiles: %s); ask for fewer scopes or add a profile",
 	    ctx->name, w, b.p ? b.p : "none");
 	free(w);
 	buf_free(&b);
@@ -1471,10 +1049,7 @@ slack_mint(struct janee_ctx *ctx, const struct janee_mint_req *req,
 	for (i = 0; i < granted.n; i++)
 		if (!janee_strlist_has(&p->scopes[k], granted.v[i])) {
 			rc = janee_err_set(JANEE_ERR_PROVIDER,
-			    "provider '%s': Slack now grants the %s token of "
-			    "profile '%s' the scope '%s', which the profile "
-			    "does not have (the app was installed again with "
-			    "more scopes); refused: remove the scope at Slack "
+			    "provider '%s': Slack now grants the %s token of profile '%s' the scope '%s', which the profile does not have (the app was installed again with more scopes); refused: remove the scope at Slack "
 			    "or add it to the profile",
 			    ctx->name, kind_names[k], p->name, granted.v[i]);
 			goto out;
@@ -1483,16 +1058,16 @@ slack_mint(struct janee_ctx *ctx, const struct janee_mint_req *req,
 		if (!janee_strlist_has(&granted, req->scopes->v[i])) {
 			w = join(&granted, " ");
 			rc = janee_err_set(JANEE_ERR_PROVIDER,
-			    "provider '%s': Slack granted the %s token of "
-			    "profile '%s' only %s, not '%s'; install the "
-			    "profile again (janee login %s)",
+			    "provider '%s': Slack granted the %s token of profile '%s' only %s, not '%s'; install the profile again (janee login %s)",
 			    ctx->name, kind_names[k], p->name, w ? w : "",
 			    req->scopes->v[i], ctx->name);
 			free(w);
 			goto out;
 		}
-	out->token = c.token;
+	rc = janee_token_put(out, "token", c.token, JANEE_PART_SECRET);
 	c.token = NULL;
+	if (rc != 0)
+		goto out;
 	out->granted = granted;
 	memset(&granted, 0, sizeof(granted));
 	out->expires_ms = c.expires_ms;
@@ -1512,8 +1087,9 @@ static const struct profile *
 owner_of(struct janee_ctx *ctx, const cJSON *who, cJSON *root, enum kind *k)
 {
 	struct slack *t = ctx->state;
-	const char *app = jstr(who, "app_id"), *bot = jstr(who, "bot_id"),
-		   *user = jstr(who, "user_id"), *id, *sapp;
+	const char *app = json_str(who, "app_id"),
+		   *bot = json_str(who, "bot_id"),
+		   *user = json_str(who, "user_id"), *id, *sapp;
 	cJSON *ent, *tk;
 	size_t i;
 
@@ -1524,8 +1100,9 @@ owner_of(struct janee_ctx *ctx, const cJSON *who, cJSON *root, enum kind *k)
 		    (tk = cJSON_GetObjectItemCaseSensitive(
 			 ent, kind_names[*k])) == NULL)
 			continue;
-		sapp = jstr(ent, "app_id");
-		if (jstr(tk, "id") != NULL && strcmp(jstr(tk, "id"), id) == 0 &&
+		sapp = json_str(ent, "app_id");
+		if (json_str(tk, "id") != NULL &&
+		    strcmp(json_str(tk, "id"), id) == 0 &&
 		    (app == NULL || sapp == NULL || strcmp(app, sapp) == 0))
 			return &t->profiles[i];
 	}
@@ -1594,11 +1171,16 @@ token_live(struct janee_ctx *ctx, const struct janee_secret *token, cJSON **who,
 }
 
 static int
-slack_revoke(struct janee_ctx *ctx, const struct janee_secret *token)
+slack_revoke(
+    struct janee_ctx *ctx, const char *lease_id, const struct janee_token *tok)
 {
+	const struct janee_secret *token = janee_token_get(tok, "token");
 	cJSON *who = NULL;
 	int rc, live;
 
+	(void)lease_id;
+	if (token == NULL)
+		return 0; /* nothing of ours to end */
 	if ((rc = token_live(ctx, token, &who, &live)) == 0 && live)
 		rc = end_live(ctx, token, who);
 	cJSON_Delete(who);
@@ -1660,9 +1242,7 @@ slack_reconcile(
 	if (rc == JANEE_ERR_NOT_FOUND && root != NULL) {
 		if (t->revoke_at_end || refresh_was_due(root, r->minting_ms))
 			rc = janee_err_set(JANEE_ERR_PROVIDER,
-			    "provider '%s': no token is kept for lease %s: a "
-			    "refresh for it may have been answered and never "
-			    "stored, and Slack cannot list tokens",
+			    "provider '%s': no token is kept for lease %s: a refresh for it may have been answered and never stored, and Slack cannot list tokens",
 			    ctx->name, lease_id);
 		else
 			rc = 0; /* the install's shared token, not refreshed */
@@ -1691,7 +1271,7 @@ logout_one(struct janee_ctx *ctx, const struct profile *p, enum kind k,
 	int rc = 0, tries;
 
 	for (tries = 0; tries < 2; tries++) {
-		if ((at = jstr(tk, "access_token")) == NULL)
+		if ((at = json_str(tk, "access_token")) == NULL)
 			return 0;
 		if ((tok = janee_secret_new(at, strlen(at))) == NULL)
 			return JANEE_ERR_NOMEM;
@@ -1764,8 +1344,7 @@ login_profile(struct janee_ctx *ctx, const struct janee_login_ui *ui,
 		rc = buf_printf(&b, "%s%s", i ? ", " : "", t->profiles[i].name);
 	if (rc == 0)
 		rc = janee_err_set(JANEE_ERR_USAGE,
-		    "provider '%s': %s%s%s; name the profile to install (%s) "
-		    "with --profile",
+		    "provider '%s': %s%s%s; name the profile to install (%s) with --profile",
 		    ctx->name,
 		    name ? "there is no profile '" : "it has several profiles",
 		    name ? name : "", name ? "'" : "", b.p);
@@ -1912,12 +1491,8 @@ check_grant(struct janee_ctx *ctx, const struct profile *p, enum kind k,
 	for (i = 0; i < got.n; i++)
 		if (!janee_strlist_has(&p->scopes[k], got.v[i])) {
 			rc = janee_err_set(JANEE_ERR_PROVIDER,
-			    "provider '%s': Slack granted profile '%s' the %s "
-			    "scope '%s', which the profile does not have "
-			    "(Slack keeps the scopes of earlier installs of "
-			    "the same app); nothing was stored: give this "
-			    "profile a Slack app of its own ('client_id' in "
-			    "the profile)",
+			    "provider '%s': Slack granted profile '%s' the %s scope '%s', which the profile does not have (Slack keeps the scopes of earlier installs of the same app); nothing was stored: give this "
+			    "profile a Slack app of its own ('client_id' in the profile)",
 			    ctx->name, p->name, kind_names[k], got.v[i]);
 			break;
 		}
@@ -1935,7 +1510,7 @@ identify(struct janee_ctx *ctx, cJSON *ent, cJSON *tk, enum kind k,
     const struct janee_http_resp *test)
 {
 	struct janee_secret *tok;
-	const char *at = jstr(tk, "access_token"), *id, *team;
+	const char *at = json_str(tk, "access_token"), *id, *team;
 	cJSON *who = NULL;
 	char code[64];
 	int rc;
@@ -1951,20 +1526,19 @@ identify(struct janee_ctx *ctx, cJSON *ent, cJSON *tk, enum kind k,
 	}
 	if (rc != 0)
 		return rc;
-	team = jstr(who, "team_id");
-	id = jstr(who, k == KIND_BOT ? "bot_id" : "user_id");
-	if (team == NULL || jstr(ent, "team_id") == NULL ||
-	    strcmp(team, jstr(ent, "team_id")) != 0)
+	team = json_str(who, "team_id");
+	id = json_str(who, k == KIND_BOT ? "bot_id" : "user_id");
+	if (team == NULL || json_str(ent, "team_id") == NULL ||
+	    strcmp(team, json_str(ent, "team_id")) != 0)
 		rc = janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': auth.test names another team than the "
-		    "install; nothing was stored",
+		    "provider '%s': auth.test names another team than the install; nothing was stored",
 		    ctx->name);
 	if (rc == 0 && id != NULL)
 		rc = put(tk, "id", cJSON_CreateString(id));
-	if (rc == 0 && jstr(who, "app_id") != NULL &&
-	    jstr(ent, "app_id") == NULL)
-		rc =
-		    put(ent, "app_id", cJSON_CreateString(jstr(who, "app_id")));
+	if (rc == 0 && json_str(who, "app_id") != NULL &&
+	    json_str(ent, "app_id") == NULL)
+		rc = put(
+		    ent, "app_id", cJSON_CreateString(json_str(who, "app_id")));
 	cJSON_Delete(who);
 	return rc;
 }
@@ -1981,30 +1555,30 @@ take_install(struct janee_ctx *ctx, const struct profile *p, const cJSON *a,
 		    *ent_o = cJSON_GetObjectItemCaseSensitive(a, "enterprise"),
 		    *user = cJSON_GetObjectItemCaseSensitive(a, "authed_user");
 	const cJSON *src[NKINDS];
-	const char *tt = jstr(a, "token_type");
+	const char *tt = json_str(a, "token_type");
 	cJSON *tk;
 	int k, rc;
 
-	if (jstr(team, "id") == NULL)
+	if (json_str(team, "id") == NULL)
 		return janee_err_set(JANEE_ERR_PROVIDER,
 		    "provider '%s': Slack's answer names no team", ctx->name);
-	if ((rc = put(ent, "team_id", cJSON_CreateString(jstr(team, "id")))) !=
-		0 ||
-	    (jstr(team, "name") != NULL &&
+	if ((rc = put(ent, "team_id",
+		 cJSON_CreateString(json_str(team, "id")))) != 0 ||
+	    (json_str(team, "name") != NULL &&
 		(rc = put(ent, "team_name",
-		     cJSON_CreateString(jstr(team, "name")))) != 0) ||
-	    (jstr(ent_o, "id") != NULL &&
+		     cJSON_CreateString(json_str(team, "name")))) != 0) ||
+	    (json_str(ent_o, "id") != NULL &&
 		(rc = put(ent, "enterprise_id",
-		     cJSON_CreateString(jstr(ent_o, "id")))) != 0) ||
-	    (jstr(a, "app_id") != NULL &&
+		     cJSON_CreateString(json_str(ent_o, "id")))) != 0) ||
+	    (json_str(a, "app_id") != NULL &&
 		(rc = put(ent, "app_id",
-		     cJSON_CreateString(jstr(a, "app_id")))) != 0) ||
-	    (jstr(a, "bot_user_id") != NULL &&
+		     cJSON_CreateString(json_str(a, "app_id")))) != 0) ||
+	    (json_str(a, "bot_user_id") != NULL &&
 		(rc = put(ent, "bot_user_id",
-		     cJSON_CreateString(jstr(a, "bot_user_id")))) != 0) ||
-	    (jstr(user, "id") != NULL &&
+		     cJSON_CreateString(json_str(a, "bot_user_id")))) != 0) ||
+	    (json_str(user, "id") != NULL &&
 		(rc = put(ent, "user_id",
-		     cJSON_CreateString(jstr(user, "id")))) != 0))
+		     cJSON_CreateString(json_str(user, "id")))) != 0))
 		return rc;
 	/* The bot token comes first, the user's under authed_user. */
 	src[KIND_BOT] = src[KIND_USER] = NULL;
@@ -2017,25 +1591,22 @@ take_install(struct janee_ctx *ctx, const struct profile *p, const cJSON *a,
 		else
 			src[p->scopes[KIND_BOT].n ? KIND_BOT : KIND_USER] = a;
 	} else {
-		if (jstr(a, "access_token") != NULL)
+		if (json_str(a, "access_token") != NULL)
 			src[KIND_BOT] = a;
-		if (jstr(user, "access_token") != NULL)
+		if (json_str(user, "access_token") != NULL)
 			src[KIND_USER] = user;
 	}
 	for (k = 0; k < NKINDS; k++) {
 		if (src[k] == NULL) {
 			if (p->scopes[k].n > 0 && !exchange)
 				return janee_err_set(JANEE_ERR_PROVIDER,
-				    "provider '%s': Slack's answer has no %s "
-				    "token for profile '%s'",
+				    "provider '%s': Slack's answer has no %s token for profile '%s'",
 				    ctx->name, kind_names[k], p->name);
 			continue;
 		}
 		if (p->scopes[k].n == 0)
 			return janee_err_set(JANEE_ERR_PROVIDER,
-			    "provider '%s': Slack issued a %s token, which "
-			    "profile '%s' has no scopes for; nothing was "
-			    "stored",
+			    "provider '%s': Slack issued a %s token, which profile '%s' has no scopes for; nothing was stored",
 			    ctx->name, kind_names[k], p->name);
 		if ((rc = put(ent, kind_names[k], tk = cJSON_CreateObject())) !=
 		    0)
@@ -2043,8 +1614,8 @@ take_install(struct janee_ctx *ctx, const struct profile *p, const cJSON *a,
 		if ((rc = take_token(ctx,
 			 exchange ? "oauth.v2.exchange" : "install", src[k],
 			 tk)) != 0 ||
-		    (rc = check_grant(
-			 ctx, p, (enum kind)k, jstr(src[k], "scope"))) != 0 ||
+		    (rc = check_grant(ctx, p, (enum kind)k,
+			 json_str(src[k], "scope"))) != 0 ||
 		    (rc = identify(ctx, ent, tk, (enum kind)k, test)) != 0)
 			return rc;
 	}
@@ -2121,8 +1692,9 @@ store_install(struct janee_ctx *ctx, const struct profile *p, cJSON *ent)
 	if ((rc = put(profiles, p->name, ent)) != 0)
 		goto out;
 	/* The team's id names the account in the audit trail. */
-	account = janee_strdup(
-	    jstr(ent, "team_id") ? jstr(ent, "team_id") : "unknown team");
+	account =
+	    janee_strdup(json_str(ent, "team_id") ? json_str(ent, "team_id")
+						  : "unknown team");
 	rc = oauth_login_put(ctx, root, account);
 out:
 	ctx->cred_unlock(ctx);
@@ -2152,8 +1724,7 @@ login_exchange(struct janee_ctx *ctx, const struct profile *p, cJSON *ent)
 	    (rc = take_install(ctx, p, a, 1, ent, NULL)) != 0)
 		goto out;
 	ctx->log(ctx,
-	    "converted the legacy token of profile '%s' (oauth.v2.exchange); "
-	    "Slack converts a token only once: remove the secret '%s' now",
+	    "converted the legacy token of profile '%s' (oauth.v2.exchange); Slack converts a token only once: remove the secret '%s' now",
 	    p->name, p->legacy_token_ref);
 out:
 	cJSON_Delete(a);
@@ -2167,16 +1738,10 @@ out:
 static int
 nothing_stored(struct janee_ctx *ctx, int rc)
 {
-	char *m;
-
 	if (rc == JANEE_ERR_USAGE)
 		return rc;
-	m = janee_strdup(janee_err_msg(rc));
-	janee_err_clear();
-	rc = janee_err_set(rc, "provider '%s': %s; nothing was stored",
-	    ctx->name, m ? m : "the answer was not usable");
-	free(m);
-	return rc;
+	return janee_err_wrap(rc, "provider '%s': %s; nothing was stored",
+	    ctx->name, janee_err_msg(rc));
 }
 
 /*
@@ -2191,13 +1756,13 @@ login_browser(struct janee_ctx *ctx, const struct janee_login_ui *ui,
 {
 	struct slack *t = ctx->state;
 	const char *conf = t->redirect_uri ? t->redirect_uri : DEFAULT_REDIRECT;
-	struct slack_listener l = { -1, 0 };
-	struct slack_redirect r;
+	struct oauth_listener l = { -1, 0 };
+	struct oauth_redirect r;
 	struct client cl = { NULL, NULL };
 	struct oauth_form f;
 	struct buf pasted;
-	char state[SLACK_NONCE_LEN + 1], verifier[SLACK_NONCE_LEN + 1],
-	    challenge[SLACK_CHALLENGE_LEN + 1], code[64];
+	char state[OAUTH_NONCE_LEN + 1], verifier[OAUTH_NONCE_LEN + 1],
+	    challenge[OAUTH_CHALLENGE_LEN + 1], code[64];
 	char *host = NULL, *path = NULL, *redirect = NULL, *url = NULL;
 	int loopback = is_loopback(conf), port = 0, bare, rc;
 	int paste = !loopback || ui->paste;
@@ -2209,30 +1774,25 @@ login_browser(struct janee_ctx *ctx, const struct janee_login_ui *ui,
 	/* Slack: desktop (localhost) redirects cannot request bot scopes. */
 	if (loopback && p->scopes[KIND_BOT].n > 0) {
 		rc = janee_err_set(JANEE_ERR_CONFIG,
-		    "provider '%s': profile '%s' has bot scopes, which Slack "
-		    "refuses on a loopback (desktop) redirect; set "
-		    "'redirect_uri' to an https:// address registered for the "
-		    "app and paste the code",
+		    "provider '%s': profile '%s' has bot scopes, which Slack refuses on a loopback (desktop) redirect; set 'redirect_uri' to an https:// address registered for the app and paste the code",
 		    ctx->name, p->name);
 		goto out;
 	}
 	if ((rc = client_get(ctx, p, &cl)) != 0 ||
-	    (rc = slack_nonce(state)) != 0 ||
-	    (rc = slack_nonce(verifier)) != 0 ||
-	    (rc = slack_pkce_challenge(verifier, challenge)) != 0)
+	    (rc = oauth_nonce(state)) != 0 ||
+	    (rc = oauth_nonce(verifier)) != 0 ||
+	    (rc = oauth_pkce_challenge(verifier, challenge)) != 0)
 		goto out;
 	if (loopback) {
 		if ((rc = loopback_parts(ctx, conf, &host, &port, &path)) != 0)
 			goto out;
 		if (paste && port == 0) {
 			rc = janee_err_set(JANEE_ERR_CONFIG,
-			    "provider '%s': pasting the answer of a loopback "
-			    "redirect needs its port in 'redirect_uri' "
-			    "(http://127.0.0.1:PORT/PATH)",
+			    "provider '%s': pasting the answer of a loopback redirect needs its port in 'redirect_uri' (http://127.0.0.1:PORT/PATH)",
 			    ctx->name);
 			goto out;
 		}
-		if (!paste && (rc = slack_listen(port, &l)) != 0)
+		if (!paste && (rc = oauth_listen(port, &l)) != 0)
 			goto out;
 		redirect = janee_asprintf(
 		    "http://%s:%d%s", host, paste ? port : l.port, path);
@@ -2248,43 +1808,38 @@ login_browser(struct janee_ctx *ctx, const struct janee_login_ui *ui,
 		ui->show_url(ui->arg, url);
 	else
 		ctx->log(ctx,
-		    "to install profile '%s', open this address in a browser "
-		    "and approve:\n  %s",
+		    "to install profile '%s', open this address in a browser and approve:\n  %s",
 		    p->name, url);
 	if (paste) {
 		ctx->log(ctx,
-		    "then paste the address the browser was sent to "
-		    "(or just the code) here and press Enter:");
+		    "then paste the address the browser was sent to (or just the code) here and press Enter:");
 		if ((rc = read_paste(ui, &pasted)) != 0 ||
-		    (rc = slack_redirect_parse(pasted.p, NULL, &r)) != 0) {
+		    (rc = oauth_redirect_parse(pasted.p, NULL, &r)) != 0) {
 			rc = nothing_stored(ctx, rc);
 			goto out;
 		}
 	} else {
 		ctx->log(ctx,
-		    "waiting for the browser on 127.0.0.1:%d (at most "
-		    "%lld minutes; Ctrl-C cancels)",
+		    "waiting for the browser on 127.0.0.1:%d (at most %lld minutes; Ctrl-C cancels)",
 		    l.port, (long long)(LOGIN_TIMEOUT_MS / 60000));
-		if ((rc = slack_listen_wait(&l, path, LOGIN_TIMEOUT_MS,
+		if ((rc = oauth_listen_wait(&l, path, LOGIN_TIMEOUT_MS,
 			 ui ? ui->waiting : NULL, ui ? ui->arg : NULL, &r)) !=
 		    0) {
 			rc = nothing_stored(ctx, rc);
 			goto out;
 		}
 	}
-	slack_listener_close(&l);
+	oauth_listener_close(&l);
 	if (r.error != NULL) {
 		char e[64];
 
 		janee_clean_text(r.error, e, sizeof(e));
 		rc = strcmp(e, "access_denied") == 0
 		    ? janee_err_set(JANEE_ERR_DENIED,
-			  "provider '%s': the install of profile '%s' was "
-			  "denied in the browser; nothing was stored",
+			  "provider '%s': the install of profile '%s' was denied in the browser; nothing was stored",
 			  ctx->name, p->name)
 		    : janee_err_set(JANEE_ERR_PROVIDER,
-			  "provider '%s': Slack ended the install with error "
-			  "'%s'; nothing was stored",
+			  "provider '%s': Slack ended the install with error '%s'; nothing was stored",
 			  ctx->name, e);
 		goto out;
 	}
@@ -2294,11 +1849,9 @@ login_browser(struct janee_ctx *ctx, const struct janee_login_ui *ui,
 	 * since only this login knows the verifier.
 	 */
 	bare = paste && strpbrk(pasted.p, "/?") == NULL;
-	if (!bare && (r.state == NULL || !slack_state_equal(r.state, state))) {
+	if (!bare && (r.state == NULL || !oauth_state_equal(r.state, state))) {
 		rc = janee_err_set(JANEE_ERR_DENIED,
-		    "provider '%s': the answer's state does not match this "
-		    "login (a forged or stale redirect); nothing was stored: "
-		    "run the login again",
+		    "provider '%s': the answer's state does not match this login (a forged or stale redirect); nothing was stored: run the login again",
 		    ctx->name);
 		goto out;
 	}
@@ -2310,8 +1863,8 @@ login_browser(struct janee_ctx *ctx, const struct janee_login_ui *ui,
 		 sizeof(code))) == 0)
 		rc = take_install(ctx, p, a, 0, ent, NULL);
 out:
-	slack_listener_close(&l);
-	slack_redirect_free(&r);
+	oauth_listener_close(&l);
+	oauth_redirect_free(&r);
 	cJSON_Delete(a);
 	janee_secret_free(cl.secret);
 	oauth_form_free(&f);
@@ -2349,20 +1902,18 @@ slack_login(struct janee_ctx *ctx, const struct janee_login_ui *ui)
 		if ((tk = cJSON_GetObjectItemCaseSensitive(
 			 ent, kind_names[k])) != NULL)
 			ctx->log(ctx,
-			    "profile '%s': %s token for team %s, scopes %s; it "
-			    "rotates by itself",
-			    p->name, kind_names[k], jstr(ent, "team_id"),
-			    jstr(tk, "scope") ? jstr(tk, "scope")
-					      : "(not said)");
+			    "profile '%s': %s token for team %s, scopes %s; it rotates by itself",
+			    p->name, kind_names[k], json_str(ent, "team_id"),
+			    json_str(tk, "scope") ? json_str(tk, "scope")
+						  : "(not said)");
 	return store_install(ctx, p, ent);
 }
 
 const struct janee_provider slack_provider = {
 	.version = JANEE_PROVIDER_VERSION,
 	.type = "slack",
-	.summary = "Slack app installs with rotating tokens",
-	.caps = JANEE_CAP_BROWSER_LOGIN | JANEE_CAP_NARROW | JANEE_CAP_REFRESH |
-	    JANEE_CAP_REVOKE,
+	.summary =
+	    "Slack app installs with rotating tokens (lease_end: expire by default)",
 	.configure = slack_configure,
 	.unconfigure = slack_free,
 	.mint = slack_mint,

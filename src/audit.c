@@ -3,20 +3,21 @@
 
 #include <openssl/evp.h>
 
-#include "audit.h"
+#include "audit-int.h"
 #include "buf.h"
 #include "util.h"
 
-#define HASH_LEN 32
+#define HASH_LEN AUDIT_HASH_LEN
 #define HEAD_KEY "audit.head"
 
 /*
- * Decimal digits of v, then `sep`, into out (24 bytes); returns the length.
+ * Decimal digits of v, then `sep` (none when 0), into out (24 bytes);
+ * returns the length.
  * Not printf: verify encodes ten numbers a row, and two vsnprintf calls
  * for each were a third of its time.
  */
-static size_t
-fmt_dec(int64_t v, char sep, char out[24])
+size_t
+audit_dec(int64_t v, char sep, char out[24])
 {
 	char tmp[20];
 	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
@@ -30,14 +31,19 @@ fmt_dec(int64_t v, char sep, char out[24])
 		out[i++] = '-';
 	while (n > 0)
 		out[i++] = tmp[--n];
-	out[i++] = sep;
+	if (sep != 0)
+		out[i++] = sep;
 	return i;
 }
 
 /*
  * The canonical encoding of a row: each field as "<len>:<bytes>," with a
  * NULL field as "-,", in a fixed order, the time in ISO 8601.  Lengths make
- * it unambiguous whatever the fields contain.
+ * it unambiguous whatever the fields contain.  A row that records a lease
+ * snapshot (schema 7) is "janee-audit-v2," with the snapshot and its
+ * digest as a ninth and tenth field; one without is encoded as before, so
+ * rows written before the snapshot existed keep their hashes, and no v1
+ * encoding equals a v2 one.
  */
 static int
 canon_field(struct buf *b, const char *s)
@@ -48,28 +54,105 @@ canon_field(struct buf *b, const char *s)
 	if (s == NULL)
 		return buf_add(b, "-,", 2);
 	len = strlen(s);
-	if (buf_add(b, num, fmt_dec((int64_t)len, ':', num)) != 0 ||
+	if (buf_add(b, num, audit_dec((int64_t)len, ':', num)) != 0 ||
 	    buf_add(b, s, len) != 0)
 		return JANEE_ERR_NOMEM;
 	return buf_add(b, ",", 1);
 }
 
-static int
-canon_row(struct buf *b, int64_t seq, int64_t ts_ms, const char *const f[8])
+/* v as n decimal digits into p. */
+static char *
+digits(char *p, unsigned v, int n)
+{
+	while (n-- > 0) {
+		p[n] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	return p;
+}
+
+/*
+ * janee_time_fmt, for the chain: rows come in time order, so the date is
+ * worked out once a day (days to civil date as in H. Hinnant, "chrono-
+ * Compatible Low-Level Date Algorithms") and only the time of day for
+ * each row; formatting the time was a tenth of verify.  The bytes are
+ * janee_time_fmt's (tests/unit/test-audit.c compares them); times it
+ * would not print as a date go to it.
+ */
+void
+audit_time_fmt(struct audit_day *d, int64_t ms, char out[JANEE_TIME_LEN])
+{
+	int64_t day, z, era, doe, yoe, doy, mp, y;
+	unsigned rem;
+
+	/*
+	 * Outside 0000-01-01 to 9999-12-31 janee_time_fmt writes
+	 * "invalid-time"; said here, since it would overflow near INT64_MIN
+	 * (a ts_ms someone set in the ledger).  Before 1970 it formats.
+	 */
+	if (ms < -62167219200000LL || ms >= 253402300800000LL) {
+		snprintf(out, JANEE_TIME_LEN, "invalid-time");
+		return;
+	}
+	if (ms < 0) {
+		janee_time_fmt(ms, out);
+		return;
+	}
+	day = ms / 86400000;
+	rem = (unsigned)(ms % 86400000);
+	if (!d->valid || d->day != day) {
+		z = day + 719468;
+		era = z / 146097;
+		doe = z - era * 146097;
+		yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+		y = yoe + era * 400;
+		doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+		mp = (5 * doy + 2) / 153;
+		digits(
+		    d->date + 8, (unsigned)(doy - (153 * mp + 2) / 5 + 1), 2);
+		mp = mp < 10 ? mp + 3 : mp - 9;
+		y += mp <= 2;
+		digits(d->date, (unsigned)y, 4);
+		digits(d->date + 5, (unsigned)mp, 2);
+		d->date[4] = d->date[7] = '-';
+		d->date[10] = 'T';
+		d->day = day;
+		d->valid = 1;
+	}
+	memcpy(out, d->date, 11);
+	digits(out + 11, rem / 3600000, 2);
+	out[13] = ':';
+	digits(out + 14, rem / 60000 % 60, 2);
+	out[16] = ':';
+	digits(out + 17, rem / 1000 % 60, 2);
+	out[19] = '.';
+	digits(out + 20, rem % 1000, 3);
+	out[23] = 'Z';
+	out[24] = '\0';
+}
+
+int
+audit_canon_row(struct buf *b, struct audit_day *d, int64_t seq, int64_t ts_ms,
+    const char *const f[8], const char *lease, const char *digest)
 {
 	char ts[JANEE_TIME_LEN], num[24];
 	int i, rc;
 
-	janee_time_fmt(ts_ms, ts);
+	audit_time_fmt(d, ts_ms, ts);
 	buf_reset(b);
-	if ((rc = buf_add(b, "janee-audit-v1,", 15)) != 0 ||
-	    (rc = buf_add(b, num, fmt_dec(seq, ',', num))) != 0 ||
+	if ((rc = buf_add(
+		 b, lease ? "janee-audit-v2," : "janee-audit-v1,", 15)) != 0 ||
+	    (rc = buf_add(b, num, audit_dec(seq, ',', num))) != 0 ||
 	    (rc = canon_field(b, ts)) != 0)
 		return rc;
 	for (i = 0; i < 8; i++)
 		if ((rc = canon_field(b, f[i])) != 0)
 			return rc;
-	return 0;
+	if (lease == NULL)
+		return 0;
+	if ((rc = canon_field(b, lease)) != 0)
+		return rc;
+	return canon_field(b, digest);
 }
 
 /*
@@ -77,8 +160,8 @@ canon_row(struct buf *b, int64_t seq, int64_t ts_ms, const char *const f[8])
  * EVP_sha256(): OpenSSL 3 looks that up again, under a lock, on every
  * init (the "Performance" section of crypto(7)).
  */
-static int
-chain_hash(EVP_MD_CTX *md, const EVP_MD *sha256,
+int
+audit_chain_hash(EVP_MD_CTX *md, const EVP_MD *sha256,
     const unsigned char prev[HASH_LEN], const struct buf *canon,
     unsigned char out[HASH_LEN])
 {
@@ -103,8 +186,8 @@ hexval(char c)
 }
 
 /* Lowercase hex only: the form janee writes. */
-static int
-unhex(const char *s, unsigned char out[HASH_LEN])
+int
+audit_unhex(const char *s, unsigned char out[HASH_LEN])
 {
 	size_t i;
 	int hi, lo;
@@ -121,8 +204,8 @@ unhex(const char *s, unsigned char out[HASH_LEN])
 }
 
 /* The head is "<seq>:<hex hash>"; absent means an empty chain. */
-static int
-head_get(struct ledger *lg, int64_t *seq, unsigned char hash[HASH_LEN])
+int
+audit_head_get(struct ledger *lg, int64_t *seq, unsigned char hash[HASH_LEN])
 {
 	char *v = NULL, hex[2 * HASH_LEN + 1];
 	size_t len;
@@ -137,10 +220,9 @@ head_get(struct ledger *lg, int64_t *seq, unsigned char hash[HASH_LEN])
 	}
 	if (rc != 0)
 		return rc;
-	if (sscanf(v, "%lld:%64s", &s, hex) != 2 || unhex(hex, hash) != 0)
+	if (sscanf(v, "%lld:%64s", &s, hex) != 2 || audit_unhex(hex, hash) != 0)
 		rc = janee_err_set(JANEE_ERR_SCHEMA,
-		    "ledger '%s': the audit "
-		    "head is damaged; run: janee audit verify",
+		    "ledger '%s': the audit head is damaged; run: janee audit verify",
 		    lg->path);
 	*seq = s;
 	free(v);
@@ -155,20 +237,27 @@ audit_appender_init(struct ledger *lg, struct audit_appender *a)
 	memset(a, 0, sizeof(*a));
 	a->lg = lg;
 	buf_init(&a->canon, 1 << 20);
+	buf_init(&a->snap, 1 << 20);
+	buf_init(&a->snapper.canon, 1 << 20);
 	if (sqlite3_get_autocommit(lg->db))
 		return janee_err_set(
 		    JANEE_ERR_INTERNAL, "audit_append outside a transaction");
+	if ((rc = audit_snapper_init(&a->snapper)) != 0)
+		return rc;
 	if ((a->md = EVP_MD_CTX_new()) == NULL)
 		return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
 	if ((a->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL)
 		return janee_err_set(
 		    JANEE_ERR_CRYPTO, "SHA-256 is unavailable");
-	if ((rc = head_get(lg, &a->seq, a->prev)) != 0)
+	if ((rc = audit_head_get(lg, &a->seq, a->prev)) != 0 ||
+	    (rc = audit_seal_begin(lg, a->seq, &a->seal, &a->seal_first,
+		 &a->unkeyed_note)) != 0 ||
+	    (rc = audit_snap_prepare(lg, &a->lease)) != 0)
 		return rc;
 	return ledger_prepare(lg,
 	    "INSERT INTO audit (seq, ts_ms, event, actor, client, provider, "
-	    "lease_id, scopes, outcome, detail, hash) "
-	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	    "lease_id, scopes, outcome, detail, hash, lease, lease_digest) "
+	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	    &a->insert);
 }
 
@@ -180,15 +269,29 @@ audit_appender_add(struct audit_appender *a, const struct audit_event *ev)
 	const char *f[8] = { ev->event, ev->actor, ev->client, ev->provider,
 		ev->lease_id, ev->scopes, ev->outcome, ev->detail };
 	sqlite3_stmt *st = a->insert;
+	const char *lease = NULL, *digest = NULL;
 	int64_t seq = a->seq + 1, ts;
-	int rc, i;
+	int rc, i, found = 0;
 
 	if (st == NULL || sqlite3_get_autocommit(a->lg->db))
 		return janee_err_set(
 		    JANEE_ERR_INTERNAL, "audit_append outside a transaction");
 	ts = ev->ts_ms ? ev->ts_ms : janee_now_ms();
-	if ((rc = canon_row(&a->canon, seq, ts, f)) != 0 ||
-	    (rc = chain_hash(a->md, a->sha256, a->prev, &a->canon, hash)) != 0)
+	/* The lease as this transaction leaves it (the broker wrote it). */
+	if (ev->lease_id != NULL &&
+	    (rc = audit_snap_take(a->lg, &a->snapper, a->lease, ev->lease_id,
+		 &a->snap, &found)) != 0)
+		return rc;
+	/* "WORDS DIGEST": the words, and the digest in a column of its own. */
+	if (found && a->snap.len > AUDIT_DIGEST_HEX + 1) {
+		lease = a->snap.p;
+		digest = a->snap.p + a->snap.len - AUDIT_DIGEST_HEX;
+		a->snap.p[a->snap.len - AUDIT_DIGEST_HEX - 1] = '\0';
+	}
+	if ((rc = audit_canon_row(
+		 &a->canon, &a->day, seq, ts, f, lease, digest)) != 0 ||
+	    (rc = audit_chain_hash(
+		 a->md, a->sha256, a->prev, &a->canon, hash)) != 0)
 		return rc;
 	janee_hex(hash, HASH_LEN, hex);
 	sqlite3_bind_int64(st, 1, seq);
@@ -196,12 +299,14 @@ audit_appender_add(struct audit_appender *a, const struct audit_event *ev)
 	for (i = 0; i < 8; i++)
 		sqlite3_bind_text(st, 3 + i, f[i], -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 11, hex, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 12, lease, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 13, digest, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st) == SQLITE_DONE
 	    ? 0
 	    : ledger_fail(a->lg, "cannot append to the audit chain");
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
-	if (rc != 0)
+	if (rc != 0 || (rc = audit_witness_add(a->lg, seq, hex, ev)) != 0)
 		return rc;
 	a->seq = seq;
 	memcpy(a->prev, hash, HASH_LEN);
@@ -219,18 +324,31 @@ audit_appender_finish(struct audit_appender *a)
 		return 0;
 	janee_hex(a->prev, HASH_LEN, hex);
 	snprintf(head, sizeof(head), "%lld:%s", (long long)a->seq, hex);
-	if ((rc = ledger_meta_set(a->lg, HEAD_KEY, head, strlen(head))) == 0)
-		a->dirty = 0;
-	return rc;
+	if ((rc = ledger_meta_set(a->lg, HEAD_KEY, head, strlen(head))) != 0)
+		return rc;
+	/* The new head under the key, in the same transaction. */
+	if (a->seal &&
+	    (rc = audit_seal_write(a->lg,
+		 a->seal_first ? a->seal_first : a->seq, a->seq, a->prev,
+		 a->unkeyed_note)) != 0)
+		return rc;
+	if (a->seal && a->seal_first == 0)
+		a->seal_first = a->seq;
+	a->unkeyed_note = 0;
+	a->dirty = 0;
+	return 0;
 }
 
 void
 audit_appender_free(struct audit_appender *a)
 {
 	sqlite3_finalize(a->insert);
+	sqlite3_finalize(a->lease);
 	EVP_MD_CTX_free(a->md);
 	EVP_MD_free(a->sha256);
 	buf_free(&a->canon);
+	buf_free(&a->snap);
+	audit_snapper_free(&a->snapper);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -267,154 +385,6 @@ col(sqlite3_stmt *st, int i)
 	return (const char *)sqlite3_column_text(st, i);
 }
 
-/*
- * Keep the first finding.  "Found" is a non-empty why, not bad_seq != 0:
- * a row numbered 0 must not be mistaken for "nothing found yet".
- */
-static void verify_bad(struct audit_verify *, int64_t, const char *, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-verify_bad(struct audit_verify *v, int64_t seq, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (v->why[0] != '\0')
-		return;
-	v->bad_seq = seq;
-	va_start(ap, fmt);
-	vsnprintf(v->why, sizeof(v->why), fmt, ap);
-	va_end(ap);
-}
-
-int
-audit_verify(struct ledger *lg, struct audit_verify *v)
-{
-	unsigned char prev[HASH_LEN], hash[HASH_LEN], stored[HASH_LEN],
-	    head[HASH_LEN];
-	char hex[2 * HASH_LEN + 1];
-	const char *f[8], *s;
-	sqlite3_stmt *st = NULL;
-	EVP_MD_CTX *md = NULL;
-	EVP_MD *sha256 = NULL;
-	struct buf canon;
-	int64_t seq, expect = 1, head_seq;
-	int rc, step, i, began = 0;
-
-	memset(v, 0, sizeof(*v));
-	memset(prev, 0, sizeof(prev));
-	/*
-	 * The read transaction below is ours to end: inside a caller's, its
-	 * BEGIN would fail and the ROLLBACK would undo the caller's work.
-	 */
-	if (!sqlite3_get_autocommit(lg->db))
-		return janee_err_set(
-		    JANEE_ERR_INTERNAL, "audit_verify inside a transaction");
-	buf_init(&canon, 1 << 20);
-	if ((md = EVP_MD_CTX_new()) == NULL)
-		return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
-	if ((sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL) {
-		rc = janee_err_set(JANEE_ERR_CRYPTO, "SHA-256 is unavailable");
-		goto out;
-	}
-	/* One read transaction: a consistent snapshot under concurrent use. */
-	if ((rc = ledger_exec(lg, "BEGIN")) != 0)
-		goto out;
-	began = 1;
-	if ((rc = head_get(lg, &head_seq, head)) != 0 ||
-	    (rc = ledger_prepare(lg,
-		 "SELECT seq, ts_ms, event, actor, client, "
-		 "provider, lease_id, scopes, outcome, detail, hash FROM audit "
-		 "ORDER BY seq",
-		 &st)) != 0)
-		goto out;
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		seq = sqlite3_column_int64(st, 0);
-		/*
-		 * The encoding reads fields as C strings: bytes hidden after a
-		 * NUL would not be covered by the hash, so such a field is an
-		 * edit in itself (janee never writes one).
-		 */
-		for (i = 0; i < 9; i++) {
-			s = col(st, 2 + i);
-			if (i < 8)
-				f[i] = s;
-			if (s != NULL &&
-			    (size_t)sqlite3_column_bytes(st, 2 + i) !=
-				strlen(s))
-				verify_bad(v, seq, "a field holds a NUL byte");
-		}
-		/*
-		 * seq is the primary key, read in order, so it can only fall
-		 * short of expect on the first row, numbered 0 or less.  That
-		 * row cannot be named by its seq (0 reads as "the chain
-		 * holds"): name row 1, where the chain should start.
-		 */
-		if (seq > expect)
-			verify_bad(v, seq, "a row before it is missing");
-		else if (seq < expect)
-			verify_bad(v, expect,
-			    "a row numbered %lld was "
-			    "inserted before it",
-			    (long long)seq);
-		if ((rc = canon_row(
-			 &canon, seq, sqlite3_column_int64(st, 1), f)) != 0 ||
-		    (rc = chain_hash(md, sha256, prev, &canon, hash)) != 0)
-			goto out;
-		/*
-		 * Compare in the form janee writes, lowercase hex: decoding
-		 * the stored hash is needed only when it differs.
-		 */
-		janee_hex(hash, HASH_LEN, hex);
-		s = col(st, 10);
-		if (s != NULL && sqlite3_column_bytes(st, 10) == 2 * HASH_LEN &&
-		    memcmp(s, hex, 2 * HASH_LEN) == 0)
-			memcpy(prev, hash, HASH_LEN);
-		else {
-			verify_bad(v, seq,
-			    "its content or position does not "
-			    "match its hash");
-			/* Chain on the stored hash: one edit is reported once. */
-			if (unhex(s, stored) == 0)
-				memcpy(prev, stored, HASH_LEN);
-			else
-				memcpy(prev, hash, HASH_LEN);
-		}
-		expect = seq + 1;
-		v->rows++;
-	}
-	if (step != SQLITE_DONE) {
-		rc = ledger_fail(lg, "cannot read the audit chain");
-		goto out;
-	}
-	/*
-	 * The head catches what the chain cannot: rows cut off the end, or
-	 * rows added after it with valid hashes.  Name the first row that
-	 * differs from what the head records, not the last good one.
-	 */
-	if (expect - 1 < head_seq)
-		verify_bad(v, expect,
-		    "rows at the end of the chain were "
-		    "removed");
-	else if (expect - 1 > head_seq)
-		verify_bad(v, head_seq + 1,
-		    "rows were added after the "
-		    "recorded head");
-	else if (memcmp(head, prev, HASH_LEN) != 0)
-		verify_bad(v, head_seq,
-		    "the chain does not end at the "
-		    "recorded head");
-	janee_hex(prev, HASH_LEN, v->head);
-out:
-	sqlite3_finalize(st);
-	if (began)
-		ledger_rollback(lg); /* ends the read transaction */
-	EVP_MD_CTX_free(md);
-	EVP_MD_free(sha256);
-	buf_free(&canon);
-	return rc;
-}
-
 void
 audit_filter_init(struct audit_filter *f)
 {
@@ -425,7 +395,8 @@ audit_filter_init(struct audit_filter *f)
 
 #define AUDIT_SELECT \
 	"SELECT seq, ts_ms, event, actor, client, provider, lease_id, " \
-	"scopes, outcome, detail, hash FROM audit "
+	"scopes, outcome, detail, hash, lease || ' ' || lease_digest " \
+	"FROM audit "
 #define AUDIT_WHERE(ts) \
 	"WHERE " ts " >= ?1 AND " ts " < ?2 " \
 	"AND (?3 IS NULL OR provider = ?3) AND (?4 IS NULL OR event = ?4) " \
@@ -480,6 +451,7 @@ audit_each(struct ledger *lg, const struct audit_filter *f,
 		r.outcome = col(st, 8);
 		r.detail = col(st, 9);
 		r.hash = col(st, 10);
+		r.lease = col(st, 11);
 		if ((rc = fn(&r, arg)) != 0)
 			break;
 	}
@@ -494,7 +466,7 @@ const char *const audit_event_names[] = { "requested", "approved", "denied",
 	"revoke_failed", "irrevocable", "reconciled", "reconcile_failed",
 	"orphaned", "login", "login_broken", "logout", "secret_set",
 	"secret_rm", "secret_rekey", "secret_resolved", "init", "export",
-	"api_call", NULL };
+	"session_granted", "session_grant_revoked", "api_call", NULL };
 
 int
 audit_event_known(const char *name)

@@ -6,7 +6,9 @@
 #include "audit.h"
 #include "broker.h"
 #include "credentials.h"
+#include "grant.h"
 #include "janee/http.h"
+#include "json.h"
 #include "login-guard.h"
 #include "policy.h"
 #include "secretref.h"
@@ -63,6 +65,59 @@ out:
 }
 
 int
+broker_session_leases(struct broker *b, const char *session,
+    int (*fn)(const struct lease *l, void *arg), void *arg)
+{
+	struct lease_filter f = { .active_only = 1, .session = session };
+
+	return lease_each(b->lg, &f, fn, arg);
+}
+
+/* JANEE_ERR_NOT_FOUND unless lease_id is one of session's leases. */
+static int
+session_owns(struct broker *b, const char *session, const char *lease_id)
+{
+	struct lease l;
+	int mine;
+
+	if (session == NULL || lease_load(b->lg, lease_id, &l) != 0) {
+		janee_err_clear();
+		mine = 0;
+	} else {
+		mine = l.session != NULL && strcmp(l.session, session) == 0;
+		lease_free(&l);
+	}
+	if (!mine)
+		return janee_err_set(JANEE_ERR_NOT_FOUND,
+		    "lease '%s' is not one of this session's; list_leases shows them",
+		    lease_id);
+	return 0;
+}
+
+int
+broker_session_end(struct broker *b, const char *session, const char *lease_id,
+    const char *why)
+{
+	int rc;
+
+	if ((rc = session_owns(b, session, lease_id)) != 0)
+		return rc;
+	return broker_end(b, lease_id, why);
+}
+
+int
+broker_session_collect(struct broker *b, const char *session,
+    const char *lease_id, struct broker_grant *g)
+{
+	int rc;
+
+	memset(g, 0, sizeof(*g));
+	if ((rc = session_owns(b, session, lease_id)) != 0)
+		return rc;
+	return broker_collect(b, lease_id, g);
+}
+
+int
 broker_next_due(struct broker *b, int64_t *due_ms)
 {
 	int64_t n = 0;
@@ -70,8 +125,7 @@ broker_next_due(struct broker *b, int64_t *due_ms)
 
 	/* The partial index on due active leases answers this directly. */
 	if ((rc = ledger_count(b->lg,
-		 "SELECT coalesce(min(next_attempt_ms), 0) FROM leases "
-		 "WHERE state = 'active'",
+		 "SELECT coalesce(min(next_attempt_ms), 0) FROM leases WHERE state = 'active'",
 		 &n)) != 0)
 		return rc;
 	*due_ms = n ? n : INT64_MAX;
@@ -85,16 +139,23 @@ store_trouble(int rc)
 	return rc == JANEE_ERR_LOCKED || rc == JANEE_ERR_BAD_KEY;
 }
 
-static void
-prov_log(struct janee_ctx *ctx, const char *fmt, ...)
+/* secret:NAME for secretref_resolve: the store, unlocked on need. */
+static int
+sealed_lookup(void *arg, const char *name, struct janee_secret **out)
 {
-	va_list ap;
+	struct broker *b = arg;
+	int rc;
 
-	fprintf(stderr, "janee: %s: ", ctx->name);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
+	*out = NULL;
+	if ((rc = broker_unlock(b)) != 0)
+		return rc;
+	return secret_get(b->lg, b->store, name, out);
+}
+
+int
+broker_resolve(struct broker *b, const char *ref, struct janee_secret **out)
+{
+	return secretref_resolve(ref, sealed_lookup, b, out);
 }
 
 /*
@@ -109,13 +170,11 @@ prov_secret_get(
 	/* Only the scheme is shown: the string may be a pasted secret. */
 	if (secretref_kind(ref) == SECRETREF_NONE)
 		return janee_err_set(JANEE_ERR_CONFIG,
-		    "provider '%s': %s%.*s%s is not a secret reference; use "
-		    "secret:NAME, env:VAR, file:PATH, keyring:SERVICE/ACCOUNT "
-		    "or vault://MOUNT/PATH#FIELD",
+		    "provider '%s': %s%.*s%s is not a secret reference; use secret:NAME, env:VAR, file:PATH, keyring:SERVICE/ACCOUNT or vault://MOUNT/PATH#FIELD",
 		    ctx->name, strchr(ref, ':') ? "'" : "a value",
 		    strchr(ref, ':') ? (int)strcspn(ref, ":") + 1 : 0, ref,
 		    strchr(ref, ':') ? "...'" : " (not shown)");
-	return secretref_resolve(ref, secretref_broker_sealed, ctx->core, out);
+	return broker_resolve(ctx->core, ref, out);
 }
 
 static int
@@ -161,11 +220,10 @@ prov_login_gone(
 	said = janee_err_pending()
 	    ? janee_strdup(janee_err_msg(rc))
 	    : janee_asprintf("provider '%s': %s", ctx->name, why);
-	janee_err_clear();
 	/* Said once, for everyone: the next request sees it at once. */
 	if (prov_cred_broken(ctx, why) != 0)
 		janee_err_clear();
-	rc = janee_err_set(JANEE_ERR_PROVIDER,
+	rc = janee_err_wrap(JANEE_ERR_PROVIDER,
 	    "%s; the login no longer works: run: janee login %s%s%s",
 	    said ? said : why, ctx->name, profile ? " --profile " : "",
 	    profile ? profile : "");
@@ -177,7 +235,7 @@ static int
 prov_cred_lock(struct janee_ctx *ctx)
 {
 	struct broker *b = ctx->core;
-	struct prov *pv = config_find(b->cfg, ctx->name);
+	struct prov *pv = b->cfg ? config_find(b->cfg, ctx->name) : NULL;
 
 	if (pv == NULL || pv->login_fd >= 0)
 		return janee_err_set(JANEE_ERR_INTERNAL, "login lock misuse");
@@ -188,7 +246,7 @@ static void
 prov_cred_unlock(struct janee_ctx *ctx)
 {
 	struct broker *b = ctx->core;
-	struct prov *pv = config_find(b->cfg, ctx->name);
+	struct prov *pv = b->cfg ? config_find(b->cfg, ctx->name) : NULL;
 
 	if (pv != NULL) {
 		cred_unlock(pv->login_fd);
@@ -196,6 +254,24 @@ prov_cred_unlock(struct janee_ctx *ctx)
 	}
 }
 
+/* Whether janee holds the lease live; 1 when the ledger cannot say. */
+static int
+prov_lease_live(struct janee_ctx *ctx, const char *lease_id)
+{
+	struct broker *b = ctx->core;
+	struct lease l;
+	int rc, live;
+
+	if ((rc = lease_load(b->lg, lease_id, &l)) != 0) {
+		janee_err_clear();
+		return rc != JANEE_ERR_NOT_FOUND;
+	}
+	live = !lease_state_final(l.state);
+	lease_free(&l);
+	return live;
+}
+
+/* Whether the lease is still minting; 1 when the ledger cannot say. */
 static int
 prov_lease_minting(struct janee_ctx *ctx, const char *lease_id)
 {
@@ -204,8 +280,7 @@ prov_lease_minting(struct janee_ctx *ctx, const char *lease_id)
 	int minting = 1;
 
 	if (ledger_prepare(b->lg,
-		"SELECT count(*) FROM leases WHERE id = ? AND state = "
-		"'minting'",
+		"SELECT count(*) FROM leases WHERE id = ? AND state = 'minting'",
 		&st) != 0) {
 		janee_err_clear(); /* keep what the ledger cannot judge */
 		return 1;
@@ -221,8 +296,6 @@ void
 broker_init(struct broker *b, struct ledger *lg, const struct home *h,
     struct config *cfg, struct keysrc *ks)
 {
-	size_t i;
-
 	memset(b, 0, sizeof(*b));
 	b->lg = lg;
 	b->home = h;
@@ -230,19 +303,24 @@ broker_init(struct broker *b, struct ledger *lg, const struct home *h,
 	b->ks = ks;
 	b->actor = "user";
 	b->client = "cli";
-	for (i = 0; cfg != NULL && i < cfg->n; i++) {
-		cfg->provs[i].ctx.core = b;
-		cfg->provs[i].ctx.secret_get = prov_secret_get;
-		cfg->provs[i].ctx.cred_get = prov_cred_get;
-		cfg->provs[i].ctx.cred_put = prov_cred_put;
-		cfg->provs[i].ctx.cred_broken = prov_cred_broken;
-		cfg->provs[i].ctx.login_gone = prov_login_gone;
-		cfg->provs[i].ctx.cred_lock = prov_cred_lock;
-		cfg->provs[i].ctx.cred_unlock = prov_cred_unlock;
-		cfg->provs[i].ctx.lease_minting = prov_lease_minting;
-		cfg->provs[i].ctx.now_ms = clock_ms;
-		cfg->provs[i].ctx.log = prov_log;
-	}
+}
+
+void
+broker_services(struct broker *b, struct janee_ctx *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->core = b;
+	out->secret_get = prov_secret_get;
+	out->cred_get = prov_cred_get;
+	out->cred_put = prov_cred_put;
+	out->cred_broken = prov_cred_broken;
+	out->login_gone = prov_login_gone;
+	out->cred_lock = prov_cred_lock;
+	out->cred_unlock = prov_cred_unlock;
+	out->lease_live = prov_lease_live;
+	out->lease_minting = prov_lease_minting;
+	out->now_ms = clock_ms;
+	out->log = config_ctx_log;
 }
 
 void
@@ -343,11 +421,12 @@ enum verdict { VERDICT_APPROVED, VERDICT_PENDING, VERDICT_DENIED };
 /*
  * Record the request and the decision durably: requested, then approved
  * and minting, or denied, or nothing more while a person decides; with
- * their audit events, in one transaction.
+ * their audit events, in one transaction.  grant_id: the session grant
+ * that approved it (janee applies the person's grant), or NULL.
  */
 static int
-record_request(
-    struct broker *b, struct lease *l, enum verdict v, const char *why)
+record_request(struct broker *b, struct lease *l, enum verdict v,
+    const char *why, const char *grant_id)
 {
 	char who[256];
 	struct audit_event ev = { .actor = b->actor,
@@ -371,8 +450,12 @@ record_request(
 		l->state = LEASE_APPROVED;
 		l->approved_ms = clock_ms();
 		ev.event = "approved";
+		if (grant_id != NULL)
+			ev.actor = "janee";
 		if ((rc = lease_save(b->lg, l, LEASE_REQUESTED)) != 0 ||
-		    (rc = audit_append(b->lg, &ev)) != 0)
+		    (rc = audit_append(b->lg, &ev)) != 0 ||
+		    (grant_id != NULL &&
+			(rc = grant_link(b->lg, grant_id, l->id)) != 0))
 			goto fail;
 		l->state = LEASE_MINTING;
 		if ((rc = lease_save(b->lg, l, LEASE_APPROVED)) != 0)
@@ -406,8 +489,7 @@ broker_route(
 
 	if (pv->pol.approval == APPROVAL_DENY) {
 		janee_err_set(JANEE_ERR_DENIED,
-		    "provider '%s' is set to deny every request (approval: "
-		    "deny)",
+		    "provider '%s' is set to deny every request (approval: deny)",
 		    pv->name);
 		return BROKER_DENY;
 	}
@@ -418,6 +500,7 @@ broker_route(
 		return BROKER_AUTO;
 	else if (pv->pol.approval == APPROVAL_ASK)
 		r = can & BROKER_CAN_PROMPT   ? BROKER_PROMPT
+		    : can & BROKER_CAN_LINK   ? BROKER_LINK
 		    : can & BROKER_CAN_ELICIT ? BROKER_ELICIT
 					      : BROKER_OUT_OF_BAND;
 	else
@@ -427,28 +510,26 @@ broker_route(
 	if (pv->pol.approval == APPROVAL_ASK &&
 	    !policy_needs_oob(&pv->pol, scopes))
 		janee_err_set(JANEE_ERR_DENIED,
-		    "provider '%s' needs a person to approve (approval: ask) "
-		    "and there is nobody to ask here",
+		    "provider '%s' needs a person to approve (approval: ask) and there is nobody to ask here",
 		    pv->name);
 	else
 		janee_err_set(JANEE_ERR_DENIED,
-		    "provider '%s' needs a person to approve with 'janee "
-		    "approve' and nothing here can wait for that",
+		    "provider '%s' needs a person to approve with 'janee approve' and nothing here can wait for that",
 		    pv->name);
 	return BROKER_DENY;
 }
 
 static int
-revoke_at_provider(
-    struct broker *b, struct prov *pv, const struct janee_secret *tok)
+revoke_at_provider(struct broker *b, struct prov *pv, const char *lease_id,
+    const struct janee_token *tok)
 {
 	int rc;
 
-	if (pv->impl->revoke == NULL || pv->ctx.no_revoke)
+	if (!pv->info.revocable)
 		return JANEE_ERR_UNSUPPORTED;
 	if ((rc = prov_ready(b, pv)) != 0)
 		return rc;
-	return pv->impl->revoke(&pv->ctx, tok);
+	return pv->impl->revoke(&pv->ctx, lease_id, tok);
 }
 
 /* The token was minted but cannot be recorded: revoke it, return none. */
@@ -459,10 +540,9 @@ fail_closed(struct broker *b, struct prov *pv, struct lease *l,
 	char *msg;
 
 	msg = janee_strdup(janee_err_msg(rc));
-	if (revoke_at_provider(b, pv, tok->token) != 0)
+	if (revoke_at_provider(b, pv, l->id, tok) != 0)
 		fprintf(stderr,
-		    "janee: could not revoke the unrecorded token "
-		    "of lease %s at '%s'; it ends at its provider expiry\n",
+		    "janee: could not revoke the unrecorded token of lease %s at '%s'; it ends at its provider expiry\n",
 		    l->id, pv->name);
 	janee_token_clear(tok);
 	janee_err_clear();
@@ -491,29 +571,199 @@ lease_new(struct broker *b, struct prov *pv, struct broker_req *req,
 		return rc;
 	l->state = LEASE_REQUESTED;
 	l->created_ms = clock_ms();
-	*refusal =
-	    policy_check(pv, &req->scopes, &req->repositories, &req->ttl_s);
+	*refusal = policy_check(pv, &req->scopes, &req->resources, &req->ttl_s);
 	l->ttl_s = req->ttl_s > 0 ? req->ttl_s : 1;
 	if ((l->requested = lease_scopes_json(&req->scopes)) == NULL ||
-	    (req->repositories.n > 0 &&
-		(l->repositories = lease_scopes_json(&req->repositories)) ==
-		    NULL))
+	    (req->resources.n > 0 &&
+		(l->repositories = lease_scopes_json(&req->resources)) == NULL))
 		return JANEE_ERR_NOMEM;
 	return 0;
 }
 
 /*
+ * A token as the provider's info describes it: the primary part there
+ * and not empty, no part the info does not name; a part the info calls
+ * secret is secret, whatever the provider flagged.
+ */
+static int
+token_check(struct prov *pv, struct janee_token *t)
+{
+	const struct janee_part_info *pi, *prim = prov_primary(pv);
+	const struct janee_secret *v = janee_token_get(t, prim->name);
+	size_t i;
+
+	if (v == NULL || v->len == 0)
+		return janee_err_set(JANEE_ERR_PROVIDER,
+		    "provider '%s' returned no token", pv->name);
+	for (i = 0; i < t->nparts; i++) {
+		if ((pi = prov_part(pv, t->parts[i].name)) == NULL)
+			return janee_err_set(JANEE_ERR_PROVIDER,
+			    "provider '%s' returned a token part '%s' it does not declare",
+			    pv->name, t->parts[i].name);
+		t->parts[i].flags |= pi->flags;
+	}
+	return 0;
+}
+
+/* A token sealed as the one part "token": its bytes alone, as ever. */
+static int
+token_is_plain(const struct janee_token *t)
+{
+	return t->nparts == 1 && strcmp(t->parts[0].name, "token") == 0;
+}
+
+/*
+ * Seal every part of t for revocation: a one-part "token" as its bytes
+ * (what janee has always sealed), other tokens as a NUL byte (which no
+ * token starts with: tokens are text) and {"parts": [{"name", "value",
+ * "secret"}]}.
+ */
+static int
+seal_token(struct broker *b, struct lease *l, const struct janee_token *t)
+{
+	cJSON *o, *a, *e;
+	char *s = NULL, *blob = NULL;
+	size_t i, n = 0;
+	int rc = 0;
+
+	if (token_is_plain(t))
+		return store_seal(b->store, "lease-token", l->id,
+		    t->parts[0].value->data, t->parts[0].value->len, &l->sealed,
+		    &l->sealed_len);
+	if ((o = cJSON_CreateObject()) == NULL ||
+	    (rc = json_put(o, "parts", a = cJSON_CreateArray())) != 0)
+		goto out;
+	for (i = 0; i < t->nparts && rc == 0; i++)
+		if ((rc = json_push(a, e = cJSON_CreateObject())) != 0 ||
+		    (rc = json_put(e, "name",
+			 cJSON_CreateString(t->parts[i].name))) != 0 ||
+		    (rc = json_put(e, "value",
+			 cJSON_CreateString(
+			     (const char *)t->parts[i].value->data))) != 0 ||
+		    (rc = json_put(e, "secret",
+			 cJSON_CreateBool(
+			     t->parts[i].flags & JANEE_PART_SECRET))) != 0)
+			goto out;
+	if ((s = cJSON_PrintUnformatted(o)) == NULL ||
+	    (blob = malloc((n = strlen(s) + 1))) == NULL) {
+		rc = janee_err_set(JANEE_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	blob[0] = '\0';
+	memcpy(blob + 1, s, n - 1);
+	rc = store_seal(b->store, "lease-token", l->id, blob, n, &l->sealed,
+	    &l->sealed_len);
+out:
+	if (s != NULL) {
+		janee_wipe(s, strlen(s));
+		cJSON_free(s);
+	}
+	if (blob != NULL)
+		janee_freezero(blob, n);
+	/* cJSON's blocks are wiped on free in janee (main.c's hooks). */
+	cJSON_Delete(o);
+	return rc;
+}
+
+/* The reverse of seal_token, into t. */
+static int
+open_token(struct broker *b, const struct lease *l, struct janee_token *t)
+{
+	struct janee_secret *pt = NULL, *v;
+	const cJSON *e;
+	cJSON *o = NULL;
+	int rc;
+
+	memset(t, 0, sizeof(*t));
+	if ((rc = store_open(b->store, "lease-token", l->id, l->sealed,
+		 l->sealed_len, &pt)) != 0)
+		return rc;
+	if (pt->len == 0 || pt->data[0] != '\0') {
+		rc = janee_token_put(t, "token", pt, JANEE_PART_SECRET);
+		return rc;
+	}
+	o = cJSON_ParseWithLength((const char *)pt->data + 1, pt->len - 1);
+	janee_secret_free(pt);
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(o, "parts"))
+	{
+		if (json_str(e, "name") == NULL ||
+		    json_str(e, "value") == NULL) {
+			rc = JANEE_ERR_TAMPERED;
+			break;
+		}
+		v = janee_secret_new(
+		    json_str(e, "value"), strlen(json_str(e, "value")));
+		if ((rc = janee_token_put(t, json_str(e, "name"), v,
+			 cJSON_IsTrue(
+			     cJSON_GetObjectItemCaseSensitive(e, "secret"))
+			     ? JANEE_PART_SECRET
+			     : 0)) != 0)
+			break;
+	}
+	cJSON_Delete(o);
+	if (rc == 0 && t->nparts == 0)
+		rc = JANEE_ERR_TAMPERED;
+	if (rc == JANEE_ERR_TAMPERED)
+		rc = janee_err_set(rc,
+		    "the sealed token of lease %s is damaged; restore the ledger from a backup",
+		    l->id);
+	if (rc != 0)
+		janee_token_clear(t);
+	return rc;
+}
+
+/*
+ * The token's fingerprints (HMAC-SHA256 under the store's key): the
+ * primary part's for the lease row, the other secret parts' for
+ * `janee audit lookup` too.  The test binary's hook hears each secret
+ * part, so that the leak sweep looks for every one.
+ */
+static int
+fingerprint_token(struct broker *b, struct prov *pv, struct lease *l,
+    const struct janee_token *t)
+{
+	const char *prim = prov_primary(pv)->name;
+	char fp[STORE_FP_HEX], *pair;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < t->nparts; i++) {
+		if (!(t->parts[i].flags & JANEE_PART_SECRET) &&
+		    strcmp(t->parts[i].name, prim) != 0)
+			continue;
+		JANEE_SECRET_HOOK("lease-part", t->parts[i].value->data,
+		    t->parts[i].value->len);
+		if ((rc = store_fingerprint(b->store, t->parts[i].value->data,
+			 t->parts[i].value->len, fp)) != 0)
+			return rc;
+		if (strcmp(t->parts[i].name, prim) == 0) {
+			if ((rc = lease_set_str(&l->fingerprint, fp)) != 0)
+				return rc;
+			continue;
+		}
+		if ((pair = janee_asprintf("%s %s", t->parts[i].name, fp)) ==
+		    NULL)
+			return JANEE_ERR_NOMEM;
+		rc = janee_strlist_add(&l->part_fps, pair);
+		free(pair);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/*
  * minting -> active: ask the provider, then record the token's
- * fingerprint, its sealed copy and its end.  Fail closed: a token that
+ * fingerprints, its sealed copy and its end.  Fail closed: a token that
  * cannot be recorded is revoked and not returned.
  */
 static int
 mint_lease(struct broker *b, struct prov *pv, struct lease *l,
-    const struct janee_strlist *scopes, const struct janee_strlist *repos,
+    const struct janee_strlist *scopes, const struct janee_strlist *resources,
     struct broker_grant *g)
 {
 	struct janee_mint_req mr;
-	char fp[STORE_FP_HEX], *why;
+	char *why;
 	int64_t now;
 	size_t i;
 	int rc, revocable;
@@ -521,17 +771,18 @@ mint_lease(struct broker *b, struct prov *pv, struct lease *l,
 	janee_crash_point("after_record");
 	mr.lease_id = l->id;
 	mr.scopes = scopes;
-	mr.repositories = repos;
+	mr.resources = resources;
 	mr.ttl_s = l->ttl_s;
 	if ((rc = prov_ready(b, pv)) != 0 ||
 	    (rc = pv->impl->mint(&pv->ctx, &mr, &g->tok)) != 0 ||
-	    g->tok.token == NULL || g->tok.token->len == 0) {
-		if (rc == 0)
-			rc = janee_err_set(JANEE_ERR_PROVIDER,
-			    "provider '%s' returned no token", pv->name);
+	    (rc = token_check(pv, &g->tok)) != 0) {
 		why = janee_strdup(janee_err_msg(rc));
-		janee_token_clear(&g->tok);
 		janee_err_clear();
+		/* A token that came back wrong is ended, not kept. */
+		if (g->tok.nparts > 0 &&
+		    revoke_at_provider(b, pv, l->id, &g->tok) != 0)
+			janee_err_clear();
+		janee_token_clear(&g->tok);
 		l->ended_ms = clock_ms();
 		if (lease_set_str(&l->detail, why) != 0 ||
 		    transition(
@@ -551,7 +802,7 @@ mint_lease(struct broker *b, struct prov *pv, struct lease *l,
 	now = clock_ms();
 	l->issued_ms = now;
 	l->expires_ms = now + l->ttl_s * 1000;
-	revocable = pv->impl->revoke != NULL && !pv->ctx.no_revoke;
+	revocable = pv->info.revocable;
 	/*
 	 * Never promise longer than the provider's own expiry; and a token
 	 * that cannot be revoked lives as long as the provider says, which
@@ -566,16 +817,11 @@ mint_lease(struct broker *b, struct prov *pv, struct lease *l,
 	janee_crash_point("before_active");
 	if ((!revocable &&
 		(rc = lease_set_str(&l->detail,
-		     "not revocable: the token lives until the provider's "
-		     "own expiry")) != 0) ||
-	    (rc = store_fingerprint(
-		 b->store, g->tok.token->data, g->tok.token->len, fp)) != 0 ||
-	    (rc = lease_set_str(&l->fingerprint, fp)) != 0 ||
+		     "not revocable: the token lives until the provider's own expiry")) !=
+		    0) ||
+	    (rc = fingerprint_token(b, pv, l, &g->tok)) != 0 ||
 	    (l->granted = lease_scopes_json(&g->tok.granted)) == NULL ||
-	    (revocable &&
-		(rc = store_seal(b->store, "lease-token", l->id,
-		     g->tok.token->data, g->tok.token->len, &l->sealed,
-		     &l->sealed_len)) != 0) ||
+	    (revocable && (rc = seal_token(b, l, &g->tok)) != 0) ||
 	    (rc = transition(b, l, LEASE_ACTIVE, "issued", "ok", l->detail)) !=
 		0)
 		return fail_closed(
@@ -595,6 +841,22 @@ find_prov(struct broker *b, const char *name)
 	    b->cfg, name, 1, "list them with: janee provider list");
 }
 
+/*
+ * The live session grant that covers this request, if the provider
+ * allows grants and no scope must be approved out of band: 0 with *gr
+ * filled, JANEE_ERR_NOT_FOUND (no message) when none applies.
+ */
+static int
+by_grant(struct broker *b, struct prov *pv, const struct broker_req *req,
+    const struct lease *l, struct grant *gr)
+{
+	if (pv->pol.session_grant_max_s <= 0 || b->session == NULL ||
+	    policy_needs_oob(&pv->pol, &req->scopes))
+		return JANEE_ERR_NOT_FOUND;
+	return grant_find_cover(b->lg, b->session, pv->name, &req->scopes,
+	    &req->resources, l->ttl_s, clock_ms(), gr);
+}
+
 int
 broker_submit(struct broker *b, struct broker_req *req, unsigned can,
     struct broker_grant *g)
@@ -605,12 +867,14 @@ broker_submit(struct broker *b, struct broker_req *req, unsigned can,
 	};
 	struct lease l;
 	struct prov *pv;
+	struct grant gr;
 	enum verdict v;
 	char *why = NULL;
 	int rc, refusal;
 
 	memset(g, 0, sizeof(*g));
 	memset(&l, 0, sizeof(l));
+	memset(&gr, 0, sizeof(gr));
 	g->route = BROKER_DENY;
 	if ((pv = find_prov(b, req->provider)) == NULL)
 		return JANEE_ERR_NOT_FOUND;
@@ -627,15 +891,24 @@ broker_submit(struct broker *b, struct broker_req *req, unsigned can,
 		g->route = broker_route(pv, &req->scopes, can);
 		if (g->route == BROKER_DENY)
 			refusal = JANEE_ERR_DENIED;
-		else if (g->route == BROKER_PROMPT)
+		else if (g->route != BROKER_AUTO &&
+		    (rc = by_grant(b, pv, req, &l, &gr)) !=
+			JANEE_ERR_NOT_FOUND) {
+			if (rc != 0)
+				goto out;
+			g->route = BROKER_GRANTED;
+		} else if (g->route == BROKER_PROMPT)
 			refusal = b->ask(pv, &l, b->ask_arg);
 	}
 	if (refusal != 0) {
 		v = VERDICT_DENIED;
 		why = janee_strdup(janee_err_msg(refusal));
-	} else if (g->route == BROKER_ELICIT ||
+	} else if (g->route == BROKER_ELICIT || g->route == BROKER_LINK ||
 	    g->route == BROKER_OUT_OF_BAND) {
 		v = VERDICT_PENDING;
+	} else if (g->route == BROKER_GRANTED) {
+		v = VERDICT_APPROVED;
+		why = janee_asprintf("approved (session grant %s)", gr.id);
 	} else {
 		v = VERDICT_APPROVED;
 		why = janee_strdup(how[g->route]);
@@ -646,7 +919,8 @@ broker_submit(struct broker *b, struct broker_req *req, unsigned can,
 	}
 	janee_err_clear();
 	/* Request and decision in one transaction: one commit, not two. */
-	if ((rc = record_request(b, &l, v, why)) != 0)
+	if ((rc = record_request(b, &l, v, why,
+		 g->route == BROKER_GRANTED ? gr.id : NULL)) != 0)
 		goto out;
 	memcpy(g->lease_id, l.id, JANEE_LEASE_ID_LEN);
 	if (v == VERDICT_DENIED)
@@ -655,7 +929,7 @@ broker_submit(struct broker *b, struct broker_req *req, unsigned can,
 		rc = janee_err_set(JANEE_ERR_PENDING,
 		    "lease %s waits for a person to approve it", l.id);
 	else
-		rc = mint_lease(b, pv, &l, &req->scopes, &req->repositories, g);
+		rc = mint_lease(b, pv, &l, &req->scopes, &req->resources, g);
 out:
 	if (rc != 0) {
 		/* What a caller needs of a refused or pending lease stays. */
@@ -664,6 +938,7 @@ out:
 		g->granted = NULL;
 	}
 	free(why);
+	grant_free(&gr);
 	lease_free(&l);
 	return rc;
 }
@@ -675,33 +950,71 @@ broker_issue(struct broker *b, struct broker_req *req, struct broker_grant *g)
 }
 
 int
-broker_decide(struct broker *b, const char *lease_id, int approve,
-    const char *actor, const char *why, int64_t ttl_s)
+broker_may_approve(struct broker *b, const struct lease *l, enum broker_via via)
+{
+	struct janee_strlist scopes;
+	enum broker_route r;
+	struct prov *pv;
+	int rc;
+
+	if (via == BROKER_VIA_PERSON)
+		return 0;
+	if ((pv = find_prov(b, l->provider)) == NULL)
+		return JANEE_ERR_NOT_FOUND;
+	memset(&scopes, 0, sizeof(scopes));
+	if ((rc = lease_scopes_parse(l->requested, &scopes)) != 0)
+		return rc;
+	/* What the route would be for a client that can do everything. */
+	r = broker_route(
+	    pv, &scopes, BROKER_CAN_ELICIT | BROKER_CAN_LINK | BROKER_CAN_WAIT);
+	janee_strlist_free(&scopes);
+	janee_err_clear();
+	if (r == BROKER_ELICIT || r == BROKER_LINK)
+		return 0;
+	return janee_err_set(JANEE_ERR_DENIED,
+	    "lease %s must be approved out of band, not through the MCP "
+	    "client: run 'janee approve %s', or approve it on janee's page "
+	    "opened with 'janee approvals --open' or from the desktop "
+	    "notification",
+	    l->id, l->id);
+}
+
+/* A waiting lease may be approved for ttl_s (0: as asked), never longer. */
+static int
+check_waiting(struct lease *l, int approve, int64_t ttl_s)
+{
+	char t[32];
+
+	if (l->state != LEASE_REQUESTED)
+		return janee_err_set(JANEE_ERR_STATE,
+		    "lease %s is not waiting for approval (it is %s)", l->id,
+		    lease_state_name(l->state));
+	/* A decision may shorten a grant, never lengthen it. */
+	if (approve && ttl_s > l->ttl_s) {
+		janee_duration_fmt(l->ttl_s, t, sizeof(t));
+		return janee_err_set(JANEE_ERR_POLICY,
+		    "an approval cannot extend lease %s beyond the %s it asked "
+		    "for",
+		    l->id, t);
+	}
+	if (approve && ttl_s > 0)
+		l->ttl_s = ttl_s;
+	return 0;
+}
+
+int
+broker_decide_via(struct broker *b, const char *lease_id, int approve,
+    enum broker_via via, const char *actor, const char *why, int64_t ttl_s)
 {
 	const char *saved = b->actor;
-	char t[32];
 	struct lease l;
 	int rc;
 
 	if ((rc = lease_load(b->lg, lease_id, &l)) != 0)
 		return rc;
-	if (l.state != LEASE_REQUESTED) {
-		rc = janee_err_set(JANEE_ERR_STATE,
-		    "lease %s is not waiting for approval (it is %s)", l.id,
-		    lease_state_name(l.state));
+	if ((rc = check_waiting(&l, approve, ttl_s)) != 0 ||
+	    (approve && (rc = broker_may_approve(b, &l, via)) != 0))
 		goto out;
-	}
-	/* A decision may shorten a grant, never lengthen it. */
-	if (approve && ttl_s > l.ttl_s) {
-		janee_duration_fmt(l.ttl_s, t, sizeof(t));
-		rc = janee_err_set(JANEE_ERR_POLICY,
-		    "an approval cannot extend lease %s beyond the %s it asked "
-		    "for",
-		    l.id, t);
-		goto out;
-	}
-	if (approve && ttl_s > 0)
-		l.ttl_s = ttl_s;
 	b->actor = actor;
 	if (approve) {
 		l.approved_ms = clock_ms();
@@ -719,23 +1032,207 @@ out:
 }
 
 int
+broker_decide(struct broker *b, const char *lease_id, int approve,
+    const char *actor, const char *why, int64_t ttl_s)
+{
+	return broker_decide_via(
+	    b, lease_id, approve, BROKER_VIA_PERSON, actor, why, ttl_s);
+}
+
+int
+broker_may_grant(struct broker *b, const struct lease *l, int64_t *max_s)
+{
+	struct janee_strlist scopes;
+	struct prov *pv;
+	int rc, oob;
+
+	*max_s = 0;
+	if ((pv = find_prov(b, l->provider)) == NULL)
+		return JANEE_ERR_NOT_FOUND;
+	if (pv->pol.session_grant_max_s <= 0)
+		return janee_err_set(JANEE_ERR_POLICY,
+		    "provider '%s' allows no session grants (set "
+		    "\"session_grant_max\" in its policy to allow them)",
+		    pv->name);
+	if (l->session == NULL)
+		return janee_err_set(JANEE_ERR_POLICY,
+		    "lease %s was not asked for by an MCP session; only a "
+		    "session's requests can be granted for that session",
+		    l->id);
+	memset(&scopes, 0, sizeof(scopes));
+	if ((rc = lease_scopes_parse(l->requested, &scopes)) != 0)
+		return rc;
+	oob = policy_needs_oob(&pv->pol, &scopes);
+	janee_strlist_free(&scopes);
+	if (oob)
+		return janee_err_set(JANEE_ERR_POLICY,
+		    "lease %s has a scope that must be approved out of band "
+		    "each time (require_out_of_band); it cannot be granted for "
+		    "a session",
+		    l->id);
+	*max_s = pv->pol.session_grant_max_s;
+	return 0;
+}
+
+int
+broker_approve_grant(struct broker *b, const char *lease_id, const char *actor,
+    const char *why, int64_t ttl_s, int64_t grant_s,
+    char grant_id[JANEE_LEASE_ID_LEN])
+{
+	char who[256], d[32], t[32], *detail = NULL, *approved = NULL;
+	char *by = NULL;
+	struct audit_event ev = { .actor = actor, .outcome = "ok" };
+	struct grant gr;
+	struct lease l;
+	int64_t now = clock_ms(), max_s;
+	int rc;
+
+	memset(&gr, 0, sizeof(gr));
+	if ((rc = lease_load(b->lg, lease_id, &l)) != 0)
+		return rc;
+	if ((rc = check_waiting(&l, 1, ttl_s)) != 0 ||
+	    (rc = broker_may_grant(b, &l, &max_s)) != 0)
+		goto out;
+	if (grant_s < 1 || grant_s > max_s) {
+		janee_duration_fmt(max_s, d, sizeof(d));
+		rc = janee_err_set(JANEE_ERR_POLICY,
+		    "a session grant of provider '%s' lasts at most %s",
+		    l.provider, d);
+		goto out;
+	}
+	if ((rc = grant_id_new(gr.id)) != 0)
+		goto out;
+	janee_duration_fmt(grant_s, d, sizeof(d));
+	janee_duration_fmt(l.ttl_s, t, sizeof(t));
+	gr.session = l.session;
+	gr.client = l.client;
+	gr.provider = l.provider;
+	gr.scopes = l.requested;
+	gr.repositories = l.repositories;
+	gr.max_ttl_s = l.ttl_s;
+	memcpy(gr.lease_id, l.id, sizeof(gr.lease_id));
+	gr.created_ms = now;
+	gr.expires_ms = now + grant_s * 1000;
+	if ((by = gr.actor = janee_strdup(actor)) == NULL ||
+	    (approved = janee_asprintf(
+		 "%s; and session grant %s for %s", why, gr.id, d)) == NULL ||
+	    (detail = janee_asprintf("session grant %s for %s: this session's "
+				     "requests within these scopes%s, for up "
+				     "to %s each, are approved without asking",
+		 gr.id, d, l.repositories ? " and repositories" : "", t)) ==
+		NULL) {
+		rc = JANEE_ERR_NOMEM;
+		goto out;
+	}
+	ev.client = audit_client(&l, who, sizeof(who));
+	ev.provider = l.provider;
+	ev.lease_id = l.id;
+	ev.scopes = l.requested;
+	l.state = LEASE_APPROVED;
+	l.approved_ms = now;
+	if ((rc = ledger_begin(b->lg)) != 0)
+		goto out;
+	ev.event = "approved";
+	ev.detail = approved;
+	if ((rc = lease_save(b->lg, &l, LEASE_REQUESTED)) != 0 ||
+	    (rc = audit_append(b->lg, &ev)) != 0 ||
+	    (rc = grant_insert(b->lg, &gr)) != 0 ||
+	    (rc = grant_link(b->lg, gr.id, l.id)) != 0)
+		goto fail;
+	ev.event = "session_granted";
+	ev.detail = detail;
+	if ((rc = audit_append(b->lg, &ev)) != 0 ||
+	    (rc = ledger_commit(b->lg)) != 0)
+		goto fail;
+	memcpy(grant_id, gr.id, JANEE_LEASE_ID_LEN);
+	goto out;
+fail:
+	ledger_rollback(b->lg);
+out:
+	free(by);
+	free(approved);
+	free(detail);
+	lease_free(&l);
+	return rc;
+}
+
+int
+broker_grant_end(struct broker *b, const char *grant_id, const char *why)
+{
+	struct audit_event ev = { .event = "session_grant_revoked",
+		.actor = b->actor,
+		.outcome = "ok",
+		.detail = why };
+	struct janee_strlist ids;
+	char who[256], *end_why = NULL;
+	struct grant gr;
+	struct lease l;
+	size_t i;
+	int rc, erc;
+
+	memset(&ids, 0, sizeof(ids));
+	if ((rc = grant_load(b->lg, grant_id, &gr)) != 0)
+		return rc;
+	memset(&l, 0, sizeof(l));
+	l.client = gr.client;
+	l.session = gr.session;
+	ev.client = audit_client(&l, who, sizeof(who));
+	ev.provider = gr.provider;
+	ev.lease_id = gr.lease_id;
+	ev.scopes = gr.scopes;
+	if ((rc = ledger_begin(b->lg)) != 0)
+		goto out;
+	if ((rc = grant_revoke(b->lg, gr.id, clock_ms(), why)) != 0 ||
+	    (rc = audit_append(b->lg, &ev)) != 0 ||
+	    (rc = ledger_commit(b->lg)) != 0) {
+		ledger_rollback(b->lg);
+		goto out;
+	}
+	/* No more approvals under it; now what it approved ends. */
+	if ((rc = grant_leases(b->lg, gr.id, &ids)) != 0 ||
+	    (end_why = janee_asprintf("session grant %s revoked%s%s", gr.id,
+		 why ? ": " : "", why ? why : "")) == NULL) {
+		rc = rc ? rc : JANEE_ERR_NOMEM;
+		goto out;
+	}
+	for (i = 0; i < ids.n; i++) {
+		if ((erc = lease_load(b->lg, ids.v[i], &l)) == 0) {
+			erc = lease_state_final(l.state) ||
+				l.state == LEASE_MINTING
+			    ? 0
+			    : broker_end(b, ids.v[i], end_why);
+			lease_free(&l);
+		}
+		if (erc != 0 && erc != JANEE_ERR_STATE && rc == 0)
+			rc =
+			    erc; /* the first failure is said; the rest go on */
+		else if (erc != 0)
+			janee_err_clear();
+	}
+out:
+	free(end_why);
+	janee_strlist_free(&ids);
+	grant_free(&gr);
+	return rc;
+}
+
+int
 broker_collect(struct broker *b, const char *lease_id, struct broker_grant *g)
 {
-	struct janee_strlist scopes, repos;
+	struct janee_strlist scopes, resources;
 	struct lease l;
 	struct prov *pv;
 	int rc;
 
 	memset(g, 0, sizeof(*g));
 	memset(&scopes, 0, sizeof(scopes));
-	memset(&repos, 0, sizeof(repos));
+	memset(&resources, 0, sizeof(resources));
 	if ((rc = lease_load(b->lg, lease_id, &l)) != 0)
 		return rc;
 	switch (l.state) {
 	case LEASE_REQUESTED:
 		rc = janee_err_set(JANEE_ERR_PENDING,
-		    "lease %s waits for a person to approve it: janee approve "
-		    "%s",
+		    "lease %s waits for a person to approve it: janee approve %s",
 		    l.id, l.id);
 		goto out;
 	case LEASE_DENIED:
@@ -746,8 +1243,7 @@ broker_collect(struct broker *b, const char *lease_id, struct broker_grant *g)
 		break;
 	default:
 		rc = janee_err_set(JANEE_ERR_STATE,
-		    "lease %s is %s; a token is handed out once, when it is "
-		    "issued",
+		    "lease %s is %s; a token is handed out once, when it is issued",
 		    l.id, lease_state_name(l.state));
 		goto out;
 	}
@@ -757,17 +1253,17 @@ broker_collect(struct broker *b, const char *lease_id, struct broker_grant *g)
 	}
 	if ((rc = broker_unlock(b)) != 0 ||
 	    (rc = lease_scopes_parse(l.requested, &scopes)) != 0 ||
-	    (rc = lease_scopes_parse(l.repositories, &repos)) != 0)
+	    (rc = lease_scopes_parse(l.repositories, &resources)) != 0)
 		goto out;
 	/* Durable before the provider is called (invariant 6). */
 	if ((rc = transition(b, &l, LEASE_MINTING, "minting", "ok", NULL)) != 0)
 		goto out;
-	rc = mint_lease(b, pv, &l, &scopes, &repos, g);
+	rc = mint_lease(b, pv, &l, &scopes, &resources, g);
 out:
 	if (rc != 0)
 		broker_grant_free(g);
 	janee_strlist_free(&scopes);
-	janee_strlist_free(&repos);
+	janee_strlist_free(&resources);
 	lease_free(&l);
 	return rc;
 }
@@ -849,24 +1345,22 @@ claim(struct broker *b, struct lease *l)
 static int
 end_at_provider(struct broker *b, struct lease *l)
 {
-	struct janee_secret *tok = NULL;
+	struct janee_token tok;
 	struct prov *pv;
 	int rc;
 
 	if ((pv = config_find(b->cfg, l->provider)) == NULL)
 		return janee_err_set(JANEE_ERR_CONFIG,
-		    "provider '%s' is no "
-		    "longer configured, so its token cannot be revoked",
+		    "provider '%s' is no longer configured, so its token cannot be revoked",
 		    l->provider);
-	if (pv->impl->revoke == NULL || l->sealed == NULL)
+	if (!pv->info.revocable || l->sealed == NULL)
 		return JANEE_ERR_UNSUPPORTED;
 	if ((rc = broker_unlock(b)) != 0)
 		return rc;
-	if ((rc = store_open(b->store, "lease-token", l->id, l->sealed,
-		 l->sealed_len, &tok)) != 0)
+	if ((rc = open_token(b, l, &tok)) != 0)
 		return rc;
-	rc = revoke_at_provider(b, pv, tok);
-	janee_secret_free(tok);
+	rc = revoke_at_provider(b, pv, l->id, &tok);
+	janee_token_clear(&tok);
 	janee_crash_point("during_revoke");
 	return rc;
 }
@@ -887,8 +1381,8 @@ settle(struct broker *b, struct lease *l, enum lease_state to, int rc,
 		l->sealed_len = 0;
 		if (rc == JANEE_ERR_UNSUPPORTED &&
 		    lease_set_str(&l->detail,
-			"the provider cannot revoke; the token lives until its "
-			"own expiry") != 0)
+			"the provider cannot revoke; the token lives until its own expiry") !=
+			0)
 			return JANEE_ERR_NOMEM;
 		if (r != NULL)
 			r->expired++;
@@ -953,14 +1447,12 @@ broker_end(struct broker *b, const char *lease_id, const char *why)
 		rc = settle(b, &l, LEASE_REVOKED, prc, NULL);
 		if (rc == 0 && prc != 0 && prc != JANEE_ERR_UNSUPPORTED)
 			rc = janee_err_set(JANEE_ERR_PROVIDER,
-			    "lease %s: "
-			    "revocation at '%s' failed (%s); janee retries it",
+			    "lease %s: revocation at '%s' failed (%s); janee retries it",
 			    l.id, l.provider, l.detail ? l.detail : "");
 		break;
 	case LEASE_ORPHANED:
 		rc = janee_err_set(JANEE_ERR_STATE,
-		    "lease %s is orphaned: janee never recorded its token, so "
-		    "it cannot revoke it (%s)",
+		    "lease %s is orphaned: janee never recorded its token, so it cannot revoke it (%s)",
 		    l.id, l.detail ? l.detail : "");
 		break;
 	default:
@@ -985,10 +1477,7 @@ due_batch(struct broker *b, int64_t now, int64_t *cur_ms, char *cur_id,
 
 	*got = 0;
 	if ((rc = ledger_prepare(b->lg,
-		 "SELECT id, next_attempt_ms "
-		 "FROM leases WHERE state = 'active' AND next_attempt_ms <= ?1 "
-		 "AND (next_attempt_ms, id) > (?2, ?3) "
-		 "ORDER BY next_attempt_ms, id LIMIT ?4",
+		 "SELECT id, next_attempt_ms FROM leases WHERE state = 'active' AND next_attempt_ms <= ?1 AND (next_attempt_ms, id) > (?2, ?3) ORDER BY next_attempt_ms, id LIMIT ?4",
 		 &st)) != 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, now);
@@ -1007,6 +1496,36 @@ due_batch(struct broker *b, int64_t now, int64_t *cur_ms, char *cur_id,
 		rc = ledger_fail(b->lg, "cannot find overdue leases");
 	sqlite3_finalize(st);
 	return rc;
+}
+
+/*
+ * The ids of up to BROKER_BATCH leases that sql selects (its ?1 is a time
+ * before which, its ?2 the time now, its ?3 the limit), for the sweep's
+ * passes over stale leases.
+ */
+#define BROKER_BATCH 32
+
+static int
+ids_before(struct broker *b, const char *sql, int64_t before, int64_t now,
+    char ids[BROKER_BATCH][JANEE_LEASE_ID_LEN], int *n, const char *what)
+{
+	sqlite3_stmt *st;
+	int rc, step;
+
+	*n = 0;
+	if ((rc = ledger_prepare(b->lg, sql, &st)) != 0)
+		return rc;
+	/* A parameter sql does not have is SQLITE_RANGE: nothing to bind. */
+	sqlite3_bind_int64(st, 1, before);
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_int(st, 3, BROKER_BATCH);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW && *n < BROKER_BATCH)
+		snprintf(ids[(*n)++], JANEE_LEASE_ID_LEN, "%s",
+		    (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	if (step != SQLITE_DONE && step != SQLITE_ROW)
+		return ledger_fail(b->lg, what);
+	return 0;
 }
 
 /*
@@ -1029,10 +1548,7 @@ seen_lifetime_s(struct broker *b, const char *provider)
 	int64_t ms = 0;
 
 	if (ledger_prepare(b->lg,
-		"SELECT max(token_expires_ms - issued_ms) FROM (SELECT "
-		"token_expires_ms, issued_ms FROM leases WHERE provider = ? "
-		"AND token_expires_ms > issued_ms ORDER BY created_ms DESC "
-		"LIMIT 16)",
+		"SELECT max(token_expires_ms - issued_ms) FROM (SELECT token_expires_ms, issued_ms FROM leases WHERE provider = ? AND token_expires_ms > issued_ms ORDER BY created_ms DESC LIMIT 16)",
 		&st) != 0) {
 		janee_err_clear(); /* then it is not known */
 		return 0;
@@ -1069,10 +1585,9 @@ reconcile_one(
 	if (pv == NULL)
 		prc = janee_err_set(JANEE_ERR_CONFIG,
 		    "provider '%s' is no longer configured", l->provider);
-	else if (pv->impl->reconcile == NULL)
+	else if (!pv->info.reconcilable)
 		prc = janee_err_set(JANEE_ERR_UNSUPPORTED,
-		    "provider '%s' (type %s) cannot look for a token minted "
-		    "for a lease",
+		    "provider '%s' (type %s) cannot look for a token minted for a lease",
 		    pv->name, pv->impl->type);
 	else if ((prc = prov_ready(b, pv)) == 0)
 		prc = pv->impl->reconcile(&pv->ctx, l->id, &rr);
@@ -1094,9 +1609,8 @@ reconcile_one(
 	}
 	l->ended_ms = now;
 	if (prc == 0) {
-		why = janee_asprintf("janee stopped while minting; %d token(s) "
-				     "the provider issued for this lease "
-				     "were revoked",
+		why = janee_asprintf(
+		    "janee stopped while minting; %d token(s) the provider issued for this lease were revoked",
 		    rr.revoked);
 		if (why == NULL || (rc = lease_set_str(&l->detail, why)) != 0)
 			rc = JANEE_ERR_NOMEM;
@@ -1113,8 +1627,8 @@ reconcile_one(
 		l->expires_ms = rr.minting_ms + MINTING_STALE_MS + life * 1000;
 	if (l->expires_ms != 0)
 		janee_time_fmt(l->expires_ms, t);
-	why = janee_asprintf("orphaned: may be live until %s (janee stopped "
-			     "while minting: %s)",
+	why = janee_asprintf(
+	    "orphaned: may be live until %s (janee stopped while minting: %s)",
 	    l->expires_ms != 0 ? t : "its own expiry", msg);
 	free(msg);
 	if (why == NULL || (rc = lease_set_str(&l->detail, why)) != 0)
@@ -1130,25 +1644,15 @@ static int
 reconcile_stale(
     struct broker *b, int64_t now, int quiet, struct sweep_report *r)
 {
-	char ids[32][JANEE_LEASE_ID_LEN];
+	char ids[BROKER_BATCH][JANEE_LEASE_ID_LEN];
 	struct lease l;
-	sqlite3_stmt *st;
-	int i, n = 0, rc, step;
+	int i, n = 0, rc;
 
-	if ((rc = ledger_prepare(b->lg,
-		 "SELECT id FROM leases WHERE state = 'minting' AND "
-		 "minting_ms < ? AND coalesce(next_attempt_ms, 0) <= ? "
-		 "ORDER BY minting_ms LIMIT 32",
-		 &st)) != 0)
+	if ((rc = ids_before(b,
+		 "SELECT id FROM leases WHERE state = 'minting' AND minting_ms < ?1 AND coalesce(next_attempt_ms, 0) <= ?2 ORDER BY minting_ms LIMIT ?3",
+		 now - MINTING_STALE_MS, now, ids, &n,
+		 "cannot find interrupted leases")) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, now - MINTING_STALE_MS);
-	sqlite3_bind_int64(st, 2, now);
-	while ((step = sqlite3_step(st)) == SQLITE_ROW)
-		snprintf(ids[n++], JANEE_LEASE_ID_LEN, "%s",
-		    (const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	if (step != SQLITE_DONE)
-		return ledger_fail(b->lg, "cannot find interrupted leases");
 	for (i = 0; i < n; i++) {
 		/* Providers read their logins: that may need the passphrase. */
 		if (!quiet) {
@@ -1187,8 +1691,7 @@ sweep_one(struct broker *b, const char *id, int quiet, struct sweep_report *r)
 		return 0;
 	}
 	pv = config_find(b->cfg, l.provider);
-	if (!quiet && l.sealed != NULL && pv != NULL &&
-	    pv->impl->revoke != NULL) {
+	if (!quiet && l.sealed != NULL && pv != NULL && pv->info.revocable) {
 		r->waiting++; /* needs the store: leave it for later */
 		lease_free(&l);
 		return 0;
@@ -1220,22 +1723,14 @@ sweep_one(struct broker *b, const char *id, int quiet, struct sweep_report *r)
 static int
 abandon_stale(struct broker *b, int64_t now, struct sweep_report *r)
 {
-	char ids[32][JANEE_LEASE_ID_LEN];
-	sqlite3_stmt *st;
-	int i, n = 0, rc, step;
+	char ids[BROKER_BATCH][JANEE_LEASE_ID_LEN];
+	int i, n = 0, rc;
 
-	if ((rc = ledger_prepare(b->lg,
-		 "SELECT id FROM leases WHERE state IN ('requested', "
-		 "'approved') AND created_ms < ? ORDER BY created_ms LIMIT 32",
-		 &st)) != 0)
+	if ((rc = ids_before(b,
+		 "SELECT id FROM leases WHERE state IN ('requested', 'approved') AND created_ms < ?1 ORDER BY created_ms LIMIT ?3",
+		 now - WAITING_STALE_MS, now, ids, &n,
+		 "cannot find abandoned requests")) != 0)
 		return rc;
-	sqlite3_bind_int64(st, 1, now - WAITING_STALE_MS);
-	while ((step = sqlite3_step(st)) == SQLITE_ROW)
-		snprintf(ids[n++], JANEE_LEASE_ID_LEN, "%s",
-		    (const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	if (step != SQLITE_DONE)
-		return ledger_fail(b->lg, "cannot find abandoned requests");
 	for (i = 0; i < n; i++) {
 		rc = broker_end(b, ids[i],
 		    "abandoned: not approved and collected within 24 hours");
@@ -1291,9 +1786,7 @@ broker_login(
 		return JANEE_ERR_NOT_FOUND;
 	if (pv->impl->login == NULL)
 		return janee_err_set(JANEE_ERR_UNSUPPORTED,
-		    "provider '%s' "
-		    "(type %s) has no interactive login; it is configured in "
-		    "config.json alone",
+		    "provider '%s' (type %s) has no interactive login; it is configured in config.json alone",
 		    provider, pv->impl->type);
 	/* The login is stored sealed: have the key before asking anyone. */
 	if ((rc = broker_unlock(b)) != 0 || (rc = prov_ready(b, pv)) != 0)
@@ -1336,8 +1829,7 @@ broker_logout(struct broker *b, const char *provider)
 		    prc != JANEE_ERR_NOT_FOUND) {
 			/* Forget it anyway: the person asked to log out. */
 			fprintf(stderr,
-			    "janee: warning: %s; the login is "
-			    "forgotten here all the same\n",
+			    "janee: warning: %s; the login is forgotten here all the same\n",
 			    janee_err_msg(prc));
 			janee_err_clear();
 		}

@@ -35,6 +35,9 @@ struct broker;
 #define BROKER_CAN_PROMPT 0x01u /* b->ask asks a person now (a terminal) */
 #define BROKER_CAN_ELICIT 0x02u /* the front end asks through its client */
 #define BROKER_CAN_WAIT 0x04u /* it waits for a person elsewhere */
+/* It can send the person a link to janee's approval page through its
+ * client (MCP URL-mode elicitation), and wait for the page's answer. */
+#define BROKER_CAN_LINK 0x08u
 
 /* How a request is approved. */
 enum broker_route {
@@ -43,6 +46,23 @@ enum broker_route {
 	BROKER_ELICIT, /* pending: the front end asks (MCP elicitation) */
 	BROKER_OUT_OF_BAND, /* pending: a person elsewhere (janee approve) */
 	BROKER_DENY, /* refused by policy */
+	BROKER_LINK, /* pending: the person answers on janee's page, reached
+			by a link the front end's client carries (URL mode) */
+	BROKER_GRANTED, /* approved by a person's session grant (grant.h) */
+};
+
+/*
+ * Who carries a decision to the broker.  A person's own surface (the
+ * terminal, janee's page opened by the person: `janee approvals --open`
+ * or the desktop notification) may approve anything waiting; what comes
+ * through an MCP client (a form's answer, the page reached by a link the
+ * client carried) may approve only what was routed to the client (ask),
+ * never what must be approved out of band: a client may answer, or open
+ * a link, with no person there.
+ */
+enum broker_via {
+	BROKER_VIA_PERSON,
+	BROKER_VIA_CLIENT,
 };
 
 /* Answer 0 to approve, JANEE_ERR_DENIED (with a message) to deny. */
@@ -64,6 +84,12 @@ struct broker {
 	void *ask_arg;
 };
 
+/*
+ * The services of every provider context, bound to b: config_load copies
+ * them into each entry before its configure() runs.  b needs no more than
+ * broker_init (its cfg may come after the load).
+ */
+void broker_services(struct broker *b, struct janee_ctx *out);
 void broker_init(struct broker *b, struct ledger *lg, const struct home *h,
     struct config *cfg, struct keysrc *ks);
 void broker_free(struct broker *b);
@@ -71,10 +97,17 @@ void broker_free(struct broker *b);
 /* Unlock the store if it is not yet (may prompt, per b->ks). */
 int broker_unlock(struct broker *b) JANEE_WUR;
 
+/*
+ * Resolve a secret reference (src/secretref.h); secret:NAME comes from
+ * the broker's store, unlocked on need.  The caller frees *out.
+ */
+int broker_resolve(
+    struct broker *b, const char *ref, struct janee_secret **out) JANEE_WUR;
+
 struct broker_req {
 	const char *provider;
 	struct janee_strlist scopes;
-	struct janee_strlist repositories;
+	struct janee_strlist resources; /* GitHub: repositories */
 	int64_t ttl_s; /* 0: the policy's default */
 	const char *reason;
 };
@@ -100,10 +133,18 @@ void broker_grant_free(struct broker_grant *g);
  *                                        elicitation: their "yes" may come
  *                                        from an automated client)
  *   auto                              -> auto
- *   ask                               -> prompt, else elicit, else out of
- *                                        band
+ *   ask                               -> prompt, else a link to the page
+ *                                        (URL mode, preferred over a form:
+ *                                        the answer does not pass through
+ *                                        the client), else elicit (form),
+ *                                        else out of band
  *   out-of-band                       -> out of band
- * and out of band only where the front end can wait, else deny.
+ * and out of band only where the front end can wait, else deny.  Out of
+ * band, a front end that can send a link may also point the person at
+ * the page; the decision still comes from the person's own surface
+ * (BROKER_VIA_PERSON).  broker_submit may then approve a request that a
+ * live session grant covers (BROKER_GRANTED) instead of asking anyone,
+ * never one with a require_out_of_band scope.
  */
 enum broker_route broker_route(
     const struct prov *pv, const struct janee_strlist *scopes, unsigned can);
@@ -143,6 +184,46 @@ int broker_issue(
  */
 int broker_decide(struct broker *b, const char *lease_id, int approve,
     const char *actor, const char *why, int64_t ttl_s) JANEE_WUR;
+/*
+ * broker_decide as carried by via: an approval through the client of a
+ * lease whose route is out of band is refused (JANEE_ERR_DENIED, the
+ * lease left waiting).  broker_decide is BROKER_VIA_PERSON.
+ */
+int broker_decide_via(struct broker *b, const char *lease_id, int approve,
+    enum broker_via via, const char *actor, const char *why,
+    int64_t ttl_s) JANEE_WUR;
+/*
+ * Whether a decision carried by via may approve the lease: 0, or
+ * JANEE_ERR_DENIED with a message saying where to approve it.
+ */
+int broker_may_approve(
+    struct broker *b, const struct lease *l, enum broker_via via) JANEE_WUR;
+
+/*
+ * Whether a person may grant l's session a grant (below): 0 with *max_s
+ * the longest the provider allows, else JANEE_ERR_POLICY saying why not.
+ */
+int broker_may_grant(
+    struct broker *b, const struct lease *l, int64_t *max_s) JANEE_WUR;
+
+/*
+ * Approve a waiting lease as a person (as broker_decide), and grant its
+ * MCP session this and narrower requests for grant_s seconds (grant.h):
+ * the provider must allow it (session_grant_max, at most max_ttl), the
+ * lease must come from a session and have no require_out_of_band scope.
+ * One transaction; grant_id gets the new grant's id.
+ */
+int broker_approve_grant(struct broker *b, const char *lease_id,
+    const char *actor, const char *why, int64_t ttl_s, int64_t grant_s,
+    char grant_id[JANEE_LEASE_ID_LEN]) JANEE_WUR;
+
+/*
+ * Revoke a session grant (no more approvals under it) and end every
+ * lease it approved, and the one whose approval made it (broker_end).
+ * JANEE_ERR_STATE when it is not in force.
+ */
+int broker_grant_end(
+    struct broker *b, const char *grant_id, const char *why) JANEE_WUR;
 int broker_collect(
     struct broker *b, const char *lease_id, struct broker_grant *g) JANEE_WUR;
 int broker_await(struct broker *b, const char *lease_id,
@@ -198,6 +279,25 @@ int broker_logout(struct broker *b, const char *provider) JANEE_WUR;
  */
 int broker_end_session(
     struct broker *b, const char *session, const char *why) JANEE_WUR;
+
+/*
+ * One MCP session's leases, for the tools that show and end them: the
+ * broker checks that a lease is the session's, so that no front end
+ * needs to.
+ *   broker_session_leases  fn for each of session's leases that has not
+ *                          ended, newest first; fn's non-zero stops
+ *   broker_session_end     end one of them (broker_end), as `why`
+ *   broker_session_collect collect one that was approved after its call
+ *                          was answered pending (broker_collect)
+ * A lease that is not the session's is JANEE_ERR_NOT_FOUND, said the
+ * same way whether or not it exists.
+ */
+int broker_session_leases(struct broker *b, const char *session,
+    int (*fn)(const struct lease *l, void *arg), void *arg) JANEE_WUR;
+int broker_session_end(struct broker *b, const char *session,
+    const char *lease_id, const char *why) JANEE_WUR;
+int broker_session_collect(struct broker *b, const char *session,
+    const char *lease_id, struct broker_grant *g) JANEE_WUR;
 
 /* The backoff before revocation attempt n + 1 (n >= 1). */
 int64_t broker_backoff_ms(int64_t attempts);

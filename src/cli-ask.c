@@ -65,8 +65,7 @@ cli_ask_tty(const struct prov *pv, const struct lease *l, void *arg)
 
 	if ((tty = fopen("/dev/tty", "r+e")) == NULL)
 		return janee_err_set(JANEE_ERR_DENIED,
-		    "provider '%s' needs a person to approve (approval: ask) "
-		    "and there is no terminal to ask on",
+		    "provider '%s' needs a person to approve (approval: ask) and there is no terminal to ask on",
 		    pv->name);
 	janee_duration_fmt(l->ttl_s, ttl, sizeof(ttl));
 	/* The reason comes from whoever asked: shown escaped, on its own. */
@@ -153,7 +152,7 @@ cli_obtain(struct cli *c, struct broker_req *req, const char *purpose,
     struct broker_grant *g)
 {
 	struct sigaction sa, old_int, old_term;
-	struct broker *b = &c->broker;
+	struct broker *b = &c->core.broker;
 	struct obtain_wait w;
 	int rc;
 
@@ -166,8 +165,7 @@ cli_obtain(struct cli *c, struct broker_req *req, const char *purpose,
 		return rc;
 	janee_err_clear();
 	fprintf(stderr,
-	    "janee: lease %s for '%s' waits for your approval: run 'janee "
-	    "approve %s' (or 'janee deny %s') in another terminal\n",
+	    "janee: lease %s for '%s' waits for your approval: run 'janee approve %s' (or 'janee deny %s') in another terminal\n",
 	    g->lease_id, req->provider, g->lease_id, g->lease_id);
 	w.waiting = waiting;
 	w.arg = arg;

@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include "audit.h"
 #include "cli.h"
 #include "util.h"
 
@@ -112,78 +113,51 @@ sweep_notice(struct cli *c)
 	struct sweep_report r = { 0 };
 	int rc;
 
-	if ((rc = broker_sweep(&c->broker, 0, &r)) != 0) {
+	if ((rc = broker_sweep(&c->core.broker, 0, &r)) != 0) {
 		fprintf(stderr,
-		    "janee: warning: could not expire overdue "
-		    "leases: %s\n",
+		    "janee: warning: could not expire overdue leases: %s\n",
 		    janee_err_msg(rc));
 		janee_err_clear();
 		return;
 	}
 	if (r.waiting > 0)
 		fprintf(stderr,
-		    "janee: %lld lease(s) past their end wait for "
-		    "revocation, which needs the store's passphrase; run: "
-		    "janee lease sweep\n",
+		    "janee: %lld lease(s) past their end wait for revocation, which needs the store's passphrase; run: janee lease sweep\n",
 		    (long long)r.waiting);
 	if (r.retrying > 0)
 		fprintf(stderr,
-		    "janee: warning: %lld revocation(s) failed and "
-		    "will be retried; see: janee lease list\n",
+		    "janee: warning: %lld revocation(s) failed and will be retried; see: janee lease list\n",
 		    (long long)r.retrying);
 	if (r.irrevocable > 0)
 		fprintf(stderr,
-		    "janee: warning: %lld lease(s) could not be "
-		    "revoked and are now irrevocable; see: janee lease list "
-		    "--all\n",
+		    "janee: warning: %lld lease(s) could not be revoked and are now irrevocable; see: janee lease list --all\n",
 		    (long long)r.irrevocable);
 	if (r.orphaned > 0)
 		fprintf(stderr,
-		    "janee: warning: %lld lease(s) were cut short by a crash "
-		    "while minting and are orphaned: a token janee cannot "
-		    "end may be live; see: janee lease list\n",
+		    "janee: warning: %lld lease(s) were cut short by a crash while minting and are orphaned: a token janee cannot end may be live; see: janee lease list\n",
 		    (long long)r.orphaned);
 }
 
 int
 cli_broker(struct cli *c)
 {
-	int rc;
-
-	if (c->have_broker)
-		return 0;
-	if ((rc = config_load(c->home.config, janee_providers, &c->cfg)) != 0)
-		return rc;
-	broker_init(&c->broker, c->lg, &c->home, c->cfg, &c->ks);
-	c->have_broker = 1;
-	return 0;
+	return core_broker(&c->core);
 }
 
 int
 cli_open(struct cli *c, unsigned flags)
 {
-	int rc;
+	int rc, opened;
 
-	/* Opened in steps (janee serve opens the ledger later): once each. */
-	if (c->home.dir == NULL &&
-	    (rc = home_resolve(c->home_opt, &c->home)) != 0)
+	if ((rc = core_open(&c->core, flags, &opened)) != 0)
 		return rc;
-	if (c->lg != NULL)
-		return 0;
-	if (!(flags & CMD_LEDGER))
-		return 0;
-	if ((rc = home_check(&c->home)) != 0 ||
-	    (rc = ledger_open(c->home.db, 0, &c->lg)) != 0)
-		return rc;
-	if ((rc = cli_broker(c)) != 0) {
-		if (flags & CMD_CONFIG)
-			return rc;
+	if (c->core.config_error != NULL) {
 		/* Let status, audit and the like work on a broken config. */
-		fprintf(stderr, "janee: warning: %s\n", janee_err_msg(rc));
-		janee_err_clear();
-		return 0;
+		fprintf(stderr, "janee: warning: %s\n", c->core.config_error);
+		free(c->core.config_error);
+		c->core.config_error = NULL;
 	}
-	if (!(flags & CMD_NO_SWEEP))
+	if (opened && c->core.have_broker && !(flags & CMD_NO_SWEEP))
 		sweep_notice(c);
 	return 0;
 }
@@ -193,11 +167,7 @@ cli_close(struct cli *c)
 {
 	int i;
 
-	if (c->have_broker)
-		broker_free(&c->broker);
-	config_free(c->cfg);
-	ledger_close(c->lg);
-	home_free(&c->home);
+	core_close(&c->core);
 	for (i = 0; i < CLI_MAX_OPTS; i++)
 		janee_strlist_free(&c->vals[i]);
 }

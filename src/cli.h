@@ -10,12 +10,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "broker.h"
-#include "config.h"
-#include "home.h"
-#include "keysrc.h"
+#include "core.h"
 #include "table.h"
-#include "ledger.h"
 
 #define CLI_MAX_OPTS 32 /* per command; parse_opts refuses a longer table */
 
@@ -47,19 +43,12 @@ struct cli {
 	int seen[CLI_MAX_OPTS];
 	char **pos;
 	int npos;
-	const char *home_opt;
-	struct keysrc ks;
-	/* opened on demand by cli_open */
-	struct home home;
-	struct ledger *lg;
-	struct config *cfg;
-	struct broker broker;
-	int have_broker;
+	struct core core; /* home, ledger, config, broker: cli_open */
 };
 
-/* State a command needs before it runs. */
-#define CMD_LEDGER 0x01 /* an initialised home and its ledger */
-#define CMD_CONFIG 0x02 /* config.json must load (else warn) */
+/* State a command needs before it runs (core.h's, and the sweep). */
+#define CMD_LEDGER CORE_LEDGER /* an initialised home and its ledger */
+#define CMD_CONFIG CORE_CONFIG /* config.json must load (else warn) */
 #define CMD_NO_SWEEP 0x04 /* do not sweep overdue leases first */
 #define CMD_HIDDEN 0x08 /* not listed in help (__complete) */
 
@@ -92,7 +81,11 @@ int cli_usage_error(const struct cli *c, const char *fmt, ...)
 /* Check the positional argument count against the command's table. */
 int cli_check_args(const struct cli *c) JANEE_WUR;
 
-/* Open the home, the ledger, the config and the broker as flags ask. */
+/*
+ * Open the home, the ledger, the config and the broker as flags ask
+ * (core_open), warn of a config that does not load when it need not,
+ * and sweep overdue leases first unless CMD_NO_SWEEP.
+ */
 int cli_open(struct cli *c, unsigned flags) JANEE_WUR;
 /* Load config.json and start the broker (for commands that mint). */
 int cli_broker(struct cli *c) JANEE_WUR;
@@ -150,12 +143,29 @@ int cli_lease_table_add(struct table *t, const struct lease *l) JANEE_WUR;
  * from its JSON array text; NULL text is "-".  malloc'd, NULL on ENOMEM.
  */
 char *cli_scope_list(const char *json);
+/* A session grant for people (cmd-lease.c); a grant_each callback. */
+struct grant;
+int cli_grant_row(const struct grant *g, void *arg);
 cJSON *cli_lease_json(const struct lease *l);
 
 /* Commands, one file per group (cmd-*.c). */
 int cmd_init(struct cli *c);
 int cmd_status(struct cli *c);
 int cmd_doctor(struct cli *c);
+
+/* Checks that go on after a failure (doctor, provider test). */
+struct checklist {
+	cJSON *checks; /* with --json */
+	int problems;
+};
+/*
+ * Record one check: rc 0 passes with detail, else the current error
+ * message (which says what to run) is the problem; the error is cleared.
+ */
+void
+check_report(struct checklist *d, const char *name, int rc, const char *detail);
+/* Each secret reference among v's strings resolves; *n counts them. */
+int check_refs(struct ledger *lg, const cJSON *v, int *n) JANEE_WUR;
 int cmd_version(struct cli *c);
 int cmd_help(struct cli *c);
 int cmd_secret_set(struct cli *c);
@@ -169,6 +179,7 @@ int cmd_lease_sweep(struct cli *c);
 int cmd_audit_list(struct cli *c);
 int cmd_audit_export(struct cli *c);
 int cmd_audit_verify(struct cli *c);
+int cmd_audit_head(struct cli *c);
 int cmd_audit_lookup(struct cli *c);
 int cmd_token(struct cli *c);
 int cmd_provider_list(struct cli *c);
@@ -176,6 +187,8 @@ int cmd_provider_show(struct cli *c);
 int cmd_provider_add(struct cli *c);
 int cmd_provider_edit(struct cli *c);
 int cmd_provider_rm(struct cli *c);
+int cmd_provider_test(struct cli *c);
+int cmd_provider_types(struct cli *c);
 int cmd_login(struct cli *c);
 int cmd_serve(struct cli *c);
 int cmd_mcp_config(struct cli *c);

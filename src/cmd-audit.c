@@ -76,6 +76,10 @@ row_json(const struct audit_row *r)
 	OPT("detail", r->detail);
 #undef OPT
 	cJSON_AddStringToObject(o, "hash", r->hash);
+	if ((sc = audit_lease_json(r->lease)) != NULL)
+		cJSON_AddItemToObject(o, "lease", sc);
+	else
+		cJSON_AddNullToObject(o, "lease");
 	return o;
 }
 
@@ -119,17 +123,15 @@ cmd_audit_list(struct cli *c)
 		return rc;
 	if ((v = cli_get(c, "limit")) != NULL &&
 	    janee_parse_int(v, 1, INT64_MAX, &f.limit) != 0)
-		return cli_usage_error(c,
-		    "--limit takes a positive number, "
-		    "not '%s'",
-		    v);
+		return cli_usage_error(
+		    c, "--limit takes a positive number, not '%s'", v);
 	if (cli_has(c, "json") && (arr = cJSON_CreateArray()) == NULL)
 		return JANEE_ERR_NOMEM;
 	if (arr == NULL)
 		printf("%6s  %-24s  %-12s %-6s %-10s %-30s %-7s %s\n", "SEQ",
 		    "TIME", "EVENT", "ACTOR", "PROVIDER", "LEASE", "OUTCOME",
 		    "DETAIL");
-	if ((rc = audit_each(c->lg, &f, list_one, arr)) != 0) {
+	if ((rc = audit_each(c->core.lg, &f, list_one, arr)) != 0) {
 		cJSON_Delete(arr);
 		return rc;
 	}
@@ -159,19 +161,18 @@ export_one(const struct audit_row *r, void *arg)
 	csv_field(&ec->csv, r->outcome);
 	csv_field(&ec->csv, r->detail);
 	csv_field(&ec->csv, r->hash);
+	csv_field(&ec->csv, r->lease);
 	csv_end_row(&ec->csv);
 	ec->rows++;
 	/* Stop early on a closed pipe or a full disk. */
-	return ec->csv.err ? janee_err_set(JANEE_ERR_IO,
-				 "cannot write CSV: "
-				 "%s",
+	return ec->csv.err ? janee_err_set(JANEE_ERR_IO, "cannot write CSV: %s",
 				 strerror(errno ? errno : EIO))
 			   : 0;
 }
 
 static const char *const csv_header[] = { "seq", "time", "event", "actor",
-	"client", "provider", "lease_id", "scopes", "outcome", "detail",
-	"hash" };
+	"client", "provider", "lease_id", "scopes", "outcome", "detail", "hash",
+	"lease" };
 
 /* What an export took, for its own audit event: every filter. */
 static char *
@@ -219,20 +220,17 @@ cmd_audit_export(struct cli *c)
 	if ((rc = read_filter(c, &f)) != 0)
 		return rc;
 	if (fmt == NULL)
-		return cli_usage_error(c,
-		    "no format given; the format there "
-		    "is: --format csv");
+		return cli_usage_error(
+		    c, "no format given; the format there is: --format csv");
 	if (strcmp(fmt, "csv") != 0)
 		return cli_usage_error(c,
-		    "unknown format '%s'; the format "
-		    "there is: --format csv",
+		    "unknown format '%s'; the format there is: --format csv",
 		    fmt);
 	/* Never let an export replace janee's own state. */
-	if (out != NULL && home_contains(&c->home, out))
+	if (out != NULL && home_contains(&c->core.home, out))
 		return janee_err_set(JANEE_ERR_USAGE,
-		    "refusing to write the "
-		    "export into the janee home '%s'; choose another path",
-		    c->home.dir);
+		    "refusing to write the export into the janee home '%s'; choose another path",
+		    c->core.home.dir);
 	if (out != NULL && (rc = atomic_begin(out, &af)) != 0)
 		return rc;
 	memset(&ec, 0, sizeof(ec));
@@ -242,7 +240,7 @@ cmd_audit_export(struct cli *c)
 	for (i = 0; i < nitems(csv_header); i++)
 		csv_field(&ec.csv, csv_header[i]);
 	csv_end_row(&ec.csv);
-	if ((rc = audit_each(c->lg, &f, export_one, &ec)) != 0 ||
+	if ((rc = audit_each(c->core.lg, &f, export_one, &ec)) != 0 ||
 	    (rc = csv_finish(&ec.csv)) != 0 ||
 	    (out != NULL && (rc = atomic_commit(&af)) != 0)) {
 		atomic_abort(&af);
@@ -251,7 +249,7 @@ cmd_audit_export(struct cli *c)
 	if ((detail = export_detail(&f, ec.rows, out)) == NULL)
 		return JANEE_ERR_NOMEM;
 	ev.detail = detail;
-	rc = audit_record(c->lg, &ev);
+	rc = audit_record(c->core.lg, &ev);
 	free(detail);
 	if (rc == 0 && out != NULL)
 		fprintf(stderr, "janee: exported %lld event(s) to '%s'\n",
@@ -259,18 +257,135 @@ cmd_audit_export(struct cli *c)
 	return rc;
 }
 
+/* What verify found wrong with leases: on stderr, and for --json. */
+struct verify_ctx {
+	cJSON *problems; /* --json: the first VERIFY_MAX_PROBLEMS */
+	int64_t n;
+};
+
+#define VERIFY_MAX_PROBLEMS 1000
+
+static void
+verify_lease_bad(void *arg, const char *id, int64_t seq, const char *what)
+{
+	struct verify_ctx *vc = arg;
+	cJSON *o;
+
+	vc->n++;
+	if (vc->problems == NULL) {
+		fprintf(stderr, "janee: lease ");
+		cli_put_text(stderr, id, 0);
+		fprintf(stderr, ": ");
+		cli_put_text(stderr, what, 0);
+		fputc('\n', stderr);
+		return;
+	}
+	if (vc->n > VERIFY_MAX_PROBLEMS || (o = cJSON_CreateObject()) == NULL)
+		return;
+	cJSON_AddStringToObject(o, "lease_id", id);
+	if (seq > 0)
+		cJSON_AddNumberToObject(o, "last_event_seq", (double)seq);
+	cJSON_AddStringToObject(o, "problem", what);
+	if (!cJSON_AddItemToArray(vc->problems, o))
+		cJSON_Delete(o);
+}
+
+static const char *
+keyed_name(enum audit_keyed k)
+{
+	switch (k) {
+	case AUDIT_KEYED_OK:
+		return "ok";
+	case AUDIT_KEYED_PENDING:
+		return "none yet";
+	case AUDIT_KEYED_BAD:
+		return "bad";
+	case AUDIT_KEYED_UNCHECKED:
+		break;
+	}
+	return "not checked";
+}
+
+/*
+ * The key for the checkpoint: through the broker, or straight from the
+ * store when config.json did not load (verify must work then too).
+ */
+static int
+verify_unlock(struct cli *c)
+{
+	struct store *s = NULL;
+	int rc;
+
+	if (c->core.have_broker)
+		return broker_unlock(&c->core.broker);
+	rc = store_unlock(c->core.lg, &c->core.home, &c->core.ks, &s);
+	store_free(s); /* the ledger keeps the checkpoint key it needs */
+	return rc;
+}
+
+static void
+verify_print(const struct audit_verify *v, const char *expect)
+{
+	printf("audit chain ok: %lld events, head %s\n", (long long)v->rows,
+	    v->head);
+	switch (v->keyed) {
+	case AUDIT_KEYED_OK:
+		printf("keyed checkpoint: row %lld (keyed since row %lld); "
+		       "%lld events after the last keyed checkpoint\n",
+		    (long long)v->ckpt_seq, (long long)v->ckpt_first,
+		    (long long)v->unkeyed);
+		break;
+	case AUDIT_KEYED_PENDING:
+		printf("keyed checkpoint: none yet (the ledger predates "
+		       "them); %lld events after the last keyed checkpoint, "
+		       "until a janee with the key records an event\n",
+		    (long long)v->unkeyed);
+		break;
+	default:
+		printf("keyed checkpoint: not checked (--no-key); %lld events "
+		       "are only hash-chained as far as this run knows\n",
+		    (long long)v->unkeyed);
+	}
+	if (expect != NULL)
+		printf("expected head %s: held\n", expect);
+	printf("leases: %lld checked, each matches its last audit event\n",
+	    (long long)v->leases);
+}
+
 int
 cmd_audit_verify(struct cli *c)
 {
+	struct audit_verify_opts vo = { .lease_bad = verify_lease_bad };
+	struct verify_ctx vc = { NULL, 0 };
+	const char *expect = cli_get(c, "expect");
+	char want[65];
 	struct audit_verify v;
-	cJSON *o;
+	cJSON *o = NULL, *ck;
 	int rc;
 
-	if ((rc = audit_verify(c->lg, &v)) != 0)
+	if (expect != NULL) {
+		if ((rc = audit_parse_head(expect, &vo.expect_seq, want)) != 0)
+			return cli_usage_error(c, "%s", janee_err_msg(rc));
+		vo.expect_hash = want;
+	}
+	vo.no_key = cli_has(c, "no-key");
+	if (!vo.no_key && (rc = verify_unlock(c)) != 0)
 		return rc;
-	if (cli_has(c, "json")) {
-		o = cJSON_CreateObject();
-		cJSON_AddBoolToObject(o, "ok", v.bad_seq == 0);
+	if (cli_has(c, "json") &&
+	    ((o = cJSON_CreateObject()) == NULL ||
+		(vc.problems = cJSON_CreateArray()) == NULL)) {
+		cJSON_Delete(o);
+		return JANEE_ERR_NOMEM;
+	}
+	vo.arg = &vc;
+	if ((rc = audit_verify_with(c->core.lg, &vo, &v)) != 0) {
+		cJSON_Delete(o);
+		cJSON_Delete(vc.problems);
+		return rc;
+	}
+	if (o != NULL) {
+		cJSON_AddBoolToObject(
+		    o, "ok", v.bad_seq == 0 && v.lease_bad == 0);
 		cJSON_AddNumberToObject(o, "rows", (double)v.rows);
 		cJSON_AddStringToObject(o, "head", v.head);
 		if (v.bad_seq != 0) {
@@ -278,17 +393,55 @@ cmd_audit_verify(struct cli *c)
 			    o, "first_bad_seq", (double)v.bad_seq);
 			cJSON_AddStringToObject(o, "problem", v.why);
 		}
+		cJSON_AddStringToObject(o, "keyed", keyed_name(v.keyed));
+		if (v.keyed == AUDIT_KEYED_OK &&
+		    (ck = cJSON_AddObjectToObject(o, "checkpoint")) != NULL) {
+			cJSON_AddNumberToObject(ck, "seq", (double)v.ckpt_seq);
+			cJSON_AddNumberToObject(
+			    ck, "first", (double)v.ckpt_first);
+		}
+		cJSON_AddNumberToObject(o, "unkeyed", (double)v.unkeyed);
+		if (expect != NULL)
+			cJSON_AddStringToObject(o, "expect", expect);
+		cJSON_AddNumberToObject(o, "leases", (double)v.leases);
+		cJSON_AddNumberToObject(o, "lease_bad", (double)v.lease_bad);
+		cJSON_AddItemToObject(o, "lease_problems", vc.problems);
 		if ((rc = cli_print_json(o)) != 0)
 			return rc;
-	} else if (v.bad_seq == 0)
-		printf("audit chain ok: %lld events, head %s\n",
-		    (long long)v.rows, v.head);
+	} else if (v.bad_seq == 0 && v.lease_bad == 0)
+		verify_print(&v, expect);
 	if (v.bad_seq != 0)
 		return janee_err_set(JANEE_ERR_TAMPERED,
 		    "audit chain broken "
 		    "at row %lld: %s",
 		    (long long)v.bad_seq, v.why);
+	if (v.lease_bad != 0)
+		return janee_err_set(JANEE_ERR_TAMPERED,
+		    "%lld lease(s) differ from their last audit event: the "
+		    "leases table was edited behind janee's back",
+		    (long long)v.lease_bad);
 	return 0;
+}
+
+int
+cmd_audit_head(struct cli *c)
+{
+	char hash[65];
+	int64_t seq;
+	cJSON *o;
+	int rc;
+
+	if ((rc = audit_head(c->core.lg, &seq, hash)) != 0)
+		return rc;
+	if (!cli_has(c, "json")) {
+		printf("%lld:%s\n", (long long)seq, hash);
+		return 0;
+	}
+	if ((o = cJSON_CreateObject()) == NULL)
+		return JANEE_ERR_NOMEM;
+	cJSON_AddNumberToObject(o, "seq", (double)seq);
+	cJSON_AddStringToObject(o, "hash", hash);
+	return cli_print_json(o);
 }
 
 struct lookup_ctx {
@@ -325,9 +478,9 @@ cmd_audit_lookup(struct cli *c)
 	memset(&lc, 0, sizeof(lc));
 	/* At a terminal the token is read hidden, never echoed. */
 	if (isatty(STDIN_FILENO))
-		rc = tty_read_hidden("paste the token, then Ctrl-D (input is "
-				     "hidden)\n",
-		    1, 64 * 1024, &b);
+		rc = tty_read_hidden(
+		    "paste the token, then Ctrl-D (input is hidden)\n", 1,
+		    64 * 1024, &b);
 	else {
 		buf_init(&b, 64 * 1024);
 		rc = buf_read_fd(&b, STDIN_FILENO);
@@ -340,9 +493,9 @@ cmd_audit_lookup(struct cli *c)
 		buf_free(&b);
 		return janee_err_set(JANEE_ERR_USAGE, "no token on stdin");
 	}
-	rc = broker_unlock(&c->broker);
+	rc = broker_unlock(&c->core.broker);
 	if (rc == 0)
-		rc = store_fingerprint(c->broker.store, b.p, b.len, fp);
+		rc = store_fingerprint(c->core.broker.store, b.p, b.len, fp);
 	buf_free(&b);
 	if (rc != 0)
 		return rc;
@@ -350,7 +503,7 @@ cmd_audit_lookup(struct cli *c)
 	if (cli_has(c, "json") && (lc.arr = cJSON_CreateArray()) == NULL)
 		return JANEE_ERR_NOMEM;
 	cli_lease_table(&lc.t);
-	if ((rc = lease_each(c->lg, &f, lookup_one, &lc)) != 0) {
+	if ((rc = lease_each(c->core.lg, &f, lookup_one, &lc)) != 0) {
 		cJSON_Delete(lc.arr);
 		table_free(&lc.t);
 		return rc;
@@ -364,8 +517,7 @@ cmd_audit_lookup(struct cli *c)
 	table_free(&lc.t);
 	if (lc.n == 0)
 		return janee_err_set(JANEE_ERR_NOT_FOUND,
-		    "no lease holds this "
-		    "token (fingerprint hmac-sha256:%s)",
+		    "no lease holds this token (fingerprint hmac-sha256:%s)",
 		    fp);
 	return 0;
 }

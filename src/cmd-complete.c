@@ -83,9 +83,10 @@ say_secret(const struct secret_info *si, void *arg)
 static int
 have_state(struct complete *k)
 {
-	if (k->c->lg == NULL && cli_open(k->c, CMD_LEDGER | CMD_NO_SWEEP) != 0)
+	if (k->c->core.lg == NULL &&
+	    cli_open(k->c, CMD_LEDGER | CMD_NO_SWEEP) != 0)
 		janee_err_clear();
-	return k->c->lg != NULL;
+	return k->c->core.lg != NULL;
 }
 
 static void
@@ -93,9 +94,9 @@ say_providers(struct complete *k)
 {
 	size_t i;
 
-	if (have_state(k) && k->c->cfg != NULL)
-		for (i = 0; i < k->c->cfg->n; i++)
-			say(k, k->c->cfg->provs[i].name);
+	if (have_state(k) && k->c->core.cfg != NULL)
+		for (i = 0; i < k->c->core.cfg->n; i++)
+			say(k, k->c->core.cfg->provs[i].name);
 }
 
 static void
@@ -104,8 +105,8 @@ say_scopes(struct complete *k, const char *provider)
 	const struct prov *pv;
 	size_t i;
 
-	if (provider == NULL || !have_state(k) || k->c->cfg == NULL ||
-	    (pv = config_find(k->c->cfg, provider)) == NULL)
+	if (provider == NULL || !have_state(k) || k->c->core.cfg == NULL ||
+	    (pv = config_find(k->c->core.cfg, provider)) == NULL)
 		return;
 	for (i = 0; i < pv->pol.ceiling.n; i++)
 		say(k, pv->pol.ceiling.v[i]);
@@ -117,14 +118,14 @@ say_leases(struct complete *k)
 	struct lease_filter f = { .active_only = 1 };
 
 	f.requested_only = k->lease_waiting;
-	if (have_state(k) && lease_each(k->c->lg, &f, say_lease, k) != 0)
+	if (have_state(k) && lease_each(k->c->core.lg, &f, say_lease, k) != 0)
 		janee_err_clear();
 }
 
 static void
 say_secrets(struct complete *k)
 {
-	if (have_state(k) && secret_each(k->c->lg, say_secret, k) != 0)
+	if (have_state(k) && secret_each(k->c->core.lg, say_secret, k) != 0)
 		janee_err_clear();
 }
 
@@ -225,8 +226,8 @@ cmd_complete(struct cli *c)
 		if ((o = opt_named(cli_global_opts, w[i])) != NULL) {
 			/* Another home than the one main() resolved. */
 			if (strcmp(o->name, "home") == 0 && i + 1 < n - 1) {
-				home_free(&c->home);
-				c->home_opt = w[i + 1];
+				home_free(&c->core.home);
+				c->core.home_opt = w[i + 1];
 			}
 			i += o->has_arg ? 1 : 0;
 			continue;
@@ -329,27 +330,27 @@ cmd_completion(struct cli *c)
 		       "\tlocal prev=${COMP_WORDS[COMP_CWORD - 1]}\n"
 		       "\tcase $prev in\n\t");
 		file_opts(" | ", "--", "-", "");
-		printf(")\n"
-		       "\t\tCOMPREPLY=($(compgen -f -- \"$cur\"))\n"
-		       "\t\treturn\n\t\t;;\n\tesac\n"
-		       "\tlocal IFS=$'\\n'\n"
-		       "\tCOMPREPLY=($(janee __complete -- "
-		       "\"${COMP_WORDS[@]:1:COMP_CWORD}\" 2>/dev/null))\n"
-		       "}\ncomplete -F _janee janee\n");
+		printf(
+		    ")\n"
+		    "\t\tCOMPREPLY=($(compgen -f -- \"$cur\"))\n"
+		    "\t\treturn\n\t\t;;\n\tesac\n"
+		    "\tlocal IFS=$'\\n'\n"
+		    "\tCOMPREPLY=($(janee __complete -- \"${COMP_WORDS[@]:1:COMP_CWORD}\" 2>/dev/null))\n"
+		    "}\ncomplete -F _janee janee\n");
 	} else if (strcmp(sh, "zsh") == 0) {
 		printf("#compdef janee\n"
 		       "# zsh completion for janee: janee completion zsh\n"
 		       "_janee()\n{\n"
 		       "\tcase ${words[CURRENT-1]} in\n\t");
 		file_opts("|", "--", "-", "");
-		printf(")\n\t\t_files\n\t\treturn\n\t\t;;\n\tesac\n"
-		       "\tlocal -a c\n"
-		       "\tc=(\"${(@f)$(janee __complete -- "
-		       "\"${(@)words[2,CURRENT]}\" 2>/dev/null)}\")\n"
-		       "\tcompadd -- \"${(@)c:#}\"\n"
-		       "}\n"
-		       "if [[ $zsh_eval_context[-1] == loadautofunc ]]; then\n"
-		       "\t_janee \"$@\"\nelse\n\tcompdef _janee janee\nfi\n");
+		printf(
+		    ")\n\t\t_files\n\t\treturn\n\t\t;;\n\tesac\n"
+		    "\tlocal -a c\n"
+		    "\tc=(\"${(@f)$(janee __complete -- \"${(@)words[2,CURRENT]}\" 2>/dev/null)}\")\n"
+		    "\tcompadd -- \"${(@)c:#}\"\n"
+		    "}\n"
+		    "if [[ $zsh_eval_context[-1] == loadautofunc ]]; then\n"
+		    "\t_janee \"$@\"\nelse\n\tcompdef _janee janee\nfi\n");
 	} else if (strcmp(sh, "fish") == 0) {
 		printf("# fish completion for janee: janee completion fish\n"
 		       "function __janee_complete\n"

@@ -16,17 +16,8 @@
 #include "secrets.h"
 #include "store.h"
 
-struct doctor {
-	cJSON *checks; /* with --json */
-	int problems;
-};
-
-/*
- * Record one check: rc 0 passes with detail, else the current error
- * message (which says what to run) is the problem.
- */
-static void
-report(struct doctor *d, const char *name, int rc, const char *detail)
+void
+check_report(struct checklist *d, const char *name, int rc, const char *detail)
 {
 	const char *msg = rc == 0 ? detail : janee_err_msg(rc);
 	cJSON *o;
@@ -48,7 +39,7 @@ report(struct doctor *d, const char *name, int rc, const char *detail)
 }
 
 static void
-check_ledger(struct doctor *d, struct ledger *lg)
+check_ledger(struct checklist *d, struct ledger *lg)
 {
 	sqlite3_stmt *st = NULL;
 	char detail[96];
@@ -62,17 +53,16 @@ check_ledger(struct doctor *d, struct ledger *lg)
 		    : NULL;
 		if (ic == NULL || strcmp(ic, "ok") != 0)
 			rc = janee_err_set(JANEE_ERR_IO,
-			    "the ledger fails SQLite's integrity check (%s); "
-			    "restore janee.db from a backup",
+			    "the ledger fails SQLite's integrity check (%s); restore janee.db from a backup",
 			    ic ? ic : "no answer");
 		sqlite3_finalize(st);
 	}
 	snprintf(detail, sizeof(detail), "schema %d, integrity ok", schema);
-	report(d, "ledger", rc, detail);
+	check_report(d, "ledger", rc, detail);
 }
 
 static void
-check_audit(struct doctor *d, struct ledger *lg)
+check_audit(struct checklist *d, struct ledger *lg)
 {
 	struct audit_verify v;
 	char detail[96];
@@ -81,17 +71,24 @@ check_audit(struct doctor *d, struct ledger *lg)
 	memset(&v, 0, sizeof(v));
 	if ((rc = audit_verify(lg, &v)) == 0 && v.bad_seq != 0)
 		rc = janee_err_set(JANEE_ERR_IO,
-		    "the audit chain breaks at event %lld (%s); see: janee "
-		    "audit verify",
+		    "the audit chain breaks at event %lld (%s); see: janee audit verify",
 		    (long long)v.bad_seq, v.why);
-	snprintf(detail, sizeof(detail), "the chain of %lld event%s holds",
-	    (long long)v.rows, v.rows == 1 ? "" : "s");
-	report(d, "audit", rc, detail);
+	else if (rc == 0 && v.lease_bad != 0)
+		rc = janee_err_set(JANEE_ERR_IO,
+		    "%lld lease%s differ%s from %s last audit event (edited "
+		    "behind janee's back?); see: janee audit verify",
+		    (long long)v.lease_bad, v.lease_bad == 1 ? "" : "s",
+		    v.lease_bad == 1 ? "s" : "",
+		    v.lease_bad == 1 ? "its" : "their");
+	snprintf(detail, sizeof(detail),
+	    "the chain of %lld event%s holds; %lld lease%s match%s it",
+	    (long long)v.rows, v.rows == 1 ? "" : "s", (long long)v.leases,
+	    v.leases == 1 ? "" : "s", v.leases == 1 ? "es" : "");
+	check_report(d, "audit", rc, detail);
 }
 
-/* Each reference among v's strings resolves; *n counts them. */
-static int
-walk_refs(struct ledger *lg, const cJSON *v, int *n)
+int
+check_refs(struct ledger *lg, const cJSON *v, int *n)
 {
 	struct janee_secret *s = NULL;
 	const cJSON *e;
@@ -108,30 +105,34 @@ walk_refs(struct ledger *lg, const cJSON *v, int *n)
 		janee_secret_free(s);
 		return rc;
 	}
-	cJSON_ArrayForEach(e, v) if ((rc = walk_refs(lg, e, n)) != 0) return rc;
+	cJSON_ArrayForEach(e, v)
+	{
+		if ((rc = check_refs(lg, e, n)) != 0)
+			return rc;
+	}
 	return 0;
 }
 
 static void
-check_config(struct doctor *d, const struct home *h, struct ledger *lg)
+check_config(struct checklist *d, const struct home *h, struct ledger *lg)
 {
 	struct config *cfg = NULL;
 	cJSON *root = NULL;
 	char detail[96];
 	int rc, refs = 0;
 
-	if ((rc = config_load(h->config, janee_providers, &cfg)) == 0)
+	if ((rc = config_load(h->config, janee_providers, NULL, &cfg)) == 0)
 		snprintf(detail, sizeof(detail), "%zu provider%s", cfg->n,
 		    cfg->n == 1 ? "" : "s");
-	report(d, "config", rc, detail);
+	check_report(d, "config", rc, detail);
 	config_free(cfg);
 	/* The file as written (valid or not): references are strings
 	 * anywhere in it. */
 	if ((rc = config_read_json(h->config, &root)) == 0)
-		rc = walk_refs(lg, root, &refs);
+		rc = check_refs(lg, root, &refs);
 	snprintf(detail, sizeof(detail), "%d secret reference%s resolve%s",
 	    refs, refs == 1 ? "" : "s", refs == 1 ? "s" : "");
-	report(d, "references", rc, detail);
+	check_report(d, "references", rc, detail);
 	cJSON_Delete(root);
 }
 
@@ -140,7 +141,7 @@ check_config(struct doctor *d, const struct home *h, struct ledger *lg)
  * unlock the store on its own.
  */
 static void
-check_unlock(struct doctor *d, const struct home *h, struct ledger *lg,
+check_unlock(struct checklist *d, const struct home *h, struct ledger *lg,
     const struct keysrc *given)
 {
 	struct keysrc ks = *given;
@@ -160,30 +161,29 @@ check_unlock(struct doctor *d, const struct home *h, struct ledger *lg,
 
 		janee_err_clear();
 		rc = janee_err_set(JANEE_ERR_LOCKED,
-		    "an MCP client that starts janee serve has no terminal to "
-		    "ask the passphrase on: %s",
+		    "an MCP client that starts janee serve has no terminal to ask the passphrase on: %s",
 		    why ? why : "the store is locked");
 		free(why);
 	}
-	report(d, "unlock", rc, detail);
+	check_report(d, "unlock", rc, detail);
 	free(backend);
 	free(params);
 }
 
 static void
-check_libraries(struct doctor *d)
+check_libraries(struct checklist *d)
 {
 	int rc;
 
 	if ((rc = janee_curl_load()) == 0)
 		rc = janee_jwt_load();
-	report(d, "libraries", rc, "libcurl and libjwt load");
+	check_report(d, "libraries", rc, "libcurl and libjwt load");
 }
 
 int
 cmd_doctor(struct cli *c)
 {
-	struct doctor d = { NULL, 0 };
+	struct checklist d = { NULL, 0 };
 	struct ledger *lg = NULL;
 	int rc;
 
@@ -192,16 +192,16 @@ cmd_doctor(struct cli *c)
 	if ((rc = cli_open(c, 0)) != 0)
 		return rc;
 	/* Modes apart: a home one chmod away still gets every check. */
-	if ((rc = home_exists(&c->home)) == 0)
-		rc = ledger_open(c->home.db, 0, &lg);
-	report(&d, "home", rc, c->home.dir);
+	if ((rc = home_exists(&c->core.home)) == 0)
+		rc = ledger_open(c->core.home.db, 0, &lg);
+	check_report(&d, "home", rc, c->core.home.dir);
 	if (rc == 0) {
-		report(&d, "files", home_check_modes(&c->home),
+		check_report(&d, "files", home_check_modes(&c->core.home),
 		    "the home is 0700 and its files 0600, all yours");
 		check_ledger(&d, lg);
 		check_audit(&d, lg);
-		check_config(&d, &c->home, lg);
-		check_unlock(&d, &c->home, lg, &c->ks);
+		check_config(&d, &c->core.home, lg);
+		check_unlock(&d, &c->core.home, lg, &c->core.ks);
 	}
 	check_libraries(&d);
 	ledger_close(lg);

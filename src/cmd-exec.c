@@ -32,12 +32,18 @@ extern char **environ;
 
 struct exec_lease {
 	char *provider;
-	char *env; /* the variable that gets the token */
+	const struct prov *pv;
+	/*
+	 * The variable of each part the provider names (pv->info.parts, in
+	 * its order; NULL: none): the provider's, and for the primary part
+	 * --env NAME, --lease P:ENV or NAME_TOKEN when it names none.
+	 */
+	char *vars[JANEE_TOKEN_MAX_PARTS];
 	struct janee_strlist scopes;
-	struct janee_strlist repos;
+	struct janee_strlist resources;
 	char id[JANEE_LEASE_ID_LEN];
 	int64_t expires_ms;
-	struct janee_secret *token; /* until the command runs */
+	struct janee_token tok; /* until the command runs */
 	int minted;
 	int ended; /* its end was seen while the command ran */
 };
@@ -106,36 +112,13 @@ catch_signals(void)
 static const char *const passphrase_vars[] = { "JANEE_PASSPHRASE",
 	"JANEE_NEW_PASSPHRASE" };
 
-static int
-valid_name(const char *s)
-{
-	size_t i;
-
-	if (!((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z') ||
-		s[0] == '_'))
-		return 0;
-	for (i = 1; s[i] != '\0'; i++)
-		if (!((s[i] >= 'A' && s[i] <= 'Z') ||
-			(s[i] >= 'a' && s[i] <= 'z') ||
-			(s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
-			return 0;
-	return 1;
-}
-
-/* The variable a provider's token goes to when --env does not say. */
+/* NAME_TOKEN, from the provider's entry name: a primary with no variable. */
 static char *
-default_env(struct exec *x, const char *provider)
+default_env(const char *provider)
 {
-	struct prov *pv = config_find(x->c->cfg, provider);
-	const char *type = pv ? pv->impl->type : "";
 	char *s;
 	size_t i;
 
-	if (strncmp(type, "github", 6) == 0)
-		return janee_strdup("GITHUB_PERSONAL_ACCESS_TOKEN");
-	if (strcmp(type, "slack") == 0)
-		return janee_strdup("SLACK_BOT_TOKEN");
-	/* Otherwise NAME_TOKEN, from the provider's entry name. */
 	if ((s = janee_asprintf("%s_TOKEN", provider)) == NULL)
 		return NULL;
 	for (i = 0; s[i] != '\0'; i++) {
@@ -160,27 +143,60 @@ add_lease(struct exec *x, const char *provider)
 		    JANEE_ERR_USAGE, "at most %d leases at once", MAX_LEASES);
 		return NULL;
 	}
-	if (config_lookup(x->c->cfg, provider, 1,
+	if (config_lookup(x->c->core.cfg, provider, 1,
 		"list them with: janee provider list") == NULL)
 		return NULL;
 	l = &x->leases[x->nleases];
 	if ((l->provider = janee_strdup(provider)) == NULL)
 		return NULL;
+	l->pv = config_find(x->c->core.cfg, provider);
 	x->nleases++;
 	return l;
 }
 
+/*
+ * The variables of the lease's parts, as its provider names them; name
+ * (--env NAME, or --lease P:ENV; NULL or empty: none) is the primary's.
+ */
 static int
 set_lease_env(struct exec *x, struct exec_lease *l, const char *name)
 {
-	if (name == NULL || *name == '\0') {
-		if ((l->env = default_env(x, l->provider)) == NULL)
-			return JANEE_ERR_NOMEM;
-	} else if (!valid_name(name))
+	const struct janee_part_info *p, *prim = prov_primary(l->pv);
+	const char *v;
+	size_t i;
+
+	(void)x;
+	if (name != NULL && *name != '\0' && !janee_env_name_valid(name))
 		return janee_err_set(JANEE_ERR_USAGE,
 		    "'%s' is not an environment variable name", name);
-	else if ((l->env = janee_strdup(name)) == NULL)
-		return JANEE_ERR_NOMEM;
+	for (i = 0, p = l->pv->info.parts; p->name != NULL; p++, i++) {
+		v = p->env;
+		if (p == prim && name != NULL && *name != '\0')
+			v = name;
+		if (v != NULL)
+			l->vars[i] = janee_strdup(v);
+		else if (p == prim)
+			l->vars[i] = default_env(l->provider);
+		else
+			continue;
+		if (l->vars[i] == NULL)
+			return JANEE_ERR_NOMEM;
+	}
+	return 0;
+}
+
+/* Call fn for each variable a lease sets, until it answers non-zero. */
+static int
+each_lease_var(struct exec *x, int (*fn)(const char *var, void *arg), void *arg)
+{
+	size_t i, k;
+	int rc;
+
+	for (i = 0; i < x->nleases; i++)
+		for (k = 0; k < JANEE_TOKEN_MAX_PARTS; k++)
+			if (x->leases[i].vars[k] != NULL &&
+			    (rc = fn(x->leases[i].vars[k], arg)) != 0)
+				return rc;
 	return 0;
 }
 
@@ -195,9 +211,7 @@ parse_lease(struct exec *x, const char *spec)
 
 	if (c1 == NULL || c1 == spec || (c2 = strchr(c1 + 1, ':')) == NULL)
 		return janee_err_set(JANEE_ERR_USAGE,
-		    "--lease takes PROVIDER:ENV:SCOPES (such as "
-		    "github:GITHUB_TOKEN:issues:read,contents:read), not "
-		    "'%s'",
+		    "--lease takes PROVIDER:ENV:SCOPES (such as ci:CI_TOKEN:issues:read,contents:read), not '%s'",
 		    spec);
 	if ((prov = janee_asprintf("%.*s", (int)(c1 - spec), spec)) == NULL)
 		return JANEE_ERR_NOMEM;
@@ -238,7 +252,7 @@ parse_var(struct exec *x, const char *spec)
 	if ((v->name = janee_asprintf("%.*s", (int)(eq - spec), spec)) == NULL)
 		return JANEE_ERR_NOMEM;
 	x->nvars++;
-	if (!valid_name(v->name))
+	if (!janee_env_name_valid(v->name))
 		return janee_err_set(JANEE_ERR_USAGE,
 		    "'%s' is not an environment variable name", v->name);
 	v->ref = eq + 1;
@@ -246,11 +260,28 @@ parse_var(struct exec *x, const char *spec)
 	    (what = secretref_looks_secret(v->name, v->ref)) != NULL)
 		/* A pasted secret would sit in janee's argv, seen by ps. */
 		return janee_err_set(JANEE_ERR_USAGE,
-		    "the value of --env %s looks like a secret (%s), and "
-		    "command lines are visible to every local user; store it "
-		    "with 'janee secret set NAME' and give --env "
-		    "%s=secret:NAME",
+		    "the value of --env %s looks like a secret (%s), and command lines are visible to every local user; store it with 'janee secret set NAME' and give --env %s=secret:NAME",
 		    v->name, what, v->name);
+	return 0;
+}
+
+static int
+same_var(const char *var, void *arg)
+{
+	return strcmp(var, arg) == 0;
+}
+
+struct twice {
+	const char *var;
+	int n;
+};
+
+static int
+count_var(const char *var, void *arg)
+{
+	struct twice *tw = arg;
+
+	tw->n += strcmp(var, tw->var) == 0;
 	return 0;
 }
 
@@ -278,12 +309,11 @@ parse(struct exec *x)
 	 * The words before "--" and after it arrive as one list: the first
 	 * is the provider when it names one and a command follows.
 	 */
-	if (c->npos >= 2 && config_find(c->cfg, c->pos[0]) != NULL)
+	if (c->npos >= 2 && config_find(c->core.cfg, c->pos[0]) != NULL)
 		first = 1;
-	else if (c->npos == 1 && config_find(c->cfg, c->pos[0]) != NULL)
+	else if (c->npos == 1 && config_find(c->core.cfg, c->pos[0]) != NULL)
 		return cli_usage_error(c,
-		    "missing the command to run after '--' (janee exec %s "
-		    "-- CMD ARGS...)",
+		    "missing the command to run after '--' (janee exec %s -- CMD ARGS...)",
 		    c->pos[0]);
 	if (c->npos <= first)
 		return cli_usage_error(
@@ -297,8 +327,7 @@ parse(struct exec *x)
 				return rc;
 		} else if (tokenvar != NULL)
 			return cli_usage_error(c,
-			    "--env NAME (the token's variable) is given twice; "
-			    "use --lease PROVIDER:ENV:SCOPES for more tokens");
+			    "--env NAME (the token's variable) is given twice; use --lease PROVIDER:ENV:SCOPES for more tokens");
 		else
 			tokenvar = l->v[i];
 	}
@@ -310,18 +339,22 @@ parse(struct exec *x)
 			if ((rc = janee_strlist_add(
 				 &main_lease->scopes, l->v[i])) != 0)
 				return rc;
+		l = cli_all(c, "resource");
+		for (i = 0; i < l->n; i++)
+			if ((rc = janee_strlist_add(
+				 &main_lease->resources, l->v[i])) != 0)
+				return rc;
 		l = cli_all(c, "repo");
 		for (i = 0; i < l->n; i++)
 			if ((rc = janee_strlist_add(
-				 &main_lease->repos, l->v[i])) != 0)
+				 &main_lease->resources, l->v[i])) != 0)
 				return rc;
 		if ((rc = set_lease_env(x, main_lease, tokenvar)) != 0)
 			return rc;
 	} else if (tokenvar != NULL || cli_has(c, "scope") ||
-	    cli_has(c, "repo"))
+	    cli_has(c, "repo") || cli_has(c, "resource"))
 		return cli_usage_error(c,
-		    "--env NAME, --scope and --repo need a provider: janee "
-		    "exec PROVIDER [options] -- CMD");
+		    "--env NAME, --scope and --resource (--repo) need a provider: janee exec PROVIDER [options] -- CMD");
 	l = cli_all(c, "lease");
 	for (i = 0; i < l->n; i++)
 		if ((rc = parse_lease(x, l->v[i])) != 0)
@@ -335,28 +368,29 @@ parse(struct exec *x)
 				return cli_usage_error(c,
 				    "the variable %s is given twice",
 				    x->vars[i].name);
-		for (j = 0; j < x->nleases; j++)
-			if (strcmp(x->vars[i].name, x->leases[j].env) == 0)
-				return cli_usage_error(c,
-				    "the variable %s is given twice",
-				    x->vars[i].name);
+		if (each_lease_var(x, same_var, x->vars[i].name) != 0)
+			return cli_usage_error(c,
+			    "the variable %s is given twice", x->vars[i].name);
 	}
 	for (i = 0; i < x->nleases; i++) {
-		size_t j;
+		size_t k;
 
-		for (j = i + 1; j < x->nleases; j++)
-			if (strcmp(x->leases[i].env, x->leases[j].env) == 0)
+		for (k = 0; k < JANEE_TOKEN_MAX_PARTS; k++) {
+			struct twice tw = { x->leases[i].vars[k], 0 };
+
+			if (tw.var == NULL)
+				continue;
+			if (each_lease_var(x, count_var, &tw) != 0 || tw.n > 1)
 				return cli_usage_error(c,
-				    "the variable %s gets two tokens; name "
-				    "another with --lease PROVIDER:ENV:SCOPES",
-				    x->leases[i].env);
+				    "the variable %s gets two tokens; name another with --lease PROVIDER:ENV:SCOPES",
+				    tw.var);
+		}
 	}
 	l = cli_all(c, "pass-env");
 	for (i = 0; i < l->n; i++) {
-		if (!valid_name(l->v[i]))
+		if (!janee_env_name_valid(l->v[i]))
 			return cli_usage_error(c,
-			    "--pass-env: '%s' is not an environment variable "
-			    "name",
+			    "--pass-env: '%s' is not an environment variable name",
 			    l->v[i]);
 		if (strcmp(l->v[i], passphrase_vars[0]) == 0 ||
 		    strcmp(l->v[i], passphrase_vars[1]) == 0)
@@ -366,14 +400,11 @@ parse(struct exec *x)
 	}
 	if (x->nleases == 0 && x->nvars == 0 && c->npos >= 2)
 		return cli_usage_error(c,
-		    "'%s' is not a provider (list them with: janee provider "
-		    "list), and there is no --lease or --env NAME=REF to give "
-		    "the command",
+		    "'%s' is not a provider (list them with: janee provider list), and there is no --lease or --env NAME=REF to give the command",
 		    c->pos[0]);
 	if (x->nleases == 0 && x->nvars == 0)
 		return cli_usage_error(c,
-		    "nothing to put in the command's environment: name a "
-		    "provider, --lease or --env NAME=REF");
+		    "nothing to put in the command's environment: name a provider, --lease or --env NAME=REF");
 	return 0;
 }
 
@@ -446,14 +477,13 @@ resolve_vars(struct exec *x)
 				return JANEE_ERR_NOMEM;
 			continue;
 		}
-		rc = secretref_resolve(
-		    v->ref, secretref_broker_sealed, &x->c->broker, &v->val);
+		rc = broker_resolve(&x->c->core.broker, v->ref, &v->val);
 		if ((detail = janee_asprintf("%s=%.200s", v->name, v->ref)) ==
 		    NULL)
 			return JANEE_ERR_NOMEM;
 		ev.outcome = rc == 0 ? "ok" : "error";
 		ev.detail = detail;
-		arc = audit_record(x->c->lg, &ev);
+		arc = audit_record(x->c->core.lg, &ev);
 		free(detail);
 		if (rc != 0)
 			return rc;
@@ -484,7 +514,7 @@ mint_one(struct exec *x, struct exec_lease *el)
 	memset(&req, 0, sizeof(req));
 	req.provider = el->provider;
 	req.scopes = el->scopes; /* borrowed; policy_check normalizes it */
-	req.repositories = el->repos;
+	req.resources = el->resources;
 	req.ttl_s = x->ttl_s;
 	if (x->reason == NULL &&
 	    (reason = janee_asprintf("janee exec %s", x->cmd[0])) == NULL)
@@ -492,7 +522,7 @@ mint_one(struct exec *x, struct exec_lease *el)
 	req.reason = x->reason ? x->reason : reason;
 	rc = cli_obtain(x->c, &req, x->cmd[0], exec_waiting, x, &g);
 	el->scopes = req.scopes;
-	el->repos = req.repositories;
+	el->resources = req.resources;
 	free(reason);
 	if (rc != 0) {
 		broker_grant_free(&g);
@@ -501,8 +531,8 @@ mint_one(struct exec *x, struct exec_lease *el)
 	el->minted = 1;
 	memcpy(el->id, g.lease_id, sizeof(el->id));
 	el->expires_ms = g.expires_ms;
-	el->token = g.tok.token;
-	g.tok.token = NULL;
+	el->tok = g.tok; /* its parts go to the command */
+	memset(&g.tok, 0, sizeof(g.tok));
 	broker_grant_free(&g);
 	return 0;
 }
@@ -518,15 +548,15 @@ end_leases(struct exec *x, const char *why)
 	for (i = 0; i < x->nleases; i++) {
 		if (!x->leases[i].minted)
 			continue;
-		if (lease_load(x->c->lg, x->leases[i].id, &l) != 0) {
+		if (lease_load(x->c->core.lg, x->leases[i].id, &l) != 0) {
 			janee_err_clear();
 			continue;
 		}
 		rc = l.state == LEASE_ACTIVE ? 1 : 0;
 		lease_free(&l);
 		if (rc &&
-		    (rc = broker_end(&x->c->broker, x->leases[i].id, why)) !=
-			0) {
+		    (rc = broker_end(
+			 &x->c->core.broker, x->leases[i].id, why)) != 0) {
 			fprintf(
 			    stderr, "janee: warning: %s\n", janee_err_msg(rc));
 			janee_err_clear();
@@ -558,6 +588,13 @@ entry_is(const char *entry, const char *name)
 	return strlen(name) == n && strncmp(entry, name, n) == 0;
 }
 
+/* each_lease_var's test: whether var is entry's name. */
+static int
+names_entry(const char *var, void *arg)
+{
+	return entry_is(arg, var);
+}
+
 static int
 our_name(struct exec *x, const char *entry)
 {
@@ -566,9 +603,9 @@ our_name(struct exec *x, const char *entry)
 	for (i = 0; i < nitems(passphrase_vars); i++)
 		if (entry_is(entry, passphrase_vars[i]))
 			return 1;
-	for (i = 0; i < x->nleases; i++)
-		if (entry_is(entry, x->leases[i].env))
-			return 1;
+	/* Every variable of a lease, also one its token lacks (PGPORT). */
+	if (each_lease_var(x, names_entry, (void *)(uintptr_t)entry) != 0)
+		return 1;
 	for (i = 0; i < x->nvars; i++)
 		if (entry_is(entry, x->vars[i].name))
 			return 1;
@@ -590,9 +627,10 @@ withheld_names(struct exec *x, struct janee_strlist *out)
 	int rc = 0;
 
 	memset(&all, 0, sizeof(all));
-	for (i = 0; x->c->cfg != NULL && i < x->c->cfg->env_names.n && rc == 0;
+	for (i = 0; x->c->core.cfg != NULL && i < x->c->core.cfg->env_names.n &&
+	     rc == 0;
 	     i++)
-		rc = janee_strlist_add(&all, x->c->cfg->env_names.v[i]);
+		rc = janee_strlist_add(&all, x->c->core.cfg->env_names.v[i]);
 	for (i = 0; i < x->nvars && rc == 0; i++)
 		if (secretref_kind(x->vars[i].ref) != SECRETREF_NONE)
 			rc = secretref_env_names(x->vars[i].ref, &all);
@@ -613,8 +651,11 @@ withheld_names(struct exec *x, struct janee_strlist *out)
 static char **
 child_env(struct exec *x)
 {
+	const struct janee_part_info *p;
+	const struct janee_secret *v;
+	const struct exec_lease *el;
 	struct janee_strlist withheld, told;
-	size_t n = 0, i, k = 0;
+	size_t n = 0, i, j, k = 0;
 	char **env;
 
 	memset(&withheld, 0, sizeof(withheld));
@@ -622,14 +663,12 @@ child_env(struct exec *x)
 	while (environ[n] != NULL)
 		n++;
 	if (withheld_names(x, &withheld) != 0 ||
-	    (env = calloc(n + x->nleases + x->nvars + 1, sizeof(*env))) ==
-		NULL) {
+	    (env = calloc(n + x->nleases * JANEE_TOKEN_MAX_PARTS + x->nvars + 1,
+		 sizeof(*env))) == NULL) {
 		janee_strlist_free(&withheld);
 		return NULL;
 	}
 	for (i = 0; i < n; i++) {
-		size_t j;
-
 		if (our_name(x, environ[i]))
 			continue;
 		for (j = 0; j < withheld.n; j++)
@@ -643,10 +682,16 @@ child_env(struct exec *x)
 		if ((env[k++] = janee_strdup(environ[i])) == NULL)
 			goto fail;
 	}
-	for (i = 0; i < x->nleases; i++)
-		if ((env[k++] = janee_asprintf("%s=%s", x->leases[i].env,
-			 (char *)x->leases[i].token->data)) == NULL)
-			goto fail;
+	/* Each part of a token in its variable; a part not minted, none. */
+	for (i = 0; i < x->nleases; i++) {
+		el = &x->leases[i];
+		for (j = 0, p = el->pv->info.parts; p->name != NULL; p++, j++)
+			if (el->vars[j] != NULL &&
+			    (v = janee_token_get(&el->tok, p->name)) != NULL &&
+			    (env[k++] = janee_asprintf("%s=%s", el->vars[j],
+				 (const char *)v->data)) == NULL)
+				goto fail;
+	}
 	for (i = 0; i < x->nvars; i++)
 		if ((env[k++] = janee_asprintf("%s=%s", x->vars[i].name,
 			 (char *)x->vars[i].val->data)) == NULL)
@@ -656,8 +701,7 @@ child_env(struct exec *x)
 		for (i = 0; i < told.n; i++)
 			fprintf(stderr, " %s", told.v[i]);
 		fprintf(stderr,
-		    " (secret references read them; --pass-env NAME "
-		    "passes one)\n");
+		    " (secret references read them; --pass-env NAME passes one)\n");
 	}
 	janee_strlist_free(&withheld);
 	janee_strlist_free(&told);
@@ -739,10 +783,8 @@ drop_secrets(struct exec *x)
 {
 	size_t i;
 
-	for (i = 0; i < x->nleases; i++) {
-		janee_secret_free(x->leases[i].token);
-		x->leases[i].token = NULL;
-	}
+	for (i = 0; i < x->nleases; i++)
+		janee_token_clear(&x->leases[i].tok);
 	for (i = 0; i < x->nvars; i++) {
 		janee_secret_free(x->vars[i].val);
 		x->vars[i].val = NULL;
@@ -758,7 +800,7 @@ static int
 spawn(
     struct exec *x, char **argv, char **envp, const sigset_t *old, pid_t *pidp)
 {
-	int ep[2], e, ksfd = x->c->ks.fd, st;
+	int ep[2], e, ksfd = x->c->core.ks.fd, st;
 	ssize_t n;
 	pid_t pid;
 
@@ -807,8 +849,7 @@ lease_ended(struct exec *x, struct exec_lease *el, const char *how, pid_t pid,
 	el->ended = 1;
 	if (x->keep) {
 		fprintf(stderr,
-		    "janee: lease %s (%s) %s; '%s' keeps running, its token "
-		    "no longer works (--on-expiry keep)\n",
+		    "janee: lease %s (%s) %s; '%s' keeps running, its token no longer works (--on-expiry keep)\n",
 		    el->id, el->provider, how, x->cmd[0]);
 		return;
 	}
@@ -829,7 +870,7 @@ sweep_now(struct exec *x)
 	int rc;
 
 	memset(&r, 0, sizeof(r));
-	if ((rc = broker_sweep(&x->c->broker, 1, &r)) != 0) {
+	if ((rc = broker_sweep(&x->c->core.broker, 1, &r)) != 0) {
 		fprintf(stderr, "janee: warning: %s\n", janee_err_msg(rc));
 		janee_err_clear();
 	}
@@ -859,7 +900,7 @@ check_leases(struct exec *x, pid_t pid, int64_t *kill_at, int64_t *next_poll)
 		}
 		if (!poll_db)
 			continue;
-		if (lease_load(x->c->lg, el->id, &l) != 0) {
+		if (lease_load(x->c->core.lg, el->id, &l) != 0) {
 			janee_err_clear();
 			continue;
 		}
@@ -930,14 +971,15 @@ supervise(struct exec *x, pid_t pid, int sfd)
 static void
 exec_free(struct exec *x)
 {
-	size_t i;
+	size_t i, k;
 
 	drop_secrets(x);
 	for (i = 0; i < x->nleases; i++) {
 		free(x->leases[i].provider);
-		free(x->leases[i].env);
+		for (k = 0; k < JANEE_TOKEN_MAX_PARTS; k++)
+			free(x->leases[i].vars[k]);
 		janee_strlist_free(&x->leases[i].scopes);
-		janee_strlist_free(&x->leases[i].repos);
+		janee_strlist_free(&x->leases[i].resources);
 	}
 	for (i = 0; i < x->nvars; i++)
 		free(x->vars[i].name);
@@ -970,8 +1012,8 @@ run(struct exec *x)
 		rc = janee_err_set(JANEE_ERR_USAGE, "interrupted");
 	else {
 		/* No HTTP connections for the command to inherit. */
-		janee_http_free(x->c->broker.http);
-		x->c->broker.http = NULL;
+		janee_http_free(x->c->core.broker.http);
+		x->c->core.broker.http = NULL;
 		rc = spawn(x, argv, envp, &old, &pid);
 	}
 	free_strv(envp, 1);
@@ -1006,7 +1048,7 @@ cmd_exec(struct cli *c)
 
 	memset(&x, 0, sizeof(x));
 	x.c = c;
-	c->broker.client = "exec";
+	c->core.broker.client = "exec";
 	catch_signals();
 	if ((rc = parse(&x)) != 0 || (rc = find_command(&x)) != 0 ||
 	    (rc = resolve_vars(&x)) != 0)

@@ -119,9 +119,7 @@ parse_config(struct import *im)
 	if ((im->root = cJSON_ParseWithLength(im->text, im->len)) == NULL ||
 	    !cJSON_IsObject(im->root))
 		return janee_err_set(JANEE_ERR_INVALID,
-		    "'%s' is not a JSON object (comments and trailing commas, "
-		    "which VS Code allows, are not supported: remove them and "
-		    "run again)",
+		    "'%s' is not a JSON object (comments and trailing commas, which VS Code allows, are not supported: remove them and run again)",
 		    im->path);
 	if ((im->servers = cJSON_GetObjectItemCaseSensitive(
 		 im->root, "mcpServers")) == NULL &&
@@ -131,9 +129,7 @@ parse_config(struct import *im)
 		im->servers = cJSON_GetObjectItemCaseSensitive(mcp, "servers");
 	if (!cJSON_IsObject(im->servers))
 		return janee_err_set(JANEE_ERR_INVALID,
-		    "'%s' has no MCP servers: no \"mcpServers\" (Claude "
-		    "Desktop, Cursor), \"servers\" (VS Code mcp.json) or "
-		    "\"mcp\": {\"servers\"} (VS Code settings) object",
+		    "'%s' has no MCP servers: no \"mcpServers\" (Claude Desktop, Cursor), \"servers\" (VS Code mcp.json) or \"mcp\": {\"servers\"} (VS Code settings) object",
 		    im->path);
 	return 0;
 }
@@ -179,9 +175,7 @@ scan_headers(struct import *im, const char *server, const cJSON *e)
 			continue;
 		m = secretref_mask(v);
 		fprintf(stderr,
-		    "janee: warning: server '%s' sends %s in its header '%s' "
-		    "(%s); janee exec cannot wrap a remote server, so it is "
-		    "left as it is: use your client's own variables instead "
+		    "janee: warning: server '%s' sends %s in its header '%s' (%s); janee exec cannot wrap a remote server, so it is left as it is: use your client's own variables instead "
 		    "(Cursor: ${env:NAME}; VS Code: ${input:ID})\n",
 		    server, what, h->string, m ? m : "********");
 		free(m);
@@ -347,7 +341,7 @@ choose_name(struct import *im, size_t k, int dry)
 			free(cand);
 			continue;
 		}
-		rc = secret_get(im->c->lg, im->store, cand, &have);
+		rc = secret_get(im->c->core.lg, im->store, cand, &have);
 		if (rc == JANEE_ERR_NOT_FOUND) {
 			janee_err_clear();
 			break;
@@ -835,20 +829,20 @@ cmd_import_config(struct cli *c)
 	find_indent(&im);
 	if (im.nfinds == 0) {
 		fprintf(stderr,
-		    "janee: no plaintext secret to import in '%s'%s; nothing "
-		    "was changed\n",
+		    "janee: no plaintext secret to import in '%s'%s; nothing was changed\n",
 		    im.path, im.warnings ? " (see the warnings above)" : "");
 		goto out;
 	}
-	if ((home = realpath(c->home.dir, NULL)) == NULL) {
+	if ((home = realpath(c->core.home.dir, NULL)) == NULL) {
 		rc = janee_err_set(JANEE_ERR_IO, "cannot resolve '%s': %s",
-		    c->home.dir, strerror(errno));
+		    c->core.home.dir, strerror(errno));
 		goto out;
 	}
 	if (dry)
-		rc = secret_each(c->lg, list_name, &im.existing);
+		rc = secret_each(c->core.lg, list_name, &im.existing);
 	else
-		rc = store_unlock(c->lg, &c->home, &c->ks, &im.store);
+		rc = store_unlock(
+		    c->core.lg, &c->core.home, &c->core.ks, &im.store);
 	if (rc != 0)
 		goto out;
 	for (i = 0; i < im.nfinds; i++)
@@ -866,8 +860,7 @@ cmd_import_config(struct cli *c)
 	if (dry) {
 		rc = print_diff(im.path, oldtext, newtext);
 		fprintf(stderr,
-		    "janee: --dry-run: %zu secret(s) would move into janee's "
-		    "store; nothing was changed\n",
+		    "janee: --dry-run: %zu secret(s) would move into janee's store; nothing was changed\n",
 		    im.nfinds);
 		goto out;
 	}
@@ -876,7 +869,7 @@ cmd_import_config(struct cli *c)
 		struct find *f = &im.finds[i];
 
 		if (!f->reused &&
-		    (rc = secret_put(c->lg, im.store, f->name,
+		    (rc = secret_put(c->core.lg, im.store, f->name,
 			 f->value + f->off, strlen(f->value + f->off),
 			 "user")) != 0)
 			goto out;
@@ -889,11 +882,8 @@ cmd_import_config(struct cli *c)
 	    (rc = write_config(&im, newtext)) != 0)
 		goto out;
 	fprintf(stderr,
-	    "janee: rewrote '%s' (%d secret(s) moved); the servers now start "
-	    "through janee exec\n"
-	    "janee: the backup '%s' (0600) still holds the plaintext secrets: "
-	    "delete it once the client works, and revoke the old tokens where "
-	    "they were issued\n",
+	    "janee: rewrote '%s' (%d secret(s) moved); the servers now start through janee exec\n"
+	    "janee: the backup '%s' (0600) still holds the plaintext secrets: delete it once the client works, and revoke the old tokens where they were issued\n",
 	    im.path, stored, bpath);
 out:
 	if (old != NULL)

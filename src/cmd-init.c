@@ -44,39 +44,35 @@ cmd_init(struct cli *c)
 		backend = "passphrase";
 	if (!store_backend_known(backend))
 		return cli_usage_error(c,
-		    "unknown key backend '%s'; use "
-		    "passphrase, keyfile or keyring",
+		    "unknown key backend '%s'; use passphrase, keyfile or keyring",
 		    backend);
 	if ((fdarg = cli_get(c, "new-passphrase-fd")) != NULL) {
 		if (janee_parse_int(fdarg, 0, 1024, &fd) != 0)
-			return cli_usage_error(c,
-			    "--new-passphrase-fd takes a "
-			    "descriptor number");
-		c->ks.new_fd = (int)fd;
+			return cli_usage_error(
+			    c, "--new-passphrase-fd takes a descriptor number");
+		c->core.ks.new_fd = (int)fd;
 	}
-	if (stat(c->home.db, &st) == 0)
+	if (stat(c->core.home.db, &st) == 0)
 		return janee_err_set(JANEE_ERR_EXISTS,
-		    "'%s' is already "
-		    "initialised; nothing was changed",
-		    c->home.dir);
-	made_dir = stat(c->home.dir, &st) != 0;
-	if ((rc = home_create(&c->home)) != 0 ||
-	    (rc = path_check_private(c->home.keyfile, 0, 1)) != 0)
+		    "'%s' is already initialised; nothing was changed",
+		    c->core.home.dir);
+	made_dir = stat(c->core.home.dir, &st) != 0;
+	if ((rc = home_create(&c->core.home)) != 0 ||
+	    (rc = path_check_private(c->core.home.keyfile, 0, 1)) != 0)
 		return rc;
-	if (access(c->home.keyfile, F_OK) == 0)
+	if (access(c->core.home.keyfile, F_OK) == 0)
 		return janee_err_set(JANEE_ERR_EXISTS,
-		    "'%s' exists without a "
-		    "ledger; move it away before running init",
-		    c->home.keyfile);
+		    "'%s' exists without a ledger; move it away before running init",
+		    c->core.home.keyfile);
 	if ((detail = janee_asprintf("key_backend=%s schema=%d", backend,
 		 LEDGER_SCHEMA_VERSION)) == NULL)
 		return JANEE_ERR_NOMEM;
 	ev.detail = detail;
-	if ((rc = ledger_open(c->home.db, 1, &lg)) != 0)
+	if ((rc = ledger_open(c->core.home.db, 1, &lg)) != 0)
 		goto fail;
 	if ((rc = ledger_begin(lg)) != 0)
 		goto fail;
-	if ((rc = store_create(lg, &c->home, backend, &c->ks)) != 0 ||
+	if ((rc = store_create(lg, &c->core.home, backend, &c->core.ks)) != 0 ||
 	    (rc = audit_append(lg, &ev)) != 0 ||
 	    (rc = ledger_commit(lg)) != 0) {
 		ledger_rollback(lg);
@@ -84,18 +80,16 @@ cmd_init(struct cli *c)
 	}
 	ledger_close(lg);
 	free(detail);
-	printf("initialised janee home '%s' (key backend: %s)\n", c->home.dir,
-	    backend);
+	printf("initialised janee home '%s' (key backend: %s)\n",
+	    c->core.home.dir, backend);
 	if (strcmp(backend, "keyfile") == 0)
 		fprintf(stderr,
-		    "janee: note: the key file '%s' sits beside "
-		    "the ledger; whoever can read the home can read every "
-		    "secret\n",
-		    c->home.keyfile);
+		    "janee: note: the key file '%s' sits beside the ledger; whoever can read the home can read every secret\n",
+		    c->core.home.keyfile);
 	return 0;
 fail:
 	ledger_close(lg);
-	init_cleanup(&c->home, made_dir);
+	init_cleanup(&c->core.home, made_dir);
 	free(detail);
 	return rc;
 }
@@ -131,7 +125,7 @@ count_now(struct ledger *lg, const char *sql, int *rc)
 int
 cmd_status(struct cli *c)
 {
-	struct ledger *lg = c->lg;
+	struct ledger *lg = c->core.lg;
 	char *backend = NULL, *params = NULL, *ic = NULL, *head = NULL;
 	int64_t active, overdue, irrev, orphans, total, secrets, events;
 	sqlite3_stmt *st = NULL;
@@ -142,24 +136,19 @@ cmd_status(struct cli *c)
 	    (rc = store_describe(lg, &backend, &params)) != 0)
 		goto out;
 	active = count(lg,
-	    "SELECT count(*) FROM leases WHERE state IN "
-	    "('requested', 'approved', 'minting', 'active')",
+	    "SELECT count(*) FROM leases WHERE state IN ('requested', 'approved', 'minting', 'active')",
 	    &rc);
-	irrev = count(lg,
-	    "SELECT count(*) FROM leases WHERE state = "
-	    "'irrevocable'",
-	    &rc);
+	irrev = count(
+	    lg, "SELECT count(*) FROM leases WHERE state = 'irrevocable'", &rc);
 	total = count(lg, "SELECT count(*) FROM leases", &rc);
 	secrets = count(lg, "SELECT count(*) FROM secrets", &rc);
 	events = count(lg, "SELECT max(seq) FROM audit", &rc);
 	overdue = count_now(lg,
-	    "SELECT count(*) FROM leases WHERE state = 'active' AND "
-	    "expires_ms <= ?1",
+	    "SELECT count(*) FROM leases WHERE state = 'active' AND expires_ms <= ?1",
 	    &rc);
 	/* Orphans whose token, never recorded, may still be live. */
 	orphans = count_now(lg,
-	    "SELECT count(*) FROM leases WHERE state = 'orphaned' AND "
-	    "coalesce(expires_ms, ?1 + 1) > ?1",
+	    "SELECT count(*) FROM leases WHERE state = 'orphaned' AND coalesce(expires_ms, ?1 + 1) > ?1",
 	    &rc);
 	if (rc != 0)
 		goto out;
@@ -180,15 +169,15 @@ cmd_status(struct cli *c)
 	if (json) {
 		cJSON *o = cJSON_CreateObject(), *l;
 
-		cJSON_AddStringToObject(o, "home", c->home.dir);
-		cJSON_AddStringToObject(o, "ledger", c->home.db);
+		cJSON_AddStringToObject(o, "home", c->core.home.dir);
+		cJSON_AddStringToObject(o, "ledger", c->core.home.db);
 		cJSON_AddNumberToObject(o, "schema_version", schema);
 		cJSON_AddStringToObject(o, "integrity", ic ? ic : "unknown");
 		cJSON_AddStringToObject(o, "key_backend", backend);
 		cJSON_AddStringToObject(o, "key_params", params);
-		cJSON_AddStringToObject(o, "config", c->home.config);
+		cJSON_AddStringToObject(o, "config", c->core.home.config);
 		cJSON_AddNumberToObject(
-		    o, "providers", c->cfg ? (double)c->cfg->n : 0);
+		    o, "providers", c->core.cfg ? (double)c->core.cfg->n : 0);
 		cJSON_AddNumberToObject(o, "secrets", (double)secrets);
 		l = cJSON_AddObjectToObject(o, "leases");
 		cJSON_AddNumberToObject(l, "active", (double)active);
@@ -200,18 +189,18 @@ cmd_status(struct cli *c)
 		cJSON_AddStringToObject(o, "audit_head", head ? head : "");
 		rc = cli_print_json(o);
 	} else {
-		printf("home:         %s (0700, private)\n", c->home.dir);
+		printf("home:         %s (0700, private)\n", c->core.home.dir);
 		printf("ledger:       %s (schema %d, integrity %s)\n",
-		    c->home.db, schema, ic ? ic : "unknown");
+		    c->core.home.db, schema, ic ? ic : "unknown");
 		printf("key backend:  %s (%s)\n", backend, params);
-		printf("config:       %s (%zu provider%s%s)\n", c->home.config,
-		    c->cfg ? c->cfg->n : (size_t)0,
-		    c->cfg && c->cfg->n == 1 ? "" : "s",
-		    c->cfg ? "" : ", not loaded");
+		printf("config:       %s (%zu provider%s%s)\n",
+		    c->core.home.config,
+		    c->core.cfg ? c->core.cfg->n : (size_t)0,
+		    c->core.cfg && c->core.cfg->n == 1 ? "" : "s",
+		    c->core.cfg ? "" : ", not loaded");
 		printf("secrets:      %lld\n", (long long)secrets);
-		printf("leases:       %lld active (%lld overdue), %lld "
-		       "irrevocable, %lld orphaned (may be live), %lld in "
-		       "all\n",
+		printf(
+		    "leases:       %lld active (%lld overdue), %lld irrevocable, %lld orphaned (may be live), %lld in all\n",
 		    (long long)active, (long long)overdue, (long long)irrev,
 		    (long long)orphans, (long long)total);
 		printf("audit:        %lld events, head %s\n",
@@ -219,9 +208,8 @@ cmd_status(struct cli *c)
 	}
 	if (rc == 0 && !ok)
 		rc = janee_err_set(JANEE_ERR_DB,
-		    "ledger '%s' failed its "
-		    "integrity check: %s; restore it from a backup",
-		    c->home.db, ic ? ic : "unknown");
+		    "ledger '%s' failed its integrity check: %s; restore it from a backup",
+		    c->core.home.db, ic ? ic : "unknown");
 out:
 	free(backend);
 	free(params);

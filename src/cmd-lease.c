@@ -3,6 +3,7 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "grant.h"
 #include "lease.h"
 #include "table.h"
 #include "util.h"
@@ -209,36 +210,153 @@ list_one(const struct lease *l, void *arg)
 	return 0;
 }
 
+/* One session grant for people (approvals, lease list). */
+int
+cli_grant_row(const struct grant *g, void *arg)
+{
+	char t[JANEE_TIME_LEN], d[32];
+	int64_t now = janee_now_ms();
+
+	(void)arg;
+	janee_time_fmt(g->expires_ms, t);
+	janee_duration_fmt(g->max_ttl_s, d, sizeof(d));
+	/* Scopes and repositories were the agent's words, as approved. */
+	printf("%s  %s  provider %s, scopes ", g->id,
+	    g->revoked		      ? "revoked"
+		: g->expires_ms > now ? "in force"
+				      : "expired",
+	    g->provider);
+	cli_put_text(stdout, g->scopes, 0);
+	if (g->repositories != NULL) {
+		fputs(", repositories ", stdout);
+		cli_put_text(stdout, g->repositories, 0);
+	}
+	printf(", leases up to %s, until %s\n    for session %.8s of ", d, t,
+	    g->session);
+	cli_put_text(stdout, g->client ? g->client : "?", 0);
+	printf(" (granted with %s); revoke: janee lease revoke %s\n",
+	    g->lease_id, g->id);
+	return 0;
+}
+
+static int
+count_grant(const struct grant *g, void *arg)
+{
+	(void)g;
+	(*(int *)arg)++;
+	return 0;
+}
+
+struct grants_json {
+	struct ledger *lg;
+	cJSON *arr;
+};
+
+static int
+grant_json(const struct grant *g, void *arg)
+{
+	struct grants_json *gj = arg;
+	cJSON *o = cJSON_CreateObject(), *ids;
+	struct janee_strlist leases;
+	char t[JANEE_TIME_LEN];
+	size_t i;
+	int rc;
+
+	memset(&leases, 0, sizeof(leases));
+	if (o == NULL || !cJSON_AddItemToArray(gj->arr, o))
+		return JANEE_ERR_NOMEM;
+	cJSON_AddStringToObject(o, "id", g->id);
+	cJSON_AddStringToObject(o, "state",
+	    g->revoked				 ? "revoked"
+		: g->expires_ms > janee_now_ms() ? "active"
+						 : "expired");
+	cJSON_AddStringToObject(o, "provider", g->provider);
+	cJSON_AddItemToObject(o, "scopes", cJSON_Parse(g->scopes));
+	cJSON_AddItemToObject(o, "repositories",
+	    g->repositories ? cJSON_Parse(g->repositories)
+			    : cJSON_CreateNull());
+	cJSON_AddStringToObject(o, "session", g->session);
+	if (g->client)
+		cJSON_AddStringToObject(o, "client", g->client);
+	cJSON_AddNumberToObject(o, "max_ttl_seconds", (double)g->max_ttl_s);
+	cJSON_AddStringToObject(o, "granted_with", g->lease_id);
+	janee_time_fmt(g->created_ms, t);
+	cJSON_AddStringToObject(o, "created_at", t);
+	janee_time_fmt(g->expires_ms, t);
+	cJSON_AddStringToObject(o, "expires_at", t);
+	if (g->ended_ms) {
+		janee_time_fmt(g->ended_ms, t);
+		cJSON_AddStringToObject(o, "ended_at", t);
+	}
+	if ((rc = grant_leases(gj->lg, g->id, &leases)) != 0)
+		return rc;
+	ids = cJSON_AddArrayToObject(o, "leases");
+	for (i = 0; i < leases.n; i++)
+		cJSON_AddItemToArray(ids, cJSON_CreateString(leases.v[i]));
+	janee_strlist_free(&leases);
+	return 0;
+}
+
+/* lease list --grants: session grants, in force (or --all) */
+static int
+list_grants(struct cli *c)
+{
+	struct grant_filter gf = { .live_only = !cli_has(c, "all"),
+		.now_ms = janee_now_ms() };
+	struct grants_json gj = { c->core.lg, NULL };
+	int rc;
+
+	if (!cli_has(c, "json"))
+		return grant_each(c->core.lg, &gf, cli_grant_row, NULL);
+	if ((gj.arr = cJSON_CreateArray()) == NULL)
+		return JANEE_ERR_NOMEM;
+	if ((rc = grant_each(c->core.lg, &gf, grant_json, &gj)) != 0) {
+		cJSON_Delete(gj.arr);
+		return rc;
+	}
+	return cli_print_json(gj.arr);
+}
+
 int
 cmd_lease_list(struct cli *c)
 {
 	struct lease_filter f = { .active_only = 1 };
+	struct grant_filter gf;
 	struct each_ctx ec;
-	int rc;
+	int rc, n = 0;
 
 	memset(&ec, 0, sizeof(ec));
 	if (cli_has(c, "active") && cli_has(c, "all"))
-		return cli_usage_error(c,
-		    "--active and --all exclude each "
-		    "other");
+		return cli_usage_error(
+		    c, "--active and --all exclude each other");
 	f.active_only = !cli_has(c, "all");
 	f.provider = cli_get(c, "provider");
+	if (cli_has(c, "grants"))
+		return list_grants(c);
 	if (cli_has(c, "json") && (ec.arr = cJSON_CreateArray()) == NULL)
 		return JANEE_ERR_NOMEM;
 	cli_lease_table(&ec.t);
-	if ((rc = lease_each(c->lg, &f, list_one, &ec)) == 0 &&
+	if ((rc = lease_each(c->core.lg, &f, list_one, &ec)) != 0 ||
 	    ec.arr != NULL) {
-		rc = cli_print_json(ec.arr);
-		ec.arr = NULL;
-	} else if (rc == 0)
-		table_print(&ec.t, stdout,
-		    f.active_only
-			? "no active leases (all of them: janee lease "
-			  "list --all)"
-			: "no leases");
-	cJSON_Delete(ec.arr);
+		if (rc == 0)
+			rc = cli_print_json(ec.arr);
+		else
+			cJSON_Delete(ec.arr);
+		table_free(&ec.t);
+		return rc;
+	}
+	table_print(&ec.t, stdout,
+	    f.active_only
+		? "no active leases (all of them: janee lease list --all)"
+		: "no leases");
 	table_free(&ec.t);
-	return rc;
+	/* The session grants in force approve leases too: say so here. */
+	gf.now_ms = janee_now_ms();
+	gf.live_only = 1;
+	if ((rc = grant_each(c->core.lg, &gf, count_grant, &n)) != 0 || n == 0)
+		return rc;
+	printf("\nsession grants in force:\n");
+	return grant_each(c->core.lg, &gf, cli_grant_row, NULL);
 }
 
 /* A labelled line whose value may come from an agent. */
@@ -266,7 +384,7 @@ cmd_lease_show(struct cli *c)
 	char t[JANEE_TIME_LEN], st[80];
 	int rc;
 
-	if ((rc = lease_load(c->lg, c->pos[0], &l)) != 0)
+	if ((rc = lease_load(c->core.lg, c->pos[0], &l)) != 0)
 		return rc;
 	if (cli_has(c, "json")) {
 		rc = cli_print_json(cli_lease_json(&l));
@@ -338,10 +456,10 @@ cli_end_leases(struct cli *c, const char *provider)
 
 	memset(&rcx, 0, sizeof(rcx));
 	f.provider = provider;
-	if ((rc = lease_each(c->lg, &f, collect, &rcx)) != 0)
+	if ((rc = lease_each(c->core.lg, &f, collect, &rcx)) != 0)
 		goto out;
 	for (i = 0; i < rcx.ids.n; i++) {
-		if ((rc = broker_end(&c->broker, rcx.ids.v[i],
+		if ((rc = broker_end(&c->core.broker, rcx.ids.v[i],
 			 "revoked by the user")) == 0) {
 			ok++;
 			continue;
@@ -375,9 +493,19 @@ cmd_lease_revoke(struct cli *c)
 		return cli_usage_error(c,
 		    "name one lease ID, or --provider P, "
 		    "or --all");
+	if (!byfilter && grant_id_valid(c->pos[0])) {
+		/* A session grant: no more approvals, and its leases end. */
+		if ((rc = broker_grant_end(&c->core.broker, c->pos[0],
+			 "revoked by the user")) != 0)
+			return rc;
+		fprintf(stderr,
+		    "janee: revoked session grant %s and ended its leases\n",
+		    c->pos[0]);
+		return 0;
+	}
 	if (!byfilter) {
-		if ((rc = broker_end(
-			 &c->broker, c->pos[0], "revoked by the user")) != 0)
+		if ((rc = broker_end(&c->core.broker, c->pos[0],
+			 "revoked by the user")) != 0)
 			return rc;
 		fprintf(stderr, "janee: revoked lease %s\n", c->pos[0]);
 		return 0;
@@ -391,10 +519,10 @@ cmd_lease_sweep(struct cli *c)
 	struct sweep_report r = { 0 };
 	int rc;
 
-	if ((rc = broker_sweep(&c->broker, 1, &r)) != 0)
+	if ((rc = broker_sweep(&c->core.broker, 1, &r)) != 0)
 		return rc;
-	printf("expired %lld, retrying %lld, irrevocable %lld, orphaned "
-	       "%lld, abandoned %lld\n",
+	printf(
+	    "expired %lld, retrying %lld, irrevocable %lld, orphaned %lld, abandoned %lld\n",
 	    (long long)r.expired, (long long)r.retrying,
 	    (long long)r.irrevocable, (long long)r.orphaned,
 	    (long long)r.abandoned);

@@ -145,13 +145,13 @@ cmd_login(struct cli *c)
 	lt.ttyfd = -1;
 	lt.tty = isatty(STDERR_FILENO);
 	lt.browser = lt.tty && !cli_has(c, "no-browser");
-	lt.deny = c->cfg != NULL ? &c->cfg->env_names : NULL;
+	lt.deny = c->core.cfg != NULL ? &c->core.cfg->env_names : NULL;
 	/* Ctrl-C cancels the wait cleanly instead of killing janee. */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_interrupt;
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
-	rc = broker_login(&c->broker, c->pos[0], &ui);
+	rc = broker_login(&c->core.broker, c->pos[0], &ui);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	if (lt.tty)
@@ -171,10 +171,9 @@ cmd_logout(struct cli *c)
 {
 	int rc;
 
-	if ((rc = broker_logout(&c->broker, c->pos[0])) == 0)
+	if ((rc = broker_logout(&c->core.broker, c->pos[0])) == 0)
 		fprintf(stderr,
-		    "janee: logged out of provider '%s'; its "
-		    "leases are ended\n",
+		    "janee: logged out of provider '%s'; its leases are ended\n",
 		    c->pos[0]);
 	return rc;
 }

@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "credentials.h"
 #include "oauth.h"
+#include "json.h"
 #include "secretref.h"
 #include "secrets.h"
 #include "util.h"
@@ -26,8 +27,29 @@ strlist_json(const struct janee_strlist *l)
 static enum login_state
 prov_login(struct cli *c, const struct prov *pv, struct cred_info *ci)
 {
-	return login_state(
-	    c->lg, pv->name, pv->impl->login != NULL && !pv->ctx.no_login, ci);
+	return login_state(c->core.lg, pv->name, pv->info.needs_login, ci);
+}
+
+/* Each part of the provider's tokens and the variable janee exec sets. */
+static cJSON *
+parts_json(const struct prov *pv)
+{
+	const struct janee_part_info *p, *prim = prov_primary(pv);
+	cJSON *a = cJSON_CreateArray(), *e;
+
+	for (p = pv->info.parts; a != NULL && p->name != NULL; p++) {
+		if (json_push(a, e = cJSON_CreateObject()) != 0 ||
+		    json_put(e, "name", cJSON_CreateString(p->name)) != 0 ||
+		    json_put(e, "secret",
+			cJSON_CreateBool(p->flags & JANEE_PART_SECRET)) != 0 ||
+		    json_put(e, "primary", cJSON_CreateBool(p == prim)) != 0 ||
+		    (p->env != NULL &&
+			json_put(e, "env", cJSON_CreateString(p->env)) != 0)) {
+			cJSON_Delete(a);
+			return NULL;
+		}
+	}
+	return a;
 }
 
 static cJSON *
@@ -48,8 +70,17 @@ prov_json(struct cli *c, const struct prov *pv)
 	cJSON_AddItemToObject(o, "scopes", strlist_json(&pv->pol.ceiling));
 	cJSON_AddItemToObject(
 	    o, "default_scopes", strlist_json(&pv->pol.defaults));
-	cJSON_AddBoolToObject(
-	    o, "revocable", pv->impl->revoke != NULL && !pv->ctx.no_revoke);
+	cJSON_AddBoolToObject(o, "revocable", pv->info.revocable);
+	if (pv->impl->resources != NULL)
+		cJSON_AddItemToObject(
+		    o, pv->impl->resources, strlist_json(&pv->pol.resources));
+	cJSON_AddItemToObject(o, "parts", parts_json(pv));
+	if (pv->info.api_base != NULL)
+		cJSON_AddStringToObject(o, "api_base", pv->info.api_base);
+	if (pv->info.auth_header != NULL)
+		cJSON_AddStringToObject(o, "auth_header", pv->info.auth_header);
+	if (pv->info.auth_scheme != NULL)
+		cJSON_AddStringToObject(o, "auth_scheme", pv->info.auth_scheme);
 	cJSON_AddStringToObject(o, "login", login_state_name[st]);
 	if (ci.detail != NULL)
 		cJSON_AddStringToObject(o, "login_detail", ci.detail);
@@ -78,8 +109,8 @@ cmd_provider_list(struct cli *c)
 	if (cli_has(c, "json"))
 		arr = cJSON_CreateArray();
 	table_init(&t, head);
-	for (i = 0; i < c->cfg->n && rc == 0; i++) {
-		pv = &c->cfg->provs[i];
+	for (i = 0; i < c->core.cfg->n && rc == 0; i++) {
+		pv = &c->core.cfg->provs[i];
 		if (arr != NULL) {
 			cJSON_AddItemToArray(arr, prov_json(c, pv));
 			continue;
@@ -113,13 +144,14 @@ cmd_provider_list(struct cli *c)
 int
 cmd_provider_show(struct cli *c)
 {
+	const struct janee_part_info *p;
 	const struct prov *pv;
 	struct cred_info ci;
 	char t[JANEE_TIME_LEN], d[32];
 	enum login_state st;
 	size_t j;
 
-	if ((pv = config_lookup(c->cfg, c->pos[0], 1,
+	if ((pv = config_lookup(c->core.cfg, c->pos[0], 1,
 		 "list them with: janee provider list")) == NULL)
 		return JANEE_ERR_NOT_FOUND;
 	/* The whole ceiling, one per line: what a long error points to. */
@@ -144,10 +176,24 @@ cmd_provider_show(struct cli *c)
 	for (j = 0; j < pv->pol.defaults.n; j++)
 		printf(" %s", pv->pol.defaults.v[j]);
 	printf("%s\n", pv->pol.defaults.n ? "" : " (none)");
+	if (pv->impl->resources != NULL) {
+		printf("%-14s", pv->impl->resources);
+		for (j = 0; j < pv->pol.resources.n; j++)
+			printf(" %s", pv->pol.resources.v[j]);
+		printf("%s\n", pv->pol.resources.n ? "" : " (any)");
+	}
 	printf("lease end:    %s\n",
-	    pv->impl->revoke == NULL || pv->ctx.no_revoke
-		? "tokens run to the provider's own expiry (not revocable)"
-		: "revoked at the provider");
+	    pv->info.revocable
+		? "revoked at the provider"
+		: "tokens run to the provider's own expiry (not revocable)");
+	printf("token:       ");
+	for (p = pv->info.parts; p->name != NULL; p++)
+		printf(" %s%s%s%s%s", p->name, p == prov_primary(pv) ? "*" : "",
+		    p->env ? " (" : "", p->env ? p->env : "",
+		    p->env ? ")" : "");
+	printf("\n");
+	if (pv->info.api_base != NULL)
+		printf("api:          %s\n", pv->info.api_base);
 	st = prov_login(c, pv, &ci);
 	if (ci.updated_ms)
 		janee_time_fmt(ci.updated_ms, t);
@@ -250,12 +296,11 @@ say_missing_secrets(struct cli *c, const cJSON *entry)
 		if (!cJSON_IsString(v) ||
 		    secretref_kind(v->valuestring) != SECRETREF_SECRET)
 			continue;
-		if (secret_exists(c->lg, v->valuestring + 7) == 0)
+		if (secret_exists(c->core.lg, v->valuestring + 7) == 0)
 			continue;
 		janee_err_clear();
 		fprintf(stderr,
-		    "janee: '%s' names %s, which is not stored yet; store it "
-		    "with: janee secret set %s\n",
+		    "janee: '%s' names %s, which is not stored yet; store it with: janee secret set %s\n",
 		    v->string, v->valuestring, v->valuestring + 7);
 	}
 }
@@ -272,9 +317,9 @@ config_write_checked(struct cli *c, cJSON *root, struct config **check)
 
 	if ((text = cJSON_Print(root)) == NULL)
 		return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
-	if ((rc = config_parse(text, c->home.config, janee_providers, check)) ==
-	    0)
-		rc = write_file_atomic(c->home.config, text, strlen(text));
+	if ((rc = config_parse(
+		 text, c->core.home.config, janee_providers, NULL, check)) == 0)
+		rc = write_file_atomic(c->core.home.config, text, strlen(text));
 	cJSON_free(text);
 	return rc;
 }
@@ -288,14 +333,60 @@ entry_of(struct cli *c, cJSON *root, const char *name)
 
 	if (!cJSON_IsObject(e)) {
 		/* The loaded config names the closest ones. */
-		if (c->cfg == NULL ||
-		    config_lookup(c->cfg, name, 1,
+		if (c->core.cfg == NULL ||
+		    config_lookup(c->core.cfg, name, 1,
 			"list them with: janee provider list") != NULL)
 			janee_err_set(JANEE_ERR_NOT_FOUND,
-			    "no provider '%s' in %s", name, c->home.config);
+			    "no provider '%s' in %s", name,
+			    c->core.home.config);
 		return NULL;
 	}
 	return e;
+}
+
+/* A usage error that lists the types of the provider table. */
+static int
+type_list_error(const struct cli *c, const char *what)
+{
+	const struct janee_provider *const *t;
+	struct buf b;
+	int rc = 0;
+
+	buf_init(&b, 4096);
+	for (t = janee_providers; *t != NULL && rc == 0; t++)
+		rc = buf_printf(
+		    &b, "%s%s", t == janee_providers ? "" : ", ", (*t)->type);
+	rc = cli_usage_error(c, "%s (one of: %s; see: janee provider types)",
+	    what, b.p ? b.p : "");
+	buf_free(&b);
+	return rc;
+}
+
+int
+cmd_provider_types(struct cli *c)
+{
+	const struct janee_provider *const *t;
+	cJSON *arr = NULL, *o;
+
+	if (cli_has(c, "json") && (arr = cJSON_CreateArray()) == NULL)
+		return JANEE_ERR_NOMEM;
+	for (t = janee_providers; *t != NULL; t++) {
+		if (arr == NULL) {
+			printf("%-12s %s\n", (*t)->type, (*t)->summary);
+			continue;
+		}
+		if (json_push(arr, o = cJSON_CreateObject()) != 0 ||
+		    json_put(o, "type", cJSON_CreateString((*t)->type)) != 0 ||
+		    json_put(o, "summary", cJSON_CreateString((*t)->summary)) !=
+			0 ||
+		    ((*t)->resources != NULL &&
+			json_put(o, "resources",
+			    cJSON_CreateString((*t)->resources)) != 0)) {
+			cJSON_Delete(arr);
+			return JANEE_ERR_NOMEM;
+		}
+	}
+	return arr ? cli_print_json(arr) : 0;
 }
 
 int
@@ -310,25 +401,22 @@ cmd_provider_add(struct cli *c)
 	int rc;
 
 	if (type == NULL)
-		return cli_usage_error(
-		    c, "--type is required (oauth2, github-app or slack)");
-	if ((rc = config_read_json(c->home.config, &root)) != 0)
+		return type_list_error(c, "--type is required");
+	if ((rc = config_read_json(c->core.home.config, &root)) != 0)
 		return rc;
 	if ((provs = cJSON_GetObjectItemCaseSensitive(root, "providers")) ==
 	    NULL)
 		provs = cJSON_AddObjectToObject(root, "providers");
 	if (!cJSON_IsObject(provs)) {
 		rc = janee_err_set(JANEE_ERR_CONFIG,
-		    "%s: 'providers' is not an "
-		    "object; fix it by hand first",
-		    c->home.config);
+		    "%s: 'providers' is not an object; fix it by hand first",
+		    c->core.home.config);
 		goto out;
 	}
 	if (cJSON_GetObjectItemCaseSensitive(provs, name) != NULL) {
 		rc = janee_err_set(JANEE_ERR_EXISTS,
-		    "provider '%s' already "
-		    "exists in %s; edit it there",
-		    name, c->home.config);
+		    "provider '%s' already exists in %s; edit it there", name,
+		    c->core.home.config);
 		goto out;
 	}
 	e = cJSON_AddObjectToObject(provs, name);
@@ -352,11 +440,11 @@ cmd_provider_add(struct cli *c)
 			goto out;
 	if ((rc = config_write_checked(c, root, &check)) != 0)
 		goto out;
-	fprintf(
-	    stderr, "janee: added provider '%s' to %s\n", name, c->home.config);
+	fprintf(stderr, "janee: added provider '%s' to %s\n", name,
+	    c->core.home.config);
 	say_missing_secrets(c, e);
 	pv = config_find(check, name);
-	if (pv->impl->login != NULL && !pv->ctx.no_login)
+	if (pv->info.needs_login)
 		fprintf(
 		    stderr, "janee: then log in with: janee login %s\n", name);
 out:
@@ -379,7 +467,7 @@ cmd_provider_edit(struct cli *c)
 		return cli_usage_error(c,
 		    "say what to change: --set KEY=VALUE "
 		    "or --unset KEY");
-	if ((rc = config_read_json(c->home.config, &root)) != 0)
+	if ((rc = config_read_json(c->core.home.config, &root)) != 0)
 		return rc;
 	if ((e = entry_of(c, root, c->pos[0])) == NULL) {
 		rc = JANEE_ERR_NOT_FOUND;
@@ -407,7 +495,7 @@ cmd_provider_edit(struct cli *c)
 	if ((rc = config_write_checked(c, root, &check)) != 0)
 		goto out;
 	fprintf(stderr, "janee: changed provider '%s' in %s\n", c->pos[0],
-	    c->home.config);
+	    c->core.home.config);
 	say_missing_secrets(c, e);
 out:
 	config_free(check);
@@ -425,7 +513,7 @@ cmd_provider_rm(struct cli *c)
 	cJSON *root = NULL, *e;
 	int rc, yes;
 
-	if ((rc = config_read_json(c->home.config, &root)) != 0)
+	if ((rc = config_read_json(c->core.home.config, &root)) != 0)
 		return rc;
 	if ((e = entry_of(c, root, name)) == NULL) {
 		rc = JANEE_ERR_NOT_FOUND;
@@ -448,11 +536,11 @@ cmd_provider_rm(struct cli *c)
 		}
 	}
 	/* Leases first: once the entry is gone nothing could revoke them. */
-	st = login_state(c->lg, name, 1, &ci);
+	st = login_state(c->core.lg, name, 1, &ci);
 	cred_info_free(&ci);
 	/* A login is revoked at the provider too (as janee logout does). */
 	rc = st == LOGIN_LOGGED_IN || st == LOGIN_BROKEN
-	    ? broker_logout(&c->broker, name)
+	    ? broker_logout(&c->core.broker, name)
 	    : cli_end_leases(c, name);
 	if (rc != 0)
 		goto out;
@@ -461,9 +549,113 @@ cmd_provider_rm(struct cli *c)
 	if ((rc = config_write_checked(c, root, &check)) != 0)
 		goto out;
 	fprintf(stderr, "janee: removed provider '%s' from %s\n", name,
-	    c->home.config);
+	    c->core.home.config);
 out:
 	config_free(check);
 	cJSON_Delete(root);
 	return rc;
+}
+
+/*
+ * One token of req, minted as janee token would and ended at once; detail
+ * says which lease and what became of its token.
+ */
+static int
+test_mint(struct cli *c, struct broker_req *req, char *detail, size_t n)
+{
+	struct broker_grant g;
+	char *shown;
+	int rc;
+
+	memset(&g, 0, sizeof(g));
+	if ((rc = cli_obtain(c, req, NULL, NULL, NULL, &g)) == 0) {
+		shown = cli_scope_list(g.granted);
+		rc = broker_end(
+		    &c->core.broker, g.lease_id, "janee provider test");
+		snprintf(detail, n, "%s (%s), %s", g.lease_id,
+		    shown ? shown : "?",
+		    g.revocable ? "revoked at once" : "left to expire");
+		free(shown);
+	}
+	broker_grant_free(&g);
+	return rc;
+}
+
+int
+cmd_provider_test(struct cli *c)
+{
+	const struct janee_strlist *scopes = cli_all(c, "scope");
+	struct checklist cl = { NULL, 0 };
+	struct broker_req req;
+	struct cred_info ci;
+	enum login_state st;
+	const struct prov *pv;
+	cJSON *root = NULL;
+	char detail[160];
+	size_t i;
+	int rc, refs = 0;
+
+	if ((pv = config_lookup(c->core.cfg, c->pos[0], 1,
+		 "list them with: janee provider list")) == NULL)
+		return JANEE_ERR_NOT_FOUND;
+	snprintf(detail, sizeof(detail), "type %s, validated", pv->impl->type);
+	check_report(&cl, "config", 0, detail);
+	if ((rc = config_read_json(c->core.home.config, &root)) == 0)
+		rc = check_refs(c->core.lg,
+		    cJSON_GetObjectItemCaseSensitive(
+			cJSON_GetObjectItemCaseSensitive(root, "providers"),
+			pv->name),
+		    &refs);
+	cJSON_Delete(root);
+	snprintf(detail, sizeof(detail), "%d secret reference%s resolve%s",
+	    refs, refs == 1 ? "" : "s", refs == 1 ? "s" : "");
+	check_report(&cl, "references", rc, detail);
+	st = prov_login(c, pv, &ci);
+	cred_info_free(&ci);
+	rc = st == LOGIN_NOT_LOGGED_IN || st == LOGIN_BROKEN
+	    ? janee_err_set(JANEE_ERR_NOT_FOUND, "%s; run: janee login %s",
+		  login_state_text[st], pv->name)
+	    : 0;
+	check_report(&cl, "login", rc, login_state_text[st]);
+	if (cli_has(c, "no-mint") || cl.problems > 0)
+		goto out;
+	/*
+	 * The real path (discovery, the app JWT or client authentication,
+	 * the installation, the narrowing), approved as janee token is.
+	 */
+	memset(&req, 0, sizeof(req));
+	req.provider = pv->name;
+	req.ttl_s = 60;
+	req.reason = "janee provider test";
+	for (i = 0; i < scopes->n && rc == 0; i++)
+		rc = janee_strlist_add(&req.scopes, scopes->v[i]);
+	if (rc == 0)
+		rc = test_mint(c, &req, detail, sizeof(detail));
+	check_report(&cl, "mint", rc, detail);
+	if (rc == 0 && st == LOGIN_LOGGED_IN && pv->info.revocable) {
+		/*
+		 * Some servers end the whole grant when one token of it is
+		 * revoked (oidc-provider does; RFC 7009 section 2.1 allows
+		 * it): then each lease's end would break the login.
+		 */
+		rc = test_mint(c, &req, detail, sizeof(detail));
+		if (rc != 0 && prov_login(c, pv, &ci) == LOGIN_BROKEN) {
+			janee_err_clear();
+			rc = janee_err_set(JANEE_ERR_PROVIDER,
+			    "revoking one token ended the whole login at the "
+			    "provider; set lease_end to expire (janee provider "
+			    "edit %s --set lease_end=expire) or give janee a "
+			    "login of its own, then: janee login %s",
+			    pv->name, pv->name);
+		}
+		cred_info_free(&ci);
+		check_report(
+		    &cl, "grant", rc, "the login outlives a revoked token");
+	}
+	janee_strlist_free(&req.scopes);
+out:
+	if (cl.problems > 0)
+		return janee_err_set(JANEE_ERR_INVALID, "%d problem%s found",
+		    cl.problems, cl.problems == 1 ? "" : "s");
+	return 0;
 }

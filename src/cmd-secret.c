@@ -23,8 +23,8 @@ read_value(struct cli *c, struct buf *b)
 	if (path == NULL) {
 		/* At a terminal: hidden input, so the value is not on screen. */
 		if (isatty(STDIN_FILENO))
-			rc = tty_read_hidden("paste the value, then Ctrl-D "
-					     "(input is hidden)\n",
+			rc = tty_read_hidden(
+			    "paste the value, then Ctrl-D (input is hidden)\n",
 			    1, SECRET_MAX, b);
 		else
 			rc = buf_read_fd(b, STDIN_FILENO);
@@ -40,8 +40,7 @@ read_value(struct cli *c, struct buf *b)
 	if (rc == JANEE_ERR_PERM) {
 		/* The value gets sealed all the same; the file is the risk. */
 		fprintf(stderr,
-		    "janee: warning: %s; once stored, remove the "
-		    "file\n",
+		    "janee: warning: %s; once stored, remove the file\n",
 		    janee_err_msg(rc));
 		janee_err_clear();
 	}
@@ -61,21 +60,20 @@ cmd_secret_set(struct cli *c)
 
 	if (!secret_name_valid(c->pos[0]))
 		return cli_usage_error(c,
-		    "invalid secret name '%s'; use "
-		    "letters, digits, '.', '_' and '-'",
+		    "invalid secret name '%s'; use letters, digits, '.', '_' and '-'",
 		    c->pos[0]);
 	/* Unlock first: nobody types a secret only to hear the key is wrong. */
-	if ((rc = broker_unlock(&c->broker)) != 0 ||
+	if ((rc = broker_unlock(&c->core.broker)) != 0 ||
 	    (rc = read_value(c, &b)) != 0)
 		return rc;
 	if (b.len == 0) {
 		buf_free(&b);
 		return janee_err_set(JANEE_ERR_INVALID,
-		    "the value for secret "
-		    "'%s' is empty; nothing was stored",
+		    "the value for secret '%s' is empty; nothing was stored",
 		    c->pos[0]);
 	}
-	rc = secret_put(c->lg, c->broker.store, c->pos[0], b.p, b.len, "user");
+	rc = secret_put(
+	    c->core.lg, c->core.broker.store, c->pos[0], b.p, b.len, "user");
 	buf_free(&b);
 	if (rc == 0)
 		fprintf(
@@ -119,7 +117,7 @@ cmd_secret_list(struct cli *c)
 		return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
 	if (lc.arr == NULL)
 		printf("%-32s  %-24s  %s\n", "NAME", "CREATED", "UPDATED");
-	if ((rc = secret_each(c->lg, list_one, &lc)) != 0) {
+	if ((rc = secret_each(c->core.lg, list_one, &lc)) != 0) {
 		cJSON_Delete(lc.arr);
 		return rc;
 	}
@@ -131,7 +129,7 @@ cmd_secret_rm(struct cli *c)
 {
 	int rc;
 
-	if ((rc = secret_rm(c->lg, c->pos[0], "user")) == 0)
+	if ((rc = secret_rm(c->core.lg, c->pos[0], "user")) == 0)
 		fprintf(stderr, "janee: removed secret '%s'\n", c->pos[0]);
 	return rc;
 }
@@ -148,19 +146,17 @@ cmd_secret_rekey(struct cli *c)
 
 	if (backend != NULL && !store_backend_known(backend))
 		return cli_usage_error(c,
-		    "unknown key backend '%s'; use "
-		    "passphrase, keyfile or keyring",
+		    "unknown key backend '%s'; use passphrase, keyfile or keyring",
 		    backend);
 	if ((fdarg = cli_get(c, "new-passphrase-fd")) != NULL) {
 		if (janee_parse_int(fdarg, 0, 1024, &fd) != 0)
-			return cli_usage_error(c,
-			    "--new-passphrase-fd takes a "
-			    "descriptor number");
-		c->ks.new_fd = (int)fd;
+			return cli_usage_error(
+			    c, "--new-passphrase-fd takes a descriptor number");
+		c->core.ks.new_fd = (int)fd;
 	}
-	if ((rc = broker_unlock(&c->broker)) != 0 ||
-	    (rc = store_rekey(
-		 c->broker.store, c->lg, &c->home, backend, &c->ks, &ev)) != 0)
+	if ((rc = broker_unlock(&c->core.broker)) != 0 ||
+	    (rc = store_rekey(c->core.broker.store, c->core.lg, &c->core.home,
+		 backend, &c->core.ks, &ev)) != 0)
 		return rc;
 	fprintf(stderr, "janee: the store's key is rewrapped%s%s\n",
 	    backend ? "; key backend is now " : "", backend ? backend : "");

@@ -5,7 +5,10 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include "approval-page.h"
+#include "cli.h"
 #include "mcp.h"
+#include "notify.h"
 #include "store.h"
 #include "util.h"
 
@@ -22,16 +25,16 @@ int
 cmd_serve(struct cli *c)
 {
 	struct sigaction sa;
-	struct pollfd pfd = { STDIN_FILENO, POLLIN, 0 };
+	struct pollfd pfd[2 + 8];
 	struct timespec ts;
 	sigset_t stop, orig;
 	struct mcp m;
 	char buf[65536];
-	int64_t wait;
+	int64_t wait, pw;
 	ssize_t n;
-	int rc, started = 0;
+	int rc, started = 0, npfd, nnote;
 
-	mcp_init(&m, c);
+	mcp_init(&m, &c->core);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop; /* no SA_RESTART: ppoll sees EINTR */
 	sigaction(SIGTERM, &sa, NULL);
@@ -48,7 +51,7 @@ cmd_serve(struct cli *c)
 	sigprocmask(SIG_BLOCK, &stop, &orig);
 	signal(SIGPIPE, SIG_IGN);
 	/* A prompt on the terminal would hang an MCP client: never ask. */
-	c->ks.may_prompt = 0;
+	c->core.ks.may_prompt = 0;
 	while (!stopping) {
 		/*
 		 * Answer the handshake first; open the ledger and sweep
@@ -57,10 +60,29 @@ cmd_serve(struct cli *c)
 		wait = started ? mcp_tick(&m) : 50;
 		if (wait > 3600000)
 			wait = 3600000;
-		pfd.revents = 0;
+		pfd[0].fd = STDIN_FILENO;
+		pfd[0].events = POLLIN;
+		pfd[0].revents = 0;
+		npfd = 1;
+		/* janee's page (URL-mode links) and the desktop's answers. */
+		if (m.page != NULL) {
+			pfd[npfd].fd = approval_page_fd(m.page);
+			pfd[npfd].events = POLLIN;
+			pfd[npfd++].revents = 0;
+			if ((pw = approval_page_timeout_ms(m.page)) >= 0 &&
+			    pw < wait)
+				wait = pw;
+		}
+		nnote = m.notifier != NULL
+		    ? notifier_pollfds(m.notifier, pfd + npfd, 8, &wait)
+		    : 0;
 		ts.tv_sec = (time_t)(wait / 1000);
 		ts.tv_nsec = (long)(wait % 1000) * 1000000;
-		rc = ppoll(&pfd, 1, &ts, &orig);
+		rc = ppoll(pfd, (nfds_t)(npfd + nnote), &ts, &orig);
+		if (m.notifier != NULL)
+			notifier_dispatch(m.notifier, pfd + npfd, nnote);
+		if (m.page != NULL)
+			approval_page_run(m.page);
 		if (rc < 0 && errno == EINTR)
 			continue;
 		if (rc < 0) {
@@ -68,7 +90,7 @@ cmd_serve(struct cli *c)
 			    strerror(errno));
 			break;
 		}
-		if (rc == 0) {
+		if (!(pfd[0].revents & (POLLIN | POLLHUP | POLLERR))) {
 			if (!started) {
 				started = 1;
 				if (mcp_ready(&m) != 0)
@@ -87,8 +109,7 @@ cmd_serve(struct cli *c)
 	}
 	mcp_shutdown(&m,
 	    stopping ? "cancelled: janee serve was stopped"
-		     : "cancelled: the MCP client closed the "
-		       "session");
+		     : "cancelled: the MCP client closed the session");
 	mcp_free(&m);
 	sigprocmask(SIG_SETMASK, &orig, NULL);
 	return 0;
@@ -109,15 +130,12 @@ cmd_mcp_config(struct cli *c)
 	if (strcmp(client, "claude") != 0 && strcmp(client, "cursor") != 0 &&
 	    strcmp(client, "vscode") != 0)
 		return cli_usage_error(c,
-		    "unknown client '%s'; use claude, "
-		    "cursor or vscode",
+		    "unknown client '%s'; use claude, cursor or vscode",
 		    client);
 	vscode = strcmp(client, "vscode") == 0;
 	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) < 0)
 		return janee_err_set(JANEE_ERR_IO,
-		    "cannot find janee's own "
-		    "path: %s",
-		    strerror(errno));
+		    "cannot find janee's own path: %s", strerror(errno));
 	exe[n] = '\0';
 	root = cJSON_CreateObject();
 	servers =
@@ -130,16 +148,13 @@ cmd_mcp_config(struct cli *c)
 	cJSON_AddItemToArray(args, cJSON_CreateString("serve"));
 	/* The home, never a secret: clients start servers with little env. */
 	env = cJSON_AddObjectToObject(s, "env");
-	cJSON_AddStringToObject(env, "JANEE_HOME", c->home.dir);
+	cJSON_AddStringToObject(env, "JANEE_HOME", c->core.home.dir);
 	/* A passphrase store cannot be unlocked without a person. */
-	if (ledger_open(c->home.db, 0, &lg) == 0 &&
+	if (ledger_open(c->core.home.db, 0, &lg) == 0 &&
 	    store_describe(lg, &backend, &params) == 0 &&
 	    strcmp(backend, "passphrase") == 0)
 		fprintf(stderr,
-		    "janee: note: this home uses the passphrase "
-		    "backend; janee serve cannot ask for it, so "
-		    "minting will fail until you switch with: janee "
-		    "secret rekey --key-backend keyfile (never put "
+		    "janee: note: this home uses the passphrase backend; janee serve cannot ask for it, so minting will fail until you switch with: janee secret rekey --key-backend keyfile (never put "
 		    "the passphrase in the client's config)\n");
 	janee_err_clear();
 	ledger_close(lg);

@@ -94,15 +94,10 @@ janee_cfg_string(
 		char *exp = NULL;
 		int rc;
 
-		if ((rc = secretref_expand(v->valuestring, &exp)) != 0) {
-			char *msg = janee_strdup(janee_err_msg(rc));
-
-			janee_err_clear();
-			rc = janee_err_set(JANEE_ERR_CONFIG, "%s: key '%s': %s",
-			    c->where, key, msg ? msg : "cannot expand");
-			free(msg);
-			return rc;
-		}
+		if ((rc = secretref_expand(v->valuestring, &exp)) != 0)
+			return janee_err_wrap(JANEE_ERR_CONFIG,
+			    "%s: key '%s': %s", c->where, key,
+			    janee_err_msg(rc));
 		/* The tree is this parse's own; the value lives as long. */
 		rc = cJSON_SetValuestring((cJSON *)(uintptr_t)v, exp) == NULL
 		    ? JANEE_ERR_NOMEM
@@ -172,8 +167,7 @@ janee_cfg_duration(struct janee_cfg *c, const char *key, int64_t *out_s)
 		if (janee_duration_parse(v->valuestring, &s) != 0) {
 			janee_err_clear();
 			return cfg_type(c, key,
-			    "a duration such as \"90s\", "
-			    "\"5m\" or \"1h\"");
+			    "a duration such as \"90s\", \"5m\" or \"1h\"");
 		}
 	} else if (cJSON_IsNumber(v) && v->valuedouble >= 1 &&
 	    v->valuedouble <= 315360000 &&
@@ -181,8 +175,7 @@ janee_cfg_duration(struct janee_cfg *c, const char *key, int64_t *out_s)
 		s = (int64_t)v->valuedouble;
 	else
 		return cfg_type(c, key,
-		    "a duration such as \"90s\", \"5m\", "
-		    "\"1h\" or whole seconds");
+		    "a duration such as \"90s\", \"5m\", \"1h\" or whole seconds");
 	*out_s = s;
 	return 0;
 }
@@ -225,8 +218,7 @@ janee_cfg_scopes(
 	{
 		if (!cJSON_IsString(e) || e->valuestring[0] == '\0')
 			return cfg_type(c, key,
-			    "a list of \"name:level\" or an object of name to "
-			    "level");
+			    "a list of \"name:level\" or an object of name to level");
 		if ((s = janee_asprintf("%s:%s", e->string, e->valuestring)) ==
 		    NULL)
 			return JANEE_ERR_NOMEM;
@@ -253,7 +245,10 @@ janee_cfg_object(struct janee_cfg *c, const char *key, const cJSON **out)
 }
 
 /* The keys config.json's top level may hold. */
-static const char *const top_keys[] = { "providers" };
+static const char *const top_keys[] = { "providers", "audit" };
+
+/* The keys config.json's "audit" object may hold. */
+static const char *const audit_keys[] = { "syslog" };
 
 /* "unknown key 'aproval'; did you mean 'approval'?" */
 static int
@@ -291,44 +286,68 @@ cfg_check_unused(struct janee_cfg *c)
 	return 0;
 }
 
+/*
+ * The resource allow-list: "resources", or the provider's own word for
+ * them ("repositories"), not both; a provider that narrows to none takes
+ * neither.
+ */
 static int
-read_policy(struct janee_cfg *c, struct policy *p)
+read_resources(
+    struct janee_cfg *c, const struct janee_provider *impl, struct policy *p)
+{
+	const cJSON *gen =
+	    cJSON_GetObjectItemCaseSensitive(c->obj, "resources");
+	const cJSON *own = impl->resources
+	    ? cJSON_GetObjectItemCaseSensitive(c->obj, impl->resources)
+	    : NULL;
+
+	if (gen != NULL && impl->resources == NULL)
+		return janee_err_set(JANEE_ERR_CONFIG,
+		    "%s: key 'resources': a provider of type %s narrows tokens to scopes alone",
+		    c->where, impl->type);
+	if (gen != NULL && own != NULL)
+		return janee_err_set(JANEE_ERR_CONFIG,
+		    "%s: keys 'resources' and '%s' are the same list; give one",
+		    c->where, impl->resources);
+	if (impl->resources == NULL)
+		return 0;
+	return janee_cfg_strlist(
+	    c, own != NULL ? impl->resources : "resources", &p->resources);
+}
+
+static int
+read_policy(
+    struct janee_cfg *c, const struct janee_provider *impl, struct policy *p)
 {
 	const char *appr = NULL;
 	size_t i;
 	int rc;
 
-	p->max_ttl_s = 3600;
+	p->max_ttl_s = 0; /* the provider's, else janee's: after configure */
 	p->approval = APPROVAL_ASK;
 	p->approval_wait_s = 120;
 	p->default_ttl_s = 0;
 	if ((rc = janee_cfg_strlist(c, "scopes", &p->ceiling)) != 0 ||
 	    (rc = janee_cfg_strlist(c, "default_scopes", &p->defaults)) != 0 ||
-	    (rc = janee_cfg_strlist(c, "repositories", &p->repos)) != 0 ||
+	    (rc = read_resources(c, impl, p)) != 0 ||
 	    (rc = janee_cfg_strlist(
 		 c, "require_out_of_band", &p->oob_scopes)) != 0 ||
 	    (rc = janee_cfg_duration(
 		 c, "approval_wait", &p->approval_wait_s)) != 0 ||
 	    (rc = janee_cfg_duration(c, "max_ttl", &p->max_ttl_s)) != 0 ||
+	    (rc = janee_cfg_duration(
+		 c, "session_grant_max", &p->session_grant_max_s)) != 0 ||
 	    (rc = janee_cfg_duration(c, "default_ttl", &p->default_ttl_s)) !=
 		0 ||
 	    (rc = janee_cfg_string(c, "approval", 0, &appr)) != 0)
 		return rc;
-	if (p->default_ttl_s == 0)
-		p->default_ttl_s = p->max_ttl_s < 900 ? p->max_ttl_s : 900;
-	if (p->default_ttl_s > p->max_ttl_s)
-		return janee_err_set(JANEE_ERR_CONFIG,
-		    "%s: 'default_ttl' is "
-		    "longer than 'max_ttl'",
-		    c->where);
 	if (appr != NULL) {
 		for (i = 0; i < nitems(approval_names); i++)
 			if (strcmp(appr, approval_names[i]) == 0)
 				break;
 		if (i == nitems(approval_names))
 			return janee_err_set(JANEE_ERR_CONFIG,
-			    "%s: 'approval' "
-			    "must be auto, ask, out-of-band or deny, not '%s'",
+			    "%s: 'approval' must be auto, ask, out-of-band or deny, not '%s'",
 			    c->where, appr);
 		p->approval = (enum approval)i;
 	}
@@ -337,19 +356,31 @@ read_policy(struct janee_cfg *c, struct policy *p)
 
 /*
  * After the provider's configure(), which may add to the ceiling (GitHub
- * turns its "permissions" map into scopes): it must not be empty, and
- * the defaults must lie within it.
+ * turns its "permissions" map into scopes) and names its default
+ * lifetime ceiling: the ceiling must not be empty, the defaults must lie
+ * within it, and the default lifetime within the longest.
  */
 static int
-check_policy(struct janee_cfg *c, struct policy *p)
+check_policy(
+    struct janee_cfg *c, const struct janee_info *info, struct policy *p)
 {
 	size_t i;
+
+	if (p->max_ttl_s == 0)
+		p->max_ttl_s = info->max_ttl_s > 0 ? info->max_ttl_s : 3600;
+	if (p->default_ttl_s == 0)
+		p->default_ttl_s = p->max_ttl_s < 900 ? p->max_ttl_s : 900;
+	if (p->default_ttl_s > p->max_ttl_s)
+		return janee_err_set(JANEE_ERR_CONFIG,
+		    "%s: 'default_ttl' is longer than 'max_ttl'", c->where);
+	/* A session grant approves leases: never beyond the longest. */
+	if (p->session_grant_max_s > p->max_ttl_s)
+		p->session_grant_max_s = p->max_ttl_s;
 
 	/* An empty ceiling would read as "everything": refuse it. */
 	if (p->ceiling.n == 0)
 		return janee_err_set(JANEE_ERR_CONFIG,
-		    "%s: key 'scopes' (the ceiling of what may be granted) is "
-		    "required and must not be empty",
+		    "%s: key 'scopes' (the ceiling of what may be granted) is required and must not be empty",
 		    c->where);
 	janee_strlist_normalize(&p->ceiling);
 	for (i = 0; i < p->defaults.n; i++)
@@ -463,9 +494,166 @@ find_impl(const struct janee_provider *const *table, const char *type)
 	return NULL;
 }
 
+/* A token of an entry whose configure() named no parts: one secret. */
+static const struct janee_part_info default_parts[] = {
+	{ "token", NULL, JANEE_PART_SECRET },
+	{ NULL, NULL, 0 },
+};
+
+const struct janee_part_info *
+prov_part(const struct prov *pv, const char *name)
+{
+	const struct janee_part_info *p;
+
+	for (p = pv->info.parts; p->name != NULL; p++)
+		if (strcmp(p->name, name) == 0)
+			return p;
+	return NULL;
+}
+
+const struct janee_part_info *
+prov_primary(const struct prov *pv)
+{
+	return pv->info.primary ? prov_part(pv, pv->info.primary)
+				: pv->info.parts;
+}
+
+/*
+ * What configure() said must fit the provider's table: a promise with no
+ * slot behind it (revocable without revoke()) is the provider's bug, and
+ * refused rather than believed.
+ */
+static int
+check_info(const char *where, const struct prov *p)
+{
+	const struct janee_info *in = &p->info;
+	const struct janee_part_info *a, *b;
+	const char *bad = NULL;
+
+	if (in->revocable && p->impl->revoke == NULL)
+		bad = "says it can revoke but has no revoke()";
+	else if (in->reconcilable && p->impl->reconcile == NULL)
+		bad = "says it can reconcile but has no reconcile()";
+	else if (in->needs_login && p->impl->login == NULL)
+		bad = "needs a login but has no login()";
+	else if (in->parts->name == NULL)
+		bad = "names no token parts";
+	else if (prov_primary(p) == NULL)
+		bad = "names a primary part it does not have";
+	else if (in->max_ttl_s < 0)
+		bad = "names a negative lifetime";
+	for (a = in->parts; bad == NULL && a->name != NULL; a++) {
+		if (!janee_name_valid(a->name))
+			bad = "names a token part that is not a name";
+		else if (a->env != NULL && !janee_env_name_valid(a->env))
+			bad = "maps a token part to no variable name";
+		for (b = a + 1; bad == NULL && b->name != NULL; b++)
+			if (strcmp(a->name, b->name) == 0 ||
+			    (a->env != NULL && b->env != NULL &&
+				strcmp(a->env, b->env) == 0))
+				bad = "names a token part or variable twice";
+	}
+	if (bad != NULL)
+		return janee_err_set(JANEE_ERR_INTERNAL,
+		    "%s: the %s provider %s", where, p->impl->type, bad);
+	return 0;
+}
+
+/* Services for a parse that only checks the file (config_load, NULL). */
+static int
+off_secret_get(
+    struct janee_ctx *ctx, const char *ref, struct janee_secret **out)
+{
+	(void)ref;
+	*out = NULL;
+	return janee_err_set(JANEE_ERR_UNSUPPORTED,
+	    "provider '%s': no secret store while checking the configuration",
+	    ctx->name);
+}
+
+static int
+off_cred_get(struct janee_ctx *ctx, struct janee_secret **out)
+{
+	*out = NULL;
+	return janee_err_set(JANEE_ERR_UNSUPPORTED,
+	    "provider '%s': no login while checking the configuration",
+	    ctx->name);
+}
+
+static int
+off_cred_put(
+    struct janee_ctx *ctx, const struct janee_secret *val, const char *account)
+{
+	(void)val;
+	(void)account;
+	return off_cred_get(ctx, NULL);
+}
+
+static int
+off_cred_broken(struct janee_ctx *ctx, const char *why)
+{
+	(void)why;
+	return off_cred_get(ctx, NULL);
+}
+
+static int
+off_login_gone(
+    struct janee_ctx *ctx, int rc, const char *why, const char *profile)
+{
+	(void)rc;
+	(void)why;
+	(void)profile;
+	return off_cred_get(ctx, NULL);
+}
+
+static int
+off_cred_lock(struct janee_ctx *ctx)
+{
+	return off_cred_get(ctx, NULL);
+}
+
+static void
+off_cred_unlock(struct janee_ctx *ctx)
+{
+	(void)ctx;
+}
+
+static int
+off_lease_live(struct janee_ctx *ctx, const char *lease_id)
+{
+	(void)ctx;
+	(void)lease_id;
+	return 1; /* cannot say: never let anything be dropped */
+}
+
+void
+config_ctx_log(struct janee_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "janee: %s: ", ctx->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static const struct janee_ctx offline = {
+	.secret_get = off_secret_get,
+	.cred_get = off_cred_get,
+	.cred_put = off_cred_put,
+	.cred_broken = off_cred_broken,
+	.login_gone = off_login_gone,
+	.cred_lock = off_cred_lock,
+	.cred_unlock = off_cred_unlock,
+	.lease_live = off_lease_live,
+	.now_ms = janee_now_ms,
+	.log = config_ctx_log,
+};
+
 static int
 load_provider(struct config *cfg, const char *origin, const cJSON *e,
-    const struct janee_provider *const *table)
+    const struct janee_provider *const *table, const struct janee_ctx *services)
 {
 	struct prov *p = &cfg->provs[cfg->n];
 	struct janee_cfg c;
@@ -481,8 +669,7 @@ load_provider(struct config *cfg, const char *origin, const cJSON *e,
 	c.where = where;
 	if (!janee_name_valid(e->string)) {
 		rc = janee_err_set(JANEE_ERR_CONFIG,
-		    "%s: a provider name is "
-		    "1-64 lowercase letters, digits, '-' or '_'",
+		    "%s: a provider name is 1-64 lowercase letters, digits, '-' or '_'",
 		    where);
 		goto out;
 	}
@@ -495,16 +682,19 @@ load_provider(struct config *cfg, const char *origin, const cJSON *e,
 		goto out;
 	if ((p->impl = find_impl(table, type)) == NULL) {
 		rc = janee_err_set(JANEE_ERR_CONFIG,
-		    "%s: unknown provider "
-		    "type '%s'",
-		    where, type);
+		    "%s: unknown provider type '%s'", where, type);
 		goto out;
 	}
 	if (p->impl->version != JANEE_PROVIDER_VERSION) {
 		rc = janee_err_set(JANEE_ERR_CONFIG,
-		    "%s: provider '%s' was "
-		    "built for interface %d, not %d",
+		    "%s: provider '%s' was built for interface %d, not %d",
 		    where, type, p->impl->version, JANEE_PROVIDER_VERSION);
+		goto out;
+	}
+	if (p->impl->configure == NULL || p->impl->mint == NULL) {
+		rc = janee_err_set(JANEE_ERR_CONFIG,
+		    "%s: provider '%s' has no configure() or mint()", where,
+		    type);
 		goto out;
 	}
 	if ((p->name = janee_strdup(e->string)) == NULL) {
@@ -512,26 +702,83 @@ load_provider(struct config *cfg, const char *origin, const cJSON *e,
 		goto out;
 	}
 	cfg->n++; /* from here on config_free cleans this entry up */
+	/* The core's services first: configure() may use them. */
+	p->ctx = services != NULL ? *services : offline;
 	p->ctx.name = p->name;
+	p->ctx.state = NULL;
+	p->ctx.http = NULL;
 	p->login_fd = -1;
-	if ((rc = read_policy(&c, &p->pol)) != 0)
+	if ((rc = read_policy(&c, p->impl, &p->pol)) != 0)
 		goto out;
 	p->ctx.ceiling = &p->pol.ceiling;
-	p->ctx.repositories = &p->pol.repos;
-	if (p->impl->configure != NULL &&
-	    (rc = p->impl->configure(&p->ctx, &c, &p->ctx.state)) != 0) {
+	p->ctx.resources = &p->pol.resources;
+	memset(&p->info, 0, sizeof(p->info));
+	if ((rc = p->impl->configure(&p->ctx, &c, &p->ctx.state, &p->info)) !=
+	    0) {
+		/* The provider's own messages name the entry already. */
 		if (rc != JANEE_ERR_CONFIG)
-			rc = janee_err_set(JANEE_ERR_CONFIG, "%s: %s", where,
-			    janee_err_msg(rc));
+			rc = janee_err_wrap(
+			    JANEE_ERR_CONFIG, "%s", janee_err_msg(rc));
 		goto out;
 	}
-	if ((rc = check_policy(&c, &p->pol)) != 0 ||
+	if (p->info.parts == NULL)
+		p->info.parts = default_parts;
+	if ((rc = check_info(where, p)) != 0 ||
+	    (rc = check_policy(&c, &p->info, &p->pol)) != 0 ||
 	    (rc = read_api(&c, e, p)) != 0)
 		goto out;
 	rc = cfg_check_unused(&c);
 out:
 	free(where);
 	return rc;
+}
+
+static int
+key_known(const char *key, const char *const *known, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(key, known[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+audit_unknown_key(const char *origin, const char *key)
+{
+	char *where;
+	int rc;
+
+	if ((where = janee_asprintf("%s: audit", origin)) == NULL)
+		return JANEE_ERR_NOMEM;
+	rc = unknown_key(where, key, audit_keys, nitems(audit_keys));
+	free(where);
+	return rc;
+}
+
+/* "audit": {"syslog": true|false}: the audit trail's witness. */
+static int
+load_audit(struct config *cfg, const char *origin, const cJSON *a)
+{
+	const cJSON *e;
+
+	if (a == NULL)
+		return 0;
+	if (!cJSON_IsObject(a))
+		return janee_err_set(JANEE_ERR_CONFIG,
+		    "%s: 'audit' must be an object, like {\"syslog\": true}",
+		    origin);
+	cJSON_ArrayForEach(e, a)
+	{
+		if (!key_known(e->string, audit_keys, nitems(audit_keys)))
+			return audit_unknown_key(origin, e->string);
+		if (!cJSON_IsBool(e))
+			return janee_err_set(JANEE_ERR_CONFIG,
+			    "%s: audit.syslog must be true or false", origin);
+		cfg->audit_syslog = cJSON_IsTrue(e);
+	}
+	return 0;
 }
 
 /* Every string of v (a reference where it is a member's value). */
@@ -555,7 +802,8 @@ env_names_in(const cJSON *v, int member, struct janee_strlist *out)
 
 int
 config_parse(const char *text, const char *origin,
-    const struct janee_provider *const *table, struct config **out)
+    const struct janee_provider *const *table, const struct janee_ctx *services,
+    struct config **out)
 {
 	const cJSON *provs, *e;
 	struct config *cfg;
@@ -570,25 +818,25 @@ config_parse(const char *text, const char *origin,
 	}
 	if ((root = cJSON_Parse(text)) == NULL) {
 		rc = janee_err_set(JANEE_ERR_CONFIG,
-		    "%s: not valid JSON near "
-		    "byte %td",
-		    origin,
+		    "%s: not valid JSON near byte %td", origin,
 		    cJSON_GetErrorPtr() ? cJSON_GetErrorPtr() - text
 					: (ptrdiff_t)0);
 		goto out;
 	}
 	if (!cJSON_IsObject(root)) {
 		rc = janee_err_set(JANEE_ERR_CONFIG,
-		    "%s: the top level must "
-		    "be an object",
-		    origin);
+		    "%s: the top level must be an object", origin);
 		goto out;
 	}
-	cJSON_ArrayForEach(e, root) if (strcmp(e->string, "providers") != 0)
+	cJSON_ArrayForEach(
+	    e, root) if (!key_known(e->string, top_keys, nitems(top_keys)))
 	{
 		rc = unknown_key(origin, e->string, top_keys, nitems(top_keys));
 		goto out;
 	}
+	if ((rc = load_audit(cfg, origin,
+		 cJSON_GetObjectItemCaseSensitive(root, "audit"))) != 0)
+		goto out;
 	provs = cJSON_GetObjectItemCaseSensitive(root, "providers");
 	if (provs == NULL)
 		goto out;
@@ -597,9 +845,7 @@ config_parse(const char *text, const char *origin,
 		goto out;
 	if (!cJSON_IsObject(provs)) {
 		rc = janee_err_set(JANEE_ERR_CONFIG,
-		    "%s: 'providers' must be "
-		    "an object",
-		    origin);
+		    "%s: 'providers' must be an object", origin);
 		goto out;
 	}
 	if ((cfg->provs = calloc((size_t)cJSON_GetArraySize(provs) + 1,
@@ -611,12 +857,11 @@ config_parse(const char *text, const char *origin,
 	{
 		if (config_find(cfg, e->string) != NULL) {
 			rc = janee_err_set(JANEE_ERR_CONFIG,
-			    "%s: provider "
-			    "'%s' appears twice",
-			    origin, e->string);
+			    "%s: provider '%s' appears twice", origin,
+			    e->string);
 			goto out;
 		}
-		if ((rc = load_provider(cfg, origin, e, table)) != 0)
+		if ((rc = load_provider(cfg, origin, e, table, services)) != 0)
 			goto out;
 	}
 out:
@@ -630,7 +875,7 @@ out:
 
 int
 config_load(const char *path, const struct janee_provider *const *table,
-    struct config **out)
+    const struct janee_ctx *services, struct config **out)
 {
 	struct buf b;
 	int fd, rc;
@@ -638,7 +883,7 @@ config_load(const char *path, const struct janee_provider *const *table,
 	*out = NULL;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
 		if (errno == ENOENT)
-			return config_parse("{}", path, table, out);
+			return config_parse("{}", path, table, services, out);
 		return janee_err_set(JANEE_ERR_CONFIG, "cannot open '%s': %s",
 		    path, strerror(errno));
 	}
@@ -653,7 +898,7 @@ config_load(const char *path, const struct janee_provider *const *table,
 	if (rc != 0)
 		return janee_err_set(JANEE_ERR_CONFIG, "cannot read '%s': %s",
 		    path, janee_err_msg(rc));
-	rc = config_parse(b.p, path, table, out);
+	rc = config_parse(b.p, path, table, services, out);
 	buf_free(&b);
 	return rc;
 }
@@ -682,9 +927,7 @@ config_read_json(const char *path, cJSON **out)
 	fclose(fp);
 	if (rc == 0 && b.p != NULL && (*out = cJSON_Parse(b.p)) == NULL)
 		rc = janee_err_set(JANEE_ERR_CONFIG,
-		    "%s: not valid JSON; fix "
-		    "it by hand first",
-		    path);
+		    "%s: not valid JSON; fix it by hand first", path);
 	if (rc == 0 && *out == NULL)
 		*out = cJSON_CreateObject();
 	buf_free(&b);
@@ -745,7 +988,7 @@ config_free(struct config *c)
 		free(p->name);
 		janee_strlist_free(&p->pol.ceiling);
 		janee_strlist_free(&p->pol.defaults);
-		janee_strlist_free(&p->pol.repos);
+		janee_strlist_free(&p->pol.resources);
 		janee_strlist_free(&p->pol.oob_scopes);
 		api_rules_free(p->api);
 	}

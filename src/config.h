@@ -5,7 +5,11 @@
  *   {"providers": {"NAME": {"type": "...", "scopes": [...],
  *       "default_scopes": [...], "max_ttl": "1h", "default_ttl": "15m",
  *       "approval": "auto" | "ask" | "out-of-band" | "deny",
- *       "repositories": [...], ...}}}
+ *       "resources": [...], ...}},
+ *    "audit": {"syslog": true}}
+ *
+ * "resources" is also spelt as the provider names its resources
+ * ("repositories" for GitHub, "databases" for PostgreSQL).
  *
  * Keys common to all providers are read here; the provider's configure()
  * reads its own; any key nobody read is an error that names it.
@@ -35,11 +39,14 @@ policy_needs_oob(const struct policy *p, const struct janee_strlist *scopes);
 struct policy {
 	struct janee_strlist ceiling; /* never empty */
 	struct janee_strlist defaults; /* within the ceiling; may be empty */
-	struct janee_strlist repos; /* repository allow-list; may be empty */
+	struct janee_strlist resources; /* the allow-list; may be empty */
 	/* Scopes ("issues:write", or "*:write" for any) that need a person
 	 * at a terminal (`janee approve`), whatever "approval" says. */
 	struct janee_strlist oob_scopes;
 	int64_t approval_wait_s; /* how long request_token waits for it */
+	/* The longest session grant a person may give (src/grant.h); 0: none
+	 * ("session_grant_max", off unless set).  Never above max_ttl. */
+	int64_t session_grant_max_s;
 	int64_t max_ttl_s;
 	int64_t default_ttl_s;
 	enum approval approval;
@@ -49,6 +56,7 @@ struct prov {
 	char *name;
 	const struct janee_provider *impl;
 	struct janee_ctx ctx;
+	struct janee_info info; /* what configure() said the entry can do */
 	struct policy pol;
 	struct api_rules *api; /* "api": call_api's rules, or NULL */
 	int login_fd; /* held login lock, or -1 */
@@ -64,17 +72,32 @@ struct config {
 	 * runs (janee exec's command, a browser opener).
 	 */
 	struct janee_strlist env_names;
+	int audit_syslog; /* "audit": {"syslog": true} (src/audit-witness.c) */
 };
 
 /*
  * Load and validate path against the provider table (NULL-terminated).
- * A missing file is an empty configuration.
+ * A missing file is an empty configuration.  Each entry's context starts
+ * as a copy of services (the broker's, broker_services), so that the
+ * core's services are there when configure() runs; NULL gives services
+ * that refuse (secret_get, the login) or answer plainly (the clock, the
+ * log), for a parse that only checks the file.
  */
 int config_load(const char *path, const struct janee_provider *const *table,
-    struct config **out) JANEE_WUR;
+    const struct janee_ctx *services, struct config **out) JANEE_WUR;
 /* Parse a configuration from memory; `origin` names it in messages. */
 int config_parse(const char *text, const char *origin,
-    const struct janee_provider *const *table, struct config **out) JANEE_WUR;
+    const struct janee_provider *const *table, const struct janee_ctx *services,
+    struct config **out) JANEE_WUR;
+
+/* A provider's diagnostics: "janee: NAME: ..." on stderr (ctx->log). */
+void config_ctx_log(struct janee_ctx *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* The part of pv's tokens named name, or NULL; pv's primary part. */
+const struct janee_part_info *
+prov_part(const struct prov *pv, const char *name);
+const struct janee_part_info *prov_primary(const struct prov *pv);
 /*
  * The configuration file as written, unvalidated (for commands that edit
  * it, and doctor's look at its references): a missing file is {}.

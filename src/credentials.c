@@ -8,6 +8,7 @@
 
 #include "audit.h"
 #include "credentials.h"
+#include "secrets.h"
 #include "util.h"
 
 #define PURPOSE "login"
@@ -52,8 +53,7 @@ cred_info(struct ledger *lg, const char *provider, struct cred_info *ci)
 
 	memset(ci, 0, sizeof(*ci));
 	if ((rc = ledger_prepare(lg,
-		 "SELECT account, state, detail, "
-		 "updated_ms FROM credentials WHERE provider = ?",
+		 "SELECT account, state, detail, updated_ms FROM credentials WHERE provider = ?",
 		 &st)) != 0)
 		return rc;
 	sqlite3_bind_text(st, 1, provider, -1, SQLITE_STATIC);
@@ -89,8 +89,7 @@ cred_get(struct ledger *lg, struct store *s, const char *provider,
 
 	*out = NULL;
 	if ((rc = ledger_prepare(lg,
-		 "SELECT sealed, state, detail FROM "
-		 "credentials WHERE provider = ?",
+		 "SELECT sealed, state, detail FROM credentials WHERE provider = ?",
 		 &st)) != 0)
 		return rc;
 	sqlite3_bind_text(st, 1, provider, -1, SQLITE_STATIC);
@@ -99,9 +98,7 @@ cred_get(struct ledger *lg, struct store *s, const char *provider,
 		if (strcmp((const char *)sqlite3_column_text(st, 1),
 			"broken") == 0) {
 			rc = janee_err_set(JANEE_ERR_NOT_FOUND,
-			    "the login of "
-			    "provider '%s' no longer works (%s); run: janee "
-			    "login %s",
+			    "the login of provider '%s' no longer works (%s); run: janee login %s",
 			    provider,
 			    sqlite3_column_text(st, 2)
 				? (const char *)sqlite3_column_text(st, 2)
@@ -115,9 +112,8 @@ cred_get(struct ledger *lg, struct store *s, const char *provider,
 		break;
 	case SQLITE_DONE:
 		rc = janee_err_set(JANEE_ERR_NOT_FOUND,
-		    "provider '%s' has no "
-		    "login; run: janee login %s",
-		    provider, provider);
+		    "provider '%s' has no login; run: janee login %s", provider,
+		    provider);
 		break;
 	default:
 		rc = ledger_fail(lg, "cannot read the login");
@@ -134,82 +130,19 @@ cred_put(struct ledger *lg, struct store *s, const char *provider,
 		.actor = "user",
 		.provider = provider,
 		.outcome = "ok" };
-	sqlite3_stmt *st = NULL;
-	unsigned char *blob = NULL;
-	size_t bloblen;
 	char *detail = NULL;
 	int rc;
 
-	if ((rc = store_seal(s, PURPOSE, provider, val->data, val->len, &blob,
-		 &bloblen)) != 0)
-		return rc;
 	if (account != NULL &&
-	    (detail = janee_asprintf("account=%s", account)) == NULL) {
-		free(blob);
+	    (detail = janee_asprintf("account=%s", account)) == NULL)
 		return JANEE_ERR_NOMEM;
-	}
 	ev.detail = detail;
-	if ((rc = ledger_begin(lg)) != 0)
-		goto out;
-	if ((rc = ledger_prepare(lg,
-		 "INSERT INTO credentials (provider, "
-		 "account, sealed, state, detail, created_ms, updated_ms) "
-		 "VALUES "
-		 "(?1, ?2, ?3, 'ok', NULL, ?4, ?4) ON CONFLICT (provider) DO "
-		 "UPDATE SET account = coalesce(excluded.account, account), "
-		 "sealed = excluded.sealed, state = 'ok', detail = NULL, "
-		 "updated_ms = excluded.updated_ms",
-		 &st)) != 0)
-		goto fail;
-	sqlite3_bind_text(st, 1, provider, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, account, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 3, blob, (int)bloblen, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, janee_now_ms());
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		rc = ledger_fail(lg, "cannot store the login");
-		goto fail;
-	}
-	if (event != NULL && (rc = audit_append(lg, &ev)) != 0)
-		goto fail;
-	sqlite3_finalize(st);
-	st = NULL;
-	rc = ledger_commit(lg);
-	goto out;
-fail:
-	ledger_rollback(lg);
-out:
-	sqlite3_finalize(st);
-	free(blob);
+	rc = sealed_row_write(lg, s,
+	    "INSERT INTO credentials (provider, account, sealed, state, detail, created_ms, updated_ms) VALUES (?1, ?4, ?2, 'ok', NULL, ?3, ?3) ON CONFLICT (provider) DO "
+	    "UPDATE SET account = coalesce(excluded.account, account), sealed = excluded.sealed, state = 'ok', detail = NULL, updated_ms = excluded.updated_ms",
+	    PURPOSE, provider, val->data, val->len, account,
+	    event != NULL ? &ev : NULL, "cannot store the login", NULL);
 	free(detail);
-	return rc;
-}
-
-static int
-exec_one(struct ledger *lg, const char *sql, const char *a, const char *b,
-    const struct audit_event *ev, int *changed)
-{
-	sqlite3_stmt *st = NULL;
-	int rc;
-
-	if ((rc = ledger_begin(lg)) != 0)
-		return rc;
-	if ((rc = ledger_prepare(lg, sql, &st)) != 0)
-		goto fail;
-	sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
-	if (b != NULL)
-		sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		rc = ledger_fail(lg, "cannot update the login");
-		goto fail;
-	}
-	*changed = sqlite3_changes(lg->db);
-	if (*changed && ev != NULL && (rc = audit_append(lg, ev)) != 0)
-		goto fail;
-	sqlite3_finalize(st);
-	return ledger_commit(lg);
-fail:
-	sqlite3_finalize(st);
-	ledger_rollback(lg);
 	return rc;
 }
 
@@ -221,12 +154,11 @@ cred_mark_broken(struct ledger *lg, const char *provider, const char *why)
 		.provider = provider,
 		.outcome = "error",
 		.detail = why };
-	int changed;
 
-	return exec_one(lg,
-	    "UPDATE credentials SET state = 'broken', detail "
-	    "= ?2 WHERE provider = ?1",
-	    provider, why, &ev, &changed);
+	return sealed_row_write(lg, NULL,
+	    "UPDATE credentials SET state = 'broken', detail = ?4 WHERE provider = ?1",
+	    PURPOSE, provider, NULL, 0, why, &ev, "cannot update the login",
+	    NULL);
 }
 
 int
@@ -239,14 +171,14 @@ cred_delete(struct ledger *lg, const char *provider)
 	int changed = 0, rc;
 
 	/* Overwrite the sealed value before the row goes (secure_delete). */
-	if ((rc = exec_one(lg, "DELETE FROM credentials WHERE provider = ?1",
-		 provider, NULL, &ev, &changed)) != 0)
+	if ((rc = sealed_row_write(lg, NULL,
+		 "DELETE FROM credentials WHERE provider = ?1", PURPOSE,
+		 provider, NULL, 0, NULL, &ev, "cannot update the login",
+		 &changed)) != 0)
 		return rc;
 	if (!changed)
 		return janee_err_set(JANEE_ERR_NOT_FOUND,
-		    "provider '%s' has no "
-		    "login",
-		    provider);
+		    "provider '%s' has no login", provider);
 	return 0;
 }
 
@@ -279,8 +211,7 @@ cred_lock(const struct home *h, const char *provider, int timeout_s, int *fd)
 	close(*fd);
 	*fd = -1;
 	i = janee_err_set(JANEE_ERR_DB,
-	    "the login of provider '%s' is busy "
-	    "in another janee process (%s); try again",
+	    "the login of provider '%s' is busy in another janee process (%s); try again",
 	    provider, path);
 	free(path);
 	return i;

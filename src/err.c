@@ -72,6 +72,30 @@ janee_err_set(int code, const char *fmt, ...)
 	return code;
 }
 
+int
+janee_err_wrap(int code, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+	int n;
+
+	/* Formatted aside first: the arguments may point into the kept one. */
+	va_start(ap, fmt);
+	n = vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return code; /* no memory: the message as it was will do */
+	free(err_long);
+	err_long = NULL;
+	if ((size_t)n < sizeof(err_short)) {
+		memcpy(err_short, msg, (size_t)n + 1);
+		free(msg);
+	} else
+		err_long = msg;
+	err_isset = 1;
+	return code;
+}
+
 const char *
 janee_err_msg(int code)
 {

@@ -24,8 +24,7 @@ home_resolve(const char *opt, struct home *h)
 	else {
 		if ((base = getenv("HOME")) == NULL || *base == '\0')
 			return janee_err_set(JANEE_ERR_USAGE,
-			    "cannot find the janee home: HOME is not set; "
-			    "use --home DIR or set JANEE_HOME");
+			    "cannot find the janee home: HOME is not set; use --home DIR or set JANEE_HOME");
 		h->dir = janee_asprintf("%s/.janee", base);
 	}
 	if (h->dir == NULL)
@@ -86,14 +85,12 @@ path_check_private(const char *path, int is_dir, int may_be_absent)
 		    path);
 	if (st.st_uid != geteuid())
 		return janee_err_set(JANEE_ERR_PERM,
-		    "'%s' is owned by uid %u, not by you (uid %u); "
-		    "run: chown %u '%s'",
+		    "'%s' is owned by uid %u, not by you (uid %u); run: chown %u '%s'",
 		    path, (unsigned)st.st_uid, (unsigned)geteuid(),
 		    (unsigned)geteuid(), path);
 	if ((st.st_mode & 077) != 0)
 		return janee_err_set(JANEE_ERR_PERM,
-		    "'%s' is accessible by group or others (mode %04o); "
-		    "run: chmod %s '%s'",
+		    "'%s' is accessible by group or others (mode %04o); run: chmod %s '%s'",
 		    path, (unsigned)(st.st_mode & 07777),
 		    is_dir ? "700" : "600", path);
 	return 0;
@@ -190,9 +187,8 @@ atomic_begin(const char *path, struct atomic_file *af)
 		free(af->tmp);
 		af->tmp = NULL;
 		return janee_err_set(JANEE_ERR_IO,
-		    "cannot create a file next "
-		    "to '%s': %s",
-		    path, strerror(errno));
+		    "cannot create a file next to '%s': %s", path,
+		    strerror(errno));
 	}
 	if (fchmod(fd, 0600) != 0 || (af->fp = fdopen(fd, "w")) == NULL) {
 		close(fd);

@@ -117,15 +117,11 @@ janee_http_url_ok(const char *url, const char *what)
 		rc = 0;
 	else if (strcmp(scheme, "http") != 0)
 		rc = janee_err_set(JANEE_ERR_INVALID,
-		    "%s: scheme '%s' is not "
-		    "allowed; use https",
-		    what, scheme);
+		    "%s: scheme '%s' is not allowed; use https", what, scheme);
 	else if (strcmp(host, "127.0.0.1") != 0 && strcmp(host, "[::1]") != 0 &&
 	    strcmp(host, "localhost") != 0)
 		rc = janee_err_set(JANEE_ERR_INVALID,
-		    "%s: plain http to '%s' "
-		    "is refused; use https (http is allowed only to 127.0.0.1, "
-		    "::1 and localhost)",
+		    "%s: plain http to '%s' is refused; use https (http is allowed only to 127.0.0.1, ::1 and localhost)",
 		    what, host);
 	curl_free(scheme);
 	curl_free(host);
@@ -382,8 +378,7 @@ attempt(struct janee_http *h, const struct janee_http_req *req,
 		cc = CURLE_OK;
 	} else if (sink.too_big) {
 		rc = janee_err_set(JANEE_ERR_NETWORK,
-		    "%s (%s): the answer is "
-		    "larger than %zu bytes; refused",
+		    "%s (%s): the answer is larger than %zu bytes; refused",
 		    req->what, req->url, sink.max);
 		goto out;
 	}

@@ -1,5 +1,5 @@
 /*
- * The part of libjwt that janee uses (the GitHub App JWT), opened on first
+ * The part of libjwt that janee uses (src/jwt.c), opened on first
  * call like libcurl (see lazylib.h and curl-lazy.c): with libjansson and
  * libb64 under it, three libraries every other command would load for
  * nothing.
@@ -10,13 +10,23 @@
 
 #include "lazylib.h"
 
-enum { NEW, SET_ALG, ADD_GRANT, ADD_GRANT_INT, ENCODE_STR, FREE, NSYMS };
+enum {
+	NEW,
+	SET_ALG,
+	ADD_GRANT,
+	ADD_GRANT_INT,
+	ADD_HEADER,
+	ENCODE_STR,
+	FREE,
+	NSYMS
+};
 
 static const char *const syms[] = {
 	[NEW] = "jwt_new",
 	[SET_ALG] = "jwt_set_alg",
 	[ADD_GRANT] = "jwt_add_grant",
 	[ADD_GRANT_INT] = "jwt_add_grant_int",
+	[ADD_HEADER] = "jwt_add_header",
 	[ENCODE_STR] = "jwt_encode_str",
 	[FREE] = "jwt_free",
 	[NSYMS] = NULL,
@@ -70,6 +80,15 @@ jwt_add_grant_int(jwt_t *jwt, const char *grant, long val)
 		return ENOSYS;
 	return ((int (*)(jwt_t *, const char *, long))addr[ADD_GRANT_INT])(
 	    jwt, grant, val);
+}
+
+int
+jwt_add_header(jwt_t *jwt, const char *header, const char *val)
+{
+	if (!LOADED())
+		return ENOSYS;
+	return ((int (*)(jwt_t *, const char *, const char *))addr[ADD_HEADER])(
+	    jwt, header, val);
 }
 
 char *

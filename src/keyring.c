@@ -100,9 +100,7 @@ gerr(GError *e, const char *what)
 	int rc;
 
 	rc = janee_err_set(JANEE_ERR_LOCKED,
-	    "%s: the Secret Service did not answer: %s; is a keyring "
-	    "daemon (gnome-keyring, KeePassXC) running and unlocked in this "
-	    "session?",
+	    "%s: the Secret Service did not answer: %s; is a keyring daemon (gnome-keyring, KeePassXC) running and unlocked in this session?",
 	    what, e && e->message ? e->message : "unknown error");
 	if (e != NULL)
 		fn.error_free(e);
@@ -128,9 +126,7 @@ keyring_lookup(
 		return gerr(e, what);
 	if (pw == NULL)
 		return janee_err_set(JANEE_ERR_NOT_FOUND,
-		    "%s: no item with service '%s' and account '%s' in the "
-		    "Secret Service; store one with: secret-tool store "
-		    "--label=NAME service '%s' account '%s'",
+		    "%s: no item with service '%s' and account '%s' in the Secret Service; store one with: secret-tool store --label=NAME service '%s' account '%s'",
 		    what, service, account, service, account);
 	*out = janee_secret_new(pw, strlen(pw));
 	fn.pw_free(pw);
@@ -182,16 +178,14 @@ keyring_kek_get(
 		return gerr(e, "the store key");
 	if (pw == NULL)
 		return janee_err_set(JANEE_ERR_NOT_FOUND,
-		    "the Secret Service has no janee store key for '%s' (%s); "
-		    "was the home moved, or the keyring reset?",
+		    "the Secret Service has no janee store key for '%s' (%s); was the home moved, or the keyring reset?",
 		    home, slot);
 	bad = unhex(pw, kek, len);
 	fn.pw_free(pw);
 	if (bad) {
 		janee_wipe(kek, len);
 		return janee_err_set(JANEE_ERR_BAD_KEY,
-		    "the janee store key for '%s' in the Secret Service is "
-		    "malformed",
+		    "the janee store key for '%s' in the Secret Service is malformed",
 		    home);
 	}
 	return 0;
@@ -245,9 +239,7 @@ static int
 absent(void)
 {
 	return janee_err_set(JANEE_ERR_UNSUPPORTED,
-	    "this janee was built without libsecret, so the Secret Service "
-	    "(keyring) cannot be used; rebuild with libsecret-1-dev "
-	    "installed");
+	    "this janee was built without libsecret, so the Secret Service (keyring) cannot be used; rebuild with libsecret-1-dev installed");
 }
 
 int

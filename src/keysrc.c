@@ -60,8 +60,7 @@ read_fd_line(int fd, struct buf *b, size_t max)
 			break;
 		if ((rc = buf_add(b, &c, 1)) != 0)
 			return janee_err_set(rc,
-			    "the passphrase is longer "
-			    "than %d bytes",
+			    "the passphrase is longer than %d bytes",
 			    PASSPHRASE_MAX);
 	}
 	c = 0;
@@ -172,8 +171,7 @@ keysrc_get(struct keysrc *ks, const char *prompt, struct janee_secret **out)
 	if (ks->may_prompt && (rc = tty_ask(prompt, out)) != JANEE_ERR_LOCKED)
 		return rc;
 	return janee_err_set(JANEE_ERR_LOCKED,
-	    "the secret store is locked and no passphrase was given; run in "
-	    "a terminal, pass --passphrase-fd N, or set JANEE_PASSPHRASE");
+	    "the secret store is locked and no passphrase was given; run in a terminal, pass --passphrase-fd N, or set JANEE_PASSPHRASE");
 }
 
 static int
@@ -183,8 +181,7 @@ check_new(struct janee_secret **out)
 		janee_secret_free(*out);
 		*out = NULL;
 		return janee_err_set(JANEE_ERR_USAGE,
-		    "the new passphrase is shorter than %d bytes; choose a "
-		    "longer one",
+		    "the new passphrase is shorter than %d bytes; choose a longer one",
 		    PASSPHRASE_MIN);
 	}
 	return 0;
@@ -211,8 +208,7 @@ keysrc_get_new(struct keysrc *ks, int for_init, struct janee_secret **out)
 	}
 	if (!ks->may_prompt)
 		return janee_err_set(JANEE_ERR_USAGE,
-		    "no new passphrase given; run in a terminal, pass "
-		    "--new-passphrase-fd N, or set JANEE_NEW_PASSPHRASE");
+		    "no new passphrase given; run in a terminal, pass --new-passphrase-fd N, or set JANEE_NEW_PASSPHRASE");
 	if ((rc = tty_ask("New passphrase: ", out)) != 0 ||
 	    (rc = check_new(out)) != 0 ||
 	    (rc = tty_ask("Repeat passphrase: ", &again)) != 0)
@@ -228,9 +224,7 @@ keysrc_get_new(struct keysrc *ks, int for_init, struct janee_secret **out)
 fail:
 	if (rc == JANEE_ERR_LOCKED)
 		rc = janee_err_set(JANEE_ERR_USAGE,
-		    "no terminal to ask for a "
-		    "new passphrase; pass --new-passphrase-fd N or set "
-		    "JANEE_NEW_PASSPHRASE");
+		    "no terminal to ask for a new passphrase; pass --new-passphrase-fd N or set JANEE_NEW_PASSPHRASE");
 	janee_secret_free(again);
 	janee_secret_free(*out);
 	*out = NULL;

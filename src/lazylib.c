@@ -28,8 +28,7 @@ lazylib_load(struct lazylib *lib)
 			err = dlerror();
 	if (h == NULL) {
 		snprintf(lib->why, sizeof(lib->why),
-		    "cannot load %s (%s): %s; install it (Debian: see the "
-		    "README's dependency list)",
+		    "cannot load %s (%s): %s; install it (Debian: see the README's dependency list)",
 		    lib->what, lib->files[0], err);
 		lib->state = -1;
 		return failed(lib);

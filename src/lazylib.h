@@ -29,6 +29,8 @@ int lazylib_load(struct lazylib *lib) JANEE_WUR;
 
 /* libcurl through src/curl-lazy.c: 0, or the error above. */
 int janee_curl_load(void) JANEE_WUR;
+/* libpq through src/pq-lazy.c: 0, or the error above. */
+int janee_pq_load(void) JANEE_WUR;
 /* libjwt through src/jwt-lazy.c: 0, or the error above. */
 int janee_jwt_load(void) JANEE_WUR;
 

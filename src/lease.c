@@ -81,6 +81,7 @@ lease_free(struct lease *l)
 	free(l->reason);
 	free(l->requested);
 	free(l->granted);
+	janee_strlist_free(&l->part_fps);
 	free(l->repositories);
 	free(l->fingerprint);
 	free(l->detail);
@@ -119,11 +120,7 @@ lease_insert(struct ledger *lg, const struct lease *l)
 		return janee_err_set(
 		    JANEE_ERR_STATE, "a new lease starts as requested");
 	if ((rc = ledger_prepare(lg,
-		 "INSERT INTO leases (id, provider, account, client, session, "
-		 "reason, requested_scopes, state, ttl_s, created_ms, "
-		 "repositories) VALUES (?, ?, ?, ?, ?, ?, ?, 'requested', ?, "
-		 "?, "
-		 "?)",
+		 "INSERT INTO leases (id, provider, account, client, session, reason, requested_scopes, state, ttl_s, created_ms, repositories) VALUES (?, ?, ?, ?, ?, ?, ?, 'requested', ?, ?, ?)",
 		 &st)) != 0)
 		return rc;
 	sqlite3_bind_text(st, 1, l->id, -1, SQLITE_STATIC);
@@ -142,6 +139,34 @@ lease_insert(struct ledger *lg, const struct lease *l)
 	return rc;
 }
 
+/* The other secret parts' fingerprints ("PART FP"), for lookups. */
+static int
+save_part_fps(struct ledger *lg, const struct lease *l)
+{
+	sqlite3_stmt *st;
+	const char *sp;
+	size_t i;
+	int rc;
+
+	if ((rc = ledger_prepare(lg,
+		 "INSERT OR IGNORE INTO lease_fingerprints (fingerprint, lease_id, part) VALUES (?1, ?2, ?3)",
+		 &st)) != 0)
+		return rc;
+	for (i = 0; i < l->part_fps.n && rc == 0; i++) {
+		if ((sp = strchr(l->part_fps.v[i], ' ')) == NULL)
+			continue;
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, sp + 1, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, l->id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, l->part_fps.v[i],
+		    (int)(sp - l->part_fps.v[i]), SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			rc = ledger_fail(lg, "cannot record a token's part");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
 int
 lease_save(struct ledger *lg, const struct lease *l, enum lease_state from)
 {
@@ -150,19 +175,11 @@ lease_save(struct ledger *lg, const struct lease *l, enum lease_state from)
 
 	if (from != l->state && !lease_transition_ok(from, l->state))
 		return janee_err_set(JANEE_ERR_STATE,
-		    "lease %s cannot go from "
-		    "%s to %s",
-		    l->id, lease_state_name(from), lease_state_name(l->state));
+		    "lease %s cannot go from %s to %s", l->id,
+		    lease_state_name(from), lease_state_name(l->state));
 	if ((rc = ledger_prepare(lg,
-		 "UPDATE leases SET state = ?, "
-		 "account = ?, granted_scopes = ?, approved_ms = ?, issued_ms "
-		 "= ?, "
-		 "expires_ms = ?, ended_ms = ?, fingerprint = ?, sealed_token "
-		 "= ?, "
-		 "revoke_attempts = ?, next_attempt_ms = ?, detail = ?, "
-		 "ttl_s = ?, minting_ms = coalesce(?, minting_ms), "
-		 "token_expires_ms = coalesce(?, token_expires_ms) "
-		 "WHERE id = ? AND state = ?",
+		 "UPDATE leases SET state = ?, account = ?, granted_scopes = ?, approved_ms = ?, issued_ms = ?, expires_ms = ?, ended_ms = ?, fingerprint = ?, sealed_token = ?, "
+		 "revoke_attempts = ?, next_attempt_ms = ?, detail = ?, ttl_s = ?, minting_ms = coalesce(?, minting_ms), token_expires_ms = coalesce(?, token_expires_ms) WHERE id = ? AND state = ?",
 		 &st)) != 0)
 		return rc;
 	sqlite3_bind_text(st, 1, lease_state_name(l->state), -1, SQLITE_STATIC);
@@ -195,6 +212,8 @@ lease_save(struct ledger *lg, const struct lease *l, enum lease_state from)
 		rc = janee_err_set(JANEE_ERR_STATE, "lease %s is no longer %s",
 		    l->id, lease_state_name(from));
 	sqlite3_finalize(st);
+	if (rc == 0 && l->part_fps.n > 0)
+		rc = save_part_fps(lg, l);
 	return rc;
 }
 
@@ -205,8 +224,7 @@ lease_claim(struct ledger *lg, const char *id, int64_t due_ms, int64_t until)
 	int rc;
 
 	if ((rc = ledger_prepare(lg,
-		 "UPDATE leases SET next_attempt_ms = ? WHERE id = ? AND "
-		 "state = 'active' AND next_attempt_ms IS ?",
+		 "UPDATE leases SET next_attempt_ms = ? WHERE id = ? AND state = 'active' AND next_attempt_ms IS ?",
 		 &st)) != 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, until);
@@ -299,9 +317,7 @@ lease_load(struct ledger *lg, const char *id, struct lease *out)
 
 	memset(out, 0, sizeof(*out));
 	if ((rc = ledger_prepare(lg,
-		 "SELECT " LEASE_COLS " FROM leases "
-		 "WHERE id = ?",
-		 &st)) != 0)
+		 "SELECT " LEASE_COLS " FROM leases WHERE id = ?", &st)) != 0)
 		return rc;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	switch (sqlite3_step(st)) {
@@ -310,8 +326,7 @@ lease_load(struct ledger *lg, const char *id, struct lease *out)
 		break;
 	case SQLITE_DONE:
 		rc = janee_err_set(JANEE_ERR_NOT_FOUND,
-		    "no lease '%s'; "
-		    "list them with: janee lease list --all",
+		    "no lease '%s'; list them with: janee lease list --all",
 		    id);
 		break;
 	default:
@@ -330,14 +345,9 @@ lease_each(struct ledger *lg, const struct lease_filter *f,
 	int rc, step;
 
 	if ((rc = ledger_prepare(lg,
-		 "SELECT " LEASE_COLS " FROM leases "
-		 "WHERE (?1 = 0 OR state IN ('requested', 'approved', "
-		 "'minting', 'active') OR (state = 'orphaned' AND "
-		 "coalesce(expires_ms, ?6 + 1) > ?6)) "
-		 "AND (?2 IS NULL OR provider = ?2) "
-		 "AND (?3 IS NULL OR fingerprint = ?3) "
-		 "AND (?4 IS NULL OR session = ?4) "
-		 "AND (?5 = 0 OR state = 'requested') "
+		 "SELECT " LEASE_COLS
+		 " FROM leases WHERE (?1 = 0 OR state IN ('requested', 'approved', 'minting', 'active') OR (state = 'orphaned' AND coalesce(expires_ms, ?6 + 1) > ?6)) AND (?2 IS NULL OR provider = ?2) "
+		 "AND (?3 IS NULL OR fingerprint = ?3 OR id IN (SELECT lease_id FROM lease_fingerprints WHERE fingerprint = ?3)) AND (?4 IS NULL OR session = ?4) AND (?5 = 0 OR state = 'requested') "
 		 "ORDER BY created_ms DESC, id",
 		 &st)) != 0)
 		return rc;
@@ -371,9 +381,8 @@ lease_scopes_parse(const char *json, struct janee_strlist *l)
 		return 0;
 	if (!cJSON_IsArray(a)) {
 		cJSON_Delete(a);
-		return janee_err_set(JANEE_ERR_SCHEMA,
-		    "a lease's scope list is "
-		    "damaged");
+		return janee_err_set(
+		    JANEE_ERR_SCHEMA, "a lease's scope list is damaged");
 	}
 	cJSON_ArrayForEach(e, a) if (rc == 0 && cJSON_IsString(e)) rc =
 	    janee_strlist_add(l, e->valuestring);

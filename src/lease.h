@@ -44,8 +44,11 @@ struct lease {
 	char *provider, *account, *client, *session, *reason;
 	char *requested; /* normalized JSON array */
 	char *granted; /* normalized JSON array, once issued */
-	char *repositories; /* JSON array asked for, or NULL */
-	char *fingerprint; /* HMAC-SHA256 hex of the token */
+	char *repositories; /* resources asked for (JSON array), or NULL */
+	char *fingerprint; /* HMAC-SHA256 hex of the token (its primary) */
+	/* "PART FINGERPRINT" of its other secret parts: lease_save records
+	 * them when they are set (write only). */
+	struct janee_strlist part_fps;
 	char *detail;
 	enum lease_state state;
 	int64_t ttl_s;
@@ -67,9 +70,9 @@ int lease_insert(struct ledger *lg, const struct lease *l) JANEE_WUR;
 int lease_load(struct ledger *lg, const char *id, struct lease *out) JANEE_WUR;
 
 /*
- * Write l's mutable fields, moving the row from `from` to l->state.  The
- * update only matches a row still in `from`; otherwise JANEE_ERR_STATE.
- * Within the caller's transaction.
+ * Write l's mutable fields, moving the row from `from` to l->state, and
+ * the fingerprints of l->part_fps.  The update only matches a row still
+ * in `from`; otherwise JANEE_ERR_STATE.  Within the caller's transaction.
  */
 int lease_save(
     struct ledger *lg, const struct lease *l, enum lease_state from) JANEE_WUR;
@@ -92,7 +95,7 @@ struct lease_filter {
 	 */
 	int active_only;
 	const char *provider;
-	const char *fingerprint;
+	const char *fingerprint; /* of the token, or of any secret part */
 	const char *session; /* one MCP session's leases */
 	int requested_only; /* waiting for approval */
 };

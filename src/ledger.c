@@ -1,6 +1,7 @@
 /* The ledger: opening janee.db, pragmas, migrations, small helpers. */
 #include "common.h"
 
+#include "audit.h"
 #include "ledger.h"
 #include "util.h"
 
@@ -10,85 +11,26 @@
  */
 static const char *const migrations[] = {
 	/* 1: the store, secrets, leases and the audit chain */
-	"CREATE TABLE meta ("
-	"  key TEXT PRIMARY KEY,"
-	"  value BLOB NOT NULL"
-	");"
-	"CREATE TABLE secrets ("
-	"  name TEXT PRIMARY KEY,"
-	"  sealed BLOB NOT NULL,"
-	"  created_ms INTEGER NOT NULL,"
-	"  updated_ms INTEGER NOT NULL"
-	");"
-	"CREATE TABLE leases ("
-	"  id TEXT PRIMARY KEY,"
-	"  provider TEXT NOT NULL,"
-	"  account TEXT,"
-	"  client TEXT NOT NULL,"
-	"  session TEXT,"
-	"  reason TEXT,"
-	"  requested_scopes TEXT NOT NULL,"
-	"  granted_scopes TEXT,"
-	"  state TEXT NOT NULL CHECK (state IN ('requested', 'approved',"
-	"    'denied', 'minting', 'active', 'failed', 'expired', 'revoked',"
-	"    'irrevocable')),"
-	"  ttl_s INTEGER NOT NULL CHECK (ttl_s > 0),"
-	"  created_ms INTEGER NOT NULL,"
-	"  approved_ms INTEGER,"
-	"  issued_ms INTEGER,"
-	"  expires_ms INTEGER,"
-	"  ended_ms INTEGER,"
-	"  fingerprint TEXT,"
-	"  sealed_token BLOB,"
-	"  revoke_attempts INTEGER NOT NULL DEFAULT 0,"
-	"  next_attempt_ms INTEGER,"
-	"  detail TEXT"
-	");"
+	"CREATE TABLE meta (  key TEXT PRIMARY KEY,  value BLOB NOT NULL);CREATE TABLE secrets (  name TEXT PRIMARY KEY,  sealed BLOB NOT NULL,  created_ms INTEGER NOT NULL,  updated_ms INTEGER NOT NULL);"
+	"CREATE TABLE leases (  id TEXT PRIMARY KEY,  provider TEXT NOT NULL,  account TEXT,  client TEXT NOT NULL,  session TEXT,  reason TEXT,  requested_scopes TEXT NOT NULL,  granted_scopes TEXT,"
+	"  state TEXT NOT NULL CHECK (state IN ('requested', 'approved',    'denied', 'minting', 'active', 'failed', 'expired', 'revoked',    'irrevocable')),  ttl_s INTEGER NOT NULL CHECK (ttl_s > 0),"
+	"  created_ms INTEGER NOT NULL,  approved_ms INTEGER,  issued_ms INTEGER,  expires_ms INTEGER,  ended_ms INTEGER,  fingerprint TEXT,  sealed_token BLOB,  revoke_attempts INTEGER NOT NULL DEFAULT 0,"
+	"  next_attempt_ms INTEGER,  detail TEXT);"
 	/* The sweep reads only due active leases: cost ~ overdue count. */
-	"CREATE INDEX leases_due ON leases (next_attempt_ms)"
-	"  WHERE state = 'active';"
-	"CREATE INDEX leases_provider ON leases (provider, state);"
-	"CREATE INDEX leases_fingerprint ON leases (fingerprint)"
-	"  WHERE fingerprint IS NOT NULL;"
-	"CREATE INDEX leases_created ON leases (created_ms);"
-	"CREATE TABLE audit ("
-	"  seq INTEGER PRIMARY KEY,"
-	"  ts_ms INTEGER NOT NULL,"
-	"  event TEXT NOT NULL,"
-	"  actor TEXT NOT NULL,"
-	"  client TEXT,"
-	"  provider TEXT,"
-	"  lease_id TEXT,"
-	"  scopes TEXT,"
-	"  outcome TEXT NOT NULL,"
-	"  detail TEXT,"
-	"  hash TEXT NOT NULL"
-	");"
-	"CREATE INDEX audit_ts ON audit (ts_ms);"
-	"CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN"
-	"  SELECT RAISE(ABORT, 'audit rows are append-only');"
-	"END;"
-	"CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN"
-	"  SELECT RAISE(ABORT, 'audit rows are append-only');"
-	"END;",
+	"CREATE INDEX leases_due ON leases (next_attempt_ms)  WHERE state = 'active';CREATE INDEX leases_provider ON leases (provider, state);CREATE INDEX leases_fingerprint ON leases (fingerprint)"
+	"  WHERE fingerprint IS NOT NULL;CREATE INDEX leases_created ON leases (created_ms);CREATE TABLE audit (  seq INTEGER PRIMARY KEY,  ts_ms INTEGER NOT NULL,  event TEXT NOT NULL,  actor TEXT NOT NULL,"
+	"  client TEXT,  provider TEXT,  lease_id TEXT,  scopes TEXT,  outcome TEXT NOT NULL,  detail TEXT,  hash TEXT NOT NULL);CREATE INDEX audit_ts ON audit (ts_ms);"
+	"CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN  SELECT RAISE(ABORT, 'audit rows are append-only');END;CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN"
+	"  SELECT RAISE(ABORT, 'audit rows are append-only');END;",
 	/* 2: provider logins (refresh tokens), sealed */
-	"CREATE TABLE credentials ("
-	"  provider TEXT PRIMARY KEY,"
-	"  account TEXT,"
-	"  sealed BLOB NOT NULL,"
-	"  state TEXT NOT NULL DEFAULT 'ok' CHECK (state IN ('ok', 'broken')),"
-	"  detail TEXT,"
-	"  created_ms INTEGER NOT NULL,"
-	"  updated_ms INTEGER NOT NULL"
-	");",
+	"CREATE TABLE credentials (  provider TEXT PRIMARY KEY,  account TEXT,  sealed BLOB NOT NULL,  state TEXT NOT NULL DEFAULT 'ok' CHECK (state IN ('ok', 'broken')),  detail TEXT,"
+	"  created_ms INTEGER NOT NULL,  updated_ms INTEGER NOT NULL);",
 	/* 3: the repositories a lease asked for (JSON), for approval later */
 	"ALTER TABLE leases ADD COLUMN repositories TEXT;",
 	/* 4: finding leases a crashed janee left minting, without a scan */
-	"CREATE INDEX leases_minting ON leases (created_ms)"
-	"  WHERE state = 'minting';",
+	"CREATE INDEX leases_minting ON leases (created_ms)  WHERE state = 'minting';",
 	/* 5: finding requests nobody settled or collected, without a scan */
-	"CREATE INDEX leases_waiting ON leases (created_ms)"
-	"  WHERE state IN ('requested', 'approved');",
+	"CREATE INDEX leases_waiting ON leases (created_ms)  WHERE state IN ('requested', 'approved');",
 	/*
 	 * 6: state orphaned (janee died while minting and the provider cannot
 	 * say that no token of the lease is left live); when minting began,
@@ -142,6 +84,58 @@ static const char *const migrations[] = {
 	"  WHERE state = 'minting';"
 	"CREATE INDEX leases_waiting ON leases (created_ms)"
 	"  WHERE state IN ('requested', 'approved');",
+	/*
+	 * 7: each audit row records the lease it names as it stands then,
+	 * for `audit verify` to compare with the lease; a lease's last event
+	 * and its snapshot's digest from the index alone (audit-lease.c);
+	 * and, for a chain that already has rows, a note
+	 * that it predates keyed checkpoints (src/audit-seal.c: the first
+	 * janee with the key seals it).
+	 */
+	"ALTER TABLE audit ADD COLUMN lease TEXT;"
+	"ALTER TABLE audit ADD COLUMN lease_digest TEXT;"
+	"CREATE INDEX audit_lease ON audit (lease_id, seq, lease_digest)"
+	"  WHERE lease_id IS NOT NULL;"
+	"INSERT INTO meta (key, value) SELECT 'audit.unkeyed', "
+	"  CAST(seq AS TEXT) FROM audit ORDER BY seq DESC LIMIT 1;",
+	/*
+	 * 8: a token's other secret parts (a database login's password as
+	 * well as its URL), so that `janee audit lookup` finds the lease by
+	 * any of them
+	 */
+	"CREATE TABLE lease_fingerprints ("
+	"  fingerprint TEXT NOT NULL,"
+	"  lease_id TEXT NOT NULL,"
+	"  part TEXT NOT NULL,"
+	"  PRIMARY KEY (fingerprint, lease_id, part)) WITHOUT ROWID;",
+	/*
+	 * 9: session grants (src/grant.h): a person's "this and narrower
+	 * requests from this session for N minutes", and the leases each
+	 * one approved (revoking the grant ends them)
+	 */
+	"CREATE TABLE grants ("
+	"  id TEXT PRIMARY KEY,"
+	"  session TEXT NOT NULL,"
+	"  client TEXT,"
+	"  provider TEXT NOT NULL,"
+	"  scopes TEXT NOT NULL,"
+	"  repositories TEXT,"
+	"  max_ttl_s INTEGER NOT NULL CHECK (max_ttl_s > 0),"
+	"  lease_id TEXT NOT NULL,"
+	"  created_ms INTEGER NOT NULL,"
+	"  expires_ms INTEGER NOT NULL,"
+	"  ended_ms INTEGER,"
+	"  state TEXT NOT NULL CHECK (state IN ('active', 'revoked')),"
+	"  actor TEXT,"
+	"  detail TEXT"
+	");"
+	"CREATE INDEX grants_session ON grants (session, provider)"
+	"  WHERE state = 'active';"
+	"CREATE TABLE grant_leases ("
+	"  lease_id TEXT PRIMARY KEY,"
+	"  grant_id TEXT NOT NULL"
+	");"
+	"CREATE INDEX grant_leases_grant ON grant_leases (grant_id);",
 };
 
 int
@@ -158,17 +152,17 @@ ledger_fail(struct ledger *lg, const char *what)
 		ec = SQLITE_READONLY;
 	switch (ec & 0xff) {
 	case SQLITE_FULL:
-		hint = "; the disk or the ledger's size limit is full: free "
-		       "space and try again";
+		hint =
+		    "; the disk or the ledger's size limit is full: free space and try again";
 		break;
 	case SQLITE_READONLY:
-		hint = "; the ledger is read-only: check the file and its "
-		       "directory";
+		hint =
+		    "; the ledger is read-only: check the file and its directory";
 		break;
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
-		hint = "; another janee process held the ledger too long: "
-		       "try again";
+		hint =
+		    "; another janee process held the ledger too long: try again";
 		break;
 	case SQLITE_CORRUPT:
 	case SQLITE_NOTADB:
@@ -230,6 +224,8 @@ ledger_commit(struct ledger *lg)
 		ledger_rollback(lg);
 		return rc;
 	}
+	/* Events reach the witness once they are on record, never before. */
+	audit_witness_end(lg, 1);
 	return 0;
 }
 
@@ -238,6 +234,7 @@ ledger_rollback(struct ledger *lg)
 {
 	if (!sqlite3_get_autocommit(lg->db))
 		sqlite3_exec(lg->db, "ROLLBACK", NULL, NULL, NULL);
+	audit_witness_end(lg, 0);
 }
 
 int
@@ -262,8 +259,7 @@ ledger_migrate(struct ledger *lg, int target)
 		return rc;
 	if (v > (int)nitems(migrations))
 		return janee_err_set(JANEE_ERR_SCHEMA,
-		    "ledger '%s' has schema version %d, newer than this janee "
-		    "knows (%d); upgrade janee",
+		    "ledger '%s' has schema version %d, newer than this janee knows (%d); upgrade janee",
 		    lg->path, v, (int)nitems(migrations));
 	while (v < target) {
 		if ((rc = ledger_begin(lg)) != 0)
@@ -312,11 +308,8 @@ ledger_open_at(const char *path, int create, int version, struct ledger **out)
 	 * memory flat however large the ledger grows.
 	 */
 	if ((rc = ledger_exec(lg,
-		 "PRAGMA journal_mode = WAL;"
-		 "PRAGMA synchronous = FULL;"
-		 "PRAGMA foreign_keys = ON;"
-		 "PRAGMA secure_delete = ON;"
-		 "PRAGMA cache_size = -2048;")) != 0 ||
+		 "PRAGMA journal_mode = WAL;PRAGMA synchronous = FULL;PRAGMA foreign_keys = ON;PRAGMA secure_delete = ON;PRAGMA cache_size = -2048;")) !=
+		0 ||
 	    (rc = ledger_migrate(lg, version)) != 0) {
 		ledger_close(lg);
 		return rc;
@@ -338,6 +331,8 @@ ledger_close(struct ledger *lg)
 		return;
 	if (lg->db != NULL)
 		sqlite3_close_v2(lg->db);
+	audit_witness_free(lg);
+	janee_wipe(lg->audit_key, sizeof(lg->audit_key));
 	free(lg->path);
 	free(lg);
 }
@@ -385,8 +380,7 @@ ledger_meta_set(struct ledger *lg, const char *key, const void *val, size_t len)
 	int rc;
 
 	if ((rc = ledger_prepare(lg,
-		 "INSERT INTO meta (key, value) VALUES (?, ?) "
-		 "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+		 "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
 		 &st)) != 0)
 		return rc;
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);

@@ -11,11 +11,24 @@
 #include "common.h"
 
 /* The schema this janee writes; migrations bring older ones here. */
-#define LEDGER_SCHEMA_VERSION 6
+#define LEDGER_SCHEMA_VERSION 9
+
+struct audit_witness;
 
 struct ledger {
 	sqlite3 *db;
 	char *path;
+	/*
+	 * The audit chain's state on this connection (src/audit-seal.c,
+	 * src/audit-witness.c): the checkpoint key, set once the store is
+	 * unlocked and wiped at close; whether a checkpoint that does not
+	 * verify was already reported; events waiting for their commit
+	 * before they go to syslog.
+	 */
+	unsigned char audit_key[32];
+	int audit_keyed;
+	int audit_warned;
+	struct audit_witness *witness;
 };
 
 /*

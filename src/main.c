@@ -25,7 +25,7 @@ static const struct cli_opt opts_rekey[] = { { "key-backend", 0, 1 },
 	{ "new-passphrase-fd", 0, 1 }, { NULL, 0, 0 } };
 static const struct cli_opt opts_lease_list[] = { { "active", 0, 0 },
 	{ "all", 0, 0 }, { "provider", 0, 1 }, { "json", 'j', 0 },
-	{ NULL, 0, 0 } };
+	{ "grants", 0, 0 }, { NULL, 0, 0 } };
 static const struct cli_opt opts_lease_revoke[] = { { "provider", 0, 1 },
 	{ "all", 0, 0 }, { NULL, 0, 0 } };
 static const struct cli_opt opts_audit_list[] = { { "since", 0, 1 },
@@ -36,6 +36,8 @@ static const struct cli_opt opts_audit_export[] = { { "format", 0, 1 },
 	{ "since", 0, 1 }, { "until", 0, 1 }, { "provider", 0, 1 },
 	{ "event", 0, 1 }, { "lease", 0, 1 }, { "output", 'o', CLI_ARG_FILE },
 	{ NULL, 0, 0 } };
+static const struct cli_opt opts_audit_verify[] = { { "expect", 0, 1 },
+	{ "no-key", 0, 0 }, { "json", 'j', 0 }, { NULL, 0, 0 } };
 static const struct cli_opt opts_login[] = { { "no-browser", 0, 0 },
 	{ "profile", 0, 1 }, { "paste", 0, 0 }, { NULL, 0, 0 } };
 static const struct cli_opt opts_provider_add[] = { { "type", 0, 1 },
@@ -51,23 +53,30 @@ static const struct cli_opt opts_provider_edit[] = { { "set", 0, 1 },
 	{ "unset", 0, 1 }, { NULL, 0, 0 } };
 static const struct cli_opt opts_provider_rm[] = { { "yes", 'y', 0 },
 	{ NULL, 0, 0 } };
+static const struct cli_opt opts_provider_test[] = { { "scope", 's', 1 },
+	{ "no-mint", 0, 0 }, { NULL, 0, 0 } };
 static const struct cli_opt opts_provider_show[] = { { "json", 'j', 0 },
 	{ "scopes", 0, 0 }, { NULL, 0, 0 } };
 static const struct cli_opt opts_mcp_config[] = { { "client", 0, 1 },
 	{ NULL, 0, 0 } };
-static const struct cli_opt opts_approve[] = { { "ttl", 't', 1 },
+static const struct cli_opt opts_approvals[] = { { "json", 'j', 0 },
+	{ "open", 0, 0 }, { "no-browser", 0, 0 }, { "watch", 0, 0 },
 	{ NULL, 0, 0 } };
+static const struct cli_opt opts_approve[] = { { "ttl", 't', 1 },
+	{ "grant", 0, 1 }, { NULL, 0, 0 } };
 static const struct cli_opt opts_deny[] = { { "reason", 0, 1 },
 	{ NULL, 0, 0 } };
 static const struct cli_opt opts_exec[] = { { "scope", 's', 1 },
-	{ "repo", 0, 1 }, { "ttl", 't', 1 }, { "env", 0, 1 }, { "lease", 0, 1 },
-	{ "reason", 0, 1 }, { "on-expiry", 0, 1 }, { "expand-args", 0, 0 },
-	{ "pass-env", 0, 1 }, { NULL, 0, 0 } };
+	{ "resource", 0, 1 }, { "repo", 0, 1 }, { "ttl", 't', 1 },
+	{ "env", 0, 1 }, { "lease", 0, 1 }, { "reason", 0, 1 },
+	{ "on-expiry", 0, 1 }, { "expand-args", 0, 0 }, { "pass-env", 0, 1 },
+	{ NULL, 0, 0 } };
 static const struct cli_opt opts_import[] = { { "dry-run", 0, 0 },
 	{ "command", 0, 1 }, { NULL, 0, 0 } };
 static const struct cli_opt opts_token[] = { { "scope", 's', 1 },
-	{ "permission", 0, 1 }, { "repo", 0, 1 }, { "ttl", 't', 1 },
-	{ "reason", 0, 1 }, { "json", 'j', 0 }, { NULL, 0, 0 } };
+	{ "permission", 0, 1 }, { "resource", 0, 1 }, { "repo", 0, 1 },
+	{ "ttl", 't', 1 }, { "reason", 0, 1 }, { "json", 'j', 0 },
+	{ NULL, 0, 0 } };
 
 #define FILTER_HELP \
 	"  --since T             from time T (ISO 8601, or a duration ago: " \
@@ -80,116 +89,77 @@ static const struct cli_opt opts_token[] = { { "scope", 's', 1 },
 const struct cmd cmd_table[] = {
 	{ NULL, "init", "[--key-backend passphrase|keyfile|keyring]",
 	    "create the janee home, its ledger and secret store",
-	    "  --key-backend B       passphrase (default): the store's key "
-	    "comes from\n"
-	    "                        a passphrase through scrypt; keyfile: a "
-	    "random key\n"
-	    "                        in master.key, weaker (whoever reads the "
-	    "home\n"
-	    "                        reads every secret); keyring: a random "
-	    "key kept\n"
-	    "                        in the desktop's Secret Service "
-	    "(libsecret)\n"
-	    "  --new-passphrase-fd N read the new passphrase from descriptor "
-	    "N\n"
-	    "                        (or JANEE_NEW_PASSPHRASE, "
-	    "JANEE_PASSPHRASE)\n",
+	    "  --key-backend B       passphrase (default): the store's key comes from\n"
+	    "                        a passphrase through scrypt; keyfile: a random key\n"
+	    "                        in master.key, weaker (whoever reads the home\n"
+	    "                        reads every secret); keyring: a random key kept\n"
+	    "                        in the desktop's Secret Service (libsecret)\n"
+	    "  --new-passphrase-fd N read the new passphrase from descriptor N\n"
+	    "                        (or JANEE_NEW_PASSPHRASE, JANEE_PASSPHRASE)\n",
 	    opts_init, 0, 0, CMD_NO_SWEEP, cmd_init },
 	{ NULL, "status", "[--json]",
-	    "show the home, key backend, schema, SQLite integrity and "
-	    "counts (the audit chain: janee audit verify; all: janee doctor)",
+	    "show the home, key backend, schema, SQLite integrity and counts (the audit chain: janee audit verify; all: janee doctor)",
 	    "  -j, --json            print as JSON\n", opts_json, 0, 0,
 	    CMD_LEDGER, cmd_status },
 	{ NULL, "doctor", "[--json]",
-	    "check everything a working setup needs; say how to fix each "
-	    "problem",
-	    "  checks the home's and its files' modes, the ledger's "
-	    "integrity, the\n"
-	    "  audit chain, config.json, that every secret reference "
-	    "resolves, that\n"
-	    "  the store unlocks with no terminal (as for an MCP client), "
-	    "and that\n"
+	    "check everything a working setup needs; say how to fix each problem",
+	    "  checks the home's and its files' modes, the ledger's integrity, the\n"
+	    "  audit chain, config.json, that every secret reference resolves, that\n"
+	    "  the store unlocks with no terminal (as for an MCP client), and that\n"
 	    "  libcurl and libjwt load; exits 1 on any problem\n"
 	    "  -j, --json            print as JSON\n",
 	    opts_json, 0, 0, CMD_NO_SWEEP, cmd_doctor },
 	{ NULL, "token",
-	    "PROVIDER [--scope S]... [--repo R]... [--ttl T] "
-	    "[--reason TEXT] [--json]",
-	    "mint a short-lived token as a lease; the token alone goes to "
-	    "stdout",
-	    "  -s, --scope S         a scope to grant (repeat; default: the "
-	    "provider's\n"
+	    "PROVIDER [--scope S]... [--resource R]... [--ttl T] [--reason TEXT] [--json]",
+	    "mint a short-lived token as a lease; the token alone goes to stdout",
+	    "  -s, --scope S         a scope to grant (repeat; default: the provider's\n"
 	    "                        default_scopes)\n"
-	    "  --permission P        the same as --scope (GitHub: "
-	    "issues:read)\n"
-	    "  --repo R              narrow to repository R (providers that "
-	    "support it)\n"
-	    "  -t, --ttl T           lifetime such as 90s, 5m, 1h (default: "
-	    "the "
-	    "policy's)\n"
+	    "  --permission P        the same as --scope (a permission such as issues:read)\n"
+	    "  --resource R          narrow to resource R, for providers that have them\n"
+	    "                        (repositories, databases: janee provider show NAME)\n"
+	    "  --repo R              the same as --resource (a repository)\n"
+	    "  -t, --ttl T           lifetime such as 90s, 5m, 1h (default: the policy's)\n"
 	    "  --reason TEXT         why, recorded in the audit trail\n"
-	    "  -j, --json            print token, lease_id, expires_at and "
-	    "scopes as JSON\n",
+	    "  -j, --json            print token, lease_id, expires_at and scopes as JSON\n"
+	    "                        (and every part of a token of several parts)\n",
 	    opts_token, 1, 1, CMD_LEDGER | CMD_CONFIG, cmd_token },
 	{ NULL, "exec",
-	    "[PROVIDER] [--scope S]... [--env NAME[=REF]]... "
-	    "[--lease P:ENV:SCOPES]... [--pass-env NAME]... [options] -- CMD "
-	    "[ARGS...]",
-	    "run CMD with short-lived tokens and secrets in its environment "
-	    "only",
+	    "[PROVIDER] [--scope S]... [--env NAME[=REF]]... [--lease P:ENV:SCOPES]... [--pass-env NAME]... [options] -- CMD [ARGS...]",
+	    "run CMD with short-lived tokens and secrets in its environment only",
 	    "  PROVIDER              mint a lease of this provider for CMD\n"
-	    "  -s, --scope S         what PROVIDER's lease grants (repeat)\n"
-	    "  --repo R              narrow PROVIDER's lease to repository R "
-	    "(repeat)\n"
-	    "  --env NAME            the variable for PROVIDER's token "
-	    "(default per\n"
-	    "                        provider: GITHUB_PERSONAL_ACCESS_TOKEN, "
-	    "SLACK_BOT_TOKEN,\n"
-	    "                        else NAME_TOKEN)\n"
-	    "  --env NAME=REF        a secret reference for CMD: secret:NAME, "
-	    "env:VAR,\n"
-	    "                        file:PATH, keyring:SERVICE/ACCOUNT, "
-	    "vault://MOUNT/PATH#FIELD\n"
+	    "  -s, --scope S, --resource R (--repo R)\n"
+	    "                        what PROVIDER's lease grants (repeat)\n"
+	    "  --env NAME            the variable for PROVIDER's token (its primary part;\n"
+	    "                        default: the provider's variables, janee provider\n"
+	    "                        show NAME, else NAME_TOKEN)\n"
+	    "  --env NAME=REF        a secret reference for CMD: secret:NAME, env:VAR,\n"
+	    "                        file:PATH, keyring:SERVICE/ACCOUNT, vault://MOUNT/PATH#FIELD\n"
 	    "                        (or plain text, with ${VAR} expanded)\n"
-	    "  --lease P:ENV:SCOPES  one more lease: provider P, variable ENV, "
-	    "scopes\n"
+	    "  --lease P:ENV:SCOPES  one more lease: provider P, variable ENV, scopes\n"
 	    "                        S1,S2 (ENV and scopes may be empty)\n"
-	    "  -t, --ttl T           the leases' lifetime (default: the "
-	    "policy's)\n"
+	    "  -t, --ttl T           the leases' lifetime (default: the policy's)\n"
 	    "  --reason TEXT         why, recorded in the audit trail\n"
-	    "  --on-expiry kill|keep at a lease's end: stop CMD (default) or "
-	    "let it run\n"
-	    "  --expand-args         replace ${NAME} in ARGS by --env NAME's "
-	    "value\n"
-	    "                        (arguments are visible to local users: "
-	    "prefer env)\n"
-	    "  --pass-env NAME       pass janee's variable NAME to CMD "
-	    "although "
-	    "a secret\n"
-	    "                        reference reads it (repeat); without it "
-	    "CMD gets\n"
-	    "                        none of the variables that config.json's "
-	    "references\n"
-	    "                        and ${VAR}, or --env's references, read "
-	    "(env:VAR,\n"
+	    "  --on-expiry kill|keep at a lease's end: stop CMD (default) or let it run\n"
+	    "  --expand-args         replace ${NAME} in ARGS by --env NAME's value\n"
+	    "                        (arguments are visible to local users: prefer env)\n"
+	    "  --pass-env NAME       pass janee's variable NAME to CMD although a secret\n"
+	    "                        reference reads it (repeat); without it CMD gets\n"
+	    "                        none of the variables that config.json's references\n"
+	    "                        and ${VAR}, or --env's references, read (env:VAR,\n"
 	    "                        VAULT_TOKEN...), nor JANEE_PASSPHRASE\n",
 	    opts_exec, 1, -1, CMD_LEDGER | CMD_CONFIG, cmd_exec },
 	{ NULL, "import-config", "PATH [--dry-run]",
 	    "move plaintext secrets out of an MCP client's config into janee",
-	    "  PATH                  claude_desktop_config.json, Cursor's "
-	    "mcp.json,\n"
+	    "  PATH                  claude_desktop_config.json, Cursor's mcp.json,\n"
 	    "                        VS Code's mcp.json or settings.json\n"
-	    "  --dry-run             show the change, values masked; change "
-	    "nothing\n"
-	    "  --command PATH        the janee to write into the config "
-	    "(default:\n"
+	    "  --dry-run             show the change, values masked; change nothing\n"
+	    "  --command PATH        the janee to write into the config (default:\n"
 	    "                        this one)\n",
 	    opts_import, 1, 1, CMD_LEDGER, cmd_import_config },
 	{ "secret", "set", "NAME [--from-file PATH]",
 	    "store a secret sealed; the value comes from stdin, never argv",
 	    "  --from-file PATH      read the value from PATH, byte for byte\n"
-	    "                        (from stdin one trailing newline is "
-	    "dropped)\n",
+	    "                        (from stdin one trailing newline is dropped)\n",
 	    opts_secret_set, 1, 1, CMD_LEDGER, cmd_secret_set },
 	{ "secret", "list", "[--json]", "list secret names and dates",
 	    "  -j, --json            print as JSON\n", opts_json, 0, 0,
@@ -199,29 +169,35 @@ const struct cmd cmd_table[] = {
 	{ "secret", "rekey", "[--key-backend passphrase|keyfile|keyring]",
 	    "wrap the store's data key under a new passphrase or key file",
 	    "  --key-backend B       switch to backend B while rekeying\n"
-	    "  --new-passphrase-fd N read the new passphrase from descriptor "
-	    "N\n"
+	    "  --new-passphrase-fd N read the new passphrase from descriptor N\n"
 	    "                        (or JANEE_NEW_PASSPHRASE)\n",
 	    opts_rekey, 0, 0, CMD_LEDGER, cmd_secret_rekey },
-	{ "lease", "list", "[--active | --all] [--provider P] [--json]",
-	    "list leases (active ones by default)",
+	{ "lease", "list",
+	    "[--active | --all] [--provider P] [--grants] [--json]",
+	    "list leases (active ones by default), and session grants",
 	    "  --active              leases not yet ended (the default)\n"
 	    "  --all                 every lease, ended ones too\n"
 	    "  --provider P          only provider P\n"
+	    "  --grants              the session grants instead (in force; "
+	    "all with\n"
+	    "                        --all)\n"
 	    "  -j, --json            print as JSON\n",
 	    opts_lease_list, 0, 0, CMD_LEDGER, cmd_lease_list },
 	{ "lease", "show", "ID [--json]", "show one lease",
 	    "  -j, --json            print as JSON\n", opts_json, 1, 1,
 	    CMD_LEDGER, cmd_lease_show },
-	{ "lease", "revoke", "ID | --provider P | --all",
+	{ "lease", "revoke", "ID | GRANT | --provider P | --all",
 	    "end leases now and revoke their tokens at the provider",
+	    "  GRANT                 a session grant (grt_...): no more "
+	    "approvals\n"
+	    "                        under it, and the leases it approved "
+	    "end\n"
 	    "  --provider P          every active lease of provider P\n"
 	    "  --all                 every active lease\n",
 	    opts_lease_revoke, 0, 1, CMD_LEDGER | CMD_CONFIG,
 	    cmd_lease_revoke },
 	{ "lease", "sweep", "",
-	    "expire overdue leases and deny requests left unsettled for a "
-	    "day, now, asking for the passphrase if needed",
+	    "expire overdue leases and deny requests left unsettled for a day, now, asking for the passphrase if needed",
 	    "", opts_none, 0, 0, CMD_LEDGER | CMD_CONFIG | CMD_NO_SWEEP,
 	    cmd_lease_sweep },
 	{ "audit", "list", "[filters] [--limit N] [--json]",
@@ -231,15 +207,24 @@ const struct cmd cmd_table[] = {
 	    opts_audit_list, 0, 0, CMD_LEDGER, cmd_audit_list },
 	{ "audit", "export", "--format csv [filters] [-o FILE]",
 	    "export audit events as RFC 4180 CSV",
-	    "  --format csv          the format (csv is the one there "
-	    "is)\n" FILTER_HELP
-	    "  -o, --output FILE     write FILE (0600, atomically) instead of "
-	    "stdout\n",
+	    "  --format csv          the format (csv is the one there is)\n" FILTER_HELP
+	    "  -o, --output FILE     write FILE (0600, atomically) instead of stdout\n",
 	    opts_audit_export, 0, 0, CMD_LEDGER, cmd_audit_export },
-	{ "audit", "verify", "[--json]",
-	    "recompute the audit hash chain and name the first bad row",
+	{ "audit", "verify", "[--expect SEQ:HASH] [--no-key] [--json]",
+	    "recompute the audit chain, check its keyed checkpoint and each "
+	    "lease",
+	    "  --expect SEQ:HASH     fail unless the chain still holds that "
+	    "row\n"
+	    "                        with that hash (from janee audit head)\n"
+	    "  --no-key              do not unlock the store: the keyed "
+	    "checkpoint\n"
+	    "                        is not checked\n"
+	    "  -j, --json            print as JSON\n",
+	    opts_audit_verify, 0, 0, CMD_LEDGER, cmd_audit_verify },
+	{ "audit", "head", "[--json]",
+	    "print the audit chain's head as SEQ:HASH (for verify --expect)",
 	    "  -j, --json            print as JSON\n", opts_json, 0, 0,
-	    CMD_LEDGER, cmd_audit_verify },
+	    CMD_LEDGER, cmd_audit_head },
 	{ "audit", "lookup", "[--json]",
 	    "read a token on stdin and show the leases it belongs to",
 	    "  -j, --json            print as JSON\n", opts_json, 0, 0,
@@ -252,71 +237,64 @@ const struct cmd cmd_table[] = {
 	    "print the JSON that makes an MCP client start janee serve",
 	    "  --client C            claude (default), cursor or vscode\n",
 	    opts_mcp_config, 0, 0, CMD_NO_SWEEP, cmd_mcp_config },
-	{ NULL, "approvals", "[--json]",
-	    "list requests waiting for a person's approval",
-	    "  -j, --json            print as JSON\n", opts_json, 0, 0,
-	    CMD_LEDGER, cmd_approvals },
-	{ NULL, "approve", "ID [--ttl T]",
+	{ NULL, "approvals", "[--json] | --open [--no-browser] | --watch",
+	    "list requests waiting for a person's approval, and session "
+	    "grants",
+	    "  -j, --json            print the waiting requests as JSON\n"
+	    "  --open                serve janee's approval page and open it "
+	    "in the\n"
+	    "                        browser (until Ctrl-C)\n"
+	    "  --no-browser          with --open: print the page's one-time "
+	    "link\n"
+	    "  --watch               print requests as they arrive (until "
+	    "Ctrl-C)\n",
+	    opts_approvals, 0, 0, CMD_LEDGER, cmd_approvals },
+	{ NULL, "approve", "ID [--ttl T] [--grant T]",
 	    "approve a waiting request (out-of-band approval)",
-	    "  -t, --ttl T           grant a shorter lifetime than asked\n",
+	    "  -t, --ttl T           grant a shorter lifetime than asked\n"
+	    "  --grant T             and approve this session's narrower "
+	    "requests\n"
+	    "                        for T without asking (session_grant_max)"
+	    "\n",
 	    opts_approve, 1, 1, CMD_LEDGER | CMD_CONFIG, cmd_approve },
 	{ NULL, "deny", "ID [--reason TEXT]", "deny a waiting request",
 	    "  --reason TEXT         why, for the audit trail and the agent\n",
 	    opts_deny, 1, 1, CMD_LEDGER | CMD_CONFIG, cmd_deny },
 	{ NULL, "login", "PROVIDER [--no-browser] [--profile NAME] [--paste]",
-	    "sign in to a provider (a device code, or Slack's browser "
-	    "sign-in) and keep the login sealed",
-	    "  --no-browser          do not open a browser; print the URL "
-	    "only\n"
+	    "sign in to a provider (a device code or a browser sign-in, as its type does) and keep the login sealed",
+	    "  --no-browser          do not open a browser; print the URL only\n"
 	    "                        (also the case when not on a terminal)\n"
-	    "  --profile NAME        Slack: the install profile to log in\n"
-	    "  --paste               Slack: read the redirect address (or the "
-	    "code)\n"
-	    "                        from stdin instead of listening on "
-	    "127.0.0.1\n",
+	    "  --profile NAME        the install profile to log in (providers with profiles)\n"
+	    "  --paste               read the redirect address (or the code) from stdin\n"
+	    "                        instead of listening on 127.0.0.1 (browser logins)\n",
 	    opts_login, 1, 1, CMD_LEDGER | CMD_CONFIG, cmd_login },
 	{ NULL, "logout", "PROVIDER",
 	    "end the provider's leases, revoke its login there, forget it", "",
 	    opts_none, 1, 1, CMD_LEDGER | CMD_CONFIG, cmd_logout },
 	{ "provider", "add",
-	    "NAME --type T [--issuer URL --client-id ID --scope S...] "
-	    "[--set KEY=VALUE...] [options]",
+	    "NAME --type T [--issuer URL --client-id ID --scope S...] [--set KEY=VALUE...] [options]",
 	    "add a provider to config.json (validated before it is written)",
-	    "  --type T              the provider type: oauth2, github-app or "
-	    "slack\n"
+	    "  --type T              the provider type (janee provider types lists them)\n"
 	    "  --issuer URL          the issuer (endpoints by discovery), or:\n"
 	    "  --token-endpoint URL, --device-endpoint URL,\n"
 	    "  --revocation-endpoint URL, --introspection-endpoint URL\n"
 	    "  --client-id ID        the OAuth client id\n"
-	    "  --client-secret REF   a reference such as secret:NAME, never "
-	    "a value\n"
-	    "  --auth-method M       client_secret_basic, client_secret_post "
-	    "or none\n"
-	    "  --grant G             device_code (default), "
-	    "client_credentials,\n"
+	    "  --client-secret REF   a reference such as secret:NAME, never a value\n"
+	    "  --auth-method M       client_secret_basic, client_secret_post or none\n"
+	    "  --grant G             device_code (default), client_credentials,\n"
 	    "                        token_exchange\n"
-	    "  --scope S             a scope that may be granted (repeat; the "
-	    "ceiling)\n"
-	    "  --default-scope S     granted when a request names none "
-	    "(repeat)\n"
-	    "  --login-scope S       asked for at login (repeat; default: the "
-	    "ceiling)\n"
+	    "  --scope S             a scope that may be granted (repeat; the ceiling)\n"
+	    "  --default-scope S     granted when a request names none (repeat)\n"
+	    "  --login-scope S       asked for at login (repeat; default: the ceiling)\n"
 	    "  --max-ttl T, --default-ttl T   lease lifetimes (90s, 5m, 1h)\n"
 	    "  --approval A          auto, ask, out-of-band or deny\n"
-	    "  --lease-end E         revoke or expire (default: revoke; "
-	    "slack: expire)\n"
+	    "  --lease-end E         revoke or expire (default: revoke, or the type's own: see janee provider types)\n"
 	    "  --ca-file PATH        trust this CA for the provider's TLS\n"
-	    "  --set KEY=VALUE       any config.json key of the type "
-	    "(repeat),\n"
-	    "                        e.g. for github-app: --set "
-	    "installation_id=123456\n"
-	    "                        --set private_key=secret:gh-key\n"
-	    "                        --set 'permissions=[\"issues:write\"]'; "
-	    "VALUE is JSON\n"
-	    "                        when true, false, null, an integer or "
-	    "[...] {...} \"...\",\n"
-	    "                        else a string (docs/GITHUB.md, "
-	    "docs/SLACK.md)\n",
+	    "  --set KEY=VALUE       any config.json key of the type (repeat),\n"
+	    "                        e.g. --set installation_id=123456 --set private_key=secret:k\n"
+	    "                        --set 'permissions=[\"issues:write\"]'; VALUE is JSON\n"
+	    "                        when true, false, null, an integer or [...] {...} \"...\",\n"
+	    "                        else a string (each type's keys: docs/, docs/PROVIDERS.md)\n",
 	    opts_provider_add, 1, 1, CMD_LEDGER | CMD_NO_SWEEP,
 	    cmd_provider_add },
 	{ "provider", "edit", "NAME (--set KEY=VALUE | --unset KEY)...",
@@ -331,6 +309,26 @@ const struct cmd cmd_table[] = {
 	    "remove a provider: end its leases, log out, then drop its entry",
 	    "  -y, --yes             do not ask (needed without a terminal)\n",
 	    opts_provider_rm, 1, 1, CMD_LEDGER | CMD_CONFIG, cmd_provider_rm },
+	{ "provider", "test", "NAME [--scope S]... [--no-mint]",
+	    "check a provider end to end: its config, secrets, login, a "
+	    "real mint",
+	    "  checks the entry, that each secret reference resolves and the "
+	    "login;\n"
+	    "  then mints a 60-second token (approved as janee token is) and "
+	    "ends it\n"
+	    "  at once, and, for a login the provider revokes tokens of, "
+	    "mints again\n"
+	    "  to find a server that ends the whole login with one token\n"
+	    "  -s, --scope S         the scopes to mint (default: the "
+	    "provider's\n"
+	    "                        default_scopes)\n"
+	    "  --no-mint             stop before minting\n",
+	    opts_provider_test, 1, 1, CMD_LEDGER | CMD_CONFIG,
+	    cmd_provider_test },
+	{ "provider", "types", "[--json]",
+	    "list the provider types this janee has, and what each is",
+	    "  -j, --json            print as JSON\n", opts_json, 0, 0,
+	    CMD_NO_SWEEP, cmd_provider_types },
 	{ "provider", "list", "[--json]",
 	    "list configured providers, their policies and login state",
 	    "  -j, --json            print as JSON\n", opts_json, 0, 0,
@@ -348,14 +346,10 @@ const struct cmd cmd_table[] = {
 	{ NULL, "completion", "bash|zsh|fish",
 	    "print a shell completion script",
 	    "  bash                  source it, or install it as\n"
-	    "                        "
-	    "$datadir/bash-completion/completions/janee\n"
-	    "  zsh                   install it as _janee in a $fpath "
-	    "directory\n"
-	    "  fish                  install it as "
-	    "~/.config/fish/completions/janee.fish\n"
-	    "The scripts ask janee itself (janee __complete) for commands, "
-	    "options,\nprovider names, scopes, lease ids and secret names.\n",
+	    "                        $datadir/bash-completion/completions/janee\n"
+	    "  zsh                   install it as _janee in a $fpath directory\n"
+	    "  fish                  install it as ~/.config/fish/completions/janee.fish\n"
+	    "The scripts ask janee itself (janee __complete) for commands, options,\nprovider names, scopes, lease ids and secret names.\n",
 	    opts_none, 1, 1, CMD_NO_SWEEP, cmd_completion },
 	{ NULL, "__complete", "-- WORDS...",
 	    "candidates for the last word (used by the completion scripts)", "",
@@ -369,12 +363,9 @@ main_usage(FILE *fp)
 	const struct cmd *cmd;
 
 	fprintf(fp,
-	    "usage: janee [--home DIR] [--passphrase-fd N] COMMAND "
-	    "[ARGS]\n\n"
-	    "janee keeps long-lived credentials sealed and hands out "
-	    "short-lived,\n"
-	    "scope-narrowed tokens as leases: approved, audited, expired on "
-	    "time.\n\ncommands:\n");
+	    "usage: janee [--home DIR] [--passphrase-fd N] COMMAND [ARGS]\n\n"
+	    "janee keeps long-lived credentials sealed and hands out short-lived,\n"
+	    "scope-narrowed tokens as leases: approved, audited, expired on time.\n\ncommands:\n");
 	for (cmd = cmd_table; cmd->name != NULL; cmd++) {
 		char words[32];
 
@@ -559,15 +550,14 @@ apply_global(struct cli *c, int idx, const char *val)
 
 	switch (idx) {
 	case 0:
-		c->home_opt = val;
+		c->core.home_opt = val;
 		return 0;
 	case 1:
 		if (janee_parse_int(val, 0, 1024, &fd) != 0)
 			return janee_err_set(JANEE_ERR_USAGE,
-			    "--passphrase-fd takes a descriptor number, not "
-			    "'%s'",
+			    "--passphrase-fd takes a descriptor number, not '%s'",
 			    val);
-		c->ks.fd = (int)fd;
+		c->core.ks.fd = (int)fd;
 		return 0;
 	case 2:
 		return 1;
@@ -593,8 +583,7 @@ parse_opts(struct cli *c, const struct cli_opt *opts, int argc, char **argv)
 	for (i = 0; opts != NULL && opts[i].name != NULL; i++)
 		if (i >= CLI_MAX_OPTS)
 			return janee_err_set(JANEE_ERR_INTERNAL,
-			    "this command has more than %d options; raise "
-			    "CLI_MAX_OPTS",
+			    "this command has more than %d options; raise CLI_MAX_OPTS",
 			    CLI_MAX_OPTS);
 	if ((c->pos = calloc((size_t)argc + 1, sizeof(*c->pos))) == NULL)
 		return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
@@ -690,9 +679,9 @@ main(int argc, char **argv)
 	process_harden();
 	cJSON_InitHooks(&hooks);
 	memset(&c, 0, sizeof(c));
-	c.ks.fd = -1;
-	c.ks.new_fd = -1;
-	c.ks.may_prompt = 1;
+	c.core.ks.fd = -1;
+	c.core.ks.new_fd = -1;
+	c.core.ks.may_prompt = 1;
 
 	/* Global options before the command. */
 	for (first = 1; first < argc && argv[first][0] == '-'; first++) {

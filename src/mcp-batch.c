@@ -124,8 +124,7 @@ mcp_batch(struct mcp *m, cJSON *arr, void (*dispatch)(struct mcp *, cJSON *))
 		    will_answer(el, &id)) {
 			mcp_send(m,
 			    mcp_error(id, -32600,
-				"invalid request: initialize must not be "
-				"part of a batch"));
+				"invalid request: initialize must not be part of a batch"));
 			continue;
 		}
 		dispatch(m, el);

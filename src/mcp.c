@@ -3,9 +3,12 @@
 
 #include <unistd.h>
 
+#include "approval-page.h"
 #include "broker.h"
+#include "json.h"
 #include "json-check.h"
 #include "mcp.h"
+#include "notify.h"
 #include "util.h"
 
 static const char *const versions[] = { "2025-11-25", "2025-06-18",
@@ -21,50 +24,87 @@ static const char *const levels[] = { "debug", "info", "notice", "warning",
 	"a reason a person will read. A person may have to approve. Tokens " \
 	"end on time; revoke_token ends one early."
 
-cJSON *
-mcp_result(cJSON *id, cJSON *result)
+/* The request's id, copied; JSON null when there is none. */
+static cJSON *
+id_copy(const cJSON *id)
 {
-	cJSON *r = cJSON_CreateObject();
-
-	cJSON_AddStringToObject(r, "jsonrpc", "2.0");
-	cJSON_AddItemToObject(
-	    r, "id", id ? cJSON_Duplicate(id, 1) : cJSON_CreateNull());
-	cJSON_AddItemToObject(r, "result", result);
-	return r;
+	return id ? cJSON_Duplicate(id, 1) : cJSON_CreateNull();
 }
 
 cJSON *
 mcp_error(cJSON *id, int code, const char *msg)
 {
-	cJSON *r = cJSON_CreateObject(), *e;
+	cJSON *r, *e;
 
-	cJSON_AddStringToObject(r, "jsonrpc", "2.0");
-	cJSON_AddItemToObject(
-	    r, "id", id ? cJSON_Duplicate(id, 1) : cJSON_CreateNull());
-	e = cJSON_AddObjectToObject(r, "error");
-	cJSON_AddNumberToObject(e, "code", code);
-	cJSON_AddStringToObject(e, "message", msg);
+	if ((r = cJSON_CreateObject()) == NULL ||
+	    json_put(r, "jsonrpc", cJSON_CreateString("2.0")) != 0 ||
+	    json_put(r, "id", id_copy(id)) != 0 ||
+	    json_put(r, "error", e = cJSON_CreateObject()) != 0 ||
+	    json_put(e, "code", cJSON_CreateNumber(code)) != 0 ||
+	    json_put(e, "message", cJSON_CreateString(msg)) != 0) {
+		cJSON_Delete(r);
+		janee_err_clear();
+		return NULL;
+	}
+	return r;
+}
+
+cJSON *
+mcp_result(cJSON *id, cJSON *result)
+{
+	cJSON *r;
+
+	/* A result that could not be made is an internal error. */
+	if (result == NULL)
+		return mcp_error(id, -32603, "out of memory");
+	if ((r = cJSON_CreateObject()) == NULL ||
+	    json_put(r, "jsonrpc", cJSON_CreateString("2.0")) != 0 ||
+	    json_put(r, "id", id_copy(id)) != 0) {
+		cJSON_Delete(r);
+		cJSON_Delete(result);
+		janee_err_clear();
+		return mcp_error(id, -32603, "out of memory");
+	}
+	if (json_put(r, "result", result) != 0) {
+		cJSON_Delete(r);
+		janee_err_clear();
+		return mcp_error(id, -32603, "out of memory");
+	}
+	return r;
+}
+
+/* {"content": [{"type": "text", "text": text}], "isError": is_error} */
+static cJSON *
+tool_answer(const char *text, int is_error)
+{
+	cJSON *r, *c, *t;
+
+	if ((r = cJSON_CreateObject()) == NULL ||
+	    json_put(r, "content", c = cJSON_CreateArray()) != 0 ||
+	    json_push(c, t = cJSON_CreateObject()) != 0 ||
+	    json_put(t, "type", cJSON_CreateString("text")) != 0 ||
+	    json_put(t, "text", cJSON_CreateString(text)) != 0 ||
+	    json_put(r, "isError", cJSON_CreateBool(is_error)) != 0) {
+		cJSON_Delete(r);
+		janee_err_clear();
+		return NULL;
+	}
 	return r;
 }
 
 cJSON *
 mcp_tool_error(const char *fmt, ...)
 {
-	cJSON *r = cJSON_CreateObject(), *c, *t;
 	va_list ap;
 	char *msg;
+	cJSON *r;
 
 	/* Never cut: the model reads the whole message. */
 	va_start(ap, fmt);
 	if (vasprintf(&msg, fmt, ap) < 0)
 		msg = NULL;
 	va_end(ap);
-	c = cJSON_AddArrayToObject(r, "content");
-	t = cJSON_CreateObject();
-	cJSON_AddStringToObject(t, "type", "text");
-	cJSON_AddStringToObject(t, "text", msg ? msg : "out of memory");
-	cJSON_AddItemToArray(c, t);
-	cJSON_AddBoolToObject(r, "isError", 1);
+	r = tool_answer(msg ? msg : "out of memory", 1);
 	free(msg);
 	return r;
 }
@@ -73,25 +113,43 @@ mcp_tool_error(const char *fmt, ...)
 cJSON *
 mcp_tool_ok(cJSON *structured)
 {
-	cJSON *r = cJSON_CreateObject(), *c, *t;
 	char *s = cJSON_PrintUnformatted(structured);
+	cJSON *r = s != NULL ? tool_answer(s, 0) : NULL;
 
-	c = cJSON_AddArrayToObject(r, "content");
-	t = cJSON_CreateObject();
-	cJSON_AddStringToObject(t, "type", "text");
-	cJSON_AddStringToObject(t, "text", s ? s : "");
-	cJSON_AddItemToArray(c, t);
 	cJSON_free(s);
-	cJSON_AddItemToObject(r, "structuredContent", structured);
-	cJSON_AddBoolToObject(r, "isError", 0);
+	if (r == NULL || json_put(r, "structuredContent", structured) != 0) {
+		if (r == NULL)
+			cJSON_Delete(structured);
+		cJSON_Delete(r);
+		janee_err_clear();
+		return NULL;
+	}
+	return r;
+}
+
+cJSON *
+mcp_tool_result(int rc, cJSON *structured)
+{
+	cJSON *r;
+
+	if (rc == 0)
+		return mcp_tool_ok(structured);
+	cJSON_Delete(structured);
+	r = mcp_tool_error("%s", janee_err_msg(rc));
+	janee_err_clear();
 	return r;
 }
 
 void
 mcp_answer(struct mcp *m, cJSON *id, cJSON *result, int stateless)
 {
-	if (stateless)
-		cJSON_AddStringToObject(result, "resultType", "complete");
+	if (stateless && result != NULL &&
+	    json_put(result, "resultType", cJSON_CreateString("complete")) !=
+		0) {
+		cJSON_Delete(result);
+		result = NULL;
+		janee_err_clear();
+	}
 	mcp_send(m, mcp_result(id, result));
 }
 
@@ -161,10 +219,10 @@ mcp_notify_log(struct mcp *m, int level, cJSON *data)
 }
 
 void
-mcp_init(struct mcp *m, struct cli *c)
+mcp_init(struct mcp *m, struct core *core)
 {
 	memset(m, 0, sizeof(*m));
-	m->c = c;
+	m->core = core;
 	m->log_level = 1; /* info */
 	buf_init(&m->line, MCP_MAX_LINE);
 }
@@ -172,6 +230,8 @@ mcp_init(struct mcp *m, struct cli *c)
 void
 mcp_free(struct mcp *m)
 {
+	approval_page_stop(m->page);
+	notifier_free(m->notifier);
 	mcp_batch_free_all(m);
 	mcp_api_free(m);
 	buf_free(&m->line);
@@ -199,17 +259,16 @@ mcp_ready(struct mcp *m)
 		return rc;
 	janee_hex(r, sizeof(r), m->session);
 	/* The broker is made for this session: who asks is the client. */
-	if ((rc = cli_open(m->c, CMD_LEDGER | CMD_CONFIG | CMD_NO_SWEEP)) !=
-	    0) {
+	if ((rc = core_open(m->core, CORE_LEDGER | CORE_CONFIG, NULL)) != 0) {
 		snprintf(m->ready_error, sizeof(m->ready_error), "%s",
 		    janee_err_msg(rc));
 		m->ready_failed = 1;
 		mcp_warn("%s", m->ready_error);
 		return rc;
 	}
-	m->c->broker.client = m->client ? m->client : "mcp";
-	m->c->broker.session = m->session;
-	m->c->broker.actor = "agent";
+	m->core->broker.client = m->client ? m->client : "mcp";
+	m->core->broker.session = m->session;
+	m->core->broker.actor = "agent";
 	m->ready = 1;
 	return 0;
 }
@@ -296,7 +355,7 @@ set_client(struct mcp *m, const cJSON *info)
 	free(m->client);
 	m->client = s;
 	if (m->ready)
-		m->c->broker.client = m->client;
+		m->core->broker.client = m->client;
 }
 
 /* Whether the client's capabilities offer form elicitation. */
@@ -310,6 +369,15 @@ offers_elicitation(const cJSON *caps)
 	/* {} means form; {url: {}} alone means no form. */
 	return e->child == NULL ||
 	    cJSON_GetObjectItemCaseSensitive(e, "form") != NULL;
+}
+
+/* And URL mode (2025-11-25, SEP-1036): {"url": {}}. */
+static int
+offers_url_elicitation(const cJSON *caps)
+{
+	const cJSON *e = cJSON_GetObjectItemCaseSensitive(caps, "elicitation");
+
+	return cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(e, "url"));
 }
 
 static cJSON *
@@ -352,6 +420,10 @@ do_initialize(struct mcp *m, const cJSON *params)
 	set_client(m, cJSON_GetObjectItemCaseSensitive(params, "clientInfo"));
 	m->can_elicit = offers_elicitation(
 	    cJSON_GetObjectItemCaseSensitive(params, "capabilities"));
+	/* URL mode came with 2025-11-25: an older session has none. */
+	m->can_elicit_url = strcmp(m->protocol, "2025-11-25") == 0 &&
+	    offers_url_elicitation(
+		cJSON_GetObjectItemCaseSensitive(params, "capabilities"));
 	m->initialized = 1;
 	r = cJSON_CreateObject();
 	cJSON_AddStringToObject(r, "protocolVersion", m->protocol);
@@ -405,6 +477,9 @@ take_meta(struct mcp *m, const cJSON *params)
 		meta, "io.modelcontextprotocol/clientInfo"));
 	m->can_elicit = offers_elicitation(cJSON_GetObjectItemCaseSensitive(
 	    meta, "io.modelcontextprotocol/clientCapabilities"));
+	m->can_elicit_url =
+	    offers_url_elicitation(cJSON_GetObjectItemCaseSensitive(
+		meta, "io.modelcontextprotocol/clientCapabilities"));
 }
 
 static void
@@ -421,9 +496,8 @@ request(struct mcp *m, cJSON *id, const char *method, cJSON *params)
 
 		/* -32022 UnsupportedProtocolVersion, with what we do speak. */
 		snprintf(msg, sizeof(msg),
-		    "unsupported protocol version "
-		    "'%.32s'; janee speaks " MCP_STATELESS " and, with "
-		    "initialize, %s",
+		    "unsupported protocol version '%.32s'; janee speaks " MCP_STATELESS
+		    " and, with initialize, %s",
 		    ver, versions[0]);
 		e = mcp_error(id, -32022, msg);
 		d = cJSON_AddObjectToObject(
@@ -446,8 +520,8 @@ request(struct mcp *m, cJSON *id, const char *method, cJSON *params)
 	else if (!stateless && !m->initialized) {
 		mcp_send(m,
 		    mcp_error(id, -32600,
-			"not initialized: send initialize first (or "
-			"use the " MCP_STATELESS " _meta fields)"));
+			"not initialized: send initialize first (or use the " MCP_STATELESS
+			" _meta fields)"));
 		return;
 	} else if (strcmp(method, "tools/list") == 0) {
 		r = cJSON_CreateObject();
@@ -466,9 +540,7 @@ request(struct mcp *m, cJSON *id, const char *method, cJSON *params)
 		if (!cJSON_IsString(lv) || i == nitems(levels)) {
 			mcp_send(m,
 			    mcp_error(id, -32602,
-				"level must be one of debug, info, "
-				"notice, warning, error, critical, "
-				"alert, emergency"));
+				"level must be one of debug, info, notice, warning, error, critical, alert, emergency"));
 			return;
 		}
 		m->log_level = (int)i;
@@ -540,8 +612,7 @@ refuse_ambiguous(struct mcp *m, const char *p, size_t n, const cJSON *msg)
 		snprintf(text, sizeof(text), "parse error: %s at %s",
 		    k == JSON_CHECK_DEEP
 			? "nested too deeply"
-			: "a raw control character (JSON requires it escaped) "
-			  "in the string",
+			: "a raw control character (JSON requires it escaped) in the string",
 		    where);
 		mcp_send(m, mcp_error(NULL, -32700, text));
 		return 1;
@@ -571,13 +642,11 @@ refuse_ambiguous(struct mcp *m, const char *p, size_t n, const cJSON *msg)
 		id = msg_id(msg);
 	if (k == JSON_CHECK_NUL)
 		snprintf(text, sizeof(text),
-		    "%s: %s holds a NUL character (\\u0000); janee refuses "
-		    "it, as readers disagree on where such a string ends",
+		    "%s: %s holds a NUL character (\\u0000); janee refuses it, as readers disagree on where such a string ends",
 		    kind, where);
 	else
 		snprintf(text, sizeof(text),
-		    "%s: the key %s appears twice; janee refuses it, as "
-		    "readers disagree on which one counts",
+		    "%s: the key %s appears twice; janee refuses it, as readers disagree on which one counts",
 		    kind, where);
 	mcp_send(m, mcp_error(id, in_params ? -32602 : -32600, text));
 	return 1;
@@ -624,9 +693,7 @@ message(struct mcp *m, const char *p, size_t n)
 	else
 		mcp_send(m,
 		    mcp_error(NULL, -32600,
-			"invalid request: JSON-RPC batches belong to "
-			"protocol 2025-03-26 only; send one message per "
-			"line"));
+			"invalid request: JSON-RPC batches belong to protocol 2025-03-26 only; send one message per line"));
 	cJSON_Delete(msg);
 }
 
@@ -663,24 +730,21 @@ dispatch(struct mcp *m, cJSON *msg)
 	if (cJSON_GetObjectItemCaseSensitive(msg, "id") != NULL && id == NULL) {
 		mcp_send(m,
 		    mcp_error(NULL, -32600,
-			"invalid request: 'id' must be a string or an "
-			"integer"));
+			"invalid request: 'id' must be a string or an integer"));
 		return;
 	}
 	if (params != NULL && !cJSON_IsObject(params)) {
 		if (id != NULL)
 			mcp_send(m,
 			    mcp_error(id, -32602,
-				"invalid params: 'params' must be an "
-				"object"));
+				"invalid params: 'params' must be an object"));
 		return;
 	}
 	if (strncmp(method->valuestring, "notifications/", 14) == 0) {
 		if (id != NULL)
 			mcp_send(m,
 			    mcp_error(id, -32600,
-				"invalid request: a notification must "
-				"not carry an id"));
+				"invalid request: a notification must not carry an id"));
 		else
 			notification(m, method->valuestring, params);
 		return;
@@ -709,8 +773,7 @@ mcp_feed(struct mcp *m, const char *p, size_t n)
 			janee_err_clear();
 			mcp_send(m,
 			    mcp_error(NULL, -32600,
-				"invalid request: a message is longer "
-				"than 1 MiB"));
+				"invalid request: a message is longer than 1 MiB"));
 		} else if (buf_add(&m->line, p, take) != 0) {
 			janee_err_clear();
 			buf_init(&m->line, MCP_MAX_LINE);
@@ -741,10 +804,8 @@ lease_ended(void *arg, const struct lease *l)
 	cJSON_AddStringToObject(d, "state", lease_state_name(l->state));
 	cJSON_AddStringToObject(d, "message",
 	    l->state == LEASE_EXPIRED
-		? "the lease ended and its token was revoked; request a new "
-		  "one if you still need access"
-		: "the lease ended but its token could not be revoked at the "
-		  "provider");
+		? "the lease ended and its token was revoked; request a new one if you still need access"
+		: "the lease ended but its token could not be revoked at the provider");
 	mcp_notify_log(m, l->state == LEASE_EXPIRED ? 1 : 3, d);
 }
 
@@ -758,11 +819,11 @@ mcp_tick(struct mcp *m)
 	if (m->ready) {
 		r.ended = lease_ended;
 		r.arg = m;
-		if ((rc = broker_sweep(&m->c->broker, 0, &r)) != 0) {
+		if ((rc = broker_sweep(&m->core->broker, 0, &r)) != 0) {
 			mcp_warn("sweep: %s", janee_err_msg(rc));
 			janee_err_clear();
 		}
-		if (broker_next_due(&m->c->broker, &due) == 0) {
+		if (broker_next_due(&m->core->broker, &due) == 0) {
 			now = janee_now_ms();
 			if (due != INT64_MAX)
 				wait = due > now ? due - now : 0;

@@ -13,7 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "buf.h"
-#include "cli.h"
+#include "core.h"
 
 #define MCP_MAX_LINE (1024 * 1024)
 #define MCP_STATELESS "2026-07-28"
@@ -22,13 +22,17 @@ struct mcp_pending;
 struct mcp_batch;
 
 struct mcp {
-	struct cli *c;
+	struct core *core; /* the front end's: opened by mcp_ready */
 	int ready; /* home, ledger, config and broker are open */
 	int ready_failed; /* and could not be: ready_error says why */
 	char ready_error[512];
 	int initialized; /* the handshake-era initialize was answered */
 	char protocol[16]; /* negotiated version (handshake era) */
 	int can_elicit; /* the client offers form elicitation */
+	int can_elicit_url; /* and URL-mode elicitation (2025-11-25) */
+	struct approval_page *page; /* janee's page, once a link needs it */
+	int page_failed; /* it could not be served: said once */
+	struct notifier *notifier; /* desktop notifications, on first need */
 	int log_level; /* notifications/message at or above this */
 	char *client; /* clientInfo "name/version", self-reported */
 	char session[33]; /* this process's session id */
@@ -42,7 +46,7 @@ struct mcp {
 	int discarding; /* skipping the rest of an oversize line */
 };
 
-void mcp_init(struct mcp *m, struct cli *c);
+void mcp_init(struct mcp *m, struct core *core);
 void mcp_free(struct mcp *m);
 
 /* Handle the bytes read from stdin; complete lines are processed. */
@@ -94,19 +98,26 @@ void mcp_notify_log(struct mcp *m, int level, cJSON *data);
 cJSON *
 mcp_tool_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 cJSON *mcp_tool_ok(cJSON *structured);
+/*
+ * A tool's return code and structured result as its answer: rc 0 is
+ * mcp_tool_ok(structured), anything else the pending message as an error
+ * (structured is freed, the message cleared).  NULL when out of memory.
+ */
+cJSON *mcp_tool_result(int rc, cJSON *structured);
 void mcp_answer(struct mcp *m, cJSON *id, cJSON *result, int stateless);
 
 /*
  * A tool that works with a lease (request_token; call_api).  granted()
- * makes the tool's result once the lease is issued; args are the
- * tools/call arguments, g is the caller's.
+ * makes the tool's structured result once the lease is issued, or fails
+ * with a JANEE_ERR_* (and a message); args are the tools/call arguments,
+ * g is the caller's.
  */
 struct broker_grant;
 struct broker_req;
 struct mcp_lease_tool {
 	const char *name;
-	cJSON *(*granted)(
-	    struct mcp *m, const cJSON *args, const struct broker_grant *g);
+	int (*granted)(struct mcp *m, const cJSON *args,
+	    const struct broker_grant *g, cJSON **out);
 };
 
 /*
@@ -114,16 +125,18 @@ struct mcp_lease_tool {
  * to the broker (which decides how it is approved) and returns the
  * result now, or NULL with *pending set when it answers later (after an
  * elicitation, `janee approve`, or in the stateless era the repeated call
- * that mcp_lease_resume takes).  mcp_lease_collect hands over a lease of
- * this session that was approved after its call was answered "pending".
+ * that mcp_lease_resume takes, which may itself wait for janee's page).
+ * mcp_lease_collect hands over a lease of this session that was approved
+ * after its call was answered "pending", or answers -32042 (the URL
+ * elicitation it still needs); *pending then says it was answered.
  */
 cJSON *
 mcp_lease_obtain(struct mcp *m, const struct mcp_lease_tool *t, cJSON *id,
     const cJSON *params, struct broker_req *req, int stateless, int *pending);
-cJSON *mcp_lease_resume(
-    struct mcp *m, const struct mcp_lease_tool *t, const cJSON *params);
+cJSON *mcp_lease_resume(struct mcp *m, const struct mcp_lease_tool *t,
+    cJSON *id, const cJSON *params, int *pending);
 cJSON *mcp_lease_collect(struct mcp *m, const struct mcp_lease_tool *t,
-    const cJSON *args, const char *lease_id);
+    cJSON *id, const cJSON *args, const char *lease_id, int *pending);
 
 /*
  * mcp-api.c: the call_api tool (answers like the lease tools), and the

@@ -6,6 +6,7 @@
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 
+#include "json.h"
 #include "oauth.h"
 #include "util.h"
 
@@ -121,14 +122,6 @@ is_json(const struct janee_http_resp *r)
 	    strncmp(r->content_type, "application/json", 16) == 0;
 }
 
-static const char *
-jstr(const cJSON *o, const char *k)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 /* Numbers, or numeric strings as some servers send. */
 static int64_t
 jint(const cJSON *o, const char *k, int64_t dflt)
@@ -147,7 +140,7 @@ jint(const cJSON *o, const char *k, int64_t dflt)
 static int
 dup_str(const cJSON *o, const char *k, char **out)
 {
-	const char *s = jstr(o, k);
+	const char *s = json_str(o, k);
 
 	*out = NULL;
 	if (s != NULL && (*out = janee_strdup(s)) == NULL)
@@ -158,7 +151,7 @@ dup_str(const cJSON *o, const char *k, char **out)
 static int
 dup_secret(const cJSON *o, const char *k, struct janee_secret **out)
 {
-	const char *s = jstr(o, k);
+	const char *s = json_str(o, k);
 
 	*out = NULL;
 	if (s == NULL || *s == '\0')
@@ -189,14 +182,10 @@ parse_answer(const struct oauth_client *c, const char *what, const char *url,
 	    (j = cJSON_ParseWithLength(r->body, r->len)) == NULL) {
 		if (r->status >= 300 && r->status < 400)
 			return janee_err_set(JANEE_ERR_PROVIDER,
-			    "provider '%s': "
-			    "%s (%s) answered with a redirect (HTTP %ld); "
-			    "janee "
-			    "does not follow redirects: check the URL",
+			    "provider '%s': %s (%s) answered with a redirect (HTTP %ld); janee does not follow redirects: check the URL",
 			    c->name, what, url, r->status);
 		return janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': %s "
-		    "(%s) answered HTTP %ld with %s, not a JSON document",
+		    "provider '%s': %s (%s) answered HTTP %ld with %s, not a JSON document",
 		    c->name, what, url, r->status,
 		    is_json(r)		  ? "malformed JSON"
 			: r->content_type ? r->content_type
@@ -205,31 +194,53 @@ parse_answer(const struct oauth_client *c, const char *what, const char *url,
 	if (!cJSON_IsObject(j)) {
 		cJSON_Delete(j);
 		return janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': %s (%s) "
-		    "answered HTTP %ld with JSON that is not an object",
+		    "provider '%s': %s (%s) answered HTTP %ld with JSON that is not an object",
 		    c->name, what, url, r->status);
 	}
-	if (jstr(j, "error") != NULL) {
-		janee_clean_text(jstr(j, "error"), code, sizeof(code));
+	if (json_str(j, "error") != NULL) {
+		janee_clean_text(json_str(j, "error"), code, sizeof(code));
 		janee_clean_text(
-		    jstr(j, "error_description"), desc, sizeof(desc));
+		    json_str(j, "error_description"), desc, sizeof(desc));
 		if (err != NULL)
 			snprintf(err->code, sizeof(err->code), "%s", code);
 		cJSON_Delete(j);
 		return janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': %s "
-		    "refused: %s%s%s (HTTP %ld)",
-		    c->name, what, code, *desc ? ": " : "", desc, r->status);
+		    "provider '%s': %s refused: %s%s%s (HTTP %ld)", c->name,
+		    what, code, *desc ? ": " : "", desc, r->status);
 	}
 	if (r->status < 200 || r->status > 299) {
 		cJSON_Delete(j);
 		return janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': %s (%s) "
-		    "answered HTTP %ld",
-		    c->name, what, url, r->status);
+		    "provider '%s': %s (%s) answered HTTP %ld", c->name, what,
+		    url, r->status);
 	}
 	*out = j;
 	return 0;
+}
+
+int
+oauth_basic_auth(const char *client_id, const struct janee_secret *secret,
+    struct janee_http_req *req, char **user, struct janee_secret **pass)
+{
+	char *u, *p;
+	int rc = 0;
+
+	*user = NULL;
+	*pass = NULL;
+	/* Both parts are form-urlencoded before Basic encoding. */
+	u = curl_easy_escape(NULL, client_id, 0);
+	p = curl_easy_escape(NULL, secret ? (const char *)secret->data : "", 0);
+	if (u == NULL || p == NULL || (*user = janee_strdup(u)) == NULL ||
+	    (*pass = janee_secret_new(p, strlen(p))) == NULL)
+		rc = janee_err_set(JANEE_ERR_NOMEM, "out of memory");
+	curl_free(u);
+	if (p != NULL) {
+		janee_wipe(p, strlen(p));
+		curl_free(p);
+	}
+	req->basic_user = *user;
+	req->basic_pass = *pass;
+	return rc;
 }
 
 /* Add the client's credentials per its method (RFC 6749 section 2.3.1). */
@@ -237,7 +248,6 @@ static int
 client_auth(const struct oauth_client *c, struct oauth_form *f,
     struct janee_http_req *req, char **user, struct janee_secret **pass)
 {
-	char *u, *p;
 	int rc;
 
 	*user = NULL;
@@ -252,26 +262,8 @@ client_auth(const struct oauth_client *c, struct oauth_form *f,
 		    c->client_secret ? (const char *)c->client_secret->data
 				     : "");
 	case OAUTH_AUTH_BASIC:
-		/* Both parts are form-urlencoded before Basic encoding. */
-		u = curl_easy_escape(NULL, c->client_id, 0);
-		p = curl_easy_escape(NULL,
-		    c->client_secret ? (const char *)c->client_secret->data
-				     : "",
-		    0);
-		if (u == NULL || p == NULL ||
-		    (*user = janee_strdup(u)) == NULL ||
-		    (*pass = janee_secret_new(p, strlen(p))) == NULL)
-			rc = janee_err_set(JANEE_ERR_NOMEM, "out of memory");
-		else
-			rc = 0;
-		curl_free(u);
-		if (p != NULL) {
-			janee_wipe(p, strlen(p));
-			curl_free(p);
-		}
-		req->basic_user = *user;
-		req->basic_pass = *pass;
-		return rc;
+		return oauth_basic_auth(
+		    c->client_id, c->client_secret, req, user, pass);
 	}
 	return janee_err_set(JANEE_ERR_INTERNAL, "bad auth method");
 }
@@ -336,9 +328,8 @@ parse_token(const struct oauth_client *c, const char *what, cJSON *j,
 	out->refresh_expires_in = jint(j, "refresh_token_expires_in", -1);
 	if (out->access_token == NULL) {
 		rc = janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': the %s "
-		    "answer has no access_token",
-		    c->name, what);
+		    "provider '%s': the %s answer has no access_token", c->name,
+		    what);
 		goto fail;
 	}
 	return 0;
@@ -516,7 +507,7 @@ static int
 take_url(
     const struct oauth_client *c, const cJSON *j, const char *k, char **out)
 {
-	const char *s = jstr(j, k);
+	const char *s = json_str(j, k);
 	char what[96];
 
 	*out = NULL;
@@ -561,17 +552,13 @@ oauth_discover(const struct oauth_client *c, const char *issuer,
 	}
 	if (rc != 0) {
 		rc = janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': no "
-		    "discovery document at '%s' (%s); set the endpoints in "
-		    "config.json instead",
+		    "provider '%s': no discovery document at '%s' (%s); set the endpoints in config.json instead",
 		    c->name, issuer, first);
 		goto out;
 	}
-	if ((got = jstr(j, "issuer")) == NULL || strcmp(got, issuer) != 0) {
+	if ((got = json_str(j, "issuer")) == NULL || strcmp(got, issuer) != 0) {
 		rc = janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': the "
-		    "discovery document at %s names issuer '%s', not the "
-		    "configured '%s'; refusing it (RFC 8414 section 3.3)",
+		    "provider '%s': the discovery document at %s names issuer '%s', not the configured '%s'; refusing it (RFC 8414 section 3.3)",
 		    c->name, url, got ? got : "(none)", issuer);
 		goto out;
 	}
@@ -593,8 +580,7 @@ oauth_discover(const struct oauth_client *c, const char *issuer,
 	}
 	if (ep->token == NULL)
 		rc = janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': the "
-		    "discovery document at %s has no token_endpoint",
+		    "provider '%s': the discovery document at %s has no token_endpoint",
 		    c->name, url);
 out:
 	if (rc != 0)
@@ -625,9 +611,7 @@ take_device(
 	if (out->device_code == NULL || out->user_code == NULL ||
 	    out->verification_uri == NULL || out->expires_in <= 0)
 		return janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': the "
-		    "device authorization answer lacks device_code, user_code, "
-		    "verification_uri or expires_in (RFC 8628 section 3.2)",
+		    "provider '%s': the device authorization answer lacks device_code, user_code, verification_uri or expires_in (RFC 8628 section 3.2)",
 		    c->name);
 	return 0;
 }
@@ -706,9 +690,7 @@ oauth_device_poll(const struct oauth_client *c, const char *url,
 			return rc;
 		if (janee_now_ms() > deadline)
 			return janee_err_set(JANEE_ERR_DENIED,
-			    "provider '%s': "
-			    "the code expired before it was approved; run the "
-			    "login again",
+			    "provider '%s': the code expired before it was approved; run the login again",
 			    c->name);
 		oauth_form_init(&f);
 		j = NULL;
@@ -747,18 +729,13 @@ oauth_device_poll(const struct oauth_client *c, const char *url,
 		janee_err_clear();
 		if (strcmp(err.code, "access_denied") == 0)
 			return janee_err_set(JANEE_ERR_DENIED,
-			    "provider '%s': "
-			    "the login was denied",
-			    c->name);
+			    "provider '%s': the login was denied", c->name);
 		if (strcmp(err.code, "expired_token") == 0)
 			return janee_err_set(JANEE_ERR_DENIED,
-			    "provider '%s': "
-			    "the code expired before it was approved; run the "
-			    "login again",
+			    "provider '%s': the code expired before it was approved; run the login again",
 			    c->name);
 		return janee_err_set(JANEE_ERR_PROVIDER,
-		    "provider '%s': the "
-		    "token endpoint refused the device code: %s",
+		    "provider '%s': the token endpoint refused the device code: %s",
 		    c->name, *err.code ? err.code : "unknown error");
 	}
 }

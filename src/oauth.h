@@ -76,6 +76,15 @@ int oauth_form_add(
 void oauth_form_free(struct oauth_form *f);
 
 /*
+ * client_secret_basic (RFC 6749 section 2.3.1): client_id and secret, each
+ * form-urlencoded first, as req's HTTP Basic user and password.  *user
+ * and *pass (the caller frees them) hold what req points to.
+ */
+int oauth_basic_auth(const char *client_id, const struct janee_secret *secret,
+    struct janee_http_req *req, char **user,
+    struct janee_secret **pass) JANEE_WUR;
+
+/*
  * POST form to a token endpoint with the client's authentication and
  * parse the answer.  An OAuth error (also one sent with HTTP 200, as
  * GitHub does) is JANEE_ERR_PROVIDER with err->code set.

@@ -1,4 +1,4 @@
-/* Policy checks: scopes and repositories within bounds, TTL too. */
+/* Policy checks: scopes and resources within bounds, TTL too. */
 #include "common.h"
 
 #include "buf.h"
@@ -7,16 +7,24 @@
 #include "util.h"
 
 /*
- * Repositories asked for must be on the allow-list; with an allow-list and
- * none asked for, the allow-list itself is asked for (never "all").
+ * Resources asked for must be on the allow-list; with an allow-list and
+ * none asked for, the allow-list itself is asked for (never "all").  A
+ * provider that narrows to no resources takes none.
  */
 static int
-check_repos(const struct prov *pv, struct janee_strlist *repos)
+check_resources(const struct prov *pv, struct janee_strlist *repos)
 {
-	const struct janee_strlist *allow = &pv->pol.repos;
+	const struct janee_strlist *allow = &pv->pol.resources;
 	size_t i;
 	int rc;
 
+	if (pv->impl->resources == NULL) {
+		if (repos->n == 0)
+			return 0;
+		return janee_err_set(JANEE_ERR_POLICY,
+		    "provider '%s' narrows tokens to scopes alone; it takes no resources ('%s')",
+		    pv->name, repos->v[0]);
+	}
 	if (repos->n == 0) {
 		for (i = 0; i < allow->n; i++)
 			if ((rc = janee_strlist_add(repos, allow->v[i])) != 0)
@@ -29,8 +37,9 @@ check_repos(const struct prov *pv, struct janee_strlist *repos)
 	for (i = 0; i < repos->n; i++)
 		if (!janee_strlist_has(allow, repos->v[i]))
 			return janee_err_set(JANEE_ERR_POLICY,
-			    "repository '%s' is not on the allow-list of "
-			    "provider '%s'",
+			    "%s '%s' is not on the allow-list of provider '%s'",
+			    pv->impl->resource ? pv->impl->resource
+					       : "resource",
 			    repos->v[i], pv->name);
 	return 0;
 }
@@ -48,9 +57,7 @@ policy_check(const struct prov *pv, struct janee_strlist *scopes,
 	if (scopes->n == 0) {
 		if (p->defaults.n == 0)
 			return janee_err_set(JANEE_ERR_POLICY,
-			    "no scope "
-			    "requested and provider '%s' has no default_scopes;"
-			    " name the scopes you need",
+			    "no scope requested and provider '%s' has no default_scopes; name the scopes you need",
 			    pv->name);
 		for (i = 0; i < p->defaults.n; i++)
 			if ((rc = janee_strlist_add(
@@ -67,23 +74,21 @@ policy_check(const struct prov *pv, struct janee_strlist *scopes,
 		    (const char *const *)p->ceiling.v, p->ceiling.n,
 		    "allowed scopes", &allowed);
 		rc = janee_err_set(JANEE_ERR_POLICY,
-		    "scope '%s' is not within the policy of provider '%s'; "
-		    "%s%s%s%s",
+		    "scope '%s' is not within the policy of provider '%s'; %s%s%s%s",
 		    scopes->v[i], pv->name, allowed.p ? allowed.p : "",
 		    open > 0 ? "; see them all with: janee provider show " : "",
 		    open > 0 ? pv->name : "", open > 0 ? " --scopes)" : "");
 		buf_free(&allowed);
 		return rc;
 	}
-	if ((rc = check_repos(pv, repos)) != 0)
+	if ((rc = check_resources(pv, repos)) != 0)
 		return rc;
 	if (*ttl_s == 0)
 		*ttl_s = p->default_ttl_s;
 	if (*ttl_s < 1 || *ttl_s > p->max_ttl_s) {
 		janee_duration_fmt(p->max_ttl_s, max, sizeof(max));
 		return janee_err_set(JANEE_ERR_POLICY,
-		    "ttl %llds is outside "
-		    "1s..%s, the limit of provider '%s'",
+		    "ttl %llds is outside 1s..%s, the limit of provider '%s'",
 		    (long long)*ttl_s, max, pv->name);
 	}
 	return 0;

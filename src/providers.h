@@ -12,8 +12,10 @@
 extern const struct janee_provider oauth2_provider;
 extern const struct janee_provider github_provider;
 extern const struct janee_provider slack_provider;
+extern const struct janee_provider postgresql_provider;
 
 #define JANEE_BUILTIN_PROVIDERS \
-	&oauth2_provider, &github_provider, &slack_provider,
+	&oauth2_provider, &github_provider, &slack_provider, \
+	    &postgresql_provider,
 
 #endif

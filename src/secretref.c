@@ -7,13 +7,11 @@
 
 #include <cjson/cJSON.h>
 
-#include "broker.h"
 #include "buf.h"
 #include "home.h"
 #include "janee/http.h"
 #include "keyring.h"
 #include "secretref.h"
-#include "secrets.h"
 #include "util.h"
 
 #define FILE_MAX (1024 * 1024)
@@ -199,9 +197,7 @@ vault_token(struct janee_secret **tok)
 		if (access(path, F_OK) != 0) {
 			free(path);
 			return janee_err_set(JANEE_ERR_LOCKED,
-			    "no Vault token: set VAULT_TOKEN or "
-			    "VAULT_TOKEN_FILE, or log in with 'vault login' "
-			    "(~/.vault-token)");
+			    "no Vault token: set VAULT_TOKEN or VAULT_TOKEN_FILE, or log in with 'vault login' (~/.vault-token)");
 		}
 	}
 	if (path == NULL)
@@ -263,8 +259,7 @@ vault_field(cJSON *data, const char *field, struct janee_secret **out)
 		}
 		if (field == NULL)
 			return janee_err_set(JANEE_ERR_NOT_FOUND,
-			    "the secret has %d fields; name one with #FIELD "
-			    "(%s)",
+			    "the secret has %d fields; name one with #FIELD (%s)",
 			    count, names);
 		return janee_err_set(JANEE_ERR_NOT_FOUND,
 		    "the secret has no field '%s' (its fields: %s)", field,
@@ -302,8 +297,7 @@ vault_spec(const char *spec, size_t *plen, const char **slash, char **field)
 	if (*slash == NULL || !vault_path_ok(spec, *plen) ||
 	    (hash != NULL && hash[1] == '\0'))
 		return janee_err_set(JANEE_ERR_CONFIG,
-		    "a Vault reference is vault://MOUNT/PATH#FIELD (letters, "
-		    "digits and ._~- in the path)");
+		    "a Vault reference is vault://MOUNT/PATH#FIELD (letters, digits and ._~- in the path)");
 	if (hash != NULL && (*field = janee_strdup(hash + 1)) == NULL)
 		return JANEE_ERR_NOMEM;
 	return 0;
@@ -326,19 +320,15 @@ vault_answer(const char *spec, size_t plen, const char *slash,
 		    cJSON_GetObjectItemCaseSensitive(j, "data"), "metadata");
 		if (resp->status == 404 && cJSON_IsObject(meta))
 			rc = janee_err_set(JANEE_ERR_NOT_FOUND,
-			    "the latest version of the secret at %.*s was "
-			    "deleted or destroyed (Vault answered 404)",
+			    "the latest version of the secret at %.*s was deleted or destroyed (Vault answered 404)",
 			    (int)plen, spec);
 		else if (resp->status == 404)
 			rc = janee_err_set(JANEE_ERR_NOT_FOUND,
-			    "no secret at %.*s (Vault answered 404%s%s); is "
-			    "the mount a KV version 2 engine?",
+			    "no secret at %.*s (Vault answered 404%s%s); is the mount a KV version 2 engine?",
 			    (int)plen, spec, *errs ? ": " : "", errs);
 		else if (resp->status == 403)
 			rc = janee_err_set(JANEE_ERR_DENIED,
-			    "Vault refused the token (403%s%s); check its "
-			    "policy allows read on %.*s/data/%.*s, and "
-			    "VAULT_NAMESPACE",
+			    "Vault refused the token (403%s%s); check its policy allows read on %.*s/data/%.*s, and VAULT_NAMESPACE",
 			    *errs ? ": " : "", errs, (int)(slash - spec), spec,
 			    (int)(plen - (size_t)(slash - spec) - 1),
 			    slash + 1);
@@ -353,8 +343,7 @@ vault_answer(const char *spec, size_t plen, const char *slash,
 	    cJSON_GetObjectItemCaseSensitive(j, "data"), "data");
 	if (!cJSON_IsObject(data)) {
 		rc = janee_err_set(JANEE_ERR_PROVIDER,
-		    "Vault's answer has no data.data object; is the mount a "
-		    "KV version 2 engine?");
+		    "Vault's answer has no data.data object; is the mount a KV version 2 engine?");
 		goto out;
 	}
 	rc = vault_field(data, field, out);
@@ -401,8 +390,7 @@ from_vault(const char *spec, struct janee_secret **out)
 		goto out;
 	if (addr == NULL || *addr == '\0') {
 		rc = janee_err_set(JANEE_ERR_CONFIG,
-		    "VAULT_ADDR is not set (the Vault server, such as "
-		    "https://vault.example.com:8200)");
+		    "VAULT_ADDR is not set (the Vault server, such as https://vault.example.com:8200)");
 		goto out;
 	}
 	alen = strlen(addr);
@@ -456,32 +444,17 @@ out:
 /* --- resolution ---------------------------------------------------- */
 
 int
-secretref_broker_sealed(
-    void *broker, const char *name, struct janee_secret **out)
-{
-	struct broker *b = broker;
-	int rc;
-
-	if ((rc = broker_unlock(b)) != 0)
-		return rc;
-	return secret_get(b->lg, b->store, name, out);
-}
-
-int
 secretref_resolve(const char *ref, secretref_sealed_fn sealed, void *arg,
     struct janee_secret **out)
 {
 	enum secretref_kind k = secretref_kind(ref);
 	const char *rest;
-	char *msg;
 	int rc;
 
 	*out = NULL;
 	if (k == SECRETREF_NONE)
 		return janee_err_set(JANEE_ERR_CONFIG,
-		    "not a secret reference; use secret:NAME, env:VAR, "
-		    "file:PATH, keyring:SERVICE/ACCOUNT or "
-		    "vault://MOUNT/PATH#FIELD");
+		    "not a secret reference; use secret:NAME, env:VAR, file:PATH, keyring:SERVICE/ACCOUNT or vault://MOUNT/PATH#FIELD");
 	rest = ref + strlen(schemes[k - 1].prefix);
 	switch (k) {
 	case SECRETREF_SECRET:
@@ -508,12 +481,8 @@ secretref_resolve(const char *ref, secretref_sealed_fn sealed, void *arg,
 	janee_secret_free(*out);
 	*out = NULL;
 	/* Name the reference in front of the cause. */
-	msg = janee_strdup(janee_err_msg(rc));
-	janee_err_clear();
-	janee_err_set(rc, "cannot resolve '%.*s': %s", REF_SHOW, ref,
-	    msg ? msg : janee_strerror(rc));
-	free(msg);
-	return rc;
+	return janee_err_wrap(
+	    rc, "cannot resolve '%.*s': %s", REF_SHOW, ref, janee_err_msg(rc));
 }
 
 int
@@ -638,24 +607,29 @@ secretref_env_names(const char *s, struct janee_strlist *out)
 
 /* --- recognising plaintext secrets ---------------------------------- */
 
+/*
+ * Known token forms, said by their prefix: the service a prefix belongs
+ * to is no business of the core (no file outside providers/ names a
+ * provider; t0002-layering).
+ */
 static const struct {
 	const char *prefix;
 	size_t min_rest; /* characters after the prefix */
 	const char *what;
 } prefixes[] = {
-	{ "github_pat_", 20, "a GitHub token" },
-	{ "ghp_", 20, "a GitHub token" },
-	{ "gho_", 20, "a GitHub token" },
-	{ "ghu_", 20, "a GitHub token" },
-	{ "ghs_", 20, "a GitHub token" },
-	{ "ghr_", 20, "a GitHub token" },
-	{ "xoxb-", 10, "a Slack token" },
-	{ "xoxp-", 10, "a Slack token" },
-	{ "xoxa-", 10, "a Slack token" },
-	{ "xoxe.", 10, "a Slack token" },
+	{ "github_pat_", 20, "a token of a known form (github_pat_...)" },
+	{ "ghp_", 20, "a token of a known form (ghp_...)" },
+	{ "gho_", 20, "a token of a known form (gho_...)" },
+	{ "ghu_", 20, "a token of a known form (ghu_...)" },
+	{ "ghs_", 20, "a token of a known form (ghs_...)" },
+	{ "ghr_", 20, "a token of a known form (ghr_...)" },
+	{ "xoxb-", 10, "a token of a known form (xoxb-...)" },
+	{ "xoxp-", 10, "a token of a known form (xoxp-...)" },
+	{ "xoxa-", 10, "a token of a known form (xoxa-...)" },
+	{ "xoxe.", 10, "a token of a known form (xoxe....)" },
 	{ "sk-", 20, "an API key (sk-)" },
 	{ "AKIA", 16, "an AWS access key" },
-	{ "glpat-", 20, "a GitLab token" },
+	{ "glpat-", 20, "a token of a known form (glpat-...)" },
 };
 
 /* Characters of tokens: letters, digits, and - _ . */
@@ -822,9 +796,7 @@ secretref_require(const char *where, const char *key, const char *value)
 	if (secretref_kind(value) != SECRETREF_NONE)
 		return 0;
 	return janee_err_set(JANEE_ERR_CONFIG,
-	    "%s: key '%s' must be a reference to the secret (secret:NAME, "
-	    "env:VAR, file:PATH, keyring:SERVICE/ACCOUNT or vault://...), "
-	    "not the secret itself: store it with 'janee secret set NAME' "
+	    "%s: key '%s' must be a reference to the secret (secret:NAME, env:VAR, file:PATH, keyring:SERVICE/ACCOUNT or vault://...), not the secret itself: store it with 'janee secret set NAME' "
 	    "and write secret:NAME",
 	    where, key);
 }

@@ -42,10 +42,6 @@ enum secretref_kind secretref_kind(const char *s);
 typedef int (*secretref_sealed_fn)(
     void *arg, const char *name, struct janee_secret **out);
 
-/* secret:NAME from a struct broker's store (arg), unlocked on need. */
-int secretref_broker_sealed(
-    void *broker, const char *name, struct janee_secret **out) JANEE_WUR;
-
 /*
  * Resolve ref to its value; the caller frees *out (janee_secret_free).
  * A string that is not a reference is JANEE_ERR_CONFIG.
@@ -78,7 +74,8 @@ int secretref_env_names(const char *s, struct janee_strlist *out) JANEE_WUR;
  * a known token prefix (ghp_, github_pat_, gho_, xoxb-, xoxp-, sk-,
  * AKIA, ...), a URL with a password, or a high-entropy value under a
  * name such as *TOKEN, *SECRET, *KEY, *PASSWORD.  NULL when not, else
- * a short description ("a GitHub token") that holds no part of value.
+ * a short description ("a token of a known form (ghp_...)") that holds
+ * no part of value but a public prefix.
  */
 const char *secretref_looks_secret(const char *name, const char *value);
 

@@ -24,6 +24,20 @@ int secret_get(struct ledger *lg, struct store *s, const char *name,
 /* Audited as secret_rm. */
 int secret_rm(struct ledger *lg, const char *name, const char *actor) JANEE_WUR;
 
+/*
+ * One write of a sealed row and its audit event, in one transaction (the
+ * secrets and the provider logins both keep such rows): sql's ?1 is name,
+ * ?2 val sealed as purpose/name (when val is not NULL), ?3 the time now
+ * and ?4 extra, each where sql has it.  ev (may be NULL) is appended when
+ * a row changed; *changed (may be NULL) says how many did.  what names
+ * the write in a ledger failure.
+ */
+struct audit_event;
+int sealed_row_write(struct ledger *lg, struct store *s, const char *sql,
+    const char *purpose, const char *name, const void *val, size_t len,
+    const char *extra, const struct audit_event *ev, const char *what,
+    int *changed) JANEE_WUR;
+
 struct secret_info {
 	const char *name;
 	int64_t created_ms, updated_ms;

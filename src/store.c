@@ -156,8 +156,7 @@ store_open(struct store *s, const char *purpose, const char *name,
 	free(aad);
 	if (rc == JANEE_ERR_TAMPERED)
 		return janee_err_set(rc,
-		    "sealed %s '%s' failed authentication: "
-		    "it was altered or moved; restore the ledger from a backup",
+		    "sealed %s '%s' failed authentication: it was altered or moved; restore the ledger from a backup",
 		    purpose, name);
 	if (rc != 0)
 		return rc;
@@ -185,14 +184,14 @@ store_fingerprint(
 	return 0;
 }
 
-/* HKDF-SHA256(dek, info) -> the fingerprint key; stable across rekeys. */
+/* HKDF-SHA256(dek, info): keys for other purposes, stable across rekeys. */
 static int
-derive_fpkey(struct store *s)
+hkdf_dek(const unsigned char dek[STORE_KEY_LEN], const char *info,
+    unsigned char out[STORE_KEY_LEN])
 {
 	EVP_KDF *kdf;
 	EVP_KDF_CTX *kc = NULL;
 	OSSL_PARAM params[4];
-	static const char info[] = "janee/v1/token-fingerprint";
 	int ok;
 
 	if ((kdf = EVP_KDF_fetch(NULL, "HKDF", NULL)) == NULL)
@@ -202,14 +201,33 @@ derive_fpkey(struct store *s)
 	params[0] = OSSL_PARAM_construct_utf8_string(
 	    OSSL_KDF_PARAM_DIGEST, (char *)(uintptr_t) "SHA256", 0);
 	params[1] = OSSL_PARAM_construct_octet_string(
-	    OSSL_KDF_PARAM_KEY, s->dek, sizeof(s->dek));
+	    OSSL_KDF_PARAM_KEY, (void *)(uintptr_t)dek, STORE_KEY_LEN);
 	params[2] = OSSL_PARAM_construct_octet_string(
-	    OSSL_KDF_PARAM_INFO, (void *)(uintptr_t)info, sizeof(info) - 1);
+	    OSSL_KDF_PARAM_INFO, (void *)(uintptr_t)info, strlen(info));
 	params[3] = OSSL_PARAM_construct_end();
-	ok = kc != NULL &&
-	    EVP_KDF_derive(kc, s->fpkey, sizeof(s->fpkey), params) == 1;
+	ok = kc != NULL && EVP_KDF_derive(kc, out, STORE_KEY_LEN, params) == 1;
 	EVP_KDF_CTX_free(kc);
 	return ok ? 0 : ossl_fail("HKDF");
+}
+
+static int
+derive_fpkey(struct store *s)
+{
+	return hkdf_dek(s->dek, "janee/v1/token-fingerprint", s->fpkey);
+}
+
+int
+store_derive_key(
+    struct store *s, const char *label, unsigned char out[STORE_KEY_LEN])
+{
+	char *info;
+	int rc;
+
+	if ((info = janee_asprintf("janee/v1/%s", label)) == NULL)
+		return JANEE_ERR_NOMEM;
+	rc = hkdf_dek(s->dek, info, out);
+	free(info);
+	return rc;
 }
 
 /* --- key-encryption keys ------------------------------------------- */
@@ -245,16 +263,13 @@ keyfile_read(const char *path, unsigned char kek[STORE_KEY_LEN])
 		return rc;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
 		return janee_err_set(JANEE_ERR_IO,
-		    "cannot open key file '%s': "
-		    "%s",
-		    path, strerror(errno));
+		    "cannot open key file '%s': %s", path, strerror(errno));
 	n = read(fd, tmp, sizeof(tmp));
 	close(fd);
 	if (n != STORE_KEY_LEN) {
 		janee_wipe(tmp, sizeof(tmp));
 		return janee_err_set(JANEE_ERR_BAD_KEY,
-		    "key file '%s' is not "
-		    "a janee key (%d bytes expected)",
+		    "key file '%s' is not a janee key (%d bytes expected)",
 		    path, STORE_KEY_LEN);
 	}
 	memcpy(kek, tmp, STORE_KEY_LEN);
@@ -348,8 +363,7 @@ wrap_new(struct ledger *lg, const struct home *h, const char *backend,
 			goto out;
 	} else {
 		rc = janee_err_set(JANEE_ERR_USAGE,
-		    "unknown key backend '%s'; "
-		    "use passphrase, keyfile or keyring",
+		    "unknown key backend '%s'; use passphrase, keyfile or keyring",
 		    backend);
 		goto out;
 	}
@@ -382,13 +396,15 @@ int
 store_create(struct ledger *lg, const struct home *h, const char *backend,
     struct keysrc *ks)
 {
-	unsigned char dek[STORE_KEY_LEN];
+	struct store s;
 	int rc;
 
-	if ((rc = janee_random(dek, sizeof(dek))) != 0)
+	if ((rc = janee_random(s.dek, sizeof(s.dek))) != 0)
 		return rc;
-	rc = wrap_new(lg, h, backend, ks, dek, 1);
-	janee_wipe(dek, sizeof(dek));
+	/* The new chain's first event is keyed from the start. */
+	if ((rc = wrap_new(lg, h, backend, ks, s.dek, 1)) == 0)
+		rc = audit_key_use(lg, &s);
+	janee_wipe(&s, sizeof(s));
 	return rc;
 }
 
@@ -401,8 +417,7 @@ meta_str(struct ledger *lg, const char *key, char **out)
 	rc = ledger_meta_get(lg, key, (void **)out, &len);
 	if (rc == JANEE_ERR_NOT_FOUND)
 		return janee_err_set(JANEE_ERR_NOT_INIT,
-		    "ledger '%s' has no "
-		    "secret store (%s missing); run: janee init",
+		    "ledger '%s' has no secret store (%s missing); run: janee init",
 		    lg->path, key);
 	return rc;
 }
@@ -421,11 +436,11 @@ store_describe(struct ledger *lg, char **backend, char **params)
 			return rc;
 		*params = kdf;
 	} else if (strcmp(*backend, "keyring") == 0)
-		*params = janee_strdup("key in the Secret Service (libsecret), "
-				       "unlocked with the desktop session");
+		*params = janee_strdup(
+		    "key in the Secret Service (libsecret), unlocked with the desktop session");
 	else
-		*params = janee_strdup("key in master.key, readable by "
-				       "whoever can read the home");
+		*params = janee_strdup(
+		    "key in master.key, readable by whoever can read the home");
 	return *params ? 0 : JANEE_ERR_NOMEM;
 }
 
@@ -455,9 +470,7 @@ parse_kdf(const char *s, struct kdf_params *kp)
 	    n < 2 || (n & (n - 1)) != 0 || n > (1u << 24) || r < 1 || r > 64 ||
 	    p < 1 || p > 16)
 		return janee_err_set(JANEE_ERR_SCHEMA,
-		    "unknown key derivation "
-		    "'%s' in the ledger",
-		    s);
+		    "unknown key derivation '%s' in the ledger", s);
 	kp->n = n;
 	kp->r = r;
 	kp->p = p;
@@ -490,9 +503,7 @@ current_kek(struct ledger *lg, const struct home *h, struct keysrc *ks,
 	}
 	if (strcmp(backend, "passphrase") != 0)
 		return janee_err_set(JANEE_ERR_SCHEMA,
-		    "unknown key backend "
-		    "'%s' in the ledger",
-		    backend);
+		    "unknown key backend '%s' in the ledger", backend);
 	if ((rc = meta_str(lg, "store.kdf", &kdf)) != 0 ||
 	    (rc = parse_kdf(kdf, &kp)) != 0 ||
 	    (rc = ledger_meta_get(
@@ -545,9 +556,7 @@ store_unlock(struct ledger *lg, const struct home *h, struct keysrc *ks,
 		if (rc == JANEE_ERR_NOT_FOUND) {
 			janee_err_clear();
 			rc = janee_err_set(JANEE_ERR_BAD_KEY,
-			    "the Secret Service has no janee store key that "
-			    "opens '%s'; was the home moved, or the keyring "
-			    "reset?",
+			    "the Secret Service has no janee store key that opens '%s'; was the home moved, or the keyring reset?",
 			    h->dir);
 			goto out;
 		}
@@ -560,17 +569,14 @@ store_unlock(struct ledger *lg, const struct home *h, struct keysrc *ks,
 			 kek, DEK_AAD, blob, bloblen, &dek, &deklen)) == 0 &&
 		    rename(next, h->keyfile) != 0)
 			rc = janee_err_set(JANEE_ERR_IO,
-			    "cannot rename '%s': "
-			    "%s",
-			    next, strerror(errno));
+			    "cannot rename '%s': %s", next, strerror(errno));
 	}
 	if (rc == JANEE_ERR_TAMPERED) {
 		rc = janee_err_set(JANEE_ERR_BAD_KEY,
 		    strcmp(backend, "keyfile") == 0
 			? "key file '%s' does not open this ledger"
 			: strcmp(backend, "keyring") == 0
-			? "the store key in the Secret Service does not open "
-			  "'%s'"
+			? "the store key in the Secret Service does not open '%s'"
 			: "wrong passphrase for '%s'",
 		    strcmp(backend, "keyfile") == 0 ? h->keyfile : h->dir);
 		goto out;
@@ -586,7 +592,7 @@ store_unlock(struct ledger *lg, const struct home *h, struct keysrc *ks,
 		goto out;
 	}
 	memcpy(s->dek, dek, STORE_KEY_LEN);
-	if ((rc = derive_fpkey(s)) != 0)
+	if ((rc = derive_fpkey(s)) != 0 || (rc = audit_key_use(lg, s)) != 0)
 		goto out;
 	*out = s;
 	s = NULL;
@@ -640,8 +646,7 @@ store_rekey(struct store *s, struct ledger *lg, const struct home *h,
 		if ((rc = keyring_home(h, &abs)) == 0 &&
 		    (rc = keyring_kek_delete(abs, KEYRING_SLOT_CURRENT)) != 0)
 			rc = janee_err_set(rc,
-			    "the old store key is still in the Secret Service; "
-			    "remove it with: secret-tool clear home '%s'",
+			    "the old store key is still in the Secret Service; remove it with: secret-tool clear home '%s'",
 			    abs);
 	}
 	if (strcmp(backend, "keyring") == 0) {
@@ -652,21 +657,17 @@ store_rekey(struct store *s, struct ledger *lg, const struct home *h,
 		janee_wipe(kek, sizeof(kek));
 		if (rc != 0)
 			rc = janee_err_set(rc,
-			    "the new store key is in the Secret Service but "
-			    "not yet in place; janee finishes it on the next "
-			    "unlock");
+			    "the new store key is in the Secret Service but not yet in place; janee finishes it on the next unlock");
 	}
 	if (strcmp(backend, "keyfile") == 0) {
 		if (rename(next, h->keyfile) != 0)
 			rc = janee_err_set(JANEE_ERR_IO,
-			    "cannot rename '%s': "
-			    "%s; janee will finish it on the next unlock",
+			    "cannot rename '%s': %s; janee will finish it on the next unlock",
 			    next, strerror(errno));
 	} else if (strcmp(old, "keyfile") == 0 && unlink(h->keyfile) != 0 &&
 	    errno != ENOENT)
 		rc = janee_err_set(JANEE_ERR_IO,
-		    "cannot remove the old key "
-		    "file '%s': %s; remove it by hand",
+		    "cannot remove the old key file '%s': %s; remove it by hand",
 		    h->keyfile, strerror(errno));
 out:
 	free(old);

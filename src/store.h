@@ -66,6 +66,14 @@ int store_fingerprint(
     struct store *s, const void *p, size_t n, char out[STORE_FP_HEX]) JANEE_WUR;
 
 /*
+ * A key for `label` ("audit-checkpoint"), derived from the data key with
+ * HKDF-SHA256 (info "janee/v1/LABEL"), as the fingerprint key is: the
+ * same for as long as the store exists, whatever rekeys it.  Wipe it.
+ */
+int store_derive_key(struct store *s, const char *label,
+    unsigned char out[STORE_KEY_LEN]) JANEE_WUR;
+
+/*
  * Re-wrap the data key under a new key-encryption key (new passphrase,
  * new key file, or another backend).  Sealed values do not change.
  * ev is appended to the audit chain in the same transaction.

@@ -215,9 +215,7 @@ janee_url_check(const char *url, const char *what)
 	for (p = (const unsigned char *)url; *p != '\0'; p++)
 		if (*p <= 0x20 || *p >= 0x7f)
 			return janee_err_set(JANEE_ERR_INVALID,
-			    "%s holds a character that is not printable ASCII "
-			    "(byte %zu), which no address has; not shown or "
-			    "opened",
+			    "%s holds a character that is not printable ASCII (byte %zu), which no address has; not shown or opened",
 			    what, (size_t)(p - (const unsigned char *)url));
 	/* Named, never quoted: javascript:, file:, data: and the like. */
 	if (strncasecmp(url, "https://", 8) != 0 &&

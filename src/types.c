@@ -94,10 +94,52 @@ janee_strlist_free(struct janee_strlist *l)
 	memset(l, 0, sizeof(*l));
 }
 
+int
+janee_token_put(struct janee_token *t, const char *name,
+    struct janee_secret *value, unsigned flags)
+{
+	struct janee_token_part *p;
+
+	if (value == NULL)
+		return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
+	if (t->nparts >= JANEE_TOKEN_MAX_PARTS ||
+	    janee_token_get(t, name) != NULL) {
+		janee_secret_free(value);
+		return janee_err_set(JANEE_ERR_INTERNAL,
+		    "a token cannot take part '%s' (twice, or too many parts)",
+		    name);
+	}
+	p = &t->parts[t->nparts];
+	if ((p->name = janee_strdup(name)) == NULL) {
+		janee_secret_free(value);
+		return JANEE_ERR_NOMEM;
+	}
+	p->value = value;
+	p->flags = flags;
+	t->nparts++;
+	return 0;
+}
+
+const struct janee_secret *
+janee_token_get(const struct janee_token *t, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < t->nparts; i++)
+		if (strcmp(t->parts[i].name, name) == 0)
+			return t->parts[i].value;
+	return NULL;
+}
+
 void
 janee_token_clear(struct janee_token *t)
 {
-	janee_secret_free(t->token);
+	size_t i;
+
+	for (i = 0; i < t->nparts; i++) {
+		free(t->parts[i].name);
+		janee_secret_free(t->parts[i].value);
+	}
 	free(t->token_type);
 	janee_strlist_free(&t->granted);
 	memset(t, 0, sizeof(*t));

@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include "util.h"
@@ -158,8 +159,7 @@ janee_time_parse(const char *s, int64_t now_ms, int64_t *out_ms)
 	}
 	janee_err_clear();
 	return janee_err_set(JANEE_ERR_USAGE,
-	    "invalid time '%s'; use ISO 8601 such as 2026-11-28T10:00:00Z "
-	    "or a duration before now such as 24h",
+	    "invalid time '%s'; use ISO 8601 such as 2026-11-28T10:00:00Z or a duration before now such as 24h",
 	    s);
 }
 
@@ -215,8 +215,7 @@ janee_duration_parse(const char *s, int64_t *out_s)
 	return 0;
 bad:
 	return janee_err_set(JANEE_ERR_USAGE,
-	    "invalid duration '%s'; use a number with a unit, such as 90s, "
-	    "5m, 1h or 2d",
+	    "invalid duration '%s'; use a number with a unit, such as 90s, 5m, 1h or 2d",
 	    s ? s : "");
 }
 
@@ -321,6 +320,83 @@ janee_name_valid(const char *s)
 			(i > 0 && (s[i] == '-' || s[i] == '_'))))
 			return 0;
 	return 1;
+}
+
+int
+janee_env_name_valid(const char *s)
+{
+	size_t i;
+
+	if (!((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z') ||
+		s[0] == '_'))
+		return 0;
+	for (i = 1; s[i] != '\0'; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') ||
+			(s[i] >= 'a' && s[i] <= 'z') ||
+			(s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return 0;
+	return 1;
+}
+
+int
+janee_b64url(const void *p, size_t n, char *out, size_t outsz)
+{
+	char tmp[4 * 1024 + 1];
+	size_t i, j;
+	int len;
+
+	/* EVP_EncodeBlock pads with '=' and adds a NUL: encode aside. */
+	if (n > 3 * 1024)
+		return janee_err_set(JANEE_ERR_INTERNAL, "base64url overflow");
+	len = EVP_EncodeBlock((unsigned char *)tmp, p, (int)n);
+	for (i = j = 0; i < (size_t)len && tmp[i] != '='; i++) {
+		if (j + 1 >= outsz) {
+			janee_wipe(tmp, sizeof(tmp));
+			return janee_err_set(
+			    JANEE_ERR_INTERNAL, "base64url overflow");
+		}
+		out[j++] = tmp[i] == '+' ? '-' : tmp[i] == '/' ? '_' : tmp[i];
+	}
+	out[j] = '\0';
+	janee_wipe(tmp, sizeof(tmp));
+	return 0;
+}
+
+int
+janee_unb64url(const char *s, unsigned char *out, size_t cap, size_t *outlen)
+{
+	char tmp[4 * 1024 + 4], again[4 * 1024 + 1];
+	size_t n = strlen(s), i;
+	int len, rc = -1;
+
+	if (n + 4 >= sizeof(tmp) || (n + 3) / 4 * 3 > cap)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (s[i] == '+' || s[i] == '/' || s[i] == '=')
+			return -1;
+		tmp[i] = s[i] == '-' ? '+' : s[i] == '_' ? '/' : s[i];
+	}
+	while (i % 4 != 0)
+		tmp[i++] = '=';
+	tmp[i] = '\0';
+	if ((len = EVP_DecodeBlock(out, (unsigned char *)tmp, (int)i)) < 0)
+		goto out;
+	/* DecodeBlock counts padding as zero bytes: take them off. */
+	*outlen = (size_t)len - (n % 4 == 2 ? 2 : n % 4 == 3 ? 1 : 0);
+	/*
+	 * Only the one canonical spelling: a last character whose unused
+	 * bits are set decodes to the same bytes, and would make one value
+	 * many strings.
+	 */
+	if (janee_b64url(out, *outlen, again, sizeof(again)) != 0) {
+		janee_err_clear();
+		goto out;
+	}
+	rc = strcmp(again, s) == 0 ? 0 : -1;
+out:
+	janee_wipe(tmp, sizeof(tmp));
+	janee_wipe(again, sizeof(again));
+	return rc;
 }
 
 void

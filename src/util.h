@@ -85,10 +85,26 @@ int janee_random(void *p, size_t n) JANEE_WUR;
  * lowercase letters and digits, '-' and '_' after the first. */
 int janee_name_valid(const char *s);
 
+/* An environment variable's name: [A-Za-z_][A-Za-z0-9_]*. */
+int janee_env_name_valid(const char *s);
+
 /* A lease id: "lse_" and 26 base32 characters of 128 random bits. */
 #define JANEE_LEASE_ID_LEN 31
 int janee_lease_id_new(char out[JANEE_LEASE_ID_LEN]) JANEE_WUR;
 int janee_lease_id_valid(const char *s);
+
+/*
+ * base64url without padding (RFC 4648 section 5) of at most 3072 bytes
+ * into out (outsz bytes with the NUL: 43 + 1 for 32 bytes).  0, or
+ * JANEE_ERR_INTERNAL when it does not fit.
+ */
+int janee_b64url(const void *p, size_t n, char *out, size_t outsz) JANEE_WUR;
+/*
+ * The reverse, of the one canonical spelling only (no padding, no '+' or
+ * '/', no stray bits): 0 and *outlen bytes in out (cap bytes), or -1.
+ */
+int janee_unb64url(
+    const char *s, unsigned char *out, size_t cap, size_t *outlen) JANEE_WUR;
 
 /* Lowercase hex; out must hold 2 * n + 1 bytes. */
 void janee_hex(const unsigned char *p, size_t n, char *out);

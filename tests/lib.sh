@@ -17,6 +17,9 @@ export HOME="$TMP/home"
 export JANEE_HOME="$TMP/janee"
 mkdir -p "$HOME"
 unset JANEE_PASSPHRASE JANEE_NEW_PASSPHRASE JANEE_TEST_CLOCK_OFFSET
+# No desktop: janee serve would show desktop notifications on the
+# session bus (src/notify.c); a test that wants them brings its own bus.
+unset DBUS_SESSION_BUS_ADDRESS XDG_RUNTIME_DIR
 umask 022
 
 _failures=0
@@ -70,6 +73,22 @@ capture_keep() {
 	done
 }
 
+# chain_exit_trap CMD: run CMD first at exit, then whatever EXIT trap is
+# set now (tests/lib.sh's capture_keep and rm -rf "$TMP" at least); for
+# the helpers that start servers (tests/lib/fake.sh, tests/lib/pg.sh).
+_chain_grab_trap() {
+	case "${3:-}" in EXIT | 0) _chain_old_trap=${2:-} ;; esac
+	return 0
+}
+chain_exit_trap() {
+	_chain_old_trap=
+	trap >"$TMP/.traps"
+	eval "$(sed 's/^trap -- /_chain_grab_trap -- /' "$TMP/.traps")"
+	rm -f "$TMP/.traps"
+	[ -n "$_chain_old_trap" ] || _chain_old_trap='capture_keep; rm -rf "$TMP"'
+	trap "$1; $_chain_old_trap" EXIT
+}
+
 ok() { echo "ok - $1"; }
 not_ok() { echo "not ok - $1"; _failures=$((_failures + 1)); }
 skip() { echo "ok - $1 # SKIP $2"; }
@@ -79,6 +98,20 @@ check() {
 	name=$1
 	shift
 	if "$@"; then ok "$name"; else not_ok "$name"; fi
+}
+
+# no_token FILE NAME: no token of $TMP/tokens (those the test minted, one
+# a line) occurs in FILE; a hit is reported without showing the token
+no_token() {
+	if [ ! -s "$TMP/tokens" ]; then
+		not_ok "$2"
+		echo "  no tokens were minted to look for" >&2
+	elif grep -qF -f "$TMP/tokens" "$1"; then
+		not_ok "$2"
+		echo "  a token was found in $1 (not shown)" >&2
+	else
+		ok "$2"
+	fi
 }
 
 # run janee, keeping stdout, stderr and the status for the checks after

@@ -114,7 +114,7 @@ check "__complete: provider names for a PROVIDER argument" \
 check "__complete: the scopes of the provider named before" \
     [ "$(complete_words token gh --scope issues:)" = "issues:read issues:write" ]
 check "__complete: options of the command" \
-    [ "$(complete_words token gh --re)" = "--reason --repo" ]
+    [ "$(complete_words token gh --re)" = "--reason --repo --resource" ]
 check "__complete: lease ids" [ "$(complete_words lease show lse_)" = "$lease" ]
 check "__complete: secret names" [ "$(complete_words secret rm d)" = "deploy-key" ]
 check "__complete: --key-backend values" \

@@ -26,11 +26,16 @@ check "providers/README.md does not call the providers planned" \
 check "the README names the man page and completion" \
     sh -c "grep -q 'man janee' '$S/README.md' && grep -q 'janee completion' '$S/README.md'"
 
+# A type's own defaults are the provider table's to say (no core file
+# names a type: tests/t0002-layering.sh); help points there.
 jr provider add --help
-expect_in "$TMP/out" 'revoke or expire \(default: revoke; slack: expire\)' \
-    "provider add --help gives Slack's own lease-end default"
+expect_in "$TMP/out" "revoke or expire \\(default: revoke, or the type's own: see janee provider types\\)" \
+    "provider add --help says a type may have its own lease-end default, and where"
+jr provider types
+expect_in "$TMP/out" '^slack .*lease_end: expire by default' \
+    "provider types gives Slack's own lease-end default"
 jr help
-expect_in "$TMP/out" "login .*Slack's browser sign-in" \
+expect_in "$TMP/out" "login .*a device code or a browser sign-in" \
     "janee help does not call every login a device flow"
 jr status --help
 expect_in "$TMP/out" 'audit chain: janee audit verify' \

@@ -50,8 +50,18 @@ expect_in "$TMP/out" '^PROBLEM +references .*JANEE_T_UNSET' \
     "an env: reference to an unset variable is a problem"
 write_config
 
-# An audit row edited behind janee's back.
+# A lease edited behind janee's back (issue 12, finding 5).
 DB=$JANEE_HOME/janee.db
+jr token t --ttl 10m
+expect_rc 0 "a token, for a lease to edit"
+( umask 077; sqlite3 "$DB" "UPDATE leases SET state = 'expired',
+    sealed_token = NULL WHERE state = 'active'" )
+jr doctor
+expect_rc 1 "doctor finds a lease that differs from its last audit event"
+expect_in "$TMP/out" '^PROBLEM +audit +1 lease differs from its last audit event .*janee audit verify' \
+    "and says what to run"
+
+# An audit row edited behind janee's back.
 ( umask 077; sqlite3 "$DB" "DROP TRIGGER audit_no_update;
     UPDATE audit SET detail = 'forged' WHERE seq = 1" )
 jr doctor

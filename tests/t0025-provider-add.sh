@@ -170,6 +170,23 @@ expect_in "$TMP/err" "did you mean 'dev2'" "names the closest"
 jr provider edit dev2
 expect_rc 2 "provider edit with nothing to change is a usage error"
 
+# provider test: the entry, its secrets, the login, a real mint ended at once.
+jr provider test t
+expect_rc 0 "provider test on a working provider"
+for step in config references login mint; do
+	expect_in "$TMP/out" "^ok +$step " "provider test: $step passes"
+done
+expect_in "$TMP/out" '^ok +mint +lse_[a-z2-7]* \(read\), revoked at once' \
+    "the mint's token is revoked at once"
+jr lease list
+expect_in "$TMP/out" '^no active leases' "and leaves no lease behind"
+jr provider test t --no-mint
+expect_not_in "$TMP/out" 'mint' "--no-mint stops before minting"
+jr provider test dev2
+expect_rc 1 "provider test on a provider not logged in"
+expect_in "$TMP/out" '^PROBLEM +login +not logged in; run: janee login dev2' "says to log in"
+expect_not_in "$TMP/out" ' mint ' "and does not try to mint"
+
 # rm: ends the provider's leases at the provider first, then drops it.
 jr token t --scope read
 expect_rc 0 "a lease of t to be ended by rm"

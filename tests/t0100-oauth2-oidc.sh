@@ -210,7 +210,24 @@ jr token nols --scope contents:read --json
 expect_rc 0 "and mints a token of a ceiling scope the login asked for"
 check "oidc-provider's token_type Bearer is said as janee says it: bearer" \
     "$PYTHON3" -c 'import json, sys; assert json.load(open(sys.argv[1]))["token_type"] == "bearer"' "$TMP/out"
+# Issue 16, item 7: janee provider test finds the trap a real server sets:
+# oidc-provider ends the whole grant when one token of it is revoked.
+jr provider test nols --scope contents:read
+expect_rc 1 "provider test on a server that ends the login with a token"
+expect_in "$TMP/out" '^ok +mint +lse_[a-z2-7]* \(contents:read\), revoked at once' \
+    "it mints and revokes a real token"
+expect_in "$TMP/out" '^PROBLEM +grant +revoking one token ended the whole login .*--set lease_end=expire' \
+    "and finds that the revocation ended the whole login, with the fix"
 jr lease revoke --provider nols
+jr provider edit nols --set lease_end=expire
+login_bg nols
+oidc_approve "$USER_CODE" >/dev/null 2>&1
+login_wait
+check "log in again" [ $? -eq 0 ]
+jr provider test nols --scope contents:read
+expect_rc 0 "with lease_end expire, provider test passes"
+expect_in "$TMP/out" '^ok +mint +.*left to expire' "its token is left to expire"
+expect_not_in "$TMP/out" 'PROBLEM' "and it finds no problem"
 
 # Client credentials, both client authentication methods.
 for p in basic post; do

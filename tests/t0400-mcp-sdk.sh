@@ -60,6 +60,7 @@ cat >"$JANEE_HOME/config.json" <<JSON
  $(test_prov ask ask),
  $(test_prov oob out-of-band ', "approval_wait": "20s"'),
  $(test_prov never deny),
+ $(test_prov parts auto ', "parts": "login", "repositories": ["app"]'),
  "sens": {"type": "test", "state_dir": "$TMP/prov", "approval": "ask",
    "scopes": ["issues:read", "issues:write"], "max_ttl": "1h",
    "require_out_of_band": ["*:write"], "approval_wait": "2s"},

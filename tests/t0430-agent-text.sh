@@ -123,7 +123,7 @@ expect_rc 0 "audit export --format csv"
 cp "$TMP/out" "$TMP/audit.csv"
 check "invariant (finding 6): no cell a spreadsheet may cut from the CSV starts a formula" \
     "$PYTHON3" "$JANEE_SRCDIR/tests/csvcheck.py" "$TMP/audit.csv" --crlf \
-    --no-formula --columns 11
+    --no-formula --columns 12
 check "the client's name is one quoted field, its formula behind an apostrophe" \
     grep -qF "\"a;'=cmd|' /C calc'!A0" "$TMP/audit.csv"
 check "and reads back as one field with the exact name" "$PYTHON3" -c '

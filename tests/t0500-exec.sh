@@ -14,6 +14,9 @@ cat >"$JANEE_HOME/config.json" <<JSON
     "max_ttl": "1h", "approval": "auto"},
   "u": {"type": "test", "state_dir": "$TMP/prov",
     "scopes": ["read", "write"], "default_scopes": ["read"],
+    "max_ttl": "1h", "approval": "auto"},
+  "db": {"type": "test", "state_dir": "$TMP/prov", "parts": "login",
+    "scopes": ["read"], "default_scopes": ["read"],
     "max_ttl": "1h", "approval": "auto"}}}
 JSON
 chmod 600 "$JANEE_HOME/config.json"
@@ -249,6 +252,29 @@ for how in approve deny; do
 	fi
 done
 check "no live token remains after the approvals" [ "$(live_tokens)" -eq 0 ]
+
+# --- a token of several parts: each in the variable its provider names --
+cat >"$TMP/parts.sh" <<'EOF'
+env | grep '^TEST_' | sort >"$TMP/parts-env"
+printf '%s' "${DB_URL:-}" >"$TMP/parts-dburl"
+EOF
+TEST_HOST=inherited jr exec db -- sh "$TMP/parts.sh"
+expect_rc 0 "exec with a provider whose tokens have parts"
+expect_in "$TMP/parts-env" '^TEST_USER=tst_lse_[a-z2-7]{26}$' "the user part in TEST_USER"
+expect_in "$TMP/parts-env" '^TEST_PASSWORD=pw_[A-Za-z0-9]{29}$' "the password in TEST_PASSWORD"
+expect_in "$TMP/parts-env" '^TEST_URL=test://tst_lse_[a-z2-7]{26}:pw_[A-Za-z0-9]{29}@test.invalid/db$' \
+	"the URL, its primary part, in TEST_URL"
+expect_in "$TMP/parts-env" '^TEST_HOST=test.invalid$' "the host in TEST_HOST, not the inherited value"
+check "exactly those four" [ "$(wc -l <"$TMP/parts-env")" -eq 4 ]
+jr exec db --env DB_URL -- sh "$TMP/parts.sh"
+check "--env NAME takes the primary part only" \
+	sh -c "grep -q '^test://tst_lse_' '$TMP/parts-dburl' && ! grep -q '^TEST_URL=' '$TMP/parts-env' && grep -q '^TEST_PASSWORD=' '$TMP/parts-env'"
+before=$(mints)
+jr exec db --lease db:OTHER_URL: -- true
+expect_rc 2 "two leases whose parts go to the same variables are refused"
+expect_in "$TMP/err" "the variable TEST_(USER|PASSWORD|HOST) gets two tokens" "naming the variable"
+check "before anything is minted" [ "$(mints)" -eq "$before" ]
+check "no live token remains after the parts" [ "$(live_tokens)" -eq 0 ]
 
 # ask with a terminal: a y/N question there (script(1) gives a terminal)
 if command -v script >/dev/null 2>&1; then

@@ -61,6 +61,18 @@ const char *janee_strerror(int code);
 int janee_err_set(int code, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/*
+ * Add context to the failure being returned: the kept message becomes
+ * fmt's text, which quotes the message being wrapped through
+ * janee_err_msg(rc) among its arguments, e.g.
+ *   return janee_err_wrap(JANEE_ERR_CONFIG, "%s: key '%s': %s", where,
+ *       key, janee_err_msg(rc));
+ * Unlike janee_err_set it replaces a kept message (the arguments may
+ * point into it).  It is the one way janee adds context to an error.
+ */
+int janee_err_wrap(int code, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* The kept message, or janee_strerror(code) when none was set. */
 const char *janee_err_msg(int code);
 /* Whether a message is kept. */

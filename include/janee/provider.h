@@ -3,13 +3,17 @@
  *
  * A provider turns a long-lived credential into short-lived tokens.  It
  * is a const struct janee_provider filled with designated initializers,
- * one per file under providers/, listed in one NULL-terminated table
- * (src/providers.c).  Providers never touch SQLite, the MCP server or the
- * terminal: they get a narrow context (secret lookup, clock, logger) and
- * fill a struct janee_token.  The broker owns every lease state change.
+ * one file under providers/, listed in one NULL-terminated table
+ * (src/providers.h); docs/PROVIDERS.md is the author's guide.  Providers
+ * never touch SQLite, the MCP server or the terminal: they get a narrow
+ * context (secret lookup, logins, clock, logger), say what an entry can
+ * do in a struct janee_info, and fill a struct janee_token.  The broker
+ * owns every lease state change.
  *
  * Optional slots may be NULL; the core checks before calling and answers
- * JANEE_ERR_UNSUPPORTED, which is distinct from a failure.
+ * JANEE_ERR_UNSUPPORTED, which is distinct from a failure.  Version 3:
+ * the info struct, tokens of named parts, resources, lease_live (2 was
+ * reconcile's struct janee_reconcile and lease_minting).
  */
 #ifndef JANEE_PROVIDER_H
 #define JANEE_PROVIDER_H
@@ -20,7 +24,7 @@
 #include "janee/error.h"
 
 /* Bumped when a slot changes; the core refuses other versions. */
-#define JANEE_PROVIDER_VERSION 2
+#define JANEE_PROVIDER_VERSION 3
 
 /* A secret value: wiped before it is freed (janee_secret_free). */
 struct janee_secret {
@@ -47,30 +51,94 @@ int janee_strlist_has(const struct janee_strlist *l, const char *s);
 void janee_strlist_normalize(struct janee_strlist *l);
 void janee_strlist_free(struct janee_strlist *l);
 
-/* Capability bits. */
-#define JANEE_CAP_DEVICE_LOGIN 0x01u
-#define JANEE_CAP_BROWSER_LOGIN 0x02u
-#define JANEE_CAP_NARROW 0x04u /* can mint below the full grant */
-#define JANEE_CAP_REFRESH 0x08u
-#define JANEE_CAP_REVOKE 0x10u /* can end a token before it expires */
+/*
+ * A token is a set of named parts: most providers hand out one, "token";
+ * a database login is "user", "password" and "url", with "url" the
+ * primary.  Every part is sealed for revocation; a secret part is also
+ * fingerprinted for `janee audit lookup`, and is never shown but to the
+ * holder of the lease.
+ */
+#define JANEE_TOKEN_MAX_PARTS 12
+#define JANEE_PART_SECRET 0x01u /* a secret; else a plain value (a host) */
 
-/* What the broker asks a provider to mint, already within policy. */
-struct janee_mint_req {
-	const char *lease_id;
-	const struct janee_strlist *scopes;
-	const struct janee_strlist *repositories; /* may be empty */
-	int64_t ttl_s;
+struct janee_token_part {
+	char *name;
+	struct janee_secret *value;
+	unsigned flags; /* JANEE_PART_* */
 };
 
-/* What a provider answers; the broker owns it and wipes the token. */
+/* What a provider answers; the broker owns it and wipes the parts. */
 struct janee_token {
-	struct janee_secret *token;
+	struct janee_token_part parts[JANEE_TOKEN_MAX_PARTS];
+	size_t nparts;
 	char *token_type; /* "bearer" when NULL */
 	struct janee_strlist granted; /* scopes really granted */
 	int64_t expires_ms; /* provider-side expiry, 0 unknown */
 };
 
+/*
+ * Add part name with value, which t takes (it is freed on failure too,
+ * and NULL is ENOMEM from the caller's janee_secret_new).  A name given
+ * twice, or more than JANEE_TOKEN_MAX_PARTS parts, is JANEE_ERR_INTERNAL.
+ */
+int janee_token_put(struct janee_token *t, const char *name,
+    struct janee_secret *value, unsigned flags)
+    __attribute__((warn_unused_result));
+/* The value of part name, or NULL. */
+const struct janee_secret *
+janee_token_get(const struct janee_token *t, const char *name);
 void janee_token_clear(struct janee_token *t);
+
+/* What the broker asks a provider to mint, already within policy. */
+struct janee_mint_req {
+	const char *lease_id;
+	const struct janee_strlist *scopes;
+	/* The resources asked for (GitHub: repositories, PostgreSQL:
+	 * databases), within the allow-list; may be empty. */
+	const struct janee_strlist *resources;
+	int64_t ttl_s;
+};
+
+/* One part of a provider's tokens, as configure() describes them. */
+struct janee_part_info {
+	const char *name;
+	/* The variable `janee exec` puts it in, or NULL: none (for the
+	 * primary part, NAME_TOKEN after the entry's name). */
+	const char *env;
+	unsigned flags; /* JANEE_PART_SECRET */
+};
+
+/*
+ * What a configured entry can do: configure() fills it, and the core
+ * reads nothing else about the provider (not its slots) to decide.
+ * Strings point to the provider's own (static or state) memory and must
+ * live until unconfigure().
+ */
+struct janee_info {
+	int needs_login; /* `janee login NAME` before it can mint */
+	int revocable; /* revoke() ends its tokens at lease end */
+	/* reconcile() finds what a crashed mint issued, or says why it
+	 * cannot and how long such a token lives (else janee guesses) */
+	int reconcilable;
+	/* The policy's max_ttl when config.json sets none; 0: janee's 1h. */
+	int64_t max_ttl_s;
+	/*
+	 * The parts its tokens have, NULL-name terminated; NULL: one secret
+	 * part "token".  primary names the one `janee token` prints and
+	 * request_token returns as "token" (NULL: the first).
+	 */
+	const struct janee_part_info *parts;
+	const char *primary;
+	/*
+	 * For calling the provider's API with a lease's token (call_api and
+	 * the proxy): the default base URL (NULL: none), the header that
+	 * carries the token and the scheme before it ("Authorization",
+	 * "Bearer"; a NULL scheme sends the token alone).
+	 */
+	const char *api_base;
+	const char *auth_header;
+	const char *auth_scheme;
+};
 
 /* What reconcile() is told, and answers, about a lease cut short. */
 struct janee_reconcile {
@@ -126,29 +194,27 @@ int janee_cfg_object(struct janee_cfg *c, const char *key,
 
 struct janee_http;
 
-/* The services a provider may use; filled by the core. */
+/*
+ * The services a provider may use, filled by the core before configure()
+ * is called; state and http are the exceptions (below).
+ */
 struct janee_ctx {
 	const char *name; /* the provider's entry name in config.json */
 	void *state; /* what configure() returned */
-	struct janee_http *http; /* the process's HTTP client */
 	/*
-	 * Set by configure() when this entry's tokens must not be revoked
-	 * at lease end (they then live to the provider's own expiry, and
-	 * the lease says so).
+	 * The process's HTTP client, set before any slot but configure():
+	 * configure() reads config.json and touches no network.
 	 */
-	int no_revoke;
-	/* Set by configure() when this entry mints without a login (a
-	 * GitHub App's installation tokens): listings then say none is
-	 * needed. */
-	int no_login;
+	struct janee_http *http;
 	/*
-	 * The policy's ceiling ("scopes") and repository allow-list
-	 * ("repositories"), which configure() may extend from its own keys
+	 * The policy's ceiling ("scopes") and the resource allow-list (the
+	 * key the provider names in janee_provider.resources, such as
+	 * "repositories"), which configure() may extend from its own keys
 	 * (GitHub's "permissions" map).  The core refuses an empty ceiling
 	 * after configure().
 	 */
 	struct janee_strlist *ceiling;
-	struct janee_strlist *repositories;
+	struct janee_strlist *resources;
 	/* Resolve a reference such as "secret:NAME"; caller frees. */
 	int (*secret_get)(
 	    struct janee_ctx *ctx, const char *ref, struct janee_secret **out);
@@ -174,6 +240,13 @@ struct janee_ctx {
 	    const char *profile);
 	int (*cred_lock)(struct janee_ctx *ctx);
 	void (*cred_unlock)(struct janee_ctx *ctx);
+	/*
+	 * Whether janee still holds lease_id live (requested, approved,
+	 * minting or active): reconcile() asks it of what it finds at the
+	 * provider, since a provider never reads the ledger.  1 yes (also
+	 * when the ledger cannot say: never drop what may be live), 0 no.
+	 */
+	int (*lease_live)(struct janee_ctx *ctx, const char *lease_id);
 	/*
 	 * Whether lease_id is still minting: a token minted for it may not
 	 * be in the ledger yet (janee may have died meanwhile).  A provider
@@ -203,15 +276,32 @@ struct janee_login_ui {
 	int paste; /* --paste: read the answer, do not listen */
 };
 
+/*
+ * A provider: one const table, valid before configure() and the same for
+ * every entry of its type.  The core refuses a table whose version is not
+ * JANEE_PROVIDER_VERSION.
+ */
 struct janee_provider {
 	int version; /* JANEE_PROVIDER_VERSION */
 	const char *type; /* the "type" value in config.json */
 	const char *summary;
-	unsigned caps;
+	/*
+	 * What the provider narrows a token to besides scopes, by its own
+	 * name: the config.json key of the allow-list and the word for one
+	 * ("repositories", "repository"); NULL: nothing (a request that names
+	 * resources is refused).  config.json, the CLI (--resource) and MCP
+	 * ("resources") also take the generic name.
+	 */
+	const char *resources;
+	const char *resource;
 
-	/* Read provider-specific keys; *state is passed back in ctx. */
-	int (*configure)(
-	    struct janee_ctx *ctx, struct janee_cfg *cfg, void **state);
+	/*
+	 * Read the provider's own keys (janee_cfg_*); *state is passed back
+	 * in ctx->state.  Fill *info (zeroed by the core) with what the
+	 * entry can do.  Required.
+	 */
+	int (*configure)(struct janee_ctx *ctx, struct janee_cfg *cfg,
+	    void **state, struct janee_info *info);
 	void (*unconfigure)(void *state);
 
 	/* Mint one token for req; fill out.  Required. */
@@ -219,10 +309,12 @@ struct janee_provider {
 	    struct janee_token *out);
 
 	/*
-	 * End a token before its natural expiry.  Optional.  Revoking a
-	 * token the provider no longer knows is success.
+	 * End lease_id's token (its parts as minted) before its natural
+	 * expiry; called when info.revocable.  Revoking a token the provider
+	 * no longer knows is success.
 	 */
-	int (*revoke)(struct janee_ctx *ctx, const struct janee_secret *token);
+	int (*revoke)(struct janee_ctx *ctx, const char *lease_id,
+	    const struct janee_token *tok);
 
 	/*
 	 * A janee process died while minting lease_id: find any token the
@@ -230,8 +322,10 @@ struct janee_provider {
 	 * 0 returned means no token of the lease is left live.  A failure
 	 * (with a message saying why) means one may be: the lease is then
 	 * orphaned, until r->live_until_ms or for r->lifetime_s when known.
-	 * JANEE_ERR_NETWORK: tried again later.  Optional: without it such a
-	 * token is orphaned.
+	 * JANEE_ERR_NETWORK: tried again later.  Called when
+	 * info.reconcilable; without it such a token is orphaned.  It may
+	 * also end what it finds of leases janee no longer holds
+	 * (ctx->lease_live), never anything else.
 	 */
 	int (*reconcile)(struct janee_ctx *ctx, const char *lease_id,
 	    struct janee_reconcile *r);

@@ -15,7 +15,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(text, data, size);
 	text[size] = '\0';
-	if (config_parse(text, "fuzz", janee_providers, &cfg) == 0)
+	if (config_parse(text, "fuzz", janee_providers, NULL, &cfg) == 0)
 		config_free(cfg);
 	free(text);
 	janee_err_clear();

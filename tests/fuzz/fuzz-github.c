@@ -22,15 +22,9 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char config_json[] =
-    "{\"providers\": {"
-    "\"gh\": {\"type\": \"github-app\", \"client_id\": \"Iv23liFuzz\", "
-    "\"private_key\": \"secret:app-key\", \"repository\": \"acme/api\", "
-    "\"permissions\": [\"issues:write\", \"contents:read\", "
-    "\"pull_requests:write\", \"metadata:read\"], "
-    "\"repositories\": [\"api\", \"web\", \"id:42\"]},"
-    "\"ghid\": {\"type\": \"github-app\", \"app_id\": 123456, "
-    "\"private_key\": \"secret:app-key\", \"installation_id\": 77, "
-    "\"permissions\": {\"issues\": \"read\", \"administration\": "
+    "{\"providers\": {\"gh\": {\"type\": \"github-app\", \"client_id\": \"Iv23liFuzz\", \"private_key\": \"secret:app-key\", \"repository\": \"acme/api\", "
+    "\"permissions\": [\"issues:write\", \"contents:read\", \"pull_requests:write\", \"metadata:read\"], \"repositories\": [\"api\", \"web\", \"id:42\"]},"
+    "\"ghid\": {\"type\": \"github-app\", \"app_id\": 123456, \"private_key\": \"secret:app-key\", \"installation_id\": 77, \"permissions\": {\"issues\": \"read\", \"administration\": "
     "\"write\"}, \"all_repositories\": true}}}";
 
 static const long statuses[] = { 200, 201, 204, 302, 400, 401, 403, 404, 422,
@@ -53,7 +47,7 @@ setup(void)
 	const char *const s1[] = { "issues:read", "administration:read", NULL };
 	size_t i, k;
 
-	if (config_parse(config_json, "fuzz", janee_providers, &cfg) != 0)
+	if (config_parse(config_json, "fuzz", janee_providers, NULL, &cfg) != 0)
 		abort();
 	for (i = 0; i < cfg->n; i++)
 		cfg->provs[i].ctx.now_ms = fixed_now_ms;
@@ -114,7 +108,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&req, 0, sizeof(req));
 	req.lease_id = "lse_aaaaaaaaaaaaaaaaaaaaaaaaaa";
 	req.scopes = &scopes[alt];
-	req.repositories = &repos[alt];
+	req.resources = &repos[alt];
 	req.ttl_s = 600;
 	switch (which) {
 	case 0:
@@ -126,7 +120,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* A success has a token that ends within GitHub's hour. */
 		if (gh_token_answer(&p->ctx, &req, 77, &r,
 			nul != NULL ? &inst : NULL, &tok) == 0 &&
-		    (tok.token == NULL || tok.expires_ms < fixed_now_ms() ||
+		    (janee_token_get(&tok, "token") == NULL ||
+			tok.expires_ms < fixed_now_ms() ||
 			tok.expires_ms > fixed_now_ms() + 3600 * 1000))
 			abort();
 		janee_token_clear(&tok);
@@ -146,7 +141,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* The token answer as a 201 whatever byte 1 says. */
 		r.status = 201;
 		if (gh_token_answer(&p->ctx, &req, 77, &r, NULL, &tok) == 0 &&
-		    tok.token == NULL)
+		    janee_token_get(&tok, "token") == NULL)
 			abort();
 		janee_token_clear(&tok);
 		break;

@@ -9,14 +9,14 @@
 
 #include "github.h"
 #include "secretref.h"
-#include "slack.h"
+#include "oauth-loopback.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct slack_redirect r;
+	struct oauth_redirect r;
 	enum gh_level level;
 	int64_t id;
 	char *s, *out = NULL;
@@ -27,9 +27,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(s, data, size);
 	s[size] = '\0';
 	memset(&r, 0, sizeof(r));
-	if (slack_redirect_parse(s, size % 2 ? "/slack/callback" : NULL, &r) ==
+	if (oauth_redirect_parse(s, size % 2 ? "/slack/callback" : NULL, &r) ==
 	    0)
-		slack_redirect_free(&r);
+		oauth_redirect_free(&r);
 	(void)gh_scope_parse("fuzz", s, &perm, &level);
 	(void)gh_repo_id_parse(s, &id);
 	(void)gh_repo_name_ok(s);

@@ -9,7 +9,7 @@
 
 #include "mcp.h"
 
-static struct cli cli;
+static struct core core;
 static struct mcp m;
 static int ready;
 
@@ -24,7 +24,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		ready = 1;
 	}
-	mcp_init(&m, &cli);
+	mcp_init(&m, &core);
 	m.ready_failed = 1;
 	snprintf(m.ready_error, sizeof(m.ready_error), "fuzzing");
 	mcp_feed(&m, (const char *)data, size);

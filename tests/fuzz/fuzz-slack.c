@@ -19,24 +19,16 @@
 
 #include "config.h"
 #include "janee/http.h"
+#include "oauth-loopback.h"
 #include "slack.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char config_json[] =
-    "{\"providers\": {\"slack\": {\"type\": \"slack\", "
-    "\"client_id\": \"1111.1111\", \"client_secret\": \"secret:slack-one\", "
-    "\"redirect_uri\": \"https://janee.example/slack/callback\", "
-    "\"scopes\": [\"channels:read\", \"chat:write\", \"search:read\", "
-    "\"users:read\"], "
-    "\"profiles\": {"
-    "\"reader\": {\"scopes\": [\"channels:read\"]}, "
-    "\"poster\": {\"scopes\": [\"channels:read\", \"chat:write\"], "
-    "\"client_id\": \"2222.2222\", \"client_secret\": \"secret:slack-two\"}, "
-    "\"searcher\": {\"user_scopes\": [\"search:read\"], "
-    "\"client_id\": \"3333.3333\"}, "
-    "\"both\": {\"scopes\": [\"chat:write\"], \"user_scopes\": "
-    "[\"users:read\"]}}}}}";
+    "{\"providers\": {\"slack\": {\"type\": \"slack\", \"client_id\": \"1111.1111\", \"client_secret\": \"secret:slack-one\", \"redirect_uri\": \"https://janee.example/slack/callback\", "
+    "\"scopes\": [\"channels:read\", \"chat:write\", \"search:read\", \"users:read\"], \"profiles\": {\"reader\": {\"scopes\": [\"channels:read\"]}, "
+    "\"poster\": {\"scopes\": [\"channels:read\", \"chat:write\"], \"client_id\": \"2222.2222\", \"client_secret\": \"secret:slack-two\"}, \"searcher\": {\"user_scopes\": [\"search:read\"], "
+    "\"client_id\": \"3333.3333\"}, \"both\": {\"scopes\": [\"chat:write\"], \"user_scopes\": [\"users:read\"]}}}}}";
 
 static const char *const profiles[] = { "reader", "poster", "searcher",
 	"both" };
@@ -47,11 +39,8 @@ static const char *const types[] = { "application/json",
 	"application/json; charset=utf-8", "text/html", NULL };
 
 static const char valid_test[] =
-    "{\"ok\": true, \"url\": \"https://fake-team.slack.example/\", "
-    "\"team\": \"Fake Team\", \"user\": \"janee-bot\", "
-    "\"team_id\": \"T0FAKETEAM\", \"user_id\": \"U0BOTONE\", "
-    "\"bot_id\": \"B0BOTONE\", \"app_id\": \"A0APPONE\", "
-    "\"expires_in\": 43200}";
+    "{\"ok\": true, \"url\": \"https://fake-team.slack.example/\", \"team\": \"Fake Team\", \"user\": \"janee-bot\", \"team_id\": \"T0FAKETEAM\", \"user_id\": \"U0BOTONE\", "
+    "\"bot_id\": \"B0BOTONE\", \"app_id\": \"A0APPONE\", \"expires_in\": 43200}";
 
 static struct config *cfg;
 
@@ -65,7 +54,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct janee_http_resp r, test;
-	struct slack_redirect red;
+	struct oauth_redirect red;
 	struct prov *p;
 	char *body, *nul, code[64];
 	cJSON *j;
@@ -73,8 +62,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *prof;
 
 	if (cfg == NULL) {
-		if (config_parse(config_json, "fuzz", janee_providers, &cfg) !=
-		    0)
+		if (config_parse(
+			config_json, "fuzz", janee_providers, NULL, &cfg) != 0)
 			abort();
 		config_find(cfg, "slack")->ctx.now_ms = fixed_now_ms;
 	}
@@ -125,15 +114,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)slack_refresh_answer(&p->ctx, &r);
 		break;
 	case 5:
-		if (slack_request_parse(body, "/slack/callback", &red, &ours) ==
+		if (oauth_request_parse(body, "/slack/callback", &red, &ours) ==
 			0 &&
 		    ours)
-			slack_redirect_free(&red);
+			oauth_redirect_free(&red);
 		break;
 	default:
-		if (slack_redirect_parse(body,
+		if (oauth_redirect_parse(body,
 			data[1] % 2 ? "/slack/callback" : NULL, &red) == 0)
-			slack_redirect_free(&red);
+			oauth_redirect_free(&red);
 		break;
 	}
 	free(body);

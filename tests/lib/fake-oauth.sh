@@ -4,16 +4,12 @@
 #
 # Functions
 #   fake_oauth_start [--plain-http] [--issuer-override URL] [--host H]
-#       Makes the test CA under $TMP/ca (make_test_ca, tests/lib/ca.sh),
-#       starts the server in the background and waits (up to 10 s) for it.
+#       Starts the server (fake_start oauth, tests/lib/fake.sh).
 #       Exports FAKE_ISSUER (https://127.0.0.1:PORT, or http:// with
 #       --plain-http), FAKE_CA (CA certificate, PEM), FAKE_PID, FAKE_PORT
 #       and FAKE_LOG (the server's own log, in $TMP; never holds token,
-#       secret or code values).  The first start chains a kill of every
-#       server started here onto the EXIT trap set by tests/lib.sh (the
-#       rm -rf "$TMP" is kept).  A script that sets its own EXIT trap
-#       afterwards should call fake_oauth_stop_all in it (the server also
-#       exits by itself once the script's shell is gone).
+#       secret or code values).  A script that sets its own EXIT trap
+#       afterwards should call fake_oauth_stop_all in it.
 #       Starting again runs a second server; FAKE_* then name the newest.
 #   fake_oauth_stop           stop the server named by FAKE_PID
 #   fake_oauth_stop_all       stop every server started by this script
@@ -40,37 +36,7 @@
 # (client_secret_basic only), conf-post / fake-post-secret
 # (client_secret_post only).  Scopes: a:read a:write b:read.
 
-FAKE_OAUTH_PY="$JANEE_SRCDIR/tests/fixtures/fake_oauth.py"
-_fake_oauth_pids=
-_fake_oauth_n=0
-_fake_oauth_trapped=
-
-. "$JANEE_SRCDIR/tests/lib/ca.sh"
-
-# The CA and server certificate, made once per script.
-_fake_oauth_ca() {
-	[ -s "$TMP/ca/server.pem" ] && [ -s "$TMP/ca/server.key" ] && return 0
-	make_test_ca "$TMP/ca"
-}
-
-# Put "stop the servers" in front of whatever EXIT trap is set now.
-_fake_oauth_grab_trap() {
-	case "${3:-}" in EXIT | 0) _fake_oauth_old_trap=${2:-} ;; esac
-	return 0
-}
-_fake_oauth_chain_trap() {
-	[ -n "$_fake_oauth_trapped" ] && return 0
-	_fake_oauth_old_trap=
-	trap >"$TMP/.fake-oauth-traps"
-	eval "$(sed 's/^trap -- /_fake_oauth_grab_trap -- /' \
-		"$TMP/.fake-oauth-traps")"
-	rm -f "$TMP/.fake-oauth-traps"
-	[ -n "$_fake_oauth_old_trap" ] || _fake_oauth_old_trap='capture_keep; rm -rf "$TMP"'
-	trap "fake_oauth_stop_all; $_fake_oauth_old_trap" EXIT
-	_fake_oauth_trapped=1
-}
-
-_fake_oauth_sleep() { sleep 0.1 2>/dev/null || sleep 1; }
+. "$JANEE_SRCDIR/tests/lib/fake.sh"
 
 fake_oauth_start() {
 	_plain='' _iss='' _host=''
@@ -85,33 +51,12 @@ fake_oauth_start() {
 		esac
 		shift
 	done
-	_fake_oauth_ca || return 1
-	_fake_oauth_chain_trap
-	_fake_oauth_n=$((_fake_oauth_n + 1))
-	_dir="$TMP/fake-oauth.$_fake_oauth_n"
-	mkdir -p "$_dir"
 	set --
 	[ -z "$_plain" ] || set -- "$@" --plain-http
 	[ -z "$_iss" ] || set -- "$@" --issuer-override "$_iss"
 	[ -z "$_host" ] || set -- "$@" --host "$_host"
-	"${PYTHON3:-python3}" "$FAKE_OAUTH_PY" --cert "$TMP/ca/server.pem" \
-		--key "$TMP/ca/server.key" --port-file "$_dir/port" \
-		--log "$_dir/server.log" --parent-pid $$ "$@" \
-		>>"$_dir/server.log" 2>&1 </dev/null &
-	_pid=$!
-	_fake_oauth_pids="$_fake_oauth_pids $_pid"
-	_i=0
-	while [ ! -s "$_dir/port" ]; do
-		if ! kill -0 "$_pid" 2>/dev/null || [ $_i -ge 100 ]; then
-			echo "fake-oauth: the server did not start; its log:" >&2
-			sed 's/^/  /' "$_dir/server.log" >&2
-			_fake_oauth_kill "$_pid"
-			return 1
-		fi
-		_i=$((_i + 1))
-		_fake_oauth_sleep
-	done
-	FAKE_PORT=$(cat "$_dir/port")
+	fake_start oauth "$@" || return 1
+	FAKE_PORT=$FAKE_STARTED_PORT
 	case "${_host:-127.0.0.1}" in
 	*:*) _h="[$_host]" ;;
 	*) _h=${_host:-127.0.0.1} ;;
@@ -122,40 +67,19 @@ fake_oauth_start() {
 		FAKE_ISSUER="https://$_h:$FAKE_PORT"
 	fi
 	FAKE_CA="$TMP/ca/ca.pem"
-	FAKE_PID=$_pid
-	FAKE_LOG="$_dir/server.log"
+	FAKE_PID=$FAKE_STARTED_PID
+	FAKE_LOG=$FAKE_STARTED_LOG
 	export FAKE_ISSUER FAKE_CA FAKE_PID FAKE_PORT FAKE_LOG
-}
-
-# _fake_oauth_kill PID: SIGTERM, wait up to 5 s, then SIGKILL
-_fake_oauth_kill() {
-	kill "$1" 2>/dev/null || return 0
-	_j=0
-	while kill -0 "$1" 2>/dev/null && [ $_j -lt 50 ]; do
-		_j=$((_j + 1))
-		_fake_oauth_sleep
-	done
-	kill -9 "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-	return 0
 }
 
 fake_oauth_stop() {
 	[ -n "${FAKE_PID:-}" ] || return 0
-	_fake_oauth_kill "$FAKE_PID"
-	_keep=
-	for _p in $_fake_oauth_pids; do
-		[ "$_p" = "$FAKE_PID" ] || _keep="$_keep $_p"
-	done
-	_fake_oauth_pids=$_keep
+	fake_stop "$FAKE_PID"
 	FAKE_PID=
 }
 
 fake_oauth_stop_all() {
-	for _p in $_fake_oauth_pids; do
-		_fake_oauth_kill "$_p"
-	done
-	_fake_oauth_pids=
+	fake_stop_all
 	FAKE_PID=
 }
 
@@ -167,16 +91,7 @@ fake_oauth_curl() {
 		"$@" "$FAKE_ISSUER$_path"
 }
 
-fake_oauth_control() {
-	_out=$(curl -sS --max-time 10 --cacert "$FAKE_CA" \
-		-H 'Content-Type: application/json' --data-binary "$1" \
-		-w '\n%{http_code}' "$FAKE_ISSUER/_control") || return 1
-	_code=${_out##*
-}
-	printf '%s\n' "${_out%
-*}"
-	[ "$_code" = 200 ]
-}
+fake_oauth_control() { fake_control "$FAKE_ISSUER" "$FAKE_CA" "$1"; }
 
 fake_oauth_reset() { fake_oauth_control '{"reset": true}' >/dev/null; }
 
@@ -210,11 +125,4 @@ fake_oauth_grant() {
 	fake_oauth_control "$_req" | fake_oauth_json 'json.dumps(j["grant"])'
 }
 
-fake_oauth_json() {
-	"${PYTHON3:-python3}" -S -c '
-import json, sys
-j = json.load(sys.stdin)
-r = eval(sys.argv[1])
-print(json.dumps(r) if isinstance(r, (dict, list, bool)) or r is None else r)
-' "$1"
-}
+fake_oauth_json() { fake_json "$1"; }

@@ -239,6 +239,31 @@ let autoLease, autoToken;
 	check('an unknown provider: isError pointing at list_providers', r4.isError === true && /list_providers/.test(text(r4)), JSON.stringify(r4));
 }
 
+// --- a token of parts (a database login's shape) ------------------
+
+{
+	const r = await call(A, 'request_token', reqArgs('parts', ['read'], 300, 'read the items', { resources: ['app'] }));
+	const sc = r.structuredContent ?? {};
+	if (typeof sc.parts?.password === 'string') tokens.push(sc.parts.password);
+	check(
+		'parts: request_token answers a token of parts (schema-validated by the SDK)',
+		!r.isError && sc.primary === 'url' && typeof sc.token === 'string' && sc.token === sc.parts?.url,
+		JSON.stringify(r),
+	);
+	check(
+		'parts: user, password, url and host by name',
+		JSON.stringify(Object.keys(sc.parts ?? {}).sort()) === '["host","password","url","user"]',
+		JSON.stringify(Object.keys(sc.parts ?? {})),
+	);
+	check('parts: the URL (the primary) is live at the provider', tokenLive(PROV, sc.token ?? ''));
+	const both = await call(A, 'request_token', reqArgs('parts', ['read'], 300, 'both names', { resources: ['app'], repositories: ['app'] }));
+	check('resources and repositories together: isError', both.isError === true && /same list/.test(text(both)), text(both));
+	const off = await call(A, 'request_token', reqArgs('parts', ['read'], 300, 'off the list', { repositories: ['web'] }));
+	check('repositories is the resources\' other name: off the allow-list, isError naming it', off.isError === true && /'web' is not on the allow-list/.test(text(off)), text(off));
+	const v = await call(A, 'revoke_token', { lease_id: sc.lease_id });
+	check('parts: revoke_token ends it at the provider', !v.isError && !tokenLive(PROV, sc.token ?? ''), JSON.stringify(v));
+}
+
 // --- approval: ask, by elicitation --------------------------------
 
 {

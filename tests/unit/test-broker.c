@@ -80,6 +80,7 @@ static const struct janee_provider *fx_table[3];
 static void
 fx_open(struct fx *f, const char *extra)
 {
+	struct janee_ctx services;
 	char *json;
 
 	memset(f, 0, sizeof(*f));
@@ -93,49 +94,33 @@ fx_open(struct fx *f, const char *extra)
 	mkdir(f->prov, 0700);
 	f->ks.fd = f->ks.new_fd = -1;
 	json = janee_asprintf(
-	    "{\"providers\": {"
-	    "\"t\": {\"type\": \"test\", \"state_dir\": \"%s\", \"scopes\": "
-	    "[\"read\", \"write\"], \"default_scopes\": [\"read\"], "
-	    "\"max_ttl\": \"1h\", \"approval\": \"auto\"},"
-	    "\"nodef\": {\"type\": \"test\", \"state_dir\": \"%s\", "
-	    "\"scopes\": "
-	    "[\"read\"], \"approval\": \"auto\"},"
-	    "\"failrev\": {\"type\": \"test\", \"state_dir\": \"%s\", "
-	    "\"revoke\": \"fail\", \"scopes\": [\"read\"], \"approval\": "
-	    "\"auto\"},"
-	    "\"norev\": {\"type\": \"test\", \"state_dir\": \"%s\", "
-	    "\"revoke\": \"unsupported\", \"scopes\": [\"read\"], "
-	    "\"approval\": \"auto\"},"
-	    "\"failmint\": {\"type\": \"test\", \"state_dir\": \"%s\", "
-	    "\"fail_mint\": true, \"scopes\": [\"read\"], \"approval\": "
-	    "\"auto\"},"
-	    "\"short\": {\"type\": \"test\", \"state_dir\": \"%s\", "
-	    "\"expires_in\": \"30s\", \"scopes\": [\"read\"], \"approval\": "
-	    "\"auto\"},"
-	    "\"denied\": {\"type\": \"test\", \"state_dir\": \"%s\", "
-	    "\"scopes\": [\"read\"], \"approval\": \"deny\"},"
-	    "\"asked\": {\"type\": \"test\", \"state_dir\": \"%s\", "
-	    "\"scopes\": [\"read\"], \"approval\": \"ask\"},"
-	    "\"oob\": {\"type\": \"test\", \"state_dir\": \"%s\", "
-	    "\"scopes\": [\"read\"], \"approval\": \"out-of-band\"},"
-	    "\"repos\": {\"type\": \"test\", \"state_dir\": \"%s\", "
-	    "\"scopes\": [\"read\"], \"repositories\": [\"api\", \"web\"], "
-	    "\"approval\": \"auto\"},"
-	    "\"wrapped\": {\"type\": \"test-wrapped\", \"state_dir\": "
-	    "\"%s\", \"scopes\": [\"read\"], \"approval\": \"auto\"}"
+	    "{\"providers\": {\"t\": {\"type\": \"test\", \"state_dir\": \"%s\", \"scopes\": [\"read\", \"write\"], \"default_scopes\": [\"read\"], \"max_ttl\": \"1h\", \"approval\": \"auto\"},"
+	    "\"nodef\": {\"type\": \"test\", \"state_dir\": \"%s\", \"scopes\": [\"read\"], \"approval\": \"auto\"},\"failrev\": {\"type\": \"test\", \"state_dir\": \"%s\", "
+	    "\"revoke\": \"fail\", \"scopes\": [\"read\"], \"approval\": \"auto\"},\"norev\": {\"type\": \"test\", \"state_dir\": \"%s\", \"revoke\": \"unsupported\", \"scopes\": [\"read\"], "
+	    "\"approval\": \"auto\"},\"failmint\": {\"type\": \"test\", \"state_dir\": \"%s\", \"fail_mint\": true, \"scopes\": [\"read\"], \"approval\": \"auto\"},"
+	    "\"short\": {\"type\": \"test\", \"state_dir\": \"%s\", \"expires_in\": \"30s\", \"scopes\": [\"read\"], \"approval\": \"auto\"},\"denied\": {\"type\": \"test\", \"state_dir\": \"%s\", "
+	    "\"scopes\": [\"read\"], \"approval\": \"deny\"},\"asked\": {\"type\": \"test\", \"state_dir\": \"%s\", \"scopes\": [\"read\"], \"approval\": \"ask\"},"
+	    "\"oob\": {\"type\": \"test\", \"state_dir\": \"%s\", \"scopes\": [\"read\"], \"approval\": \"out-of-band\"},\"repos\": {\"type\": \"test\", \"state_dir\": \"%s\", "
+	    "\"scopes\": [\"read\"], \"repositories\": [\"api\", \"web\"], \"approval\": \"auto\"},\"wrapped\": {\"type\": \"test-wrapped\", \"state_dir\": \"%s\", \"scopes\": [\"read\"], \"approval\": \"auto\"}"
 	    "%s}}",
 	    f->prov, f->prov, f->prov, f->prov, f->prov, f->prov, f->prov,
 	    f->prov, f->prov, f->prov, f->prov, extra ? extra : "");
 	if (home_resolve(f->dir, &f->h) != 0 ||
 	    ledger_open(f->h.db, 1, &f->lg) != 0 || ledger_begin(f->lg) != 0 ||
 	    store_create(f->lg, &f->h, "keyfile", &f->ks) != 0 ||
-	    ledger_commit(f->lg) != 0 ||
-	    config_parse(json, "test", fx_table, &f->cfg) != 0) {
+	    ledger_commit(f->lg) != 0) {
+		fprintf(stderr, "fixture: %s\n", janee_err_msg(-1));
+		abort();
+	}
+	/* As core_broker does: the broker's services before configure(). */
+	broker_init(&f->b, f->lg, &f->h, NULL, &f->ks);
+	broker_services(&f->b, &services);
+	if (config_parse(json, "test", fx_table, &services, &f->cfg) != 0) {
 		fprintf(stderr, "fixture: %s\n", janee_err_msg(-1));
 		abort();
 	}
 	free(json);
-	broker_init(&f->b, f->lg, &f->h, f->cfg, &f->ks);
+	f->b.cfg = f->cfg;
 	janee_clock_offset_ms = 0;
 	wrap_lg = NULL;
 	observe_db = NULL;
@@ -197,12 +182,12 @@ issue_repos(struct fx *f, const char *prov, const char *scope, int64_t ttl,
 	req.ttl_s = ttl;
 	req.reason = "unit test";
 	if ((scope != NULL && janee_strlist_add(&req.scopes, scope) != 0) ||
-	    (repo != NULL && janee_strlist_add(&req.repositories, repo) != 0))
+	    (repo != NULL && janee_strlist_add(&req.resources, repo) != 0))
 		abort();
 	janee_err_clear();
 	rc = broker_issue(&f->b, &req, g);
 	janee_strlist_free(&req.scopes);
-	janee_strlist_free(&req.repositories);
+	janee_strlist_free(&req.resources);
 	return rc;
 }
 
@@ -275,22 +260,25 @@ auto_approval_issues_a_recorded_sealed_token(void)
 
 	fx_open(&f, NULL);
 	T_EQ_INT(issue(&f, "t", "read", 600, &g), 0);
-	T_ASSERT(g.tok.token != NULL &&
-	    strncmp((char *)g.tok.token->data, "tst_", 4) == 0);
+	T_ASSERT(janee_token_get(&g.tok, "token") != NULL &&
+	    strncmp((char *)janee_token_get(&g.tok, "token")->data, "tst_",
+		4) == 0);
 	T_EQ_STR(g.granted, "[\"read\"]");
 	T_ASSERT(g.expires_ms >= before + 600000 &&
 	    g.expires_ms <= janee_now_ms() + 600000);
 	T_EQ_INT(live_tokens(&f), 1);
 	T_EQ_INT(lease_load(f.lg, g.lease_id, &l), 0);
 	T_EQ_INT(l.state, LEASE_ACTIVE);
-	T_EQ_INT(store_fingerprint(
-		     f.b.store, g.tok.token->data, g.tok.token->len, fp),
+	T_EQ_INT(
+	    store_fingerprint(f.b.store, janee_token_get(&g.tok, "token")->data,
+		janee_token_get(&g.tok, "token")->len, fp),
 	    0);
 	T_EQ_STR(l.fingerprint, fp);
 	T_ASSERT(l.sealed != NULL);
 	/* The sealed copy is not the token. */
-	T_ASSERT(memmem(l.sealed, l.sealed_len, g.tok.token->data,
-		     g.tok.token->len) == NULL);
+	T_ASSERT(memmem(l.sealed, l.sealed_len,
+		     janee_token_get(&g.tok, "token")->data,
+		     janee_token_get(&g.tok, "token")->len) == NULL);
 	T_EQ_INT(l.expires_ms, g.expires_ms);
 	T_EQ_STR(l.reason, "unit test");
 	/* requested, approved, issued: in that order. */
@@ -299,8 +287,7 @@ auto_approval_issues_a_recorded_sealed_token(void)
 	    3);
 	T_EQ_INT(
 	    count(&f,
-		"SELECT count(*) FROM audit WHERE lease_id = '%s' "
-		"AND event = 'issued' AND seq = (SELECT max(seq) FROM audit)",
+		"SELECT count(*) FROM audit WHERE lease_id = '%s' AND event = 'issued' AND seq = (SELECT max(seq) FROM audit)",
 		g.lease_id),
 	    1);
 	lease_free(&l);
@@ -317,7 +304,7 @@ invariant_8_scope_outside_ceiling_is_refused_before_minting(void)
 	fx_open(&f, NULL);
 	T_EQ_INT(issue(&f, "t", "admin", 60, &g), JANEE_ERR_POLICY);
 	T_ASSERT(strstr(janee_err_msg(JANEE_ERR_POLICY), "'admin'") != NULL);
-	T_ASSERT(g.tok.token == NULL);
+	T_ASSERT(janee_token_get(&g.tok, "token") == NULL);
 	T_EQ_INT(mint_calls(&f), 0);
 	/* The refusal is on the record. */
 	T_EQ_INT(count(&f, "SELECT count(*) FROM leases WHERE state = '%s'",
@@ -458,16 +445,16 @@ sweep_handles_due_not_due_and_failing_leases(void)
 	T_EQ_STR(state_of(&f, e.lease_id, st, sizeof(st)), "expired");
 	/* a and b revoked at the provider; c, d and e still live there. */
 	T_EQ_INT(live_tokens(&f), 3);
-	T_EQ_INT(count(&f,
-		     "SELECT count(*) FROM leases WHERE id = '%s' AND "
-		     "sealed_token IS NULL AND detail LIKE '%%cannot revoke%%'",
-		     e.lease_id),
+	T_EQ_INT(
+	    count(&f,
+		"SELECT count(*) FROM leases WHERE id = '%s' AND sealed_token IS NULL AND detail LIKE '%%cannot revoke%%'",
+		e.lease_id),
 	    1);
 	/* Sealed copies are dropped once no longer needed. */
-	T_EQ_INT(count(&f,
-		     "SELECT count(*) FROM leases WHERE id = '%s' AND "
-		     "sealed_token IS NULL",
-		     a.lease_id),
+	T_EQ_INT(
+	    count(&f,
+		"SELECT count(*) FROM leases WHERE id = '%s' AND sealed_token IS NULL",
+		a.lease_id),
 	    1);
 
 	/* Not due again until its backoff passes. */
@@ -482,15 +469,15 @@ sweep_handles_due_not_due_and_failing_leases(void)
 	T_EQ_STR(state_of(&f, d.lease_id, st, sizeof(st)), "irrevocable");
 	/* The backoffs add up past c's hour: it expired on its own time. */
 	T_EQ_STR(state_of(&f, c.lease_id, st, sizeof(st)), "expired");
-	T_EQ_INT(count(&f,
-		     "SELECT count(*) FROM audit WHERE lease_id = '%s' "
-		     "AND event = 'revoke_failed'",
-		     d.lease_id),
+	T_EQ_INT(
+	    count(&f,
+		"SELECT count(*) FROM audit WHERE lease_id = '%s' AND event = 'revoke_failed'",
+		d.lease_id),
 	    BROKER_MAX_ATTEMPTS - 1);
-	T_EQ_INT(count(&f,
-		     "SELECT count(*) FROM audit WHERE lease_id = '%s' "
-		     "AND event = 'irrevocable'",
-		     d.lease_id),
+	T_EQ_INT(
+	    count(&f,
+		"SELECT count(*) FROM audit WHERE lease_id = '%s' AND event = 'irrevocable'",
+		d.lease_id),
 	    1);
 	broker_grant_free(&a);
 	broker_grant_free(&b);
@@ -509,12 +496,10 @@ sweep_reads_only_overdue_leases(void)
 
 	fx_open(&f, NULL);
 	/* The query the sweep runs must use the partial due index. */
-	T_EQ_INT(ledger_prepare(f.lg,
-		     "EXPLAIN QUERY PLAN SELECT id, "
-		     "next_attempt_ms FROM leases WHERE state = 'active' AND "
-		     "next_attempt_ms <= 1 AND (next_attempt_ms, id) > (0, '') "
-		     "ORDER BY next_attempt_ms, id LIMIT 64",
-		     &st),
+	T_EQ_INT(
+	    ledger_prepare(f.lg,
+		"EXPLAIN QUERY PLAN SELECT id, next_attempt_ms FROM leases WHERE state = 'active' AND next_attempt_ms <= 1 AND (next_attempt_ms, id) > (0, '') ORDER BY next_attempt_ms, id LIMIT 64",
+		&st),
 	    0);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		size_t n = strlen(plan);
@@ -550,6 +535,90 @@ ending_a_lease_revokes_it_now(void)
 	fx_close(&f);
 }
 
+static int
+count_lease(const struct lease *l, void *arg)
+{
+	(void)l;
+	++*(int *)arg;
+	return 0;
+}
+
+static void
+a_session_sees_and_ends_only_its_own_leases(void)
+{
+	struct fx f;
+	struct broker_grant a, b, c;
+	char st[32];
+	int n = 0;
+
+	fx_open(&f, NULL);
+	f.b.session = "sess-a";
+	T_EQ_INT(issue(&f, "t", "read", 600, &a), 0);
+	T_EQ_INT(issue(&f, "t", "read", 600, &c), 0);
+	f.b.session = "sess-b";
+	T_EQ_INT(issue(&f, "t", "read", 600, &b), 0);
+	T_EQ_INT(broker_session_leases(&f.b, "sess-a", count_lease, &n), 0);
+	T_EQ_INT(n, 2);
+	n = 0;
+	T_EQ_INT(broker_session_leases(&f.b, "sess-b", count_lease, &n), 0);
+	T_EQ_INT(n, 1);
+	/* Another session's lease is refused as a missing one is. */
+	janee_err_clear();
+	T_EQ_INT(broker_session_end(&f.b, "sess-b", a.lease_id, "x"),
+	    JANEE_ERR_NOT_FOUND);
+	T_ASSERT(strstr(janee_err_msg(JANEE_ERR_NOT_FOUND),
+		     "not one of this session's") != NULL);
+	janee_err_clear();
+	T_EQ_INT(broker_session_end(
+		     &f.b, "sess-b", "lse_nosuchleaseaaaaaaaaaaaaaa", "x"),
+	    JANEE_ERR_NOT_FOUND);
+	janee_err_clear();
+	T_EQ_STR(state_of(&f, a.lease_id, st, sizeof(st)), "active");
+	T_EQ_INT(broker_session_end(&f.b, "sess-a", a.lease_id, "done"), 0);
+	T_EQ_STR(state_of(&f, a.lease_id, st, sizeof(st)), "revoked");
+	/* Ended leases are not listed; a NULL session owns nothing. */
+	n = 0;
+	T_EQ_INT(broker_session_leases(&f.b, "sess-a", count_lease, &n), 0);
+	T_EQ_INT(n, 1);
+	T_EQ_INT(broker_session_end(&f.b, NULL, c.lease_id, "x"),
+	    JANEE_ERR_NOT_FOUND);
+	janee_err_clear();
+	broker_grant_free(&a);
+	broker_grant_free(&b);
+	broker_grant_free(&c);
+	fx_close(&f);
+}
+
+static void
+a_session_collects_only_its_own_approved_lease(void)
+{
+	struct fx f;
+	struct broker_req req;
+	struct broker_grant g, got;
+
+	fx_open(&f, NULL);
+	memset(&req, 0, sizeof(req));
+	req.provider = "oob";
+	req.reason = "unit test";
+	if (janee_strlist_add(&req.scopes, "read") != 0)
+		abort();
+	f.b.session = "sess-a";
+	T_EQ_INT(
+	    broker_submit(&f.b, &req, BROKER_CAN_WAIT, &g), JANEE_ERR_PENDING);
+	janee_err_clear();
+	T_EQ_INT(broker_decide(&f.b, g.lease_id, 1, "user", "ok", 0), 0);
+	T_EQ_INT(broker_session_collect(&f.b, "sess-b", g.lease_id, &got),
+	    JANEE_ERR_NOT_FOUND);
+	T_ASSERT(janee_token_get(&got.tok, "token") == NULL);
+	janee_err_clear();
+	T_EQ_INT(broker_session_collect(&f.b, "sess-a", g.lease_id, &got), 0);
+	T_ASSERT(janee_token_get(&got.tok, "token") != NULL);
+	broker_grant_free(&got);
+	broker_grant_free(&g);
+	janee_strlist_free(&req.scopes);
+	fx_close(&f);
+}
+
 static void
 failing_revocation_keeps_the_lease_active_for_retry(void)
 {
@@ -561,9 +630,7 @@ failing_revocation_keeps_the_lease_active_for_retry(void)
 	T_EQ_INT(issue(&f, "failrev", "read", 600, &g), 0);
 	T_EQ_INT(broker_end(&f.b, g.lease_id, "done"), JANEE_ERR_PROVIDER);
 	T_EQ_STR(state_of(&f, g.lease_id, st, sizeof(st)), "active");
-	T_EQ_INT(count(&f,
-		     "SELECT revoke_attempts FROM leases WHERE id = "
-		     "'%s'",
+	T_EQ_INT(count(&f, "SELECT revoke_attempts FROM leases WHERE id = '%s'",
 		     g.lease_id),
 	    1);
 	broker_grant_free(&g);
@@ -579,7 +646,7 @@ invariant_5_read_only_ledger_fails_closed_before_minting(void)
 	fx_open(&f, NULL);
 	T_EQ_INT(ledger_exec(f.lg, "PRAGMA query_only = 1"), 0);
 	T_EQ_INT(issue(&f, "t", "read", 60, &g), JANEE_ERR_DB);
-	T_ASSERT(g.tok.token == NULL);
+	T_ASSERT(janee_token_get(&g.tok, "token") == NULL);
 	T_EQ_INT(mint_calls(&f), 0);
 	T_EQ_INT(live_tokens(&f), 0);
 	fx_close(&f);
@@ -596,7 +663,7 @@ invariant_5_ledger_failing_after_mint_returns_no_token(void)
 	T_EQ_INT(issue(&f, "wrapped", "read", 60, &g), JANEE_ERR_DB);
 	T_ASSERT(
 	    strstr(janee_err_msg(JANEE_ERR_DB), "no token was issued") != NULL);
-	T_ASSERT(g.tok.token == NULL);
+	T_ASSERT(janee_token_get(&g.tok, "token") == NULL);
 	T_EQ_INT(mint_calls(&f), 1);
 	/* The minted token was revoked at the provider at once. */
 	T_EQ_INT(live_tokens(&f), 0);
@@ -635,7 +702,7 @@ invariant_5_full_ledger_fails_closed(void)
 	janee_err_clear();
 	T_EQ_INT(issue(&f, "t", "read", 60, &g), JANEE_ERR_DB);
 	T_ASSERT(strstr(janee_err_msg(JANEE_ERR_DB), "full") != NULL);
-	T_ASSERT(g.tok.token == NULL);
+	T_ASSERT(janee_token_get(&g.tok, "token") == NULL);
 	T_EQ_INT(mint_calls(&f), 0);
 	T_EQ_INT(live_tokens(&f), 0);
 	fx_close(&f);
@@ -764,6 +831,8 @@ main(void)
 	T_RUN(sweep_handles_due_not_due_and_failing_leases);
 	T_RUN(sweep_reads_only_overdue_leases);
 	T_RUN(ending_a_lease_revokes_it_now);
+	T_RUN(a_session_sees_and_ends_only_its_own_leases);
+	T_RUN(a_session_collects_only_its_own_approved_lease);
 	T_RUN(failing_revocation_keeps_the_lease_active_for_retry);
 	T_RUN(invariant_5_read_only_ledger_fails_closed_before_minting);
 	T_RUN(invariant_5_ledger_failing_after_mint_returns_no_token);

@@ -10,7 +10,7 @@ parse(const char *json, struct config **out)
 {
 	*out = NULL;
 	janee_err_clear();
-	return config_parse(json, "config.json", janee_providers, out);
+	return config_parse(json, "config.json", janee_providers, NULL, out);
 }
 
 /* Parsing fails with JANEE_ERR_CONFIG and a message holding `needle`. */
@@ -88,11 +88,11 @@ wrong_types_are_named(void)
 	refused(PROV(", \"approval\": true"), "'approval'");
 	refused(PROV(", \"fail_mint\": \"yes\""), "'fail_mint'");
 	refused(PROV(", \"token_length\": \"44\""), "'token_length'");
-	refused("{\"providers\": {\"gh\": {\"type\": \"test\", \"state_dir\": "
-		"\"/tmp\", \"scopes\": \"read\"}}}",
+	refused(
+	    "{\"providers\": {\"gh\": {\"type\": \"test\", \"state_dir\": \"/tmp\", \"scopes\": \"read\"}}}",
 	    "'scopes' must be an array");
-	refused("{\"providers\": {\"gh\": {\"type\": \"test\", \"state_dir\": "
-		"\"/tmp\", \"scopes\": [\"read\", 5]}}}",
+	refused(
+	    "{\"providers\": {\"gh\": {\"type\": \"test\", \"state_dir\": \"/tmp\", \"scopes\": [\"read\", 5]}}}",
 	    "'scopes'");
 	refused("{\"providers\": []}", "'providers' must be an object");
 	refused("[]", "top level");
@@ -102,11 +102,11 @@ wrong_types_are_named(void)
 static void
 invariant_8_empty_ceiling_is_an_error_not_everything(void)
 {
-	refused("{\"providers\": {\"gh\": {\"type\": \"test\", \"state_dir\": "
-		"\"/tmp\", \"scopes\": []}}}",
+	refused(
+	    "{\"providers\": {\"gh\": {\"type\": \"test\", \"state_dir\": \"/tmp\", \"scopes\": []}}}",
 	    "'scopes'");
-	refused("{\"providers\": {\"gh\": {\"type\": \"test\", \"state_dir\": "
-		"\"/tmp\"}}}",
+	refused(
+	    "{\"providers\": {\"gh\": {\"type\": \"test\", \"state_dir\": \"/tmp\"}}}",
 	    "'scopes'");
 	refused(PROV(", \"default_scopes\": [\"admin\"]"),
 	    "default scope 'admin' is not in 'scopes'");
@@ -118,21 +118,19 @@ bad_documents_and_names_are_refused(void)
 	refused("{\"providers\": ", "not valid JSON");
 	refused("", "not valid JSON");
 	refused(PROV(", \"approval\": \"sometimes\""),
-	    "auto, ask, "
-	    "out-of-band or deny");
-	refused("{\"providers\": {\"gh\": {\"type\": \"gitlab\", \"scopes\": "
-		"[\"x\"]}}}",
+	    "auto, ask, out-of-band or deny");
+	refused(
+	    "{\"providers\": {\"gh\": {\"type\": \"gitlab\", \"scopes\": [\"x\"]}}}",
 	    "unknown provider type 'gitlab'");
 	refused("{\"providers\": {\"gh\": {\"scopes\": [\"x\"]}}}",
 	    "'type' is required");
 	refused("{\"providers\": {\"Bad Name\": {\"type\": \"test\"}}}",
 	    "provider name");
-	refused("{\"providers\": {\"gh\": {\"type\": \"test\", \"scopes\": "
-		"[\"x\"]}}}",
+	refused(
+	    "{\"providers\": {\"gh\": {\"type\": \"test\", \"scopes\": [\"x\"]}}}",
 	    "'state_dir' is required");
-	refused("{\"providers\": {\"a\": {\"type\": \"test\", \"state_dir\": "
-		"\"/tmp\", \"scopes\": [\"x\"]}, \"a\": {\"type\": \"test\", "
-		"\"state_dir\": \"/tmp\", \"scopes\": [\"x\"]}}}",
+	refused(
+	    "{\"providers\": {\"a\": {\"type\": \"test\", \"state_dir\": \"/tmp\", \"scopes\": [\"x\"]}, \"a\": {\"type\": \"test\", \"state_dir\": \"/tmp\", \"scopes\": [\"x\"]}}}",
 	    "twice");
 }
 
@@ -143,11 +141,10 @@ out_of_band_patterns_match_levels_and_names(void)
 	struct janee_strlist sc;
 
 	memset(&sc, 0, sizeof(sc));
-	T_EQ_INT(parse("{\"providers\": {\"gh\": {\"type\": \"test\", "
-		       "\"state_dir\": \"/tmp\", \"scopes\": [\"issues:read\", "
-		       "\"issues:write\", \"admin\"], \"require_out_of_band\": "
-		       "[\"*:write\", \"admin\"]}}}",
-		     &c),
+	T_EQ_INT(
+	    parse(
+		"{\"providers\": {\"gh\": {\"type\": \"test\", \"state_dir\": \"/tmp\", \"scopes\": [\"issues:read\", \"issues:write\", \"admin\"], \"require_out_of_band\": [\"*:write\", \"admin\"]}}}",
+		&c),
 	    0);
 	T_EQ_INT(janee_strlist_add(&sc, "issues:read"), 0);
 	T_ASSERT(!policy_needs_oob(&c->provs[0].pol, &sc));
@@ -170,19 +167,19 @@ strings_expand_environment_variables(void)
 	struct config *c;
 
 	setenv("JANEE_T_STATE", "/tmp", 1);
-	T_EQ_INT(parse("{\"providers\": {\"gh\": {\"type\": \"oauth2\", "
-		       "\"issuer\": \"https://${JANEE_T_HOST}/x\", "
-		       "\"client_id\": \"c\", \"scopes\": [\"a\"]}}}",
-		     &c),
+	T_EQ_INT(
+	    parse(
+		"{\"providers\": {\"gh\": {\"type\": \"oauth2\", \"issuer\": \"https://${JANEE_T_HOST}/x\", \"client_id\": \"c\", \"scopes\": [\"a\"]}}}",
+		&c),
 	    JANEE_ERR_CONFIG);
 	T_ASSERT(
 	    strstr(janee_err_msg(JANEE_ERR_CONFIG), "JANEE_T_HOST") != NULL);
 	janee_err_clear();
 	setenv("JANEE_T_HOST", "auth.example.com", 1);
-	T_EQ_INT(parse("{\"providers\": {\"gh\": {\"type\": \"test\", "
-		       "\"state_dir\": \"${JANEE_T_STATE}\", \"scopes\": "
-		       "[\"a\"]}}}",
-		     &c),
+	T_EQ_INT(
+	    parse(
+		"{\"providers\": {\"gh\": {\"type\": \"test\", \"state_dir\": \"${JANEE_T_STATE}\", \"scopes\": [\"a\"]}}}",
+		&c),
 	    0);
 	config_free(c);
 	unsetenv("JANEE_T_HOST");
@@ -194,26 +191,11 @@ static void
 secret_keys_take_references_only(void)
 {
 	static const char *const entries[] = {
-		"\"o\": {\"type\": \"oauth2\", \"issuer\": "
-		"\"https://a.example\", "
-		"\"client_id\": \"c\", \"scopes\": [\"a\"], "
-		"\"client_secret\": \"plain-Value-9x\"}",
-		"\"o\": {\"type\": \"oauth2\", \"issuer\": "
-		"\"https://a.example\", "
-		"\"client_id\": \"c\", \"scopes\": [\"a\"], "
-		"\"grant\": \"token_exchange\", "
-		"\"subject_token\": \"plain-Value-9x\"}",
-		"\"g\": {\"type\": \"github-app\", \"client_id\": \"Iv1\", "
-		"\"installation_id\": 1, \"permissions\": [\"issues:read\"], "
-		"\"repositories\": [\"r\"], "
-		"\"private_key\": \"plain-Value-9x\"}",
-		"\"s\": {\"type\": \"slack\", \"client_id\": \"1.2\", "
-		"\"client_secret\": \"plain-Value-9x\", "
-		"\"profiles\": {\"p\": {\"scopes\": [\"chat:write\"]}}}",
-		"\"s\": {\"type\": \"slack\", \"client_id\": \"1.2\", "
-		"\"client_secret\": \"secret:s\", \"profiles\": {\"p\": "
-		"{\"scopes\": [\"chat:write\"], "
-		"\"legacy_token\": \"plain-Value-9x\"}}}",
+		"\"o\": {\"type\": \"oauth2\", \"issuer\": \"https://a.example\", \"client_id\": \"c\", \"scopes\": [\"a\"], \"client_secret\": \"plain-Value-9x\"}",
+		"\"o\": {\"type\": \"oauth2\", \"issuer\": \"https://a.example\", \"client_id\": \"c\", \"scopes\": [\"a\"], \"grant\": \"token_exchange\", \"subject_token\": \"plain-Value-9x\"}",
+		"\"g\": {\"type\": \"github-app\", \"client_id\": \"Iv1\", \"installation_id\": 1, \"permissions\": [\"issues:read\"], \"repositories\": [\"r\"], \"private_key\": \"plain-Value-9x\"}",
+		"\"s\": {\"type\": \"slack\", \"client_id\": \"1.2\", \"client_secret\": \"plain-Value-9x\", \"profiles\": {\"p\": {\"scopes\": [\"chat:write\"]}}}",
+		"\"s\": {\"type\": \"slack\", \"client_id\": \"1.2\", \"client_secret\": \"secret:s\", \"profiles\": {\"p\": {\"scopes\": [\"chat:write\"], \"legacy_token\": \"plain-Value-9x\"}}}",
 	};
 	struct config *c;
 	const char *msg;
@@ -233,11 +215,32 @@ secret_keys_take_references_only(void)
 		janee_err_clear();
 	}
 	snprintf(json, sizeof(json), "{\"providers\": {%s}}",
-	    "\"o\": {\"type\": \"oauth2\", \"issuer\": \"https://a.example\", "
-	    "\"client_id\": \"c\", \"scopes\": [\"a\"], "
-	    "\"client_secret\": \"env:O_SECRET\"}");
+	    "\"o\": {\"type\": \"oauth2\", \"issuer\": \"https://a.example\", \"client_id\": \"c\", \"scopes\": [\"a\"], \"client_secret\": \"env:O_SECRET\"}");
 	T_EQ_INT(parse(json, &c), 0);
 	config_free(c);
+}
+
+/* The audit trail's witness: "audit": {"syslog": true} (issue 12, #5). */
+static void
+audit_syslog_is_read_and_other_audit_keys_refused(void)
+{
+	struct config *c;
+
+	T_EQ_INT(parse("{\"audit\": {\"syslog\": true}}", &c), 0);
+	T_ASSERT(c != NULL && c->audit_syslog == 1);
+	config_free(c);
+	T_EQ_INT(
+	    parse("{\"audit\": {\"syslog\": false}, \"providers\": {}}", &c),
+	    0);
+	T_ASSERT(c != NULL && c->audit_syslog == 0);
+	config_free(c);
+	T_EQ_INT(parse("{}", &c), 0);
+	T_ASSERT(c != NULL && c->audit_syslog == 0);
+	config_free(c);
+	refused("{\"audit\": {\"sylog\": true}}", "audit: unknown key 'sylog'");
+	refused("{\"audit\": {\"syslog\": \"yes\"}}",
+	    "audit.syslog must be true or false");
+	refused("{\"audit\": true}", "'audit' must be an object");
 }
 
 /* What janee exec and the browser opener keep out: every reference's
@@ -248,14 +251,11 @@ config_knows_the_variables_its_references_read(void)
 	struct config *c;
 
 	setenv("TP_HOST", "example", 1);
-	T_EQ_INT(parse("{\"providers\": {"
-		       "\"a\": {\"type\": \"test\", \"state_dir\": \"/tmp\","
-		       " \"scopes\": [\"env:read\"],"
-		       " \"credential\": \"env:TP_LONGLIVED_SECRET\"},"
-		       "\"b\": {\"type\": \"test\", \"state_dir\": "
-		       "\"/tmp/${TP_HOST}\", \"scopes\": [\"read\"],"
-		       " \"credential\": \"vault://kv/x#y\"}}}",
-		     &c),
+	T_EQ_INT(
+	    parse(
+		"{\"providers\": {\"a\": {\"type\": \"test\", \"state_dir\": \"/tmp\", \"scopes\": [\"env:read\"], \"credential\": \"env:TP_LONGLIVED_SECRET\"},\"b\": {\"type\": \"test\", \"state_dir\": "
+		"\"/tmp/${TP_HOST}\", \"scopes\": [\"read\"], \"credential\": \"vault://kv/x#y\"}}}",
+		&c),
 	    0);
 	T_ASSERT(c != NULL);
 	if (c != NULL) {
@@ -278,6 +278,7 @@ main(void)
 	T_RUN(valid_config_loads_with_defaults);
 	T_RUN(durations_take_strings_and_seconds);
 	T_RUN(unknown_keys_are_named);
+	T_RUN(audit_syslog_is_read_and_other_audit_keys_refused);
 	T_RUN(wrong_types_are_named);
 	T_RUN(invariant_8_empty_ceiling_is_an_error_not_everything);
 	T_RUN(bad_documents_and_names_are_refused);

@@ -29,7 +29,7 @@ parse(const char *json, struct config **out)
 {
 	*out = NULL;
 	janee_err_clear();
-	return config_parse(json, "config.json", table, out);
+	return config_parse(json, "config.json", table, NULL, out);
 }
 
 static void
@@ -93,8 +93,7 @@ scope_parse_refuses_with_help(void)
 		{ ":read", "not a GitHub App permission" },
 		{ "issues:read:x", "not a GitHub App permission" },
 		{ "", "not a GitHub App permission" },
-		{ "a_name_that_is_much_longer_than_sixty_four_characters_for_"
-		  "sure_x:read",
+		{ "a_name_that_is_much_longer_than_sixty_four_characters_for_sure_x:read",
 		    "not a GitHub App permission" },
 	};
 	enum gh_level l;
@@ -198,9 +197,10 @@ config_extends_the_ceiling(void)
 	struct config *c;
 	struct prov *p;
 
-	T_EQ_INT(parse(GH(", \"repositories\": [\"api\", \"id:99\"], "
-			  "\"scopes\": [\"checks:read\"]"),
-		     &c),
+	T_EQ_INT(
+	    parse(
+		GH(", \"repositories\": [\"api\", \"id:99\"], \"scopes\": [\"checks:read\"]"),
+		&c),
 	    0);
 	if (c == NULL)
 		return;
@@ -210,7 +210,7 @@ config_extends_the_ceiling(void)
 	T_ASSERT(janee_strlist_has(&p->pol.ceiling, "issues:write"));
 	T_ASSERT(janee_strlist_has(&p->pol.ceiling, "contents:read"));
 	T_ASSERT(janee_strlist_has(&p->pol.ceiling, "checks:read"));
-	T_EQ_INT(p->pol.repos.n, 2);
+	T_EQ_INT(p->pol.resources.n, 2);
 	config_free(c);
 	/* The allow-list may be waived only by name. */
 	T_EQ_INT(parse(GH(", \"all_repositories\": true"), &c), 0);
@@ -220,13 +220,10 @@ config_extends_the_ceiling(void)
 static void
 config_refusals(void)
 {
-	refused("{\"providers\": {\"gh\": {\"type\": \"github-app\", "
-		"\"client_id\": \"Iv1\", \"installation_id\": 7, "
-		"\"private_key\": \"secret:k\", \"permissions\": "
-		"[\"pull-requests:read\"], \"repositories\": [\"api\"]}}}",
-	    "key 'permissions': 'pull-requests:read' is not a GitHub App "
-	    "permission; a scope is PERMISSION:LEVEL with a name that uses "
-	    "underscores, one of: actions, administration");
+	refused(
+	    "{\"providers\": {\"gh\": {\"type\": \"github-app\", \"client_id\": \"Iv1\", \"installation_id\": 7, \"private_key\": \"secret:k\", \"permissions\": "
+	    "[\"pull-requests:read\"], \"repositories\": [\"api\"]}}}",
+	    "key 'permissions': 'pull-requests:read' is not a GitHub App permission; a scope is PERMISSION:LEVEL with a name that uses underscores, one of: actions, administration");
 	refused(GH(", \"repositories\": [\"api\"], \"scopes\": [\"repo\"]"),
 	    "key 'scopes': 'repo' is not a GitHub App permission");
 	refused(GH(""), "repository allow-list is empty");
@@ -238,38 +235,30 @@ config_refusals(void)
 	    "'max_ttl' may be at most 1h");
 	refused(GH(", \"repositories\": [\"api\"], \"owner\": \"acme\""),
 	    "exactly one of 'installation_id', 'owner'");
-	refused(GH(", \"repositories\": [\"api\"], \"base_url\": "
-		   "\"http://api.example.com\""),
+	refused(
+	    GH(", \"repositories\": [\"api\"], \"base_url\": \"http://api.example.com\""),
 	    "plain http to 'api.example.com' is refused");
 	refused(GH(", \"repositories\": [\"api\"], \"mint\": \"robot\""),
 	    "'mint' must be installation or user");
 	refused(GH(", \"repositories\": [\"api\"], \"jwt_issuer\": \"app_id\""),
 	    "'jwt_issuer' must be client_id or app_id");
-	refused("{\"providers\": {\"gh\": {\"type\": \"github-app\", "
-		"\"client_id\": \"Iv1\", \"installation_id\": 7, "
-		"\"permissions\": [\"issues:read\"], \"repositories\": "
-		"[\"api\"]}}}",
+	refused(
+	    "{\"providers\": {\"gh\": {\"type\": \"github-app\", \"client_id\": \"Iv1\", \"installation_id\": 7, \"permissions\": [\"issues:read\"], \"repositories\": [\"api\"]}}}",
 	    "installation tokens need 'private_key'");
-	refused("{\"providers\": {\"gh\": {\"type\": \"github-app\", "
-		"\"private_key\": \"secret:k\", \"repository\": \"acme\", "
-		"\"app_id\": 3, \"permissions\": [\"issues:read\"], "
-		"\"repositories\": [\"api\"]}}}",
+	refused(
+	    "{\"providers\": {\"gh\": {\"type\": \"github-app\", \"private_key\": \"secret:k\", \"repository\": \"acme\", \"app_id\": 3, \"permissions\": [\"issues:read\"], \"repositories\": [\"api\"]}}}",
 	    "'repository' must be \"owner/repo\"");
-	refused("{\"providers\": {\"gh\": {\"type\": \"github-app\", "
-		"\"mint\": \"user\", \"client_id\": \"Iv1\", "
-		"\"permissions\": [\"issues:read\"], \"repositories\": "
-		"[\"api\"]}}}",
+	refused(
+	    "{\"providers\": {\"gh\": {\"type\": \"github-app\", \"mint\": \"user\", \"client_id\": \"Iv1\", \"permissions\": [\"issues:read\"], \"repositories\": [\"api\"]}}}",
 	    "cannot narrow a user token to repositories");
-	refused("{\"providers\": {\"gh\": {\"type\": \"github-app\", "
-		"\"mint\": \"user\", \"client_id\": \"Iv1/x\", "
-		"\"permissions\": [\"issues:read\"]}}}",
+	refused(
+	    "{\"providers\": {\"gh\": {\"type\": \"github-app\", \"mint\": \"user\", \"client_id\": \"Iv1/x\", \"permissions\": [\"issues:read\"]}}}",
 	    "is not a GitHub client ID");
-	refused("{\"providers\": {\"gh\": {\"type\": \"github-app\", "
-		"\"mint\": \"user\", \"client_id\": \"Iv1\", "
-		"\"permissions\": [\"issues:read\"], \"max_ttl\": \"9h\"}}}",
+	refused(
+	    "{\"providers\": {\"gh\": {\"type\": \"github-app\", \"mint\": \"user\", \"client_id\": \"Iv1\", \"permissions\": [\"issues:read\"], \"max_ttl\": \"9h\"}}}",
 	    "'max_ttl' may be at most 8h");
-	refused("{\"providers\": {\"gh\": {\"type\": \"github-app\", "
-		"\"mint\": \"user\", \"client_id\": \"Iv1\"}}}",
+	refused(
+	    "{\"providers\": {\"gh\": {\"type\": \"github-app\", \"mint\": \"user\", \"client_id\": \"Iv1\"}}}",
 	    "key 'scopes'");
 }
 
@@ -317,14 +306,13 @@ static int64_t
 expiry_of(struct prov *p, const char *expires_at)
 {
 	struct janee_token tok;
-	char *body = janee_asprintf("{\"token\": \"ghs_x\", \"expires_at\": "
-				    "\"%s\", \"permissions\": {\"issues\": "
-				    "\"write\", \"metadata\": \"read\"}}",
+	char *body = janee_asprintf(
+	    "{\"token\": \"ghs_x\", \"expires_at\": \"%s\", \"permissions\": {\"issues\": \"write\", \"metadata\": \"read\"}}",
 	    expires_at);
 	int64_t ms = -1;
 
 	T_EQ_INT(token_answer(p, 201, body, NULL, &tok), 0);
-	if (tok.token != NULL)
+	if (janee_token_get(&tok, "token") != NULL)
 		ms = tok.expires_ms;
 	janee_token_clear(&tok);
 	free(body);
@@ -346,12 +334,10 @@ token_answers(void)
 	struct config *c = NULL;
 	struct prov *p;
 
-	T_EQ_INT(parse("{\"providers\": {\"gh\": {\"type\": "
-		       "\"github-app\", \"client_id\": \"Iv1\", "
-		       "\"private_key\": \"secret:k\", \"installation_id\": "
-		       "77, \"permissions\": [\"issues:write\"], "
-		       "\"repositories\": [\"api\"]}}}",
-		     &c),
+	T_EQ_INT(
+	    parse(
+		"{\"providers\": {\"gh\": {\"type\": \"github-app\", \"client_id\": \"Iv1\", \"private_key\": \"secret:k\", \"installation_id\": 77, \"permissions\": [\"issues:write\"], \"repositories\": [\"api\"]}}}",
+		&c),
 	    0);
 	if (c == NULL)
 		return;
@@ -364,29 +350,28 @@ token_answers(void)
 	T_ASSERT(expiry_of(p, "2026-09-21T14:13:19Z") == NOW_MS);
 	T_ASSERT(expiry_of(p, "soon") == NOW_MS + 3600000);
 
-	T_EQ_INT(token_answer(p, 201,
-		     "{\"token\": \"ghs_x\", \"permissions\": "
-		     "{\"administration\": \"write\"}}",
-		     NULL, &tok),
+	T_EQ_INT(
+	    token_answer(p, 201,
+		"{\"token\": \"ghs_x\", \"permissions\": {\"administration\": \"write\"}}",
+		NULL, &tok),
 	    JANEE_ERR_PROVIDER);
-	T_ASSERT(tok.token == NULL);
+	T_ASSERT(janee_token_get(&tok, "token") == NULL);
 	T_ASSERT(strstr(janee_err_msg(JANEE_ERR_PROVIDER),
 		     "'administration:write', which was not asked") != NULL);
 
 	/* Found by fuzz-github: items of an array have no name. */
-	T_EQ_INT(token_answer(p, 201,
-		     "{\"token\": \"ghs_x\", \"permissions\": "
-		     "[{\"issues\": \"write\"}, \"issues\"]}",
-		     NULL, &tok),
+	T_EQ_INT(
+	    token_answer(p, 201,
+		"{\"token\": \"ghs_x\", \"permissions\": [{\"issues\": \"write\"}, \"issues\"]}",
+		NULL, &tok),
 	    JANEE_ERR_PROVIDER);
-	T_ASSERT(tok.token == NULL);
+	T_ASSERT(janee_token_get(&tok, "token") == NULL);
 	T_ASSERT(strstr(janee_err_msg(JANEE_ERR_PROVIDER),
 		     "\"permissions\" that is not an object") != NULL);
 
 	T_EQ_INT(
 	    token_answer(p, 422,
-		"{\"message\": \"The permissions requested are not "
-		"granted to this installation.\"}",
+		"{\"message\": \"The permissions requested are not granted to this installation.\"}",
 		"{\"id\": 77, \"permissions\": {\"issues\": \"read\"}}", &tok),
 	    JANEE_ERR_PROVIDER);
 	T_ASSERT(strstr(janee_err_msg(JANEE_ERR_PROVIDER),
@@ -446,7 +431,8 @@ mint_one(struct prov *p, struct janee_strlist *scopes,
 	if (rc != 0)
 		fprintf(stderr, "  mint: %s\n", janee_err_msg(rc));
 	T_EQ_INT(rc, 0);
-	T_ASSERT(tok->token != NULL && tok->token->len >= 100);
+	T_ASSERT(janee_token_get(tok, "token") != NULL &&
+	    janee_token_get(tok, "token")->len >= 100);
 	T_ASSERT(janee_strlist_has(&tok->granted, "issues:read"));
 	T_ASSERT(janee_strlist_has(&tok->granted, "metadata:read"));
 	T_ASSERT(!janee_strlist_has(&tok->granted, "issues:write"));
@@ -474,11 +460,8 @@ several_mints_in_one_process(void)
 	memset(&scopes, 0, sizeof(scopes));
 	memset(&repos, 0, sizeof(repos));
 	json = janee_asprintf(
-	    "{\"providers\": {\"gh\": {\"type\": \"github-app\", "
-	    "\"client_id\": \"Iv23liJaneeFake0001\", \"private_key\": "
-	    "\"secret:app-key\", \"repository\": \"acme/api\", "
-	    "\"base_url\": \"%s\", \"ca_file\": \"%s\", \"permissions\": "
-	    "[\"issues:write\"], \"repositories\": [\"api\", \"web\"]}}}",
+	    "{\"providers\": {\"gh\": {\"type\": \"github-app\", \"client_id\": \"Iv23liJaneeFake0001\", \"private_key\": \"secret:app-key\", \"repository\": \"acme/api\", "
+	    "\"base_url\": \"%s\", \"ca_file\": \"%s\", \"permissions\": [\"issues:write\"], \"repositories\": [\"api\", \"web\"]}}}",
 	    url, ca);
 	T_EQ_INT(parse(json, &c), 0);
 	free(json);
@@ -498,15 +481,21 @@ several_mints_in_one_process(void)
 	mint_one(p, &scopes, &repos, &tok[1]);
 	janee_clock_offset_ms = 0;
 	mint_one(p, &scopes, &repos, &tok[2]);
-	T_ASSERT(tok[0].token && tok[1].token && tok[2].token &&
-	    strcmp((char *)tok[0].token->data, (char *)tok[1].token->data) &&
-	    strcmp((char *)tok[1].token->data, (char *)tok[2].token->data));
+	T_ASSERT(janee_token_get(&tok[0], "token") &&
+	    janee_token_get(&tok[1], "token") &&
+	    janee_token_get(&tok[2], "token") &&
+	    strcmp((char *)janee_token_get(&tok[0], "token")->data,
+		(char *)janee_token_get(&tok[1], "token")->data) &&
+	    strcmp((char *)janee_token_get(&tok[1], "token")->data,
+		(char *)janee_token_get(&tok[2], "token")->data));
 	for (i = 0; i < 3; i++) {
-		if (tok[i].token != NULL)
-			T_EQ_INT(p->impl->revoke(&p->ctx, tok[i].token), 0);
+		if (janee_token_get(&tok[i], "token") != NULL)
+			T_EQ_INT(
+			    p->impl->revoke(&p->ctx, "lse_test", &tok[i]), 0);
 		/* Revoking again: GitHub no longer knows it, which is done. */
-		if (i == 0 && tok[i].token != NULL)
-			T_EQ_INT(p->impl->revoke(&p->ctx, tok[i].token), 0);
+		if (i == 0 && janee_token_get(&tok[i], "token") != NULL)
+			T_EQ_INT(
+			    p->impl->revoke(&p->ctx, "lse_test", &tok[i]), 0);
 		janee_token_clear(&tok[i]);
 	}
 	janee_http_free(p->ctx.http);
@@ -531,7 +520,7 @@ main(void)
 	    getenv("JANEE_GH_TEST_CA") != NULL)
 		T_RUN(several_mints_in_one_process);
 	else
-		printf("ok - several_mints_in_one_process # SKIP run by "
-		       "tests/t0200-github.sh against its fake GitHub\n");
+		printf(
+		    "ok - several_mints_in_one_process # SKIP run by tests/t0200-github.sh against its fake GitHub\n");
 	return t_done();
 }

@@ -56,8 +56,7 @@ form_values_are_percent_encoded(void)
 	T_EQ_INT(oauth_form_add(&f, "scope", "issues:read a&b=c"), 0);
 	T_EQ_INT(oauth_form_add(&f, "x", ""), 0);
 	T_EQ_STR(f.b.p,
-	    "grant_type=refresh_token&scope=issues%3Aread%20a%26b"
-	    "%3Dc&x=");
+	    "grant_type=refresh_token&scope=issues%3Aread%20a%26b%3Dc&x=");
 	oauth_form_free(&f);
 }
 

@@ -161,8 +161,8 @@ same_key_in_different_objects_is_no_duplicate(void)
 	char w[96];
 
 	T_EQ_INT(
-	    dups("{\"a\":{\"k\":1},\"b\":{\"k\":2},\"c\":[{\"k\":1},{\"k\":"
-		 "2}]}",
+	    dups(
+		"{\"a\":{\"k\":1},\"b\":{\"k\":2},\"c\":[{\"k\":1},{\"k\":2}]}",
 		w, sizeof(w)),
 	    JSON_CHECK_OK);
 	T_EQ_STR(w, "");

@@ -27,11 +27,10 @@ migrates_empty_database_to_latest(void)
 	T_EQ_INT(ledger_open(p, 1, &lg), 0);
 	T_EQ_INT(ledger_schema_version(lg, &v), 0);
 	T_EQ_INT(v, LEDGER_SCHEMA_VERSION);
-	T_EQ_INT(ledger_count(lg,
-		     "SELECT count(*) FROM sqlite_master WHERE "
-		     "type = 'table' AND name IN ('meta', 'secrets', 'leases', "
-		     "'audit')",
-		     &n),
+	T_EQ_INT(
+	    ledger_count(lg,
+		"SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('meta', 'secrets', 'leases', 'audit')",
+		&n),
 	    0);
 	T_EQ_INT(n, 4);
 	T_EQ_INT(ledger_count(lg, "PRAGMA journal_mode", &n), 0);
@@ -49,20 +48,14 @@ static void
 fill_at(struct ledger *lg, int v)
 {
 	if (v >= 2)
-		T_EQ_INT(ledger_exec(lg,
-			     "INSERT INTO credentials (provider, "
-			     "sealed, created_ms, updated_ms) VALUES ('probe', "
-			     "x'00', 1, "
-			     "1)"),
+		T_EQ_INT(
+		    ledger_exec(lg,
+			"INSERT INTO credentials (provider, sealed, created_ms, updated_ms) VALUES ('probe', x'00', 1, 1)"),
 		    0);
 	if (v >= 1)
 		T_EQ_INT(
 		    ledger_exec(lg,
-			"INSERT INTO meta VALUES ('probe', "
-			"'kept');"
-			"INSERT INTO leases (id, provider, client, "
-			"requested_scopes, state, ttl_s, created_ms) VALUES "
-			"('lse_probe', 't', 'cli', '[]', 'requested', 60, 1)"),
+			"INSERT INTO meta VALUES ('probe', 'kept');INSERT INTO leases (id, provider, client, requested_scopes, state, ttl_s, created_ms) VALUES ('lse_probe', 't', 'cli', '[]', 'requested', 60, 1)"),
 		    0);
 }
 
@@ -86,10 +79,10 @@ migrates_from_every_earlier_version_keeping_data(void)
 		T_EQ_INT(ledger_schema_version(lg, &v), 0);
 		T_EQ_INT(v, LEDGER_SCHEMA_VERSION);
 		n = -1;
-		T_EQ_INT(ledger_count(lg,
-			     "SELECT count(*) FROM leases WHERE "
-			     "id = 'lse_probe'",
-			     &n),
+		T_EQ_INT(
+		    ledger_count(lg,
+			"SELECT count(*) FROM leases WHERE id = 'lse_probe'",
+			&n),
 		    0);
 		T_EQ_INT(n, from >= 1 ? 1 : 0);
 		T_EQ_INT(ledger_count(lg, "PRAGMA integrity_check = 1", &n), 0);
@@ -175,9 +168,9 @@ new_lease(struct lease *l, const char *scopes)
 static void
 force_state(struct ledger *lg, const char *id, enum lease_state s)
 {
-	char *sql = janee_asprintf("UPDATE leases SET state = '%s' WHERE id "
-				   "= '%s'",
-	    lease_state_name(s), id);
+	char *sql =
+	    janee_asprintf("UPDATE leases SET state = '%s' WHERE id = '%s'",
+		lease_state_name(s), id);
 
 	T_EQ_INT(ledger_exec(lg, sql), 0);
 	free(sql);
@@ -213,8 +206,7 @@ every_transition_is_legal_or_refused_as_specified(void)
 				T_EQ_INT(rc, JANEE_ERR_STATE);
 				/* the row did not move */
 				char *sql = janee_asprintf(
-				    "SELECT count(*) "
-				    "FROM leases WHERE state = '%s'",
+				    "SELECT count(*) FROM leases WHERE state = '%s'",
 				    lease_state_name(f));
 				T_EQ_INT(ledger_count(lg, sql, &n), 0);
 				T_EQ_INT(n, 1);
@@ -273,35 +265,33 @@ migration_6_keeps_a_minting_lease_and_allows_orphaned(void)
 	int64_t n = -1;
 
 	T_EQ_INT(ledger_open_at(p, 1, 5, &lg), 0);
-	T_EQ_INT(ledger_exec(lg,
-		     "INSERT INTO leases (id, provider, client, "
-		     "requested_scopes, state, ttl_s, created_ms, approved_ms) "
-		     "VALUES ('lse_cut', 't', 'cli', '[]', 'minting', 60, 5, "
-		     "7)"),
+	T_EQ_INT(
+	    ledger_exec(lg,
+		"INSERT INTO leases (id, provider, client, requested_scopes, state, ttl_s, created_ms, approved_ms) VALUES ('lse_cut', 't', 'cli', '[]', 'minting', 60, 5, 7)"),
 	    0);
 	janee_err_clear();
-	T_EQ_INT(ledger_exec(lg,
-		     "UPDATE leases SET state = 'orphaned' WHERE id = "
-		     "'lse_cut'"),
+	T_EQ_INT(
+	    ledger_exec(lg,
+		"UPDATE leases SET state = 'orphaned' WHERE id = 'lse_cut'"),
 	    JANEE_ERR_DB);
 	janee_err_clear();
 	ledger_close(lg);
 	T_EQ_INT(ledger_open(p, 0, &lg), 0);
-	T_EQ_INT(ledger_count(lg,
-		     "SELECT minting_ms FROM leases WHERE id = 'lse_cut' AND "
-		     "state = 'minting'",
-		     &n),
+	T_EQ_INT(
+	    ledger_count(lg,
+		"SELECT minting_ms FROM leases WHERE id = 'lse_cut' AND state = 'minting'",
+		&n),
 	    0);
 	T_EQ_INT(n, 7);
-	T_EQ_INT(ledger_count(lg,
-		     "SELECT count(*) FROM sqlite_master WHERE type = 'index' "
-		     "AND tbl_name = 'leases' AND name LIKE 'leases_%'",
-		     &n),
+	T_EQ_INT(
+	    ledger_count(lg,
+		"SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'leases' AND name LIKE 'leases_%'",
+		&n),
 	    0);
 	T_EQ_INT(n, 6);
-	T_EQ_INT(ledger_exec(lg,
-		     "UPDATE leases SET state = 'orphaned' WHERE id = "
-		     "'lse_cut'"),
+	T_EQ_INT(
+	    ledger_exec(lg,
+		"UPDATE leases SET state = 'orphaned' WHERE id = 'lse_cut'"),
 	    0);
 	ledger_close(lg);
 	free(p);
@@ -335,8 +325,8 @@ active_listing_shows_an_orphan_while_it_may_be_live(void)
 	T_EQ_INT(lease_insert(lg, &l), 0);
 	T_EQ_INT(ledger_commit(lg), 0);
 	force_state(lg, l.id, LEASE_ORPHANED);
-	sql = janee_asprintf("UPDATE leases SET expires_ms = %lld WHERE id = "
-			     "'%s'",
+	sql = janee_asprintf(
+	    "UPDATE leases SET expires_ms = %lld WHERE id = '%s'",
 	    (long long)(now + 60000), l.id);
 	T_EQ_INT(ledger_exec(lg, sql), 0);
 	free(sql);

@@ -74,8 +74,7 @@ helper_gets_allow_listed_env_and_only_fds_0_1_2(void)
 	snprintf(fdf, sizeof(fdf), "%s/fds", dir);
 	snprintf(sigf, sizeof(sigf), "%s/sig", dir);
 	snprintf(cmd, sizeof(cmd),
-	    "env >'%s'; grep -E '^Sig(Blk|Ign)' /proc/$$/status >'%s'; "
-	    "exec ls /proc/self/fd >'%s'",
+	    "env >'%s'; grep -E '^Sig(Blk|Ign)' /proc/$$/status >'%s'; exec ls /proc/self/fd >'%s'",
 	    envf, sigf, fdf);
 	setenv("JANEE_PASSPHRASE", "not for the helper", 1);
 	setenv("DISPLAY", ":7", 1);

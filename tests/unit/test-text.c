@@ -28,8 +28,7 @@ plain_text_passes_unchanged(void)
 	/* Hebrew and Arabic letters are text; only the controls are not. */
 	ESC_IS(
 	    "\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d \xd8\xb3\xd9\x84\xd8\xa7\xd9\x85",
-	    "\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d "
-	    "\xd8\xb3\xd9\x84\xd8\xa7\xd9\x85");
+	    "\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d \xd8\xb3\xd9\x84\xd8\xa7\xd9\x85");
 	/* A backslash is not doubled: only real controls are escaped. */
 	ESC_IS("a\\nb", "a\\nb");
 }
@@ -110,9 +109,7 @@ clean_text_drops_unsafe_and_keeps_whole_characters(void)
 			 "code",
 	    out, sizeof(out));
 	T_EQ_STR(out, "bad[1mcode");
-	janee_clean_text("\xc2\x9b"
-			 "x\x85y",
-	    out, sizeof(out));
+	janee_clean_text("\xc2\x9bx\x85y", out, sizeof(out));
 	T_EQ_STR(out, "xy");
 	janee_clean_text(NULL, out, sizeof(out));
 	T_EQ_STR(out, "");

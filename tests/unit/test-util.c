@@ -178,6 +178,29 @@ first_error_message_wins(void)
 }
 
 static void
+err_wrap_adds_context_around_the_kept_message(void)
+{
+	int rc;
+
+	janee_err_clear();
+	rc = janee_err_set(JANEE_ERR_NETWORK, "connection refused");
+	T_EQ_INT(janee_err_wrap(JANEE_ERR_CONFIG, "provider 'x': %s; retry",
+		     janee_err_msg(rc)),
+	    JANEE_ERR_CONFIG);
+	T_EQ_STR(janee_err_msg(JANEE_ERR_CONFIG),
+	    "provider 'x': connection refused; retry");
+	/* Nothing kept: the code's text is wrapped. */
+	janee_err_clear();
+	janee_err_wrap(
+	    JANEE_ERR_IO, "reading: %s", janee_err_msg(JANEE_ERR_IO));
+	T_EQ_STR(janee_err_msg(JANEE_ERR_IO), "reading: input/output error");
+	/* And what is wrapped stays the first message for set. */
+	janee_err_set(JANEE_ERR_IO, "later");
+	T_EQ_STR(janee_err_msg(JANEE_ERR_IO), "reading: input/output error");
+	janee_err_clear();
+}
+
+static void
 lazylib_missing_file_is_a_clear_lasting_error(void)
 {
 	static const char *const files[] = { "libjanee-no-such.so.9", NULL };
@@ -254,6 +277,7 @@ main(void)
 	T_RUN(buf_grows_and_enforces_its_bound);
 	T_RUN(strlist_normalizes_sorted_unique);
 	T_RUN(first_error_message_wins);
+	T_RUN(err_wrap_adds_context_around_the_kept_message);
 	T_RUN(lazylib_missing_file_is_a_clear_lasting_error);
 	T_RUN(lazylib_missing_symbol_names_it);
 	T_RUN(lazylib_tries_files_in_order_and_resolves);

@@ -1,0 +1,103 @@
+/* Signed JWTs with libjwt (jwt.h). */
+#include "common.h"
+
+#include <jwt.h>
+
+#include "jwt.h"
+#include "util.h"
+
+static const char *const alg_names[] = {
+	[JANEE_JWT_RS256] = "RS256",
+	[JANEE_JWT_ES256] = "ES256",
+};
+
+int
+janee_jwt_alg_parse(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < nitems(alg_names); i++)
+		if (strcmp(s, alg_names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+const char *
+janee_jwt_alg_name(enum janee_jwt_alg alg)
+{
+	return alg_names[alg];
+}
+
+int
+janee_jwt_sign(enum janee_jwt_alg alg, const struct janee_secret *pem,
+    const char *what, const char *kid, const struct janee_jwt_claim *claims,
+    struct janee_secret **out)
+{
+	const struct janee_jwt_claim *c;
+	jwt_t *j = NULL;
+	char *s = NULL;
+	int rc = 0;
+
+	*out = NULL;
+	if (jwt_new(&j) != 0)
+		return janee_err_set(JANEE_ERR_NOMEM,
+		    "cannot make a JWT (out of memory, or libjwt missing)");
+	if (jwt_set_alg(j,
+		alg == JANEE_JWT_ES256 ? JWT_ALG_ES256 : JWT_ALG_RS256,
+		pem->data, (int)pem->len) != 0 ||
+	    (kid != NULL && jwt_add_header(j, "kid", kid) != 0)) {
+		rc = janee_err_set(
+		    JANEE_ERR_CRYPTO, "cannot build a JWT with %s", what);
+		goto out;
+	}
+	for (c = claims; c->name != NULL; c++)
+		if ((c->str != NULL ? jwt_add_grant(j, c->name, c->str)
+				    : jwt_add_grant_int(
+					  j, c->name, (long)c->num)) != 0) {
+			rc = janee_err_set(JANEE_ERR_CRYPTO,
+			    "cannot put claim '%s' into a JWT", c->name);
+			goto out;
+		}
+	/* libjwt signs with OpenSSL; NULL when the key does not fit alg. */
+	if ((s = jwt_encode_str(j)) == NULL) {
+		rc = janee_err_set(JANEE_ERR_CRYPTO,
+		    "%s cannot sign a JWT (%s): it must hold %s private key in PEM form",
+		    what, alg_names[alg],
+		    alg == JANEE_JWT_ES256 ? "an EC P-256" : "an RSA");
+		goto out;
+	}
+	if ((*out = janee_secret_new(s, strlen(s))) == NULL)
+		rc = janee_err_set(JANEE_ERR_NOMEM, "out of memory");
+out:
+	if (s != NULL)
+		janee_freezero(s, strlen(s));
+	jwt_free(j); /* scrubs its copy of the key */
+	return rc;
+}
+
+int
+janee_jwt_client_assertion(enum janee_jwt_alg alg,
+    const struct janee_secret *pem, const char *what, const char *kid,
+    const char *client_id, const char *audience, int64_t now_s, int64_t life_s,
+    struct janee_secret **out)
+{
+	unsigned char r[16];
+	char jti[2 * sizeof(r) + 1];
+	struct janee_jwt_claim claims[] = {
+		{ "iss", client_id, 0 },
+		{ "sub", client_id, 0 },
+		{ "aud", audience, 0 },
+		{ "jti", jti, 0 },
+		{ "iat", NULL, now_s },
+		{ "exp", NULL, now_s + life_s },
+		{ NULL, NULL, 0 },
+	};
+	int rc;
+
+	*out = NULL;
+	/* RFC 7523 section 3: a jti the server can refuse to see twice. */
+	if ((rc = janee_random(r, sizeof(r))) != 0)
+		return rc;
+	janee_hex(r, sizeof(r), jti);
+	return janee_jwt_sign(alg, pem, what, kid, claims, out);
+}
