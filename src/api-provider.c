@@ -1,45 +1,47 @@
 /*
- * The one place where call_api knows providers by type: the default API
- * base URL and version header, and GitHub's repository check.  Kept
- * small so that a change of the provider interface touches only this.
+ * call_api's defaults from the provider's own declarations (struct
+ * janee_info): the API base URL, the header that carries the token, the
+ * API version and default headers, and the rule variable that names a
+ * resource.  The core knows no provider by type (tests/t0002).
  */
 #include "common.h"
 
 #include <strings.h>
 
 #include "api-rules.h"
-#include "github.h"
 #include "util.h"
 
-/* Slack's Web API lives under /api of the provider's base (slack.com). */
-#define SLACK_BASE_DEFAULT "https://slack.com"
-#define GITHUB_API_DEFAULT "https://api.github.com"
+static int
+dup_opt(const char *s, char **out)
+{
+	if (s == NULL || *out != NULL)
+		return 0;
+	return (*out = janee_strdup(s)) == NULL ? JANEE_ERR_NOMEM : 0;
+}
 
 int
 api_provider_defaults(struct api_rules *r, const char *where, const char *type,
-    const char *prov_base, const char *prov_ca)
+    const struct janee_info *info, const char *prov_ca)
 {
-	if (prov_ca != NULL && (r->ca_file = janee_strdup(prov_ca)) == NULL)
-		return JANEE_ERR_NOMEM;
-	if (strcmp(type, "github-app") == 0) {
-		r->github_repos = 1;
-		/* REFERENCE.md: every REST call names the API version. */
-		if ((r->version_header =
-			    janee_strdup("X-GitHub-Api-Version")) == NULL ||
-		    janee_strlist_add(&r->default_headers,
-			"Accept: application/vnd.github+json") != 0 ||
-		    janee_strlist_add(&r->default_headers,
-			"X-GitHub-Api-Version: 2022-11-28") != 0)
-			return JANEE_ERR_NOMEM;
-		if (r->base_url == NULL &&
-		    (r->base_url = janee_strdup(
-			 prov_base ? prov_base : GITHUB_API_DEFAULT)) == NULL)
-			return JANEE_ERR_NOMEM;
-	} else if (strcmp(type, "slack") == 0 && r->base_url == NULL) {
-		if ((r->base_url = janee_asprintf("%s/api",
-			 prov_base ? prov_base : SLACK_BASE_DEFAULT)) == NULL)
-			return JANEE_ERR_NOMEM;
-	}
+	const char *const *h;
+	int rc;
+
+	if (info->auth_header == NULL)
+		return janee_err_set(JANEE_ERR_CONFIG,
+		    "%s: a provider of type '%s' has no HTTP API that call_api "
+		    "can call; remove 'api'",
+		    where, type);
+	if ((rc = dup_opt(prov_ca, &r->ca_file)) != 0 ||
+	    (rc = dup_opt(info->api_base, &r->base_url)) != 0 ||
+	    (rc = dup_opt(info->auth_header, &r->auth_header)) != 0 ||
+	    (rc = dup_opt(info->auth_scheme ? info->auth_scheme : "",
+		 &r->auth_scheme)) != 0 ||
+	    (rc = dup_opt(info->api_version_header, &r->version_header)) != 0 ||
+	    (rc = dup_opt(info->api_resource_var, &r->resource_var)) != 0)
+		return janee_err_set(rc, "out of memory");
+	for (h = info->api_headers; h != NULL && *h != NULL; h++)
+		if (janee_strlist_add(&r->default_headers, *h) != 0)
+			return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
 	if (r->base_url == NULL)
 		return janee_err_set(JANEE_ERR_CONFIG,
 		    "%s: key 'base_url' is required for a provider of type "
@@ -49,28 +51,25 @@ api_provider_defaults(struct api_rules *r, const char *where, const char *type,
 }
 
 int
-api_provider_check(const struct api_rules *r, const struct janee_strlist *repos,
-    const struct api_match *m, char *err, size_t errn)
+api_provider_check(const struct api_rules *r, const char *word,
+    const struct janee_strlist *allow, const struct api_match *m, char *err,
+    size_t errn)
 {
-	const char *repo = api_match_var(m, "repo");
+	const char *v;
 	size_t i;
 
-	if (!r->github_repos || repo == NULL)
+	if (r->resource_var == NULL ||
+	    (v = api_match_var(m, r->resource_var)) == NULL)
 		return 0;
-	if (!gh_repo_name_ok(repo)) {
-		snprintf(err, errn, "'%.100s' is not a GitHub repository name",
-		    repo);
-		return -1;
-	}
-	/* An empty allow-list is "all_repositories": true (github.c). */
-	if (repos->n == 0)
+	/* An empty allow-list is all the provider's resources. */
+	if (allow->n == 0)
 		return 0;
-	/* GitHub's repository names are case-insensitive. */
-	for (i = 0; i < repos->n; i++)
-		if (strcasecmp(repos->v[i], repo) == 0)
+	/* Compared without case: the names are (GitHub's repositories). */
+	for (i = 0; i < allow->n; i++)
+		if (strcasecmp(allow->v[i], v) == 0)
 			return 0;
 	snprintf(err, errn,
-	    "repository '%s' is not in the provider's repository allow-list",
-	    repo);
+	    "%s '%.100s' is not in the provider's %s allow-list",
+	    word ? word : "resource", v, word ? word : "resource");
 	return -1;
 }

@@ -352,6 +352,9 @@ api_rules_free(struct api_rules *r)
 	free(r->base_url);
 	free(r->ca_file);
 	free(r->version_header);
+	free(r->resource_var);
+	free(r->auth_header);
+	free(r->auth_scheme);
 	free(r->client_secret_ref);
 	janee_strlist_free(&r->default_headers);
 	janee_strlist_free(&r->allow);

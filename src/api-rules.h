@@ -33,8 +33,11 @@ struct api_rules {
 	char *base_url; /* without trailing slashes */
 	char *ca_file; /* the provider's, or NULL: the system's CAs */
 	char *version_header; /* the provider's API version header, or NULL */
-	int github_repos; /* {owner}/{repo} must be in the allow-list */
-	/* Sent unless the agent sets the name (GitHub's Accept). */
+	/* The rule's "{name}" that is a resource: within the allow-list. */
+	char *resource_var;
+	/* The header carrying the token, and its scheme ("": none). */
+	char *auth_header, *auth_scheme;
+	/* Sent unless the agent sets the name (the provider's api_headers). */
 	struct janee_strlist default_headers;
 	/* The provider's "client_secret" reference: redacted from answers. */
 	char *client_secret_ref;
@@ -90,22 +93,28 @@ int api_size_parse(const char *s, size_t *out);
 
 void api_rules_free(struct api_rules *r);
 
-/*
- * api-provider.c, the one place that knows providers by type: fill r's
- * defaults (base_url when the configuration names none, the CA file, the
- * API version header, the GitHub repository check) from the provider's
- * own "base_url" and "ca_file" (NULL when absent).  JANEE_ERR_CONFIG
- * naming where when a base URL is needed and missing.
- */
-int api_provider_defaults(struct api_rules *r, const char *where,
-    const char *type, const char *prov_base, const char *prov_ca) JANEE_WUR;
+struct janee_info;
 
 /*
- * The provider's own checks of a matched call (GitHub: {owner}/{repo}
- * within the repository allow-list); 0, or -1 with why in err.
+ * api-provider.c: fill r's defaults from what the provider's configure()
+ * declared in info (the API base URL when the configuration names none,
+ * the auth header, the API version and default headers, the resource
+ * variable) and the entry's "ca_file" (NULL when absent).
+ * JANEE_ERR_CONFIG naming where when a base URL is needed and missing,
+ * or the provider has no HTTP API (no auth header); type only names it.
  */
 int
-api_provider_check(const struct api_rules *r, const struct janee_strlist *repos,
-    const struct api_match *m, char *err, size_t errn);
+api_provider_defaults(struct api_rules *r, const char *where, const char *type,
+    const struct janee_info *info, const char *prov_ca) JANEE_WUR;
+
+/*
+ * A matched call's resource, when the provider names one (GitHub's
+ * {repo}), must be within the resource allow-list (empty: all); 0, or -1
+ * with why in err, which calls the resource word (the provider's own,
+ * "repository"; NULL: "resource").
+ */
+int api_provider_check(const struct api_rules *r, const char *word,
+    const struct janee_strlist *allow, const struct api_match *m, char *err,
+    size_t errn);
 
 #endif

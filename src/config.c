@@ -403,7 +403,8 @@ entry_string(const cJSON *e, const char *key)
 /*
  * The "api" object (call_api's rules, src/api-rules.h), checked like the
  * entry itself: unknown keys are named.  After configure(), which has
- * checked the provider's own base_url and ca_file, the defaults' source.
+ * checked the provider's own ca_file and declared its API in p->info,
+ * the defaults' source.
  */
 static int
 read_api(struct janee_cfg *c, const cJSON *e, struct prov *p)
@@ -474,8 +475,8 @@ read_api(struct janee_cfg *c, const cJSON *e, struct prov *p)
 		rc = JANEE_ERR_NOMEM;
 		goto out;
 	}
-	rc = api_provider_defaults(r, where, p->impl->type,
-	    entry_string(e, "base_url"), entry_string(e, "ca_file"));
+	rc = api_provider_defaults(
+	    r, where, p->impl->type, &p->info, entry_string(e, "ca_file"));
 	if (rc == 0 && r->base_url != NULL)
 		for (n = strlen(r->base_url);
 		     n > 0 && r->base_url[n - 1] == '/'; n--)

@@ -339,7 +339,10 @@ attempt(struct janee_http *h, const struct janee_http_req *req,
 	if ((n = curl_slist_append(hdrs, "Expect:")) != NULL)
 		hdrs = n;
 	if (req->bearer != NULL &&
-	    buf_printf(&auth, "Authorization: Bearer %s",
+	    buf_printf(&auth, "%s: %s%s%s",
+		req->bearer_header ? req->bearer_header : "Authorization",
+		req->bearer_scheme ? req->bearer_scheme : "Bearer",
+		req->bearer_scheme && *req->bearer_scheme == '\0' ? "" : " ",
 		(const char *)req->bearer->data) == 0 &&
 	    (n = curl_slist_append(hdrs, auth.p)) != NULL)
 		hdrs = n;

@@ -36,6 +36,12 @@ struct janee_http_req {
 	const char *basic_user;
 	const struct janee_secret *basic_pass;
 	const struct janee_secret *bearer;
+	/*
+	 * The header that carries bearer (NULL: "Authorization") and the
+	 * scheme before it (NULL: "Bearer"; "": the token alone).
+	 */
+	const char *bearer_header;
+	const char *bearer_scheme;
 	int no_retry; /* e.g. device polling: never resend */
 	/*
 	 * The answer's body is a secret whatever its field names (a Vault KV

@@ -232,7 +232,7 @@ parse(const char *json, struct config **out)
 {
 	*out = NULL;
 	janee_err_clear();
-	return config_parse(json, "config.json", janee_providers, out);
+	return config_parse(json, "config.json", janee_providers, NULL, out);
 }
 
 #define API(extra) \
@@ -321,65 +321,124 @@ api_config_mistakes_are_named(void)
 }
 
 static void
-provider_defaults_know_github_and_slack(void)
+provider_defaults_come_from_its_info(void)
 {
-	struct api_rules r;
+	static const char *const hdrs[] = { "Accept: application/x+json",
+		"X-Api-Version: 7", NULL };
+	struct janee_info info;
+	struct api_rules *r;
 
-	memset(&r, 0, sizeof(r));
-	T_EQ_INT(api_provider_defaults(&r, "w", "github-app", NULL, NULL), 0);
-	T_EQ_STR(r.base_url, "https://api.github.com");
-	T_EQ_STR(r.version_header, "X-GitHub-Api-Version");
-	T_EQ_INT(r.github_repos, 1);
-	free(r.base_url);
-	free(r.version_header);
-	memset(&r, 0, sizeof(r));
-	T_EQ_INT(api_provider_defaults(
-		     &r, "w", "github-app", "https://ghe.example/api/v3", "ca"),
-	    0);
-	T_EQ_STR(r.base_url, "https://ghe.example/api/v3");
-	T_EQ_STR(r.ca_file, "ca");
-	free(r.base_url);
-	free(r.version_header);
-	free(r.ca_file);
-	memset(&r, 0, sizeof(r));
-	T_EQ_INT(api_provider_defaults(&r, "w", "slack", NULL, NULL), 0);
-	T_EQ_STR(r.base_url, "https://slack.com/api");
-	T_ASSERT(r.version_header == NULL);
-	free(r.base_url);
-	memset(&r, 0, sizeof(r));
-	T_EQ_INT(api_provider_defaults(&r, "w", "oauth2", NULL, NULL),
-	    JANEE_ERR_CONFIG);
+	/* What a provider declares: base, token header, version, headers. */
+	memset(&info, 0, sizeof(info));
+	info.api_base = "https://api.example.com";
+	info.auth_header = "X-Token";
+	info.api_headers = hdrs;
+	info.api_version_header = "X-Api-Version";
+	info.api_resource_var = "repo";
+	T_ASSERT((r = calloc(1, sizeof(*r))) != NULL);
+	T_EQ_INT(api_provider_defaults(r, "w", "t", &info, "ca"), 0);
+	T_EQ_STR(r->base_url, "https://api.example.com");
+	T_EQ_STR(r->ca_file, "ca");
+	T_EQ_STR(r->auth_header, "X-Token");
+	T_EQ_STR(r->auth_scheme, ""); /* no scheme: the token alone */
+	T_EQ_STR(r->version_header, "X-Api-Version");
+	T_EQ_STR(r->resource_var, "repo");
+	T_EQ_INT(r->default_headers.n, 2);
+	T_EQ_STR(r->default_headers.v[1], "X-Api-Version: 7");
+	api_rules_free(r);
+	/* The configuration's base_url wins over the provider's. */
+	T_ASSERT((r = calloc(1, sizeof(*r))) != NULL);
+	T_ASSERT((r->base_url = strdup("https://ghe.example/api/v3")) != NULL);
+	info.auth_scheme = "Bearer";
+	T_EQ_INT(api_provider_defaults(r, "w", "t", &info, NULL), 0);
+	T_EQ_STR(r->base_url, "https://ghe.example/api/v3");
+	T_EQ_STR(r->auth_scheme, "Bearer");
+	T_ASSERT(r->ca_file == NULL);
+	api_rules_free(r);
+	/* No default base: the configuration must name one. */
+	T_ASSERT((r = calloc(1, sizeof(*r))) != NULL);
+	info.api_base = NULL;
+	T_EQ_INT(
+	    api_provider_defaults(r, "w", "t", &info, NULL), JANEE_ERR_CONFIG);
+	T_ASSERT(strstr(janee_err_msg(JANEE_ERR_CONFIG),
+		     "key 'base_url' is required") != NULL);
 	janee_err_clear();
+	api_rules_free(r);
+	/* No token header: no HTTP API to call. */
+	T_ASSERT((r = calloc(1, sizeof(*r))) != NULL);
+	info.api_base = "https://api.example.com";
+	info.auth_header = NULL;
+	T_EQ_INT(
+	    api_provider_defaults(r, "w", "t", &info, NULL), JANEE_ERR_CONFIG);
+	T_ASSERT(
+	    strstr(janee_err_msg(JANEE_ERR_CONFIG), "no HTTP API") != NULL);
+	janee_err_clear();
+	api_rules_free(r);
 }
 
 static void
-github_repository_must_be_in_the_allow_list(void)
+test_provider_api_base_is_the_default_base_url(void)
+{
+	struct config *c;
+	struct prov *p = NULL;
+
+	T_EQ_INT(parse("{\"providers\": {\"t\": {\"type\": \"test\", "
+		       "\"state_dir\": \"/tmp\", \"scopes\": [\"read\"], "
+		       "\"api_base\": \"http://127.0.0.1:9/base/\", "
+		       "\"api\": {\"allow\": [\"GET /x\"]}}}}",
+		     &c),
+	    0);
+	T_ASSERT(
+	    c != NULL && (p = config_find(c, "t")) != NULL && p->api != NULL);
+	if (c == NULL || p == NULL || p->api == NULL)
+		return;
+	T_EQ_STR(p->api->base_url, "http://127.0.0.1:9/base");
+	T_EQ_STR(p->api->auth_header, "Authorization");
+	T_EQ_STR(p->api->auth_scheme, "Bearer");
+	T_ASSERT(p->api->resource_var == NULL);
+	config_free(c);
+}
+
+static void
+resource_variable_must_be_in_the_allow_list(void)
 {
 	struct api_rules r;
 	struct api_match m;
 	struct janee_strlist repos = { 0 };
-	char err[200];
+	char err[200], var[] = "repo";
 
 	memset(&r, 0, sizeof(r));
-	r.github_repos = 1;
+	r.resource_var = var;
 	T_ASSERT(janee_strlist_add(&repos, "hello") == 0);
 	T_ASSERT(janee_strlist_add(&repos, "id:42") == 0);
 	memset(&m, 0, sizeof(m));
 	T_ASSERT(api_rule_match("GET /repos/{owner}/{repo}/issues", "GET",
 	    "/repos/octo/Hello/issues", &m));
-	T_EQ_INT(api_provider_check(&r, &repos, &m, err, sizeof(err)), 0);
+	T_EQ_INT(
+	    api_provider_check(&r, "repository", &repos, &m, err, sizeof(err)),
+	    0);
 	T_ASSERT(api_rule_match("GET /repos/{owner}/{repo}/issues", "GET",
 	    "/repos/octo/other/issues", &m));
-	T_EQ_INT(api_provider_check(&r, &repos, &m, err, sizeof(err)), -1);
-	T_ASSERT(strstr(err, "'other' is not in") != NULL);
+	T_EQ_INT(
+	    api_provider_check(&r, "repository", &repos, &m, err, sizeof(err)),
+	    -1);
+	T_EQ_STR(err,
+	    "repository 'other' is not in the provider's repository "
+	    "allow-list");
 	T_ASSERT(api_rule_match("GET /repos/{owner}/{repo}/issues", "GET",
 	    "/repos/octo/a%20b/issues", &m));
-	T_EQ_INT(api_provider_check(&r, &repos, &m, err, sizeof(err)), -1);
-	/* Other providers: no repository check. */
-	r.github_repos = 0;
+	T_EQ_INT(
+	    api_provider_check(&r, NULL, &repos, &m, err, sizeof(err)), -1);
+	T_ASSERT(strstr(err, "resource 'a%20b' is not in") != NULL);
+	/* An empty allow-list is all the provider's resources. */
+	janee_strlist_free(&repos);
+	T_EQ_INT(api_provider_check(&r, NULL, &repos, &m, err, sizeof(err)), 0);
+	T_ASSERT(janee_strlist_add(&repos, "hello") == 0);
+	/* A provider that names no resource variable: no check. */
+	r.resource_var = NULL;
 	T_ASSERT(api_rule_match("GET /repos/{owner}/{repo}/issues", "GET",
 	    "/repos/octo/other/issues", &m));
-	T_EQ_INT(api_provider_check(&r, &repos, &m, err, sizeof(err)), 0);
+	T_EQ_INT(api_provider_check(&r, NULL, &repos, &m, err, sizeof(err)), 0);
 	janee_strlist_free(&repos);
 }
 
@@ -395,7 +454,8 @@ main(void)
 	T_RUN(sizes_parse_with_units_and_limits);
 	T_RUN(api_config_reads_and_defaults);
 	T_RUN(api_config_mistakes_are_named);
-	T_RUN(provider_defaults_know_github_and_slack);
-	T_RUN(github_repository_must_be_in_the_allow_list);
+	T_RUN(provider_defaults_come_from_its_info);
+	T_RUN(test_provider_api_base_is_the_default_base_url);
+	T_RUN(resource_variable_must_be_in_the_allow_list);
 	return t_done();
 }
