@@ -5,9 +5,10 @@
  * Order of checks, all before any request: the provider has "api" rules;
  * the method is one call_api sends; the path passes api_path_check (never
  * "fixed"); a deny rule does not match and an allow rule does; the
- * provider's own check (GitHub: the repository allow-list); the request
+ * resource the rule matched, when the provider names one (its info's
+ * api_resource_var: GitHub's {repo}), is on the allow-list; the request
  * headers are on the safe list.  Then the lease: this session's active
- * lease for the same provider, scopes and repositories when there is one,
+ * lease for the same provider, scopes and resources when there is one,
  * else one obtained exactly as request_token obtains it (mcp-lease.c).
  * The answer is capped, its headers filtered, and every secret of the
  * call replaced by "[redacted]" in the encodings the leak sweep knows.
@@ -36,7 +37,7 @@
 /* A lease of this session that call_api may use again. */
 struct mcp_api_lease {
 	char *provider;
-	char *key; /* scopes and repositories as asked */
+	char *key; /* scopes and resources as asked */
 	char lease_id[JANEE_LEASE_ID_LEN];
 	struct janee_secret *token;
 	/* What to redact: the token and the provider's other secrets,
@@ -107,16 +108,19 @@ header_check(const struct api_rules *r, const char *name, const char *value,
     char *err, size_t n)
 {
 	size_t i;
+	/* The provider's own token header too, if not Authorization. */
+	int refused = strcasecmp(name, r->auth_header) == 0 ||
+	    strncasecmp(name, "proxy-", 6) == 0;
 
 	for (i = 0; i < nitems(refused_headers); i++)
-		if (strcasecmp(name, refused_headers[i]) == 0 ||
-		    strncasecmp(name, "proxy-", 6) == 0) {
-			snprintf(err, n,
-			    "header '%.64s' is refused: janee sets the "
-			    "credentials and the connection",
-			    name);
-			return -1;
-		}
+		refused |= strcasecmp(name, refused_headers[i]) == 0;
+	if (refused) {
+		snprintf(err, n,
+		    "header '%.64s' is refused: janee sets the credentials "
+		    "and the connection",
+		    name);
+		return -1;
+	}
 	for (i = 0; i < nitems(safe_headers); i++)
 		if (strcasecmp(name, safe_headers[i]) == 0)
 			break;
@@ -230,7 +234,7 @@ call_prepare(struct mcp *m, const cJSON *args, struct api_call *c, char *err,
 	*audit = 0;
 	v = cJSON_GetObjectItemCaseSensitive(args, "provider");
 	prov = cJSON_IsString(v) ? v->valuestring : "";
-	if ((c->pv = config_lookup(m->c->cfg, prov, 0,
+	if ((c->pv = config_lookup(m->core->cfg, prov, 0,
 		 "call list_providers to see which there are")) == NULL) {
 		snprintf(err, n, "%s", janee_err_msg(JANEE_ERR_NOT_FOUND));
 		janee_err_clear();
@@ -271,7 +275,8 @@ call_prepare(struct mcp *m, const cJSON *args, struct api_call *c, char *err,
 	case API_ALLOW:
 		break;
 	}
-	if (api_provider_check(r, &c->pv->pol.repos, &c->match, err, n) != 0)
+	if (api_provider_check(r, c->pv->impl->resource, &c->pv->pol.resources,
+		&c->match, err, n) != 0)
 		return -1;
 	if (query != NULL && !cJSON_IsObject(query)) {
 		snprintf(err, n, "'query' must be an object of strings");
@@ -345,6 +350,13 @@ call_prepare(struct mcp *m, const cJSON *args, struct api_call *c, char *err,
 	cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(args, "scopes"))
 	{
 		if (buf_printf(&key, "s:%s\n", v->valuestring) != 0)
+			break;
+	}
+	/* "repositories" is the resources' other name (one of them). */
+	cJSON_ArrayForEach(
+	    v, cJSON_GetObjectItemCaseSensitive(args, "resources"))
+	{
+		if (buf_printf(&key, "r:%s\n", v->valuestring) != 0)
 			break;
 	}
 	cJSON_ArrayForEach(
@@ -468,13 +480,13 @@ redact(struct buf *b, struct janee_secret *const *secrets, size_t n)
 }
 
 /*
- * Secrets of this call beyond the token: what the provider's stored
- * login holds in credential fields (a refresh token), and the client
- * secret its configuration names.  Best effort: what cannot be read is
+ * The secrets of this call: the token's secret parts, what the
+ * provider's stored login holds in credential fields (a refresh token),
+ * and the client secret its configuration names.  Best effort: what cannot be read is
  * not in the answer either, since janee never sent it.
  */
 static size_t
-call_secrets(struct prov *pv, const struct janee_secret *token,
+call_secrets(struct prov *pv, const struct janee_token *tok,
     struct janee_secret **out, size_t max)
 {
 	static const char *const fields[] = { "refresh_token", "access_token",
@@ -484,8 +496,12 @@ call_secrets(struct prov *pv, const struct janee_secret *token,
 	cJSON *j;
 	size_t n = 0, i;
 
-	if ((out[n++] = janee_secret_new(token->data, token->len)) == NULL)
-		n--;
+	/* Every secret part of the token (most have one, "token"). */
+	for (i = 0; i < tok->nparts && n < max; i++)
+		if ((tok->parts[i].flags & JANEE_PART_SECRET) != 0 &&
+		    (out[n] = janee_secret_new(tok->parts[i].value->data,
+			 tok->parts[i].value->len)) != NULL)
+			n++;
 	if (pv->api->client_secret_ref != NULL && n < max &&
 	    pv->ctx.secret_get(&pv->ctx, pv->api->client_secret_ref, &out[n]) ==
 		0)
@@ -562,35 +578,37 @@ audit_call(struct mcp *m, const char *provider, const char *lease_id,
 	ev.lease_id = lease_id;
 	ev.outcome = outcome;
 	ev.detail = detail;
-	if ((rc = audit_record(m->c->lg, &ev)) != 0) {
+	if ((rc = audit_record(m->core->lg, &ev)) != 0) {
 		mcp_warn("cannot audit the call: %s", janee_err_msg(rc));
 		janee_err_clear();
 	}
 }
 
-/* Send c with token; the answer as call_api's result. */
-static cJSON *
+/* Send c with token; the answer as call_api's result in *out. */
+static int
 call_send(struct mcp *m, struct api_call *c, const char *lease_id,
     const struct janee_secret *token, struct janee_secret *const *secrets,
-    size_t nsec)
+    size_t nsec, cJSON **out)
 {
 	struct api_rules *r = c->pv->api;
 	struct janee_http_req req;
 	struct janee_http_resp resp;
 	const char **hv = NULL;
 	struct buf body, line;
-	cJSON *o, *h, *res;
+	cJSON *o, *h;
 	char what[160], detail[600], *b64;
 	size_t i;
 	int rc;
 
-	if (m->c->broker.http == NULL &&
-	    (m->c->broker.http = janee_http_new()) == NULL) {
+	*out = NULL;
+	if (m->core->broker.http == NULL &&
+	    (m->core->broker.http = janee_http_new()) == NULL) {
 		janee_err_clear();
-		return mcp_tool_error("cannot start the HTTP client");
+		return janee_err_set(
+		    JANEE_ERR_INTERNAL, "cannot start the HTTP client");
 	}
 	if ((hv = calloc(c->headers.n + 1, sizeof(*hv))) == NULL)
-		return mcp_tool_error("out of memory");
+		return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
 	for (i = 0; i < c->headers.n; i++)
 		hv[i] = c->headers.v[i];
 	snprintf(what, sizeof(what), "provider '%s' API", c->pv->name);
@@ -603,6 +621,8 @@ call_send(struct mcp *m, struct api_call *c, const char *lease_id,
 	req.body = c->body;
 	req.body_len = c->body_len;
 	req.bearer = token;
+	req.bearer_header = r->auth_header;
+	req.bearer_scheme = r->auth_scheme;
 	req.no_retry = 1; /* the agent decides whether to send it again */
 	req.secret_answer = 1; /* JANEE_DEBUG=http: sizes only */
 	req.max_body = r->max_response;
@@ -610,7 +630,7 @@ call_send(struct mcp *m, struct api_call *c, const char *lease_id,
 	req.timeout_ms = r->timeout_s * 1000;
 	req.path_as_is = 1;
 	req.want_headers = 1;
-	rc = janee_http_do(m->c->broker.http, &req, &resp);
+	rc = janee_http_do(m->core->broker.http, &req, &resp);
 	free(hv);
 	if (rc != 0) {
 		/* The URL is the agent's own; the message names no secret,
@@ -624,7 +644,8 @@ call_send(struct mcp *m, struct api_call *c, const char *lease_id,
 		    c->method, c->path, c->match.rule,
 		    line.p ? line.p : "failed");
 		audit_call(m, c->pv->name, lease_id, "error", detail);
-		res = mcp_tool_error("%s", line.p ? line.p : "the call failed");
+		rc = janee_err_set(JANEE_ERR_NETWORK, "%s",
+		    line.p ? line.p : "the call failed");
 		buf_free(&line);
 		goto out;
 	}
@@ -675,10 +696,10 @@ call_send(struct mcp *m, struct api_call *c, const char *lease_id,
 	if (body.p != NULL)
 		janee_wipe(body.p, body.len);
 	buf_free(&body);
-	res = mcp_tool_ok(o);
+	*out = o;
 out:
 	janee_http_resp_free(&resp);
-	return res;
+	return rc;
 }
 
 /* This session's lease for the call, when one is still active. */
@@ -696,7 +717,7 @@ reusable(struct mcp *m, const struct api_call *c)
 			continue;
 		}
 		/* The ledger says whether it still runs (revoked, expired). */
-		ok = lease_load(m->c->lg, l->lease_id, &row) == 0;
+		ok = lease_load(m->core->lg, l->lease_id, &row) == 0;
 		janee_err_clear();
 		if (ok) {
 			ok = row.state == LEASE_ACTIVE &&
@@ -715,18 +736,18 @@ reusable(struct mcp *m, const struct api_call *c)
 static struct mcp_api_lease *
 remember(struct mcp *m, const struct api_call *c, const struct broker_grant *g)
 {
-	struct mcp_api_lease *l = calloc(1, sizeof(*l));
+	const struct janee_secret *tok =
+	    janee_token_get(&g->tok, prov_primary(c->pv)->name);
+	struct mcp_api_lease *l;
 
-	if (l == NULL) {
+	if (tok == NULL || (l = calloc(1, sizeof(*l))) == NULL) {
 		janee_err_clear();
 		return NULL;
 	}
-	l->nsec =
-	    call_secrets(c->pv, g->tok.token, l->secrets, nitems(l->secrets));
+	l->nsec = call_secrets(c->pv, &g->tok, l->secrets, nitems(l->secrets));
 	if ((l->provider = janee_strdup(c->pv->name)) == NULL ||
 	    (l->key = janee_strdup(c->key)) == NULL ||
-	    (l->token = janee_secret_new(
-		 g->tok.token->data, g->tok.token->len)) == NULL ||
+	    (l->token = janee_secret_new(tok->data, tok->len)) == NULL ||
 	    l->nsec == 0) {
 		lease_entry_free(l);
 		janee_err_clear();
@@ -739,9 +760,10 @@ remember(struct mcp *m, const struct api_call *c, const struct broker_grant *g)
 	return l;
 }
 
-static cJSON *
-refused_call(struct mcp *m, const cJSON *args, const struct api_call *c,
-    const char *err, int audit)
+/* A call refused before any request: audited once it names a method. */
+static int
+refused_call(
+    struct mcp *m, const struct api_call *c, const char *err, int audit)
 {
 	char detail[600];
 
@@ -750,31 +772,31 @@ refused_call(struct mcp *m, const cJSON *args, const struct api_call *c,
 		    c->method, c->path, err);
 		audit_call(m, c->pv->name, NULL, "denied", detail);
 	}
-	(void)args;
-	return mcp_tool_error("%s", err);
+	return janee_err_set(JANEE_ERR_POLICY, "%s", err);
 }
 
 /* The lease came (now or after an approval): make the call. */
-static cJSON *
-api_granted(struct mcp *m, const cJSON *args, const struct broker_grant *g)
+static int
+api_granted(
+    struct mcp *m, const cJSON *args, const struct broker_grant *g, cJSON **out)
 {
 	struct mcp_api_lease *l;
 	struct api_call c;
 	char err[400];
-	cJSON *r;
-	int audit;
+	int audit, rc;
 
+	*out = NULL;
 	/* Checked again: the configuration is the same, the answer too. */
 	if (call_prepare(m, args, &c, err, sizeof(err), &audit) != 0)
-		r = refused_call(m, args, &c, err, audit);
+		rc = refused_call(m, &c, err, audit);
 	else if ((l = remember(m, &c, g)) == NULL)
 		/* Never sent without what its answer must be scrubbed of. */
-		r = mcp_tool_error("out of memory");
+		rc = janee_err_set(JANEE_ERR_NOMEM, "out of memory");
 	else
-		r = call_send(
-		    m, &c, l->lease_id, l->token, l->secrets, l->nsec);
+		rc = call_send(
+		    m, &c, l->lease_id, l->token, l->secrets, l->nsec, out);
 	call_free(&c);
-	return r;
+	return rc;
 }
 
 static const struct mcp_lease_tool call_api_tool = {
@@ -794,23 +816,23 @@ mcp_call_api(
 	struct broker_req req;
 	struct api_call c;
 	char err[400];
-	cJSON *r;
-	int audit;
+	cJSON *r, *out = NULL;
+	int audit, rc;
 
 	*pending = 0;
 	if (stateless &&
 	    cJSON_GetObjectItemCaseSensitive(params, "requestState") != NULL)
-		return mcp_lease_resume(m, &call_api_tool, params);
+		return mcp_lease_resume(m, &call_api_tool, id, params, pending);
 	if (call_prepare(m, args, &c, err, sizeof(err), &audit) != 0) {
-		r = refused_call(m, args, &c, err, audit);
+		rc = refused_call(m, &c, err, audit);
 		call_free(&c);
-		return r;
+		return mcp_tool_result(rc, NULL);
 	}
 	if ((l = reusable(m, &c)) != NULL) {
-		r = call_send(
-		    m, &c, l->lease_id, l->token, l->secrets, l->nsec);
+		rc = call_send(
+		    m, &c, l->lease_id, l->token, l->secrets, l->nsec, &out);
 		call_free(&c);
-		return r;
+		return mcp_tool_result(rc, out);
 	}
 	memset(&req, 0, sizeof(req));
 	req.provider = c.pv->name;
@@ -819,15 +841,21 @@ mcp_call_api(
 	req.ttl_s = cJSON_IsNumber(ttl) ? (int64_t)ttl->valuedouble : 0;
 	if (req.ttl_s < 0 || (cJSON_IsNumber(ttl) && req.ttl_s == 0))
 		r = mcp_tool_error("ttl_seconds must be at least 1");
+	else if (cJSON_GetObjectItemCaseSensitive(args, "resources") != NULL &&
+	    cJSON_GetObjectItemCaseSensitive(args, "repositories") != NULL)
+		r = mcp_tool_error(
+		    "'repositories' and 'resources' are the same "
+		    "list: give one of them");
 	else if (mcp_arg_strings(args, "scopes", &req.scopes) != 0 ||
-	    mcp_arg_strings(args, "repositories", &req.repositories) != 0)
+	    mcp_arg_strings(args, "resources", &req.resources) != 0 ||
+	    mcp_arg_strings(args, "repositories", &req.resources) != 0)
 		r = mcp_tool_error("out of memory");
 	else
 		r = mcp_lease_obtain(
 		    m, &call_api_tool, id, params, &req, stateless, pending);
 	janee_err_clear();
 	janee_strlist_free(&req.scopes);
-	janee_strlist_free(&req.repositories);
+	janee_strlist_free(&req.resources);
 	call_free(&c);
 	return r;
 }

@@ -341,6 +341,7 @@ static const struct arg call_api_args[] = {
 	{ "headers", ARG_OBJECT, 0 },
 	{ "body", ARG_STRING, 0 },
 	{ "scopes", ARG_STRINGS, 0 },
+	{ "resources", ARG_STRINGS, 0 },
 	{ "repositories", ARG_STRINGS, 0 },
 	{ "ttl_seconds", ARG_INT, 0 },
 	{ "reason", ARG_STRING, 1 },
@@ -386,7 +387,7 @@ static const struct tool {
 	    "path). The lease is obtained like request_token's (a person may "
 	    "have to approve; the reason is shown to them) and reused by "
 	    "later calls of this session with the same provider, scopes and "
-	    "repositories until it ends. Paths with '..', '.', '//', encoded "
+	    "resources until it ends. Paths with '..', '.', '//', encoded "
 	    "separators or control characters are refused. Only Accept, "
 	    "Content-Type, If-None-Match and the provider's API version "
 	    "header may be set. The answer is size-capped; secrets in it "
@@ -404,9 +405,12 @@ static const struct tool {
 	    "\"type\":\"string\"}},\"body\":{\"type\":\"string\","
 	    "\"description\":\"the request body (JSON unless Content-Type "
 	    "says otherwise)\"},\"scopes\":{\"type\":\"array\",\"items\":"
-	    "{\"type\":\"string\"}},\"repositories\":{\"type\":\"array\","
-	    "\"items\":{\"type\":\"string\"},\"description\":\"GitHub "
-	    "only: bare repository names\"},\"ttl_seconds\":{\"type\":"
+	    "{\"type\":\"string\"}},\"resources\":{\"type\":\"array\","
+	    "\"items\":{\"type\":\"string\"},\"description\":\"what the "
+	    "token may reach, as for request_token\"},\"repositories\":{"
+	    "\"type\":\"array\",\"items\":{\"type\":\"string\"},"
+	    "\"description\":\"the same as resources, for providers whose "
+	    "resources are repositories\"},\"ttl_seconds\":{\"type\":"
 	    "\"integer\",\"minimum\":1},\"reason\":{\"type\":\"string\","
 	    "\"description\":\"why, in a sentence a person will read\"}},"
 	    "\"required\":[\"provider\",\"method\",\"path\",\"reason\"],"
