@@ -107,16 +107,16 @@ check "the fake saw no POST (an unlisted call)" \
     test "$(fake_github_calls | "$PYTHON3" -c 'import json,sys; print(sum(1 for c in json.load(sys.stdin) if c["method"] == "POST" and "/issues" in c["path"]))')" -eq 0
 check "the fake Slack saw no auth.revoke (denied by its rule)" \
     test "$(fake_slack_calls | "$PYTHON3" -c 'import json,sys; print(sum(1 for c in json.load(sys.stdin) if "auth.revoke" in c["path"]))')" -eq 0
-check "thirteen issue requests reached the fake (10 + echo + safe headers + HEAD)" \
-    test "$(fake_github_count /repos/acme/api/issues)" -eq 13
+check "fourteen issue requests reached the fake (10 + echo + safe headers + resources + HEAD)" \
+    test "$(fake_github_count /repos/acme/api/issues)" -eq 14
 
 "$JANEE" audit list --event api_call --json >"$TMP/audit.json" 2>"$TMP/audit.err"
-check "each of the 12 calls answered 200 is one api_call audit event (method, path, rule, status) on the one lease; refusals audited as denied" \
+check "each of the 13 calls answered 200 is one api_call audit event (method, path, rule, status) on the one lease; refusals audited as denied" \
     "$PYTHON3" -c '
 import json, sys
 ev = json.load(open(sys.argv[1]))
 okc = [e for e in ev if e.get("outcome") == "ok" and e.get("lease_id") == sys.argv[2]]
-assert len(okc) == 12, len(okc)
+assert len(okc) == 13, len(okc)
 assert all("GET /repos/acme/api/issues rule '"'"'GET /repos/{owner}/{repo}/issues'"'"': status 200" in e["detail"] for e in okc), okc[0]
 den = [e for e in ev if e.get("outcome") == "denied"]
 assert len(den) >= 5, den' "$TMP/audit.json" "$lease"

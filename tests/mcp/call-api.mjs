@@ -106,6 +106,14 @@ for (const [name, args, re] of refusals) {
 const v = await call({ method: 'GET', path: '/repos/acme/api/issues', headers: { Accept: 'application/vnd.github+json', 'X-GitHub-Api-Version': '2022-11-28' } });
 check('the safe headers (Accept, the API version header) pass', !v.isError && v.structuredContent?.status === 200, show(v));
 
+// "resources" is the generic name of "repositories": the same list, so
+// the same lease; both at once are refused.
+const rs = await call({ method: 'GET', path: '/repos/acme/api/issues', repositories: undefined, resources: ['api'] });
+check('resources (the generic name of repositories) is the same lease, asked once',
+	!rs.isError && rs.structuredContent?.status === 200 && rs.structuredContent.lease_id === [...leases][0] && elicits.length === 1, show(rs));
+const both = await call({ method: 'GET', path: '/repos/acme/api/issues', resources: ['api'] });
+check('repositories and resources at once are refused', both.isError && /same list/.test(text(both)), show(both));
+
 // An oauth2 provider whose API is the fake OAuth server's resource
 // (client_credentials, client conf-basic): janee knows the client secret
 // too, and redacts it.
