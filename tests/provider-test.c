@@ -23,6 +23,13 @@
  *   "configure_secret": "secret:N" resolved in configure(), which checks
  *                                  that every service of the context is
  *                                  there before it runs
+ *   "mint_delay": "2s"             the mint waits this long once its token
+ *                                  exists (a slow provider, for races)
+ *   "revoke_delay": "2s"           the revocation waits this long first
+ *   "ledger_fails_after_mint": true  the ledger turns read-only once the
+ *                                  token exists: the broker must fail
+ *                                  closed (what the unit test's wrapped
+ *                                  provider does, in the real binary)
  *   "reconcile": "ok" | "blind" | "unreachable"
  *                                  after a crash: find the lease's tokens
  *                                  (ok); cannot look (blind: a token may
@@ -41,8 +48,11 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <time.h>
+
 #include <openssl/evp.h>
 
+#include "broker.h"
 #include "capture.h"
 #include "config.h"
 #include "providers.h"
@@ -58,6 +68,8 @@ struct tp {
 	int reconcile; /* 0 ok, 1 blind, 2 unreachable */
 	int64_t expires_in;
 	int64_t token_length;
+	int64_t mint_delay, revoke_delay;
+	int ledger_fails_after_mint;
 	struct janee_strlist grant;
 };
 
@@ -68,6 +80,14 @@ static const struct janee_part_info login_parts[] = {
 	{ "host", "TEST_HOST", 0 },
 	{ NULL, NULL, 0 },
 };
+static void
+pause_s(int64_t s)
+{
+	struct timespec ts = { (time_t)s, 0 };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
 
 void (*janee_test_capture_end)(void);
 
@@ -187,6 +207,11 @@ tp_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state,
 		 cfg, "default_max_ttl", &info->max_ttl_s)) != 0 ||
 	    (rc = janee_cfg_string(cfg, "api_base", 0, &api)) != 0 ||
 	    (rc = janee_cfg_ref(cfg, "configure_secret", 0, &csec)) != 0 ||
+	    (rc = janee_cfg_duration(cfg, "mint_delay", &t->mint_delay)) != 0 ||
+	    (rc = janee_cfg_duration(cfg, "revoke_delay", &t->revoke_delay)) !=
+		0 ||
+	    (rc = janee_cfg_bool(cfg, "ledger_fails_after_mint",
+		 &t->ledger_fails_after_mint)) != 0 ||
 	    (rc = janee_cfg_string(cfg, "reconcile", 0, &recon)) != 0)
 		return rc;
 	if (recon != NULL && strcmp(recon, "blind") == 0)
@@ -381,6 +406,12 @@ tp_mint(struct janee_ctx *ctx, const struct janee_mint_req *req,
 	}
 	fprintf(fp, "%s\n", req->lease_id);
 	fclose(fp);
+	if (t->mint_delay > 0)
+		pause_s(t->mint_delay);
+	/* The core's ledger, reached as only a test may (the broker). */
+	if (t->ledger_fails_after_mint)
+		sqlite3_exec(((struct broker *)ctx->core)->lg->db,
+		    "PRAGMA query_only = 1", NULL, NULL, NULL);
 out:
 	free(path);
 	return rc;
@@ -403,6 +434,8 @@ tp_revoke(
 	if ((path = token_path(t, primary(tok))) == NULL)
 		return JANEE_ERR_NOMEM;
 	log_line(t, "revoke", strrchr(path, '/') + 1);
+	if (t->revoke_delay > 0)
+		pause_s(t->revoke_delay);
 	if (t->revoke == 1)
 		rc = janee_err_set(JANEE_ERR_NETWORK,
 		    "test provider: revoke failed as configured");

@@ -198,6 +198,27 @@ calls_json /token
 calls_check "exchange sent subject_token_type and audience" \
     'c[0]["subject_token_type"] == "urn:ietf:params:oauth:token-type:access_token" and c[0]["audience"] == ["api"]'
 
+# Invariant 8: a server that grants more than asked.  The extra scope
+# comes last in its answer (the first is the one asked); every grant
+# type is held to the request, and the wider token is revoked at once.
+alive() { fake_oauth_tokens | fake_oauth_json 'j["active_access"]'; }
+for p in cc xchg; do
+	fake_oauth_control '{"clear_calls": true, "token": {"widen_scope": "b:read"}}' >/dev/null
+	live=$(alive)
+	jr token "$p" --scope a:read --ttl 5m
+	expect_rc 1 "invariant 8, $p: a grant one scope wider than asked is refused"
+	check "invariant 8, $p: no token on stdout" [ ! -s "$TMP/out" ]
+	expect_in "$TMP/err" "granted scope 'b:read', which was not asked for" "invariant 8, $p: the error names the extra scope"
+	check "invariant 8, $p: the wider token was revoked at once" [ "$(fake_oauth_count /revoke)" -eq 1 -a "$(alive)" -eq "$live" ]
+done
+fake_oauth_control '{"clear_calls": true, "token": {"widen_scope": "a:write"}}' >/dev/null
+jr token dev --scope a:read --ttl 5m
+expect_rc 1 "invariant 8, refresh narrowing: a wider answer is refused"
+expect_in "$TMP/err" "granted scope 'a:write', which was not asked for" "invariant 8, refresh narrowing: naming the scope"
+fake_oauth_control '{"token": {"widen_scope": null}}' >/dev/null
+jr token cc --scope a:read --scope b:read --ttl 5m
+expect_rc 0 "invariant 8: a grant of exactly what was asked (the control)"
+
 # Retries: a 503 with Retry-After is retried; a 429 storm ends bounded.
 fake_oauth_control '{"clear_calls": true}' >/dev/null
 fake_oauth_fault /token retry_503 1 >/dev/null
@@ -257,12 +278,17 @@ expect_in "$TMP/trace.err" '> POST .*/token \(basic auth: \[redacted\]\)' "the t
 expect_in "$TMP/trace.err" '"access_token":"\[redacted\]"' "the trace redacts the token in the answer"
 check "the trace holds neither the token nor the secret" sh -c \
     "! grep -qaF -f '$TMP/tok.trace' '$TMP/trace.err' && ! grep -qa fake-basic-secret '$TMP/trace.err'"
+# A form that carries a credential: client_secret_post.
+JANEE_DEBUG=http "$JANEE" token ccpost --scope a:read --ttl 5m >"$TMP/tok.trace2" 2>"$TMP/trace2.err"
+expect_in "$TMP/trace2.err" 'body: .*client_secret=\[redacted\]' "the trace redacts client_secret in a form body"
+check "the form's trace holds neither the secret nor the token" sh -c \
+    "! grep -qa fake-post-secret '$TMP/trace2.err' && ! grep -qaF -f '$TMP/tok.trace2' '$TMP/trace2.err'"
 
 # Leak check over everything janee printed and stored here.
 cat "$TMP"/tok.* >"$TMP/needles"
 printf 'fake-basic-secret\nfake-post-secret\n' >>"$TMP/needles"
 if grep -rqaFf "$TMP/needles" "$TMP/err" "$TMP/out" "$TMP/login.err" \
-    "$TMP/trace.err" "$JANEE_HOME"; then
+    "$TMP/trace.err" "$TMP/trace2.err" "$JANEE_HOME"; then
 	not_ok "invariant 1: no token or secret in janee's output or state"
 else
 	ok "invariant 1: no token or secret in janee's output or state"

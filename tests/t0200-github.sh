@@ -244,6 +244,39 @@ expect_rc 1 "no installation on the repository"
 expect_in "$TMP/err" "the GitHub App is not installed on 'acme/secret' \(HTTP 404 from installation look-up \(GET /repos/acme/secret/installation\)\); install it" "it says the app is not installed there and what to do"
 check "no token was asked for" [ "$(posts)" -eq 0 ]
 
+# Invariant 8: GitHub's answer held to the request.  The fake widens its
+# next answer on request (never GitHub's habit, but the check must hold):
+# a higher level than asked, a permission not asked, one more repository,
+# every repository.  Each is refused, and the wider token is revoked.
+last_token() { # the fake's newest installation token: "live ended"
+	curl -sS --cacert "$FAKE_GH_CA" "$FAKE_GH/_state" | fake_github_json '
+" ".join(str(x) for x in [t for t in j["tokens"] if t["kind"] == "installation"][-1:][0].values())'
+}
+widened() { # widened NAME WIDEN-JSON PATTERN: one refused, revoked grant
+	fake_github_control "{\"widen\": $2}" >/dev/null
+	jg token github --scope issues:read --repo api --ttl 5m
+	expect_rc 1 "invariant 8, GitHub granted $1: refused"
+	check "invariant 8, GitHub granted $1: no token on stdout" [ ! -s "$TMP/out" ]
+	expect_in "$TMP/err" "$3" "invariant 8, GitHub granted $1: the error says what"
+	s=$(last_token)
+	case $s in
+	*False*revoked* | *revoked*False*) ok "invariant 8, GitHub granted $1: that token was revoked at once" ;;
+	*) not_ok "invariant 8, GitHub granted $1: that token was revoked at once"; echo "  $s" >&2 ;;
+	esac
+}
+widened "write for read" '{"permissions": {"issues": "write"}}' \
+    "GitHub granted permission 'issues:write', which was not asked"
+widened "a permission not asked" '{"permissions": {"members": "read"}}' \
+    "GitHub granted permission 'members:read', which was not asked"
+widened "metadata:write" '{"permissions": {"metadata": "write"}}' \
+    "GitHub granted permission 'metadata:write', which was not asked"
+widened "one repository more" '{"repositories": ["web"]}' \
+    "GitHub granted repository 'web', which was not asked"
+widened "every repository" '{"selection": "all"}' \
+    "GitHub granted repository selection 'all' where repositories were named"
+jg token github --scope issues:read --repo api --ttl 5m
+expect_rc 0 "invariant 8: GitHub's grant of what was asked, with its own metadata:read (the control)"
+
 # Configuration refusals: before any request.
 clear_calls
 write_config '[]'

@@ -212,6 +212,14 @@ async function refused(name, args, state, pattern, inputs = accept) {
 	await refused('a requestState whose MAC is spelled with its unused bits set', argsX, `${p64}.${m64.slice(0, -1)}${sloppyLast}`, notIssued);
 	await refused("a requestState naming another lease (Y's)", argsY, `${Buffer.from(otherLease).toString('base64url')}.${m64}`, notIssued);
 	await refused('a requestState with no MAC', argsX, p64, notIssued);
+	// The MAC's length and every one of its bits: an empty MAC, one cut
+	// to 3 bytes (4 characters, a canonical spelling of its own), and
+	// one bit off in its last whole byte (the second half of the MAC).
+	await refused('a requestState with an empty MAC ("<payload>.")', argsX, `${p64}.`, notIssued);
+	await refused('a requestState with its MAC cut to 3 bytes', argsX, `${p64}.${m64.slice(0, 4)}`, notIssued);
+	const macBytes = Buffer.from(m64, 'base64url');
+	macBytes[30] ^= 0x01;
+	await refused('a requestState with one bit off in the last half of its MAC', argsX, `${p64}.${macBytes.toString('base64url')}`, notIssued);
 	await refused('garbage as requestState', argsX, 'not.base64!', notIssued);
 	await refused('an empty requestState', argsX, '', notIssued);
 	await refused('a requestState of 10 kB', argsX, 'A'.repeat(10000) + '.' + m64, notIssued);

@@ -649,6 +649,65 @@ row_added_after_the_head_is_named(void)
 	fixture_close(&fx);
 }
 
+/* The value of meta's audit.head, or set it. */
+static void
+head_text(struct fixture *fx, char *out, size_t n, const char *set)
+{
+	sqlite3_stmt *st;
+
+	if (set == NULL) {
+		T_EQ_INT(
+		    ledger_prepare(fx->lg,
+			"SELECT value FROM meta WHERE key = 'audit.head'", &st),
+		    0);
+		T_EQ_INT(sqlite3_step(st), SQLITE_ROW);
+		snprintf(
+		    out, n, "%s", (const char *)sqlite3_column_text(st, 0));
+	} else {
+		T_EQ_INT(ledger_prepare(fx->lg,
+			     "UPDATE meta SET value = ? WHERE key = "
+			     "'audit.head'",
+			     &st),
+		    0);
+		sqlite3_bind_text(st, 1, set, -1, SQLITE_STATIC);
+		T_EQ_INT(sqlite3_step(st), SQLITE_DONE);
+	}
+	sqlite3_finalize(st);
+}
+
+/*
+ * The last row swapped for another with a valid hash (made by janee on
+ * the same previous row), the head left as it was: the number of rows
+ * matches the head, every row chains, and only the head's hash tells.
+ */
+static void
+last_row_swapped_for_a_valid_one_is_found_through_the_head(void)
+{
+	struct fixture fx;
+	struct audit_verify v;
+	char head5[128], unused[4];
+
+	fixture_chain(&fx);
+	head_text(&fx, head5, sizeof(head5), NULL);
+	T_EQ_INT(audit_record(fx.lg, &chain_ev[1]), 0);
+	T_EQ_INT(raw(&fx,
+		     DROP_TRIGGERS "CREATE TEMP TABLE other AS SELECT * FROM "
+				   "audit WHERE seq = 6; "
+				   "DELETE FROM audit WHERE seq = 6;"),
+	    SQLITE_OK);
+	head_text(&fx, unused, sizeof(unused), head5);
+	T_EQ_INT(audit_record(fx.lg, &chain_ev[2]), 0);
+	T_EQ_INT(verify_bad_seq(&fx, &v), 0); /* control: janee's own row 6 */
+	T_EQ_INT(raw(&fx,
+		     "DELETE FROM audit WHERE seq = 6; "
+		     "INSERT INTO audit SELECT * FROM other;"),
+	    SQLITE_OK);
+	T_EQ_INT(verify_bad_seq(&fx, &v), NEV + 1);
+	expect_why(&v, "does not end at the recorded head");
+	T_EQ_INT(v.rows, NEV + 1);
+	fixture_close(&fx);
+}
+
 /*
  * A row numbered 0 whose stored hash is 32 zero bytes: row 1 then chains
  * from exactly the genesis value, so only the numbering gives it away.
@@ -1910,6 +1969,7 @@ main(void)
 	T_RUN(inserted_row_before_the_first_is_found);
 	T_RUN(reordered_pair_is_found);
 	T_RUN(removed_last_rows_are_found_through_the_head);
+	T_RUN(last_row_swapped_for_a_valid_one_is_found_through_the_head);
 	T_RUN(damaged_head_is_an_error);
 	T_RUN(each_filters_by_time_provider_event_lease_and_limit);
 	T_RUN(each_stops_on_callback_result);

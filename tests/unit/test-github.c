@@ -380,6 +380,84 @@ token_answers(void)
 	config_free(c);
 }
 
+/*
+ * Invariant 8 at its edges: asked issues:write on api.  Exactly that (and
+ * GitHub's own metadata:read) passes; one level more, one permission
+ * more, metadata above read, one repository more or every repository is
+ * refused.
+ */
+static void
+grant_wider_than_asked_is_refused_at_every_edge(void)
+{
+	static const struct {
+		const char *body, *says;
+	} wider[] = {
+		{ "{\"issues\": \"admin\"}", "'issues:admin'" },
+		{ "{\"issues\": \"write\", \"members\": \"read\"}",
+		    "'members:read'" },
+		{ "{\"issues\": \"write\", \"metadata\": \"write\"}",
+		    "'metadata:write'" },
+	};
+	struct janee_token tok;
+	struct config *c = NULL;
+	struct prov *p;
+	char *body;
+	size_t i;
+
+	T_EQ_INT(parse("{\"providers\": {\"gh\": {\"type\": "
+		       "\"github-app\", \"client_id\": \"Iv1\", "
+		       "\"private_key\": \"secret:k\", \"installation_id\": "
+		       "77, \"permissions\": [\"issues:write\"], "
+		       "\"repositories\": [\"api\", \"web\"]}}}",
+		     &c),
+	    0);
+	if (c == NULL)
+		return;
+	p = config_find(c, "gh");
+	p->ctx.now_ms = fixed_now;
+	T_EQ_INT(
+	    token_answer(p, 201,
+		"{\"token\": \"ghs_x\", \"permissions\": {\"issues\": "
+		"\"write\", \"metadata\": \"read\"}, "
+		"\"repository_selection\": \"selected\", \"repositories\": "
+		"[{\"id\": 1, \"name\": \"api\"}]}",
+		NULL, &tok),
+	    0);
+	T_ASSERT(tok.nparts == 1 && tok.parts[0].value != NULL);
+	janee_token_clear(&tok);
+	for (i = 0; i < nitems(wider); i++) {
+		body = janee_asprintf(
+		    "{\"token\": \"ghs_x\", \"permissions\": %s}",
+		    wider[i].body);
+		T_EQ_INT(
+		    token_answer(p, 201, body, NULL, &tok), JANEE_ERR_PROVIDER);
+		T_ASSERT(strstr(janee_err_msg(JANEE_ERR_PROVIDER),
+			     wider[i].says) != NULL);
+		janee_token_clear(&tok);
+		free(body);
+	}
+	T_EQ_INT(token_answer(p, 201,
+		     "{\"token\": \"ghs_x\", \"permissions\": {\"issues\": "
+		     "\"write\"}, \"repository_selection\": \"selected\", "
+		     "\"repositories\": [{\"id\": 1, \"name\": \"api\"}, "
+		     "{\"id\": 2, \"name\": \"web\"}]}",
+		     NULL, &tok),
+	    JANEE_ERR_PROVIDER);
+	T_ASSERT(strstr(janee_err_msg(JANEE_ERR_PROVIDER),
+		     "repository 'web', which was not asked") != NULL);
+	janee_token_clear(&tok);
+	T_EQ_INT(token_answer(p, 201,
+		     "{\"token\": \"ghs_x\", \"permissions\": {\"issues\": "
+		     "\"write\"}, \"repository_selection\": \"all\"}",
+		     NULL, &tok),
+	    JANEE_ERR_PROVIDER);
+	T_ASSERT(strstr(janee_err_msg(JANEE_ERR_PROVIDER),
+		     "selection 'all' where repositories were named") != NULL);
+	janee_token_clear(&tok);
+	janee_err_clear();
+	config_free(c);
+}
+
 /* ------------------------------------------ against the fake GitHub */
 
 static const char *key_path;
@@ -515,6 +593,7 @@ main(void)
 	T_RUN(config_extends_the_ceiling);
 	T_RUN(config_refusals);
 	T_RUN(token_answers);
+	T_RUN(grant_wider_than_asked_is_refused_at_every_edge);
 	key_path = getenv("JANEE_GH_TEST_KEY");
 	if (key_path != NULL && getenv("JANEE_GH_TEST_URL") != NULL &&
 	    getenv("JANEE_GH_TEST_CA") != NULL)

@@ -253,6 +253,44 @@ a_lost_race_is_refused(void)
 }
 
 /*
+ * A sweeper's claim is a compare-and-set on the due time it read: the
+ * claim of a sweeper that read the lease before another claimed it is
+ * refused, so that two processes never revoke one token at once.
+ */
+static void
+a_claim_on_a_stale_due_time_is_refused(void)
+{
+	struct ledger *lg = NULL;
+	struct lease l;
+	char *p = db_path();
+	int64_t due = 1000;
+
+	T_EQ_INT(ledger_open(p, 1, &lg), 0);
+	new_lease(&l, "[]");
+	T_EQ_INT(ledger_begin(lg), 0);
+	T_EQ_INT(lease_insert(lg, &l), 0);
+	T_EQ_INT(ledger_commit(lg), 0);
+	force_state(lg, l.id, LEASE_ACTIVE);
+	T_EQ_INT(
+	    ledger_exec(lg, "UPDATE leases SET next_attempt_ms = 1000"), 0);
+	/* Two sweepers read due 1000; the first claims it until 61000. */
+	T_EQ_INT(lease_claim(lg, l.id, due, 61000), 0);
+	janee_err_clear();
+	T_EQ_INT(lease_claim(lg, l.id, due, 62000), JANEE_ERR_STATE);
+	janee_err_clear();
+	/* The one who read the new due time may claim it (the control). */
+	T_EQ_INT(lease_claim(lg, l.id, 61000, 121000), 0);
+	/* Only an active lease is claimed. */
+	force_state(lg, l.id, LEASE_REVOKED);
+	janee_err_clear();
+	T_EQ_INT(lease_claim(lg, l.id, 121000, 181000), JANEE_ERR_STATE);
+	janee_err_clear();
+	lease_free(&l);
+	ledger_close(lg);
+	free(p);
+}
+
+/*
  * Migration 6 rebuilds the leases table: a lease a crashed janee left
  * minting keeps its row and gets when minting began (for the stale
  * check), and the new state is accepted by the CHECK constraint.
@@ -376,6 +414,7 @@ main(void)
 	T_RUN(missing_ledger_is_not_created_without_asking);
 	T_RUN(every_transition_is_legal_or_refused_as_specified);
 	T_RUN(a_lost_race_is_refused);
+	T_RUN(a_claim_on_a_stale_due_time_is_refused);
 	T_RUN(state_names_round_trip);
 	T_RUN(migration_6_keeps_a_minting_lease_and_allows_orphaned);
 	T_RUN(active_listing_shows_an_orphan_while_it_may_be_live);
