@@ -810,8 +810,6 @@ mcp_call_api(
 {
 	const cJSON *args =
 	    cJSON_GetObjectItemCaseSensitive(params, "arguments");
-	const cJSON *ttl =
-	    cJSON_GetObjectItemCaseSensitive(args, "ttl_seconds");
 	struct mcp_api_lease *l;
 	struct broker_req req;
 	struct api_call c;
@@ -836,21 +834,7 @@ mcp_call_api(
 	}
 	memset(&req, 0, sizeof(req));
 	req.provider = c.pv->name;
-	req.reason = cJSON_GetStringValue(
-	    cJSON_GetObjectItemCaseSensitive(args, "reason"));
-	req.ttl_s = cJSON_IsNumber(ttl) ? (int64_t)ttl->valuedouble : 0;
-	if (req.ttl_s < 0 || (cJSON_IsNumber(ttl) && req.ttl_s == 0))
-		r = mcp_tool_error("ttl_seconds must be at least 1");
-	else if (cJSON_GetObjectItemCaseSensitive(args, "resources") != NULL &&
-	    cJSON_GetObjectItemCaseSensitive(args, "repositories") != NULL)
-		r = mcp_tool_error(
-		    "'repositories' and 'resources' are the same "
-		    "list: give one of them");
-	else if (mcp_arg_strings(args, "scopes", &req.scopes) != 0 ||
-	    mcp_arg_strings(args, "resources", &req.resources) != 0 ||
-	    mcp_arg_strings(args, "repositories", &req.resources) != 0)
-		r = mcp_tool_error("out of memory");
-	else
+	if ((r = mcp_lease_args(args, &req)) == NULL)
 		r = mcp_lease_obtain(
 		    m, &call_api_tool, id, params, &req, stateless, pending);
 	janee_err_clear();

@@ -95,8 +95,8 @@ check_args(const cJSON *args, const struct arg *spec, char *err, size_t n)
 	return 0;
 }
 
-int
-mcp_arg_strings(const cJSON *args, const char *k, struct janee_strlist *out)
+static int
+arg_strings(const cJSON *args, const char *k, struct janee_strlist *out)
 {
 	const cJSON *e;
 	int rc = 0;
@@ -107,6 +107,29 @@ mcp_arg_strings(const cJSON *args, const char *k, struct janee_strlist *out)
 			rc = janee_strlist_add(out, e->valuestring);
 	}
 	return rc;
+}
+
+cJSON *
+mcp_lease_args(const cJSON *args, struct broker_req *req)
+{
+	const cJSON *ttl =
+	    cJSON_GetObjectItemCaseSensitive(args, "ttl_seconds");
+
+	req->reason = json_str(args, "reason");
+	req->ttl_s = cJSON_IsNumber(ttl) ? (int64_t)ttl->valuedouble : 0;
+	if (req->ttl_s < 0 || (cJSON_IsNumber(ttl) && req->ttl_s == 0))
+		return mcp_tool_error("ttl_seconds must be at least 1");
+	if (cJSON_GetObjectItemCaseSensitive(args, "resources") != NULL &&
+	    cJSON_GetObjectItemCaseSensitive(args, "repositories") != NULL)
+		return mcp_tool_error(
+		    "'repositories' and 'resources' are the same list: give one of them");
+	if (arg_strings(args, "scopes", &req->scopes) != 0 ||
+	    arg_strings(args, "resources", &req->resources) != 0 ||
+	    arg_strings(args, "repositories", &req->resources) != 0) {
+		janee_err_clear();
+		return mcp_tool_error("out of memory");
+	}
+	return NULL;
 }
 
 /* request_token's result: the token, its lease and its bounds. */
@@ -147,8 +170,6 @@ request_token(
 {
 	const cJSON *args =
 	    cJSON_GetObjectItemCaseSensitive(params, "arguments");
-	const cJSON *ttl =
-	    cJSON_GetObjectItemCaseSensitive(args, "ttl_seconds");
 	const char *prov = json_str(args, "provider"), *lid;
 	struct broker_req req;
 	cJSON *r = NULL;
@@ -171,19 +192,7 @@ request_token(
 	}
 	memset(&req, 0, sizeof(req));
 	req.provider = prov;
-	req.reason = json_str(args, "reason");
-	req.ttl_s = cJSON_IsNumber(ttl) ? (int64_t)ttl->valuedouble : 0;
-	if (req.ttl_s < 0 || (cJSON_IsNumber(ttl) && req.ttl_s == 0))
-		r = mcp_tool_error("ttl_seconds must be at least 1");
-	else if (cJSON_GetObjectItemCaseSensitive(args, "resources") != NULL &&
-	    cJSON_GetObjectItemCaseSensitive(args, "repositories") != NULL)
-		r = mcp_tool_error(
-		    "'repositories' and 'resources' are the same list: give one of them");
-	else if (mcp_arg_strings(args, "scopes", &req.scopes) != 0 ||
-	    mcp_arg_strings(args, "resources", &req.resources) != 0 ||
-	    mcp_arg_strings(args, "repositories", &req.resources) != 0)
-		r = mcp_tool_error("out of memory");
-	else
+	if ((r = mcp_lease_args(args, &req)) == NULL)
 		r = mcp_lease_obtain(m, &request_token_tool, id, params, &req,
 		    stateless, pending);
 	janee_strlist_free(&req.scopes);

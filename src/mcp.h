@@ -142,9 +142,13 @@ cJSON *mcp_lease_collect(struct mcp *m, const struct mcp_lease_tool *t,
  * mcp-api.c: the call_api tool (answers like the lease tools), and the
  * session's leases it keeps for reuse, wiped at the end.
  */
-/* Add the strings of args' array k to out (checked by the schema). */
-int mcp_arg_strings(
-    const cJSON *args, const char *k, struct janee_strlist *out) JANEE_WUR;
+/*
+ * mcp-tools.c: read a lease tool's common arguments (reason,
+ * ttl_seconds, scopes, resources or repositories; the schema checked
+ * their types) into req; NULL, or the tool error to answer.  The caller
+ * frees req's lists either way.
+ */
+cJSON *mcp_lease_args(const cJSON *args, struct broker_req *req);
 cJSON *mcp_call_api(
     struct mcp *m, cJSON *id, const cJSON *params, int stateless, int *pending);
 void mcp_api_free(struct mcp *m);
