@@ -25,11 +25,13 @@ import os from 'node:os';
 // authorization server for client credentials (RFC 8414 discovery, a
 // token endpoint, RFC 7009 revocation) on plain http, 127.0.0.1, with
 // TCP_NODELAY, answering each request in one write: "a local provider"
-// whose own round trip is as short as loopback allows.
+// whose own round trip is as short as loopback allows.  GET /api/ping
+// with a token it issued is the API of bench/call-api-bench.mjs.
 if (process.argv[2] === '--token-server') {
 	const { writeFileSync } = await import('node:fs');
 	const { randomBytes } = await import('node:crypto');
 	const auth = 'Basic ' + Buffer.from('conf-basic:fake-basic-secret').toString('base64');
+	const issued = new Set();
 	const server = http.createServer({ noDelay: true, keepAliveTimeout: 60000 }, (req, res) => {
 		let body = '';
 		req.setEncoding('utf8');
@@ -49,13 +51,19 @@ if (process.argv[2] === '--token-server') {
 					grant_types_supported: ['client_credentials'],
 					token_endpoint_auth_methods_supported: ['client_secret_basic'],
 				});
+			if (req.method === 'GET' && req.url === '/api/ping')
+				return issued.has((req.headers.authorization ?? '').replace(/^Bearer /, ''))
+					? send(200, { ok: true })
+					: send(401, { error: 'invalid_token' });
 			if (req.method !== 'POST') return send(404, { error: 'not_found' });
 			if (req.headers.authorization !== auth) return send(401, { error: 'invalid_client' });
 			const form = new URLSearchParams(body);
 			if (req.url === '/revoke') return send(200, {});
 			if (req.url !== '/token') return send(404, { error: 'not_found' });
 			if (form.get('grant_type') !== 'client_credentials') return send(400, { error: 'unsupported_grant_type' });
-			send(200, { access_token: 'at_' + randomBytes(24).toString('base64url'), token_type: 'Bearer', expires_in: 3600, scope: form.get('scope') ?? '' });
+			const at = 'at_' + randomBytes(24).toString('base64url');
+			issued.add(at);
+			send(200, { access_token: at, token_type: 'Bearer', expires_in: 3600, scope: form.get('scope') ?? '' });
 		});
 	});
 	server.listen(0, '127.0.0.1', () => writeFileSync(process.argv[3], String(server.address().port)));

@@ -635,6 +635,10 @@ gh_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state,
 	info->api_base = g->api;
 	info->auth_header = "Authorization";
 	info->auth_scheme = "Bearer";
+	/* REFERENCE.md: every REST call names the API version. */
+	info->api_headers = api_headers;
+	info->api_version_header = "X-GitHub-Api-Version";
+	info->api_resource_var = "repo";
 out:
 	janee_strlist_free(&perms);
 	return rc == 0 ? 0 : cfg_fail(rc);

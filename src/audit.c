@@ -466,7 +466,8 @@ const char *const audit_event_names[] = { "requested", "approved", "denied",
 	"revoke_failed", "irrevocable", "reconciled", "reconcile_failed",
 	"orphaned", "login", "login_broken", "logout", "secret_set",
 	"secret_rm", "secret_rekey", "secret_resolved", "init", "export",
-	"session_granted", "session_grant_revoked", "unlock", "lock", NULL };
+	"session_granted", "session_grant_revoked", "unlock", "lock",
+	"api_call", NULL };
 
 int
 audit_event_known(const char *name)

@@ -6,10 +6,12 @@
 
 #include <cjson/cJSON.h>
 
+#include "api-rules.h"
 #include "buf.h"
 #include "config.h"
 #include "suggest.h"
 #include "home.h"
+#include "janee/http.h"
 #include "secretref.h"
 #include "util.h"
 
@@ -389,6 +391,101 @@ check_policy(
 	return 0;
 }
 
+/* A string member of the provider's entry (after ${VAR} expansion). */
+static const char *
+entry_string(const cJSON *e, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(e, key);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/*
+ * The "api" object (call_api's rules, src/api-rules.h), checked like the
+ * entry itself: unknown keys are named.  After configure(), which has
+ * checked the provider's own ca_file and declared its API in p->info,
+ * the defaults' source.
+ */
+static int
+read_api(struct janee_cfg *c, const cJSON *e, struct prov *p)
+{
+	const cJSON *obj = NULL, *size;
+	struct janee_cfg a;
+	struct api_rules *r;
+	const char *base = NULL;
+	char *where;
+	size_t i, n;
+	int rc;
+
+	if ((rc = janee_cfg_object(c, "api", &obj)) != 0 || obj == NULL)
+		return rc;
+	if ((where = janee_asprintf("%s.api", c->where)) == NULL ||
+	    (r = calloc(1, sizeof(*r))) == NULL) {
+		free(where);
+		return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
+	}
+	p->api = r;
+	r->max_response = API_MAX_RESPONSE_DEFAULT;
+	r->timeout_s = API_TIMEOUT_DEFAULT_S;
+	memset(&a, 0, sizeof(a));
+	a.obj = obj;
+	a.where = where;
+	if ((rc = janee_cfg_string(&a, "base_url", 0, &base)) != 0 ||
+	    (rc = janee_cfg_strlist(&a, "allow", &r->allow)) != 0 ||
+	    (rc = janee_cfg_strlist(&a, "deny", &r->deny)) != 0 ||
+	    (rc = janee_cfg_duration(&a, "timeout", &r->timeout_s)) != 0)
+		goto out;
+	size = cfg_take(&a, "max_response");
+	if (size != NULL &&
+	    (!cJSON_IsString(size) ||
+		api_size_parse(size->valuestring, &r->max_response) != 0)) {
+		rc = cfg_type(&a, "max_response",
+		    "a size such as \"1MiB\", \"512KiB\" or \"65536\" "
+		    "(at most 64MiB)");
+		goto out;
+	}
+	if (r->timeout_s > API_TIMEOUT_LIMIT_S) {
+		rc = cfg_type(&a, "timeout", "at most 5m");
+		goto out;
+	}
+	if ((rc = cfg_check_unused(&a)) != 0)
+		goto out;
+	for (i = 0; i < r->allow.n + r->deny.n; i++)
+		if ((rc = api_rule_check(where,
+			 i < r->allow.n ? r->allow.v[i]
+					: r->deny.v[i - r->allow.n])) != 0)
+			goto out;
+	if (base != NULL) {
+		if ((rc = janee_http_url_ok(base, where)) != 0 ||
+		    strpbrk(base, "?#") != NULL) {
+			if (rc != 0)
+				janee_err_clear();
+			rc = cfg_type(&a, "base_url",
+			    "an https URL (http only to loopback) without "
+			    "query or fragment");
+			goto out;
+		}
+		if ((r->base_url = janee_strdup(base)) == NULL) {
+			rc = JANEE_ERR_NOMEM;
+			goto out;
+		}
+	}
+	if ((base = entry_string(e, "client_secret")) != NULL &&
+	    (r->client_secret_ref = janee_strdup(base)) == NULL) {
+		rc = JANEE_ERR_NOMEM;
+		goto out;
+	}
+	rc = api_provider_defaults(
+	    r, where, p->impl->type, &p->info, entry_string(e, "ca_file"));
+	if (rc == 0 && r->base_url != NULL)
+		for (n = strlen(r->base_url);
+		     n > 0 && r->base_url[n - 1] == '/'; n--)
+			r->base_url[n - 1] = '\0';
+out:
+	free(where);
+	return rc;
+}
+
 static const struct janee_provider *
 find_impl(const struct janee_provider *const *table, const char *type)
 {
@@ -628,7 +725,8 @@ load_provider(struct config *cfg, const char *origin, const cJSON *e,
 	if (p->info.parts == NULL)
 		p->info.parts = default_parts;
 	if ((rc = check_info(where, p)) != 0 ||
-	    (rc = check_policy(&c, &p->info, &p->pol)) != 0)
+	    (rc = check_policy(&c, &p->info, &p->pol)) != 0 ||
+	    (rc = read_api(&c, e, p)) != 0)
 		goto out;
 	rc = cfg_check_unused(&c);
 out:
@@ -893,6 +991,7 @@ config_free(struct config *c)
 		janee_strlist_free(&p->pol.defaults);
 		janee_strlist_free(&p->pol.resources);
 		janee_strlist_free(&p->pol.oob_scopes);
+		api_rules_free(p->api);
 	}
 	free(c->provs);
 	free(c->path);

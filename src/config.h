@@ -31,6 +31,7 @@ enum approval {
 const char *approval_name(enum approval a);
 
 struct policy;
+struct api_rules;
 /* Whether any of scopes needs out-of-band approval under p. */
 int
 policy_needs_oob(const struct policy *p, const struct janee_strlist *scopes);
@@ -57,6 +58,7 @@ struct prov {
 	struct janee_ctx ctx;
 	struct janee_info info; /* what configure() said the entry can do */
 	struct policy pol;
+	struct api_rules *api; /* "api": call_api's rules, or NULL */
 	int login_fd; /* held login lock, or -1 */
 };
 

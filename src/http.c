@@ -94,6 +94,7 @@ janee_http_resp_free(struct janee_http_resp *r)
 	if (r->body != NULL)
 		janee_freezero(r->body, r->len + 1);
 	free(r->content_type);
+	janee_strlist_free(&r->headers);
 	memset(r, 0, sizeof(*r));
 	r->retry_after_s = -1;
 }
@@ -130,7 +131,9 @@ janee_http_url_ok(const char *url, const char *what)
 
 struct sink {
 	struct buf b;
-	int too_big;
+	size_t max;
+	int too_big, truncate;
+	struct janee_strlist *headers; /* or NULL */
 };
 
 static size_t
@@ -138,11 +141,50 @@ on_body(char *p, size_t size, size_t n, void *arg)
 {
 	struct sink *s = arg;
 
+	if (s->truncate && s->b.len + size * n > s->max) {
+		/* Keep what fits; stop the transfer (reported as cut). */
+		if (buf_add(&s->b, p, s->max - s->b.len) != 0)
+			janee_err_clear();
+		s->too_big = 1;
+		return 0;
+	}
 	if (buf_add(&s->b, p, size * n) != 0) {
 		janee_err_clear(); /* reported as "too large" below */
 		s->too_big = 1;
 		return 0;
 	}
+	return size * n;
+}
+
+/*
+ * Each header line of the answers; a status line starts the list again,
+ * so that what is left is the final answer's (not a 100 Continue's).
+ */
+static size_t
+on_header(char *p, size_t size, size_t n, void *arg)
+{
+	struct sink *s = arg;
+	size_t len = size * n;
+	char *line;
+
+	while (len > 0 && (p[len - 1] == '\n' || p[len - 1] == '\r'))
+		len--;
+	if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) {
+		janee_strlist_free(s->headers);
+		return size * n;
+	}
+	if (len == 0 || memchr(p, ':', len) == NULL)
+		return size * n;
+	if ((line = malloc(len + 1)) == NULL)
+		return 0;
+	memcpy(line, p, len);
+	line[len] = '\0';
+	if (janee_strlist_add(s->headers, line) != 0) {
+		janee_err_clear();
+		free(line);
+		return 0;
+	}
+	free(line);
 	return size * n;
 }
 
@@ -245,7 +287,9 @@ attempt(struct janee_http *h, const struct janee_http_req *req,
 
 	*transient = 0;
 	memset(&sink, 0, sizeof(sink));
-	buf_init(&sink.b, JANEE_HTTP_MAX_BODY);
+	sink.max = req->max_body ? req->max_body : JANEE_HTTP_MAX_BODY;
+	sink.truncate = req->truncate;
+	buf_init(&sink.b, sink.max);
 	buf_init(&auth, 64 * 1024);
 	curl_easy_reset(e);
 	snprintf(ua, sizeof(ua), "janee/%s", PACKAGE_VERSION);
@@ -255,7 +299,15 @@ attempt(struct janee_http *h, const struct janee_http_req *req,
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, TOTAL_TIMEOUT_MS);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
+	    req->timeout_ms > 0 ? (long)req->timeout_ms : TOTAL_TIMEOUT_MS);
+	if (req->path_as_is)
+		curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L);
+	if (req->want_headers) {
+		sink.headers = &resp->headers;
+		curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+		curl_easy_setopt(e, CURLOPT_HEADERDATA, &sink);
+	}
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, ua);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
@@ -264,7 +316,11 @@ attempt(struct janee_http *h, const struct janee_http_req *req,
 	curl_easy_setopt(e, CURLOPT_NETRC, (long)CURL_NETRC_IGNORED);
 	if (req->ca_file != NULL)
 		curl_easy_setopt(e, CURLOPT_CAINFO, req->ca_file);
-	if (strcmp(method, "GET") != 0)
+	/* HEAD as a custom method would wait for the body its headers
+	 * announce: libcurl's NOBODY sends HEAD and reads none. */
+	if (strcmp(method, "HEAD") == 0)
+		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+	else if (strcmp(method, "GET") != 0)
 		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
 	if (req->body != NULL) {
 		curl_easy_setopt(e, CURLOPT_POSTFIELDS, req->body);
@@ -283,7 +339,10 @@ attempt(struct janee_http *h, const struct janee_http_req *req,
 	if ((n = curl_slist_append(hdrs, "Expect:")) != NULL)
 		hdrs = n;
 	if (req->bearer != NULL &&
-	    buf_printf(&auth, "Authorization: Bearer %s",
+	    buf_printf(&auth, "%s: %s%s%s",
+		req->bearer_header ? req->bearer_header : "Authorization",
+		req->bearer_scheme ? req->bearer_scheme : "Bearer",
+		req->bearer_scheme && *req->bearer_scheme == '\0' ? "" : " ",
 		(const char *)req->bearer->data) == 0 &&
 	    (n = curl_slist_append(hdrs, auth.p)) != NULL)
 		hdrs = n;
@@ -316,10 +375,14 @@ attempt(struct janee_http *h, const struct janee_http_req *req,
 	curl_slist_free_all(hdrs);
 	buf_free(&auth);
 
-	if (sink.too_big) {
+	if (sink.too_big && sink.truncate &&
+	    (cc == CURLE_OK || cc == CURLE_WRITE_ERROR)) {
+		resp->truncated = 1;
+		cc = CURLE_OK;
+	} else if (sink.too_big) {
 		rc = janee_err_set(JANEE_ERR_NETWORK,
-		    "%s (%s): the answer is larger than %d bytes; refused",
-		    req->what, req->url, JANEE_HTTP_MAX_BODY);
+		    "%s (%s): the answer is larger than %zu bytes; refused",
+		    req->what, req->url, sink.max);
 		goto out;
 	}
 	if (cc != CURLE_OK) {

@@ -1,5 +1,6 @@
 /*
- * The MCP tools: request_token, list_providers, list_leases, revoke_token.
+ * The MCP tools: request_token, call_api (mcp-api.c), list_providers,
+ * list_leases, revoke_token.
  * Anything not in the table is refused.  request_token never starts a
  * login, and an agent cannot approve, widen or extend its own grant: the
  * lease comes through mcp-lease.c, where the broker decides how it is
@@ -17,7 +18,7 @@
 
 /* --- arguments ----------------------------------------------------- */
 
-enum arg_type { ARG_STRING, ARG_INT, ARG_STRINGS };
+enum arg_type { ARG_STRING, ARG_INT, ARG_STRINGS, ARG_OBJECT };
 
 struct arg {
 	const char *name;
@@ -61,6 +62,13 @@ check_args(const cJSON *args, const struct arg *spec, char *err, size_t n)
 				return -1;
 			}
 			break;
+		case ARG_OBJECT:
+			if (!cJSON_IsObject(v)) {
+				snprintf(
+				    err, n, "'%s' must be an object", a->name);
+				return -1;
+			}
+			break;
 		case ARG_STRINGS:
 			if (!cJSON_IsArray(v)) {
 				snprintf(err, n,
@@ -101,6 +109,29 @@ arg_strings(const cJSON *args, const char *k, struct janee_strlist *out)
 	return rc;
 }
 
+cJSON *
+mcp_lease_args(const cJSON *args, struct broker_req *req)
+{
+	const cJSON *ttl =
+	    cJSON_GetObjectItemCaseSensitive(args, "ttl_seconds");
+
+	req->reason = json_str(args, "reason");
+	req->ttl_s = cJSON_IsNumber(ttl) ? (int64_t)ttl->valuedouble : 0;
+	if (req->ttl_s < 0 || (cJSON_IsNumber(ttl) && req->ttl_s == 0))
+		return mcp_tool_error("ttl_seconds must be at least 1");
+	if (cJSON_GetObjectItemCaseSensitive(args, "resources") != NULL &&
+	    cJSON_GetObjectItemCaseSensitive(args, "repositories") != NULL)
+		return mcp_tool_error(
+		    "'repositories' and 'resources' are the same list: give one of them");
+	if (arg_strings(args, "scopes", &req->scopes) != 0 ||
+	    arg_strings(args, "resources", &req->resources) != 0 ||
+	    arg_strings(args, "repositories", &req->resources) != 0) {
+		janee_err_clear();
+		return mcp_tool_error("out of memory");
+	}
+	return NULL;
+}
+
 /* request_token's result: the token, its lease and its bounds. */
 static int
 token_granted(
@@ -139,8 +170,6 @@ request_token(
 {
 	const cJSON *args =
 	    cJSON_GetObjectItemCaseSensitive(params, "arguments");
-	const cJSON *ttl =
-	    cJSON_GetObjectItemCaseSensitive(args, "ttl_seconds");
 	const char *prov = json_str(args, "provider"), *lid;
 	struct broker_req req;
 	cJSON *r = NULL;
@@ -163,19 +192,7 @@ request_token(
 	}
 	memset(&req, 0, sizeof(req));
 	req.provider = prov;
-	req.reason = json_str(args, "reason");
-	req.ttl_s = cJSON_IsNumber(ttl) ? (int64_t)ttl->valuedouble : 0;
-	if (req.ttl_s < 0 || (cJSON_IsNumber(ttl) && req.ttl_s == 0))
-		r = mcp_tool_error("ttl_seconds must be at least 1");
-	else if (cJSON_GetObjectItemCaseSensitive(args, "resources") != NULL &&
-	    cJSON_GetObjectItemCaseSensitive(args, "repositories") != NULL)
-		r = mcp_tool_error(
-		    "'repositories' and 'resources' are the same list: give one of them");
-	else if (arg_strings(args, "scopes", &req.scopes) != 0 ||
-	    arg_strings(args, "resources", &req.resources) != 0 ||
-	    arg_strings(args, "repositories", &req.resources) != 0)
-		r = mcp_tool_error("out of memory");
-	else
+	if ((r = mcp_lease_args(args, &req)) == NULL)
 		r = mcp_lease_obtain(m, &request_token_tool, id, params, &req,
 		    stateless, pending);
 	janee_strlist_free(&req.scopes);
@@ -325,14 +342,29 @@ revoke_token(struct mcp *m, const cJSON *args, cJSON **out)
 	return 0;
 }
 
+static const struct arg call_api_args[] = {
+	{ "provider", ARG_STRING, 1 },
+	{ "method", ARG_STRING, 1 },
+	{ "path", ARG_STRING, 1 },
+	{ "query", ARG_OBJECT, 0 },
+	{ "headers", ARG_OBJECT, 0 },
+	{ "body", ARG_STRING, 0 },
+	{ "scopes", ARG_STRINGS, 0 },
+	{ "resources", ARG_STRINGS, 0 },
+	{ "repositories", ARG_STRINGS, 0 },
+	{ "ttl_seconds", ARG_INT, 0 },
+	{ "reason", ARG_STRING, 1 },
+	{ NULL, 0, 0 },
+};
+
 static const struct arg no_args[] = { { NULL, 0, 0 } };
 static const struct arg revoke_args[] = { { "lease_id", ARG_STRING, 1 },
 	{ NULL, 0, 0 } };
 
 /*
  * The tools: each answers through call() (a return code and the
- * structured result) but request_token (call NULL), which may answer
- * later; and its metadata as JSON text: schemas, annotations.
+ * structured result) but request_token and call_api (call NULL), which
+ * may answer later; and its metadata as JSON text: schemas, annotations.
  */
 static const struct tool {
 	const char *name;
@@ -356,6 +388,52 @@ static const struct tool {
 	    "\"which part 'token' is, for a token of several parts\"},\"parts\":{\"type\":\"object\",\"additionalProperties\":{\"type\":\"string\"},\"description\":\"every part of a token "
 	    "of several parts, by name (user, password, url, host, ...)\"}},\"required\":[\"token\",\"token_type\",\"lease_id\",\"provider\",\"scopes\",\"expires_at\",\"revocable\"]},"
 	    "\"annotations\":{\"title\":\"Request a token\",\"readOnlyHint\":false,\"destructiveHint\":false,\"idempotentHint\":false,\"openWorldHint\":true}}" },
+	{ "call_api", call_api_args, NULL,
+	    "{\"name\":\"call_api\",\"title\":\"Call a provider's API\","
+	    "\"description\":\"janee makes one HTTP request to the "
+	    "provider's API with a short-lived token that you never see, "
+	    "within the provider's request rules (allow/deny by method and "
+	    "path). The lease is obtained like request_token's (a person may "
+	    "have to approve; the reason is shown to them) and reused by "
+	    "later calls of this session with the same provider, scopes and "
+	    "resources until it ends. Paths with '..', '.', '//', encoded "
+	    "separators or control characters are refused. Only Accept, "
+	    "Content-Type, If-None-Match and the provider's API version "
+	    "header may be set. The answer is size-capped; secrets in it "
+	    "read [redacted]; a binary body is base64.\",\"inputSchema\":{"
+	    "\"type\":\"object\",\"properties\":{\"provider\":{\"type\":"
+	    "\"string\",\"description\":\"a provider name from "
+	    "list_providers\"},\"method\":{\"type\":\"string\",\"enum\":["
+	    "\"GET\",\"HEAD\",\"POST\",\"PUT\",\"PATCH\",\"DELETE\"]},"
+	    "\"path\":{\"type\":\"string\",\"description\":\"the path "
+	    "under the provider's API base URL, starting with '/', "
+	    "percent-encoded, without query\"},\"query\":{\"type\":"
+	    "\"object\",\"additionalProperties\":{\"type\":\"string\"},"
+	    "\"description\":\"query parameters (janee encodes them)\"},"
+	    "\"headers\":{\"type\":\"object\",\"additionalProperties\":{"
+	    "\"type\":\"string\"}},\"body\":{\"type\":\"string\","
+	    "\"description\":\"the request body (JSON unless Content-Type "
+	    "says otherwise)\"},\"scopes\":{\"type\":\"array\",\"items\":"
+	    "{\"type\":\"string\"}},\"resources\":{\"type\":\"array\","
+	    "\"items\":{\"type\":\"string\"},\"description\":\"what the "
+	    "token may reach, as for request_token\"},\"repositories\":{"
+	    "\"type\":\"array\",\"items\":{\"type\":\"string\"},"
+	    "\"description\":\"the same as resources, for providers whose "
+	    "resources are repositories\"},\"ttl_seconds\":{\"type\":"
+	    "\"integer\",\"minimum\":1},\"reason\":{\"type\":\"string\","
+	    "\"description\":\"why, in a sentence a person will read\"}},"
+	    "\"required\":[\"provider\",\"method\",\"path\",\"reason\"],"
+	    "\"additionalProperties\":false},\"outputSchema\":{\"type\":"
+	    "\"object\",\"properties\":{\"status\":{\"type\":\"integer\"},"
+	    "\"headers\":{\"type\":\"object\",\"additionalProperties\":{"
+	    "\"type\":\"string\"}},\"body\":{\"type\":\"string\"},"
+	    "\"body_encoding\":{\"type\":\"string\",\"enum\":[\"utf-8\","
+	    "\"base64\"]},\"truncated\":{\"type\":\"boolean\"},"
+	    "\"lease_id\":{\"type\":\"string\"}},\"required\":[\"status\","
+	    "\"headers\",\"body\",\"body_encoding\",\"truncated\","
+	    "\"lease_id\"]},\"annotations\":{\"title\":\"Call a provider's "
+	    "API\",\"readOnlyHint\":false,\"destructiveHint\":true,"
+	    "\"idempotentHint\":false,\"openWorldHint\":true}}" },
 	{ "list_providers", no_args, list_providers,
 	    "{\"name\":\"list_providers\",\"title\":\"List providers\",\"description\":\"The providers janee can mint tokens from, the scopes each may grant, its maximum lifetime, its approval mode, "
 	    "and whether a person must log in first (with the command to run).\",\"inputSchema\":{\"type\":\"object\",\"properties\":{},\"additionalProperties\":false},\"outputSchema\":{\"type\":"
@@ -431,7 +509,9 @@ mcp_tools_call(struct mcp *m, cJSON *id, cJSON *params, int stateless)
 	if ((rc = mcp_ready(m)) != 0) {
 		r = mcp_tool_error("janee cannot serve: %s", janee_err_msg(rc));
 		janee_err_clear();
-	} else if (t->call == NULL)
+	} else if (t->call == NULL && strcmp(t->name, "call_api") == 0)
+		r = mcp_call_api(m, id, params, stateless, &pending);
+	else if (t->call == NULL)
 		r = request_token(m, id, params, stateless, &pending);
 	else {
 		rc = t->call(m, args, &out);

@@ -233,6 +233,7 @@ mcp_free(struct mcp *m)
 	approval_page_stop(m->page);
 	notifier_free(m->notifier);
 	mcp_batch_free_all(m);
+	mcp_api_free(m);
 	buf_free(&m->line);
 	free(m->client);
 	janee_wipe(m->state_key, sizeof(m->state_key));

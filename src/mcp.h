@@ -39,6 +39,7 @@ struct mcp {
 	unsigned char state_key[32]; /* MACs requestState */
 	int64_t next_req; /* ids of our requests to the client */
 	struct mcp_pending *pending;
+	struct mcp_api_lease *api_leases; /* call_api's, mcp-api.c */
 	struct mcp_batch *batches; /* 2025-03-26 batches not answered yet */
 	struct mcp_batch *filling; /* the batch being run now */
 	struct buf line; /* the line being read */
@@ -136,6 +137,21 @@ cJSON *mcp_lease_resume(struct mcp *m, const struct mcp_lease_tool *t,
     cJSON *id, const cJSON *params, int *pending);
 cJSON *mcp_lease_collect(struct mcp *m, const struct mcp_lease_tool *t,
     cJSON *id, const cJSON *args, const char *lease_id, int *pending);
+
+/*
+ * mcp-api.c: the call_api tool (answers like the lease tools), and the
+ * session's leases it keeps for reuse, wiped at the end.
+ */
+/*
+ * mcp-tools.c: read a lease tool's common arguments (reason,
+ * ttl_seconds, scopes, resources or repositories; the schema checked
+ * their types) into req; NULL, or the tool error to answer.  The caller
+ * frees req's lists either way.
+ */
+cJSON *mcp_lease_args(const cJSON *args, struct broker_req *req);
+cJSON *mcp_call_api(
+    struct mcp *m, cJSON *id, const cJSON *params, int stateless, int *pending);
+void mcp_api_free(struct mcp *m);
 
 /* tools (mcp-tools.c; responses, ticks and shutdown in mcp-lease.c) */
 cJSON *mcp_tools_list(void);

@@ -36,6 +36,12 @@ struct janee_http_req {
 	const char *basic_user;
 	const struct janee_secret *basic_pass;
 	const struct janee_secret *bearer;
+	/*
+	 * The header that carries bearer (NULL: "Authorization") and the
+	 * scheme before it (NULL: "Bearer"; "": the token alone).
+	 */
+	const char *bearer_header;
+	const char *bearer_scheme;
 	int no_retry; /* e.g. device polling: never resend */
 	/*
 	 * The answer's body is a secret whatever its field names (a Vault KV
@@ -43,6 +49,18 @@ struct janee_http_req {
 	 * JSON, whose redaction knows only the usual credential fields.
 	 */
 	int secret_answer;
+	/*
+	 * For call_api (src/mcp-api.c): the answer's size cap (0:
+	 * JANEE_HTTP_MAX_BODY); with truncate, a larger answer is cut there
+	 * and marked truncated instead of refused; the total timeout (0:
+	 * 30 s); the path sent exactly as given (libcurl otherwise removes
+	 * dot segments, RFC 3986 section 5.2.4); and the answer's headers.
+	 */
+	size_t max_body;
+	int truncate;
+	int64_t timeout_ms;
+	int path_as_is;
+	int want_headers;
 };
 
 struct janee_http_resp {
@@ -51,6 +69,9 @@ struct janee_http_resp {
 	size_t len;
 	char *content_type; /* NULL when absent */
 	int64_t retry_after_s; /* -1 when absent */
+	int truncated; /* cut at max_body (req->truncate) */
+	/* With req->want_headers: the final answer's "Name: value" lines. */
+	struct janee_strlist headers;
 };
 
 /* A client with its connection cache; NULL on failure (message set). */

@@ -138,6 +138,18 @@ struct janee_info {
 	const char *api_base;
 	const char *auth_header;
 	const char *auth_scheme;
+	/*
+	 * call_api's knowledge of the API: headers sent with every call
+	 * whose name the agent did not set ("Name: value", NULL-terminated;
+	 * NULL: none); the API version header, which an agent may set too
+	 * (NULL: none); and the name of a rule's "{name}" that is one of the
+	 * provider's resources ("repo"), so that a call it matched stays
+	 * within the resource allow-list (compared without case; NULL:
+	 * no such check).
+	 */
+	const char *const *api_headers;
+	const char *api_version_header;
+	const char *api_resource_var;
 };
 
 /* What reconcile() is told, and answers, about a lease cut short. */

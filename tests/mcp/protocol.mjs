@@ -78,7 +78,7 @@ const s = new Raw();
 	check('initialize: capabilities tools and logging, serverInfo', r?.result?.capabilities?.tools && r?.result?.capabilities?.logging && r?.result?.serverInfo?.name === 'janee', show(r));
 	s.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
 	const t = await s.request(rpc(3, 'tools/list'));
-	check('tools/list after initialize', t?.result?.tools?.length === 4, show(t));
+	check('tools/list after initialize', t?.result?.tools?.length === 5, show(t));
 	check('tools/list: no cache hints in the handshake era', t?.result && !('ttlMs' in t.result) && !('resultType' in t.result), show(t?.result && { ...t.result, tools: '...' }));
 }
 for (const v of ['2025-06-18', '2025-03-26', '2024-11-05']) {
@@ -308,7 +308,7 @@ await expectError(s, 'a batch of one notification', JSON.stringify([{ jsonrpc: '
 
 	b.send(JSON.stringify([rpc('b1', 'ping'), { jsonrpc: '2.0', method: 'notifications/roots/list_changed' }, rpc('b2', 'tools/list')]));
 	let a = await b.next(isArr);
-	check('2025-03-26: a batch is answered with one array, one answer per request', a?.length === 2 && byId(a, 'b1')[0]?.result && byId(a, 'b2')[0]?.result?.tools?.length === 4, show(a));
+	check('2025-03-26: a batch is answered with one array, one answer per request', a?.length === 2 && byId(a, 'b1')[0]?.result && byId(a, 'b2')[0]?.result?.tools?.length === 5, show(a));
 
 	await expectSilence(b, '2025-03-26: a batch of notifications only', JSON.stringify([{ jsonrpc: '2.0', method: 'notifications/roots/list_changed' }]));
 	await expectError(b, '2025-03-26: an empty batch', '[]', -32600, null);

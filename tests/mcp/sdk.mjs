@@ -129,9 +129,9 @@ check('and instructions', (A.client.getInstructions() ?? '').includes('request_t
 const { tools } = await A.client.listTools();
 const names = tools.map((t) => t.name).sort();
 check(
-	'tools/list has request_token, list_providers, list_leases, revoke_token',
+	'tools/list has request_token, call_api, list_providers, list_leases, revoke_token',
 	JSON.stringify(names) ===
-		JSON.stringify(['list_leases', 'list_providers', 'request_token', 'revoke_token']),
+		JSON.stringify(['call_api', 'list_leases', 'list_providers', 'request_token', 'revoke_token']),
 	names,
 );
 for (const t of tools) {

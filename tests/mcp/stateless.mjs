@@ -89,7 +89,7 @@ async function v2(name, mode, elicit) {
 	check('v2 client pinned to 2026-07-28 connects (server/discover)', s.client.getNegotiatedProtocolVersion?.() === STATELESS, s.client.getNegotiatedProtocolVersion?.());
 	check('v2 client: the server identifies itself in the discover _meta', s.client.getServerVersion()?.name === 'janee', show(s.client.getServerVersion()));
 	const { tools } = await s.client.listTools();
-	check('v2 client: tools/list (with its cache hints) is accepted', tools.length === 4, show(tools.map((t) => t.name)));
+	check('v2 client: tools/list (with its cache hints) is accepted', tools.length === 5, show(tools.map((t) => t.name)));
 	const a = keep(await s.client.callTool({ name: 'request_token', arguments: { provider: 'auto', scopes: ['read'], ttl_seconds: 300, reason: 'v2 auto' } }));
 	check('v2 client: request_token with auto approval', !a.isError && tokenLive(PROV, a.structuredContent?.token ?? ''), show(a));
 	const l = await lease(a.structuredContent?.lease_id);
@@ -149,7 +149,7 @@ const s = new Raw();
 	const p = await s.request(rpc('p', 'ping', { _meta: META() }));
 	check('ping with _meta: {} with resultType complete', p?.result?.resultType === 'complete', show(p));
 	const t = await s.request(rpc('t', 'tools/list', { _meta: META() }));
-	check('tools/list with _meta and no initialize: the tools, resultType, cache hints', t?.result?.tools?.length === 4 && t.result.resultType === 'complete' && Number.isInteger(t.result.ttlMs) && ['public', 'private'].includes(t.result.cacheScope), show({ ...t?.result, tools: t?.result?.tools?.length }));
+	check('tools/list with _meta and no initialize: the tools, resultType, cache hints', t?.result?.tools?.length === 5 && t.result.resultType === 'complete' && Number.isInteger(t.result.ttlMs) && ['public', 'private'].includes(t.result.cacheScope), show({ ...t?.result, tools: t?.result?.tools?.length }));
 	const n = await s.request(rpc('n', 'tools/list'));
 	check('tools/list with neither initialize nor _meta: -32600', n?.error?.code === -32600, show(n));
 	const v = await s.request(rpc('v', 'tools/list', { _meta: { ...META(), 'io.modelcontextprotocol/protocolVersion': '2099-01-01' } }));

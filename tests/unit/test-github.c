@@ -279,10 +279,14 @@ token_answer(struct prov *p, long status, const char *body,
 	struct janee_strlist scopes, repos;
 	struct janee_mint_req req = { "lse_aaaaaaaaaaaaaaaaaaaaaaaaaa", &scopes,
 		&repos, 600 };
-	struct janee_http_resp r = { status, (char *)(uintptr_t)body,
-		strlen(body), NULL, -1 };
-	struct janee_http_resp inst = { 200, (char *)(uintptr_t)inst_body,
-		inst_body ? strlen(inst_body) : 0, NULL, -1 };
+	struct janee_http_resp r = { .status = status,
+		.body = (char *)(uintptr_t)body,
+		.len = strlen(body),
+		.retry_after_s = -1 };
+	struct janee_http_resp inst = { .status = 200,
+		.body = (char *)(uintptr_t)inst_body,
+		.len = inst_body ? strlen(inst_body) : 0,
+		.retry_after_s = -1 };
 	int rc;
 
 	memset(&scopes, 0, sizeof(scopes));
