@@ -7,6 +7,9 @@
 # syslog witness.  Every edit is made with the sqlite3 CLI, as an
 # attacker holding the file would.
 . "$JANEE_SRCDIR/tests/lib.sh"
+# This script edits the ledger behind janee's back and counts its rows: a
+# background agent appending events meanwhile would move them.
+export JANEE_NO_AGENT=1
 
 DB="$JANEE_HOME/janee.db"
 
@@ -273,7 +276,8 @@ check "the fixture is at schema 5" [ "$(sq 'PRAGMA user_version')" = 5 ]
 old_active=$(sq "SELECT id FROM leases WHERE state = 'active'")
 jr audit verify
 expect_rc 0 "a schema-5 ledger upgrades and verifies"
-check "it is at the current schema (8) after" [ "$(sq 'PRAGMA user_version')" = 8 ]
+cur=$(sed -n 's/^#define LEDGER_SCHEMA_VERSION \([0-9]*\).*/\1/p' "$JANEE_SRCDIR/src/ledger.h")
+check "it is at the current schema ($cur) after" [ "$(sq 'PRAGMA user_version')" = "$cur" ]
 expect_in "$TMP/out" '^audit chain ok: 11 events' "its 11 rows keep their hashes"
 expect_in "$TMP/out" \
     '^keyed checkpoint: none yet \(the ledger predates them\); 11 events after the last keyed checkpoint' \

@@ -169,8 +169,11 @@ gap=$(($(cat "$TMP/long.end") - ended))
 check "within 2 s of the lease's end (it took ${gap} ms)" [ "$gap" -le 2000 ]
 
 # VALID UNTIL holds with no janee running: the password stops working at
-# the lease's end even before any revocation.
-jr token db --scope readonly --ttl 2s --json
+# the lease's end even before any revocation (no background agent either:
+# the one earlier commands started is stopped, and this token starts none).
+. "$JANEE_SRCDIR/tests/lib/agent.sh"
+agent_stop
+JANEE_NO_AGENT=1 jr token db --scope readonly --ttl 2s --json
 user=$(json_get "$TMP/out" 'j["parts"]["user"]')
 pw=$(json_get "$TMP/out" 'j["parts"]["password"]')
 sleep 3
