@@ -225,6 +225,10 @@ match_path(const char *p, const char *s, struct api_match *m)
 	const char *close, *end;
 	size_t nv = m->nvars;
 
+	if (++m->steps > API_MATCH_MAX_STEPS) {
+		m->too_complex = 1;
+		return 0;
+	}
 	while (*p != '\0') {
 		if (*p == '*') {
 			/* Trailing: any rest, slashes included. */
@@ -271,6 +275,8 @@ api_rule_match(
 	const char *pat, *sp = skip_method(rule, &pat);
 
 	m->nvars = 0;
+	m->steps = 0;
+	m->too_complex = 0;
 	if (sp == NULL)
 		return 0;
 	if (!((sp - rule == 1 && rule[0] == '*') ||
@@ -288,15 +294,22 @@ api_decide(const struct api_rules *r, const char *method, const char *path,
 
 	memset(m, 0, sizeof(*m));
 	for (i = 0; i < r->deny.n; i++)
-		if (api_rule_match(r->deny.v[i], method, path, m)) {
+		if (api_rule_match(r->deny.v[i], method, path, m) ||
+		    m->too_complex) {
 			m->rule = r->deny.v[i];
 			return API_DENY;
 		}
-	for (i = 0; i < r->allow.n; i++)
-		if (api_rule_match(r->allow.v[i], method, path, m)) {
+	for (i = 0; i < r->allow.n; i++) {
+		if (api_rule_match(r->allow.v[i], method, path, m) &&
+		    !m->too_complex) {
 			m->rule = r->allow.v[i];
 			return API_ALLOW;
 		}
+		if (m->too_complex) {
+			m->rule = r->allow.v[i];
+			return API_DENY;
+		}
+	}
 	m->nvars = 0;
 	return API_UNLISTED;
 }

@@ -48,8 +48,17 @@ struct api_rules {
 
 /* What a rule's "{name}" segments matched (raw, as in the path). */
 #define API_MAX_VARS 8
+/*
+ * Several '*' in one segment make matching backtrack; past this many steps
+ * a rule is given up on and the call denied (fail closed), so that no path
+ * an agent sends can make matching take exponential time (fuzz-api).
+ */
+#define API_MATCH_MAX_STEPS 100000
+
 struct api_match {
 	const char *rule; /* the rule that decided; NULL when none did */
+	unsigned long steps; /* of match_path, for API_MATCH_MAX_STEPS */
+	int too_complex; /* a rule needed more: the call is denied */
 	size_t nvars;
 	struct {
 		char name[32];

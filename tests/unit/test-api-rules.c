@@ -5,6 +5,7 @@
 #include "common.h"
 
 #include "api-rules.h"
+#include "util.h"
 #include "config.h"
 
 #include "t.h"
@@ -159,6 +160,33 @@ rule_stars_match_a_segment_or_the_rest(void)
 	    "POST", "/repos/o/r/issues/7/comments"));
 	T_ASSERT(!rule_matches("POST /repos/{owner}/{repo}/issues/*/comments",
 	    "POST", "/repos/o/r/issues/7/x/comments"));
+}
+
+/*
+ * Found by fuzz-api: several '*' in one segment backtracked exponentially
+ * on a long path an agent sends.  Past API_MATCH_MAX_STEPS the call is
+ * denied, whatever an allow rule says, and at once.
+ */
+static void
+backtracking_rules_fail_closed_quickly(void)
+{
+	struct api_rules r;
+	struct api_match m;
+	char path[128];
+	int64_t t0;
+
+	memset(&r, 0, sizeof(r));
+	memset(path, 'x', sizeof(path) - 1);
+	path[0] = '/';
+	path[sizeof(path) - 1] = '\0';
+	T_ASSERT(janee_strlist_add(&r.allow, "GET /*x*x*x*x*x*x*x*x*x*y") == 0);
+	t0 = janee_now_ms();
+	T_EQ_INT(api_decide(&r, "GET", path, &m), API_DENY);
+	T_ASSERT(m.too_complex);
+	T_ASSERT(janee_now_ms() - t0 < 2000);
+	/* A path that matches without much backtracking is still allowed. */
+	T_EQ_INT(api_decide(&r, "GET", "/xxxxxxxxxy", &m), API_ALLOW);
+	janee_strlist_free(&r.allow);
 }
 
 static void
@@ -457,5 +485,6 @@ main(void)
 	T_RUN(provider_defaults_come_from_its_info);
 	T_RUN(test_provider_api_base_is_the_default_base_url);
 	T_RUN(resource_variable_must_be_in_the_allow_list);
+	T_RUN(backtracking_rules_fail_closed_quickly);
 	return t_done();
 }
