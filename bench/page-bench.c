@@ -196,6 +196,7 @@ main(int argc, char **argv)
 	struct keysrc ks;
 	struct utsname u;
 	struct broker b;
+	struct janee_ctx services;
 	struct home h;
 	struct buf page, ans;
 	uint16_t port;
@@ -237,11 +238,14 @@ main(int argc, char **argv)
 	ks.fd = ks.new_fd = -1;
 	if (json == NULL || home_resolve(dir, &h) != 0 ||
 	    ledger_open(h.db, 1, &lg) != 0 || ledger_begin(lg) != 0 ||
-	    store_create(lg, &h, "keyfile", &ks) != 0 ||
-	    ledger_commit(lg) != 0 ||
-	    config_parse(json, "bench", table, &cfg) != 0)
+	    store_create(lg, &h, "keyfile", &ks) != 0 || ledger_commit(lg) != 0)
 		die("a janee home");
-	broker_init(&b, lg, &h, cfg, &ks);
+	/* As core_broker does: the broker's services before configure(). */
+	broker_init(&b, lg, &h, NULL, &ks);
+	broker_services(&b, &services);
+	if (config_parse(json, "bench", table, &services, &cfg) != 0)
+		die("the configuration");
+	b.cfg = cfg;
 	b.client = "claude-code/2.1.3";
 	b.session = "5f0c3a9e2d114b7a8c6e0f9d1b2a3c4d";
 	b.actor = "agent";
