@@ -8,6 +8,7 @@
 #include "agent.h"
 #include "approval-page.h"
 #include "cli.h"
+#include "mcp-http.h"
 #include "mcp.h"
 #include "notify.h"
 #include "store.h"
@@ -20,6 +21,97 @@ on_stop(int sig)
 {
 	(void)sig;
 	stopping = 1;
+}
+
+/*
+ * Agent authentication for --http (http-auth.h); none yet, so --http
+ * serves loopback only (mcp_http_start refuses anything else).
+ */
+static const struct http_auth *
+serve_auth(struct cli *c)
+{
+	(void)c;
+	return NULL;
+}
+
+#define SERVE_MAX_PFD 1024
+
+/* janee serve --http: many sessions, one loop, until SIGTERM/SIGINT. */
+static int
+serve_http(struct cli *c, const sigset_t *orig)
+{
+	struct mcp_http_opts o;
+	struct mcp_http *h;
+	struct pollfd *pfd;
+	struct timespec ts;
+	const char *v;
+	int64_t n, idle_s = 30 * 60, wait;
+	int rc, npfd;
+
+	memset(&o, 0, sizeof(o));
+	o.listen = cli_get(c, "http");
+	o.path = cli_get(c, "path");
+	o.tls_cert = cli_get(c, "tls-cert");
+	o.tls_key = cli_get(c, "tls-key");
+	o.trust_proxy = cli_has(c, "trust-proxy");
+	o.origins = cli_all(c, "allow-origin");
+	o.max_sessions = 64;
+	o.rate_per_min = 600;
+	if (o.path != NULL && o.path[0] != '/')
+		return cli_usage_error(c, "--path must start with '/'");
+	if ((v = cli_get(c, "session-idle")) != NULL &&
+	    (janee_duration_parse(v, &idle_s) != 0 || idle_s < 1)) {
+		janee_err_clear();
+		return cli_usage_error(
+		    c, "--session-idle takes a duration (90s, 30m, 2h)");
+	}
+	o.idle_ms = idle_s * 1000;
+	if ((v = cli_get(c, "max-sessions")) != NULL) {
+		if (janee_parse_int(v, 1, 4096, &n) != 0) {
+			janee_err_clear();
+			return cli_usage_error(
+			    c, "--max-sessions takes a number from 1 to 4096");
+		}
+		o.max_sessions = (int)n;
+	}
+	if ((v = cli_get(c, "rate-limit")) != NULL) {
+		if (janee_parse_int(v, 0, 1000000, &n) != 0) {
+			janee_err_clear();
+			return cli_usage_error(c,
+			    "--rate-limit takes requests per minute (0: none)");
+		}
+		o.rate_per_min = (int)n;
+	}
+	o.auth = serve_auth(c);
+	/* The ledger now: a broken home is said at once, not per session. */
+	if ((rc = core_open(&c->core, CORE_LEDGER | CORE_CONFIG, NULL)) != 0)
+		return rc;
+	if ((rc = mcp_http_start(&o, &c->core, &h)) != 0)
+		return rc;
+	if ((pfd = calloc(SERVE_MAX_PFD, sizeof(*pfd))) == NULL) {
+		mcp_http_stop(h, "out of memory");
+		return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
+	}
+	fprintf(stderr, "janee serve: MCP on %s://%s%s (port %u)\n",
+	    o.tls_cert ? "https" : "http", o.listen, o.path ? o.path : "/mcp",
+	    (unsigned)mcp_http_port(h));
+	agent_keep(c->core.home.dir, c->core.lg);
+	while (!stopping) {
+		wait = 3600000;
+		npfd = mcp_http_pollfds(h, pfd, SERVE_MAX_PFD, &wait);
+		ts.tv_sec = (time_t)(wait / 1000);
+		ts.tv_nsec = (long)(wait % 1000) * 1000000;
+		rc = ppoll(pfd, (nfds_t)npfd, &ts, orig);
+		if (rc < 0 && errno != EINTR) {
+			fprintf(stderr, "janee serve: ppoll: %s\n",
+			    strerror(errno));
+			break;
+		}
+		mcp_http_run(h, pfd, npfd);
+	}
+	mcp_http_stop(h, "cancelled: janee serve was stopped");
+	free(pfd);
+	return 0;
 }
 
 int
@@ -53,6 +145,21 @@ cmd_serve(struct cli *c)
 	signal(SIGPIPE, SIG_IGN);
 	/* A prompt on the terminal would hang an MCP client: never ask. */
 	c->core.ks.may_prompt = 0;
+	if (cli_get(c, "http") != NULL) {
+		mcp_free(&m);
+		rc = serve_http(c, &orig);
+		sigprocmask(SIG_SETMASK, &orig, NULL);
+		return rc;
+	}
+	if (cli_get(c, "tls-cert") != NULL || cli_get(c, "tls-key") != NULL ||
+	    cli_has(c, "trust-proxy") || cli_get(c, "allow-origin") != NULL ||
+	    cli_get(c, "session-idle") != NULL || cli_get(c, "path") != NULL ||
+	    cli_get(c, "max-sessions") != NULL ||
+	    cli_get(c, "rate-limit") != NULL) {
+		mcp_free(&m);
+		sigprocmask(SIG_SETMASK, &orig, NULL);
+		return cli_usage_error(c, "these options go with --http");
+	}
 	while (!stopping) {
 		/* Leases from before, and no agent (killed, a reboot): one. */
 		if (m.ready && !kept) {

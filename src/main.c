@@ -58,6 +58,11 @@ static const struct cli_opt opts_provider_test[] = { { "scope", 's', 1 },
 	{ "no-mint", 0, 0 }, { NULL, 0, 0 } };
 static const struct cli_opt opts_provider_show[] = { { "json", 'j', 0 },
 	{ "scopes", 0, 0 }, { NULL, 0, 0 } };
+static const struct cli_opt opts_serve[] = { { "http", 0, 1 }, { "path", 0, 1 },
+	{ "tls-cert", 0, CLI_ARG_FILE }, { "tls-key", 0, CLI_ARG_FILE },
+	{ "trust-proxy", 0, 0 }, { "allow-origin", 0, 1 },
+	{ "session-idle", 0, 1 }, { "max-sessions", 0, 1 },
+	{ "rate-limit", 0, 1 }, { NULL, 0, 0 } };
 static const struct cli_opt opts_mcp_config[] = { { "client", 0, 1 },
 	{ NULL, 0, 0 } };
 static const struct cli_opt opts_approvals[] = { { "json", 'j', 0 },
@@ -233,10 +238,28 @@ const struct cmd cmd_table[] = {
 	    "read a token on stdin and show the leases it belongs to",
 	    "  -j, --json            print as JSON\n", opts_json, 0, 0,
 	    CMD_LEDGER, cmd_audit_lookup },
-	{ NULL, "serve", "",
-	    "run the MCP server on stdin/stdout (started by an MCP client)",
-	    "  (no options of its own; the client speaks JSON-RPC on stdin)\n",
-	    opts_none, 0, 0, CMD_NO_SWEEP, cmd_serve },
+	{ NULL, "serve", "[--http ADDR:PORT [--tls-cert F --tls-key F]]",
+	    "run the MCP server on stdin/stdout (started by an MCP client), "
+	    "or over HTTP",
+	    "  (without --http the client speaks JSON-RPC on stdin)\n"
+	    "  --http ADDR:PORT      serve MCP Streamable HTTP there instead "
+	    "(loopback\n"
+	    "                        only: 127.0.0.1:PORT or [::1]:PORT)\n"
+	    "  --path P              the MCP endpoint (default /mcp)\n"
+	    "  --tls-cert FILE       serve HTTPS with this PEM certificate "
+	    "chain\n"
+	    "  --tls-key FILE        and this PEM private key\n"
+	    "  --trust-proxy         behind a reverse proxy: rate-limit by "
+	    "its\n"
+	    "                        X-Forwarded-For\n"
+	    "  --allow-origin O      accept requests with this Origin "
+	    "(repeatable)\n"
+	    "  --session-idle T      end sessions unused this long (default "
+	    "30m)\n"
+	    "  --max-sessions N      at most N sessions at once (default 64)\n"
+	    "  --rate-limit N        requests per client and minute (default "
+	    "600)\n",
+	    opts_serve, 0, 0, CMD_NO_SWEEP, cmd_serve },
 	{ NULL, "mcp-config", "[--client claude|cursor|vscode]",
 	    "print the JSON that makes an MCP client start janee serve",
 	    "  --client C            claude (default), cursor or vscode\n",

@@ -167,15 +167,18 @@ mcp_emit(struct mcp *m, cJSON *v)
 {
 	char *s, *fixed;
 
-	(void)m;
 	if (v == NULL)
 		return;
 	/* cJSON escapes control characters: one message, one line. */
 	if ((s = cJSON_PrintUnformatted(v)) != NULL) {
 		fixed = utf8_repair(s);
-		fputs(fixed ? fixed : s, stdout);
-		fputc('\n', stdout);
-		fflush(stdout);
+		if (m->emit != NULL)
+			m->emit(m->emit_arg, v, fixed ? fixed : s);
+		else {
+			fputs(fixed ? fixed : s, stdout);
+			fputc('\n', stdout);
+			fflush(stdout);
+		}
 		free(fixed);
 		cJSON_free(s);
 	}
@@ -266,11 +269,19 @@ mcp_ready(struct mcp *m)
 		mcp_warn("%s", m->ready_error);
 		return rc;
 	}
+	m->ready = 1;
+	mcp_enter(m);
+	return 0;
+}
+
+void
+mcp_enter(struct mcp *m)
+{
+	if (!m->ready)
+		return;
 	m->core->broker.client = m->client ? m->client : "mcp";
 	m->core->broker.session = m->session;
 	m->core->broker.actor = "agent";
-	m->ready = 1;
-	return 0;
 }
 
 static int
@@ -653,8 +664,8 @@ refuse_ambiguous(struct mcp *m, const char *p, size_t n, const cJSON *msg)
 }
 
 /* One complete line: validate per JSON-RPC 2.0 and dispatch. */
-static void
-message(struct mcp *m, const char *p, size_t n)
+void
+mcp_message(struct mcp *m, const char *p, size_t n)
 {
 	cJSON *msg;
 	const char *end = NULL;
@@ -778,7 +789,7 @@ mcp_feed(struct mcp *m, const char *p, size_t n)
 			janee_err_clear();
 			buf_init(&m->line, MCP_MAX_LINE);
 		} else if (nl != NULL) {
-			message(m, m->line.p, m->line.len);
+			mcp_message(m, m->line.p, m->line.len);
 			buf_reset(&m->line);
 		}
 		if (nl == NULL)
@@ -788,10 +799,9 @@ mcp_feed(struct mcp *m, const char *p, size_t n)
 	}
 }
 
-static void
-lease_ended(void *arg, const struct lease *l)
+void
+mcp_lease_ended(struct mcp *m, const struct lease *l)
 {
-	struct mcp *m = arg;
 	cJSON *d;
 
 	/* Only this session's leases; never a token. */
@@ -809,33 +819,48 @@ lease_ended(void *arg, const struct lease *l)
 	mcp_notify_log(m, l->state == LEASE_EXPIRED ? 1 : 3, d);
 }
 
+static void
+lease_ended(void *arg, const struct lease *l)
+{
+	mcp_lease_ended(arg, l);
+}
+
+int64_t
+mcp_sweep(
+    struct core *core, void (*ended)(void *, const struct lease *), void *arg)
+{
+	struct sweep_report r = { 0 };
+	int64_t due, now, wait = 3600000;
+	int rc;
+
+	r.ended = ended;
+	r.arg = arg;
+	if ((rc = broker_sweep(&core->broker, 0, &r)) != 0) {
+		mcp_warn("sweep: %s", janee_err_msg(rc));
+		janee_err_clear();
+	}
+	if (broker_next_due(&core->broker, &due) == 0) {
+		now = janee_now_ms();
+		if (due != INT64_MAX)
+			wait = due > now ? due - now : 0;
+	} else
+		janee_err_clear();
+	/* Leases other janee processes make: look again now and then. */
+	if (wait > 30000)
+		wait = 30000;
+	/* A waiting store (passphrase) must not spin: retry slowly. */
+	if (r.waiting > 0 && wait < 30000)
+		wait = 30000;
+	return wait;
+}
+
 int64_t
 mcp_tick(struct mcp *m)
 {
-	struct sweep_report r = { 0 };
-	int64_t due, now, wait = 3600000, tw;
-	int rc;
+	int64_t wait = 3600000, tw;
 
-	if (m->ready) {
-		r.ended = lease_ended;
-		r.arg = m;
-		if ((rc = broker_sweep(&m->core->broker, 0, &r)) != 0) {
-			mcp_warn("sweep: %s", janee_err_msg(rc));
-			janee_err_clear();
-		}
-		if (broker_next_due(&m->core->broker, &due) == 0) {
-			now = janee_now_ms();
-			if (due != INT64_MAX)
-				wait = due > now ? due - now : 0;
-		} else
-			janee_err_clear();
-		/* Leases other janee processes make: look again now and then. */
-		if (wait > 30000)
-			wait = 30000;
-		/* A waiting store (passphrase) must not spin: retry slowly. */
-		if (r.waiting > 0 && wait < 30000)
-			wait = 30000;
-	}
+	if (m->ready)
+		wait = mcp_sweep(m->core, lease_ended, m);
 	tw = mcp_tools_tick(m);
 	return tw < wait ? tw : wait;
 }

@@ -19,6 +19,7 @@
 #define MCP_STATELESS "2026-07-28"
 
 struct mcp_pending;
+struct lease;
 struct mcp_batch;
 
 struct mcp {
@@ -44,6 +45,13 @@ struct mcp {
 	struct mcp_batch *filling; /* the batch being run now */
 	struct buf line; /* the line being read */
 	int discarding; /* skipping the rest of an oversize line */
+	/*
+	 * Where messages go: stdout (stdio) unless emit is set, as by the
+	 * HTTP transport (mcp-http.c), which routes each to its stream.
+	 */
+	void (*emit)(void *arg, const cJSON *v, const char *text);
+	void *emit_arg;
+	const char *agent; /* the verified agent (HTTP with auth), or NULL */
 };
 
 void mcp_init(struct mcp *m, struct core *core);
@@ -51,6 +59,15 @@ void mcp_free(struct mcp *m);
 
 /* Handle the bytes read from stdin; complete lines are processed. */
 void mcp_feed(struct mcp *m, const char *p, size_t n);
+/* One whole message (an HTTP POST's body): validate and dispatch. */
+void mcp_message(struct mcp *m, const char *p, size_t n);
+
+/*
+ * Make m's identity the broker's (its session, client, agent): several
+ * sessions share one core in janee serve --http, each entered before it
+ * runs.  mcp_ready does it for stdio's one session.
+ */
+void mcp_enter(struct mcp *m);
 
 /* Open janee's state if not yet (lazy: after the handshake). */
 int mcp_ready(struct mcp *m);
@@ -61,6 +78,15 @@ int mcp_ready(struct mcp *m);
  * the next timer is due.
  */
 int64_t mcp_tick(struct mcp *m);
+/*
+ * mcp_tick's two halves, for a process with several sessions: one sweep
+ * of the ledger (ended(arg, lease) for each lease that ended; returns the
+ * milliseconds until the next is due), and each session's own timers.
+ * mcp_lease_ended tells m's client of its lease's end (others ignored).
+ */
+int64_t mcp_sweep(struct core *core,
+    void (*ended)(void *arg, const struct lease *l), void *arg);
+void mcp_lease_ended(struct mcp *m, const struct lease *l);
 
 /* The client went away (EOF, SIGTERM): cancel and audit what waits. */
 void mcp_shutdown(struct mcp *m, const char *why);

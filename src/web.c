@@ -36,6 +36,11 @@ enum {
 	PP_CREATE,
 	PP_PROCESS,
 	PP_DESTROY,
+	RESP_CALLBACK,
+	SUSPEND,
+	RESUME,
+	CONN_INFO,
+	FEATURE,
 	NSYMS
 };
 
@@ -53,6 +58,11 @@ static const char *const syms[] = {
 	[PP_CREATE] = "MHD_create_post_processor",
 	[PP_PROCESS] = "MHD_post_process",
 	[PP_DESTROY] = "MHD_destroy_post_processor",
+	[RESP_CALLBACK] = "MHD_create_response_from_callback",
+	[SUSPEND] = "MHD_suspend_connection",
+	[RESUME] = "MHD_resume_connection",
+	[CONN_INFO] = "MHD_get_connection_info",
+	[FEATURE] = "MHD_is_feature_supported",
 	[NSYMS] = NULL,
 };
 
@@ -88,6 +98,13 @@ static struct {
 	enum MHD_Result (*pp_process)(
 	    struct MHD_PostProcessor *, const char *, size_t);
 	enum MHD_Result (*pp_destroy)(struct MHD_PostProcessor *);
+	struct MHD_Response *(*resp_callback)(uint64_t, size_t,
+	    MHD_ContentReaderCallback, void *, MHD_ContentReaderFreeCallback);
+	void (*suspend)(struct MHD_Connection *);
+	void (*resume)(struct MHD_Connection *);
+	const union MHD_ConnectionInfo *(*conn_info)(
+	    struct MHD_Connection *, enum MHD_ConnectionInfoType, ...);
+	enum MHD_Result (*feature)(enum MHD_FEATURE);
 } fn;
 
 static int
@@ -122,6 +139,15 @@ load(void)
 	    struct MHD_PostProcessor *, const char *, size_t))addr[PP_PROCESS];
 	fn.pp_destroy =
 	    (enum MHD_Result(*)(struct MHD_PostProcessor *))addr[PP_DESTROY];
+	fn.resp_callback = (struct MHD_Response *
+	    (*)(uint64_t, size_t, MHD_ContentReaderCallback, void *,
+		MHD_ContentReaderFreeCallback)) addr[RESP_CALLBACK];
+	fn.suspend = (void (*)(struct MHD_Connection *))addr[SUSPEND];
+	fn.resume = (void (*)(struct MHD_Connection *))addr[RESUME];
+	fn.conn_info =
+	    (const union MHD_ConnectionInfo *(*)(struct MHD_Connection *,
+		enum MHD_ConnectionInfoType, ...))addr[CONN_INFO];
+	fn.feature = (enum MHD_Result(*)(enum MHD_FEATURE))addr[FEATURE];
 	return 0;
 }
 
@@ -131,6 +157,7 @@ struct web {
 	 * the storage spares a page's worth of page faults per answer. */
 	struct buf body;
 	struct sockaddr_in local;
+	size_t max_body;
 	unsigned flags;
 	web_handler handler;
 	void *arg;
@@ -151,6 +178,8 @@ struct web_request {
 	char *path;
 	struct MHD_PostProcessor *pp;
 	size_t body_len;
+	struct buf raw; /* a body that is not a form, up to max_body */
+	int too_large; /* it was longer */
 	int form_bad;
 	int nfields;
 	struct web_field fields[WEB_MAX_FIELDS];
@@ -265,6 +294,7 @@ request_free(struct web_request *rq)
 		free(rq->fields[i].name);
 		buf_free(&rq->fields[i].value);
 	}
+	buf_free(&rq->raw);
 	free(rq->path);
 	free(rq);
 }
@@ -299,11 +329,14 @@ request_new(struct web *w, struct MHD_Connection *conn, const char *url,
 		free(rq);
 		return NULL;
 	}
+	buf_init(&rq->raw, w->max_body);
 	cl = fn.lookup(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (cl != NULL &&
-	    (janee_parse_int(cl, 0, INT64_MAX, &n) != 0 || n > WEB_MAX_BODY)) {
+	    (janee_parse_int(cl, 0, INT64_MAX, &n) != 0 ||
+		(uint64_t)n > w->max_body)) {
 		janee_err_clear();
 		rq->form_bad = 1;
+		rq->too_large = 1;
 	}
 	ct = fn.lookup(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
 	/* Only urlencoded forms: never multipart, files or anything else. */
@@ -312,6 +345,105 @@ request_new(struct web *w, struct MHD_Connection *conn, const char *url,
 		strlen(MHD_HTTP_POST_ENCODING_FORM_URLENCODED)) == 0)
 		rq->pp = fn.pp_create(conn, 1024, on_field, rq);
 	return rq;
+}
+
+/*
+ * A response sent as it is made (text/event-stream): libmicrohttpd pulls
+ * bytes through stream_read; with none to give, the connection is
+ * suspended (the only way not to be asked again at once, microhttpd.h)
+ * until web_stream_write or web_stream_end resumes it.
+ */
+struct web_stream {
+	struct MHD_Connection *conn;
+	struct buf out;
+	size_t off; /* bytes of out already sent */
+	int suspended;
+	int ended; /* the owner is done with it */
+	web_stream_gone gone;
+	void *arg;
+};
+
+#define WEB_MAX_STREAM (4 * 1024 * 1024)
+
+static ssize_t
+stream_read(void *cls, uint64_t pos, char *p, size_t max)
+{
+	struct web_stream *s = cls;
+	size_t n;
+
+	(void)pos;
+	if (s->off < s->out.len) {
+		n = s->out.len - s->off;
+		if (n > max)
+			n = max;
+		memcpy(p, s->out.p + s->off, n);
+		s->off += n;
+		if (s->off == s->out.len) {
+			buf_reset(&s->out);
+			s->off = 0;
+		}
+		return (ssize_t)n;
+	}
+	if (s->ended)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	fn.suspend(s->conn);
+	s->suspended = 1;
+	return 0;
+}
+
+/* The connection is done (finished, or the peer went away). */
+static void
+stream_free(void *cls)
+{
+	struct web_stream *s = cls;
+
+	if (!s->ended && s->gone != NULL)
+		s->gone(s->arg);
+	buf_free(&s->out);
+	free(s);
+}
+
+struct web_stream *
+web_stream_open(struct web_response *rs, web_stream_gone gone, void *arg)
+{
+	struct web_stream *s;
+
+	if (rs->stream != NULL || (s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	buf_init(&s->out, WEB_MAX_STREAM);
+	s->gone = gone;
+	s->arg = arg;
+	rs->stream = s;
+	return s;
+}
+
+static void
+stream_wake(struct web_stream *s)
+{
+	if (s->suspended && s->conn != NULL) {
+		s->suspended = 0;
+		fn.resume(s->conn);
+	}
+}
+
+int
+web_stream_write(struct web_stream *s, const char *p, size_t n)
+{
+	int rc;
+
+	if ((rc = buf_add(&s->out, p, n)) != 0)
+		return rc;
+	stream_wake(s);
+	return 0;
+}
+
+void
+web_stream_end(struct web_stream *s)
+{
+	if (s == NULL)
+		return;
+	s->ended = 1;
+	stream_wake(s);
 }
 
 static enum MHD_Result
@@ -336,7 +468,15 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	}
 	if (*upload_size != 0) {
 		rq->body_len += *upload_size;
-		if (rq->body_len > WEB_MAX_BODY || rq->pp == NULL)
+		if (rq->body_len > w->max_body)
+			rq->too_large = 1;
+		/* Not a form: kept as it came (bounded), for the handler. */
+		if (rq->pp == NULL && !rq->too_large &&
+		    buf_add(&rq->raw, upload, *upload_size) != 0) {
+			janee_err_clear();
+			rq->too_large = 1;
+		}
+		if (rq->too_large || rq->pp == NULL)
 			rq->form_bad = 1;
 		else if (!rq->form_bad &&
 		    fn.pp_process(rq->pp, upload, *upload_size) != MHD_YES)
@@ -356,8 +496,15 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	rs.body = w->body;
 	w->handler(w->arg, rq, &rs);
 	janee_err_clear();
-	resp = fn.resp_buffer(
-	    rs.body.len, rs.body.p ? rs.body.p : empty, MHD_RESPMEM_MUST_COPY);
+	if (rs.stream != NULL) {
+		rs.stream->conn = conn;
+		resp = fn.resp_callback(MHD_SIZE_UNKNOWN, 4096, stream_read,
+		    rs.stream, stream_free);
+		if (resp == NULL)
+			stream_free(rs.stream);
+	} else
+		resp = fn.resp_buffer(rs.body.len,
+		    rs.body.p ? rs.body.p : empty, MHD_RESPMEM_MUST_COPY);
 	if (resp == NULL) {
 		response_free(w, &rs);
 		return MHD_NO;
@@ -375,39 +522,91 @@ int
 web_start(
     uint16_t port, unsigned flags, web_handler h, void *arg, struct web **out)
 {
+	struct web_opts o;
+
+	memset(&o, 0, sizeof(o));
+	o.port = port;
+	o.flags = flags;
+	return web_start_opts(&o, h, arg, out);
+}
+
+int
+web_start_opts(
+    const struct web_opts *o, web_handler h, void *arg, struct web **out)
+{
 	const union MHD_DaemonInfo *di;
+	struct sockaddr_storage ss;
+	const struct sockaddr *sa;
 	struct web *w;
+	unsigned mflags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
 	int rc, e;
 
 	*out = NULL;
 	if ((rc = load()) != 0)
 		return rc;
+	if (o->tls_cert_pem != NULL && fn.feature(MHD_FEATURE_TLS) != MHD_YES)
+		return janee_err_set(JANEE_ERR_UNSUPPORTED,
+		    "this libmicrohttpd has no TLS; serve plain HTTP behind a "
+		    "reverse proxy (--trust-proxy) or install one built with "
+		    "GnuTLS");
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
 	buf_init(&w->body, WEB_MAX_RESPONSE);
-	w->flags = flags;
+	w->flags = o->flags;
+	w->max_body = o->max_body ? o->max_body : WEB_MAX_BODY;
 	w->handler = h;
 	w->arg = arg;
 	w->local.sin_family = AF_INET;
-	w->local.sin_port = htons(port);
+	w->local.sin_port = htons(o->port);
 	w->local.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa = (const struct sockaddr *)&w->local;
+	if (o->addr != NULL) {
+		memset(&ss, 0, sizeof(ss));
+		memcpy(&ss, o->addr,
+		    o->addrlen < sizeof(ss) ? o->addrlen : sizeof(ss));
+		sa = (const struct sockaddr *)&ss;
+		if (sa->sa_family == AF_INET6)
+			mflags |= MHD_USE_IPv6;
+		else if (sa->sa_family == AF_INET)
+			memcpy(&w->local, &ss, sizeof(w->local));
+	}
+	if (o->tls_cert_pem != NULL)
+		mflags |= MHD_USE_TLS;
 	/*
 	 * External polling through epoll: one descriptor for the caller's
 	 * loop (MHD_DAEMON_INFO_EPOLL_FD); no thread of MHD's own.  Quiet
 	 * (no MHD_USE_ERROR_LOG): stderr may be an MCP client's log.
+	 * Suspension (and its wake-up pipe) serves streamed answers.
 	 */
 	errno = 0;
-	w->d = fn.start(MHD_USE_EPOLL, port, on_accept, w, on_request, w,
-	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&w->local,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, w, MHD_OPTION_END);
+	if (o->tls_cert_pem != NULL)
+		w->d = fn.start(mflags, o->port, on_accept, w, on_request, w,
+		    MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_CONNECTION_LIMIT,
+		    o->max_conns ? o->max_conns : 64u,
+		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
+		    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+		    MHD_OPTION_HTTPS_MEM_KEY, o->tls_key_pem,
+		    MHD_OPTION_HTTPS_MEM_CERT, o->tls_cert_pem,
+		    MHD_OPTION_NOTIFY_COMPLETED, on_completed, w,
+		    MHD_OPTION_END);
+	else
+		w->d = fn.start(mflags, o->port, on_accept, w, on_request, w,
+		    MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_CONNECTION_LIMIT,
+		    o->max_conns ? o->max_conns : 64u,
+		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
+		    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+		    MHD_OPTION_NOTIFY_COMPLETED, on_completed, w,
+		    MHD_OPTION_END);
 	if (w->d == NULL) {
 		e = errno;
+		buf_free(&w->body);
 		free(w);
-		return janee_err_set(JANEE_ERR_IO,
-		    "cannot listen on 127.0.0.1:%u: %s", (unsigned)port,
+		if (o->tls_cert_pem != NULL && e == 0)
+			return janee_err_set(JANEE_ERR_IO,
+			    "cannot serve TLS: libmicrohttpd refused the "
+			    "certificate or key (PEM, matching each other)");
+		return janee_err_set(JANEE_ERR_IO, "cannot listen on %s: %s",
+		    o->addr != NULL ? "the address" : "127.0.0.1",
 		    e ? strerror(e) : "libmicrohttpd refused to start");
 	}
 	di = fn.daemon_info(w->d, MHD_DAEMON_INFO_EPOLL_FD);
@@ -515,4 +714,33 @@ int
 web_form_state(const struct web_request *rq)
 {
 	return rq->form_bad ? -1 : 0;
+}
+
+const char *
+web_body(const struct web_request *rq, size_t *len)
+{
+	*len = rq->raw.len;
+	return rq->raw.p ? rq->raw.p : "";
+}
+
+int
+web_body_too_large(const struct web_request *rq)
+{
+	return rq->too_large;
+}
+
+int
+web_peer(const struct web_request *rq, struct sockaddr_storage *out)
+{
+	const union MHD_ConnectionInfo *ci =
+	    fn.conn_info(rq->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+	memset(out, 0, sizeof(*out));
+	if (ci == NULL || ci->client_addr == NULL)
+		return -1;
+	memcpy(out, ci->client_addr,
+	    ci->client_addr->sa_family == AF_INET6
+		? sizeof(struct sockaddr_in6)
+		: sizeof(struct sockaddr_in));
+	return 0;
 }

@@ -22,6 +22,9 @@
 
 struct web;
 struct web_request;
+struct web_stream;
+struct sockaddr;
+struct sockaddr_storage;
 
 #define WEB_SAME_UID 0x01 /* refuse peers of another uid (or unknown) */
 
@@ -33,6 +36,7 @@ struct web_response {
 	struct buf body;
 	int nhdr;
 	char *hdr[WEB_MAX_HEADERS][2]; /* name, value (owned) */
+	struct web_stream *stream; /* web_stream_open: body sent as made */
 };
 
 /* Add a header to the response; a full table drops it (and says so). */
@@ -50,6 +54,32 @@ typedef void (*web_handler)(
 int web_start(uint16_t port, unsigned flags, web_handler h, void *arg,
     struct web **out) JANEE_WUR;
 void web_stop(struct web *w);
+
+/* Where and how to listen (web_start is 127.0.0.1:port, flags). */
+struct web_opts {
+	const struct sockaddr *addr; /* NULL: 127.0.0.1 */
+	unsigned addrlen;
+	uint16_t port; /* when addr is NULL */
+	unsigned flags;
+	size_t max_body; /* 0: 16 KiB; longer bodies: web_body_too_large */
+	unsigned max_conns; /* 0: 64 */
+	const char *tls_cert_pem, *tls_key_pem; /* HTTPS when set (both) */
+};
+int web_start_opts(const struct web_opts *o, web_handler h, void *arg,
+    struct web **out) JANEE_WUR;
+
+/*
+ * Answer with a stream (text/event-stream): the body is what
+ * web_stream_write adds, sent as it comes, until web_stream_end (after
+ * which the caller forgets s).  gone(arg) is called instead when the
+ * connection ends first (the peer left, the server stops); s is then
+ * freed.  NULL when out of memory.
+ */
+typedef void (*web_stream_gone)(void *arg);
+struct web_stream *
+web_stream_open(struct web_response *rs, web_stream_gone gone, void *arg);
+int web_stream_write(struct web_stream *s, const char *p, size_t n) JANEE_WUR;
+void web_stream_end(struct web_stream *s);
 
 /* The port bound; the descriptor to poll for POLLIN. */
 uint16_t web_port(const struct web *w);
@@ -76,5 +106,13 @@ const char *web_cookie(const struct web_request *rq, const char *name);
  */
 const char *web_form(const struct web_request *rq, const char *name);
 int web_form_state(const struct web_request *rq);
+/*
+ * A body that is not a form, as sent ("" when none); web_body_too_large:
+ * it was longer than web_opts.max_body and was not kept.
+ */
+const char *web_body(const struct web_request *rq, size_t *len);
+int web_body_too_large(const struct web_request *rq);
+/* The peer's address; -1 when unknown. */
+int web_peer(const struct web_request *rq, struct sockaddr_storage *out);
 
 #endif
