@@ -613,7 +613,7 @@ do_post(struct mcp_http *h, struct web_request *rq, struct web_response *rs,
 	struct call *c;
 	cJSON *msg;
 	size_t len;
-	int request, init, stateless;
+	int request, init, stateless, mirror_ok;
 	char *key;
 
 	body = web_body(rq, &len);
@@ -623,14 +623,16 @@ do_post(struct mcp_http *h, struct web_request *rq, struct web_response *rs,
 	init = method != NULL && strcmp(method, "initialize") == 0;
 	stateless = (proto != NULL && strcmp(proto, MCP_STATELESS) == 0) ||
 	    (sid == NULL && !init && stateless_meta(msg));
+	/* The 2026-07-28 form mirrors the method in a header: one truth. */
+	mirror_ok = mh == NULL || (method != NULL && strcmp(mh, method) == 0);
 	cJSON_Delete(msg);
+	method = NULL;
 	if (key == NULL) {
 		janee_err_clear();
 		reply(rs, 500, "out of memory");
 		return;
 	}
-	/* The 2026-07-28 form mirrors the method in a header: one truth. */
-	if (mh != NULL && (method == NULL || strcmp(mh, method) != 0)) {
+	if (!mirror_ok) {
 		free(key);
 		reply(rs, 400, "bad request: Mcp-Method differs from the body");
 		return;

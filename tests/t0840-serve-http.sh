@@ -1,0 +1,213 @@
+#!/bin/sh
+# janee serve --http: MCP Streamable HTTP (protocol 2025-11-25) and the
+# 2026-07-28 stateless form, many sessions in one process.  The official
+# SDK's Streamable HTTP client (tests/mcp/http.mjs) drives the handshake,
+# tools, request_token with the test provider, an elicitation over SSE,
+# two sessions with separate identities, a lease's end on the GET stream
+# and DELETE; raw requests (curl) check what the transport refuses: a
+# foreign Origin or Host 403, a body over 1 MiB 413, a missing session id
+# 400, an unknown one 404, a wrong MCP-Protocol-Version 400, 405/406/415,
+# the rate limit 429 with Retry-After, idle sessions ending, a network
+# address refused without authentication, and HTTPS with a throwaway CA.
+. "$JANEE_SRCDIR/tests/lib.sh"
+. "$JANEE_SRCDIR/tests/lib/ca.sh"
+
+if ! command -v node >/dev/null 2>&1 || ! command -v curl >/dev/null 2>&1; then
+	skip "janee serve --http" "node or curl is not installed"
+	exit 0
+fi
+if sh "$JANEE_SRCDIR/tests/mcp/install.sh"; then
+	ok "the MCP SDK is installed (tests/mcp/install.sh)"
+else
+	not_ok "the MCP SDK is installed (tests/mcp/install.sh)"
+	exit 1
+fi
+
+"$JANEE" init --key-backend keyfile >/dev/null 2>&1
+mkdir -p "$TMP/prov"
+test_prov() { # test_prov NAME APPROVAL [EXTRA JSON MEMBERS]
+	printf '"%s": {"type": "test", "state_dir": "%s", "approval": "%s",
+  "scopes": ["read", "write"], "max_ttl": "1h" %s}' \
+		"$1" "$TMP/prov" "$2" "${3:-}"
+}
+cat >"$JANEE_HOME/config.json" <<JSON
+{"providers": {
+ $(test_prov auto auto),
+ $(test_prov short auto),
+ $(test_prov ask ask),
+ $(test_prov oob out-of-band ', "approval_wait": "20s"')}}
+JSON
+chmod 600 "$JANEE_HOME/config.json"
+
+# serve_http NAME [OPTIONS...]: start janee serve --http on a port the
+# kernel picks; sets PORT and PID_NAME (the pid, in $TMP/NAME.pid).
+serve_http() {
+	_n=$1
+	shift
+	"$JANEE" serve --http 127.0.0.1:0 "$@" 2>"$TMP/$_n.err" &
+	echo $! >"$TMP/$_n.pid"
+	PORT=
+	for _i in $(seq 1 100); do
+		PORT=$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' "$TMP/$_n.err")
+		[ -n "$PORT" ] && break
+		sleep 0.1
+	done
+	[ -n "$PORT" ]
+}
+serve_stop() { kill "$(cat "$TMP/$1.pid")" 2>/dev/null; wait "$(cat "$TMP/$1.pid")" 2>/dev/null; }
+
+ACCEPT='Accept: application/json, text/event-stream'
+JSON_CT='Content-Type: application/json'
+INIT='{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"curl","version":"1"}}}'
+LIST='{"jsonrpc":"2.0","id":2,"method":"tools/list"}'
+# status URL [curl options...]: the HTTP status; headers in $TMP/h, body in $TMP/b
+status() {
+	curl -s -o "$TMP/b" -D "$TMP/h" -w '%{http_code}' "$@"
+}
+init_session() { # the session id of a new session on $1 (a URL)
+	status -X POST "$1" -H "$JSON_CT" -H "$ACCEPT" -d "$INIT" >/dev/null
+	tr -d '\r' <"$TMP/h" | sed -n 's/^[Mm]cp-[Ss]ession-[Ii]d: //p'
+}
+
+if serve_http main; then ok "janee serve --http 127.0.0.1:0 listens"; else
+	not_ok "janee serve --http 127.0.0.1:0 listens"
+	cat "$TMP/main.err" >&2
+	done_testing
+	exit 1
+fi
+URL="http://127.0.0.1:$PORT/mcp"
+
+# --- the SDK's Streamable HTTP client ---------------------------------
+export JANEE TMP
+JANEE_URL=$URL node "$JANEE_SRCDIR/tests/mcp/http.mjs" 2>"$TMP/node.err"
+st=$?
+cat "$TMP/node.err" >&2
+check "the SDK scenarios exit 0" [ "$st" -eq 0 ]
+
+# --- raw requests: what the transport refuses --------------------------
+st=$(status -X POST "$URL" -H "$JSON_CT" -H "$ACCEPT" -H "Origin: http://127.0.0.1:$PORT" -d "$INIT")
+check "an initialize from this server's own Origin is answered 200 (the control)" [ "$st" = 200 ]
+st=$(status -X POST "$URL" -H "$JSON_CT" -H "$ACCEPT" -H "Origin: http://evil.example" -d "$INIT")
+check "a foreign Origin: 403 (DNS rebinding)" [ "$st" = 403 ]
+st=$(status -X POST "$URL" -H "$JSON_CT" -H "$ACCEPT" -H "Origin: null" -d "$INIT")
+check "Origin null: 403" [ "$st" = 403 ]
+st=$(status -X POST "$URL" -H "$JSON_CT" -H "$ACCEPT" -H "Host: evil.example:$PORT" -d "$INIT")
+check "a Host that does not name this loopback server: 403" [ "$st" = 403 ]
+head -c 1100000 /dev/zero | tr '\0' ' ' >"$TMP/big"
+st=$(status -X POST "$URL" -H "$JSON_CT" -H "$ACCEPT" --data-binary @"$TMP/big")
+check "a body over 1 MiB: 413" [ "$st" = 413 ]
+st=$(status -X POST "$URL" -H "$JSON_CT" -H "$ACCEPT" -d "$LIST")
+check "tools/list without Mcp-Session-Id: 400" [ "$st" = 400 ]
+SID=$(init_session "$URL")
+check "initialize answers an Mcp-Session-Id header" [ ${#SID} -eq 64 ]
+st=$(status -X POST "$URL" -H "$JSON_CT" -H "$ACCEPT" -H "Mcp-Session-Id: $SID" -H "MCP-Protocol-Version: 2025-11-25" -d "$LIST")
+check "tools/list with the session id: 200 (the control)" [ "$st" = 200 ] && grep -q request_token "$TMP/b"
+st=$(status -X POST "$URL" -H "$JSON_CT" -H "$ACCEPT" -H "Mcp-Session-Id: $(printf '%064d' 7)" -d "$LIST")
+check "an unknown session id: 404" [ "$st" = 404 ]
+st=$(status -X POST "$URL" -H "$JSON_CT" -H "$ACCEPT" -H "Mcp-Session-Id: ../../etc" -d "$LIST")
+check "a malformed session id: 404" [ "$st" = 404 ]
+st=$(status -X POST "$URL" -H "$JSON_CT" -H "$ACCEPT" -H "Mcp-Session-Id: $SID" -H "MCP-Protocol-Version: 1999-01-01" -d "$LIST")
+check "an unsupported MCP-Protocol-Version: 400" [ "$st" = 400 ]
+st=$(status -X POST "$URL" -H "$JSON_CT" -H "$ACCEPT" -H "Mcp-Session-Id: $SID" -H "MCP-Protocol-Version: 2025-06-18" -d "$LIST")
+check "a version other than the session's: 400" [ "$st" = 400 ]
+st=$(status -X POST "$URL" -H "Content-Type: text/plain" -H "$ACCEPT" -H "Mcp-Session-Id: $SID" -d "$LIST")
+check "a body that is not application/json: 415" [ "$st" = 415 ]
+st=$(status -X POST "$URL" -H "$JSON_CT" -H "Accept: application/json" -H "Mcp-Session-Id: $SID" -d "$LIST")
+check "a POST that does not accept text/event-stream: 406" [ "$st" = 406 ]
+st=$(status -X PUT "$URL" -H "$JSON_CT" -H "$ACCEPT" -H "Mcp-Session-Id: $SID" -d "$LIST")
+check "PUT: 405 with Allow" [ "$st" = 405 ] && grep -qi '^allow: GET, POST, DELETE' "$TMP/h"
+st=$(status -X POST "http://127.0.0.1:$PORT/other" -H "$JSON_CT" -H "$ACCEPT" -d "$INIT")
+check "another path: 404" [ "$st" = 404 ]
+st=$(status -X POST "$URL" -H "$JSON_CT" -H "$ACCEPT" -H "Mcp-Session-Id: $SID" -d '{"jsonrpc":"2.0","method":"notifications/initialized"}')
+check "a notification: 202" [ "$st" = 202 ]
+st=$(status -X DELETE "$URL" -H "Mcp-Session-Id: $SID")
+check "DELETE ends the session: 200" [ "$st" = 200 ]
+st=$(status -X POST "$URL" -H "$JSON_CT" -H "$ACCEPT" -H "Mcp-Session-Id: $SID" -d "$LIST")
+check "and then it is unknown: 404" [ "$st" = 404 ]
+
+# The 2026-07-28 form: no session, the version in the header and _meta.
+META='"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientInfo":{"name":"curl-sl","version":"1"}}'
+st=$(status -X POST "$URL" -H "$JSON_CT" -H "$ACCEPT" -H "MCP-Protocol-Version: 2026-07-28" -H "Mcp-Method: server/discover" \
+	-d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"server/discover\",\"params\":{$META}}")
+check "2026-07-28: server/discover without a session is answered" [ "$st" = 200 ] && grep -q '"supportedVersions"' "$TMP/b" && ! grep -qi '^mcp-session-id' "$TMP/h"
+st=$(status -X POST "$URL" -H "$JSON_CT" -H "$ACCEPT" -H "MCP-Protocol-Version: 2026-07-28" \
+	-d "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":\"request_token\",\"arguments\":{\"provider\":\"auto\",\"scopes\":[\"read\"],\"ttl_seconds\":60,\"reason\":\"stateless\"},$META}}")
+check "2026-07-28: request_token without a session gives a token" [ "$st" = 200 ] && grep -q '"resultType":"complete"' "$TMP/b" && grep -q '"token"' "$TMP/b"
+st=$(status -X POST "$URL" -H "$JSON_CT" -H "$ACCEPT" -H "MCP-Protocol-Version: 2026-07-28" -H "Mcp-Method: tools/call" \
+	-d "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/list\",\"params\":{$META}}")
+check "2026-07-28: an Mcp-Method header that differs from the body: 400" [ "$st" = 400 ]
+st=$(status "$URL" -H "Accept: text/event-stream")
+check "a GET stream without a session: 405" [ "$st" = 405 ]
+
+# --- the ledger: each session's own identity ----------------------------
+jr lease list --all --json
+check "leases of the HTTP sessions name their client and a session each" "$PYTHON3" -c '
+import json, sys
+ls = json.load(open(sys.argv[1]))
+a = {l["session"] for l in ls if l["client"] == "http-a/1.2.3"}
+b = {l["session"] for l in ls if l["client"] == "http-b/1.2.3"}
+assert len(a) == 1 and len(b) == 1 and a != b, (a, b)
+sids = open(sys.argv[2]).read().split()
+# The ledger never holds the HTTP session id (it would let its reader in).
+assert not (a | b) & set(sids), "an Mcp-Session-Id is in the ledger"
+' "$TMP/out" "$TMP/sids"
+serve_stop main
+
+# --- limits: rate, idle, sessions ---------------------------------------
+if serve_http rate --rate-limit 20; then
+	URL="http://127.0.0.1:$PORT/mcp"
+	n429=0
+	for i in $(seq 1 30); do
+		st=$(status -X POST "$URL" -H "$JSON_CT" -H "$ACCEPT" -d "$LIST")
+		[ "$st" = 429 ] && n429=$((n429 + 1)) && cp "$TMP/h" "$TMP/h429"
+	done
+	check "--rate-limit 20: 30 requests at once meet 429s" [ "$n429" -ge 5 ]
+	check "with Retry-After" grep -qi '^retry-after: [1-9]' "$TMP/h429"
+	serve_stop rate
+else not_ok "janee serve --http --rate-limit starts"; fi
+
+if serve_http idle --session-idle 2s --max-sessions 2; then
+	URL="http://127.0.0.1:$PORT/mcp"
+	S1=$(init_session "$URL")
+	S2=$(init_session "$URL")
+	st=$(status -X POST "$URL" -H "$JSON_CT" -H "$ACCEPT" -d "$INIT")
+	check "--max-sessions 2: a third session is refused 503" [ "$st" = 503 ]
+	sleep 1
+	st=$(status -X POST "$URL" -H "$JSON_CT" -H "$ACCEPT" -H "Mcp-Session-Id: $S1" -d "$LIST")
+	check "a session in use does not expire (the control)" [ "$st" = 200 ]
+	sleep 1.6
+	st=$(status -X POST "$URL" -H "$JSON_CT" -H "$ACCEPT" -H "Mcp-Session-Id: $S2" -d "$LIST")
+	check "--session-idle 2s: a session unused for 2.6 s is gone (404)" [ "$st" = 404 ]
+	st=$(status -X POST "$URL" -H "$JSON_CT" -H "$ACCEPT" -d "$INIT")
+	check "and its place is free again" [ "$st" = 200 ]
+	serve_stop idle
+else not_ok "janee serve --http --session-idle starts"; fi
+
+# --- no network without authentication ----------------------------------
+"$JANEE" serve --http 0.0.0.0:0 >"$TMP/out" 2>"$TMP/err"
+echo $? >"$TMP/rc"
+check "--http 0.0.0.0 without authentication is refused" [ "$(rc)" -ne 0 ]
+check "saying why" grep -q "unauthenticated credential broker must not listen on a network" "$TMP/err"
+"$JANEE" serve --tls-cert x >"$TMP/out" 2>"$TMP/err"
+check "--tls-cert without --http is a usage error" [ $? -ne 0 ]
+
+# --- TLS with a throwaway CA ---------------------------------------------
+if make_test_ca "$TMP/ca" && serve_http tls --tls-cert "$TMP/ca/server.pem" --tls-key "$TMP/ca/server.key"; then
+	st=$(status -X POST "https://127.0.0.1:$PORT/mcp" --cacert "$TMP/ca/ca.pem" -H "$JSON_CT" -H "$ACCEPT" -H "Origin: https://127.0.0.1:$PORT" -d "$INIT")
+	check "HTTPS: initialize verified against the test CA: 200" [ "$st" = 200 ] && grep -q '"protocolVersion"' "$TMP/b"
+	st=$(status -X POST "https://127.0.0.1:$PORT/mcp" -H "$JSON_CT" -H "$ACCEPT" -d "$INIT")
+	check "HTTPS: a client without the CA does not trust it" [ "$st" = 000 ]
+	st=$(status -X POST "http://127.0.0.1:$PORT/mcp" -H "$JSON_CT" -H "$ACCEPT" -d "$INIT")
+	check "plain HTTP to the TLS port gets no MCP answer" [ "$st" != 200 ]
+	serve_stop tls
+else not_ok "janee serve --http with --tls-cert starts"; cat "$TMP/tls.err" >&2; fi
+"$JANEE" serve --http 127.0.0.1:0 --tls-cert "$TMP/ca/ca.key" --tls-key "$TMP/ca/ca.pem" >"$TMP/out" 2>"$TMP/err"
+check "a key and certificate that are not a pair are refused" [ $? -ne 0 ]
+
+# --- no token where it does not belong ------------------------------------
+if [ -s "$TMP/tokens" ]; then
+	if grep -qaFf "$TMP/tokens" "$TMP/main.err" "$TMP/node.err"; then
+		not_ok "no token in janee serve's stderr"
+	else ok "no token in janee serve's stderr"; fi
+else not_ok "tokens were collected for the leak check"; fi
+done_testing
