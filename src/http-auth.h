@@ -29,4 +29,12 @@ struct http_auth {
 	    char **content_type_out, char **body_out);
 };
 
+/*
+ * The credential of "Authorization: Bearer TOKEN" (RFC 6750 section 2.1):
+ * 0 with *token (into authorization) and *len, -1 when the value is
+ * absent, another scheme, or not one token68.
+ */
+int
+http_auth_bearer(const char *authorization, const char **token, size_t *len);
+
 #endif

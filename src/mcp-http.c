@@ -29,11 +29,8 @@
 #define HTTP_MAX_BODY (1024 * 1024) /* a JSON-RPC message, as on stdio */
 #define HTTP_MAX_QUEUE (256 * 1024) /* for a GET stream not open yet */
 #define HTTP_BUCKETS 256
-#define HTTP_SID_LEN 64
+#define HTTP_PING_MS 25000
 #define HTTP_MAX_PFD 9 /* per session: its page and notifier */
-
-static const char *const http_versions[] = { "2025-11-25", "2025-06-18",
-	"2025-03-26", "2024-11-05", MCP_STATELESS };
 
 struct sess;
 
@@ -53,7 +50,7 @@ struct sess {
 	struct sess *next;
 	struct mcp_http *h;
 	struct mcp m;
-	char id[HTTP_SID_LEN + 1]; /* Mcp-Session-Id: never in the ledger */
+	char id[MCP_HTTP_SID_LEN + 1]; /* Mcp-Session-Id: never in the ledger */
 	char *agent; /* verified by the auth hook, or NULL */
 	int transient; /* a stateless request's, ended with its answer */
 	int64_t last_ms;
@@ -81,6 +78,7 @@ struct mcp_http {
 	uint16_t port;
 	struct janee_strlist origins; /* allowed Origin values */
 	struct janee_strlist hosts; /* allowed Host values (no auth) */
+	struct mcp_http_policy policy; /* for mcp_http_screen */
 	int64_t idle_ms;
 	int max_sessions, nsess, rate;
 	struct sess *sessions, *transients;
@@ -90,123 +88,8 @@ struct mcp_http {
 	struct bucket buckets[HTTP_BUCKETS];
 	struct buf cert, key;
 	int64_t wait;
+	int64_t ping_at; /* the next comment on the GET streams */
 };
-
-/* --- checks on a request's headers ------------------------------------ */
-
-int
-mcp_http_session_id_ok(const char *s)
-{
-	size_t i;
-
-	if (s == NULL || strlen(s) != HTTP_SID_LEN)
-		return 0;
-	for (i = 0; i < HTTP_SID_LEN; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') ||
-			(s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return 1;
-}
-
-static int
-known_version(const char *v)
-{
-	size_t i;
-
-	for (i = 0; i < nitems(http_versions); i++)
-		if (strcmp(v, http_versions[i]) == 0)
-			return 1;
-	return 0;
-}
-
-/* Whether a header's list (Accept) names type, or a wildcard for it. */
-static int
-accepts(const char *accept, const char *type)
-{
-	char major[32];
-	const char *slash = strchr(type, '/');
-
-	if (accept == NULL)
-		return 0;
-	if (strcasestr(accept, type) != NULL || strstr(accept, "*/*") != NULL)
-		return 1;
-	snprintf(major, sizeof(major), "%.*s/*", (int)(slash - type), type);
-	return strcasestr(accept, major) != NULL;
-}
-
-static int
-listed(const struct janee_strlist *l, const char *s)
-{
-	size_t i;
-
-	for (i = 0; i < l->n; i++)
-		if (strcasecmp(l->v[i], s) == 0)
-			return 1;
-	return 0;
-}
-
-int
-mcp_http_screen(
-    const struct mcp_http *h, const struct mcp_http_hdrs *r, const char **why)
-{
-	const char *ct = r->content_type;
-
-	/*
-	 * DNS rebinding (the spec's "Security Warning"): a page in a
-	 * browser may reach a loopback server under a name of its own; the
-	 * browser says whose page it is in Origin, and which name it used
-	 * in Host.  A present Origin must be an allowed one; without
-	 * authentication, Host must name this loopback server.
-	 */
-	if (r->origin != NULL && !listed(&h->origins, r->origin)) {
-		*why = "forbidden: this Origin is not allowed (janee serve "
-		       "--allow-origin adds one)";
-		return 403;
-	}
-	if (h->auth == NULL &&
-	    (r->host == NULL || !listed(&h->hosts, r->host))) {
-		*why = "forbidden: the Host header does not name this loopback "
-		       "server";
-		return 403;
-	}
-	if (r->path == NULL || strcmp(r->path, h->path) != 0) {
-		*why = "not found: the MCP endpoint is elsewhere";
-		return 404;
-	}
-	if (strcmp(r->method, "POST") != 0 && strcmp(r->method, "GET") != 0 &&
-	    strcmp(r->method, "DELETE") != 0) {
-		*why = "method not allowed: use POST, GET or DELETE";
-		return 405;
-	}
-	if (r->protocol != NULL && !known_version(r->protocol)) {
-		*why = "bad request: unsupported MCP-Protocol-Version";
-		return 400;
-	}
-	if (r->session != NULL && !mcp_http_session_id_ok(r->session)) {
-		*why = "not found: no such session";
-		return 404;
-	}
-	if (strcmp(r->method, "POST") == 0) {
-		/* application/json, with parameters (charset) or none. */
-		if (ct == NULL ||
-		    strncasecmp(ct, "application/json", 16) != 0 ||
-		    (ct[16] != '\0' && ct[16] != ';' && ct[16] != ' ')) {
-			*why = "unsupported media type: send application/json";
-			return 415;
-		}
-		if (!accepts(r->accept, "application/json") ||
-		    !accepts(r->accept, "text/event-stream")) {
-			*why = "not acceptable: the client must accept "
-			       "application/json and text/event-stream";
-			return 406;
-		}
-	} else if (strcmp(r->method, "GET") == 0 &&
-	    !accepts(r->accept, "text/event-stream")) {
-		*why = "not acceptable: a GET opens a text/event-stream";
-		return 406;
-	}
-	return 0;
-}
 
 /* --- per-client rate limit (a token bucket per address) ---------------- */
 
@@ -252,16 +135,9 @@ client_key(struct mcp_http *h, struct web_request *rq, char *out, size_t n)
 	const char *xff =
 	    h->trust_proxy ? web_header(rq, "X-Forwarded-For") : NULL;
 	struct sockaddr_storage ss;
-	const char *last;
-
 	snprintf(out, n, "unknown");
 	if (xff != NULL) {
-		/* The proxy appends the address it saw: the last one. */
-		last = strrchr(xff, ',');
-		last = last ? last + 1 : xff;
-		while (*last == ' ')
-			last++;
-		snprintf(out, n, "%s", last);
+		mcp_http_forwarded_for(xff, out, n);
 		return;
 	}
 	if (web_peer(rq, &ss) != 0)
@@ -332,6 +208,8 @@ get_gone(void *arg)
 static void
 deliver(struct call *c, const char *text, int final)
 {
+	if (final)
+		c->s->last_ms = janee_now_ms();
 	if (c->stream != NULL) {
 		stream_put(c->stream, text);
 		if (final) {
@@ -413,7 +291,7 @@ static struct sess *
 sess_new(struct mcp_http *h, int transient)
 {
 	struct sess *s = calloc(1, sizeof(*s));
-	unsigned char r[HTTP_SID_LEN / 2];
+	unsigned char r[MCP_HTTP_SID_LEN / 2];
 
 	if (s == NULL)
 		return NULL;
@@ -507,7 +385,7 @@ sess_find(struct mcp_http *h, const char *id)
 	struct sess *s;
 
 	for (s = h->sessions; s != NULL; s = s->next)
-		if (CRYPTO_memcmp(s->id, id, HTTP_SID_LEN) == 0)
+		if (CRYPTO_memcmp(s->id, id, MCP_HTTP_SID_LEN) == 0)
 			return s;
 	return NULL;
 }
@@ -836,8 +714,8 @@ handle(void *arg, struct web_request *rq, struct web_response *rs)
 		return;
 	}
 	/* Origin and Host first, even for the auth hook's endpoints. */
-	if (r.origin != NULL && !listed(&h->origins, r.origin)) {
-		reply(rs, 403, "forbidden: this Origin is not allowed");
+	if ((st = mcp_http_screen_peer(&h->policy, &r, &why)) != 0) {
+		reply(rs, st, why);
 		return;
 	}
 	if (web_body_too_large(rq)) {
@@ -846,7 +724,7 @@ handle(void *arg, struct web_request *rq, struct web_response *rs)
 	}
 	if (auth_route(h, rq, rs))
 		return;
-	if ((st = mcp_http_screen(h, &r, &why)) != 0) {
+	if ((st = mcp_http_screen(&h->policy, &r, &why)) != 0) {
 		if (st == 405 &&
 		    web_header_add(rs, "Allow", "GET, POST, DELETE"))
 			janee_err_clear();
@@ -895,51 +773,6 @@ read_pem(const char *file, struct buf *b)
 	return rc;
 }
 
-/* ADDR:PORT, [V6]:PORT, localhost:PORT into a socket address. */
-static int
-parse_listen(const char *s, struct sockaddr_storage *ss, unsigned *len,
-    char *host, size_t hostn, uint16_t *port, int *loopback)
-{
-	struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
-	const char *colon;
-	char a[64];
-	int64_t p;
-	int v6 = s[0] == '[';
-
-	memset(ss, 0, sizeof(*ss));
-	colon = v6 ? strstr(s, "]:") : strrchr(s, ':');
-	if (colon == NULL || (size_t)(colon - s) >= sizeof(a) ||
-	    janee_parse_int(colon + (v6 ? 2 : 1), 0, 65535, &p) != 0) {
-		janee_err_clear();
-		return janee_err_set(JANEE_ERR_USAGE,
-		    "--http takes ADDR:PORT (127.0.0.1:8700, [::1]:8700), not "
-		    "'%s'",
-		    s);
-	}
-	snprintf(a, sizeof(a), "%.*s", (int)(colon - s - v6), s + v6);
-	if (strcmp(a, "localhost") == 0)
-		snprintf(a, sizeof(a), "127.0.0.1");
-	if (v6 && inet_pton(AF_INET6, a, &in6->sin6_addr) == 1) {
-		in6->sin6_family = AF_INET6;
-		in6->sin6_port = htons((uint16_t)p);
-		*len = sizeof(*in6);
-		*loopback = IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
-		snprintf(host, hostn, "[%s]", a);
-	} else if (!v6 && inet_pton(AF_INET, a, &in4->sin_addr) == 1) {
-		in4->sin_family = AF_INET;
-		in4->sin_port = htons((uint16_t)p);
-		*len = sizeof(*in4);
-		*loopback = (ntohl(in4->sin_addr.s_addr) >> 24) == 127;
-		snprintf(host, hostn, "%s", a);
-	} else
-		return janee_err_set(JANEE_ERR_USAGE,
-		    "--http: '%s' is not a numeric IP address (or localhost)",
-		    a);
-	*port = (uint16_t)p;
-	return 0;
-}
-
 /* The Host and Origin values naming this server (on its port). */
 static int
 allow_self(struct mcp_http *h)
@@ -984,7 +817,7 @@ mcp_http_start(
 	h->wait = 0;
 	buf_init(&h->cert, 1);
 	buf_init(&h->key, 1);
-	if ((rc = parse_listen(o->listen, &ss, &wo.addrlen, h->host,
+	if ((rc = mcp_http_parse_listen(o->listen, &ss, &wo.addrlen, h->host,
 		 sizeof(h->host), &h->port, &loopback)) != 0)
 		goto fail;
 	h->loopback = loopback;
@@ -1045,6 +878,10 @@ mcp_http_start(
 	h->port = web_port(h->w);
 	if ((rc = allow_self(h)) != 0)
 		goto fail;
+	h->policy.path = h->path;
+	h->policy.origins = &h->origins;
+	h->policy.hosts = &h->hosts;
+	h->policy.need_host = h->auth == NULL;
 	*out = h;
 	return 0;
 fail:
@@ -1175,7 +1012,8 @@ mcp_http_run(struct mcp_http *h, struct pollfd *pfd, int n)
 	for (s = h->sessions; s != NULL; s = next) {
 		next = s->next;
 		any |= s->m.ready;
-		if (now - s->last_ms >= h->idle_ms) {
+		/* In use while a request of it is being answered. */
+		if (s->calls == NULL && now - s->last_ms >= h->idle_ms) {
 			snprintf(why, sizeof(why),
 			    "cancelled: the MCP session was idle for %lld s",
 			    (long long)(h->idle_ms / 1000));
@@ -1184,6 +1022,20 @@ mcp_http_run(struct mcp_http *h, struct pollfd *pfd, int n)
 	}
 	if (any || h->transients != NULL)
 		wait = mcp_sweep(h->core, sess_ended_lease, h);
+	/*
+	 * A comment on each GET stream now and then: proxies keep it open,
+	 * and a client that left is found (the write fails, the stream
+	 * ends) rather than kept suspended for ever.
+	 */
+	if (now >= h->ping_at) {
+		for (s = h->sessions; s != NULL; s = s->next)
+			if (s->get != NULL &&
+			    web_stream_write(s->get, ": ping\n\n", 8) != 0)
+				janee_err_clear();
+		h->ping_at = now + HTTP_PING_MS;
+	}
+	if (h->ping_at - now < wait)
+		wait = h->ping_at - now;
 	for (s = h->sessions; s != NULL; s = s->next) {
 		enter(s);
 		if ((tw = mcp_tools_tick(&s->m)) < wait)

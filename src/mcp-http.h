@@ -16,6 +16,8 @@
 #include "core.h"
 #include "http-auth.h"
 
+#define MCP_HTTP_SID_LEN 64 /* hex digits of an Mcp-Session-Id */
+
 struct mcp_http_opts {
 	const char *listen; /* ADDR:PORT ([v6]:PORT) */
 	const char *path; /* the endpoint; "/mcp" when NULL */
@@ -48,17 +50,34 @@ int mcp_http_pollfds(
 void mcp_http_run(struct mcp_http *h, struct pollfd *pfd, int n);
 
 /*
- * For the fuzz harness and the unit of trust: the checks janee makes on
- * a request's headers before any session sees it.  0 when acceptable,
- * else the HTTP status to answer, with why (a short message).
+ * mcp-http-check.c: the checks on a request's headers before any session
+ * (or the auth hook) sees it.  0 when acceptable, else the HTTP status
+ * to answer and *why, a short message.
  */
+struct mcp_http_policy {
+	const char *path; /* the endpoint */
+	const struct janee_strlist *origins; /* allowed Origin values */
+	const struct janee_strlist *hosts; /* allowed Host values */
+	int need_host; /* no authentication: Host must be one of hosts */
+};
 struct mcp_http_hdrs {
 	const char *method, *path, *origin, *host, *accept, *content_type;
 	const char *session, *protocol, *mcp_method;
 };
-int mcp_http_screen(
-    const struct mcp_http *h, const struct mcp_http_hdrs *r, const char **why);
-/* A session id as janee makes them (64 lowercase hex): 1 when well-formed. */
+int mcp_http_screen(const struct mcp_http_policy *p,
+    const struct mcp_http_hdrs *r, const char **why);
+/* Its first part, Origin and Host, which every request passes (even to
+ * the auth hook's endpoints). */
+int mcp_http_screen_peer(const struct mcp_http_policy *p,
+    const struct mcp_http_hdrs *r, const char **why);
+/* A session id as janee makes them (64 lowercase hex): 1 when so. */
 int mcp_http_session_id_ok(const char *s);
+/* ADDR:PORT, [V6]:PORT or localhost:PORT; host as a Host header has it. */
+struct sockaddr_storage;
+int
+mcp_http_parse_listen(const char *s, struct sockaddr_storage *ss, unsigned *len,
+    char *host, size_t hostn, uint16_t *port, int *loopback) JANEE_WUR;
+/* The client a trusted proxy saw: X-Forwarded-For's last address. */
+void mcp_http_forwarded_for(const char *xff, char *out, size_t n);
 
 #endif

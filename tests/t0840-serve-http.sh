@@ -35,7 +35,8 @@ cat >"$JANEE_HOME/config.json" <<JSON
  $(test_prov auto auto),
  $(test_prov short auto),
  $(test_prov ask ask),
- $(test_prov oob out-of-band ', "approval_wait": "20s"')}}
+ $(test_prov oob out-of-band ', "approval_wait": "20s"'),
+ $(test_prov oobq out-of-band ', "approval_wait": "1s"')}}
 JSON
 chmod 600 "$JANEE_HOME/config.json"
 
@@ -178,8 +179,21 @@ if serve_http idle --session-idle 2s --max-sessions 2; then
 	sleep 1.6
 	st=$(status -X POST "$URL" -H "$JSON_CT" -H "$ACCEPT" -H "Mcp-Session-Id: $S2" -d "$LIST")
 	check "--session-idle 2s: a session unused for 2.6 s is gone (404)" [ "$st" = 404 ]
-	st=$(status -X POST "$URL" -H "$JSON_CT" -H "$ACCEPT" -d "$INIT")
-	check "and its place is free again" [ "$st" = 200 ]
+	S3=$(init_session "$URL")
+	check "and its place is free again" [ ${#S3} -eq 64 ]
+	st=$(status -X POST "$URL" -H "$JSON_CT" -H "$ACCEPT" -H "Mcp-Session-Id: $S3" \
+		-d '{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"request_token","arguments":{"provider":"oobq","scopes":["read"],"ttl_seconds":60,"reason":"left waiting"}}}')
+	LID=$(grep -o 'lse_[a-z2-7]*' "$TMP/b" | head -1)
+	check "a request that waits for a person answers pending, as an SSE stream" [ "$st" = 200 ] && [ -n "$LID" ] && grep -qi '^content-type: text/event-stream' "$TMP/h"
+	sleep 2.6
+	st=$(status -X POST "$URL" -H "$JSON_CT" -H "$ACCEPT" -H "Mcp-Session-Id: $S3" -d "$LIST")
+	check "the idle session ended" [ "$st" = 404 ]
+	jr lease list --all --json
+	check "and its pending request ended with it (denied)" "$PYTHON3" -c '
+import json, sys
+l = [l for l in json.load(open(sys.argv[1])) if l["id"] == sys.argv[2]]
+assert l and l[0]["state"] == "denied", l
+' "$TMP/out" "$LID"
 	serve_stop idle
 else not_ok "janee serve --http --session-idle starts"; fi
 
