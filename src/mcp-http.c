@@ -386,8 +386,14 @@ sess_find(struct mcp_http *h, const char *id)
 
 	for (s = h->sessions; s != NULL; s = s->next)
 		if (CRYPTO_memcmp(s->id, id, MCP_HTTP_SID_LEN) == 0)
-			return s;
-	return NULL;
+			break;
+	/* Expired even if the timer has not run yet. */
+	if (s != NULL && s->calls == NULL &&
+	    janee_now_ms() - s->last_ms >= h->idle_ms) {
+		sess_end(s, "cancelled: the MCP session was idle too long");
+		s = NULL;
+	}
+	return s;
 }
 
 /* --- requests ---------------------------------------------------------- */
@@ -873,8 +879,14 @@ mcp_http_start(
 	wo.max_conns = (unsigned)h->max_sessions * 2 + 16;
 	wo.tls_cert_pem = h->tls ? h->cert.p : NULL;
 	wo.tls_key_pem = h->tls ? h->key.p : NULL;
-	if ((rc = web_start_opts(&wo, handle, h, &h->w)) != 0)
+	if ((rc = web_start_opts(&wo, handle, h, &h->w)) != 0) {
+		char msg[256];
+
+		snprintf(msg, sizeof(msg), "%s", janee_err_msg(rc));
+		rc = janee_err_set(
+		    rc, "cannot serve MCP on %s: %s", o->listen, msg);
 		goto fail;
+	}
 	h->port = web_port(h->w);
 	if ((rc = allow_self(h)) != 0)
 		goto fail;

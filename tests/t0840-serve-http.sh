@@ -55,7 +55,7 @@ serve_http() {
 	done
 	[ -n "$PORT" ]
 }
-serve_stop() { kill "$(cat "$TMP/$1.pid")" 2>/dev/null; wait "$(cat "$TMP/$1.pid")" 2>/dev/null; }
+serve_stop() { kill "$(cat "$TMP/$1.pid")" 2>/dev/null; wait "$(cat "$TMP/$1.pid")"; }
 
 ACCEPT='Accept: application/json, text/event-stream'
 JSON_CT='Content-Type: application/json'
@@ -152,7 +152,18 @@ sids = open(sys.argv[2]).read().split()
 # The ledger never holds the HTTP session id (it would let its reader in).
 assert not (a | b) & set(sids), "an Mcp-Session-Id is in the ledger"
 ' "$TMP/out" "$TMP/sids"
+# A session with its GET stream open while janee serve is stopped.
+SID=$(init_session "$URL")
+curl -s -N --max-time 20 "$URL" -H "Accept: text/event-stream" -H "Mcp-Session-Id: $SID" >"$TMP/get.out" 2>/dev/null &
+getpid=$!
+sleep 0.5
 serve_stop main
+st=$?
+check "janee serve --http exits 0 on SIGTERM with a session and its GET stream open" [ "$st" -eq 0 ]
+wait "$getpid"
+check "and the GET stream was ended (not left hanging)" [ $? -ne 28 ]
+st=$(status -X POST "$URL" -H "$JSON_CT" -H "$ACCEPT" -d "$INIT")
+check "nothing listens after it" [ "$st" = 000 ]
 
 # --- limits: rate, idle, sessions ---------------------------------------
 if serve_http rate --rate-limit 20; then
@@ -167,25 +178,29 @@ if serve_http rate --rate-limit 20; then
 	serve_stop rate
 else not_ok "janee serve --http --rate-limit starts"; fi
 
-if serve_http idle --session-idle 2s --max-sessions 2; then
+if serve_http idle --session-idle 3s --max-sessions 2; then
 	URL="http://127.0.0.1:$PORT/mcp"
-	S1=$(init_session "$URL")
 	S2=$(init_session "$URL")
+	S1=$(init_session "$URL")
 	st=$(status -X POST "$URL" -H "$JSON_CT" -H "$ACCEPT" -d "$INIT")
 	check "--max-sessions 2: a third session is refused 503" [ "$st" = 503 ]
-	sleep 1
-	st=$(status -X POST "$URL" -H "$JSON_CT" -H "$ACCEPT" -H "Mcp-Session-Id: $S1" -d "$LIST")
-	check "a session in use does not expire (the control)" [ "$st" = 200 ]
-	sleep 1.6
+	# S1 is used every half second for 4 s; S2 is left alone.
+	used=0
+	for i in 1 2 3 4 5 6 7 8; do
+		sleep 0.5
+		st=$(status -X POST "$URL" -H "$JSON_CT" -H "$ACCEPT" -H "Mcp-Session-Id: $S1" -d "$LIST")
+		[ "$st" = 200 ] && used=$((used + 1))
+	done
+	check "a session in use does not expire (the control)" [ "$used" -eq 8 ]
 	st=$(status -X POST "$URL" -H "$JSON_CT" -H "$ACCEPT" -H "Mcp-Session-Id: $S2" -d "$LIST")
-	check "--session-idle 2s: a session unused for 2.6 s is gone (404)" [ "$st" = 404 ]
+	check "--session-idle 3s: a session unused for 4 s is gone (404)" [ "$st" = 404 ]
 	S3=$(init_session "$URL")
 	check "and its place is free again" [ ${#S3} -eq 64 ]
 	st=$(status -X POST "$URL" -H "$JSON_CT" -H "$ACCEPT" -H "Mcp-Session-Id: $S3" \
 		-d '{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"request_token","arguments":{"provider":"oobq","scopes":["read"],"ttl_seconds":60,"reason":"left waiting"}}}')
 	LID=$(grep -o 'lse_[a-z2-7]*' "$TMP/b" | head -1)
 	check "a request that waits for a person answers pending, as an SSE stream" [ "$st" = 200 ] && [ -n "$LID" ] && grep -qi '^content-type: text/event-stream' "$TMP/h"
-	sleep 2.6
+	sleep 3.6
 	st=$(status -X POST "$URL" -H "$JSON_CT" -H "$ACCEPT" -H "Mcp-Session-Id: $S3" -d "$LIST")
 	check "the idle session ended" [ "$st" = 404 ]
 	jr lease list --all --json
