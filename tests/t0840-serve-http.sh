@@ -55,7 +55,15 @@ serve_http() {
 	done
 	[ -n "$PORT" ]
 }
-serve_stop() { kill "$(cat "$TMP/$1.pid")" 2>/dev/null; wait "$(cat "$TMP/$1.pid")"; }
+# serve_stop NAME: SIGTERM; its exit status (checked: a crash, or a leak
+# under ASan, is a failure), its stderr shown when not 0.
+serve_stop() {
+	kill "$(cat "$TMP/$1.pid")" 2>/dev/null
+	wait "$(cat "$TMP/$1.pid")"
+	_st=$?
+	[ "$_st" -eq 0 ] || sed 's/^/  /' "$TMP/$1.err" >&2
+	return "$_st"
+}
 
 ACCEPT='Accept: application/json, text/event-stream'
 JSON_CT='Content-Type: application/json'
@@ -176,6 +184,7 @@ if serve_http rate --rate-limit 20; then
 	check "--rate-limit 20: 30 requests at once meet 429s" [ "$n429" -ge 5 ]
 	check "with Retry-After" grep -qi '^retry-after: [1-9]' "$TMP/h429"
 	serve_stop rate
+	check "janee serve --http (rate) exits 0 on SIGTERM" [ $? -eq 0 ]
 else not_ok "janee serve --http --rate-limit starts"; fi
 
 if serve_http idle --session-idle 3s --max-sessions 2; then
@@ -210,6 +219,7 @@ l = [l for l in json.load(open(sys.argv[1])) if l["id"] == sys.argv[2]]
 assert l and l[0]["state"] == "denied", l
 ' "$TMP/out" "$LID"
 	serve_stop idle
+	check "janee serve --http (idle) exits 0 on SIGTERM" [ $? -eq 0 ]
 else not_ok "janee serve --http --session-idle starts"; fi
 
 # --- no network without authentication ----------------------------------
@@ -229,6 +239,7 @@ if make_test_ca "$TMP/ca" && serve_http tls --tls-cert "$TMP/ca/server.pem" --tl
 	st=$(status -X POST "http://127.0.0.1:$PORT/mcp" -H "$JSON_CT" -H "$ACCEPT" -d "$INIT")
 	check "plain HTTP to the TLS port gets no MCP answer" [ "$st" != 200 ]
 	serve_stop tls
+	check "janee serve --http (tls) exits 0 on SIGTERM" [ $? -eq 0 ]
 else not_ok "janee serve --http with --tls-cert starts"; cat "$TMP/tls.err" >&2; fi
 "$JANEE" serve --http 127.0.0.1:0 --tls-cert "$TMP/ca/ca.key" --tls-key "$TMP/ca/ca.pem" >"$TMP/out" 2>"$TMP/err"
 check "a key and certificate that are not a pair are refused" [ $? -ne 0 ]
