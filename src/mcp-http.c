@@ -288,14 +288,15 @@ enter(struct sess *s)
 }
 
 static struct sess *
-sess_new(struct mcp_http *h, int transient)
+sess_new(struct mcp_http *h, int transient, const char *agent)
 {
 	struct sess *s = calloc(1, sizeof(*s));
 	unsigned char r[MCP_HTTP_SID_LEN / 2];
 
 	if (s == NULL)
 		return NULL;
-	if (janee_random(r, sizeof(r)) != 0) {
+	if (janee_random(r, sizeof(r)) != 0 ||
+	    (agent != NULL && (s->agent = janee_strdup(agent)) == NULL)) {
 		janee_err_clear();
 		free(s);
 		return NULL;
@@ -379,8 +380,12 @@ sess_end(struct sess *s, const char *why)
 	free(s);
 }
 
+/*
+ * The live session id names, if it is agent's (with authentication a
+ * session belongs to the agent that started it); NULL otherwise.
+ */
 static struct sess *
-sess_find(struct mcp_http *h, const char *id)
+sess_find(struct mcp_http *h, const char *id, const char *agent)
 {
 	struct sess *s;
 
@@ -393,6 +398,9 @@ sess_find(struct mcp_http *h, const char *id)
 		sess_end(s, "cancelled: the MCP session was idle too long");
 		s = NULL;
 	}
+	if (s != NULL && s->agent != NULL &&
+	    (agent == NULL || strcmp(agent, s->agent) != 0))
+		return NULL;
 	return s;
 }
 
@@ -486,112 +494,108 @@ post_answer(
 	}
 }
 
+/* What a POST's body says, read once before it is dispatched. */
+struct post_info {
+	char *key; /* request_key's */
+	int request, init, stateless, mirror_ok;
+};
+
+static int
+post_read(const char *body, size_t len, const char *sid, const char *proto,
+    const char *mh, struct post_info *pi)
+{
+	const char *method = NULL;
+	cJSON *msg = cJSON_ParseWithLength(body, len);
+
+	memset(pi, 0, sizeof(*pi));
+	pi->key = request_key(msg, &method);
+	pi->request = pi->key != NULL && strcmp(pi->key, "null") != 0;
+	pi->init = method != NULL && strcmp(method, "initialize") == 0;
+	pi->stateless = (proto != NULL && strcmp(proto, MCP_STATELESS) == 0) ||
+	    (sid == NULL && !pi->init && stateless_meta(msg));
+	/* The 2026-07-28 form mirrors the method in a header: one truth. */
+	pi->mirror_ok =
+	    mh == NULL || (method != NULL && strcmp(mh, method) == 0);
+	cJSON_Delete(msg);
+	return pi->key != NULL ? 0 : JANEE_ERR_NOMEM;
+}
+
+/* The session a POST goes to (found, or made); NULL when answered. */
+static struct sess *
+post_session(struct mcp_http *h, struct web_response *rs, const char *sid,
+    const char *proto, const char *agent, const struct post_info *pi)
+{
+	struct sess *s;
+
+	if (sid != NULL) {
+		if ((s = sess_find(h, sid, agent)) == NULL)
+			reply(rs, 404,
+			    "not found: no such session (it ended, "
+			    "or expired); initialize a new one");
+		else if (pi->init)
+			reply(rs, 400,
+			    "bad request: this session is "
+			    "initialized already");
+		else if (s->m.initialized && proto != NULL &&
+		    strcmp(proto, s->m.protocol) != 0)
+			reply(rs, 400,
+			    "bad request: MCP-Protocol-Version is "
+			    "not the session's");
+		else
+			return s;
+		return NULL;
+	}
+	if (!pi->init && !pi->stateless) {
+		reply(rs, 400,
+		    "bad request: Mcp-Session-Id is required (initialize "
+		    "first, or use the " MCP_STATELESS " form)");
+		return NULL;
+	}
+	if (pi->init && h->nsess >= h->max_sessions) {
+		if (web_header_add(rs, "Retry-After", "60") != 0)
+			janee_err_clear();
+		reply(rs, 503, "service unavailable: too many sessions");
+		return NULL;
+	}
+	if ((s = sess_new(h, !pi->init, agent)) == NULL) {
+		janee_err_clear();
+		reply(rs, 500, "out of memory");
+	}
+	return s;
+}
+
 static void
 do_post(struct mcp_http *h, struct web_request *rq, struct web_response *rs,
     const char *sid, const char *agent)
 {
 	const char *proto = web_header(rq, "MCP-Protocol-Version");
-	const char *mh = web_header(rq, "Mcp-Method");
-	const char *body, *method = NULL;
+	const char *body;
+	struct post_info pi;
 	struct sess *s;
 	struct call *c;
-	cJSON *msg;
 	size_t len;
-	int request, init, stateless, mirror_ok;
-	char *key;
 
 	body = web_body(rq, &len);
-	msg = cJSON_ParseWithLength(body, len);
-	key = request_key(msg, &method);
-	request = key != NULL && strcmp(key, "null") != 0;
-	init = method != NULL && strcmp(method, "initialize") == 0;
-	stateless = (proto != NULL && strcmp(proto, MCP_STATELESS) == 0) ||
-	    (sid == NULL && !init && stateless_meta(msg));
-	/* The 2026-07-28 form mirrors the method in a header: one truth. */
-	mirror_ok = mh == NULL || (method != NULL && strcmp(mh, method) == 0);
-	cJSON_Delete(msg);
-	method = NULL;
-	if (key == NULL) {
+	if (post_read(body, len, sid, proto, web_header(rq, "Mcp-Method"),
+		&pi) != 0) {
 		janee_err_clear();
 		reply(rs, 500, "out of memory");
 		return;
 	}
-	if (!mirror_ok) {
-		free(key);
+	if (!pi.mirror_ok) {
+		free(pi.key);
 		reply(rs, 400, "bad request: Mcp-Method differs from the body");
 		return;
 	}
-	if (sid != NULL) {
-		if ((s = sess_find(h, sid)) == NULL) {
-			free(key);
-			reply(rs, 404,
-			    "not found: no such session (it ended, "
-			    "or expired); initialize a new one");
-			return;
-		}
-		if (init) {
-			free(key);
-			reply(rs, 400,
-			    "bad request: this session is "
-			    "initialized already");
-			return;
-		}
-		if (s->m.initialized && proto != NULL &&
-		    strcmp(proto, s->m.protocol) != 0) {
-			free(key);
-			reply(rs, 400,
-			    "bad request: MCP-Protocol-Version is "
-			    "not the session's");
-			return;
-		}
-		if (s->agent != NULL &&
-		    (agent == NULL || strcmp(agent, s->agent) != 0)) {
-			free(key);
-			reply(rs, 404,
-			    "not found: no such session for this "
-			    "agent");
-			return;
-		}
-	} else if (init) {
-		if (h->nsess >= h->max_sessions) {
-			free(key);
-			if (web_header_add(rs, "Retry-After", "60") != 0)
-				janee_err_clear();
-			reply(
-			    rs, 503, "service unavailable: too many sessions");
-			return;
-		}
-		if ((s = sess_new(h, 0)) == NULL ||
-		    (agent != NULL &&
-			(s->agent = janee_strdup(agent)) == NULL)) {
-			free(key);
-			janee_err_clear();
+	if ((s = post_session(h, rs, sid, proto, agent, &pi)) == NULL ||
+	    (c = calloc(1, sizeof(*c))) == NULL) {
+		if (s != NULL)
 			reply(rs, 500, "out of memory");
-			return;
-		}
-	} else if (stateless) {
-		if ((s = sess_new(h, 1)) == NULL ||
-		    (agent != NULL &&
-			(s->agent = janee_strdup(agent)) == NULL)) {
-			free(key);
-			janee_err_clear();
-			reply(rs, 500, "out of memory");
-			return;
-		}
-	} else {
-		free(key);
-		reply(rs, 400,
-		    "bad request: Mcp-Session-Id is required (initialize "
-		    "first, or use the " MCP_STATELESS " form)");
-		return;
-	}
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		free(key);
-		reply(rs, 500, "out of memory");
+		free(pi.key);
 		return;
 	}
 	c->s = s;
-	c->key = key;
+	c->key = pi.key;
 	buf_init(&c->sse, HTTP_MAX_BODY * 4);
 	c->next = s->calls;
 	s->calls = c;
@@ -600,9 +604,9 @@ do_post(struct mcp_http *h, struct web_request *rq, struct web_response *rs,
 	enter(s);
 	mcp_message(&s->m, body, len);
 	s->cur = NULL;
-	if (init && web_header_add(rs, "Mcp-Session-Id", s->id) != 0)
+	if (pi.init && web_header_add(rs, "Mcp-Session-Id", s->id) != 0)
 		janee_err_clear();
-	post_answer(s, c, request, rs);
+	post_answer(s, c, pi.request, rs);
 	if (s->transient && s->calls == NULL)
 		sess_end(s, "done");
 }
@@ -623,8 +627,7 @@ do_get(struct mcp_http *h, struct web_request *rq, struct web_response *rs,
 		    "session (Mcp-Session-Id)");
 		return;
 	}
-	if ((s = sess_find(h, sid)) == NULL ||
-	    (s->agent != NULL && (agent == NULL || strcmp(agent, s->agent)))) {
+	if ((s = sess_find(h, sid, agent)) == NULL) {
 		reply(rs, 404, "not found: no such session");
 		return;
 	}
@@ -654,8 +657,7 @@ do_delete(struct mcp_http *h, struct web_response *rs, const char *sid,
 		reply(rs, 400, "bad request: Mcp-Session-Id is required");
 		return;
 	}
-	if ((s = sess_find(h, sid)) == NULL ||
-	    (s->agent != NULL && (agent == NULL || strcmp(agent, s->agent)))) {
+	if ((s = sess_find(h, sid, agent)) == NULL) {
 		reply(rs, 404, "not found: no such session");
 		return;
 	}
