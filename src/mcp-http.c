@@ -39,6 +39,7 @@ struct call {
 	struct call *next;
 	struct sess *s;
 	char *key; /* the request's id as JSON; "[batch]"; "null" */
+	char *progress; /* its _meta.progressToken as JSON, or NULL */
 	int answered;
 	int nmsg;
 	struct buf sse; /* events made before the stream opened */
@@ -164,6 +165,7 @@ call_free(struct call *c)
 		}
 	buf_free(&c->sse);
 	free(c->json);
+	cJSON_free(c->progress);
 	free(c->key);
 	free(c);
 }
@@ -243,6 +245,20 @@ answer_key(const cJSON *v)
 	return cJSON_PrintUnformatted(id);
 }
 
+/* notifications/progress: the token it reports on, as JSON; or NULL. */
+static char *
+progress_key(const cJSON *v)
+{
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(v, "method");
+	const cJSON *p = cJSON_GetObjectItemCaseSensitive(v, "params");
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(p, "progressToken");
+
+	if (!cJSON_IsString(m) ||
+	    strcmp(m->valuestring, "notifications/progress") != 0 || t == NULL)
+		return NULL;
+	return cJSON_PrintUnformatted(t);
+}
+
 static void
 route(void *arg, const cJSON *v, const char *text)
 {
@@ -257,6 +273,18 @@ route(void *arg, const cJSON *v, const char *text)
 	if (c != NULL) {
 		deliver(c, text, 1);
 		return;
+	}
+	/* Progress goes with the request it is about (its stream). */
+	if ((key = progress_key(v)) != NULL) {
+		for (c = s->calls; c != NULL; c = c->next)
+			if (c->progress != NULL &&
+			    strcmp(c->progress, key) == 0)
+				break;
+		cJSON_free(key);
+		if (c != NULL) {
+			deliver(c, text, 0);
+			return;
+		}
 	}
 	/* The server's own: with the POST being served (it relates to it),
 	 * else on the GET stream, else a POST stream still open. */
@@ -497,15 +525,33 @@ post_answer(
 /* What a POST's body says, read once before it is dispatched. */
 struct post_info {
 	char *key; /* request_key's */
+	char *progress; /* params._meta.progressToken as JSON, or NULL */
 	int request, init, stateless, mirror_ok;
 };
 
+/* Whether the 2026-07-28 headers mirror the body (Mcp-Method, Mcp-Name). */
+static int
+mirrors(
+    const char *mh, const char *name, const char *method, const cJSON *params)
+{
+	const cJSON *tool = cJSON_GetObjectItemCaseSensitive(params, "name");
+
+	if (mh != NULL && (method == NULL || strcmp(mh, method) != 0))
+		return 0;
+	return name == NULL ||
+	    (method != NULL && strcmp(method, "tools/call") == 0 &&
+		cJSON_IsString(tool) && strcmp(name, tool->valuestring) == 0);
+}
+
 static int
 post_read(const char *body, size_t len, const char *sid, const char *proto,
-    const char *mh, struct post_info *pi)
+    const char *mh, const char *name, struct post_info *pi)
 {
 	const char *method = NULL;
 	cJSON *msg = cJSON_ParseWithLength(body, len);
+	const cJSON *params = cJSON_GetObjectItemCaseSensitive(msg, "params");
+	const cJSON *tok = cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(params, "_meta"), "progressToken");
 
 	memset(pi, 0, sizeof(*pi));
 	pi->key = request_key(msg, &method);
@@ -513,9 +559,10 @@ post_read(const char *body, size_t len, const char *sid, const char *proto,
 	pi->init = method != NULL && strcmp(method, "initialize") == 0;
 	pi->stateless = (proto != NULL && strcmp(proto, MCP_STATELESS) == 0) ||
 	    (sid == NULL && !pi->init && stateless_meta(msg));
-	/* The 2026-07-28 form mirrors the method in a header: one truth. */
-	pi->mirror_ok =
-	    mh == NULL || (method != NULL && strcmp(mh, method) == 0);
+	/* The 2026-07-28 form mirrors them in headers: one truth. */
+	pi->mirror_ok = mirrors(mh, name, method, params);
+	if (pi->request && tok != NULL)
+		pi->progress = cJSON_PrintUnformatted(tok);
 	cJSON_Delete(msg);
 	return pi->key != NULL ? 0 : JANEE_ERR_NOMEM;
 }
@@ -577,14 +624,16 @@ do_post(struct mcp_http *h, struct web_request *rq, struct web_response *rs,
 
 	body = web_body(rq, &len);
 	if (post_read(body, len, sid, proto, web_header(rq, "Mcp-Method"),
-		&pi) != 0) {
+		web_header(rq, "Mcp-Name"), &pi) != 0) {
 		janee_err_clear();
 		reply(rs, 500, "out of memory");
 		return;
 	}
 	if (!pi.mirror_ok) {
 		free(pi.key);
-		reply(rs, 400, "bad request: Mcp-Method differs from the body");
+		cJSON_free(pi.progress);
+		reply(rs, 400,
+		    "bad request: Mcp-Method or Mcp-Name differs from the body");
 		return;
 	}
 	if ((s = post_session(h, rs, sid, proto, agent, &pi)) == NULL ||
@@ -592,10 +641,12 @@ do_post(struct mcp_http *h, struct web_request *rq, struct web_response *rs,
 		if (s != NULL)
 			reply(rs, 500, "out of memory");
 		free(pi.key);
+		cJSON_free(pi.progress);
 		return;
 	}
 	c->s = s;
 	c->key = pi.key;
+	c->progress = pi.progress;
 	buf_init(&c->sse, HTTP_MAX_BODY * 4);
 	c->next = s->calls;
 	s->calls = c;

@@ -145,6 +145,11 @@ check "2026-07-28: request_token without a session gives a token" [ "$st" = 200 
 st=$(status -X POST "$URL" -H "$JSON_CT" -H "$ACCEPT" -H "MCP-Protocol-Version: 2026-07-28" -H "Mcp-Method: tools/call" \
 	-d "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/list\",\"params\":{$META}}")
 check "2026-07-28: an Mcp-Method header that differs from the body: 400" [ "$st" = 400 ]
+CALLP="{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tools/call\",\"params\":{\"name\":\"list_providers\",\"arguments\":{},$META}}"
+st=$(status -X POST "$URL" -H "$JSON_CT" -H "$ACCEPT" -H "MCP-Protocol-Version: 2026-07-28" -H "Mcp-Method: tools/call" -H "Mcp-Name: list_providers" -d "$CALLP")
+check "2026-07-28: Mcp-Method and Mcp-Name that mirror the body: 200 (the control)" [ "$st" = 200 ] && grep -q '"auto"' "$TMP/b"
+st=$(status -X POST "$URL" -H "$JSON_CT" -H "$ACCEPT" -H "MCP-Protocol-Version: 2026-07-28" -H "Mcp-Method: tools/call" -H "Mcp-Name: revoke_token" -d "$CALLP")
+check "2026-07-28: an Mcp-Name header that differs from the tool called: 400" [ "$st" = 400 ]
 st=$(status "$URL" -H "Accept: text/event-stream")
 check "a GET stream without a session: 405" [ "$st" = 405 ]
 

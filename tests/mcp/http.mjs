@@ -26,6 +26,7 @@ import {
 	janee,
 	janeeJson,
 	notOk,
+	sleep,
 	text,
 	tokenLive,
 	waitFor,
@@ -118,6 +119,24 @@ const lbRow = (await leases()).find((l) => l.id === lb.structuredContent?.lease_
 check('the ledger names each session\'s own client (self-reported) and session', la?.client === 'http-a/1.2.3' && lbRow?.client === 'http-b/1.2.3' && la?.session && lbRow?.session && la.session !== lbRow.session, show([la, lbRow]));
 const lsB = await call(B, 'list_leases', {});
 check("B: list_leases shows B's lease and none of A's", (lsB.structuredContent?.leases ?? []).some((l) => l.lease_id === lb.structuredContent?.lease_id) && !(lsB.structuredContent?.leases ?? []).some((l) => l.lease_id === id), show(lsB));
+
+// --- a request that waits for a person, with progress -----------------
+
+{
+	const progress = [];
+	const reason = 'http waits';
+	const pending = A.client.callTool({ name: 'request_token', arguments: { provider: 'oob', scopes: ['read'], ttl_seconds: 60, reason } }, undefined, {
+		onprogress: (p) => progress.push(p),
+		timeout: 30000,
+	});
+	const w = await waitFor(async () => (await janeeJson(['approvals', '--json'])).find((l) => l.reason === reason), 5000, 50);
+	await sleep(1300); // long enough for a progress notification
+	const ap = await janee(['approve', w?.id ?? 'none']);
+	const r = await pending;
+	if (typeof r.structuredContent?.token === 'string') tokens.push(r.structuredContent.token);
+	check('A: request_token that waits for a person answers when approved, later, on its stream', ap.code === 0 && !r.isError && r.structuredContent?.lease_id === w?.id && tokenLive(PROV, r.structuredContent?.token ?? ''), show(r));
+	check(`with progress notifications while it waited (${progress.length})`, progress.length >= 1 && /janee approve/.test(progress[0]?.message ?? ''), show(progress));
+}
 
 // --- a lease's end, told on the GET stream ----------------------------
 
