@@ -535,6 +535,7 @@ web_start_opts(
     const struct web_opts *o, web_handler h, void *arg, struct web **out)
 {
 	const union MHD_DaemonInfo *di;
+	struct MHD_OptionItem tls[3];
 	struct sockaddr_storage ss;
 	const struct sockaddr *sa;
 	struct web *w;
@@ -578,25 +579,21 @@ web_start_opts(
 	 * (no MHD_USE_ERROR_LOG): stderr may be an MCP client's log.
 	 * Suspension (and its wake-up pipe) serves streamed answers.
 	 */
+	/* HTTPS when asked: the PEM key and chain, through an option array. */
+	memset(tls, 0, sizeof(tls));
+	tls[0].option =
+	    o->tls_cert_pem != NULL ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END;
+	tls[0].ptr_value = (void *)(uintptr_t)o->tls_key_pem;
+	tls[1].option = MHD_OPTION_HTTPS_MEM_CERT;
+	tls[1].ptr_value = (void *)(uintptr_t)o->tls_cert_pem;
+	tls[2].option = MHD_OPTION_END;
 	errno = 0;
-	if (o->tls_cert_pem != NULL)
-		w->d = fn.start(mflags, o->port, on_accept, w, on_request, w,
-		    MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_CONNECTION_LIMIT,
-		    o->max_conns ? o->max_conns : 64u,
-		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
-		    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-		    MHD_OPTION_HTTPS_MEM_KEY, o->tls_key_pem,
-		    MHD_OPTION_HTTPS_MEM_CERT, o->tls_cert_pem,
-		    MHD_OPTION_NOTIFY_COMPLETED, on_completed, w,
-		    MHD_OPTION_END);
-	else
-		w->d = fn.start(mflags, o->port, on_accept, w, on_request, w,
-		    MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_CONNECTION_LIMIT,
-		    o->max_conns ? o->max_conns : 64u,
-		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
-		    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-		    MHD_OPTION_NOTIFY_COMPLETED, on_completed, w,
-		    MHD_OPTION_END);
+	w->d = fn.start(mflags, o->port, on_accept, w, on_request, w,
+	    MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_CONNECTION_LIMIT,
+	    o->max_conns ? o->max_conns : 64u, MHD_OPTION_CONNECTION_TIMEOUT,
+	    (unsigned int)30, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	    (size_t)(64 * 1024), MHD_OPTION_NOTIFY_COMPLETED, on_completed, w,
+	    MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
 	if (w->d == NULL) {
 		e = errno;
 		buf_free(&w->body);
