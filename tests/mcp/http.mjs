@@ -145,6 +145,20 @@ const note = await waitFor(() => A.logs.find((n) => n.data?.lease_id === short.s
 check('A: the lease that ended is notified while no request is open (GET stream)', note?.data?.event === 'lease_ended', show(A.logs));
 check('and its token was revoked at the provider', !tokenLive(PROV, short.structuredContent?.token ?? 'x'));
 
+// --- many sessions at once -----------------------------------------------
+
+{
+	const N = 20;
+	const many = await Promise.all(Array.from({ length: N }, (_, i) => connect(`http-m${i}`)));
+	const rs = await Promise.all(many.map((m, i) => call(m, 'request_token', { provider: 'auto', scopes: ['read'], ttl_seconds: 60, reason: `many ${i}` })));
+	const ids = new Set(many.map((m) => m.transport.sessionId));
+	check(`${N} sessions at once: ${N} session ids`, ids.size === N, [...ids].length);
+	check(`each got a live token of its own`, rs.every((r) => !r.isError && tokenLive(PROV, r.structuredContent?.token ?? '')) && new Set(rs.map((r) => r.structuredContent?.token)).size === N, show(rs.find((r) => r.isError)));
+	const rows = (await leases()).filter((l) => /^many \d+$/.test(l.reason ?? ''));
+	check('each lease is in the ledger with its own client and session', rows.length === N && new Set(rows.map((l) => l.session)).size === N && rows.every((l) => l.client === `http-m${l.reason.split(' ')[1]}/1.2.3`), show(rows.slice(0, 3)));
+	await Promise.all(many.map((m) => m.transport.terminateSession().then(() => m.client.close())));
+}
+
 // --- DELETE ends a session --------------------------------------------
 
 const sidA = A.transport.sessionId;
