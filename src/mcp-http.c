@@ -269,6 +269,13 @@ route(void *arg, const cJSON *v, const char *text)
 	for (c = key ? s->calls : NULL; c != NULL; c = c->next)
 		if (strcmp(c->key, key) == 0)
 			break;
+	/*
+	 * An answer no other POST waits for, made while one is dispatched,
+	 * answers that one: an error with a null id (a body janee could not
+	 * read as the request it seemed), a refused batch.
+	 */
+	if (c == NULL && key != NULL)
+		c = s->cur;
 	cJSON_free(key);
 	if (c != NULL) {
 		deliver(c, text, 1);

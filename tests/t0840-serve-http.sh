@@ -110,7 +110,7 @@ check "tools/list without Mcp-Session-Id: 400" [ "$st" = 400 ]
 SID=$(init_session "$URL")
 check "initialize answers an Mcp-Session-Id header" [ ${#SID} -eq 64 ]
 st=$(status -X POST "$URL" -H "$JSON_CT" -H "$ACCEPT" -H "Mcp-Session-Id: $SID" -H "MCP-Protocol-Version: 2025-11-25" -d "$LIST")
-check "tools/list with the session id: 200 (the control)" [ "$st" = 200 ] && grep -q request_token "$TMP/b"
+check "tools/list with the session id: 200 (the control)" eval '[ "$st" = 200 ] && grep -q request_token "$TMP/b"'
 st=$(status -X POST "$URL" -H "$JSON_CT" -H "$ACCEPT" -H "Mcp-Session-Id: $(printf '%064d' 7)" -d "$LIST")
 check "an unknown session id: 404" [ "$st" = 404 ]
 st=$(status -X POST "$URL" -H "$JSON_CT" -H "$ACCEPT" -H "Mcp-Session-Id: ../../etc" -d "$LIST")
@@ -124,11 +124,16 @@ check "a body that is not application/json: 415" [ "$st" = 415 ]
 st=$(status -X POST "$URL" -H "$JSON_CT" -H "Accept: application/json" -H "Mcp-Session-Id: $SID" -d "$LIST")
 check "a POST that does not accept text/event-stream: 406" [ "$st" = 406 ]
 st=$(status -X PUT "$URL" -H "$JSON_CT" -H "$ACCEPT" -H "Mcp-Session-Id: $SID" -d "$LIST")
-check "PUT: 405 with Allow" [ "$st" = 405 ] && grep -qi '^allow: GET, POST, DELETE' "$TMP/h"
+check "PUT: 405 with Allow" eval '[ "$st" = 405 ] && grep -qi '\''^allow: GET, POST, DELETE'\'' "$TMP/h"'
 st=$(status -X POST "http://127.0.0.1:$PORT/other" -H "$JSON_CT" -H "$ACCEPT" -d "$INIT")
 check "another path: 404" [ "$st" = 404 ]
 st=$(status -X POST "$URL" -H "$JSON_CT" -H "$ACCEPT" -H "Mcp-Session-Id: $SID" -d '{"jsonrpc":"2.0","method":"notifications/initialized"}')
 check "a notification: 202" [ "$st" = 202 ]
+st=$(status --max-time 10 -X POST "$URL" -H "$JSON_CT" -H "$ACCEPT" -H "Mcp-Session-Id: $SID" -d "[$LIST]")
+crc=$?
+check "a batch in a 2025-11-25 session is answered (an error), not left open" eval '[ "$crc" -eq 0 ] && [ "$st" = 200 ] && grep -qi '\''^content-type: application/json'\'' "$TMP/h" && grep -q '\''"code":-32600'\'' "$TMP/b"'
+st=$(status --max-time 10 -X POST "$URL" -H "$JSON_CT" -H "$ACCEPT" -H "Mcp-Session-Id: $SID" -d '{"jsonrpc":"2.0","id":7,')
+check "a body that is not JSON is answered -32700" eval '[ "$st" = 200 ] && grep -q '\''"code":-32700'\'' "$TMP/b"'
 st=$(status -X DELETE "$URL" -H "Mcp-Session-Id: $SID")
 check "DELETE ends the session: 200" [ "$st" = 200 ]
 st=$(status -X POST "$URL" -H "$JSON_CT" -H "$ACCEPT" -H "Mcp-Session-Id: $SID" -d "$LIST")
@@ -138,16 +143,17 @@ check "and then it is unknown: 404" [ "$st" = 404 ]
 META='"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientInfo":{"name":"curl-sl","version":"1"}}'
 st=$(status -X POST "$URL" -H "$JSON_CT" -H "$ACCEPT" -H "MCP-Protocol-Version: 2026-07-28" -H "Mcp-Method: server/discover" \
 	-d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"server/discover\",\"params\":{$META}}")
-check "2026-07-28: server/discover without a session is answered" [ "$st" = 200 ] && grep -q '"supportedVersions"' "$TMP/b" && ! grep -qi '^mcp-session-id' "$TMP/h"
+check "2026-07-28: server/discover without a session is answered" eval '[ "$st" = 200 ] && grep -q '\''"supportedVersions"'\'' "$TMP/b" && ! grep -qi '\''^mcp-session-id'\'' "$TMP/h"'
 st=$(status -X POST "$URL" -H "$JSON_CT" -H "$ACCEPT" -H "MCP-Protocol-Version: 2026-07-28" \
 	-d "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":\"request_token\",\"arguments\":{\"provider\":\"auto\",\"scopes\":[\"read\"],\"ttl_seconds\":60,\"reason\":\"stateless\"},$META}}")
-check "2026-07-28: request_token without a session gives a token" [ "$st" = 200 ] && grep -q '"resultType":"complete"' "$TMP/b" && grep -q '"token"' "$TMP/b"
+check "2026-07-28: request_token without a session gives a token" eval '[ "$st" = 200 ] && grep -q '\''"resultType":"complete"'\'' "$TMP/b" && grep -q '\''"token"'\'' "$TMP/b"'
+sed -n 's/.*"token":"\([^"]*\)".*/\1/p' "$TMP/b" >>"$TMP/tokens"
 st=$(status -X POST "$URL" -H "$JSON_CT" -H "$ACCEPT" -H "MCP-Protocol-Version: 2026-07-28" -H "Mcp-Method: tools/call" \
 	-d "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/list\",\"params\":{$META}}")
 check "2026-07-28: an Mcp-Method header that differs from the body: 400" [ "$st" = 400 ]
 CALLP="{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tools/call\",\"params\":{\"name\":\"list_providers\",\"arguments\":{},$META}}"
 st=$(status -X POST "$URL" -H "$JSON_CT" -H "$ACCEPT" -H "MCP-Protocol-Version: 2026-07-28" -H "Mcp-Method: tools/call" -H "Mcp-Name: list_providers" -d "$CALLP")
-check "2026-07-28: Mcp-Method and Mcp-Name that mirror the body: 200 (the control)" [ "$st" = 200 ] && grep -q '"auto"' "$TMP/b"
+check "2026-07-28: Mcp-Method and Mcp-Name that mirror the body: 200 (the control)" eval '[ "$st" = 200 ] && grep -q '\''"auto"'\'' "$TMP/b"'
 st=$(status -X POST "$URL" -H "$JSON_CT" -H "$ACCEPT" -H "MCP-Protocol-Version: 2026-07-28" -H "Mcp-Method: tools/call" -H "Mcp-Name: revoke_token" -d "$CALLP")
 check "2026-07-28: an Mcp-Name header that differs from the tool called: 400" [ "$st" = 400 ]
 st=$(status "$URL" -H "Accept: text/event-stream")
@@ -213,7 +219,7 @@ if serve_http idle --session-idle 3s --max-sessions 2; then
 	st=$(status -X POST "$URL" -H "$JSON_CT" -H "$ACCEPT" -H "Mcp-Session-Id: $S3" \
 		-d '{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"request_token","arguments":{"provider":"oobq","scopes":["read"],"ttl_seconds":60,"reason":"left waiting"}}}')
 	LID=$(grep -o 'lse_[a-z2-7]*' "$TMP/b" | head -1)
-	check "a request that waits for a person answers pending, as an SSE stream" [ "$st" = 200 ] && [ -n "$LID" ] && grep -qi '^content-type: text/event-stream' "$TMP/h"
+	check "a request that waits for a person answers pending, as an SSE stream" eval '[ "$st" = 200 ] && [ -n "$LID" ] && grep -qi '\''^content-type: text/event-stream'\'' "$TMP/h"'
 	sleep 3.6
 	st=$(status -X POST "$URL" -H "$JSON_CT" -H "$ACCEPT" -H "Mcp-Session-Id: $S3" -d "$LIST")
 	check "the idle session ended" [ "$st" = 404 ]
@@ -238,7 +244,7 @@ check "--tls-cert without --http is a usage error" [ $? -ne 0 ]
 # --- TLS with a throwaway CA ---------------------------------------------
 if make_test_ca "$TMP/ca" && serve_http tls --tls-cert "$TMP/ca/server.pem" --tls-key "$TMP/ca/server.key"; then
 	st=$(status -X POST "https://127.0.0.1:$PORT/mcp" --cacert "$TMP/ca/ca.pem" -H "$JSON_CT" -H "$ACCEPT" -H "Origin: https://127.0.0.1:$PORT" -d "$INIT")
-	check "HTTPS: initialize verified against the test CA: 200" [ "$st" = 200 ] && grep -q '"protocolVersion"' "$TMP/b"
+	check "HTTPS: initialize verified against the test CA: 200" eval '[ "$st" = 200 ] && grep -q '\''"protocolVersion"'\'' "$TMP/b"'
 	st=$(status -X POST "https://127.0.0.1:$PORT/mcp" -H "$JSON_CT" -H "$ACCEPT" -d "$INIT")
 	check "HTTPS: a client without the CA does not trust it" [ "$st" = 000 ]
 	st=$(status -X POST "http://127.0.0.1:$PORT/mcp" -H "$JSON_CT" -H "$ACCEPT" -d "$INIT")
