@@ -34,8 +34,6 @@ serve_auth(struct cli *c)
 	return NULL;
 }
 
-#define SERVE_MAX_PFD 1024
-
 /* janee serve --http: many sessions, one loop, until SIGTERM/SIGINT. */
 static int
 serve_http(struct cli *c, const sigset_t *orig)
@@ -46,7 +44,7 @@ serve_http(struct cli *c, const sigset_t *orig)
 	struct timespec ts;
 	const char *v;
 	int64_t n, idle_s = 30 * 60, wait;
-	int rc, npfd;
+	int rc, npfd, maxpfd;
 
 	memset(&o, 0, sizeof(o));
 	o.listen = cli_get(c, "http");
@@ -88,7 +86,9 @@ serve_http(struct cli *c, const sigset_t *orig)
 		return rc;
 	if ((rc = mcp_http_start(&o, &c->core, &h)) != 0)
 		return rc;
-	if ((pfd = calloc(SERVE_MAX_PFD, sizeof(*pfd))) == NULL) {
+	/* The server's, and each session's (stateless calls: 16 more). */
+	maxpfd = 1 + (o.max_sessions + 16) * MCP_HTTP_SESSION_PFDS;
+	if ((pfd = calloc((size_t)maxpfd, sizeof(*pfd))) == NULL) {
 		mcp_http_stop(h, "out of memory");
 		return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
 	}
@@ -98,7 +98,7 @@ serve_http(struct cli *c, const sigset_t *orig)
 	agent_keep(c->core.home.dir, c->core.lg);
 	while (!stopping) {
 		wait = 3600000;
-		npfd = mcp_http_pollfds(h, pfd, SERVE_MAX_PFD, &wait);
+		npfd = mcp_http_pollfds(h, pfd, maxpfd, &wait);
 		ts.tv_sec = (time_t)(wait / 1000);
 		ts.tv_nsec = (long)(wait % 1000) * 1000000;
 		rc = ppoll(pfd, (nfds_t)npfd, &ts, orig);

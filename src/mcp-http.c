@@ -30,7 +30,6 @@
 #define HTTP_MAX_QUEUE (256 * 1024) /* for a GET stream not open yet */
 #define HTTP_BUCKETS 256
 #define HTTP_PING_MS 25000
-#define HTTP_MAX_PFD 9 /* per session: its page and notifier */
 
 struct sess;
 
@@ -995,7 +994,7 @@ each_pfds(struct mcp_http *h, struct sess *s, struct pollfd *pfd, int max,
 
 	s->npfd = 0;
 	s->page_pfd = 0;
-	if (*n + HTTP_MAX_PFD > max)
+	if (*n + MCP_HTTP_SESSION_PFDS > max)
 		return;
 	(void)h;
 	if (s->m.page != NULL) {
@@ -1009,8 +1008,8 @@ each_pfds(struct mcp_http *h, struct sess *s, struct pollfd *pfd, int max,
 			*wait = pw;
 	}
 	if (s->m.notifier != NULL)
-		k += notifier_pollfds(
-		    s->m.notifier, pfd + *n + k, HTTP_MAX_PFD - k, wait);
+		k += notifier_pollfds(s->m.notifier, pfd + *n + k,
+		    MCP_HTTP_SESSION_PFDS - k, wait);
 	s->npfd = k;
 	*n += k;
 }

@@ -17,6 +17,7 @@
 #include "http-auth.h"
 
 #define MCP_HTTP_SID_LEN 64 /* hex digits of an Mcp-Session-Id */
+#define MCP_HTTP_SESSION_PFDS 9 /* a session's page and notifier */
 
 struct mcp_http_opts {
 	const char *listen; /* ADDR:PORT ([v6]:PORT) */
