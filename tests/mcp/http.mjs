@@ -46,12 +46,12 @@ const PROV = join(TMP, 'prov');
 const tokens = [];
 const show = (m) => JSON.stringify(m)?.slice(0, 600);
 
-async function connect(name, elicit) {
+async function connect(name, elicit, caps = { elicitation: {} }) {
 	const transport = new StreamableHTTPClientTransport(URL_);
 	const s = { name, transport, logs: [], elicits: [] };
 	s.client = new Client(
 		{ name, version: '1.2.3' },
-		{ capabilities: elicit ? { elicitation: {} } : {} },
+		{ capabilities: elicit ? caps : {} },
 	);
 	s.client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
 		s.logs.push(n.params);
@@ -144,6 +144,37 @@ const short = await call(A, 'request_token', { provider: 'short', scopes: ['read
 const note = await waitFor(() => A.logs.find((n) => n.data?.lease_id === short.structuredContent?.lease_id), 8000, 50);
 check('A: the lease that ended is notified while no request is open (GET stream)', note?.data?.event === 'lease_ended', show(A.logs));
 check('and its token was revoked at the provider', !tokenLive(PROV, short.structuredContent?.token ?? 'x'));
+
+// --- URL-mode elicitation: janee's page, served from the same loop ------
+
+// A one-time link opened as a browser would, then the page's Approve.
+async function approveOnPage(url, lease) {
+	const r = await fetch(url, { redirect: 'manual' });
+	const cookie = (r.headers.get('set-cookie') ?? '').split(';')[0];
+	const origin = new URL(url).origin;
+	const html = await (await fetch(`${origin}/`, { headers: { cookie } })).text();
+	const csrf = /name="csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
+	const a = await fetch(`${origin}/approve`, {
+		method: 'POST',
+		redirect: 'manual',
+		headers: { cookie, 'content-type': 'application/x-www-form-urlencoded', origin: 'null', 'sec-fetch-site': 'same-origin' },
+		body: new URLSearchParams({ csrf, lease }).toString(),
+	});
+	return { link: r.status, approve: a.status };
+}
+
+{
+	let page;
+	const U = await connect('http-url', async (p) => {
+		if (p.mode === 'url') setTimeout(async () => (page = await approveOnPage(p.url, p.elicitationId)), 50);
+		return { action: 'accept' };
+	}, { elicitation: { form: {}, url: {} } });
+	const r = await call(U, 'request_token', { provider: 'ask', scopes: ['read'], ttl_seconds: 60, reason: 'http url mode' });
+	check('URL mode over HTTP: the link to janee\'s page arrives on the stream', U.elicits[0]?.mode === 'url' && /^http:\/\/127\.0\.0\.1:\d+\//.test(U.elicits[0]?.url ?? ''), show(U.elicits));
+	check('the page (polled by the same loop) opens and approves; the call answers with a token', page?.link === 303 && page?.approve === 303 && !r.isError && tokenLive(PROV, r.structuredContent?.token ?? ''), show({ page, r }));
+	await U.transport.terminateSession();
+	await U.client.close();
+}
 
 // --- many sessions at once -----------------------------------------------
 
