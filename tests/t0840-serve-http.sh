@@ -3,8 +3,9 @@
 # 2026-07-28 stateless form, many sessions in one process.  The official
 # SDK's Streamable HTTP client (tests/mcp/http.mjs) drives the handshake,
 # tools, request_token with the test provider, an elicitation over SSE,
-# two sessions with separate identities, a lease's end on the GET stream
-# and DELETE; raw requests (curl) check what the transport refuses: a
+# an out-of-band wait with progress, URL mode through janee's page, two
+# (and twenty) sessions with separate identities, a lease's end on the
+# GET stream and DELETE; raw requests (curl) check what the transport refuses: a
 # foreign Origin or Host 403, a body over 1 MiB 413, a missing session id
 # 400, an unknown one 404, a wrong MCP-Protocol-Version 400, 405/406/415,
 # the rate limit 429 with Retry-After, idle sessions ending, a network

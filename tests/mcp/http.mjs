@@ -4,8 +4,10 @@
 // Two sessions at once (A can elicit, B cannot): the handshake and its
 // Mcp-Session-Id, tools/list, request_token end to end (auto; ask through
 // an elicitation that arrives on the POST's SSE stream and is answered by
-// a second POST), B refused A's approved lease while A collects it, a
-// lease's end notified on A's GET stream, and DELETE ending A (404 after).
+// a second POST), B refused A's approved lease while A collects it, an
+// out-of-band wait answered later with progress, URL mode through janee's
+// page, twenty sessions at once, a lease's end notified on A's GET
+// stream, and DELETE ending A (404 after).
 //
 // Environment: JANEE, TMP, JANEE_URL (the endpoint).  Writes the tokens
 // it got to $TMP/tokens and the session ids to $TMP/sids.
