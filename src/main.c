@@ -59,7 +59,7 @@ static const struct cli_opt opts_provider_test[] = { { "scope", 's', 1 },
 static const struct cli_opt opts_provider_show[] = { { "json", 'j', 0 },
 	{ "scopes", 0, 0 }, { NULL, 0, 0 } };
 static const struct cli_opt opts_mcp_config[] = { { "client", 0, 1 },
-	{ NULL, 0, 0 } };
+	{ "install", 0, 0 }, { "dry-run", 0, 0 }, { NULL, 0, 0 } };
 static const struct cli_opt opts_approvals[] = { { "json", 'j', 0 },
 	{ "open", 0, 0 }, { "no-browser", 0, 0 }, { "watch", 0, 0 },
 	{ NULL, 0, 0 } };
@@ -73,7 +73,7 @@ static const struct cli_opt opts_exec[] = { { "scope", 's', 1 },
 	{ "on-expiry", 0, 1 }, { "expand-args", 0, 0 }, { "pass-env", 0, 1 },
 	{ NULL, 0, 0 } };
 static const struct cli_opt opts_import[] = { { "dry-run", 0, 0 },
-	{ "command", 0, 1 }, { NULL, 0, 0 } };
+	{ "command", 0, 1 }, { "client", 0, 1 }, { NULL, 0, 0 } };
 static const struct cli_opt opts_unlock[] = { { "for", 0, 1 }, { NULL, 0, 0 } };
 static const struct cli_opt opts_agent_run[] = { { "ready-fd", 0, 1 },
 	{ NULL, 0, 0 } };
@@ -152,14 +152,18 @@ const struct cmd cmd_table[] = {
 	    "                        and ${VAR}, or --env's references, read (env:VAR,\n"
 	    "                        VAULT_TOKEN...), nor JANEE_PASSPHRASE\n",
 	    opts_exec, 1, -1, CMD_LEDGER | CMD_CONFIG, cmd_exec },
-	{ NULL, "import-config", "PATH [--dry-run]",
+	{ NULL, "import-config", "[PATH | --client C] [--dry-run]",
 	    "move plaintext secrets out of an MCP client's config into janee",
 	    "  PATH                  claude_desktop_config.json, Cursor's mcp.json,\n"
-	    "                        VS Code's mcp.json or settings.json\n"
+	    "                        VS Code's mcp.json or settings.json, ~/.claude.json\n"
+	    "                        (default: the one client config found at the\n"
+	    "                        usual paths: janee mcp-config --help)\n"
+	    "  --client C            the file of client C: claude, cursor, vscode or\n"
+	    "                        claude-code (needed when several are found)\n"
 	    "  --dry-run             show the change, values masked; change nothing\n"
 	    "  --command PATH        the janee to write into the config (default:\n"
 	    "                        this one)\n",
-	    opts_import, 1, 1, CMD_LEDGER, cmd_import_config },
+	    opts_import, 0, 1, CMD_LEDGER, cmd_import_config },
 	{ "secret", "set", "NAME [--from-file PATH]",
 	    "store a secret sealed; the value comes from stdin, never argv",
 	    "  --from-file PATH      read the value from PATH, byte for byte\n"
@@ -237,9 +241,19 @@ const struct cmd cmd_table[] = {
 	    "run the MCP server on stdin/stdout (started by an MCP client)",
 	    "  (no options of its own; the client speaks JSON-RPC on stdin)\n",
 	    opts_none, 0, 0, CMD_NO_SWEEP, cmd_serve },
-	{ NULL, "mcp-config", "[--client claude|cursor|vscode]",
-	    "print the JSON that makes an MCP client start janee serve",
-	    "  --client C            claude (default), cursor or vscode\n",
+	{ NULL, "mcp-config",
+	    "[--client claude|cursor|vscode|claude-code] [--install [--dry-run]]",
+	    "print the JSON that makes an MCP client start janee serve, or write it into the client's file",
+	    "  --client C            claude (default), cursor, vscode or claude-code\n"
+	    "  --install             add (or update) the \"janee\" server in the client's\n"
+	    "                        own file, keeping everything else; a backup of\n"
+	    "                        the file first (FILE.janee-backup-TIME, 0600):\n"
+	    "                          claude       $XDG_CONFIG_HOME/Claude/claude_desktop_config.json\n"
+	    "                          cursor       ~/.cursor/mcp.json\n"
+	    "                          vscode       $XDG_CONFIG_HOME/Code/User/mcp.json (\"servers\")\n"
+	    "                          claude-code  ~/.claude.json (user scope)\n"
+	    "                        ($XDG_CONFIG_HOME: ~/.config when unset)\n"
+	    "  --dry-run             with --install: show the diff; write nothing\n",
 	    opts_mcp_config, 0, 0, CMD_NO_SWEEP, cmd_mcp_config },
 	{ NULL, "approvals", "[--json] | --open [--no-browser] | --watch",
 	    "list requests waiting for a person's approval, and session "
