@@ -64,9 +64,9 @@ static const struct cli_opt opts_approvals[] = { { "json", 'j', 0 },
 	{ "open", 0, 0 }, { "no-browser", 0, 0 }, { "watch", 0, 0 },
 	{ NULL, 0, 0 } };
 static const struct cli_opt opts_approve[] = { { "ttl", 't', 1 },
-	{ "grant", 0, 1 }, { NULL, 0, 0 } };
+	{ "grant", 0, 1 }, { "json", 'j', 0 }, { NULL, 0, 0 } };
 static const struct cli_opt opts_deny[] = { { "reason", 0, 1 },
-	{ NULL, 0, 0 } };
+	{ "json", 'j', 0 }, { NULL, 0, 0 } };
 static const struct cli_opt opts_exec[] = { { "scope", 's', 1 },
 	{ "resource", 0, 1 }, { "repo", 0, 1 }, { "ttl", 't', 1 },
 	{ "env", 0, 1 }, { "lease", 0, 1 }, { "reason", 0, 1 },
@@ -204,18 +204,18 @@ const struct cmd cmd_table[] = {
 	    "  --all                 every active lease\n",
 	    opts_lease_revoke, 0, 1, CMD_LEDGER | CMD_CONFIG,
 	    cmd_lease_revoke },
-	{ "lease", "sweep", "",
+	{ "lease", "sweep", "[--json]",
 	    "expire overdue leases and deny requests left unsettled for a day, now, asking for the passphrase if needed",
-	    "", opts_none, 0, 0, CMD_LEDGER | CMD_CONFIG | CMD_NO_SWEEP,
-	    cmd_lease_sweep },
+	    "  -j, --json            print the counts as JSON\n", opts_json, 0,
+	    0, CMD_LEDGER | CMD_CONFIG | CMD_NO_SWEEP, cmd_lease_sweep },
 	{ "audit", "list", "[filters] [--limit N] [--json]",
 	    "show audit events, oldest first",
 	    FILTER_HELP "  --limit N             only the newest N events\n"
 			"  -j, --json            print as JSON\n",
 	    opts_audit_list, 0, 0, CMD_LEDGER, cmd_audit_list },
-	{ "audit", "export", "--format csv [filters] [-o FILE]",
+	{ "audit", "export", "[--format csv] [filters] [-o FILE]",
 	    "export audit events as RFC 4180 CSV",
-	    "  --format csv          the format (csv is the one there is)\n" FILTER_HELP
+	    "  --format csv          the format (the default, and the one there is)\n" FILTER_HELP
 	    "  -o, --output FILE     write FILE (0600, atomically) instead of stdout\n",
 	    opts_audit_export, 0, 0, CMD_LEDGER, cmd_audit_export },
 	{ "audit", "verify", "[--expect SEQ:HASH] [--no-key] [--json]",
@@ -267,16 +267,20 @@ const struct cmd cmd_table[] = {
 	    "  --watch               print requests as they arrive (until "
 	    "Ctrl-C)\n",
 	    opts_approvals, 0, 0, CMD_LEDGER, cmd_approvals },
-	{ NULL, "approve", "ID [--ttl T] [--grant T]",
+	{ NULL, "approve", "ID [--ttl T] [--grant T] [--json]",
 	    "approve a waiting request (out-of-band approval)",
 	    "  -t, --ttl T           grant a shorter lifetime than asked\n"
 	    "  --grant T             and approve this session's narrower "
 	    "requests\n"
 	    "                        for T without asking (session_grant_max)"
-	    "\n",
+	    "\n"
+	    "  -j, --json            print the lease (lease_id, provider, state,\n"
+	    "                        scopes) and any grant_id as JSON\n",
 	    opts_approve, 1, 1, CMD_LEDGER | CMD_CONFIG, cmd_approve },
-	{ NULL, "deny", "ID [--reason TEXT]", "deny a waiting request",
-	    "  --reason TEXT         why, for the audit trail and the agent\n",
+	{ NULL, "deny", "ID [--reason TEXT] [--json]", "deny a waiting request",
+	    "  --reason TEXT         why, for the audit trail and the agent\n"
+	    "  -j, --json            print the lease (lease_id, provider, state,\n"
+	    "                        scopes) as JSON\n",
 	    opts_deny, 1, 1, CMD_LEDGER | CMD_CONFIG, cmd_deny },
 	{ NULL, "login", "PROVIDER [--no-browser] [--profile NAME] [--paste]",
 	    "sign in to a provider (a device code or a browser sign-in, as its type does) and keep the login sealed",
@@ -383,8 +387,9 @@ const struct cmd cmd_table[] = {
 	    "  --ready-fd N          write one byte to descriptor N once "
 	    "listening\n",
 	    opts_agent_run, 0, 0, CMD_NO_SWEEP | CMD_HIDDEN, cmd_agent_run },
-	{ NULL, "version", "", "print the version", "", opts_none, 0, 0,
-	    CMD_NO_SWEEP, cmd_version },
+	{ NULL, "version", "[--json]", "print the version",
+	    "  -j, --json            print name and version as JSON\n",
+	    opts_json, 0, 0, CMD_NO_SWEEP, cmd_version },
 	{ NULL, "help", "[COMMAND...]", "show help for janee or a command", "",
 	    opts_none, 0, -1, CMD_NO_SWEEP, cmd_help },
 	{ NULL, "completion", "bash|zsh|fish",
@@ -508,8 +513,20 @@ unknown_command(const char *group, const char *word)
 int
 cmd_version(struct cli *c)
 {
-	printf("janee %s\n", PACKAGE_VERSION);
-	return 0;
+	cJSON *o;
+
+	if (!cli_has(c, "json")) {
+		printf("janee %s\n", PACKAGE_VERSION);
+		return 0;
+	}
+	/* As MCP's serverInfo says it. */
+	if ((o = cJSON_CreateObject()) == NULL ||
+	    cJSON_AddStringToObject(o, "name", "janee") == NULL ||
+	    cJSON_AddStringToObject(o, "version", PACKAGE_VERSION) == NULL) {
+		cJSON_Delete(o);
+		return JANEE_ERR_NOMEM;
+	}
+	return cli_print_json(o);
 }
 
 int
