@@ -497,8 +497,38 @@ import_free(struct import *im)
 }
 
 /*
+ * Several client configurations: on a terminal, the person says which
+ * (each in turn, the first yes wins); else --client must.
+ */
+static int
+ask_which(int found, char **path)
+{
+	const struct client_kind *k;
+	char *p;
+	int yes;
+
+	if (!cli_can_prompt())
+		return janee_err_set(JANEE_ERR_INVALID,
+		    "found %d client configurations (above); choose one with --client %s, or give its PATH",
+		    found, client_kind_names());
+	for (k = client_kinds; k->name != NULL; k++) {
+		if ((p = client_kind_path(k)) == NULL)
+			return JANEE_ERR_NOMEM;
+		if (access(p, F_OK) == 0 &&
+		    (yes = cli_confirm("import %s's '%s'", k->label, p)) > 0) {
+			*path = p;
+			return 0;
+		}
+		free(p);
+	}
+	return janee_err_set(JANEE_ERR_INVALID,
+	    "no client configuration chosen; nothing was changed (--client %s, or a PATH, chooses one)",
+	    client_kind_names());
+}
+
+/*
  * With no PATH: the file of --client, or the one client configuration
- * found at the clients' usual paths; several need --client.
+ * found at the clients' usual paths; several: ask_which.
  */
 static int
 find_config(struct cli *c, char **path)
@@ -530,9 +560,7 @@ find_config(struct cli *c, char **path)
 	if (found == 1)
 		return (*path = client_kind_path(only)) ? 0 : JANEE_ERR_NOMEM;
 	if (found > 1)
-		return janee_err_set(JANEE_ERR_INVALID,
-		    "found %d client configurations (above); choose one with --client %s, or give its PATH",
-		    found, client_kind_names());
+		return ask_which(found, path);
 	return janee_err_set(JANEE_ERR_NOT_FOUND,
 	    "no MCP client configuration at the usual paths (janee mcp-config --help lists them); give its PATH");
 }

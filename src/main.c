@@ -159,7 +159,8 @@ const struct cmd cmd_table[] = {
 	    "                        (default: the one client config found at the\n"
 	    "                        usual paths: janee mcp-config --help)\n"
 	    "  --client C            the file of client C: claude, cursor, vscode or\n"
-	    "                        claude-code (needed when several are found)\n"
+	    "                        claude-code (when several are found, janee asks\n"
+	    "                        on a terminal; without one, --client is needed)\n"
 	    "  --dry-run             show the change, values masked; change nothing\n"
 	    "  --command PATH        the janee to write into the config (default:\n"
 	    "                        this one)\n",

@@ -132,11 +132,28 @@ expect_rc 0 "import-config with no PATH finds the one client config"
 expect_in "$TMP/err" "found Cursor's configuration: $HOME/.cursor/mcp.json" "... and names it"
 expect_in "$TMP/out" "^--- $HOME/.cursor/mcp.json" "... and shows its diff"
 cp "$HOME/.cursor/mcp.json" "$HOME/.claude.json"
-jr import-config --dry-run
-expect_rc 1 "import-config with no PATH and two client configs"
+# No terminal to ask on (setsid: none, even when the suite runs in one).
+setsid -w "$JANEE" import-config --dry-run </dev/null >"$TMP/out" 2>"$TMP/err"
+echo $? >"$TMP/rc"
+expect_rc 1 "import-config with no PATH, two client configs and no terminal"
 expect_in "$TMP/err" "found Claude Code's configuration: $HOME/.claude.json" "... lists the one"
 expect_in "$TMP/err" 'found 2 client configurations .*choose one with --client' \
     "... and asks for --client"
+# On a terminal the person is asked, one found file after the other.
+if command -v script >/dev/null 2>&1; then
+	printf 'n\ny\n' | script -qec "'$JANEE' import-config --dry-run" /dev/null \
+	    >"$TMP/tty.out" 2>&1
+	expect_in "$TMP/tty.out" "import Cursor's '$HOME/.cursor/mcp.json'\\? \\[y/N\\]" \
+	    "on a terminal, import-config asks about each config found"
+	expect_in "$TMP/tty.out" "^\\+\\+\\+ $HOME/.claude.json \\(after janee import-config\\)" \
+	    "... and goes on with the one the person chose"
+	printf 'n\nn\n' | script -qec "'$JANEE' import-config --dry-run" /dev/null \
+	    >"$TMP/tty.out" 2>&1
+	expect_in "$TMP/tty.out" 'no client configuration chosen; nothing was changed' \
+	    "... and changes nothing when none is chosen"
+else
+	skip "import-config asks on a terminal" "script(1) is not installed"
+fi
 jr import-config --client claude-code
 expect_rc 0 "import-config --client claude-code imports ~/.claude.json"
 expect_in "$TMP/err" "rewrote '$HOME/.claude.json'" "... that file"
