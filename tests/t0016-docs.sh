@@ -77,8 +77,8 @@ for b in blocks:
     out.append("")  # the block's end
 open(sys.argv[2], "w").write("\n".join(out) + "\n")
 EOF
-check "the README has the walk-through's five blocks" \
-    [ "$(grep -c '^$' "$TMP/walk")" -eq 5 ]
+check "the README has the walk-through's six blocks" \
+    [ "$(grep -c '^$' "$TMP/walk")" -eq 6 ]
 
 if ! command -v "${NODE:-node}" >/dev/null 2>&1 || ! pg_bin >/dev/null 2>&1; then
 	skip "the README's walk-through" "node or PostgreSQL is not installed"
@@ -215,6 +215,12 @@ import json, sys
 ls = json.load(open(sys.argv[1]))
 assert sorted(l["provider"] for l in ls if l["state"] == "active") == ["api", "db", "gh", "slack"], ls
 ' "$TMP/leases.json"
+check "the walk-through's MCP client config starts janee serve for its home" \
+    "$PYTHON3" - "$HOME/.claude.json" "$JANEE_HOME" <<'EOF'
+import json, sys
+e = json.load(open(sys.argv[1]))["mcpServers"]["janee"]
+assert e["args"] == ["serve"] and e["env"] == {"JANEE_HOME": sys.argv[2]}, e
+EOF
 janee lease revoke --all >/dev/null 2>&1
 
 done_testing
