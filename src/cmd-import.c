@@ -538,6 +538,8 @@ find_config(struct cli *c, char **path)
 	char *p;
 	int found = 0;
 
+	if (c->npos > 0 && name != NULL)
+		return cli_usage_error(c, "give a PATH or --client, not both");
 	if (c->npos > 0)
 		return (*path = janee_strdup(c->pos[0])) ? 0 : JANEE_ERR_NOMEM;
 	if (name != NULL) {

@@ -59,7 +59,7 @@ install(struct cli *c, const struct client_kind *k, cJSON *entry)
 	struct client_config cc;
 	char *path, *old = NULL, *new = NULL, *bpath = NULL;
 	cJSON *servers, *have;
-	int rc;
+	int rc, update;
 
 	if ((path = client_kind_path(k)) == NULL)
 		return JANEE_ERR_NOMEM;
@@ -82,7 +82,7 @@ install(struct cli *c, const struct client_kind *k, cJSON *entry)
 		explain_locked(c);
 		goto out;
 	}
-	if (have != NULL)
+	if ((update = have != NULL))
 		cJSON_ReplaceItemInObjectCaseSensitive(servers, "janee", entry);
 	else
 		cJSON_AddItemToObject(servers, "janee", entry);
@@ -108,7 +108,7 @@ install(struct cli *c, const struct client_kind *k, cJSON *entry)
 		goto out;
 	fprintf(stderr,
 	    "janee: %s janee in %s's '%s'%s%s%s; restart %s to start it\n",
-	    have ? "updated" : "added", k->label, path,
+	    update ? "updated" : "added", k->label, path,
 	    bpath ? " (the file as it was: '" : "", bpath ? bpath : "",
 	    bpath ? "')" : "", k->label);
 	explain_locked(c);

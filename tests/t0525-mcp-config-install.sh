@@ -85,6 +85,19 @@ EOF
 	    sh -c "[ '$(digest "$file")' = '$after' ] && [ $(backups "$file") = 1 ]"
 done
 
+# An old janee entry (another home) is replaced, its neighbours kept.
+printf '{"mcpServers": {"janee": {"command": "/old/janee", "args": ["serve"], "env": {"JANEE_HOME": "/old/home"}}, "b": {"command": "x"}}}\n' \
+    >"$HOME/.cursor/mcp.json"
+jr mcp-config --client cursor --install --dry-run
+expect_in "$TMP/out" '^-.*"/old/janee"' "an old janee entry: the diff shows it going"
+jr mcp-config --client cursor --install
+expect_in "$TMP/err" "updated janee in Cursor's" "an old janee entry is updated, and said so"
+check "... to this janee and home, the other entry kept" "$PYTHON3" - "$HOME/.cursor/mcp.json" "$JANEE_HOME" <<'EOF'
+import json, sys
+s = json.load(open(sys.argv[1]))["mcpServers"]
+assert s["janee"]["env"] == {"JANEE_HOME": sys.argv[2]} and s["b"] == {"command": "x"}, s
+EOF
+
 # A client that has no file yet: created, private, directories made.
 rm -rf "$HOME/.cursor"
 jr mcp-config --client cursor --install
@@ -139,6 +152,8 @@ expect_rc 1 "import-config with no PATH, two client configs and no terminal"
 expect_in "$TMP/err" "found Claude Code's configuration: $HOME/.claude.json" "... lists the one"
 expect_in "$TMP/err" 'found 2 client configurations .*choose one with --client' \
     "... and asks for --client"
+jr import-config "$HOME/.claude.json" --client cursor
+expect_rc 2 "import-config with both a PATH and --client is a usage error"
 # On a terminal the person is asked, one found file after the other.
 if command -v script >/dev/null 2>&1; then
 	printf 'n\ny\n' | script -qec "'$JANEE' import-config --dry-run" /dev/null \
