@@ -107,8 +107,8 @@ list_one(const struct secret_info *si, void *arg)
 	    !cJSON_AddItemToArray(lc->arr, o))
 		return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
 	cJSON_AddStringToObject(o, "name", si->name);
-	cJSON_AddStringToObject(o, "created", created);
-	cJSON_AddStringToObject(o, "updated", updated);
+	cJSON_AddStringToObject(o, "created_at", created);
+	cJSON_AddStringToObject(o, "updated_at", updated);
 	return 0;
 }
 

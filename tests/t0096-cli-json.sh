@@ -2,7 +2,8 @@
 # --json on every command that prints data (issue 16, item 12): approve,
 # deny, lease sweep and version print JSON in the MCP results' words
 # (lease_id, provider, state, scopes as list_leases says them; name and
-# version as serverInfo says them); listings with nothing in them say
+# version as serverInfo says them; times as *_at, secret list's too);
+# listings with nothing in them say
 # "no ..." instead of a bare header; audit export defaults to CSV.
 . "$JANEE_SRCDIR/tests/lib.sh"
 
@@ -28,6 +29,13 @@ echo v | "$JANEE" secret set s1 2>/dev/null
 jr secret list
 expect_in "$TMP/out" '^NAME +CREATED +UPDATED' "secret list with one has its header"
 expect_in "$TMP/out" '^s1 ' "... and its row"
+jr secret list --json
+check "secret list --json names its times as the other JSON does (created_at, updated_at)" \
+    "$PYTHON3" - "$TMP/out" <<'EOF'
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert sorted(s[0]) == ["created_at", "name", "updated_at"], s
+EOF
 
 # --- version ------------------------------------------------------------
 jr version --json
