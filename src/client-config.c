@@ -54,7 +54,7 @@ client_kind_path(const struct client_kind *k)
 
 	if (home == NULL || *home != '/') {
 		janee_err_set(JANEE_ERR_INVALID,
-		    "HOME is not set to an absolute path, so %s's configuration cannot be found; give its path",
+		    "HOME is not set to an absolute path, so %s's configuration cannot be found; set HOME",
 		    k->label);
 		return NULL;
 	}
