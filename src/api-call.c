@@ -475,10 +475,25 @@ api_call_refused(
     const struct api_ctx *x, const struct api_call *c, const char *err)
 {
 	char detail[600];
+	struct buf path;
+	size_t i;
 
 	if (c->audit && c->pv != NULL) {
-		snprintf(detail, sizeof(detail), "%s %.300s refused: %s",
-		    c->method, c->path, err);
+		/* The path as sent may hold any byte (janee proxy): the
+		 * audit gets it %XX-encoded past printable ASCII. */
+		buf_init(&path, 1024);
+		for (i = 0; c->path[i] != '\0' && i < 300; i++) {
+			unsigned char ch = (unsigned char)c->path[i];
+
+			if ((ch > 0x20 && ch < 0x7f
+				    ? buf_add(&path, c->path + i, 1)
+				    : buf_printf(&path, "%%%02X", ch)) != 0)
+				break;
+		}
+		janee_err_clear();
+		snprintf(detail, sizeof(detail), "%s %s refused: %s", c->method,
+		    path.p ? path.p : "", err);
+		buf_free(&path);
 		audit_call(x, c->pv->name, NULL, "denied", detail);
 	}
 	return janee_err_set(JANEE_ERR_POLICY, "%s", err);
