@@ -219,7 +219,8 @@ curl -sS -o "$TMP/child.body" -w '%{http_code}' -H 'Accept:' \
     -H "Janee-Proxy-Key: $JANEE_PROXY_KEY" "$GITHUB_API_URL/repos/acme/api/issues" >"$TMP/child.status"
 CHILD
 export TMP
-setsid "$JANEE" exec github --scope issues:read --repo api --proxy -- sh "$TMP/child.sh" \
+GITHUB_PERSONAL_ACCESS_TOKEN=stale-from-the-parent \
+    setsid "$JANEE" exec github --scope issues:read --repo api --proxy -- sh "$TMP/child.sh" \
     </dev/null >"$TMP/exec.out" 2>"$TMP/exec.err" &
 epid=$!
 wait_for "$TMP/exec.err" 'waits for your approval'
@@ -230,7 +231,7 @@ echo $? >"$TMP/rc"
 expect_rc 0 "janee exec --proxy runs the command"
 expect_in "$TMP/child.env" '^GITHUB_API_URL=http://127\.0\.0\.1:[0-9]+$' "the command gets GITHUB_API_URL pointing at the proxy"
 expect_in "$TMP/child.env" '^JANEE_PROXY_KEY=[0-9a-f]{64}$' "and the key"
-expect_not_in "$TMP/child.env" '^GITHUB_TOKEN=' "and no token variable"
+expect_not_in "$TMP/child.env" '^GITHUB_PERSONAL_ACCESS_TOKEN=' "and not the provider's token variable (not even one inherited)"
 check "its call through the proxy passes" test "$(cat "$TMP/child.status")" = 200
 check "the fake issued tokens (the search below has needles)" \
     grep -q ghs_ "$FAKE_GH_CAPTURE"
