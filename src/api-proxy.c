@@ -56,16 +56,13 @@ api_proxy_listen_parse(const char *s, uint16_t *port)
 	return 0;
 }
 
-/* NAME_API_URL from the entry's name, when the provider names none. */
-static char *
-base_env(const struct prov *pv)
+char *
+api_env_name(const char *name, const char *suffix)
 {
 	char *s;
 	size_t i;
 
-	if (pv->info.api_base_env != NULL)
-		return janee_strdup(pv->info.api_base_env);
-	if ((s = janee_asprintf("%s_API_URL", pv->name)) == NULL)
+	if ((s = janee_asprintf("%s%s", name, suffix)) == NULL)
 		return NULL;
 	for (i = 0; s[i] != '\0'; i++) {
 		if (s[i] >= 'a' && s[i] <= 'z')
@@ -77,6 +74,15 @@ base_env(const struct prov *pv)
 	if (s[0] >= '0' && s[0] <= '9')
 		s[0] = '_';
 	return s;
+}
+
+/* NAME_API_URL from the entry's name, when the provider names none. */
+static char *
+base_env(const struct prov *pv)
+{
+	if (pv->info.api_base_env != NULL)
+		return janee_strdup(pv->info.api_base_env);
+	return api_env_name(pv->name, "_API_URL");
 }
 
 /* --- the lease ------------------------------------------------------ */
@@ -467,6 +473,7 @@ void
 api_proxy_run(struct api_proxy *p)
 {
 	struct sweep_report r;
+	int rc;
 
 	web_run(p->w);
 	if (p->leases != NULL && janee_now_ms() >= p->leases->expires_ms) {
@@ -476,9 +483,9 @@ api_proxy_run(struct api_proxy *p)
 		    p->leases->lease_id, p->provider);
 		api_lease_free_all(&p->leases);
 		memset(&r, 0, sizeof(r));
-		if (broker_sweep(&p->c->core.broker, 1, &r) != 0) {
-			fprintf(stderr, "janee: warning: %s\n",
-			    janee_err_msg(JANEE_ERR_INTERNAL));
+		if ((rc = broker_sweep(&p->c->core.broker, 1, &r)) != 0) {
+			fprintf(
+			    stderr, "janee: warning: %s\n", janee_err_msg(rc));
 			janee_err_clear();
 		}
 	}

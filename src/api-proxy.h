@@ -65,6 +65,13 @@ void api_proxy_run(struct api_proxy *p);
 /* End the lease it holds (and deny one waiting), stop listening. */
 void api_proxy_stop(struct api_proxy *p, const char *why);
 
+/*
+ * An environment variable's name from a provider entry's name and a
+ * suffix ("gh-app", "_TOKEN": GH_APP_TOKEN): upper case, other characters
+ * '_', no leading digit.  NULL when out of memory.
+ */
+char *api_env_name(const char *name, const char *suffix);
+
 /* cmd-proxy.c: janee proxy PROVIDER [--scope S]... [--listen ADDR]. */
 int cmd_proxy(struct cli *c);
 

@@ -121,21 +121,7 @@ static const char *const passphrase_vars[] = { "JANEE_PASSPHRASE",
 static char *
 default_env(const char *provider)
 {
-	char *s;
-	size_t i;
-
-	if ((s = janee_asprintf("%s_TOKEN", provider)) == NULL)
-		return NULL;
-	for (i = 0; s[i] != '\0'; i++) {
-		if (s[i] >= 'a' && s[i] <= 'z')
-			s[i] = (char)(s[i] - 'a' + 'A');
-		else if (!((s[i] >= 'A' && s[i] <= 'Z') ||
-			     (s[i] >= '0' && s[i] <= '9')))
-			s[i] = '_';
-	}
-	if (s[0] >= '0' && s[0] <= '9')
-		s[0] = '_';
-	return s;
+	return api_env_name(provider, "_TOKEN");
 }
 
 static struct exec_lease *
