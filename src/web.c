@@ -431,14 +431,22 @@ web_start(
 	 * (no MHD_USE_ERROR_LOG): stderr may be an MCP client's log.
 	 */
 	errno = 0;
-	w->d = fn.start(MHD_USE_EPOLL, port, on_accept, w, on_request, w,
-	    MHD_OPTION_UNESCAPE_CALLBACK,
-	    (flags & WEB_RAW) ? unescape_none : NULL, NULL,
-	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&w->local,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, w, MHD_OPTION_END);
+	/* WEB_RAW's callback leaves the path and query as sent; the option
+	 * is given only then (a NULL callback is no default to MHD). */
+#define WEB_OPTIONS \
+	MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&w->local, \
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64, \
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30, \
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), \
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, w
+	if (flags & WEB_RAW)
+		w->d = fn.start(MHD_USE_EPOLL, port, on_accept, w, on_request,
+		    w, MHD_OPTION_UNESCAPE_CALLBACK, unescape_none, NULL,
+		    WEB_OPTIONS, MHD_OPTION_END);
+	else
+		w->d = fn.start(MHD_USE_EPOLL, port, on_accept, w, on_request,
+		    w, WEB_OPTIONS, MHD_OPTION_END);
+#undef WEB_OPTIONS
 	if (w->d == NULL) {
 		e = errno;
 		free(w);
