@@ -28,6 +28,8 @@ static const struct {
 		"auto", "ask", "out-of-band", "deny", NULL } },
 	{ "on-expiry", (const char *const[]){ "kill", "keep", NULL } },
 	{ "lease-end", (const char *const[]){ "revoke", "expire", NULL } },
+	/* janee proxy listens on loopback only. */
+	{ "listen", (const char *const[]){ "127.0.0.1:", NULL } },
 };
 
 struct complete {

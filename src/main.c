@@ -7,6 +7,7 @@
 #include <malloc.h>
 
 #include "agent.h"
+#include "api-proxy.h"
 #include "buf.h"
 #include "cli.h"
 #include "cmd-exec.h"
@@ -71,7 +72,10 @@ static const struct cli_opt opts_exec[] = { { "scope", 's', 1 },
 	{ "resource", 0, 1 }, { "repo", 0, 1 }, { "ttl", 't', 1 },
 	{ "env", 0, 1 }, { "lease", 0, 1 }, { "reason", 0, 1 },
 	{ "on-expiry", 0, 1 }, { "expand-args", 0, 0 }, { "pass-env", 0, 1 },
-	{ NULL, 0, 0 } };
+	{ "proxy", 0, 0 }, { NULL, 0, 0 } };
+static const struct cli_opt opts_proxy[] = { { "scope", 's', 1 },
+	{ "resource", 0, 1 }, { "repo", 0, 1 }, { "ttl", 't', 1 },
+	{ "listen", 0, 1 }, { "reason", 0, 1 }, { NULL, 0, 0 } };
 static const struct cli_opt opts_import[] = { { "dry-run", 0, 0 },
 	{ "command", 0, 1 }, { "client", 0, 1 }, { NULL, 0, 0 } };
 static const struct cli_opt opts_unlock[] = { { "for", 0, 1 }, { NULL, 0, 0 } };
@@ -150,8 +154,24 @@ const struct cmd cmd_table[] = {
 	    "                        reference reads it (repeat); without it CMD gets\n"
 	    "                        none of the variables that config.json's references\n"
 	    "                        and ${VAR}, or --env's references, read (env:VAR,\n"
-	    "                        VAULT_TOKEN...), nor JANEE_PASSPHRASE\n",
+	    "                        VAULT_TOKEN...), nor JANEE_PASSPHRASE\n"
+	    "  --proxy               no token for PROVIDER in CMD's environment: CMD gets\n"
+	    "                        a janee proxy instead (its API URL variable, e.g.\n"
+	    "                        GITHUB_API_URL, JANEE_PROXY_URL and JANEE_PROXY_KEY)\n",
 	    opts_exec, 1, -1, CMD_LEDGER | CMD_CONFIG, cmd_exec },
+	{ NULL, "proxy",
+	    "PROVIDER [--scope S]... [--repo R]... [--listen 127.0.0.1:PORT] [options]",
+	    "serve PROVIDER's API on loopback with call_api's rules; the token stays in janee",
+	    "  PROVIDER              a provider with \"api\" rules in config.json\n"
+	    "  -s, --scope S, --resource R (--repo R)\n"
+	    "                        what the lease grants (repeat)\n"
+	    "  --listen ADDR         127.0.0.1:PORT (loopback only; default: a free port)\n"
+	    "  -t, --ttl T           each lease's lifetime (default: the policy's)\n"
+	    "  --reason TEXT         why, recorded in the audit trail\n"
+	    "Prints NAME_API_URL=, JANEE_PROXY_URL= and JANEE_PROXY_KEY= once; every\n"
+	    "request needs the key in the header Janee-Proxy-Key (or as its bearer\n"
+	    "token).  When the lease ends, requests get 401 until a new one is approved.\n",
+	    opts_proxy, 1, 1, CMD_LEDGER | CMD_CONFIG, cmd_proxy },
 	{ NULL, "import-config", "[PATH | --client C] [--dry-run]",
 	    "move plaintext secrets out of an MCP client's config into janee",
 	    "  PATH                  claude_desktop_config.json, Cursor's mcp.json,\n"
