@@ -1,0 +1,905 @@
+/*
+ * Unit tests: team mode's authorization (src/team-auth.h) and agent
+ * registry (src/team-agents.h).  Keys are made with the openssl command,
+ * assertions and forged tokens with jose (tests/peers/team-jwt.mjs), not
+ * with the libjwt that janee verifies them with.  Each refusal is
+ * checked to be that refusal (its error and description).
+ */
+#include "common.h"
+
+#include <sys/stat.h>
+
+#include <cjson/cJSON.h>
+
+#include "config.h"
+#include "home.h"
+#include "keysrc.h"
+#include "ledger.h"
+#include "store.h"
+#include "team-agents.h"
+#include "team-auth.h"
+#include "util.h"
+
+#include "t.h"
+
+#define RESOURCE "https://janee.test/mcp"
+#define TOKEN_URL "https://janee.test/oauth/token"
+#define ISSUER "https://janee.test"
+
+struct fx {
+	char *dir;
+	struct home h;
+	struct ledger *lg;
+	struct keysrc ks;
+	struct store *s;
+	struct config *cfg;
+	struct team_auth *ta;
+};
+
+static const struct janee_provider *const no_providers[] = { NULL };
+
+static const char *
+srcdir(void)
+{
+	const char *d = getenv("JANEE_SRCDIR");
+
+	return d != NULL && *d != '\0' ? d : "..";
+}
+
+/* Run a shell command; its stdout (trimmed), or NULL when it failed. */
+static char *
+run(const char *cmd)
+{
+	char buf[16384];
+	size_t n = 0, r;
+	FILE *p;
+
+	if ((p = popen(cmd, "r")) == NULL)
+		return NULL;
+	while ((r = fread(buf + n, 1, sizeof(buf) - 1 - n, p)) > 0)
+		n += r;
+	if (pclose(p) != 0) {
+		fprintf(stderr, "  command failed: %s\n", cmd);
+		return NULL;
+	}
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		n--;
+	buf[n] = '\0';
+	return strdup(buf);
+}
+
+static void
+fx_open_at(struct fx *f, const char *resource)
+{
+	char *text;
+
+	memset(f, 0, sizeof(*f));
+	f->dir = t_tmpdir();
+	f->ks.fd = f->ks.new_fd = -1;
+	text = janee_asprintf("{\"auth\": {\"resource\": \"%s\"}}", resource);
+	if (home_resolve(f->dir, &f->h) != 0 ||
+	    ledger_open(f->h.db, 1, &f->lg) != 0 || ledger_begin(f->lg) != 0 ||
+	    store_create(f->lg, &f->h, "keyfile", &f->ks) != 0 ||
+	    ledger_commit(f->lg) != 0 ||
+	    store_unlock(f->lg, &f->h, &f->ks, &f->s) != 0 ||
+	    config_parse(text, "config.json", no_providers, NULL, &f->cfg) !=
+		0 ||
+	    team_auth_open(f->lg, f->s, f->cfg, NULL, &f->ta) != 0) {
+		fprintf(stderr, "fixture: %s\n", janee_err_msg(-1));
+		abort();
+	}
+	free(text);
+}
+
+static void
+fx_open(struct fx *f)
+{
+	fx_open_at(f, RESOURCE);
+}
+
+static void
+fx_close(struct fx *f)
+{
+	team_auth_free(f->ta);
+	config_free(f->cfg);
+	store_free(f->s);
+	ledger_close(f->lg);
+	home_free(&f->h);
+	free(f->dir);
+}
+
+/* A key made by openssl: DIR/NAME.pem (private), the public in *spki. */
+static char *
+openssl_key(struct fx *f, const char *name, const char *type)
+{
+	char *cmd, *path = janee_asprintf("%s/%s.pem", f->dir, name), *out;
+
+	cmd = janee_asprintf(strcmp(type, "RSA") == 0
+		? "openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out '%s' 2>/dev/null"
+		: "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out '%s' 2>/dev/null",
+	    path);
+	out = run(cmd);
+	T_ASSERT(out != NULL);
+	free(out);
+	free(cmd);
+	return path;
+}
+
+/* Register NAME with the public half of the private key at path. */
+static void
+register_agent(struct fx *f, const char *name, const char *path, int rotate)
+{
+	char *cmd = janee_asprintf("openssl pkey -in '%s' -pubout", path);
+	char *pub = run(cmd), *spki = NULL, kid[TEAM_KID_LEN];
+	enum janee_jwt_alg alg;
+
+	T_ASSERT(pub != NULL);
+	if (pub != NULL) {
+		T_EQ_INT(
+		    team_key_import(pub, strlen(pub), "pub", &spki, kid, &alg),
+		    0);
+		T_EQ_INT(rotate
+			? team_agent_rotate(f->lg, name, spki, kid, alg, "user")
+			: team_agent_add(f->lg, name, spki, kid, alg, "user"),
+		    0);
+	}
+	free(spki);
+	free(pub);
+	free(cmd);
+}
+
+/* A JWT signed by jose: "sign KEY ALG CLAIMS [KID]", "none", "hmac". */
+static char *
+jose(const char *how, const char *key, const char *alg, const char *claims)
+{
+	char *cmd, *t;
+
+	if (strcmp(how, "none") == 0)
+		cmd = janee_asprintf(
+		    "node '%s/tests/peers/team-jwt.mjs' none '%s'", srcdir(),
+		    claims);
+	else if (strcmp(how, "hmac") == 0)
+		cmd = janee_asprintf(
+		    "node '%s/tests/peers/team-jwt.mjs' hmac '%s' '%s'",
+		    srcdir(), key, claims);
+	else
+		cmd = janee_asprintf(
+		    "node '%s/tests/peers/team-jwt.mjs' sign '%s' %s '%s'",
+		    srcdir(), key, alg, claims);
+	t = run(cmd);
+	T_ASSERT(t != NULL);
+	free(cmd);
+	return t;
+}
+
+static int jti_n;
+
+/* An RFC 7523 assertion's claims for iss, with exp now + life. */
+static char *
+assertion_claims(const char *iss, const char *sub, const char *aud,
+    int64_t life, const char *extra)
+{
+	int64_t now = janee_now_ms() / 1000;
+
+	return janee_asprintf(
+	    "{\"iss\":\"%s\",\"sub\":\"%s\",\"aud\":\"%s\",\"jti\":\"j%d-%lld\",\"iat\":%lld,\"exp\":%lld%s}",
+	    iss, sub, aud, ++jti_n, (long long)now, (long long)now,
+	    (long long)(now + life), extra ? extra : "");
+}
+
+static char *
+form(const char *assertion, const char *extra)
+{
+	return janee_asprintf(
+	    "grant_type=client_credentials&"
+	    "client_assertion_type=urn%%3Aietf%%3Aparams%%3Aoauth%%3Aclient-assertion-type%%3Ajwt-bearer&"
+	    "client_assertion=%s%s",
+	    assertion, extra ? extra : "");
+}
+
+/* POST the form to the token endpoint through the route hook. */
+static int
+post(struct fx *f, const char *body, cJSON **answer)
+{
+	char *ct = NULL, *out = NULL;
+	int status = 0;
+
+	T_EQ_INT(team_auth_route(f->ta, "POST", "/oauth/token",
+		     "application/x-www-form-urlencoded", body, strlen(body),
+		     &status, &ct, &out),
+	    1);
+	T_EQ_STR(ct, "application/json");
+	*answer = out ? cJSON_Parse(out) : NULL;
+	T_ASSERT(*answer != NULL);
+	free(ct);
+	free(out);
+	return status;
+}
+
+static const char *
+str(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* The assertion's answer: 200 and the access token, or NULL. */
+static char *
+token_for(struct fx *f, const char *assertion, const char *extra)
+{
+	char *body = form(assertion, extra), *tok = NULL;
+	cJSON *a = NULL;
+
+	if (post(f, body, &a) == 200 && str(a, "access_token") != NULL)
+		tok = strdup(str(a, "access_token"));
+	cJSON_Delete(a);
+	free(body);
+	return tok;
+}
+
+/* The token endpoint refuses with this status, error and description. */
+static void
+refused(struct fx *f, const char *assertion, const char *extra, int status,
+    const char *error, const char *why)
+{
+	char *body = form(assertion, extra);
+	cJSON *a = NULL;
+
+	T_EQ_INT(post(f, body, &a), status);
+	T_EQ_STR(str(a, "error"), error);
+	if (why != NULL) {
+		T_ASSERT(str(a, "error_description") != NULL &&
+		    strstr(str(a, "error_description"), why) != NULL);
+		if (str(a, "error_description") != NULL &&
+		    strstr(str(a, "error_description"), why) == NULL)
+			fprintf(stderr, "  said: %s\n",
+			    str(a, "error_description"));
+	}
+	T_ASSERT(str(a, "access_token") == NULL);
+	cJSON_Delete(a);
+	free(body);
+}
+
+/* Check a bearer token: the agent, or the challenge's description. */
+static int
+check(struct fx *f, const char *tok, char **agent, char **www)
+{
+	char *h = tok ? janee_asprintf("Bearer %s", tok) : NULL;
+	int rc = team_auth_check(f->ta, h, agent, www);
+
+	free(h);
+	return rc;
+}
+
+static void
+bearer_refused(struct fx *f, const char *tok, const char *why)
+{
+	char *agent = NULL, *www = NULL;
+
+	T_ASSERT(check(f, tok, &agent, &www) != 0);
+	T_ASSERT(agent == NULL);
+	T_ASSERT(www != NULL &&
+	    strstr(www,
+		"Bearer resource_metadata=\"https://janee.test/.well-known/oauth-protected-resource/mcp\", error=\"invalid_token\"") ==
+		www);
+	T_ASSERT(www != NULL && strstr(www, why) != NULL);
+	if (www != NULL && strstr(www, why) == NULL)
+		fprintf(stderr, "  said: %s\n", www);
+	free(www);
+}
+
+/* A valid assertion for ci-bot, signed with key (ES256). */
+static char *
+good_assertion(const char *key)
+{
+	char *c = assertion_claims("ci-bot", "ci-bot", TOKEN_URL, 60, NULL);
+	char *t = jose("sign", key, "ES256", c);
+
+	free(c);
+	return t;
+}
+
+static void
+metadata_and_challenge_name_the_resource(void)
+{
+	struct fx f;
+	char *json = NULL, *ct = NULL, *www = NULL, *agent = NULL;
+	int status = 0;
+	cJSON *o;
+
+	fx_open(&f);
+	/* RFC 9728 section 3.1: the path goes after the well-known part. */
+	T_EQ_INT(team_auth_route(f.ta, "GET",
+		     "/.well-known/oauth-protected-resource/mcp", NULL, NULL, 0,
+		     &status, &ct, &json),
+	    1);
+	T_EQ_INT(status, 200);
+	o = json ? cJSON_Parse(json) : NULL;
+	T_EQ_STR(str(o, "resource"), RESOURCE);
+	T_EQ_STR(
+	    cJSON_GetArrayItem(
+		cJSON_GetObjectItemCaseSensitive(o, "authorization_servers"), 0)
+		->valuestring,
+	    ISSUER);
+	T_EQ_STR(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(
+					o, "bearer_methods_supported"),
+		     0)
+		     ->valuestring,
+	    "header");
+	cJSON_Delete(o);
+	free(json);
+	free(ct);
+	/* The authorization server's metadata names the token endpoint. */
+	T_EQ_INT(team_auth_route(f.ta, "GET",
+		     "/.well-known/oauth-authorization-server", NULL, NULL, 0,
+		     &status, &ct, &json),
+	    1);
+	o = json ? cJSON_Parse(json) : NULL;
+	T_EQ_STR(str(o, "token_endpoint"), TOKEN_URL);
+	T_EQ_STR(str(o, "issuer"), ISSUER);
+	cJSON_Delete(o);
+	free(json);
+	free(ct);
+	/* Not janee's path: not handled. */
+	T_EQ_INT(team_auth_route(f.ta, "POST", "/mcp", "application/json", "{}",
+		     2, &status, &ct, &json),
+	    0);
+	/* No credentials: a challenge with no error (RFC 6750 3.1). */
+	T_ASSERT(team_auth_check(f.ta, NULL, &agent, &www) != 0);
+	T_EQ_STR(www,
+	    "Bearer resource_metadata=\"https://janee.test/.well-known/oauth-protected-resource/mcp\"");
+	free(www);
+	T_ASSERT(team_auth_check(f.ta, "Basic dTpw", &agent, &www) != 0);
+	T_ASSERT(www != NULL && strstr(www, "error=") == NULL);
+	free(www);
+	fx_close(&f);
+}
+
+static void
+valid_assertion_gets_a_token_that_verifies(void)
+{
+	struct fx f;
+	char *key, *a, *tok, *agent = NULL, *www = NULL;
+
+	fx_open(&f);
+	key = openssl_key(&f, "ci", "EC");
+	register_agent(&f, "ci-bot", key, 0);
+	a = good_assertion(key);
+	/* With client_id and resource (RFC 8707), both janee's. */
+	tok = token_for(
+	    &f, a, "&client_id=ci-bot&resource=https%3A%2F%2Fjanee.test%2Fmcp");
+	T_ASSERT(tok != NULL);
+	T_EQ_INT(check(&f, tok, &agent, &www), 0);
+	T_EQ_STR(agent, "ci-bot");
+	T_ASSERT(www == NULL);
+	free(agent);
+	free(tok);
+	free(a);
+	free(key);
+	fx_close(&f);
+}
+
+static void
+rsa_agent_key_works_too(void)
+{
+	struct fx f;
+	char *key, *c, *a, *tok;
+
+	fx_open(&f);
+	key = openssl_key(&f, "ci", "RSA");
+	register_agent(&f, "ci-bot", key, 0);
+	c = assertion_claims("ci-bot", "ci-bot", TOKEN_URL, 60, NULL);
+	a = jose("sign", key, "RS256", c);
+	tok = token_for(&f, a, NULL);
+	T_ASSERT(tok != NULL);
+	free(tok);
+	free(a);
+	free(c);
+	free(key);
+	fx_close(&f);
+}
+
+static void
+replayed_assertion_is_refused(void)
+{
+	struct fx f;
+	char *key, *a, *tok;
+
+	fx_open(&f);
+	key = openssl_key(&f, "ci", "EC");
+	register_agent(&f, "ci-bot", key, 0);
+	a = good_assertion(key);
+	tok = token_for(&f, a, NULL);
+	T_ASSERT(tok != NULL);
+	refused(&f, a, NULL, 401, "invalid_client", "used before");
+	free(tok);
+	free(a);
+	free(key);
+	fx_close(&f);
+}
+
+static void
+assertion_for_another_client_is_refused(void)
+{
+	struct fx f;
+	char *ci, *other, *c, *a;
+
+	fx_open(&f);
+	ci = openssl_key(&f, "ci", "EC");
+	other = openssl_key(&f, "other", "EC");
+	register_agent(&f, "ci-bot", ci, 0);
+	register_agent(&f, "other-bot", other, 0);
+	/* other-bot's key, claiming to be ci-bot: the signature fails. */
+	c = assertion_claims("ci-bot", "ci-bot", TOKEN_URL, 60, NULL);
+	a = jose("sign", other, "ES256", c);
+	refused(&f, a, NULL, 401, "invalid_client", "signature");
+	free(a);
+	free(c);
+	/* other-bot's own assertion for ci-bot as sub. */
+	c = assertion_claims("other-bot", "ci-bot", TOKEN_URL, 60, NULL);
+	a = jose("sign", other, "ES256", c);
+	refused(&f, a, NULL, 401, "invalid_client", "sub is not its iss");
+	free(a);
+	free(c);
+	/* A client_id other than the assertion's iss. */
+	a = good_assertion(ci);
+	refused(
+	    &f, a, "&client_id=other-bot", 401, "invalid_client", "client_id");
+	free(a);
+	/* Nobody registered by that name. */
+	c = assertion_claims("ghost", "ghost", TOKEN_URL, 60, NULL);
+	a = jose("sign", ci, "ES256", c);
+	refused(&f, a, NULL, 401, "invalid_client", "not a registered agent");
+	free(a);
+	free(c);
+	free(ci);
+	free(other);
+	fx_close(&f);
+}
+
+static void
+assertion_claims_are_checked(void)
+{
+	struct fx f;
+	char *key, *c, *a;
+	int64_t now = janee_now_ms() / 1000;
+	char extra[64];
+
+	fx_open(&f);
+	key = openssl_key(&f, "ci", "EC");
+	register_agent(&f, "ci-bot", key, 0);
+	/* aud: the token endpoint, not the resource. */
+	c = assertion_claims("ci-bot", "ci-bot", RESOURCE, 60, NULL);
+	a = jose("sign", key, "ES256", c);
+	refused(&f, a, NULL, 401, "invalid_client", "aud");
+	free(a);
+	free(c);
+	/* Expired beyond the skew. */
+	c = assertion_claims("ci-bot", "ci-bot", TOKEN_URL, -120, NULL);
+	a = jose("sign", key, "ES256", c);
+	refused(&f, a, NULL, 401, "invalid_client", "expired");
+	free(a);
+	free(c);
+	/* An exp too far ahead: assertions are short-lived. */
+	c = assertion_claims("ci-bot", "ci-bot", TOKEN_URL, 3600, NULL);
+	a = jose("sign", key, "ES256", c);
+	refused(&f, a, NULL, 401, "invalid_client", "too long");
+	free(a);
+	free(c);
+	/* nbf beyond the skew. */
+	snprintf(extra, sizeof(extra), ",\"nbf\":%lld", (long long)now + 200);
+	c = assertion_claims("ci-bot", "ci-bot", TOKEN_URL, 60, extra);
+	a = jose("sign", key, "ES256", c);
+	refused(&f, a, NULL, 401, "invalid_client", "nbf");
+	free(a);
+	free(c);
+	/* No exp at all. */
+	a = jose("sign", key, "ES256",
+	    "{\"iss\":\"ci-bot\",\"sub\":\"ci-bot\",\"aud\":\"" TOKEN_URL
+	    "\",\"jti\":\"noexp\"}");
+	refused(&f, a, NULL, 401, "invalid_client", "no exp");
+	free(a);
+	/* No jti: it could not be refused the second time. */
+	snprintf(extra, sizeof(extra), "%lld", (long long)now + 60);
+	c = janee_asprintf(
+	    "{\"iss\":\"ci-bot\",\"sub\":\"ci-bot\",\"aud\":\"" TOKEN_URL
+	    "\",\"exp\":%s}",
+	    extra);
+	a = jose("sign", key, "ES256", c);
+	refused(&f, a, NULL, 401, "invalid_client", "jti");
+	free(a);
+	free(c);
+	/* alg none: unsigned. */
+	c = assertion_claims("ci-bot", "ci-bot", TOKEN_URL, 60, NULL);
+	a = jose("none", NULL, NULL, c);
+	refused(&f, a, NULL, 401, "invalid_client", "algorithm");
+	free(a);
+	free(c);
+	free(key);
+	fx_close(&f);
+}
+
+static void
+token_request_is_checked(void)
+{
+	struct fx f;
+	char *key, *a, *body;
+	cJSON *o = NULL;
+
+	fx_open(&f);
+	key = openssl_key(&f, "ci", "EC");
+	register_agent(&f, "ci-bot", key, 0);
+	a = good_assertion(key);
+	refused(&f, a, "&resource=https%3A%2F%2Fother.test%2Fmcp", 400,
+	    "invalid_target", NULL);
+	refused(&f, a, "&grant_type=client_credentials", 400, "invalid_request",
+	    "twice");
+	body = janee_asprintf("grant_type=authorization_code&code=x");
+	T_EQ_INT(post(&f, body, &o), 400);
+	T_EQ_STR(str(o, "error"), "invalid_request");
+	cJSON_Delete(o);
+	free(body);
+	body = janee_asprintf(
+	    "grant_type=password&client_assertion_type=x&client_assertion=%s",
+	    a);
+	T_EQ_INT(post(&f, body, &o), 400);
+	T_EQ_STR(str(o, "error"), "unsupported_grant_type");
+	cJSON_Delete(o);
+	free(body);
+	/* After all these refusals the assertion is still unspent. */
+	body = token_for(&f, a, NULL);
+	T_ASSERT(body != NULL);
+	free(body);
+	free(a);
+	free(key);
+	fx_close(&f);
+}
+
+static void
+hs256_signed_with_the_public_key_is_refused(void)
+{
+	struct fx f;
+	struct team_agent ag;
+	char *key, *c, *a, *pub;
+	FILE *fp;
+
+	fx_open(&f);
+	key = openssl_key(&f, "ci", "EC");
+	register_agent(&f, "ci-bot", key, 0);
+	/* The HMAC key: the public key's text exactly as janee keeps it. */
+	T_EQ_INT(team_agent_get(f.lg, "ci-bot", &ag), 0);
+	pub = janee_asprintf("%s/registered.pub", f.dir);
+	fp = fopen(pub, "w");
+	T_ASSERT(fp != NULL);
+	if (fp != NULL) {
+		fputs(ag.public_key, fp);
+		fclose(fp);
+	}
+	c = assertion_claims("ci-bot", "ci-bot", TOKEN_URL, 60, NULL);
+	a = jose("hmac", pub, NULL, c);
+	refused(&f, a, NULL, 401, "invalid_client", "algorithm");
+	free(a);
+	free(c);
+	team_agent_free(&ag);
+	free(pub);
+	free(key);
+	fx_close(&f);
+}
+
+/* janee's own signing key, unsealed into a file, to forge tokens with. */
+static char *
+janee_key_file(struct fx *f)
+{
+	struct janee_secret *k = NULL;
+	char *path = janee_asprintf("%s/janee-signing.pem", f->dir);
+	void *val = NULL;
+	size_t len = 0;
+	FILE *fp;
+
+	T_EQ_INT(ledger_meta_get(f->lg, "team.signing_key", &val, &len), 0);
+	T_EQ_INT(
+	    store_open(f->s, "team-signing-key", "janee", val, len, &k), 0);
+	if (k != NULL && (fp = fopen(path, "w")) != NULL) {
+		fwrite(k->data, 1, k->len, fp);
+		fclose(fp);
+	}
+	janee_secret_free(k);
+	free(val);
+	return path;
+}
+
+static char *
+own_claims(const char *iss, const char *aud, const char *sub, int64_t exp_in,
+    const char *key_id, const char *extra)
+{
+	int64_t now = janee_now_ms() / 1000;
+
+	return janee_asprintf(
+	    "{\"iss\":\"%s\",\"aud\":\"%s\",\"sub\":\"%s\",\"iat\":%lld,\"exp\":%lld,\"janee_key\":\"%s\"%s}",
+	    iss, aud, sub, (long long)now, (long long)(now + exp_in), key_id,
+	    extra ? extra : "");
+}
+
+static void
+bearer_token_claims_are_checked(void)
+{
+	struct fx f;
+	struct team_agent ag;
+	char *key, *jk, *c, *t, *agent = NULL, *www = NULL, extra[64];
+	int64_t now = janee_now_ms() / 1000;
+
+	fx_open(&f);
+	key = openssl_key(&f, "ci", "EC");
+	register_agent(&f, "ci-bot", key, 0);
+	T_EQ_INT(team_agent_get(f.lg, "ci-bot", &ag), 0);
+	jk = janee_key_file(&f);
+	/* Forged with janee's own key and right claims: accepted (so the
+	 * refusals below are for the one claim each one changes). */
+	c = own_claims(ISSUER, RESOURCE, "ci-bot", 300, ag.key_id, NULL);
+	t = jose("sign", jk, "ES256", c);
+	T_EQ_INT(check(&f, t, &agent, &www), 0);
+	T_EQ_STR(agent, "ci-bot");
+	free(agent);
+	free(t);
+	free(c);
+	/* Wrong issuer. */
+	c = own_claims(
+	    "https://evil.test", RESOURCE, "ci-bot", 300, ag.key_id, NULL);
+	t = jose("sign", jk, "ES256", c);
+	bearer_refused(&f, t, "another issuer");
+	free(t);
+	free(c);
+	/* Wrong audience (RFC 8707). */
+	c = own_claims(
+	    ISSUER, "https://janee.test/other", "ci-bot", 300, ag.key_id, NULL);
+	t = jose("sign", jk, "ES256", c);
+	bearer_refused(&f, t, "another audience");
+	free(t);
+	free(c);
+	/* Expired beyond the skew. */
+	c = own_claims(
+	    ISSUER, RESOURCE, "ci-bot", -(TEAM_SKEW_S + 5), ag.key_id, NULL);
+	t = jose("sign", jk, "ES256", c);
+	bearer_refused(&f, t, "expired");
+	free(t);
+	free(c);
+	/* Expired, but within the skew: accepted. */
+	c = own_claims(
+	    ISSUER, RESOURCE, "ci-bot", -(TEAM_SKEW_S - 20), ag.key_id, NULL);
+	t = jose("sign", jk, "ES256", c);
+	T_EQ_INT(check(&f, t, &agent, &www), 0);
+	free(agent);
+	free(t);
+	free(c);
+	/* nbf in the future beyond the skew. */
+	snprintf(extra, sizeof(extra), ",\"nbf\":%lld",
+	    (long long)(now + TEAM_SKEW_S + 60));
+	c = own_claims(ISSUER, RESOURCE, "ci-bot", 600, ag.key_id, extra);
+	t = jose("sign", jk, "ES256", c);
+	bearer_refused(&f, t, "nbf");
+	free(t);
+	free(c);
+	/* An agent nobody registered. */
+	c = own_claims(ISSUER, RESOURCE, "ghost", 300, ag.key_id, NULL);
+	t = jose("sign", jk, "ES256", c);
+	bearer_refused(&f, t, "not registered");
+	free(t);
+	free(c);
+	/* Bad signature: signed by the agent's key, not janee's. */
+	c = own_claims(ISSUER, RESOURCE, "ci-bot", 300, ag.key_id, NULL);
+	t = jose("sign", key, "ES256", c);
+	bearer_refused(&f, t, "signature");
+	free(t);
+	/* alg none. */
+	t = jose("none", NULL, NULL, c);
+	bearer_refused(&f, t, "algorithm");
+	free(t);
+	free(c);
+	/* Not a JWT at all. */
+	bearer_refused(&f, "abc.def", "not a JWT");
+	team_agent_free(&ag);
+	free(jk);
+	free(key);
+	fx_close(&f);
+}
+
+static void
+issued_token_expires(void)
+{
+	struct fx f;
+	char *key, *a, *tok, *agent = NULL, *www = NULL;
+
+	fx_open(&f);
+	key = openssl_key(&f, "ci", "EC");
+	register_agent(&f, "ci-bot", key, 0);
+	a = good_assertion(key);
+	tok = token_for(&f, a, NULL);
+	T_ASSERT(tok != NULL);
+	team_auth_set_clock(f.ta, TEAM_TOKEN_TTL_S + TEAM_SKEW_S + 1);
+	bearer_refused(&f, tok, "expired");
+	team_auth_set_clock(f.ta, 0);
+	T_EQ_INT(check(&f, tok, &agent, &www), 0);
+	free(agent);
+	free(tok);
+	free(a);
+	free(key);
+	fx_close(&f);
+}
+
+static void
+token_for_another_resource_is_refused(void)
+{
+	struct fx f;
+	struct team_auth *other = NULL;
+	char *key, *a, *tok, *agent = NULL, *www = NULL;
+
+	fx_open(&f);
+	key = openssl_key(&f, "ci", "EC");
+	register_agent(&f, "ci-bot", key, 0);
+	a = good_assertion(key);
+	tok = token_for(&f, a, NULL);
+	/* The same janee, key and issuer, serving another resource. */
+	T_EQ_INT(team_auth_open(
+		     f.lg, f.s, f.cfg, "https://janee.test/other", &other),
+	    0);
+	T_ASSERT(team_auth_check(other, NULL, &agent, &www) != 0);
+	free(www);
+	www = janee_asprintf("Bearer %s", tok);
+	T_ASSERT(team_auth_check(other, www, &agent, &a) != 0);
+	T_ASSERT(a != NULL && strstr(a, "another audience") != NULL);
+	T_ASSERT(agent == NULL);
+	free(a);
+	free(www);
+	team_auth_free(other);
+	free(tok);
+	free(key);
+	fx_close(&f);
+}
+
+static void
+rotated_key_old_refused_new_accepted(void)
+{
+	struct fx f;
+	char *old, *new, *a, *tok, *agent = NULL, *www = NULL;
+
+	fx_open(&f);
+	old = openssl_key(&f, "old", "EC");
+	new = openssl_key(&f, "new", "EC");
+	register_agent(&f, "ci-bot", old, 0);
+	a = good_assertion(old);
+	tok = token_for(&f, a, NULL);
+	T_ASSERT(tok != NULL);
+	free(a);
+	register_agent(&f, "ci-bot", new, 1);
+	/* The old key's assertions, and tokens issued under it: refused. */
+	a = good_assertion(old);
+	refused(&f, a, NULL, 401, "invalid_client", "signature");
+	free(a);
+	bearer_refused(&f, tok, "former key");
+	free(tok);
+	a = good_assertion(new);
+	tok = token_for(&f, a, NULL);
+	T_ASSERT(tok != NULL);
+	T_EQ_INT(check(&f, tok, &agent, &www), 0);
+	T_EQ_STR(agent, "ci-bot");
+	free(agent);
+	free(tok);
+	free(a);
+	free(old);
+	free(new);
+	fx_close(&f);
+}
+
+static void
+removed_agent_is_refused(void)
+{
+	struct fx f;
+	char *key, *a, *tok;
+
+	fx_open(&f);
+	key = openssl_key(&f, "ci", "EC");
+	register_agent(&f, "ci-bot", key, 0);
+	a = good_assertion(key);
+	tok = token_for(&f, a, NULL);
+	T_ASSERT(tok != NULL);
+	free(a);
+	T_EQ_INT(team_agent_rm(f.lg, "ci-bot", "user"), 0);
+	bearer_refused(&f, tok, "not registered");
+	a = good_assertion(key);
+	refused(&f, a, NULL, 401, "invalid_client", "not a registered agent");
+	free(a);
+	free(tok);
+	free(key);
+	fx_close(&f);
+}
+
+static void
+signing_key_is_sealed_and_kept(void)
+{
+	struct fx f;
+	struct team_auth *again = NULL;
+	char *key, *a, *tok, *agent = NULL, *www = NULL, *challenge = NULL;
+	void *val = NULL;
+	size_t len = 0;
+
+	fx_open(&f);
+	/* Sealed: no PEM in the ledger's row. */
+	T_EQ_INT(ledger_meta_get(f.lg, "team.signing_key", &val, &len), 0);
+	T_ASSERT(val != NULL && memmem(val, len, "PRIVATE", 7) == NULL);
+	free(val);
+	/* A second opening (another janee) verifies the first's tokens. */
+	key = openssl_key(&f, "ci", "EC");
+	register_agent(&f, "ci-bot", key, 0);
+	a = good_assertion(key);
+	tok = token_for(&f, a, NULL);
+	T_EQ_INT(team_auth_open(f.lg, f.s, f.cfg, NULL, &again), 0);
+	www = janee_asprintf("Bearer %s", tok);
+	T_EQ_INT(team_auth_check(again, www, &agent, &challenge), 0);
+	T_EQ_STR(agent, "ci-bot");
+	T_ASSERT(challenge == NULL);
+	free(agent);
+	free(www);
+	team_auth_free(again);
+	free(tok);
+	free(a);
+	free(key);
+	fx_close(&f);
+}
+
+static void
+key_import_refuses_private_and_weak_keys(void)
+{
+	struct fx f;
+	char *k, *cmd, *pem, *spki = NULL, kid[TEAM_KID_LEN];
+	enum janee_jwt_alg alg;
+
+	fx_open(&f);
+	k = openssl_key(&f, "ci", "EC");
+	cmd = janee_asprintf("cat '%s'", k);
+	pem = run(cmd);
+	T_EQ_INT(team_key_import(pem, strlen(pem), "k", &spki, kid, &alg),
+	    JANEE_ERR_INVALID);
+	free(pem);
+	free(cmd);
+	cmd = janee_asprintf(
+	    "openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 2>/dev/null | openssl pkey -pubout");
+	pem = run(cmd);
+	T_EQ_INT(team_key_import(pem, strlen(pem), "k", &spki, kid, &alg),
+	    JANEE_ERR_INVALID);
+	free(pem);
+	free(cmd);
+	cmd = janee_asprintf(
+	    "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 2>/dev/null | openssl pkey -pubout");
+	pem = run(cmd);
+	T_EQ_INT(team_key_import(pem, strlen(pem), "k", &spki, kid, &alg),
+	    JANEE_ERR_INVALID);
+	free(pem);
+	free(cmd);
+	T_EQ_INT(team_key_import("junk", 4, "k", &spki, kid, &alg),
+	    JANEE_ERR_INVALID);
+	T_ASSERT(spki == NULL);
+	free(k);
+	fx_close(&f);
+}
+
+int
+main(void)
+{
+	T_RUN(metadata_and_challenge_name_the_resource);
+	T_RUN(valid_assertion_gets_a_token_that_verifies);
+	T_RUN(rsa_agent_key_works_too);
+	T_RUN(replayed_assertion_is_refused);
+	T_RUN(assertion_for_another_client_is_refused);
+	T_RUN(assertion_claims_are_checked);
+	T_RUN(token_request_is_checked);
+	T_RUN(hs256_signed_with_the_public_key_is_refused);
+	T_RUN(bearer_token_claims_are_checked);
+	T_RUN(issued_token_expires);
+	T_RUN(token_for_another_resource_is_refused);
+	T_RUN(rotated_key_old_refused_new_accepted);
+	T_RUN(removed_agent_is_refused);
+	T_RUN(signing_key_is_sealed_and_kept);
+	T_RUN(key_import_refuses_private_and_weak_keys);
+	return t_done();
+}
