@@ -21,6 +21,7 @@
 
 #include <cjson/cJSON.h>
 
+/* From the laxest to the strictest: policy_agent_narrow takes the max. */
 enum approval {
 	APPROVAL_AUTO,
 	APPROVAL_ASK,
