@@ -425,6 +425,8 @@ team_auth_check(void *arg, const char *authorization, char **agent, char **www)
 
 	*agent = NULL;
 	*www = NULL;
+	/* Each request starts afresh: its messages are its own. */
+	janee_err_clear();
 	/* RFC 6750 section 3.1: no credentials, no error code. */
 	if (authorization == NULL || strncasecmp(authorization, "Bearer ", 7))
 		return team_auth_challenge(ta, NULL, NULL, www) == 0
@@ -440,6 +442,13 @@ team_auth_check(void *arg, const char *authorization, char **agent, char **www)
 		rc = verify_own(ta, t, agent, &why);
 	if (why == NULL && rc == 0)
 		return 0;
+	/* The issuer's keys out of reach: refused all the same. */
+	if (why == NULL && rc < -1) {
+		fprintf(stderr, "janee: %s\n", janee_err_msg(rc));
+		janee_err_clear();
+		why =
+		    "janee cannot fetch the token issuer's keys now; try again later";
+	}
 	free(*agent);
 	*agent = NULL;
 	if (why == NULL)
@@ -800,6 +809,7 @@ team_auth_route(void *arg, const char *method, const char *path,
 	int rc, get = strcmp(method, "GET") == 0;
 
 	*ct = *out = NULL;
+	janee_err_clear();
 #define IS(p) (plen == strlen(p) && strncmp(path, p, plen) == 0)
 	if (IS(WELL_KNOWN_PR) ||
 	    (plen == strlen(WELL_KNOWN_PR) + strlen(ta->path) &&

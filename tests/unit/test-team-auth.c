@@ -7,6 +7,7 @@
  */
 #include "common.h"
 
+#include <signal.h>
 #include <sys/stat.h>
 
 #include <cjson/cJSON.h>
@@ -18,6 +19,7 @@
 #include "store.h"
 #include "team-agents.h"
 #include "team-auth.h"
+#include "team-issuer.h"
 #include "util.h"
 
 #include "t.h"
@@ -68,15 +70,19 @@ run(const char *cmd)
 	return strdup(buf);
 }
 
+/* The fixture with config.json's text (NULL: janee issues for
+ * RESOURCE) in a scratch directory, dir when it is not NULL. */
 static void
-fx_open_at(struct fx *f, const char *resource)
+fx_open_cfg(struct fx *f, const char *dir, const char *config)
 {
 	char *text;
 
 	memset(f, 0, sizeof(*f));
-	f->dir = t_tmpdir();
+	f->dir = dir ? strdup(dir) : t_tmpdir();
 	f->ks.fd = f->ks.new_fd = -1;
-	text = janee_asprintf("{\"auth\": {\"resource\": \"%s\"}}", resource);
+	text = config
+	    ? strdup(config)
+	    : janee_asprintf("{\"auth\": {\"resource\": \"%s\"}}", RESOURCE);
 	if (home_resolve(f->dir, &f->h) != 0 ||
 	    ledger_open(f->h.db, 1, &f->lg) != 0 || ledger_begin(f->lg) != 0 ||
 	    store_create(f->lg, &f->h, "keyfile", &f->ks) != 0 ||
@@ -94,7 +100,7 @@ fx_open_at(struct fx *f, const char *resource)
 static void
 fx_open(struct fx *f)
 {
-	fx_open_at(f, RESOURCE);
+	fx_open_cfg(f, NULL, NULL);
 }
 
 static void
@@ -879,8 +885,294 @@ key_import_refuses_private_and_weak_keys(void)
 	T_EQ_INT(team_key_import("junk", 4, "k", &spki, kid, &alg),
 	    JANEE_ERR_INVALID);
 	T_ASSERT(spki == NULL);
+	janee_err_clear();
 	free(k);
 	fx_close(&f);
+}
+
+/* ---- an external issuer ---- */
+
+struct issuer {
+	char *dir, *keylist, *url;
+	long pid;
+};
+
+/* Start tests/peers/team-issuer.mjs on loopback with keylist's keys. */
+static int
+issuer_start(struct issuer *is, const char *override)
+{
+	char *cmd, *portfile, buf[64];
+	long port = 0;
+	FILE *fp;
+	int i;
+
+	memset(is, 0, sizeof(*is));
+	is->dir = t_tmpdir();
+	is->keylist = janee_asprintf("%s/keys", is->dir);
+	portfile = janee_asprintf("%s/port", is->dir);
+	if ((fp = fopen(is->keylist, "w")) != NULL)
+		fclose(fp);
+	cmd = janee_asprintf(
+	    "node '%s/tests/peers/team-issuer.mjs' '%s' '%s' %s </dev/null >/dev/null 2>&1 &",
+	    srcdir(), portfile, is->keylist, override ? override : "");
+	if (system(cmd) != 0)
+		port = -1;
+	for (i = 0; i < 200 && port == 0; i++) {
+		if ((fp = fopen(portfile, "r")) != NULL) {
+			if (fgets(buf, sizeof(buf), fp) != NULL &&
+			    sscanf(buf, "%ld %ld", &port, &is->pid) != 2)
+				port = 0;
+			fclose(fp);
+		}
+		if (port == 0)
+			usleep(50000);
+	}
+	free(cmd);
+	free(portfile);
+	if (port <= 0) {
+		fprintf(stderr, "  the test issuer did not start\n");
+		return -1;
+	}
+	is->url = janee_asprintf("http://127.0.0.1:%ld", port);
+	return 0;
+}
+
+static void
+issuer_stop(struct issuer *is)
+{
+	if (is->pid > 0)
+		kill((pid_t)is->pid, SIGTERM);
+	free(is->dir);
+	free(is->keylist);
+	free(is->url);
+}
+
+/* Publish the key at path with kid and alg in the issuer's JWKS. */
+static void
+issuer_add_key(
+    struct issuer *is, const char *path, const char *kid, const char *alg)
+{
+	FILE *fp = fopen(is->keylist, "a");
+
+	T_ASSERT(fp != NULL);
+	if (fp != NULL) {
+		fprintf(fp, "%s %s %s\n", path, kid, alg);
+		fclose(fp);
+	}
+}
+
+static void
+fx_open_issuer(struct fx *f, const struct issuer *is)
+{
+	char *cfg = janee_asprintf(
+	    "{\"auth\": {\"resource\": \"%s\", \"issuer\": \"%s\", \"audience\": \"janee-team\"}}",
+	    RESOURCE, is->url);
+
+	fx_open_cfg(f, NULL, cfg);
+	free(cfg);
+}
+
+/* An external token's claims for sub, exp now + life, kid in header. */
+static char *
+ext_token(const char *key, const char *alg, const char *kid, const char *iss,
+    const char *aud, const char *sub, int64_t life, const char *extra)
+{
+	int64_t now = janee_now_ms() / 1000;
+	char *c = janee_asprintf(
+	    "{\"iss\":\"%s\",\"aud\":\"%s\",\"sub\":\"%s\",\"iat\":%lld,\"exp\":%lld%s}",
+	    iss, aud, sub, (long long)now, (long long)(now + life),
+	    extra ? extra : "");
+	char *cmd = janee_asprintf(
+	    "node '%s/tests/peers/team-jwt.mjs' sign '%s' %s '%s' %s", srcdir(),
+	    key, alg, c, kid);
+	char *t = run(cmd);
+
+	T_ASSERT(t != NULL);
+	free(cmd);
+	free(c);
+	return t;
+}
+
+/* A 401 of the external issuer's kind: invalid_token, saying why. */
+static void
+ext_refused(struct fx *f, const char *tok, const char *why)
+{
+	bearer_refused(f, tok, why);
+}
+
+static void
+external_issuer_tokens_are_verified(void)
+{
+	struct issuer is;
+	struct fx f;
+	char *ec, *rsa, *rogue, *t, *agent = NULL, *www = NULL, *json = NULL;
+	char extra[64];
+
+	if (issuer_start(&is, NULL) != 0) {
+		T_ASSERT(0);
+		return;
+	}
+	fx_open_issuer(&f, &is);
+	ec = openssl_key(&f, "ec", "EC");
+	rsa = openssl_key(&f, "rsa", "RSA");
+	rogue = openssl_key(&f, "rogue", "EC");
+	issuer_add_key(&is, ec, "k-ec", "ES256");
+	issuer_add_key(&is, rsa, "k-rsa", "RS256");
+	/* The metadata sends agents to the issuer. */
+	T_EQ_INT(team_auth_metadata(f.ta, &json), 0);
+	T_ASSERT(json != NULL && strstr(json, is.url) != NULL);
+	free(json);
+	/* ES256 and RS256 tokens of the issuer, for janee: accepted. */
+	t = ext_token(
+	    ec, "ES256", "k-ec", is.url, "janee-team", "ci-bot", 300, NULL);
+	T_EQ_INT(check(&f, t, &agent, &www), 0);
+	T_EQ_STR(agent, "ci-bot");
+	free(agent);
+	agent = NULL;
+	free(t);
+	t = ext_token(
+	    rsa, "RS256", "k-rsa", is.url, "janee-team", "deploy", 300, NULL);
+	T_EQ_INT(check(&f, t, &agent, &www), 0);
+	T_EQ_STR(agent, "deploy");
+	free(agent);
+	free(t);
+	/* Each claim wrong in turn. */
+	t = ext_token(ec, "ES256", "k-ec", "https://evil.test", "janee-team",
+	    "ci-bot", 300, NULL);
+	ext_refused(&f, t, "another issuer");
+	free(t);
+	t = ext_token(
+	    ec, "ES256", "k-ec", is.url, "someone-else", "ci-bot", 300, NULL);
+	ext_refused(&f, t, "another audience");
+	free(t);
+	t = ext_token(ec, "ES256", "k-ec", is.url, "janee-team", "ci-bot",
+	    -(TEAM_SKEW_S + 10), NULL);
+	ext_refused(&f, t, "expired");
+	free(t);
+	snprintf(extra, sizeof(extra), ",\"nbf\":%lld",
+	    (long long)(janee_now_ms() / 1000 + TEAM_SKEW_S + 60));
+	t = ext_token(
+	    ec, "ES256", "k-ec", is.url, "janee-team", "ci-bot", 600, extra);
+	ext_refused(&f, t, "nbf");
+	free(t);
+	/* Signed by a key the issuer never published, under its kid. */
+	t = ext_token(
+	    rogue, "ES256", "k-ec", is.url, "janee-team", "ci-bot", 300, NULL);
+	ext_refused(&f, t, "signature");
+	free(t);
+	/* The RSA key's kid on an ES256 token: the key decides the alg. */
+	t = ext_token(
+	    ec, "ES256", "k-rsa", is.url, "janee-team", "ci-bot", 300, NULL);
+	ext_refused(&f, t, "algorithm");
+	free(t);
+	/* A sub that is no agent name. */
+	t = ext_token(
+	    ec, "ES256", "k-ec", is.url, "janee-team", "Bad Sub", 300, NULL);
+	ext_refused(&f, t, "sub");
+	free(t);
+	free(ec);
+	free(rsa);
+	free(rogue);
+	fx_close(&f);
+	issuer_stop(&is);
+}
+
+static void
+external_issuer_refuses_none_and_hs256(void)
+{
+	struct issuer is;
+	struct fx f;
+	char *ec, *pub, *cmd, *c, *t, *out;
+	int64_t now = janee_now_ms() / 1000;
+
+	if (issuer_start(&is, NULL) != 0) {
+		T_ASSERT(0);
+		return;
+	}
+	fx_open_issuer(&f, &is);
+	ec = openssl_key(&f, "ec", "EC");
+	issuer_add_key(&is, ec, "k-ec", "ES256");
+	c = janee_asprintf(
+	    "{\"iss\":\"%s\",\"aud\":\"janee-team\",\"sub\":\"ci-bot\",\"exp\":%lld}",
+	    is.url, (long long)(now + 300));
+	t = jose("none", NULL, NULL, c);
+	ext_refused(&f, t, "algorithm");
+	free(t);
+	/* HS256 keyed with the public key's PEM, as janee converts it. */
+	pub = janee_asprintf("%s/ec.pub", f.dir);
+	cmd =
+	    janee_asprintf("openssl pkey -in '%s' -pubout -out '%s'", ec, pub);
+	out = run(cmd);
+	free(out);
+	t = jose("hmac", pub, NULL, c);
+	ext_refused(&f, t, "algorithm");
+	free(t);
+	free(cmd);
+	free(pub);
+	free(c);
+	free(ec);
+	fx_close(&f);
+	issuer_stop(&is);
+}
+
+static void
+external_issuer_key_rollover_is_fetched(void)
+{
+	struct issuer is;
+	struct fx f;
+	char *k1, *k2, *t, *agent = NULL, *www = NULL;
+
+	if (issuer_start(&is, NULL) != 0) {
+		T_ASSERT(0);
+		return;
+	}
+	fx_open_issuer(&f, &is);
+	k1 = openssl_key(&f, "k1", "EC");
+	k2 = openssl_key(&f, "k2", "EC");
+	issuer_add_key(&is, k1, "one", "ES256");
+	t = ext_token(
+	    k1, "ES256", "one", is.url, "janee-team", "ci-bot", 600, NULL);
+	T_EQ_INT(check(&f, t, &agent, &www), 0);
+	free(agent);
+	agent = NULL;
+	free(t);
+	/* A new key: unknown until the cache may be refreshed. */
+	issuer_add_key(&is, k2, "two", "ES256");
+	t = ext_token(
+	    k2, "ES256", "two", is.url, "janee-team", "ci-bot", 600, NULL);
+	ext_refused(&f, t, "kid");
+	team_auth_set_clock(f.ta, TEAM_JWKS_MIN_REFETCH_S);
+	T_EQ_INT(check(&f, t, &agent, &www), 0);
+	T_EQ_STR(agent, "ci-bot");
+	free(agent);
+	free(t);
+	free(k1);
+	free(k2);
+	fx_close(&f);
+	issuer_stop(&is);
+}
+
+static void
+external_issuer_metadata_for_another_issuer_is_refused(void)
+{
+	struct issuer is;
+	struct fx f;
+	char *k, *t;
+
+	if (issuer_start(&is, "https://evil.test") != 0) {
+		T_ASSERT(0);
+		return;
+	}
+	fx_open_issuer(&f, &is);
+	k = openssl_key(&f, "k", "EC");
+	issuer_add_key(&is, k, "one", "ES256");
+	t = ext_token(
+	    k, "ES256", "one", is.url, "janee-team", "ci-bot", 600, NULL);
+	ext_refused(&f, t, "cannot fetch the token issuer's keys");
+	free(t);
+	free(k);
+	fx_close(&f);
+	issuer_stop(&is);
 }
 
 int
@@ -901,5 +1193,9 @@ main(void)
 	T_RUN(removed_agent_is_refused);
 	T_RUN(signing_key_is_sealed_and_kept);
 	T_RUN(key_import_refuses_private_and_weak_keys);
+	T_RUN(external_issuer_tokens_are_verified);
+	T_RUN(external_issuer_refuses_none_and_hs256);
+	T_RUN(external_issuer_key_rollover_is_fetched);
+	T_RUN(external_issuer_metadata_for_another_issuer_is_refused);
 	return t_done();
 }
