@@ -165,6 +165,27 @@ expect_rc 0 "a local request (no agent) still gets the provider's whole policy"
 check "and its lease names no agent" \
     test -z "$(sqlite3 "$DB" "SELECT agent FROM leases ORDER BY created_ms DESC LIMIT 1")"
 
+# Resources: the agent's allow-list within the provider's.
+cat >"$JANEE_HOME/config.json" <<JSON
+{"providers": {"t": {"type": "test", "state_dir": "$TMP/prov",
+  "scopes": ["read"], "repositories": ["acme/a", "acme/b"],
+  "max_ttl": "1h", "approval": "auto"}},
+ "agents": {"ci-bot": {"providers": {"t": {"resources": ["acme/a"]}}},
+  "astray": {"providers": {"t": {"resources": ["acme/zzz"]}}}}}
+JSON
+JANEE_TEST_AGENT=ci-bot jr token t --scope read --resource acme/b
+expect_rc 1 "a resource the provider allows but the agent does not is refused"
+expect_in "$TMP/err" "repository 'acme/b' is not on the allow-list of provider 't' for agent 'ci-bot'" \
+    "naming the resource"
+: >"$TMP/prov/calls.log"
+JANEE_TEST_AGENT=ci-bot jr token t --scope read
+expect_rc 0 "with no resource named, an agent gets its own allow-list"
+check "which is acme/a alone, not the provider's two" \
+    test "$(grep '^repo ' "$TMP/prov/calls.log")" = "repo acme/a"
+JANEE_TEST_AGENT=astray jr token t --scope read
+expect_rc 1 "an agent whose resources are none of the provider's gets nothing (never 'all')"
+expect_in "$TMP/err" "agent 'astray' may use none of provider 't'" "and is told why"
+
 # config.json: agents' keys are checked by name.
 cat >"$JANEE_HOME/config.json" <<JSON
 {"providers": {"t": {"type": "test", "state_dir": "$TMP/prov",
