@@ -310,8 +310,8 @@ claim_str(const cJSON *claims, const char *name)
 }
 
 /* "aud" is one string or an array of them (RFC 7519 section 4.1.3). */
-static int
-aud_has(const cJSON *claims, const char *want)
+int
+team_claims_aud_has(const cJSON *claims, const char *want)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(claims, "aud"), *e;
 
@@ -396,7 +396,7 @@ verify_own(
 	if (claim_str(claims, "iss") == NULL ||
 	    strcmp(claim_str(claims, "iss"), ta->issuer) != 0)
 		*why = "the token is from another issuer";
-	else if (!aud_has(claims, ta->resource))
+	else if (!team_claims_aud_has(claims, ta->resource))
 		*why = "the token is for another audience";
 	else if (team_claims_times(claims, now_s(ta), 0, why) != 0)
 		;
@@ -610,7 +610,7 @@ check_assertion(struct team_auth *ta, const struct team_agent *a,
 		    "the assertion's sub is not its iss (RFC 7523 section 3)";
 	else if (client_id != NULL && strcmp(client_id, a->name) != 0)
 		*why = "client_id is not the assertion's iss";
-	else if (!aud_has(claims, ta->token_endpoint))
+	else if (!team_claims_aud_has(claims, ta->token_endpoint))
 		*why = "the assertion's aud is not janee's token endpoint";
 	else if (team_claims_times(claims, now, TEAM_ASSERTION_MAX_S, why) != 0)
 		;

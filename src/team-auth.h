@@ -109,5 +109,7 @@ int team_auth_token(struct team_auth *ta, const char *body, size_t len,
  */
 int team_claims_times(
     const cJSON *claims, int64_t now, int64_t max_life_s, const char **why);
+/* Whether the claims' "aud" (a string or an array) holds want. */
+int team_claims_aud_has(const cJSON *claims, const char *want);
 
 #endif

@@ -359,8 +359,7 @@ team_issuer_verify(struct team_issuer *ti, const char *token, int64_t now,
 	const struct issuer_key *key;
 	cJSON *hdr = NULL, *claims = NULL;
 	const char *kid, *iss, *sub;
-	const cJSON *aud, *e;
-	int rc, aud_ok = 0;
+	int rc;
 
 	*agent = NULL;
 	if (janee_jwt_peek(token, &hdr, &claims) != 0) {
@@ -396,12 +395,6 @@ team_issuer_verify(struct team_issuer *ti, const char *token, int64_t now,
 		*why = ti->why;
 		return -1;
 	}
-	aud = cJSON_GetObjectItemCaseSensitive(claims, "aud");
-	if (cJSON_IsString(aud))
-		aud_ok = strcmp(aud->valuestring, ti->audience) == 0;
-	else if (cJSON_IsArray(aud))
-		cJSON_ArrayForEach(e, aud) if (cJSON_IsString(e) &&
-		    strcmp(e->valuestring, ti->audience) == 0) aud_ok = 1;
 	rc = -1;
 	iss = cJSON_GetStringValue(
 	    cJSON_GetObjectItemCaseSensitive(claims, "iss"));
@@ -409,7 +402,7 @@ team_issuer_verify(struct team_issuer *ti, const char *token, int64_t now,
 	    cJSON_GetObjectItemCaseSensitive(claims, "sub"));
 	if (iss == NULL || strcmp(iss, ti->issuer) != 0)
 		*why = "the token is from another issuer";
-	else if (!aud_ok)
+	else if (!team_claims_aud_has(claims, ti->audience))
 		*why = "the token is for another audience";
 	else if (team_claims_times(claims, now, 0, why) != 0)
 		;
