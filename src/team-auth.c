@@ -4,6 +4,7 @@
 #include <curl/curl.h>
 
 #include "audit.h"
+#include "janee/http.h"
 #include "jwt.h"
 #include "team-agents.h"
 #include "team-auth.h"
@@ -158,6 +159,8 @@ team_auth_open(struct ledger *lg, struct store *s, const struct config *cfg,
 	if (resource == NULL)
 		return janee_err_set(JANEE_ERR_CONFIG,
 		    "team mode needs janee's resource URL: set \"auth\": {\"resource\": \"https://HOST/mcp\"} in config.json");
+	if (janee_http_url_ok(resource, "janee's resource URL") != 0)
+		return JANEE_ERR_CONFIG;
 	if ((ta = calloc(1, sizeof(*ta))) == NULL ||
 	    (ta->resource = janee_strdup(resource)) == NULL) {
 		free(ta);

@@ -309,6 +309,7 @@ good_assertion(const char *key)
 static void
 metadata_and_challenge_name_the_resource(void)
 {
+	struct team_auth *other = NULL;
 	struct fx f;
 	char *json = NULL, *ct = NULL, *www = NULL, *agent = NULL;
 	int status = 0;
@@ -359,6 +360,11 @@ metadata_and_challenge_name_the_resource(void)
 	T_ASSERT(team_auth_check(f.ta, "Basic dTpw", &agent, &www) != 0);
 	T_ASSERT(www != NULL && strstr(www, "error=") == NULL);
 	free(www);
+	/* janee's URL is https, or http on loopback only. */
+	T_ASSERT(team_auth_open(
+		     f.lg, f.s, f.cfg, "http://janee.test/mcp", &other) != 0);
+	T_ASSERT(other == NULL);
+	janee_err_clear();
 	fx_close(&f);
 }
 
@@ -864,8 +870,11 @@ key_import_refuses_private_and_weak_keys(void)
 	k = openssl_key(&f, "ci", "EC");
 	cmd = janee_asprintf("cat '%s'", k);
 	pem = run(cmd);
+	/* Refused as a private key, not merely as "not a public key". */
 	T_EQ_INT(team_key_import(pem, strlen(pem), "k", &spki, kid, &alg),
 	    JANEE_ERR_INVALID);
+	T_ASSERT(strstr(janee_err_msg(0), "holds a private key") != NULL);
+	janee_err_clear();
 	free(pem);
 	free(cmd);
 	cmd = janee_asprintf(
