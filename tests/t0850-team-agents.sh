@@ -133,6 +133,11 @@ expect_rc 0 "an agent gets what its policy allows"
 lease=$("$PYTHON3" -c 'import json,sys; print(json.load(open(sys.argv[1]))["lease_id"])' "$TMP/out")
 check "the lease records the verified agent" \
     test "$(sqlite3 "$DB" "SELECT agent FROM leases WHERE id = '$lease'")" = ci-bot
+jr lease show "$lease" --json
+check "lease show --json names it" "$PYTHON3" -c '
+import json, sys
+l = json.load(open(sys.argv[1]))
+assert l["agent"] == "ci-bot" and l["client"] == "cli", l' "$TMP/out"
 jr audit list --lease "$lease" --json
 check "each of its audit events names the agent, and the client as self-reported" "$PYTHON3" -c '
 import json, sys
@@ -164,6 +169,11 @@ jr token t --scope admin
 expect_rc 0 "a local request (no agent) still gets the provider's whole policy"
 check "and its lease names no agent" \
     test -z "$(sqlite3 "$DB" "SELECT agent FROM leases ORDER BY created_ms DESC LIMIT 1")"
+jr lease list --json
+check "lease list --json shows the agent of each lease, null for local ones" "$PYTHON3" -c '
+import json, sys
+ls = json.load(open(sys.argv[1]))
+assert sorted(str(l["agent"]) for l in ls) == ["None", "ci-bot"], ls' "$TMP/out"
 
 # Resources: the agent's allow-list within the provider's.
 cat >"$JANEE_HOME/config.json" <<JSON
