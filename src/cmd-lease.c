@@ -172,6 +172,8 @@ cli_lease_json(const struct lease *l)
 	    o, "may_be_live", lease_may_be_live(l, janee_now_ms()));
 	add_str(o, "account", l->account);
 	add_str(o, "client", l->client);
+	/* The verified remote agent (team mode), or null: a local client. */
+	add_str(o, "agent", l->agent);
 	add_str(o, "session", l->session);
 	add_str(o, "reason", l->reason);
 	add_scopes(o, "requested_scopes", l->requested);

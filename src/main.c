@@ -81,6 +81,10 @@ static const struct cli_opt opts_import[] = { { "dry-run", 0, 0 },
 static const struct cli_opt opts_unlock[] = { { "for", 0, 1 }, { NULL, 0, 0 } };
 static const struct cli_opt opts_agent_run[] = { { "ready-fd", 0, 1 },
 	{ NULL, 0, 0 } };
+static const struct cli_opt opts_team_agent_key[] = {
+	{ "key-file", 0, CLI_ARG_FILE }, { "generate", 0, 0 },
+	{ "private-key-out", 0, CLI_ARG_FILE }, { NULL, 0, 0 }
+};
 static const struct cli_opt opts_token[] = { { "scope", 's', 1 },
 	{ "permission", 0, 1 }, { "resource", 0, 1 }, { "repo", 0, 1 },
 	{ "ttl", 't', 1 }, { "reason", 0, 1 }, { "json", 'j', 0 },
@@ -403,6 +407,30 @@ const struct cmd cmd_table[] = {
 	    "  (no options of its own; janee status shows what the agent "
 	    "holds)\n",
 	    opts_none, 0, 0, CMD_LEDGER | CMD_NO_SWEEP, cmd_lock },
+#define TEAM_AGENT_KEY_HELP \
+	"  --key-file PATH       the agent's public key (PEM: RSA of 2048 bits or\n" \
+	"                        more, or EC P-256); never a private key\n" \
+	"  --generate            make an EC P-256 key pair; the private key is\n" \
+	"                        printed once (or written to --private-key-out)\n" \
+	"                        and never kept by janee\n" \
+	"  --private-key-out PATH  with --generate: a new file, mode 0600\n"
+	{ "agent", "add",
+	    "NAME (--key-file PUB.pem | --generate [--private-key-out PATH])",
+	    "register a remote agent for team mode (janee serve --http; docs/TEAM.md)",
+	    TEAM_AGENT_KEY_HELP, opts_team_agent_key, 1, 1, CMD_LEDGER,
+	    cmd_team_agent_add },
+	{ "agent", "list", "[--json]",
+	    "list the remote agents of team mode and their keys",
+	    "  -j, --json            print as JSON\n", opts_json, 0, 0,
+	    CMD_LEDGER, cmd_team_agent_list },
+	{ "agent", "rm", "NAME",
+	    "remove a remote agent: its tokens are refused from then on", "",
+	    opts_none, 1, 1, CMD_LEDGER, cmd_team_agent_rm },
+	{ "agent", "rotate",
+	    "NAME (--key-file PUB.pem | --generate [--private-key-out PATH])",
+	    "replace a remote agent's key: the old key and its tokens are refused",
+	    TEAM_AGENT_KEY_HELP, opts_team_agent_key, 1, 1, CMD_LEDGER,
+	    cmd_team_agent_rotate },
 	{ NULL, "agent-run", "[--ready-fd N]",
 	    "run the background agent in the foreground (janee starts it)",
 	    "  --ready-fd N          write one byte to descriptor N once "
