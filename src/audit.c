@@ -467,7 +467,8 @@ const char *const audit_event_names[] = { "requested", "approved", "denied",
 	"orphaned", "login", "login_broken", "logout", "secret_set",
 	"secret_rm", "secret_rekey", "secret_resolved", "init", "export",
 	"session_granted", "session_grant_revoked", "unlock", "lock",
-	"api_call", NULL };
+	"api_call", "agent_added", "agent_rotated", "agent_removed",
+	"agent_token", NULL };
 
 int
 audit_event_known(const char *name)

@@ -336,6 +336,11 @@ broker_init(struct broker *b, struct ledger *lg, const struct home *h,
 	b->ks = ks;
 	b->actor = "user";
 	b->client = "cli";
+#ifdef JANEE_TEST_HOOKS
+	/* Until the HTTP transport sets it: a verified remote agent, for
+	 * the per-agent policy tests (tests/t0850-team-agents.sh). */
+	b->agent = getenv("JANEE_TEST_AGENT");
+#endif
 }
 
 void
@@ -416,10 +421,18 @@ broker_backoff_ms(int64_t attempts)
 static const char *
 audit_client(const struct lease *l, char *buf, size_t n)
 {
-	if (l->session == NULL)
+	/* A verified agent first; what its client says of itself is
+	 * labelled as such (team mode, docs/TEAM.md). */
+	if (l->agent != NULL)
+		snprintf(buf, n, "agent %s (client %s, self-reported)%s%s",
+		    l->agent, l->client ? l->client : "?",
+		    l->session ? " session " : "",
+		    l->session ? l->session : "");
+	else if (l->session == NULL)
 		return l->client;
-	snprintf(
-	    buf, n, "%s session %s", l->client ? l->client : "?", l->session);
+	else
+		snprintf(buf, n, "%s session %s", l->client ? l->client : "?",
+		    l->session);
 	return buf;
 }
 
@@ -593,11 +606,12 @@ fail_closed(struct broker *b, struct prov *pv, struct lease *l,
 
 /*
  * A new lease for req on pv, in state requested (not yet recorded), and
- * the policy's verdict on it in *refusal (0: within policy).
+ * the verdict of pol (pv's policy, or a remote agent's narrower one) on
+ * it in *refusal (0: within policy).
  */
 static int
-lease_new(struct broker *b, struct prov *pv, struct broker_req *req,
-    struct lease *l, int *refusal)
+lease_new(struct broker *b, struct prov *pv, const struct prov *pol,
+    struct broker_req *req, struct lease *l, int *refusal)
 {
 	int rc;
 
@@ -605,12 +619,14 @@ lease_new(struct broker *b, struct prov *pv, struct broker_req *req,
 	if ((rc = janee_lease_id_new(l->id)) != 0 ||
 	    (rc = lease_set_str(&l->provider, pv->name)) != 0 ||
 	    (rc = lease_set_str(&l->client, b->client)) != 0 ||
+	    (rc = lease_set_str(&l->agent, b->agent)) != 0 ||
 	    (rc = lease_set_str(&l->session, b->session)) != 0 ||
 	    (rc = lease_set_str(&l->reason, req->reason)) != 0)
 		return rc;
 	l->state = LEASE_REQUESTED;
 	l->created_ms = clock_ms();
-	*refusal = policy_check(pv, &req->scopes, &req->resources, &req->ttl_s);
+	*refusal =
+	    policy_check(pol, &req->scopes, &req->resources, &req->ttl_s);
 	l->ttl_s = req->ttl_s > 0 ? req->ttl_s : 1;
 	if ((l->requested = lease_scopes_json(&req->scopes)) == NULL ||
 	    (req->resources.n > 0 &&
@@ -907,29 +923,64 @@ broker_submit(struct broker *b, struct broker_req *req, unsigned can,
 		[BROKER_PROMPT] = "at the terminal",
 	};
 	struct lease l;
-	struct prov *pv;
+	struct prov *pv, eff;
+	struct policy narrowed;
 	struct grant gr;
 	enum verdict v;
 	char *why = NULL;
-	int rc, refusal;
+	int rc, refusal, agent_refusal = 0;
 
 	memset(g, 0, sizeof(*g));
 	memset(&l, 0, sizeof(l));
 	memset(&gr, 0, sizeof(gr));
+	memset(&narrowed, 0, sizeof(narrowed));
 	g->route = BROKER_DENY;
 	if ((pv = find_prov(b, req->provider)) == NULL)
 		return JANEE_ERR_NOT_FOUND;
+	/*
+	 * A remote agent's requests meet the narrower of its policy and
+	 * the provider's (policy_agent_narrow); one it may not make is
+	 * refused on the record, under its name.
+	 */
+	eff = *pv;
+	if (b->agent != NULL) {
+		agent_refusal =
+		    policy_agent_narrow(b->cfg, pv, b->agent, &narrowed);
+		/* Messages then say "provider 't' for agent 'ci-bot'". */
+		if (agent_refusal == 0 &&
+		    (eff.name = janee_asprintf(
+			 "%s' for agent '%s", pv->name, b->agent)) == NULL) {
+			policy_agent_free(&narrowed);
+			return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
+		}
+		if (agent_refusal == 0)
+			eff.pol = narrowed;
+		else if (agent_refusal != JANEE_ERR_POLICY)
+			return agent_refusal;
+		else
+			why = janee_strdup(janee_err_msg(agent_refusal));
+	}
 	/*
 	 * Unlock first: a token that cannot be sealed for revocation must
 	 * not be minted.
 	 */
 	if ((rc = broker_unlock(b)) != 0 ||
-	    (rc = lease_new(b, pv, req, &l, &refusal)) != 0)
+	    (rc = lease_new(b, pv, &eff, req, &l, &refusal)) != 0)
 		goto out;
+	if (agent_refusal != 0) {
+		/* The agent's refusal, whatever lease_new's check said. */
+		if (why == NULL) {
+			rc = JANEE_ERR_NOMEM;
+			goto out;
+		}
+		refusal = janee_err_set(agent_refusal, "%s", why);
+		free(why);
+		why = NULL;
+	}
 	if (b->ask == NULL)
 		can &= ~BROKER_CAN_PROMPT;
 	if (refusal == 0) {
-		g->route = broker_route(pv, &req->scopes, can);
+		g->route = broker_route(&eff, &req->scopes, can);
 		if (g->route == BROKER_DENY)
 			refusal = JANEE_ERR_DENIED;
 		else if (g->route != BROKER_AUTO &&
@@ -981,6 +1032,9 @@ out:
 	free(why);
 	grant_free(&gr);
 	lease_free(&l);
+	policy_agent_free(&narrowed);
+	if (eff.name != pv->name)
+		free(eff.name);
 	return rc;
 }
 
@@ -994,21 +1048,34 @@ int
 broker_may_approve(struct broker *b, const struct lease *l, enum broker_via via)
 {
 	struct janee_strlist scopes;
+	struct policy narrowed;
 	enum broker_route r;
-	struct prov *pv;
+	struct prov *pv, eff;
 	int rc;
 
+	memset(&narrowed, 0, sizeof(narrowed));
 	if (via == BROKER_VIA_PERSON)
 		return 0;
 	if ((pv = find_prov(b, l->provider)) == NULL)
 		return JANEE_ERR_NOT_FOUND;
+	/* A remote agent's lease: under the policy it was asked under. */
+	eff = *pv;
+	if (l->agent != NULL) {
+		if ((rc = policy_agent_narrow(
+			 b->cfg, pv, l->agent, &narrowed)) != 0)
+			return rc;
+		eff.pol = narrowed;
+	}
 	memset(&scopes, 0, sizeof(scopes));
-	if ((rc = lease_scopes_parse(l->requested, &scopes)) != 0)
+	if ((rc = lease_scopes_parse(l->requested, &scopes)) != 0) {
+		policy_agent_free(&narrowed);
 		return rc;
+	}
 	/* What the route would be for a client that can do everything. */
-	r = broker_route(
-	    pv, &scopes, BROKER_CAN_ELICIT | BROKER_CAN_LINK | BROKER_CAN_WAIT);
+	r = broker_route(&eff, &scopes,
+	    BROKER_CAN_ELICIT | BROKER_CAN_LINK | BROKER_CAN_WAIT);
 	janee_strlist_free(&scopes);
+	policy_agent_free(&narrowed);
 	janee_err_clear();
 	if (r == BROKER_ELICIT || r == BROKER_LINK)
 		return 0;

@@ -78,6 +78,13 @@ struct broker {
 	const char *actor; /* who acts: "user" at the CLI */
 	const char *client; /* who asks: "cli", an MCP client's name */
 	const char *session; /* per-process id */
+	/*
+	 * The verified remote agent (team mode: src/team-auth.h), set by the
+	 * HTTP transport for each session's requests; NULL for a local one
+	 * (stdio, the CLI).  Its policy ("agents" in config.json) narrows
+	 * the provider's, and it goes into every lease and audit event.
+	 */
+	const char *agent;
 	broker_ask_fn ask; /* the "ask" approval channel, or NULL */
 	struct janee_http *http; /* created on first need */
 	int logging_in; /* a login stores the credential */

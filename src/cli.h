@@ -198,6 +198,11 @@ int cmd_deny(struct cli *c);
 int cmd_logout(struct cli *c);
 int cmd_unlock(struct cli *c);
 int cmd_lock(struct cli *c);
+/* janee agent add|list|rm|rotate: team mode's remote agents. */
+int cmd_team_agent_add(struct cli *c);
+int cmd_team_agent_list(struct cli *c);
+int cmd_team_agent_rm(struct cli *c);
+int cmd_team_agent_rotate(struct cli *c);
 int cmd_agent_run(struct cli *c);
 /* The agent's lines of `janee status` (json NULL: as text). */
 int cli_agent_status(struct cli *c, cJSON *json) JANEE_WUR;

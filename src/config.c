@@ -245,7 +245,8 @@ janee_cfg_object(struct janee_cfg *c, const char *key, const cJSON **out)
 }
 
 /* The keys config.json's top level may hold. */
-static const char *const top_keys[] = { "providers", "audit" };
+static const char *const top_keys[] = { "providers", "audit", "auth",
+	"agents" };
 
 /* The keys config.json's "audit" object may hold. */
 static const char *const audit_keys[] = { "syslog" };
@@ -316,11 +317,25 @@ read_resources(
 }
 
 static int
+approval_parse(struct janee_cfg *c, const char *appr, enum approval *out)
+{
+	size_t i;
+
+	for (i = 0; i < nitems(approval_names); i++)
+		if (strcmp(appr, approval_names[i]) == 0) {
+			*out = (enum approval)i;
+			return 0;
+		}
+	return janee_err_set(JANEE_ERR_CONFIG,
+	    "%s: 'approval' must be auto, ask, out-of-band or deny, not '%s'",
+	    c->where, appr);
+}
+
+static int
 read_policy(
     struct janee_cfg *c, const struct janee_provider *impl, struct policy *p)
 {
 	const char *appr = NULL;
-	size_t i;
 	int rc;
 
 	p->max_ttl_s = 0; /* the provider's, else janee's: after configure */
@@ -341,17 +356,7 @@ read_policy(
 		0 ||
 	    (rc = janee_cfg_string(c, "approval", 0, &appr)) != 0)
 		return rc;
-	if (appr != NULL) {
-		for (i = 0; i < nitems(approval_names); i++)
-			if (strcmp(appr, approval_names[i]) == 0)
-				break;
-		if (i == nitems(approval_names))
-			return janee_err_set(JANEE_ERR_CONFIG,
-			    "%s: 'approval' must be auto, ask, out-of-band or deny, not '%s'",
-			    c->where, appr);
-		p->approval = (enum approval)i;
-	}
-	return 0;
+	return appr != NULL ? approval_parse(c, appr, &p->approval) : 0;
 }
 
 /*
@@ -782,6 +787,211 @@ load_audit(struct config *cfg, const char *origin, const cJSON *a)
 	return 0;
 }
 
+/* A URL janee talks to or names: https, or http on a loopback host. */
+static int
+team_url_ok(const char *u)
+{
+	static const char *const loop[] = { "http://127.0.0.1",
+		"http://localhost", "http://[::1]" };
+	size_t i, n;
+
+	if (strncmp(u, "https://", 8) == 0 && u[8] != '\0')
+		return strchr(u, '#') == NULL;
+	for (i = 0; i < nitems(loop); i++) {
+		n = strlen(loop[i]);
+		if (strncmp(u, loop[i], n) == 0 &&
+		    (u[n] == ':' || u[n] == '/' || u[n] == '\0'))
+			return strchr(u, '#') == NULL;
+	}
+	return 0;
+}
+
+static int
+dup_url(struct janee_cfg *c, const char *key, char **out)
+{
+	const char *v = NULL;
+	int rc;
+
+	if ((rc = janee_cfg_string(c, key, 0, &v)) != 0 || v == NULL)
+		return rc;
+	if (!team_url_ok(v))
+		return janee_err_set(JANEE_ERR_CONFIG,
+		    "%s: '%s' must be an https URL (http only on 127.0.0.1, [::1] or localhost), with no fragment",
+		    c->where, key);
+	return (*out = janee_strdup(v)) ? 0 : JANEE_ERR_NOMEM;
+}
+
+/*
+ * "auth": {"resource": URL, "issuer": URL, "audience": S, "token_ttl": D}
+ * (src/team-auth.h).
+ */
+static int
+load_auth(struct config *cfg, const char *origin, const cJSON *a)
+{
+	struct janee_cfg c;
+	const char *aud = NULL;
+	char *where;
+	int rc;
+
+	if (a == NULL)
+		return 0;
+	if ((where = janee_asprintf("%s: auth", origin)) == NULL)
+		return JANEE_ERR_NOMEM;
+	memset(&c, 0, sizeof(c));
+	c.obj = a;
+	c.where = where;
+	if (!cJSON_IsObject(a))
+		rc = janee_err_set(JANEE_ERR_CONFIG,
+		    "%s: must be an object, like {\"resource\": \"https://janee.example/mcp\"}",
+		    where);
+	else if ((rc = dup_url(&c, "resource", &cfg->auth.resource)) == 0 &&
+	    (rc = dup_url(&c, "issuer", &cfg->auth.issuer)) == 0 &&
+	    (rc = janee_cfg_string(&c, "audience", 0, &aud)) == 0 &&
+	    (rc = janee_cfg_duration(
+		 &c, "token_ttl", &cfg->auth.token_ttl_s)) == 0 &&
+	    (rc = cfg_check_unused(&c)) == 0) {
+		if (aud != NULL && cfg->auth.issuer == NULL)
+			rc = janee_err_set(JANEE_ERR_CONFIG,
+			    "%s: 'audience' is for an external 'issuer'; janee's own tokens carry 'resource'",
+			    where);
+		else if (aud != NULL &&
+		    (cfg->auth.audience = janee_strdup(aud)) == NULL)
+			rc = JANEE_ERR_NOMEM;
+		else if (cfg->auth.token_ttl_s < 0 ||
+		    cfg->auth.token_ttl_s > 3600)
+			rc = janee_err_set(JANEE_ERR_CONFIG,
+			    "%s: 'token_ttl' must be at most 1h: access tokens are short-lived",
+			    where);
+	}
+	free(where);
+	return rc;
+}
+
+/* agents.NAME.providers.P: the agent's policy for provider P. */
+static int
+load_agent_prov(struct config *cfg, const char *where, const cJSON *e,
+    struct agent_prov_pol *ap)
+{
+	struct janee_cfg c;
+	const char *appr = NULL;
+	char *w;
+	int rc;
+
+	if ((w = janee_asprintf("%s.%s", where, e->string)) == NULL)
+		return JANEE_ERR_NOMEM;
+	memset(&c, 0, sizeof(c));
+	c.obj = e;
+	c.where = w;
+	if ((ap->provider = janee_strdup(e->string)) == NULL)
+		rc = JANEE_ERR_NOMEM;
+	else if (!cJSON_IsObject(e))
+		rc = janee_err_set(JANEE_ERR_CONFIG,
+		    "%s: must be an object, like {\"scopes\": [...], \"approval\": \"ask\"}",
+		    w);
+	else if (config_find(cfg, e->string) == NULL)
+		rc = janee_err_set(JANEE_ERR_CONFIG,
+		    "%s: no provider '%s' in 'providers'", w, e->string);
+	else if ((rc = janee_cfg_strlist(&c, "scopes", &ap->scopes)) == 0 &&
+	    (rc = janee_cfg_strlist(&c, "resources", &ap->resources)) == 0 &&
+	    (rc = janee_cfg_duration(&c, "max_ttl", &ap->max_ttl_s)) == 0 &&
+	    (rc = janee_cfg_string(&c, "approval", 0, &appr)) == 0 &&
+	    (rc = cfg_check_unused(&c)) == 0 && appr != NULL) {
+		ap->has_approval = 1;
+		rc = approval_parse(&c, appr, &ap->approval);
+	}
+	if (rc == 0)
+		janee_strlist_normalize(&ap->scopes);
+	free(w);
+	return rc;
+}
+
+/* "agents": {"NAME": {"providers": {"P": {...}}}}, after the providers. */
+static int
+load_agents(struct config *cfg, const char *origin, const cJSON *a)
+{
+	const cJSON *e, *provs, *p;
+	struct agent_pol *ag;
+	char *where = NULL;
+	int rc = 0;
+
+	if (a == NULL)
+		return 0;
+	if (!cJSON_IsObject(a))
+		return janee_err_set(JANEE_ERR_CONFIG,
+		    "%s: 'agents' must be an object, like {\"ci-bot\": {\"providers\": {...}}}",
+		    origin);
+	if ((cfg->agents = calloc((size_t)cJSON_GetArraySize(a) + 1,
+		 sizeof(*cfg->agents))) == NULL)
+		return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
+	cJSON_ArrayForEach(e, a)
+	{
+		ag = &cfg->agents[cfg->nagents++];
+		free(where);
+		if ((where = janee_asprintf(
+			 "%s: agents.%s", origin, e->string)) == NULL ||
+		    (ag->name = janee_strdup(e->string)) == NULL)
+			return JANEE_ERR_NOMEM;
+		if (!janee_name_valid(e->string) || !cJSON_IsObject(e)) {
+			rc = janee_err_set(JANEE_ERR_CONFIG,
+			    "%s: an agent is a name (1-64 lowercase letters, digits, '-' or '_') and an object",
+			    where);
+			break;
+		}
+		cJSON_ArrayForEach(
+		    p, e) if (strcmp(p->string, "providers") != 0)
+		{
+			static const char *const known[] = { "providers" };
+
+			rc = unknown_key(where, p->string, known, 1);
+			break;
+		}
+		if (rc != 0)
+			break;
+		provs = cJSON_GetObjectItemCaseSensitive(e, "providers");
+		if (!cJSON_IsObject(provs)) {
+			rc = janee_err_set(JANEE_ERR_CONFIG,
+			    "%s: 'providers' (what the agent may use) is required and must be an object",
+			    where);
+			break;
+		}
+		if ((ag->provs = calloc((size_t)cJSON_GetArraySize(provs) + 1,
+			 sizeof(*ag->provs))) == NULL) {
+			rc = janee_err_set(JANEE_ERR_NOMEM, "out of memory");
+			break;
+		}
+		free(where);
+		if ((where = janee_asprintf(
+			 "%s: agents.%s.providers", origin, e->string)) == NULL)
+			return JANEE_ERR_NOMEM;
+		cJSON_ArrayForEach(
+		    p, provs) if ((rc = load_agent_prov(cfg, where, p,
+				       &ag->provs[ag->n++])) != 0) break;
+		if (rc != 0)
+			break;
+	}
+	free(where);
+	return rc;
+}
+
+const struct agent_prov_pol *
+config_agent_policy(const struct config *c, const char *agent,
+    const char *provider, int *agent_known)
+{
+	size_t i, j;
+
+	*agent_known = 0;
+	for (i = 0; i < c->nagents; i++) {
+		if (strcmp(c->agents[i].name, agent) != 0)
+			continue;
+		*agent_known = 1;
+		for (j = 0; j < c->agents[i].n; j++)
+			if (strcmp(c->agents[i].provs[j].provider, provider) ==
+			    0)
+				return &c->agents[i].provs[j];
+	}
+	return NULL;
+}
+
 /* Every string of v (a reference where it is a member's value). */
 static int
 env_names_in(const cJSON *v, int member, struct janee_strlist *out)
@@ -839,8 +1049,17 @@ config_parse(const char *text, const char *origin,
 		 cJSON_GetObjectItemCaseSensitive(root, "audit"))) != 0)
 		goto out;
 	provs = cJSON_GetObjectItemCaseSensitive(root, "providers");
-	if (provs == NULL)
+	if (provs == NULL) {
+		provs = cJSON_GetObjectItemCaseSensitive(root, "agents");
+		if ((rc = load_auth(cfg, origin,
+			 cJSON_GetObjectItemCaseSensitive(root, "auth"))) ==
+			0 &&
+		    provs != NULL)
+			rc = janee_err_set(JANEE_ERR_CONFIG,
+			    "%s: 'agents' names providers, but there is no 'providers'",
+			    origin);
 		goto out;
+	}
 	/* Before the providers read it: ${VAR} is expanded in place. */
 	if ((rc = env_names_in(provs, 0, &cfg->env_names)) != 0)
 		goto out;
@@ -865,6 +1084,11 @@ config_parse(const char *text, const char *origin,
 		if ((rc = load_provider(cfg, origin, e, table, services)) != 0)
 			goto out;
 	}
+	if ((rc = load_auth(cfg, origin,
+		 cJSON_GetObjectItemCaseSensitive(root, "auth"))) != 0 ||
+	    (rc = load_agents(cfg, origin,
+		 cJSON_GetObjectItemCaseSensitive(root, "agents"))) != 0)
+		goto out;
 out:
 	cJSON_Delete(root);
 	if (rc != 0)
@@ -994,6 +1218,22 @@ config_free(struct config *c)
 		api_rules_free(p->api);
 	}
 	free(c->provs);
+	for (i = 0; i < c->nagents; i++) {
+		struct agent_pol *a = &c->agents[i];
+		size_t j;
+
+		for (j = 0; j < a->n; j++) {
+			free(a->provs[j].provider);
+			janee_strlist_free(&a->provs[j].scopes);
+			janee_strlist_free(&a->provs[j].resources);
+		}
+		free(a->provs);
+		free(a->name);
+	}
+	free(c->agents);
+	free(c->auth.resource);
+	free(c->auth.issuer);
+	free(c->auth.audience);
 	free(c->path);
 	janee_strlist_free(&c->env_names);
 	free(c);

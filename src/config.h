@@ -21,6 +21,7 @@
 
 #include <cjson/cJSON.h>
 
+/* From the laxest to the strictest: policy_agent_narrow takes the max. */
 enum approval {
 	APPROVAL_AUTO,
 	APPROVAL_ASK,
@@ -62,6 +63,37 @@ struct prov {
 	int login_fd; /* held login lock, or -1 */
 };
 
+/*
+ * "auth": team mode (src/team-auth.h): janee's resource URL, and an
+ * external issuer whose tokens it accepts instead of its own.
+ */
+struct auth_cfg {
+	char *resource; /* janee's resource URL (RFC 8707), or NULL */
+	char *issuer; /* an external issuer's URL, or NULL: janee issues */
+	char *audience; /* the issuer's "aud" for janee; default resource */
+	int64_t token_ttl_s; /* the life of tokens janee issues; 0: default */
+};
+
+/*
+ * "agents": what each remote agent (src/team-agents.h) may use, per
+ * provider; the narrower of this and the provider's policy wins
+ * (policy_agent_narrow).  An empty list is the provider's own.
+ */
+struct agent_prov_pol {
+	char *provider;
+	struct janee_strlist scopes;
+	struct janee_strlist resources;
+	int has_approval;
+	enum approval approval;
+	int64_t max_ttl_s; /* 0: the provider's */
+};
+
+struct agent_pol {
+	char *name;
+	struct agent_prov_pol *provs;
+	size_t n;
+};
+
 struct config {
 	char *path;
 	struct prov *provs;
@@ -73,7 +105,17 @@ struct config {
 	 */
 	struct janee_strlist env_names;
 	int audit_syslog; /* "audit": {"syslog": true} (src/audit-witness.c) */
+	struct auth_cfg auth;
+	struct agent_pol *agents;
+	size_t nagents;
 };
+
+/*
+ * The policy of agent for provider: NULL when the config names no such
+ * agent, or the agent may not use the provider (*agent_known says which).
+ */
+const struct agent_prov_pol *config_agent_policy(const struct config *c,
+    const char *agent, const char *provider, int *agent_known);
 
 /*
  * Load and validate path against the provider table (NULL-terminated).

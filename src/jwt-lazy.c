@@ -18,6 +18,8 @@ enum {
 	ADD_HEADER,
 	ENCODE_STR,
 	FREE,
+	DECODE,
+	GET_GRANTS_JSON,
 	NSYMS
 };
 
@@ -29,6 +31,8 @@ static const char *const syms[] = {
 	[ADD_HEADER] = "jwt_add_header",
 	[ENCODE_STR] = "jwt_encode_str",
 	[FREE] = "jwt_free",
+	[DECODE] = "jwt_decode",
+	[GET_GRANTS_JSON] = "jwt_get_grants_json",
 	[NSYMS] = NULL,
 };
 
@@ -104,4 +108,22 @@ jwt_free(jwt_t *jwt)
 {
 	if (LOADED())
 		((void (*)(jwt_t *))addr[FREE])(jwt);
+}
+
+int
+jwt_decode(jwt_t **jwt, const char *token, const unsigned char *key, int len)
+{
+	if (!LOADED())
+		return ENOSYS;
+	return ((int (*)(jwt_t **, const char *, const unsigned char *,
+	    int))addr[DECODE])(jwt, token, key, len);
+}
+
+char *
+jwt_get_grants_json(jwt_t *jwt, const char *grant)
+{
+	if (!LOADED())
+		return NULL;
+	return ((char *(*)(jwt_t *, const char *))addr[GET_GRANTS_JSON])(
+	    jwt, grant);
 }

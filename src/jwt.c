@@ -101,3 +101,97 @@ janee_jwt_client_assertion(enum janee_jwt_alg alg,
 	janee_hex(r, sizeof(r), jti);
 	return janee_jwt_sign(alg, pem, what, kid, claims, out);
 }
+
+/* One base64url part of a token as a JSON object. */
+static cJSON *
+json_part(const char *p, size_t n)
+{
+	unsigned char buf[JANEE_JWT_MAX];
+	char part[JANEE_JWT_MAX];
+	size_t len;
+	cJSON *o;
+
+	if (n == 0 || n >= sizeof(part))
+		return NULL;
+	memcpy(part, p, n);
+	part[n] = '\0';
+	if (janee_unb64url(part, buf, sizeof(buf), &len) != 0)
+		return NULL;
+	o = cJSON_ParseWithLength((const char *)buf, len);
+	janee_wipe(buf, sizeof(buf));
+	if (o != NULL && !cJSON_IsObject(o)) {
+		cJSON_Delete(o);
+		o = NULL;
+	}
+	return o;
+}
+
+int
+janee_jwt_peek(const char *token, cJSON **header, cJSON **claims)
+{
+	const char *d1, *d2;
+	size_t n = strnlen(token, JANEE_JWT_MAX + 1);
+
+	*header = *claims = NULL;
+	if (n > JANEE_JWT_MAX)
+		return janee_err_set(JANEE_ERR_INVALID,
+		    "the token is longer than %d bytes; refused",
+		    JANEE_JWT_MAX);
+	/* Compact form: exactly three parts (RFC 7515 section 7.1). */
+	if ((d1 = strchr(token, '.')) == NULL ||
+	    (d2 = strchr(d1 + 1, '.')) == NULL || strchr(d2 + 1, '.') != NULL)
+		return janee_err_set(JANEE_ERR_INVALID,
+		    "the token is not a JWT (three dot-separated parts)");
+	if ((*header = json_part(token, (size_t)(d1 - token))) == NULL ||
+	    (*claims = json_part(d1 + 1, (size_t)(d2 - d1 - 1))) == NULL) {
+		cJSON_Delete(*header);
+		*header = NULL;
+		return janee_err_set(JANEE_ERR_INVALID,
+		    "the token is not a JWT (its header or claims are not base64url JSON objects)");
+	}
+	return 0;
+}
+
+int
+janee_jwt_verify(
+    const char *token, enum janee_jwt_alg alg, const char *pem, cJSON **claims)
+{
+	cJSON *header = NULL, *peeked = NULL;
+	const cJSON *a;
+	jwt_t *j = NULL;
+	char *json = NULL;
+	int rc;
+
+	*claims = NULL;
+	if ((rc = janee_jwt_peek(token, &header, &peeked)) != 0)
+		return rc;
+	cJSON_Delete(peeked);
+	/*
+	 * The algorithm is the key's, never the token's choice (RFC 8725
+	 * section 3.1): a token naming another is refused unread.
+	 */
+	a = cJSON_GetObjectItemCaseSensitive(header, "alg");
+	if (!cJSON_IsString(a) || strcmp(a->valuestring, alg_names[alg]) != 0) {
+		rc = janee_err_set(JANEE_ERR_CRYPTO,
+		    "the token's algorithm is not %s, the only one its key allows",
+		    alg_names[alg]);
+		cJSON_Delete(header);
+		return rc;
+	}
+	cJSON_Delete(header);
+	if (jwt_decode(
+		&j, token, (const unsigned char *)pem, (int)strlen(pem)) != 0 ||
+	    j == NULL)
+		return janee_err_set(
+		    JANEE_ERR_CRYPTO, "the token's signature does not verify");
+	if ((json = jwt_get_grants_json(j, NULL)) == NULL ||
+	    (*claims = cJSON_Parse(json)) == NULL || !cJSON_IsObject(*claims)) {
+		cJSON_Delete(*claims);
+		*claims = NULL;
+		rc = janee_err_set(JANEE_ERR_CRYPTO,
+		    "the token's claims are not a JSON object");
+	}
+	free(json);
+	jwt_free(j);
+	return rc;
+}

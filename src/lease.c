@@ -77,6 +77,7 @@ lease_free(struct lease *l)
 	free(l->provider);
 	free(l->account);
 	free(l->client);
+	free(l->agent);
 	free(l->session);
 	free(l->reason);
 	free(l->requested);
@@ -120,7 +121,7 @@ lease_insert(struct ledger *lg, const struct lease *l)
 		return janee_err_set(
 		    JANEE_ERR_STATE, "a new lease starts as requested");
 	if ((rc = ledger_prepare(lg,
-		 "INSERT INTO leases (id, provider, account, client, session, reason, requested_scopes, state, ttl_s, created_ms, repositories) VALUES (?, ?, ?, ?, ?, ?, ?, 'requested', ?, ?, ?)",
+		 "INSERT INTO leases (id, provider, account, client, session, reason, requested_scopes, state, ttl_s, created_ms, repositories, agent) VALUES (?, ?, ?, ?, ?, ?, ?, 'requested', ?, ?, ?, ?)",
 		 &st)) != 0)
 		return rc;
 	sqlite3_bind_text(st, 1, l->id, -1, SQLITE_STATIC);
@@ -133,6 +134,7 @@ lease_insert(struct ledger *lg, const struct lease *l)
 	sqlite3_bind_int64(st, 8, l->ttl_s);
 	sqlite3_bind_int64(st, 9, l->created_ms);
 	sqlite3_bind_text(st, 10, l->repositories, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 11, l->agent, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		rc = ledger_fail(lg, "cannot record the lease");
 	sqlite3_finalize(st);
@@ -248,7 +250,7 @@ lease_claim(struct ledger *lg, const char *id, int64_t due_ms, int64_t until)
 	"ttl_s, " \
 	"created_ms, approved_ms, issued_ms, expires_ms, ended_ms, " \
 	"revoke_attempts, next_attempt_ms, sealed_token, repositories, " \
-	"minting_ms, token_expires_ms"
+	"minting_ms, token_expires_ms, agent"
 
 static int
 dup_col(sqlite3_stmt *st, int i, char **out)
@@ -292,7 +294,8 @@ lease_from_row(sqlite3_stmt *st, struct lease *l)
 	l->next_attempt_ms = sqlite3_column_int64(st, 18);
 	l->minting_ms = sqlite3_column_int64(st, 21);
 	l->token_expires_ms = sqlite3_column_int64(st, 22);
-	if ((rc = dup_col(st, 20, &l->repositories)) != 0)
+	if ((rc = dup_col(st, 20, &l->repositories)) != 0 ||
+	    (rc = dup_col(st, 23, &l->agent)) != 0)
 		goto fail;
 	if ((blob = sqlite3_column_blob(st, 19)) != NULL) {
 		n = sqlite3_column_bytes(st, 19);

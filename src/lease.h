@@ -42,6 +42,9 @@ int lease_state_final(enum lease_state s);
 struct lease {
 	char id[JANEE_LEASE_ID_LEN];
 	char *provider, *account, *client, *session, *reason;
+	/* The verified remote agent that asked (team mode), or NULL: a
+	 * local client.  client is what the client says of itself. */
+	char *agent;
 	char *requested; /* normalized JSON array */
 	char *granted; /* normalized JSON array, once issued */
 	char *repositories; /* resources asked for (JSON array), or NULL */

@@ -136,6 +136,29 @@ static const char *const migrations[] = {
 	"  grant_id TEXT NOT NULL"
 	");"
 	"CREATE INDEX grant_leases_grant ON grant_leases (grant_id);",
+	/*
+	 * 10: team mode (src/team-agents.h, src/team-auth.h): the remote
+	 * agents registered with `janee agent add`, each with its public key
+	 * (never a private one); the client assertions each one has used,
+	 * kept until they expire so that none is accepted twice (RFC 7523
+	 * section 3, "jti"); and the verified agent behind a lease
+	 */
+	"CREATE TABLE agents ("
+	"  name TEXT PRIMARY KEY,"
+	"  public_key TEXT NOT NULL,"
+	"  key_id TEXT NOT NULL,"
+	"  alg TEXT NOT NULL CHECK (alg IN ('RS256', 'ES256')),"
+	"  created_ms INTEGER NOT NULL,"
+	"  rotated_ms INTEGER"
+	");"
+	"CREATE TABLE agent_assertions ("
+	"  agent TEXT NOT NULL,"
+	"  jti TEXT NOT NULL,"
+	"  expires_ms INTEGER NOT NULL,"
+	"  PRIMARY KEY (agent, jti)) WITHOUT ROWID;"
+	"CREATE UNIQUE INDEX agents_key ON agents (key_id);"
+	"CREATE INDEX agent_assertions_expiry ON agent_assertions (expires_ms);"
+	"ALTER TABLE leases ADD COLUMN agent TEXT;",
 };
 
 int

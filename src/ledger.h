@@ -11,7 +11,7 @@
 #include "common.h"
 
 /* The schema this janee writes; migrations bring older ones here. */
-#define LEDGER_SCHEMA_VERSION 9
+#define LEDGER_SCHEMA_VERSION 10
 
 struct audit_witness;
 

@@ -317,8 +317,9 @@ route(void *arg, const cJSON *v, const char *text)
 static void
 enter(struct sess *s)
 {
-	s->m.agent = s->agent;
 	mcp_enter(&s->m);
+	/* The verified agent (team mode), or none: into every lease. */
+	s->h->core->broker.agent = s->agent;
 }
 
 static struct sess *
@@ -445,6 +446,10 @@ reply(struct web_response *rs, int status, const char *why)
 {
 	rs->status = status;
 	rs->type = "application/json";
+	/* Token endpoint answers must not be cached (RFC 6749 section
+	 * 5.1): every answer of the hook says so. */
+	if (web_header_add(rs, "Cache-Control", "no-store") != 0)
+		janee_err_clear();
 	if (buf_printf(&rs->body, "{\"error\": \"%s\"}", why) != 0)
 		janee_err_clear();
 }
@@ -741,6 +746,10 @@ auth_route(struct mcp_http *h, struct web_request *rq, struct web_response *rs)
 		return 0;
 	rs->status = status;
 	rs->type = "application/json";
+	/* Token endpoint answers must not be cached (RFC 6749 section
+	 * 5.1): every answer of the hook says so. */
+	if (web_header_add(rs, "Cache-Control", "no-store") != 0)
+		janee_err_clear();
 	if (body != NULL && buf_addstr(&rs->body, body) != 0)
 		janee_err_clear();
 	/* rs->type must outlive the handler: only known types pass. */

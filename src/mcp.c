@@ -277,8 +277,6 @@ mcp_ready(struct mcp *m)
 void
 mcp_enter(struct mcp *m)
 {
-	/* m->agent, the verified agent of an HTTP session, joins these
-	 * when the broker has a field for it (issue 18, item 2). */
 	if (!m->ready)
 		return;
 	m->core->broker.client = m->client ? m->client : "mcp";

@@ -40,7 +40,7 @@ struct mcp {
 	unsigned char state_key[32]; /* MACs requestState */
 	int64_t next_req; /* ids of our requests to the client */
 	struct mcp_pending *pending;
-	struct mcp_api_lease *api_leases; /* call_api's, mcp-api.c */
+	struct api_lease *api_leases; /* call_api's, api-call.c */
 	struct mcp_batch *batches; /* 2025-03-26 batches not answered yet */
 	struct mcp_batch *filling; /* the batch being run now */
 	struct buf line; /* the line being read */
@@ -51,7 +51,6 @@ struct mcp {
 	 */
 	void (*emit)(void *arg, const cJSON *v, const char *text);
 	void *emit_arg;
-	const char *agent; /* the verified agent (HTTP with auth), or NULL */
 };
 
 void mcp_init(struct mcp *m, struct core *core);
@@ -63,7 +62,7 @@ void mcp_feed(struct mcp *m, const char *p, size_t n);
 void mcp_message(struct mcp *m, const char *p, size_t n);
 
 /*
- * Make m's identity the broker's (its session, client, agent): several
+ * Make m's identity the broker's (its session, client): several
  * sessions share one core in janee serve --http, each entered before it
  * runs.  mcp_ready does it for stdio's one session.
  */

@@ -17,4 +17,22 @@
 int policy_check(const struct prov *pv, struct janee_strlist *scopes,
     struct janee_strlist *repos, int64_t *ttl_s) JANEE_WUR;
 
+/*
+ * Team mode: the policy of pv for a verified remote agent, the narrower
+ * of the provider's and the agent's ("agents": {NAME: {"providers":
+ * {PROVIDER: {...}}}} in config.json) in each part:
+ *   scopes      the ceilings' intersection (the agent's list empty: the
+ *               provider's); the provider's defaults within it
+ *   resources   the allow-lists' intersection (either empty: the other)
+ *   approval    the stricter (auto < ask < out-of-band < deny)
+ *   max_ttl     the shorter; default_ttl and session_grant_max within it
+ * An agent the config does not name, or not for pv, or whose lists miss
+ * the provider's altogether, may use nothing: JANEE_ERR_POLICY naming
+ * the agent.  *out is the caller's (policy_agent_free); it shares the
+ * provider's out-of-band scopes, so pv must outlive it.
+ */
+int policy_agent_narrow(const struct config *cfg, const struct prov *pv,
+    const char *agent, struct policy *out) JANEE_WUR;
+void policy_agent_free(struct policy *p);
+
 #endif

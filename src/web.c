@@ -41,6 +41,7 @@ enum {
 	RESUME,
 	CONN_INFO,
 	FEATURE,
+	GET_VALUES,
 	NSYMS
 };
 
@@ -63,6 +64,7 @@ static const char *const syms[] = {
 	[RESUME] = "MHD_resume_connection",
 	[CONN_INFO] = "MHD_get_connection_info",
 	[FEATURE] = "MHD_is_feature_supported",
+	[GET_VALUES] = "MHD_get_connection_values",
 	[NSYMS] = NULL,
 };
 
@@ -105,6 +107,8 @@ static struct {
 	const union MHD_ConnectionInfo *(*conn_info)(
 	    struct MHD_Connection *, enum MHD_ConnectionInfoType, ...);
 	enum MHD_Result (*feature)(enum MHD_FEATURE);
+	int (*get_values)(struct MHD_Connection *, enum MHD_ValueKind,
+	    MHD_KeyValueIterator, void *);
 } fn;
 
 static int
@@ -148,6 +152,8 @@ load(void)
 	    (const union MHD_ConnectionInfo *(*)(struct MHD_Connection *,
 		enum MHD_ConnectionInfoType, ...))addr[CONN_INFO];
 	fn.feature = (enum MHD_Result(*)(enum MHD_FEATURE))addr[FEATURE];
+	fn.get_values = (int (*)(struct MHD_Connection *, enum MHD_ValueKind,
+	    MHD_KeyValueIterator, void *))addr[GET_VALUES];
 	return 0;
 }
 
@@ -183,6 +189,7 @@ struct web_request {
 	int form_bad;
 	int nfields;
 	struct web_field fields[WEB_MAX_FIELDS];
+	struct buf query; /* WEB_RAW: the query as sent (web_query_string) */
 };
 
 int
@@ -296,6 +303,8 @@ request_free(struct web_request *rq)
 	}
 	buf_free(&rq->raw);
 	free(rq->path);
+	buf_free(&rq->raw);
+	buf_free(&rq->query);
 	free(rq);
 }
 
@@ -337,6 +346,10 @@ request_new(struct web *w, struct MHD_Connection *conn, const char *url,
 		janee_err_clear();
 		rq->form_bad = 1;
 		rq->too_large = 1;
+	}
+	if (w->flags & WEB_RAW) {
+		buf_init(&rq->query, WEB_RAW_QUERY_MAX);
+		return rq;
 	}
 	ct = fn.lookup(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
 	/* Only urlencoded forms: never multipart, files or anything else. */
@@ -476,9 +489,11 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 			janee_err_clear();
 			rq->too_large = 1;
 		}
-		if (rq->too_large || rq->pp == NULL)
+		/* A page's form is bad when its body is not one (WEB_RAW
+		 * takes any body). */
+		if (rq->too_large || (rq->pp == NULL && !(w->flags & WEB_RAW)))
 			rq->form_bad = 1;
-		else if (!rq->form_bad &&
+		else if (rq->pp != NULL && !rq->form_bad &&
 		    fn.pp_process(rq->pp, upload, *upload_size) != MHD_YES)
 			rq->form_bad = 1;
 		*upload_size = 0;
@@ -518,6 +533,15 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	return ret;
 }
 
+/* WEB_RAW: the path and query stay as sent (%XX is not decoded). */
+static size_t
+unescape_none(void *cls, struct MHD_Connection *c, char *s)
+{
+	(void)cls;
+	(void)c;
+	return strlen(s);
+}
+
 int
 web_start(
     uint16_t port, unsigned flags, web_handler h, void *arg, struct web **out)
@@ -554,7 +578,9 @@ web_start_opts(
 		return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
 	buf_init(&w->body, WEB_MAX_RESPONSE);
 	w->flags = o->flags;
-	w->max_body = o->max_body ? o->max_body : WEB_MAX_BODY;
+	w->max_body = o->max_body  ? o->max_body
+	    : (o->flags & WEB_RAW) ? WEB_RAW_BODY_MAX
+				   : WEB_MAX_BODY;
 	w->handler = h;
 	w->arg = arg;
 	w->local.sin_family = AF_INET;
@@ -588,12 +614,22 @@ web_start_opts(
 	tls[1].ptr_value = (void *)(uintptr_t)o->tls_cert_pem;
 	tls[2].option = MHD_OPTION_END;
 	errno = 0;
-	w->d = fn.start(mflags, o->port, on_accept, w, on_request, w,
-	    MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_CONNECTION_LIMIT,
-	    o->max_conns ? o->max_conns : 64u, MHD_OPTION_CONNECTION_TIMEOUT,
-	    (unsigned int)30, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-	    (size_t)(64 * 1024), MHD_OPTION_NOTIFY_COMPLETED, on_completed, w,
-	    MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
+	/* WEB_RAW's callback leaves the path and query as sent; the option
+	 * is given only then (a NULL callback is no default to MHD). */
+#define WEB_OPTIONS \
+	MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_CONNECTION_LIMIT, \
+	    o->max_conns ? o->max_conns : 64u, MHD_OPTION_CONNECTION_TIMEOUT, \
+	    (unsigned int)30, MHD_OPTION_CONNECTION_MEMORY_LIMIT, \
+	    (size_t)(64 * 1024), MHD_OPTION_NOTIFY_COMPLETED, on_completed, w, \
+	    MHD_OPTION_ARRAY, tls
+	if (o->flags & WEB_RAW)
+		w->d = fn.start(mflags, o->port, on_accept, w, on_request, w,
+		    MHD_OPTION_UNESCAPE_CALLBACK, unescape_none, NULL,
+		    WEB_OPTIONS, MHD_OPTION_END);
+	else
+		w->d = fn.start(mflags, o->port, on_accept, w, on_request, w,
+		    WEB_OPTIONS, MHD_OPTION_END);
+#undef WEB_OPTIONS
 	if (w->d == NULL) {
 		e = errno;
 		buf_free(&w->body);
@@ -713,10 +749,44 @@ web_form_state(const struct web_request *rq)
 	return rq->form_bad ? -1 : 0;
 }
 
+/* Each argument back as it was sent, in order (WEB_RAW keeps it raw). */
+static enum MHD_Result
+on_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct web_request *rq = cls;
+
+	(void)kind;
+	if ((rq->query.len > 0 && buf_add(&rq->query, "&", 1) != 0) ||
+	    buf_addstr(&rq->query, key) != 0 ||
+	    (value != NULL &&
+		(buf_add(&rq->query, "=", 1) != 0 ||
+		    buf_addstr(&rq->query, value) != 0))) {
+		janee_err_clear();
+		rq->form_bad = 1;
+		return MHD_NO;
+	}
+	return MHD_YES;
+}
+
+const char *
+web_query_string(struct web_request *rq)
+{
+	if (!(rq->w->flags & WEB_RAW) || rq->form_bad)
+		return NULL;
+	buf_reset(&rq->query);
+	fn.get_values(rq->conn, MHD_GET_ARGUMENT_KIND, on_arg, rq);
+	if (rq->form_bad)
+		return NULL;
+	return rq->query.p ? rq->query.p : "";
+}
+
 const char *
 web_body(const struct web_request *rq, size_t *len)
 {
 	*len = rq->raw.len;
+	/* Too large (or, WEB_RAW, a query that could not be kept): none. */
+	if (rq->too_large || ((rq->w->flags & WEB_RAW) && rq->form_bad))
+		return NULL;
 	return rq->raw.p ? rq->raw.p : "";
 }
 

@@ -27,8 +27,15 @@ struct sockaddr;
 struct sockaddr_storage;
 
 #define WEB_SAME_UID 0x01 /* refuse peers of another uid (or unknown) */
+/*
+ * The path and query as sent (no %XX decoding: a proxy checks what it
+ * forwards) and any body kept as it came (web_body), for janee proxy.
+ */
+#define WEB_RAW 0x02
+#define WEB_RAW_BODY_MAX (1024 * 1024)
+#define WEB_RAW_QUERY_MAX (16 * 1024)
 
-#define WEB_MAX_HEADERS 12
+#define WEB_MAX_HEADERS 40
 
 struct web_response {
 	int status; /* 200 unless set */
@@ -107,11 +114,15 @@ const char *web_cookie(const struct web_request *rq, const char *name);
 const char *web_form(const struct web_request *rq, const char *name);
 int web_form_state(const struct web_request *rq);
 /*
- * A body that is not a form, as sent ("" when none); web_body_too_large:
- * it was longer than web_opts.max_body and was not kept.
+ * A body that is not a form, as sent ("" when none); NULL when it was
+ * longer than web_opts.max_body (or, WEB_RAW, its query could not be
+ * kept); web_body_too_large says it was too long.  WEB_RAW also keeps
+ * the query as sent ("a=b&c", "" for none; NULL when too large or the
+ * server is not WEB_RAW).
  */
 const char *web_body(const struct web_request *rq, size_t *len);
 int web_body_too_large(const struct web_request *rq);
+const char *web_query_string(struct web_request *rq);
 /* The peer's address; -1 when unknown. */
 int web_peer(const struct web_request *rq, struct sockaddr_storage *out);
 
