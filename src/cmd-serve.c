@@ -12,6 +12,7 @@
 #include "mcp.h"
 #include "notify.h"
 #include "store.h"
+#include "team-auth.h"
 #include "util.h"
 
 static volatile sig_atomic_t stopping;
@@ -24,14 +25,51 @@ on_stop(int sig)
 }
 
 /*
- * Agent authentication for --http (http-auth.h); none yet, so --http
- * serves loopback only (mcp_http_start refuses anything else).
+ * Agent authentication for --http (http-auth.h, team-auth.h): on when
+ * config.json has "auth" (a resource URL or an external issuer); then
+ * every request needs an agent's bearer token, and janee may listen on
+ * a network.  Without it, --http serves loopback only (mcp_http_start
+ * refuses anything else).  Janee's signing key is sealed in the store,
+ * so team mode unlocks it first (a passphrase home: janee unlock).
  */
-static const struct http_auth *
-serve_auth(struct cli *c)
+static int
+serve_auth(struct cli *c, const struct mcp_http_opts *o, struct http_auth *ha,
+    struct team_auth **ta)
 {
-	(void)c;
-	return NULL;
+	const struct auth_cfg *a = &c->core.cfg->auth;
+	const char *colon;
+	char *resource = NULL;
+	int rc;
+
+	*ta = NULL;
+	if (a->resource == NULL && a->issuer == NULL)
+		return 0;
+	if (a->resource == NULL) {
+		/* The URL agents use: known only when the port is named. */
+		colon = strrchr(o->listen, ':');
+		if (colon == NULL || strcmp(colon, ":0") == 0)
+			return janee_err_set(JANEE_ERR_USAGE,
+			    "team mode needs janee's resource URL: set "
+			    "auth.resource in config.json (e.g. "
+			    "https://janee.example/mcp) or name a port in --http");
+		resource = janee_asprintf("%s://%s%s",
+		    o->tls_cert != NULL ? "https" : "http", o->listen,
+		    o->path != NULL ? o->path : "/mcp");
+		if (resource == NULL)
+			return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
+	}
+	if ((rc = core_broker(&c->core)) != 0 ||
+	    (rc = broker_unlock(&c->core.broker)) != 0 ||
+	    (rc = team_auth_open(c->core.lg, c->core.broker.store, c->core.cfg,
+		 resource, ta)) != 0) {
+		free(resource);
+		return rc;
+	}
+	free(resource);
+	ha->arg = *ta;
+	ha->check = team_auth_check;
+	ha->route = team_auth_route;
+	return 0;
 }
 
 /* janee serve --http: many sessions, one loop, until SIGTERM/SIGINT. */
@@ -39,6 +77,8 @@ static int
 serve_http(struct cli *c, const sigset_t *orig)
 {
 	struct mcp_http_opts o;
+	struct http_auth ha;
+	struct team_auth *ta = NULL;
 	struct mcp_http *h;
 	struct pollfd *pfd;
 	struct timespec ts;
@@ -80,16 +120,21 @@ serve_http(struct cli *c, const sigset_t *orig)
 		}
 		o.rate_per_min = (int)n;
 	}
-	o.auth = serve_auth(c);
 	/* The ledger now: a broken home is said at once, not per session. */
 	if ((rc = core_open(&c->core, CORE_LEDGER | CORE_CONFIG, NULL)) != 0)
 		return rc;
-	if ((rc = mcp_http_start(&o, &c->core, &h)) != 0)
+	if ((rc = serve_auth(c, &o, &ha, &ta)) != 0)
 		return rc;
+	o.auth = ta != NULL ? &ha : NULL;
+	if ((rc = mcp_http_start(&o, &c->core, &h)) != 0) {
+		team_auth_free(ta);
+		return rc;
+	}
 	/* The server's, and each session's (stateless calls: 16 more). */
 	maxpfd = 1 + (o.max_sessions + 16) * MCP_HTTP_SESSION_PFDS;
 	if ((pfd = calloc((size_t)maxpfd, sizeof(*pfd))) == NULL) {
 		mcp_http_stop(h, "out of memory");
+		team_auth_free(ta);
 		return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
 	}
 	fprintf(stderr, "janee serve: MCP on %s://%s%s (port %u)\n",
@@ -110,6 +155,7 @@ serve_http(struct cli *c, const sigset_t *orig)
 		mcp_http_run(h, pfd, npfd);
 	}
 	mcp_http_stop(h, "cancelled: janee serve was stopped");
+	team_auth_free(ta);
 	free(pfd);
 	return 0;
 }

@@ -941,8 +941,8 @@ mcp_http_start(
 		    0)
 			goto fail;
 	wo.addr = (const struct sockaddr *)&ss;
-	wo.flags =
-	    o->auth == NULL && ss.ss_family == AF_INET ? WEB_SAME_UID : 0;
+	wo.flags = WEB_BODIES |
+	    (o->auth == NULL && ss.ss_family == AF_INET ? WEB_SAME_UID : 0);
 	wo.max_body = HTTP_MAX_BODY;
 	wo.max_conns = (unsigned)h->max_sessions * 2 + 16;
 	wo.tls_cert_pem = h->tls ? h->cert.p : NULL;

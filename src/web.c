@@ -351,6 +351,8 @@ request_new(struct web *w, struct MHD_Connection *conn, const char *url,
 		buf_init(&rq->query, WEB_RAW_QUERY_MAX);
 		return rq;
 	}
+	if (w->flags & WEB_BODIES)
+		return rq;
 	ct = fn.lookup(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
 	/* Only urlencoded forms: never multipart, files or anything else. */
 	if (ct != NULL &&

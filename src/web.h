@@ -34,6 +34,11 @@ struct sockaddr_storage;
 #define WEB_RAW 0x02
 #define WEB_RAW_BODY_MAX (1024 * 1024)
 #define WEB_RAW_QUERY_MAX (16 * 1024)
+/*
+ * Every body kept as it came (web_body), a form too: for janee serve
+ * --http, whose token endpoint reads its form itself (team-auth.c).
+ */
+#define WEB_BODIES 0x04
 
 #define WEB_MAX_HEADERS 40
 
