@@ -11,8 +11,10 @@
  * owns every lease state change.
  *
  * Optional slots may be NULL; the core checks before calling and answers
- * JANEE_ERR_UNSUPPORTED, which is distinct from a failure.  Version 3:
- * the info struct, tokens of named parts, resources, lease_live (2 was
+ * JANEE_ERR_UNSUPPORTED, which is distinct from a failure.  Version 4:
+ * the info struct's API fields for call_api and janee proxy (api_base
+ * to api_base_env), which a version 3 module's struct lacks (3 was the
+ * info struct, tokens of named parts, resources, lease_live; 2 was
  * reconcile's struct janee_reconcile and lease_minting).
  */
 #ifndef JANEE_PROVIDER_H
@@ -24,7 +26,7 @@
 #include "janee/error.h"
 
 /* Bumped when a slot changes; the core refuses other versions. */
-#define JANEE_PROVIDER_VERSION 3
+#define JANEE_PROVIDER_VERSION 4
 
 /* A secret value: wiped before it is freed (janee_secret_free). */
 struct janee_secret {
