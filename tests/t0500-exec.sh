@@ -141,10 +141,20 @@ rm -f "$TMP/ready" "$TMP/sigs"
 "$JANEE" exec t -- sh "$TMP/sig.sh" </dev/null >"$TMP/out" 2>"$TMP/err" &
 jpid=$!
 wait_for "$TMP/ready"
+# Each signal is sent once the one before reached the command: on a
+# loaded machine a fixed pause let two arrive while the command slept,
+# and sh runs pending traps in signal-number order (HUP before USR1).
+sig_seen() { # NAME: the command recorded it (up to 10 s)
+	_n=0
+	while ! grep -qx "$1" "$TMP/sigs" 2>/dev/null && [ $_n -lt 100 ]; do
+		sleep 0.1
+		_n=$((_n + 1))
+	done
+}
 kill -USR1 $jpid
-sleep 0.5
+sig_seen USR1
 kill -HUP $jpid
-sleep 0.5
+sig_seen HUP
 kill -TERM $jpid
 wait $jpid
 echo $? >"$TMP/rc"
