@@ -1364,13 +1364,17 @@ broker_await(struct broker *b, const char *id,
 /*
  * Take a due lease for this process: push its next attempt past the claim
  * window, so that another sweeper does not revoke it at the same time.
+ * r->claiming (when r and it are set) hears of it first: a note written
+ * before the claim covers a death at any point after it.
  */
 static int
-claim(struct broker *b, struct lease *l)
+claim(struct broker *b, struct lease *l, struct sweep_report *r)
 {
 	int64_t until = clock_ms() + BROKER_CLAIM_MS;
 	int rc;
 
+	if (r != NULL && r->claiming != NULL)
+		r->claiming(r->arg, l->id, l->next_attempt_ms, until);
 	/*
 	 * Compare and swap on the due time read with the lease: a sweeper
 	 * that loaded it before another claimed it loses here, instead of
@@ -1380,6 +1384,14 @@ claim(struct broker *b, struct lease *l)
 		return rc;
 	l->next_attempt_ms = until;
 	return 0;
+}
+
+int
+broker_unclaim(
+    struct broker *b, const char *id, int64_t due_ms, int64_t until_ms)
+{
+	/* The claim's compare-and-set, the other way round. */
+	return lease_claim(b->lg, id, until_ms, due_ms);
 }
 
 /* Revoke l's token at its provider; 0, JANEE_ERR_UNSUPPORTED or failure. */
@@ -1475,7 +1487,7 @@ broker_end(struct broker *b, const char *lease_id, const char *why)
 			    b, &l, LEASE_DENIED, "denied", "denied", why);
 		break;
 	case LEASE_ACTIVE:
-		if ((rc = claim(b, &l)) != 0)
+		if ((rc = claim(b, &l, NULL)) != 0)
 			break;
 		prc = end_at_provider(b, &l);
 		if (store_trouble(prc)) {
@@ -1728,7 +1740,7 @@ sweep_one(struct broker *b, const char *id, int quiet, struct sweep_report *r)
 		lease_free(&l);
 		return 0;
 	}
-	if ((rc = claim(b, &l)) != 0) {
+	if ((rc = claim(b, &l, r)) != 0) {
 		lease_free(&l);
 		if (rc != JANEE_ERR_STATE)
 			return rc;

@@ -247,6 +247,15 @@ struct sweep_report {
 	int64_t orphaned; /* cut short while minting; a token may be live */
 	/* Told of each lease the sweep ended (expired or irrevocable). */
 	void (*ended)(void *arg, const struct lease *l);
+	/*
+	 * Told just before the sweep claims a lease: its due time before
+	 * the claim and the claim's end.  A sweeper that may be killed in
+	 * the middle of a revocation leaves a note with it, so that the
+	 * one after it can give the claim back (broker_unclaim) instead of
+	 * waiting BROKER_CLAIM_MS: the background agent (src/agent-run.c).
+	 */
+	void (*claiming)(
+	    void *arg, const char *id, int64_t due_ms, int64_t until_ms);
 	void *arg;
 };
 
@@ -266,6 +275,18 @@ int broker_ledger_due(struct ledger *lg, int64_t *due_ms) JANEE_WUR;
  */
 int broker_sweep(
     struct broker *b, int may_unlock, struct sweep_report *r) JANEE_WUR;
+
+/*
+ * Give back a claim that its claimant can no longer settle (it died in
+ * the middle of the revocation; the background agent knows when the one
+ * before it did): the lease is due again at due_ms, so that the next
+ * sweep takes it at once and revokes it again (revocation is idempotent)
+ * instead of waiting for the claim to run out.  Only if the lease is
+ * still active and claimed until until_ms (compare-and-set, as the claim
+ * itself); JANEE_ERR_STATE when it is not.
+ */
+int broker_unclaim(struct broker *b, const char *id, int64_t due_ms,
+    int64_t until_ms) JANEE_WUR;
 
 /*
  * Run the provider's interactive login (`janee login NAME`); the provider

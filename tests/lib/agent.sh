@@ -8,6 +8,8 @@
 #                            binary) still running, one a line
 #   wait_until TENTHS CMD... run CMD every 0.1 s until it succeeds, at
 #                            most TENTHS times (status 1 if it never did)
+#   wait_ms MS CMD...        the same for at most MS ms of the wall clock,
+#                            however long CMD takes (a bound in time)
 #   now_ms                   the wall clock in milliseconds
 #   iso_ms ISO               an ISO 8601 time janee printed, in ms
 #   sleep_until_ms MS        sleep until the wall clock reaches MS
@@ -61,6 +63,15 @@ wait_until() {
 	while ! "$@"; do
 		_wn=$((_wn - 1))
 		[ "$_wn" -gt 0 ] || return 1
+		sleep 0.1
+	done
+}
+
+wait_ms() {
+	_wd=$(($(date +%s%3N) + $1))
+	shift
+	while ! "$@"; do
+		[ "$(date +%s%3N)" -lt "$_wd" ] || return 1
 		sleep 0.1
 	done
 }
