@@ -1257,6 +1257,54 @@ out:
 	return rc;
 }
 
+/* Whether grant id is revoked on record (not whether it is in force). */
+static int
+revoked_grant(struct broker *b, const char *id)
+{
+	struct grant gr;
+	int revoked;
+
+	if (grant_load(b->lg, id, &gr) != 0) {
+		janee_err_clear();
+		return 0;
+	}
+	revoked = gr.revoked;
+	grant_free(&gr);
+	return revoked;
+}
+
+int
+broker_end_provider_grants(
+    struct broker *b, const char *provider, const char *why, size_t *ended)
+{
+	struct janee_strlist ids;
+	size_t i;
+	int rc, erc;
+
+	*ended = 0;
+	memset(&ids, 0, sizeof(ids));
+	if ((rc = grant_live_of_provider(b->lg, provider, clock_ms(), &ids)) !=
+	    0)
+		goto out;
+	for (i = 0; i < ids.n; i++) {
+		erc = broker_grant_end(b, ids.v[i], why);
+		/* A lease of it may fail to end: the grant ended all the same. */
+		if (erc == 0 ||
+		    (erc != JANEE_ERR_STATE && revoked_grant(b, ids.v[i])))
+			(*ended)++;
+		if (erc == JANEE_ERR_STATE) /* it ended meanwhile */
+			janee_err_clear();
+		else if (erc != 0 && rc == 0)
+			rc =
+			    erc; /* the first failure is said; the rest go on */
+		else if (erc != 0)
+			janee_err_clear();
+	}
+out:
+	janee_strlist_free(&ids);
+	return rc;
+}
+
 int
 broker_collect(struct broker *b, const char *lease_id, struct broker_grant *g)
 {
@@ -1849,13 +1897,16 @@ broker_logout(struct broker *b, const char *provider)
 	struct lease_filter f = { .active_only = 1 };
 	struct janee_strlist ids;
 	struct prov *pv;
-	size_t i;
+	size_t i, n;
 	int rc = 0, prc;
 
 	memset(&ids, 0, sizeof(ids));
 	if ((pv = find_prov(b, provider)) == NULL)
 		return JANEE_ERR_NOT_FOUND;
 	if ((rc = broker_unlock(b)) != 0)
+		return rc;
+	/* No session grant approves another lease of it from now on. */
+	if ((rc = broker_end_provider_grants(b, provider, "logout", &n)) != 0)
 		return rc;
 	/* Everything minted from the login goes first. */
 	f.provider = provider;

@@ -224,6 +224,14 @@ int broker_approve_grant(struct broker *b, const char *lease_id,
  */
 int broker_grant_end(
     struct broker *b, const char *grant_id, const char *why) JANEE_WUR;
+/*
+ * broker_grant_end for each of provider's grants in force (the provider
+ * goes: janee provider rm, janee logout), so that none approves another
+ * lease once its leases are ended.  All are tried; the first failure is
+ * returned.  *ended says how many were revoked.
+ */
+int broker_end_provider_grants(struct broker *b, const char *provider,
+    const char *why, size_t *ended) JANEE_WUR;
 int broker_collect(
     struct broker *b, const char *lease_id, struct broker_grant *g) JANEE_WUR;
 int broker_await(struct broker *b, const char *lease_id,
@@ -295,7 +303,10 @@ int broker_unclaim(struct broker *b, const char *id, int64_t due_ms,
 int broker_login(struct broker *b, const char *provider,
     const struct janee_login_ui *ui) JANEE_WUR;
 
-/* End every lease of the provider, revoke the login there, forget it. */
+/*
+ * End the provider's session grants and every lease of it, revoke the
+ * login there, forget it.
+ */
 int broker_logout(struct broker *b, const char *provider) JANEE_WUR;
 
 /*
