@@ -23,7 +23,7 @@ expect_rc 0 "janee token (ttl 3 s)"
 apid=$(agent_pid)
 issued "$TMP/out"
 check "issuing a lease started the agent" [ -n "$apid" ]
-check "the token is live at the provider" [ -e "$TMP/prov/$hash" ]
+check "the token is live at the provider (until the lease's end)" live_to_its_end
 check "janee token has exited: only the agent runs" [ -z "$(janee_others)" ]
 check_revoked_by_agent "cli lease"
 grep -q "lease $id (t) expired [0-9]* ms after its end" "$JANEE_HOME/agent.log"
@@ -112,7 +112,7 @@ for how in quit kill9; do
 	    >"$TMP/mcp.out" 2>"$TMP/mcp.err"
 	issued "$TMP/mcp.out"
 	spid=$(sed -n 's/^serve pid //p' "$TMP/mcp.err")
-	check "MCP ($how): the token is live" [ -e "$TMP/prov/$hash" ]
+	check "MCP ($how): the token is live (until the lease's end)" live_to_its_end
 	check "MCP ($how): janee serve is gone" sh -c "! kill -0 $spid 2>/dev/null"
 	check "MCP ($how): request_token answered" "$PYTHON3" -c '
 import json, sys
