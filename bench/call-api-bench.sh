@@ -1,6 +1,6 @@
 #!/bin/sh
-# Benchmark call_api (issue 15): the latency janee adds at p50 over a
-# direct call to the same local API (bench/call-api-bench.mjs; the API is
+# Benchmark call_api and janee proxy (issue 15): the latency each adds at
+# p50 over a direct call to the same local API (bench/call-api-bench.mjs; the API is
 # bench/mcp-bench.mjs --token-server).  Builds janee in BUILDDIR (default
 # build-bench, an optimised build, as bench/mcp-bench.sh).
 #   bench/call-api-bench.sh            1000 calls each, twice

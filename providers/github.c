@@ -639,6 +639,8 @@ gh_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state,
 	info->api_headers = api_headers;
 	info->api_version_header = "X-GitHub-Api-Version";
 	info->api_resource_var = "repo";
+	/* GitHub Actions' name, which scripts and Octokit users read. */
+	info->api_base_env = "GITHUB_API_URL";
 out:
 	janee_strlist_free(&perms);
 	return rc == 0 ? 0 : cfg_fail(rc);

@@ -349,6 +349,8 @@ slack_configure(struct janee_ctx *ctx, struct janee_cfg *cfg, void **state,
 	if ((t->api = janee_asprintf("%s/api", t->base)) == NULL)
 		return JANEE_ERR_NOMEM;
 	info->api_base = t->api;
+	/* Slack's SDKs take the base URL as an option: janee's own name. */
+	info->api_base_env = "SLACK_API_URL";
 	if (profiles == NULL || cJSON_GetArraySize(profiles) == 0)
 		return janee_err_set(JANEE_ERR_CONFIG,
 		    "provider '%s': 'profiles' is required: name each install and its scopes, e.g. {\"poster\": {\"scopes\": [\"chat:write\"]}}",

@@ -44,6 +44,14 @@ show_pending(const struct lease *l, void *arg)
 	return 0;
 }
 
+/* A waiting request for people, counted. */
+static int
+pending_row(const struct lease *l, void *arg)
+{
+	(*(int *)arg)++;
+	return show_pending(l, NULL);
+}
+
 static volatile sig_atomic_t stopping;
 
 static void
@@ -221,7 +229,7 @@ cmd_approvals(struct cli *c)
 	struct lease_filter f = { .requested_only = 1 };
 	struct grant_filter gf = { .live_only = 1, .now_ms = janee_now_ms() };
 	cJSON *arr = NULL;
-	int rc;
+	int rc, nwaiting = 0;
 
 	if (cli_has(c, "open") + cli_has(c, "watch") + cli_has(c, "json") > 1)
 		return cli_usage_error(
@@ -234,13 +242,51 @@ cmd_approvals(struct cli *c)
 		return watch(c);
 	if (cli_has(c, "json") && (arr = cJSON_CreateArray()) == NULL)
 		return JANEE_ERR_NOMEM;
-	if ((rc = lease_each(c->core.lg, &f, show_pending, arr)) != 0) {
+	if ((rc = lease_each(c->core.lg, &f, arr ? show_pending : pending_row,
+		 arr ? (void *)arr : &nwaiting)) != 0) {
 		cJSON_Delete(arr);
 		return rc;
 	}
 	if (arr != NULL)
 		return cli_print_json(arr);
+	if (nwaiting == 0)
+		printf("no requests wait for approval\n");
 	return grant_each(c->core.lg, &gf, cli_grant_row, NULL);
+}
+
+/*
+ * --json: the decided lease in the MCP tools' words (list_leases:
+ * lease_id, provider, state, scopes), and the session grant's id.
+ */
+static int
+print_decided(struct cli *c, const char *grant_id, int64_t grant_s)
+{
+	struct lease l;
+	cJSON *o;
+	char t[JANEE_TIME_LEN];
+	int rc;
+
+	if ((rc = lease_load(c->core.lg, c->pos[0], &l)) != 0)
+		return rc;
+	if ((o = cJSON_CreateObject()) == NULL) {
+		lease_free(&l);
+		return JANEE_ERR_NOMEM;
+	}
+	cJSON_AddStringToObject(o, "lease_id", l.id);
+	cJSON_AddStringToObject(o, "provider", l.provider);
+	cJSON_AddStringToObject(o, "state", lease_state_name(l.state));
+	cJSON_AddItemToObject(
+	    o, "scopes", cJSON_Parse(l.granted ? l.granted : l.requested));
+	cJSON_AddNumberToObject(o, "ttl_seconds", (double)l.ttl_s);
+	if (l.state == LEASE_DENIED && l.detail != NULL)
+		cJSON_AddStringToObject(o, "detail", l.detail);
+	if (grant_id != NULL) {
+		janee_time_fmt(janee_now_ms() + grant_s * 1000, t);
+		cJSON_AddStringToObject(o, "grant_id", grant_id);
+		cJSON_AddStringToObject(o, "grant_expires_at", t);
+	}
+	lease_free(&l);
+	return cli_print_json(o);
 }
 
 int
@@ -259,6 +305,8 @@ cmd_approve(struct cli *c)
 			 "user", "approved at the terminal", ttl, grant,
 			 grant_id)) != 0)
 			return rc;
+		if (cli_has(c, "json"))
+			return print_decided(c, grant_id, grant);
 		janee_duration_fmt(grant, d, sizeof(d));
 		fprintf(stderr,
 		    "janee: approved lease %s, and session grant %s for %s: "
@@ -270,6 +318,8 @@ cmd_approve(struct cli *c)
 	if ((rc = broker_decide(&c->core.broker, c->pos[0], 1, "user",
 		 "approved at the terminal", ttl)) != 0)
 		return rc;
+	if (cli_has(c, "json"))
+		return print_decided(c, NULL, 0);
 	fprintf(stderr,
 	    "janee: approved lease %s; the agent can collect it now\n",
 	    c->pos[0]);
@@ -288,7 +338,10 @@ cmd_deny(struct cli *c)
 		return JANEE_ERR_NOMEM;
 	rc = broker_decide(&c->core.broker, c->pos[0], 0, "user", msg, 0);
 	free(msg);
-	if (rc == 0)
-		fprintf(stderr, "janee: denied lease %s\n", c->pos[0]);
-	return rc;
+	if (rc != 0)
+		return rc;
+	if (cli_has(c, "json"))
+		return print_decided(c, NULL, 0);
+	fprintf(stderr, "janee: denied lease %s\n", c->pos[0]);
+	return 0;
 }

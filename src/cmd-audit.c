@@ -83,17 +83,29 @@ row_json(const struct audit_row *r)
 	return o;
 }
 
+struct list_ctx {
+	cJSON *arr; /* --json */
+	int64_t rows;
+};
+
 static int
 list_one(const struct audit_row *r, void *arg)
 {
-	cJSON *arr = arg, *o;
+	struct list_ctx *lc = arg;
+	cJSON *o;
 	char t[JANEE_TIME_LEN];
 
-	if (arr != NULL) {
-		if ((o = row_json(r)) == NULL || !cJSON_AddItemToArray(arr, o))
+	if (lc->arr != NULL) {
+		if ((o = row_json(r)) == NULL ||
+		    !cJSON_AddItemToArray(lc->arr, o))
 			return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
 		return 0;
 	}
+	/* The header with the first row: no listing is a bare header. */
+	if (lc->rows++ == 0)
+		printf("%6s  %-24s  %-12s %-6s %-10s %-30s %-7s %s\n", "SEQ",
+		    "TIME", "EVENT", "ACTOR", "PROVIDER", "LEASE", "OUTCOME",
+		    "DETAIL");
 	janee_time_fmt(r->ts_ms, t);
 	printf("%6lld  %s  ", (long long)r->seq, t);
 	cli_put_text(stdout, r->event, 12);
@@ -115,7 +127,7 @@ int
 cmd_audit_list(struct cli *c)
 {
 	struct audit_filter f;
-	cJSON *arr = NULL;
+	struct list_ctx lc = { NULL, 0 };
 	const char *v;
 	int rc;
 
@@ -125,17 +137,17 @@ cmd_audit_list(struct cli *c)
 	    janee_parse_int(v, 1, INT64_MAX, &f.limit) != 0)
 		return cli_usage_error(
 		    c, "--limit takes a positive number, not '%s'", v);
-	if (cli_has(c, "json") && (arr = cJSON_CreateArray()) == NULL)
+	if (cli_has(c, "json") && (lc.arr = cJSON_CreateArray()) == NULL)
 		return JANEE_ERR_NOMEM;
-	if (arr == NULL)
-		printf("%6s  %-24s  %-12s %-6s %-10s %-30s %-7s %s\n", "SEQ",
-		    "TIME", "EVENT", "ACTOR", "PROVIDER", "LEASE", "OUTCOME",
-		    "DETAIL");
-	if ((rc = audit_each(c->core.lg, &f, list_one, arr)) != 0) {
-		cJSON_Delete(arr);
+	if ((rc = audit_each(c->core.lg, &f, list_one, &lc)) != 0) {
+		cJSON_Delete(lc.arr);
 		return rc;
 	}
-	return arr ? cli_print_json(arr) : 0;
+	if (lc.arr != NULL)
+		return cli_print_json(lc.arr);
+	if (lc.rows == 0)
+		printf("no audit events match\n");
+	return 0;
 }
 
 struct export_ctx {
@@ -219,10 +231,7 @@ cmd_audit_export(struct cli *c)
 	memset(&af, 0, sizeof(af));
 	if ((rc = read_filter(c, &f)) != 0)
 		return rc;
-	if (fmt == NULL)
-		return cli_usage_error(
-		    c, "no format given; the format there is: --format csv");
-	if (strcmp(fmt, "csv") != 0)
+	if (fmt != NULL && strcmp(fmt, "csv") != 0)
 		return cli_usage_error(c,
 		    "unknown format '%s'; the format there is: --format csv",
 		    fmt);

@@ -11,6 +11,7 @@
 
 #include "audit.h"
 #include "cli.h"
+#include "client-config.h"
 #include "lease.h"
 #include "secrets.h"
 
@@ -21,14 +22,14 @@ static const struct {
 } fixed_values[] = {
 	{ "key-backend",
 	    (const char *const[]){ "passphrase", "keyfile", "keyring", NULL } },
-	{ "client",
-	    (const char *const[]){ "claude", "cursor", "vscode", NULL } },
 	{ "format", (const char *const[]){ "csv", NULL } },
 	{ "approval",
 	    (const char *const[]){
 		"auto", "ask", "out-of-band", "deny", NULL } },
 	{ "on-expiry", (const char *const[]){ "kill", "keep", NULL } },
 	{ "lease-end", (const char *const[]){ "revoke", "expire", NULL } },
+	/* janee proxy listens on loopback only. */
+	{ "listen", (const char *const[]){ "127.0.0.1:", NULL } },
 };
 
 struct complete {
@@ -154,6 +155,9 @@ say_value(struct complete *k, const char *opt, const char *provider)
 		}
 	if (strcmp(opt, "provider") == 0)
 		say_providers(k);
+	else if (strcmp(opt, "client") == 0)
+		for (i = 0; client_kinds[i].name != NULL; i++)
+			say(k, client_kinds[i].name);
 	else if (strcmp(opt, "lease") == 0)
 		say_leases(k);
 	else if (strcmp(opt, "event") == 0)

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api-proxy.h"
 #include "audit.h"
 #include "cli.h"
 #include "cmd-exec.h"
@@ -67,6 +68,10 @@ struct exec {
 	const char *reason;
 	int keep; /* --on-expiry keep */
 	int expand; /* --expand-args */
+	/* --proxy: PROVIDER's lease is the proxy's, CMD gets its URL. */
+	int proxy;
+	struct exec_lease proxied;
+	struct api_proxy *px;
 };
 
 /* --- signals before the command runs -------------------------------- */
@@ -116,21 +121,7 @@ static const char *const passphrase_vars[] = { "JANEE_PASSPHRASE",
 static char *
 default_env(const char *provider)
 {
-	char *s;
-	size_t i;
-
-	if ((s = janee_asprintf("%s_TOKEN", provider)) == NULL)
-		return NULL;
-	for (i = 0; s[i] != '\0'; i++) {
-		if (s[i] >= 'a' && s[i] <= 'z')
-			s[i] = (char)(s[i] - 'a' + 'A');
-		else if (!((s[i] >= 'A' && s[i] <= 'Z') ||
-			     (s[i] >= '0' && s[i] <= '9')))
-			s[i] = '_';
-	}
-	if (s[0] >= '0' && s[0] <= '9')
-		s[0] = '_';
-	return s;
+	return api_env_name(provider, "_TOKEN");
 }
 
 static struct exec_lease *
@@ -300,6 +291,7 @@ parse(struct exec *x)
 		return rc;
 	x->reason = cli_get(c, "reason");
 	x->expand = cli_has(c, "expand-args");
+	x->proxy = cli_has(c, "proxy");
 	if (onexp != NULL && strcmp(onexp, "keep") == 0)
 		x->keep = 1;
 	else if (onexp != NULL && strcmp(onexp, "kill") != 0)
@@ -331,6 +323,12 @@ parse(struct exec *x)
 		else
 			tokenvar = l->v[i];
 	}
+	if (x->proxy && !first)
+		return cli_usage_error(c,
+		    "--proxy needs a provider: janee exec PROVIDER --proxy -- CMD");
+	if (x->proxy && tokenvar != NULL)
+		return cli_usage_error(c,
+		    "--proxy gives the command no token, so --env NAME names nothing");
 	if (first) {
 		if ((main_lease = add_lease(x, c->pos[0])) == NULL)
 			return JANEE_ERR_NOT_FOUND;
@@ -405,7 +403,33 @@ parse(struct exec *x)
 	if (x->nleases == 0 && x->nvars == 0)
 		return cli_usage_error(c,
 		    "nothing to put in the command's environment: name a provider, --lease or --env NAME=REF");
+	if (x->proxy) {
+		/* The proxy holds PROVIDER's lease; the command, no token. */
+		x->proxied = x->leases[0];
+		memmove(&x->leases[0], &x->leases[1],
+		    (x->nleases - 1) * sizeof(x->leases[0]));
+		x->nleases--;
+		memset(&x->leases[x->nleases], 0, sizeof(x->leases[0]));
+	}
 	return 0;
+}
+
+/* The proxy's variables: its URL under the API's name, and the key. */
+static const char *const proxy_vars[] = { "JANEE_PROXY_URL",
+	"JANEE_PROXY_KEY" };
+
+static int
+start_proxy(struct exec *x)
+{
+	struct api_proxy_opts o;
+
+	memset(&o, 0, sizeof(o));
+	o.provider = x->proxied.provider;
+	o.scopes = &x->proxied.scopes;
+	o.resources = &x->proxied.resources;
+	o.ttl_s = x->ttl_s;
+	o.reason = x->reason;
+	return api_proxy_start(x->c, &o, &x->px);
 }
 
 /* --- the command's file --------------------------------------------- */
@@ -609,6 +633,18 @@ our_name(struct exec *x, const char *entry)
 	for (i = 0; i < x->nvars; i++)
 		if (entry_is(entry, x->vars[i].name))
 			return 1;
+	/* --proxy: the proxy's variables, and none of the token's. */
+	if (x->px != NULL) {
+		for (i = 0; i < nitems(proxy_vars); i++)
+			if (entry_is(entry, proxy_vars[i]))
+				return 1;
+		if (entry_is(entry, api_proxy_env(x->px)))
+			return 1;
+		for (i = 0; i < JANEE_TOKEN_MAX_PARTS; i++)
+			if (x->proxied.vars[i] != NULL &&
+			    entry_is(entry, x->proxied.vars[i]))
+				return 1;
+	}
 	return 0;
 }
 
@@ -663,7 +699,8 @@ child_env(struct exec *x)
 	while (environ[n] != NULL)
 		n++;
 	if (withheld_names(x, &withheld) != 0 ||
-	    (env = calloc(n + x->nleases * JANEE_TOKEN_MAX_PARTS + x->nvars + 1,
+	    (env = calloc(n + x->nleases * JANEE_TOKEN_MAX_PARTS + x->nvars +
+		     nitems(proxy_vars) + 2,
 		 sizeof(*env))) == NULL) {
 		janee_strlist_free(&withheld);
 		return NULL;
@@ -696,6 +733,14 @@ child_env(struct exec *x)
 		if ((env[k++] = janee_asprintf("%s=%s", x->vars[i].name,
 			 (char *)x->vars[i].val->data)) == NULL)
 			goto fail;
+	if (x->px != NULL &&
+	    ((env[k++] = janee_asprintf("%s=%s", api_proxy_env(x->px),
+		  api_proxy_url(x->px))) == NULL ||
+		(env[k++] = janee_asprintf(
+		     "%s=%s", proxy_vars[0], api_proxy_url(x->px))) == NULL ||
+		(env[k++] = janee_asprintf(
+		     "%s=%s", proxy_vars[1], api_proxy_key(x->px))) == NULL))
+		goto fail;
 	if (told.n > 0) {
 		fprintf(stderr, "janee exec: not passing to the command:");
 		for (i = 0; i < told.n; i++)
@@ -920,7 +965,9 @@ static int
 supervise(struct exec *x, pid_t pid, int sfd)
 {
 	struct signalfd_siginfo si;
-	struct pollfd pfd = { .fd = sfd, .events = POLLIN };
+	struct pollfd pfd[2] = { { .fd = sfd, .events = POLLIN },
+		{ .fd = -1, .events = POLLIN } };
+	int64_t pw;
 	int64_t now, wait, kill_at = 0, next_poll = 0;
 	int st = 0, killed = 0;
 	size_t i;
@@ -940,10 +987,18 @@ supervise(struct exec *x, pid_t pid, int sfd)
 				wait = x->leases[i].expires_ms - now;
 		if (kill_at != 0 && !killed && kill_at - now < wait)
 			wait = kill_at - now;
+		if (x->px != NULL) {
+			pfd[1].fd = api_proxy_fd(x->px);
+			if ((pw = api_proxy_timeout_ms(x->px)) >= 0 &&
+			    pw < wait)
+				wait = pw;
+		}
 		if (wait < 0)
 			wait = 0;
-		if (poll(&pfd, 1, (int)(wait + 1)) < 0 && errno != EINTR)
+		if (poll(pfd, 2, (int)(wait + 1)) < 0 && errno != EINTR)
 			break;
+		if (x->px != NULL)
+			api_proxy_run(x->px);
 		while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 			if (si.ssi_signo == SIGCHLD)
 				continue;
@@ -974,6 +1029,14 @@ exec_free(struct exec *x)
 	size_t i, k;
 
 	drop_secrets(x);
+	api_proxy_stop(x->px, "the command run by janee exec exited");
+	x->px = NULL;
+	free(x->proxied.provider);
+	for (k = 0; k < JANEE_TOKEN_MAX_PARTS; k++)
+		free(x->proxied.vars[k]);
+	janee_strlist_free(&x->proxied.scopes);
+	janee_strlist_free(&x->proxied.resources);
+	memset(&x->proxied, 0, sizeof(x->proxied));
 	for (i = 0; i < x->nleases; i++) {
 		free(x->leases[i].provider);
 		for (k = 0; k < JANEE_TOKEN_MAX_PARTS; k++)
@@ -1061,6 +1124,8 @@ cmd_exec(struct cli *c)
 		if ((rc = mint_one(&x, &x.leases[i])) != 0)
 			goto fail;
 	}
+	if (x.proxy && (rc = start_proxy(&x)) != 0)
+		goto fail;
 	run(&x); /* does not return */
 	return 0;
 fail:

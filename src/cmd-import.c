@@ -9,24 +9,20 @@
  */
 #include "common.h"
 
-#include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
 
 #include "agent.h"
-#include "buf.h"
 #include "cli.h"
+#include "client-config.h"
 #include "cmd-exec.h"
 #include "secretref.h"
 #include "secrets.h"
 #include "store.h"
 #include "util.h"
 
-#define CONFIG_MAX (4 << 20)
 #define MAX_FINDS 256
-#define DIFF_CONTEXT 3
 
 struct find {
 	const char *server;
@@ -43,13 +39,8 @@ struct find {
 struct import {
 	struct cli *c;
 	const char *path;
-	char *real; /* the file itself (a symbolic link is followed) */
-	char *text;
-	size_t len;
-	mode_t mode;
-	cJSON *root;
+	struct client_config cc;
 	cJSON *servers;
-	char indent[16];
 	struct find finds[MAX_FINDS];
 	size_t nfinds;
 	int warnings;
@@ -60,74 +51,9 @@ struct import {
 /* --- reading ----------------------------------------------------------- */
 
 static int
-read_config(struct import *im)
-{
-	struct stat st;
-	struct buf b;
-	FILE *fp;
-	int rc;
-
-	if ((im->real = realpath(im->path, NULL)) == NULL)
-		return janee_err_set(JANEE_ERR_NOT_FOUND,
-		    "cannot open '%s': %s", im->path, strerror(errno));
-	if (stat(im->real, &st) != 0 || !S_ISREG(st.st_mode))
-		return janee_err_set(
-		    JANEE_ERR_INVALID, "'%s' is not a regular file", im->path);
-	im->mode = st.st_mode & 07777;
-	if ((fp = fopen(im->real, "re")) == NULL)
-		return janee_err_set(JANEE_ERR_IO, "cannot open '%s': %s",
-		    im->path, strerror(errno));
-	buf_init(&b, CONFIG_MAX);
-	rc = buf_read_fd(&b, fileno(fp));
-	fclose(fp);
-	if (rc != 0)
-		return rc;
-	if (b.p == NULL && (rc = buf_add(&b, "", 0)) != 0)
-		return rc;
-	im->text = b.p;
-	im->len = b.len;
-	return 0;
-}
-
-/* The indentation the file uses, so that a rewrite keeps its look. */
-static void
-find_indent(struct import *im)
-{
-	const char *p = im->text, *nl;
-	size_t n;
-
-	snprintf(im->indent, sizeof(im->indent), "  ");
-	while ((nl = strchr(p, '\n')) != NULL) {
-		p = nl + 1;
-		if (*p == '\t') {
-			snprintf(im->indent, sizeof(im->indent), "\t");
-			return;
-		}
-		n = strspn(p, " ");
-		if (n > 0 && n < sizeof(im->indent) && p[n] != '\n') {
-			snprintf(
-			    im->indent, sizeof(im->indent), "%*s", (int)n, "");
-			return;
-		}
-	}
-}
-
-static int
 parse_config(struct import *im)
 {
-	cJSON *mcp;
-
-	if ((im->root = cJSON_ParseWithLength(im->text, im->len)) == NULL ||
-	    !cJSON_IsObject(im->root))
-		return janee_err_set(JANEE_ERR_INVALID,
-		    "'%s' is not a JSON object (comments and trailing commas, which VS Code allows, are not supported: remove them and run again)",
-		    im->path);
-	if ((im->servers = cJSON_GetObjectItemCaseSensitive(
-		 im->root, "mcpServers")) == NULL &&
-	    (im->servers = cJSON_GetObjectItemCaseSensitive(
-		 im->root, "servers")) == NULL &&
-	    (mcp = cJSON_GetObjectItemCaseSensitive(im->root, "mcp")) != NULL)
-		im->servers = cJSON_GetObjectItemCaseSensitive(mcp, "servers");
+	im->servers = client_config_servers(im->cc.root);
 	if (!cJSON_IsObject(im->servers))
 		return janee_err_set(JANEE_ERR_INVALID,
 		    "'%s' has no MCP servers: no \"mcpServers\" (Claude Desktop, Cursor), \"servers\" (VS Code mcp.json) or \"mcp\": {\"servers\"} (VS Code settings) object",
@@ -394,21 +320,16 @@ choose_var(struct import *im, size_t k)
 static cJSON *
 entry_in(cJSON *root, struct import *im, const char *server)
 {
-	cJSON *s, *mcp;
-
-	if ((s = cJSON_GetObjectItemCaseSensitive(root, "mcpServers")) ==
-		NULL &&
-	    (s = cJSON_GetObjectItemCaseSensitive(root, "servers")) == NULL &&
-	    (mcp = cJSON_GetObjectItemCaseSensitive(root, "mcp")) != NULL)
-		s = cJSON_GetObjectItemCaseSensitive(mcp, "servers");
-	return cJSON_GetObjectItemCaseSensitive(s, server);
+	(void)im;
+	return cJSON_GetObjectItemCaseSensitive(
+	    client_config_servers(root), server);
 }
 
 /* The original, with each found value masked: what --dry-run shows. */
 static cJSON *
 masked_copy(struct import *im)
 {
-	cJSON *root = cJSON_Duplicate(im->root, 1), *e, *v;
+	cJSON *root = cJSON_Duplicate(im->cc.root, 1), *e, *v;
 	struct find *f;
 	char *m, *full;
 	size_t i;
@@ -535,7 +456,7 @@ rewrite_entry(struct import *im, cJSON *root, const char *server,
 static cJSON *
 rewritten(struct import *im, const char *self, const char *home, int *rcp)
 {
-	cJSON *root = cJSON_Duplicate(im->root, 1);
+	cJSON *root = cJSON_Duplicate(im->cc.root, 1);
 	size_t i, j;
 	int rc = 0, seen;
 
@@ -559,239 +480,7 @@ rewritten(struct import *im, const char *self, const char *home, int *rcp)
 	return root;
 }
 
-/*
- * Print with the file's indentation: cJSON indents with tabs and puts a
- * tab after ':'; raw tabs never occur inside JSON strings (they are
- * escaped), so both can be replaced safely.
- */
-static char *
-print_like(struct import *im, const cJSON *root)
-{
-	char *raw = cJSON_Print(root), *p;
-	struct buf b;
-	int bol = 1;
-
-	if (raw == NULL)
-		return NULL;
-	buf_init(&b, 4 * (size_t)CONFIG_MAX);
-	for (p = raw; *p != '\0'; p++) {
-		int rc;
-
-		if (*p == '\t' && bol)
-			rc = buf_addstr(&b, im->indent);
-		else if (*p == '\t' && p > raw && p[-1] == ':')
-			rc = buf_addstr(&b, " ");
-		else {
-			bol = *p == '\n';
-			rc = buf_add(&b, p, 1);
-		}
-		if (rc != 0) {
-			cJSON_free(raw);
-			return NULL;
-		}
-	}
-	cJSON_free(raw);
-	if (buf_add(&b, "\n", 1) != 0)
-		return NULL;
-	return b.p;
-}
-
-/* --- the diff ---------------------------------------------------------- */
-
-struct lines {
-	char **v;
-	size_t n;
-};
-
-static int
-split_lines(char *text, struct lines *l)
-{
-	size_t cap = 64;
-	char *p, *nl;
-
-	l->n = 0;
-	if ((l->v = malloc(cap * sizeof(*l->v))) == NULL)
-		return JANEE_ERR_NOMEM;
-	for (p = text; *p != '\0'; p = nl + 1) {
-		if (l->n == cap) {
-			char **nv = realloc(l->v, 2 * cap * sizeof(*nv));
-
-			if (nv == NULL)
-				return JANEE_ERR_NOMEM;
-			l->v = nv;
-			cap *= 2;
-		}
-		l->v[l->n++] = p;
-		if ((nl = strchr(p, '\n')) == NULL)
-			break;
-		*nl = '\0';
-	}
-	return 0;
-}
-
-/* A unified diff (longest common subsequence of lines). */
-static int
-print_diff(const char *name, char *a_text, char *b_text)
-{
-	struct lines a, b;
-	unsigned *lcs = NULL;
-	size_t i, j, n, m, w, k, nops = 0, start, end, h;
-	char *ops = NULL; /* ' ', '-', '+' */
-	size_t *ia = NULL, *ib = NULL;
-	int rc = 0;
-
-	memset(&a, 0, sizeof(a));
-	memset(&b, 0, sizeof(b));
-	if ((rc = split_lines(a_text, &a)) != 0 ||
-	    (rc = split_lines(b_text, &b)) != 0)
-		goto out;
-	n = a.n;
-	m = b.n;
-	w = m + 1;
-	if ((n + 1) * w > 50u * 1000 * 1000) {
-		rc = janee_err_set(JANEE_ERR_INVALID,
-		    "'%s' is too large to show a diff of", name);
-		goto out;
-	}
-	if ((lcs = calloc((n + 1) * w, sizeof(*lcs))) == NULL ||
-	    (ops = malloc(n + m + 1)) == NULL ||
-	    (ia = malloc((n + m + 1) * sizeof(*ia))) == NULL ||
-	    (ib = malloc((n + m + 1) * sizeof(*ib))) == NULL) {
-		rc = JANEE_ERR_NOMEM;
-		goto out;
-	}
-	for (i = n; i-- > 0;)
-		for (j = m; j-- > 0;)
-			lcs[i * w + j] = strcmp(a.v[i], b.v[j]) == 0
-			    ? lcs[(i + 1) * w + j + 1] + 1
-			    : (lcs[(i + 1) * w + j] > lcs[i * w + j + 1]
-				      ? lcs[(i + 1) * w + j]
-				      : lcs[i * w + j + 1]);
-	for (i = 0, j = 0; i < n || j < m;) {
-		ia[nops] = i;
-		ib[nops] = j;
-		if (i < n && j < m && strcmp(a.v[i], b.v[j]) == 0) {
-			ops[nops++] = ' ';
-			i++;
-			j++;
-		} else if (i < n &&
-		    (j == m || lcs[(i + 1) * w + j] >= lcs[i * w + j + 1])) {
-			ops[nops++] = '-'; /* removals first, as diff(1) does */
-			i++;
-		} else {
-			ops[nops++] = '+';
-			j++;
-		}
-	}
-	printf("--- %s\n+++ %s (after janee import-config)\n", name, name);
-	for (k = 0; k < nops;) {
-		if (ops[k] == ' ') {
-			k++;
-			continue;
-		}
-		/* A hunk: this change, the ones near it, and context. */
-		start = k > DIFF_CONTEXT ? k - DIFF_CONTEXT : 0;
-		for (end = k; end < nops; end++) {
-			if (ops[end] != ' ')
-				continue;
-			for (h = end; h < nops && ops[h] == ' '; h++)
-				;
-			if (h == nops || h - end > 2 * DIFF_CONTEXT)
-				break;
-			end = h - 1;
-		}
-		if (end + DIFF_CONTEXT < nops)
-			end += DIFF_CONTEXT;
-		else
-			end = nops;
-		{
-			size_t la = 0, lb = 0;
-
-			for (h = start; h < end; h++) {
-				la += ops[h] != '+';
-				lb += ops[h] != '-';
-			}
-			printf("@@ -%zu,%zu +%zu,%zu @@\n", ia[start] + 1, la,
-			    ib[start] + 1, lb);
-		}
-		for (h = start; h < end; h++)
-			printf("%c%s\n", ops[h],
-			    ops[h] == '+' ? b.v[ib[h]] : a.v[ia[h]]);
-		k = end;
-	}
-out:
-	free(lcs);
-	free(ops);
-	free(ia);
-	free(ib);
-	free(a.v);
-	free(b.v);
-	return rc;
-}
-
 /* --- the command ------------------------------------------------------- */
-
-static int
-self_path(struct cli *c, char *out, size_t n)
-{
-	const char *opt = cli_get(c, "command");
-	ssize_t len;
-
-	if (opt != NULL) {
-		snprintf(out, n, "%s", opt);
-		return 0;
-	}
-	if ((len = readlink("/proc/self/exe", out, n - 1)) < 0)
-		return janee_err_set(JANEE_ERR_IO,
-		    "cannot find janee's own path: %s", strerror(errno));
-	out[len] = '\0';
-	return 0;
-}
-
-static int
-backup(struct import *im, char **bpath)
-{
-	char stamp[32];
-	struct tm tm;
-	time_t now = time(NULL);
-	int n;
-
-	gmtime_r(&now, &tm);
-	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-	for (n = 1; n < 100; n++) {
-		free(*bpath);
-		*bpath = n == 1
-		    ? janee_asprintf("%s.janee-backup-%s", im->real, stamp)
-		    : janee_asprintf(
-			  "%s.janee-backup-%s-%d", im->real, stamp, n);
-		if (*bpath == NULL)
-			return JANEE_ERR_NOMEM;
-		if (access(*bpath, F_OK) != 0)
-			break;
-	}
-	/* 0600: the backup holds the plaintext secrets. */
-	return write_file_atomic(*bpath, im->text, im->len);
-}
-
-static int
-write_config(struct import *im, const char *text)
-{
-	struct atomic_file af;
-	size_t len = strlen(text);
-	int rc;
-
-	if ((rc = atomic_begin(im->real, &af)) != 0)
-		return rc;
-	/* The file keeps its mode (it holds no secret now), less any
-	 * write permission for others. */
-	if (fwrite(text, 1, len, af.fp) != len ||
-	    fchmod(fileno(af.fp), im->mode & 0755 & ~0022) != 0) {
-		atomic_abort(&af);
-		return janee_err_set(JANEE_ERR_IO, "cannot write '%s': %s",
-		    im->path, strerror(errno));
-	}
-	return atomic_commit(&af);
-}
 
 static void
 import_free(struct import *im)
@@ -802,12 +491,80 @@ import_free(struct import *im)
 		free(im->finds[i].name);
 		free(im->finds[i].var);
 	}
-	cJSON_Delete(im->root);
-	if (im->text != NULL)
-		janee_freezero(im->text, im->len);
-	free(im->real);
+	client_config_free(&im->cc);
 	store_free(im->store);
 	janee_strlist_free(&im->existing);
+}
+
+/*
+ * Several client configurations: on a terminal, the person says which
+ * (each in turn, the first yes wins); else --client must.
+ */
+static int
+ask_which(int found, char **path)
+{
+	const struct client_kind *k;
+	char *p;
+	int yes;
+
+	if (!cli_can_prompt())
+		return janee_err_set(JANEE_ERR_INVALID,
+		    "found %d client configurations (above); choose one with --client %s, or give its PATH",
+		    found, client_kind_names());
+	for (k = client_kinds; k->name != NULL; k++) {
+		if ((p = client_kind_path(k)) == NULL)
+			return JANEE_ERR_NOMEM;
+		if (access(p, F_OK) == 0 &&
+		    (yes = cli_confirm("import %s's '%s'", k->label, p)) > 0) {
+			*path = p;
+			return 0;
+		}
+		free(p);
+	}
+	return janee_err_set(JANEE_ERR_INVALID,
+	    "no client configuration chosen; nothing was changed (--client %s, or a PATH, chooses one)",
+	    client_kind_names());
+}
+
+/*
+ * With no PATH: the file of --client, or the one client configuration
+ * found at the clients' usual paths; several: ask_which.
+ */
+static int
+find_config(struct cli *c, char **path)
+{
+	const struct client_kind *k, *only = NULL;
+	const char *name = cli_get(c, "client");
+	char *p;
+	int found = 0;
+
+	if (c->npos > 0 && name != NULL)
+		return cli_usage_error(c, "give a PATH or --client, not both");
+	if (c->npos > 0)
+		return (*path = janee_strdup(c->pos[0])) ? 0 : JANEE_ERR_NOMEM;
+	if (name != NULL) {
+		if ((k = client_kind_find(name)) == NULL)
+			return cli_usage_error(c, "unknown client '%s'; use %s",
+			    name, client_kind_names());
+		return (*path = client_kind_path(k)) ? 0 : JANEE_ERR_NOMEM;
+	}
+	for (k = client_kinds; k->name != NULL; k++) {
+		if ((p = client_kind_path(k)) == NULL)
+			return JANEE_ERR_NOMEM;
+		if (access(p, F_OK) == 0) {
+			fprintf(stderr, "janee: found %s's configuration: %s\n",
+			    k->label, p);
+			found++;
+			only = k;
+		}
+		free(p);
+	}
+	if (found == 1)
+		return (*path = client_kind_path(only)) ? 0 : JANEE_ERR_NOMEM;
+	if (found > 1)
+		return ask_which(found, path);
+	return janee_err_set(JANEE_ERR_NOT_FOUND,
+	    "no MCP client configuration at the usual paths (janee mcp-config --help lists them); give its PATH");
 }
 
 int
@@ -815,19 +572,21 @@ cmd_import_config(struct cli *c)
 {
 	struct import im;
 	char self[4096], *home = NULL, *oldtext = NULL, *newtext = NULL;
-	char *bpath = NULL;
+	char *bpath = NULL, *path = NULL;
 	cJSON *old = NULL, *new = NULL;
 	int dry = cli_has(c, "dry-run"), rc, stored = 0;
 	size_t i;
 
 	memset(&im, 0, sizeof(im));
 	im.c = c;
-	im.path = c->pos[0];
-	if ((rc = self_path(c, self, sizeof(self))) != 0 ||
-	    (rc = read_config(&im)) != 0 || (rc = parse_config(&im)) != 0 ||
-	    (rc = scan(&im)) != 0)
+	if ((rc = find_config(c, &path)) != 0)
 		goto out;
-	find_indent(&im);
+	im.path = path;
+	if ((rc = client_config_self(
+		 cli_get(c, "command"), self, sizeof(self))) != 0 ||
+	    (rc = client_config_read(&im.cc, im.path, 0)) != 0 ||
+	    (rc = parse_config(&im)) != 0 || (rc = scan(&im)) != 0)
+		goto out;
 	if (im.nfinds == 0) {
 		fprintf(stderr,
 		    "janee: no plaintext secret to import in '%s'%s; nothing was changed\n",
@@ -852,14 +611,15 @@ cmd_import_config(struct cli *c)
 			goto out;
 	if ((old = masked_copy(&im)) == NULL ||
 	    (new = rewritten(&im, self, home, &rc)) == NULL ||
-	    (oldtext = print_like(&im, old)) == NULL ||
-	    (newtext = print_like(&im, new)) == NULL) {
+	    (oldtext = client_config_print(&im.cc, old)) == NULL ||
+	    (newtext = client_config_print(&im.cc, new)) == NULL) {
 		if (rc == 0)
 			rc = janee_err_set(JANEE_ERR_NOMEM, "out of memory");
 		goto out;
 	}
 	if (dry) {
-		rc = print_diff(im.path, oldtext, newtext);
+		rc = client_config_diff(
+		    im.path, "janee import-config", oldtext, newtext);
 		fprintf(stderr,
 		    "janee: --dry-run: %zu secret(s) would move into janee's store; nothing was changed\n",
 		    im.nfinds);
@@ -882,8 +642,11 @@ cmd_import_config(struct cli *c)
 		    f->server, f->argi < 0 ? "variable" : "argument",
 		    f->argi < 0 ? f->key : f->var, f->name);
 	}
-	if ((rc = backup(&im, &bpath)) != 0 ||
-	    (rc = write_config(&im, newtext)) != 0)
+	/* The file keeps its mode (it holds no secret now), less any
+	 * write permission for others. */
+	if ((rc = client_config_backup(&im.cc, &bpath)) != 0 ||
+	    (rc = client_config_write(
+		 &im.cc, newtext, im.cc.mode & 0755 & ~0022)) != 0)
 		goto out;
 	fprintf(stderr,
 	    "janee: rewrote '%s' (%d secret(s) moved); the servers now start through janee exec\n"
@@ -904,5 +667,6 @@ out:
 	free(home);
 	free(bpath);
 	import_free(&im);
+	free(path);
 	return rc;
 }

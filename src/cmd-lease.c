@@ -306,8 +306,20 @@ list_grants(struct cli *c)
 	struct grants_json gj = { c->core.lg, NULL };
 	int rc;
 
-	if (!cli_has(c, "json"))
+	int n = 0;
+
+	if (!cli_has(c, "json")) {
+		if ((rc = grant_each(c->core.lg, &gf, count_grant, &n)) != 0)
+			return rc;
+		if (n == 0) {
+			printf(gf.live_only ? "no session grants in force (all "
+					      "of them: janee lease list "
+					      "--grants --all)\n"
+					    : "no session grants\n");
+			return 0;
+		}
 		return grant_each(c->core.lg, &gf, cli_grant_row, NULL);
+	}
 	if ((gj.arr = cJSON_CreateArray()) == NULL)
 		return JANEE_ERR_NOMEM;
 	if ((rc = grant_each(c->core.lg, &gf, grant_json, &gj)) != 0) {
@@ -521,6 +533,17 @@ cmd_lease_sweep(struct cli *c)
 
 	if ((rc = broker_sweep(&c->core.broker, 1, &r)) != 0)
 		return rc;
+	if (cli_has(c, "json")) {
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddNumberToObject(o, "expired", (double)r.expired);
+		cJSON_AddNumberToObject(o, "retrying", (double)r.retrying);
+		cJSON_AddNumberToObject(
+		    o, "irrevocable", (double)r.irrevocable);
+		cJSON_AddNumberToObject(o, "orphaned", (double)r.orphaned);
+		cJSON_AddNumberToObject(o, "abandoned", (double)r.abandoned);
+		return cli_print_json(o);
+	}
 	printf(
 	    "expired %lld, retrying %lld, irrevocable %lld, orphaned %lld, abandoned %lld\n",
 	    (long long)r.expired, (long long)r.retrying,

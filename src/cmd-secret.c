@@ -83,6 +83,7 @@ cmd_secret_set(struct cli *c)
 
 struct list_ctx {
 	cJSON *arr;
+	int rows;
 };
 
 static int
@@ -95,6 +96,10 @@ list_one(const struct secret_info *si, void *arg)
 	janee_time_fmt(si->created_ms, created);
 	janee_time_fmt(si->updated_ms, updated);
 	if (lc->arr == NULL) {
+		/* The header with the first row: no bare header. */
+		if (lc->rows++ == 0)
+			printf(
+			    "%-32s  %-24s  %s\n", "NAME", "CREATED", "UPDATED");
 		printf("%-32s  %s  %s\n", si->name, created, updated);
 		return 0;
 	}
@@ -102,26 +107,28 @@ list_one(const struct secret_info *si, void *arg)
 	    !cJSON_AddItemToArray(lc->arr, o))
 		return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
 	cJSON_AddStringToObject(o, "name", si->name);
-	cJSON_AddStringToObject(o, "created", created);
-	cJSON_AddStringToObject(o, "updated", updated);
+	cJSON_AddStringToObject(o, "created_at", created);
+	cJSON_AddStringToObject(o, "updated_at", updated);
 	return 0;
 }
 
 int
 cmd_secret_list(struct cli *c)
 {
-	struct list_ctx lc = { NULL };
+	struct list_ctx lc = { NULL, 0 };
 	int rc;
 
 	if (cli_has(c, "json") && (lc.arr = cJSON_CreateArray()) == NULL)
 		return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
-	if (lc.arr == NULL)
-		printf("%-32s  %-24s  %s\n", "NAME", "CREATED", "UPDATED");
 	if ((rc = secret_each(c->core.lg, list_one, &lc)) != 0) {
 		cJSON_Delete(lc.arr);
 		return rc;
 	}
-	return lc.arr ? cli_print_json(lc.arr) : 0;
+	if (lc.arr != NULL)
+		return cli_print_json(lc.arr);
+	if (lc.rows == 0)
+		printf("no secrets (store one with: janee secret set NAME)\n");
+	return 0;
 }
 
 int

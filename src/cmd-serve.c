@@ -1,4 +1,4 @@
-/* janee serve (the MCP server's loop), janee mcp-config. */
+/* janee serve (the MCP server's loop). */
 #include "common.h"
 
 #include <poll.h>
@@ -118,56 +118,5 @@ cmd_serve(struct cli *c)
 		     : "cancelled: the MCP client closed the session");
 	mcp_free(&m);
 	sigprocmask(SIG_SETMASK, &orig, NULL);
-	return 0;
-}
-
-int
-cmd_mcp_config(struct cli *c)
-{
-	const char *client = cli_get(c, "client");
-	char exe[4096], *text;
-	struct ledger *lg = NULL;
-	cJSON *root, *servers, *s, *args, *env;
-	ssize_t n;
-	int vscode;
-
-	if (client == NULL)
-		client = "claude";
-	if (strcmp(client, "claude") != 0 && strcmp(client, "cursor") != 0 &&
-	    strcmp(client, "vscode") != 0)
-		return cli_usage_error(c,
-		    "unknown client '%s'; use claude, cursor or vscode",
-		    client);
-	vscode = strcmp(client, "vscode") == 0;
-	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) < 0)
-		return janee_err_set(JANEE_ERR_IO,
-		    "cannot find janee's own path: %s", strerror(errno));
-	exe[n] = '\0';
-	root = cJSON_CreateObject();
-	servers =
-	    cJSON_AddObjectToObject(root, vscode ? "servers" : "mcpServers");
-	s = cJSON_AddObjectToObject(servers, "janee");
-	if (vscode)
-		cJSON_AddStringToObject(s, "type", "stdio");
-	cJSON_AddStringToObject(s, "command", exe);
-	args = cJSON_AddArrayToObject(s, "args");
-	cJSON_AddItemToArray(args, cJSON_CreateString("serve"));
-	/* The home, never a secret: clients start servers with little env. */
-	env = cJSON_AddObjectToObject(s, "env");
-	cJSON_AddStringToObject(env, "JANEE_HOME", c->core.home.dir);
-	/*
-	 * A passphrase store cannot be unlocked without a person: janee
-	 * serve works while the agent holds the key (janee unlock).
-	 */
-	if (ledger_open(c->core.home.db, 0, &lg) == 0)
-		agent_explain_locked(c->core.home.dir, lg, stderr,
-		    "janee serve (started by the MCP client)",
-		    "its request_token calls fail");
-	janee_err_clear();
-	ledger_close(lg);
-	text = cJSON_Print(root);
-	printf("%s\n", text ? text : "");
-	cJSON_free(text);
-	cJSON_Delete(root);
 	return 0;
 }

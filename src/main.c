@@ -7,6 +7,7 @@
 #include <malloc.h>
 
 #include "agent.h"
+#include "api-proxy.h"
 #include "buf.h"
 #include "cli.h"
 #include "cmd-exec.h"
@@ -59,21 +60,24 @@ static const struct cli_opt opts_provider_test[] = { { "scope", 's', 1 },
 static const struct cli_opt opts_provider_show[] = { { "json", 'j', 0 },
 	{ "scopes", 0, 0 }, { NULL, 0, 0 } };
 static const struct cli_opt opts_mcp_config[] = { { "client", 0, 1 },
-	{ NULL, 0, 0 } };
+	{ "install", 0, 0 }, { "dry-run", 0, 0 }, { NULL, 0, 0 } };
 static const struct cli_opt opts_approvals[] = { { "json", 'j', 0 },
 	{ "open", 0, 0 }, { "no-browser", 0, 0 }, { "watch", 0, 0 },
 	{ NULL, 0, 0 } };
 static const struct cli_opt opts_approve[] = { { "ttl", 't', 1 },
-	{ "grant", 0, 1 }, { NULL, 0, 0 } };
+	{ "grant", 0, 1 }, { "json", 'j', 0 }, { NULL, 0, 0 } };
 static const struct cli_opt opts_deny[] = { { "reason", 0, 1 },
-	{ NULL, 0, 0 } };
+	{ "json", 'j', 0 }, { NULL, 0, 0 } };
 static const struct cli_opt opts_exec[] = { { "scope", 's', 1 },
 	{ "resource", 0, 1 }, { "repo", 0, 1 }, { "ttl", 't', 1 },
 	{ "env", 0, 1 }, { "lease", 0, 1 }, { "reason", 0, 1 },
 	{ "on-expiry", 0, 1 }, { "expand-args", 0, 0 }, { "pass-env", 0, 1 },
-	{ NULL, 0, 0 } };
+	{ "proxy", 0, 0 }, { NULL, 0, 0 } };
+static const struct cli_opt opts_proxy[] = { { "scope", 's', 1 },
+	{ "resource", 0, 1 }, { "repo", 0, 1 }, { "ttl", 't', 1 },
+	{ "listen", 0, 1 }, { "reason", 0, 1 }, { NULL, 0, 0 } };
 static const struct cli_opt opts_import[] = { { "dry-run", 0, 0 },
-	{ "command", 0, 1 }, { NULL, 0, 0 } };
+	{ "command", 0, 1 }, { "client", 0, 1 }, { NULL, 0, 0 } };
 static const struct cli_opt opts_unlock[] = { { "for", 0, 1 }, { NULL, 0, 0 } };
 static const struct cli_opt opts_agent_run[] = { { "ready-fd", 0, 1 },
 	{ NULL, 0, 0 } };
@@ -150,16 +154,37 @@ const struct cmd cmd_table[] = {
 	    "                        reference reads it (repeat); without it CMD gets\n"
 	    "                        none of the variables that config.json's references\n"
 	    "                        and ${VAR}, or --env's references, read (env:VAR,\n"
-	    "                        VAULT_TOKEN...), nor JANEE_PASSPHRASE\n",
+	    "                        VAULT_TOKEN...), nor JANEE_PASSPHRASE\n"
+	    "  --proxy               no token for PROVIDER in CMD's environment: CMD gets\n"
+	    "                        a janee proxy instead (its API URL variable, e.g.\n"
+	    "                        GITHUB_API_URL, JANEE_PROXY_URL and JANEE_PROXY_KEY)\n",
 	    opts_exec, 1, -1, CMD_LEDGER | CMD_CONFIG, cmd_exec },
-	{ NULL, "import-config", "PATH [--dry-run]",
+	{ NULL, "proxy",
+	    "PROVIDER [--scope S]... [--repo R]... [--listen 127.0.0.1:PORT] [options]",
+	    "serve PROVIDER's API on loopback with call_api's rules; the token stays in janee",
+	    "  PROVIDER              a provider with \"api\" rules in config.json\n"
+	    "  -s, --scope S, --resource R (--repo R)\n"
+	    "                        what the lease grants (repeat)\n"
+	    "  --listen ADDR         127.0.0.1:PORT (loopback only; default: a free port)\n"
+	    "  -t, --ttl T           each lease's lifetime (default: the policy's)\n"
+	    "  --reason TEXT         why, recorded in the audit trail\n"
+	    "Prints NAME_API_URL=, JANEE_PROXY_URL= and JANEE_PROXY_KEY= once; every\n"
+	    "request needs the key in the header Janee-Proxy-Key (or as its bearer\n"
+	    "token).  When the lease ends, requests get 401 until a new one is approved.\n",
+	    opts_proxy, 1, 1, CMD_LEDGER | CMD_CONFIG, cmd_proxy },
+	{ NULL, "import-config", "[PATH | --client C] [--dry-run]",
 	    "move plaintext secrets out of an MCP client's config into janee",
 	    "  PATH                  claude_desktop_config.json, Cursor's mcp.json,\n"
-	    "                        VS Code's mcp.json or settings.json\n"
+	    "                        VS Code's mcp.json or settings.json, ~/.claude.json\n"
+	    "                        (default: the one client config found at the\n"
+	    "                        usual paths: janee mcp-config --help)\n"
+	    "  --client C            the file of client C: claude, cursor, vscode or\n"
+	    "                        claude-code (when several are found, janee asks\n"
+	    "                        on a terminal; without one, --client is needed)\n"
 	    "  --dry-run             show the change, values masked; change nothing\n"
 	    "  --command PATH        the janee to write into the config (default:\n"
 	    "                        this one)\n",
-	    opts_import, 1, 1, CMD_LEDGER, cmd_import_config },
+	    opts_import, 0, 1, CMD_LEDGER, cmd_import_config },
 	{ "secret", "set", "NAME [--from-file PATH]",
 	    "store a secret sealed; the value comes from stdin, never argv",
 	    "  --from-file PATH      read the value from PATH, byte for byte\n"
@@ -200,18 +225,18 @@ const struct cmd cmd_table[] = {
 	    "  --all                 every active lease\n",
 	    opts_lease_revoke, 0, 1, CMD_LEDGER | CMD_CONFIG,
 	    cmd_lease_revoke },
-	{ "lease", "sweep", "",
+	{ "lease", "sweep", "[--json]",
 	    "expire overdue leases and deny requests left unsettled for a day, now, asking for the passphrase if needed",
-	    "", opts_none, 0, 0, CMD_LEDGER | CMD_CONFIG | CMD_NO_SWEEP,
-	    cmd_lease_sweep },
+	    "  -j, --json            print the counts as JSON\n", opts_json, 0,
+	    0, CMD_LEDGER | CMD_CONFIG | CMD_NO_SWEEP, cmd_lease_sweep },
 	{ "audit", "list", "[filters] [--limit N] [--json]",
 	    "show audit events, oldest first",
 	    FILTER_HELP "  --limit N             only the newest N events\n"
 			"  -j, --json            print as JSON\n",
 	    opts_audit_list, 0, 0, CMD_LEDGER, cmd_audit_list },
-	{ "audit", "export", "--format csv [filters] [-o FILE]",
+	{ "audit", "export", "[--format csv] [filters] [-o FILE]",
 	    "export audit events as RFC 4180 CSV",
-	    "  --format csv          the format (csv is the one there is)\n" FILTER_HELP
+	    "  --format csv          the format (the default, and the one there is)\n" FILTER_HELP
 	    "  -o, --output FILE     write FILE (0600, atomically) instead of stdout\n",
 	    opts_audit_export, 0, 0, CMD_LEDGER, cmd_audit_export },
 	{ "audit", "verify", "[--expect SEQ:HASH] [--no-key] [--json]",
@@ -237,9 +262,19 @@ const struct cmd cmd_table[] = {
 	    "run the MCP server on stdin/stdout (started by an MCP client)",
 	    "  (no options of its own; the client speaks JSON-RPC on stdin)\n",
 	    opts_none, 0, 0, CMD_NO_SWEEP, cmd_serve },
-	{ NULL, "mcp-config", "[--client claude|cursor|vscode]",
-	    "print the JSON that makes an MCP client start janee serve",
-	    "  --client C            claude (default), cursor or vscode\n",
+	{ NULL, "mcp-config",
+	    "[--client claude|cursor|vscode|claude-code] [--install [--dry-run]]",
+	    "print the JSON that makes an MCP client start janee serve, or write it into the client's file",
+	    "  --client C            claude (default), cursor, vscode or claude-code\n"
+	    "  --install             add (or update) the \"janee\" server in the client's\n"
+	    "                        own file, keeping everything else; a backup of\n"
+	    "                        the file first (FILE.janee-backup-TIME, 0600):\n"
+	    "                          claude       $XDG_CONFIG_HOME/Claude/claude_desktop_config.json\n"
+	    "                          cursor       ~/.cursor/mcp.json\n"
+	    "                          vscode       $XDG_CONFIG_HOME/Code/User/mcp.json (\"servers\")\n"
+	    "                          claude-code  ~/.claude.json (user scope)\n"
+	    "                        ($XDG_CONFIG_HOME: ~/.config when unset)\n"
+	    "  --dry-run             with --install: show the diff; write nothing\n",
 	    opts_mcp_config, 0, 0, CMD_NO_SWEEP, cmd_mcp_config },
 	{ NULL, "approvals", "[--json] | --open [--no-browser] | --watch",
 	    "list requests waiting for a person's approval, and session "
@@ -253,16 +288,20 @@ const struct cmd cmd_table[] = {
 	    "  --watch               print requests as they arrive (until "
 	    "Ctrl-C)\n",
 	    opts_approvals, 0, 0, CMD_LEDGER, cmd_approvals },
-	{ NULL, "approve", "ID [--ttl T] [--grant T]",
+	{ NULL, "approve", "ID [--ttl T] [--grant T] [--json]",
 	    "approve a waiting request (out-of-band approval)",
 	    "  -t, --ttl T           grant a shorter lifetime than asked\n"
 	    "  --grant T             and approve this session's narrower "
 	    "requests\n"
 	    "                        for T without asking (session_grant_max)"
-	    "\n",
+	    "\n"
+	    "  -j, --json            print the lease (lease_id, provider, state,\n"
+	    "                        scopes) and any grant_id as JSON\n",
 	    opts_approve, 1, 1, CMD_LEDGER | CMD_CONFIG, cmd_approve },
-	{ NULL, "deny", "ID [--reason TEXT]", "deny a waiting request",
-	    "  --reason TEXT         why, for the audit trail and the agent\n",
+	{ NULL, "deny", "ID [--reason TEXT] [--json]", "deny a waiting request",
+	    "  --reason TEXT         why, for the audit trail and the agent\n"
+	    "  -j, --json            print the lease (lease_id, provider, state,\n"
+	    "                        scopes) as JSON\n",
 	    opts_deny, 1, 1, CMD_LEDGER | CMD_CONFIG, cmd_deny },
 	{ NULL, "login", "PROVIDER [--no-browser] [--profile NAME] [--paste]",
 	    "sign in to a provider (a device code or a browser sign-in, as its type does) and keep the login sealed",
@@ -371,8 +410,9 @@ const struct cmd cmd_table[] = {
 	    "  --ready-fd N          write one byte to descriptor N once "
 	    "listening\n",
 	    opts_agent_run, 0, 0, CMD_NO_SWEEP | CMD_HIDDEN, cmd_agent_run },
-	{ NULL, "version", "", "print the version", "", opts_none, 0, 0,
-	    CMD_NO_SWEEP, cmd_version },
+	{ NULL, "version", "[--json]", "print the version",
+	    "  -j, --json            print name and version as JSON\n",
+	    opts_json, 0, 0, CMD_NO_SWEEP, cmd_version },
 	{ NULL, "help", "[COMMAND...]", "show help for janee or a command", "",
 	    opts_none, 0, -1, CMD_NO_SWEEP, cmd_help },
 	{ NULL, "completion", "bash|zsh|fish",
@@ -496,8 +536,20 @@ unknown_command(const char *group, const char *word)
 int
 cmd_version(struct cli *c)
 {
-	printf("janee %s\n", PACKAGE_VERSION);
-	return 0;
+	cJSON *o;
+
+	if (!cli_has(c, "json")) {
+		printf("janee %s\n", PACKAGE_VERSION);
+		return 0;
+	}
+	/* As MCP's serverInfo says it. */
+	if ((o = cJSON_CreateObject()) == NULL ||
+	    cJSON_AddStringToObject(o, "name", "janee") == NULL ||
+	    cJSON_AddStringToObject(o, "version", PACKAGE_VERSION) == NULL) {
+		cJSON_Delete(o);
+		return JANEE_ERR_NOMEM;
+	}
+	return cli_print_json(o);
 }
 
 int

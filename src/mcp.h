@@ -39,7 +39,7 @@ struct mcp {
 	unsigned char state_key[32]; /* MACs requestState */
 	int64_t next_req; /* ids of our requests to the client */
 	struct mcp_pending *pending;
-	struct mcp_api_lease *api_leases; /* call_api's, mcp-api.c */
+	struct api_lease *api_leases; /* call_api's, api-call.c */
 	struct mcp_batch *batches; /* 2025-03-26 batches not answered yet */
 	struct mcp_batch *filling; /* the batch being run now */
 	struct buf line; /* the line being read */

@@ -36,6 +36,7 @@ enum {
 	PP_CREATE,
 	PP_PROCESS,
 	PP_DESTROY,
+	GET_VALUES,
 	NSYMS
 };
 
@@ -53,6 +54,7 @@ static const char *const syms[] = {
 	[PP_CREATE] = "MHD_create_post_processor",
 	[PP_PROCESS] = "MHD_post_process",
 	[PP_DESTROY] = "MHD_destroy_post_processor",
+	[GET_VALUES] = "MHD_get_connection_values",
 	[NSYMS] = NULL,
 };
 
@@ -88,6 +90,8 @@ static struct {
 	enum MHD_Result (*pp_process)(
 	    struct MHD_PostProcessor *, const char *, size_t);
 	enum MHD_Result (*pp_destroy)(struct MHD_PostProcessor *);
+	int (*get_values)(struct MHD_Connection *, enum MHD_ValueKind,
+	    MHD_KeyValueIterator, void *);
 } fn;
 
 static int
@@ -122,6 +126,8 @@ load(void)
 	    struct MHD_PostProcessor *, const char *, size_t))addr[PP_PROCESS];
 	fn.pp_destroy =
 	    (enum MHD_Result(*)(struct MHD_PostProcessor *))addr[PP_DESTROY];
+	fn.get_values = (int (*)(struct MHD_Connection *, enum MHD_ValueKind,
+	    MHD_KeyValueIterator, void *))addr[GET_VALUES];
 	return 0;
 }
 
@@ -154,6 +160,8 @@ struct web_request {
 	int form_bad;
 	int nfields;
 	struct web_field fields[WEB_MAX_FIELDS];
+	struct buf raw; /* WEB_RAW: the body as sent */
+	struct buf query; /* WEB_RAW: the query as sent (web_query_string) */
 };
 
 int
@@ -266,6 +274,8 @@ request_free(struct web_request *rq)
 		buf_free(&rq->fields[i].value);
 	}
 	free(rq->path);
+	buf_free(&rq->raw);
+	buf_free(&rq->query);
 	free(rq);
 }
 
@@ -301,9 +311,15 @@ request_new(struct web *w, struct MHD_Connection *conn, const char *url,
 	}
 	cl = fn.lookup(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (cl != NULL &&
-	    (janee_parse_int(cl, 0, INT64_MAX, &n) != 0 || n > WEB_MAX_BODY)) {
+	    (janee_parse_int(cl, 0, INT64_MAX, &n) != 0 ||
+		n > ((w->flags & WEB_RAW) ? WEB_RAW_BODY_MAX : WEB_MAX_BODY))) {
 		janee_err_clear();
 		rq->form_bad = 1;
+	}
+	if (w->flags & WEB_RAW) {
+		buf_init(&rq->raw, WEB_RAW_BODY_MAX);
+		buf_init(&rq->query, WEB_RAW_QUERY_MAX);
+		return rq;
 	}
 	ct = fn.lookup(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
 	/* Only urlencoded forms: never multipart, files or anything else. */
@@ -332,6 +348,15 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		if ((rq = request_new(w, conn, url, method)) == NULL)
 			return MHD_NO; /* out of memory: drop the connection */
 		*con_cls = rq;
+		return MHD_YES;
+	}
+	if (*upload_size != 0 && (w->flags & WEB_RAW)) {
+		if (!rq->form_bad &&
+		    buf_add(&rq->raw, upload, *upload_size) != 0) {
+			janee_err_clear();
+			rq->form_bad = 1;
+		}
+		*upload_size = 0;
 		return MHD_YES;
 	}
 	if (*upload_size != 0) {
@@ -371,6 +396,15 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	return ret;
 }
 
+/* WEB_RAW: the path and query stay as sent (%XX is not decoded). */
+static size_t
+unescape_none(void *cls, struct MHD_Connection *c, char *s)
+{
+	(void)cls;
+	(void)c;
+	return strlen(s);
+}
+
 int
 web_start(
     uint16_t port, unsigned flags, web_handler h, void *arg, struct web **out)
@@ -397,12 +431,22 @@ web_start(
 	 * (no MHD_USE_ERROR_LOG): stderr may be an MCP client's log.
 	 */
 	errno = 0;
-	w->d = fn.start(MHD_USE_EPOLL, port, on_accept, w, on_request, w,
-	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&w->local,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, w, MHD_OPTION_END);
+	/* WEB_RAW's callback leaves the path and query as sent; the option
+	 * is given only then (a NULL callback is no default to MHD). */
+#define WEB_OPTIONS \
+	MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&w->local, \
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64, \
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30, \
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), \
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, w
+	if (flags & WEB_RAW)
+		w->d = fn.start(MHD_USE_EPOLL, port, on_accept, w, on_request,
+		    w, MHD_OPTION_UNESCAPE_CALLBACK, unescape_none, NULL,
+		    WEB_OPTIONS, MHD_OPTION_END);
+	else
+		w->d = fn.start(MHD_USE_EPOLL, port, on_accept, w, on_request,
+		    w, WEB_OPTIONS, MHD_OPTION_END);
+#undef WEB_OPTIONS
 	if (w->d == NULL) {
 		e = errno;
 		free(w);
@@ -515,4 +559,44 @@ int
 web_form_state(const struct web_request *rq)
 {
 	return rq->form_bad ? -1 : 0;
+}
+
+/* Each argument back as it was sent, in order (WEB_RAW keeps it raw). */
+static enum MHD_Result
+on_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct web_request *rq = cls;
+
+	(void)kind;
+	if ((rq->query.len > 0 && buf_add(&rq->query, "&", 1) != 0) ||
+	    buf_addstr(&rq->query, key) != 0 ||
+	    (value != NULL &&
+		(buf_add(&rq->query, "=", 1) != 0 ||
+		    buf_addstr(&rq->query, value) != 0))) {
+		janee_err_clear();
+		rq->form_bad = 1;
+		return MHD_NO;
+	}
+	return MHD_YES;
+}
+
+const char *
+web_query_string(struct web_request *rq)
+{
+	if (!(rq->w->flags & WEB_RAW) || rq->form_bad)
+		return NULL;
+	buf_reset(&rq->query);
+	fn.get_values(rq->conn, MHD_GET_ARGUMENT_KIND, on_arg, rq);
+	if (rq->form_bad)
+		return NULL;
+	return rq->query.p ? rq->query.p : "";
+}
+
+const char *
+web_body(const struct web_request *rq, size_t *len)
+{
+	*len = rq->raw.len;
+	if (rq->form_bad)
+		return NULL;
+	return rq->raw.p ? rq->raw.p : "";
 }

@@ -24,8 +24,15 @@ struct web;
 struct web_request;
 
 #define WEB_SAME_UID 0x01 /* refuse peers of another uid (or unknown) */
+/*
+ * The path and query as sent (no %XX decoding: a proxy checks what it
+ * forwards) and any body kept as it came (web_body), for janee proxy.
+ */
+#define WEB_RAW 0x02
+#define WEB_RAW_BODY_MAX (1024 * 1024)
+#define WEB_RAW_QUERY_MAX (16 * 1024)
 
-#define WEB_MAX_HEADERS 12
+#define WEB_MAX_HEADERS 40
 
 struct web_response {
 	int status; /* 200 unless set */
@@ -76,5 +83,11 @@ const char *web_cookie(const struct web_request *rq, const char *name);
  */
 const char *web_form(const struct web_request *rq, const char *name);
 int web_form_state(const struct web_request *rq);
+/*
+ * WEB_RAW: the query as sent ("a=b&c", "" for none) and the body; NULL
+ * when it was too large (or the server is not WEB_RAW).
+ */
+const char *web_query_string(struct web_request *rq);
+const char *web_body(const struct web_request *rq, size_t *len);
 
 #endif

@@ -120,7 +120,11 @@ check "__complete: secret names" [ "$(complete_words secret rm d)" = "deploy-key
 check "__complete: --key-backend values" \
     [ "$(complete_words init --key-backend k)" = "keyfile keyring" ]
 check "__complete: --client values" \
-    [ "$(complete_words mcp-config --client c)" = "claude cursor" ]
+    [ "$(complete_words mcp-config --client c)" = "claude claude-code cursor" ]
+check "__complete: --client values of import-config" \
+    [ "$(complete_words import-config --client v)" = "vscode" ]
+check "__complete: mcp-config's --install and --dry-run" \
+    [ "$(complete_words mcp-config --i)" = "--install" ]
 check "__complete: --format values" \
     [ "$(complete_words audit export --format "")" = "csv" ]
 check "__complete: another home by --home" \

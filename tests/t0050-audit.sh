@@ -174,8 +174,8 @@ jr audit export --format csv -o "$TMP/nodir/audit.csv"
 expect_rc 1 "export -o into a missing directory fails"
 check "and leaves nothing behind" [ ! -e "$TMP/nodir" ]
 jr audit export
-expect_rc 2 "audit export without --format is a usage error"
-expect_in "$TMP/err" 'no format given' "and says so"
+expect_rc 0 "audit export with no --format exports CSV (issue 16, item 12)"
+expect_in "$TMP/out" '^seq,' "... with the CSV header"
 jr audit export --format xml
 expect_rc 2 "audit export --format xml is a usage error"
 expect_in "$TMP/err" "unknown format 'xml'" "and names the format"
@@ -183,7 +183,8 @@ check "no output for a refused export" [ ! -s "$TMP/out" ]
 jr audit list --event export --json
 pycheck "each export done is recorded once, refused ones not at all" "
 assert [e['detail'] for e in d] == ['format=csv rows=$nev to=stdout',
-    'format=csv rows=$((nev + 1)) to=$TMP/exp/audit.csv'], d
+    'format=csv rows=$((nev + 1)) to=$TMP/exp/audit.csv',
+    'format=csv rows=$((nev + 2)) to=stdout'], d
 "
 
 # --- filters ------------------------------------------------------------

@@ -150,6 +150,12 @@ struct janee_info {
 	const char *const *api_headers;
 	const char *api_version_header;
 	const char *api_resource_var;
+	/*
+	 * The environment variable that clients of the API read its base
+	 * URL from ("GITHUB_API_URL"): `janee exec --proxy` points it at
+	 * the proxy.  NULL: NAME_API_URL from the provider's entry name.
+	 */
+	const char *api_base_env;
 };
 
 /* What reconcile() is told, and answers, about a lease cut short. */

@@ -4,6 +4,7 @@
  */
 #include "common.h"
 
+#include "api-call.h"
 #include "api-rules.h"
 #include "util.h"
 #include "config.h"
@@ -470,6 +471,42 @@ resource_variable_must_be_in_the_allow_list(void)
 	janee_strlist_free(&repos);
 }
 
+/* janee proxy's query goes on as sent, or is refused: never re-encoded. */
+static void
+proxy_query_is_sent_as_is_or_refused(void)
+{
+	static const char *const bad[] = { "a=b c", "a=%zz", "a=%2", "a=%",
+		"a=b#f", "a=\x01", "a=\x7f", "a=caf\xc3\xa9" };
+	char base[] = "http://127.0.0.1:1/api", err[200];
+	struct api_rules r;
+	struct api_call c;
+	struct prov pv;
+	size_t i;
+
+	memset(&r, 0, sizeof(r));
+	memset(&pv, 0, sizeof(pv));
+	r.base_url = base;
+	pv.api = &r;
+	memset(&c, 0, sizeof(c));
+	c.pv = &pv;
+	c.method = "GET";
+	c.path = "/x";
+	T_ASSERT(api_call_finish(
+		     &c, "a=b%20c&d&e=%2F", NULL, err, sizeof(err)) == 0);
+	T_ASSERT(
+	    strcmp(c.url, "http://127.0.0.1:1/api/x?a=b%20c&d&e=%2F") == 0);
+	api_call_free(&c);
+	for (i = 0; i < nitems(bad); i++) {
+		c.pv = &pv;
+		c.method = "GET";
+		c.path = "/x";
+		T_ASSERT(
+		    api_call_finish(&c, bad[i], NULL, err, sizeof(err)) != 0);
+		T_ASSERT(strstr(err, "query") != NULL);
+		api_call_free(&c);
+	}
+}
+
 int
 main(void)
 {
@@ -486,5 +523,6 @@ main(void)
 	T_RUN(test_provider_api_base_is_the_default_base_url);
 	T_RUN(resource_variable_must_be_in_the_allow_list);
 	T_RUN(backtracking_rules_fail_closed_quickly);
+	T_RUN(proxy_query_is_sent_as_is_or_refused);
 	return t_done();
 }
