@@ -12,7 +12,9 @@
  *                            agent refuses peers of another uid
  *                            (SO_PEERCRED), clients refuse an agent of
  *                            another uid
- *   $JANEE_HOME/agent.lock   flock()ed by the one agent; holds its pid
+ *   $JANEE_HOME/agent.lock   flock()ed by the one agent; holds its pid,
+ *                            and while it revokes, the lease it revokes
+ *                            (agent_note_format)
  *   $JANEE_HOME/agent.log    the agent's stderr (no secrets, as all logs)
  *
  * One request per connection: a fixed-size struct agent_msg, answered by
