@@ -40,22 +40,27 @@
 #include "store.h"
 #include "util.h"
 
-/* How often the agent looks at its home and the ledger, at the least. */
-#define CHECK_MS 1000
 /* It stays this long after the last request, even with nothing to do. */
 #define IDLE_GRACE_MS 3000
 /* A sweep that left leases waiting for a key is tried again after this. */
 #define STALL_MS 5000
 /* How long a second agent waits for the first to go (or stay). */
 #define LOCK_WAIT_MS 3000
+
 /*
- * The agent is the backstop: it sweeps this long after a lease's end, so
- * that a janee process alive and waiting for that end does it itself
- * (janee serve, which then tells its MCP client; janee exec, which stops
- * its command) and the agent only what nobody else does.  Well inside
- * the 2 s within which every lease is revoked.
+ * The lease the agent is revoking, as a second line of agent.lock:
+ * "revoking ID DUE UNTIL\n" (its due time before the claim, the claim's
+ * end), written before the claim and cut away after the sweep.  The
+ * next agent holds the lock only once this one is dead, so a note it
+ * finds there is a claim nobody will settle: it gives it back
+ * (broker_unclaim) and revokes the lease again at once, instead of after
+ * BROKER_CLAIM_MS.  The page cache keeps the note across a kill -9; a
+ * crash of the machine may lose it, and then the claim runs out.
  */
-#define BACKSTOP_MS 500
+struct claim_note {
+	char id[JANEE_LEASE_ID_LEN];
+	int64_t due_ms, until_ms;
+};
 
 /* In the locked page: the key and the store the sweeps use. */
 struct keypage {
@@ -78,6 +83,9 @@ struct agent {
 	ino_t cfg_ino;
 
 	int home_fd, lock_fd, listen_fd;
+	size_t pid_len; /* agent.lock's first line, "PID\n" */
+	struct claim_note dead; /* the note a dead agent left, if any */
+	int noted; /* a note is in agent.lock */
 	int wake[2], stop[2];
 	dev_t sock_dev;
 	ino_t sock_ino;
@@ -310,6 +318,76 @@ socket_thread(void *arg)
 	return NULL;
 }
 
+/* --- the note of the lease being revoked (struct claim_note) -------- */
+
+/* What the agent before this one left in agent.lock (under the lock). */
+static void
+note_read(struct agent *a)
+{
+	char text[256];
+	ssize_t n;
+
+	memset(&a->dead, 0, sizeof(a->dead));
+	n = pread(a->lock_fd, text, sizeof(text) - 1, 0);
+	text[n > 0 ? n : 0] = '\0';
+	if (agent_note_parse(
+		text, a->dead.id, &a->dead.due_ms, &a->dead.until_ms) != 0)
+		memset(&a->dead, 0, sizeof(a->dead));
+}
+
+/* broker_sweep's r->claiming: the note, before the claim. */
+static void
+note_claiming(void *arg, const char *id, int64_t due_ms, int64_t until_ms)
+{
+	struct agent *a = arg;
+	char line[AGENT_NOTE_LEN];
+	int n;
+
+	a->noted = 1;
+	n = agent_note_format(line, id, due_ms, until_ms);
+	if (n <= 0 ||
+	    pwrite(a->lock_fd, line, (size_t)n, (off_t)a->pid_len) != n ||
+	    ftruncate(a->lock_fd, (off_t)(a->pid_len + (size_t)n)) != 0)
+		alog("cannot note lease %s in %s (%s): if this agent dies "
+		     "revoking it, the next one waits for its claim to run out",
+		    id, AGENT_LOCK, strerror(errno));
+}
+
+/* After the sweep: nothing is being revoked. */
+static void
+note_clear(struct agent *a)
+{
+	if (!a->noted)
+		return;
+	a->noted = 0;
+	if (ftruncate(a->lock_fd, (off_t)a->pid_len) != 0)
+		alog("cannot clear %s: %s", AGENT_LOCK, strerror(errno));
+}
+
+/*
+ * The agent before this one died revoking a lease: give its claim back,
+ * so that this agent's first sweep revokes the lease again at once.
+ */
+static void
+note_finish(struct agent *a)
+{
+	int rc;
+
+	if (a->dead.id[0] == '\0')
+		return;
+	rc =
+	    broker_unclaim(&a->b, a->dead.id, a->dead.due_ms, a->dead.until_ms);
+	if (rc == 0)
+		alog("the agent before this one died revoking lease %s; "
+		     "revoking it again now",
+		    a->dead.id);
+	else if (rc != JANEE_ERR_STATE)
+		alog("lease %s: %s", a->dead.id, janee_err_msg(rc));
+	/* JANEE_ERR_STATE: settled or taken since; nothing to do. */
+	janee_err_clear();
+	memset(&a->dead, 0, sizeof(a->dead));
+}
+
 /* --- start-up -------------------------------------------------------- */
 
 /* One agent per home: the lock, waited for a moment (one may be exiting). */
@@ -355,7 +433,9 @@ take_lock(struct agent *a)
 		}
 		usleep(20000);
 	}
+	note_read(a);
 	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	a->pid_len = (size_t)n;
 	if (ftruncate(a->lock_fd, 0) != 0 ||
 	    pwrite(a->lock_fd, pid, (size_t)n, 0) != n)
 		alog("cannot write its pid into %s: %s", AGENT_LOCK,
@@ -582,12 +662,14 @@ sweep(struct agent *a, int *failed)
 	if (held)
 		a->b.store = s;
 	r.ended = on_ended;
+	r.claiming = note_claiming;
 	r.arg = a;
 	if ((rc = broker_sweep(&a->b, 0, &r)) != 0) {
 		alog("sweep: %s", janee_err_msg(rc));
 		janee_err_clear();
 		*failed = 1;
 	}
+	note_clear(a);
 	if (held)
 		a->b.store = NULL;
 	else {
@@ -617,15 +699,15 @@ reap(struct agent *a, const sigset_t *unblocked)
 {
 	struct pollfd p = { a->wake[0], POLLIN, 0 };
 	struct timespec ts;
-	int64_t now, due = INT64_MAX, stall_until = 0, retry_at = 0, wait;
-	int64_t waiting, active, eff;
-	int notified, held, failed, stop, closing;
+	struct agent_wake w = { .due = INT64_MAX };
+	int64_t waiting, active, wait;
+	int notified, failed, stop, closing;
 	char drain[64];
 
 	for (;;) {
-		now = janee_now_ms();
+		w.now = janee_now_ms();
 		pthread_mutex_lock(&a->mu);
-		if (a->kp->held && now >= a->kp->deadline_ms)
+		if (a->kp->held && w.now >= a->kp->deadline_ms)
 			key_wipe(a, "its time ran out");
 		notified = a->notified;
 		a->notified = 0;
@@ -638,57 +720,46 @@ reap(struct agent *a, const sigset_t *unblocked)
 			return 0;
 		}
 		if (notified)
-			stall_until = retry_at = 0;
+			w.stall_until = w.retry_at = 0;
 		check_binding(a);
 		load_config(a);
-		if (broker_next_due(&a->b, &due) != 0) {
+		w.configured = a->cfg != NULL;
+		if (broker_next_due(&a->b, &w.due) != 0) {
 			alog("%s", janee_err_msg(JANEE_ERR_DB));
 			janee_err_clear();
-			due = now + CHECK_MS;
+			w.due = w.now + AGENT_CHECK_MS;
 		}
-		if (due <= now - BACKSTOP_MS && now >= stall_until &&
-		    now >= retry_at && a->cfg != NULL) {
+		if (agent_sweep_now(&w)) {
 			waiting = sweep(a, &failed);
-			now = janee_now_ms();
+			w.now = janee_now_ms();
 			/* Leases that need a key it has not: try again later. */
-			stall_until = waiting > 0 ? now + STALL_MS : 0;
-			retry_at = failed ? now + CHECK_MS : 0;
-			if (broker_next_due(&a->b, &due) != 0) {
+			w.stall_until = waiting > 0 ? w.now + STALL_MS : 0;
+			w.retry_at = failed ? w.now + AGENT_CHECK_MS : 0;
+			if (broker_next_due(&a->b, &w.due) != 0) {
 				janee_err_clear();
-				due = now + CHECK_MS;
+				w.due = w.now + AGENT_CHECK_MS;
 			}
 		}
 		active = count_active(a);
 		pthread_mutex_lock(&a->mu);
-		a->next_due_ms = due;
+		a->next_due_ms = w.due;
 		a->active = active;
-		held = a->kp->held;
 		/* Nothing to revoke, no key, nobody talking: go. */
-		if (due == INT64_MAX && !held && !a->notified &&
-		    now - a->last_request_ms >= IDLE_GRACE_MS)
+		if (w.due == INT64_MAX && !a->kp->held && !a->notified &&
+		    w.now - a->last_request_ms >= IDLE_GRACE_MS)
 			a->closing = 1;
 		closing = a->closing;
-		eff = held ? a->kp->deadline_ms : INT64_MAX;
+		w.key_deadline = a->kp->held ? a->kp->deadline_ms : INT64_MAX;
 		pthread_mutex_unlock(&a->mu);
 		if (closing) {
 			alog("no active lease and no key; exiting");
 			return 0;
 		}
-		/* Wake at the next due lease, the key's deadline, or soon. */
-		wait = CHECK_MS;
-		if (eff - now < wait)
-			wait = eff - now;
-		/* No configuration yet: only the one-second check. */
-		eff = due == INT64_MAX || a->cfg == NULL ? INT64_MAX
-							 : due + BACKSTOP_MS;
-		if (eff < stall_until)
-			eff = stall_until;
-		if (eff < retry_at)
-			eff = retry_at;
-		if (eff != INT64_MAX && eff - now < wait)
-			wait = eff - now;
-		if (wait < 0)
-			wait = 0;
+		/*
+		 * Wake at the next due lease (a claimed one at its claim's
+		 * end), the key's deadline, or for the one-second check.
+		 */
+		wait = agent_wait_ms(&w);
 		ts.tv_sec = (time_t)(wait / 1000);
 		ts.tv_nsec = (long)(wait % 1000) * 1000000;
 		p.revents = 0;
@@ -805,6 +876,7 @@ cmd_agent_run(struct cli *c)
 	a.have_broker = 1;
 	load_config(&a);
 	check_binding(&a);
+	note_finish(&a);
 	if ((rc = listen_socket(&a)) != 0)
 		goto out;
 	if ((rc = pthread_create(&a.thread, NULL, socket_thread, &a)) != 0) {

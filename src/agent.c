@@ -688,3 +688,74 @@ agent_explain_locked(const char *home, struct ledger *lg, FILE *fp,
 	    what, fails);
 	return 1;
 }
+
+/* --- for the agent itself --------------------------------------------- */
+
+int
+agent_note_format(
+    char out[AGENT_NOTE_LEN], const char *id, int64_t due_ms, int64_t until_ms)
+{
+	int n = snprintf(out, AGENT_NOTE_LEN, "revoking %s %lld %lld\n", id,
+	    (long long)due_ms, (long long)until_ms);
+
+	return n > 0 && n < AGENT_NOTE_LEN ? n : 0;
+}
+
+int
+agent_note_parse(const char *text, char id[JANEE_LEASE_ID_LEN], int64_t *due_ms,
+    int64_t *until_ms)
+{
+	const char *line = strchr(text, '\n');
+	char word[16], lid[32];
+	long long due, until;
+	int end = -1;
+
+	/* lid takes %31s; a lease id is shorter. */
+	_Static_assert(JANEE_LEASE_ID_LEN <= 32, "lid is too short");
+	if (line == NULL ||
+	    sscanf(line + 1, "%15s %31s %lld %lld%n", word, lid, &due, &until,
+		&end) != 4 ||
+	    end < 0 || line[1 + end] != '\n' || strcmp(word, "revoking") != 0 ||
+	    strlen(lid) >= JANEE_LEASE_ID_LEN || strncmp(lid, "lse_", 4) != 0 ||
+	    due <= 0 || until <= due)
+		return JANEE_ERR_NOT_FOUND;
+	memcpy(id, lid, strlen(lid) + 1);
+	*due_ms = due;
+	*until_ms = until;
+	return 0;
+}
+
+/* The first moment the reaper may sweep; INT64_MAX: not before news. */
+static int64_t
+sweep_from(const struct agent_wake *w)
+{
+	int64_t t;
+
+	if (w->due == INT64_MAX || !w->configured)
+		return INT64_MAX;
+	t = w->due > INT64_MAX - AGENT_BACKSTOP_MS ? INT64_MAX
+						   : w->due + AGENT_BACKSTOP_MS;
+	if (t < w->stall_until)
+		t = w->stall_until;
+	if (t < w->retry_at)
+		t = w->retry_at;
+	return t;
+}
+
+int
+agent_sweep_now(const struct agent_wake *w)
+{
+	return w->now >= sweep_from(w);
+}
+
+int64_t
+agent_wait_ms(const struct agent_wake *w)
+{
+	int64_t wait = AGENT_CHECK_MS, t = sweep_from(w);
+
+	if (w->key_deadline != INT64_MAX && w->key_deadline - w->now < wait)
+		wait = w->key_deadline - w->now;
+	if (t != INT64_MAX && t - w->now < wait)
+		wait = t - w->now;
+	return wait < 0 ? 0 : wait;
+}

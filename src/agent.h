@@ -12,7 +12,9 @@
  *                            agent refuses peers of another uid
  *                            (SO_PEERCRED), clients refuse an agent of
  *                            another uid
- *   $JANEE_HOME/agent.lock   flock()ed by the one agent; holds its pid
+ *   $JANEE_HOME/agent.lock   flock()ed by the one agent; holds its pid,
+ *                            and while it revokes, the lease it revokes
+ *                            (agent_note_format)
  *   $JANEE_HOME/agent.log    the agent's stderr (no secrets, as all logs)
  *
  * One request per connection: a fixed-size struct agent_msg, answered by
@@ -24,6 +26,8 @@
 #define JANEE_AGENT_H
 
 #include "common.h"
+
+#include "util.h"
 
 #define AGENT_SOCK "agent.sock"
 #define AGENT_LOCK "agent.lock"
@@ -150,5 +154,55 @@ agent_sockaddr(const char *home, struct sockaddr_un *sa, int *dirfd) JANEE_WUR;
  */
 int agent_explain_locked(const char *home, struct ledger *lg, FILE *fp,
     const char *what, const char *fails);
+
+/* --- for the agent itself (src/agent-run.c), here for the unit tests - */
+
+/*
+ * The lease the agent is revoking, noted as a second line of agent.lock
+ * ("revoking ID DUE UNTIL": its due time before the claim, the claim's
+ * end) before the claim, and cut away after the sweep.  Format: the
+ * line's length, or 0 when it does not fit.  Parse reads it from the
+ * whole file's text: 0, or JANEE_ERR_NOT_FOUND when there is none.
+ */
+#define AGENT_NOTE_LEN 96
+int agent_note_format(
+    char out[AGENT_NOTE_LEN], const char *id, int64_t due_ms, int64_t until_ms);
+int agent_note_parse(const char *text, char id[JANEE_LEASE_ID_LEN],
+    int64_t *due_ms, int64_t *until_ms) JANEE_WUR;
+
+/* How often the agent looks at its home and the ledger, at the least. */
+#define AGENT_CHECK_MS 1000
+/*
+ * The agent is the backstop: it sweeps this long after a lease's end, so
+ * that a janee process alive and waiting for that end does it itself
+ * (janee serve, which then tells its MCP client; janee exec, which stops
+ * its command) and the agent only what nobody else does.  Well inside
+ * the 2 s within which every lease is revoked.
+ */
+#define AGENT_BACKSTOP_MS 500
+
+/* What the reaper knows when it decides to sweep, or how long to sleep. */
+struct agent_wake {
+	int64_t now;
+	/*
+	 * broker_next_due: the earliest end, retry or claim's end of an
+	 * active lease (a claimed lease is due again when its claim runs
+	 * out), or a lease left minting turning stale; INT64_MAX: none.
+	 */
+	int64_t due;
+	int64_t key_deadline; /* INT64_MAX: no key held */
+	int64_t stall_until; /* leases wait for a key: not before */
+	int64_t retry_at; /* the last sweep failed: not before */
+	int configured; /* config.json loaded: else nothing to sweep with */
+};
+
+/* Whether the reaper sweeps now. */
+int agent_sweep_now(const struct agent_wake *w);
+
+/*
+ * How long it sleeps, 0 to AGENT_CHECK_MS: until the key's deadline, or
+ * the first moment agent_sweep_now() holds, whichever is first.
+ */
+int64_t agent_wait_ms(const struct agent_wake *w);
 
 #endif

@@ -1324,6 +1324,54 @@ out:
 	return rc;
 }
 
+/* Whether grant id is revoked on record (not whether it is in force). */
+static int
+revoked_grant(struct broker *b, const char *id)
+{
+	struct grant gr;
+	int revoked;
+
+	if (grant_load(b->lg, id, &gr) != 0) {
+		janee_err_clear();
+		return 0;
+	}
+	revoked = gr.revoked;
+	grant_free(&gr);
+	return revoked;
+}
+
+int
+broker_end_provider_grants(
+    struct broker *b, const char *provider, const char *why, size_t *ended)
+{
+	struct janee_strlist ids;
+	size_t i;
+	int rc, erc;
+
+	*ended = 0;
+	memset(&ids, 0, sizeof(ids));
+	if ((rc = grant_live_of_provider(b->lg, provider, clock_ms(), &ids)) !=
+	    0)
+		goto out;
+	for (i = 0; i < ids.n; i++) {
+		erc = broker_grant_end(b, ids.v[i], why);
+		/* A lease of it may fail to end: the grant ended all the same. */
+		if (erc == 0 ||
+		    (erc != JANEE_ERR_STATE && revoked_grant(b, ids.v[i])))
+			(*ended)++;
+		if (erc == JANEE_ERR_STATE) /* it ended meanwhile */
+			janee_err_clear();
+		else if (erc != 0 && rc == 0)
+			rc =
+			    erc; /* the first failure is said; the rest go on */
+		else if (erc != 0)
+			janee_err_clear();
+	}
+out:
+	janee_strlist_free(&ids);
+	return rc;
+}
+
 int
 broker_collect(struct broker *b, const char *lease_id, struct broker_grant *g)
 {
@@ -1431,13 +1479,17 @@ broker_await(struct broker *b, const char *id,
 /*
  * Take a due lease for this process: push its next attempt past the claim
  * window, so that another sweeper does not revoke it at the same time.
+ * r->claiming (when r and it are set) hears of it first: a note written
+ * before the claim covers a death at any point after it.
  */
 static int
-claim(struct broker *b, struct lease *l)
+claim(struct broker *b, struct lease *l, struct sweep_report *r)
 {
 	int64_t until = clock_ms() + BROKER_CLAIM_MS;
 	int rc;
 
+	if (r != NULL && r->claiming != NULL)
+		r->claiming(r->arg, l->id, l->next_attempt_ms, until);
 	/*
 	 * Compare and swap on the due time read with the lease: a sweeper
 	 * that loaded it before another claimed it loses here, instead of
@@ -1447,6 +1499,14 @@ claim(struct broker *b, struct lease *l)
 		return rc;
 	l->next_attempt_ms = until;
 	return 0;
+}
+
+int
+broker_unclaim(
+    struct broker *b, const char *id, int64_t due_ms, int64_t until_ms)
+{
+	/* The claim's compare-and-set, the other way round. */
+	return lease_claim(b->lg, id, until_ms, due_ms);
 }
 
 /* Revoke l's token at its provider; 0, JANEE_ERR_UNSUPPORTED or failure. */
@@ -1542,7 +1602,7 @@ broker_end(struct broker *b, const char *lease_id, const char *why)
 			    b, &l, LEASE_DENIED, "denied", "denied", why);
 		break;
 	case LEASE_ACTIVE:
-		if ((rc = claim(b, &l)) != 0)
+		if ((rc = claim(b, &l, NULL)) != 0)
 			break;
 		prc = end_at_provider(b, &l);
 		if (store_trouble(prc)) {
@@ -1795,7 +1855,7 @@ sweep_one(struct broker *b, const char *id, int quiet, struct sweep_report *r)
 		lease_free(&l);
 		return 0;
 	}
-	if ((rc = claim(b, &l)) != 0) {
+	if ((rc = claim(b, &l, r)) != 0) {
 		lease_free(&l);
 		if (rc != JANEE_ERR_STATE)
 			return rc;
@@ -1904,13 +1964,16 @@ broker_logout(struct broker *b, const char *provider)
 	struct lease_filter f = { .active_only = 1 };
 	struct janee_strlist ids;
 	struct prov *pv;
-	size_t i;
+	size_t i, n;
 	int rc = 0, prc;
 
 	memset(&ids, 0, sizeof(ids));
 	if ((pv = find_prov(b, provider)) == NULL)
 		return JANEE_ERR_NOT_FOUND;
 	if ((rc = broker_unlock(b)) != 0)
+		return rc;
+	/* No session grant approves another lease of it from now on. */
+	if ((rc = broker_end_provider_grants(b, provider, "logout", &n)) != 0)
 		return rc;
 	/* Everything minted from the login goes first. */
 	f.provider = provider;

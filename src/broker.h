@@ -231,6 +231,14 @@ int broker_approve_grant(struct broker *b, const char *lease_id,
  */
 int broker_grant_end(
     struct broker *b, const char *grant_id, const char *why) JANEE_WUR;
+/*
+ * broker_grant_end for each of provider's grants in force (the provider
+ * goes: janee provider rm, janee logout), so that none approves another
+ * lease once its leases are ended.  All are tried; the first failure is
+ * returned.  *ended says how many were revoked.
+ */
+int broker_end_provider_grants(struct broker *b, const char *provider,
+    const char *why, size_t *ended) JANEE_WUR;
 int broker_collect(
     struct broker *b, const char *lease_id, struct broker_grant *g) JANEE_WUR;
 int broker_await(struct broker *b, const char *lease_id,
@@ -254,6 +262,15 @@ struct sweep_report {
 	int64_t orphaned; /* cut short while minting; a token may be live */
 	/* Told of each lease the sweep ended (expired or irrevocable). */
 	void (*ended)(void *arg, const struct lease *l);
+	/*
+	 * Told just before the sweep claims a lease: its due time before
+	 * the claim and the claim's end.  A sweeper that may be killed in
+	 * the middle of a revocation leaves a note with it, so that the
+	 * one after it can give the claim back (broker_unclaim) instead of
+	 * waiting BROKER_CLAIM_MS: the background agent (src/agent-run.c).
+	 */
+	void (*claiming)(
+	    void *arg, const char *id, int64_t due_ms, int64_t until_ms);
 	void *arg;
 };
 
@@ -275,13 +292,28 @@ int broker_sweep(
     struct broker *b, int may_unlock, struct sweep_report *r) JANEE_WUR;
 
 /*
+ * Give back a claim that its claimant can no longer settle (it died in
+ * the middle of the revocation; the background agent knows when the one
+ * before it did): the lease is due again at due_ms, so that the next
+ * sweep takes it at once and revokes it again (revocation is idempotent)
+ * instead of waiting for the claim to run out.  Only if the lease is
+ * still active and claimed until until_ms (compare-and-set, as the claim
+ * itself); JANEE_ERR_STATE when it is not.
+ */
+int broker_unclaim(struct broker *b, const char *id, int64_t due_ms,
+    int64_t until_ms) JANEE_WUR;
+
+/*
  * Run the provider's interactive login (`janee login NAME`); the provider
  * stores what it got through ctx->cred_put, audited as a login.
  */
 int broker_login(struct broker *b, const char *provider,
     const struct janee_login_ui *ui) JANEE_WUR;
 
-/* End every lease of the provider, revoke the login there, forget it. */
+/*
+ * End the provider's session grants and every lease of it, revoke the
+ * login there, forget it.
+ */
 int broker_logout(struct broker *b, const char *provider) JANEE_WUR;
 
 /*

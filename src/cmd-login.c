@@ -173,7 +173,8 @@ cmd_logout(struct cli *c)
 
 	if ((rc = broker_logout(&c->core.broker, c->pos[0])) == 0)
 		fprintf(stderr,
-		    "janee: logged out of provider '%s'; its leases are ended\n",
+		    "janee: logged out of provider '%s'; its session grants "
+		    "and leases are ended\n",
 		    c->pos[0]);
 	return rc;
 }

@@ -511,6 +511,7 @@ cmd_provider_rm(struct cli *c)
 	struct cred_info ci;
 	enum login_state st;
 	cJSON *root = NULL, *e;
+	size_t n;
 	int rc, yes;
 
 	if ((rc = config_read_json(c->core.home.config, &root)) != 0)
@@ -520,8 +521,8 @@ cmd_provider_rm(struct cli *c)
 		goto out;
 	}
 	if (!cli_has(c, "yes")) {
-		yes = cli_confirm("remove provider '%s', ending its leases and "
-				  "its login",
+		yes = cli_confirm("remove provider '%s', ending its session "
+				  "grants, its leases and its login",
 		    name);
 		if (yes < 0) {
 			rc = cli_usage_error(c,
@@ -535,7 +536,17 @@ cmd_provider_rm(struct cli *c)
 			goto out;
 		}
 	}
-	/* Leases first: once the entry is gone nothing could revoke them. */
+	/*
+	 * Its session grants first (they would approve new leases of it),
+	 * then its leases: once the entry is gone nothing could revoke them.
+	 */
+	rc = broker_end_provider_grants(
+	    &c->core.broker, name, "the provider was removed", &n);
+	if (n > 0)
+		fprintf(stderr, "janee: ended %zu session grant%s of '%s'\n", n,
+		    n == 1 ? "" : "s", name);
+	if (rc != 0)
+		goto out;
 	st = login_state(c->core.lg, name, 1, &ci);
 	cred_info_free(&ci);
 	/* A login is revoked at the provider too (as janee logout does). */

@@ -294,11 +294,45 @@ grant_each(struct ledger *lg, const struct grant_filter *f,
 	return rc;
 }
 
+/* Each row's first column, a text, appended to ids. */
+static int
+collect_ids(struct ledger *lg, sqlite3_stmt *st, struct janee_strlist *ids,
+    const char *what)
+{
+	int rc = 0, step;
+
+	while ((step = sqlite3_step(st)) == SQLITE_ROW)
+		if ((rc = janee_strlist_add(
+			 ids, (const char *)sqlite3_column_text(st, 0))) != 0)
+			break;
+	if (rc == 0 && step != SQLITE_DONE)
+		rc = ledger_fail(lg, what);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
+grant_live_of_provider(struct ledger *lg, const char *provider, int64_t now_ms,
+    struct janee_strlist *ids)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = ledger_prepare(lg,
+		 "SELECT id FROM grants WHERE provider = ?1 AND "
+		 "state = 'active' AND expires_ms > ?2 ORDER BY created_ms, id",
+		 &st)) != 0)
+		return rc;
+	sqlite3_bind_text(st, 1, provider, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, now_ms);
+	return collect_ids(lg, st, ids, "cannot read session grants");
+}
+
 int
 grant_leases(struct ledger *lg, const char *grant_id, struct janee_strlist *ids)
 {
 	sqlite3_stmt *st;
-	int rc, step;
+	int rc;
 
 	if ((rc = ledger_prepare(lg,
 		 "SELECT lease_id FROM grant_leases WHERE grant_id = ? "
@@ -306,14 +340,7 @@ grant_leases(struct ledger *lg, const char *grant_id, struct janee_strlist *ids)
 		 &st)) != 0)
 		return rc;
 	sqlite3_bind_text(st, 1, grant_id, -1, SQLITE_STATIC);
-	while ((step = sqlite3_step(st)) == SQLITE_ROW)
-		if ((rc = janee_strlist_add(
-			 ids, (const char *)sqlite3_column_text(st, 0))) != 0)
-			break;
-	if (rc == 0 && step != SQLITE_DONE)
-		rc = ledger_fail(lg, "cannot read a grant's leases");
-	sqlite3_finalize(st);
-	return rc;
+	return collect_ids(lg, st, ids, "cannot read a grant's leases");
 }
 
 int

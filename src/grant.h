@@ -75,6 +75,13 @@ struct grant_filter {
 int grant_each(struct ledger *lg, const struct grant_filter *f,
     int (*fn)(const struct grant *g, void *arg), void *arg) JANEE_WUR;
 
+/*
+ * The ids of provider's grants in force at now_ms (appended to ids),
+ * oldest first: what ends with the provider (janee provider rm, logout).
+ */
+int grant_live_of_provider(struct ledger *lg, const char *provider,
+    int64_t now_ms, struct janee_strlist *ids) JANEE_WUR;
+
 /* The leases linked to a grant (appended to ids), oldest first. */
 int grant_leases(struct ledger *lg, const char *grant_id,
     struct janee_strlist *ids) JANEE_WUR;

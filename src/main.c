@@ -339,8 +339,9 @@ const struct cmd cmd_table[] = {
 	    "                        instead of listening on 127.0.0.1 (browser logins)\n",
 	    opts_login, 1, 1, CMD_LEDGER | CMD_CONFIG, cmd_login },
 	{ NULL, "logout", "PROVIDER",
-	    "end the provider's leases, revoke its login there, forget it", "",
-	    opts_none, 1, 1, CMD_LEDGER | CMD_CONFIG, cmd_logout },
+	    "end the provider's session grants and leases, revoke its login "
+	    "there, forget it",
+	    "", opts_none, 1, 1, CMD_LEDGER | CMD_CONFIG, cmd_logout },
 	{ "provider", "add",
 	    "NAME --type T [--issuer URL --client-id ID --scope S...] [--set KEY=VALUE...] [options]",
 	    "add a provider to config.json (validated before it is written)",
@@ -376,7 +377,8 @@ const struct cmd cmd_table[] = {
 	    opts_provider_edit, 1, 1, CMD_LEDGER | CMD_NO_SWEEP,
 	    cmd_provider_edit },
 	{ "provider", "rm", "NAME [--yes]",
-	    "remove a provider: end its leases, log out, then drop its entry",
+	    "remove a provider: end its session grants and leases, log out, "
+	    "then drop its entry",
 	    "  -y, --yes             do not ask (needed without a terminal)\n",
 	    opts_provider_rm, 1, 1, CMD_LEDGER | CMD_CONFIG, cmd_provider_rm },
 	{ "provider", "test", "NAME [--scope S]... [--no-mint]",

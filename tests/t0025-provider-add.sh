@@ -187,6 +187,48 @@ expect_rc 1 "provider test on a provider not logged in"
 expect_in "$TMP/out" '^PROBLEM +login +not logged in; run: janee login dev2' "says to log in"
 expect_not_in "$TMP/out" ' mint ' "and does not try to mint"
 
+# rm ends the provider's session grants too, with their audit events and
+# the leases they approved: none may approve a lease of a provider that
+# is gone (janee logout does the same: t0100, with a real login).
+jr provider add g --type test --set state_dir="$TMP/prov" \
+    --set 'scopes=["read","write"]' --set approval=ask \
+    --set approval_wait=2s --set session_grant_max=20m
+expect_rc 0 "a provider g whose requests wait for a person"
+serve_open sess-g
+printf '%s\n' '{"jsonrpc":"2.0","method":"notifications/initialized"}' >&6
+serve_call 2 '{"provider":"g","scopes":["read","write"],"ttl_seconds":600,"reason":"first"}'
+first=$(sed -n 's/.*"id":2,.*pending: lease \(lse_[a-z2-7]*\).*/\1/p' "$TMP/serve.out")
+jr approve "$first" --grant 10m
+grant=$(sed -n 's/.*session grant \(grt_[a-z2-7]*\) for 10m.*/\1/p' "$TMP/err")
+check "rm with session grants: a grant for the session's requests of g" [ -n "$grant" ]
+serve_call 3 '{"provider":"g","scopes":["read"],"ttl_seconds":120,"reason":"narrower"}'
+narrow=$(sed -n 's/.*"id":3,.*"lease_id":"\(lse_[a-z2-7]*\)".*/\1/p' "$TMP/serve.out")
+check "rm with session grants: a narrower request is approved under it" [ -n "$narrow" ]
+live=$(live_tokens)
+jr provider rm g --yes
+expect_rc 0 "rm with session grants: provider rm g --yes"
+expect_in "$TMP/err" "ended 1 session grant of 'g'" "rm says it ended the grant"
+jr lease list --grants --all --json
+check "rm with session grants: the grant is revoked" "$PYTHON3" -c '
+import json, sys
+g = [g for g in json.load(open(sys.argv[1])) if g["id"] == sys.argv[2]]
+assert len(g) == 1 and g[0]["state"] == "revoked" and "ended_at" in g[0], g' \
+    "$TMP/out" "$grant"
+jr audit list --event session_grant_revoked --json
+check "rm with session grants: audited once, by the user, saying why" "$PYTHON3" -c '
+import json, sys
+rows = [r for r in json.load(open(sys.argv[1])) if r["lease_id"] == sys.argv[2]]
+assert len(rows) == 1 and rows[0]["provider"] == "g" and rows[0]["actor"] == "user" \
+    and rows[0]["detail"] == "the provider was removed", rows' "$TMP/out" "$first"
+jr lease show "$narrow" --json
+check "rm with session grants: the lease approved under it is revoked, by the grant's end" "$PYTHON3" -c '
+import json, sys
+l = json.load(open(sys.argv[1]))
+assert l["state"] == "revoked" and l["detail"].startswith("session grant %s revoked" % sys.argv[2]), l' \
+    "$TMP/out" "$grant"
+check "rm with session grants: its token is revoked at the provider" [ "$(live_tokens)" -eq $((live - 1)) ]
+serve_close
+
 # rm: ends the provider's leases at the provider first, then drops it.
 jr token t --scope read
 expect_rc 0 "a lease of t to be ended by rm"

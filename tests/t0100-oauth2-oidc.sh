@@ -168,15 +168,47 @@ expect_in "$TMP/out" 'janee stopped while minting; 1 token\(s\) the provider iss
 introspect "$TMP/tokE"
 intro_is "introspection: the token of the cut-short lease is inactive" 'd["active"] is False'
 
-# Logout revokes the login at the server.
+# Logout revokes the login at the server.  It ends the provider's session
+# grants too (their audit events, the leases they approved): none may
+# approve a lease of the next login.  (A grant needs approval "ask" for
+# a while: an MCP session's request, approved with --grant.)
 login_bg
 oidc_approve "$USER_CODE" >/dev/null 2>&1
 login_wait
 token_file "$TMP/tokD" oidc --scope issues:read --ttl 10m
+cp "$JANEE_HOME/config.json" "$TMP/config.auto"
+jr provider edit oidc --set approval=ask --set approval_wait=2s --set session_grant_max=20m
+serve_open sess-oidc
+printf '%s\n' '{"jsonrpc":"2.0","method":"notifications/initialized"}' >&6
+serve_call 2 '{"provider":"oidc","scopes":["issues:read"],"ttl_seconds":600,"reason":"first"}'
+first=$(sed -n 's/.*"id":2,.*pending: lease \(lse_[a-z2-7]*\).*/\1/p' "$TMP/serve.out")
+jr approve "$first" --grant 10m
+grant=$(sed -n 's/.*session grant \(grt_[a-z2-7]*\) for 10m.*/\1/p' "$TMP/err")
+check "logout with a session grant: a grant for the session's requests" [ -n "$grant" ]
+serve_call 3 '{"provider":"oidc","scopes":["issues:read"],"ttl_seconds":120,"reason":"narrower"}'
+narrow=$(sed -n 's/.*"id":3,.*"lease_id":"\(lse_[a-z2-7]*\)".*/\1/p' "$TMP/serve.out")
+check "logout with a session grant: a request is approved under it" [ -n "$narrow" ]
+(umask 077 && sed -n 's/.*"id":3,.*"token":"\([^"]*\)".*/\1/p' "$TMP/serve.out" |
+    tr -d '\n' >"$TMP/tokG")
 jr logout oidc
 expect_rc 0 "logout"
 introspect "$TMP/tokD"
 intro_is "logout ended the leases of the login" 'd["active"] is False'
+jr lease list --grants --all --json
+check "logout ended the provider's session grant" "$PYTHON3" -c '
+import json, sys
+g = [g for g in json.load(open(sys.argv[1])) if g["id"] == sys.argv[2]]
+assert len(g) == 1 and g[0]["state"] == "revoked", g' "$TMP/out" "$grant"
+jr audit list --event session_grant_revoked --json
+check "the grant's end is audited once, saying logout" "$PYTHON3" -c '
+import json, sys
+rows = [r for r in json.load(open(sys.argv[1])) if r["lease_id"] == sys.argv[2]]
+assert len(rows) == 1 and rows[0]["provider"] == "oidc" and rows[0]["detail"] == "logout", rows' \
+    "$TMP/out" "$first"
+introspect "$TMP/tokG"
+intro_is "the token approved under the grant is inactive" 'd["active"] is False'
+serve_close
+cat "$TMP/config.auto" >"$JANEE_HOME/config.json"
 jr provider show oidc
 expect_in "$TMP/out" 'login: +not logged in' "after logout the login is gone"
 jr audit list --event logout

@@ -159,7 +159,7 @@ mcp_call --unset JANEE_PASSPHRASE request_token '{"provider": "t", "ttl_seconds"
     >"$TMP/mcp.out" 2>"$TMP/mcp.err"
 issued "$TMP/mcp.out"
 check "unlocked: env -u JANEE_PASSPHRASE janee serve answers request_token" granted "$TMP/mcp.out" 0
-check "unlocked: the token is live" [ -e "$TMP/prov/$hash" ]
+check "unlocked: the token is live (until the lease's end)" live_to_its_end
 check_revoked_by_agent "passphrase home, unlocked"
 printf 'a value' | jr secret set from-agent
 expect_rc 0 "unlocked: a command seals a secret without asking for the passphrase"

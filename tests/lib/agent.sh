@@ -8,6 +8,8 @@
 #                            binary) still running, one a line
 #   wait_until TENTHS CMD... run CMD every 0.1 s until it succeeds, at
 #                            most TENTHS times (status 1 if it never did)
+#   wait_ms MS CMD...        the same for at most MS ms of the wall clock,
+#                            however long CMD takes (a bound in time)
 #   now_ms                   the wall clock in milliseconds
 #   iso_ms ISO               an ISO 8601 time janee printed, in ms
 #   sleep_until_ms MS        sleep until the wall clock reaches MS
@@ -17,6 +19,9 @@
 #   issued FILE              read a grant (janee token --json, an MCP
 #                            result) into $id, $hash, $end_iso
 #   check_revoked_by_agent NAME   the checks of a lease revoked on time
+#   live_to_its_end          the token $hash is live at the provider, or
+#                            was revoked there no earlier than its lease's
+#                            end $end_iso
 
 _agent_home_abs() { (cd "${1:-$JANEE_HOME}" 2>/dev/null && pwd -P); }
 
@@ -61,6 +66,15 @@ wait_until() {
 	while ! "$@"; do
 		_wn=$((_wn - 1))
 		[ "$_wn" -gt 0 ] || return 1
+		sleep 0.1
+	done
+}
+
+wait_ms() {
+	_wd=$(($(date +%s%3N) + $1))
+	shift
+	while ! "$@"; do
+		[ "$(date +%s%3N)" -lt "$_wd" ] || return 1
 		sleep 0.1
 	done
 }
@@ -127,6 +141,16 @@ issued() {
 	hash=$(tok_hash "$(json_str "$1" token)")
 	end_iso=$(json_str "$1" expires_at)
 }
+# live_to_its_end: "the token is live", said so that it holds however
+# long the test took to look: a short lease (seconds) may have ended, and
+# been revoked, before a loaded machine got here.  The provider logs a
+# revocation before it removes the token, so one of the two is seen.
+live_to_its_end() {
+	[ -e "$TMP/prov/$hash" ] && return 0
+	_lat=$(revoked_at "$hash")
+	[ -n "$_lat" ] && [ "$_lat" -ge "$(iso_ms "$end_iso")" ]
+}
+
 # check_revoked_by_agent NAME: the lease $id of token $hash ended at
 # $end_iso; 2 s later the provider has revoked it (it says when: at most
 # 2 s after the end), no other janee process ran, and the ledger has the

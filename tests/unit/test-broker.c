@@ -1,8 +1,10 @@
 /*
  * Unit tests: the broker.  Requests against the test provider, policy
  * and approval, the durable lease, minting failures, the sweep with due,
- * not-yet-due and failing leases, early revocation, and failing closed
- * when the ledger cannot record a step.
+ * not-yet-due and failing leases, early revocation, failing closed
+ * when the ledger cannot record a step, and a lease left claimed by a
+ * sweeper that died in the middle of its revocation (and the background
+ * agent's wake-up for it).
  */
 /* The test hooks of src/util.h (linked from libjanee_testhooks.a). */
 #define JANEE_TEST_HOOKS 1
@@ -11,6 +13,7 @@
 #include <dirent.h>
 #include <sys/stat.h>
 
+#include "agent.h"
 #include "audit.h"
 #include "buf.h"
 #include "broker.h"
@@ -818,6 +821,266 @@ broker_route_decides_for_every_front_end(void)
 	janee_strlist_free(&pv.pol.oob_scopes);
 }
 
+/* What a sweeper's claim hook saw: the note the agent leaves. */
+struct seen_claim {
+	struct fx *f;
+	char id[JANEE_LEASE_ID_LEN];
+	int64_t due, until, on_record;
+	int n;
+};
+
+static void
+seen_claiming(void *arg, const char *id, int64_t due, int64_t until)
+{
+	struct seen_claim *c = arg;
+	struct lease l;
+
+	snprintf(c->id, sizeof(c->id), "%s", id);
+	c->due = due;
+	c->until = until;
+	c->n++;
+	/* What the ledger says while the hook runs: not yet claimed. */
+	c->on_record =
+	    lease_load(c->f->lg, id, &l) == 0 ? l.next_attempt_ms : -1;
+	if (c->on_record != -1)
+		lease_free(&l);
+}
+
+/*
+ * A sweeper claimed a due lease and died before it settled it (the
+ * provider may or may not have revoked): the claim holds it for
+ * BROKER_CLAIM_MS.  The lease is due again at the claim's end; the
+ * agent's wake-up waits for exactly that (plus its backstop), sweeps
+ * then and not before, and the sweep then ends the lease, once.
+ */
+static void
+a_lease_claimed_by_a_dead_sweeper_is_due_at_the_claims_end(void)
+{
+	struct fx f;
+	struct broker_grant g;
+	struct sweep_report r = { 0 };
+	struct agent_wake w = { .key_deadline = INT64_MAX, .configured = 1 };
+	struct lease l;
+	int64_t due = 0, until;
+	char st[32];
+
+	fx_open(&f, NULL);
+	T_EQ_INT(issue(&f, "t", "read", 60, &g), 0);
+	T_EQ_INT(broker_next_due(&f.b, &due), 0);
+	T_EQ_INT(due, g.expires_ms);
+	/* The dead sweeper's claim, 10 s after the end. */
+	janee_clock_offset_ms = 70000;
+	until = janee_now_ms() + BROKER_CLAIM_MS;
+	T_EQ_INT(lease_claim(f.lg, g.lease_id, g.expires_ms, until), 0);
+	/* Claimed already: a second claim on the old due time loses. */
+	T_EQ_INT(lease_claim(f.lg, g.lease_id, g.expires_ms, until + 1),
+	    JANEE_ERR_STATE);
+	janee_err_clear();
+	T_EQ_INT(broker_next_due(&f.b, &due), 0);
+	T_EQ_INT(due, until);
+
+	/* The agent's wake-up: for the claim's end, not before. */
+	w.due = due;
+	w.now = until - 5000;
+	T_ASSERT(!agent_sweep_now(&w));
+	T_EQ_INT(agent_wait_ms(&w), AGENT_CHECK_MS);
+	w.now = until - 300;
+	T_ASSERT(!agent_sweep_now(&w));
+	T_EQ_INT(agent_wait_ms(&w), 300 + AGENT_BACKSTOP_MS);
+	w.now = until + AGENT_BACKSTOP_MS - 1;
+	T_ASSERT(!agent_sweep_now(&w));
+	T_EQ_INT(agent_wait_ms(&w), 1);
+	w.now = until + AGENT_BACKSTOP_MS;
+	T_ASSERT(agent_sweep_now(&w));
+	T_EQ_INT(agent_wait_ms(&w), 0);
+
+	/* A sweep while the claim holds leaves the lease alone. */
+	janee_clock_offset_ms =
+	    until - 1000 - (janee_now_ms() - janee_clock_offset_ms);
+	T_EQ_INT(broker_sweep(&f.b, 0, &r), 0);
+	T_EQ_INT(r.expired, 0);
+	T_EQ_STR(state_of(&f, g.lease_id, st, sizeof(st)), "active");
+	T_EQ_INT(live_tokens(&f), 1);
+	/* Once it ran out, the next sweep takes the lease and ends it. */
+	janee_clock_offset_ms += 1000 + AGENT_BACKSTOP_MS;
+	T_EQ_INT(broker_sweep(&f.b, 0, &r), 0);
+	T_EQ_INT(r.expired, 1);
+	T_EQ_STR(state_of(&f, g.lease_id, st, sizeof(st)), "expired");
+	T_EQ_INT(live_tokens(&f), 0);
+	T_EQ_INT(
+	    count(&f,
+		"SELECT count(*) FROM audit WHERE lease_id = '%s' AND event = 'expired'",
+		g.lease_id),
+	    1);
+	T_EQ_INT(broker_next_due(&f.b, &due), 0);
+	T_EQ_INT(due, INT64_MAX);
+	T_EQ_INT(lease_load(f.lg, g.lease_id, &l), 0);
+	T_ASSERT(l.ended_ms >= until);
+	lease_free(&l);
+	broker_grant_free(&g);
+	fx_close(&f);
+}
+
+/*
+ * The agent after a dead one gives the dead one's claim back at once
+ * (broker_unclaim, from the note of r->claiming): only that claim, and
+ * only while it holds; the lease is then due at its old time and the
+ * next sweep ends it.  The note is taken before the claim.
+ */
+static void
+a_dead_agents_claim_is_given_back_at_once(void)
+{
+	struct fx f;
+	struct broker_grant a, b;
+	struct sweep_report r = { 0 };
+	struct seen_claim c;
+	int64_t due = 0, until;
+	char st[32];
+
+	fx_open(&f, NULL);
+	memset(&c, 0, sizeof(c));
+	c.f = &f;
+	T_EQ_INT(issue(&f, "t", "read", 60, &a), 0);
+	T_EQ_INT(issue(&f, "t", "read", 600, &b), 0);
+
+	/* The claim hook hears of each claim first, with what to undo. */
+	janee_clock_offset_ms = 61000;
+	r.claiming = seen_claiming;
+	r.arg = &c;
+	T_EQ_INT(broker_sweep(&f.b, 0, &r), 0);
+	T_EQ_INT(c.n, 1);
+	T_EQ_STR(c.id, a.lease_id);
+	T_EQ_INT(c.due, a.expires_ms);
+	T_EQ_INT(c.on_record, a.expires_ms);
+	T_ASSERT(c.until >= janee_now_ms() + BROKER_CLAIM_MS - 1000 &&
+	    c.until <= janee_now_ms() + BROKER_CLAIM_MS);
+	T_EQ_STR(state_of(&f, a.lease_id, st, sizeof(st)), "expired");
+
+	/* b: claimed by an agent that died then. */
+	janee_clock_offset_ms = 601000;
+	until = janee_now_ms() + BROKER_CLAIM_MS;
+	T_EQ_INT(lease_claim(f.lg, b.lease_id, b.expires_ms, until), 0);
+	T_EQ_INT(broker_sweep(&f.b, 0, &r), 0);
+	T_EQ_INT(r.expired, 0);
+	/* Another claim than the note's, or a note of no claim: nothing. */
+	T_EQ_INT(broker_unclaim(&f.b, b.lease_id, b.expires_ms, until + 1),
+	    JANEE_ERR_STATE);
+	janee_err_clear();
+	T_EQ_INT(broker_unclaim(&f.b, a.lease_id, a.expires_ms, c.until),
+	    JANEE_ERR_STATE);
+	janee_err_clear();
+	T_EQ_STR(state_of(&f, a.lease_id, st, sizeof(st)), "expired");
+	T_EQ_INT(broker_next_due(&f.b, &due), 0);
+	T_EQ_INT(due, until);
+	/* The note's claim: given back, the lease due at its end again. */
+	T_EQ_INT(broker_unclaim(&f.b, b.lease_id, b.expires_ms, until), 0);
+	T_EQ_INT(broker_next_due(&f.b, &due), 0);
+	T_EQ_INT(due, b.expires_ms);
+	T_EQ_INT(broker_sweep(&f.b, 0, &r), 0);
+	T_EQ_INT(r.expired, 1);
+	T_EQ_STR(state_of(&f, b.lease_id, st, sizeof(st)), "expired");
+	T_EQ_INT(live_tokens(&f), 0);
+	/* Settled: the note is stale and changes nothing. */
+	T_EQ_INT(broker_unclaim(&f.b, b.lease_id, b.expires_ms, until),
+	    JANEE_ERR_STATE);
+	janee_err_clear();
+	T_EQ_INT(
+	    count(&f,
+		"SELECT count(*) FROM audit WHERE lease_id = '%s' AND event = 'expired'",
+		b.lease_id),
+	    1);
+	broker_grant_free(&a);
+	broker_grant_free(&b);
+	fx_close(&f);
+}
+
+/* agent.lock's note: what the agent writes, the next one reads. */
+static void
+the_agents_note_reads_back_and_refuses_anything_else(void)
+{
+	char line[AGENT_NOTE_LEN], text[256], id[JANEE_LEASE_ID_LEN];
+	const char *lid = "lse_abcdefghijklmnopqrstuvwxyz";
+	int64_t due = 0, until = 0;
+	int n;
+
+	n = agent_note_format(line, lid, 1796620864314, 1796620924816);
+	T_ASSERT(n > 0 && line[n - 1] == '\n' && (size_t)n == strlen(line));
+	snprintf(text, sizeof(text), "4711\n%s", line);
+	T_EQ_INT(agent_note_parse(text, id, &due, &until), 0);
+	T_EQ_STR(id, lid);
+	T_EQ_INT(due, 1796620864314);
+	T_EQ_INT(until, 1796620924816);
+	/* The pid alone: no note. */
+	T_EQ_INT(
+	    agent_note_parse("4711\n", id, &due, &until), JANEE_ERR_NOT_FOUND);
+	T_EQ_INT(agent_note_parse("", id, &due, &until), JANEE_ERR_NOT_FOUND);
+	/* Cut short (a write that did not finish), or not a note. */
+	snprintf(text, sizeof(text), "4711\n%.*s", n - 3, line);
+	T_EQ_INT(agent_note_parse(text, id, &due, &until), JANEE_ERR_NOT_FOUND);
+	T_EQ_INT(
+	    agent_note_parse("4711\nrevoked lse_abc 1 2\n", id, &due, &until),
+	    JANEE_ERR_NOT_FOUND);
+	T_EQ_INT(
+	    agent_note_parse("4711\nrevoking grt_abc 1 2\n", id, &due, &until),
+	    JANEE_ERR_NOT_FOUND);
+	T_EQ_INT(
+	    agent_note_parse("4711\nrevoking lse_abc 2 2\n", id, &due, &until),
+	    JANEE_ERR_NOT_FOUND);
+	T_EQ_INT(agent_note_parse(
+		     "4711\nrevoking lse_abcdefghijklmnopqrstuvwxyz0123 1 2\n",
+		     id, &due, &until),
+	    JANEE_ERR_NOT_FOUND);
+	/* An id that does not fit is not written. */
+	T_EQ_INT(agent_note_format(line,
+		     "lse_abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz"
+		     "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz",
+		     1, 2),
+	    0);
+}
+
+/* The rest of the agent's wake-up: the key, a stall, a retry, no config. */
+static void
+the_agent_wakes_for_the_first_thing_due(void)
+{
+	struct agent_wake w = { .now = 100000,
+		.due = INT64_MAX,
+		.key_deadline = INT64_MAX,
+		.configured = 1 };
+
+	/* Nothing due: the one-second check. */
+	T_ASSERT(!agent_sweep_now(&w));
+	T_EQ_INT(agent_wait_ms(&w), AGENT_CHECK_MS);
+	/* The key's deadline first. */
+	w.key_deadline = w.now + 200;
+	T_EQ_INT(agent_wait_ms(&w), 200);
+	w.key_deadline = w.now - 5;
+	T_EQ_INT(agent_wait_ms(&w), 0);
+	w.key_deadline = INT64_MAX;
+	/* A lease due: its end and the backstop. */
+	w.due = w.now + 100;
+	T_EQ_INT(agent_wait_ms(&w), 100 + AGENT_BACKSTOP_MS);
+	/* Overdue, but leases wait for a key, or the last sweep failed. */
+	w.due = w.now - 10000;
+	T_ASSERT(agent_sweep_now(&w));
+	w.stall_until = w.now + 700;
+	T_ASSERT(!agent_sweep_now(&w));
+	T_EQ_INT(agent_wait_ms(&w), 700);
+	w.stall_until = 0;
+	w.retry_at = w.now + 400;
+	T_ASSERT(!agent_sweep_now(&w));
+	T_EQ_INT(agent_wait_ms(&w), 400);
+	w.retry_at = 0;
+	/* No configuration: nothing to sweep with, only the check. */
+	w.configured = 0;
+	T_ASSERT(!agent_sweep_now(&w));
+	T_EQ_INT(agent_wait_ms(&w), AGENT_CHECK_MS);
+	/* An end at the far end of time does not overflow. */
+	w.configured = 1;
+	w.due = INT64_MAX - 1;
+	T_ASSERT(!agent_sweep_now(&w));
+	T_EQ_INT(agent_wait_ms(&w), AGENT_CHECK_MS);
+}
+
 int
 main(void)
 {
@@ -839,5 +1102,9 @@ main(void)
 	T_RUN(invariant_5_full_ledger_fails_closed);
 	T_RUN(invariant_6_lease_is_durable_before_the_provider_is_called);
 	T_RUN(invariant_8_repositories_stay_within_the_allow_list);
+	T_RUN(a_lease_claimed_by_a_dead_sweeper_is_due_at_the_claims_end);
+	T_RUN(a_dead_agents_claim_is_given_back_at_once);
+	T_RUN(the_agents_note_reads_back_and_refuses_anything_else);
+	T_RUN(the_agent_wakes_for_the_first_thing_due);
 	return t_done();
 }

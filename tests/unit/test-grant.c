@@ -296,6 +296,68 @@ revoking_a_grant_stops_it_and_ends_its_leases(void)
 	fx_close(&f);
 }
 
+static int
+count_row(const struct audit_row *r, void *arg)
+{
+	(void)r;
+	++*(int *)arg;
+	return 0;
+}
+
+/*
+ * The provider goes (provider rm, logout): its grants in force end, each
+ * audited, with the leases they approved; another provider's grant, and
+ * one that expired, are left as they are.
+ */
+static void
+a_providers_grants_end_with_it(void)
+{
+	struct fx f;
+	char g1[JANEE_LEASE_ID_LEN], g2[JANEE_LEASE_ID_LEN];
+	char g3[JANEE_LEASE_ID_LEN], l1[JANEE_LEASE_ID_LEN];
+	char l2[JANEE_LEASE_ID_LEN], l3[JANEE_LEASE_ID_LEN];
+	char id[JANEE_LEASE_ID_LEN];
+	struct audit_filter af;
+	struct grant gr;
+	size_t n = 99;
+	int k;
+
+	fx_open(&f);
+	/* g1 expires at 60 s; g2 (another session) and g3 (r) hold. */
+	granted(&f, "g", "read", 30, NULL, 60, g1, l1);
+	janee_clock_offset_ms = 61 * 1000;
+	f.b.session = "session-b";
+	granted(&f, "g", "read", 900, NULL, 600, g2, l2);
+	granted(&f, "r", "read", 900, "api", 600, g3, l3);
+	T_EQ_INT(ask(&f, "g", "read", 60, NULL, id, NULL), 0);
+	T_EQ_INT(broker_end_provider_grants(&f.b, "g", "logout", &n), 0);
+	T_EQ_INT(n, 1);
+	T_EQ_INT(grant_load(f.lg, g2, &gr), 0);
+	T_ASSERT(gr.revoked);
+	T_EQ_STR(gr.detail, "logout");
+	grant_free(&gr);
+	T_EQ_INT(state_of(&f, l2), LEASE_REVOKED);
+	T_EQ_INT(state_of(&f, id), LEASE_REVOKED);
+	audit_filter_init(&af);
+	af.event = "session_grant_revoked";
+	k = 0;
+	T_EQ_INT(audit_each(f.lg, &af, count_row, &k), 0);
+	T_EQ_INT(k, 1);
+	/* The expired one stays expired, not revoked; r's holds. */
+	T_EQ_INT(grant_load(f.lg, g1, &gr), 0);
+	T_ASSERT(!gr.revoked);
+	grant_free(&gr);
+	T_EQ_INT(grant_load(f.lg, g3, &gr), 0);
+	T_ASSERT(!gr.revoked && grant_live(&gr, janee_now_ms()));
+	grant_free(&gr);
+	T_EQ_INT(state_of(&f, l3), LEASE_ACTIVE);
+	/* Nothing in force any more: nothing to end. */
+	T_EQ_INT(broker_end_provider_grants(&f.b, "g", "logout", &n), 0);
+	T_EQ_INT(n, 0);
+	T_EQ_INT(ask(&f, "g", "read", 60, NULL, id, NULL), JANEE_ERR_PENDING);
+	fx_close(&f);
+}
+
 static void
 invariant_7_a_grant_never_covers_require_out_of_band_scopes(void)
 {
@@ -436,6 +498,7 @@ main(void)
 	T_RUN(a_grant_covers_no_other_session);
 	T_RUN(a_grant_covers_nothing_once_expired);
 	T_RUN(revoking_a_grant_stops_it_and_ends_its_leases);
+	T_RUN(a_providers_grants_end_with_it);
 	T_RUN(invariant_7_a_grant_never_covers_require_out_of_band_scopes);
 	T_RUN(grants_are_off_unless_the_policy_allows_and_bounded_by_it);
 	T_RUN(links_are_preferred_to_forms_never_for_out_of_band);
