@@ -162,6 +162,8 @@ cli_lease_json(const struct lease *l)
 
 	if ((o = cJSON_CreateObject()) == NULL)
 		return NULL;
+	/* MCP's name for it (list_leases); "id" stays for older scripts. */
+	add_str(o, "lease_id", l->id);
 	add_str(o, "id", l->id);
 	add_str(o, "provider", l->provider);
 	add_str(o, "state", lease_state_name(l->state));
@@ -267,6 +269,8 @@ grant_json(const struct grant *g, void *arg)
 	memset(&leases, 0, sizeof(leases));
 	if (o == NULL || !cJSON_AddItemToArray(gj->arr, o))
 		return JANEE_ERR_NOMEM;
+	/* approve --json's name for it; "id" stays for older scripts. */
+	cJSON_AddStringToObject(o, "grant_id", g->id);
 	cJSON_AddStringToObject(o, "id", g->id);
 	cJSON_AddStringToObject(o, "state",
 	    g->revoked				 ? "revoked"

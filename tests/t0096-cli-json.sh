@@ -3,7 +3,8 @@
 # deny, lease sweep and version print JSON in the MCP results' words
 # (lease_id, provider, state, scopes as list_leases says them; name and
 # version as serverInfo says them; times as *_at, secret list's too);
-# listings with nothing in them say
+# lease list/show call a lease lease_id as MCP does (id stays, for
+# older scripts); listings with nothing in them say
 # "no ..." instead of a bare header; audit export defaults to CSV.
 . "$JANEE_SRCDIR/tests/lib.sh"
 
@@ -109,6 +110,21 @@ assert o["expired"] == 1, o
 EOF
 JANEE_TEST_CLOCK_OFFSET=120 jr lease sweep
 expect_in "$TMP/out" '^expired 0, retrying 0' "lease sweep without --json is one line"
+
+# --- lease list / show: MCP's lease_id (and the older id) -------------------
+jr lease list --all --json
+check "lease list --json names each lease lease_id, as MCP does (id kept too)" \
+    "$PYTHON3" - "$TMP/out" "$lease" <<'EOF'
+import json, sys
+ls = json.load(open(sys.argv[1]))
+assert ls and all(l["lease_id"] == l["id"] for l in ls), ls
+assert sys.argv[2] in [l["lease_id"] for l in ls], ls
+EOF
+jr lease show "$lease" --json
+check "lease show --json: lease_id" "$PYTHON3" -c '
+import json, sys
+o = json.load(open(sys.argv[1]))
+assert o["lease_id"] == sys.argv[2], o' "$TMP/out" "$lease"
 
 # --- audit export ---------------------------------------------------------
 jr audit export
