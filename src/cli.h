@@ -164,6 +164,11 @@ struct checklist {
  */
 void
 check_report(struct checklist *d, const char *name, int rc, const char *detail);
+/*
+ * The end of a checklist: with --json, {"ok", "checks"} on stdout; an
+ * error naming the number of problems, or 0.
+ */
+int check_end(struct checklist *d) JANEE_WUR;
 /* Each secret reference among v's strings resolves; *n counts them. */
 int check_refs(struct ledger *lg, const cJSON *v, int *n) JANEE_WUR;
 int cmd_version(struct cli *c);

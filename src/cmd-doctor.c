@@ -38,6 +38,29 @@ check_report(struct checklist *d, const char *name, int rc, const char *detail)
 	janee_err_clear();
 }
 
+int
+check_end(struct checklist *d)
+{
+	cJSON *o;
+	int rc;
+
+	if (d->checks != NULL) {
+		if ((o = cJSON_CreateObject()) == NULL) {
+			cJSON_Delete(d->checks);
+			return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
+		}
+		cJSON_AddBoolToObject(o, "ok", d->problems == 0);
+		cJSON_AddItemToObject(o, "checks", d->checks);
+		d->checks = NULL;
+		if ((rc = cli_print_json(o)) != 0)
+			return rc;
+	}
+	if (d->problems > 0)
+		return janee_err_set(JANEE_ERR_INVALID, "%d problem%s found",
+		    d->problems, d->problems == 1 ? "" : "s");
+	return 0;
+}
+
 static void
 check_ledger(struct checklist *d, struct ledger *lg)
 {
@@ -187,10 +210,10 @@ cmd_doctor(struct cli *c)
 	struct ledger *lg = NULL;
 	int rc;
 
-	if (cli_has(c, "json"))
-		d.checks = cJSON_CreateArray();
 	if ((rc = cli_open(c, 0)) != 0)
 		return rc;
+	if (cli_has(c, "json") && (d.checks = cJSON_CreateArray()) == NULL)
+		return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
 	/* Modes apart: a home one chmod away still gets every check. */
 	if ((rc = home_exists(&c->core.home)) == 0)
 		rc = ledger_open(c->core.home.db, 0, &lg);
@@ -205,16 +228,5 @@ cmd_doctor(struct cli *c)
 	}
 	check_libraries(&d);
 	ledger_close(lg);
-	if (d.checks != NULL) {
-		cJSON *o = cJSON_CreateObject();
-
-		cJSON_AddBoolToObject(o, "ok", d.problems == 0);
-		cJSON_AddItemToObject(o, "checks", d.checks);
-		if ((rc = cli_print_json(o)) != 0)
-			return rc;
-	}
-	if (d.problems > 0)
-		return janee_err_set(JANEE_ERR_INVALID, "%d problem%s found",
-		    d.problems, d.problems == 1 ? "" : "s");
-	return 0;
+	return check_end(&d);
 }

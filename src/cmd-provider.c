@@ -609,6 +609,8 @@ cmd_provider_test(struct cli *c)
 	if ((pv = config_lookup(c->core.cfg, c->pos[0], 1,
 		 "list them with: janee provider list")) == NULL)
 		return JANEE_ERR_NOT_FOUND;
+	if (cli_has(c, "json") && (cl.checks = cJSON_CreateArray()) == NULL)
+		return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
 	snprintf(detail, sizeof(detail), "type %s, validated", pv->impl->type);
 	check_report(&cl, "config", 0, detail);
 	if ((rc = config_read_json(c->core.home.config, &root)) == 0)
@@ -665,8 +667,5 @@ cmd_provider_test(struct cli *c)
 	}
 	janee_strlist_free(&req.scopes);
 out:
-	if (cl.problems > 0)
-		return janee_err_set(JANEE_ERR_INVALID, "%d problem%s found",
-		    cl.problems, cl.problems == 1 ? "" : "s");
-	return 0;
+	return check_end(&cl);
 }

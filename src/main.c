@@ -56,7 +56,7 @@ static const struct cli_opt opts_provider_edit[] = { { "set", 0, 1 },
 static const struct cli_opt opts_provider_rm[] = { { "yes", 'y', 0 },
 	{ NULL, 0, 0 } };
 static const struct cli_opt opts_provider_test[] = { { "scope", 's', 1 },
-	{ "no-mint", 0, 0 }, { NULL, 0, 0 } };
+	{ "no-mint", 0, 0 }, { "json", 'j', 0 }, { NULL, 0, 0 } };
 static const struct cli_opt opts_provider_show[] = { { "json", 'j', 0 },
 	{ "scopes", 0, 0 }, { NULL, 0, 0 } };
 static const struct cli_opt opts_serve[] = { { "http", 0, 1 }, { "path", 0, 1 },
@@ -381,7 +381,7 @@ const struct cmd cmd_table[] = {
 	    "then drop its entry",
 	    "  -y, --yes             do not ask (needed without a terminal)\n",
 	    opts_provider_rm, 1, 1, CMD_LEDGER | CMD_CONFIG, cmd_provider_rm },
-	{ "provider", "test", "NAME [--scope S]... [--no-mint]",
+	{ "provider", "test", "NAME [--scope S]... [--no-mint] [--json]",
 	    "check a provider end to end: its config, secrets, login, a "
 	    "real mint",
 	    "  checks the entry, that each secret reference resolves and the "
@@ -394,7 +394,9 @@ const struct cmd cmd_table[] = {
 	    "  -s, --scope S         the scopes to mint (default: the "
 	    "provider's\n"
 	    "                        default_scopes)\n"
-	    "  --no-mint             stop before minting\n",
+	    "  --no-mint             stop before minting\n"
+	    "  -j, --json            {\"ok\", \"checks\": [{\"check\", \"ok\", "
+	    "\"detail\"}]}, as doctor\n",
 	    opts_provider_test, 1, 1, CMD_LEDGER | CMD_CONFIG,
 	    cmd_provider_test },
 	{ "provider", "types", "[--json]",

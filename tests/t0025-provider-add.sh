@@ -186,6 +186,25 @@ jr provider test dev2
 expect_rc 1 "provider test on a provider not logged in"
 expect_in "$TMP/out" '^PROBLEM +login +not logged in; run: janee login dev2' "says to log in"
 expect_not_in "$TMP/out" ' mint ' "and does not try to mint"
+jr provider test dev2 --json
+expect_rc 1 "provider test --json on a provider not logged in"
+check "provider test --json: ok false, each check with its detail, as doctor" \
+    "$PYTHON3" -c '
+import json, sys
+o = json.load(open(sys.argv[1]))
+assert o["ok"] is False, o
+c = {x["check"]: x for x in o["checks"]}
+assert list(c) == ["config", "references", "login"], o
+assert c["config"]["ok"] and not c["login"]["ok"], o
+assert "janee login dev2" in c["login"]["detail"], o' "$TMP/out"
+jr provider test t --json
+check "provider test --json on a working provider: ok, four checks passed" \
+    "$PYTHON3" -c '
+import json, sys
+o = json.load(open(sys.argv[1]))
+assert o["ok"] is True and [x["check"] for x in o["checks"]] == \
+    ["config", "references", "login", "mint"], o
+assert all(x["ok"] for x in o["checks"]), o' "$TMP/out"
 
 # rm ends the provider's session grants too, with their audit events and
 # the leases they approved: none may approve a lease of a provider that
