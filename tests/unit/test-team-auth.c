@@ -751,6 +751,7 @@ token_for_another_resource_is_refused(void)
 	register_agent(&f, "ci-bot", key, 0);
 	a = good_assertion(key);
 	tok = token_for(&f, a, NULL);
+	free(a);
 	/* The same janee, key and issuer, serving another resource. */
 	T_EQ_INT(team_auth_open(
 		     f.lg, f.s, f.cfg, "https://janee.test/other", &other),
