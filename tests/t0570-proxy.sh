@@ -107,6 +107,11 @@ pcurl wrongkey /repos/acme/api/issues -H "Janee-Proxy-Key: $wrong"
 check "a wrong key of the right length gets 401" status_is wrongkey 401
 pcurl shortkey /repos/acme/api/issues -H "Janee-Proxy-Key: ${KEY%?}"
 check "the key less its last character gets 401" status_is shortkey 401
+# Right but for its last character: every byte of the key is compared.
+last=$(printf '%s' "$KEY" | cut -c64)
+[ "$last" = 0 ] && other=1 || other=0
+pcurl lastkey /repos/acme/api/issues -H "Janee-Proxy-Key: ${KEY%?}$other"
+check "the key with only its last character wrong gets 401" status_is lastkey 401
 check "no request reached the fake without the key" \
     test "$(fake_github_count /repos/)" -eq 0
 
