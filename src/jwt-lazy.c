@@ -20,6 +20,7 @@ enum {
 	FREE,
 	DECODE,
 	GET_GRANTS_JSON,
+	GET_ALG,
 	NSYMS
 };
 
@@ -33,6 +34,7 @@ static const char *const syms[] = {
 	[FREE] = "jwt_free",
 	[DECODE] = "jwt_decode",
 	[GET_GRANTS_JSON] = "jwt_get_grants_json",
+	[GET_ALG] = "jwt_get_alg",
 	[NSYMS] = NULL,
 };
 
@@ -126,4 +128,12 @@ jwt_get_grants_json(jwt_t *jwt, const char *grant)
 		return NULL;
 	return ((char *(*)(jwt_t *, const char *))addr[GET_GRANTS_JSON])(
 	    jwt, grant);
+}
+
+jwt_alg_t
+jwt_get_alg(jwt_t *jwt)
+{
+	if (!LOADED())
+		return JWT_ALG_INVAL;
+	return ((jwt_alg_t(*)(jwt_t *))addr[GET_ALG])(jwt);
 }

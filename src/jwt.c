@@ -3,6 +3,7 @@
 
 #include <jwt.h>
 
+#include "json-check.h"
 #include "jwt.h"
 #include "util.h"
 
@@ -149,6 +150,21 @@ janee_jwt_peek(const char *token, cJSON **header, cJSON **claims)
 		return janee_err_set(JANEE_ERR_INVALID,
 		    "the token is not a JWT (its header or claims are not base64url JSON objects)");
 	}
+	/*
+	 * A member twice is refused: cJSON reads the first, libjwt's
+	 * jansson the last, so {"alg":"ES256","alg":"HS256"} would pass
+	 * janee's algorithm check and be verified by libjwt as HS256 keyed
+	 * with the public key's PEM (RFC 7515 section 4 allows refusing).
+	 */
+	if (json_check_duplicates(*header, NULL, 0) != JSON_CHECK_OK ||
+	    json_check_duplicates(*claims, NULL, 0) != JSON_CHECK_OK) {
+		cJSON_Delete(*header);
+		cJSON_Delete(*claims);
+		*header = *claims = NULL;
+		janee_err_clear();
+		return janee_err_set(JANEE_ERR_INVALID,
+		    "the token's header or claims name a member twice; refused");
+	}
 	return 0;
 }
 
@@ -184,6 +200,15 @@ janee_jwt_verify(
 	    j == NULL)
 		return janee_err_set(
 		    JANEE_ERR_CRYPTO, "the token's signature does not verify");
+	/* And the algorithm libjwt verified with is the key's, whatever
+	 * header text got it there. */
+	if (jwt_get_alg(j) !=
+	    (alg == JANEE_JWT_ES256 ? JWT_ALG_ES256 : JWT_ALG_RS256)) {
+		jwt_free(j);
+		return janee_err_set(JANEE_ERR_CRYPTO,
+		    "the token's algorithm is not %s, the only one its key allows",
+		    alg_names[alg]);
+	}
 	if ((json = jwt_get_grants_json(j, NULL)) == NULL ||
 	    (*claims = cJSON_Parse(json)) == NULL || !cJSON_IsObject(*claims)) {
 		cJSON_Delete(*claims);

@@ -264,7 +264,11 @@ as_metadata(const struct team_auth *ta, char **json)
 		cJSON_CreateStringArray(&m, 1)) ||
 	    !cJSON_AddItemToObject(o,
 		"token_endpoint_auth_signing_alg_values_supported",
-		cJSON_CreateStringArray(algs, 2))) {
+		cJSON_CreateStringArray(algs, 2)) ||
+	    /* REQUIRED by RFC 8414 section 2; no authorization endpoint,
+	     * so no response type. */
+	    !cJSON_AddItemToObject(
+		o, "response_types_supported", cJSON_CreateArray())) {
 		cJSON_Delete(o);
 		return janee_err_set(JANEE_ERR_NOMEM, "out of memory");
 	}
@@ -597,7 +601,7 @@ check_assertion(struct team_auth *ta, const struct team_agent *a,
 {
 	sqlite3_stmt *st = NULL;
 	cJSON *claims = NULL;
-	const char *jti, *sub;
+	const char *iss, *jti, *sub;
 	int64_t now = now_s(ta), exp;
 	int rc = -1, step;
 
@@ -608,7 +612,12 @@ check_assertion(struct team_auth *ta, const struct team_agent *a,
 		*why = ta->why;
 		return -1;
 	}
-	if ((sub = claim_str(claims, "sub")) == NULL || strcmp(sub, a->name))
+	if ((iss = claim_str(claims, "iss")) == NULL ||
+	    strcmp(iss, a->name) != 0)
+		*why =
+		    "the assertion's iss is not the agent whose key signed it";
+	else if ((sub = claim_str(claims, "sub")) == NULL ||
+	    strcmp(sub, a->name))
 		*why =
 		    "the assertion's sub is not its iss (RFC 7523 section 3)";
 	else if (client_id != NULL && strcmp(client_id, a->name) != 0)
@@ -754,8 +763,12 @@ team_auth_token(struct team_auth *ta, const char *body, size_t len, int *status,
 		rc = token_error(400, "invalid_target",
 		    "janee issues tokens for its own resource only", status,
 		    json);
-	else if (janee_jwt_peek(f.v[F_ASSERTION], &hdr, &claims) != 0 ||
-	    (iss = claim_str(claims, "iss")) == NULL ||
+	else if (janee_jwt_peek(f.v[F_ASSERTION], &hdr, &claims) != 0) {
+		snprintf(ta->why, sizeof(ta->why), "client_assertion: %s",
+		    janee_err_msg(JANEE_ERR_INVALID));
+		janee_err_clear();
+		rc = token_error(401, "invalid_client", ta->why, status, json);
+	} else if ((iss = claim_str(claims, "iss")) == NULL ||
 	    !janee_name_valid(iss) || team_agent_get(ta->lg, iss, &a) != 0) {
 		janee_err_clear();
 		rc = token_error(401, "invalid_client",

@@ -32,6 +32,8 @@ struct team_issuer {
 	struct issuer_key keys[MAX_KEYS];
 	size_t nkeys;
 	int64_t fetched_s; /* when the keys were fetched; 0: never */
+	int64_t failed_s; /* when a fetch last failed; 0: none since */
+	char failed[300]; /* and why */
 	char why[200];
 };
 
@@ -363,8 +365,10 @@ team_issuer_verify(struct team_issuer *ti, const char *token, int64_t now,
 
 	*agent = NULL;
 	if (janee_jwt_peek(token, &hdr, &claims) != 0) {
+		snprintf(ti->why, sizeof(ti->why), "%s",
+		    janee_err_msg(JANEE_ERR_INVALID));
 		janee_err_clear();
-		*why = "the token is not a JWT";
+		*why = ti->why;
 		return -1;
 	}
 	cJSON_Delete(claims);
@@ -376,10 +380,28 @@ team_issuer_verify(struct team_issuer *ti, const char *token, int64_t now,
 	key = find_key(ti, kid);
 	if (ti->fetched_s == 0 || now - ti->fetched_s >= TEAM_JWKS_TTL_S ||
 	    (key == NULL && now - ti->fetched_s >= TEAM_JWKS_MIN_REFETCH_S)) {
+		/*
+		 * A fetch blocks janee's one loop (up to the HTTP timeout):
+		 * after a failure, requests are refused with its reason
+		 * without asking again for TEAM_JWKS_MIN_REFETCH_S, so that
+		 * an issuer that is down cannot be made to stall every
+		 * session by anyone sending tokens.
+		 */
+		if (ti->failed_s != 0 &&
+		    now - ti->failed_s < TEAM_JWKS_MIN_REFETCH_S) {
+			cJSON_Delete(hdr);
+			return janee_err_set(JANEE_ERR_PROVIDER,
+			    "%s (janee asks the issuer again at most every %d s)",
+			    ti->failed, TEAM_JWKS_MIN_REFETCH_S);
+		}
 		if ((rc = fetch_keys(ti, now)) != 0) {
+			ti->failed_s = now;
+			snprintf(ti->failed, sizeof(ti->failed), "%s",
+			    janee_err_msg(rc));
 			cJSON_Delete(hdr);
 			return rc;
 		}
+		ti->failed_s = 0;
 		key = find_key(ti, kid);
 	}
 	if (key == NULL) {

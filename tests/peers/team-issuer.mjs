@@ -6,6 +6,7 @@
 // JWKS request, so a test can add a key (a rollover).  PORTFILE gets
 // "PORT PID" once listening.  ISSUER_OVERRIDE: the metadata names that
 // issuer instead of its own (a mix-up the client must refuse).
+// GET /fetches says how often the JWKS and the metadata were asked for.
 import { createServer } from 'node:http';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createPublicKey } from 'node:crypto';
@@ -13,6 +14,7 @@ import { exportJWK } from 'jose';
 
 const [portFile, keyList, override] = process.argv.slice(2);
 let fetches = 0;
+let metadata = 0;
 
 async function jwks() {
 	const keys = [];
@@ -28,13 +30,15 @@ async function jwks() {
 const server = createServer(async (req, res) => {
 	const base = `http://127.0.0.1:${server.address().port}`;
 	let body;
-	if (req.url === '/.well-known/oauth-authorization-server')
+	if (req.url === '/.well-known/oauth-authorization-server') {
+		metadata++;
 		body = { issuer: override || base, jwks_uri: `${base}/jwks` };
+	}
 	else if (req.url === '/jwks') {
 		fetches++;
 		body = await jwks();
 	} else if (req.url === '/fetches')
-		body = { fetches };
+		body = { fetches, metadata };
 	if (!body) {
 		res.writeHead(404).end();
 		return;

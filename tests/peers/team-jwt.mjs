@@ -5,6 +5,9 @@
 //   node team-jwt.mjs none CLAIMS_JSON                   alg "none", unsigned
 //   node team-jwt.mjs hmac FILE CLAIMS_JSON              HS256 keyed with
 //                                                       FILE's bytes
+//   node team-jwt.mjs hmac-dup FILE CLAIMS_JSON          the same, its
+//                                                       header naming
+//                                                       alg twice
 // The token goes to stdout.
 import { readFileSync } from 'node:fs';
 import { SignJWT, UnsecuredJWT, importPKCS8 } from 'jose';
@@ -25,6 +28,16 @@ async function main() {
 		return new SignJWT(JSON.parse(args[1]))
 			.setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
 			.sign(secret);
+	}
+	if (cmd === 'hmac-dup') {
+		// The header names alg twice: ES256 first (what a first-member
+		// reader sees), HS256 last (what libjwt's jansson keeps).
+		const { createHmac } = await import('node:crypto');
+		const b64 = (s) => Buffer.from(s).toString('base64url');
+		const head = b64('{"alg":"ES256","typ":"JWT","alg":"HS256"}');
+		const input = `${head}.${b64(args[1])}`;
+		const mac = createHmac('sha256', readFileSync(args[0])).update(input).digest('base64url');
+		return `${input}.${mac}`;
 	}
 	throw new Error(`unknown command ${cmd}`);
 }

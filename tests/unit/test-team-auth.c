@@ -164,10 +164,10 @@ jose(const char *how, const char *key, const char *alg, const char *claims)
 		cmd = janee_asprintf(
 		    "node '%s/tests/peers/team-jwt.mjs' none '%s'", srcdir(),
 		    claims);
-	else if (strcmp(how, "hmac") == 0)
+	else if (strcmp(how, "hmac") == 0 || strcmp(how, "hmac-dup") == 0)
 		cmd = janee_asprintf(
-		    "node '%s/tests/peers/team-jwt.mjs' hmac '%s' '%s'",
-		    srcdir(), key, claims);
+		    "node '%s/tests/peers/team-jwt.mjs' %s '%s' '%s'", srcdir(),
+		    how, key, claims);
 	else
 		cmd = janee_asprintf(
 		    "node '%s/tests/peers/team-jwt.mjs' sign '%s' %s '%s'",
@@ -345,6 +345,9 @@ metadata_and_challenge_name_the_resource(void)
 	o = json ? cJSON_Parse(json) : NULL;
 	T_EQ_STR(str(o, "token_endpoint"), TOKEN_URL);
 	T_EQ_STR(str(o, "issuer"), ISSUER);
+	/* RFC 8414 section 2's REQUIRED members are all there. */
+	T_ASSERT(cJSON_IsArray(
+	    cJSON_GetObjectItemCaseSensitive(o, "response_types_supported")));
 	cJSON_Delete(o);
 	free(json);
 	free(ct);
@@ -591,6 +594,11 @@ hs256_signed_with_the_public_key_is_refused(void)
 	c = assertion_claims("ci-bot", "ci-bot", TOKEN_URL, 60, NULL);
 	a = jose("hmac", pub, NULL, c);
 	refused(&f, a, NULL, 401, "invalid_client", "algorithm");
+	free(a);
+	/* The same with "alg" twice: ES256 for a first-member reader,
+	 * HS256 for libjwt, which keeps the last. */
+	a = jose("hmac-dup", pub, NULL, c);
+	refused(&f, a, NULL, 401, "invalid_client", "twice");
 	free(a);
 	free(c);
 	team_agent_free(&ag);
@@ -957,6 +965,23 @@ issuer_stop(struct issuer *is)
 	free(is->url);
 }
 
+/* How often the issuer was asked for what ("fetches": the JWKS,
+ * "metadata"); -1 when it cannot say. */
+static int
+issuer_count(struct issuer *is, const char *what)
+{
+	char *cmd = janee_asprintf("curl -sf '%s/fetches'", is->url);
+	char *out = run(cmd);
+	cJSON *j = out != NULL ? cJSON_Parse(out) : NULL;
+	const cJSON *n = cJSON_GetObjectItemCaseSensitive(j, what);
+	int v = cJSON_IsNumber(n) ? n->valueint : -1;
+
+	cJSON_Delete(j);
+	free(out);
+	free(cmd);
+	return v;
+}
+
 /* Publish the key at path with kid and alg in the issuer's JWKS. */
 static void
 issuer_add_key(
@@ -1117,6 +1142,10 @@ external_issuer_refuses_none_and_hs256(void)
 	t = jose("hmac", pub, NULL, c);
 	ext_refused(&f, t, "algorithm");
 	free(t);
+	/* And with "alg" twice (ES256 first, HS256 last, as libjwt reads). */
+	t = jose("hmac-dup", pub, NULL, c);
+	ext_refused(&f, t, "twice");
+	free(t);
 	free(cmd);
 	free(pub);
 	free(c);
@@ -1179,6 +1208,15 @@ external_issuer_metadata_for_another_issuer_is_refused(void)
 	t = ext_token(
 	    k, "ES256", "one", is.url, "janee-team", "ci-bot", 600, NULL);
 	ext_refused(&f, t, "cannot fetch the token issuer's keys");
+	T_EQ_INT(issuer_count(&is, "metadata"), 1);
+	/* Refused again without asking (a fetch blocks janee's loop)... */
+	ext_refused(&f, t, "cannot fetch the token issuer's keys");
+	ext_refused(&f, t, "cannot fetch the token issuer's keys");
+	T_EQ_INT(issuer_count(&is, "metadata"), 1);
+	/* ...until TEAM_JWKS_MIN_REFETCH_S have passed. */
+	team_auth_set_clock(f.ta, TEAM_JWKS_MIN_REFETCH_S);
+	ext_refused(&f, t, "cannot fetch the token issuer's keys");
+	T_EQ_INT(issuer_count(&is, "metadata"), 2);
 	free(t);
 	free(k);
 	fx_close(&f);
