@@ -107,6 +107,20 @@ api_path_check(const char *path, char *err, size_t errn)
 			return fail(err, errn,
 			    "it holds an encoded control "
 			    "byte");
+		/* The rules are matched against the path as sent, but the
+		 * server decodes it: "%68ooks" would pass a deny rule
+		 * naming "hooks" and reach it.  An unreserved character has
+		 * one spelling (RFC 3986 section 2.3), and ';' is refused
+		 * raw above, so their encodings are refused too. */
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '~')
+			return fail(err, errn,
+			    "it holds a percent-encoded letter, digit, '-', "
+			    "'_' or '~'; send it as is");
+		if (c == ';')
+			return fail(err, errn,
+			    "it holds an encoded ';' (path "
+			    "parameters are refused)");
 		/* Decoded bytes other than non-ASCII are checked as text
 		 * below only for their UTF-8 form. */
 		dec[nd++] = (unsigned char)(c >= 0x80 ? c : 'x');

@@ -93,6 +93,8 @@ const refusals = [
 	['a repository outside the allow-list is refused', { method: 'GET', path: '/repos/acme/secret/issues' }, /not in the provider's repository allow-list/],
 	['a traversal path is refused', { method: 'GET', path: '/repos/acme/api/../secret/issues' }, /path is refused/],
 	['an encoded traversal path is refused', { method: 'GET', path: '/repos/acme/api/%2e%2e/secret/issues' }, /path is refused/],
+	['a denied path spelled with an encoded letter (%68ooks) is refused', { method: 'GET', path: '/repos/acme/api/%68ooks' }, /path is refused: it holds a percent-encoded letter/],
+	['an encoded \';\' (%3B) is refused', { method: 'GET', path: '/repos/acme/api/issues%3Bx' }, /path is refused: it holds an encoded ';'/],
 	['an Authorization header is refused', { method: 'GET', path: '/repos/acme/api/issues', headers: { Authorization: 'Bearer x' } }, /refused/],
 	['a Cookie header is refused', { method: 'GET', path: '/repos/acme/api/issues', headers: { Cookie: 'a=b' } }, /refused/],
 	['a header off the safe list is refused', { method: 'GET', path: '/repos/acme/api/issues', headers: { 'X-Other': '1' } }, /not one call_api passes on/],

@@ -113,6 +113,34 @@ ordinary_paths_pass(void)
 	T_ASSERT(!refused_path("/a%20b"));
 }
 
+/*
+ * The rules compare the path as sent; the server decodes it.  An
+ * encoded unreserved character or ';' would let a path match no deny
+ * rule and still reach what the rule names: refused, in either case of
+ * hex.  Bytes that must be encoded (a space, non-ASCII) still pass.
+ */
+static void
+needless_encodings_are_refused(void)
+{
+	static const char *const bad[] = { "/x/%68ooks", "/x/%68OOKS",
+		"/x/hoo%6bs", "/x/hoo%6Bs", "/x/%48ooks", "/x/%31", "/x/%2d",
+		"/x/%2D", "/x/%5f", "/x/%5F", "/x/%7e", "/x/%7E", "/x%3B",
+		"/x%3b", "/x%3Bp=1/y" };
+	char err[200];
+	size_t i;
+
+	for (i = 0; i < nitems(bad); i++)
+		if (api_path_check(bad[i], err, sizeof(err)) == 0) {
+			fprintf(stderr, "  accepted: \"%s\"\n", bad[i]);
+			t_case_failed = 1;
+		}
+	T_ASSERT(api_path_check("/x/%68ooks", err, sizeof(err)) != 0);
+	T_ASSERT(strstr(err, "percent-encoded letter") != NULL);
+	T_ASSERT(api_path_check("/x%3B", err, sizeof(err)) != 0);
+	T_ASSERT(strstr(err, "encoded ';'") != NULL);
+	T_ASSERT(!refused_path("/x/a%20b%2Bc%3Ad%40e%2C%C3%A9"));
+}
+
 static int
 rule_matches(const char *rule, const char *method, const char *path)
 {
@@ -512,6 +540,7 @@ main(void)
 {
 	T_RUN(traversal_spellings_are_all_refused);
 	T_RUN(ordinary_paths_pass);
+	T_RUN(needless_encodings_are_refused);
 	T_RUN(rule_placeholders_match_one_segment);
 	T_RUN(rule_stars_match_a_segment_or_the_rest);
 	T_RUN(deny_wins_and_no_allow_allows_nothing);
