@@ -327,8 +327,15 @@ api_call_start(const struct api_ctx *x, struct api_call *c,
 		return -1;
 	switch (api_decide(r, method, path, &c->match)) {
 	case API_DENY:
-		snprintf(err, n, "%s %s is denied by the rule '%s'", method,
-		    path, c->match.rule);
+		if (c->match.too_complex)
+			snprintf(err, n,
+			    "%s %s is denied: the rule '%s' cannot be checked "
+			    "against it (a {name} segment of 256 bytes or "
+			    "more, or a pattern that backtracks too much)",
+			    method, path, c->match.rule);
+		else
+			snprintf(err, n, "%s %s is denied by the rule '%s'",
+			    method, path, c->match.rule);
 		return -1;
 	case API_UNLISTED:
 		snprintf(err, n,

@@ -240,6 +240,42 @@ deny_wins_and_no_allow_allows_nothing(void)
 	janee_strlist_free(&r.deny);
 }
 
+/*
+ * A {name} value too long for a match to hold leaves the rule
+ * unevaluated: the call is denied, not let past a deny rule.
+ */
+static void
+unevaluated_rules_fail_closed(void)
+{
+	struct api_rules r;
+	struct api_match m;
+	char path[400];
+
+	memset(&r, 0, sizeof(r));
+	T_ASSERT(janee_strlist_add(&r.allow, "GET /files/*") == 0);
+	T_ASSERT(janee_strlist_add(&r.deny, "GET /files/{id}/secret") == 0);
+	memcpy(path, "/files/", 7);
+	memset(path + 7, 'a', 300);
+	memcpy(path + 307, "/secret", 8);
+	T_EQ_INT(api_decide(&r, "GET", path, &m), API_DENY);
+	T_EQ_STR(m.rule, "GET /files/{id}/secret");
+	T_ASSERT(m.too_complex);
+	/* 255 bytes fit: the deny rule matches as written. */
+	memcpy(path + 7 + 255, "/secret", 8);
+	T_EQ_INT(api_decide(&r, "GET", path, &m), API_DENY);
+	T_ASSERT(!m.too_complex);
+	T_EQ_INT(api_decide(&r, "GET", "/files/1/public", &m), API_ALLOW);
+	janee_strlist_free(&r.allow);
+	janee_strlist_free(&r.deny);
+	/* No rule names more {name} than a match holds. */
+	T_EQ_INT(
+	    api_rule_check("api", "GET /{a}/{b}/{c}/{d}/{e}/{f}/{g}/{h}"), 0);
+	T_EQ_INT(
+	    api_rule_check("api", "GET /{a}/{b}/{c}/{d}/{e}/{f}/{g}/{h}/{i}"),
+	    JANEE_ERR_CONFIG);
+	janee_err_clear();
+}
+
 static void
 bad_rules_are_refused(void)
 {
@@ -544,6 +580,7 @@ main(void)
 	T_RUN(rule_placeholders_match_one_segment);
 	T_RUN(rule_stars_match_a_segment_or_the_rest);
 	T_RUN(deny_wins_and_no_allow_allows_nothing);
+	T_RUN(unevaluated_rules_fail_closed);
 	T_RUN(bad_rules_are_refused);
 	T_RUN(sizes_parse_with_units_and_limits);
 	T_RUN(api_config_reads_and_defaults);
