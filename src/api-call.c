@@ -578,7 +578,7 @@ api_lease_find(
 {
 	struct api_lease **pp, *l;
 	struct lease row;
-	int ok;
+	int ok, rc;
 
 	for (pp = list; (l = *pp) != NULL;) {
 		if (strcmp(l->provider, c->pv->name) != 0 ||
@@ -587,15 +587,21 @@ api_lease_find(
 			continue;
 		}
 		/* The ledger says whether it still runs (revoked, expired). */
-		ok = lease_load(x->lg, l->lease_id, &row) == 0;
+		rc = lease_load(x->lg, l->lease_id, &row);
 		janee_err_clear();
-		if (ok) {
+		if (rc == 0) {
 			ok = row.state == LEASE_ACTIVE &&
 			    janee_now_ms() < row.expires_ms;
 			lease_free(&row);
+			if (ok)
+				return l;
+		} else if (rc != JANEE_ERR_NOT_FOUND) {
+			/* Unread (a busy or failing ledger), not ended: not
+			 * used, but kept, so that whoever kept it (janee
+			 * proxy's stop) can still end it. */
+			pp = &l->next;
+			continue;
 		}
-		if (ok)
-			return l;
 		*pp = l->next;
 		lease_entry_free(l);
 	}

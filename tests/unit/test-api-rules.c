@@ -8,6 +8,7 @@
 #include "api-rules.h"
 #include "util.h"
 #include "config.h"
+#include "ledger.h"
 
 #include "t.h"
 
@@ -571,6 +572,54 @@ proxy_query_is_sent_as_is_or_refused(void)
 	}
 }
 
+static struct api_lease *
+kept(const char *id)
+{
+	struct api_lease *l = calloc(1, sizeof(*l));
+
+	T_ASSERT(l != NULL);
+	l->provider = janee_strdup("p");
+	l->key = janee_strdup("k");
+	snprintf(l->lease_id, sizeof(l->lease_id), "%s", id);
+	return l;
+}
+
+/*
+ * A kept lease is forgotten only when the ledger says it ended (here: it
+ * has no row); while the ledger cannot be read it is not used but kept,
+ * so that janee proxy's stop can still end it.
+ */
+static void
+kept_lease_outlives_an_unreadable_ledger(void)
+{
+	struct api_lease *list = NULL;
+	struct api_call c;
+	struct api_ctx x;
+	struct prov pv;
+	char *dir = t_tmpdir(), *path = janee_asprintf("%s/janee.db", dir);
+	char name[] = "p", key[] = "k";
+
+	memset(&x, 0, sizeof(x));
+	memset(&c, 0, sizeof(c));
+	memset(&pv, 0, sizeof(pv));
+	pv.name = name;
+	c.pv = &pv;
+	c.key = key;
+	T_EQ_INT(ledger_open(path, 1, &x.lg), 0);
+	list = kept("lse_nosuchleaseaaaaaaaaaaaaaa");
+	T_ASSERT(api_lease_find(&x, &list, &c) == NULL);
+	T_ASSERT(list == NULL);
+	list = kept("lse_nosuchleaseaaaaaaaaaaaaaa");
+	T_EQ_INT(ledger_exec(x.lg, "ALTER TABLE leases RENAME TO gone"), 0);
+	T_ASSERT(api_lease_find(&x, &list, &c) == NULL);
+	T_ASSERT(list != NULL);
+	api_lease_free_all(&list);
+	janee_err_clear();
+	ledger_close(x.lg);
+	free(path);
+	free(dir);
+}
+
 int
 main(void)
 {
@@ -590,5 +639,6 @@ main(void)
 	T_RUN(resource_variable_must_be_in_the_allow_list);
 	T_RUN(backtracking_rules_fail_closed_quickly);
 	T_RUN(proxy_query_is_sent_as_is_or_refused);
+	T_RUN(kept_lease_outlives_an_unreadable_ledger);
 	return t_done();
 }
