@@ -97,13 +97,35 @@ api_urlencode(struct buf *b, const char *s)
 
 /* --- redaction ----------------------------------------------------- */
 
+/*
+ * Every spelling of a secret goes through replace_all, in one of two
+ * modes: replace each whole occurrence in b, or (tail) find the longest
+ * end of b that is the start of a spelling, which an answer cut at
+ * max_response may end with: all of a secret but its last bytes, that no
+ * whole-match replacement finds.
+ */
+struct scrub {
+	struct buf *b;
+	int tail;
+	size_t cut; /* tail: how many bytes at the end begin a spelling */
+};
+
 /* Replace every occurrence of needle in b (binary-safe). */
 static void
-replace_all(struct buf *b, const char *needle, size_t nl)
+replace_all(struct scrub *sc, const char *needle, size_t nl)
 {
-	struct buf out;
+	struct buf out, *b = sc->b;
 	size_t i = 0, j;
 
+	if (sc->tail) {
+		for (j = nl > 0 ? nl - 1 : 0; j > sc->cut; j--)
+			if (j <= b->len &&
+			    memcmp(b->p + b->len - j, needle, j) == 0) {
+				sc->cut = j;
+				break;
+			}
+		return;
+	}
 	if (nl == 0 || b->p == NULL || b->len < nl)
 		return;
 	for (j = 0; j + nl <= b->len; j++)
@@ -127,7 +149,7 @@ replace_all(struct buf *b, const char *needle, size_t nl)
 }
 
 static void
-redact_b64(struct buf *b, const unsigned char *v, size_t len, int url)
+redact_b64(struct scrub *sc, const unsigned char *v, size_t len, int url)
 {
 	unsigned char *in, *enc;
 	size_t k, n, first, last, j;
@@ -159,7 +181,7 @@ redact_b64(struct buf *b, const unsigned char *v, size_t len, int url)
 		     last--)
 			;
 		if (last > first && last - first >= 12)
-			replace_all(b, (char *)enc + first, last - first);
+			replace_all(sc, (char *)enc + first, last - first);
 	}
 	free(in);
 	free(enc);
@@ -167,7 +189,7 @@ redact_b64(struct buf *b, const unsigned char *v, size_t len, int url)
 
 /* Every spelling of secret s that the leak sweep looks for. */
 static void
-redact_one(struct buf *b, const struct janee_secret *s)
+redact_one(struct scrub *sc, const struct janee_secret *s)
 {
 	struct buf enc;
 	cJSON *str;
@@ -175,28 +197,46 @@ redact_one(struct buf *b, const struct janee_secret *s)
 
 	if (s == NULL || s->len < 8)
 		return;
-	replace_all(b, (const char *)s->data, s->len);
+	replace_all(sc, (const char *)s->data, s->len);
 	if ((str = cJSON_CreateString((const char *)s->data)) != NULL &&
 	    (js = cJSON_PrintUnformatted(str)) != NULL) {
-		replace_all(b, js + 1, strlen(js) - 2);
+		replace_all(sc, js + 1, strlen(js) - 2);
 		cJSON_free(js);
 	}
 	cJSON_Delete(str);
 	buf_init(&enc, s->len * 3 + 16);
 	if (api_urlencode(&enc, (const char *)s->data) == 0 && enc.p != NULL)
-		replace_all(b, enc.p, enc.len);
+		replace_all(sc, enc.p, enc.len);
 	buf_free(&enc);
-	redact_b64(b, s->data, s->len, 0);
-	redact_b64(b, s->data, s->len, 1);
+	redact_b64(sc, s->data, s->len, 0);
+	redact_b64(sc, s->data, s->len, 1);
 }
 
+/*
+ * Redact every secret from b.  A body cut at max_response first loses
+ * the longest end that begins a spelling of a secret: that end is the
+ * start of a secret the cut split, or harmless bytes an answer that was
+ * cut anyway can do without.  It is taken from the answer as received,
+ * before any replacement, where a split secret is still in one piece.
+ */
 static void
-redact(struct buf *b, struct janee_secret *const *secrets, size_t n)
+redact(
+    struct buf *b, struct janee_secret *const *secrets, size_t n, int truncated)
 {
+	struct scrub sc = { .b = b };
 	size_t i;
 
+	if (truncated && b->p != NULL) {
+		sc.tail = 1;
+		for (i = 0; i < n; i++)
+			redact_one(&sc, secrets[i]);
+		janee_wipe(b->p + b->len - sc.cut, sc.cut);
+		b->len -= sc.cut;
+		b->p[b->len] = '\0';
+		sc.tail = 0;
+	}
 	for (i = 0; i < n; i++)
-		redact_one(b, secrets[i]);
+		redact_one(&sc, secrets[i]);
 }
 
 /*
@@ -327,8 +367,15 @@ api_call_start(const struct api_ctx *x, struct api_call *c,
 		return -1;
 	switch (api_decide(r, method, path, &c->match)) {
 	case API_DENY:
-		snprintf(err, n, "%s %s is denied by the rule '%s'", method,
-		    path, c->match.rule);
+		if (c->match.too_complex)
+			snprintf(err, n,
+			    "%s %s is denied: the rule '%s' cannot be checked "
+			    "against it (a {name} segment of 256 bytes or "
+			    "more, or a pattern that backtracks too much)",
+			    method, path, c->match.rule);
+		else
+			snprintf(err, n, "%s %s is denied by the rule '%s'",
+			    method, path, c->match.rule);
 		return -1;
 	case API_UNLISTED:
 		snprintf(err, n,
@@ -531,7 +578,7 @@ api_lease_find(
 {
 	struct api_lease **pp, *l;
 	struct lease row;
-	int ok;
+	int ok, rc;
 
 	for (pp = list; (l = *pp) != NULL;) {
 		if (strcmp(l->provider, c->pv->name) != 0 ||
@@ -540,15 +587,21 @@ api_lease_find(
 			continue;
 		}
 		/* The ledger says whether it still runs (revoked, expired). */
-		ok = lease_load(x->lg, l->lease_id, &row) == 0;
+		rc = lease_load(x->lg, l->lease_id, &row);
 		janee_err_clear();
-		if (ok) {
+		if (rc == 0) {
 			ok = row.state == LEASE_ACTIVE &&
 			    janee_now_ms() < row.expires_ms;
 			lease_free(&row);
+			if (ok)
+				return l;
+		} else if (rc != JANEE_ERR_NOT_FOUND) {
+			/* Unread (a busy or failing ledger), not ended: not
+			 * used, but kept, so that whoever kept it (janee
+			 * proxy's stop) can still end it. */
+			pp = &l->next;
+			continue;
 		}
-		if (ok)
-			return l;
 		*pp = l->next;
 		lease_entry_free(l);
 	}
@@ -646,7 +699,7 @@ api_call_send(const struct api_ctx *x, const struct api_call *c,
 		buf_init(&line, 64 * 1024);
 		if (buf_addstr(&line, janee_err_msg(rc)) != 0)
 			janee_err_clear();
-		redact(&line, l->secrets, l->nsec);
+		redact(&line, l->secrets, l->nsec, 0);
 		janee_err_clear();
 		snprintf(detail, sizeof(detail), "%s %s rule '%s': %s",
 		    c->method, c->path, c->match.rule,
@@ -662,7 +715,7 @@ api_call_send(const struct api_ctx *x, const struct api_call *c,
 	buf_init(&a->body, resp.len + 64);
 	if (resp.len > 0 && buf_add(&a->body, resp.body, resp.len) != 0)
 		janee_err_clear();
-	redact(&a->body, l->secrets, l->nsec);
+	redact(&a->body, l->secrets, l->nsec, resp.truncated);
 	for (i = 0; i < resp.headers.n; i++) {
 		if (strchr(resp.headers.v[i], ':') == NULL ||
 		    header_dropped(resp.headers.v[i]))
@@ -670,7 +723,7 @@ api_call_send(const struct api_ctx *x, const struct api_call *c,
 		buf_init(&line, 64 * 1024);
 		if (buf_addstr(&line, resp.headers.v[i]) != 0)
 			janee_err_clear();
-		redact(&line, l->secrets, l->nsec);
+		redact(&line, l->secrets, l->nsec, 0);
 		if (line.p != NULL && api_is_text(line.p, line.len) &&
 		    janee_strlist_add(&a->headers, line.p) != 0)
 			janee_err_clear();

@@ -11,7 +11,8 @@
  *   api_call_finish    the provider's default headers, the URL
  *   api_call_refused   a refusal, audited once it names a method
  *   api_lease_find     a kept lease for the same provider and key that the
- *                      ledger says still runs (else forgotten)
+ *                      ledger says still runs (forgotten once it says the
+ *                      lease ended; kept, unused, while it cannot be read)
  *   api_lease_keep     keep a lease just granted, with the secrets of the
  *                      call (token, refresh token, client secret)
  *   api_call_send      send with the lease's token; the answer capped,

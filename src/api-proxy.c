@@ -204,7 +204,14 @@ current(struct api_proxy *p, const struct api_call *c, char *err, size_t n)
 		janee_err_clear();
 		return NULL;
 	}
-	return api_lease_find(&p->x, &p->leases, c);
+	/* err goes to the client: never left unwritten. */
+	if ((l = api_lease_find(&p->x, &p->leases, c)) == NULL)
+		snprintf(err, n,
+		    "janee proxy's new lease for '%s' cannot be read in the "
+		    "ledger, or has ended already; the next request tries "
+		    "again",
+		    p->provider);
+	return l;
 }
 
 /* --- requests ------------------------------------------------------- */

@@ -107,6 +107,20 @@ api_path_check(const char *path, char *err, size_t errn)
 			return fail(err, errn,
 			    "it holds an encoded control "
 			    "byte");
+		/* The rules are matched against the path as sent, but the
+		 * server decodes it: "%68ooks" would pass a deny rule
+		 * naming "hooks" and reach it.  An unreserved character has
+		 * one spelling (RFC 3986 section 2.3), and ';' is refused
+		 * raw above, so their encodings are refused too. */
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '~')
+			return fail(err, errn,
+			    "it holds a percent-encoded letter, digit, '-', "
+			    "'_' or '~'; send it as is");
+		if (c == ';')
+			return fail(err, errn,
+			    "it holds an encoded ';' (path "
+			    "parameters are refused)");
 		/* Decoded bytes other than non-ASCII are checked as text
 		 * below only for their UTF-8 form. */
 		dec[nd++] = (unsigned char)(c >= 0x80 ? c : 'x');
@@ -156,7 +170,7 @@ api_rule_check(const char *where, const char *rule)
 {
 	const char *path, *sp = skip_method(rule, &path), *p, *close;
 	char method[16], test[API_PATH_MAX], err[160];
-	size_t ml, i, n = 0;
+	size_t ml, i, n = 0, nvars = 0;
 
 	if (sp == NULL || (ml = (size_t)(sp - rule)) == 0 ||
 	    ml >= sizeof(method))
@@ -177,7 +191,8 @@ api_rule_check(const char *where, const char *rule)
 				if (!islower((unsigned char)p[i]) &&
 				    p[i] != '_')
 					goto bad;
-			if ((size_t)(close - p) > 31)
+			/* No more than a match can hold (add_var). */
+			if ((size_t)(close - p) > 31 || ++nvars > API_MAX_VARS)
 				goto bad;
 			test[n++] = 'v';
 			p = close;
@@ -199,8 +214,9 @@ bad:
 	return janee_err_set(JANEE_ERR_CONFIG,
 	    "%s: rule '%s' is not \"METHOD /path\" (METHOD one of GET, HEAD, "
 	    "POST, PUT, PATCH, DELETE or *; {name} a whole segment of "
-	    "lowercase letters and '_'; * for the rest of a segment)",
-	    where, rule);
+	    "lowercase letters and '_', at most %d; * for the rest of a "
+	    "segment)",
+	    where, rule, API_MAX_VARS);
 }
 
 static int
@@ -247,9 +263,16 @@ match_path(const char *p, const char *s, struct api_match *m)
 			close = strchr(p, '}');
 			for (end = s; *end != '\0' && *end != '/'; end++)
 				;
-			if (close == NULL || end == s ||
-			    add_var(m, p + 1, (size_t)(close - p - 1), s,
+			if (close == NULL || end == s) {
+				m->nvars = nv;
+				return 0;
+			}
+			/* A value that does not fit leaves the rule
+			 * unevaluated; "no match" would let a deny rule
+			 * pass, so the call is denied (fail closed). */
+			if (add_var(m, p + 1, (size_t)(close - p - 1), s,
 				(size_t)(end - s)) != 0) {
+				m->too_complex = 1;
 				m->nvars = nv;
 				return 0;
 			}

@@ -7,8 +7,9 @@
 # installation tokens narrowed to repositories) under the MCP SDK client
 # (tests/mcp/call-api.mjs): ten calls in one session are one approval,
 # one lease (one mint) and ten audit events; denied, unlisted,
-# out-of-allow-list and traversal calls are refused before any request
-# reaches the fake; an answer that echoes the token comes back redacted;
+# out-of-allow-list, traversal and needlessly encoded (%68ooks, a denied
+# hooks path; %3B) calls are refused before any request reaches the fake;
+# an answer that echoes the token comes back redacted;
 # Set-Cookie is dropped; and no token is in any result, the audit or
 # janee's stderr.
 . "$JANEE_SRCDIR/tests/lib.sh"
@@ -36,6 +37,9 @@ fake_slack_start || { not_ok "the fake Slack starts"; exit 1; }
 printf 'fake-basic-secret' | "$JANEE" secret set basic >/dev/null 2>&1
 printf 'fake-slack-secret-one' | "$JANEE" secret set slack-one >/dev/null 2>&1
 "$JANEE" secret set app-key --from-file "$TMP/app/app.pem" >/dev/null 2>&1
+# "*ooks" is allowed so that only the path check stands between
+# %68ooks (a server reads "hooks") and the fake: the deny rule does not
+# match that spelling.
 cat >"$JANEE_HOME/config.json" <<JSON
 {"providers": {
  "github": {"type": "github-app", "client_id": "$CLIENT_ID",
@@ -44,7 +48,8 @@ cat >"$JANEE_HOME/config.json" <<JSON
    "base_url": "$FAKE_GH", "ca_file": "$FAKE_GH_CA", "approval": "ask",
    "api": {"allow": ["GET /repos/{owner}/{repo}/issues",
                      "HEAD /repos/{owner}/{repo}/issues",
-                     "GET /repos/{owner}/{repo}/hooks"],
+                     "GET /repos/{owner}/{repo}/hooks",
+                     "GET /repos/{owner}/{repo}/*ooks"],
            "deny": ["* /repos/*/*/hooks*"],
            "max_response": "64KiB", "timeout": "10s"}},
  "cc": {"type": "oauth2", "issuer": "$FAKE_ISSUER", "ca_file": "$FAKE_CA",
@@ -101,6 +106,8 @@ check "one installation token was minted for all the calls" \
     test "$(fake_github_count /access_tokens)" -eq 1
 check "the fake saw no request to a denied path (hooks)" \
     test "$(fake_github_count /hooks)" -eq 0
+check "the fake saw no request with an encoded letter or ';' (%68ooks, %3B)" \
+    test "$(fake_github_count %68ooks)" -eq 0 -a "$(fake_github_count %3B)" -eq 0
 check "the fake saw no request for a repository outside the allow-list" \
     test "$(fake_github_count /secret/)" -eq 0
 check "the fake saw no POST (an unlisted call)" \

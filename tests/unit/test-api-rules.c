@@ -8,6 +8,7 @@
 #include "api-rules.h"
 #include "util.h"
 #include "config.h"
+#include "ledger.h"
 
 #include "t.h"
 
@@ -113,6 +114,34 @@ ordinary_paths_pass(void)
 	T_ASSERT(!refused_path("/a%20b"));
 }
 
+/*
+ * The rules compare the path as sent; the server decodes it.  An
+ * encoded unreserved character or ';' would let a path match no deny
+ * rule and still reach what the rule names: refused, in either case of
+ * hex.  Bytes that must be encoded (a space, non-ASCII) still pass.
+ */
+static void
+needless_encodings_are_refused(void)
+{
+	static const char *const bad[] = { "/x/%68ooks", "/x/%68OOKS",
+		"/x/hoo%6bs", "/x/hoo%6Bs", "/x/%48ooks", "/x/%31", "/x/%2d",
+		"/x/%2D", "/x/%5f", "/x/%5F", "/x/%7e", "/x/%7E", "/x%3B",
+		"/x%3b", "/x%3Bp=1/y" };
+	char err[200];
+	size_t i;
+
+	for (i = 0; i < nitems(bad); i++)
+		if (api_path_check(bad[i], err, sizeof(err)) == 0) {
+			fprintf(stderr, "  accepted: \"%s\"\n", bad[i]);
+			t_case_failed = 1;
+		}
+	T_ASSERT(api_path_check("/x/%68ooks", err, sizeof(err)) != 0);
+	T_ASSERT(strstr(err, "percent-encoded letter") != NULL);
+	T_ASSERT(api_path_check("/x%3B", err, sizeof(err)) != 0);
+	T_ASSERT(strstr(err, "encoded ';'") != NULL);
+	T_ASSERT(!refused_path("/x/a%20b%2Bc%3Ad%40e%2C%C3%A9"));
+}
+
 static int
 rule_matches(const char *rule, const char *method, const char *path)
 {
@@ -210,6 +239,42 @@ deny_wins_and_no_allow_allows_nothing(void)
 	T_EQ_INT(api_decide(&r, "POST", "/repos/o/r/issues", &m), API_UNLISTED);
 	janee_strlist_free(&r.allow);
 	janee_strlist_free(&r.deny);
+}
+
+/*
+ * A {name} value too long for a match to hold leaves the rule
+ * unevaluated: the call is denied, not let past a deny rule.
+ */
+static void
+unevaluated_rules_fail_closed(void)
+{
+	struct api_rules r;
+	struct api_match m;
+	char path[400];
+
+	memset(&r, 0, sizeof(r));
+	T_ASSERT(janee_strlist_add(&r.allow, "GET /files/*") == 0);
+	T_ASSERT(janee_strlist_add(&r.deny, "GET /files/{id}/secret") == 0);
+	memcpy(path, "/files/", 7);
+	memset(path + 7, 'a', 300);
+	memcpy(path + 307, "/secret", 8);
+	T_EQ_INT(api_decide(&r, "GET", path, &m), API_DENY);
+	T_EQ_STR(m.rule, "GET /files/{id}/secret");
+	T_ASSERT(m.too_complex);
+	/* 255 bytes fit: the deny rule matches as written. */
+	memcpy(path + 7 + 255, "/secret", 8);
+	T_EQ_INT(api_decide(&r, "GET", path, &m), API_DENY);
+	T_ASSERT(!m.too_complex);
+	T_EQ_INT(api_decide(&r, "GET", "/files/1/public", &m), API_ALLOW);
+	janee_strlist_free(&r.allow);
+	janee_strlist_free(&r.deny);
+	/* No rule names more {name} than a match holds. */
+	T_EQ_INT(
+	    api_rule_check("api", "GET /{a}/{b}/{c}/{d}/{e}/{f}/{g}/{h}"), 0);
+	T_EQ_INT(
+	    api_rule_check("api", "GET /{a}/{b}/{c}/{d}/{e}/{f}/{g}/{h}/{i}"),
+	    JANEE_ERR_CONFIG);
+	janee_err_clear();
 }
 
 static void
@@ -507,14 +572,64 @@ proxy_query_is_sent_as_is_or_refused(void)
 	}
 }
 
+static struct api_lease *
+kept(const char *id)
+{
+	struct api_lease *l = calloc(1, sizeof(*l));
+
+	T_ASSERT(l != NULL);
+	l->provider = janee_strdup("p");
+	l->key = janee_strdup("k");
+	snprintf(l->lease_id, sizeof(l->lease_id), "%s", id);
+	return l;
+}
+
+/*
+ * A kept lease is forgotten only when the ledger says it ended (here: it
+ * has no row); while the ledger cannot be read it is not used but kept,
+ * so that janee proxy's stop can still end it.
+ */
+static void
+kept_lease_outlives_an_unreadable_ledger(void)
+{
+	struct api_lease *list = NULL;
+	struct api_call c;
+	struct api_ctx x;
+	struct prov pv;
+	char *dir = t_tmpdir(), *path = janee_asprintf("%s/janee.db", dir);
+	char name[] = "p", key[] = "k";
+
+	memset(&x, 0, sizeof(x));
+	memset(&c, 0, sizeof(c));
+	memset(&pv, 0, sizeof(pv));
+	pv.name = name;
+	c.pv = &pv;
+	c.key = key;
+	T_EQ_INT(ledger_open(path, 1, &x.lg), 0);
+	list = kept("lse_nosuchleaseaaaaaaaaaaaaaa");
+	T_ASSERT(api_lease_find(&x, &list, &c) == NULL);
+	T_ASSERT(list == NULL);
+	list = kept("lse_nosuchleaseaaaaaaaaaaaaaa");
+	T_EQ_INT(ledger_exec(x.lg, "ALTER TABLE leases RENAME TO gone"), 0);
+	T_ASSERT(api_lease_find(&x, &list, &c) == NULL);
+	T_ASSERT(list != NULL);
+	api_lease_free_all(&list);
+	janee_err_clear();
+	ledger_close(x.lg);
+	free(path);
+	free(dir);
+}
+
 int
 main(void)
 {
 	T_RUN(traversal_spellings_are_all_refused);
 	T_RUN(ordinary_paths_pass);
+	T_RUN(needless_encodings_are_refused);
 	T_RUN(rule_placeholders_match_one_segment);
 	T_RUN(rule_stars_match_a_segment_or_the_rest);
 	T_RUN(deny_wins_and_no_allow_allows_nothing);
+	T_RUN(unevaluated_rules_fail_closed);
 	T_RUN(bad_rules_are_refused);
 	T_RUN(sizes_parse_with_units_and_limits);
 	T_RUN(api_config_reads_and_defaults);
@@ -524,5 +639,6 @@ main(void)
 	T_RUN(resource_variable_must_be_in_the_allow_list);
 	T_RUN(backtracking_rules_fail_closed_quickly);
 	T_RUN(proxy_query_is_sent_as_is_or_refused);
+	T_RUN(kept_lease_outlives_an_unreadable_ledger);
 	return t_done();
 }
