@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "approval-page.h"
 #include "buf.h"
@@ -82,9 +83,10 @@ struct mcp_http {
 	int64_t idle_ms;
 	int max_sessions, nsess, rate;
 	struct sess *sessions, *transients;
-	char
-	    stateless_session[33]; /* the ledger's session of stateless calls */
-	unsigned char state_key[32]; /* their requestState key */
+	/* Stateless calls without authentication: their ledger session,
+	 * and requestState key; each agent's derive from the key. */
+	char stateless_session[33];
+	unsigned char state_key[32];
 	struct bucket buckets[HTTP_BUCKETS];
 	struct buf cert, key;
 	int64_t wait;
@@ -322,6 +324,46 @@ enter(struct sess *s)
 	s->h->core->broker.agent = s->agent;
 }
 
+/*
+ * A stateless call's ledger session and requestState key.  The ledger
+ * checks ownership per session (list_leases, lease_id, revoke_token), so
+ * each verified agent's stateless calls are one session of their own,
+ * derived from the server's key under the agent's name: stable across
+ * calls, not guessable, and never another agent's.  Without
+ * authentication (loopback) there is one caller, and one session.
+ */
+static int
+stateless_identity(struct mcp_http *h, const char *agent, struct mcp *m)
+{
+	unsigned char mac[32];
+	char msg[300];
+	size_t n;
+	int len, rc = 0;
+
+	if (agent == NULL) {
+		memcpy(m->session, h->stateless_session, sizeof(m->session));
+		memcpy(m->state_key, h->state_key, sizeof(m->state_key));
+		return 0;
+	}
+	/* One label per use, so that neither value tells the other. */
+	len = snprintf(msg, sizeof(msg), "session%c%s", '\0', agent);
+	if (len < 0 || (size_t)len >= sizeof(msg) ||
+	    EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, h->state_key,
+		sizeof(h->state_key), (unsigned char *)msg, (size_t)len, mac,
+		sizeof(mac), &n) == NULL)
+		return janee_err_set(
+		    JANEE_ERR_INTERNAL, "cannot derive the agent's session");
+	janee_hex(mac, (sizeof(m->session) - 1) / 2, m->session);
+	len = snprintf(msg, sizeof(msg), "state%c%s", '\0', agent);
+	if (EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, h->state_key,
+		sizeof(h->state_key), (unsigned char *)msg, (size_t)len,
+		m->state_key, sizeof(m->state_key), &n) == NULL)
+		rc = janee_err_set(
+		    JANEE_ERR_INTERNAL, "cannot derive the agent's key");
+	janee_wipe(mac, sizeof(mac));
+	return rc;
+}
+
 static struct sess *
 sess_new(struct mcp_http *h, int transient, const char *agent)
 {
@@ -348,11 +390,14 @@ sess_new(struct mcp_http *h, int transient, const char *agent)
 	if (mcp_ready(&s->m) != 0)
 		janee_err_clear();
 	if (transient) {
-		/* Every stateless call is one session to the ledger, and
-		 * its requestState verifies with one key (mcp-lease.c). */
-		memcpy(
-		    s->m.session, h->stateless_session, sizeof(s->m.session));
-		memcpy(s->m.state_key, h->state_key, sizeof(s->m.state_key));
+		if (stateless_identity(h, agent, &s->m) != 0) {
+			janee_err_clear();
+			mcp_free(&s->m);
+			buf_free(&s->queue);
+			free(s->agent);
+			free(s);
+			return NULL;
+		}
 		s->next = h->transients;
 		h->transients = s;
 	} else {
