@@ -499,19 +499,42 @@ reply(struct web_response *rs, int status, const char *why)
 		janee_err_clear();
 }
 
-/* The key a POST's answer will carry (answer_key's), or "null". */
-static char *
-request_key(const cJSON *msg, const char **method)
+/* A request: a method, and an id the answer will carry. */
+static int
+is_request(const cJSON *msg)
 {
 	const cJSON *id = cJSON_GetObjectItemCaseSensitive(msg, "id");
 	const cJSON *m = cJSON_GetObjectItemCaseSensitive(msg, "method");
 
+	return cJSON_IsObject(msg) && cJSON_IsString(m) &&
+	    (cJSON_IsString(id) || cJSON_IsNumber(id));
+}
+
+/* The key a POST's answer will carry (answer_key's), or "null". */
+static char *
+request_key(const cJSON *msg, const char **method)
+{
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(msg, "method");
+	const cJSON *el;
+
 	*method = cJSON_IsString(m) ? m->valuestring : NULL;
-	if (cJSON_IsArray(msg))
-		return janee_strdup("[batch]");
-	if (cJSON_IsObject(msg) && cJSON_IsString(m) &&
-	    (cJSON_IsString(id) || cJSON_IsNumber(id)))
-		return cJSON_PrintUnformatted(id);
+	/*
+	 * A batch is answered only when it holds a request: one of
+	 * notifications and responses gets no answer (mcp-batch.c), so it
+	 * is accepted (202) like a single one, not given a stream that
+	 * nothing would ever end.
+	 */
+	if (cJSON_IsArray(msg)) {
+		cJSON_ArrayForEach(el, msg)
+		{
+			if (is_request(el))
+				return janee_strdup("[batch]");
+		}
+		return janee_strdup("null");
+	}
+	if (is_request(msg))
+		return cJSON_PrintUnformatted(
+		    cJSON_GetObjectItemCaseSensitive(msg, "id"));
 	return janee_strdup("null");
 }
 

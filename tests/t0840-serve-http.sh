@@ -135,6 +135,24 @@ crc=$?
 check "a batch in a 2025-11-25 session is answered (an error), not left open" eval '[ "$crc" -eq 0 ] && [ "$st" = 200 ] && grep -qi '\''^content-type: application/json'\'' "$TMP/h" && grep -q '\''"code":-32600'\'' "$TMP/b"'
 st=$(status --max-time 10 -X POST "$URL" -H "$JSON_CT" -H "$ACCEPT" -H "Mcp-Session-Id: $SID" -d '{"jsonrpc":"2.0","id":7,')
 check "a body that is not JSON is answered -32700" eval '[ "$st" = 200 ] && grep -q '\''"code":-32700'\'' "$TMP/b"'
+# Protocol 2025-03-26 allows batches; one without a request gets no
+# answer, so it is accepted (202) like a single notification, not given
+# a stream nothing would end (a connection held for ever).
+S26=$(status -X POST "$URL" -H "$JSON_CT" -H "$ACCEPT" -d "$(echo "$INIT" | sed 's/2025-11-25/2025-03-26/')" >/dev/null &&
+	tr -d '\r' <"$TMP/h" | sed -n 's/^[Mm]cp-[Ss]ession-[Ii]d: //p')
+H26="MCP-Protocol-Version: 2025-03-26"
+st=$(status --max-time 5 -X POST "$URL" -H "$JSON_CT" -H "$ACCEPT" -H "Mcp-Session-Id: $S26" -H "$H26" \
+	-d '[{"jsonrpc":"2.0","method":"notifications/initialized"}]')
+crc=$?
+check "2025-03-26: a batch of notifications only: 202 at once" eval '[ "$crc" -eq 0 ] && [ "$st" = 202 ]'
+st=$(status --max-time 5 -X POST "$URL" -H "$JSON_CT" -H "$ACCEPT" -H "Mcp-Session-Id: $S26" -H "$H26" \
+	-d '[{"jsonrpc":"2.0","id":77,"result":{}},{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":5}}]')
+crc=$?
+check "2025-03-26: a batch of a response and a notification: 202 at once" eval '[ "$crc" -eq 0 ] && [ "$st" = 202 ]'
+st=$(status --max-time 5 -X POST "$URL" -H "$JSON_CT" -H "$ACCEPT" -H "Mcp-Session-Id: $S26" -H "$H26" \
+	-d "[{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"},$LIST]")
+crc=$?
+check "2025-03-26: a batch with a request is answered (the control)" eval '[ "$crc" -eq 0 ] && [ "$st" = 200 ] && grep -q request_token "$TMP/b"'
 st=$(status -X DELETE "$URL" -H "Mcp-Session-Id: $SID")
 check "DELETE ends the session: 200" [ "$st" = 200 ]
 st=$(status -X POST "$URL" -H "$JSON_CT" -H "$ACCEPT" -H "Mcp-Session-Id: $SID" -d "$LIST")
