@@ -1188,7 +1188,10 @@ mcp_http_run(struct mcp_http *h, struct pollfd *pfd, int n)
 		enter(s);
 		if ((tw = mcp_tools_tick(&s->m)) < wait)
 			wait = tw;
-		if ((tw = s->last_ms + h->idle_ms - now) < wait)
+		/* A session with calls in flight is not idle (above): a
+		 * timer for it would be due at once, and spin the loop. */
+		if (s->calls == NULL &&
+		    (tw = s->last_ms + h->idle_ms - now) < wait)
 			wait = tw > 0 ? tw : 0;
 	}
 	for (s = h->transients; s != NULL; s = next) {

@@ -252,6 +252,25 @@ assert l and l[0]["state"] == "denied", l
 	check "janee serve --http (idle) exits 0 on SIGTERM" [ $? -eq 0 ]
 else not_ok "janee serve --http --session-idle starts"; fi
 
+# A request in flight past --session-idle: its session is not idle, and
+# no idle timer for it may come due (a timer due at once spins the loop).
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+if [ -r /proc/self/stat ] && serve_http spin --session-idle 1s; then
+	URL="http://127.0.0.1:$PORT/mcp"
+	S4=$(init_session "$URL")
+	spid=$(cat "$TMP/spin.pid")
+	t0=$(cpu_ticks "$spid")
+	curl -s -N --max-time 4 -X POST "$URL" -H "$JSON_CT" -H "$ACCEPT" -H "Mcp-Session-Id: $S4" \
+		-d '{"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"request_token","arguments":{"provider":"oob","scopes":["read"],"ttl_seconds":60,"reason":"waits"}}}' >"$TMP/spin.out" 2>/dev/null &
+	cpid=$!
+	sleep 3.5
+	t1=$(cpu_ticks "$spid")
+	wait "$cpid"
+	check "a request waiting 3.5 s past --session-idle 1s: janee serve stays idle (CPU $((t1 - t0)) ticks, under 50)" [ $((t1 - t0)) -lt 50 ]
+	serve_stop spin
+	check "janee serve --http (spin) exits 0 on SIGTERM" [ $? -eq 0 ]
+else skip "the idle timer with a request in flight" "no /proc, or janee serve did not start"; fi
+
 # --- no network without authentication ----------------------------------
 "$JANEE" serve --http 0.0.0.0:0 >"$TMP/out" 2>"$TMP/err"
 echo $? >"$TMP/rc"
