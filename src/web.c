@@ -446,8 +446,15 @@ web_stream_write(struct web_stream *s, const char *p, size_t n)
 {
 	int rc;
 
-	if ((rc = buf_add(&s->out, p, n)) != 0)
+	/*
+	 * A failed append frees what was not sent yet (buf.c): the offset
+	 * into it goes too, or later data would be read from past its
+	 * start and bytes of it skipped.
+	 */
+	if ((rc = buf_add(&s->out, p, n)) != 0) {
+		s->off = 0;
 		return rc;
+	}
 	stream_wake(s);
 	return 0;
 }
