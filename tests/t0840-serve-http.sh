@@ -175,6 +175,13 @@ st=$(status -X POST "$URL" -H "$JSON_CT" -H "$ACCEPT" -H "MCP-Protocol-Version: 
 check "2026-07-28: Mcp-Method and Mcp-Name that mirror the body: 200 (the control)" eval '[ "$st" = 200 ] && grep -q '\''"auto"'\'' "$TMP/b"'
 st=$(status -X POST "$URL" -H "$JSON_CT" -H "$ACCEPT" -H "MCP-Protocol-Version: 2026-07-28" -H "Mcp-Method: tools/call" -H "Mcp-Name: revoke_token" -d "$CALLP")
 check "2026-07-28: an Mcp-Name header that differs from the tool called: 400" [ "$st" = 400 ]
+# A form's approval: input_required.  The call's session ends with its
+# answer; what it kept for the requestState goes with it (a leak under
+# ASan otherwise, seen at serve_stop), and the lease stays requested.
+METAF=$(echo "$META" | sed 's/clientCapabilities":{}/clientCapabilities":{"elicitation":{"form":{}}}/')
+st=$(status -X POST "$URL" -H "$JSON_CT" -H "$ACCEPT" -H "MCP-Protocol-Version: 2026-07-28" \
+	-d "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/call\",\"params\":{\"name\":\"request_token\",\"arguments\":{\"provider\":\"ask\",\"scopes\":[\"read\"],\"ttl_seconds\":60,\"reason\":\"stateless form\"},$METAF}}")
+check "2026-07-28: a form's approval answers input_required with a requestState" eval '[ "$st" = 200 ] && grep -q '\''"resultType":"input_required"'\'' "$TMP/b" && grep -q '\''"requestState"'\'' "$TMP/b"'
 st=$(status "$URL" -H "Accept: text/event-stream")
 check "a GET stream without a session: 405" [ "$st" = 405 ]
 
