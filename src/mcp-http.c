@@ -31,6 +31,7 @@
 #define HTTP_MAX_QUEUE (256 * 1024) /* for a GET stream not open yet */
 #define HTTP_BUCKETS 256
 #define HTTP_PING_MS 25000
+#define HTTP_CONNS_PER_IP 16 /* on a network, not behind a proxy */
 
 struct sess;
 
@@ -1013,6 +1014,13 @@ mcp_http_start(
 	    (o->auth == NULL && ss.ss_family == AF_INET ? WEB_SAME_UID : 0);
 	wo.max_body = HTTP_MAX_BODY;
 	wo.max_conns = (unsigned)h->max_sessions * 2 + 16;
+	/*
+	 * One address must not take every connection (streams are held
+	 * open).  Not on loopback, where every client has one address, nor
+	 * behind a proxy, where every request comes from the proxy's.
+	 */
+	if (!h->loopback && !h->trust_proxy)
+		wo.max_conns_per_ip = HTTP_CONNS_PER_IP;
 	wo.tls_cert_pem = h->tls ? h->cert.p : NULL;
 	wo.tls_key_pem = h->tls ? h->key.p : NULL;
 	if ((rc = web_start_opts(&wo, handle, h, &h->w)) != 0) {
