@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "approval-page.h"
 #include "buf.h"
@@ -30,6 +31,7 @@
 #define HTTP_MAX_QUEUE (256 * 1024) /* for a GET stream not open yet */
 #define HTTP_BUCKETS 256
 #define HTTP_PING_MS 25000
+#define HTTP_CONNS_PER_IP 16 /* on a network, not behind a proxy */
 
 struct sess;
 
@@ -82,9 +84,10 @@ struct mcp_http {
 	int64_t idle_ms;
 	int max_sessions, nsess, rate;
 	struct sess *sessions, *transients;
-	char
-	    stateless_session[33]; /* the ledger's session of stateless calls */
-	unsigned char state_key[32]; /* their requestState key */
+	/* Stateless calls without authentication: their ledger session,
+	 * and requestState key; each agent's derive from the key. */
+	char stateless_session[33];
+	unsigned char state_key[32];
 	struct bucket buckets[HTTP_BUCKETS];
 	struct buf cert, key;
 	int64_t wait;
@@ -322,6 +325,46 @@ enter(struct sess *s)
 	s->h->core->broker.agent = s->agent;
 }
 
+/*
+ * A stateless call's ledger session and requestState key.  The ledger
+ * checks ownership per session (list_leases, lease_id, revoke_token), so
+ * each verified agent's stateless calls are one session of their own,
+ * derived from the server's key under the agent's name: stable across
+ * calls, not guessable, and never another agent's.  Without
+ * authentication (loopback) there is one caller, and one session.
+ */
+static int
+stateless_identity(struct mcp_http *h, const char *agent, struct mcp *m)
+{
+	unsigned char mac[32];
+	char msg[300];
+	size_t n;
+	int len, rc = 0;
+
+	if (agent == NULL) {
+		memcpy(m->session, h->stateless_session, sizeof(m->session));
+		memcpy(m->state_key, h->state_key, sizeof(m->state_key));
+		return 0;
+	}
+	/* One label per use, so that neither value tells the other. */
+	len = snprintf(msg, sizeof(msg), "session%c%s", '\0', agent);
+	if (len < 0 || (size_t)len >= sizeof(msg) ||
+	    EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, h->state_key,
+		sizeof(h->state_key), (unsigned char *)msg, (size_t)len, mac,
+		sizeof(mac), &n) == NULL)
+		return janee_err_set(
+		    JANEE_ERR_INTERNAL, "cannot derive the agent's session");
+	janee_hex(mac, (sizeof(m->session) - 1) / 2, m->session);
+	len = snprintf(msg, sizeof(msg), "state%c%s", '\0', agent);
+	if (EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, h->state_key,
+		sizeof(h->state_key), (unsigned char *)msg, (size_t)len,
+		m->state_key, sizeof(m->state_key), &n) == NULL)
+		rc = janee_err_set(
+		    JANEE_ERR_INTERNAL, "cannot derive the agent's key");
+	janee_wipe(mac, sizeof(mac));
+	return rc;
+}
+
 static struct sess *
 sess_new(struct mcp_http *h, int transient, const char *agent)
 {
@@ -348,11 +391,14 @@ sess_new(struct mcp_http *h, int transient, const char *agent)
 	if (mcp_ready(&s->m) != 0)
 		janee_err_clear();
 	if (transient) {
-		/* Every stateless call is one session to the ledger, and
-		 * its requestState verifies with one key (mcp-lease.c). */
-		memcpy(
-		    s->m.session, h->stateless_session, sizeof(s->m.session));
-		memcpy(s->m.state_key, h->state_key, sizeof(s->m.state_key));
+		if (stateless_identity(h, agent, &s->m) != 0) {
+			janee_err_clear();
+			mcp_free(&s->m);
+			buf_free(&s->queue);
+			free(s->agent);
+			free(s);
+			return NULL;
+		}
 		s->next = h->transients;
 		h->transients = s;
 	} else {
@@ -454,19 +500,42 @@ reply(struct web_response *rs, int status, const char *why)
 		janee_err_clear();
 }
 
-/* The key a POST's answer will carry (answer_key's), or "null". */
-static char *
-request_key(const cJSON *msg, const char **method)
+/* A request: a method, and an id the answer will carry. */
+static int
+is_request(const cJSON *msg)
 {
 	const cJSON *id = cJSON_GetObjectItemCaseSensitive(msg, "id");
 	const cJSON *m = cJSON_GetObjectItemCaseSensitive(msg, "method");
 
+	return cJSON_IsObject(msg) && cJSON_IsString(m) &&
+	    (cJSON_IsString(id) || cJSON_IsNumber(id));
+}
+
+/* The key a POST's answer will carry (answer_key's), or "null". */
+static char *
+request_key(const cJSON *msg, const char **method)
+{
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(msg, "method");
+	const cJSON *el;
+
 	*method = cJSON_IsString(m) ? m->valuestring : NULL;
-	if (cJSON_IsArray(msg))
-		return janee_strdup("[batch]");
-	if (cJSON_IsObject(msg) && cJSON_IsString(m) &&
-	    (cJSON_IsString(id) || cJSON_IsNumber(id)))
-		return cJSON_PrintUnformatted(id);
+	/*
+	 * A batch is answered only when it holds a request: one of
+	 * notifications and responses gets no answer (mcp-batch.c), so it
+	 * is accepted (202) like a single one, not given a stream that
+	 * nothing would ever end.
+	 */
+	if (cJSON_IsArray(msg)) {
+		cJSON_ArrayForEach(el, msg)
+		{
+			if (is_request(el))
+				return janee_strdup("[batch]");
+		}
+		return janee_strdup("null");
+	}
+	if (is_request(msg))
+		return cJSON_PrintUnformatted(
+		    cJSON_GetObjectItemCaseSensitive(msg, "id"));
 	return janee_strdup("null");
 }
 
@@ -945,6 +1014,13 @@ mcp_http_start(
 	    (o->auth == NULL && ss.ss_family == AF_INET ? WEB_SAME_UID : 0);
 	wo.max_body = HTTP_MAX_BODY;
 	wo.max_conns = (unsigned)h->max_sessions * 2 + 16;
+	/*
+	 * One address must not take every connection (streams are held
+	 * open).  Not on loopback, where every client has one address, nor
+	 * behind a proxy, where every request comes from the proxy's.
+	 */
+	if (!h->loopback && !h->trust_proxy)
+		wo.max_conns_per_ip = HTTP_CONNS_PER_IP;
 	wo.tls_cert_pem = h->tls ? h->cert.p : NULL;
 	wo.tls_key_pem = h->tls ? h->key.p : NULL;
 	if ((rc = web_start_opts(&wo, handle, h, &h->w)) != 0) {
@@ -1120,7 +1196,10 @@ mcp_http_run(struct mcp_http *h, struct pollfd *pfd, int n)
 		enter(s);
 		if ((tw = mcp_tools_tick(&s->m)) < wait)
 			wait = tw;
-		if ((tw = s->last_ms + h->idle_ms - now) < wait)
+		/* A session with calls in flight is not idle (above): a
+		 * timer for it would be due at once, and spin the loop. */
+		if (s->calls == NULL &&
+		    (tw = s->last_ms + h->idle_ms - now) < wait)
 			wait = tw > 0 ? tw : 0;
 	}
 	for (s = h->transients; s != NULL; s = next) {

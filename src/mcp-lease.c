@@ -780,6 +780,17 @@ mcp_tools_shutdown(struct mcp *m, const char *why)
 	}
 }
 
+void
+mcp_tools_free(struct mcp *m)
+{
+	struct mcp_pending *p;
+
+	while ((p = m->pending) != NULL) {
+		m->pending = p->next;
+		pending_free(m, p);
+	}
+}
+
 /* --- waiting ------------------------------------------------------- */
 
 /*
@@ -879,7 +890,8 @@ input_required(struct mcp *m, const struct mcp_lease_tool *t, cJSON *id,
 	cJSON_AddItemToObject(sp, "params", q);
 	cJSON_AddStringToObject(r, "requestState", st);
 	free(st);
-	/* Until the state expires: then, or at exit, deny the lease. */
+	/* Until the state expires: then, or at exit, deny the lease (a
+	 * stateless HTTP call's session ends now: see mcp_free). */
 	if ((p = pending_new(m, PENDING_STATE, t, id, lease_id, params)) !=
 	    NULL) {
 		p->stateless = 1;

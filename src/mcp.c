@@ -233,6 +233,15 @@ mcp_init(struct mcp *m, struct core *core)
 void
 mcp_free(struct mcp *m)
 {
+	/*
+	 * After mcp_shutdown nothing waits; a session ended without it (a
+	 * stateless call over HTTP, answered input_required) still holds
+	 * its requestState's entry.  Its lease stays requested: the agent
+	 * may collect it by lease_id once a person approves it, and the
+	 * ledger's sweep ends it as abandoned after a day (broker.c).
+	 * Freed before the notifier, which pending_free may close into.
+	 */
+	mcp_tools_free(m);
 	approval_page_stop(m->page);
 	notifier_free(m->notifier);
 	mcp_batch_free_all(m);

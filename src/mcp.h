@@ -187,6 +187,11 @@ void mcp_tools_response(struct mcp *m, cJSON *msg);
 void mcp_tools_cancel(struct mcp *m, cJSON *request_id);
 int64_t mcp_tools_tick(struct mcp *m);
 void mcp_tools_shutdown(struct mcp *m, const char *why);
+/*
+ * Free what still waits (no lease is decided): a stateless call's
+ * requestState entry outlives nothing once its session ends.
+ */
+void mcp_tools_free(struct mcp *m);
 
 /* JSON-RPC helpers */
 cJSON *mcp_result(cJSON *id, cJSON *result);

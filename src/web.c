@@ -446,8 +446,15 @@ web_stream_write(struct web_stream *s, const char *p, size_t n)
 {
 	int rc;
 
-	if ((rc = buf_add(&s->out, p, n)) != 0)
+	/*
+	 * A failed append frees what was not sent yet (buf.c): the offset
+	 * into it goes too, or later data would be read from past its
+	 * start and bytes of it skipped.
+	 */
+	if ((rc = buf_add(&s->out, p, n)) != 0) {
+		s->off = 0;
 		return rc;
+	}
 	stream_wake(s);
 	return 0;
 }
@@ -479,9 +486,15 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		if ((rq = request_new(w, conn, url, method)) == NULL)
 			return MHD_NO; /* out of memory: drop the connection */
 		*con_cls = rq;
-		return MHD_YES;
-	}
-	if (*upload_size != 0) {
+		/*
+		 * A Content-Length over the limit is answered now, before a
+		 * byte of the body is read (or, with Expect: 100-continue,
+		 * sent): libmicrohttpd takes a response queued on this first
+		 * call and closes the connection after it.
+		 */
+		if (!rq->too_large)
+			return MHD_YES;
+	} else if (*upload_size != 0) {
 		rq->body_len += *upload_size;
 		if (rq->body_len > w->max_body)
 			rq->too_large = 1;
@@ -620,10 +633,12 @@ web_start_opts(
 	 * is given only then (a NULL callback is no default to MHD). */
 #define WEB_OPTIONS \
 	MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_CONNECTION_LIMIT, \
-	    o->max_conns ? o->max_conns : 64u, MHD_OPTION_CONNECTION_TIMEOUT, \
-	    (unsigned int)30, MHD_OPTION_CONNECTION_MEMORY_LIMIT, \
-	    (size_t)(64 * 1024), MHD_OPTION_NOTIFY_COMPLETED, on_completed, w, \
-	    MHD_OPTION_ARRAY, tls
+	    o->max_conns ? o->max_conns : 64u, \
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->max_conns_per_ip, \
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30, \
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), \
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, w, MHD_OPTION_ARRAY, \
+	    tls
 	if (o->flags & WEB_RAW)
 		w->d = fn.start(mflags, o->port, on_accept, w, on_request, w,
 		    MHD_OPTION_UNESCAPE_CALLBACK, unescape_none, NULL,

@@ -75,6 +75,7 @@ struct web_opts {
 	unsigned flags;
 	size_t max_body; /* 0: 16 KiB; longer bodies: web_body_too_large */
 	unsigned max_conns; /* 0: 64 */
+	unsigned max_conns_per_ip; /* 0: no limit of its own */
 	const char *tls_cert_pem, *tls_key_pem; /* HTTPS when set (both) */
 };
 int web_start_opts(const struct web_opts *o, web_handler h, void *arg,

@@ -26,11 +26,14 @@ cat >"$JANEE_HOME/config.json" <<JSON
 {"providers": {"t": {"type": "test", "state_dir": "$TMP/prov",
   "approval": "auto", "scopes": ["read", "write"], "max_ttl": "1h"}},
  "auth": {"resource": "$BASE/mcp"},
- "agents": {"ci-bot": {"providers": {"t": {"scopes": ["read"]}}}}}
+ "agents": {"ci-bot": {"providers": {"t": {"scopes": ["read"]}}},
+            "qa-bot": {"providers": {"t": {"scopes": ["read"]}}}}}
 JSON
 chmod 600 "$JANEE_HOME/config.json"
 jr agent add ci-bot --generate --private-key-out "$TMP/ci.pem"
 expect_rc 0 "janee agent add ci-bot --generate"
+jr agent add qa-bot --generate --private-key-out "$TMP/qa.pem"
+expect_rc 0 "janee agent add qa-bot --generate"
 
 "$JANEE" serve --http "127.0.0.1:$PORT" 2>"$TMP/serve.err" &
 spid=$!
@@ -91,6 +94,46 @@ ev = json.load(open(sys.argv[1]))
 ev = ev if isinstance(ev, list) else ev.get("events", [])
 assert any("ci-bot" in json.dumps(e) and "write" in json.dumps(e) and
            e.get("event") in ("denied", "refused") for e in ev), ev[-5:]' "$TMP/out"
+
+# The 2026-07-28 stateless form: each agent's calls are a ledger session
+# of their own, so one agent cannot list, collect or revoke another's
+# leases (ownership is checked per ledger session).
+# access_token AGENT KEY: a token for AGENT from a fresh client assertion.
+access_token() {
+	_now=$(date +%s)
+	_c="{\"iss\":\"$1\",\"sub\":\"$1\",\"aud\":\"$BASE/oauth/token\",\"jti\":\"t0860-$1-$_now\",\"iat\":$_now,\"exp\":$((_now + 120))}"
+	_a=$(node "$JANEE_SRCDIR/tests/peers/team-jwt.mjs" sign "$2" ES256 "$_c")
+	status -X POST "$BASE/oauth/token" -H 'Content-Type: application/x-www-form-urlencoded' \
+		-d "grant_type=client_credentials&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=$_a" >/dev/null
+	json_get "$TMP/b" 'j["access_token"]' 2>/dev/null
+}
+META='"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientInfo":{"name":"curl-sl","version":"1"}}'
+# stateless TOKEN TOOL ARGS: a tools/call without a session; body in $TMP/b
+stateless() {
+	status -X POST "$BASE/mcp" -H 'Content-Type: application/json' \
+		-H 'Accept: application/json, text/event-stream' \
+		-H "MCP-Protocol-Version: 2026-07-28" -H "Authorization: Bearer $1" \
+		-d "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/call\",\"params\":{\"name\":\"$2\",\"arguments\":$3,$META}}"
+}
+qa=$(access_token qa-bot "$TMP/qa.pem")
+check "qa-bot has an access token of its own" [ -n "$qa" ]
+# ci-bot's first token was traded above: a fresh one, as a client would.
+ci=$(access_token ci-bot "$TMP/ci.pem")
+st=$(stateless "$ci" request_token '{"provider":"t","scopes":["read"],"ttl_seconds":60,"reason":"stateless a"}')
+sla=$(grep -o 'lse_[a-z2-7]*' "$TMP/b" | head -1)
+check "stateless: ci-bot gets a lease" eval '[ "$st" = 200 ] && [ -n "$sla" ]'
+st=$(stateless "$ci" list_leases '{}')
+check "stateless: ci-bot's list_leases shows it (the control)" eval '[ "$st" = 200 ] && grep -q "$sla" "$TMP/b"'
+st=$(stateless "$qa" list_leases '{}')
+check "stateless: qa-bot's list_leases does not show ci-bot's lease" eval '[ "$st" = 200 ] && ! grep -q "$sla" "$TMP/b"'
+st=$(stateless "$qa" request_token "{\"provider\":\"t\",\"scopes\":[\"read\"],\"ttl_seconds\":60,\"reason\":\"steal\",\"lease_id\":\"$sla\"}")
+check "stateless: qa-bot cannot collect ci-bot's lease by its id" eval '[ "$st" = 200 ] && grep -q "not requested in this session" "$TMP/b" && ! grep -q "\"token\"" "$TMP/b"'
+st=$(stateless "$qa" revoke_token "{\"lease_id\":\"$sla\"}")
+check "stateless: qa-bot cannot revoke ci-bot's lease" eval '[ "$st" = 200 ] && grep -q "not one of this session" "$TMP/b"'
+jr lease show "$sla" --json
+check "and ci-bot's lease is still active" [ "$(json_get "$TMP/out" 'j.get("state")')" = active ]
+st=$(stateless "$ci" revoke_token "{\"lease_id\":\"$sla\"}")
+check "stateless: ci-bot revokes its own (the control)" eval '[ "$st" = 200 ] && ! grep -q "\"isError\":true" "$TMP/b"'
 
 kill "$spid"
 wait "$spid"
