@@ -207,6 +207,8 @@ endpoints(
 	PICK(introspection);
 #undef PICK
 	ep->issuer = t->issuer;
+	/* Known from discovery only (0 with explicit endpoints alone). */
+	ep->offline_access = t->found.offline_access;
 	return 0;
 }
 
