@@ -191,10 +191,12 @@ mints() {
 serve_open() {
 	rm -f "$TMP/in"
 	mkfifo "$TMP/in"
-	# Emptied here, not only by the server's redirection: that one
-	# happens once the fifo has a writer, which may be after serve_call
-	# first looks, and it would find a previous session's answers.
+	# Emptied here, not only by the server's redirections: those
+	# happen once the fifo has a writer, which may be after serve_call
+	# (or a wait on serve.err) first looks, and it would find a previous
+	# session's lines.
 	: >"$TMP/serve.out"
+	: >"$TMP/serve.err"
 	"$JANEE" serve <"$TMP/in" >"$TMP/serve.out" 2>"$TMP/serve.err" &
 	spid=$!
 	exec 6>"$TMP/in"

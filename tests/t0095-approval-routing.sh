@@ -46,6 +46,9 @@ assert len(ev) == 1 and ev[0]["detail"] == "by policy (approval: auto)", ev' "$T
 # Finding 2: janee token honours require_out_of_band: it waits for janee
 # approve (no terminal: setsid detaches it), then prints the token.
 token_bg() { # token_bg ARGS...: janee token in the background, no terminal
+	# Emptied first: the background redirection may come after the
+	# wait below has read the last run's "waits for your approval".
+	: >"$TMP/tok.err"
 	setsid -w "$JANEE" token "$@" </dev/null >"$TMP/tok.out" 2>"$TMP/tok.err" &
 	tpid=$!
 	n=0
@@ -115,6 +118,7 @@ assert l["state"] == "active" and l["ttl_seconds"] == 300, l' "$TMP/out"
 # leaving it waiting (issue 16, item 13).
 if command -v script >/dev/null 2>&1; then
 	policy '"approval": "out-of-band", "approval_wait": "60s"'
+	: >"$TMP/tty.out"
 	script -qec "'$JANEE' token t --scope read" /dev/null \
 	    >"$TMP/tty.out" 2>&1 &
 	wpid=$!

@@ -44,6 +44,7 @@ write_oidc_config "$OIDC_ISSUER"
 
 # login_bg: start `janee login oidc` in the background, wait for its code.
 login_bg() { # login_bg [PROVIDER]
+	: >"$TMP/login.err" # not left to the background redirection (a race)
 	"$JANEE" login "${1:-oidc}" --no-browser >"$TMP/login.out" 2>"$TMP/login.err" &
 	LOGIN_PID=$!
 	n=0

@@ -316,6 +316,7 @@ else
 fi
 
 # ask without a terminal waits for janee approve too
+rm -f "$TMP/err"
 setsid "$JANEE" exec u -- true </dev/null >"$TMP/out" 2>"$TMP/err" &
 jpid=$!
 n=0
